@@ -1,0 +1,13 @@
+import type { Config } from 'jest';
+
+const config: Config = {
+    preset: 'ts-jest',
+    testEnvironment: 'node',
+    testMatch: ['<rootDir>/tests/**/*.spec.ts'],
+    // Type checking is done once for the whole tree by `tsc` in `npm test`; per-file transpiling
+    // keeps the suite fast.
+    transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+    testTimeout: 120_000,
+};
+
+export default config;

@@ -1,0 +1,224 @@
+import '@ton/test-utils';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { beginCell, Cell, Dictionary, toNano } from '@ton/core';
+import { SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { FogWallet } from '../wrappers/FogWallet';
+import { PassItem } from '../wrappers/PassItem';
+import { operationGas } from '../wrappers/gas';
+import { passIndexOf } from '../wrappers/protocol';
+import { emptyPayload, fogFixture, FogFixture, gasOf, minimumAccepted, refPayload } from './helpers/fixture';
+import { tactConstants } from './helpers/constants';
+
+/**
+ * The gas table: every operation's gas, measured as the sum of compute gas over the chain of
+ * transactions it causes, the sender's own wallet excluded (wrappers/gas.ts). The stored table
+ * (gas-table.json) must match the measurement exactly: a change that moves any figure fails
+ * here until `npm run gas:update` rewrites the table in the same commit.
+ */
+
+const TABLE = join(__dirname, '..', 'gas-table.json');
+const UPDATE = process.env.FOG_GAS_UPDATE === '1';
+
+/** Figures measured the same way on sandbox 0.41 that our operations must not be worse than. */
+export const ANCHORS = {
+    'Tact reference jetton transfer': 15_481,
+    'Tact reference jetton mint': 15_780,
+    'Tact NFT item deploy': 10_335,
+};
+
+interface GasTable {
+    note: string;
+    operations: Record<string, number>;
+}
+
+describe('gas', () => {
+    let f: FogFixture;
+    let alice: SandboxContract<TreasuryContract>;
+    let bob: SandboxContract<TreasuryContract>;
+    let aliceWallet: SandboxContract<FogWallet>;
+    let bobWallet: SandboxContract<FogWallet>;
+    let pass: SandboxContract<PassItem>;
+    const measured: Record<string, number> = {};
+    /** The largest compute gas seen per handler, checked against the contracts' gas constants. */
+    const handlers: Record<string, bigint> = {};
+    const C = tactConstants();
+
+    const record = (op: string, gas: bigint) => {
+        measured[op] = Number(gas);
+    };
+    const handler = (name: string, gas: bigint) => {
+        handlers[name] = gas > (handlers[name] ?? 0n) ? gas : handlers[name] ?? 0n;
+    };
+
+    beforeAll(async () => {
+        f = await fogFixture();
+        alice = await f.blockchain.treasury('alice');
+        bob = await f.blockchain.treasury('bob');
+        await f.mint(bob.address, toNano('1'));
+        aliceWallet = await f.walletOf(alice.address);
+        bobWallet = await f.walletOf(bob.address);
+        pass = await f.passOf(alice.address);
+    });
+
+    const transfer = (forwardTonAmount: bigint, payload = emptyPayload()) =>
+        aliceWallet.send(alice.getSender(), { value: toNano('0.1') }, {
+            $$type: 'JettonTransfer', queryId: 0n, amount: toNano('1'), destination: bob.address,
+            responseDestination: alice.address, customPayload: null, forwardTonAmount, forwardPayload: payload,
+        });
+
+    it('mint (to a new wallet)', async () => {
+        const r = await f.token.send(f.admin.getSender(), { value: toNano('0.1') }, {
+            $$type: 'Mint', queryId: 0n, receiver: alice.address, amount: toNano('100'),
+            responseDestination: f.admin.address, forwardTonAmount: 0n, forwardPayload: emptyPayload(),
+        });
+        record('mint', operationGas(r.transactions, f.admin.address));
+        handler('GasMasterMint', gasOf(r, f.token.address));
+        handler('GasWalletReceive', gasOf(r, aliceWallet.address));
+    });
+
+    it('transfer (no forward payload)', async () => {
+        const r = await transfer(0n);
+        record('transfer', operationGas(r.transactions, alice.address));
+        handler('GasWalletTransfer', gasOf(r, aliceWallet.address));
+        handler('GasWalletReceive', gasOf(r, bobWallet.address));
+    });
+
+    it('transfer with forward payload (notification to the receiver)', async () => {
+        const r = await transfer(toNano('0.01'), refPayload('job:42'));
+        record('transfer with forward payload', operationGas(r.transactions, alice.address));
+        handler('GasWalletTransfer', gasOf(r, aliceWallet.address));
+        handler('GasWalletReceive', gasOf(r, bobWallet.address));
+    });
+
+    it('burn', async () => {
+        const r = await aliceWallet.send(alice.getSender(), { value: toNano('0.1') }, {
+            $$type: 'JettonBurn', queryId: 0n, amount: toNano('1'), responseDestination: alice.address, customPayload: null,
+        });
+        record('burn', operationGas(r.transactions, alice.address));
+        handler('GasWalletBurn', gasOf(r, aliceWallet.address));
+        handler('GasMasterBurn', gasOf(r, f.token.address));
+    });
+
+    it('burn with custom payload (burn_notice to the burner)', async () => {
+        const r = await aliceWallet.send(alice.getSender(), { value: toNano('0.1') }, {
+            $$type: 'JettonBurn', queryId: 0n, amount: toNano('1'), responseDestination: alice.address,
+            customPayload: beginCell().storeUint(42, 64).endCell(),
+        });
+        record('burn with custom payload', operationGas(r.transactions, alice.address));
+        handler('GasWalletBurn', gasOf(r, aliceWallet.address));
+        handler('GasMasterBurn', gasOf(r, f.token.address));
+    });
+
+    it('genesis_mint (1 and 3 recipients)', async () => {
+        for (const n of [1, 3]) {
+            const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
+            for (let i = 0; i < n; i++) recipients.set((await f.blockchain.treasury(`genesis-${n}-${i}`)).address, toNano('1000'));
+            const r = await f.token.send(f.admin.getSender(), { value: toNano('1') }, { $$type: 'GenesisMint', queryId: 0n, recipients, close: false });
+            expect(r.transactions).not.toHaveTransaction({ success: false });
+            record(`genesis_mint, ${n} recipient${n > 1 ? 's' : ''}`, operationGas(r.transactions, f.admin.address));
+            const master = gasOf(r, f.token.address);
+            if (master > C.GasMasterMint + BigInt(n) * C.GasGenesisPerRecipient) {
+                throw new Error(`genesis_mint to ${n}: ${master} gas exceeds GasMasterMint + ${n} × GasGenesisPerRecipient`);
+            }
+        }
+    });
+
+    it('discovery (provide_wallet_address)', async () => {
+        const r = await f.token.send(alice.getSender(), { value: toNano('0.05') }, {
+            $$type: 'ProvideWalletAddress', queryId: 0n, ownerAddress: bob.address, includeAddress: true,
+        });
+        record('discovery', operationGas(r.transactions, alice.address));
+        handler('GasDiscovery', gasOf(r, f.token.address));
+    });
+
+    it('pass mint (at the exact pass_mint_cost)', async () => {
+        const send = (value: bigint) => f.collection.send(f.admin.getSender(), { value }, {
+            $$type: 'PassMint', queryId: 0n, owner: alice.address, cores: 8n, memoryMb: 16384n, responseDestination: f.admin.address,
+        });
+        const min = await minimumAccepted(f.blockchain, pass.address, send, 1n, toNano('1'));
+        const r = await send(min);
+        expect(r.transactions).not.toHaveTransaction({ success: false });
+        record('pass mint', operationGas(r.transactions, f.admin.address));
+        handler('GasPassMint', gasOf(r, f.collection.address));
+        handler('GasPassIssue', gasOf(r, pass.address));
+    });
+
+    it('prove_ownership', async () => {
+        const r = await pass.send(alice.getSender(), { value: toNano('0.05') }, {
+            $$type: 'ProveOwnership', queryId: 0n, dest: bob.address, forwardPayload: beginCell().storeUint(1, 64).endCell(), withContent: false,
+        });
+        record('prove_ownership', operationGas(r.transactions, alice.address));
+        handler('GasPassReply', gasOf(r, pass.address));
+    });
+
+    it('request_owner', async () => {
+        const r = await pass.send(bob.getSender(), { value: toNano('0.05') }, {
+            $$type: 'RequestOwner', queryId: 0n, dest: bob.address, forwardPayload: beginCell().storeUint(1, 64).endCell(), withContent: false,
+        });
+        record('request_owner', operationGas(r.transactions, bob.address));
+        handler('GasPassReply', gasOf(r, pass.address));
+    });
+
+    it('revoke', async () => {
+        const r = await f.collection.send(f.admin.getSender(), { value: toNano('0.05') }, { $$type: 'PassRevoke', queryId: 0n, owner: alice.address });
+        expect(r.transactions).not.toHaveTransaction({ success: false });
+        record('revoke', operationGas(r.transactions, f.admin.address));
+        handler('GasPassRelay', gasOf(r, f.collection.address));
+        handler('GasPassReply', gasOf(r, pass.address));
+    });
+
+    it('keeps every handler within the gas bound its fee checks rely on', () => {
+        if (UPDATE) console.log('handler gas (measured / bound):\n' + Object.entries(handlers).map(([n, g]) => `  ${n}: ${g} / ${C[n]}`).join('\n'));
+        for (const [name, gas] of Object.entries(handlers)) {
+            if (C[name] === undefined) throw new Error(`no constant ${name} in contracts/constants.tact`);
+            if (gas > C[name]) throw new Error(`${name}: measured ${gas} gas, bound ${C[name]}`);
+        }
+    });
+
+    it('keeps the StateInit sizes within the bounds the fee checks rely on', async () => {
+        const size = (code: Cell, data: Cell) => {
+            const seen = new Set<string>();
+            let cells = 0;
+            let bits = 0;
+            const walk = (c: Cell) => {
+                const h = c.hash().toString('hex');
+                if (seen.has(h)) return;
+                seen.add(h);
+                cells += 1;
+                bits += c.bits.length;
+                c.refs.forEach(walk);
+            };
+            walk(code);
+            walk(data);
+            return { cells, bits };
+        };
+        const walletInit = (await FogWallet.fromInit(alice.address, f.token.address, 0n)).init!;
+        const wallet = size(walletInit.code, walletInit.data);
+        expect(wallet.cells).toBeLessThanOrEqual(Number(C.WalletInitCells));
+        expect(wallet.bits).toBeLessThanOrEqual(Number(C.WalletInitBits));
+        const itemInit = (await PassItem.fromInit(f.collection.address, passIndexOf(alice.address), null, 0n, 0n, 0n, 0n)).init!;
+        const item = size(itemInit.code, itemInit.data);
+        expect(item.cells).toBeLessThanOrEqual(Number(C.PassInitCells));
+        expect(item.bits).toBeLessThanOrEqual(Number(C.PassInitBits));
+    });
+
+    it('matches the stored gas table (npm run gas:update rewrites it)', () => {
+        const table: GasTable = {
+            note: 'Compute gas per operation, summed over its chain, sender wallet excluded. Sandbox 0.41. Rewritten by `npm run gas:update`.',
+            operations: measured,
+        };
+        if (UPDATE || !existsSync(TABLE)) {
+            if (!UPDATE) throw new Error('gas-table.json is missing: run `npm run gas:update`');
+            writeFileSync(TABLE, JSON.stringify(table, null, 2) + '\n');
+        }
+        const stored: GasTable = JSON.parse(readFileSync(TABLE, 'utf-8'));
+        expect(measured).toEqual(stored.operations);
+    });
+
+    it('is no worse than the reference contracts', () => {
+        expect(measured['transfer']).toBeLessThanOrEqual(ANCHORS['Tact reference jetton transfer']);
+        expect(measured['mint']).toBeLessThanOrEqual(ANCHORS['Tact reference jetton mint']);
+        expect(measured['pass mint']).toBeLessThanOrEqual(ANCHORS['Tact NFT item deploy']);
+    });
+});

@@ -1,0 +1,30 @@
+import { Address, Transaction } from '@ton/core';
+
+/** Compute gas of one transaction (0 when the compute phase was skipped). */
+export function computeGas(tx: Transaction): bigint {
+    const d = tx.description;
+    return d.type === 'generic' && d.computePhase.type === 'vm' ? d.computePhase.gasUsed : 0n;
+}
+
+/**
+ * The gas of an operation: the sum of compute gas over every transaction it caused, except
+ * those of the sender's own wallet (its external message and any excesses coming back to it),
+ * which depend on the wallet, not on Fog.
+ */
+export function operationGas(transactions: readonly Transaction[], senderWallet: Address): bigint {
+    const excluded = BigInt('0x' + senderWallet.hash.toString('hex'));
+    let total = 0n;
+    for (const tx of transactions) {
+        if (tx.address !== excluded) total += computeGas(tx);
+    }
+    return total;
+}
+
+/** Mainnet's gas price since 2026 and sandbox 0.41's, in nanoton per gas unit. */
+export const GAS_PRICE_MAINNET_NANO = 66.7;
+export const GAS_PRICE_SANDBOX_NANO = 400;
+
+/** TON for `gas` units at `nanoPerGas`, as a decimal string. */
+export function gasToTon(gas: bigint | number, nanoPerGas: number): string {
+    return ((Number(gas) * nanoPerGas) / 1e9).toFixed(6);
+}
