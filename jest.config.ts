@@ -6,7 +6,7 @@ const config: Config = {
     testMatch: ['<rootDir>/tests/**/*.spec.ts'],
     // Type checking is done once for the whole tree by `tsc` in `npm test`; per-file transpiling
     // keeps the suite fast.
-    transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+    transform: { '^.+\\.ts$': ['ts-jest', {}] },
     testTimeout: 120_000,
 };
 

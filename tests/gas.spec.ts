@@ -5,7 +5,7 @@ import { beginCell, Cell, Dictionary, toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { FogWallet } from '../wrappers/FogWallet';
 import { PassItem } from '../wrappers/PassItem';
-import { operationGas } from '../wrappers/gas';
+import { GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
 import { passIndexOf } from '../wrappers/protocol';
 import { emptyPayload, fogFixture, FogFixture, gasOf, minimumAccepted, refPayload } from './helpers/fixture';
 import { tactConstants } from './helpers/constants';
@@ -26,6 +26,30 @@ export const ANCHORS = {
     'Tact reference jetton mint': 15_780,
     'Tact NFT item deploy': 10_335,
 };
+
+const README = join(__dirname, '..', 'README.md');
+const README_START = '<!-- gas-table:start (npm run gas:update) -->';
+const README_END = '<!-- gas-table:end -->';
+
+/** The README's gas table: every operation, its anchor where one exists, and its price in TON. */
+function renderGasTable(ops: Record<string, number>): string {
+    const anchorOf: Record<string, [string, number]> = {
+        transfer: ['Tact reference jetton transfer', ANCHORS['Tact reference jetton transfer']],
+        mint: ['Tact reference jetton mint', ANCHORS['Tact reference jetton mint']],
+        'pass mint': ['Tact NFT item deploy', ANCHORS['Tact NFT item deploy']],
+    };
+    const rows = Object.entries(ops).map(([op, gas]) => {
+        const anchor = anchorOf[op];
+        const vs = anchor ? `${anchor[1].toLocaleString('en-US')} (${(((anchor[1] - gas) / anchor[1]) * 100).toFixed(1)}% less)` : '';
+        return `| ${op} | ${gas.toLocaleString('en-US')} | ${vs} | ${gasToTon(gas, GAS_PRICE_MAINNET_NANO)} | ${gasToTon(gas, GAS_PRICE_SANDBOX_NANO)} |`;
+    });
+    return [
+        '| operation | gas | reference, same measure | TON at 66.7 nanoton/gas (mainnet) | TON at 400 nanoton/gas (sandbox) |',
+        '| --- | ---: | --- | ---: | ---: |',
+        ...rows,
+        '',
+    ].join('\n');
+}
 
 interface GasTable {
     note: string;
@@ -203,7 +227,7 @@ describe('gas', () => {
         expect(item.bits).toBeLessThanOrEqual(Number(C.PassInitBits));
     });
 
-    it('matches the stored gas table (npm run gas:update rewrites it)', () => {
+    it('matches the stored gas table and the README (npm run gas:update rewrites both)', () => {
         const table: GasTable = {
             note: 'Compute gas per operation, summed over its chain, sender wallet excluded. Sandbox 0.41. Rewritten by `npm run gas:update`.',
             operations: measured,
@@ -214,6 +238,15 @@ describe('gas', () => {
         }
         const stored: GasTable = JSON.parse(readFileSync(TABLE, 'utf-8'));
         expect(measured).toEqual(stored.operations);
+
+        const readme = readFileSync(README, 'utf-8');
+        const start = readme.indexOf(README_START);
+        const end = readme.indexOf(README_END);
+        if (start < 0 || end < start) throw new Error('README.md lacks the gas table markers');
+        const block = `${README_START}\n${renderGasTable(measured)}${README_END}`;
+        const current = readme.slice(start, end + README_END.length);
+        if (UPDATE && current !== block) writeFileSync(README, readme.slice(0, start) + block + readme.slice(end + README_END.length));
+        else expect(current).toBe(block);
     });
 
     it('is no worse than the reference contracts', () => {

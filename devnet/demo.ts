@@ -1,0 +1,158 @@
+/**
+ * `npm start`: a demonstration of what Fog has on-chain so far, run for real on the TON emulator
+ * (@ton/sandbox). Each step sends real messages to the compiled contracts and prints what it did
+ * and its gas. Exits non-zero if any step does not do what it says.
+ */
+import { Address, beginCell, Dictionary, toNano } from '@ton/core';
+import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import { FogWallet } from '../wrappers/FogWallet';
+import { PassItem } from '../wrappers/PassItem';
+import { fogTokenInit, passCollectionInit } from '../wrappers/protocol';
+import { parseOnchainContent, JETTON_FIELDS, PASS_FIELDS } from '../wrappers/metadata';
+import { GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
+
+const json = process.argv.includes('--json');
+
+interface Step {
+    step: string;
+    gas: number;
+    detail: string;
+}
+
+const steps: Step[] = [];
+
+function fog(nano: bigint): string {
+    const whole = nano / 1_000_000_000n;
+    const frac = (nano % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+    return frac ? `${whole}.${frac} FOG` : `${whole} FOG`;
+}
+
+function short(a: Address): string {
+    const s = a.toString({ testOnly: true });
+    return `${s.slice(0, 6)}…${s.slice(-4)}`;
+}
+
+class DemoFailure extends Error {}
+
+function check(ok: boolean, what: string) {
+    if (!ok) throw new DemoFailure(what);
+}
+
+function failedTx(r: SendMessageResult): boolean {
+    return r.transactions.some((t) => {
+        const d = t.description;
+        return d.type === 'generic' && (d.aborted || (d.computePhase.type === 'vm' && !d.computePhase.success));
+    });
+}
+
+function report(step: string, r: SendMessageResult, payer: Address, detail: string) {
+    check(!failedTx(r), `${step}: a transaction in its chain failed`);
+    const gas = Number(operationGas(r.transactions, payer));
+    steps.push({ step, gas, detail });
+    if (!json) {
+        const price = `${gasToTon(gas, GAS_PRICE_MAINNET_NANO)} TON mainnet / ${gasToTon(gas, GAS_PRICE_SANDBOX_NANO)} TON sandbox`;
+        console.log(`✔ ${step.padEnd(34)} ${String(gas).padStart(6)} gas  (${price})`);
+        console.log(`  ${detail}`);
+    }
+}
+
+async function main() {
+    const blockchain = await Blockchain.create();
+    const admin = await blockchain.treasury('admin');
+    const alice = await blockchain.treasury('alice (provider)');
+    const bob = await blockchain.treasury('bob (requester)');
+    if (!json) {
+        console.log('Fog on the TON emulator: the FOG jetton and the Contributor Pass\n');
+        console.log(`admin ${short(admin.address)}   alice ${short(alice.address)}   bob ${short(bob.address)}\n`);
+    }
+
+    const token = blockchain.openContract(await fogTokenInit(admin.address));
+    report('deploy FOG master', await token.send(admin.getSender(), { value: toNano('0.05') }, null), admin.address,
+        `master at ${short(token.address)}: ${JSON.stringify(parseOnchainContent((await token.getGetJettonData()).content, JETTON_FIELDS).symbol)}, 9 decimals, TEP-74/89/64`);
+
+    const collection = blockchain.openContract(await passCollectionInit(admin.address));
+    report('deploy pass collection', await collection.send(admin.getSender(), { value: toNano('0.05') }, null), admin.address,
+        `collection at ${short(collection.address)}, authority: the admin (the hub, once it exists)`);
+
+    const walletOf = async (owner: Address): Promise<SandboxContract<FogWallet>> =>
+        blockchain.openContract(FogWallet.fromAddress(await token.getGetWalletAddress(owner)));
+    const balance = async (owner: Address) => (await (await walletOf(owner)).getGetWalletData()).balance;
+    const supply = async () => (await token.getGetJettonData()).totalSupply;
+
+    const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
+    recipients.set(alice.address, toNano('1000'));
+    recipients.set(bob.address, toNano('500'));
+    report('genesis allocation (2 recipients)',
+        await token.send(admin.getSender(), { value: toNano('0.2') }, { $$type: 'GenesisMint', queryId: 1n, recipients, close: true }),
+        admin.address, `alice ${fog(await balance(alice.address))}, bob ${fog(await balance(bob.address))}; genesis sealed`);
+    check((await supply()) === toNano('1500'), 'supply after genesis');
+
+    report('set mint authority', await token.send(admin.getSender(), { value: toNano('0.05') }, {
+        $$type: 'SetMintAuthority', queryId: 2n, authority: admin.address, lock: false,
+    }), admin.address, 'the admin mints until the hub takes over');
+
+    report('mint 100 FOG to alice', await token.send(admin.getSender(), { value: toNano('0.1') }, {
+        $$type: 'Mint', queryId: 3n, receiver: alice.address, amount: toNano('100'), responseDestination: admin.address,
+        forwardTonAmount: 0n, forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
+    }), admin.address, `alice ${fog(await balance(alice.address))}, supply ${fog(await supply())}`);
+
+    const aliceWallet = await walletOf(alice.address);
+    report('transfer 25 FOG alice → bob', await aliceWallet.send(alice.getSender(), { value: toNano('0.1') }, {
+        $$type: 'JettonTransfer', queryId: 4n, amount: toNano('25'), destination: bob.address, responseDestination: alice.address,
+        customPayload: null, forwardTonAmount: toNano('0.01'), forwardPayload: beginCell().storeBit(0).storeStringTail('for job 1').endCell().beginParse(),
+    }), alice.address, `alice ${fog(await balance(alice.address))}, bob ${fog(await balance(bob.address))}, bob notified with "for job 1"`);
+
+    const bobWallet = await walletOf(bob.address);
+    report('burn 10 FOG (bob)', await bobWallet.send(bob.getSender(), { value: toNano('0.1') }, {
+        $$type: 'JettonBurn', queryId: 5n, amount: toNano('10'), responseDestination: bob.address,
+        customPayload: beginCell().storeUint(1, 64).endCell(),
+    }), bob.address, `bob ${fog(await balance(bob.address))}, supply ${fog(await supply())}; burn_notice confirms it to bob`);
+
+    const discovery = await token.send(bob.getSender(), { value: toNano('0.05') }, {
+        $$type: 'ProvideWalletAddress', queryId: 6n, ownerAddress: alice.address, includeAddress: false,
+    });
+    report('discover alice\'s wallet (TEP-89)', discovery, bob.address, `take_wallet_address → ${short(aliceWallet.address)}`);
+
+    const pass = blockchain.openContract(PassItem.fromAddress(await collection.getPassAddress(alice.address)));
+    report('mint alice a Contributor Pass', await collection.send(admin.getSender(), { value: toNano('0.05') }, {
+        $$type: 'PassMint', queryId: 7n, owner: alice.address, cores: 8n, memoryMb: 16384n, responseDestination: admin.address,
+    }), admin.address, await (async () => {
+        const data = await pass.getGetNftData();
+        const content = parseOnchainContent(await collection.getGetNftContent(data.index, data.content!), PASS_FIELDS);
+        return `pass ${short(pass.address)}: ${content.name}, ${content.cores} cores, ${content.memory_mb} MB, soulbound`;
+    })());
+
+    const transfer = await pass.send(alice.getSender(), { value: toNano('0.05') }, {
+        $$type: 'NftTransfer', queryId: 8n, newOwner: bob.address, responseDestination: alice.address, customPayload: null,
+        forwardAmount: 0n, forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
+    });
+    check(failedTx(transfer), 'a pass transfer must be rejected');
+    if (!json) console.log('✔ alice tries to sell her pass: rejected, it is soulbound');
+
+    report('alice proves ownership to bob', await pass.send(alice.getSender(), { value: toNano('0.05') }, {
+        $$type: 'ProveOwnership', queryId: 9n, dest: bob.address, forwardPayload: beginCell().storeUint(42, 64).endCell(), withContent: false,
+    }), alice.address, 'ownership_proof delivered to bob (TEP-85)');
+
+    report('bob asks who owns the pass', await pass.send(bob.getSender(), { value: toNano('0.05') }, {
+        $$type: 'RequestOwner', queryId: 10n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false,
+    }), bob.address, `owner_info: ${short((await pass.getPassState()).owner!)} (alice), not revoked`);
+
+    report('revoke alice\'s pass', await collection.send(admin.getSender(), { value: toNano('0.05') }, {
+        $$type: 'PassRevoke', queryId: 11n, owner: alice.address,
+    }), admin.address, `revoked at ${await pass.getGetRevokedTime()}, live: ${(await pass.getPassState()).live}`);
+
+    const total = (await balance(alice.address)) + (await balance(bob.address));
+    check(total === (await supply()), 'supply must equal the sum of balances');
+    if (json) {
+        console.log(JSON.stringify({ ok: true, supply: (await supply()).toString(), steps }, null, 2));
+    } else {
+        console.log(`\nSupply ${fog(await supply())} = genesis 1500 + minted 100 − burned 10 = sum of balances ✔`);
+        console.log('Next: the hub, jobs and epochs (issue 3), then the local network and workers (issue 4).');
+    }
+}
+
+main().catch((e) => {
+    const message = e instanceof DemoFailure ? e.message : e instanceof Error ? e.message : String(e);
+    console.error(`demo failed: ${message}`);
+    process.exit(1);
+});
