@@ -1,6 +1,7 @@
 import { Address } from '@ton/core';
 import { FogToken } from './FogToken';
 import { PassCollection } from './PassCollection';
+import { Hub, Params } from './Hub';
 import {
     buildOnchainContent,
     jettonContent,
@@ -35,4 +36,37 @@ export function passCollectionInit(admin: Address, authority: Address = admin): 
 /** The pass index of `owner`: its basechain account id. */
 export function passIndexOf(owner: Address): bigint {
     return BigInt('0x' + owner.hash.toString('hex'));
+}
+
+const FOG = 1_000_000_000n;
+
+/**
+ * Default parameters: a starting point for a deployment, not yet the outcome of the economics
+ * simulation (issue 7). `epochStart` is the deployment time.
+ */
+export function defaultParams(epochStart: number): Params {
+    return {
+        $$type: 'Params',
+        minStake: 1_000n * FOG,
+        collateral: 100n * FOG,
+        slashBps: 10_000n,
+        unbondingPeriod: 7n * 86_400n,
+        minJobPrice: 1n * FOG,
+        maxK: 7n,
+        claimWindow: 600n,
+        commitWindow: 1_800n,
+        revealWindow: 600n,
+        maxWindow: 86_400n,
+        epochStart: BigInt(epochStart),
+        epochLength: 86_400n,
+        closeDelay: 600n,
+        emissionBase: 10_000n * FOG,
+        emissionRatioPpm: 500_000n,
+        emissionCap: 100_000n * FOG,
+    };
+}
+
+/** A fresh hub: no jobs, no stakes. Its admin must then hand it the mint and pass authorities. */
+export function hubInit(admin: Address, token: Address, collection: Address, params: Params): Promise<Hub> {
+    return Hub.fromInit(admin, null, token, collection, params, 0n, 0n, 0n, 0n);
 }

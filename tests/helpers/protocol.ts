@@ -1,0 +1,127 @@
+import { Address, beginCell, Builder, Cell, Dictionary, toNano } from '@ton/core';
+import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import { FogToken } from '../../wrappers/FogToken';
+import { FogWallet } from '../../wrappers/FogWallet';
+import { PassCollection } from '../../wrappers/PassCollection';
+import { PassItem } from '../../wrappers/PassItem';
+import { Hub, JobSpec, Params, storeStakePayload, storePostJobPayload } from '../../wrappers/Hub';
+import { Provider } from '../../wrappers/Provider';
+import { Job } from '../../wrappers/Job';
+import { Epoch } from '../../wrappers/Epoch';
+import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../../wrappers/protocol';
+import { commitOf, hashOf } from '../../wrappers/commit';
+import { NOW } from './fixture';
+
+export const FOG = 1_000_000_000n;
+
+/** TON attached to user actions in tests where the exact cost is not what is being tested. */
+export const GAS = toNano('1');
+
+export interface Protocol {
+    blockchain: Blockchain;
+    admin: SandboxContract<TreasuryContract>;
+    token: SandboxContract<FogToken>;
+    collection: SandboxContract<PassCollection>;
+    hub: SandboxContract<Hub>;
+    params: Params;
+    walletOf(owner: Address): Promise<SandboxContract<FogWallet>>;
+    balanceOf(owner: Address): Promise<bigint>;
+    providerOf(owner: Address): Promise<SandboxContract<Provider>>;
+    passOf(owner: Address): Promise<SandboxContract<PassItem>>;
+    job(id: bigint): Promise<SandboxContract<Job>>;
+    epoch(n: bigint): Promise<SandboxContract<Epoch>>;
+    /** Genesis FOG for `to` (genesis stays open in tests). */
+    fund(to: Address, amount: bigint): Promise<void>;
+    /** Transfers FOG to the hub with `payload` as the forward payload (in a reference). */
+    toHub(from: SandboxContract<TreasuryContract>, amount: bigint, payload: Cell, forwardTon?: bigint): Promise<SendMessageResult>;
+    stake(from: SandboxContract<TreasuryContract>, amount: bigint, cores?: bigint, memoryMb?: bigint): Promise<SendMessageResult>;
+    post(from: SandboxContract<TreasuryContract>, price: bigint, spec?: Partial<JobSpec>): Promise<SendMessageResult>;
+    claim(worker: SandboxContract<TreasuryContract>, jobId: bigint, value?: bigint): Promise<SendMessageResult>;
+    commit(worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt?: bigint): Promise<SendMessageResult>;
+    reveal(worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt?: bigint): Promise<SendMessageResult>;
+    finalize(by: SandboxContract<TreasuryContract>, jobId: bigint): Promise<SendMessageResult>;
+}
+
+export function specOf(overrides: Partial<JobSpec> = {}): JobSpec {
+    return {
+        $$type: 'JobSpec',
+        programHash: hashOf('program'),
+        inputHash: hashOf('input'),
+        k: 3n,
+        quorum: 2n,
+        maxCpuSeconds: 10n,
+        maxMemoryMb: 256n,
+        claimWindow: 0n,
+        commitWindow: 0n,
+        revealWindow: 0n,
+        uris: beginCell().storeRef(beginCell().storeStringTail('fog://program')).storeRef(beginCell().storeStringTail('fog://input')).endCell(),
+        ...overrides,
+    };
+}
+
+export function payload(store: (b: Builder) => void): Cell {
+    const b = beginCell();
+    store(b);
+    return b.endCell();
+}
+
+/** The whole protocol on the emulator: FOG, the pass collection and the hub holding both authorities. */
+export async function protocolFixture(paramOverrides: Partial<Params> = {}): Promise<Protocol> {
+    const blockchain = await Blockchain.create();
+    blockchain.now = NOW;
+    const admin = await blockchain.treasury('admin');
+    const token = blockchain.openContract(await fogTokenInit(admin.address));
+    await token.send(admin.getSender(), { value: toNano('0.05') }, null);
+    const collection = blockchain.openContract(await passCollectionInit(admin.address));
+    await collection.send(admin.getSender(), { value: toNano('0.05') }, null);
+    const params = { ...defaultParams(NOW), ...paramOverrides };
+    const hub = blockchain.openContract(await hubInit(admin.address, token.address, collection.address, params));
+    await hub.send(admin.getSender(), { value: toNano('0.1') }, null);
+    await token.send(admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetMintAuthority', queryId: 0n, authority: hub.address, lock: true });
+    await collection.send(admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetPassAuthority', queryId: 0n, authority: hub.address, lock: true });
+
+    const walletOf = async (owner: Address) => blockchain.openContract(FogWallet.fromAddress(await token.getGetWalletAddress(owner)));
+    const balanceOf = async (owner: Address) => {
+        const w = await walletOf(owner);
+        const state = await blockchain.getContract(w.address);
+        return state.accountState?.type === 'active' ? (await w.getGetWalletData()).balance : 0n;
+    };
+    const providerOf = async (owner: Address) => blockchain.openContract(Provider.fromAddress(await hub.getProviderAddress(owner)));
+    const passOf = async (owner: Address) => blockchain.openContract(PassItem.fromAddress(await collection.getPassAddress(owner)));
+    const job = async (id: bigint) => blockchain.openContract(Job.fromAddress(await hub.getJobAddress(id)));
+    const epoch = async (n: bigint) => blockchain.openContract(Epoch.fromAddress(await hub.getEpochAddress(n)));
+    const fund = async (to: Address, amount: bigint) => {
+        const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
+        recipients.set(to, amount);
+        await token.send(admin.getSender(), { value: toNano('0.2') }, { $$type: 'GenesisMint', queryId: 0n, recipients, close: false });
+    };
+    const toHub = async (from: SandboxContract<TreasuryContract>, amount: bigint, body: Cell, forwardTon = toNano('1')) => {
+        const wallet = await walletOf(from.address);
+        return wallet.send(from.getSender(), { value: forwardTon + toNano('0.1') }, {
+            $$type: 'JettonTransfer', queryId: 0n, amount, destination: hub.address, responseDestination: from.address,
+            customPayload: null, forwardTonAmount: forwardTon, forwardPayload: beginCell().storeBit(1).storeRef(body).endCell().beginParse(),
+        });
+    };
+    const stake = (from: SandboxContract<TreasuryContract>, amount: bigint, cores = 8n, memoryMb = 16384n) =>
+        toHub(from, amount, payload(storeStakePayload({ $$type: 'StakePayload', cores, memoryMb })));
+    const post = (from: SandboxContract<TreasuryContract>, price: bigint, spec: Partial<JobSpec> = {}) =>
+        toHub(from, price, payload(storePostJobPayload({ $$type: 'PostJobPayload', spec: specOf(spec) })));
+    const claim = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, value = GAS) =>
+        (await providerOf(worker.address)).send(worker.getSender(), { value }, { $$type: 'ClaimJob', queryId: 0n, jobId });
+    const commit = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt = 7n) =>
+        (await job(jobId)).send(worker.getSender(), { value: toNano('0.05') }, { $$type: 'Commit', queryId: 0n, commit: commitOf(result, worker.address, salt) });
+    const reveal = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt = 7n) =>
+        (await job(jobId)).send(worker.getSender(), { value: toNano('0.05') }, { $$type: 'Reveal', queryId: 0n, resultHash: result, salt });
+    const finalize = async (by: SandboxContract<TreasuryContract>, jobId: bigint) =>
+        (await job(jobId)).send(by.getSender(), { value: toNano('0.05') }, { $$type: 'Finalize', queryId: 0n });
+
+    return { blockchain, admin, token, collection, hub, params, walletOf, balanceOf, providerOf, passOf, job, epoch, fund, toHub, stake, post, claim, commit, reveal, finalize };
+}
+
+/** No transaction in the result failed (compute or action phase). */
+export function allSucceeded(r: SendMessageResult): boolean {
+    return r.transactions.every((t) => {
+        const d = t.description;
+        return d.type !== 'generic' || (!d.aborted && (d.computePhase.type !== 'vm' || d.computePhase.success));
+    });
+}
