@@ -8,6 +8,8 @@ const config: Config = {
     // keeps the suite fast.
     transform: { '^.+\\.ts$': ['ts-jest', {}] },
     testTimeout: 120_000,
+    // Suites are independent and CPU-bound: use every core (CI has two).
+    maxWorkers: '100%',
 };
 
 export default config;

@@ -1,13 +1,18 @@
 /**
- * `npm start`: a demonstration of what Fog has on-chain so far, run for real on the TON emulator
+ * `npm start`: a demonstration of what Fog has on-chain so far: the token and the pass, then a
+ * whole job with three workers, one of them lying, run for real on the TON emulator
  * (@ton/sandbox). Each step sends real messages to the compiled contracts and prints what it did
  * and its gas. Exits non-zero if any step does not do what it says.
  */
-import { Address, beginCell, Dictionary, toNano } from '@ton/core';
+import { Address, beginCell, Cell, Dictionary, toNano } from '@ton/core';
 import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { FogWallet } from '../wrappers/FogWallet';
 import { PassItem } from '../wrappers/PassItem';
-import { fogTokenInit, passCollectionInit } from '../wrappers/protocol';
+import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../wrappers/protocol';
+import { Params, storePostJobPayload, storeStakePayload } from '../wrappers/Hub';
+import { Job } from '../wrappers/Job';
+import { Provider } from '../wrappers/Provider';
+import { commitOf, hashOf } from '../wrappers/commit';
 import { parseOnchainContent, JETTON_FIELDS, PASS_FIELDS } from '../wrappers/metadata';
 import { GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
 
@@ -143,11 +148,97 @@ async function main() {
 
     const total = (await balance(alice.address)) + (await balance(bob.address));
     check(total === (await supply()), 'supply must equal the sum of balances');
+    if (!json) console.log(`\nSupply ${fog(await supply())} = genesis 1500 + minted 100 − burned 10 = sum of balances ✔\n`);
+
+    // ── Part 2: the protocol. The hub takes over minting and passes; three workers, one lying.
+    blockchain.now = Math.floor(Date.now() / 1000);
+    const start = blockchain.now;
+    const params = defaultParams(start);
+    const hub = blockchain.openContract(await hubInit(admin.address, token.address, collection.address, params));
+    report('deploy the hub', await hub.send(admin.getSender(), { value: toNano('0.1') }, null), admin.address,
+        `hub at ${short(hub.address)}; min stake ${fog(params.minStake)}, collateral ${fog(params.collateral)} per claim`);
+    report('hand minting to the hub (locked)', await token.send(admin.getSender(), { value: toNano('0.05') }, {
+        $$type: 'SetMintAuthority', queryId: 12n, authority: hub.address, lock: true,
+    }), admin.address, 'from now on only epoch rewards mint FOG');
+    report('hand passes to the hub (locked)', await collection.send(admin.getSender(), { value: toNano('0.05') }, {
+        $$type: 'SetPassAuthority', queryId: 13n, authority: hub.address, lock: true,
+    }), admin.address, 'passes follow stakes');
+
+    const provider = async (owner: Address) => blockchain.openContract(Provider.fromAddress(await hub.getProviderAddress(owner)));
+    const workers: SandboxContract<TreasuryContract>[] = [];
+    for (const name of ['worker 1', 'worker 2', 'worker 3 (lies)']) workers.push(await blockchain.treasury(name));
+    const requester = bob;
+    check((await token.getTokenState()).genesisOpen === false, 'genesis is sealed');
+    // Genesis is sealed: the workers buy FOG from alice, who holds most of it.
+    for (const w of workers) {
+        await aliceWallet.send(alice.getSender(), { value: toNano('0.1') }, {
+            $$type: 'JettonTransfer', queryId: 14n, amount: toNano('300'), destination: w.address, responseDestination: alice.address,
+            customPayload: null, forwardTonAmount: 0n, forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
+        });
+    }
+    const toHub = async (from: SandboxContract<TreasuryContract>, amount: bigint, body: Cell) =>
+        (await walletOf(from.address)).send(from.getSender(), { value: toNano('1.1') }, {
+            $$type: 'JettonTransfer', queryId: 15n, amount, destination: hub.address, responseDestination: from.address,
+            customPayload: null, forwardTonAmount: toNano('1'), forwardPayload: beginCell().storeBit(1).storeRef(body).endCell().beginParse(),
+        });
+    const smallParams: Params = { ...params, minStake: toNano('200'), collateral: toNano('50') };
+    report('admin lowers the minimum stake', await hub.send(admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetParams', queryId: 16n, params: smallParams }),
+        admin.address, `min stake ${fog(smallParams.minStake)}, collateral ${fog(smallParams.collateral)}`);
+    for (const w of [...workers, requester]) {
+        const r = await toHub(w, toNano('250'), beginCell().store(storeStakePayload({ $$type: 'StakePayload', cores: 8n, memoryMb: 16384n })).endCell());
+        report(`stake 250 FOG (${w === requester ? 'bob' : 'worker ' + (workers.indexOf(w) + 1)})`, r, w.address,
+            `stake ${fog((await (await provider(w.address)).getProviderState()).stake)}, pass minted`);
+    }
+
+    const spec = {
+        $$type: 'JobSpec' as const, programHash: hashOf('matmul.wasm'), inputHash: hashOf('input.bin'), k: 3n, quorum: 2n,
+        maxCpuSeconds: 10n, maxMemoryMb: 256n, claimWindow: 0n, commitWindow: 0n, revealWindow: 0n,
+        uris: beginCell().storeRef(beginCell().storeStringTail('fog://matmul.wasm')).storeRef(beginCell().storeStringTail('fog://input.bin')).endCell(),
+    };
+    report('bob posts a job (k=3, 30 FOG)', await toHub(requester, toNano('30'), beginCell().store(storePostJobPayload({ $$type: 'PostJobPayload', spec })).endCell()),
+        requester.address, 'the job checks bob\'s pass (TEP-85 request_owner) and opens');
+    const job = blockchain.openContract(Job.fromAddress(await hub.getJobAddress(0n)));
+    const honest = hashOf('C = A × B');
+    const lie = hashOf('a made-up answer');
+    for (const w of workers) {
+        const p = await provider(w.address);
+        report(`claim (worker ${workers.indexOf(w) + 1})`, await p.send(w.getSender(), { value: toNano('0.5') }, { $$type: 'ClaimJob', queryId: 17n, jobId: 0n }),
+            w.address, `collateral locked: ${fog((await p.getProviderState()).locked)}`);
+    }
+    for (const [i, w] of workers.entries()) {
+        const result = i === 2 ? lie : honest;
+        report(`commit (worker ${i + 1})`, await job.send(w.getSender(), { value: toNano('0.05') }, {
+            $$type: 'Commit', queryId: 18n, commit: commitOf(result, w.address, BigInt(i + 1)),
+        }), w.address, 'sha256(result, worker, salt): nobody can copy it');
+    }
+    for (const [i, w] of workers.entries()) {
+        const result = i === 2 ? lie : honest;
+        report(`reveal (worker ${i + 1}${i === 2 ? ', lying' : ''})`, await job.send(w.getSender(), { value: toNano('0.05') }, {
+            $$type: 'Reveal', queryId: 19n, resultHash: result, salt: BigInt(i + 1),
+        }), w.address, i === 2 ? 'the last reveal settles the job' : 'revealed');
+    }
+    const settled = await job.getJobState();
+    check(settled.phase === 2n && settled.result === honest, 'the job must settle on the honest result');
+    const liar = await (await provider(workers[2].address)).getProviderState();
+    check(liar.slashCount === 1n, 'the liar must be slashed');
+    if (!json) {
+        console.log(`  result verified by 2 of 3: ${settled.result.toString(16).slice(0, 16)}…; 30 FOG burned`);
+        console.log(`  worker 3 slashed ${fog(liar.slashedTotal)}, stake now ${fog(liar.stake)}, reputation ${liar.reputation}`);
+    }
+
+    blockchain.now = start + Number(params.epochLength + params.closeDelay) + 1;
+    const w1 = await provider(workers[0].address);
+    const before = await balance(workers[0].address);
+    report('worker 1 claims its epoch reward', await w1.send(workers[0].getSender(), { value: toNano('1') }, { $$type: 'ClaimRewards', queryId: 20n, epoch: 0n }),
+        workers[0].address, `minted ${fog((await balance(workers[0].address)) - before)} (half of the epoch's emission: 2 winners)`);
+
+    const hubState = await hub.getHubState();
+    check((await balance(hub.address)) === hubState.totalStaked + hubState.totalEscrow + hubState.strays, 'hub FOG = stakes + escrow');
     if (json) {
         console.log(JSON.stringify({ ok: true, supply: (await supply()).toString(), steps }, null, 2));
     } else {
-        console.log(`\nSupply ${fog(await supply())} = genesis 1500 + minted 100 − burned 10 = sum of balances ✔`);
-        console.log('Next: the hub, jobs and epochs (issue 3), then the local network and workers (issue 4).');
+        console.log(`\nHub holds ${fog(await balance(hub.address))} = stakes ${fog(hubState.totalStaked)} + escrow ${fog(hubState.totalEscrow)} ✔`);
+        console.log(`Supply ${fog(await supply())} ✔`);
     }
 }
 

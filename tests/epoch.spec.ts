@@ -1,0 +1,192 @@
+import '@ton/test-utils';
+import { toNano } from '@ton/core';
+import { SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { Epoch, loadEpochClosedEvent, Params } from '../wrappers/Epoch';
+import { hashOf } from '../wrappers/commit';
+import { NOW } from './helpers/fixture';
+import { allSucceeded, FOG, GAS, Protocol, protocolFixture } from './helpers/protocol';
+
+const EP = Epoch.errors;
+const OP = Epoch.opcodes;
+const PPM = 1_000_000n;
+
+describe('Epoch', () => {
+    let p: Protocol;
+    let workers: SandboxContract<TreasuryContract>[];
+    let requester: SandboxContract<TreasuryContract>;
+
+    const setup = async (overrides: Partial<Params> = {}) => {
+        p = await protocolFixture(overrides);
+        workers = [];
+        for (const name of ['w1', 'w2', 'w3', 'requester']) {
+            const w = await p.blockchain.treasury(name);
+            await p.fund(w.address, 5_000n * FOG);
+            expect(allSucceeded(await p.stake(w, p.params.minStake))).toBe(true);
+            workers.push(w);
+        }
+        requester = workers[3];
+    };
+
+    /** Posts job `id` at `price` and runs it to settlement; `results` are what w1..w3 reveal. */
+    const runJob = async (id: bigint, price: bigint, results = [hashOf('ok'), hashOf('ok'), hashOf('ok')]) => {
+        expect(allSucceeded(await p.post(requester, price))).toBe(true);
+        const ws = workers.slice(0, 3);
+        for (const w of ws) expect(allSucceeded(await p.claim(w, id))).toBe(true);
+        for (const [i, w] of ws.entries()) await p.commit(w, id, results[i]);
+        for (const [i, w] of ws.entries()) await p.reveal(w, id, results[i]);
+        expect((await (await p.job(id)).getJobState()).phase).toBe(2n);
+    };
+    const liar = [hashOf('ok'), hashOf('ok'), hashOf('lie')];
+    const end = () => NOW + Number(p.params.epochLength);
+    const closeAt = () => end() + Number(p.params.closeDelay);
+    const close = async (by = requester) => (await p.epoch(0n)).send(by.getSender(), { value: toNano('0.05') }, { $$type: 'CloseEpoch', queryId: 0n });
+    const claimRewards = async (w: SandboxContract<TreasuryContract>, epoch = 0n) =>
+        (await p.providerOf(w.address)).send(w.getSender(), { value: GAS }, { $$type: 'ClaimRewards', queryId: 0n, epoch });
+
+    describe('epoch_record', () => {
+        beforeEach(() => setup());
+
+        it('deploys with the first settlement, fixes its terms, and adds every later one', async () => {
+            await runJob(0n, 60n * FOG);
+            const epoch = await p.epoch(0n);
+            let e = await epoch.getEpochState();
+            expect(e.terms).toEqual({
+                $$type: 'EpochTerms', end: BigInt(end()), closeDelay: p.params.closeDelay,
+                emissionBase: p.params.emissionBase, emissionRatioPpm: p.params.emissionRatioPpm, emissionCap: p.params.emissionCap,
+            });
+            expect([e.burned, e.slashed, e.units, e.closed]).toEqual([60n * FOG, 0n, 60n * FOG, false]);
+            await runJob(1n, 40n * FOG, liar);
+            e = await epoch.getEpochState();
+            expect([e.burned, e.slashed, e.units]).toEqual([100n * FOG, p.params.collateral, 100n * FOG]);
+        });
+
+        it('refuses anyone but the hub', async () => {
+            await runJob(0n, 60n * FOG);
+            const epoch = await p.epoch(0n);
+            const before = await epoch.getEpochState();
+            const r = await epoch.send(requester.getSender(), { value: toNano('0.1') }, {
+                $$type: 'EpochRecord', burned: 1_000_000n * FOG, slashed: 0n, units: 1n, excessTo: requester.address, terms: before.terms,
+            });
+            expect(r.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP['Only the hub'] });
+            expect(await epoch.getEpochState()).toEqual(before);
+        });
+    });
+
+    describe('close_epoch', () => {
+        it('refuses before the epoch\'s end plus its close delay, and closes from that second on', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            p.blockchain.now = closeAt() - 1;
+            const early = await close();
+            expect(early.transactions).toHaveTransaction({ to: (await p.epoch(0n)).address, success: false, exitCode: EP['Epoch is not over'] });
+            expect((await (await p.epoch(0n)).getEpochState()).closed).toBe(false);
+            p.blockchain.now = closeAt();
+            expect(allSucceeded(await close())).toBe(true);
+            expect((await (await p.epoch(0n)).getEpochState()).closed).toBe(true);
+        });
+
+        it('fixes the emission at base + burned * ratio / 1e6 under the cap, and returns the rest', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            await runJob(1n, 7n * FOG + 3n, liar);
+            p.blockchain.now = closeAt();
+            const r = await close();
+            const epoch = await p.epoch(0n);
+            expect(r.transactions).toHaveTransaction({ from: epoch.address, to: requester.address, op: OP.Excesses });
+            const e = await epoch.getEpochState();
+            const burned = 67n * FOG + 3n;
+            const expected = p.params.emissionBase + (burned * p.params.emissionRatioPpm) / PPM;
+            expect(expected).toBeLessThan(p.params.emissionCap);
+            expect([e.closed, e.burned, e.emission, e.minted]).toEqual([true, burned, expected, 0n]);
+            const events = r.externals.map((x) => loadEpochClosedEvent(x.body.beginParse()));
+            expect(events.map((v) => [v.epoch, v.burned, v.units, v.emission])).toEqual([[0n, burned, e.units, expected]]);
+        });
+
+        it('caps the emission at emissionCap', async () => {
+            await setup({ emissionBase: 1n * FOG, emissionRatioPpm: 500_000n, emissionCap: 5n * FOG });
+            await runJob(0n, 60n * FOG);
+            expect(p.params.emissionBase + (60n * FOG * p.params.emissionRatioPpm) / PPM).toBeGreaterThan(p.params.emissionCap);
+            p.blockchain.now = closeAt();
+            await close();
+            expect((await (await p.epoch(0n)).getEpochState()).emission).toBe(5n * FOG);
+        });
+
+        it('refuses to close a closed epoch', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            p.blockchain.now = closeAt();
+            await close();
+            const before = await (await p.epoch(0n)).getEpochState();
+            p.blockchain.now = closeAt() + 86_400;
+            const r = await close(workers[0]);
+            expect(r.transactions).toHaveTransaction({ to: (await p.epoch(0n)).address, success: false, exitCode: EP['Epoch is closed'] });
+            expect(await (await p.epoch(0n)).getEpochState()).toEqual(before);
+        });
+    });
+
+    describe('epoch_claim', () => {
+        it('refuses a treasury posing as the owner\'s provider', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            p.blockchain.now = closeAt();
+            const epoch = await p.epoch(0n);
+            const r = await epoch.send(workers[0].getSender(), { value: toNano('0.5') }, { $$type: 'EpochClaim', epoch: 0n, units: 60n * FOG, owner: workers[0].address });
+            expect(r.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP['Only the owner\'s provider'] });
+            const e = await epoch.getEpochState();
+            expect([e.closed, e.minted, e.claimedUnits]).toEqual([false, 0n, 0n]);
+        });
+
+        it('refuses a provider\'s claim before the epoch is over', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            p.blockchain.now = closeAt() - 1;
+            const epoch = await p.epoch(0n);
+            const r = await claimRewards(workers[0]);
+            expect(r.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP['Epoch is not over'] });
+            expect((await epoch.getEpochState()).minted).toBe(0n);
+        });
+
+        it('pays two winners their shares, closing the epoch on the first claim; the sum never exceeds the emission', async () => {
+            // An odd emission, so each half rounds down.
+            await setup({ emissionBase: 10_000n * FOG + 1n });
+            await runJob(0n, 50n * FOG, liar);
+            p.blockchain.now = closeAt();
+            const epoch = await p.epoch(0n);
+            const supply = (await p.token.getGetJettonData()).totalSupply;
+            const paid: bigint[] = [];
+            for (const w of workers.slice(0, 2)) {
+                const before = await p.balanceOf(w.address);
+                const r = await claimRewards(w);
+                expect(allSucceeded(r)).toBe(true);
+                expect(r.transactions).toHaveTransaction({ from: epoch.address, to: p.hub.address, op: OP.MintReward });
+                paid.push((await p.balanceOf(w.address)) - before);
+            }
+            const e = await epoch.getEpochState();
+            expect(e.closed).toBe(true);
+            expect(e.emission % 2n).toBe(1n);
+            expect(paid).toEqual([(e.emission * 25n * FOG) / e.units, (e.emission * 25n * FOG) / e.units]);
+            expect(e.minted).toBe(paid[0] + paid[1]);
+            expect(e.minted).toBeLessThanOrEqual(e.emission);
+            expect(e.claimedUnits).toBe(e.units);
+            expect((await p.token.getGetJettonData()).totalSupply).toBe(supply + e.minted);
+            // The slashed worker earned nothing to claim.
+            const liarClaim = await claimRewards(workers[2]);
+            expect(liarClaim.transactions).toHaveTransaction({ success: false, exitCode: EP['Nothing to claim for this epoch'] });
+        });
+
+        it('lets a provider claim an epoch only once', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            p.blockchain.now = closeAt();
+            expect(allSucceeded(await claimRewards(workers[0]))).toBe(true);
+            const epoch = await p.epoch(0n);
+            const after = await epoch.getEpochState();
+            const balance = await p.balanceOf(workers[0].address);
+            const again = await claimRewards(workers[0]);
+            expect(again.transactions).toHaveTransaction({ success: false, exitCode: EP['Nothing to claim for this epoch'] });
+            expect(again.transactions).not.toHaveTransaction({ to: epoch.address });
+            expect(await epoch.getEpochState()).toEqual(after);
+            expect(await p.balanceOf(workers[0].address)).toBe(balance);
+        });
+    });
+});
