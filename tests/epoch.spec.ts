@@ -1,4 +1,5 @@
 import '@ton/test-utils';
+import { Provider } from '../wrappers/Provider';
 import { toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { Epoch, loadEpochClosedEvent, Params } from '../wrappers/Epoch';
@@ -50,8 +51,10 @@ describe('Epoch', () => {
             await runJob(0n, 60n * FOG);
             const epoch = await p.epoch(0n);
             let e = await epoch.getEpochState();
+            const providerCode = (await Provider.fromInit(p.hub.address, p.hub.address, null)).init!.code;
             expect(e.terms).toEqual({
-                $$type: 'EpochTerms', end: BigInt(end()), closeDelay: p.params.closeDelay,
+                $$type: 'EpochTerms', provider: { $$type: 'CodeId', hash: BigInt('0x' + providerCode.hash().toString('hex')), depth: BigInt(providerCode.depth()) },
+                end: BigInt(end()), closeDelay: p.params.closeDelay,
                 emissionBase: p.params.emissionBase, emissionRatioPpm: p.params.emissionRatioPpm, emissionCap: p.params.emissionCap,
             });
             expect([e.burned, e.slashed, e.units, e.closed]).toEqual([60n * FOG, 0n, 60n * FOG, false]);

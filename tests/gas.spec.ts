@@ -355,8 +355,8 @@ describe('gas', () => {
             const hub = (await protocolFixture()).hub.address;
         const job = (await Job.fromInit(hub, 0n, null)).init!;
         const epoch = (await Epoch.fromInit(hub, 0n, null)).init!;
-        const provider = (await Provider.fromInit(hub, hub, null, null, 0n, 0n, 0n, 0n, 0n, 0n, false, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n)).init!;
-        const stakeMsg = size(provider.code, provider.data, job.code, epoch.code);
+        const provider = (await Provider.fromInit(hub, hub, null)).init!;
+        const stakeMsg = size(provider.code, provider.data);
         expect(stakeMsg.cells).toBeLessThanOrEqual(Number(C.StakeMsgCells));
         expect(stakeMsg.bits).toBeLessThanOrEqual(Number(C.StakeMsgBits));
         const jobInit = size(job.code, job.data);

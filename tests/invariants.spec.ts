@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Address, Cell, toNano } from '@ton/core';
-import { loadEpochState, loadJobState } from '../wrappers/Job';
+import { loadEpochState, loadJobHot, loadJobRecord } from '../wrappers/Job';
 import { BlockchainSnapshot, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { hashOf } from '../wrappers/commit';
 import { NOW } from './helpers/fixture';
@@ -114,12 +114,14 @@ describe('invariants under random action sequences', () => {
         s.loadAddress();
         return s.loadCoins();
     };
-    // Job(hub, id, st: Cell?) and Epoch(hub, n, st: Cell?): the state sits in the optional ref.
+    // Job(hub, id, st: Cell?) and Epoch(hub, n, st: Cell?): the state sits in the optional ref
+    // (a job's hot cell, with the posted record behind its own reference).
     const jobState = async (id: bigint) => {
         const s = (await dataOf(jobAddresses[Number(id)]))!.beginParse();
         s.loadAddress();
         s.loadUint(64);
-        return loadJobState(s.loadRef().beginParse());
+        const hot = loadJobHot(s.loadRef().beginParse());
+        return { phase: hot.phase, price: loadJobRecord(hot.record.beginParse()).price };
     };
     const epochState = async (address: Address) => {
         const data = await dataOf(address);

@@ -98,7 +98,7 @@ const revealWith = (job: SandboxContract<Job>, t: SandboxContract<TreasuryContra
     job.send(t.getSender(), { value }, { $$type: 'Reveal', queryId: 0n, resultHash, salt });
 const createOf = (requesterAddress: Address): JobCreate => ({
     $$type: 'JobCreate', requester: requesterAddress, price: PRICE, spec: specOf(),
-    terms: { $$type: 'JobTerms', collection: p.collection.address, collateral: p.params.collateral, slashBps: p.params.slashBps, epochStart: p.params.epochStart,
+    terms: { $$type: 'JobTerms', provider: { $$type: 'CodeId', hash: 0n, depth: 0n }, passItem: { $$type: 'CodeId', hash: 0n, depth: 0n }, collection: p.collection.address, collateral: p.params.collateral, slashBps: p.params.slashBps, epochStart: p.params.epochStart,
         epochLength: p.params.epochLength, claimWindow: p.params.claimWindow, commitWindow: p.params.commitWindow, revealWindow: p.params.revealWindow },
 });
 const jobCreate = (requesterAddress: Address): Cell => beginCell().store(storeJobCreate(createOf(requesterAddress))).endCell();

@@ -69,6 +69,16 @@ describe('protocol: a job\'s life', () => {
         }
     });
 
+    it('derives provider and pass addresses in the job exactly as the hub and the collection do', async () => {
+        await stakeAll();
+        await p.post(requester, 10n * FOG);
+        const job = await p.job(0n);
+        for (const w of workers) {
+            expect((await job.getProviderAddress(w.address)).equals(await p.hub.getProviderAddress(w.address))).toBe(true);
+        }
+        expect((await job.getPassAddress()).equals(await p.collection.getPassAddress(requester.address))).toBe(true);
+    });
+
     it('runs a k=3 job to a verified result: winners earn units, the price is burned', async () => {
         await stakeAll();
         const supplyBefore = (await p.token.getGetJettonData()).totalSupply;
