@@ -11,7 +11,7 @@ import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
-import { FOG, Protocol, protocolFixture } from './helpers/protocol';
+import { FOG, Protocol, protocolFixture, runJobGas } from './helpers/protocol';
 import { passIndexOf } from '../wrappers/protocol';
 import { emptyPayload, fogFixture, FogFixture, gasOf, minimumAccepted, refPayload } from './helpers/fixture';
 import { tactConstants } from './helpers/constants';
@@ -247,13 +247,9 @@ describe('gas', () => {
             }
             return operationGas(r.transactions, payer);
         };
-        const lifecycle = async (k: bigint, firstId: bigint) => {
-            let total = measure(await p.post(actors[7], 10n * FOG, { k, quorum: k / 2n + 1n }), actors[7].address, k);
-            const result = hashOf(`result ${k}`);
-            for (const w of actors.slice(0, Number(k))) total += measure(await p.claim(w, firstId), w.address, k);
-            for (const w of actors.slice(0, Number(k))) total += measure(await p.commit(w, firstId, result), w.address, k);
-            for (const w of actors.slice(0, Number(k))) total += measure(await p.reveal(w, firstId, result), w.address, k);
-            expect((await (await p.job(firstId)).getJobState()).phase).toBe(2n);
+        const lifecycle = async (k: bigint, id: bigint) => {
+            const total = await runJobGas(p, actors[7], actors.slice(0, Number(k)), id, (r, payer) => measure(r, payer, k));
+            expect((await (await p.job(id)).getJobState()).phase).toBe(2n);
             return total;
         };
 

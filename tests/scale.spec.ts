@@ -1,8 +1,6 @@
 import { beginCell, Dictionary, toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
-import { hashOf } from '../wrappers/commit';
-import { operationGas } from '../wrappers/gas';
-import { FOG, payload, Protocol, protocolFixture, specOf } from './helpers/protocol';
+import { FOG, payload, Protocol, protocolFixture, runJobGas, specOf } from './helpers/protocol';
 import { storePostJobPayload, storeStakePayload } from '../wrappers/Hub';
 
 /**
@@ -27,11 +25,7 @@ describe('scale', () => {
     });
 
     const lifecycle = async (id: bigint) => {
-        let gas = operationGas((await p.post(requester, 10n * FOG)).transactions, requester.address);
-        const result = hashOf(`job ${id}`);
-        for (const w of workers.slice(0, 3)) gas += operationGas((await p.claim(w, id)).transactions, w.address);
-        for (const w of workers.slice(0, 3)) gas += operationGas((await p.commit(w, id, result)).transactions, w.address);
-        for (const w of workers.slice(0, 3)) gas += operationGas((await p.reveal(w, id, result)).transactions, w.address);
+        const gas = await runJobGas(p, requester, workers.slice(0, 3), id);
         expect((await (await p.job(id)).getJobState()).phase).toBe(2n);
         return gas;
     };

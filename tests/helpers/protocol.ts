@@ -11,6 +11,7 @@ import { Epoch } from '../../wrappers/Epoch';
 import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../../wrappers/protocol';
 import { commitOf, hashOf } from '../../wrappers/commit';
 import { NOW } from './fixture';
+import { operationGas } from '../../wrappers/gas';
 
 export const FOG = 1_000_000_000n;
 
@@ -124,4 +125,24 @@ export function allSucceeded(r: SendMessageResult): boolean {
         const d = t.description;
         return d.type !== 'generic' || (!d.aborted && (d.computePhase.type !== 'vm' || d.computePhase.success));
     });
+}
+
+/**
+ * Runs job `id` from post to settlement with `workers` all revealing the same result, and returns
+ * the gas of every step as `measure` counts it (by default: the operation's gas, payer excluded).
+ */
+export async function runJobGas(
+    p: Protocol,
+    requester: SandboxContract<TreasuryContract>,
+    workers: SandboxContract<TreasuryContract>[],
+    id: bigint,
+    measure: (r: SendMessageResult, payer: Address) => bigint = (r, payer) => operationGas(r.transactions, payer),
+): Promise<bigint> {
+    const k = BigInt(workers.length);
+    let gas = measure(await p.post(requester, 10n * FOG, { k, quorum: k / 2n + 1n }), requester.address);
+    const result = hashOf(`result of job ${id}`);
+    for (const w of workers) gas += measure(await p.claim(w, id), w.address);
+    for (const w of workers) gas += measure(await p.commit(w, id, result), w.address);
+    for (const w of workers) gas += measure(await p.reveal(w, id, result), w.address);
+    return gas;
 }
