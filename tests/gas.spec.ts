@@ -285,15 +285,16 @@ describe('gas', () => {
             record('reveal (last: settles k=3, burns, records the epoch)', measure(await p.reveal(actors[2], id, result), actors[2].address, k));
         });
 
-        it('job lifecycles k=1, 3, 5 (post to settlement)', async () => {
+        it('job lifecycles k=1, 3, 5, 7 (post to settlement)', async () => {
             record('lifecycle k=1', await lifecycle(1n, 1n));
             record('lifecycle k=3', await lifecycle(3n, 2n));
             record('lifecycle k=5', await lifecycle(5n, 3n));
+            record('lifecycle k=7', await lifecycle(7n, 4n));
         });
 
         it('finalize after the reveal deadline (k=3, one worker silent)', async () => {
             await p.post(actors[7], 10n * FOG);
-            const id = 4n;
+            const id = 5n;
             const result = hashOf('late');
             for (const w of actors.slice(0, 3)) await p.claim(w, id);
             for (const w of actors.slice(0, 3)) await p.commit(w, id, result);
