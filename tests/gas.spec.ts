@@ -247,8 +247,15 @@ describe('gas', () => {
             }
             return operationGas(r.transactions, payer);
         };
+        /** Per lifecycle: the compute gas of every transaction a Fog contract runs (users' wallets excluded). */
+        const lifecycleTxGas: Record<string, bigint[]> = {};
         const lifecycle = async (k: bigint, id: bigint) => {
-            const total = await runJobGas(p, actors[7], actors.slice(0, Number(k)), id, (r, payer) => measure(r, payer, k));
+            const txGas: bigint[] = (lifecycleTxGas[`k=${k}`] = []);
+            const total = await runJobGas(p, actors[7], actors.slice(0, Number(k)), id, (r, payer) => {
+                const wallets = new Set(actors.map((a) => BigInt('0x' + a.address.hash.toString('hex'))));
+                for (const tx of r.transactions) if (!wallets.has(tx.address)) txGas.push(computeGas(tx));
+                return measure(r, payer, k);
+            });
             expect((await (await p.job(id)).getJobState()).phase).toBe(2n);
             return total;
         };
@@ -290,6 +297,15 @@ describe('gas', () => {
             record('lifecycle k=3', await lifecycle(3n, 2n));
             record('lifecycle k=5', await lifecycle(5n, 3n));
             record('lifecycle k=7', await lifecycle(7n, 4n));
+        });
+
+        it('a k=3 job runs 25 transactions, none cheaper than a pass answering request_owner (the README floor)', () => {
+            const txs = lifecycleTxGas['k=3'];
+            expect(txs).toHaveLength(25);
+            const cheapest = txs.reduce((a, b) => (a < b ? a : b));
+            expect(cheapest).toBeGreaterThanOrEqual(BigInt(measured['request_owner']));
+            // the README's argument: 25 transactions at that floor already exceed 8 transfers
+            expect(25 * measured['request_owner']).toBeGreaterThan(8 * measured['transfer']);
         });
 
         it('finalize after the reveal deadline (k=3, one worker silent)', async () => {
