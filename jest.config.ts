@@ -10,6 +10,7 @@ const config: Config = {
     testTimeout: 120_000,
     // Suites are independent and CPU-bound: use every core (CI has two).
     maxWorkers: '100%',
+    modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 
 export default config;
