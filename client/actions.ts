@@ -1,0 +1,160 @@
+/**
+ * Every user action as the message a wallet sends: stake, post a job, claim, commit, reveal,
+ * finalize, claim rewards, unstake, withdraw, close an epoch. The worker daemon, the CLIs, deep
+ * links and the bot all build their messages here, so there is one encoding of each.
+ *
+ * Amounts of TON come from the contracts' own cost getters plus a margin; contracts return what
+ * is not used.
+ */
+import { Address, beginCell, Cell, toNano } from '@ton/core';
+import { TonClient } from '@ton/ton';
+import { FogToken } from '../wrappers/FogToken';
+import { storeJettonTransfer } from '../wrappers/FogWallet';
+import {
+    Hub,
+    JobSpec,
+    storeClaimJob,
+    storeClaimRewards,
+    storeCloseEpoch,
+    storeCommit,
+    storeFinalize,
+    storePostJobPayload,
+    storeReveal,
+    storeStakePayload,
+    storeUnstake,
+    storeWithdrawStake,
+} from '../wrappers/Hub';
+import { Provider } from '../wrappers/Provider';
+import { Job } from '../wrappers/Job';
+import { Epoch } from '../wrappers/Epoch';
+import { open } from './chain';
+import { Outgoing } from './sender';
+
+/** TON for the jetton transfer itself (sender's wallet → hub's wallet → notification), on top of the forwarded amount. */
+export const JETTON_TRANSFER_TON = toNano('0.1');
+/** Margin on top of a contract's own cost getter (returned as excess). */
+export const MARGIN = toNano('0.05');
+/** A generous inbound forward fee for the cost getters that take one (the unused part returns). */
+const FWD_FEE_ALLOWANCE = toNano('0.01');
+
+const body = (store: (b: ReturnType<typeof beginCell>) => void): Cell => {
+    const b = beginCell();
+    store(b);
+    return b.endCell();
+};
+
+/** The network's contracts, opened on one client. */
+export class Fog {
+    readonly hub;
+    readonly token;
+
+    constructor(
+        readonly client: TonClient,
+        readonly addresses: { hub: Address; token: Address },
+    ) {
+        this.hub = open(client, Hub.fromAddress(addresses.hub));
+        this.token = open(client, FogToken.fromAddress(addresses.token));
+    }
+
+    async walletOf(owner: Address): Promise<Address> {
+        return this.token.getGetWalletAddress(owner);
+    }
+
+    async providerOf(owner: Address) {
+        return open(this.client, Provider.fromAddress(await this.hub.getProviderAddress(owner)));
+    }
+
+    /** `owner`'s provider, failing with one clear line if it has never staked. */
+    async stakedProviderOf(owner: Address) {
+        const provider = await this.providerOf(owner);
+        if (!(await this.client.isContractDeployed(provider.address))) throw new Error(`${owner.toString({ testOnly: true })} has no stake: stake first`);
+        return provider;
+    }
+
+    async job(id: bigint) {
+        return open(this.client, Job.fromAddress(await this.hub.getJobAddress(id)));
+    }
+
+    async epoch(n: bigint) {
+        return open(this.client, Epoch.fromAddress(await this.hub.getEpochAddress(n)));
+    }
+
+    /** FOG (nano) held by `owner`, 0 if its FOG wallet does not exist yet. */
+    async balanceOf(owner: Address): Promise<bigint> {
+        const w = await this.walletOf(owner);
+        const state = await this.client.getContractState(w);
+        if (state.state !== 'active') return 0n;
+        const r = await this.client.runMethod(w, 'get_wallet_data');
+        return r.stack.readBigNumber();
+    }
+
+    /** A FOG transfer from `owner`'s FOG wallet carrying `payload` to the hub, with `forwardTon` for the hub's work. */
+    private async toHub(owner: Address, amount: bigint, payload: Cell, forwardTon: bigint): Promise<Outgoing> {
+        return {
+            to: await this.walletOf(owner),
+            value: forwardTon + JETTON_TRANSFER_TON,
+            body: body((b) =>
+                b.store(storeJettonTransfer({
+                    $$type: 'JettonTransfer', queryId: 0n, amount, destination: this.addresses.hub, responseDestination: owner,
+                    customPayload: null, forwardTonAmount: forwardTon, forwardPayload: beginCell().storeBit(1).storeRef(payload).endCell().beginParse(),
+                })),
+            ),
+        };
+    }
+
+    /** Stake `amount` FOG (nano); the first stake reaching the minimum mints the owner's pass with this capacity. */
+    async stake(owner: Address, amount: bigint, cores: number, memoryMb: number): Promise<Outgoing> {
+        if (amount <= 0n) throw new RangeError('stake amount must be positive');
+        if (!Number.isInteger(cores) || cores < 1 || cores > 65535) throw new RangeError('cores must be an integer in 1..65535');
+        if (!Number.isInteger(memoryMb) || memoryMb < 1 || memoryMb > 0xffffffff) throw new RangeError('memory must be a positive number of MB');
+        const cost = (await this.hub.getStakeCost()) + MARGIN;
+        return this.toHub(owner, amount, body((b) => b.store(storeStakePayload({ $$type: 'StakePayload', cores: BigInt(cores), memoryMb: BigInt(memoryMb) }))), cost);
+    }
+
+    /** Post a job paying `price` FOG (nano). */
+    async post(requester: Address, price: bigint, spec: JobSpec): Promise<Outgoing> {
+        if (price <= 0n) throw new RangeError('price must be positive');
+        const cost = (await this.hub.getPostCost(spec.k)) + MARGIN;
+        return this.toHub(requester, price, body((b) => b.store(storePostJobPayload({ $$type: 'PostJobPayload', spec }))), cost);
+    }
+
+    async claim(owner: Address, jobId: bigint): Promise<Outgoing> {
+        const provider = await this.stakedProviderOf(owner);
+        return { to: provider.address, value: (await provider.getClaimCost(FWD_FEE_ALLOWANCE)) + MARGIN, body: body((b) => b.store(storeClaimJob({ $$type: 'ClaimJob', queryId: 0n, jobId }))) };
+    }
+
+    async commit(jobId: bigint, commit: bigint): Promise<Outgoing> {
+        const job = await this.job(jobId);
+        return { to: job.address, value: (await job.getCommitCost()) + MARGIN, body: body((b) => b.store(storeCommit({ $$type: 'Commit', queryId: 0n, commit }))) };
+    }
+
+    async reveal(jobId: bigint, resultHash: bigint, salt: bigint): Promise<Outgoing> {
+        const job = await this.job(jobId);
+        return { to: job.address, value: (await job.getRevealCost()) + MARGIN, body: body((b) => b.store(storeReveal({ $$type: 'Reveal', queryId: 0n, resultHash, salt }))) };
+    }
+
+    /** Anyone may finalize a job that can no longer progress; the job's budget pays, the value returns. */
+    async finalize(jobId: bigint): Promise<Outgoing> {
+        return { to: (await this.job(jobId)).address, value: MARGIN, body: body((b) => b.store(storeFinalize({ $$type: 'Finalize', queryId: 0n }))) };
+    }
+
+    async claimRewards(owner: Address, epoch: bigint): Promise<Outgoing> {
+        const provider = await this.stakedProviderOf(owner);
+        return { to: provider.address, value: (await provider.getRewardClaimCost(FWD_FEE_ALLOWANCE)) + MARGIN, body: body((b) => b.store(storeClaimRewards({ $$type: 'ClaimRewards', queryId: 0n, epoch }))) };
+    }
+
+    async unstake(owner: Address, amount: bigint): Promise<Outgoing> {
+        if (amount <= 0n) throw new RangeError('unstake amount must be positive');
+        return { to: (await this.stakedProviderOf(owner)).address, value: MARGIN, body: body((b) => b.store(storeUnstake({ $$type: 'Unstake', queryId: 0n, amount }))) };
+    }
+
+    async withdraw(owner: Address): Promise<Outgoing> {
+        const provider = await this.stakedProviderOf(owner);
+        return { to: provider.address, value: (await provider.getPayoutCost(FWD_FEE_ALLOWANCE)) + MARGIN, body: body((b) => b.store(storeWithdrawStake({ $$type: 'WithdrawStake', queryId: 0n }))) };
+    }
+
+    /** Anyone may close an epoch once it ended and its close delay passed. */
+    async closeEpoch(n: bigint): Promise<Outgoing> {
+        return { to: (await this.epoch(n)).address, value: MARGIN, body: body((b) => b.store(storeCloseEpoch({ $$type: 'CloseEpoch', queryId: 0n }))) };
+    }
+}

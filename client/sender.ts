@@ -1,0 +1,183 @@
+/**
+ * The one way Fog's off-chain code sends a transaction: from a W5 wallet, seqno handled, retried
+ * with backoff while the endpoint is unreachable, confirmed by finding the wallet's transaction
+ * (and, if asked, the transaction each message caused), with one clear error for a refusal.
+ */
+import { Address, beginCell, Cell, external, internal, Message, SendMode, StateInit, storeMessage, Transaction } from '@ton/core';
+import { TonClient } from '@ton/ton';
+import { describeError, isTransient, open } from './chain';
+import { Identity } from './wallet';
+import { exitCodeName } from './errors';
+
+/** A message to send from the wallet. */
+export interface Outgoing {
+    to: Address;
+    value: bigint;
+    body?: Cell;
+    init?: StateInit;
+    /** Default true, as in a wallet; a message to an undeployed wallet should not bounce. */
+    bounce?: boolean;
+}
+
+/** What one message did at its destination. */
+export interface Hop {
+    to: Address;
+    tx: Transaction;
+    success: boolean;
+    exitCode: number;
+}
+
+export interface Sent {
+    seqno: number;
+    /** The wallet's transaction that carried the messages out. */
+    tx: Transaction;
+    /** The destinations' transactions, when `follow` was asked for. */
+    hops: Hop[];
+}
+
+/** A send that failed: refused by the endpoint, by the wallet, or by a destination contract. */
+export class SendError extends Error {
+    constructor(message: string, readonly data: { address?: string; exitCode?: number; txHash?: string } = {}) {
+        super(message);
+        this.name = 'SendError';
+    }
+}
+
+export interface SenderOptions {
+    /** Attempts for a transient failure (unreachable endpoint, 429/5xx) before giving up. */
+    retries?: number;
+    /** First backoff, doubled after each attempt. */
+    backoffMs?: number;
+    /** How long to wait for the transactions to appear. */
+    confirmTimeoutMs?: number;
+    pollMs?: number;
+    /** Seconds a signed message stays valid. */
+    validForSeconds?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cellOf = (m: Message) => beginCell().store(storeMessage(m)).endCell();
+
+function failed(tx: Transaction): { failed: boolean; exitCode: number } {
+    const d = tx.description;
+    if (d.type !== 'generic') return { failed: false, exitCode: 0 };
+    if (d.computePhase.type === 'skipped') return { failed: true, exitCode: -1 };
+    if (!d.computePhase.success) return { failed: true, exitCode: d.computePhase.exitCode };
+    if (d.aborted || (d.actionPhase && !d.actionPhase.success)) return { failed: true, exitCode: d.actionPhase?.resultCode ?? -1 };
+    return { failed: false, exitCode: d.computePhase.exitCode };
+}
+
+export class WalletSender {
+    private queue: Promise<unknown> = Promise.resolve();
+    private readonly opts: Required<SenderOptions>;
+
+    constructor(
+        readonly client: TonClient,
+        readonly identity: Identity,
+        opts: SenderOptions = {},
+        private readonly endpoint = 'the endpoint',
+    ) {
+        this.opts = { retries: 6, backoffMs: 300, confirmTimeoutMs: 60_000, pollMs: 250, validForSeconds: 120, ...opts };
+    }
+
+    get address(): Address {
+        return this.identity.wallet.address;
+    }
+
+    /** Runs `fn` with retries and exponential backoff while the failure is transient. */
+    async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+        let delay = this.opts.backoffMs;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                return await fn();
+            } catch (e) {
+                if (!isTransient(e) || attempt >= this.opts.retries) throw new SendError(`${what}: ${describeError(e, this.endpoint)}`);
+                await sleep(delay);
+                delay *= 2;
+            }
+        }
+    }
+
+    /** The wallet's balance in nanoton (0 before it is deployed). */
+    balance(): Promise<bigint> {
+        return this.retrying('reading the wallet balance', () => this.client.getBalance(this.address));
+    }
+
+    /**
+     * Sends `messages` in one wallet transaction. With `follow`, also waits for each message's
+     * transaction at its destination and fails if a destination refused it.
+     */
+    send(messages: Outgoing[], follow = false): Promise<Sent> {
+        const run = this.queue.then(() => this.sendNow(messages, follow));
+        this.queue = run.catch(() => undefined);
+        return run;
+    }
+
+    private async sendNow(messages: Outgoing[], follow: boolean): Promise<Sent> {
+        if (messages.length === 0 || messages.length > 255) throw new SendError(`a wallet sends 1 to 255 messages at once, got ${messages.length}`);
+        const wallet = open(this.client, this.identity.wallet);
+        const [state, seqno] = await this.retrying('reading the wallet', async () => {
+            const s = await this.client.getContractState(this.address);
+            return [s, s.state === 'active' ? await wallet.getSeqno() : 0] as const;
+        });
+        const needed = messages.reduce((sum, m) => sum + m.value, 0n);
+        if (state.balance < needed) {
+            throw new SendError(`wallet ${this.address.toString({ testOnly: true })} holds ${state.balance} nanoton, the messages need ${needed} plus fees`, { address: this.address.toString() });
+        }
+        const body = this.identity.wallet.createTransfer({
+            seqno,
+            secretKey: this.identity.keys.secretKey,
+            sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
+            timeout: Math.floor(Date.now() / 1000) + this.opts.validForSeconds,
+            messages: messages.map((m) => internal({ to: m.to, value: m.value, body: m.body, init: m.init, bounce: m.bounce ?? true })),
+        });
+        const ext = external({ to: this.address, init: state.state === 'active' ? undefined : this.identity.wallet.init, body });
+        const boc = cellOf(ext).toBoc();
+        try {
+            await this.retrying('sending', () => this.client.sendFile(boc));
+        } catch (e) {
+            // a retry after a lost reply may be refused because the first attempt landed: look for it
+            const landed = await this.findWalletTx(body.hash(), 1);
+            if (!landed) throw e;
+        }
+        const tx = await this.findWalletTx(body.hash(), this.opts.confirmTimeoutMs);
+        if (!tx) throw new SendError(`transaction with seqno ${seqno} not confirmed within ${this.opts.confirmTimeoutMs / 1000} s`, { address: this.address.toString() });
+        const f = failed(tx);
+        if (f.failed) throw new SendError(`the wallet failed to send (exit code ${f.exitCode})`, { address: this.address.toString(), exitCode: f.exitCode, txHash: tx.hash().toString('hex') });
+        const hops: Hop[] = [];
+        if (follow) {
+            for (const out of tx.outMessages.values()) {
+                if (out.info.type !== 'internal') continue;
+                const to = out.info.dest;
+                const hop = await this.findTx(to, (t) => !!t.inMessage && cellOf(t.inMessage).hash().equals(cellOf(out).hash()), this.opts.confirmTimeoutMs);
+                if (!hop) throw new SendError(`no transaction at ${to.toString()} for the message within ${this.opts.confirmTimeoutMs / 1000} s`, { address: to.toString() });
+                const h = failed(hop);
+                if (h.failed) {
+                    throw new SendError(`${to.toString({ testOnly: true })} refused the message: exit code ${h.exitCode}${exitCodeName(h.exitCode) ? ` (${exitCodeName(h.exitCode)})` : ''}`, {
+                        address: to.toString(),
+                        exitCode: h.exitCode,
+                        txHash: hop.hash().toString('hex'),
+                    });
+                }
+                hops.push({ to, tx: hop, success: true, exitCode: h.exitCode });
+            }
+        }
+        return { seqno, tx, hops };
+    }
+
+    private findWalletTx(bodyHash: Buffer, timeoutMs: number): Promise<Transaction | null> {
+        return this.findTx(this.address, (t) => t.inMessage?.info.type === 'external-in' && t.inMessage.body.hash().equals(bodyHash), timeoutMs);
+    }
+
+    /** Polls `address`'s newest transactions until one matches, or the timeout passes. */
+    async findTx(address: Address, match: (t: Transaction) => boolean, timeoutMs: number): Promise<Transaction | null> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const txs = await this.retrying('reading transactions', () => this.client.getTransactions(address, { limit: 20, archival: true }));
+            const found = txs.find(match);
+            if (found) return found;
+            if (Date.now() >= deadline) return null;
+            await sleep(this.opts.pollMs);
+        }
+    }
+}

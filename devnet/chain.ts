@@ -1,0 +1,275 @@
+/**
+ * The devnet's chain: @ton/sandbox with a clock that follows wall time (optionally sped up), every
+ * transaction kept on disk (LMDB) instead of in memory, one operation at a time, and a state that
+ * can be saved and reloaded.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Address, beginCell, Cell, loadMessage, loadTransaction, storeTransaction, Transaction, TupleItem, toNano } from '@ton/core';
+import { Blockchain, BlockchainTransaction, EmulationError, GetMethodError, snapshotFromSerializable, snapshotToSerializable } from '@ton/sandbox';
+import { open, RootDatabase } from 'lmdb';
+
+export interface DevnetChainOptions {
+    /** Where the state and the transactions live; a temporary directory (removed on close) if absent. */
+    dataDir?: string;
+    /** Chain seconds per wall second (1 = real time). */
+    speed?: number;
+}
+
+/** A message the chain refused: a malformed BoC, or an external message no contract accepted. */
+export class RejectedMessage extends Error {
+    constructor(message: string, readonly exitCode?: number) {
+        super(message);
+        this.name = 'RejectedMessage';
+    }
+}
+
+export interface AccountInfo {
+    balance: bigint;
+    state: 'active' | 'uninitialized' | 'frozen';
+    code: Cell | null;
+    data: Cell | null;
+    lastTransaction: { lt: bigint; hash: Buffer } | null;
+}
+
+export interface GetMethodOutcome {
+    exitCode: number;
+    gasUsed: bigint;
+    stack: TupleItem[];
+}
+
+const STATE_FILE = 'state.json';
+const LT_DIGITS = 20;
+
+/** Key of a transaction in the store: account, then lt, so one account's history is one range. */
+function txKey(account: bigint, lt: bigint): string {
+    return `${account.toString(16).padStart(64, '0')}:${lt.toString().padStart(LT_DIGITS, '0')}`;
+}
+
+function accountOf(a: Address): bigint {
+    return BigInt('0x' + a.hash.toString('hex'));
+}
+
+export class DevnetChain {
+    private queue: Promise<unknown> = Promise.resolve();
+    private seqno = 1;
+    private chainStart: number;
+    private wallStart = Date.now();
+
+    private constructor(
+        readonly blockchain: Blockchain,
+        private readonly txs: RootDatabase<Buffer, string>,
+        readonly dataDir: string,
+        private readonly temporary: boolean,
+        readonly speed: number,
+        chainStart: number,
+        seqno: number,
+    ) {
+        this.chainStart = chainStart;
+        this.seqno = seqno;
+    }
+
+    /** Opens the chain in `dataDir`, reloading its saved state if there is one. */
+    static async open(opts: DevnetChainOptions = {}): Promise<DevnetChain> {
+        const speed = opts.speed ?? 1;
+        if (!Number.isFinite(speed) || speed <= 0 || speed > 100_000) throw new Error(`speed must be a number in (0, 100000], got ${opts.speed}`);
+        const temporary = !opts.dataDir;
+        const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fog-devnet-'));
+        mkdirSync(dataDir, { recursive: true });
+        const txs = open<Buffer, string>({ path: join(dataDir, 'transactions'), encoding: 'binary' });
+        const blockchain = await Blockchain.create();
+        let chainStart = Math.floor(Date.now() / 1000);
+        let seqno = 1;
+        const statePath = join(dataDir, STATE_FILE);
+        if (existsSync(statePath)) {
+            const saved = JSON.parse(readFileSync(statePath, 'utf-8')) as { snapshot: Parameters<typeof snapshotFromSerializable>[0]; now: number; seqno: number };
+            await blockchain.loadFrom(snapshotFromSerializable(saved.snapshot));
+            // chain time never goes back: it resumes from where it was saved
+            chainStart = saved.now;
+            seqno = saved.seqno;
+        }
+        const chain = new DevnetChain(blockchain, txs, dataDir, temporary, speed, chainStart, seqno);
+        blockchain.now = chain.now();
+        return chain;
+    }
+
+    /** True if the chain was reloaded from a saved state. */
+    static hasState(dataDir: string): boolean {
+        return existsSync(join(dataDir, STATE_FILE));
+    }
+
+    /** Chain time: the start plus wall time elapsed, times the speed. */
+    now(): number {
+        return this.chainStart + Math.floor(((Date.now() - this.wallStart) * this.speed) / 1000);
+    }
+
+    /** Moves the chain clock forward by `seconds` (for tests and demos that cannot wait). */
+    advance(seconds: number): void {
+        if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`advance takes a whole number of seconds ≥ 0, got ${seconds}`);
+        this.chainStart += seconds;
+    }
+
+    /** The masterchain block counter: one "block" per processed message chain. */
+    get blockSeqno(): number {
+        return this.seqno;
+    }
+
+    /** Runs `fn` after every operation already queued: the emulator does one thing at a time. */
+    serial<T>(fn: () => Promise<T>): Promise<T> {
+        const run = this.queue.then(() => {
+            this.blockchain.now = this.now();
+            return fn();
+        });
+        this.queue = run.catch(() => undefined);
+        return run;
+    }
+
+    /**
+     * Processes an external message (a wallet's signed transfer) and everything it causes. Fails
+     * with RejectedMessage if the BoC is malformed or no contract accepts the message, as
+     * toncenter's `sendBoc` does; otherwise resolves once the whole chain of transactions ran.
+     */
+    sendBoc(boc: Buffer): Promise<{ hash: Buffer; transactions: number }> {
+        let cell: Cell;
+        try {
+            cell = Cell.fromBoc(boc)[0];
+            const msg = loadMessage(cell.beginParse());
+            if (msg.info.type !== 'external-in') throw new Error('only external messages can be sent');
+        } catch (e) {
+            return Promise.reject(new RejectedMessage(`malformed message: ${(e as Error).message}`));
+        }
+        return this.serial(async () => {
+            let result;
+            try {
+                result = await this.blockchain.sendMessage(cell);
+            } catch (e) {
+                if (e instanceof EmulationError) {
+                    throw new RejectedMessage(`external message not accepted: ${e.error}${e.exitCode !== undefined ? ` (exit code ${e.exitCode})` : ''}`, e.exitCode);
+                }
+                throw new RejectedMessage(`external message not accepted: ${(e as Error).message}`);
+            }
+            this.record(result.transactions);
+            return { hash: cell.hash(), transactions: result.transactions.length };
+        });
+    }
+
+    /** Keeps `transactions` on disk and drops the emulator's own copy, so memory does not grow with history. */
+    record(transactions: BlockchainTransaction[]): void {
+        this.seqno += 1;
+        for (const tx of transactions) {
+            const cell = beginCell().store(storeTransaction(tx)).endCell();
+            this.txs.putSync(txKey(tx.address, tx.lt), cell.toBoc({ idx: false }));
+        }
+        (this.blockchain as unknown as { transactions: unknown[] }).transactions = [];
+    }
+
+    /** An account's state, as `getAddressInformation` reports it. */
+    account(address: Address): Promise<AccountInfo> {
+        return this.serial(async () => {
+            const c = await this.blockchain.getContract(address);
+            const s = c.accountState;
+            const lastLt = c.lastTransactionLt;
+            return {
+                balance: c.balance,
+                state: s?.type === 'active' ? 'active' : s?.type === 'frozen' ? 'frozen' : 'uninitialized',
+                code: s?.type === 'active' ? s.state.code ?? null : null,
+                data: s?.type === 'active' ? s.state.data ?? null : null,
+                lastTransaction: lastLt > 0n ? { lt: lastLt, hash: Buffer.from(c.lastTransactionHash.toString(16).padStart(64, '0'), 'hex') } : null,
+            };
+        });
+    }
+
+    /** Runs a get-method; an uninitialized account fails as toncenter does. */
+    runGetMethod(address: Address, method: string | number, stack: TupleItem[]): Promise<GetMethodOutcome> {
+        return this.serial(async () => {
+            const c = await this.blockchain.getContract(address);
+            if (c.accountState?.type !== 'active') throw new RejectedMessage(`cannot run get-method ${method} on an account that is not active: ${address.toString()}`);
+            try {
+                const r = await this.blockchain.runGetMethod(address, method, stack);
+                return { exitCode: r.exitCode, gasUsed: r.gasUsed, stack: r.stack };
+            } catch (e) {
+                if (e instanceof GetMethodError) return { exitCode: e.exitCode, gasUsed: e.gasUsed, stack: [] };
+                throw e;
+            }
+        });
+    }
+
+    /**
+     * An account's transactions, newest first: from (lt, hash) inclusive if given, else from the
+     * newest; down to (excluding) `toLt`; at most `limit`.
+     */
+    transactions(address: Address, opts: { limit: number; lt?: bigint; hash?: Buffer; toLt?: bigint }): Transaction[] {
+        const account = accountOf(address);
+        const start = txKey(account, opts.lt ?? (1n << 64n) - 1n);
+        const end = txKey(account, opts.toLt ?? 0n);
+        const out: Transaction[] = [];
+        for (const { value } of this.txs.getRange({ start, end, reverse: true })) {
+            const tx = loadTransaction(Cell.fromBoc(value)[0].beginParse());
+            if (out.length === 0 && opts.lt !== undefined && opts.hash && !tx.hash().equals(opts.hash)) {
+                throw new RejectedMessage(`no transaction with lt ${opts.lt} and hash ${opts.hash.toString('hex')} on ${address.toString()}`);
+            }
+            if (out.length === 0 && opts.lt !== undefined && tx.lt !== opts.lt) {
+                throw new RejectedMessage(`no transaction with lt ${opts.lt} on ${address.toString()}`);
+            }
+            if (opts.toLt !== undefined && tx.lt <= opts.toLt) break;
+            out.push(tx);
+            if (out.length >= opts.limit) break;
+        }
+        return out;
+    }
+
+    /**
+     * The fees of an external message's first transaction, emulated on the current state and then
+     * rolled back (toncenter's `estimateFee`).
+     */
+    emulateFees(message: Cell, ignoreChksig: boolean): Promise<{ inFwd: bigint; storage: bigint; gas: bigint; fwd: bigint }> {
+        return this.serial(async () => {
+            const before = this.blockchain.snapshot();
+            try {
+                const iter = await this.blockchain.sendMessageIter(message, { ignoreChksig });
+                const first = await iter.next();
+                if (first.done) throw new RejectedMessage('the message caused no transaction');
+                const tx = first.value;
+                const d = tx.description;
+                const storage = d.type === 'generic' && d.storagePhase ? d.storagePhase.storageFeesCollected : 0n;
+                const gas = d.type === 'generic' && d.computePhase.type === 'vm' ? d.computePhase.gasFees : 0n;
+                const fwd = d.type === 'generic' && d.actionPhase ? d.actionPhase.totalFwdFees ?? 0n : 0n;
+                const inFwd = tx.totalFees.coins - storage - gas - fwd;
+                return { inFwd: inFwd < 0n ? 0n : inFwd, storage, gas, fwd };
+            } catch (e) {
+                if (e instanceof EmulationError) throw new RejectedMessage(`external message not accepted: ${e.error}`, e.exitCode);
+                throw e;
+            } finally {
+                await this.blockchain.loadFrom(before);
+            }
+        });
+    }
+
+    /** Sends `amount` nanoton from the faucet to `to` (non-bounceable: it can fund an undeployed wallet). */
+    faucet(to: Address, amount: bigint): Promise<void> {
+        if (amount <= 0n || amount > toNano('1000000')) return Promise.reject(new RangeError(`faucet amount must be in (0, 1000000] TON, got ${amount} nanoton`));
+        return this.serial(async () => {
+            const faucet = await this.blockchain.treasury('fog-devnet-faucet', { balance: toNano('1000000000'), resetBalanceIfZero: true });
+            const r = await faucet.send({ to, value: amount, bounce: false });
+            this.record(r.transactions);
+        });
+    }
+
+    /** Writes the chain's state to `dataDir` (atomically), so `open` resumes from it. */
+    save(): Promise<void> {
+        return this.serial(async () => {
+            const snapshot = snapshotToSerializable(this.blockchain.snapshot());
+            snapshot.transactions = [];
+            const path = join(this.dataDir, STATE_FILE);
+            writeFileSync(path + '.tmp', JSON.stringify({ snapshot, now: this.now(), seqno: this.seqno }));
+            renameSync(path + '.tmp', path);
+        });
+    }
+
+    async close(): Promise<void> {
+        await this.queue;
+        await this.txs.close();
+        if (this.temporary) rmSync(this.dataDir, { recursive: true, force: true });
+    }
+}

@@ -1,0 +1,108 @@
+/**
+ * The devnet's bootstrap: deploys and wires Fog (FOG, the pass collection, the hub holding both
+ * authorities) from a real W5 admin wallet, and serves FOG from that admin's genesis allocation.
+ */
+import { Address, beginCell, Cell, Dictionary, internal, SendMode, toNano } from '@ton/core';
+import { SendMessageResult } from '@ton/sandbox';
+import { storeGenesisMint, storeJettonTransfer, storeSetMintAuthority } from '../wrappers/FogToken';
+import { storeSetPassAuthority } from '../wrappers/PassCollection';
+import { Params } from '../wrappers/Hub';
+import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../wrappers/protocol';
+import { FogToken } from '../wrappers/FogToken';
+import { Identity } from '../client/wallet';
+import { DevnetChain } from './chain';
+
+const FOG = 1_000_000_000n;
+
+/** Where the deployed protocol lives. */
+export interface ProtocolAddresses {
+    token: Address;
+    collection: Address;
+    hub: Address;
+    admin: Address;
+}
+
+/**
+ * Parameters for a devnet: the defaults with windows short enough to watch a job live (a claim
+ * window of a minute, epochs of ten minutes) and a small minimum stake.
+ */
+export function devnetParams(now: number): Params {
+    return {
+        ...defaultParams(now),
+        minStake: 100n * FOG,
+        collateral: 10n * FOG,
+        unbondingPeriod: 600n,
+        claimWindow: 60n,
+        commitWindow: 120n,
+        revealWindow: 60n,
+        epochLength: 600n,
+        closeDelay: 30n,
+    };
+}
+
+function failures(r: SendMessageResult): string[] {
+    return r.transactions.flatMap((t) => {
+        const d = t.description;
+        if (d.type !== 'generic') return [];
+        if (d.computePhase.type === 'vm' && !d.computePhase.success) return [`exit code ${d.computePhase.exitCode} at ${t.inMessage?.info.dest?.toString()}`];
+        if (d.aborted) return [`aborted at ${t.inMessage?.info.dest?.toString()}`];
+        return [];
+    });
+}
+
+/** Sends `messages` from the admin's W5 wallet inside the devnet and records the transactions. */
+async function adminSend(chain: DevnetChain, admin: Identity, messages: { to: Address; value: bigint; body?: Cell; init?: { code: Cell; data: Cell } }[]) {
+    return chain.serial(async () => {
+        const wallet = chain.blockchain.openContract(admin.wallet);
+        const seqno = (await chain.blockchain.getContract(admin.wallet.address)).accountState?.type === 'active' ? await wallet.getSeqno() : 0;
+        const r = (await wallet.sendTransfer({
+            seqno,
+            secretKey: admin.keys.secretKey,
+            sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
+            messages: messages.map((m) => internal({ to: m.to, value: m.value, body: m.body, init: m.init, bounce: false })),
+        })) as unknown as SendMessageResult;
+        chain.record(r.transactions);
+        const bad = failures(r);
+        if (bad.length) throw new Error(`devnet bootstrap failed: ${bad.join('; ')}`);
+    });
+}
+
+/** Deploys the protocol with `admin` as its admin and `genesis` FOG (nano) minted to the admin. */
+export async function deployProtocol(chain: DevnetChain, admin: Identity, params: Params, genesis: bigint): Promise<ProtocolAddresses> {
+    await chain.faucet(admin.wallet.address, toNano('10000'));
+    const token = await fogTokenInit(admin.wallet.address);
+    const collection = await passCollectionInit(admin.wallet.address);
+    const hub = await hubInit(admin.wallet.address, token.address, collection.address, params);
+    await adminSend(chain, admin, [
+        { to: token.address, value: toNano('0.1'), init: token.init! },
+        { to: collection.address, value: toNano('0.1'), init: collection.init! },
+        { to: hub.address, value: toNano('1'), init: hub.init! },
+    ]);
+    const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
+    recipients.set(admin.wallet.address, genesis);
+    await adminSend(chain, admin, [
+        { to: token.address, value: toNano('0.1'), body: beginCell().store(storeSetMintAuthority({ $$type: 'SetMintAuthority', queryId: 0n, authority: hub.address, lock: true })).endCell() },
+        { to: collection.address, value: toNano('0.1'), body: beginCell().store(storeSetPassAuthority({ $$type: 'SetPassAuthority', queryId: 0n, authority: hub.address, lock: true })).endCell() },
+        { to: token.address, value: toNano('0.5'), body: beginCell().store(storeGenesisMint({ $$type: 'GenesisMint', queryId: 0n, recipients, close: false })).endCell() },
+    ]);
+    return { token: token.address, collection: collection.address, hub: hub.address, admin: admin.wallet.address };
+}
+
+/** Transfers `amount` FOG (nano) from the admin's genesis allocation to `to`. */
+export async function fogFaucet(chain: DevnetChain, admin: Identity, token: Address, to: Address, amount: bigint): Promise<void> {
+    if (amount <= 0n || amount > 1_000_000n * FOG) throw new RangeError(`FOG faucet amount must be in (0, 1000000] FOG, got ${amount} nano`);
+    const master = chain.blockchain.openContract(FogToken.fromAddress(token));
+    const adminWallet = await chain.serial(() => master.getGetWalletAddress(admin.wallet.address));
+    await adminSend(chain, admin, [
+        {
+            to: adminWallet,
+            value: toNano('0.1'),
+            body: beginCell()
+                .store(storeJettonTransfer({
+                    $$type: 'JettonTransfer', queryId: 0n, amount, destination: to, responseDestination: admin.wallet.address,
+                    customPayload: null, forwardTonAmount: 0n, forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
+                }))
+                .endCell(),
+        },
+    ]);
+}

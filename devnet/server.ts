@@ -1,0 +1,257 @@
+/**
+ * The devnet's HTTP face: the toncenter v2 JSON-RPC methods that @ton/ton's `TonClient` calls, and
+ * a few devnet-only routes (faucet, clock) under `/devnet/`.
+ */
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Address, beginCell, Cell, external, storeMessage } from '@ton/core';
+import { DevnetChain, RejectedMessage } from './chain';
+import { parseStackArgs, stackResult, transactionJson } from './toncenter';
+
+/** Devnet-only actions the server exposes besides the chain (the protocol's FOG faucet). */
+export interface DevnetExtras {
+    /** Transfers `amount` FOG (nano) to `to` from the devnet's genesis holder. */
+    fogFaucet?(to: Address, amount: bigint): Promise<void>;
+    /** What `GET /devnet/info` shows besides the clock (e.g. the protocol's addresses). */
+    info?(): object;
+}
+
+export interface DevnetServerOptions {
+    host?: string;
+    port?: number;
+    /** Allow `POST /devnet/advance` to move the clock forward (tests and demos). */
+    allowTimeTravel?: boolean;
+    /** Largest request body accepted, in bytes. */
+    maxBodyBytes?: number;
+    log?: (event: object) => void;
+}
+
+class BadRequest extends Error {}
+
+const MAX_TX_PAGE = 100;
+
+function str(params: Record<string, unknown>, name: string): string {
+    const v = params[name];
+    if (typeof v !== 'string' || v === '') throw new BadRequest(`parameter ${name} is required`);
+    return v;
+}
+
+function addressParam(params: Record<string, unknown>, name = 'address'): Address {
+    const v = str(params, name);
+    try {
+        return Address.parse(v);
+    } catch {
+        throw new BadRequest(`parameter ${name} is not a TON address: ${v}`);
+    }
+}
+
+function hashParam(v: string): Buffer {
+    const hex = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+    if (hex.length !== 32) throw new BadRequest(`not a 32-byte hash: ${v}`);
+    return hex;
+}
+
+const blockId = (seqno: number) => ({
+    '@type': 'ton.blockIdExt',
+    workchain: -1,
+    shard: '-9223372036854775808',
+    seqno,
+    root_hash: Buffer.alloc(32, seqno % 256).toString('base64'),
+    file_hash: Buffer.alloc(32, (seqno + 1) % 256).toString('base64'),
+});
+
+type Method = (params: Record<string, unknown>) => Promise<unknown>;
+
+function methods(chain: DevnetChain): Record<string, Method> {
+    const addressInformation = async (params: Record<string, unknown>) => {
+        const a = await chain.account(addressParam(params));
+        return {
+            '@type': 'raw.fullAccountState',
+            balance: a.balance.toString(),
+            extra_currencies: [],
+            code: a.code ? a.code.toBoc().toString('base64') : '',
+            data: a.data ? a.data.toBoc().toString('base64') : '',
+            last_transaction_id: {
+                '@type': 'internal.transactionId',
+                lt: a.lastTransaction ? a.lastTransaction.lt.toString() : '0',
+                hash: a.lastTransaction ? a.lastTransaction.hash.toString('base64') : Buffer.alloc(32).toString('base64'),
+            },
+            frozen_hash: '',
+            sync_utime: chain.now(),
+            block_id: blockId(chain.blockSeqno),
+            state: a.state,
+        };
+    };
+    const send = async (params: Record<string, unknown>) => {
+        const r = await chain.sendBoc(Buffer.from(str(params, 'boc'), 'base64'));
+        return { '@type': 'ok', hash: r.hash.toString('base64') };
+    };
+    return {
+        getAddressInformation: addressInformation,
+        getExtendedAddressInformation: addressInformation,
+        getAddressBalance: async (params) => (await chain.account(addressParam(params))).balance.toString(),
+        getAddressState: async (params) => (await chain.account(addressParam(params))).state,
+        getMasterchainInfo: async () => ({
+            '@type': 'blocks.masterchainInfo',
+            last: blockId(chain.blockSeqno),
+            init: blockId(0),
+            state_root_hash: Buffer.alloc(32).toString('base64'),
+        }),
+        runGetMethod: async (params) => {
+            const method = params.method;
+            if (typeof method !== 'string' && typeof method !== 'number') throw new BadRequest('parameter method is required');
+            let stack;
+            try {
+                stack = parseStackArgs(params.stack);
+            } catch (e) {
+                throw new BadRequest((e as Error).message);
+            }
+            const r = await chain.runGetMethod(addressParam(params), method, stack);
+            return { '@type': 'smc.runResult', gas_used: Number(r.gasUsed), exit_code: r.exitCode, stack: stackResult(r.stack) };
+        },
+        sendBoc: send,
+        sendBocReturnHash: send,
+        getTransactions: async (params) => {
+            const address = addressParam(params);
+            const limit = params.limit === undefined ? 10 : Number(params.limit);
+            if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TX_PAGE) throw new BadRequest(`limit must be an integer in 1..${MAX_TX_PAGE}`);
+            const lt = params.lt === undefined || params.lt === null ? undefined : BigInt(String(params.lt));
+            const hash = typeof params.hash === 'string' && params.hash !== '' ? hashParam(params.hash) : undefined;
+            const toLt = params.to_lt === undefined || params.to_lt === null || params.to_lt === '0' || params.to_lt === 0 ? undefined : BigInt(String(params.to_lt));
+            return chain.transactions(address, { limit, lt, hash, toLt }).map(transactionJson);
+        },
+        estimateFee: async (params) => {
+            const address = addressParam(params);
+            const body = Cell.fromBase64(str(params, 'body'));
+            const code = typeof params.init_code === 'string' && params.init_code ? Cell.fromBase64(params.init_code) : undefined;
+            const data = typeof params.init_data === 'string' && params.init_data ? Cell.fromBase64(params.init_data) : undefined;
+            const msg = external({ to: address, body, init: code && data ? { code, data } : undefined });
+            const fees = await chain.emulateFees(beginCell().store(storeMessage(msg)).endCell(), params.ignore_chksig !== false);
+            return {
+                '@type': 'query.fees',
+                source_fees: { '@type': 'fees', in_fwd_fee: Number(fees.inFwd), storage_fee: Number(fees.storage), gas_fee: Number(fees.gas), fwd_fee: Number(fees.fwd) },
+                destination_fees: [],
+            };
+        },
+    };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        req.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > limit) {
+                reject(new BadRequest(`request body over ${limit} bytes`));
+                req.destroy();
+                return;
+            }
+            chunks.push(c);
+        });
+        req.on('end', () => resolve(Buffer.concat(chunks)));
+        req.on('error', reject);
+    });
+}
+
+function reply(res: ServerResponse, status: number, body: unknown) {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+}
+
+/** Starts the devnet's HTTP server on `chain`. The toncenter endpoint is `<url>/jsonRPC`. */
+export async function startDevnetServer(
+    chain: DevnetChain,
+    extras: DevnetExtras = {},
+    opts: DevnetServerOptions = {},
+): Promise<{ url: string; endpoint: string; server: Server; close(): Promise<void> }> {
+    const table = methods(chain);
+    const limit = opts.maxBodyBytes ?? 4 * 1024 * 1024;
+    const log = opts.log ?? (() => undefined);
+
+    const rpc = async (body: Buffer) => {
+        let req: { id?: unknown; method?: unknown; params?: unknown };
+        try {
+            req = JSON.parse(body.toString('utf-8'));
+        } catch {
+            return { status: 400, body: { ok: false, error: 'request is not JSON', code: 400 } };
+        }
+        const id = req.id ?? null;
+        const fn = typeof req.method === 'string' ? table[req.method] : undefined;
+        if (!fn) return { status: 404, body: { ok: false, error: `method not found: ${String(req.method)}`, code: 404, id, jsonrpc: '2.0' } };
+        try {
+            const params = (req.params && typeof req.params === 'object' ? req.params : {}) as Record<string, unknown>;
+            const result = await fn(params);
+            return { status: 200, body: { ok: true, result, id, jsonrpc: '2.0' } };
+        } catch (e) {
+            const bad = e instanceof BadRequest;
+            const rejected = e instanceof RejectedMessage;
+            if (!bad && !rejected) log({ event: 'rpc_error', method: req.method, error: (e as Error).message });
+            const code = bad ? 400 : rejected ? 500 : 503;
+            return { status: code, body: { ok: false, error: (e as Error).message, code, id, jsonrpc: '2.0' } };
+        }
+    };
+
+    const devnet = async (path: string, body: Buffer): Promise<{ status: number; body: unknown }> => {
+        const params = body.length ? (JSON.parse(body.toString('utf-8')) as Record<string, unknown>) : {};
+        if (path === '/devnet/info') {
+            return { status: 200, body: { now: chain.now(), speed: chain.speed, seqno: chain.blockSeqno, ...(extras.info?.() ?? {}) } };
+        }
+        if (path === '/devnet/faucet') {
+            const to = addressParam(params);
+            const ton = params.ton === undefined ? undefined : BigInt(String(params.ton));
+            const fog = params.fog === undefined ? undefined : BigInt(String(params.fog));
+            if (ton === undefined && fog === undefined) throw new BadRequest('give ton and/or fog, in nano units');
+            if (ton !== undefined) await chain.faucet(to, ton);
+            if (fog !== undefined) {
+                if (!extras.fogFaucet) throw new BadRequest('this devnet has no FOG faucet');
+                await extras.fogFaucet(to, fog);
+            }
+            return { status: 200, body: { ok: true } };
+        }
+        if (path === '/devnet/advance') {
+            if (!opts.allowTimeTravel) return { status: 403, body: { ok: false, error: 'time travel is disabled (start the devnet with --allow-time-travel)' } };
+            const seconds = Number(params.seconds);
+            if (!Number.isInteger(seconds) || seconds < 0) throw new BadRequest('seconds must be a whole number ≥ 0');
+            chain.advance(seconds);
+            return { status: 200, body: { ok: true, now: chain.now() } };
+        }
+        return { status: 404, body: { ok: false, error: `no route ${path}` } };
+    };
+
+    const server = createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        readBody(req, limit)
+            .then(async (body) => {
+                if (req.method === 'POST' && (path === '/jsonRPC' || path === '/api/v2/jsonRPC')) {
+                    const r = await rpc(body);
+                    reply(res, r.status, r.body);
+                } else if (path.startsWith('/devnet/') && (req.method === 'POST' || req.method === 'GET')) {
+                    const r = await devnet(path, body);
+                    reply(res, r.status, r.body);
+                } else {
+                    reply(res, 404, { ok: false, error: `no route ${req.method} ${path}` });
+                }
+            })
+            .catch((e: Error) => {
+                const status = e instanceof BadRequest || e instanceof SyntaxError || e instanceof RangeError ? 400 : e instanceof RejectedMessage ? 500 : 503;
+                if (!res.headersSent) reply(res, status, { ok: false, error: e.message });
+            });
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+    return {
+        url,
+        endpoint: `${url}/jsonRPC`,
+        server,
+        close: () => new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+        }),
+    };
+}

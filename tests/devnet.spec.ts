@@ -1,0 +1,190 @@
+/**
+ * The devnet speaks toncenter v2 well enough for @ton/ton's unmodified TonClient: these tests use
+ * nothing but TonClient, real W5 wallets and the devnet's HTTP routes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Address, beginCell, external, storeMessage, toNano } from '@ton/core';
+import { JettonMaster, TonClient } from '@ton/ton';
+import { startDevnet, Devnet, FOG } from './helpers/devnet';
+import { devnetParams } from '../devnet/protocol';
+import { DevnetChain } from '../devnet/chain';
+import { startDevnetServer } from '../devnet/server';
+import { connect, describeError } from '../client/chain';
+import { SendError, WalletSender } from '../client/sender';
+import { newIdentity } from '../client/wallet';
+
+describe('devnet', () => {
+    let d: Devnet;
+    beforeAll(async () => {
+        d = await startDevnet();
+    });
+    afterAll(async () => {
+        await d.close();
+    });
+
+    it('funds a new wallet from the faucet and moves TON between real W5 wallets', async () => {
+        const alice = await d.funded(toNano('5'));
+        expect(await d.client.getBalance(alice.address)).toBe(toNano('5'));
+        const bob = await newIdentity('devnet');
+        const sent = await alice.send([{ to: bob.wallet.address, value: toNano('1.5'), bounce: false }]);
+        expect(sent.seqno).toBe(0);
+        expect(await d.client.getBalance(bob.wallet.address)).toBe(toNano('1.5'));
+        // the second transfer uses the next seqno on the now deployed wallet
+        const again = await alice.send([{ to: bob.wallet.address, value: toNano('0.5'), bounce: false }]);
+        expect(again.seqno).toBe(1);
+        expect(await d.client.isContractDeployed(alice.address)).toBe(true);
+        expect(await d.client.getBalance(bob.wallet.address)).toBe(toNano('2'));
+    });
+
+    it('pages an account history back with (lt, hash) cursors, newest first, each transaction once', async () => {
+        const alice = await d.funded(toNano('5'));
+        const to = (await newIdentity('devnet')).wallet.address;
+        for (let i = 0; i < 5; i++) await alice.send([{ to, value: toNano('0.01'), bounce: false }]);
+        const all = await d.client.getTransactions(alice.address, { limit: 100 });
+        expect(all).toHaveLength(6); // the faucet's deposit and five sends
+        const paged = [];
+        let page = await d.client.getTransactions(alice.address, { limit: 2 });
+        while (page.length > 0) {
+            paged.push(...page);
+            const last = page[page.length - 1];
+            page = await d.client.getTransactions(alice.address, { limit: 2, lt: last.lt.toString(), hash: last.hash().toString('base64') });
+        }
+        expect(paged.map((t) => t.lt)).toEqual(all.map((t) => t.lt));
+        expect(new Set(paged.map((t) => t.hash().toString('hex'))).size).toBe(6);
+        for (let i = 1; i < paged.length; i++) expect(paged[i].lt < paged[i - 1].lt).toBe(true);
+        // to_lt stops at a stored cursor (exclusive)
+        const newer = await d.client.getTransactions(alice.address, { limit: 100, to_lt: all[3].lt.toString() });
+        expect(newer.map((t) => t.lt)).toEqual(all.slice(0, 3).map((t) => t.lt));
+        // getTransaction finds one by id
+        const one = await d.client.getTransaction(alice.address, all[2].lt.toString(), all[2].hash().toString('base64'));
+        expect(one?.hash().equals(all[2].hash())).toBe(true);
+    });
+
+    it('runs get-methods in toncenter stack format: the protocol is deployed and wired', async () => {
+        const master = d.client.open(JettonMaster.create(d.protocol.token));
+        const data = await master.getJettonData();
+        expect(data.totalSupply).toBe(100_000_000n * FOG);
+        expect(data.adminAddress.equals(d.admin.wallet.address)).toBe(true);
+        // struct getters (nested tuples) through the fixed provider
+        const params = await d.fog.hub.getParams();
+        const expected = devnetParams(0);
+        expect(params.minStake).toBe(expected.minStake);
+        expect(params.claimWindow).toBe(expected.claimWindow);
+        const state = await d.fog.hub.getHubState();
+        expect(state.admin.equals(d.admin.wallet.address)).toBe(true);
+        expect(state.pendingAdmin).toBeNull();
+        expect(state.nextJobId).toBe(0n);
+        // a get-method with an address argument
+        expect((await d.fog.hub.getProviderAddress(d.admin.wallet.address)).equals(await d.fog.hub.getProviderAddress(d.admin.wallet.address))).toBe(true);
+    });
+
+    it('serves FOG from the faucet and takes a stake through the hub, confirmed hop by hop', async () => {
+        const w = await d.funded(toNano('5'), 500n * FOG);
+        expect(await d.fog.balanceOf(w.address)).toBe(500n * FOG);
+        const sent = await w.send([await d.fog.stake(w.address, 200n * FOG, 4, 8192)], true);
+        expect(sent.hops).toHaveLength(1);
+        // the chain continues after the first hop: wait until the provider reports the stake
+        const provider = await d.fog.providerOf(w.address);
+        const state = await provider.getProviderState();
+        expect(state.stake).toBe(200n * FOG);
+        expect(state.passHeld).toBe(true);
+        expect(await d.fog.balanceOf(w.address)).toBe(300n * FOG);
+    });
+
+    it('refuses a message no wallet accepts, with toncenter’s error', async () => {
+        const w = await d.funded(toNano('1'));
+        const stranger = await newIdentity('devnet');
+        // signed by the wrong key: the wallet does not accept it
+        const body = stranger.wallet.createTransfer({ seqno: 0, secretKey: stranger.keys.secretKey, messages: [] });
+        const ext = external({ to: w.address, init: w.identity.wallet.init, body });
+        const boc = beginCell().store(storeMessage(ext)).endCell().toBoc();
+        const err = await d.client.sendFile(boc).catch((e) => e);
+        expect(describeError(err)).toMatch(/external message not accepted/);
+        // an action that needs a stake says so before anything is sent
+        await expect(d.fog.claim(w.address, 0n)).rejects.toThrow(/has no stake: stake first/);
+        // and a message the destination refuses is reported with the contract's reason
+        const staker = await d.funded(toNano('5'), 200n * FOG);
+        await staker.send([await d.fog.stake(staker.address, 200n * FOG, 2, 1024)], true);
+        const refused = await staker.send([await d.fog.unstake(staker.address, 1_000n * FOG)], true).catch((e) => e);
+        expect(refused).toBeInstanceOf(SendError);
+        expect((refused as SendError).message).toMatch(/refused the message: exit code \d+ \(Not enough free stake\)/);
+        expect((refused as SendError).data.exitCode).toBeGreaterThan(0);
+    });
+
+    it('answers malformed requests with a clear error', async () => {
+        const rpc = (body: unknown) => fetch(d.endpoint, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+        expect(await rpc({ id: 1, method: 'getAddressInformation', params: { address: 'nope' } })).toEqual({ status: 400, body: expect.objectContaining({ ok: false, error: 'parameter address is not a TON address: nope' }) });
+        expect((await rpc({ id: 1, method: 'noSuchMethod', params: {} })).body.error).toBe('method not found: noSuchMethod');
+        expect((await rpc({ id: 1, method: 'getTransactions', params: { address: d.protocol.hub.toString(), limit: 1000 } })).body.error).toMatch(/limit must be/);
+        expect((await fetch(`${d.url}/devnet/faucet`, { method: 'POST', body: JSON.stringify({ address: d.protocol.hub.toString(), ton: '-1' }) })).status).toBe(400);
+        const uninit = await rpc({ id: 1, method: 'runGetMethod', params: { address: (await newIdentity('devnet')).wallet.address.toString(), method: 'seqno', stack: [] } });
+        expect(uninit.body.error).toMatch(/not active/);
+    });
+
+    it('estimates the fee of an external message', async () => {
+        const w = await d.funded(toNano('1'));
+        const body = w.identity.wallet.createTransfer({ seqno: 0, secretKey: w.identity.keys.secretKey, messages: [] });
+        const fee = await d.client.estimateExternalMessageFee(w.address, { body, initCode: w.identity.wallet.init.code, initData: w.identity.wallet.init.data, ignoreSignature: true });
+        expect(fee.source_fees.gas_fee).toBeGreaterThan(0);
+        // estimating changes nothing
+        expect(await d.client.isContractDeployed(w.address)).toBe(false);
+    });
+
+    it('keeps wall time, moves faster with a speed, and travels only when allowed', async () => {
+        const info = async (url: string) => (await (await fetch(`${url}/devnet/info`)).json()) as { now: number };
+        const before = await info(d.url);
+        expect(Math.abs(before.now - Date.now() / 1000)).toBeLessThan(5);
+        const r = await fetch(`${d.url}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: 3600 }) });
+        expect((await r.json()).now).toBeGreaterThanOrEqual(before.now + 3600);
+
+        const fast = await DevnetChain.open({ speed: 1000 });
+        const start = fast.now();
+        await new Promise((res) => setTimeout(res, 50));
+        expect(fast.now() - start).toBeGreaterThanOrEqual(40);
+        const server = await startDevnetServer(fast, {}, { allowTimeTravel: false });
+        const refused = await fetch(`${server.url}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: 1 }) });
+        expect(refused.status).toBe(403);
+        await server.close();
+        await fast.close();
+        await expect(DevnetChain.open({ speed: 0 })).rejects.toThrow(/speed must be/);
+    });
+});
+
+describe('devnet persistence', () => {
+    it('saves and reloads its state and history', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'fog-devnet-test-'));
+        try {
+            const d = await startDevnet({ dataDir: dir });
+            const w = await d.funded(toNano('3'));
+            await w.send([{ to: d.protocol.hub, value: toNano('0.1') }]);
+            const balance = await d.client.getBalance(w.address);
+            const history = await d.client.getTransactions(w.address, { limit: 10 });
+            await d.chain.save();
+            const savedNow = d.chain.now();
+            await d.close();
+
+            const chain = await DevnetChain.open({ dataDir: dir });
+            expect(chain.now()).toBeGreaterThanOrEqual(savedNow);
+            const server = await startDevnetServer(chain);
+            const client: TonClient = connect(server.endpoint);
+            expect(await client.getBalance(w.address)).toBe(balance);
+            expect((await client.getTransactions(w.address, { limit: 10 })).map((t) => t.hash().toString('hex'))).toEqual(history.map((t) => t.hash().toString('hex')));
+            // the wallet goes on with its next seqno
+            const again = new WalletSender(client, w.identity, { pollMs: 20 });
+            expect((await again.send([{ to: d.protocol.hub, value: toNano('0.1') }])).seqno).toBe(1);
+            await server.close();
+            await chain.close();
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it('reports an unreachable endpoint in one line', async () => {
+        const client = connect('http://127.0.0.1:9/jsonRPC');
+        const w = new WalletSender(client, await newIdentity('devnet'), { retries: 2, backoffMs: 10 }, 'http://127.0.0.1:9/jsonRPC');
+        await expect(w.balance()).rejects.toThrow('reading the wallet balance: http://127.0.0.1:9/jsonRPC is unreachable (ECONNREFUSED)');
+        expect(Address.isAddress(w.address)).toBe(true);
+    });
+});
