@@ -128,7 +128,8 @@ export class WalletSender {
             seqno,
             secretKey: this.identity.keys.secretKey,
             sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
-            timeout: Math.floor(Date.now() / 1000) + this.opts.validForSeconds,
+            // chain time, not this machine's clock: they differ on a devnet moved forward, or a skewed host
+            timeout: (state.timestampt || Math.floor(Date.now() / 1000)) + this.opts.validForSeconds,
             messages: messages.map((m) => internal({ to: m.to, value: m.value, body: m.body, init: m.init, bounce: m.bounce ?? true })),
         });
         const ext = external({ to: this.address, init: state.state === 'active' ? undefined : this.identity.wallet.init, body });

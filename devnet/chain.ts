@@ -56,6 +56,8 @@ export class DevnetChain {
     private seqno = 1;
     private chainStart: number;
     private wallStart = Date.now();
+    /** Transactions and compute gas since this process opened the chain. */
+    readonly stats = { transactions: 0, gas: 0n };
 
     private constructor(
         readonly blockchain: Blockchain,
@@ -158,6 +160,9 @@ export class DevnetChain {
     record(transactions: BlockchainTransaction[]): void {
         this.seqno += 1;
         for (const tx of transactions) {
+            this.stats.transactions += 1;
+            const d = tx.description;
+            if (d.type === 'generic' && d.computePhase.type === 'vm') this.stats.gas += d.computePhase.gasUsed;
             const cell = beginCell().store(storeTransaction(tx)).endCell();
             this.txs.putSync(txKey(tx.address, tx.lt), cell.toBoc({ idx: false }));
         }

@@ -196,7 +196,10 @@ export async function startDevnetServer(
     const devnet = async (path: string, body: Buffer): Promise<{ status: number; body: unknown }> => {
         const params = body.length ? (JSON.parse(body.toString('utf-8')) as Record<string, unknown>) : {};
         if (path === '/devnet/info') {
-            return { status: 200, body: { now: chain.now(), speed: chain.speed, seqno: chain.blockSeqno, ...(extras.info?.() ?? {}) } };
+            return {
+                status: 200,
+                body: { now: chain.now(), speed: chain.speed, seqno: chain.blockSeqno, transactions: chain.stats.transactions, gas: chain.stats.gas.toString(), ...(extras.info?.() ?? {}) },
+            };
         }
         if (path === '/devnet/faucet') {
             const to = addressParam(params);

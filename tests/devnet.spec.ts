@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Address, beginCell, external, storeMessage, toNano } from '@ton/core';
+import { Address, beginCell, external, SendMode, storeMessage, toNano } from '@ton/core';
 import { JettonMaster, TonClient } from '@ton/ton';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
 import { devnetParams } from '../devnet/protocol';
@@ -97,7 +97,7 @@ describe('devnet', () => {
         const w = await d.funded(toNano('1'));
         const stranger = await newIdentity('devnet');
         // signed by the wrong key: the wallet does not accept it
-        const body = stranger.wallet.createTransfer({ seqno: 0, secretKey: stranger.keys.secretKey, messages: [] });
+        const body = stranger.wallet.createTransfer({ seqno: 0, secretKey: stranger.keys.secretKey, messages: [], sendMode: SendMode.PAY_GAS_SEPARATELY });
         const ext = external({ to: w.address, init: w.identity.wallet.init, body });
         const boc = beginCell().store(storeMessage(ext)).endCell().toBoc();
         const err = await d.client.sendFile(boc).catch((e) => e);
@@ -114,7 +114,7 @@ describe('devnet', () => {
     });
 
     it('answers malformed requests with a clear error', async () => {
-        const rpc = (body: unknown) => fetch(d.endpoint, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+        const rpc = (body: unknown) => fetch(d.endpoint, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { ok: boolean; error: string } }));
         expect(await rpc({ id: 1, method: 'getAddressInformation', params: { address: 'nope' } })).toEqual({ status: 400, body: expect.objectContaining({ ok: false, error: 'parameter address is not a TON address: nope' }) });
         expect((await rpc({ id: 1, method: 'noSuchMethod', params: {} })).body.error).toBe('method not found: noSuchMethod');
         expect((await rpc({ id: 1, method: 'getTransactions', params: { address: d.protocol.hub.toString(), limit: 1000 } })).body.error).toMatch(/limit must be/);
@@ -125,7 +125,7 @@ describe('devnet', () => {
 
     it('estimates the fee of an external message', async () => {
         const w = await d.funded(toNano('1'));
-        const body = w.identity.wallet.createTransfer({ seqno: 0, secretKey: w.identity.keys.secretKey, messages: [] });
+        const body = w.identity.wallet.createTransfer({ seqno: 0, secretKey: w.identity.keys.secretKey, messages: [], sendMode: SendMode.PAY_GAS_SEPARATELY });
         const fee = await d.client.estimateExternalMessageFee(w.address, { body, initCode: w.identity.wallet.init.code, initData: w.identity.wallet.init.data, ignoreSignature: true });
         expect(fee.source_fees.gas_fee).toBeGreaterThan(0);
         // estimating changes nothing
@@ -137,7 +137,7 @@ describe('devnet', () => {
         const before = await info(d.url);
         expect(Math.abs(before.now - Date.now() / 1000)).toBeLessThan(5);
         const r = await fetch(`${d.url}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: 3600 }) });
-        expect((await r.json()).now).toBeGreaterThanOrEqual(before.now + 3600);
+        expect(((await r.json()) as { now: number }).now).toBeGreaterThanOrEqual(before.now + 3600);
 
         const fast = await DevnetChain.open({ speed: 1000 });
         const start = fast.now();

@@ -1,0 +1,27 @@
+/** Amounts as people type and read them: FOG and TON have 9 decimals. */
+
+const DECIMALS = 9;
+
+/** Parses "12", "0.5" or "1_000" into nano units; throws one clear line for anything else. */
+export function parseAmount(text: string, unit = 'FOG'): bigint {
+    const t = text.replace(/_/g, '').trim();
+    const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(t);
+    if (!m) throw new Error(`not an amount of ${unit}: ${JSON.stringify(text)} (use e.g. 100 or 0.5)`);
+    return BigInt(m[1]) * 10n ** BigInt(DECIMALS) + BigInt((m[2] ?? '').padEnd(DECIMALS, '0'));
+}
+
+/** Formats nano units as a decimal with the unit: 1500000000n → "1.5 FOG". */
+export function formatAmount(nano: bigint, unit = 'FOG'): string {
+    const sign = nano < 0n ? '-' : '';
+    const abs = nano < 0n ? -nano : nano;
+    const whole = abs / 10n ** BigInt(DECIMALS);
+    const frac = (abs % 10n ** BigInt(DECIMALS)).toString().padStart(DECIMALS, '0').replace(/0+$/, '');
+    return `${sign}${whole}${frac ? '.' + frac : ''} ${unit}`;
+}
+
+/** Parses a positive whole number option, e.g. `--cores 8`. */
+export function parseCount(text: string, name: string, max = Number.MAX_SAFE_INTEGER): number {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
+    return n;
+}

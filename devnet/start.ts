@@ -1,0 +1,217 @@
+/**
+ * `npm start`: the whole Fog network on this machine, as separate processes talking HTTP, exactly
+ * as they would on mainnet: the devnet (toncenter API), a storage node, the keeper, N workers
+ * (each with its own wallet, stake and pass, some of them lying if asked), and a requester who
+ * submits demo jobs. Shows live progress and ends with a summary.
+ *
+ *   --workers N (3)  --jobs N (3)  --liars N (1)  --once  --json  --data .fog/local
+ */
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_ADDRESSES_FILE } from '../client/addresses';
+import { entry, Managed, runNode, startNode } from './processes';
+
+interface Options {
+    workers: number;
+    jobs: number;
+    liars: number;
+    once: boolean;
+    json: boolean;
+    data: string;
+    networkFile: string;
+}
+
+function options(): Options {
+    const { values } = parseArgs({
+        options: {
+            workers: { type: 'string', default: '3' },
+            jobs: { type: 'string', default: '3' },
+            liars: { type: 'string', default: '1' },
+            once: { type: 'boolean', default: false },
+            json: { type: 'boolean', default: false },
+            data: { type: 'string', default: '.fog/local' },
+            'network-file': { type: 'string', default: DEFAULT_ADDRESSES_FILE },
+        },
+        strict: true,
+    });
+    const count = (name: string, v: string, min: number, max: number) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got ${v}`);
+        return n;
+    };
+    const workers = count('workers', values.workers!, 1, 32);
+    const liars = count('liars', values.liars!, 0, workers);
+    const k = Math.min(3, workers);
+    if (liars * 2 >= k && liars > 0) throw new Error(`--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k`);
+    return { workers, jobs: count('jobs', values.jobs!, 0, 100), liars, once: values.once!, json: values.json!, data: resolve(values.data!), networkFile: resolve(values['network-file']!) };
+}
+
+/** The demo jobs: text through `upper`, and a CPU-bound hash whose rounds grow with the job. */
+function demoJob(i: number, dir: string): { program: string; input: string; expect: (out: Buffer) => boolean; what: string } {
+    const examples = resolve(__dirname, '..', 'examples');
+    if (i % 2 === 0) {
+        const text = `Fog job ${i}: honest workers agree, liars pay.`;
+        const input = join(dir, `input-${i}.txt`);
+        writeFileSync(input, text);
+        return { program: join(examples, 'upper.wasm'), input, expect: (out) => out.toString() === text.toUpperCase(), what: `upper("${text}")` };
+    }
+    const rounds = 2000 * (i + 1);
+    const input = join(dir, `input-${i}.bin`);
+    const buf = Buffer.alloc(1024, i);
+    buf.writeUInt32LE(rounds, 0);
+    writeFileSync(input, buf);
+    return { program: join(examples, 'fnv-rounds.wasm'), input, expect: (out) => out.length === 8, what: `fnv-rounds(1 KiB × ${rounds})` };
+}
+
+async function main() {
+    const o = options();
+    const say = (line: string) => {
+        if (!o.json) process.stdout.write(line + '\n');
+    };
+    rmSync(o.data, { recursive: true, force: true });
+    mkdirSync(o.data, { recursive: true });
+    const nf = o.networkFile;
+    const running: Managed[] = [];
+    let shuttingDown = false;
+    const shutdown = async () => {
+        shuttingDown = true;
+        await Promise.all(running.reverse().map((m) => m.stop()));
+    };
+    process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
+    process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
+
+    const logs = new Map<string, number>();
+    const show = (name: string, line: string) => {
+        // every process's output is kept in <data>/logs/<name>.log
+        const file = join(o.data, 'logs', `${name.replace(/[^a-z0-9]+/gi, '-')}.log`);
+        if (!logs.has(file)) {
+            mkdirSync(join(o.data, 'logs'), { recursive: true });
+            logs.set(file, openSync(file, 'a'));
+        }
+        writeSync(logs.get(file)!, line + '\n');
+        if (o.json || shuttingDown) return;
+        try {
+            const e = JSON.parse(line) as Record<string, unknown>;
+            const interesting = ['claimed', 'committed', 'revealed', 'job_settled', 'program_failed', 'reward_claimed', 'reward_claim_failed', 'step_failed', 'tick_failed'];
+            if (interesting.includes(String(e.event))) {
+                const detail = e.job !== undefined ? `job ${e.job}` : e.epoch !== undefined ? `epoch ${e.epoch}` : '';
+                say(`  [${name}] ${String(e.event).replace(/_/g, ' ')} ${detail}${e.note ? ` (${e.note})` : ''}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error}` : ''}`);
+            }
+        } catch {
+            // not a log line
+        }
+    };
+
+    try {
+        say('Starting the storage node and the devnet…');
+        const storage = startNode('storage', entry.storage, ['--dir', join(o.data, 'blobs'), '--port', '0'], show);
+        running.push(storage);
+        const storageUrl = (JSON.parse(await storage.waitForLine((l) => l.includes('"listening"'))) as { url: string }).url;
+        const devnet = startNode('devnet', entry.devnet, ['--data', join(o.data, 'devnet'), '--port', '0', '--network-file', nf, '--storage', storageUrl, '--allow-time-travel', '--fresh'], show);
+        running.push(devnet);
+        const ready = JSON.parse(await devnet.waitForLine((l) => l.includes('"ready"'))) as { endpoint: string };
+        const devnetUrl = ready.endpoint.replace(/\/jsonRPC$/, '');
+        say(`  devnet  ${ready.endpoint}\n  storage ${storageUrl}\n  network file ${nf}`);
+
+        const keeper = startNode('keeper', entry.oracle, ['--network-file', nf, '--key', join(o.data, 'keeper', 'wallet.key'), '--data', join(o.data, 'keeper'), '--every', '2'], show);
+        running.push(keeper);
+
+        const common = (home: string) => ['--home', home, '--network-file', nf];
+        const setup = async (home: string, fog: string) => {
+            await runNode(entry.worker, ['init', ...common(home)]);
+            await runNode(entry.worker, ['faucet', ...common(home), '--ton', '50', '--fog', fog]);
+            await runNode(entry.worker, ['stake', ...common(home), '--amount', '200', '--cores', '2', '--memory', '1024']);
+        };
+        say(`Setting up ${o.workers} workers (${o.liars} lying) and a requester: wallets, FOG, stakes, passes…`);
+        const homes = Array.from({ length: o.workers }, (_, i) => join(o.data, `worker-${i + 1}`));
+        const requesterHome = join(o.data, 'requester');
+        await Promise.all([...homes.map((h) => setup(h, '1000')), setup(requesterHome, '10000')]);
+        const status = async (home: string) => JSON.parse(await runNode(entry.worker, ['status', ...common(home), '--json'])) as { fog: string; ton: string; provider: Record<string, string> | null };
+        const before = await Promise.all(homes.map(status));
+        const requesterBefore = await status(requesterHome);
+        const info = async () => (await (await fetch(`${devnetUrl}/devnet/info`)).json()) as { gas: string; transactions: number };
+        const infoBefore = await info();
+
+        homes.forEach((home, i) => {
+            const liar = i < o.liars;
+            const name = `worker ${i + 1}${liar ? ' (liar)' : ''}`;
+            const w = startNode(name, entry.worker, ['start', ...common(home), '--threads', '1', '--poll-ms', '500', ...(liar ? ['--liar'] : [])], show);
+            running.push(w);
+        });
+
+        const k = Math.min(3, o.workers);
+        say(`Submitting ${o.jobs} jobs (k=${k})…`);
+        const results: { id: number; what: string; verified: boolean; error?: string }[] = [];
+        for (let i = 0; i < o.jobs; i++) {
+            const job = demoJob(i, o.data);
+            const outFile = join(o.data, `output-${i}`);
+            try {
+                const line = await runNode(entry.fog, ['job', 'submit', ...common(requesterHome), '--program', job.program, '--input', job.input, '--price', '5', '-k', String(k), '--out', outFile, '--json']);
+                const r = JSON.parse(line.split('\n').pop()!) as { id: string; result: string };
+                const verified = job.expect(readFileSync(outFile));
+                results.push({ id: Number(r.id), what: job.what, verified });
+                say(`✔ job ${r.id} ${job.what}: result ${r.result.slice(0, 16)}… verified against the chain${verified ? '' : ' but NOT what the program should give'}`);
+            } catch (e) {
+                results.push({ id: -1, what: job.what, verified: false, error: (e as Error).message });
+                say(`✘ ${job.what}: ${(e as Error).message}`);
+            }
+        }
+
+        // rewards: move the devnet clock past the epoch and its close delay; the workers claim on their own
+        say('Advancing the devnet clock past the epoch so workers can claim rewards…');
+        await fetch(`${devnetUrl}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: 700 }) });
+        const deadline = Date.now() + 60_000;
+        let after = await Promise.all(homes.map(status));
+        // each honest worker that earned units waits until its minted reward has arrived
+        const waiting = () => after.some((s, i) => i >= o.liars && s.provider && BigInt(s.provider.unitsTotal) > 0n && BigInt(s.fog) <= BigInt(before[i].fog));
+        while (Date.now() < deadline && waiting()) {
+            await new Promise((r) => setTimeout(r, 1000));
+            after = await Promise.all(homes.map(status));
+        }
+        const requesterAfter = await status(requesterHome);
+        const infoAfter = await info();
+
+        const workers = homes.map((_, i) => ({
+            worker: i + 1,
+            liar: i < o.liars,
+            rewardsFog: Number(BigInt(after[i].fog) - BigInt(before[i].fog)) / 1e9,
+            slashes: Number(after[i].provider?.slashCount ?? 0),
+            slashedFog: Number(BigInt(after[i].provider?.slashedTotal ?? '0')) / 1e9,
+            reputation: Number(after[i].provider?.reputation ?? 0),
+        }));
+        const summary = {
+            jobs: results.length,
+            verified: results.filter((r) => r.verified).length,
+            results,
+            requester: {
+                fogSpent: Number(BigInt(requesterBefore.fog) - BigInt(requesterAfter.fog)) / 1e9,
+                tonSpent: Number(BigInt(requesterBefore.ton) - BigInt(requesterAfter.ton)) / 1e9,
+            },
+            network: { transactions: infoAfter.transactions - infoBefore.transactions, gas: Number(BigInt(infoAfter.gas) - BigInt(infoBefore.gas)) },
+            workers,
+        };
+        const ok = summary.verified === summary.jobs && workers.every((w) => !w.liar || o.jobs === 0 || w.slashes > 0);
+        if (o.json) process.stdout.write(JSON.stringify({ ok, ...summary }) + '\n');
+        else {
+            say(`\nSummary: ${summary.verified}/${summary.jobs} results verified; ${summary.network.transactions} transactions, ${summary.network.gas.toLocaleString('en-US')} gas.`);
+            say(`  requester spent ${summary.requester.fogSpent} FOG (burned as job prices) and ${summary.requester.tonSpent.toFixed(3)} TON in fees`);
+            for (const w of workers) say(`  worker ${w.worker}${w.liar ? ' (liar)' : ''}: rewards ${w.rewardsFog} FOG, slashed ${w.slashes}× (${w.slashedFog} FOG), reputation ${w.reputation}`);
+        }
+        if (o.once) {
+            await shutdown();
+            process.exit(ok ? 0 : 1);
+        }
+        say(`\nThe network keeps running. In another terminal, with the same network file:\n  node dist/requester/cli.js job submit --home ${requesterHome} --network-file ${nf} --program dist/examples/upper.wasm --input README.md --price 5\n  node dist/worker/cli.js status --home ${homes[0]} --network-file ${nf}\nCtrl-C stops every process.`);
+    } catch (e) {
+        process.stderr.write(`npm start: ${(e as Error).message}\n`);
+        await shutdown();
+        process.exit(1);
+    }
+}
+
+void main().catch((e) => {
+    process.stderr.write(`npm start: ${(e as Error).message}\n`);
+    process.exit(1);
+});
+

@@ -1,0 +1,195 @@
+/**
+ * Talking to storage nodes: `StorageClient` for a node you upload to, `fetchBlob` for any
+ * http(s) URI read from chain. Everything downloaded is checked against its sha256 before it is
+ * returned, so a node (or a URI) never has to be trusted.
+ */
+import { storageDefaults } from './config';
+import {
+    BlobHashMismatchError,
+    BlobNotFoundError,
+    BlobTooLargeError,
+    InvalidBlobUriError,
+    StorageAuthError,
+    StorageConfigError,
+    StorageHttpError,
+    StorageUnreachableError,
+} from './errors';
+import { normalizeHash, sha256Hex } from './hash';
+
+export { hashToUint256, isSha256Hex, normalizeHash, sha256Hex, uint256ToHash } from './hash';
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Options of a download. */
+export interface FetchBlobOptions {
+    /** Gives up (with `StorageUnreachableError`) after this long, body included. Default 30 s. */
+    timeoutMs?: number;
+    /** Refuses blobs larger than this, before reading them whole. Default 64 MiB. */
+    maxBytes?: number;
+}
+
+/** Options of a `StorageClient`. */
+export interface StorageClientOptions extends FetchBlobOptions {
+    /** The node's write token, sent as `Authorization: Bearer <token>` on uploads. */
+    token?: string;
+}
+
+interface Request {
+    url: string;
+    method: 'GET' | 'HEAD' | 'PUT';
+    timeoutMs: number;
+    headers?: Record<string, string>;
+    body?: Uint8Array;
+}
+
+function unreachable(url: string, e: unknown, timeoutMs: number): StorageUnreachableError {
+    const err = e as { name?: string; message?: string; cause?: { name?: string; code?: string; message?: string } };
+    const timedOut = err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError';
+    const reason = timedOut ? `timed out after ${timeoutMs} ms` : err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
+    return new StorageUnreachableError(new URL(url).origin, reason);
+}
+
+async function send(r: Request): Promise<Response> {
+    try {
+        return await fetch(r.url, { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(r.timeoutMs) });
+    } catch (e) {
+        throw unreachable(r.url, e, r.timeoutMs);
+    }
+}
+
+/** The server's JSON `error` if it sent one, else the status text. */
+async function reasonOf(res: Response): Promise<{ reason: string; body: Record<string, unknown> }> {
+    const text = await res.text().catch(() => '');
+    try {
+        const body = JSON.parse(text) as Record<string, unknown>;
+        if (typeof body.error === 'string') return { reason: body.error, body };
+    } catch {
+        // not JSON: a proxy's or another server's error page
+    }
+    return { reason: text.trim().slice(0, 200) || res.statusText || 'no reason given', body: {} };
+}
+
+/** Reads the body up to `maxBytes`, failing early on an announced or actual overrun. */
+async function readLimited(res: Response, url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+    const announced = res.headers.get('content-length');
+    if (announced !== null && Number(announced) > maxBytes) {
+        await res.body?.cancel();
+        throw new BlobTooLargeError('download', Number(announced), maxBytes, url);
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    if (!res.body) return Buffer.alloc(0);
+    const reader = res.body.getReader();
+    try {
+        for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            total += value.length;
+            if (total > maxBytes) {
+                await reader.cancel();
+                throw new BlobTooLargeError('download', undefined, maxBytes, url);
+            }
+            chunks.push(value);
+        }
+    } catch (e) {
+        if (e instanceof BlobTooLargeError) throw e;
+        throw unreachable(url, e, timeoutMs);
+    }
+    return Buffer.concat(chunks, total);
+}
+
+/** GETs `url` and returns its bytes if, and only if, they hash to `hash`. */
+async function download(url: string, hash: string, opts: FetchBlobOptions): Promise<Buffer> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const res = await send({ url, method: 'GET', timeoutMs });
+    if (res.status === 404) {
+        await res.body?.cancel();
+        throw new BlobNotFoundError(hash, url);
+    }
+    if (!res.ok) throw new StorageHttpError(url, res.status, (await reasonOf(res)).reason);
+    const bytes = await readLimited(res, url, opts.maxBytes ?? storageDefaults.maxBlobBytes, timeoutMs);
+    const actual = sha256Hex(bytes);
+    if (actual !== hash) throw new BlobHashMismatchError(hash, url, actual);
+    return bytes;
+}
+
+/**
+ * Downloads blob `expectedHash` from any `http://` or `https://` URI (e.g. one stored in a job
+ * spec) and checks its sha256. Throws `InvalidBlobUriError`, `InvalidHashError`,
+ * `StorageUnreachableError`, `BlobNotFoundError`, `BlobTooLargeError`, `StorageHttpError` or
+ * `BlobHashMismatchError`.
+ */
+export async function fetchBlob(uri: string, expectedHash: string, opts: FetchBlobOptions = {}): Promise<Buffer> {
+    let parsed: URL;
+    try {
+        parsed = new URL(uri);
+    } catch {
+        throw new InvalidBlobUriError(uri);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InvalidBlobUriError(uri);
+    return download(parsed.href, normalizeHash(expectedHash), opts);
+}
+
+/** A client of one storage node (see `server.ts` for the HTTP API). */
+export class StorageClient {
+    /** The node's base URL without a trailing slash. */
+    readonly baseUrl: string;
+    private readonly opts: StorageClientOptions;
+
+    /** @param baseUrl e.g. `http://127.0.0.1:7070` */
+    constructor(baseUrl: string, opts: StorageClientOptions = {}) {
+        let parsed: URL | undefined;
+        try {
+            parsed = new URL(baseUrl);
+        } catch {
+            parsed = undefined;
+        }
+        if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+            throw new StorageConfigError(`storage node URL must be http:// or https://, got ${JSON.stringify(baseUrl)}`);
+        }
+        this.baseUrl = baseUrl.replace(/\/+$/, '');
+        this.opts = opts;
+    }
+
+    /** Where blob `hash` lives on this node; the URI to put in a job spec. */
+    urlOf(hash: string): string {
+        return `${this.baseUrl}/blobs/${normalizeHash(hash)}`;
+    }
+
+    /** Uploads `bytes` under their sha256 and returns it (hex). Uploading a stored blob again is a no-op. */
+    async put(bytes: Uint8Array): Promise<string> {
+        const hash = sha256Hex(bytes);
+        const url = this.urlOf(hash);
+        const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+        if (this.opts.token !== undefined) headers.Authorization = `Bearer ${this.opts.token}`;
+        const res = await send({ url, method: 'PUT', headers, body: bytes, timeoutMs: this.timeoutMs });
+        if (res.status === 200 || res.status === 201) {
+            await res.body?.cancel();
+            return hash;
+        }
+        const { reason, body } = await reasonOf(res);
+        if (res.status === 401) throw new StorageAuthError(url, this.opts.token !== undefined);
+        if (res.status === 413 && typeof body.limit === 'number') throw new BlobTooLargeError('upload', bytes.length, body.limit, url);
+        throw new StorageHttpError(url, res.status, reason);
+    }
+
+    /** Downloads blob `hash` and checks it against the hash (`BlobHashMismatchError` if it differs). */
+    async get(hash: string): Promise<Buffer> {
+        const canonical = normalizeHash(hash);
+        return download(this.urlOf(canonical), canonical, this.opts);
+    }
+
+    /** True if the node holds blob `hash` and it passes the node's integrity check. */
+    async has(hash: string): Promise<boolean> {
+        const url = this.urlOf(hash);
+        const res = await send({ url, method: 'HEAD', timeoutMs: this.timeoutMs });
+        if (res.status === 200) return true;
+        if (res.status === 404) return false;
+        // HEAD answers carry no body, so the status is all there is to report.
+        throw new StorageHttpError(url, res.status, res.statusText || 'no reason given');
+    }
+
+    private get timeoutMs(): number {
+        return this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    }
+}

@@ -1,0 +1,287 @@
+/**
+ * The storage node's HTTP face. Blobs are content-addressed (sha256), so any node can hold any
+ * blob and every reader can check what it got; see `client.ts` for the other side.
+ *
+ *   PUT  /blobs/<sha256>   store the body under its hash (201 new, 200 already stored)
+ *   POST /blobs            store the body, the node computes and returns the hash
+ *   GET  /blobs/<sha256>   the bytes, re-verified against the hash on every read (HEAD: headers only)
+ *   GET  /health           { ok, blobs, maxBlobBytes }
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { BlobStore, BlobWriter } from './blob-store';
+import { resolveStorageOptions, ResolvedStorageOptions, StorageNodeOptions } from './config';
+import { BlobTooLargeError, StorageConfigError } from './errors';
+import { isSha256Hex } from './hash';
+
+export type { StorageNodeOptions } from './config';
+
+/** A running storage node. */
+export interface StorageNode {
+    /** Base URL, e.g. `http://127.0.0.1:7070` (blobs are at `<url>/blobs/<sha256>`). */
+    url: string;
+    /** The port actually bound (useful with `port: 0`). */
+    port: number;
+    /** Stops listening, lets requests in flight finish for up to 5 s, then drops them (their uploads are discarded). */
+    close(): Promise<void>;
+}
+
+/** The upload went over `maxBlobBytes` while streaming (no usable Content-Length up front). */
+class Overflow extends Error {}
+
+/** The uploader disconnected before the body was complete. */
+class ClientGone extends Error {
+    constructor() {
+        super('the client closed the connection mid-upload');
+    }
+}
+
+/** Fields added to the request's log line as the request is handled. */
+type Facts = Record<string, string | number | boolean | undefined>;
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+function sendJson(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+}
+
+/** How much of a refused body the node reads and throws away, at most, before hanging up. */
+const LINGER_BYTES = 1024 * 1024;
+const LINGER_MS = 5_000;
+/** How long `close()` waits for requests in flight. */
+const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * An error reply to a request whose body may not have been (fully) read. Hanging up at once would
+ * make the sender's next write fail with EPIPE/ECONNRESET, and a reset can destroy the answer before
+ * the sender reads it; so the node discards what keeps coming for a bounded while, then closes.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    sendJson(res, status, body, headers);
+    if (!hasBody || req.readableEnded) return;
+    let discarded = 0;
+    const hangUp = (): void => void req.socket.destroy();
+    const timer = setTimeout(hangUp, LINGER_MS).unref();
+    req.on('data', (chunk: Buffer) => {
+        discarded += chunk.length;
+        if (discarded > LINGER_BYTES) hangUp();
+    });
+    req.once('close', () => clearTimeout(timer));
+    req.resume();
+}
+
+/**
+ * Feeds the request body into `writer`, one chunk at a time (the socket is paused while a chunk
+ * is on its way to disk), and stops reading as soon as more than `limit` bytes have arrived.
+ */
+function receive(req: IncomingMessage, writer: BlobWriter, limit: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+        let received = 0;
+        let settled = false;
+        let pending: Promise<void> = Promise.resolve();
+        const stop = (error?: unknown): void => {
+            if (settled) return;
+            settled = true;
+            req.off('data', onData);
+            req.off('end', onEnd);
+            req.off('close', onClose);
+            req.off('error', onClose);
+            if (error === undefined) return resolve();
+            req.pause();
+            // Reject once no write is in flight, so the caller can delete the temp file right away.
+            void pending.catch(() => undefined).then(() => reject(error));
+        };
+        const onData = (chunk: Buffer): void => {
+            received += chunk.length;
+            if (received > limit) return stop(new Overflow());
+            req.pause();
+            pending = pending.then(() => writer.write(chunk));
+            pending.then(() => settled || req.resume(), stop);
+        };
+        // 'end' can come while the last chunk is still being written.
+        const onEnd = (): void => void pending.then(() => stop(), stop);
+        const onClose = (): void => {
+            if (!req.complete) stop(new ClientGone());
+        };
+        req.on('data', onData);
+        req.once('end', onEnd);
+        req.once('close', onClose);
+        req.once('error', onClose);
+    });
+}
+
+function declaredLength(req: IncomingMessage): number | undefined {
+    const header = req.headers['content-length'];
+    return header === undefined ? undefined : Number(header);
+}
+
+function createHandler(o: ResolvedStorageOptions, store: BlobStore): (req: IncomingMessage, res: ServerResponse) => void {
+    const tokenDigest = o.writeToken === undefined ? undefined : sha256(o.writeToken);
+    const limit = o.maxBlobBytes;
+
+    /** Undefined when the write may go ahead, else why not. */
+    const authProblem = (req: IncomingMessage): string | undefined => {
+        if (!tokenDigest) return undefined;
+        const match = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
+        if (!match) return 'writes to this node need Authorization: Bearer <token>';
+        // Comparing digests keeps the comparison constant-time whatever the lengths.
+        return timingSafeEqual(sha256(match[1]), tokenDigest) ? undefined : 'wrong token';
+    };
+
+    const tooLarge = (req: IncomingMessage, res: ServerResponse, bytes: number | undefined, facts: Facts): void => {
+        const error = new BlobTooLargeError('upload', bytes, limit, req.url ?? '').message;
+        facts.error = error;
+        refuse(req, res, 413, { error, limit, bytes });
+    };
+
+    const upload = async (req: IncomingMessage, res: ServerResponse, expected: string | undefined, facts: Facts): Promise<void> => {
+        const declared = declaredLength(req);
+        if (declared !== undefined && declared > limit) return tooLarge(req, res, declared, facts);
+        const writer = await store.beginWrite();
+        try {
+            await receive(req, writer, limit);
+            const hash = await writer.finish();
+            Object.assign(facts, { hash, bytes: writer.bytes });
+            if (expected !== undefined && hash !== expected) {
+                await writer.abort();
+                facts.error = 'hash mismatch';
+                return sendJson(res, 400, { error: `body hashes to ${hash}, not ${expected}`, expected, actual: hash });
+            }
+            const created = await writer.commit(hash);
+            facts.created = created;
+            const headers = { Location: `/blobs/${hash}`, ETag: `"${hash}"` };
+            sendJson(res, created ? 201 : 200, { hash, bytes: writer.bytes, created }, headers);
+        } catch (e) {
+            await writer.abort();
+            if (e instanceof Overflow) return tooLarge(req, res, undefined, facts);
+            // Nobody is left to answer; the request's log line says `aborted`.
+            if (e instanceof ClientGone) return;
+            throw e;
+        }
+    };
+
+    const serve = async (req: IncomingMessage, res: ServerResponse, hash: string, facts: Facts): Promise<void> => {
+        const found = await store.check(hash);
+        if (found.kind === 'missing') return sendJson(res, 404, { error: `blob ${hash} not found` });
+        if (found.kind === 'corrupt') {
+            const quarantined = await store.quarantine(hash);
+            o.log({ event: 'blob_corrupt', hash, actual: found.actual, size: found.size, quarantined });
+            facts.error = 'corrupt';
+            const error = `blob ${hash} is corrupted on this node (its bytes hash to ${found.actual}); it has been set aside, upload it again`;
+            return sendJson(res, 500, { error });
+        }
+        facts.bytes = found.size;
+        res.writeHead(200, {
+            'Content-Type': 'application/octet-stream',
+            'Content-Length': found.size,
+            ETag: `"${hash}"`,
+            'Cache-Control': 'public, max-age=31536000, immutable',
+        });
+        if (req.method === 'HEAD') return void res.end();
+        try {
+            await pipeline(store.read(hash), res);
+        } catch (e) {
+            facts.error = messageOf(e);
+            res.destroy();
+        }
+    };
+
+    const route = async (req: IncomingMessage, res: ServerResponse, path: string, facts: Facts): Promise<void> => {
+        const method = req.method ?? '';
+        const read = method === 'GET' || method === 'HEAD';
+        const notAllowed = (allow: string) => refuse(req, res, 405, { error: `${method} is not allowed on ${path} (allowed: ${allow})` }, { Allow: allow });
+        const unauthorized = (error: string) => refuse(req, res, 401, { error }, { 'WWW-Authenticate': 'Bearer' });
+        const badHash = () => refuse(req, res, 400, { error: 'not a sha256 hex digest (64 lower-case hex characters)' });
+
+        if (path === '/health') {
+            if (!read) return notAllowed('GET, HEAD');
+            return sendJson(res, 200, { ok: true, blobs: store.count, maxBlobBytes: limit });
+        }
+        if (path === '/blobs') {
+            if (method !== 'POST') return notAllowed('POST');
+            const problem = authProblem(req);
+            return problem ? unauthorized(problem) : upload(req, res, undefined, facts);
+        }
+        if (path.startsWith('/blobs/')) {
+            const hash = path.slice('/blobs/'.length);
+            if (method === 'PUT') {
+                const problem = authProblem(req);
+                if (problem) return unauthorized(problem);
+                return isSha256Hex(hash) ? upload(req, res, hash, facts) : badHash();
+            }
+            if (!read) return notAllowed('GET, HEAD, PUT');
+            return isSha256Hex(hash) ? serve(req, res, hash, facts) : badHash();
+        }
+        refuse(req, res, 404, { error: `no route ${method} ${path}` });
+    };
+
+    return (req: IncomingMessage, res: ServerResponse): void => {
+        const started = Date.now();
+        const path = (req.url ?? '/').split('?')[0];
+        const facts: Facts = {};
+        // 'finish' (answer handed to the OS) comes before the client can act on it, so the line is
+        // logged even if the process stops right after; 'close' without 'finish' is a dropped answer.
+        const logLine = (aborted: boolean) => () => {
+            const status = aborted ? undefined : res.statusCode;
+            o.log({ event: 'request', method: req.method, path, status, aborted: aborted || undefined, ms: Date.now() - started, ...facts });
+        };
+        res.once('finish', logLine(false));
+        res.once('close', () => res.writableFinished || logLine(true)());
+        route(req, res, path, facts).catch((e: unknown) => {
+            o.log({ event: 'error', method: req.method, path, error: messageOf(e) });
+            if (res.headersSent) res.destroy();
+            else refuse(req, res, 500, { error: `storage node failed: ${messageOf(e)}` });
+        });
+    };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+        server.once('error', (e: NodeJS.ErrnoException) => {
+            const why: Record<string, string> = {
+                EADDRINUSE: `port ${port} on ${host} is already in use`,
+                EACCES: `no permission to listen on port ${port} (ports below 1024 need privileges)`,
+                EADDRNOTAVAIL: `${host} is not an address of this machine`,
+                ENOTFOUND: `cannot resolve host ${host}`,
+            };
+            reject(new StorageConfigError(why[e.code ?? ''] ?? `cannot listen on ${host}:${port} (${e.code ?? e.message})`));
+        });
+        server.listen(port, host, () => resolve());
+    });
+}
+
+/** Opens (or creates) the blob directory and serves it over HTTP. Rejects with `StorageConfigError` on a bad option. */
+export async function startStorageNode(opts: StorageNodeOptions): Promise<StorageNode> {
+    const o = resolveStorageOptions(opts);
+    let store: BlobStore;
+    try {
+        store = await BlobStore.open(o.dir);
+    } catch (e) {
+        throw new StorageConfigError(`cannot use ${o.dir} as the blob directory (${(e as NodeJS.ErrnoException).code ?? messageOf(e)})`);
+    }
+    const server = createServer(createHandler(o, store));
+    await listen(server, o.host, o.port);
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+    return {
+        url,
+        port,
+        close: () =>
+            new Promise<void>((resolve) => {
+                // Keep-alive connections turn idle as their answers finish: close each one then.
+                const idle = setInterval(() => server.closeIdleConnections(), 20);
+                const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+                server.close(() => {
+                    clearInterval(idle);
+                    clearTimeout(force);
+                    resolve();
+                });
+            }),
+    };
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+/**
+ * `fog`: post compute jobs to Fog and get verified results.
+ *
+ *   fog job submit --program p.wasm --input in.bin -k 3 --price 10 [--out result.bin]
+ *   fog job status <id>
+ *   fog job result <id> [--out file]
+ *
+ * Posting needs a Contributor Pass: stake first with `fog-worker stake` (same --home).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Address, beginCell } from '@ton/core';
+import { Command } from 'commander';
+import { Common, commonOptions, out, runCli, signer } from '../client/cli-common';
+import { networkContext, NetworkContext } from '../client/context';
+import { formatAmount, parseAmount, parseCount } from '../client/units';
+import { JobSpec } from '../wrappers/Hub';
+import { JobState } from '../wrappers/Job';
+import { hashToUint256, StorageClient, uint256ToHash } from '../oracle/storage/client';
+import { eventsOf } from '../oracle/events';
+import { failureOf } from '../client/results';
+
+const PHASES = ['verifying the pass', 'open', 'done', 'failed (no quorum: refunded)', 'expired (refunded)', 'rejected (refunded)'];
+
+function readFile(path: string, what: string): Buffer {
+    try {
+        return readFileSync(path);
+    } catch {
+        throw new Error(`cannot read the ${what} file ${path}`);
+    }
+}
+
+function storageOf(ctx: NetworkContext, url?: string): StorageClient {
+    const base = url ?? ctx.file.storage;
+    if (!base) throw new Error('no storage node: pass --storage <url> or add "storage" to the network file');
+    return new StorageClient(base);
+}
+
+/** A job's state in one line. */
+function progress(id: bigint, s: JobState, now: number): string {
+    const phase = Number(s.phase);
+    const left = (t: bigint) => (Number(t) > now ? `${Number(t) - now}s left` : 'over');
+    const step =
+        phase !== 1
+            ? ''
+            : s.claims < s.spec.k
+              ? ` · claims ${s.claims}/${s.spec.k} (${left(s.claimUntil)})`
+              : s.commits < s.spec.k && Number(s.commitUntil) >= now
+                ? ` · commits ${s.commits}/${s.spec.k} (${left(s.commitUntil)})`
+                : ` · reveals ${s.reveals}/${s.commits} (${left(s.revealUntil)})`;
+    return `job ${id}: ${PHASES[phase] ?? `phase ${phase}`}${step}`;
+}
+
+/** What a settled job's result hash means: an output, or a failure every worker agreed on. */
+function explainResult(hash: string): { failed?: string } {
+    return { failed: failureOf(hash) };
+}
+
+async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, outPath: string, storageUrl?: string) {
+    const hash = uint256ToHash(state.result);
+    const failed = explainResult(hash).failed;
+    if (failed) throw new Error(`job ${id}: the program failed on every worker (${failed}); no output`);
+    const bytes = await storageOf(ctx, storageUrl).get(hash); // checks the sha256 against the on-chain result
+    writeFileSync(outPath, bytes);
+    return { hash, bytes: bytes.length };
+}
+
+async function findPostedId(ctx: NetworkContext, requester: Address, from: bigint): Promise<bigint> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+        const txs = await ctx.client.getTransactions(ctx.file.hub, { limit: 30, archival: true });
+        for (const tx of txs) {
+            for (const e of eventsOf(tx, ctx.file.hub)) {
+                if (e.$$type === 'JobPostedEvent' && e.requester.equals(requester) && e.id >= from) return e.id;
+                if (e.$$type === 'StrayEvent' && e.from.equals(requester)) throw new Error('the hub did not accept the job: the FOG was kept as a stray (too little TON forwarded)');
+            }
+        }
+        await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error('the job did not appear on the hub within 60 s (the post may have been refunded: check your FOG balance)');
+}
+
+export function program(): Command {
+    const cli = new Command('fog').description('Post compute jobs to Fog and get results that several workers agreed on');
+    const job = cli.command('job').description('submit jobs and read their state and results');
+
+    commonOptions(job.command('submit').description('upload a program and input, post the job and wait for its verified result'))
+        .requiredOption('--program <file>', 'the WebAssembly program')
+        .requiredOption('--input <file>', 'its input')
+        .requiredOption('--price <FOG>', 'what the job pays (burned on success)')
+        .option('-k, --replicas <k>', 'independent workers (1..7)', '3')
+        .option('--quorum <n>', 'workers that must agree (more than half of k)')
+        .option('--max-cpu <seconds>', 'CPU time limit per worker', '10')
+        .option('--memory <MB>', 'memory limit per worker, MiB', '256')
+        .option('--storage <url>', 'storage node (default: the network file’s)')
+        .option('--out <file>', 'where to write the verified output')
+        .option('--no-wait', 'post and exit without waiting for the result')
+        .action(async (o: Common & { program: string; input: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean }) => {
+            const price = parseAmount(o.price);
+            const k = parseCount(o.replicas, '-k', 7);
+            const quorum = o.quorum === undefined ? Math.floor(k / 2) + 1 : parseCount(o.quorum, '--quorum', k);
+            if (quorum * 2 <= k) throw new Error(`--quorum must be more than half of k (${k}), got ${quorum}`);
+            const maxCpu = parseCount(o.maxCpu, '--max-cpu', 86_400);
+            const memory = parseCount(o.memory, '--memory', 65_536);
+            const programBytes = readFile(o.program, 'program');
+            const inputBytes = readFile(o.input, 'input');
+            const { ctx, sender } = await signer(o);
+            const storage = storageOf(ctx, o.storage);
+            const balance = await ctx.fog.balanceOf(sender.address);
+            if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);
+            const [programHash, inputHash] = [await storage.put(programBytes), await storage.put(inputBytes)];
+            const spec: JobSpec = {
+                $$type: 'JobSpec',
+                programHash: hashToUint256(programHash),
+                inputHash: hashToUint256(inputHash),
+                k: BigInt(k),
+                quorum: BigInt(quorum),
+                maxCpuSeconds: BigInt(maxCpu),
+                maxMemoryMb: BigInt(memory),
+                claimWindow: 0n,
+                commitWindow: 0n,
+                revealWindow: 0n,
+                uris: beginCell()
+                    .storeRef(beginCell().storeStringTail(storage.urlOf(programHash)))
+                    .storeRef(beginCell().storeStringTail(storage.urlOf(inputHash)))
+                    .endCell(),
+            };
+            const from = (await ctx.fog.hub.getHubState()).nextJobId;
+            await sender.send([await ctx.fog.post(sender.address, price, spec)], true);
+            const id = await findPostedId(ctx, sender.address, from);
+            if (!o.json) process.stderr.write(`posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, ${formatAmount(price)})\n`);
+            if (!o.wait) return out(o, `job ${id}`, { id });
+            const state = await follow(ctx, id, !o.json);
+            if (Number(state.phase) !== 2) throw new Error(`job ${id} ended ${PHASES[Number(state.phase)]}`);
+            const outPath = o.out ?? `job-${id}.out`;
+            const r = await fetchResult(ctx, id, state, outPath, o.storage);
+            out(o, `job ${id} done: ${r.bytes} bytes verified against the on-chain result ${r.hash.slice(0, 16)}… → ${outPath}`, { id, result: r.hash, bytes: r.bytes, out: outPath });
+        });
+
+    commonOptions(job.command('status').description('a job’s phase, claims, commits, reveals and result').argument('<id>'))
+        .action(async (idText: string, o: Common) => {
+            const id = parseJobId(idText);
+            const ctx = networkContext(o.networkFile, o.endpoint);
+            const state = await jobState(ctx, id);
+            const now = (await ctx.client.getContractState(ctx.file.hub)).timestampt;
+            const result = Number(state.phase) === 2 ? uint256ToHash(state.result) : undefined;
+            const lines = [
+                progress(id, state, now),
+                `  requester ${state.requester.toString({ testOnly: ctx.file.network !== 'mainnet' })}, price ${formatAmount(state.price)}, k=${state.spec.k}, quorum ${state.spec.quorum}`,
+                ...[...state.slots.values()].map((s) => `  worker ${s.worker.toString({ testOnly: ctx.file.network !== 'mainnet' })}: ${['claimed', 'committed', 'revealed'][Number(s.stage)]}`),
+                ...(result ? [`  result ${result}${explainResult(result).failed ? ` (the program failed: ${explainResult(result).failed})` : ''}`] : []),
+            ];
+            out(o, lines.join('\n'), { id, phase: Number(state.phase), claims: state.claims, commits: state.commits, reveals: state.reveals, result });
+        });
+
+    commonOptions(job.command('result').description('download a finished job’s output and check it against the on-chain result').argument('<id>'))
+        .option('--out <file>', 'where to write it (default job-<id>.out)')
+        .option('--storage <url>', 'storage node (default: the network file’s)')
+        .action(async (idText: string, o: Common & { out?: string; storage?: string }) => {
+            const id = parseJobId(idText);
+            const ctx = networkContext(o.networkFile, o.endpoint);
+            const state = await jobState(ctx, id);
+            if (Number(state.phase) !== 2) throw new Error(`job ${id} has no result: it is ${PHASES[Number(state.phase)]}`);
+            const outPath = o.out ?? `job-${id}.out`;
+            const r = await fetchResult(ctx, id, state, outPath, o.storage);
+            out(o, `${r.bytes} bytes verified against ${r.hash} → ${outPath}`, { id, result: r.hash, bytes: r.bytes, out: outPath });
+        });
+
+    return cli;
+}
+
+function parseJobId(text: string): bigint {
+    if (!/^\d+$/.test(text)) throw new Error(`not a job id: ${JSON.stringify(text)}`);
+    return BigInt(text);
+}
+
+async function jobState(ctx: NetworkContext, id: bigint): Promise<JobState> {
+    const job = await ctx.fog.job(id);
+    if (!(await ctx.client.isContractDeployed(job.address))) throw new Error(`no job ${id} on this network`);
+    return job.getJobState();
+}
+
+/** Follows a job until it is final, printing a line whenever its progress changes. */
+async function follow(ctx: NetworkContext, id: bigint, print: boolean): Promise<JobState> {
+    let last = '';
+    for (;;) {
+        const state = await jobState(ctx, id);
+        const now = (await ctx.client.getContractState(ctx.file.hub)).timestampt;
+        const line = progress(id, state, now).replace(/\(\d+s left\)/, '');
+        if (print && line !== last) process.stderr.write(progress(id, state, now) + '\n');
+        last = line;
+        if (Number(state.phase) >= 2) return state;
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
+
+if (require.main === module) {
+    void runCli(program(), process.argv).then((code) => process.exit(code));
+}

@@ -1,0 +1,439 @@
+/**
+ * The content-addressed storage node over real HTTP: a node on a temp directory, the client, a
+ * fake server for the client's own hash check, and `main.ts` as a real process.
+ */
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, request, Server } from 'node:http';
+import { existsSync, promises as fs, statSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetchBlob, hashToUint256, sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
+import {
+    BlobHashMismatchError,
+    BlobNotFoundError,
+    BlobTooLargeError,
+    InvalidBlobUriError,
+    InvalidHashError,
+    StorageAuthError,
+    StorageHttpError,
+    StorageUnreachableError,
+} from '../oracle/storage/errors';
+import { startStorageNode, StorageNode } from '../oracle/storage/server';
+
+const LIMIT = 64 * 1024;
+const root = join(__dirname, '..');
+
+async function tempDir(): Promise<string> {
+    return fs.mkdtemp(join(tmpdir(), 'fog-storage-'));
+}
+
+function blobPath(dir: string, hash: string): string {
+    return join(dir, hash.slice(0, 2), hash.slice(2, 4), hash);
+}
+
+/** A throwaway server on a free port; `handler` decides what it answers. */
+async function fakeServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server }> {
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function closeServer(server: Server): Promise<void> {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Uploads `chunks` with chunked transfer encoding (no Content-Length), as a streaming uploader would. */
+function putChunked(url: string, chunks: Buffer[]): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        const req = request(url, { method: 'PUT' }, (res) => {
+            let body = '';
+            res.setEncoding('utf-8');
+            res.on('data', (c: string) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        // The node may close the connection mid-upload once it has answered 413.
+        req.on('error', (e) => (req.writableEnded ? undefined : reject(e)));
+        const next = (i: number): void => {
+            if (i === chunks.length) return void req.end();
+            req.write(chunks[i], () => setImmediate(() => next(i + 1)));
+        };
+        next(0);
+    });
+}
+
+describe('storage node', () => {
+    let dir: string;
+    let node: StorageNode;
+    let client: StorageClient;
+    const events: Array<Record<string, unknown>> = [];
+
+    beforeAll(async () => {
+        dir = await tempDir();
+        node = await startStorageNode({ dir, maxBlobBytes: LIMIT, log: (e) => events.push(e as Record<string, unknown>) });
+        client = new StorageClient(node.url);
+    });
+    afterAll(async () => {
+        await node.close();
+        await fs.rm(dir, { recursive: true, force: true });
+    });
+
+    const tempFiles = () => fs.readdir(join(dir, 'tmp'));
+
+    it('stores and returns a blob under its sha256, sharded on disk', async () => {
+        const bytes = randomBytes(10_000);
+        const hash = await client.put(bytes);
+        expect(hash).toBe(sha256Hex(bytes));
+        expect(await client.get(hash)).toEqual(bytes);
+        expect(await client.has(hash)).toBe(true);
+        expect(existsSync(blobPath(dir, hash))).toBe(true);
+
+        const res = await fetch(client.urlOf(hash));
+        expect(res.headers.get('content-type')).toBe('application/octet-stream');
+        expect(res.headers.get('content-length')).toBe('10000');
+        expect(res.headers.get('etag')).toBe(`"${hash}"`);
+        expect(res.headers.get('cache-control')).toContain('immutable');
+        await res.arrayBuffer();
+        expect(events).toContainEqual(expect.objectContaining({ event: 'request', method: 'PUT', status: 201, hash, created: true }));
+    });
+
+    it('is idempotent: a second upload answers 200 and leaves the stored file alone', async () => {
+        const bytes = randomBytes(2_000);
+        const hash = sha256Hex(bytes);
+        const first = await fetch(client.urlOf(hash), { method: 'PUT', body: bytes });
+        expect(first.status).toBe(201);
+        expect(await first.json()).toEqual({ hash, bytes: 2_000, created: true });
+        const before = statSync(blobPath(dir, hash));
+        await new Promise((r) => setTimeout(r, 20));
+
+        const again = await fetch(client.urlOf(hash), { method: 'PUT', body: bytes });
+        expect(again.status).toBe(200);
+        expect(await again.json()).toEqual({ hash, bytes: 2_000, created: false });
+        expect(await client.put(bytes)).toBe(hash);
+        const after = statSync(blobPath(dir, hash));
+        expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+        expect(await tempFiles()).toEqual([]);
+    });
+
+    it('refuses a body that does not hash to the URL, storing nothing', async () => {
+        const claimed = sha256Hex(Buffer.from('what I said'));
+        const sent = Buffer.from('what I sent');
+        const res = await fetch(client.urlOf(claimed), { method: 'PUT', body: sent });
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual({ error: `body hashes to ${sha256Hex(sent)}, not ${claimed}`, expected: claimed, actual: sha256Hex(sent) });
+        expect(existsSync(blobPath(dir, claimed))).toBe(false);
+        expect(existsSync(blobPath(dir, sha256Hex(sent)))).toBe(false);
+        expect(await tempFiles()).toEqual([]);
+    });
+
+    describe('size limit', () => {
+        it('answers 413 from the Content-Length alone, and the client says by how much', async () => {
+            const big = randomBytes(LIMIT + 1);
+            const res = await fetch(client.urlOf(sha256Hex(big)), { method: 'PUT', body: big });
+            expect(res.status).toBe(413);
+            expect(await res.json()).toEqual({ error: `blob is ${LIMIT + 1} bytes, over the node's limit of ${LIMIT}`, limit: LIMIT, bytes: LIMIT + 1 });
+
+            const huge = Buffer.alloc(70_000);
+            await expect(client.put(huge)).rejects.toThrow(new BlobTooLargeError('upload', 70_000, LIMIT, client.urlOf(sha256Hex(huge))));
+            await expect(client.put(huge)).rejects.toThrow(`blob is 70000 bytes, over the node's limit of ${LIMIT}`);
+        });
+
+        it('stops a streamed upload as soon as it passes the limit, cleans up and keeps serving', async () => {
+            const chunks = Array.from({ length: 40 }, () => randomBytes(8 * 1024)); // 320 KiB, 5x the limit
+            const res = await putChunked(client.urlOf(sha256Hex(Buffer.concat(chunks))), chunks);
+            expect(res.status).toBe(413);
+            expect(JSON.parse(res.body)).toEqual({ error: `blob is more than ${LIMIT} bytes, over the node's limit of ${LIMIT}`, limit: LIMIT });
+            expect(await tempFiles()).toEqual([]);
+
+            const health = await fetch(`${node.url}/health`);
+            expect(health.status).toBe(200);
+            expect(await health.json()).toEqual(expect.objectContaining({ ok: true, maxBlobBytes: LIMIT }));
+            const small = randomBytes(100);
+            expect(await client.get(await client.put(small))).toEqual(small);
+        });
+
+        it('accepts a streamed upload of exactly the limit', async () => {
+            const chunks = Array.from({ length: 8 }, () => randomBytes(LIMIT / 8));
+            const hash = sha256Hex(Buffer.concat(chunks));
+            expect((await putChunked(client.urlOf(hash), chunks)).status).toBe(201);
+            expect(sha256Hex(await client.get(hash))).toBe(hash);
+        });
+    });
+
+    it('never serves a corrupted file: 500, logged, set aside, and healed by a fresh upload', async () => {
+        const bytes = randomBytes(5_000);
+        const hash = await client.put(bytes);
+        await fs.writeFile(blobPath(dir, hash), Buffer.concat([bytes.subarray(0, 4_999), Buffer.from([bytes[4_999] ^ 1])]));
+
+        const res = await fetch(client.urlOf(hash));
+        expect(res.status).toBe(500);
+        expect(((await res.json()) as { error: string }).error).toMatch(new RegExp(`^blob ${hash} is corrupted on this node`));
+        expect(events).toContainEqual(expect.objectContaining({ event: 'blob_corrupt', hash }));
+        expect(await fs.readdir(join(dir, 'quarantine'))).toHaveLength(1);
+
+        await expect(client.get(hash)).rejects.toThrow(BlobNotFoundError);
+        expect(await client.has(hash)).toBe(false);
+        expect(await client.put(bytes)).toBe(hash);
+        expect(await client.get(hash)).toEqual(bytes);
+    });
+
+    it('reports corruption to the client as a server error carrying the node\'s reason', async () => {
+        const hash = await client.put(randomBytes(300));
+        await fs.writeFile(blobPath(dir, hash), 'rot');
+        const error = await client.get(hash).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StorageHttpError);
+        expect(error).toMatchObject({ status: 500, url: client.urlOf(hash) });
+        expect((error as Error).message).toContain(`blob ${hash} is corrupted on this node`);
+    });
+
+    it('answers 400 for a malformed hash, 404 for an unknown blob or route, 405 for a wrong method', async () => {
+        for (const bad of ['xyz', 'ab'.repeat(31), 'AB'.repeat(32), `${'ab'.repeat(32)}/x`]) {
+            const res = await fetch(`${node.url}/blobs/${bad}`);
+            expect([bad, res.status, await res.json()]).toEqual([bad, 400, { error: 'not a sha256 hex digest (64 lower-case hex characters)' }]);
+        }
+        await expect(client.get('xyz')).rejects.toThrow(InvalidHashError);
+
+        const unknown = sha256Hex(Buffer.from('never uploaded'));
+        const missing = await fetch(client.urlOf(unknown));
+        expect([missing.status, await missing.json()]).toEqual([404, { error: `blob ${unknown} not found` }]);
+        await expect(client.get(unknown)).rejects.toThrow(`blob ${unknown} not found at ${client.urlOf(unknown)}`);
+        expect(await client.has(unknown)).toBe(false);
+
+        const route = await fetch(`${node.url}/nowhere`);
+        expect([route.status, await route.json()]).toEqual([404, { error: 'no route GET /nowhere' }]);
+        const del = await fetch(client.urlOf(unknown), { method: 'DELETE' });
+        expect([del.status, del.headers.get('allow'), await del.json()]).toEqual([
+            405,
+            'GET, HEAD, PUT',
+            { error: `DELETE is not allowed on /blobs/${unknown} (allowed: GET, HEAD, PUT)` },
+        ]);
+    });
+
+    it('POST /blobs stores the body and returns the hash it computed', async () => {
+        const bytes = randomBytes(1_234);
+        const hash = sha256Hex(bytes);
+        const res = await fetch(`${node.url}/blobs`, { method: 'POST', body: bytes });
+        expect([res.status, res.headers.get('location'), await res.json()]).toEqual([201, `/blobs/${hash}`, { hash, bytes: 1_234, created: true }]);
+        const again = await fetch(`${node.url}/blobs`, { method: 'POST', body: bytes });
+        expect([again.status, await again.json()]).toEqual([200, { hash, bytes: 1_234, created: false }]);
+        expect(await client.get(hash)).toEqual(bytes);
+    });
+
+    it('counts blobs in /health, including those found on disk at start', async () => {
+        const { blobs } = (await (await fetch(`${node.url}/health`)).json()) as { blobs: number };
+        const restarted = await startStorageNode({ dir, log: () => undefined });
+        try {
+            expect(await (await fetch(`${restarted.url}/health`)).json()).toEqual({ ok: true, blobs, maxBlobBytes: 64 * 1024 * 1024 });
+        } finally {
+            await restarted.close();
+        }
+    });
+});
+
+describe('storage node with a write token', () => {
+    let dir: string;
+    let node: StorageNode;
+
+    beforeAll(async () => {
+        dir = await tempDir();
+        node = await startStorageNode({ dir, writeToken: 's3cret', log: () => undefined });
+    });
+    afterAll(async () => {
+        await node.close();
+        await fs.rm(dir, { recursive: true, force: true });
+    });
+
+    it('refuses writes without the token (401) and accepts them with it; reads stay public', async () => {
+        const bytes = randomBytes(500);
+        const url = `${node.url}/blobs/${sha256Hex(bytes)}`;
+        const bare = await fetch(url, { method: 'PUT', body: bytes });
+        expect([bare.status, bare.headers.get('www-authenticate'), await bare.json()]).toEqual([
+            401,
+            'Bearer',
+            { error: 'writes to this node need Authorization: Bearer <token>' },
+        ]);
+        const post = await fetch(`${node.url}/blobs`, { method: 'POST', body: bytes });
+        expect(post.status).toBe(401);
+        await post.arrayBuffer();
+
+        await expect(new StorageClient(node.url).put(bytes)).rejects.toThrow(new StorageAuthError(url, false));
+        await expect(new StorageClient(node.url, { token: 'guess' }).put(bytes)).rejects.toThrow(`storage node refused the write to ${url}: wrong token`);
+        expect(await fs.readdir(dir)).toEqual(['tmp']);
+
+        const hash = await new StorageClient(node.url, { token: 's3cret' }).put(bytes);
+        expect(await new StorageClient(node.url).get(hash)).toEqual(bytes);
+    });
+});
+
+describe('storage client', () => {
+    it('says which node is unreachable and why', async () => {
+        const { url, server } = await fakeServer(() => undefined);
+        await closeServer(server); // the port is now free, so nothing listens there
+        await expect(new StorageClient(url).get(sha256Hex(Buffer.from('x')))).rejects.toThrow(new StorageUnreachableError(url, 'ECONNREFUSED'));
+        await expect(new StorageClient(url).put(Buffer.from('x'))).rejects.toThrow(`storage node at ${url} is unreachable (ECONNREFUSED)`);
+    });
+
+    it('gives up after timeoutMs', async () => {
+        const { url, server } = await fakeServer(() => undefined); // never answers
+        try {
+            await expect(new StorageClient(url, { timeoutMs: 200 }).has(sha256Hex(Buffer.from('x')))).rejects.toThrow(
+                `storage node at ${url} is unreachable (timed out after 200 ms)`,
+            );
+        } finally {
+            await closeServer(server);
+        }
+    });
+
+    describe('checks what it downloads against the hash', () => {
+        const wanted = Buffer.from('the program');
+        const hash = sha256Hex(wanted);
+        const lie = Buffer.from('another program');
+        let fake: { url: string; server: Server };
+
+        beforeAll(async () => {
+            fake = await fakeServer((req, res) => {
+                if (req.url === '/big') {
+                    res.writeHead(200); // chunked, so the size is only found out while reading
+                    for (let i = 0; i < 4; i++) res.write(Buffer.alloc(1_000));
+                    return void res.end();
+                }
+                res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+                res.end(lie);
+            });
+        });
+        afterAll(() => closeServer(fake.server));
+
+        it('StorageClient.get throws BlobHashMismatchError', async () => {
+            const url = `${fake.url}/blobs/${hash}`;
+            const error = await new StorageClient(fake.url).get(hash).catch((e: unknown) => e);
+            expect(error).toBeInstanceOf(BlobHashMismatchError);
+            expect(error).toMatchObject({ hash, url, actual: sha256Hex(lie) });
+            expect((error as Error).message).toBe(`blob ${hash} from ${url} does not match its hash (got ${sha256Hex(lie)})`);
+        });
+
+        it('fetchBlob does the same for any http(s) URI, and enforces a size cap', async () => {
+            await expect(fetchBlob(`${fake.url}/anything`, hash)).rejects.toThrow(BlobHashMismatchError);
+            await expect(fetchBlob(`${fake.url}/big`, hash, { maxBytes: 2_500 })).rejects.toThrow(
+                `blob at ${fake.url}/big is more than 2500 bytes, over the download limit of 2500`,
+            );
+            await expect(fetchBlob('ipfs://bafy', hash)).rejects.toThrow(new InvalidBlobUriError('ipfs://bafy'));
+            await expect(fetchBlob('not a uri', hash)).rejects.toThrow(InvalidBlobUriError);
+        });
+
+        it('fetchBlob returns verified bytes from a real node', async () => {
+            const dir = await tempDir();
+            const node = await startStorageNode({ dir, log: () => undefined });
+            try {
+                const client = new StorageClient(node.url);
+                await client.put(wanted);
+                expect(await fetchBlob(client.urlOf(hash), hash.toUpperCase())).toEqual(wanted);
+                await expect(fetchBlob(client.urlOf(hash), hash, { maxBytes: 5 })).rejects.toThrow(
+                    new BlobTooLargeError('download', wanted.length, 5, client.urlOf(hash)),
+                );
+            } finally {
+                await node.close();
+                await fs.rm(dir, { recursive: true, force: true });
+            }
+        });
+    });
+
+    it('converts hashes to and from the uint256 that job specs store', () => {
+        const hash = sha256Hex(Buffer.from('input'));
+        expect(uint256ToHash(hashToUint256(hash))).toBe(hash);
+        expect(hashToUint256('00'.repeat(31) + '2a')).toBe(42n);
+        expect(uint256ToHash(42n)).toBe('00'.repeat(31) + '2a');
+        expect(uint256ToHash((1n << 256n) - 1n)).toBe('f'.repeat(64));
+        expect(() => uint256ToHash(1n << 256n)).toThrow(InvalidHashError);
+        expect(() => uint256ToHash(-1n)).toThrow(InvalidHashError);
+        expect(() => hashToUint256('0x2a')).toThrow('not a sha256 hex digest: "0x2a"');
+    });
+});
+
+describe('main.ts as a process', () => {
+    const script = join(root, 'dist/oracle/storage/main.js');
+    const children: ChildProcess[] = [];
+
+    // `npm test` builds first; when run alone, build if dist is missing or older than the sources.
+    beforeAll(async () => {
+        const sources = await fs.readdir(join(root, 'oracle/storage'));
+        const newest = Math.max(...sources.map((f) => statSync(join(root, 'oracle/storage', f)).mtimeMs));
+        if (existsSync(script) && statSync(script).mtimeMs >= newest) return;
+        // tsc exits non-zero for type errors anywhere in the tree but still emits; only the output matters here.
+        const output = await new Promise<string>((resolve) => execFile('npx', ['tsc', '-p', '.'], { cwd: root }, (_e, out, err) => resolve(out + err)));
+        if (!existsSync(script) || statSync(script).mtimeMs < newest) throw new Error(`could not build ${script}:\n${output}`);
+    }, 120_000);
+    afterAll(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+
+    function run(args: string[], env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+        const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env } });
+        children.push(child);
+        let stdout = '';
+        let stderr = '';
+        child.stdout?.on('data', (c: Buffer) => (stdout += c));
+        child.stderr?.on('data', (c: Buffer) => (stderr += c));
+        const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+            child.on('exit', (code) => resolve({ code, stdout, stderr })),
+        );
+        return { child, exit };
+    }
+
+    function listening(child: ChildProcess): Promise<{ event: string; url: string }> {
+        return new Promise((resolve, reject) => {
+            let buffered = '';
+            child.stdout?.on('data', (c: Buffer) => {
+                buffered += c;
+                const line = buffered.split('\n').find((l) => l.includes('"listening"'));
+                if (line) resolve(JSON.parse(line));
+            });
+            child.on('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+        });
+    }
+
+    it('prints the listening line, serves, and exits 0 on SIGTERM', async () => {
+        const dir = await tempDir();
+        try {
+            const { child, exit } = run(['--dir', join(dir, 'blobs'), '--port', '0', '--max-bytes', '1000'], { FOG_STORAGE_TOKEN: 'from-env' });
+            const ready = await listening(child);
+            expect(ready).toMatchObject({ event: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), maxBlobBytes: 1000, auth: true });
+
+            await expect(new StorageClient(ready.url).put(Buffer.from('hi'))).rejects.toThrow(StorageAuthError);
+            const client = new StorageClient(ready.url, { token: 'from-env' });
+            expect(await client.get(await client.put(Buffer.from('hi')))).toEqual(Buffer.from('hi'));
+
+            child.kill('SIGTERM');
+            const { code, stdout, stderr } = await exit;
+            expect([code, stderr]).toEqual([0, '']);
+            const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; method?: string; status?: number });
+            // A request still finishing when the signal lands is logged after 'stopping'.
+            expect(lines[0].event).toBe('listening');
+            expect(lines.filter((l) => l.event === 'stopping')).toHaveLength(1);
+            const requests = lines.filter((l) => l.event === 'request').map((l) => `${l.method} ${l.status}`);
+            expect(requests.sort()).toEqual(['GET 200', 'PUT 201', 'PUT 401']);
+        } finally {
+            await fs.rm(dir, { recursive: true, force: true });
+        }
+    });
+
+    it('exits non-zero with one line, no stack, on a bad option', async () => {
+        const dir = await tempDir();
+        const taken = await startStorageNode({ dir: join(dir, 'taken'), log: () => undefined });
+        try {
+            const cases: Array<[string[], string]> = [
+                [[], 'fog-storage: --dir is required (the directory that holds the blobs)\n'],
+                [['--dir', 'x', '--port', '70000'], 'fog-storage: --port must be a whole number from 0 to 65535, got "70000"\n'],
+                [['--dir', 'x', '--max-bytes', '0'], `fog-storage: --max-bytes must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got "0"\n`],
+                [['--dir', 'x', '--colour'], "fog-storage: Unknown option '--colour' (see --help)\n"],
+                [['--dir', join(dir, 'second'), '--port', String(taken.port)], `fog-storage: port ${taken.port} on 127.0.0.1 is already in use\n`],
+            ];
+            const results = await Promise.all(cases.map(([args]) => run(args).exit));
+            results.forEach(({ code, stdout, stderr }, i) => {
+                expect([cases[i][0], code, stdout, stderr]).toEqual([cases[i][0], 1, '', cases[i][1]]);
+            });
+        } finally {
+            await taken.close();
+            await fs.rm(dir, { recursive: true, force: true });
+        }
+    });
+});

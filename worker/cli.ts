@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+/**
+ * `fog-worker`: lend your CPU to Fog. Keys, stake, the daemon, status and rewards.
+ * Every command takes --home (key, journal), --network-file and --endpoint; every mistake ends
+ * with one line on stderr and a non-zero exit.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { Common, commonOptions, keyPath, out, runCli, signer, waitFor } from '../client/cli-common';
+import { devnetFaucet, networkContext } from '../client/context';
+import { formatAmount, parseAmount, parseCount } from '../client/units';
+import { identityOf, newIdentity, writeKeyFile } from '../client/wallet';
+import { StorageClient } from '../oracle/storage/client';
+import { ComputePool } from './compute/pool';
+import { DAEMON_DEFAULTS, WorkerDaemon } from './daemon';
+import { Journal } from './journal';
+
+export function program(): Command {
+    const cli = new Command('fog-worker').description('Lend your CPU to Fog and earn FOG').showHelpAfterError(false);
+
+    commonOptions(cli.command('init').description('create a key (or import a mnemonic from a file) for this worker'))
+        .option('--import <file>', 'a file holding an existing 24-word mnemonic')
+        .action(async (o: Common & { import?: string }) => {
+            const ctx = networkContext(o.networkFile, o.endpoint);
+            const identity = o.import ? await identityOf(readFileSync(o.import, 'utf-8').split(/\s+/), ctx.file.network) : await newIdentity(ctx.file.network);
+            mkdirSync(o.home, { recursive: true });
+            writeKeyFile(keyPath(o), identity);
+            const address = identity.wallet.address.toString({ testOnly: ctx.file.network !== 'mainnet', bounceable: false });
+            out(o, `Key written to ${keyPath(o)} (readable only by you).\nWallet: ${address}\nFund it with TON and FOG, then: fog-worker stake --amount <FOG> --cores <n> --memory <MB>`, { key: keyPath(o), address });
+        });
+
+    commonOptions(cli.command('faucet').description('devnet only: get TON and FOG from the devnet faucet'))
+        .option('--ton <amount>', 'TON to receive', '10')
+        .option('--fog <amount>', 'FOG to receive', '1000')
+        .action(async (o: Common & { ton: string; fog: string }) => {
+            const { ctx, sender } = await signer(o);
+            const ton = parseAmount(o.ton, 'TON');
+            const fog = parseAmount(o.fog);
+            await devnetFaucet(ctx.file, sender.address, { ton, fog });
+            out(o, `Received ${formatAmount(ton, 'TON')} and ${formatAmount(fog)}.`, { ton, fog });
+        });
+
+    commonOptions(cli.command('stake').description('stake FOG; the first stake reaching the minimum mints your Contributor Pass'))
+        .requiredOption('--amount <FOG>', 'FOG to stake')
+        .option('--cores <n>', 'CPU cores you offer', String(availableParallelism()))
+        .option('--memory <MB>', 'memory you offer, MiB', '4096')
+        .action(async (o: Common & { amount: string; cores: string; memory: string }) => {
+            const amount = parseAmount(o.amount);
+            const cores = parseCount(o.cores, '--cores', 65535);
+            const memory = parseCount(o.memory, '--memory', 0xffffffff);
+            const { ctx, sender } = await signer(o);
+            const balance = await ctx.fog.balanceOf(sender.address);
+            if (balance < amount) throw new Error(`this wallet holds ${formatAmount(balance)}, less than ${formatAmount(amount)}`);
+            await sender.send([await ctx.fog.stake(sender.address, amount, cores, memory)], true);
+            const provider = await ctx.fog.providerOf(sender.address);
+            const s = await waitFor(async () => ((await ctx.client.isContractDeployed(provider.address)) ? provider.getProviderState() : null), (s) => s !== null);
+            out(o, `Staked ${formatAmount(amount)}: stake ${formatAmount(s!.stake)}, pass ${s!.passHeld ? 'held' : 'not yet (below the minimum)'}.`, { stake: s!.stake, passHeld: s!.passHeld });
+        });
+
+    commonOptions(cli.command('start').description('run the worker daemon'))
+        .option('--threads <n>', 'compute threads', String(availableParallelism()))
+        .option('--memory <MB>', 'largest job memory accepted, MiB', '1024')
+        .option('--max-cpu <seconds>', 'longest job CPU time accepted', String(DAEMON_DEFAULTS.maxCpuSeconds))
+        .option('--min-price <FOG>', 'smallest job price worth claiming', '0')
+        .option('--storage <url>', 'storage node to upload results to (default: the network file’s)')
+        .option('--poll-ms <ms>', 'how often to look at the chain', String(DAEMON_DEFAULTS.pollMs))
+        .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
+        .action(async (o: Common & { threads: string; memory: string; maxCpu: string; minPrice: string; storage?: string; pollMs: string; liar?: boolean }) => {
+            const threads = parseCount(o.threads, '--threads', 256);
+            const memoryMb = parseCount(o.memory, '--memory', 65536);
+            const maxCpuSeconds = parseCount(o.maxCpu, '--max-cpu', 86400);
+            const minPrice = parseAmount(o.minPrice);
+            const pollMs = parseCount(o.pollMs, '--poll-ms', 600_000);
+            const { ctx, sender } = await signer(o);
+            const storageUrl = o.storage ?? ctx.file.storage;
+            if (!storageUrl) throw new Error('no storage node: pass --storage <url> or add "storage" to the network file');
+            await ctx.fog.stakedProviderOf(sender.address);
+            mkdirSync(o.home, { recursive: true });
+            const journal = Journal.open(join(o.home, 'journal'));
+            const pool = new ComputePool({ threads });
+            const daemon = new WorkerDaemon(ctx.fog, sender, pool, journal, new StorageClient(storageUrl), {
+                ...DAEMON_DEFAULTS,
+                memoryMb,
+                maxCpuSeconds,
+                minPrice,
+                pollMs,
+                liar: o.liar,
+            });
+            const log = (e: object) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n');
+            log({ event: 'started', worker: sender.address.toString(), threads, memoryMb, liar: !!o.liar });
+            daemon.start();
+            await new Promise<void>((resolve) => {
+                const stop = async (signal: string) => {
+                    await daemon.stop();
+                    await pool.close();
+                    await journal.close();
+                    log({ event: 'stopped', signal });
+                    resolve();
+                };
+                process.once('SIGINT', () => void stop('SIGINT'));
+                process.once('SIGTERM', () => void stop('SIGTERM'));
+            });
+        });
+
+    commonOptions(cli.command('status').description('stake, collateral, reputation, units and recent jobs'))
+        .action(async (o: Common) => {
+            const { ctx, sender } = await signer(o);
+            const ton = await ctx.client.getBalance(sender.address);
+            const fog = await ctx.fog.balanceOf(sender.address);
+            const provider = await ctx.fog.providerOf(sender.address);
+            const s = (await ctx.client.isContractDeployed(provider.address)) ? await provider.getProviderState() : null;
+            let recent: object[] = [];
+            try {
+                const journal = Journal.open(join(o.home, 'journal'));
+                recent = journal.recent(10).map((e) => ({ job: e.id, stage: e.stage, note: e.note ?? '' }));
+                await journal.close();
+            } catch {
+                // no journal yet: the daemon has not run
+            }
+            const lines = [
+                `Wallet ${sender.address.toString({ testOnly: ctx.file.network !== 'mainnet', bounceable: false })}: ${formatAmount(ton, 'TON')}, ${formatAmount(fog)}`,
+                s
+                    ? `Stake ${formatAmount(s.stake)} (locked ${formatAmount(s.locked)}, free ${formatAmount(s.free)}), unbonding ${formatAmount(s.unbonding)}${s.unbonding > 0n ? ` until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()}` : ''}\n` +
+                      `Pass ${s.passHeld ? 'held' : 'not held'}; reputation ${s.reputation}; open claims ${s.openClaims}; units ${s.unitsTotal} in all, ${s.curUnits} in epoch ${s.curEpoch}; slashed ${s.slashCount}× (${formatAmount(s.slashedTotal)})`
+                    : 'No stake yet: fog-worker stake --amount <FOG>',
+                ...recent.map((r) => `  job ${(r as { job: string }).job}: ${(r as { stage: string }).stage} ${(r as { note: string }).note}`),
+            ];
+            out(o, lines.join('\n'), { address: sender.address.toString(), ton, fog, provider: s, recent });
+        });
+
+    commonOptions(cli.command('rewards').description('claim epoch rewards for finished epochs'))
+        .option('--epoch <n>', 'only this epoch')
+        .action(async (o: Common & { epoch?: string }) => {
+            const { ctx, sender } = await signer(o);
+            const provider = await ctx.fog.stakedProviderOf(sender.address);
+            const s = await provider.getProviderState();
+            const candidates = [
+                [s.prevEpoch, s.prevUnits],
+                [s.curEpoch, s.curUnits],
+            ].filter(([e, u]) => u > 0n && (o.epoch === undefined || e === BigInt(o.epoch)));
+            if (candidates.length === 0) throw new Error(o.epoch === undefined ? 'no unclaimed units in any epoch' : `no unclaimed units in epoch ${o.epoch}`);
+            const before = await ctx.fog.balanceOf(sender.address);
+            for (const [epoch] of candidates) await sender.send([await ctx.fog.claimRewards(sender.address, epoch)], true);
+            const after = await waitFor(() => ctx.fog.balanceOf(sender.address), (b) => b > before, 20_000).catch(() => before);
+            out(o, `Claimed ${formatAmount(after - before)} for epoch ${candidates.map(([e]) => e).join(', ')}.`, { minted: after - before });
+        });
+
+    commonOptions(cli.command('unstake').description('start unbonding free stake'))
+        .requiredOption('--amount <FOG>', 'FOG to unbond')
+        .action(async (o: Common & { amount: string }) => {
+            const amount = parseAmount(o.amount);
+            const { ctx, sender } = await signer(o);
+            await sender.send([await ctx.fog.unstake(sender.address, amount)], true);
+            const s = await (await ctx.fog.providerOf(sender.address)).getProviderState();
+            out(o, `Unbonding ${formatAmount(s.unbonding)} until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()}.`, { unbonding: s.unbonding, until: s.unbondingUntil });
+        });
+
+    commonOptions(cli.command('withdraw').description('withdraw unbonded stake after the unbonding period'))
+        .action(async (o: Common) => {
+            const { ctx, sender } = await signer(o);
+            const s = await (await ctx.fog.stakedProviderOf(sender.address)).getProviderState();
+            if (s.unbonding === 0n) throw new Error('nothing is unbonding: fog-worker unstake --amount <FOG> first');
+            await sender.send([await ctx.fog.withdraw(sender.address)], true);
+            out(o, `Withdrawing ${formatAmount(s.unbonding)} to your wallet.`, { amount: s.unbonding });
+        });
+
+    return cli;
+}
+
+export function main(argv: string[]): Promise<number> {
+    return runCli(program(), argv);
+}
+
+if (require.main === module) {
+    void main(process.argv).then((code) => process.exit(code));
+}

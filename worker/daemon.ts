@@ -1,0 +1,298 @@
+/**
+ * The worker daemon: discovers open jobs, claims those it can afford and wants, downloads the
+ * program and input (hash-checked), runs the program in the compute pool, uploads the output,
+ * commits, reveals at the right time, and claims its epoch rewards. Every step is journaled
+ * before and after it is sent, so a kill -9 at any point resumes cleanly.
+ */
+import { randomBytes } from 'node:crypto';
+import { Address, Cell } from '@ton/core';
+import { Fog } from '../client/actions';
+import { WalletSender } from '../client/sender';
+import { describeError } from '../client/chain';
+import { commitOf } from '../wrappers/commit';
+import { JobState } from '../wrappers/Job';
+import { fetchBlob, sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
+import { ComputePool } from './compute/pool';
+import { RunResult } from './compute/types';
+import { JobEntry, Journal } from './journal';
+import { failureHash } from '../client/results';
+
+/** Job phases as the Job contract numbers them (contracts/constants.tact). */
+export const Phase = { Verifying: 0, Open: 1, Done: 2, Failed: 3, Expired: 4, Rejected: 5 } as const;
+const StageCommitted = 1n;
+const StageRevealed = 2n;
+
+export interface DaemonOptions {
+    /** Largest memory a job may ask for, MiB. */
+    memoryMb: number;
+    /** Longest CPU time a job may ask for, seconds. */
+    maxCpuSeconds: number;
+    /** Smallest job price worth claiming, nano FOG. */
+    minPrice: bigint;
+    /** How often the daemon looks at the chain, ms. */
+    pollMs: number;
+    /** Seconds before a deadline that the daemon no longer starts a step. */
+    safetySeconds: number;
+    /** When a fresh worker starts, how many recent jobs it looks back at. */
+    lookback: number;
+    /** A worker that lies (commits a wrong result): only for demonstrating slashing. */
+    liar?: boolean;
+    log?: (event: object) => void;
+}
+
+export const DAEMON_DEFAULTS: Omit<DaemonOptions, 'memoryMb'> = {
+    maxCpuSeconds: 60,
+    minPrice: 0n,
+    pollMs: 1000,
+    safetySeconds: 3,
+    lookback: 50,
+};
+
+/** The program and input URIs of a job spec (two references holding string tails). */
+export function urisOf(uris: Cell): { program: string; input: string } {
+    const s = uris.beginParse();
+    return { program: s.loadRef().beginParse().loadStringTail(), input: s.loadRef().beginParse().loadStringTail() };
+}
+
+function mySlot(state: JobState, me: Address) {
+    for (const slot of state.slots.values()) if (slot.worker.equals(me)) return slot;
+    return undefined;
+}
+
+export class WorkerDaemon {
+    private readonly running = new Map<string, Promise<void>>();
+    private timer?: NodeJS.Timeout;
+    private stopped = false;
+    private ticking?: Promise<void>;
+    private readonly log: (event: object) => void;
+    private readonly me: Address;
+
+    constructor(
+        private readonly fog: Fog,
+        private readonly sender: WalletSender,
+        private readonly pool: ComputePool,
+        private readonly journal: Journal,
+        private readonly storage: StorageClient | undefined,
+        private readonly opts: DaemonOptions,
+    ) {
+        this.log = opts.log ?? ((e) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n'));
+        this.me = sender.address;
+    }
+
+    /** Chain time, as the endpoint reports it. */
+    async chainNow(): Promise<number> {
+        return (await this.fog.client.getContractState(this.fog.addresses.hub)).timestampt;
+    }
+
+    start(): void {
+        const loop = async () => {
+            if (this.stopped) return;
+            this.ticking = this.tick().catch((e) => this.log({ event: 'tick_failed', error: describeError(e) }));
+            await this.ticking;
+            if (!this.stopped) this.timer = setTimeout(loop, this.opts.pollMs);
+        };
+        void loop();
+    }
+
+    /** Stops looking for work and waits for the current step; computations in flight are abandoned (they rerun after a restart). */
+    async stop(): Promise<void> {
+        this.stopped = true;
+        if (this.timer) clearTimeout(this.timer);
+        await this.ticking;
+    }
+
+    /** One pass: new jobs, every job in hand, rewards. */
+    async tick(): Promise<void> {
+        const now = await this.chainNow();
+        await this.discover(now);
+        for (const entry of this.journal.active()) {
+            if (this.stopped) return;
+            try {
+                await this.advance(entry, now);
+            } catch (e) {
+                this.log({ event: 'step_failed', job: entry.id, stage: entry.stage, error: describeError(e) });
+            }
+        }
+        await this.claimRewards(now);
+    }
+
+    private async discover(now: number): Promise<void> {
+        const hub = await this.fog.hub.getHubState();
+        let next = this.journal.nextJobId;
+        if (next < 0n) next = hub.nextJobId > BigInt(this.opts.lookback) ? hub.nextJobId - BigInt(this.opts.lookback) : 0n;
+        // a bounded number per pass: a worker far behind catches up over several passes
+        for (let scanned = 0; next < hub.nextJobId && scanned < 20; scanned++) {
+            const job = await this.fog.job(next);
+            if (!(await this.fog.client.isContractDeployed(job.address))) break; // the post is still in flight
+            const state = await job.getJobState();
+            if (Number(state.phase) === Phase.Verifying) break; // the pass check is still in flight
+            if (Number(state.phase) === Phase.Open) await this.consider(next, job.address, state, now);
+            next += 1n;
+            this.journal.nextJobId = next;
+        }
+    }
+
+    /** Claims the job if this worker wants it and can afford it. */
+    private async consider(id: bigint, address: Address, state: JobState, now: number): Promise<void> {
+        const skip = (why: string) => this.log({ event: 'job_skipped', job: id.toString(), why });
+        if (this.journal.get(id)) return;
+        if (state.claims >= state.spec.k) return skip('fully claimed');
+        if (now + this.opts.safetySeconds > Number(state.claimUntil)) return skip('claim window closing');
+        if (state.price < this.opts.minPrice) return skip(`price ${state.price} below the minimum ${this.opts.minPrice}`);
+        if (Number(state.spec.maxMemoryMb) > this.opts.memoryMb) return skip(`needs ${state.spec.maxMemoryMb} MiB, this worker offers ${this.opts.memoryMb}`);
+        if (Number(state.spec.maxCpuSeconds) > this.opts.maxCpuSeconds) return skip(`needs ${state.spec.maxCpuSeconds} s, this worker allows ${this.opts.maxCpuSeconds}`);
+        const provider = await this.fog.stakedProviderOf(this.me);
+        const p = await provider.getProviderState();
+        if (p.free < state.terms.collateral) return skip(`free stake ${p.free} below the collateral ${state.terms.collateral}`);
+        this.journal.put({
+            id: id.toString(),
+            address: address.toString(),
+            stage: 'claiming',
+            claimUntil: Number(state.claimUntil),
+            commitUntil: Number(state.commitUntil),
+            revealUntil: Number(state.revealUntil),
+            updatedAt: Date.now(),
+        });
+        await this.sender.send([await this.fog.claim(this.me, id)], true);
+        this.log({ event: 'claim_sent', job: id.toString(), price: state.price.toString(), k: Number(state.spec.k) });
+    }
+
+    /** Moves one journaled job a step forward, reconciling with the chain first. */
+    private async advance(entry: JobEntry, now: number): Promise<void> {
+        const id = BigInt(entry.id);
+        const job = await this.fog.job(id);
+        const state = await job.getJobState();
+        const phase = Number(state.phase);
+        const slot = mySlot(state, this.me);
+        if (phase !== Phase.Open && phase !== Phase.Verifying) {
+            const won = phase === Phase.Done && entry.committedHash !== undefined && uint256ToHash(state.result) === entry.committedHash;
+            const note = phase === Phase.Done ? (won ? 'won' : slot ? 'slashed or outvoted' : 'not ours') : ['', '', '', 'no quorum', 'expired', 'rejected'][phase];
+            this.journal.update(id, slot ? 'settled' : 'lost', { note });
+            if (slot) this.journal.bump(won ? 'won' : 'not_won');
+            this.log({ event: 'job_settled', job: entry.id, phase, note });
+            return;
+        }
+        switch (entry.stage) {
+            case 'claiming':
+                if (slot) {
+                    this.journal.update(id, 'claimed');
+                    this.log({ event: 'claimed', job: entry.id });
+                    this.compute(entry, state);
+                } else if (state.claims >= state.spec.k || now > entry.claimUntil) {
+                    this.journal.update(id, 'lost', { note: 'the claim did not land' });
+                    this.log({ event: 'claim_lost', job: entry.id });
+                }
+                return;
+            case 'claimed':
+                if (now + this.opts.safetySeconds > entry.commitUntil) {
+                    this.journal.update(id, 'missed', { note: 'no result before the commit deadline' });
+                    this.log({ event: 'missed', job: entry.id, step: 'commit' });
+                    return;
+                }
+                this.compute(entry, state);
+                return;
+            case 'computed': {
+                if (slot && slot.stage >= StageCommitted) {
+                    // the commit landed before a restart
+                    this.journal.update(id, 'committed');
+                    return;
+                }
+                if (now + this.opts.safetySeconds > entry.commitUntil) {
+                    this.journal.update(id, 'missed', { note: 'commit deadline passed' });
+                    return;
+                }
+                const committedHash = this.opts.liar ? sha256Hex(Buffer.from(`a lie about job ${entry.id}`)) : entry.resultHash!;
+                // journaled first: a restart reveals exactly what was committed
+                this.journal.update(id, 'computed', { committedHash });
+                await this.sender.send([await this.fog.commit(id, commitOf(BigInt('0x' + committedHash), this.me, BigInt('0x' + entry.salt!)))], true);
+                this.journal.update(id, 'committed');
+                this.log({ event: 'committed', job: entry.id });
+                return;
+            }
+            case 'committed': {
+                if (slot && slot.stage >= StageRevealed) {
+                    this.journal.update(id, 'revealed');
+                    return;
+                }
+                const revealOpen = state.commits === state.spec.k || now > entry.commitUntil;
+                if (!revealOpen) return;
+                if (now + this.opts.safetySeconds > entry.revealUntil) {
+                    this.journal.update(id, 'missed', { note: 'reveal deadline passed' });
+                    return;
+                }
+                await this.sender.send([await this.fog.reveal(id, BigInt('0x' + (entry.committedHash ?? entry.resultHash!)), BigInt('0x' + entry.salt!))], true);
+                this.journal.update(id, 'revealed');
+                this.log({ event: 'revealed', job: entry.id });
+                return;
+            }
+            default:
+                return; // revealed: waiting for the settlement
+        }
+    }
+
+    /** Runs the job's program in the pool (once at a time per job) and journals the result and a fresh salt. */
+    private compute(entry: JobEntry, state: JobState): void {
+        if (this.running.has(entry.id)) return;
+        const run = (async () => {
+            const uris = urisOf(state.spec.uris);
+            const [program, input] = await Promise.all([
+                fetchBlob(uris.program, uint256ToHash(state.spec.programHash)),
+                fetchBlob(uris.input, uint256ToHash(state.spec.inputHash)),
+            ]);
+            const result: RunResult = await this.pool.run({
+                program,
+                input,
+                maxCpuSeconds: Number(state.spec.maxCpuSeconds),
+                maxMemoryMb: Number(state.spec.maxMemoryMb),
+            });
+            if (this.stopped) return;
+            let resultHash: string;
+            let outcome: string;
+            if (result.status === 'ok') {
+                if (!this.storage) throw new Error('no storage node configured to upload the result to');
+                resultHash = await this.storage.put(result.output);
+                outcome = 'ok';
+                this.log({ event: 'computed', job: entry.id, bytes: result.output.length, ms: Math.round(result.ms), result: resultHash });
+            } else if (result.reason === 'cancelled') {
+                return;
+            } else {
+                resultHash = failureHash(result.reason);
+                outcome = `failed:${result.reason}`;
+                this.log({ event: 'program_failed', job: entry.id, reason: result.reason, message: result.message });
+            }
+            // the salt is durable before any commit can be sent with it
+            this.journal.update(entry.id, 'computed', { resultHash, outcome, salt: randomBytes(32).toString('hex') });
+        })()
+            .catch((e) => this.log({ event: 'compute_failed', job: entry.id, error: describeError(e) }))
+            .finally(() => this.running.delete(entry.id));
+        this.running.set(entry.id, run);
+    }
+
+    /** Claims the reward of every finished epoch in which this worker earned units. */
+    private async claimRewards(now: number): Promise<void> {
+        const provider = await this.fog.providerOf(this.me);
+        if (!(await this.fog.client.isContractDeployed(provider.address))) return;
+        const s = await provider.getProviderState();
+        const params = await this.fog.hub.getParams();
+        for (const [epoch, units] of [
+            [s.prevEpoch, s.prevUnits],
+            [s.curEpoch, s.curUnits],
+        ] as const) {
+            if (units === 0n) continue;
+            const claimable = params.epochStart + (epoch + 1n) * params.epochLength + params.closeDelay;
+            if (BigInt(now) <= claimable) continue;
+            try {
+                await this.sender.send([await this.fog.claimRewards(this.me, epoch)], true);
+                this.journal.bump('reward_claims');
+                this.log({ event: 'reward_claimed', epoch: Number(epoch), units: units.toString() });
+            } catch (e) {
+                this.log({ event: 'reward_claim_failed', epoch: Number(epoch), error: describeError(e) });
+            }
+        }
+    }
+
+    /** Waits for computations in flight (tests). */
+    async idle(): Promise<void> {
+        await Promise.all([...this.running.values()]);
+    }
+}
