@@ -1,0 +1,78 @@
+/**
+ * What the oracle's entry points (`watch.ts`, `main.ts`) share: option parsing with exact
+ * messages, one-line failures, JSON-line logs, and a clean stop on SIGINT/SIGTERM.
+ */
+import { parseArgs, ParseArgsConfig } from 'node:util';
+
+/** Where `watch.js` keeps its LMDB environment inside `--data`. */
+export const WATCH_DB = 'watch.mdb';
+/** Where `main.js` (watcher + keeper) keeps its LMDB environment inside `--data`. */
+export const ORACLE_DB = 'oracle.mdb';
+
+/** A user's mistake on the command line: printed as one line, exit code 2. */
+export class OptionError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'OptionError';
+    }
+}
+
+/** Parses `argv` strictly; unknown options and missing values become an OptionError. */
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+    try {
+        return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    } catch (e) {
+        // node:util goes on to suggest `--` tricks that do not apply here; keep the first sentence
+        throw new OptionError(`${(e as Error).message.split('. ')[0]} (see --help)`);
+    }
+}
+
+/** A required string option. */
+export function required(value: string | boolean | undefined, flag: string): string {
+    if (typeof value !== 'string' || value === '') throw new OptionError(`${flag} is required (see --help)`);
+    return value;
+}
+
+/** A whole number option in [min, max], or `fallback` when absent. */
+export function wholeNumber(value: string | boolean | undefined, flag: string, min: number, max: number, fallback: number): number {
+    if (value === undefined) return fallback;
+    const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new OptionError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return n;
+}
+
+/** One JSON line on `stream` with a timestamp. */
+export function jsonLine(stream: NodeJS.WritableStream, event: object): void {
+    stream.write(`${JSON.stringify({ t: new Date().toISOString(), ...event })}\n`);
+}
+
+/**
+ * Runs `main`; a failure prints one line on stderr (the stack only for a bug, not for an
+ * OptionError or another error we raise with a message for the user) and exits non-zero.
+ */
+export function runMain(program: string, main: () => Promise<void>, userErrors: (e: unknown) => boolean = () => true): void {
+    main().catch((e: unknown) => {
+        const err = e as Error;
+        const text = e instanceof OptionError || userErrors(e) ? err.message : (err.stack ?? String(e));
+        process.stderr.write(`${program}: ${text}\n`);
+        process.exit(e instanceof OptionError ? 2 : 1);
+    });
+}
+
+/** Calls `stop` once on the first SIGINT or SIGTERM, then exits 0 (1 if stopping failed). */
+export function onStopSignal(program: string, stop: (signal: NodeJS.Signals) => Promise<void>): void {
+    let stopping = false;
+    const handler = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        stop(signal).then(
+            () => process.exit(0),
+            (e: unknown) => {
+                process.stderr.write(`${program}: stopping failed: ${(e as Error).message ?? String(e)}\n`);
+                process.exit(1);
+            },
+        );
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+}

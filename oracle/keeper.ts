@@ -1,0 +1,344 @@
+/**
+ * The keeper: pokes what the protocol leaves to "anyone". It finalizes jobs that can no longer
+ * progress (unverified past the claim window, short of claims past it, or past the reveal
+ * deadline) and closes epochs once they ended and their close delay passed.
+ *
+ * It learns the live jobs and known epochs from the watcher: its handler keeps two small LMDB
+ * tables (jobs leave when finalized or rejected; closed epochs are pruned after two epochs), in
+ * the watcher's delivery transaction, so the tables never miss or double an event. A tick
+ * (node-cron, or `tickOnce()`) reads the chain's clock from the endpoint, never the local one,
+ * and sends each poke through one wallet, one at a time, confirmed at the destination. A poke in
+ * flight or sent less than `retryMs` ago is not sent again; a refusal (someone else was first,
+ * or the chain's clock disagrees) is logged and retried later, never fatal.
+ */
+import { Address } from '@ton/core';
+import type { Database, RootDatabase } from 'lmdb';
+import { schedule, ScheduledTask, validate } from 'node-cron';
+import { Fog } from '../client/actions';
+import { describeError } from '../client/chain';
+import { Outgoing, SendError, WalletSender } from '../client/sender';
+import { Epoch } from '../wrappers/Epoch';
+import { Params } from '../wrappers/Hub';
+import { FogEvent } from './events';
+import { Watcher } from './watcher';
+
+/** Job phases (contracts/constants.tact). */
+export const JobPhase = { Verifying: 0, Open: 1, Done: 2, Failed: 3, Expired: 4, Rejected: 5 } as const;
+
+/** A job that has not reached a terminal state, as the keeper knows it. */
+export interface LiveJob {
+    id: bigint;
+    address: Address;
+    phase: number;
+    /** Replication; 0 when the keeper never saw the job posted. */
+    k: number;
+    claims: number;
+    /** Chain time of the post; bounds the pass check (claim window from then). */
+    postedAt: number;
+    claimUntil: number;
+    commitUntil: number;
+    revealUntil: number;
+}
+
+/** An epoch some job settled in. */
+export interface KnownEpoch {
+    n: bigint;
+    closed: boolean;
+}
+
+/** What one tick did. */
+export interface TickReport {
+    /** Chain time the tick used. */
+    now: number;
+    finalized: bigint[];
+    closed: bigint[];
+    /** Pokes the chain or the endpoint refused (logged). */
+    refused: number;
+    /** Pokes due but in flight or sent less than `retryMs` ago. */
+    skipped: number;
+}
+
+export interface KeeperOptions {
+    watcher: Watcher;
+    /** The network's contracts on one client (chain clock, parameters, message building). */
+    fog: Fog;
+    /** The LMDB environment the watcher uses (the tables must live in it for exactly-once). */
+    db: RootDatabase;
+    /** The one wallet every poke goes through. */
+    sender: WalletSender;
+    /** node-cron expression with seconds (default every 5 s: `*\/5 * * * * *`). */
+    schedule?: string;
+    /** Wait before poking the same item again while it stays live (default 60 s). */
+    retryMs?: number;
+    /** Runs before each send (e.g. a devnet faucet top-up). */
+    beforeSend?: () => Promise<void>;
+    /** Subscriber name at the watcher (default `keeper`). */
+    name?: string;
+    log?: (event: object) => void;
+    /** Wall clock for the retry interval only (deadlines use the chain's clock). */
+    clock?: () => number;
+}
+
+/** Options that make no sense. */
+export class KeeperConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'KeeperConfigError';
+    }
+}
+
+interface JobRow {
+    id: string;
+    address: string;
+    phase: number;
+    k: number;
+    claims: number;
+    postedAt: number;
+    claimUntil: number;
+    commitUntil: number;
+    revealUntil: number;
+}
+
+interface EpochRow {
+    n: string;
+    closed: boolean;
+}
+
+interface Poke {
+    at: number;
+    inFlight: boolean;
+}
+
+const EPOCH_IS_CLOSED = (Epoch.errors as Record<string, number>)['Epoch is closed'];
+
+const jobKey = (id: bigint) => id.toString().padStart(20, '0');
+const jsonLine = (event: object) => process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...event })}\n`);
+
+/** True if anyone may finalize `job` at chain time `now` (Job's Finalize rules). */
+export function finalizable(job: LiveJob, now: number, params: Params): boolean {
+    if (job.phase === JobPhase.Verifying) return now > job.postedAt + Number(params.claimWindow);
+    if (job.phase !== JobPhase.Open) return false;
+    return (job.claims < job.k && now > job.claimUntil) || now > job.revealUntil;
+}
+
+/** Chain time from which epoch `n` may be closed, by the current parameters. */
+export function closableAt(n: bigint, params: Params): number {
+    return Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
+}
+
+export class Keeper {
+    private readonly jobs: Database<JobRow, string>;
+    private readonly epochs: Database<EpochRow, number>;
+    private readonly pokes = new Map<string, Poke>();
+    private readonly retryMs: number;
+    private readonly cron: string;
+    private readonly log: (event: object) => void;
+    private readonly clock: () => number;
+    private task: ScheduledTask | undefined;
+    private ticking: Promise<unknown> = Promise.resolve();
+
+    constructor(private readonly opts: KeeperOptions) {
+        this.cron = opts.schedule ?? '*/5 * * * * *';
+        this.retryMs = opts.retryMs ?? 60_000;
+        if (!validate(this.cron)) throw new KeeperConfigError(`schedule is not a cron expression: ${this.cron}`);
+        if (!Number.isFinite(this.retryMs) || this.retryMs < 0) throw new KeeperConfigError(`retryMs must be a number of milliseconds ≥ 0, got ${opts.retryMs}`);
+        this.log = opts.log ?? jsonLine;
+        this.clock = opts.clock ?? Date.now;
+        this.jobs = opts.db.openDB<JobRow, string>('keeper-jobs', { encoding: 'json' });
+        this.epochs = opts.db.openDB<EpochRow, number>('keeper-epochs', { encoding: 'json' });
+        opts.watcher.subscribe(opts.name ?? 'keeper', (event) => this.record(event));
+    }
+
+    /** The live jobs, by id. */
+    liveJobs(): LiveJob[] {
+        return Array.from(this.jobs.getRange({}), ({ value: r }) => ({
+            id: BigInt(r.id),
+            address: Address.parse(r.address),
+            phase: r.phase,
+            k: r.k,
+            claims: r.claims,
+            postedAt: r.postedAt,
+            claimUntil: r.claimUntil,
+            commitUntil: r.commitUntil,
+            revealUntil: r.revealUntil,
+        }));
+    }
+
+    /** The known epochs, by number. */
+    knownEpochs(): KnownEpoch[] {
+        return Array.from(this.epochs.getRange({}), ({ value }) => ({ n: BigInt(value.n), closed: value.closed }));
+    }
+
+    /** Runs `tickOnce` on the schedule until `stop()`; a tick still running makes the next one skip. */
+    start(): void {
+        if (this.task) return;
+        this.task = schedule(
+            this.cron,
+            async () => {
+                try {
+                    await this.tickOnce();
+                } catch (e) {
+                    this.log({ event: 'tick_failed', error: describeError(e) });
+                }
+            },
+            { noOverlap: true, name: 'fog-keeper' },
+        );
+    }
+
+    /** Stops the schedule and waits for the tick in progress. */
+    async stop(): Promise<void> {
+        await this.task?.destroy();
+        this.task = undefined;
+        await this.ticking;
+    }
+
+    /** One pass: finalize every job and close every epoch that is due and not already poked. */
+    tickOnce(): Promise<TickReport> {
+        const run = this.tick();
+        this.ticking = Promise.all([this.ticking, run.catch(() => undefined)]);
+        return run;
+    }
+
+    private async tick(): Promise<TickReport> {
+        const { fog } = this.opts;
+        const now = (await fog.client.getContractState(fog.addresses.hub)).timestampt;
+        const params = await fog.hub.getParams();
+        const report: TickReport = { now, finalized: [], closed: [], refused: 0, skipped: 0 };
+        this.prune(now, params);
+        for (const job of this.liveJobs()) {
+            if (!finalizable(job, now, params)) continue;
+            await this.poke(`job:${job.id}`, report, () => fog.finalize(job.id), {
+                sent: () => report.finalized.push(job.id),
+                context: { job: job.id.toString(), phase: job.phase },
+            });
+        }
+        for (const epoch of this.knownEpochs()) {
+            if (epoch.closed || now < closableAt(epoch.n, params)) continue;
+            await this.poke(`epoch:${epoch.n}`, report, () => this.closeMessage(epoch.n), {
+                sent: () => report.closed.push(epoch.n),
+                context: { epoch: epoch.n.toString() },
+                refused: (e) => {
+                    if (e instanceof SendError && e.data.exitCode === EPOCH_IS_CLOSED) this.markClosed(epoch.n);
+                },
+            });
+        }
+        return report;
+    }
+
+    /**
+     * The CloseEpoch message, or undefined if there is nothing to close: the epoch contract is
+     * deployed by a job's settlement, and one that never was by the time the epoch ended never
+     * will be (later settlements go to later epochs), so it is forgotten.
+     */
+    private async closeMessage(n: bigint): Promise<Outgoing | undefined> {
+        const epoch = await this.opts.fog.epoch(n);
+        const state = await this.opts.fog.client.getContractState(epoch.address);
+        if (state.state !== 'active') {
+            this.epochs.removeSync(Number(n));
+            this.log({ event: 'epoch_forgotten', epoch: n.toString(), reason: 'no job burned or slashed in it: it has no contract to close' });
+            return undefined;
+        }
+        if ((await epoch.getEpochState()).closed) {
+            this.markClosed(n);
+            return undefined;
+        }
+        return this.opts.fog.closeEpoch(n);
+    }
+
+    /** Sends one poke unless one is in flight or recent; logs the outcome. */
+    private async poke(
+        key: string,
+        report: TickReport,
+        build: () => Promise<Outgoing | undefined>,
+        on: { sent: () => void; context: object; refused?: (e: unknown) => void },
+    ): Promise<void> {
+        const last = this.pokes.get(key);
+        if (last && (last.inFlight || this.clock() - last.at < this.retryMs)) {
+            report.skipped += 1;
+            return;
+        }
+        // marked before the first await: a concurrent tick sees it and skips
+        this.pokes.set(key, { at: this.clock(), inFlight: true });
+        try {
+            const message = await build();
+            if (!message) {
+                this.pokes.delete(key);
+                return;
+            }
+            await this.opts.beforeSend?.();
+            const sent = await this.opts.sender.send([message], true);
+            on.sent();
+            this.log({ event: key.startsWith('job:') ? 'finalize_sent' : 'close_epoch_sent', ...on.context, tx: sent.tx.hash().toString('hex') });
+        } catch (e) {
+            report.refused += 1;
+            on.refused?.(e);
+            const data = e instanceof SendError ? e.data : {};
+            this.log({ event: key.startsWith('job:') ? 'finalize_refused' : 'close_epoch_refused', ...on.context, error: describeError(e), ...data });
+        } finally {
+            if (this.pokes.has(key)) this.pokes.set(key, { at: this.clock(), inFlight: false });
+        }
+    }
+
+    /** Forgets pokes of items no longer live, and closed epochs two epochs past their close. */
+    private prune(now: number, params: Params): void {
+        for (const key of this.pokes.keys()) {
+            const [kind, id] = key.split(':');
+            const live = kind === 'job' ? this.jobs.get(jobKey(BigInt(id))) !== undefined : this.epochs.get(Number(id))?.closed === false;
+            if (!live && !this.pokes.get(key)!.inFlight) this.pokes.delete(key);
+        }
+        const horizon = 2 * Number(params.epochLength);
+        for (const { key, value } of this.epochs.getRange({})) {
+            if (value.closed && now > closableAt(BigInt(value.n), params) + horizon) this.epochs.removeSync(key);
+        }
+    }
+
+    private markClosed(n: bigint): void {
+        this.epochs.putSync(Number(n), { n: n.toString(), closed: true });
+    }
+
+    /** The watcher's handler: runs inside its delivery transaction, so it only touches LMDB. */
+    private record(e: FogEvent): void {
+        switch (e.$$type) {
+            case 'JobPostedEvent':
+                this.jobs.putSync(jobKey(e.id), {
+                    id: e.id.toString(),
+                    address: e.job.toString(),
+                    phase: JobPhase.Verifying,
+                    k: Number(e.k),
+                    claims: 0,
+                    postedAt: e.origin.time,
+                    claimUntil: 0,
+                    commitUntil: 0,
+                    revealUntil: 0,
+                });
+                return;
+            case 'JobOpenedEvent': {
+                const row = this.jobs.get(jobKey(e.id)) ?? this.unknownJob(e.id, e.origin.address, e.origin.time);
+                this.jobs.putSync(jobKey(e.id), { ...row, phase: JobPhase.Open, claimUntil: Number(e.claimUntil), commitUntil: Number(e.commitUntil), revealUntil: Number(e.revealUntil) });
+                return;
+            }
+            case 'JobClaimedEvent': {
+                const row = this.jobs.get(jobKey(e.id));
+                if (row) this.jobs.putSync(jobKey(e.id), { ...row, claims: Number(e.claims) });
+                return;
+            }
+            case 'JobFinalizedEvent':
+                this.jobs.removeSync(jobKey(e.id));
+                if (this.epochs.get(Number(e.epoch)) === undefined) this.epochs.putSync(Number(e.epoch), { n: e.epoch.toString(), closed: false });
+                return;
+            case 'JobRejectedEvent':
+                this.jobs.removeSync(jobKey(e.id));
+                return;
+            case 'EpochClosedEvent':
+                this.markClosed(e.epoch);
+                return;
+            default:
+                return;
+        }
+    }
+
+    /** A job first seen opening (the keeper subscribed after it was posted): k unknown, deadlines rule. */
+    private unknownJob(id: bigint, address: Address, time: number): JobRow {
+        return { id: id.toString(), address: address.toString(), phase: JobPhase.Open, k: 0, claims: 0, postedAt: time, claimUntil: 0, commitUntil: 0, revealUntil: 0 };
+    }
+}

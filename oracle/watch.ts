@@ -1,0 +1,64 @@
+/**
+ * `node dist/oracle/watch.js --network-file <path> --data <dir> [--poll-ms 500]`: follows a Fog
+ * network and prints every event once, as one JSON line on stdout.
+ *
+ * Each delivered event is also recorded in the LMDB `events` database under `<dir>` (key: the
+ * event id) inside the delivery transaction, so the record is exactly-once across kill -9; an
+ * event delivered twice would be counted in `watch-stats` under `duplicates` (it never should).
+ * The stdout line is written inside that transaction too: after a kill -9 between the line and
+ * the commit, the line comes again. Logs go to stderr; exits 0 on SIGINT/SIGTERM.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { readNetworkFile } from '../client/addresses';
+import { connect } from '../client/chain';
+import { Watcher } from './watcher';
+import { encodeEvent, eventJson } from './event-codec';
+import { jsonLine, OptionError, onStopSignal, parseOptions, required, runMain, WATCH_DB, wholeNumber } from './cli';
+
+const PROGRAM = 'fog-watch';
+const USAGE = 'usage: node dist/oracle/watch.js --network-file <path> --data <dir> [--poll-ms 500]';
+
+async function main(): Promise<void> {
+    const args = parseOptions(process.argv.slice(2), {
+        'network-file': { type: 'string' },
+        data: { type: 'string' },
+        'poll-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+    });
+    if (args.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return;
+    }
+    const networkFile = required(args['network-file'], '--network-file');
+    const data = required(args.data, '--data');
+    const pollMs = wholeNumber(args['poll-ms'], '--poll-ms', 10, 600_000, 500);
+    if (!existsSync(networkFile)) throw new OptionError(`--network-file: no file at ${networkFile}`);
+    const network = readNetworkFile(networkFile);
+    mkdirSync(data, { recursive: true });
+
+    const log = (event: object) => jsonLine(process.stderr, event);
+    const db = open({ path: join(data, WATCH_DB) });
+    const events = db.openDB<string, string>('events', { encoding: 'string' });
+    const stats = db.openDB<number, string>('watch-stats', { encoding: 'json' });
+    const watcher = new Watcher({ client: connect(network.endpoint), db, hub: network.hub, pollMs, log });
+    watcher.subscribe('watch', (event) => {
+        if (events.get(event.origin.id) !== undefined) {
+            stats.putSync('duplicates', (stats.get('duplicates') ?? 0) + 1);
+            log({ event: 'duplicate', id: event.origin.id });
+        }
+        events.putSync(event.origin.id, encodeEvent(event));
+        process.stdout.write(`${JSON.stringify(eventJson(event))}\n`);
+    });
+    watcher.start();
+    log({ event: 'watching', hub: network.hub.toString(), endpoint: network.endpoint, data, pollMs });
+    onStopSignal(PROGRAM, async (signal) => {
+        await watcher.stop();
+        await db.close();
+        log({ event: 'stopped', signal });
+    });
+}
+
+// the network file's own errors already say what is wrong in one line
+runMain(PROGRAM, main);

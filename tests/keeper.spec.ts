@@ -1,0 +1,156 @@
+/**
+ * The keeper against the HTTP devnet, fed by a real watcher: it finalizes jobs only once their
+ * deadlines passed by the chain's clock, expires unclaimed ones with a refund, slashes
+ * non-revealers through finalization, closes epochs after their close delay exactly once, and
+ * treats a poke someone else beat as a logged refusal, not a failure.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open, RootDatabase } from 'lmdb';
+import { startDevnet, Devnet, FOG } from './helpers/devnet';
+import { advance, claim, commit, post, reveal, staker, wallet } from './helpers/flow';
+import { closableAt, JobPhase, Keeper, KeeperConfigError } from '../oracle/keeper';
+import { Watcher } from '../oracle/watcher';
+import { WalletSender } from '../client/sender';
+
+describe('keeper', () => {
+    let d: Devnet;
+    let dir: string;
+    let db: RootDatabase;
+    let requester: WalletSender;
+    let workers: WalletSender[];
+    let watcher: Watcher;
+    let keeper: Keeper;
+    const logged: { event: string }[] = [];
+    const log = (e: object) => logged.push(e as { event: string });
+    const phase = async (id: bigint) => Number((await (await d.fog.job(id)).getJobState()).phase);
+    const chainNow = async () => (await d.client.getContractState(d.protocol.hub)).timestampt;
+    let unclaimed: bigint;
+    let silent: bigint;
+
+    beforeAll(async () => {
+        d = await startDevnet();
+        dir = mkdtempSync(join(tmpdir(), 'fog-keeper-test-'));
+        db = open({ path: join(dir, 'oracle.mdb') });
+        requester = await staker(d);
+        workers = [await staker(d), await staker(d), await staker(d)];
+        watcher = new Watcher({ client: d.client, db, hub: d.protocol.hub, log });
+        keeper = new Keeper({ watcher, fog: d.fog, db, sender: await wallet(d), retryMs: 0, log });
+    });
+    afterAll(async () => {
+        await keeper.stop();
+        await watcher.stop();
+        await db.close();
+        await d.close();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('refuses a schedule that is not a cron expression', () => {
+        expect(() => new Keeper({ watcher, fog: d.fog, db, sender: undefined as unknown as WalletSender, schedule: 'every minute', name: 'bad' })).toThrow(KeeperConfigError);
+    });
+
+    it('pokes nothing before a deadline', async () => {
+        unclaimed = await post(d, requester, { k: 3n, quorum: 2n });
+        silent = await post(d, requester, { k: 3n, quorum: 2n });
+        for (const w of workers) await claim(d, w, silent);
+        for (const w of workers) await commit(d, w, silent);
+        await reveal(d, workers[0], silent); // the other two never reveal
+        await watcher.pollOnce();
+
+        expect(keeper.liveJobs().map((j) => [j.id, j.phase, j.claims])).toEqual([
+            [unclaimed, JobPhase.Open, 0],
+            [silent, JobPhase.Open, 3],
+        ]);
+        const report = await keeper.tickOnce();
+        expect(Math.abs(report.now - (await chainNow()))).toBeLessThanOrEqual(1);
+        expect(report).toMatchObject({ finalized: [], closed: [], refused: 0 });
+        expect(await phase(unclaimed)).toBe(JobPhase.Open);
+    });
+
+    it('expires a job short of claims once its claim window passed on the chain’s clock, refunding the requester', async () => {
+        const before = await d.fog.balanceOf(requester.address);
+        await advance(d, 61); // the chain is now a minute ahead of this machine: only its clock counts
+        const report = await keeper.tickOnce();
+        expect(report.now).toBeGreaterThan(Date.now() / 1000 + 50);
+        expect(report.finalized).toEqual([unclaimed]);
+        expect(await phase(unclaimed)).toBe(JobPhase.Expired);
+        expect(await d.fog.balanceOf(requester.address)).toBe(before + 10n * FOG);
+        // the job whose workers committed is not due before its reveal deadline
+        expect(await phase(silent)).toBe(JobPhase.Open);
+        expect(logged.filter((e) => e.event === 'finalize_sent')).toHaveLength(1);
+
+        await watcher.pollOnce();
+        expect(keeper.liveJobs().map((j) => j.id)).toEqual([silent]);
+    });
+
+    it('finalizes past the reveal deadline: the non-revealers are slashed', async () => {
+        const { revealUntil } = await (await d.fog.job(silent)).getJobState();
+        await advance(d, Number(revealUntil) - (await chainNow()) + 1);
+        const report = await keeper.tickOnce();
+        expect(report.finalized).toEqual([silent]);
+        expect(await phase(silent)).toBe(JobPhase.Failed); // one reveal of a quorum of two
+        const slashes = await Promise.all(workers.map(async (w) => (await (await d.fog.providerOf(w.address)).getProviderState()).slashCount));
+        expect(slashes).toEqual([0n, 1n, 1n]);
+
+        await watcher.pollOnce();
+        expect(keeper.liveJobs()).toEqual([]);
+        expect(keeper.knownEpochs()).toHaveLength(1);
+    });
+
+    it('closes an epoch once it ended and its close delay passed, and only once', async () => {
+        const [{ n, closed }] = keeper.knownEpochs();
+        expect(closed).toBe(false);
+        const params = await d.fog.hub.getParams();
+        const due = closableAt(n, params);
+        expect((await keeper.tickOnce()).closed).toEqual([]);
+
+        await advance(d, due - (await chainNow()) + 1);
+        const report = await keeper.tickOnce();
+        expect(report.closed).toEqual([n]);
+        expect((await (await d.fog.epoch(n)).getEpochState()).closed).toBe(true);
+
+        await watcher.pollOnce();
+        expect(keeper.knownEpochs()).toEqual([{ n, closed: true }]);
+        expect(await keeper.tickOnce()).toMatchObject({ closed: [], finalized: [], refused: 0 });
+    });
+
+    it('logs a poke someone else beat as refused, and forgets the job once the watcher reports it', async () => {
+        const id = await post(d, requester, { k: 3n, quorum: 2n });
+        await watcher.pollOnce();
+        await advance(d, 61);
+        const other = await wallet(d);
+        await other.send([await d.fog.finalize(id)], true);
+
+        const report = await keeper.tickOnce(); // the keeper has not heard of the finalization yet
+        expect(report).toMatchObject({ finalized: [], refused: 1 });
+        expect(logged.at(-1)).toMatchObject({ event: 'finalize_refused', job: id.toString() });
+
+        await watcher.pollOnce();
+        expect(keeper.liveJobs()).toEqual([]);
+    });
+
+    it('resumes from its tables after a restart and runs on its cron schedule', async () => {
+        const id = await post(d, requester, { k: 2n, quorum: 2n });
+        await watcher.pollOnce();
+        await watcher.stop();
+        // a new process: the same database, a new watcher and keeper, nothing re-read from the chain
+        const again = new Watcher({ client: d.client, db, hub: d.protocol.hub, log });
+        const restarted = new Keeper({ watcher: again, fog: d.fog, db, sender: await wallet(d), schedule: '* * * * * *', log });
+        expect(restarted.liveJobs().map((j) => j.id)).toEqual([id]);
+
+        await advance(d, 61);
+        restarted.start();
+        try {
+            const deadline = Date.now() + 20_000;
+            while ((await phase(id)) !== JobPhase.Expired) {
+                if (Date.now() > deadline) throw new Error(`the scheduled keeper did not expire job ${id}: ${JSON.stringify(logged.slice(-5))}`);
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        } finally {
+            await restarted.stop();
+        }
+        await again.pollOnce();
+        expect(restarted.liveJobs()).toEqual([]);
+    });
+});
