@@ -57,10 +57,11 @@ export function open<T extends Contract>(client: TonClient, contract: T): Opened
 
 /** The error text a toncenter endpoint returned, or the network failure, as one line. */
 export function describeError(e: unknown, endpoint?: string): string {
-    const err = e as { response?: { data?: { error?: unknown } }; code?: string; message?: string };
+    const err = e as { response?: { data?: { error?: unknown } }; code?: string; message?: string; config?: { url?: string } };
     if (err?.response?.data?.error) return String(err.response.data.error);
     if (err?.code === 'ECONNREFUSED' || err?.code === 'ENOTFOUND' || err?.code === 'ECONNRESET' || err?.code === 'ETIMEDOUT' || err?.code === 'ECONNABORTED') {
-        return `${endpoint ?? 'the endpoint'} is unreachable (${err.code})`;
+        // axios (under TonClient) names the URL it failed to reach
+        return `${endpoint ?? err.config?.url ?? 'the endpoint'} is unreachable (${err.code})`;
     }
     return err?.message ?? String(e);
 }

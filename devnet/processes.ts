@@ -4,16 +4,28 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** The package's root: the nearest folder above this file with a package.json (from the sources or from dist/). */
+function packageRoot(dir: string): string {
+    while (!existsSync(join(dir, 'package.json'))) {
+        const up = dirname(dir);
+        if (up === dir) throw new Error(`no package.json above ${__dirname}`);
+        dir = up;
+    }
+    return dir;
+}
 
 /** The compiled entry points (npm run build emits them). */
-export const DIST = resolve(__dirname, '..', '..', 'dist');
+export const DIST = resolve(packageRoot(__dirname), 'dist');
 export const entry = {
     devnet: resolve(DIST, 'devnet', 'main.js'),
     storage: resolve(DIST, 'oracle', 'storage', 'main.js'),
     oracle: resolve(DIST, 'oracle', 'main.js'),
     worker: resolve(DIST, 'worker', 'cli.js'),
     fog: resolve(DIST, 'requester', 'cli.js'),
+    start: resolve(DIST, 'devnet', 'start.js'),
 };
 
 export interface Managed {
@@ -31,8 +43,13 @@ export function startNode(name: string, script: string, args: string[], onLine: 
     const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const waiters = new Set<{ match: (l: string) => boolean; resolve: (l: string) => void }>();
     type Waiter = { match: (l: string) => boolean; resolve: (l: string) => void };
+    const lastErr: string[] = [];
     const feed = (stream: 'out' | 'err') => (line: string) => {
         onLine(name, line, stream);
+        if (stream === 'err' && line.trim() !== '') {
+            lastErr.push(line.trim());
+            if (lastErr.length > 12) lastErr.shift();
+        }
         for (const w of [...waiters]) {
             if (w.match(line)) {
                 waiters.delete(w);
@@ -56,7 +73,7 @@ export function startNode(name: string, script: string, args: string[], onLine: 
                     rej(new Error(`${name}: no expected output within ${timeoutMs / 1000} s`));
                 }, timeoutMs);
                 void exited.then((code) => {
-                    if (waiters.delete(w)) rej(new Error(`${name} exited (code ${code}) before the expected output`));
+                    if (waiters.delete(w)) rej(new Error(`${name} exited (code ${code}) before the expected output${lastErr.length ? `: ${explain(lastErr)}` : ''}`));
                 });
                 w.resolve = (l: string) => {
                     clearTimeout(timer);
@@ -83,4 +100,10 @@ export async function runNode(script: string, args: string[], env: NodeJS.Proces
     const code = await m.exited;
     if (code !== 0) throw new Error(err[err.length - 1] ?? `${script} exited with code ${code}`);
     return out.join('\n');
+}
+
+/** The lines of a crashed process's stderr that say why: its error lines, or its last lines. */
+function explain(lines: string[]): string {
+    const errors = lines.filter((l) => /error/i.test(l) && !/^\s*at /.test(l));
+    return (errors.length > 0 ? errors : lines.slice(-3)).join(' / ');
 }

@@ -10,7 +10,8 @@ import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } f
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADDRESSES_FILE } from '../client/addresses';
-import { entry, Managed, runNode, startNode } from './processes';
+import { entry, Managed, runNode } from './processes';
+import { startLocalNetwork } from './local-network';
 
 interface Options {
     workers: number;
@@ -61,7 +62,16 @@ function demoJob(i: number, dir: string): { program: string; input: string; expe
     const buf = Buffer.alloc(1024, i);
     buf.writeUInt32LE(rounds, 0);
     writeFileSync(input, buf);
-    return { program: join(examples, 'fnv-rounds.wasm'), input, expect: (out) => out.length === 8, what: `fnv-rounds(1 KiB × ${rounds})` };
+    return { program: join(examples, 'fnv-rounds.wasm'), input, expect: (out) => out.equals(fnvRounds(buf, rounds)), what: `fnv-rounds(1 KiB × ${rounds})` };
+}
+
+/** What fnv-rounds.wat computes, in TypeScript: 64-bit FNV-1a over `input`, `rounds` times, little-endian. */
+function fnvRounds(input: Buffer, rounds: number): Buffer {
+    let h = 0xcbf29ce484222325n;
+    for (let r = 0; r < rounds; r++) for (const b of input) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+    const out = Buffer.alloc(8);
+    out.writeBigUInt64LE(h);
+    return out;
 }
 
 async function main() {
@@ -76,7 +86,7 @@ async function main() {
     let shuttingDown = false;
     const shutdown = async () => {
         shuttingDown = true;
-        await Promise.all(running.reverse().map((m) => m.stop()));
+        await Promise.all([...running].reverse().map((m) => m.stop()));
     };
     process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
     process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
@@ -104,41 +114,13 @@ async function main() {
     };
 
     try {
-        say('Starting the storage node and the devnet…');
-        const storage = startNode('storage', entry.storage, ['--dir', join(o.data, 'blobs'), '--port', '0'], show);
-        running.push(storage);
-        const storageUrl = (JSON.parse(await storage.waitForLine((l) => l.includes('"listening"'))) as { url: string }).url;
-        const devnet = startNode('devnet', entry.devnet, ['--data', join(o.data, 'devnet'), '--port', '0', '--network-file', nf, '--storage', storageUrl, '--allow-time-travel', '--fresh'], show);
-        running.push(devnet);
-        const ready = JSON.parse(await devnet.waitForLine((l) => l.includes('"ready"'))) as { endpoint: string };
-        const devnetUrl = ready.endpoint.replace(/\/jsonRPC$/, '');
-        say(`  devnet  ${ready.endpoint}\n  storage ${storageUrl}\n  network file ${nf}`);
-
-        const keeper = startNode('keeper', entry.oracle, ['--network-file', nf, '--key', join(o.data, 'keeper', 'wallet.key'), '--data', join(o.data, 'keeper'), '--every', '2'], show);
-        running.push(keeper);
-
-        const common = (home: string) => ['--home', home, '--network-file', nf];
-        const setup = async (home: string, fog: string) => {
-            await runNode(entry.worker, ['init', ...common(home)]);
-            await runNode(entry.worker, ['faucet', ...common(home), '--ton', '50', '--fog', fog]);
-            await runNode(entry.worker, ['stake', ...common(home), '--amount', '200', '--cores', '2', '--memory', '1024']);
-        };
-        say(`Setting up ${o.workers} workers (${o.liars} lying) and a requester: wallets, FOG, stakes, passes…`);
-        const homes = Array.from({ length: o.workers }, (_, i) => join(o.data, `worker-${i + 1}`));
-        const requesterHome = join(o.data, 'requester');
-        await Promise.all([...homes.map((h) => setup(h, '1000')), setup(requesterHome, '10000')]);
-        const status = async (home: string) => JSON.parse(await runNode(entry.worker, ['status', ...common(home), '--json'])) as { fog: string; ton: string; provider: Record<string, string> | null };
+        say(`Starting the storage node, the devnet, the keeper and ${o.workers} workers (${o.liars} lying), each with its own wallet, stake and pass…`);
+        const net = await startLocalNetwork({ data: o.data, networkFile: nf, workers: o.workers, liars: o.liars, onLine: show, onProcess: (m) => running.push(m) });
+        say(`  devnet  ${net.endpoint}\n  storage ${net.storageUrl}\n  network file ${nf}`);
+        const { homes, requesterHome, common, status } = net;
         const before = await Promise.all(homes.map(status));
         const requesterBefore = await status(requesterHome);
-        const info = async () => (await (await fetch(`${devnetUrl}/devnet/info`)).json()) as { gas: string; transactions: number };
-        const infoBefore = await info();
-
-        homes.forEach((home, i) => {
-            const liar = i < o.liars;
-            const name = `worker ${i + 1}${liar ? ' (liar)' : ''}`;
-            const w = startNode(name, entry.worker, ['start', ...common(home), '--threads', '1', '--poll-ms', '500', ...(liar ? ['--liar'] : [])], show);
-            running.push(w);
-        });
+        const infoBefore = await net.info();
 
         const k = Math.min(3, o.workers);
         say(`Submitting ${o.jobs} jobs (k=${k})…`);
@@ -160,7 +142,7 @@ async function main() {
 
         // rewards: move the devnet clock past the epoch and its close delay; the workers claim on their own
         say('Advancing the devnet clock past the epoch so workers can claim rewards…');
-        await fetch(`${devnetUrl}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: 700 }) });
+        await net.advance(700);
         const deadline = Date.now() + 60_000;
         let after = await Promise.all(homes.map(status));
         // each honest worker that earned units waits until its minted reward has arrived
@@ -170,7 +152,7 @@ async function main() {
             after = await Promise.all(homes.map(status));
         }
         const requesterAfter = await status(requesterHome);
-        const infoAfter = await info();
+        const infoAfter = await net.info();
 
         const workers = homes.map((_, i) => ({
             worker: i + 1,

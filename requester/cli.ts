@@ -19,6 +19,7 @@ import { JobState } from '../wrappers/Job';
 import { hashToUint256, StorageClient, uint256ToHash } from '../oracle/storage/client';
 import { eventsOf } from '../oracle/events';
 import { failureOf } from '../client/results';
+import { checkProgram, MAX_MEMORY_MB, memoryCapPages, ProgramRefused, wasm } from '../worker/compute/abi';
 
 const PHASES = ['verifying the pass', 'open', 'done', 'failed (no quorum: refunded)', 'expired (refunded)', 'rejected (refunded)'];
 
@@ -27,6 +28,20 @@ function readFile(path: string, what: string): Buffer {
         return readFileSync(path);
     } catch {
         throw new Error(`cannot read the ${what} file ${path}`);
+    }
+}
+
+/**
+ * Refuses, before anything is paid, a program every worker would refuse: bytes that are not
+ * WebAssembly, or a module outside the Fog ABI (see worker/compute/abi.ts).
+ */
+function checkLocally(bytes: Buffer, path: string, memoryMb: number): void {
+    if (!wasm.validate(bytes)) throw new Error(`${path} is not a valid WebAssembly module; nothing was posted`);
+    try {
+        checkProgram(bytes, memoryCapPages(memoryMb));
+    } catch (e) {
+        if (e instanceof ProgramRefused) throw new Error(`${path} does not fit the Fog program ABI (${e.reason}): ${e.message}; nothing was posted`);
+        throw e;
     }
 }
 
@@ -101,8 +116,9 @@ export function program(): Command {
             const quorum = o.quorum === undefined ? Math.floor(k / 2) + 1 : parseCount(o.quorum, '--quorum', k);
             if (quorum * 2 <= k) throw new Error(`--quorum must be more than half of k (${k}), got ${quorum}`);
             const maxCpu = parseCount(o.maxCpu, '--max-cpu', 86_400);
-            const memory = parseCount(o.memory, '--memory', 65_536);
+            const memory = parseCount(o.memory, '--memory', MAX_MEMORY_MB);
             const programBytes = readFile(o.program, 'program');
+            checkLocally(programBytes, o.program, memory);
             const inputBytes = readFile(o.input, 'input');
             const { ctx, sender } = await signer(o);
             const storage = storageOf(ctx, o.storage);

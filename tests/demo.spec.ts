@@ -4,7 +4,7 @@ import { promisify } from 'util';
 
 const run = promisify(execFile);
 
-describe('npm start (devnet/demo.ts)', () => {
+describe('npm run demo (devnet/demo.ts)', () => {
     it('runs the whole demonstration on the emulator and exits 0 with every step done', async () => {
         const root = join(__dirname, '..');
         const { stdout } = await run(process.execPath, [require.resolve('ts-node/dist/bin'), 'devnet/demo.ts', '--json'], { cwd: root });

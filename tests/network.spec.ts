@@ -1,0 +1,174 @@
+/**
+ * End to end: the real processes (devnet, storage node, keeper, workers, the `fog` and
+ * `fog-worker` CLIs) as separate Node processes talking HTTP, built by `npm run build`.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DIST, entry, runNode, startNode } from '../devnet/processes';
+import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
+import { failureHash } from '../client/results';
+
+const EXAMPLES = join(DIST, 'examples');
+
+interface Line {
+    name: string;
+    life: number;
+    event?: string;
+    job?: string;
+    text: string;
+}
+
+/** Runs a CLI to its end and returns its exit code and everything it printed. */
+async function cli(script: string, args: string[]): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const m = startNode('cli', script, args, (_, line, stream) => (stream === 'out' ? stdout : stderr).push(line));
+    return { code: await m.exited, stdout, stderr };
+}
+
+describe('npm start', () => {
+    it('runs a network of three workers, one lying, and verifies every demo job (--once --json)', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
+        try {
+            const out = await runNode(entry.start, ['--once', '--json', '--jobs', '2', '--workers', '3', '--liars', '1', '--data', join(dir, 'local'), '--network-file', join(dir, 'network.json')]);
+            const summary = JSON.parse(out.split('\n').pop()!) as {
+                ok: boolean;
+                jobs: number;
+                verified: number;
+                requester: { fogSpent: number };
+                network: { transactions: number; gas: number };
+                workers: { liar: boolean; rewardsFog: number; slashes: number; reputation: number }[];
+            };
+            expect(summary).toMatchObject({ ok: true, jobs: 2, verified: 2, requester: { fogSpent: 10 } });
+            const [liar, ...honest] = summary.workers;
+            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 2 });
+            expect(liar.reputation).toBeLessThan(0);
+            for (const w of honest) {
+                expect(w).toMatchObject({ liar: false, slashes: 0 });
+                expect(w.rewardsFog).toBeGreaterThan(0);
+            }
+            expect(summary.network.transactions).toBeGreaterThan(50);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe('a local network', () => {
+    let dir: string;
+    let net: LocalNetwork;
+    const lines: Line[] = [];
+    const lives = new Map<string, number>();
+    const of = (name: string, life?: number) => lines.filter((l) => l.name === name && (life === undefined || l.life === life));
+    const submit = (program: string, input: string, extra: string[] = []) =>
+        cli(entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', program, '--input', input, '--price', '5', '-k', '3', '--json', ...extra]);
+
+    beforeAll(async () => {
+        dir = mkdtempSync(join(tmpdir(), 'fog-network-'));
+        net = await startLocalNetwork({
+            data: dir,
+            networkFile: join(dir, 'network.json'),
+            workers: 3,
+            onProcess: (m) => lives.set(m.name, (lives.get(m.name) ?? 0) + 1),
+            onLine: (name, text) => {
+                let e: { event?: string; job?: string | number } = {};
+                try {
+                    e = JSON.parse(text) as typeof e;
+                } catch {
+                    // not a log line
+                }
+                lines.push({ name, life: lives.get(name) ?? 0, event: e.event, job: e.job === undefined ? undefined : String(e.job), text });
+            },
+        });
+    });
+    afterAll(async () => {
+        await net?.stop();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('a worker killed with -9 after claiming or committing resumes: it commits once, reveals, and the job settles', async () => {
+        // worker 3 stays away, so the reveal phase cannot start before the kills
+        await net.workers[2].stop();
+        const input = join(dir, 'kill.txt');
+        writeFileSync(input, 'kill -9 at any moment is safe');
+        const submitted = submit(join(EXAMPLES, 'upper.wasm'), input, ['--out', join(dir, 'kill.out')]);
+
+        const [w1, w2] = net.workers;
+        await Promise.all([
+            w2.waitForLine((l) => l.includes('"event":"claimed"'), 60_000).then(() => w2.proc.kill('SIGKILL')),
+            w1.waitForLine((l) => l.includes('"event":"committed"'), 60_000).then(() => w1.proc.kill('SIGKILL')),
+        ]);
+        expect(await w1.exited).toBeNull();
+        expect(await w2.exited).toBeNull();
+        net.startWorker(0);
+        net.startWorker(1);
+        net.startWorker(2);
+
+        const r = await submitted;
+        expect(r.stderr).toEqual([]);
+        expect(r.code).toBe(0);
+        const { id } = JSON.parse(r.stdout.pop()!) as { id: string };
+        expect(readFileSync(join(dir, 'kill.out'), 'utf8')).toBe('KILL -9 AT ANY MOMENT IS SAFE');
+
+        const events = (name: string, life?: number) => of(name, life).filter((l) => l.job === id).map((l) => l.event);
+        // worker 1 committed before the kill; after it, it only reveals
+        expect(events('worker 1', 1)).toContain('committed');
+        expect(events('worker 1', 2)).not.toContain('committed');
+        expect(events('worker 1', 2)).toContain('revealed');
+        // worker 2 was killed after claiming: whichever life committed, it committed once, and revealed
+        expect(events('worker 2').filter((e) => e === 'committed')).toHaveLength(1);
+        expect(events('worker 2')).toContain('revealed');
+        // no step was refused by the chain (a second commit would be)
+        expect(lines.filter((l) => l.event === 'step_failed')).toEqual([]);
+
+        const status = await cli(entry.fog, ['job', 'status', id, ...net.common(net.requesterHome), '--json']);
+        expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: 2, claims: '3', commits: '3', reveals: '3' });
+        for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0' });
+    });
+
+    it('contains a hostile program: an infinite loop is reported as failed (timeout) and the workers keep serving', async () => {
+        const input = join(dir, 'spin.txt');
+        writeFileSync(input, 'spin');
+        const spin = await submit(join(EXAMPLES, 'spin.wasm'), input, ['--max-cpu', '1']);
+        expect(spin.code).toBe(1);
+        expect(spin.stderr).toHaveLength(1);
+        expect(spin.stderr[0]).toMatch(/^fog: job \d+: the program failed on every worker \(timeout\); no output$/);
+        const id = /job (\d+)/.exec(spin.stderr[0])![1];
+        const status = await cli(entry.fog, ['job', 'status', id, ...net.common(net.requesterHome), '--json']);
+        expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: 2, result: failureHash('timeout') });
+        // the failure is an agreed result: nobody is slashed, everybody is paid
+        for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0' });
+
+        const next = join(dir, 'next.txt');
+        writeFileSync(next, 'still serving');
+        const ok = await submit(join(EXAMPLES, 'upper.wasm'), next, ['--out', join(dir, 'next.out')]);
+        expect(ok.code).toBe(0);
+        expect(readFileSync(join(dir, 'next.out'), 'utf8')).toBe('STILL SERVING');
+    });
+
+    it('fails on a user’s mistake with one clear line and posts nothing', async () => {
+        const before = (await net.status(net.requesterHome)).fog;
+        const notWasm = join(dir, 'not.wasm');
+        writeFileSync(notWasm, 'plain text');
+        const cases: [string, string[], RegExp][] = [
+            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', notWasm, '--input', notWasm, '--price', '5'], /is not a valid WebAssembly module; nothing was posted/],
+            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '1000000'], /this wallet holds .* FOG, the job costs 1000000 FOG/],
+            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', 'lots'], /amount/i],
+            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(dir, 'missing.wasm'), '--input', notWasm, '--price', '5'], /cannot read the program file/],
+            [entry.fog, ['job', 'status', '999', ...net.common(net.requesterHome)], /no job 999 on this network/],
+            [entry.fog, ['job', 'status', 'seven', ...net.common(net.requesterHome)], /not a job id/],
+            [entry.worker, ['status', '--home', join(dir, 'nobody'), '--network-file', join(dir, 'network.json')], /no key file|fog-worker init/],
+            [entry.worker, ['stake', ...net.common(net.homes[0]), '--amount', '-5', '--cores', '2', '--memory', '1024'], /amount/i],
+            [entry.worker, ['status', ...net.common(net.homes[0]), '--endpoint', 'http://127.0.0.1:9/jsonRPC'], /127\.0\.0\.1:9/],
+            [entry.worker, ['status', '--home', net.homes[0], '--network-file', join(dir, 'missing.json')], /network file/],
+        ];
+        for (const [script, args, message] of cases) {
+            const r = await cli(script, args);
+            if (r.code === 0 || r.stderr.length !== 1 || !message.test(r.stderr[0])) {
+                throw new Error(`${args.join(' ')}: exit code ${r.code}, stderr ${JSON.stringify(r.stderr)}; expected a non-zero exit and one line matching ${message}`);
+            }
+        }
+        expect((await net.status(net.requesterHome)).fog).toBe(before);
+    });
+});
