@@ -9,6 +9,7 @@ import { NetworkFile, readNetworkFile } from './addresses';
 import { connect, describeError } from './chain';
 import { WalletSender } from './sender';
 import { readKeyFile } from './wallet';
+import { StorageClient } from '../oracle/storage/client';
 
 export interface NetworkContext {
     file: NetworkFile;
@@ -29,6 +30,16 @@ export function networkContext(networkFile: string, endpoint?: string): NetworkC
     }
     const client = connect(file.endpoint, process.env.TONCENTER_API_KEY);
     return { file, client, fog: new Fog(client, { hub: file.hub, token: file.token }) };
+}
+
+/**
+ * A client for the storage node at `url` (or the network file's), writing with the node's token
+ * from FOG_STORAGE_TOKEN when it has one.
+ */
+export function storageOf(ctx: NetworkContext, url?: string): StorageClient {
+    const base = url ?? ctx.file.storage;
+    if (!base) throw new Error('no storage node: pass --storage <url> or add "storage" to the network file');
+    return new StorageClient(base, { token: process.env.FOG_STORAGE_TOKEN || undefined });
 }
 
 /** A wallet sender for the key file at `keyPath` on the context's network. */

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     if (!existsSync(networkFile)) throw new OptionError(`--network-file: no file at ${networkFile}`);
     const network = readNetworkFile(networkFile);
 
-    const client = connect(network.endpoint);
+    const client = connect(network.endpoint, process.env.TONCENTER_API_KEY);
     const id = await identity(keyPath, network.network);
     // The devnet's clock may be moved forward (tests, demos) while the wallet signs with wall
     // time: let its messages stay valid for a day there.

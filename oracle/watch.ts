@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const db = open({ path: join(data, WATCH_DB) });
     const events = db.openDB<string, string>('events', { encoding: 'string' });
     const stats = db.openDB<number, string>('watch-stats', { encoding: 'json' });
-    const watcher = new Watcher({ client: connect(network.endpoint), db, hub: network.hub, pollMs, log });
+    const watcher = new Watcher({ client: connect(network.endpoint, process.env.TONCENTER_API_KEY), db, hub: network.hub, pollMs, log });
     watcher.subscribe('watch', (event) => {
         if (events.get(event.origin.id) !== undefined) {
             stats.putSync('duplicates', (stats.get('duplicates') ?? 0) + 1);

@@ -12,11 +12,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Address, beginCell } from '@ton/core';
 import { Command } from 'commander';
 import { Common, commonOptions, out, runCli, signer } from '../client/cli-common';
-import { networkContext, NetworkContext } from '../client/context';
+import { networkContext, NetworkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { JobSpec } from '../wrappers/Hub';
 import { JobState } from '../wrappers/Job';
-import { hashToUint256, StorageClient, uint256ToHash } from '../oracle/storage/client';
+import { hashToUint256, uint256ToHash } from '../oracle/storage/client';
 import { eventsOf } from '../oracle/events';
 import { failureOf } from '../client/results';
 import { checkProgram, MAX_MEMORY_MB, memoryCapPages, ProgramRefused, wasm } from '../worker/compute/abi';
@@ -43,12 +43,6 @@ function checkLocally(bytes: Buffer, path: string, memoryMb: number): void {
         if (e instanceof ProgramRefused) throw new Error(`${path} does not fit the Fog program ABI (${e.reason}): ${e.message}; nothing was posted`);
         throw e;
     }
-}
-
-function storageOf(ctx: NetworkContext, url?: string): StorageClient {
-    const base = url ?? ctx.file.storage;
-    if (!base) throw new Error('no storage node: pass --storage <url> or add "storage" to the network file');
-    return new StorageClient(base);
 }
 
 /** A job's state in one line. */

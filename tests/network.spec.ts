@@ -147,6 +147,38 @@ describe('a local network', () => {
         expect(readFileSync(join(dir, 'next.out'), 'utf8')).toBe('STILL SERVING');
     });
 
+    it('unbonds, withdraws after the unbonding period and claims epoch rewards through fog-worker', async () => {
+        const home = net.homes[2];
+        await net.workers[2].stop(); // its daemon would claim the rewards on its own
+        const run = async (args: string[]) => {
+            const r = await cli(entry.worker, [...args, ...net.common(home), '--json']);
+            if (r.code !== 0) throw new Error(`fog-worker ${args.join(' ')}: ${r.stderr.join(' / ')}`);
+            return JSON.parse(r.stdout.join('\n')) as Record<string, string>;
+        };
+        const fail = async (args: string[]) => {
+            const r = await cli(entry.worker, [...args, ...net.common(home)]);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toHaveLength(1);
+            return r.stderr[0];
+        };
+        const fog = async () => BigInt((await net.status(home)).fog);
+
+        expect(await run(['unstake', '--amount', '50'])).toMatchObject({ unbonding: '50000000000' });
+        expect(await fail(['unstake', '--amount', '1000'])).toMatch(/Not enough free stake/);
+        expect(await fail(['withdraw'])).toMatch(/50 FOG is unbonding until .* \(chain time; \d+ s from now\)/);
+
+        await net.advance(700); // past the unbonding period (600 s) and the end of epoch 0 with its close delay
+        const before = await fog();
+        expect(await run(['withdraw'])).toMatchObject({ amount: '50000000000' });
+        expect(await fog()).toBe(before + 50n * 1_000_000_000n);
+        expect(await fail(['withdraw'])).toMatch(/nothing is unbonding/);
+
+        const minted = BigInt((await run(['rewards']))['minted']);
+        expect(minted).toBeGreaterThan(0n);
+        expect(await fog()).toBe(before + 50n * 1_000_000_000n + minted);
+        expect(await fail(['rewards'])).toMatch(/no unclaimed units/);
+    });
+
     it('fails on a user’s mistake with one clear line and posts nothing', async () => {
         const before = (await net.status(net.requesterHome)).fog;
         const notWasm = join(dir, 'not.wasm');

@@ -9,10 +9,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Common, commonOptions, keyPath, out, runCli, signer, waitFor } from '../client/cli-common';
-import { devnetFaucet, networkContext } from '../client/context';
+import { devnetFaucet, networkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { identityOf, newIdentity, writeKeyFile } from '../client/wallet';
-import { StorageClient } from '../oracle/storage/client';
+import { MAX_MEMORY_MB } from './compute/abi';
 import { ComputePool } from './compute/pool';
 import { DAEMON_DEFAULTS, WorkerDaemon } from './daemon';
 import { Journal } from './journal';
@@ -69,18 +69,17 @@ export function program(): Command {
         .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
         .action(async (o: Common & { threads: string; memory: string; maxCpu: string; minPrice: string; storage?: string; pollMs: string; liar?: boolean }) => {
             const threads = parseCount(o.threads, '--threads', 256);
-            const memoryMb = parseCount(o.memory, '--memory', 65536);
+            const memoryMb = parseCount(o.memory, '--memory', MAX_MEMORY_MB);
             const maxCpuSeconds = parseCount(o.maxCpu, '--max-cpu', 86400);
             const minPrice = parseAmount(o.minPrice);
             const pollMs = parseCount(o.pollMs, '--poll-ms', 600_000);
             const { ctx, sender } = await signer(o);
-            const storageUrl = o.storage ?? ctx.file.storage;
-            if (!storageUrl) throw new Error('no storage node: pass --storage <url> or add "storage" to the network file');
+            const storage = storageOf(ctx, o.storage);
             await ctx.fog.stakedProviderOf(sender.address);
             mkdirSync(o.home, { recursive: true });
             const journal = Journal.open(join(o.home, 'journal'));
             const pool = new ComputePool({ threads });
-            const daemon = new WorkerDaemon(ctx.fog, sender, pool, journal, new StorageClient(storageUrl), {
+            const daemon = new WorkerDaemon(ctx.fog, sender, pool, journal, storage, {
                 ...DAEMON_DEFAULTS,
                 memoryMb,
                 maxCpuSeconds,
@@ -162,8 +161,12 @@ export function program(): Command {
             const { ctx, sender } = await signer(o);
             const s = await (await ctx.fog.stakedProviderOf(sender.address)).getProviderState();
             if (s.unbonding === 0n) throw new Error('nothing is unbonding: fog-worker unstake --amount <FOG> first');
+            const now = (await ctx.client.getContractState(ctx.file.hub)).timestampt;
+            if (now < Number(s.unbondingUntil)) throw new Error(`${formatAmount(s.unbonding)} is unbonding until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()} (chain time; ${Number(s.unbondingUntil) - now} s from now)`);
+            const before = await ctx.fog.balanceOf(sender.address);
             await sender.send([await ctx.fog.withdraw(sender.address)], true);
-            out(o, `Withdrawing ${formatAmount(s.unbonding)} to your wallet.`, { amount: s.unbonding });
+            const after = await waitFor(() => ctx.fog.balanceOf(sender.address), (b) => b > before, 20_000).catch(() => before);
+            out(o, `Withdrew ${formatAmount(after - before)} to your wallet.`, { amount: after - before });
         });
 
     return cli;
