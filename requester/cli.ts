@@ -3,15 +3,19 @@
  * `fog`: post compute jobs to Fog and get verified results.
  *
  *   fog job submit --program p.wasm --input in.bin -k 3 --price 10 [--out result.bin]
+ *   fog job submit … --deeplink [--from <address>]   (sign in your own wallet: ton:// link, Tonkeeper link, QR)
  *   fog job status <id>
  *   fog job result <id> [--out file]
  *
  * Posting needs a Contributor Pass: stake first with `fog-worker stake` (same --home).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Address, beginCell } from '@ton/core';
 import { Command } from 'commander';
-import { Common, commonOptions, out, runCli, signer } from '../client/cli-common';
+import { Common, commonOptions, keyPath, out, runCli, signer } from '../client/cli-common';
+import { terminalQr, transferLinks } from '../client/deeplink';
+import { Outgoing } from '../client/sender';
+import { Network, readKeyFile } from '../client/wallet';
 import { networkContext, NetworkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { JobSpec } from '../wrappers/Hub';
@@ -74,8 +78,37 @@ async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, out
     return { hash, bytes: bytes.length };
 }
 
-async function findPostedId(ctx: NetworkContext, requester: Address, from: bigint): Promise<bigint> {
-    const deadline = Date.now() + 60_000;
+/** How long `--deeplink` waits for the user to sign in their wallet. */
+const SIGNING_TIMEOUT_MS = 10 * 60_000;
+
+/** The wallet that will sign a deep link: --from, or the key file's. */
+async function linkSigner(ctx: NetworkContext, o: Common & { from?: string }): Promise<Address> {
+    if (o.from !== undefined) {
+        try {
+            return Address.parse(o.from);
+        } catch {
+            throw new Error(`--from is not a TON address: ${o.from}`);
+        }
+    }
+    if (!existsSync(keyPath(o))) throw new Error(`--deeplink needs the signing wallet: pass --from <your wallet address>`);
+    return (await readKeyFile(keyPath(o), ctx.file.network)).wallet.address;
+}
+
+/** Prints the links (and a QR code) that post the job from the user's own wallet. */
+async function showLinks(o: Common, message: Outgoing, network: Network, price: bigint): Promise<void> {
+    const links = transferLinks(message, network);
+    if (o.json) {
+        process.stdout.write(JSON.stringify({ sign: links, amount: message.value.toString() }) + '\n');
+        return;
+    }
+    process.stderr.write(
+        `Open this in your wallet to post the job (${formatAmount(price)} and ${formatAmount(message.value, 'TON')} for fees; unspent TON comes back):\n` +
+            `${await terminalQr(links.tonkeeper)}\n  ${links.ton}\n  ${links.tonkeeper}\nWaiting for the job to appear on chain…\n`,
+    );
+}
+
+async function findPostedId(ctx: NetworkContext, requester: Address, from: bigint, timeoutMs: number): Promise<bigint> {
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
         const txs = await ctx.client.getTransactions(ctx.file.hub, { limit: 30, archival: true });
         for (const tx of txs) {
@@ -86,7 +119,7 @@ async function findPostedId(ctx: NetworkContext, requester: Address, from: bigin
         }
         await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error('the job did not appear on the hub within 60 s (the post may have been refunded: check your FOG balance)');
+    throw new Error(`the job did not appear on the hub within ${timeoutMs / 1000} s (the post may not have been signed, or was refunded: check your FOG balance)`);
 }
 
 export function program(): Command {
@@ -104,7 +137,9 @@ export function program(): Command {
         .option('--storage <url>', 'storage node (default: the network file’s)')
         .option('--out <file>', 'where to write the verified output')
         .option('--no-wait', 'post and exit without waiting for the result')
-        .action(async (o: Common & { program: string; input: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean }) => {
+        .option('--deeplink', 'sign in your own wallet: print a ton:// and a Tonkeeper link with a QR code instead of signing here')
+        .option('--from <address>', 'with --deeplink: the wallet that signs (default: the one in --home)')
+        .action(async (o: Common & { program: string; input: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean; deeplink?: boolean; from?: string }) => {
             const price = parseAmount(o.price);
             const k = parseCount(o.replicas, '-k', 7);
             const quorum = o.quorum === undefined ? Math.floor(k / 2) + 1 : parseCount(o.quorum, '--quorum', k);
@@ -114,9 +149,11 @@ export function program(): Command {
             const programBytes = readFile(o.program, 'program');
             checkLocally(programBytes, o.program, memory);
             const inputBytes = readFile(o.input, 'input');
-            const { ctx, sender } = await signer(o);
+            if (o.from !== undefined && !o.deeplink) throw new Error('--from goes with --deeplink (without it, the key in --home signs)');
+            const { ctx, sender } = o.deeplink ? { ctx: networkContext(o.networkFile, o.endpoint), sender: undefined } : await signer(o);
+            const requester = sender?.address ?? (await linkSigner(ctx, o));
             const storage = storageOf(ctx, o.storage);
-            const balance = await ctx.fog.balanceOf(sender.address);
+            const balance = await ctx.fog.balanceOf(requester);
             if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);
             const [programHash, inputHash] = [await storage.put(programBytes), await storage.put(inputBytes)];
             const spec: JobSpec = {
@@ -136,8 +173,10 @@ export function program(): Command {
                     .endCell(),
             };
             const from = (await ctx.fog.hub.getHubState()).nextJobId;
-            await sender.send([await ctx.fog.post(sender.address, price, spec)], true);
-            const id = await findPostedId(ctx, sender.address, from);
+            const message = await ctx.fog.post(requester, price, spec);
+            if (sender) await sender.send([message], true);
+            else await showLinks(o, message, ctx.file.network, price);
+            const id = await findPostedId(ctx, requester, from, sender ? 60_000 : SIGNING_TIMEOUT_MS);
             if (!o.json) process.stderr.write(`posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, ${formatAmount(price)})\n`);
             if (!o.wait) return out(o, `job ${id}`, { id });
             const state = await follow(ctx, id, !o.json);

@@ -8,6 +8,13 @@ import { join } from 'node:path';
 import { DIST, entry, runNode, startNode } from '../devnet/processes';
 import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
 import { failureHash } from '../client/results';
+import { readNetworkFile } from '../client/addresses';
+import { connect } from '../client/chain';
+import { decodeTransferLink } from '../client/deeplink';
+import { Fog } from '../client/actions';
+import { WalletSender } from '../client/sender';
+import { readKeyFile } from '../client/wallet';
+import { loadJettonTransfer } from '../wrappers/FogWallet';
 
 const EXAMPLES = join(DIST, 'examples');
 
@@ -147,6 +154,39 @@ describe('a local network', () => {
         expect(readFileSync(join(dir, 'next.out'), 'utf8')).toBe('STILL SERVING');
     });
 
+    it('posts through a wallet deep link: the link carries exactly the FOG transfer, and the job runs once a wallet sends it', async () => {
+        const input = join(dir, 'link.txt');
+        writeFileSync(input, 'signed in my own wallet');
+        const file = readNetworkFile(join(dir, 'network.json'));
+        const client = connect(file.endpoint);
+        const identity = await readKeyFile(join(net.requesterHome, 'wallet.key'), 'devnet');
+        const requester = new WalletSender(client, identity, {}, file.endpoint);
+        const fogBefore = BigInt((await net.status(net.requesterHome)).fog);
+
+        // a home with no key: the wallet is named, nothing here can sign
+        const submit = startNode('fog', entry.fog, ['job', 'submit', '--home', join(dir, 'no-key'), '--network-file', join(dir, 'network.json'), '--program', join(EXAMPLES, 'upper.wasm'), '--input', input, '--price', '5', '-k', '3', '--out', join(dir, 'link.out'), '--json', '--deeplink', '--from', requester.address.toString()]);
+        const first = JSON.parse(await submit.waitForLine((l) => l.includes('"sign"'))) as { sign: { ton: string; tonkeeper: string }; amount: string };
+        expect(first.sign.ton).toMatch(/^ton:\/\/transfer\/[A-Za-z0-9_-]{48}\?amount=\d+&bin=[A-Za-z0-9_-]+$/);
+        expect(first.sign.tonkeeper).toBe(first.sign.ton.replace('ton://transfer/', 'https://app.tonkeeper.com/transfer/'));
+
+        const link = decodeTransferLink(first.sign.ton);
+        expect(link).toMatchObject({ bounceable: true, testOnly: true, amount: BigInt(first.amount), init: undefined });
+        expect(link.to.equals(await new Fog(client, file).walletOf(requester.address))).toBe(true);
+        const transfer = loadJettonTransfer(link.body!.beginParse());
+        expect(transfer).toMatchObject({ amount: 5n * 1_000_000_000n });
+        expect(transfer.destination.equals(file.hub)).toBe(true);
+        expect(transfer.responseDestination!.equals(requester.address)).toBe(true);
+        const twin = decodeTransferLink(first.sign.tonkeeper);
+        expect(twin.to.equals(link.to) && twin.amount === link.amount && twin.body!.equals(link.body!)).toBe(true);
+
+        // the wallet sends exactly what the link encodes
+        await requester.send([{ to: link.to, value: link.amount, body: link.body, bounce: link.bounceable }], true);
+        const done = await submit.exited;
+        expect(done).toBe(0);
+        expect(readFileSync(join(dir, 'link.out'), 'utf8')).toBe('SIGNED IN MY OWN WALLET');
+        expect(BigInt((await net.status(net.requesterHome)).fog)).toBe(fogBefore - 5n * 1_000_000_000n);
+    });
+
     it('unbonds, withdraws after the unbonding period and claims epoch rewards through fog-worker', async () => {
         const home = net.homes[2];
         await net.workers[2].stop(); // its daemon would claim the rewards on its own
@@ -188,6 +228,8 @@ describe('a local network', () => {
             [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '1000000'], /this wallet holds .* FOG, the job costs 1000000 FOG/],
             [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', 'lots'], /amount/i],
             [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(dir, 'missing.wasm'), '--input', notWasm, '--price', '5'], /cannot read the program file/],
+            [entry.fog, ['job', 'submit', '--home', join(dir, 'no-key'), '--network-file', join(dir, 'network.json'), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '5', '--deeplink'], /--deeplink needs the signing wallet: pass --from/],
+            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '5', '--deeplink', '--from', 'EQnonsense'], /--from is not a TON address/],
             [entry.fog, ['job', 'status', '999', ...net.common(net.requesterHome)], /no job 999 on this network/],
             [entry.fog, ['job', 'status', 'seven', ...net.common(net.requesterHome)], /not a job id/],
             [entry.worker, ['status', '--home', join(dir, 'nobody'), '--network-file', join(dir, 'network.json')], /no key file|fog-worker init/],
