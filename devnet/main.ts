@@ -24,6 +24,19 @@ function fail(message: string): never {
     process.exit(1);
 }
 
+const USAGE = `usage: node dist/devnet/main.js [options]
+  --port 8081               HTTP port (0: any free port; the "ready" log line names it)
+  --host 127.0.0.1          interface to listen on
+  --data .fog/devnet        chain state, transaction history and the admin key
+  --network-file ${DEFAULT_ADDRESSES_FILE}
+                            where to write the endpoint and contract addresses
+  --speed 1                 chain seconds per wall-clock second
+  --allow-time-travel       enable POST /devnet/advance (tests and demos)
+  --storage <url>           a storage node to name in the network file
+  --fresh                   forget the saved chain and deploy anew
+  --save-every 30           seconds between state saves (0: only on exit)
+`;
+
 async function main() {
     let args;
     try {
@@ -38,11 +51,16 @@ async function main() {
                 storage: { type: 'string' },
                 fresh: { type: 'boolean', default: false },
                 'save-every': { type: 'string', default: '30' },
+                help: { type: 'boolean', short: 'h', default: false },
             },
             strict: true,
         }).values;
     } catch (e) {
         fail((e as Error).message);
+    }
+    if (args.help) {
+        process.stdout.write(USAGE);
+        return;
     }
     const port = Number(args.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${args.port}`);

@@ -15,6 +15,9 @@ import { Fog } from '../client/actions';
 import { WalletSender } from '../client/sender';
 import { readKeyFile } from '../client/wallet';
 import { loadJettonTransfer } from '../wrappers/FogWallet';
+import { JobSpec } from '../wrappers/Hub';
+import { sha256Hex } from '../oracle/storage/client';
+import { beginCell } from '@ton/core';
 
 const EXAMPLES = join(DIST, 'examples');
 
@@ -185,6 +188,44 @@ describe('a local network', () => {
         expect(done).toBe(0);
         expect(readFileSync(join(dir, 'link.out'), 'utf8')).toBe('SIGNED IN MY OWN WALLET');
         expect(BigInt((await net.status(net.requesterHome)).fog)).toBe(fogBefore - 5n * 1_000_000_000n);
+    });
+
+    it('does not claim a job whose program cannot be fetched: the keeper expires it, the requester is refunded, nobody is slashed', async () => {
+        const file = readNetworkFile(join(dir, 'network.json'));
+        const client = connect(file.endpoint);
+        const fog = new Fog(client, file);
+        const requester = new WalletSender(client, await readKeyFile(join(net.requesterHome, 'wallet.key'), 'devnet'), {}, file.endpoint);
+        const before = await fog.balanceOf(requester.address);
+        const id = (await fog.hub.getHubState()).nextJobId;
+        const spec: JobSpec = {
+            $$type: 'JobSpec',
+            programHash: BigInt('0x' + sha256Hex(Buffer.from('a program nobody can get'))),
+            inputHash: BigInt('0x' + sha256Hex(Buffer.from('its input'))),
+            k: 3n,
+            quorum: 2n,
+            maxCpuSeconds: 5n,
+            maxMemoryMb: 64n,
+            claimWindow: 0n,
+            commitWindow: 0n,
+            revealWindow: 0n,
+            // a stranger's job pointing workers at an address inside their network
+            uris: beginCell().storeRef(beginCell().storeStringTail('http://10.255.255.1/program.wasm')).storeRef(beginCell().storeStringTail('http://169.254.169.254/latest/meta-data')).endCell(),
+        };
+        const skipped = (w: number) => net.workers[w].waitForLine((l) => l.includes('"job_skipped"') && l.includes(`"job":"${id}"`), 30_000);
+        const waiting = Promise.all([0, 1, 2].map(skipped)); // listening before the post: the workers may be quick
+        await requester.send([await fog.post(requester.address, 5n * 1_000_000_000n, spec)], true);
+        const reasons = await waiting;
+        for (const r of reasons) expect((JSON.parse(r) as { why: string }).why).toMatch(/cannot get its program or input: refusing to fetch http:\/\/(10\.255\.255\.1|169\.254\.169\.254)/);
+
+        await net.advance(61); // past the claim window: the keeper expires the job
+        const job = await fog.job(id);
+        const deadline = Date.now() + 30_000;
+        while (Number((await job.getJobState()).phase) !== 4) {
+            if (Date.now() > deadline) throw new Error(`job ${id} did not expire`);
+            await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(await fog.balanceOf(requester.address)).toBe(before);
+        for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0', locked: '0' });
     });
 
     it('unbonds, withdraws after the unbonding period and claims epoch rewards through fog-worker', async () => {

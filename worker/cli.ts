@@ -66,8 +66,9 @@ export function program(): Command {
         .option('--min-price <FOG>', 'smallest job price worth claiming', '0')
         .option('--storage <url>', 'storage node to upload results to (default: the network file’s)')
         .option('--poll-ms <ms>', 'how often to look at the chain', String(DAEMON_DEFAULTS.pollMs))
+        .option('--allow-private-uris', 'fetch job blobs from private and loopback addresses too (a LAN deployment)')
         .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
-        .action(async (o: Common & { threads: string; memory: string; maxCpu: string; minPrice: string; storage?: string; pollMs: string; liar?: boolean }) => {
+        .action(async (o: Common & { threads: string; memory: string; maxCpu: string; minPrice: string; storage?: string; pollMs: string; allowPrivateUris?: boolean; liar?: boolean }) => {
             const threads = parseCount(o.threads, '--threads', 256);
             const memoryMb = parseCount(o.memory, '--memory', MAX_MEMORY_MB);
             const maxCpuSeconds = parseCount(o.maxCpu, '--max-cpu', 86400);
@@ -85,6 +86,7 @@ export function program(): Command {
                 maxCpuSeconds,
                 minPrice,
                 pollMs,
+                allowPrivateUris: o.allowPrivateUris,
                 liar: o.liar,
             });
             const log = (e: object) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n');

@@ -11,7 +11,8 @@ import { WalletSender } from '../client/sender';
 import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
-import { fetchBlob, sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
+import { sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
+import { jobBlob } from './fetch';
 import { ComputePool } from './compute/pool';
 import { RunResult } from './compute/types';
 import { JobEntry, Journal } from './journal';
@@ -35,6 +36,8 @@ export interface DaemonOptions {
     safetySeconds: number;
     /** When a fresh worker starts, how many recent jobs it looks back at. */
     lookback: number;
+    /** Fetch job blobs from private and loopback addresses too (see worker/fetch.ts). */
+    allowPrivateUris?: boolean;
     /** A worker that lies (commits a wrong result): only for demonstrating slashing. */
     liar?: boolean;
     log?: (event: object) => void;
@@ -144,6 +147,12 @@ export class WorkerDaemon {
         const provider = await this.fog.stakedProviderOf(this.me);
         const p = await provider.getProviderState();
         if (p.free < state.terms.collateral) return skip(`free stake ${p.free} below the collateral ${state.terms.collateral}`);
+        // fetched before claiming: a job whose program or input cannot be had is not worth a collateral
+        try {
+            await this.blobs(state);
+        } catch (e) {
+            return skip(`cannot get its program or input: ${describeError(e)}`);
+        }
         this.journal.put({
             id: id.toString(),
             address: address.toString(),
@@ -230,15 +239,19 @@ export class WorkerDaemon {
         }
     }
 
+    /** The job's program and input, hash-checked (from this worker's storage node when it has them). */
+    private async blobs(state: JobState): Promise<{ program: Buffer; input: Buffer }> {
+        const uris = urisOf(state.spec.uris);
+        const source = { storage: this.storage, allowPrivate: this.opts.allowPrivateUris };
+        const [program, input] = await Promise.all([jobBlob(uris.program, uint256ToHash(state.spec.programHash), source), jobBlob(uris.input, uint256ToHash(state.spec.inputHash), source)]);
+        return { program, input };
+    }
+
     /** Runs the job's program in the pool (once at a time per job) and journals the result and a fresh salt. */
     private compute(entry: JobEntry, state: JobState): void {
         if (this.running.has(entry.id)) return;
         const run = (async () => {
-            const uris = urisOf(state.spec.uris);
-            const [program, input] = await Promise.all([
-                fetchBlob(uris.program, uint256ToHash(state.spec.programHash)),
-                fetchBlob(uris.input, uint256ToHash(state.spec.inputHash)),
-            ]);
+            const { program, input } = await this.blobs(state);
             const result: RunResult = await this.pool.run({
                 program,
                 input,

@@ -1,0 +1,93 @@
+/**
+ * How a worker gets a job's blobs: its own storage node first, the job's URI otherwise (mirrored),
+ * never a private address a stranger pointed it at.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sha256Hex, StorageClient } from '../oracle/storage/client';
+import { BlobHashMismatchError } from '../oracle/storage/errors';
+import { startStorageNode, StorageNode } from '../oracle/storage/server';
+import { isPrivateHost, jobBlob, UnfetchableBlobError } from '../worker/fetch';
+
+describe('isPrivateHost', () => {
+    it.each([
+        ['127.0.0.1', true],
+        ['10.1.2.3', true],
+        ['172.16.0.1', true],
+        ['172.31.255.255', true],
+        ['172.32.0.1', false],
+        ['192.168.1.1', true],
+        ['169.254.169.254', true],
+        ['100.64.0.1', true],
+        ['0.0.0.0', true],
+        ['8.8.8.8', false],
+        ['::1', true],
+        ['[::1]', true],
+        ['fd00::1', true],
+        ['fe80::1', true],
+        ['::ffff:127.0.0.1', true],
+        ['2001:4860::8888', false],
+        ['localhost', true],
+        ['api.localhost', true],
+        ['storage.example.com', false],
+    ])('%s → %s', (host, expected) => {
+        expect(isPrivateHost(host)).toBe(expected);
+    });
+});
+
+describe('jobBlob', () => {
+    let dirs: string[];
+    let own: StorageNode;
+    let other: StorageNode;
+    let ownClient: StorageClient;
+    let otherClient: StorageClient;
+    const quiet = () => undefined;
+
+    beforeAll(async () => {
+        dirs = [mkdtempSync(join(tmpdir(), 'fog-fetch-')), mkdtempSync(join(tmpdir(), 'fog-fetch-'))];
+        own = await startStorageNode({ dir: dirs[0], port: 0, log: quiet });
+        other = await startStorageNode({ dir: dirs[1], port: 0, log: quiet });
+        ownClient = new StorageClient(own.url);
+        otherClient = new StorageClient(other.url);
+    });
+    afterAll(async () => {
+        await own.close();
+        await other.close();
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    it('reads a blob its own node holds without contacting the job’s URI', async () => {
+        const hash = await ownClient.put(Buffer.from('held locally'));
+        const bytes = await jobBlob('http://10.255.255.1/never-contacted', hash, { storage: ownClient });
+        expect(bytes.toString()).toBe('held locally');
+    });
+
+    it('refuses a private address that is not its node, unless allowed; then mirrors what it fetched', async () => {
+        const bytes = Buffer.from('somewhere on the LAN');
+        const hash = await otherClient.put(bytes);
+        const uri = otherClient.urlOf(hash);
+        await expect(jobBlob(uri, hash, { storage: ownClient })).rejects.toThrow(UnfetchableBlobError);
+        await expect(jobBlob(uri, hash, { storage: ownClient })).rejects.toThrow(/refusing to fetch http:\/\/127\.0\.0\.1:\d+: a private or loopback address/);
+        expect(await ownClient.has(hash)).toBe(false);
+
+        expect(await jobBlob(uri, hash, { storage: ownClient, allowPrivate: true })).toEqual(bytes);
+        expect(await ownClient.has(hash)).toBe(true);
+    });
+
+    it('checks the hash of what a URI serves, and refuses what is not a URL', async () => {
+        const liar = createServer((_, res) => res.end('not what the job names'));
+        await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
+        try {
+            const uri = `http://127.0.0.1:${(liar.address() as AddressInfo).port}/program.wasm`;
+            const named = sha256Hex(Buffer.from('the program the job names'));
+            await expect(jobBlob(uri, named, { storage: ownClient, allowPrivate: true })).rejects.toBeInstanceOf(BlobHashMismatchError);
+            expect(await ownClient.has(named)).toBe(false);
+        } finally {
+            liar.close();
+        }
+        await expect(jobBlob('not a url', sha256Hex(Buffer.from('x')), {})).rejects.toThrow(/the job's URI is not a URL/);
+    });
+});

@@ -1,0 +1,66 @@
+/**
+ * How a worker gets a job's program and input: by hash from its own storage node first (blobs
+ * are content-addressed, so any node holding the bytes will do), otherwise from the URI the
+ * requester put in the job, which is then mirrored to its own node.
+ *
+ * A job's URIs are chosen by whoever posts it, so a worker would otherwise send GET requests
+ * wherever a stranger points it. URIs whose host is a loopback, private, link-local or
+ * unspecified IP address (or `localhost`) are refused unless they are on the worker's own storage
+ * node, or the operator allows private addresses (`--allow-private-uris`, for a LAN deployment).
+ */
+import { isIP } from 'node:net';
+import { fetchBlob, StorageClient } from '../oracle/storage/client';
+
+/** A job's blob the worker will not or could not fetch; the worker then does not claim the job. */
+export class UnfetchableBlobError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'UnfetchableBlobError';
+    }
+}
+
+/** True for an IP literal or name that reaches this machine or a private network. */
+export function isPrivateHost(hostname: string): boolean {
+    const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    if (host === 'localhost' || host.endsWith('.localhost')) return true;
+    const v = isIP(host);
+    if (v === 4) {
+        const [a, b] = host.split('.').map(Number);
+        return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168);
+    }
+    if (v === 6) {
+        if (host === '::' || host === '::1') return true;
+        const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+        if (mapped) return isPrivateHost(mapped[1]);
+        const first = parseInt(host.split(':')[0] || '0', 16);
+        return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+    }
+    return false;
+}
+
+export interface BlobSource {
+    /** The worker's own storage node (checked first, and where fetched blobs are mirrored). */
+    storage?: StorageClient;
+    /** Fetch from private and loopback addresses too (a LAN deployment). */
+    allowPrivate?: boolean;
+}
+
+/** The blob `hash` (hex sha256), from the worker's storage node or from `uri`, hash-checked either way. */
+export async function jobBlob(uri: string, hash: string, source: BlobSource): Promise<Buffer> {
+    const { storage } = source;
+    if (storage && (await storage.has(hash).catch(() => false))) return storage.get(hash);
+    let url: URL;
+    try {
+        url = new URL(uri);
+    } catch {
+        throw new UnfetchableBlobError(`the job's URI is not a URL: ${JSON.stringify(uri.slice(0, 200))}`);
+    }
+    const own = storage !== undefined && new URL(storage.baseUrl).origin === url.origin;
+    if (!own && !source.allowPrivate && isPrivateHost(url.hostname)) {
+        throw new UnfetchableBlobError(`refusing to fetch ${url.origin}: a private or loopback address that is not this worker's storage node`);
+    }
+    const bytes = await fetchBlob(uri, hash);
+    // mirrored, so the compute step (and other workers sharing the node) read it by hash
+    if (storage && !own) await storage.put(bytes).catch(() => undefined);
+    return bytes;
+}
