@@ -11,6 +11,7 @@ const config: Config = {
     // Suites are independent and CPU-bound: use every core (CI has two).
     maxWorkers: '100%',
     modulePathIgnorePatterns: ['<rootDir>/dist/'],
+    testSequencer: '<rootDir>/tests/sequencer.js',
 };
 
 export default config;

@@ -2,7 +2,9 @@
  * What the oracle's entry points (`watch.ts`, `main.ts`) share: option parsing with exact
  * messages, one-line failures, JSON-line logs, and a clean stop on SIGINT/SIGTERM.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
+import { NetworkFile, readNetworkFile } from '../client/addresses';
 
 /** Where `watch.js` keeps its LMDB environment inside `--data`. */
 export const WATCH_DB = 'watch.mdb';
@@ -31,6 +33,13 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
 export function required(value: string | boolean | undefined, flag: string): string {
     if (typeof value !== 'string' || value === '') throw new OptionError(`${flag} is required (see --help)`);
     return value;
+}
+
+/** The network file named by the required `--network-file`. */
+export function networkOption(value: string | boolean | undefined): NetworkFile {
+    const path = required(value, '--network-file');
+    if (!existsSync(path)) throw new OptionError(`--network-file: no file at ${path}`);
+    return readNetworkFile(path);
 }
 
 /** A whole number option in [min, max], or `fallback` when absent. */

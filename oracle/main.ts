@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { toNano } from '@ton/core';
 import { open } from 'lmdb';
 import { Fog } from '../client/actions';
-import { NetworkFile, readNetworkFile } from '../client/addresses';
+import { NetworkFile } from '../client/addresses';
 import { connect, describeError } from '../client/chain';
 import { WalletSender } from '../client/sender';
 import { Identity, newIdentity, readKeyFile, writeKeyFile } from '../client/wallet';
 import { Keeper } from './keeper';
 import { Watcher } from './watcher';
-import { jsonLine, OptionError, onStopSignal, ORACLE_DB, parseOptions, required, runMain, wholeNumber } from './cli';
+import { jsonLine, networkOption, onStopSignal, ORACLE_DB, parseOptions, required, runMain, wholeNumber } from './cli';
 
 const PROGRAM = 'fog-oracle';
 const USAGE = `usage: node dist/oracle/main.js --network-file <path> --key <path> --data <dir> [--every 5] [--poll-ms 1000]
@@ -63,13 +63,11 @@ async function main(): Promise<void> {
         process.stdout.write(`${USAGE}\n`);
         return;
     }
-    const networkFile = required(args['network-file'], '--network-file');
+    const network = networkOption(args['network-file']);
     const keyPath = required(args.key, '--key');
     const data = required(args.data, '--data');
     const every = wholeNumber(args.every, '--every', 1, 59, 5);
     const pollMs = wholeNumber(args['poll-ms'], '--poll-ms', 10, 600_000, 1000);
-    if (!existsSync(networkFile)) throw new OptionError(`--network-file: no file at ${networkFile}`);
-    const network = readNetworkFile(networkFile);
 
     const client = connect(network.endpoint, process.env.TONCENTER_API_KEY);
     const id = await identity(keyPath, network.network);

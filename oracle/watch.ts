@@ -8,14 +8,13 @@
  * The stdout line is written inside that transaction too: after a kill -9 between the line and
  * the commit, the line comes again. Logs go to stderr; exits 0 on SIGINT/SIGTERM.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { readNetworkFile } from '../client/addresses';
 import { connect } from '../client/chain';
 import { Watcher } from './watcher';
 import { encodeEvent, eventJson } from './event-codec';
-import { jsonLine, OptionError, onStopSignal, parseOptions, required, runMain, WATCH_DB, wholeNumber } from './cli';
+import { jsonLine, networkOption, onStopSignal, parseOptions, required, runMain, WATCH_DB, wholeNumber } from './cli';
 
 const PROGRAM = 'fog-watch';
 const USAGE = 'usage: node dist/oracle/watch.js --network-file <path> --data <dir> [--poll-ms 500]';
@@ -31,11 +30,9 @@ async function main(): Promise<void> {
         process.stdout.write(`${USAGE}\n`);
         return;
     }
-    const networkFile = required(args['network-file'], '--network-file');
+    const network = networkOption(args['network-file']);
     const data = required(args.data, '--data');
     const pollMs = wholeNumber(args['poll-ms'], '--poll-ms', 10, 600_000, 500);
-    if (!existsSync(networkFile)) throw new OptionError(`--network-file: no file at ${networkFile}`);
-    const network = readNetworkFile(networkFile);
     mkdirSync(data, { recursive: true });
 
     const log = (event: object) => jsonLine(process.stderr, event);

@@ -2,6 +2,7 @@
  * End to end: the real processes (devnet, storage node, keeper, workers, the `fog` and
  * `fog-worker` CLIs) as separate Node processes talking HTTP, built by `npm run build`.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,30 @@ describe('npm start', () => {
                 expect(w.rewardsFog).toBeGreaterThan(0);
             }
             expect(summary.network.transactions).toBeGreaterThan(50);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe('npm start without --once', () => {
+    it('keeps the network running until Ctrl-C, then stops every process', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
+        try {
+            const start = startNode('start', entry.start, ['--jobs', '0', '--workers', '1', '--liars', '0', '--data', join(dir, 'local'), '--network-file', join(dir, 'network.json')]);
+            await start.waitForLine((l) => l.includes('Ctrl-C stops every process'), 60_000);
+            const file = readNetworkFile(join(dir, 'network.json'));
+            const info = await fetch(`${file.devnet}/devnet/info`);
+            expect(info.ok).toBe(true);
+            expect((await fetch(`${file.storage}/health`)).ok).toBe(true);
+
+            start.proc.kill('SIGINT');
+            expect(await start.exited).toBe(130);
+            await expect(fetch(`${file.devnet}/devnet/info`)).rejects.toThrow();
+            await expect(fetch(`${file.storage}/health`)).rejects.toThrow();
+            // the worker and keeper processes went too: no process mentions this network's folder
+            const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir));
+            expect(left).toEqual([]);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
