@@ -3,7 +3,7 @@
  * `fog-worker` CLIs) as separate Node processes talking HTTP, built by `npm run build`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST, entry, runNode, startNode } from '../devnet/processes';
@@ -289,6 +289,7 @@ describe('a local network', () => {
         const before = (await net.status(net.requesterHome)).fog;
         const notWasm = join(dir, 'not.wasm');
         writeFileSync(notWasm, 'plain text');
+        const nf = ['--network-file', join(dir, 'network.json')];
         const cases: [string, string[], RegExp][] = [
             [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', notWasm, '--input', notWasm, '--price', '5'], /is not a valid WebAssembly module; nothing was posted/],
             [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '1000000'], /this wallet holds .* FOG, the job costs 1000000 FOG/],
@@ -296,6 +297,9 @@ describe('a local network', () => {
             [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(dir, 'missing.wasm'), '--input', notWasm, '--price', '5'], /cannot read the program file/],
             [entry.fog, ['job', 'submit', '--home', join(dir, 'no-key'), '--network-file', join(dir, 'network.json'), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '5', '--deeplink'], /--deeplink needs the signing wallet: pass --from/],
             [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '5', '--deeplink', '--from', 'EQnonsense'], /--from is not a TON address/],
+            [entry.worker, ['init', ...net.common(net.homes[0])], /already exists: refusing to overwrite it/],
+            [entry.worker, ['init', '--home', join(dir, 'fresh-1'), ...nf, '--import', notWasm], /not a valid 24-word TON mnemonic/],
+            [entry.worker, ['init', '--home', join(dir, 'fresh-2'), ...nf, '--import', join(dir, 'missing.txt')], /cannot read the mnemonic file/],
             [entry.fog, ['job', 'status', '999', ...net.common(net.requesterHome)], /no job 999 on this network/],
             [entry.fog, ['job', 'status', 'seven', ...net.common(net.requesterHome)], /not a job id/],
             [entry.worker, ['status', '--home', join(dir, 'nobody'), '--network-file', join(dir, 'network.json')], /no key file|fog-worker init/],
@@ -310,5 +314,21 @@ describe('a local network', () => {
             }
         }
         expect((await net.status(net.requesterHome)).fog).toBe(before);
+    });
+
+    it('imports an existing mnemonic into a key file only its owner can read', async () => {
+        const words = readFileSync(join(net.requesterHome, 'wallet.key'), 'utf8');
+        const file = join(dir, 'words.txt');
+        writeFileSync(file, `  ${words.trim().split(' ').join('\n')}\n`); // any whitespace between the words
+        const home = join(dir, 'imported');
+        const r = await cli(entry.worker, ['init', '--home', home, '--network-file', join(dir, 'network.json'), '--import', file, '--json']);
+        expect(r.code).toBe(0);
+        expect(statSync(join(home, 'wallet.key')).mode & 0o777).toBe(0o600);
+        expect((await net.status(home)).address).toBe((await net.status(net.requesterHome)).address);
+
+        chmodSync(join(home, 'wallet.key'), 0o644);
+        const refused = await cli(entry.worker, ['status', '--home', home, '--network-file', join(dir, 'network.json')]);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toEqual([`fog-worker: key file ${join(home, 'wallet.key')} is readable by others (mode 644): chmod 600 it`]);
     });
 });

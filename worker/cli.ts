@@ -24,7 +24,7 @@ export function program(): Command {
         .option('--import <file>', 'a file holding an existing 24-word mnemonic')
         .action(async (o: Common & { import?: string }) => {
             const ctx = networkContext(o.networkFile, o.endpoint);
-            const identity = o.import ? await identityOf(readFileSync(o.import, 'utf-8').split(/\s+/), ctx.file.network) : await newIdentity(ctx.file.network);
+            const identity = o.import ? await identityOf(readMnemonic(o.import), ctx.file.network) : await newIdentity(ctx.file.network);
             mkdirSync(o.home, { recursive: true });
             writeKeyFile(keyPath(o), identity);
             const address = identity.wallet.address.toString({ testOnly: ctx.file.network !== 'mainnet', bounceable: false });
@@ -172,6 +172,14 @@ export function program(): Command {
         });
 
     return cli;
+}
+
+function readMnemonic(path: string): string[] {
+    try {
+        return readFileSync(path, 'utf-8').split(/\s+/);
+    } catch {
+        throw new Error(`cannot read the mnemonic file ${path}`);
+    }
 }
 
 export function main(argv: string[]): Promise<number> {
