@@ -2,12 +2,18 @@
  * What Fog's command-line tools share: the common options, output as text or JSON, the signer
  * from the key file, waiting for the chain, and one-line errors with a non-zero exit.
  */
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Address } from '@ton/core';
 import { Command, Option } from 'commander';
 import { DEFAULT_ADDRESSES_FILE } from './addresses';
 import { describeError } from './chain';
-import { networkContext, signerOf } from './context';
+import { NetworkContext, networkContext, signerOf } from './context';
+import { terminalQr, transferLinks } from './deeplink';
+import { Outgoing } from './sender';
+import { readKeyFile } from './wallet';
+import { formatAmount } from './units';
 
 export interface Common {
     home: string;
@@ -36,6 +42,72 @@ export function commonOptions(cmd: Command): Command {
 export async function signer(o: Common) {
     const ctx = networkContext(o.networkFile, o.endpoint);
     return { ctx, sender: await signerOf(ctx, keyPath(o)) };
+}
+
+/** Options of a command that can be signed here or in the user's own wallet. */
+export interface Signing {
+    deeplink?: boolean;
+    from?: string;
+}
+
+/** Adds --deeplink and --from to a command that sends a message. */
+export function signingOptions(cmd: Command): Command {
+    return cmd
+        .option('--deeplink', 'sign in your own wallet: print a ton:// and a Tonkeeper link with a QR code instead of signing here')
+        .option('--from <address>', 'with --deeplink: the wallet that signs (default: the one in --home)');
+}
+
+/** How long a command waits for the user to sign a deep link in their wallet. */
+export const SIGNING_TIMEOUT_MS = 10 * 60_000;
+
+/** Who acts: the key in --home signing here, or the user's own wallet through a deep link. */
+export interface Actor {
+    ctx: NetworkContext;
+    address: Address;
+    /** True when the user signs in their wallet (effects then take as long as the user does). */
+    viaLink: boolean;
+    /** How long to wait for a message's effect on chain. */
+    waitMs: number;
+    /** Signs and sends `message` here and waits for it to land, or prints it as links for the user's wallet. */
+    send(message: Outgoing, what: string): Promise<void>;
+}
+
+/** The actor for a command with `signingOptions`. */
+export async function actor(o: Common & Signing): Promise<Actor> {
+    if (o.from !== undefined && !o.deeplink) throw new Error('--from goes with --deeplink (without it, the key in --home signs)');
+    if (!o.deeplink) {
+        const { ctx, sender } = await signer(o);
+        return { ctx, address: sender.address, viaLink: false, waitMs: 30_000, send: async (m) => void (await sender.send([m], true)) };
+    }
+    const ctx = networkContext(o.networkFile, o.endpoint);
+    let address: Address;
+    if (o.from !== undefined) {
+        try {
+            address = Address.parse(o.from);
+        } catch {
+            throw new Error(`--from is not a TON address: ${o.from}`);
+        }
+    } else {
+        if (!existsSync(keyPath(o))) throw new Error('--deeplink needs the signing wallet: pass --from <your wallet address>');
+        address = (await readKeyFile(keyPath(o), ctx.file.network)).wallet.address;
+    }
+    return {
+        ctx,
+        address,
+        viaLink: true,
+        waitMs: SIGNING_TIMEOUT_MS,
+        async send(message, what) {
+            const links = transferLinks(message, ctx.file.network);
+            if (o.json) {
+                process.stdout.write(JSON.stringify({ sign: links, action: what, amount: message.value.toString() }) + '\n');
+                return;
+            }
+            process.stderr.write(
+                `Open this in your wallet to ${what} (it sends ${formatAmount(message.value, 'TON')} for fees; unspent TON comes back):\n` +
+                    `${await terminalQr(links.tonkeeper)}\n  ${links.ton}\n  ${links.tonkeeper}\nWaiting for it to land on chain…\n`,
+            );
+        },
+    };
 }
 
 /** Polls `read` until `done` holds (the effects of a message arrive over several transactions). */

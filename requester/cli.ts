@@ -9,13 +9,10 @@
  *
  * Posting needs a Contributor Pass: stake first with `fog-worker stake` (same --home).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Address, beginCell } from '@ton/core';
 import { Command } from 'commander';
-import { Common, commonOptions, keyPath, out, runCli, signer } from '../client/cli-common';
-import { terminalQr, transferLinks } from '../client/deeplink';
-import { Outgoing } from '../client/sender';
-import { Network, readKeyFile } from '../client/wallet';
+import { actor, Common, commonOptions, out, runCli, Signing, signingOptions } from '../client/cli-common';
 import { networkContext, NetworkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { JobSpec } from '../wrappers/Hub';
@@ -78,35 +75,6 @@ async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, out
     return { hash, bytes: bytes.length };
 }
 
-/** How long `--deeplink` waits for the user to sign in their wallet. */
-const SIGNING_TIMEOUT_MS = 10 * 60_000;
-
-/** The wallet that will sign a deep link: --from, or the key file's. */
-async function linkSigner(ctx: NetworkContext, o: Common & { from?: string }): Promise<Address> {
-    if (o.from !== undefined) {
-        try {
-            return Address.parse(o.from);
-        } catch {
-            throw new Error(`--from is not a TON address: ${o.from}`);
-        }
-    }
-    if (!existsSync(keyPath(o))) throw new Error(`--deeplink needs the signing wallet: pass --from <your wallet address>`);
-    return (await readKeyFile(keyPath(o), ctx.file.network)).wallet.address;
-}
-
-/** Prints the links (and a QR code) that post the job from the user's own wallet. */
-async function showLinks(o: Common, message: Outgoing, network: Network, price: bigint): Promise<void> {
-    const links = transferLinks(message, network);
-    if (o.json) {
-        process.stdout.write(JSON.stringify({ sign: links, amount: message.value.toString() }) + '\n');
-        return;
-    }
-    process.stderr.write(
-        `Open this in your wallet to post the job (${formatAmount(price)} and ${formatAmount(message.value, 'TON')} for fees; unspent TON comes back):\n` +
-            `${await terminalQr(links.tonkeeper)}\n  ${links.ton}\n  ${links.tonkeeper}\nWaiting for the job to appear on chain…\n`,
-    );
-}
-
 async function findPostedId(ctx: NetworkContext, requester: Address, from: bigint, timeoutMs: number): Promise<bigint> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -126,7 +94,7 @@ export function program(): Command {
     const cli = new Command('fog').description('Post compute jobs to Fog and get results that several workers agreed on');
     const job = cli.command('job').description('submit jobs and read their state and results');
 
-    commonOptions(job.command('submit').description('upload a program and input, post the job and wait for its verified result'))
+    signingOptions(commonOptions(job.command('submit').description('upload a program and input, post the job and wait for its verified result')))
         .requiredOption('--program <file>', 'the WebAssembly program')
         .requiredOption('--input <file>', 'its input')
         .requiredOption('--price <FOG>', 'what the job pays (burned on success)')
@@ -137,9 +105,7 @@ export function program(): Command {
         .option('--storage <url>', 'storage node (default: the network file’s)')
         .option('--out <file>', 'where to write the verified output')
         .option('--no-wait', 'post and exit without waiting for the result')
-        .option('--deeplink', 'sign in your own wallet: print a ton:// and a Tonkeeper link with a QR code instead of signing here')
-        .option('--from <address>', 'with --deeplink: the wallet that signs (default: the one in --home)')
-        .action(async (o: Common & { program: string; input: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean; deeplink?: boolean; from?: string }) => {
+        .action(async (o: Common & Signing & { program: string; input: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean }) => {
             const price = parseAmount(o.price);
             const k = parseCount(o.replicas, '-k', 7);
             const quorum = o.quorum === undefined ? Math.floor(k / 2) + 1 : parseCount(o.quorum, '--quorum', k);
@@ -149,9 +115,8 @@ export function program(): Command {
             const programBytes = readFile(o.program, 'program');
             checkLocally(programBytes, o.program, memory);
             const inputBytes = readFile(o.input, 'input');
-            if (o.from !== undefined && !o.deeplink) throw new Error('--from goes with --deeplink (without it, the key in --home signs)');
-            const { ctx, sender } = o.deeplink ? { ctx: networkContext(o.networkFile, o.endpoint), sender: undefined } : await signer(o);
-            const requester = sender?.address ?? (await linkSigner(ctx, o));
+            const who = await actor(o);
+            const { ctx, address: requester } = who;
             const storage = storageOf(ctx, o.storage);
             const balance = await ctx.fog.balanceOf(requester);
             if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);
@@ -174,9 +139,8 @@ export function program(): Command {
             };
             const from = (await ctx.fog.hub.getHubState()).nextJobId;
             const message = await ctx.fog.post(requester, price, spec);
-            if (sender) await sender.send([message], true);
-            else await showLinks(o, message, ctx.file.network, price);
-            const id = await findPostedId(ctx, requester, from, sender ? 60_000 : SIGNING_TIMEOUT_MS);
+            await who.send(message, `post the job (${formatAmount(price)})`);
+            const id = await findPostedId(ctx, requester, from, Math.max(who.waitMs, 60_000));
             if (!o.json) process.stderr.write(`posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, ${formatAmount(price)})\n`);
             if (!o.wait) return out(o, `job ${id}`, { id });
             const state = await follow(ctx, id, !o.json);

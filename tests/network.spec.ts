@@ -11,14 +11,16 @@ import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
 import { failureHash } from '../client/results';
 import { readNetworkFile } from '../client/addresses';
 import { connect } from '../client/chain';
+import { devnetFaucet } from '../client/context';
 import { decodeTransferLink } from '../client/deeplink';
 import { Fog } from '../client/actions';
 import { WalletSender } from '../client/sender';
-import { readKeyFile } from '../client/wallet';
-import { loadJettonTransfer } from '../wrappers/FogWallet';
+import { newIdentity, readKeyFile } from '../client/wallet';
+import { FogWallet, loadJettonTransfer } from '../wrappers/FogWallet';
+import { Provider } from '../wrappers/Provider';
 import { JobSpec } from '../wrappers/Hub';
 import { sha256Hex } from '../oracle/storage/client';
-import { beginCell } from '@ton/core';
+import { Address, beginCell } from '@ton/core';
 
 const EXAMPLES = join(DIST, 'examples');
 
@@ -253,6 +255,38 @@ describe('a local network', () => {
         for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0', locked: '0' });
     });
 
+    it('hands stake, unstake and withdraw to the user’s own wallet as links that do exactly that', async () => {
+        const file = readNetworkFile(join(dir, 'network.json'));
+        const client = connect(file.endpoint);
+        const fog = new Fog(client, file);
+        // a wallet this machine has no key for: the test plays the user's wallet app
+        const identity = await newIdentity('devnet');
+        const user = new WalletSender(client, identity, {}, file.endpoint);
+        await devnetFaucet(file, user.address, { ton: 10_000_000_000n, fog: 500n * 1_000_000_000n });
+        const linked = async (args: string[], expectTo: Address, expectOp: number) => {
+            const run = startNode('fog-worker', entry.worker, [...args, '--home', join(dir, 'no-key'), '--network-file', join(dir, 'network.json'), '--json', '--deeplink', '--from', user.address.toString()]);
+            const line = JSON.parse(await run.waitForLine((l) => l.includes('"sign"'))) as { sign: { ton: string }; action: string };
+            const link = decodeTransferLink(line.sign.ton);
+            expect(link.to.equals(expectTo)).toBe(true);
+            expect(link.body!.beginParse().preloadUint(32)).toBe(expectOp);
+            await user.send([{ to: link.to, value: link.amount, body: link.body, bounce: link.bounceable }], true);
+            expect(await run.exited).toBe(0);
+            return line.action;
+        };
+        const provider = await fog.providerOf(user.address);
+
+        expect(await linked(['stake', '--amount', '200', '--cores', '2', '--memory', '1024'], await fog.walletOf(user.address), FogWallet.opcodes.JettonTransfer)).toBe('stake 200 FOG');
+        expect(await provider.getProviderState()).toMatchObject({ stake: 200n * 1_000_000_000n, passHeld: true });
+
+        expect(await linked(['unstake', '--amount', '50'], provider.address, Provider.opcodes.Unstake)).toBe('unstake 50 FOG');
+        expect((await provider.getProviderState()).unbonding).toBe(50n * 1_000_000_000n);
+
+        await net.advance(601);
+        const before = await fog.balanceOf(user.address);
+        expect(await linked(['withdraw'], provider.address, Provider.opcodes.WithdrawStake)).toBe('withdraw 50 FOG');
+        expect(await fog.balanceOf(user.address)).toBe(before + 50n * 1_000_000_000n);
+    });
+
     it('unbonds, withdraws after the unbonding period and claims epoch rewards through fog-worker', async () => {
         const home = net.homes[2];
         await net.workers[2].stop(); // its daemon would claim the rewards on its own
@@ -270,7 +304,7 @@ describe('a local network', () => {
         const fog = async () => BigInt((await net.status(home)).fog);
 
         expect(await run(['unstake', '--amount', '50'])).toMatchObject({ unbonding: '50000000000' });
-        expect(await fail(['unstake', '--amount', '1000'])).toMatch(/Not enough free stake/);
+        expect(await fail(['unstake', '--amount', '1000'])).toMatch(/only 150 FOG of the stake is free \(0 FOG is locked by open claims\)/);
         expect(await fail(['withdraw'])).toMatch(/50 FOG is unbonding until .* \(chain time; \d+ s from now\)/);
 
         await net.advance(700); // past the unbonding period (600 s) and the end of epoch 0 with its close delay

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Common, commonOptions, keyPath, out, runCli, signer, waitFor } from '../client/cli-common';
+import { actor, Common, commonOptions, keyPath, out, runCli, signer, Signing, signingOptions, waitFor } from '../client/cli-common';
 import { devnetFaucet, networkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { identityOf, newIdentity, writeKeyFile } from '../client/wallet';
@@ -42,20 +42,22 @@ export function program(): Command {
             out(o, `Received ${formatAmount(ton, 'TON')} and ${formatAmount(fog)}.`, { ton, fog });
         });
 
-    commonOptions(cli.command('stake').description('stake FOG; the first stake reaching the minimum mints your Contributor Pass'))
+    signingOptions(commonOptions(cli.command('stake').description('stake FOG; the first stake reaching the minimum mints your Contributor Pass')))
         .requiredOption('--amount <FOG>', 'FOG to stake')
         .option('--cores <n>', 'CPU cores you offer', String(availableParallelism()))
         .option('--memory <MB>', 'memory you offer, MiB', '4096')
-        .action(async (o: Common & { amount: string; cores: string; memory: string }) => {
+        .action(async (o: Common & Signing & { amount: string; cores: string; memory: string }) => {
             const amount = parseAmount(o.amount);
             const cores = parseCount(o.cores, '--cores', 65535);
             const memory = parseCount(o.memory, '--memory', 0xffffffff);
-            const { ctx, sender } = await signer(o);
-            const balance = await ctx.fog.balanceOf(sender.address);
+            const { ctx, address, send, waitMs } = await actor(o);
+            const balance = await ctx.fog.balanceOf(address);
             if (balance < amount) throw new Error(`this wallet holds ${formatAmount(balance)}, less than ${formatAmount(amount)}`);
-            await sender.send([await ctx.fog.stake(sender.address, amount, cores, memory)], true);
-            const provider = await ctx.fog.providerOf(sender.address);
-            const s = await waitFor(async () => ((await ctx.client.isContractDeployed(provider.address)) ? provider.getProviderState() : null), (s) => s !== null);
+            const provider = await ctx.fog.providerOf(address);
+            const stateOf = async () => ((await ctx.client.isContractDeployed(provider.address)) ? provider.getProviderState() : null);
+            const before = (await stateOf())?.stake ?? 0n;
+            await send(await ctx.fog.stake(address, amount, cores, memory), `stake ${formatAmount(amount)}`);
+            const s = await waitFor(stateOf, (s) => s !== null && s.stake >= before + amount, waitMs);
             out(o, `Staked ${formatAmount(amount)}: stake ${formatAmount(s!.stake)}, pass ${s!.passHeld ? 'held' : 'not yet (below the minimum)'}.`, { stake: s!.stake, passHeld: s!.passHeld });
         });
 
@@ -131,43 +133,46 @@ export function program(): Command {
             out(o, lines.join('\n'), { address: sender.address.toString(), ton, fog, provider: s, recent });
         });
 
-    commonOptions(cli.command('rewards').description('claim epoch rewards for finished epochs'))
+    signingOptions(commonOptions(cli.command('rewards').description('claim epoch rewards for finished epochs')))
         .option('--epoch <n>', 'only this epoch')
-        .action(async (o: Common & { epoch?: string }) => {
-            const { ctx, sender } = await signer(o);
-            const provider = await ctx.fog.stakedProviderOf(sender.address);
+        .action(async (o: Common & Signing & { epoch?: string }) => {
+            const { ctx, address, send, waitMs } = await actor(o);
+            const provider = await ctx.fog.stakedProviderOf(address);
             const s = await provider.getProviderState();
             const candidates = [
                 [s.prevEpoch, s.prevUnits],
                 [s.curEpoch, s.curUnits],
             ].filter(([e, u]) => u > 0n && (o.epoch === undefined || e === BigInt(o.epoch)));
             if (candidates.length === 0) throw new Error(o.epoch === undefined ? 'no unclaimed units in any epoch' : `no unclaimed units in epoch ${o.epoch}`);
-            const before = await ctx.fog.balanceOf(sender.address);
-            for (const [epoch] of candidates) await sender.send([await ctx.fog.claimRewards(sender.address, epoch)], true);
-            const after = await waitFor(() => ctx.fog.balanceOf(sender.address), (b) => b > before, 20_000).catch(() => before);
+            const before = await ctx.fog.balanceOf(address);
+            for (const [epoch] of candidates) await send(await ctx.fog.claimRewards(address, epoch), `claim the rewards of epoch ${epoch}`);
+            const after = await waitFor(() => ctx.fog.balanceOf(address), (b) => b > before, Math.min(waitMs, 20_000)).catch(() => before);
             out(o, `Claimed ${formatAmount(after - before)} for epoch ${candidates.map(([e]) => e).join(', ')}.`, { minted: after - before });
         });
 
-    commonOptions(cli.command('unstake').description('start unbonding free stake'))
+    signingOptions(commonOptions(cli.command('unstake').description('start unbonding free stake')))
         .requiredOption('--amount <FOG>', 'FOG to unbond')
-        .action(async (o: Common & { amount: string }) => {
+        .action(async (o: Common & Signing & { amount: string }) => {
             const amount = parseAmount(o.amount);
-            const { ctx, sender } = await signer(o);
-            await sender.send([await ctx.fog.unstake(sender.address, amount)], true);
-            const s = await (await ctx.fog.providerOf(sender.address)).getProviderState();
+            const { ctx, address, send, waitMs } = await actor(o);
+            const provider = await ctx.fog.stakedProviderOf(address);
+            const before = await provider.getProviderState();
+            if (before.free < amount) throw new Error(`only ${formatAmount(before.free)} of the stake is free (${formatAmount(before.locked)} is locked by open claims)`);
+            await send(await ctx.fog.unstake(address, amount), `unstake ${formatAmount(amount)}`);
+            const s = await waitFor(() => provider.getProviderState(), (s) => s.unbonding >= before.unbonding + amount, waitMs);
             out(o, `Unbonding ${formatAmount(s.unbonding)} until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()}.`, { unbonding: s.unbonding, until: s.unbondingUntil });
         });
 
-    commonOptions(cli.command('withdraw').description('withdraw unbonded stake after the unbonding period'))
-        .action(async (o: Common) => {
-            const { ctx, sender } = await signer(o);
-            const s = await (await ctx.fog.stakedProviderOf(sender.address)).getProviderState();
+    signingOptions(commonOptions(cli.command('withdraw').description('withdraw unbonded stake after the unbonding period')))
+        .action(async (o: Common & Signing) => {
+            const { ctx, address, send, waitMs } = await actor(o);
+            const s = await (await ctx.fog.stakedProviderOf(address)).getProviderState();
             if (s.unbonding === 0n) throw new Error('nothing is unbonding: fog-worker unstake --amount <FOG> first');
             const now = (await ctx.client.getContractState(ctx.file.hub)).timestampt;
             if (now < Number(s.unbondingUntil)) throw new Error(`${formatAmount(s.unbonding)} is unbonding until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()} (chain time; ${Number(s.unbondingUntil) - now} s from now)`);
-            const before = await ctx.fog.balanceOf(sender.address);
-            await sender.send([await ctx.fog.withdraw(sender.address)], true);
-            const after = await waitFor(() => ctx.fog.balanceOf(sender.address), (b) => b > before, 20_000).catch(() => before);
+            const before = await ctx.fog.balanceOf(address);
+            await send(await ctx.fog.withdraw(address), `withdraw ${formatAmount(s.unbonding)}`);
+            const after = await waitFor(() => ctx.fog.balanceOf(address), (b) => b > before, waitMs);
             out(o, `Withdrew ${formatAmount(after - before)} to your wallet.`, { amount: after - before });
         });
 
