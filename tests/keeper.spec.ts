@@ -12,6 +12,7 @@ import { startDevnet, Devnet, FOG } from './helpers/devnet';
 import { advance, claim, commit, post, reveal, staker, wallet } from './helpers/flow';
 import { closableAt, JobPhase, Keeper, KeeperConfigError } from '../oracle/keeper';
 import { Watcher } from '../oracle/watcher';
+import { NetworkIndex } from '../oracle/network-index';
 import { WalletSender } from '../client/sender';
 
 describe('keeper', () => {
@@ -22,6 +23,7 @@ describe('keeper', () => {
     let workers: WalletSender[];
     let watcher: Watcher;
     let keeper: Keeper;
+    let index: NetworkIndex;
     const logged: { event: string }[] = [];
     const log = (e: object) => logged.push(e as { event: string });
     const phase = async (id: bigint) => Number((await (await d.fog.job(id)).getJobState()).phase);
@@ -37,6 +39,7 @@ describe('keeper', () => {
         workers = [await staker(d), await staker(d), await staker(d)];
         watcher = new Watcher({ client: d.client, db, hub: d.protocol.hub, log });
         keeper = new Keeper({ watcher, fog: d.fog, db, sender: await wallet(d), retryMs: 0, log });
+        index = new NetworkIndex(db, watcher);
     });
     afterAll(async () => {
         await keeper.stop();
@@ -128,6 +131,25 @@ describe('keeper', () => {
 
         await watcher.pollOnce();
         expect(keeper.liveJobs()).toEqual([]);
+    });
+
+    it('leaves the network index with every outcome counted once', async () => {
+        const closed = await (await d.fog.epoch(0n)).getEpochState();
+        expect(index.read()).toMatchObject({
+            providers: 4,
+            providersEver: 4,
+            jobsPosted: 3,
+            jobsDone: 0,
+            jobsFailed: 1,
+            jobsExpired: 2,
+            jobsRejected: 0,
+            burned: 0n,
+            slashed: 20n * FOG,
+            emitted: closed.emission,
+            minted: 0n,
+        });
+        expect(await watcher.pollOnce()).toBe(0);
+        expect(index.read().jobsExpired).toBe(2);
     });
 
     it('resumes from its tables after a restart and runs on its cron schedule', async () => {

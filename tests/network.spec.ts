@@ -2,7 +2,7 @@
  * End to end: the real processes (devnet, storage node, keeper, workers, the `fog` and
  * `fog-worker` CLIs) as separate Node processes talking HTTP, built by `npm run build`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -317,6 +317,21 @@ describe('a local network', () => {
         expect(minted).toBeGreaterThan(0n);
         expect(await fog()).toBe(before + 50n * 1_000_000_000n + minted);
         expect(await fail(['rewards'])).toMatch(/no unclaimed units/);
+    });
+
+    it('runs the bot in a terminal with --console, and refuses to start for Telegram without BOT_TOKEN', async () => {
+        const args = [join(DIST, 'bot', 'main.js'), '--network-file', join(dir, 'network.json'), '--data', join(dir, 'bot')];
+        const run = spawnSync(process.execPath, [...args, '--console'], { input: '/help\n/job 999\n/network\n', encoding: 'utf8', env: { ...process.env, BOT_TOKEN: '' } });
+        expect(run.status).toBe(0);
+        expect(run.stdout).toContain('Fog bot on devnet (console)');
+        expect(run.stdout).toContain('/rewards <address>: unclaimed epoch rewards');
+        expect(run.stdout).toMatch(/There is no job 999 \(jobs so far: \d+\)\./);
+        expect(run.stdout).toMatch(/Providers: \d+ staking/);
+        expect(run.stderr).toBe('');
+
+        const telegram = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, BOT_TOKEN: '' } });
+        expect(telegram.status).toBe(1);
+        expect(telegram.stderr).toBe('fog-bot: set BOT_TOKEN (from @BotFather), or try it with --console\n');
     });
 
     it('fails on a user’s mistake with one clear line and posts nothing', async () => {

@@ -1,0 +1,116 @@
+/**
+ * The Fog Telegram bot (grammY): read-only commands over the chain, and /post answering with a
+ * Tonkeeper link and button. Per-user rate limiting; every mistake gets a plain answer.
+ */
+import { Bot, Context, InlineKeyboard } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { describeError } from '../client/chain';
+import { Answer, Reader } from './reader';
+
+export const HELP = [
+    '<b>Fog</b>: a compute network on TON. Commands:',
+    '/network: providers, stake, jobs, epoch, burned and emitted FOG',
+    '/job &lt;id&gt;: a job’s state and result',
+    '/provider &lt;address&gt;: stake, collateral, reputation, slashes',
+    '/pass &lt;address&gt;: the Contributor Pass of an address',
+    '/rewards &lt;address&gt;: unclaimed epoch rewards',
+    '/epoch [n]: an epoch’s totals (the current one by default)',
+    '/post &lt;your address&gt; &lt;price&gt; upper &lt;text&gt;: a link to post a job from your wallet',
+].join('\n');
+
+export interface RateLimit {
+    /** Commands per window per user. */
+    commands: number;
+    windowMs: number;
+    /** Users remembered at once (the oldest are forgotten first: memory stays bounded). */
+    maxUsers: number;
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimit = { commands: 8, windowMs: 30_000, maxUsers: 10_000 };
+
+export interface FogBotOptions {
+    token: string;
+    reader: Reader;
+    /** Known bot identity: no getMe call (tests, console mode). */
+    botInfo?: UserFromGetMe;
+    rateLimit?: RateLimit;
+    clock?: () => number;
+    log?: (event: object) => void;
+}
+
+/** Sliding-window counter per user, in a Map kept at most `maxUsers` long (insertion order = age). */
+export class RateLimiter {
+    private readonly seen = new Map<number, number[]>();
+    constructor(
+        private readonly limit: RateLimit,
+        private readonly clock: () => number = Date.now,
+    ) {}
+
+    /** 0 if `user` may go on, else the milliseconds until it may. */
+    wait(user: number): number {
+        const now = this.clock();
+        const recent = (this.seen.get(user) ?? []).filter((t) => now - t < this.limit.windowMs);
+        this.seen.delete(user);
+        if (recent.length >= this.limit.commands) {
+            this.seen.set(user, recent);
+            return this.limit.windowMs - (now - recent[0]);
+        }
+        recent.push(now);
+        this.seen.set(user, recent);
+        while (this.seen.size > this.limit.maxUsers) this.seen.delete(this.seen.keys().next().value!);
+        return 0;
+    }
+
+    get users(): number {
+        return this.seen.size;
+    }
+}
+
+export function createFogBot(o: FogBotOptions): Bot {
+    const bot = new Bot(o.token, o.botInfo ? { botInfo: o.botInfo } : {});
+    const limiter = new RateLimiter(o.rateLimit ?? DEFAULT_RATE_LIMIT, o.clock);
+    const log = o.log ?? (() => undefined);
+    const html = { parse_mode: 'HTML' as const, link_preview_options: { is_disabled: true } };
+
+    bot.use(async (ctx, next) => {
+        const user = ctx.from?.id;
+        if (user === undefined || !ctx.message?.text?.startsWith('/')) return next();
+        const wait = limiter.wait(user);
+        if (wait > 0) {
+            log({ event: 'rate_limited', user });
+            await ctx.reply(`Slow down: try again in ${Math.ceil(wait / 1000)} s.`);
+            return;
+        }
+        return next();
+    });
+
+    /** Runs a command; an Answer is the reply, a chain failure gets one friendly line. */
+    const command = (name: string, run: (ctx: Context, arg: string) => Promise<string | { text: string; tonkeeper: string }>) =>
+        bot.command(name, async (ctx) => {
+            const arg = typeof ctx.match === 'string' ? ctx.match : '';
+            try {
+                const r = await run(ctx, arg);
+                if (typeof r === 'string') await ctx.reply(r, html);
+                else await ctx.reply(r.text, { ...html, reply_markup: new InlineKeyboard().url('Sign in Tonkeeper', r.tonkeeper) });
+            } catch (e) {
+                if (e instanceof Answer) return void (await ctx.reply(e.message, html));
+                log({ event: 'command_failed', command: name, error: describeError(e) });
+                await ctx.reply(`Could not read the chain just now (${describeError(e).slice(0, 200)}). Try again in a moment.`);
+            }
+        });
+
+    command('start', async () => HELP);
+    command('help', async () => HELP);
+    command('network', () => o.reader.network());
+    command('job', (_, arg) => o.reader.job(arg));
+    command('provider', (_, arg) => o.reader.provider(arg));
+    command('pass', (_, arg) => o.reader.pass(arg));
+    command('rewards', (_, arg) => o.reader.rewards(arg));
+    command('epoch', (_, arg) => o.reader.epoch(arg));
+    command('post', (_, arg) => o.reader.post(arg));
+    bot.on('message:text', async (ctx) => {
+        await ctx.reply(ctx.message.text.startsWith('/') ? `I don’t know ${ctx.message.text.split(/\s/)[0].slice(0, 40)}. /help lists what I do.` : 'Send a command: /help lists them.');
+    });
+    bot.catch((err) => log({ event: 'bot_error', error: describeError(err.error) }));
+    return bot;
+}

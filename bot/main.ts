@@ -1,0 +1,102 @@
+/**
+ * `npm run bot`: the Fog Telegram bot against any network file.
+ *
+ *   BOT_TOKEN=… npm run bot [-- --network-file .fog/network.json --data .fog/bot]
+ *   npm run bot -- --console        (try every command in the terminal, no Telegram)
+ *
+ * It follows the network with a watcher (LMDB under --data) for the totals of /network, and reads
+ * everything else from the chain when asked. Logs are JSON lines on stderr; Ctrl-C stops it.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { open as openLmdb } from 'lmdb';
+import { Fog } from '../client/actions';
+import { DEFAULT_ADDRESSES_FILE, readNetworkFile } from '../client/addresses';
+import { connect, describeError } from '../client/chain';
+import { StorageClient } from '../oracle/storage/client';
+import { NetworkIndex } from '../oracle/network-index';
+import { Watcher } from '../oracle/watcher';
+import { createFogBot, DEFAULT_RATE_LIMIT } from './bot';
+import { captureApi, CONSOLE_BOT, replyOf, textUpdate } from './console';
+import { Reader } from './reader';
+
+let quiet = false;
+/** JSON lines on stderr; in console mode only failures, so they do not drown the conversation. */
+const log = (event: object) => {
+    if (quiet && !/error|failed/.test(String((event as { event?: string }).event))) return;
+    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), ...event })}\n`);
+};
+const UPPER_WASM = resolve(__dirname, '..', 'examples', 'upper.wasm');
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({
+        options: {
+            'network-file': { type: 'string', default: process.env.FOG_NETWORK_FILE ?? DEFAULT_ADDRESSES_FILE },
+            data: { type: 'string', default: '.fog/bot' },
+            console: { type: 'boolean', default: false },
+            'poll-ms': { type: 'string', default: '2000' },
+            help: { type: 'boolean', short: 'h', default: false },
+        },
+        strict: true,
+    });
+    if (values.help) {
+        process.stdout.write('usage: BOT_TOKEN=… npm run bot [-- --network-file <path> --data <dir> --poll-ms 2000]\n       npm run bot -- --console\n');
+        return;
+    }
+    quiet = values.console!;
+    const token = process.env.BOT_TOKEN;
+    if (!values.console && !token) throw new Error('set BOT_TOKEN (from @BotFather), or try it with --console');
+    const file = readNetworkFile(values['network-file']!);
+    const client = connect(file.endpoint, process.env.TONCENTER_API_KEY);
+    const fog = new Fog(client, file);
+    mkdirSync(values.data!, { recursive: true });
+    const db = openLmdb({ path: join(values.data!, 'bot.mdb') });
+    const watcher = new Watcher({ client, db, hub: file.hub, pollMs: Number(values['poll-ms']), log });
+    const index = new NetworkIndex(db, watcher);
+    const storage = file.storage ? new StorageClient(file.storage, { token: process.env.FOG_STORAGE_TOKEN || undefined }) : undefined;
+    let upperProgram: string | undefined;
+    if (storage && existsSync(UPPER_WASM)) upperProgram = await storage.put(readFileSync(UPPER_WASM)).catch(() => undefined);
+    const reader = new Reader(fog, file, () => index.read(), { storage, upperProgram });
+    await watcher.pollOnce().catch((e: unknown) => log({ event: 'watcher_error', error: describeError(e) }));
+    watcher.start();
+
+    // one person at a terminal is not a crowd to protect the endpoint from
+    const rateLimit = values.console ? { ...DEFAULT_RATE_LIMIT, commands: 1_000 } : DEFAULT_RATE_LIMIT;
+    const bot = createFogBot({ token: token || 'console', reader, botInfo: values.console ? CONSOLE_BOT : undefined, rateLimit, log });
+    const stop = async () => {
+        if (!values.console) await bot.stop();
+        await watcher.stop();
+        await db.close();
+        process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+
+    if (values.console) {
+        captureApi(bot, (call) => {
+            const reply = replyOf(call);
+            if (!reply) return;
+            process.stdout.write(`${reply.text}\n${reply.buttons.map((b) => `[${b.text}] ${b.url ?? ''}\n`).join('')}`);
+        });
+        await bot.init();
+        process.stdout.write(`Fog bot on ${file.network} (console). Type /help; Ctrl-D or Ctrl-C to quit.\n`);
+        const lines = createInterface({ input: process.stdin, terminal: process.stdin.isTTY });
+        const prompt = () => process.stdin.isTTY && process.stdout.write('> ');
+        prompt();
+        for await (const line of lines) {
+            if (line.trim() !== '') await bot.handleUpdate(textUpdate(line.trim()));
+            prompt();
+        }
+        await stop();
+        return;
+    }
+    log({ event: 'bot_starting', network: file.network, hub: file.hub.toString() });
+    await bot.start({ onStart: (me) => void log({ event: 'bot_started', username: me.username }) });
+}
+
+main().catch((e: unknown) => {
+    process.stderr.write(`fog-bot: ${describeError(e)}\n`);
+    process.exit(1);
+});

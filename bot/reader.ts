@@ -1,0 +1,247 @@
+/**
+ * What the bot says, read from the chain through the shared client (and the network index for
+ * totals no get-method holds). Every function answers one command with Telegram HTML, or throws
+ * an Answer: a reply for the user (unknown job, malformed address), not a failure.
+ */
+import { Address, beginCell } from '@ton/core';
+import { Fog } from '../client/actions';
+import { NetworkFile } from '../client/addresses';
+import { failureOf } from '../client/results';
+import { open } from '../client/chain';
+import { formatAmount, parseAmount } from '../client/units';
+import { transferLinks } from '../client/deeplink';
+import { JobSpec } from '../wrappers/Hub';
+import { PassItem } from '../wrappers/PassItem';
+import { PassCollection } from '../wrappers/PassCollection';
+import { NetworkTotals } from '../oracle/network-index';
+import { StorageClient, uint256ToHash, hashToUint256, isSha256Hex } from '../oracle/storage/client';
+
+/** A reply to the user's request that is not a result (a mistake, or nothing found). */
+export class Answer extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'Answer';
+    }
+}
+
+const PHASES = ['checking the requester’s pass', 'open', 'done ✅', 'failed: no quorum (refunded)', 'expired (refunded)', 'rejected: no valid pass (refunded)'];
+
+/** Escapes text for Telegram's HTML parse mode. */
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const fog = (nano: bigint) => formatAmount(nano);
+const when = (t: bigint | number, now: number) => {
+    const d = Number(t) - now;
+    if (d <= 0) return `${Math.round(-d)} s ago`;
+    return d < 120 ? `in ${d} s` : d < 7200 ? `in ${Math.round(d / 60)} min` : `in ${Math.round(d / 3600)} h`;
+};
+
+export interface ReaderOptions {
+    /** Where /post uploads inputs (and where the shipped `upper` program lives). */
+    storage?: StorageClient;
+    /** Hash of the `upper` example program on that storage node. */
+    upperProgram?: string;
+}
+
+export class Reader {
+    constructor(
+        readonly fog: Fog,
+        readonly file: NetworkFile,
+        private readonly totals: () => NetworkTotals,
+        private readonly opts: ReaderOptions = {},
+    ) {}
+
+    private addr(a: Address): string {
+        return a.toString({ testOnly: this.file.network !== 'mainnet' });
+    }
+
+    private async now(): Promise<number> {
+        return (await this.fog.client.getContractState(this.fog.addresses.hub)).timestampt;
+    }
+
+    /** Parses a user-typed address or answers why it is not one. */
+    address(text: string | undefined, command: string): Address {
+        const t = (text ?? '').trim();
+        if (t === '') throw new Answer(`Give an address: <code>/${command} EQ…</code>`);
+        try {
+            return Address.parse(t);
+        } catch {
+            throw new Answer(`<code>${esc(t.slice(0, 80))}</code> is not a TON address.`);
+        }
+    }
+
+    private number(text: string, what: string): bigint {
+        if (!/^\d{1,19}$/.test(text)) throw new Answer(`<code>${esc(text.slice(0, 40))}</code> is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}.`);
+        return BigInt(text);
+    }
+
+    async network(): Promise<string> {
+        const [hub, params, now] = await Promise.all([this.fog.hub.getHubState(), this.fog.hub.getParams(), this.now()]);
+        const t = this.totals();
+        const epoch = await this.fog.hub.getEpochOf(BigInt(now));
+        const finished = t.jobsDone + t.jobsFailed + t.jobsExpired + t.jobsRejected;
+        const ends = Number(params.epochStart + (epoch + 1n) * params.epochLength);
+        return [
+            `<b>Fog on ${esc(this.file.network)}</b>`,
+            `Providers: <b>${t.providers}</b> staking (${t.providersEver} ever), total stake <b>${fog(hub.totalStaked)}</b>`,
+            `Jobs: <b>${Number(hub.nextJobId) - finished}</b> open, <b>${finished}</b> finished (${t.jobsDone} done, ${t.jobsFailed} without quorum, ${t.jobsExpired} expired, ${t.jobsRejected} rejected); escrow ${fog(hub.totalEscrow)}`,
+            `Epoch <b>${epoch}</b>, ends ${when(ends, now)}`,
+            `Burned: <b>${fog(t.burned)}</b> in job prices + ${fog(t.slashed)} slashed; emitted: <b>${fog(t.emitted)}</b> (${fog(t.minted)} claimed)`,
+        ].join('\n');
+    }
+
+    async job(text: string | undefined): Promise<string> {
+        const t = (text ?? '').trim();
+        if (t === '') throw new Answer('Give a job id: <code>/job 12</code>');
+        const id = this.number(t, 'job id');
+        const job = await this.fog.job(id);
+        if (!(await this.fog.client.isContractDeployed(job.address))) throw new Answer(`There is no job ${id} (jobs so far: ${(await this.fog.hub.getHubState()).nextJobId}).`);
+        const [s, now] = await Promise.all([job.getJobState(), this.now()]);
+        const phase = Number(s.phase);
+        const lines = [
+            `<b>Job ${id}</b>: ${PHASES[phase] ?? `phase ${phase}`}`,
+            `Price ${fog(s.price)}, k=${s.spec.k}, quorum ${s.spec.quorum}, up to ${s.spec.maxCpuSeconds} s CPU and ${s.spec.maxMemoryMb} MiB`,
+            `Requester <code>${this.addr(s.requester)}</code>`,
+        ];
+        if (phase === 1) {
+            lines.push(`Claims ${s.claims}/${s.spec.k} (window closes ${when(s.claimUntil, now)}), commits ${s.commits} (${when(s.commitUntil, now)}), reveals ${s.reveals} (${when(s.revealUntil, now)})`);
+        }
+        if (phase === 2) {
+            const hash = uint256ToHash(s.result);
+            const failed = failureOf(hash);
+            lines.push(failed ? `Result: the program failed on every worker (<b>${esc(failed)}</b>)` : `Result <code>${hash}</code>`);
+        }
+        return lines.join('\n');
+    }
+
+    async provider(text: string | undefined): Promise<string> {
+        const owner = this.address(text, 'provider');
+        const p = await this.fog.providerOf(owner);
+        if (!(await this.fog.client.isContractDeployed(p.address))) throw new Answer(`<code>${this.addr(owner)}</code> has never staked.`);
+        const [s, now] = await Promise.all([p.getProviderState(), this.now()]);
+        return [
+            `<b>Provider</b> <code>${this.addr(owner)}</code>`,
+            `Stake <b>${fog(s.stake)}</b> (${fog(s.locked)} locked by ${s.openClaims} open claims, ${fog(s.free)} free)`,
+            ...(s.unbonding > 0n ? [`Unbonding ${fog(s.unbonding)}, withdrawable ${when(s.unbondingUntil, now)}`] : []),
+            `Pass: ${s.passHeld ? 'held' : 'none'}; offers ${s.cores} cores, ${s.memoryMb} MiB`,
+            `Reputation <b>${s.reputation}</b>; work units ${fog(s.unitsTotal).replace(' FOG', '')} in all`,
+            `Slashed ${s.slashCount}× (${fog(s.slashedTotal)})`,
+        ].join('\n');
+    }
+
+    async pass(text: string | undefined): Promise<string> {
+        const owner = this.address(text, 'pass');
+        const collection = open(this.fog.client, PassCollection.fromAddress(this.file.collection));
+        const item = open(this.fog.client, PassItem.fromAddress(await collection.getPassAddress(owner)));
+        if (!(await this.fog.client.isContractDeployed(item.address))) throw new Answer(`<code>${this.addr(owner)}</code> has no Contributor Pass: it is minted on a first stake of the minimum.`);
+        const s = await item.getPassState();
+        const issued = new Date(Number(s.issuedAt) * 1000).toISOString().slice(0, 16).replace('T', ' ');
+        return [
+            `<b>Contributor Pass</b> <code>${this.addr(item.address)}</code>`,
+            `Owner <code>${this.addr(owner)}</code>, soulbound`,
+            `Declared ${s.cores} cores, ${s.memoryMb} MiB; issued ${issued} UTC`,
+            s.live ? 'Status: <b>valid</b>' : `Status: <b>revoked</b> ${new Date(Number(s.revokedAt) * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+        ].join('\n');
+    }
+
+    async rewards(text: string | undefined): Promise<string> {
+        const owner = this.address(text, 'rewards');
+        const p = await this.fog.providerOf(owner);
+        if (!(await this.fog.client.isContractDeployed(p.address))) throw new Answer(`<code>${this.addr(owner)}</code> has never staked, so it has no rewards.`);
+        const [s, params, now] = await Promise.all([p.getProviderState(), this.fog.hub.getParams(), this.now()]);
+        const lines = [`<b>Rewards</b> of <code>${this.addr(owner)}</code>`];
+        for (const [n, units] of [
+            [s.prevEpoch, s.prevUnits],
+            [s.curEpoch, s.curUnits],
+        ]) {
+            if (units === 0n) continue;
+            const e = await (await this.fog.epoch(n)).getEpochState();
+            const closable = Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
+            if (e.closed) lines.push(`Epoch ${n}: <b>${fog((e.emission * units) / e.units)}</b> to claim (${fog(units).replace(' FOG', '')} of ${fog(e.units).replace(' FOG', '')} units): <code>fog-worker rewards</code>`);
+            else if (now >= closable) lines.push(`Epoch ${n}: ended; claiming closes it and mints your share of ${fog(units).replace(' FOG', '')} units: <code>fog-worker rewards</code>`);
+            else lines.push(`Epoch ${n}: running, ${fog(units).replace(' FOG', '')} units so far of ${fog(e.units).replace(' FOG', '')}; claimable ${when(closable, now)}`);
+        }
+        if (lines.length === 1) lines.push('Nothing to claim: no unclaimed work units.');
+        return lines.join('\n');
+    }
+
+    async epoch(text: string | undefined): Promise<string> {
+        const now = await this.now();
+        const n = (text ?? '').trim() === '' ? await this.fog.hub.getEpochOf(BigInt(now)) : this.number(text!.trim(), 'epoch number');
+        const epoch = await this.fog.epoch(n);
+        const params = await this.fog.hub.getParams();
+        const end = Number(params.epochStart + (n + 1n) * params.epochLength);
+        if (!(await this.fog.client.isContractDeployed(epoch.address))) {
+            return `<b>Epoch ${n}</b> ${end > now ? `ends ${when(end, now)}` : 'ended'}; no job has settled in it yet.`;
+        }
+        const e = await epoch.getEpochState();
+        return [
+            `<b>Epoch ${n}</b> ${end > now ? `ends ${when(end, now)}` : e.closed ? 'closed' : 'ended, not closed yet'}`,
+            `Burned ${fog(e.burned)}, slashed ${fog(e.slashed)}, work units ${fog(e.units).replace(' FOG', '')}`,
+            e.closed ? `Emission <b>${fog(e.emission)}</b>, ${fog(e.minted)} claimed` : `Emission when closed: base ${fog(e.terms.emissionBase)} + burned × ${Number(e.terms.emissionRatioPpm) / 1e6}, at most ${fog(e.terms.emissionCap)}`,
+        ].join('\n');
+    }
+
+    /**
+     * `/post <your address> <price> upper <text…>` or `/post <your address> <price> <program sha256> <input sha256>`:
+     * checks the pass and the balance, and answers with the links that post the job from the
+     * user's own wallet.
+     */
+    async post(text: string | undefined): Promise<{ text: string; tonkeeper: string }> {
+        const usage = 'Usage: <code>/post &lt;your address&gt; &lt;price FOG&gt; upper &lt;text&gt;</code> or <code>/post &lt;your address&gt; &lt;price FOG&gt; &lt;program sha256&gt; &lt;input sha256&gt;</code>';
+        const parts = (text ?? '').trim().split(/\s+/);
+        if (parts.length < 4) throw new Answer(usage);
+        const requester = this.address(parts[0], 'post');
+        let price: bigint;
+        try {
+            price = parseAmount(parts[1]);
+        } catch {
+            throw new Answer(`<code>${esc(parts[1].slice(0, 40))}</code> is not an amount of FOG. ${usage}`);
+        }
+        const storage = this.opts.storage;
+        if (!storage) throw new Answer('This bot has no storage node, so it cannot post jobs.');
+        let program: string;
+        let input: string;
+        if (parts[2] === 'upper') {
+            if (!this.opts.upperProgram) throw new Answer('The <code>upper</code> example is not available on this bot.');
+            program = this.opts.upperProgram;
+            input = await storage.put(Buffer.from((text ?? '').trim().split(/\s+/).slice(3).join(' ')));
+        } else {
+            [program, input] = [parts[2].toLowerCase(), (parts[3] ?? '').toLowerCase()];
+            for (const h of [program, input]) {
+                if (!isSha256Hex(h)) throw new Answer(`<code>${esc(h.slice(0, 80))}</code> is not a sha256 (64 hex digits). ${usage}`);
+                if (!(await storage.has(h))) throw new Answer(`The storage node has no blob <code>${h}</code>: upload it first.`);
+            }
+        }
+        const collection = open(this.fog.client, PassCollection.fromAddress(this.file.collection));
+        const item = open(this.fog.client, PassItem.fromAddress(await collection.getPassAddress(requester)));
+        const pass = (await this.fog.client.isContractDeployed(item.address)) ? await item.getPassState() : undefined;
+        if (!pass?.live) throw new Answer(`<code>${this.addr(requester)}</code> holds no valid Contributor Pass, and only pass holders may post (the job would be refunded). Stake first.`);
+        const balance = await this.fog.balanceOf(requester);
+        if (balance < price) throw new Answer(`That wallet holds ${fog(balance)}; the job costs ${fog(price)}.`);
+        const spec: JobSpec = {
+            $$type: 'JobSpec',
+            programHash: hashToUint256(program),
+            inputHash: hashToUint256(input),
+            k: 3n,
+            quorum: 2n,
+            maxCpuSeconds: 10n,
+            maxMemoryMb: 256n,
+            claimWindow: 0n,
+            commitWindow: 0n,
+            revealWindow: 0n,
+            uris: beginCell().storeRef(beginCell().storeStringTail(storage.urlOf(program))).storeRef(beginCell().storeStringTail(storage.urlOf(input))).endCell(),
+        };
+        const next = (await this.fog.hub.getHubState()).nextJobId;
+        const message = await this.fog.post(requester, price, spec);
+        const links = transferLinks(message, this.file.network);
+        return {
+            text: [
+                `<b>Post a job</b> paying ${fog(price)} (k=3, quorum 2) from <code>${this.addr(requester)}</code>.`,
+                `Sign it in your wallet: it sends ${formatAmount(message.value, 'TON')} for fees (unspent TON comes back).`,
+                `It will most likely be job ${next}: <code>/job ${next}</code>`,
+                `Any wallet: <code>${esc(links.ton)}</code>`,
+            ].join('\n'),
+            tonkeeper: links.tonkeeper,
+        };
+    }
+}

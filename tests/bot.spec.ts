@@ -1,0 +1,200 @@
+/**
+ * The real bot on the devnet: updates go in through `handleUpdate`, and every Bot API call it
+ * makes is caught by a grammY transformer (no network), so each test reads what a user would see.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open, RootDatabase } from 'lmdb';
+import type { Bot } from 'grammy';
+import { startDevnet, Devnet, FOG } from './helpers/devnet';
+import { advance, claim, commit, post, reveal, staker, wallet } from './helpers/flow';
+import { createFogBot, DEFAULT_RATE_LIMIT } from '../bot/bot';
+import { ApiCall, captureApi, CONSOLE_BOT, Reply, replyOf, textUpdate } from '../bot/console';
+import { Reader } from '../bot/reader';
+import { Watcher } from '../oracle/watcher';
+import { NetworkIndex } from '../oracle/network-index';
+import { startStorageNode, StorageNode } from '../oracle/storage/server';
+import { sha256Hex, StorageClient } from '../oracle/storage/client';
+import { decodeTransferLink } from '../client/deeplink';
+import { connect } from '../client/chain';
+import { Fog } from '../client/actions';
+import { NetworkFile } from '../client/addresses';
+import { WalletSender } from '../client/sender';
+import { DIST } from '../devnet/processes';
+import { formatAmount } from '../client/units';
+
+describe('the Telegram bot', () => {
+    let d: Devnet;
+    let dir: string;
+    let db: RootDatabase;
+    let storage: StorageNode;
+    let watcher: Watcher;
+    let file: NetworkFile;
+    let reader: Reader;
+    let bot: Bot;
+    let requester: WalletSender;
+    let workers: WalletSender[];
+    let done: bigint;
+    const calls: ApiCall[] = [];
+
+    /** Sends `text` as user `user` and returns the bot's replies to it. */
+    const say = async (text: string, user = 42, b = bot): Promise<Reply[]> => {
+        const from = calls.length;
+        await b.handleUpdate(textUpdate(text, user));
+        return calls.slice(from).map(replyOf).filter((r): r is Reply => r !== undefined);
+    };
+    const one = async (text: string, user?: number) => {
+        const replies = await say(text, user);
+        expect(replies).toHaveLength(1);
+        return replies[0];
+    };
+
+    beforeAll(async () => {
+        d = await startDevnet();
+        dir = mkdtempSync(join(tmpdir(), 'fog-bot-'));
+        db = open({ path: join(dir, 'bot.mdb') });
+        storage = await startStorageNode({ dir: join(dir, 'blobs'), port: 0, log: () => undefined });
+        file = { network: 'devnet', endpoint: d.endpoint, token: d.protocol.token, collection: d.protocol.collection, hub: d.protocol.hub, storage: storage.url, devnet: d.url };
+
+        requester = await staker(d);
+        workers = [await staker(d), await staker(d), await staker(d)];
+        done = await post(d, requester, { k: 3n, quorum: 2n });
+        for (const w of workers) await claim(d, w, done);
+        for (const w of workers) await commit(d, w, done);
+        for (const w of workers) await reveal(d, w, done);
+
+        watcher = new Watcher({ client: d.client, db, hub: d.protocol.hub, log: () => undefined });
+        const index = new NetworkIndex(db, watcher);
+        await watcher.pollOnce();
+        const store = new StorageClient(storage.url);
+        const upperProgram = await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm')));
+        reader = new Reader(new Fog(d.client, file), file, () => index.read(), { storage: store, upperProgram });
+        // the limiter has its own test below; here one user asks many things
+        bot = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { ...DEFAULT_RATE_LIMIT, commands: 1_000 } });
+        captureApi(bot, (c) => calls.push(c));
+        await bot.init();
+    });
+    afterAll(async () => {
+        await watcher.stop();
+        await db.close();
+        await storage.close();
+        await d.close();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('greets with the list of commands', async () => {
+        const r = await one('/start');
+        for (const c of ['/network', '/job', '/provider', '/pass', '/rewards', '/epoch', '/post']) expect(r.text).toContain(c);
+        expect(calls.at(-1)!.payload).toMatchObject({ chat_id: 42, parse_mode: 'HTML' });
+    });
+
+    it('/network: providers, stake, jobs, epoch, burned and emitted FOG', async () => {
+        const r = await one('/network');
+        expect(r.text).toContain('Fog on devnet');
+        expect(r.text).toContain('Providers: 4 staking (4 ever), total stake 800 FOG');
+        expect(r.text).toMatch(/Jobs: 0 open, 1 finished \(1 done, 0 without quorum, 0 expired, 0 rejected\)/);
+        expect(r.text).toMatch(/Epoch 0, ends in \d+ min/);
+        expect(r.text).toContain('Burned: 10 FOG in job prices + 0 FOG slashed; emitted: 0 FOG');
+    });
+
+    it('/job: state and result, or why not', async () => {
+        const r = await one(`/job ${done}`);
+        expect(r.text).toContain(`Job ${done}: done ✅`);
+        expect(r.text).toContain('Price 10 FOG, k=3, quorum 2');
+        const state = await (await d.fog.job(done)).getJobState();
+        expect(r.text).toContain(`Result ${state.result.toString(16).padStart(64, '0')}`);
+        expect((await one('/job 99')).text).toBe('There is no job 99 (jobs so far: 1).');
+        expect((await one('/job seven')).text).toBe('seven is not a job id.');
+        expect((await one('/job')).text).toBe('Give a job id: /job 12');
+    });
+
+    it('/provider and /pass: stake, reputation, the pass; unknown and malformed addresses', async () => {
+        const w = workers[0].address;
+        const p = await one(`/provider ${w.toString()}`);
+        expect(p.text).toContain('Stake 200 FOG (0 FOG locked by 0 open claims, 200 FOG free)');
+        expect(p.text).toContain('Pass: held; offers 4 cores, 4096 MiB');
+        expect(p.text).toMatch(/Reputation 1;/);
+        const pass = await one(`/pass ${w.toRawString()}`);
+        expect(pass.text).toContain('Contributor Pass');
+        expect(pass.text).toContain('Status: valid');
+
+        const stranger = (await wallet(d)).address;
+        expect((await one(`/provider ${stranger.toString()}`)).text).toMatch(/has never staked\.$/);
+        expect((await one(`/pass ${stranger.toString()}`)).text).toMatch(/has no Contributor Pass/);
+        expect((await one('/provider EQ-not-an-address')).text).toBe('EQ-not-an-address is not a TON address.');
+        expect((await one('/pass')).text).toBe('Give an address: /pass EQ…');
+    });
+
+    it('/rewards and /epoch follow an epoch from running to closed', async () => {
+        const w = workers[0].address.toString();
+        const units = (await (await d.fog.providerOf(workers[0].address)).getProviderState()).curUnits;
+        const all = (await (await d.fog.epoch(0n)).getEpochState()).units;
+        const n = (x: bigint) => formatAmount(x).replace(' FOG', '');
+        expect(units).toBeGreaterThan(0n);
+        expect((await one(`/rewards ${w}`)).text).toMatch(new RegExp(`Epoch 0: running, ${n(units)} units so far of ${n(all)}; claimable in \\d+ min`));
+        expect((await one('/epoch')).text).toMatch(new RegExp(`Epoch 0 ends in \\d+ min\nBurned 10 FOG, slashed 0 FOG, work units ${n(all)}\nEmission when closed: base`));
+
+        await advance(d, 700); // past the end of epoch 0 and its close delay
+        expect((await one(`/rewards ${w}`)).text).toContain(`Epoch 0: ended; claiming closes it and mints your share of ${n(units)} units`);
+        await workers[1].send([await d.fog.claimRewards(workers[1].address, 0n)], true); // closes it
+        const closed = await (await d.fog.epoch(0n)).getEpochState();
+        expect((await one(`/rewards ${w}`)).text).toContain(`Epoch 0: ${formatAmount((closed.emission * units) / closed.units)} to claim (${n(units)} of ${n(all)} units)`);
+        expect((await one('/epoch 0')).text).toMatch(/Epoch 0 closed\n.*\nEmission [\d.]+ FOG, [\d.]+ FOG claimed/);
+        expect((await one('/epoch 1')).text).toMatch(/Epoch 1 ends in \d+ min; no job has settled in it yet\./);
+        expect((await one('/epoch last')).text).toBe('last is not an epoch number.');
+    });
+
+    it('/post answers with a Tonkeeper button whose link posts exactly that job from the user’s wallet', async () => {
+        const r = await one(`/post ${requester.address.toString()} 5 upper hello from telegram`);
+        expect(r.text).toContain('Post a job paying 5 FOG (k=3, quorum 2)');
+        expect(r.buttons).toHaveLength(1);
+        expect(r.buttons[0].text).toBe('Sign in Tonkeeper');
+        const link = decodeTransferLink(r.buttons[0].url!);
+        expect(link.to.equals(await d.fog.walletOf(requester.address))).toBe(true);
+
+        const next = (await d.fog.hub.getHubState()).nextJobId;
+        const user = new WalletSender(connect(d.endpoint), requester.identity, { validForSeconds: 86_400 }, d.endpoint);
+        await user.send([{ to: link.to, value: link.amount, body: link.body }], true);
+        const job = await (await d.fog.job(next)).getJobState();
+        expect(job.price).toBe(5n * FOG);
+        expect(job.spec.inputHash.toString(16).padStart(64, '0')).toBe(sha256Hex(Buffer.from('hello from telegram')));
+    });
+
+    it('/post refuses what would be refunded or cannot be paid', async () => {
+        const stranger = (await wallet(d)).address.toString();
+        expect((await one(`/post ${stranger} 5 upper hi`)).text).toMatch(/holds no valid Contributor Pass/);
+        expect((await one(`/post ${requester.address.toString()} 100000 upper hi`)).text).toMatch(/^That wallet holds [\d.]+ FOG; the job costs 100000 FOG\.$/);
+        expect((await one(`/post ${requester.address.toString()} lots upper hi`)).text).toMatch(/^lots is not an amount of FOG/);
+        expect((await one(`/post ${requester.address.toString()} 5 ${'ab'.repeat(32)} ${'cd'.repeat(32)}`)).text).toBe(`The storage node has no blob ${'ab'.repeat(32)}: upload it first.`);
+        expect((await one('/post')).text).toMatch(/^Usage: \/post/);
+    });
+
+    it('answers unknown commands and plain text', async () => {
+        expect((await one('/hello')).text).toBe('I don’t know /hello. /help lists what I do.');
+        expect((await one('what is fog?')).text).toBe('Send a command: /help lists them.');
+    });
+
+    it('limits each user, not everyone', async () => {
+        let now = 1_000_000;
+        const limited = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 }, clock: () => now });
+        captureApi(limited, (c) => calls.push(c));
+        await limited.init();
+        const texts = async (user: number) => (await say('/help', user, limited)).map((r) => r.text);
+        expect(await texts(7)).toHaveLength(1);
+        expect(await texts(7)).toHaveLength(1);
+        expect(await texts(7)).toEqual(['Slow down: try again in 10 s.']);
+        expect((await texts(8))[0]).toContain('Commands:'); // another user is not affected
+        now += 10_001;
+        expect((await texts(7))[0]).toContain('Commands:');
+    });
+
+    it('says so in one line when the chain cannot be reached', async () => {
+        const down = connect('http://127.0.0.1:9/jsonRPC');
+        const broken = createFogBot({ token: 'test', reader: new Reader(new Fog(down, file), file, () => { throw new Error('unused'); }), botInfo: CONSOLE_BOT });
+        captureApi(broken, (c) => calls.push(c));
+        await broken.init();
+        const [r] = await say('/job 0', 42, broken);
+        expect(r.text).toMatch(/^Could not read the chain just now \(.*unreachable.*\)\. Try again in a moment\.$/);
+    });
+});
