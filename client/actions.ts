@@ -79,6 +79,32 @@ export class Fog {
         return open(this.client, Epoch.fromAddress(await this.hub.getEpochAddress(n)));
     }
 
+    /** The chain's clock (the hub's last sync time, as the endpoint reports it). */
+    async now(): Promise<number> {
+        return (await this.client.getContractState(this.addresses.hub)).timestampt;
+    }
+
+    /**
+     * The epochs whose rewards `owner` may claim now (or only `only`), by the chain's clock. Throws
+     * one clear line when there is nothing to claim, or only epochs not yet over.
+     */
+    async claimableEpochs(owner: Address, only?: bigint): Promise<bigint[]> {
+        const s = await (await this.stakedProviderOf(owner)).getProviderState();
+        const [params, now] = await Promise.all([this.hub.getParams(), this.now()]);
+        const earned = [
+            [s.prevEpoch, s.prevUnits],
+            [s.curEpoch, s.curUnits],
+        ].filter(([e, u]) => u > 0n && (only === undefined || e === only));
+        if (earned.length === 0) throw new Error(only === undefined ? 'no unclaimed units in any epoch' : `no unclaimed units in epoch ${only}`);
+        const from = (n: bigint) => Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
+        const due = earned.filter(([e]) => now >= from(e)).map(([e]) => e);
+        if (due.length === 0) {
+            const [e] = earned[0];
+            throw new Error(`epoch ${e} is not over: its rewards can be claimed from ${new Date(from(e) * 1000).toISOString()} (chain time; ${from(e) - now} s from now)`);
+        }
+        return due;
+    }
+
     /** FOG (nano) held by `owner`, 0 if its FOG wallet does not exist yet. */
     async balanceOf(owner: Address): Promise<bigint> {
         const w = await this.walletOf(owner);

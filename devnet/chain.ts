@@ -15,6 +15,12 @@ export interface DevnetChainOptions {
     dataDir?: string;
     /** Chain seconds per wall second (1 = real time). */
     speed?: number;
+    /**
+     * Chain time at a fresh start (default: now). Starting behind wall time leaves room to move the
+     * clock forward while wallets that sign `valid_until` from wall time (Tonkeeper, blueprint's
+     * mnemonic wallet) still get their messages accepted.
+     */
+    startAt?: number;
 }
 
 /** A message the chain refused: a malformed BoC, or an external message no contract accepted. */
@@ -81,7 +87,7 @@ export class DevnetChain {
         mkdirSync(dataDir, { recursive: true });
         const txs = open<Buffer, string>({ path: join(dataDir, 'transactions'), encoding: 'binary' });
         const blockchain = await Blockchain.create();
-        let chainStart = Math.floor(Date.now() / 1000);
+        let chainStart = opts.startAt ?? Math.floor(Date.now() / 1000);
         let seqno = 1;
         const statePath = join(dataDir, STATE_FILE);
         if (existsSync(statePath)) {

@@ -62,7 +62,7 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
     try {
         const storage = track(startNode('storage', entry.storage, ['--dir', join(o.data, 'blobs'), '--port', '0'], onLine));
         const storageUrl = (JSON.parse(await storage.waitForLine((l) => l.includes('"listening"'))) as { url: string }).url;
-        const devnet = track(startNode('devnet', entry.devnet, ['--data', join(o.data, 'devnet'), '--port', '0', '--network-file', o.networkFile, '--storage', storageUrl, '--allow-time-travel', '--fresh'], onLine));
+        const devnet = track(startNode('devnet', entry.devnet, ['--data', join(o.data, 'devnet'), '--port', '0', '--network-file', o.networkFile, '--storage', storageUrl, '--allow-time-travel', '--fresh', '--start-behind', '3600'], onLine));
         const endpoint = (JSON.parse(await devnet.waitForLine((l) => l.includes('"ready"'))) as { endpoint: string }).endpoint;
         const devnetUrl = endpoint.replace(/\/jsonRPC$/, '');
         if (o.keeper !== false) {

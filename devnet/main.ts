@@ -35,6 +35,8 @@ const USAGE = `usage: node dist/devnet/main.js [options]
   --storage <url>           a storage node to name in the network file
   --fresh                   forget the saved chain and deploy anew
   --save-every 30           seconds between state saves (0: only on exit)
+  --start-behind 0          start the chain's clock this many seconds behind wall time, so it can
+                            be moved forward while wallets signing with wall time still work
 `;
 
 async function main() {
@@ -51,6 +53,7 @@ async function main() {
                 storage: { type: 'string' },
                 fresh: { type: 'boolean', default: false },
                 'save-every': { type: 'string', default: '30' },
+                'start-behind': { type: 'string', default: '0' },
                 help: { type: 'boolean', short: 'h', default: false },
             },
             strict: true,
@@ -66,6 +69,8 @@ async function main() {
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${args.port}`);
     const speed = Number(args.speed);
     if (!(speed > 0 && speed <= 100_000)) fail(`--speed must be a number in (0, 100000], got ${args.speed}`);
+    const startBehind = Number(args['start-behind']);
+    if (!Number.isInteger(startBehind) || startBehind < 0 || startBehind > 10 * 365 * 86_400) fail(`--start-behind must be a whole number of seconds ≥ 0, got ${args['start-behind']}`);
     const saveEvery = Number(args['save-every']);
     if (!(saveEvery >= 0)) fail(`--save-every must be a number of seconds ≥ 0, got ${args['save-every']}`);
     if (args.storage) {
@@ -81,7 +86,7 @@ async function main() {
     const keyPath = join(dataDir, 'admin.key');
     const protocolPath = join(dataDir, 'protocol.json');
     const reload = DevnetChain.hasState(dataDir) && existsSync(keyPath) && existsSync(protocolPath);
-    const chain = await DevnetChain.open({ dataDir, speed });
+    const chain = await DevnetChain.open({ dataDir, speed, startAt: Math.floor(Date.now() / 1000) - startBehind });
 
     let admin;
     let protocol: ProtocolAddresses;

@@ -2,12 +2,12 @@
  * The devnet's bootstrap: deploys and wires Fog (FOG, the pass collection, the hub holding both
  * authorities) from a real W5 admin wallet, and serves FOG from that admin's genesis allocation.
  */
-import { Address, beginCell, Cell, Dictionary, internal, SendMode, toNano } from '@ton/core';
+import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
 import { SendMessageResult } from '@ton/sandbox';
-import { storeGenesisMint, storeJettonTransfer, storeSetMintAuthority } from '../wrappers/FogToken';
-import { storeSetPassAuthority } from '../wrappers/PassCollection';
+import { storeJettonTransfer } from '../wrappers/FogToken';
+import { deploymentPlan, PlannedMessage } from '../wrappers/deployment';
 import { Params } from '../wrappers/Hub';
-import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../wrappers/protocol';
+import { defaultParams } from '../wrappers/protocol';
 import { FogToken } from '../wrappers/FogToken';
 import { Identity } from '../client/wallet';
 import { DevnetChain } from './chain';
@@ -51,7 +51,7 @@ function failures(r: SendMessageResult): string[] {
 }
 
 /** Sends `messages` from the admin's W5 wallet inside the devnet and records the transactions. */
-async function adminSend(chain: DevnetChain, admin: Identity, messages: { to: Address; value: bigint; body?: Cell; init?: { code: Cell; data: Cell } }[]) {
+async function adminSend(chain: DevnetChain, admin: Identity, messages: PlannedMessage[]) {
     return chain.serial(async () => {
         const wallet = chain.blockchain.openContract(admin.wallet);
         const seqno = (await chain.blockchain.getContract(admin.wallet.address)).accountState?.type === 'active' ? await wallet.getSeqno() : 0;
@@ -67,25 +67,12 @@ async function adminSend(chain: DevnetChain, admin: Identity, messages: { to: Ad
     });
 }
 
-/** Deploys the protocol with `admin` as its admin and `genesis` FOG (nano) minted to the admin. */
+/** Deploys the protocol with `admin` as its admin and `genesis` FOG (nano) minted to the admin, following the deploy plan. */
 export async function deployProtocol(chain: DevnetChain, admin: Identity, params: Params, genesis: bigint): Promise<ProtocolAddresses> {
     await chain.faucet(admin.wallet.address, toNano('10000'));
-    const token = await fogTokenInit(admin.wallet.address);
-    const collection = await passCollectionInit(admin.wallet.address);
-    const hub = await hubInit(admin.wallet.address, token.address, collection.address, params);
-    await adminSend(chain, admin, [
-        { to: token.address, value: toNano('0.1'), init: token.init! },
-        { to: collection.address, value: toNano('0.1'), init: collection.init! },
-        { to: hub.address, value: toNano('1'), init: hub.init! },
-    ]);
-    const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
-    recipients.set(admin.wallet.address, genesis);
-    await adminSend(chain, admin, [
-        { to: token.address, value: toNano('0.1'), body: beginCell().store(storeSetMintAuthority({ $$type: 'SetMintAuthority', queryId: 0n, authority: hub.address, lock: true })).endCell() },
-        { to: collection.address, value: toNano('0.1'), body: beginCell().store(storeSetPassAuthority({ $$type: 'SetPassAuthority', queryId: 0n, authority: hub.address, lock: true })).endCell() },
-        { to: token.address, value: toNano('0.5'), body: beginCell().store(storeGenesisMint({ $$type: 'GenesisMint', queryId: 0n, recipients, close: false })).endCell() },
-    ]);
-    return { token: token.address, collection: collection.address, hub: hub.address, admin: admin.wallet.address };
+    const plan = await deploymentPlan(admin.wallet.address, { params, genesis: [{ address: admin.wallet.address, amount: genesis }], sealGenesis: false });
+    for (const step of plan.steps) await adminSend(chain, admin, step.messages);
+    return { token: plan.token, collection: plan.collection, hub: plan.hub, admin: admin.wallet.address };
 }
 
 /** Transfers `amount` FOG (nano) from the admin's genesis allocation to `to`. */

@@ -137,17 +137,12 @@ export function program(): Command {
         .option('--epoch <n>', 'only this epoch')
         .action(async (o: Common & Signing & { epoch?: string }) => {
             const { ctx, address, send, waitMs } = await actor(o);
-            const provider = await ctx.fog.stakedProviderOf(address);
-            const s = await provider.getProviderState();
-            const candidates = [
-                [s.prevEpoch, s.prevUnits],
-                [s.curEpoch, s.curUnits],
-            ].filter(([e, u]) => u > 0n && (o.epoch === undefined || e === BigInt(o.epoch)));
-            if (candidates.length === 0) throw new Error(o.epoch === undefined ? 'no unclaimed units in any epoch' : `no unclaimed units in epoch ${o.epoch}`);
+            if (o.epoch !== undefined && !/^\d+$/.test(o.epoch)) throw new Error(`--epoch must be an epoch number, got ${JSON.stringify(o.epoch)}`);
+            const candidates = await ctx.fog.claimableEpochs(address, o.epoch === undefined ? undefined : BigInt(o.epoch));
             const before = await ctx.fog.balanceOf(address);
-            for (const [epoch] of candidates) await send(await ctx.fog.claimRewards(address, epoch), `claim the rewards of epoch ${epoch}`);
-            const after = await waitFor(() => ctx.fog.balanceOf(address), (b) => b > before, Math.min(waitMs, 20_000)).catch(() => before);
-            out(o, `Claimed ${formatAmount(after - before)} for epoch ${candidates.map(([e]) => e).join(', ')}.`, { minted: after - before });
+            for (const epoch of candidates) await send(await ctx.fog.claimRewards(address, epoch), `claim the rewards of epoch ${epoch}`);
+            const after = await waitFor(() => ctx.fog.balanceOf(address), (b) => b > before, waitMs);
+            out(o, `Claimed ${formatAmount(after - before)} for epoch ${candidates.join(', ')}.`, { minted: after - before });
         });
 
     signingOptions(commonOptions(cli.command('unstake').description('start unbonding free stake')))

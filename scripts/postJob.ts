@@ -1,0 +1,47 @@
+/**
+ * npx blueprint run postJob <price FOG> <program.wasm> <input file> [k] [network options] [wallet options]
+ *
+ * Uploads the program and input to the network's storage node, posts the job from the signing
+ * wallet (which needs a Contributor Pass), and prints its id. Follow it with `fog job status <id>`.
+ */
+import { readFileSync } from 'node:fs';
+import type { NetworkProvider } from '@ton/blueprint';
+import { beginCell } from '@ton/core';
+import { arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
+import { formatAmount, parseAmount, parseCount } from '../client/units';
+import { StorageClient, hashToUint256 } from '../oracle/storage/client';
+
+export async function run(provider: NetworkProvider, args: string[]) {
+    const price = parseAmount(await arg(provider, args, 0, 'Price in FOG'));
+    const program = readFileSync(await arg(provider, args, 1, 'Program (.wasm)'));
+    const input = readFileSync(await arg(provider, args, 2, 'Input file'));
+    const k = parseCount(await arg(provider, args, 3, 'Replication k', '3'), 'k', 7);
+    const { file, fog } = fogOf(provider);
+    if (!file.storage) throw new Error('the network file names no storage node ("storage")');
+    const storage = new StorageClient(file.storage, { token: process.env.FOG_STORAGE_TOKEN || undefined });
+    const requester = await walletOf(provider);
+    const balance = await fog.balanceOf(requester);
+    if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);
+    const [programHash, inputHash] = [await storage.put(program), await storage.put(input)];
+    const id = (await fog.hub.getHubState()).nextJobId;
+    await send(
+        provider,
+        fog.client,
+        await fog.post(requester, price, {
+            $$type: 'JobSpec',
+            programHash: hashToUint256(programHash),
+            inputHash: hashToUint256(inputHash),
+            k: BigInt(k),
+            quorum: BigInt(Math.floor(k / 2) + 1),
+            maxCpuSeconds: 10n,
+            maxMemoryMb: 256n,
+            claimWindow: 0n,
+            commitWindow: 0n,
+            revealWindow: 0n,
+            uris: beginCell().storeRef(beginCell().storeStringTail(storage.urlOf(programHash))).storeRef(beginCell().storeStringTail(storage.urlOf(inputHash))).endCell(),
+        }),
+    );
+    await waitUntil(provider, 'the job to be posted', async () => (await fog.hub.getHubState()).nextJobId, (n) => n > id);
+    const job = await (await fog.job(id)).getJobState();
+    provider.ui().write(`Posted job ${id} by ${job.requester.equals(requester) ? 'you' : job.requester.toString()}: ${formatAmount(price)}, k=${k}. Follow it: fog job status ${id}`);
+}
