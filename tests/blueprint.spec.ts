@@ -93,12 +93,6 @@ describe('blueprint scripts', () => {
         expect(state).toContain('FOG supply 6000 FOG; genesis sealed; mint authority the hub');
     });
 
-    it('refuses a configuration with a mistake before sending anything', async () => {
-        const bad = join(dir, 'bad.json');
-        writeFileSync(bad, JSON.stringify({ params: { minStake: '5', collateral: '10' } }));
-        await expect(blueprint(deployer, 'deployFog', [bad])).rejects.toThrow(/minStake must cover one collateral/);
-    });
-
     it('stake, setParams and postJob act for the signing wallet', async () => {
         expect(await blueprint(deployer, 'stake', ['200', '2', '1024'])).toContain('Staked 200 FOG: stake 200 FOG, pass held.');
         expect(await (await fog.providerOf(deployer.address)).getProviderState()).toMatchObject({ stake: 200n * FOG, passHeld: true, cores: 2n });
@@ -124,7 +118,6 @@ describe('blueprint scripts', () => {
         await w.send([await fog.commit(0n, commitOf(42n, worker.address, 7n))], true);
         await w.send([await fog.reveal(0n, 42n, 7n)], true);
         expect((await (await fog.job(0n)).getJobState()).phase).toBe(2n);
-        await expect(blueprint(worker, 'claimRewards')).rejects.toThrow(/epoch 0 is not over: its rewards can be claimed from .* \(chain time; \d+ s from now\)/);
 
         const r = await fetch(`${d.url}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: 700 }) });
         expect(r.ok).toBe(true);

@@ -255,6 +255,50 @@ describe('a local network', () => {
         for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0', locked: '0' });
     });
 
+    it('unbonds, withdraws after the unbonding period and claims epoch rewards (through a wallet link) with fog-worker', async () => {
+        const home = net.homes[2];
+        await net.workers[2].stop(); // its daemon would claim the rewards on its own
+        const run = async (args: string[]) => {
+            const r = await cli(entry.worker, [...args, ...net.common(home), '--json']);
+            if (r.code !== 0) throw new Error(`fog-worker ${args.join(' ')}: ${r.stderr.join(' / ')}`);
+            return JSON.parse(r.stdout.join('\n')) as Record<string, string>;
+        };
+        const fail = async (args: string[]) => {
+            const r = await cli(entry.worker, [...args, ...net.common(home)]);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toHaveLength(1);
+            return r.stderr[0];
+        };
+        const fog = async () => BigInt((await net.status(home)).fog);
+
+        expect(await run(['unstake', '--amount', '50'])).toMatchObject({ unbonding: '50000000000' });
+        expect(await fail(['unstake', '--amount', '1000'])).toMatch(/only 150 FOG of the stake is free \(0 FOG is locked by open claims\)/);
+        expect(await fail(['withdraw'])).toMatch(/50 FOG is unbonding until .* \(chain time; \d+ s from now\)/);
+
+        await net.advance(700); // past the unbonding period (600 s) and the end of epoch 0 with its close delay
+        const before = await fog();
+        expect(await run(['withdraw'])).toMatchObject({ amount: '50000000000' });
+        expect(await fog()).toBe(before + 50n * 1_000_000_000n);
+        expect(await fail(['withdraw'])).toMatch(/nothing is unbonding/);
+
+        // the claim goes through a wallet link this time, signed by the worker's own key as a wallet app would
+        const claim = startNode('fog-worker', entry.worker, ['rewards', ...net.common(home), '--json', '--deeplink']);
+        const line = JSON.parse(await claim.waitForLine((l) => l.includes('"sign"'))) as { sign: { tonkeeper: string }; action: string };
+        expect(line.action).toBe('claim the rewards of epoch 0');
+        const link = decodeTransferLink(line.sign.tonkeeper);
+        const file = readNetworkFile(join(dir, 'network.json'));
+        const client = connect(file.endpoint);
+        expect(link.to.equals((await new Fog(client, file).providerOf(Address.parse((await net.status(home)).address))).address)).toBe(true);
+        expect(link.body!.beginParse().preloadUint(32)).toBe(Provider.opcodes.ClaimRewards);
+        const wallet = new WalletSender(client, await readKeyFile(join(home, 'wallet.key'), 'devnet'), {}, file.endpoint);
+        await wallet.send([{ to: link.to, value: link.amount, body: link.body, bounce: link.bounceable }], true);
+        expect(await claim.exited).toBe(0);
+        const minted = (await fog()) - before - 50n * 1_000_000_000n;
+        expect(minted).toBeGreaterThan(0n);
+        expect(await fog()).toBe(before + 50n * 1_000_000_000n + minted);
+        expect(await fail(['rewards'])).toMatch(/no unclaimed units/);
+    });
+
     it('hands stake, unstake and withdraw to the user’s own wallet as links that do exactly that', async () => {
         const file = readNetworkFile(join(dir, 'network.json'));
         const client = connect(file.endpoint);
@@ -285,38 +329,6 @@ describe('a local network', () => {
         const before = await fog.balanceOf(user.address);
         expect(await linked(['withdraw'], provider.address, Provider.opcodes.WithdrawStake)).toBe('withdraw 50 FOG');
         expect(await fog.balanceOf(user.address)).toBe(before + 50n * 1_000_000_000n);
-    });
-
-    it('unbonds, withdraws after the unbonding period and claims epoch rewards through fog-worker', async () => {
-        const home = net.homes[2];
-        await net.workers[2].stop(); // its daemon would claim the rewards on its own
-        const run = async (args: string[]) => {
-            const r = await cli(entry.worker, [...args, ...net.common(home), '--json']);
-            if (r.code !== 0) throw new Error(`fog-worker ${args.join(' ')}: ${r.stderr.join(' / ')}`);
-            return JSON.parse(r.stdout.join('\n')) as Record<string, string>;
-        };
-        const fail = async (args: string[]) => {
-            const r = await cli(entry.worker, [...args, ...net.common(home)]);
-            expect(r.code).toBe(1);
-            expect(r.stderr).toHaveLength(1);
-            return r.stderr[0];
-        };
-        const fog = async () => BigInt((await net.status(home)).fog);
-
-        expect(await run(['unstake', '--amount', '50'])).toMatchObject({ unbonding: '50000000000' });
-        expect(await fail(['unstake', '--amount', '1000'])).toMatch(/only 150 FOG of the stake is free \(0 FOG is locked by open claims\)/);
-        expect(await fail(['withdraw'])).toMatch(/50 FOG is unbonding until .* \(chain time; \d+ s from now\)/);
-
-        await net.advance(700); // past the unbonding period (600 s) and the end of epoch 0 with its close delay
-        const before = await fog();
-        expect(await run(['withdraw'])).toMatchObject({ amount: '50000000000' });
-        expect(await fog()).toBe(before + 50n * 1_000_000_000n);
-        expect(await fail(['withdraw'])).toMatch(/nothing is unbonding/);
-
-        const minted = BigInt((await run(['rewards']))['minted']);
-        expect(minted).toBeGreaterThan(0n);
-        expect(await fog()).toBe(before + 50n * 1_000_000_000n + minted);
-        expect(await fail(['rewards'])).toMatch(/no unclaimed units/);
     });
 
     it('runs the bot in a terminal with --console, and refuses to start for Telegram without BOT_TOKEN', async () => {
