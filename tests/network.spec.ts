@@ -275,6 +275,8 @@ describe('a local network', () => {
         expect(await fail(['unstake', '--amount', '1000'])).toMatch(/only 150 FOG of the stake is free \(0 FOG is locked by open claims\)/);
         expect(await fail(['withdraw'])).toMatch(/50 FOG is unbonding until .* \(chain time; \d+ s from now\)/);
 
+        expect(await fail(['rewards'])).toMatch(/epoch 0 is not over: its rewards can be claimed from .* \(chain time; \d+ s from now\)/);
+
         await net.advance(700); // past the unbonding period (600 s) and the end of epoch 0 with its close delay
         const before = await fog();
         expect(await run(['withdraw'])).toMatchObject({ amount: '50000000000' });
