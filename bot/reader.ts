@@ -3,18 +3,17 @@
  * totals no get-method holds). Every function answers one command with Telegram HTML, or throws
  * an Answer: a reply for the user (unknown job, malformed address), not a failure.
  */
-import { Address, beginCell } from '@ton/core';
-import { Fog } from '../client/actions';
+import { Address } from '@ton/core';
+import { Fog, jobSpec } from '../client/actions';
 import { NetworkFile } from '../client/addresses';
 import { failureOf } from '../client/results';
 import { open } from '../client/chain';
 import { formatAmount, parseAmount } from '../client/units';
 import { transferLinks } from '../client/deeplink';
-import { JobSpec } from '../wrappers/Hub';
 import { PassItem } from '../wrappers/PassItem';
 import { PassCollection } from '../wrappers/PassCollection';
 import { NetworkTotals } from '../oracle/network-index';
-import { StorageClient, uint256ToHash, hashToUint256, isSha256Hex } from '../oracle/storage/client';
+import { StorageClient, uint256ToHash, isSha256Hex } from '../oracle/storage/client';
 
 /** A reply to the user's request that is not a result (a mistake, or nothing found). */
 export class Answer extends Error {
@@ -218,19 +217,7 @@ export class Reader {
         if (!pass?.live) throw new Answer(`<code>${this.addr(requester)}</code> holds no valid Contributor Pass, and only pass holders may post (the job would be refunded). Stake first.`);
         const balance = await this.fog.balanceOf(requester);
         if (balance < price) throw new Answer(`That wallet holds ${fog(balance)}; the job costs ${fog(price)}.`);
-        const spec: JobSpec = {
-            $$type: 'JobSpec',
-            programHash: hashToUint256(program),
-            inputHash: hashToUint256(input),
-            k: 3n,
-            quorum: 2n,
-            maxCpuSeconds: 10n,
-            maxMemoryMb: 256n,
-            claimWindow: 0n,
-            commitWindow: 0n,
-            revealWindow: 0n,
-            uris: beginCell().storeRef(beginCell().storeStringTail(storage.urlOf(program))).storeRef(beginCell().storeStringTail(storage.urlOf(input))).endCell(),
-        };
+        const spec = jobSpec({ program, input, urlOf: (h) => storage.urlOf(h) });
         const next = (await this.fog.hub.getHubState()).nextJobId;
         const message = await this.fog.post(requester, price, spec);
         const links = transferLinks(message, this.file.network);

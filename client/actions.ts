@@ -28,6 +28,7 @@ import { Provider } from '../wrappers/Provider';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
 import { open } from './chain';
+import { hashToUint256 } from '../oracle/storage/hash';
 import { Outgoing } from './sender';
 
 /** TON for the jetton transfer itself (sender's wallet → hub's wallet → notification), on top of the forwarded amount. */
@@ -42,6 +43,37 @@ const body = (store: (b: ReturnType<typeof beginCell>) => void): Cell => {
     store(b);
     return b.endCell();
 };
+
+/** What a job asks for; blobs are named by sha256 (hex) and fetched from `urlOf(hash)`. */
+export interface JobRequest {
+    program: string;
+    input: string;
+    urlOf: (hash: string) => string;
+    /** Replication, 1..7 (default 3). */
+    k?: number;
+    /** Workers that must agree (default: a strict majority of k). */
+    quorum?: number;
+    maxCpuSeconds?: number;
+    maxMemoryMb?: number;
+}
+
+/** The on-chain spec of a job (windows 0: the hub's defaults). */
+export function jobSpec(r: JobRequest): JobSpec {
+    const k = r.k ?? 3;
+    return {
+        $$type: 'JobSpec',
+        programHash: hashToUint256(r.program),
+        inputHash: hashToUint256(r.input),
+        k: BigInt(k),
+        quorum: BigInt(r.quorum ?? Math.floor(k / 2) + 1),
+        maxCpuSeconds: BigInt(r.maxCpuSeconds ?? 10),
+        maxMemoryMb: BigInt(r.maxMemoryMb ?? 256),
+        claimWindow: 0n,
+        commitWindow: 0n,
+        revealWindow: 0n,
+        uris: beginCell().storeRef(beginCell().storeStringTail(r.urlOf(r.program))).storeRef(beginCell().storeStringTail(r.urlOf(r.input))).endCell(),
+    };
+}
 
 /** The network's contracts, opened on one client. */
 export class Fog {

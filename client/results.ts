@@ -5,6 +5,9 @@
  */
 import { sha256Hex } from '../oracle/storage/hash';
 
+/** A job's phases, as the Job contract numbers them (contracts/constants.tact). */
+export const JobPhase = { Verifying: 0, Open: 1, Done: 2, Failed: 3, Expired: 4, Rejected: 5 } as const;
+
 /** Failures a worker commits as a result (deterministic ones, and the CPU-time limit). */
 export const FAILURE_REASONS = ['invalid', 'imports', 'memory', 'trap', 'output-limit', 'timeout'] as const;
 

@@ -16,14 +16,14 @@ import type { Database, RootDatabase } from 'lmdb';
 import { schedule, ScheduledTask, validate } from 'node-cron';
 import { Fog } from '../client/actions';
 import { describeError } from '../client/chain';
+import { JobPhase } from '../client/results';
 import { Outgoing, SendError, WalletSender } from '../client/sender';
 import { Epoch } from '../wrappers/Epoch';
 import { Params } from '../wrappers/Hub';
 import { FogEvent } from './events';
 import { Watcher } from './watcher';
 
-/** Job phases (contracts/constants.tact). */
-export const JobPhase = { Verifying: 0, Open: 1, Done: 2, Failed: 3, Expired: 4, Rejected: 5 } as const;
+export { JobPhase };
 
 /** A job that has not reached a terminal state, as the keeper knows it. */
 export interface LiveJob {

@@ -5,13 +5,13 @@
  * jobs in flight (one price per live job), on disk; nothing grows in memory.
  */
 import type { Database, RootDatabase } from 'lmdb';
+import { JobPhase } from '../client/results';
 import { FogEvent } from './events';
 import { Watcher } from './watcher';
 
-/** Job phases (contracts/constants.tact). */
-const DONE = 2n;
-const FAILED = 3n;
-const EXPIRED = 4n;
+const DONE = BigInt(JobPhase.Done);
+const FAILED = BigInt(JobPhase.Failed);
+const EXPIRED = BigInt(JobPhase.Expired);
 
 export interface NetworkTotals {
     /** Owners whose provider holds a stake now. */

@@ -10,14 +10,14 @@
  * Posting needs a Contributor Pass: stake first with `fog-worker stake` (same --home).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Address, beginCell } from '@ton/core';
+import { Address } from '@ton/core';
 import { Command } from 'commander';
 import { actor, Common, commonOptions, out, runCli, Signing, signingOptions } from '../client/cli-common';
 import { networkContext, NetworkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
-import { JobSpec } from '../wrappers/Hub';
+import { jobSpec } from '../client/actions';
 import { JobState } from '../wrappers/Job';
-import { hashToUint256, uint256ToHash } from '../oracle/storage/client';
+import { uint256ToHash } from '../oracle/storage/client';
 import { eventsOf } from '../oracle/events';
 import { failureOf } from '../client/results';
 import { checkProgram, MAX_MEMORY_MB, memoryCapPages, ProgramRefused, wasm } from '../worker/compute/abi';
@@ -121,22 +121,7 @@ export function program(): Command {
             const balance = await ctx.fog.balanceOf(requester);
             if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);
             const [programHash, inputHash] = [await storage.put(programBytes), await storage.put(inputBytes)];
-            const spec: JobSpec = {
-                $$type: 'JobSpec',
-                programHash: hashToUint256(programHash),
-                inputHash: hashToUint256(inputHash),
-                k: BigInt(k),
-                quorum: BigInt(quorum),
-                maxCpuSeconds: BigInt(maxCpu),
-                maxMemoryMb: BigInt(memory),
-                claimWindow: 0n,
-                commitWindow: 0n,
-                revealWindow: 0n,
-                uris: beginCell()
-                    .storeRef(beginCell().storeStringTail(storage.urlOf(programHash)))
-                    .storeRef(beginCell().storeStringTail(storage.urlOf(inputHash)))
-                    .endCell(),
-            };
+            const spec = jobSpec({ program: programHash, input: inputHash, urlOf: (h) => storage.urlOf(h), k, quorum, maxCpuSeconds: maxCpu, maxMemoryMb: memory });
             const from = (await ctx.fog.hub.getHubState()).nextJobId;
             const message = await ctx.fog.post(requester, price, spec);
             await who.send(message, `post the job (${formatAmount(price)})`);

@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { NetworkProvider } from '@ton/blueprint';
-import { beginCell } from '@ton/core';
 import { arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
-import { StorageClient, hashToUint256 } from '../oracle/storage/client';
+import { StorageClient } from '../oracle/storage/client';
+import { jobSpec } from '../client/actions';
 
 export async function run(provider: NetworkProvider, args: string[]) {
     const price = parseAmount(await arg(provider, args, 0, 'Price in FOG'));
@@ -27,19 +27,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     await send(
         provider,
         fog.client,
-        await fog.post(requester, price, {
-            $$type: 'JobSpec',
-            programHash: hashToUint256(programHash),
-            inputHash: hashToUint256(inputHash),
-            k: BigInt(k),
-            quorum: BigInt(Math.floor(k / 2) + 1),
-            maxCpuSeconds: 10n,
-            maxMemoryMb: 256n,
-            claimWindow: 0n,
-            commitWindow: 0n,
-            revealWindow: 0n,
-            uris: beginCell().storeRef(beginCell().storeStringTail(storage.urlOf(programHash))).storeRef(beginCell().storeStringTail(storage.urlOf(inputHash))).endCell(),
-        }),
+        await fog.post(requester, price, jobSpec({ program: programHash, input: inputHash, urlOf: (h) => storage.urlOf(h), k })),
     );
     await waitUntil(provider, 'the job to be posted', async () => (await fog.hub.getHubState()).nextJobId, (n) => n > id);
     const job = await (await fog.job(id)).getJobState();

@@ -16,10 +16,8 @@ import { jobBlob } from './fetch';
 import { ComputePool } from './compute/pool';
 import { RunResult } from './compute/types';
 import { JobEntry, Journal } from './journal';
-import { failureHash } from '../client/results';
+import { failureHash, JobPhase } from '../client/results';
 
-/** Job phases as the Job contract numbers them (contracts/constants.tact). */
-export const Phase = { Verifying: 0, Open: 1, Done: 2, Failed: 3, Expired: 4, Rejected: 5 } as const;
 const StageCommitted = 1n;
 const StageRevealed = 2n;
 
@@ -128,8 +126,8 @@ export class WorkerDaemon {
             const job = await this.fog.job(next);
             if (!(await this.fog.client.isContractDeployed(job.address))) break; // the post is still in flight
             const state = await job.getJobState();
-            if (Number(state.phase) === Phase.Verifying) break; // the pass check is still in flight
-            if (Number(state.phase) === Phase.Open) await this.consider(next, job.address, state, now);
+            if (Number(state.phase) === JobPhase.Verifying) break; // the pass check is still in flight
+            if (Number(state.phase) === JobPhase.Open) await this.consider(next, job.address, state, now);
             next += 1n;
             this.journal.nextJobId = next;
         }
@@ -173,9 +171,9 @@ export class WorkerDaemon {
         const state = await job.getJobState();
         const phase = Number(state.phase);
         const slot = mySlot(state, this.me);
-        if (phase !== Phase.Open && phase !== Phase.Verifying) {
-            const won = phase === Phase.Done && entry.committedHash !== undefined && uint256ToHash(state.result) === entry.committedHash;
-            const note = phase === Phase.Done ? (won ? 'won' : slot ? 'slashed or outvoted' : 'not ours') : ['', '', '', 'no quorum', 'expired', 'rejected'][phase];
+        if (phase !== JobPhase.Open && phase !== JobPhase.Verifying) {
+            const won = phase === JobPhase.Done && entry.committedHash !== undefined && uint256ToHash(state.result) === entry.committedHash;
+            const note = phase === JobPhase.Done ? (won ? 'won' : slot ? 'slashed or outvoted' : 'not ours') : ['', '', '', 'no quorum', 'expired', 'rejected'][phase];
             this.journal.update(id, slot ? 'settled' : 'lost', { note });
             if (slot) this.journal.bump(won ? 'won' : 'not_won');
             this.log({ event: 'job_settled', job: entry.id, phase, note });
