@@ -4,21 +4,11 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-
-/** The package's root: the nearest folder above this file with a package.json (from the sources or from dist/). */
-function packageRoot(dir: string): string {
-    while (!existsSync(join(dir, 'package.json'))) {
-        const up = dirname(dir);
-        if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-        dir = up;
-    }
-    return dir;
-}
+import { resolve } from 'node:path';
+import { DIST } from '../client/paths';
 
 /** The compiled entry points (npm run build emits them). */
-export const DIST = resolve(packageRoot(__dirname), 'dist');
+export { DIST };
 export const entry = {
     devnet: resolve(DIST, 'devnet', 'main.js'),
     storage: resolve(DIST, 'oracle', 'storage', 'main.js'),

@@ -1,7 +1,8 @@
 /**
- * Compiles the example job programs (WebAssembly text in examples/wat) to binaries in
- * dist/examples, with wabt from npm. Run by `npm run build`.
+ * Compiles the example job programs to binaries in dist/examples: WebAssembly text in examples/wat
+ * with wabt, AssemblyScript in examples/as with asc (both from npm). Run by `npm run build`.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import wabtFactory from 'wabt';
@@ -19,6 +20,14 @@ async function main() {
         } finally {
             module.destroy();
         }
+    }
+    // AssemblyScript: the memory imported (env.memory), the stub runtime (no GC, no extra imports),
+    // optimized; fog.ts is the ABI every program imports, not a program
+    const asc = require.resolve('assemblyscript/bin/asc.js');
+    const as = resolve(__dirname, '..', '..', 'examples', 'as');
+    for (const file of readdirSync(as).filter((f) => f.endsWith('.ts') && f !== 'fog.ts')) {
+        const out = join(EXAMPLES_DIR, file.replace(/\.ts$/, '.wasm'));
+        execFileSync(process.execPath, [asc, join(as, file), '--outFile', out, '--importMemory', '--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
     }
 }
 

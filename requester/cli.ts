@@ -16,6 +16,7 @@ import { actor, Common, commonOptions, out, runCli, Signing, signingOptions } fr
 import { networkContext, NetworkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { jobSpec } from '../client/actions';
+import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { JobState } from '../wrappers/Job';
 import { uint256ToHash } from '../oracle/storage/client';
 import { eventsOf } from '../oracle/events';
@@ -95,8 +96,9 @@ export function program(): Command {
     const job = cli.command('job').description('submit jobs and read their state and results');
 
     signingOptions(commonOptions(job.command('submit').description('upload a program and input, post the job and wait for its verified result')))
-        .requiredOption('--program <file>', 'the WebAssembly program')
-        .requiredOption('--input <file>', 'its input')
+        .option('--program <file>', 'the WebAssembly program')
+        .option('--example <name>', `a shipped example program instead (${EXAMPLES.map((e) => e.name).join(', ')})`)
+        .option('--input <file>', 'its input (an example has a default)')
         .requiredOption('--price <FOG>', 'what the job pays (burned on success)')
         .option('-k, --replicas <k>', 'independent workers (1..7)', '3')
         .option('--quorum <n>', 'workers that must agree (more than half of k)')
@@ -105,16 +107,20 @@ export function program(): Command {
         .option('--storage <url>', 'storage node (default: the network file’s)')
         .option('--out <file>', 'where to write the verified output')
         .option('--no-wait', 'post and exit without waiting for the result')
-        .action(async (o: Common & Signing & { program: string; input: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean }) => {
+        .action(async (o: Common & Signing & { program?: string; example?: string; input?: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean }) => {
             const price = parseAmount(o.price);
             const k = parseCount(o.replicas, '-k', 7);
             const quorum = o.quorum === undefined ? Math.floor(k / 2) + 1 : parseCount(o.quorum, '--quorum', k);
             if (quorum * 2 <= k) throw new Error(`--quorum must be more than half of k (${k}), got ${quorum}`);
             const maxCpu = parseCount(o.maxCpu, '--max-cpu', 86_400);
             const memory = parseCount(o.memory, '--memory', MAX_MEMORY_MB);
-            const programBytes = readFile(o.program, 'program');
-            checkLocally(programBytes, o.program, memory);
-            const inputBytes = readFile(o.input, 'input');
+            if ((o.program === undefined) === (o.example === undefined)) throw new Error('give --program <file> or --example <name> (one of them)');
+            const example = o.example === undefined ? undefined : exampleNamed(o.example);
+            const programPath = example?.program ?? o.program!;
+            const programBytes = readFile(programPath, 'program');
+            checkLocally(programBytes, programPath, memory);
+            if (o.input === undefined && !example) throw new Error('--input <file> is required with --program');
+            const inputBytes = o.input === undefined ? example!.defaultInput() : readFile(o.input, 'input');
             const who = await actor(o);
             const { ctx, address: requester } = who;
             const storage = storageOf(ctx, o.storage);

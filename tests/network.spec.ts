@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { DIST, entry, runNode, startNode } from '../devnet/processes';
 import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
 import { failureHash } from '../client/results';
+import { runProgramDirect } from '../worker/compute/task';
+import { exampleNamed } from '../examples/catalog';
 import { readNetworkFile } from '../client/addresses';
 import { connect } from '../client/chain';
 import { devnetFaucet } from '../client/context';
@@ -99,7 +101,7 @@ describe('a local network', () => {
     const lives = new Map<string, number>();
     const of = (name: string, life?: number) => lines.filter((l) => l.name === name && (life === undefined || l.life === life));
     const submit = (program: string, input: string, extra: string[] = []) =>
-        cli(entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', program, '--input', input, '--price', '5', '-k', '3', '--json', ...extra]);
+        cli(entry.fog, ['job', 'submit', ...net.common(net.requesterHome), ...(program ? ['--program', program, '--input', input] : []), '--price', '5', '-k', '3', '--json', ...extra]);
 
     beforeAll(async () => {
         dir = mkdtempSync(join(tmpdir(), 'fog-network-'));
@@ -182,6 +184,16 @@ describe('a local network', () => {
         const ok = await submit(join(EXAMPLES, 'upper.wasm'), next, ['--out', join(dir, 'next.out')]);
         expect(ok.code).toBe(0);
         expect(readFileSync(join(dir, 'next.out'), 'utf8')).toBe('STILL SERVING');
+    });
+
+    it('runs a shipped example by name (AssemblyScript matmul) through k=3, with the bytes a local run gives', async () => {
+        const out = join(dir, 'matmul.out');
+        const r = await submit('', '', ['--example', 'matmul', '--out', out]);
+        expect(r.stderr).toEqual([]);
+        expect(r.code).toBe(0);
+        const local = runProgramDirect({ program: readFileSync(join(EXAMPLES, 'matmul.wasm')), input: exampleNamed('matmul').defaultInput(), maxMemoryMb: 256, maxOutputBytes: 64 << 20 });
+        expect(local.status).toBe('ok');
+        expect(readFileSync(out)).toEqual(Buffer.from((local as { output: Uint8Array }).output));
     });
 
     it('posts through a wallet deep link: the link carries exactly the FOG transfer, and the job runs once a wallet sends it', async () => {

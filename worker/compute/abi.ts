@@ -9,6 +9,8 @@
 ///
 ///     (import "fog" "memory" (memory MIN))        ;; or (memory MIN MAX)
 ///
+/// `env.memory` is accepted as the same import (it is what AssemblyScript's `--importMemory` emits).
+///
 /// The host creates it with `initial = MIN` and `maximum = min(MAX, cap)` pages of 64 KiB, where
 /// `cap = maxMemoryMb * 16` is the job's memory cap. `memory.grow` past the maximum returns -1, so
 /// the memory never exceeds the cap. Refused before any code runs: MIN above the cap ('memory'); a
@@ -171,6 +173,8 @@ export class Host {
                 }),
             },
             env: {
+                // AssemblyScript's --importMemory names it env.memory: the same one memory
+                memory,
                 abort: this.guard((msg: number, file: number, line: number, col: number): never => {
                     const where = `${readAsString(memory, file)}:${line >>> 0}:${col >>> 0}`;
                     throw new wasm.RuntimeError(`abort: ${readAsString(memory, msg)} at ${where}`);
@@ -236,9 +240,9 @@ export function checkProgram(bytes: Uint8Array, capPages: number): ProgramShape 
     let memory: ProgramShape['memory'] | undefined;
     for (const entry of module.imports) {
         const field = `${entry.module}.${entry.name}`;
-        if (entry.kind === 'memory' && field === 'fog.memory') {
+        if (entry.kind === 'memory' && (field === 'fog.memory' || field === 'env.memory')) {
             const { limits } = entry;
-            if (memory !== undefined) throw new ProgramRefused('imports', 'fog.memory is imported twice');
+            if (memory !== undefined) throw new ProgramRefused('imports', 'the memory is imported twice (fog.memory or env.memory, once)');
             if (limits.shared || limits.is64) throw new ProgramRefused('imports', 'fog.memory must be a non-shared 32-bit memory');
             if (limits.min > capPages) {
                 throw new ProgramRefused('memory', `fog.memory needs ${limits.min} pages, above the cap of ${capPages}`);
