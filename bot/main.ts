@@ -8,27 +8,28 @@
  * everything else from the chain when asked. Logs are JSON lines on stderr; Ctrl-C stops it.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { open as openLmdb } from 'lmdb';
 import { Fog } from '../client/actions';
 import { DEFAULT_ADDRESSES_FILE, readNetworkFile } from '../client/addresses';
 import { connect, describeError } from '../client/chain';
-import { StorageClient } from '../oracle/storage/client';
+import { storageOf } from '../client/context';
 import { NetworkIndex } from '../oracle/network-index';
 import { Watcher } from '../oracle/watcher';
+import { jsonLine } from '../oracle/cli';
 import { createFogBot, DEFAULT_RATE_LIMIT } from './bot';
 import { captureApi, CONSOLE_BOT, replyOf, textUpdate } from './console';
 import { Reader } from './reader';
+import { exampleNamed } from '../examples/catalog';
 
 let quiet = false;
 /** JSON lines on stderr; in console mode only failures, so they do not drown the conversation. */
 const log = (event: object) => {
     if (quiet && !/error|failed/.test(String((event as { event?: string }).event))) return;
-    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), ...event })}\n`);
+    jsonLine(process.stderr, event);
 };
-const UPPER_WASM = resolve(__dirname, '..', 'examples', 'upper.wasm');
 
 async function main(): Promise<void> {
     const { values } = parseArgs({
@@ -55,9 +56,10 @@ async function main(): Promise<void> {
     const db = openLmdb({ path: join(values.data!, 'bot.mdb') });
     const watcher = new Watcher({ client, db, hub: file.hub, pollMs: Number(values['poll-ms']), log });
     const index = new NetworkIndex(db, watcher);
-    const storage = file.storage ? new StorageClient(file.storage, { token: process.env.FOG_STORAGE_TOKEN || undefined }) : undefined;
+    const storage = file.storage ? storageOf(file) : undefined;
     let upperProgram: string | undefined;
-    if (storage && existsSync(UPPER_WASM)) upperProgram = await storage.put(readFileSync(UPPER_WASM)).catch(() => undefined);
+    const upper = exampleNamed('upper').program;
+    if (storage && existsSync(upper)) upperProgram = await storage.put(readFileSync(upper)).catch(() => undefined);
     const reader = new Reader(fog, file, () => index.read(), { storage, upperProgram });
     await watcher.pollOnce().catch((e: unknown) => log({ event: 'watcher_error', error: describeError(e) }));
     watcher.start();

@@ -4,9 +4,9 @@
  * an Answer: a reply for the user (unknown job, malformed address), not a failure.
  */
 import { Address } from '@ton/core';
-import { Fog, jobSpec } from '../client/actions';
+import { closableAt, Fog, jobSpec } from '../client/actions';
 import { NetworkFile } from '../client/addresses';
-import { failureOf } from '../client/results';
+import { failureOf, JobPhase } from '../client/results';
 import { open } from '../client/chain';
 import { formatAmount, parseAmount } from '../client/units';
 import { transferLinks } from '../client/deeplink';
@@ -53,9 +53,6 @@ export class Reader {
         return a.toString({ testOnly: this.file.network !== 'mainnet' });
     }
 
-    private async now(): Promise<number> {
-        return (await this.fog.client.getContractState(this.fog.addresses.hub)).timestampt;
-    }
 
     /** Parses a user-typed address or answers why it is not one. */
     address(text: string | undefined, command: string): Address {
@@ -74,7 +71,7 @@ export class Reader {
     }
 
     async network(): Promise<string> {
-        const [hub, params, now] = await Promise.all([this.fog.hub.getHubState(), this.fog.hub.getParams(), this.now()]);
+        const [hub, params, now] = await Promise.all([this.fog.hub.getHubState(), this.fog.hub.getParams(), this.fog.now()]);
         const t = this.totals();
         const epoch = await this.fog.hub.getEpochOf(BigInt(now));
         const finished = t.jobsDone + t.jobsFailed + t.jobsExpired + t.jobsRejected;
@@ -94,17 +91,17 @@ export class Reader {
         const id = this.number(t, 'job id');
         const job = await this.fog.job(id);
         if (!(await this.fog.client.isContractDeployed(job.address))) throw new Answer(`There is no job ${id} (jobs so far: ${(await this.fog.hub.getHubState()).nextJobId}).`);
-        const [s, now] = await Promise.all([job.getJobState(), this.now()]);
+        const [s, now] = await Promise.all([job.getJobState(), this.fog.now()]);
         const phase = Number(s.phase);
         const lines = [
             `<b>Job ${id}</b>: ${PHASES[phase] ?? `phase ${phase}`}`,
             `Price ${fog(s.price)}, k=${s.spec.k}, quorum ${s.spec.quorum}, up to ${s.spec.maxCpuSeconds} s CPU and ${s.spec.maxMemoryMb} MiB`,
             `Requester <code>${this.addr(s.requester)}</code>`,
         ];
-        if (phase === 1) {
+        if (phase === JobPhase.Open) {
             lines.push(`Claims ${s.claims}/${s.spec.k} (window closes ${when(s.claimUntil, now)}), commits ${s.commits} (${when(s.commitUntil, now)}), reveals ${s.reveals} (${when(s.revealUntil, now)})`);
         }
-        if (phase === 2) {
+        if (phase === JobPhase.Done) {
             const hash = uint256ToHash(s.result);
             const failed = failureOf(hash);
             lines.push(failed ? `Result: the program failed on every worker (<b>${esc(failed)}</b>)` : `Result <code>${hash}</code>`);
@@ -116,7 +113,7 @@ export class Reader {
         const owner = this.address(text, 'provider');
         const p = await this.fog.providerOf(owner);
         if (!(await this.fog.client.isContractDeployed(p.address))) throw new Answer(`<code>${this.addr(owner)}</code> has never staked.`);
-        const [s, now] = await Promise.all([p.getProviderState(), this.now()]);
+        const [s, now] = await Promise.all([p.getProviderState(), this.fog.now()]);
         return [
             `<b>Provider</b> <code>${this.addr(owner)}</code>`,
             `Stake <b>${fog(s.stake)}</b> (${fog(s.locked)} locked by ${s.openClaims} open claims, ${fog(s.free)} free)`,
@@ -146,7 +143,7 @@ export class Reader {
         const owner = this.address(text, 'rewards');
         const p = await this.fog.providerOf(owner);
         if (!(await this.fog.client.isContractDeployed(p.address))) throw new Answer(`<code>${this.addr(owner)}</code> has never staked, so it has no rewards.`);
-        const [s, params, now] = await Promise.all([p.getProviderState(), this.fog.hub.getParams(), this.now()]);
+        const [s, params, now] = await Promise.all([p.getProviderState(), this.fog.hub.getParams(), this.fog.now()]);
         const lines = [`<b>Rewards</b> of <code>${this.addr(owner)}</code>`];
         for (const [n, units] of [
             [s.prevEpoch, s.prevUnits],
@@ -154,7 +151,7 @@ export class Reader {
         ]) {
             if (units === 0n) continue;
             const e = await (await this.fog.epoch(n)).getEpochState();
-            const closable = Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
+            const closable = closableAt(n, params);
             if (e.closed) lines.push(`Epoch ${n}: <b>${fog((e.emission * units) / e.units)}</b> to claim (${fog(units).replace(' FOG', '')} of ${fog(e.units).replace(' FOG', '')} units): <code>fog-worker rewards</code>`);
             else if (now >= closable) lines.push(`Epoch ${n}: ended; claiming closes it and mints your share of ${fog(units).replace(' FOG', '')} units: <code>fog-worker rewards</code>`);
             else lines.push(`Epoch ${n}: running, ${fog(units).replace(' FOG', '')} units so far of ${fog(e.units).replace(' FOG', '')}; claimable ${when(closable, now)}`);
@@ -164,7 +161,7 @@ export class Reader {
     }
 
     async epoch(text: string | undefined): Promise<string> {
-        const now = await this.now();
+        const now = await this.fog.now();
         const n = (text ?? '').trim() === '' ? await this.fog.hub.getEpochOf(BigInt(now)) : this.number(text!.trim(), 'epoch number');
         const epoch = await this.fog.epoch(n);
         const params = await this.fog.hub.getParams();

@@ -13,6 +13,7 @@ import { storeJettonTransfer } from '../wrappers/FogWallet';
 import {
     Hub,
     JobSpec,
+    Params,
     storeClaimJob,
     storeClaimRewards,
     storeCloseEpoch,
@@ -75,6 +76,11 @@ export function jobSpec(r: JobRequest): JobSpec {
     };
 }
 
+/** Chain time from which anyone may close epoch `n` and its providers claim their rewards. */
+export function closableAt(n: bigint, params: Params): number {
+    return Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
+}
+
 /** The network's contracts, opened on one client. */
 export class Fog {
     readonly hub;
@@ -128,7 +134,7 @@ export class Fog {
             [s.curEpoch, s.curUnits],
         ].filter(([e, u]) => u > 0n && (only === undefined || e === only));
         if (earned.length === 0) throw new Error(only === undefined ? 'no unclaimed units in any epoch' : `no unclaimed units in epoch ${only}`);
-        const from = (n: bigint) => Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
+        const from = (n: bigint) => closableAt(n, params);
         const due = earned.filter(([e]) => now >= from(e)).map(([e]) => e);
         if (due.length === 0) {
             const [e] = earned[0];

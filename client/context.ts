@@ -36,8 +36,8 @@ export function networkContext(networkFile: string, endpoint?: string): NetworkC
  * A client for the storage node at `url` (or the network file's), writing with the node's token
  * from FOG_STORAGE_TOKEN when it has one.
  */
-export function storageOf(ctx: NetworkContext, url?: string): StorageClient {
-    const base = url ?? ctx.file.storage;
+export function storageOf(file: NetworkFile, url?: string): StorageClient {
+    const base = url ?? file.storage;
     if (!base) throw new Error('no storage node: pass --storage <url> or add "storage" to the network file');
     return new StorageClient(base, { token: process.env.FOG_STORAGE_TOKEN || undefined });
 }

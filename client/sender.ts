@@ -58,7 +58,8 @@ export interface SenderOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cellOf = (m: Message) => beginCell().store(storeMessage(m)).endCell();
 
-function failed(tx: Transaction): { failed: boolean; exitCode: number } {
+/** Whether a transaction failed: compute skipped or failed, aborted, or a failed action phase. */
+export function failed(tx: Transaction): { failed: boolean; exitCode: number } {
     const d = tx.description;
     if (d.type !== 'generic') return { failed: false, exitCode: 0 };
     if (d.computePhase.type === 'skipped') return { failed: true, exitCode: -1 };
@@ -150,7 +151,8 @@ export class WalletSender {
             for (const out of tx.outMessages.values()) {
                 if (out.info.type !== 'internal') continue;
                 const to = out.info.dest;
-                const hop = await this.findTx(to, (t) => !!t.inMessage && cellOf(t.inMessage).hash().equals(cellOf(out).hash()), this.opts.confirmTimeoutMs);
+                const outHash = cellOf(out).hash();
+                const hop = await this.findTx(to, (t) => !!t.inMessage && cellOf(t.inMessage).hash().equals(outHash), this.opts.confirmTimeoutMs);
                 if (!hop) throw new SendError(`no transaction at ${to.toString()} for the message within ${this.opts.confirmTimeoutMs / 1000} s`, { address: to.toString() });
                 const h = failed(hop);
                 if (h.failed) {

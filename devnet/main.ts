@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Address } from '@ton/core';
 import { DevnetChain } from './chain';
+import { jsonLine } from '../oracle/cli';
 import { startDevnetServer } from './server';
 import { deployProtocol, devnetParams, fogFaucet, ProtocolAddresses } from './protocol';
 import { DEFAULT_ADDRESSES_FILE, writeNetworkFile } from '../client/addresses';
 import { newIdentity, readKeyFile, writeKeyFile } from '../client/wallet';
 
 const FOG = 1_000_000_000n;
-const log = (event: object) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...event }) + '\n');
+const log = (event: object) => jsonLine(process.stdout, event);
 
 function fail(message: string): never {
     process.stderr.write(`fog-devnet: ${message}\n`);

@@ -31,8 +31,8 @@ export interface Managed {
 /** Starts `script` with `args`; every output line goes to `onLine`. */
 export function startNode(name: string, script: string, args: string[], onLine: (name: string, line: string, stream: 'out' | 'err') => void = () => undefined, env: NodeJS.ProcessEnv = {}): Managed {
     const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    const waiters = new Set<{ match: (l: string) => boolean; resolve: (l: string) => void }>();
     type Waiter = { match: (l: string) => boolean; resolve: (l: string) => void };
+    const waiters = new Set<Waiter>();
     const lastErr: string[] = [];
     const feed = (stream: 'out' | 'err') => (line: string) => {
         onLine(name, line, stream);
@@ -56,19 +56,21 @@ export function startNode(name: string, script: string, args: string[], onLine: 
         exited,
         waitForLine(match, timeoutMs = 60_000) {
             return new Promise((res, rej) => {
-                const w: Waiter = { match, resolve: (l: string) => res(l) };
-                waiters.add(w);
                 const timer = setTimeout(() => {
                     waiters.delete(w);
                     rej(new Error(`${name}: no expected output within ${timeoutMs / 1000} s`));
                 }, timeoutMs);
+                const w: Waiter = {
+                    match,
+                    resolve: (l: string) => {
+                        clearTimeout(timer);
+                        res(l);
+                    },
+                };
+                waiters.add(w);
                 void exited.then((code) => {
                     if (waiters.delete(w)) rej(new Error(`${name} exited (code ${code}) before the expected output${lastErr.length ? `: ${explain(lastErr)}` : ''}`));
                 });
-                w.resolve = (l: string) => {
-                    clearTimeout(timer);
-                    res(l);
-                };
             });
         },
         async stop(graceMs = 10_000) {

@@ -10,6 +10,7 @@ import { Params } from '../wrappers/Hub';
 import { defaultParams } from '../wrappers/protocol';
 import { FogToken } from '../wrappers/FogToken';
 import { Identity } from '../client/wallet';
+import { failed } from '../client/sender';
 import { DevnetChain } from './chain';
 
 const FOG = 1_000_000_000n;
@@ -42,11 +43,8 @@ export function devnetParams(now: number): Params {
 
 function failures(r: SendMessageResult): string[] {
     return r.transactions.flatMap((t) => {
-        const d = t.description;
-        if (d.type !== 'generic') return [];
-        if (d.computePhase.type === 'vm' && !d.computePhase.success) return [`exit code ${d.computePhase.exitCode} at ${t.inMessage?.info.dest?.toString()}`];
-        if (d.aborted) return [`aborted at ${t.inMessage?.info.dest?.toString()}`];
-        return [];
+        const f = failed(t);
+        return f.failed ? [`exit code ${f.exitCode} at ${t.inMessage?.info.dest?.toString()}`] : [];
     });
 }
 

@@ -6,8 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import wabtFactory from 'wabt';
+import { DIST } from '../client/paths';
 
-export const EXAMPLES_DIR = resolve(__dirname, '..', '..', 'dist', 'examples');
+export const EXAMPLES_DIR = join(DIST, 'examples');
 
 async function main() {
     const wabt = await wabtFactory();

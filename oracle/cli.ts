@@ -55,14 +55,11 @@ export function jsonLine(stream: NodeJS.WritableStream, event: object): void {
     stream.write(`${JSON.stringify({ t: new Date().toISOString(), ...event })}\n`);
 }
 
-/**
- * Runs `main`; a failure prints one line on stderr (the stack only for a bug, not for an
- * OptionError or another error we raise with a message for the user) and exits non-zero.
- */
-export function runMain(program: string, main: () => Promise<void>, userErrors: (e: unknown) => boolean = () => true): void {
+/** Runs `main`; a failure prints its message as one line on stderr and exits non-zero (2 for an OptionError). */
+export function runMain(program: string, main: () => Promise<void>): void {
     main().catch((e: unknown) => {
         const err = e as Error;
-        const text = e instanceof OptionError || userErrors(e) ? err.message : (err.stack ?? String(e));
+        const text = err.message ?? String(e);
         process.stderr.write(`${program}: ${text}\n`);
         process.exit(e instanceof OptionError ? 2 : 1);
     });

@@ -14,7 +14,7 @@
 import { Address } from '@ton/core';
 import type { Database, RootDatabase } from 'lmdb';
 import { schedule, ScheduledTask, validate } from 'node-cron';
-import { Fog } from '../client/actions';
+import { closableAt, Fog } from '../client/actions';
 import { describeError } from '../client/chain';
 import { JobPhase } from '../client/results';
 import { Outgoing, SendError, WalletSender } from '../client/sender';
@@ -22,8 +22,9 @@ import { Epoch } from '../wrappers/Epoch';
 import { Params } from '../wrappers/Hub';
 import { FogEvent } from './events';
 import { Watcher } from './watcher';
+import { jsonLine } from './cli';
 
-export { JobPhase };
+export { closableAt, JobPhase };
 
 /** A job that has not reached a terminal state, as the keeper knows it. */
 export interface LiveJob {
@@ -87,22 +88,9 @@ export class KeeperConfigError extends Error {
     }
 }
 
-interface JobRow {
-    id: string;
-    address: string;
-    phase: number;
-    k: number;
-    claims: number;
-    postedAt: number;
-    claimUntil: number;
-    commitUntil: number;
-    revealUntil: number;
-}
-
-interface EpochRow {
-    n: string;
-    closed: boolean;
-}
+/** How the tables store a LiveJob and a KnownEpoch: bigints and addresses as strings. */
+type JobRow = Omit<LiveJob, 'id' | 'address'> & { id: string; address: string };
+type EpochRow = Omit<KnownEpoch, 'n'> & { n: string };
 
 interface Poke {
     at: number;
@@ -112,7 +100,6 @@ interface Poke {
 const EPOCH_IS_CLOSED = (Epoch.errors as Record<string, number>)['Epoch is closed'];
 
 const jobKey = (id: bigint) => id.toString().padStart(20, '0');
-const jsonLine = (event: object) => process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), ...event })}\n`);
 
 /** True if anyone may finalize `job` at chain time `now` (Job's Finalize rules). */
 export function finalizable(job: LiveJob, now: number, params: Params): boolean {
@@ -121,10 +108,6 @@ export function finalizable(job: LiveJob, now: number, params: Params): boolean 
     return (job.claims < job.k && now > job.claimUntil) || now > job.revealUntil;
 }
 
-/** Chain time from which epoch `n` may be closed, by the current parameters. */
-export function closableAt(n: bigint, params: Params): number {
-    return Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
-}
 
 export class Keeper {
     private readonly jobs: Database<JobRow, string>;
@@ -142,7 +125,7 @@ export class Keeper {
         this.retryMs = opts.retryMs ?? 60_000;
         if (!validate(this.cron)) throw new KeeperConfigError(`schedule is not a cron expression: ${this.cron}`);
         if (!Number.isFinite(this.retryMs) || this.retryMs < 0) throw new KeeperConfigError(`retryMs must be a number of milliseconds ≥ 0, got ${opts.retryMs}`);
-        this.log = opts.log ?? jsonLine;
+        this.log = opts.log ?? ((e) => jsonLine(process.stdout, e));
         this.clock = opts.clock ?? Date.now;
         this.jobs = opts.db.openDB<JobRow, string>('keeper-jobs', { encoding: 'json' });
         this.epochs = opts.db.openDB<EpochRow, number>('keeper-epochs', { encoding: 'json' });
@@ -151,17 +134,7 @@ export class Keeper {
 
     /** The live jobs, by id. */
     liveJobs(): LiveJob[] {
-        return Array.from(this.jobs.getRange({}), ({ value: r }) => ({
-            id: BigInt(r.id),
-            address: Address.parse(r.address),
-            phase: r.phase,
-            k: r.k,
-            claims: r.claims,
-            postedAt: r.postedAt,
-            claimUntil: r.claimUntil,
-            commitUntil: r.commitUntil,
-            revealUntil: r.revealUntil,
-        }));
+        return Array.from(this.jobs.getRange({}), ({ value: r }) => ({ ...r, id: BigInt(r.id), address: Address.parse(r.address) }));
     }
 
     /** The known epochs, by number. */
@@ -201,7 +174,7 @@ export class Keeper {
 
     private async tick(): Promise<TickReport> {
         const { fog } = this.opts;
-        const now = (await fog.client.getContractState(fog.addresses.hub)).timestampt;
+        const now = await fog.now();
         const params = await fog.hub.getParams();
         const report: TickReport = { now, finalized: [], closed: [], refused: 0, skipped: 0 };
         this.prune(now, params);

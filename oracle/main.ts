@@ -15,6 +15,7 @@ import { Fog } from '../client/actions';
 import { NetworkFile } from '../client/addresses';
 import { connect, describeError } from '../client/chain';
 import { WalletSender } from '../client/sender';
+import { devnetFaucet } from '../client/context';
 import { Identity, newIdentity, readKeyFile, writeKeyFile } from '../client/wallet';
 import { Keeper } from './keeper';
 import { Watcher } from './watcher';
@@ -40,12 +41,11 @@ async function identity(path: string, network: NetworkFile['network']): Promise<
 }
 
 /** The devnet faucet, when the wallet runs low (only on a network file that names a devnet). */
-function topUp(devnet: string, sender: WalletSender): () => Promise<void> {
+function topUp(network: NetworkFile, sender: WalletSender): () => Promise<void> {
     return async () => {
         const balance = await sender.balance();
         if (balance >= LOW_BALANCE) return;
-        const r = await fetch(`${devnet}/devnet/faucet`, { method: 'POST', body: JSON.stringify({ address: sender.address.toString(), ton: TOP_UP.toString() }) });
-        if (!r.ok) throw new Error(`devnet faucet refused a top-up: ${await r.text()}`);
+        await devnetFaucet(network, sender.address, { ton: TOP_UP });
         log({ event: 'topped_up', address: sender.address.toString({ testOnly: true }), balance: balance.toString(), added: TOP_UP.toString() });
     };
 }
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     // The devnet's clock may be moved forward (tests, demos) while the wallet signs with wall
     // time: let its messages stay valid for a day there.
     const sender = new WalletSender(client, id, network.devnet ? { validForSeconds: 86_400 } : {}, network.endpoint);
-    const beforeSend = network.devnet ? topUp(network.devnet, sender) : undefined;
+    const beforeSend = network.devnet ? topUp(network, sender) : undefined;
     if (beforeSend) await beforeSend().catch((e: unknown) => log({ event: 'top_up_failed', error: describeError(e, network.endpoint) }));
 
     mkdirSync(data, { recursive: true });

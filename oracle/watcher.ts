@@ -33,6 +33,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { Hub, loadJettonTransferNotification, loadJobClosed } from '../wrappers/Hub';
 import { eventsOf, FogEvent } from './events';
 import { decodeEvent, encodeEvent } from './event-codec';
+import { jsonLine } from './cli';
 
 /** What kind of contract a followed address is, and its key (job id, owner, epoch number). */
 export type FollowedKind = 'hub' | 'job' | 'provider' | 'epoch';
@@ -109,7 +110,6 @@ interface Child {
 const LIST_CHUNK = 100;
 const GC_CHUNK = 1000;
 
-const jsonLine = (event: object) => process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), ...event })}\n`);
 const keyOf = (a: Address) => a.toRawString();
 const opOf = (body: Cell): number | undefined => {
     const s = body.beginParse();
@@ -146,7 +146,7 @@ export class Watcher {
         this.client = opts.client;
         this.root = opts.db;
         this.hub = opts.hub;
-        this.log = opts.log ?? jsonLine;
+        this.log = opts.log ?? ((e) => jsonLine(process.stderr, e));
         this.cursors = this.root.openDB<Cursor, string>('watcher-cursors', { encoding: 'json' });
         this.followed = this.root.openDB<Followed, string>('watcher-followed', { encoding: 'json' });
         this.outbox = this.root.openDB<string, number>('watcher-outbox', { encoding: 'string' });

@@ -20,7 +20,7 @@ import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { JobState } from '../wrappers/Job';
 import { uint256ToHash } from '../oracle/storage/client';
 import { eventsOf } from '../oracle/events';
-import { failureOf } from '../client/results';
+import { failureOf, JobPhase } from '../client/results';
 import { checkProgram, MAX_MEMORY_MB, memoryCapPages, ProgramRefused, wasm } from '../worker/compute/abi';
 
 const PHASES = ['verifying the pass', 'open', 'done', 'failed (no quorum: refunded)', 'expired (refunded)', 'rejected (refunded)'];
@@ -62,16 +62,11 @@ function progress(id: bigint, s: JobState, now: number): string {
     return `job ${id}: ${PHASES[phase] ?? `phase ${phase}`}${step}`;
 }
 
-/** What a settled job's result hash means: an output, or a failure every worker agreed on. */
-function explainResult(hash: string): { failed?: string } {
-    return { failed: failureOf(hash) };
-}
-
 async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, outPath: string, storageUrl?: string) {
     const hash = uint256ToHash(state.result);
-    const failed = explainResult(hash).failed;
+    const failed = failureOf(hash); // a failure every worker agreed on, or undefined for an output
     if (failed) throw new Error(`job ${id}: the program failed on every worker (${failed}); no output`);
-    const bytes = await storageOf(ctx, storageUrl).get(hash); // checks the sha256 against the on-chain result
+    const bytes = await storageOf(ctx.file, storageUrl).get(hash); // checks the sha256 against the on-chain result
     writeFileSync(outPath, bytes);
     return { hash, bytes: bytes.length };
 }
@@ -123,7 +118,7 @@ export function program(): Command {
             const inputBytes = o.input === undefined ? example!.defaultInput() : readFile(o.input, 'input');
             const who = await actor(o);
             const { ctx, address: requester } = who;
-            const storage = storageOf(ctx, o.storage);
+            const storage = storageOf(ctx.file, o.storage);
             const balance = await ctx.fog.balanceOf(requester);
             if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);
             const [programHash, inputHash] = [await storage.put(programBytes), await storage.put(inputBytes)];
@@ -135,7 +130,7 @@ export function program(): Command {
             if (!o.json) process.stderr.write(`posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, ${formatAmount(price)})\n`);
             if (!o.wait) return out(o, `job ${id}`, { id });
             const state = await follow(ctx, id, !o.json);
-            if (Number(state.phase) !== 2) throw new Error(`job ${id} ended ${PHASES[Number(state.phase)]}`);
+            if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} ended ${PHASES[Number(state.phase)]}`);
             const outPath = o.out ?? `job-${id}.out`;
             const r = await fetchResult(ctx, id, state, outPath, o.storage);
             out(o, `job ${id} done: ${r.bytes} bytes verified against the on-chain result ${r.hash.slice(0, 16)}… → ${outPath}`, { id, result: r.hash, bytes: r.bytes, out: outPath });
@@ -146,13 +141,13 @@ export function program(): Command {
             const id = parseJobId(idText);
             const ctx = networkContext(o.networkFile, o.endpoint);
             const state = await jobState(ctx, id);
-            const now = (await ctx.client.getContractState(ctx.file.hub)).timestampt;
-            const result = Number(state.phase) === 2 ? uint256ToHash(state.result) : undefined;
+            const now = await ctx.fog.now();
+            const result = Number(state.phase) === JobPhase.Done ? uint256ToHash(state.result) : undefined;
             const lines = [
                 progress(id, state, now),
                 `  requester ${state.requester.toString({ testOnly: ctx.file.network !== 'mainnet' })}, price ${formatAmount(state.price)}, k=${state.spec.k}, quorum ${state.spec.quorum}`,
                 ...[...state.slots.values()].map((s) => `  worker ${s.worker.toString({ testOnly: ctx.file.network !== 'mainnet' })}: ${['claimed', 'committed', 'revealed'][Number(s.stage)]}`),
-                ...(result ? [`  result ${result}${explainResult(result).failed ? ` (the program failed: ${explainResult(result).failed})` : ''}`] : []),
+                ...(result ? [`  result ${result}${failureOf(result) ? ` (the program failed: ${failureOf(result)})` : ''}`] : []),
             ];
             out(o, lines.join('\n'), { id, phase: Number(state.phase), claims: state.claims, commits: state.commits, reveals: state.reveals, result });
         });
@@ -164,7 +159,7 @@ export function program(): Command {
             const id = parseJobId(idText);
             const ctx = networkContext(o.networkFile, o.endpoint);
             const state = await jobState(ctx, id);
-            if (Number(state.phase) !== 2) throw new Error(`job ${id} has no result: it is ${PHASES[Number(state.phase)]}`);
+            if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} has no result: it is ${PHASES[Number(state.phase)]}`);
             const outPath = o.out ?? `job-${id}.out`;
             const r = await fetchResult(ctx, id, state, outPath, o.storage);
             out(o, `${r.bytes} bytes verified against ${r.hash} → ${outPath}`, { id, result: r.hash, bytes: r.bytes, out: outPath });
@@ -189,11 +184,11 @@ async function follow(ctx: NetworkContext, id: bigint, print: boolean): Promise<
     let last = '';
     for (;;) {
         const state = await jobState(ctx, id);
-        const now = (await ctx.client.getContractState(ctx.file.hub)).timestampt;
+        const now = await ctx.fog.now();
         const line = progress(id, state, now).replace(/\(\d+s left\)/, '');
         if (print && line !== last) process.stderr.write(progress(id, state, now) + '\n');
         last = line;
-        if (Number(state.phase) >= 2) return state;
+        if (Number(state.phase) >= JobPhase.Done) return state;
         await new Promise((r) => setTimeout(r, 1000));
     }
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { NetworkProvider } from '@ton/blueprint';
 import { arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
-import { StorageClient } from '../oracle/storage/client';
+import { storageOf } from '../client/context';
 import { jobSpec } from '../client/actions';
 
 export async function run(provider: NetworkProvider, args: string[]) {
@@ -17,8 +17,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const input = readFileSync(await arg(provider, args, 2, 'Input file'));
     const k = parseCount(await arg(provider, args, 3, 'Replication k', '3'), 'k', 7);
     const { file, fog } = fogOf(provider);
-    if (!file.storage) throw new Error('the network file names no storage node ("storage")');
-    const storage = new StorageClient(file.storage, { token: process.env.FOG_STORAGE_TOKEN || undefined });
+    const storage = storageOf(file);
     const requester = await walletOf(provider);
     const balance = await fog.balanceOf(requester);
     if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);

@@ -11,7 +11,7 @@ import { formatAmount } from '../client/units';
 export async function run(provider: NetworkProvider) {
     const { file, fog } = fogOf(provider);
     const [hub, params, token] = await Promise.all([fog.hub.getHubState(), fog.hub.getParams(), fog.token.getTokenState()]);
-    const now = (await fog.client.getContractState(file.hub)).timestampt;
+    const now = await fog.now();
     const epoch = await fog.hub.getEpochOf(BigInt(now));
     const f = (n: bigint) => formatAmount(n);
     provider.ui().write(

@@ -13,6 +13,7 @@ import { devnetFaucet, networkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { identityOf, newIdentity, writeKeyFile } from '../client/wallet';
 import { MAX_MEMORY_MB } from './compute/abi';
+import { jsonLine } from '../oracle/cli';
 import { ComputePool } from './compute/pool';
 import { DAEMON_DEFAULTS, WorkerDaemon } from './daemon';
 import { Journal } from './journal';
@@ -77,7 +78,7 @@ export function program(): Command {
             const minPrice = parseAmount(o.minPrice);
             const pollMs = parseCount(o.pollMs, '--poll-ms', 600_000);
             const { ctx, sender } = await signer(o);
-            const storage = storageOf(ctx, o.storage);
+            const storage = storageOf(ctx.file, o.storage);
             await ctx.fog.stakedProviderOf(sender.address);
             mkdirSync(o.home, { recursive: true });
             const journal = Journal.open(join(o.home, 'journal'));
@@ -91,7 +92,7 @@ export function program(): Command {
                 allowPrivateUris: o.allowPrivateUris,
                 liar: o.liar,
             });
-            const log = (e: object) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n');
+            const log = (e: object) => jsonLine(process.stdout, e);
             log({ event: 'started', worker: sender.address.toString(), threads, memoryMb, liar: !!o.liar });
             daemon.start();
             await new Promise<void>((resolve) => {
@@ -163,7 +164,7 @@ export function program(): Command {
             const { ctx, address, send, waitMs } = await actor(o);
             const s = await (await ctx.fog.stakedProviderOf(address)).getProviderState();
             if (s.unbonding === 0n) throw new Error('nothing is unbonding: fog-worker unstake --amount <FOG> first');
-            const now = (await ctx.client.getContractState(ctx.file.hub)).timestampt;
+            const now = await ctx.fog.now();
             if (now < Number(s.unbondingUntil)) throw new Error(`${formatAmount(s.unbonding)} is unbonding until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()} (chain time; ${Number(s.unbondingUntil) - now} s from now)`);
             const before = await ctx.fog.balanceOf(address);
             await send(await ctx.fog.withdraw(address), `withdraw ${formatAmount(s.unbonding)}`);

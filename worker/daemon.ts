@@ -6,13 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Address, Cell } from '@ton/core';
-import { Fog } from '../client/actions';
+import { closableAt, Fog } from '../client/actions';
 import { WalletSender } from '../client/sender';
 import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
 import { sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
 import { jobBlob } from './fetch';
+import { jsonLine } from '../oracle/cli';
 import { ComputePool } from './compute/pool';
 import { RunResult } from './compute/types';
 import { JobEntry, Journal } from './journal';
@@ -76,13 +77,13 @@ export class WorkerDaemon {
         private readonly storage: StorageClient | undefined,
         private readonly opts: DaemonOptions,
     ) {
-        this.log = opts.log ?? ((e) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n'));
+        this.log = opts.log ?? ((e) => jsonLine(process.stdout, e));
         this.me = sender.address;
     }
 
     /** Chain time, as the endpoint reports it. */
-    async chainNow(): Promise<number> {
-        return (await this.fog.client.getContractState(this.fog.addresses.hub)).timestampt;
+    chainNow(): Promise<number> {
+        return this.fog.now();
     }
 
     start(): void {
@@ -290,8 +291,7 @@ export class WorkerDaemon {
             [s.curEpoch, s.curUnits],
         ] as const) {
             if (units === 0n) continue;
-            const claimable = params.epochStart + (epoch + 1n) * params.epochLength + params.closeDelay;
-            if (BigInt(now) <= claimable) continue;
+            if (now <= closableAt(epoch, params)) continue;
             try {
                 await this.sender.send([await this.fog.claimRewards(this.me, epoch)], true);
                 this.journal.bump('reward_claims');
@@ -302,8 +302,4 @@ export class WorkerDaemon {
         }
     }
 
-    /** Waits for computations in flight (tests). */
-    async idle(): Promise<void> {
-        await Promise.all([...this.running.values()]);
-    }
 }

@@ -19,8 +19,8 @@ import { storeGenesisMint, storeSetMintAuthority } from './FogToken';
 import { storeSetPassAuthority } from './PassCollection';
 import { Params } from './Hub';
 import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from './protocol';
+import { parseAmount } from '../client/units';
 
-const FOG_DECIMALS = 9;
 /** Recipients per genesis message (the token's limit). */
 export const GENESIS_CHUNK = 32;
 
@@ -70,9 +70,12 @@ export class DeployConfigError extends Error {
 const FOG_PARAMS = new Set(['minStake', 'collateral', 'minJobPrice', 'emissionBase', 'emissionCap']);
 
 function fogAmount(v: unknown, where: string): bigint {
-    const m = typeof v === 'string' ? /^(\d+)(?:\.(\d{1,9}))?$/.exec(v.trim()) : null;
-    if (!m) throw new DeployConfigError(`${where} must be an amount of FOG as a string, like "1000" or "0.5", got ${JSON.stringify(v)}`);
-    return BigInt(m[1]) * 10n ** BigInt(FOG_DECIMALS) + BigInt((m[2] ?? '').padEnd(FOG_DECIMALS, '0'));
+    try {
+        if (typeof v !== 'string') throw new TypeError();
+        return parseAmount(v);
+    } catch {
+        throw new DeployConfigError(`${where} must be an amount of FOG as a string, like "1000" or "0.5", got ${JSON.stringify(v)}`);
+    }
 }
 
 function whole(v: unknown, where: string, max: number): bigint {

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { DIST } from '../../client/paths';
 import { isUint8Array } from 'node:util/types';
 import { Piscina } from 'piscina';
 import { memoryCapPages } from './abi';
@@ -176,13 +177,7 @@ async function whenStarted(flag: Int32Array): Promise<void> {
  * source (ts-jest) or from dist, the handler is <project root>/dist/worker/compute/task.js.
  */
 function compiledTask(): string {
-    let root = __dirname;
-    while (!existsSync(join(root, 'package.json'))) {
-        const parent = dirname(root);
-        if (parent === root) throw new Error(`no package.json above ${__dirname}: cannot locate the compiled task`);
-        root = parent;
-    }
-    const task = join(root, 'dist', 'worker', 'compute', 'task.js');
+    const task = join(DIST, 'worker', 'compute', 'task.js');
     if (!existsSync(task)) throw new Error(`compiled task not found at ${task}: run npm run build`);
     return task;
 }
