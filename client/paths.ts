@@ -12,5 +12,8 @@ function packageRoot(dir: string): string {
     return dir;
 }
 
+/** The package's root folder. */
+export const ROOT = packageRoot(__dirname);
+
 /** The compiled package (`npm run build` writes it). */
-export const DIST = resolve(packageRoot(__dirname), 'dist');
+export const DIST = resolve(ROOT, 'dist');

@@ -4,7 +4,7 @@
  * (each with its own wallet, stake and pass, some of them lying if asked), and a requester who
  * submits demo jobs. Shows live progress and ends with a summary.
  *
- *   --workers N (3)  --jobs N (3)  --liars N (1)  --once  --json  --data .fog/local
+ *   --workers N (3)  --jobs N (4)  --liars N (1)  --once  --json  --data .fog/local
  */
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_ADDRESSES_FILE } from '../client/addresses';
 import { entry, Managed, runNode } from './processes';
 import { startLocalNetwork } from './local-network';
+import { exampleNamed, heldOutDigits, mlpInferInput, mlpTrainInput, runExample } from '../examples/catalog';
 
 interface Options {
     workers: number;
@@ -27,7 +28,7 @@ function options(): Options {
     const { values } = parseArgs({
         options: {
             workers: { type: 'string', default: '3' },
-            jobs: { type: 'string', default: '3' },
+            jobs: { type: 'string', default: '4' },
             liars: { type: 'string', default: '1' },
             once: { type: 'boolean', default: false },
             json: { type: 'boolean', default: false },
@@ -48,30 +49,40 @@ function options(): Options {
     return { workers, jobs: count('jobs', values.jobs!, 0, 100), liars, once: values.once!, json: values.json!, data: resolve(values.data!), networkFile: resolve(values['network-file']!) };
 }
 
-/** The demo jobs: text through `upper`, and a CPU-bound hash whose rounds grow with the job. */
-function demoJob(i: number, dir: string): { program: string; input: string; expect: (out: Buffer) => boolean; what: string } {
-    const examples = resolve(__dirname, '..', 'examples');
-    if (i % 2 === 0) {
-        const text = `Fog job ${i}: honest workers agree, liars pay.`;
-        const input = join(dir, `input-${i}.txt`);
-        writeFileSync(input, text);
-        return { program: join(examples, 'upper.wasm'), input, expect: (out) => out.toString() === text.toUpperCase(), what: `upper("${text}")` };
-    }
-    const rounds = 2000 * (i + 1);
-    const input = join(dir, `input-${i}.bin`);
-    const buf = Buffer.alloc(1024, i);
-    buf.writeUInt32LE(rounds, 0);
-    writeFileSync(input, buf);
-    return { program: join(examples, 'fnv-rounds.wasm'), input, expect: (out) => out.equals(fnvRounds(buf, rounds)), what: `fnv-rounds(1 KiB × ${rounds})` };
-}
+/** The demo jobs, in turn: train a model, read digits with it, make a meme, multiply matrices, then the small ones. */
+const DEMO = ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'];
 
-/** What fnv-rounds.wat computes, in TypeScript: 64-bit FNV-1a over `input`, `rounds` times, little-endian. */
-function fnvRounds(input: Buffer, rounds: number): Buffer {
-    let h = 0xcbf29ce484222325n;
-    for (let r = 0; r < rounds; r++) for (const b of input) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
-    const out = Buffer.alloc(8);
-    out.writeBigUInt64LE(h);
-    return out;
+/**
+ * Demo job `i`'s example and input. mlp-infer reads held-out digits with the model the network
+ * trained in an earlier job (`model`), or with one trained here if there was none.
+ */
+function demoJob(i: number, model: Buffer | undefined): { example: string; input: Buffer; what: string } {
+    const example = DEMO[i % DEMO.length];
+    const round = Math.floor(i / DEMO.length);
+    switch (example) {
+        case 'mlp-train':
+            return { example, input: mlpTrainInput({ seed: round + 1 }), what: 'mlp-train: a 64-32-10 network on 1,500 handwritten digits' };
+        case 'mlp-infer': {
+            const digits = heldOutDigits(10);
+            const input = mlpInferInput(model ?? runExample('mlp-train', mlpTrainInput()), digits.features);
+            return { example, input, what: `mlp-infer: 10 held-out digits (truly ${digits.labels.join(' ')}), with the model ${model ? 'the network trained' : 'trained here'}` };
+        }
+        case 'meme': {
+            const prompt = round === 0 ? 'one does not simply | compute alone' : `meme ${round + 1} | still agreed by three`;
+            return { example, input: Buffer.from(prompt), what: `meme: "${prompt}"` };
+        }
+        case 'matmul':
+            return { example, input: Buffer.from(Uint32Array.of(96 + 8 * round).buffer), what: `matmul: ${96 + 8 * round}×${96 + 8 * round} f64` };
+        case 'upper': {
+            const text = `Fog job ${i}: honest workers agree, liars pay.`;
+            return { example, input: Buffer.from(text), what: `upper("${text}")` };
+        }
+        default: {
+            const input = Buffer.alloc(1024, i);
+            input.writeUInt32LE(2000 * (round + 1), 0);
+            return { example, input, what: `fnv-rounds: 1 KiB × ${2000 * (round + 1)}` };
+        }
+    }
 }
 
 async function main() {
@@ -125,15 +136,22 @@ async function main() {
         const k = Math.min(3, o.workers);
         say(`Submitting ${o.jobs} jobs (k=${k})…`);
         const results: { id: number; what: string; verified: boolean; error?: string }[] = [];
+        let model: Buffer | undefined;
         for (let i = 0; i < o.jobs; i++) {
-            const job = demoJob(i, o.data);
-            const outFile = join(o.data, `output-${i}`);
+            const job = demoJob(i, model);
+            const inputFile = join(o.data, `input-${i}`);
+            const outFile = join(o.data, `output-${i}${job.example === 'meme' ? '.png' : ''}`);
+            writeFileSync(inputFile, job.input);
             try {
-                const line = await runNode(entry.fog, ['job', 'submit', ...common(requesterHome), '--program', job.program, '--input', job.input, '--price', '5', '-k', String(k), '--out', outFile, '--json']);
+                const line = await runNode(entry.fog, ['job', 'submit', ...common(requesterHome), '--example', job.example, '--input', inputFile, '--price', '5', '-k', String(k), '--out', outFile, '--json']);
                 const r = JSON.parse(line.split('\n').pop()!) as { id: string; result: string };
-                const verified = job.expect(readFileSync(outFile));
+                // the hash was checked against the chain by `fog job submit`; the bytes must be what
+                // the program gives here, in this process
+                const output = readFileSync(outFile);
+                const verified = output.equals(runExample(job.example, job.input));
+                if (verified && job.example === 'mlp-train') model = output;
                 results.push({ id: Number(r.id), what: job.what, verified });
-                say(`✔ job ${r.id} ${job.what}: result ${r.result.slice(0, 16)}… verified against the chain${verified ? '' : ' but NOT what the program should give'}`);
+                say(`✔ job ${r.id} ${job.what}\n    ${exampleNamed(job.example).summary(output)}; result ${r.result.slice(0, 16)}… agreed on chain${verified ? ', the same bytes as a local run' : ' but NOT what the program gives here'} (${outFile})`);
             } catch (e) {
                 results.push({ id: -1, what: job.what, verified: false, error: (e as Error).message });
                 say(`✘ ${job.what}: ${(e as Error).message}`);
@@ -184,7 +202,7 @@ async function main() {
             await shutdown();
             process.exit(ok ? 0 : 1);
         }
-        say(`\nThe network keeps running. In another terminal, with the same network file:\n  node dist/requester/cli.js job submit --home ${requesterHome} --network-file ${nf} --program dist/examples/upper.wasm --input README.md --price 5\n  node dist/worker/cli.js status --home ${homes[0]} --network-file ${nf}\nCtrl-C stops every process.`);
+        say(`\nThe network keeps running. In another terminal, with the same network file:\n  node dist/requester/cli.js job submit --home ${requesterHome} --network-file ${nf} --example meme --input prompt.txt --out meme.png --price 5   (prompt.txt: "top text | bottom text")\n  node dist/worker/cli.js status --home ${homes[0]} --network-file ${nf}\nCtrl-C stops every process.`);
     } catch (e) {
         process.stderr.write(`npm start: ${(e as Error).message}\n`);
         await shutdown();

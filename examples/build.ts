@@ -23,7 +23,7 @@ async function main() {
         }
     }
     // AssemblyScript: the memory imported (env.memory), the stub runtime (no GC, no extra imports),
-    // optimized; fog.ts is the ABI every program imports, not a program
+    // optimized; fog.ts (the ABI) and lib/ are imported by programs, not programs themselves
     const asc = require.resolve('assemblyscript/bin/asc.js');
     const as = resolve(__dirname, '..', '..', 'examples', 'as');
     for (const file of readdirSync(as).filter((f) => f.endsWith('.ts') && f !== 'fog.ts')) {

@@ -1,31 +1,117 @@
 /**
- * The example programs `fog job submit --example <name>` runs, with the input each takes when none
- * is given. Their binaries are built into dist/examples by `npm run build`.
+ * The example programs `fog job submit --example <name>` runs and `npm start` demonstrates: the
+ * input each takes when none is given, and a one-line reading of its output. Their binaries are
+ * built into dist/examples by `npm run build` (examples/build.ts).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../client/paths';
+import { runProgramDirect } from '../worker/compute/task';
+import { DIGITS_FILE } from './data/digits';
 
 export interface Example {
     name: string;
     what: string;
     /** The input used when the user gives none. */
     defaultInput(): Buffer;
+    /** What an output of this program says, in a few words. */
+    summary(output: Buffer): string;
 }
 
-const u32 = (n: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n);
+const u32 = (...n: number[]) => {
+    const b = Buffer.alloc(4 * n.length);
+    n.forEach((v, i) => b.writeUInt32LE(v, 4 * i));
     return b;
 };
 
+/** mlp-train's input: its settings, then a dataset in the format of examples/data/digits.ts. */
+export function mlpTrainInput(o: { hidden?: number; epochs?: number; rate?: number; seed?: number; heldOutPercent?: number; dataset?: Buffer } = {}): Buffer {
+    const rate = Math.round((o.rate ?? 0.05) * 10_000);
+    return Buffer.concat([u32(o.hidden ?? 32, o.epochs ?? 10, rate, o.seed ?? 1, o.heldOutPercent ?? 20), o.dataset ?? readFileSync(DIGITS_FILE)]);
+}
+
+/** mlp-infer's input: a model as mlp-train output it, then the samples (feature bytes each). */
+export function mlpInferInput(model: Buffer, samples: Uint8Array[]): Buffer {
+    return Buffer.concat([model, u32(samples.length), ...samples]);
+}
+
+/** The accuracy counts at the end of an mlp-train output. */
+export function modelAccuracy(model: Buffer): { trainRight: number; trained: number; heldOutRight: number; heldOut: number } {
+    if (model.length < 36 || model.toString('latin1', 0, 4) !== 'FOGM') throw new Error('not a model from mlp-train');
+    const at = model.length - 16;
+    return { trainRight: model.readUInt32LE(at), trained: model.readUInt32LE(at + 4), heldOutRight: model.readUInt32LE(at + 8), heldOut: model.readUInt32LE(at + 12) };
+}
+
+/** The last `count` samples of the shipped digits (held out from training), features only. */
+export function heldOutDigits(count: number): { features: Uint8Array[]; labels: number[] } {
+    const data = readFileSync(DIGITS_FILE);
+    const n = data.readUInt32LE(0);
+    const d = data.readUInt16LE(4);
+    const features: Uint8Array[] = [];
+    const labels: number[] = [];
+    for (let i = n - count; i < n; i++) {
+        features.push(data.subarray(8 + i * (d + 1), 8 + i * (d + 1) + d));
+        labels.push(data[8 + i * (d + 1) + d]);
+    }
+    return { features, labels };
+}
+
+const percent = (right: number, of: number) => `${((100 * right) / of).toFixed(1)}%`;
+
 export const EXAMPLES: Example[] = [
-    { name: 'upper', what: 'the input text in upper case', defaultInput: () => Buffer.from('hello from fog') },
-    { name: 'fnv-rounds', what: '64-bit FNV-1a over the input, as many rounds as its first 4 bytes say', defaultInput: () => Buffer.concat([u32(10_000), Buffer.alloc(1020, 7)]) },
-    { name: 'matmul', what: 'the product of two n×n f64 matrices (n = the first 4 bytes; generated from a fixed seed if only n is given)', defaultInput: () => u32(128) },
+    {
+        name: 'upper',
+        what: 'the input text in upper case',
+        defaultInput: () => Buffer.from('hello from fog'),
+        summary: (out) => JSON.stringify(out.toString('utf-8').slice(0, 60)),
+    },
+    {
+        name: 'fnv-rounds',
+        what: '64-bit FNV-1a over the input, as many rounds as its first 4 bytes say',
+        defaultInput: () => Buffer.concat([u32(10_000), Buffer.alloc(1020, 7)]),
+        summary: (out) => `hash ${out.toString('hex')}`,
+    },
+    {
+        name: 'matmul',
+        what: 'the product of two n×n f64 matrices (n = the first 4 bytes; generated from a fixed seed if only n is given)',
+        defaultInput: () => u32(128),
+        summary: (out) => `${Math.round(Math.sqrt(out.length / 8))}×${Math.round(Math.sqrt(out.length / 8))} product`,
+    },
+    {
+        name: 'mlp-train',
+        what: 'trains a neural network (64-32-10 MLP) on the shipped handwritten digits; outputs the model and its accuracy',
+        defaultInput: () => mlpTrainInput(),
+        summary: (out) => {
+            const a = modelAccuracy(out);
+            return `model of ${out.length.toLocaleString('en-US')} bytes, ${percent(a.heldOutRight, a.heldOut)} right on ${a.heldOut} held-out digits (${percent(a.trainRight, a.trained)} on ${a.trained} trained)`;
+        },
+    },
+    {
+        name: 'mlp-infer',
+        what: 'classifies digits with a model from mlp-train (default: a model trained here, on 10 held-out digits)',
+        defaultInput: () => mlpInferInput(runExample('mlp-train', mlpTrainInput()), heldOutDigits(10).features),
+        summary: (out) => {
+            const lines = out.toString('utf-8').trim().split('\n');
+            return `${lines.length} digits read: ${lines.map((l) => l.split(' ')[0]).join(' ')}`;
+        },
+    },
+    {
+        name: 'meme',
+        what: 'a PNG meme from a prompt: art drawn from the prompt, its text on top ("top | bottom" splits it)',
+        defaultInput: () => Buffer.from('when the job verifies | on the first try'),
+        summary: (out) => `PNG ${out.readUInt32BE(16)}×${out.readUInt32BE(20)}, ${out.length.toLocaleString('en-US')} bytes`,
+    },
 ];
 
 export function exampleNamed(name: string): Example & { program: string } {
     const e = EXAMPLES.find((x) => x.name === name);
     if (!e) throw new Error(`no example "${name}": try ${EXAMPLES.map((x) => x.name).join(', ')}`);
     return { ...e, program: join(DIST, 'examples', `${e.name}.wasm`) };
+}
+
+/** Runs an example here, in this thread, and returns its output; throws if the program fails. */
+export function runExample(name: string, input: Buffer): Buffer {
+    const r = runProgramDirect({ program: readFileSync(exampleNamed(name).program), input, maxMemoryMb: 256, maxOutputBytes: 64 << 20 });
+    if (r.status !== 'ok') throw new Error(`${name} failed here: ${r.reason}: ${r.message}`);
+    return Buffer.from(r.output);
 }

@@ -133,7 +133,13 @@ export function program(): Command {
             if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} ended ${PHASES[Number(state.phase)]}`);
             const outPath = o.out ?? `job-${id}.out`;
             const r = await fetchResult(ctx, id, state, outPath, o.storage);
-            out(o, `job ${id} done: ${r.bytes} bytes verified against the on-chain result ${r.hash.slice(0, 16)}… → ${outPath}`, { id, result: r.hash, bytes: r.bytes, out: outPath });
+            let summary: string | undefined;
+            try {
+                summary = example?.summary(readFile(outPath, 'output'));
+            } catch {
+                // an output the example's reader does not understand (e.g. from another input format): no summary
+            }
+            out(o, `job ${id} done: ${r.bytes} bytes verified against the on-chain result ${r.hash.slice(0, 16)}… → ${outPath}${summary ? `\n${example!.name}: ${summary}` : ''}`, { id, result: r.hash, bytes: r.bytes, out: outPath, summary });
         });
 
     commonOptions(job.command('status').description('a job’s phase, claims, commits, reveals and result').argument('<id>'))

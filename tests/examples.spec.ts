@@ -9,6 +9,8 @@ import { DIST } from '../devnet/processes';
 import { ComputePool } from '../worker/compute/pool';
 import { runProgramDirect } from '../worker/compute/task';
 import { checkProgram, memoryCapPages } from '../worker/compute/abi';
+import { EXAMPLES, heldOutDigits, mlpInferInput, mlpTrainInput, modelAccuracy, runExample } from '../examples/catalog';
+import { DIGITS_FILE, encodeDataset, generateDigits } from '../examples/data/digits';
 
 const program = (name: string) => readFileSync(join(DIST, 'examples', `${name}.wasm`));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -21,7 +23,7 @@ function matmulInput(n: number, a?: number[], b?: number[]): Buffer {
 }
 
 describe('example programs', () => {
-    it.each(['upper', 'fnv-rounds', 'spin', 'matmul'])('%s fits the Fog ABI', (name) => {
+    it.each(['spin', ...EXAMPLES.map((e) => e.name)])('%s fits the Fog ABI', (name) => {
         expect(() => checkProgram(program(name), memoryCapPages(256))).not.toThrow();
     });
 
@@ -36,16 +38,16 @@ describe('example programs', () => {
         expect(Buffer.from((r as { output: Uint8Array }).output)).toEqual(Buffer.from(c.buffer));
     });
 
-    it('matmul gives the same bytes directly, on one thread and on two, run after run', async () => {
-        const input = matmulInput(96); // generated from the fixed seed
-        const direct = runProgramDirect({ program: program('matmul'), input, maxMemoryMb: 16, maxOutputBytes: 1 << 20 });
-        expect(direct.status).toBe('ok');
-        const expected = sha((direct as { output: Uint8Array }).output);
-        expect((direct as { output: Uint8Array }).output.length).toBe(96 * 96 * 8);
+    // every example, on its default input: two direct runs, then three at once on pools of one and two threads
+    it.each(EXAMPLES.map((e) => e.name))('%s gives the same bytes directly, on one thread and on two, run after run', async (name) => {
+        const example = EXAMPLES.find((e) => e.name === name)!;
+        const input = example.defaultInput();
+        const expected = sha(runExample(name, input));
+        expect(sha(runExample(name, input))).toBe(expected);
         for (const threads of [1, 2]) {
             const pool = new ComputePool({ threads });
             try {
-                const runs = await Promise.all([0, 1, 2].map(() => pool.run({ program: program('matmul'), input, maxCpuSeconds: 10, maxMemoryMb: 16 })));
+                const runs = await Promise.all([0, 1, 2].map(() => pool.run({ program: program(name), input, maxCpuSeconds: 20, maxMemoryMb: 256 })));
                 for (const r of runs) {
                     expect(r.status).toBe('ok');
                     expect(sha((r as { output: Uint8Array }).output)).toBe(expected);
@@ -54,5 +56,80 @@ describe('example programs', () => {
                 await pool.close();
             }
         }
+        expect(example.summary(runExample(name, input))).toBeTruthy();
+    });
+
+    it('fnv-rounds computes 64-bit FNV-1a over its input, as many rounds as it says', () => {
+        const input = Buffer.alloc(300, 9);
+        input.writeUInt32LE(7, 0);
+        let h = 0xcbf29ce484222325n;
+        for (let r = 0; r < 7; r++) for (const b of input) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+        const expected = Buffer.alloc(8);
+        expected.writeBigUInt64LE(h);
+        expect(runExample('fnv-rounds', input)).toEqual(expected);
+    });
+
+    it('matmul outputs n² f64 for a generated n×n pair', () => {
+        expect(runExample('matmul', matmulInput(96)).length).toBe(96 * 96 * 8);
+    });
+});
+
+describe('the MLP examples', () => {
+    it('the shipped digits are exactly what the generator makes', () => {
+        expect(encodeDataset(generateDigits()).equals(readFileSync(DIGITS_FILE))).toBe(true);
+    });
+
+    let model: Buffer;
+    beforeAll(() => {
+        model = runExample('mlp-train', mlpTrainInput());
+    });
+
+    it('mlp-train learns the digits: well above chance on samples it never saw', () => {
+        const a = modelAccuracy(model);
+        expect(a).toMatchObject({ trained: 1200, heldOut: 300 });
+        expect(a.heldOutRight / a.heldOut).toBeGreaterThan(0.9);
+        expect(a.trainRight / a.trained).toBeGreaterThan(0.95);
+        // header, 64·32 + 32 + 32·10 + 10 f64 weights, the four counts
+        expect(model.length).toBe(20 + 8 * (64 * 32 + 32 + 32 * 10 + 10) + 16);
+        // another seed is another model, still a good one
+        const other = runExample('mlp-train', mlpTrainInput({ seed: 2 }));
+        expect(other.equals(model)).toBe(false);
+        expect(modelAccuracy(other).heldOutRight / 300).toBeGreaterThan(0.9);
+    });
+
+    it('mlp-infer reads the held-out digits as the model scored them, with the probabilities of a reference forward pass', () => {
+        const { features, labels } = heldOutDigits(300);
+        const lines = runExample('mlp-infer', mlpInferInput(model, features)).toString().trim().split('\n');
+        expect(lines).toHaveLength(300);
+        const right = lines.filter((l, i) => Number(l.split(' ')[0]) === labels[i]).length;
+        expect(right).toBe(modelAccuracy(model).heldOutRight);
+        // the same forward pass in TypeScript, from the model's bytes
+        const f64 = (at: number, n: number) => Array.from({ length: n }, (_, i) => model.readDoubleLE(at + 8 * i));
+        const [d, h, c] = [64, 32, 10];
+        const w1 = f64(20, h * d), b1 = f64(20 + 8 * h * d, h), w2 = f64(20 + 8 * (h * d + h), c * h), b2 = f64(20 + 8 * (h * d + h + c * h), c);
+        features.slice(0, 50).forEach((x, s) => {
+            const hidden = b1.map((b, j) => Math.max(0, x.reduce((acc, v, i) => acc + w1[j * d + i] * (v / 16), b)));
+            const z = b2.map((b, k) => hidden.reduce((acc, v, j) => acc + w2[k * h + j] * v, b));
+            const best = z.indexOf(Math.max(...z));
+            const p = 1 / z.reduce((acc, v) => acc + Math.exp(v - z[best]), 0);
+            const [label, pct] = lines[s].split(' ');
+            expect(Number(label)).toBe(best);
+            expect(Math.abs(parseFloat(pct) - 100 * p)).toBeLessThanOrEqual(0.051);
+        });
+        // the counts mlp-train appends are optional
+        const bare = model.subarray(0, model.length - 16);
+        expect(runExample('mlp-infer', mlpInferInput(bare, features.slice(0, 5))).toString()).toBe(lines.slice(0, 5).join('\n') + '\n');
+    });
+
+    it('refuse malformed input with a message that says what is wrong', () => {
+        const fails = (name: string, input: Buffer) => runProgramDirect({ program: program(name), input, maxMemoryMb: 64, maxOutputBytes: 1 << 20 });
+        expect(fails('mlp-train', Buffer.alloc(10))).toMatchObject({ status: 'failed', reason: 'trap', message: expect.stringContaining('input shorter than its header') });
+        const truncated = mlpTrainInput().subarray(0, 5000);
+        expect(fails('mlp-train', truncated)).toMatchObject({ reason: 'trap', message: expect.stringContaining('dataset length does not match') });
+        const badLabel = mlpTrainInput();
+        badLabel[20 + 8 + 64] = 10; // the first sample's label
+        expect(fails('mlp-train', badLabel)).toMatchObject({ reason: 'trap', message: expect.stringContaining('label out of range') });
+        expect(fails('mlp-infer', Buffer.from('hello'))).toMatchObject({ reason: 'trap', message: expect.stringContaining('not a Fog model') });
+        expect(fails('mlp-infer', mlpInferInput(model, [new Uint8Array(63)]))).toMatchObject({ reason: 'trap', message: expect.stringContaining('do not match') });
     });
 });

@@ -10,7 +10,7 @@ import { DIST, entry, runNode, startNode } from '../devnet/processes';
 import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
 import { failureHash } from '../client/results';
 import { runProgramDirect } from '../worker/compute/task';
-import { exampleNamed } from '../examples/catalog';
+import { exampleNamed, runExample } from '../examples/catalog';
 import { readNetworkFile } from '../client/addresses';
 import { connect } from '../client/chain';
 import { devnetFaucet } from '../client/context';
@@ -43,10 +43,12 @@ async function cli(script: string, args: string[]): Promise<{ code: number | nul
 }
 
 describe('npm start', () => {
+    // the demo jobs are the examples (mlp-train, mlp-infer on the network's model, meme, matmul): each
+    // runs through k=3 in three worker processes, and its bytes must equal a run in the start process
     it('runs a network of three workers, one lying, and verifies every demo job (--once --json)', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
         try {
-            const out = await runNode(entry.start, ['--once', '--json', '--jobs', '2', '--workers', '3', '--liars', '1', '--data', join(dir, 'local'), '--network-file', join(dir, 'network.json')]);
+            const out = await runNode(entry.start, ['--once', '--json', '--jobs', '4', '--workers', '3', '--liars', '1', '--data', join(dir, 'local'), '--network-file', join(dir, 'network.json')]);
             const summary = JSON.parse(out.split('\n').pop()!) as {
                 ok: boolean;
                 jobs: number;
@@ -55,9 +57,9 @@ describe('npm start', () => {
                 network: { transactions: number; gas: number };
                 workers: { liar: boolean; rewardsFog: number; slashes: number; reputation: number }[];
             };
-            expect(summary).toMatchObject({ ok: true, jobs: 2, verified: 2, requester: { fogSpent: 10 } });
+            expect(summary).toMatchObject({ ok: true, jobs: 4, verified: 4, requester: { fogSpent: 20 } });
             const [liar, ...honest] = summary.workers;
-            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 2 });
+            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 4 });
             expect(liar.reputation).toBeLessThan(0);
             for (const w of honest) {
                 expect(w).toMatchObject({ liar: false, slashes: 0 });
@@ -186,14 +188,14 @@ describe('a local network', () => {
         expect(readFileSync(join(dir, 'next.out'), 'utf8')).toBe('STILL SERVING');
     });
 
-    it('runs a shipped example by name (AssemblyScript matmul) through k=3, with the bytes a local run gives', async () => {
-        const out = join(dir, 'matmul.out');
-        const r = await submit('', '', ['--example', 'matmul', '--out', out]);
+    it('runs a shipped example by name (fog job submit --example mlp-train) through k=3, with the bytes a local run gives', async () => {
+        const out = join(dir, 'model.bin');
+        const r = await submit('', '', ['--example', 'mlp-train', '--out', out]);
         expect(r.stderr).toEqual([]);
         expect(r.code).toBe(0);
-        const local = runProgramDirect({ program: readFileSync(join(EXAMPLES, 'matmul.wasm')), input: exampleNamed('matmul').defaultInput(), maxMemoryMb: 256, maxOutputBytes: 64 << 20 });
-        expect(local.status).toBe('ok');
-        expect(readFileSync(out)).toEqual(Buffer.from((local as { output: Uint8Array }).output));
+        const example = exampleNamed('mlp-train');
+        expect(readFileSync(out)).toEqual(runExample('mlp-train', example.defaultInput()));
+        expect(r.stdout.join('\n')).toContain(example.summary(readFileSync(out)));
     });
 
     it('posts through a wallet deep link: the link carries exactly the FOG transfer, and the job runs once a wallet sends it', async () => {

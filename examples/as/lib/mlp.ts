@@ -1,0 +1,99 @@
+// The model shared by mlp-train and mlp-infer: a multilayer perceptron with one hidden layer of
+// ReLU units and a softmax output, in f64. Every operation is IEEE arithmetic or AssemblyScript's
+// software Math.exp, so a model's bytes and its predictions are the same on every machine.
+//
+// Model format (little-endian), what mlp-train outputs and mlp-infer reads:
+//   "FOGM", u32 features d, u32 hidden h, u32 classes c, u32 largest feature value
+//   f64 w1[h][d], f64 b1[h], f64 w2[c][h], f64 b2[c]
+//   u32 training samples right, u32 training samples, u32 held-out right, u32 held-out samples
+
+export const MAGIC: u32 = 0x4d474f46; // "FOGM"
+
+export class Model {
+  d: i32; h: i32; c: i32; maxValue: u32;
+  w1: Float64Array; b1: Float64Array; w2: Float64Array; b2: Float64Array;
+  // scratch for one sample, allocated once (the stub runtime never frees)
+  x: Float64Array; hidden: Float64Array; out: Float64Array;
+
+  constructor(d: i32, h: i32, c: i32, maxValue: u32) {
+    this.d = d; this.h = h; this.c = c; this.maxValue = maxValue;
+    this.w1 = new Float64Array(h * d); this.b1 = new Float64Array(h);
+    this.w2 = new Float64Array(c * h); this.b2 = new Float64Array(c);
+    this.x = new Float64Array(d); this.hidden = new Float64Array(h); this.out = new Float64Array(c);
+  }
+
+  /** Bytes of the model header and weights, without the accuracy counts. */
+  byteSize(): i32 {
+    return 20 + 8 * (this.w1.length + this.b1.length + this.w2.length + this.b2.length);
+  }
+
+  /** Loads features (bytes 0..maxValue) into `x`, scaled to 0..1. */
+  load(bytes: Uint8Array, at: i32): void {
+    const scale = 1.0 / <f64>this.maxValue;
+    for (let i = 0; i < this.d; i++) this.x[i] = <f64>bytes[at + i] * scale;
+  }
+
+  /** Forward pass on `x`: hidden activations and class probabilities in `out`; returns the argmax. */
+  forward(): i32 {
+    const d = this.d, h = this.h, c = this.c;
+    for (let j = 0; j < h; j++) {
+      let s = this.b1[j];
+      for (let i = 0; i < d; i++) s += this.w1[j * d + i] * this.x[i];
+      this.hidden[j] = s > 0 ? s : 0;
+    }
+    let best = 0;
+    for (let k = 0; k < c; k++) {
+      let s = this.b2[k];
+      for (let j = 0; j < h; j++) s += this.w2[k * h + j] * this.hidden[j];
+      this.out[k] = s;
+      if (s > this.out[best]) best = k;
+    }
+    const top = this.out[best];
+    let sum = 0.0;
+    for (let k = 0; k < c; k++) {
+      const e = Math.exp(this.out[k] - top);
+      this.out[k] = e;
+      sum += e;
+    }
+    for (let k = 0; k < c; k++) this.out[k] /= sum;
+    return best;
+  }
+
+  /** Writes the header and weights at `view[at..]`; returns the offset after them. */
+  write(view: DataView, at: i32): i32 {
+    view.setUint32(at, MAGIC, true);
+    view.setUint32(at + 4, this.d, true);
+    view.setUint32(at + 8, this.h, true);
+    view.setUint32(at + 12, this.c, true);
+    view.setUint32(at + 16, this.maxValue, true);
+    at += 20;
+    at = put(view, at, this.w1); at = put(view, at, this.b1);
+    at = put(view, at, this.w2); at = put(view, at, this.b2);
+    return at;
+  }
+
+  /** Reads a model written by `write` from `view[at..]`; aborts on anything else. */
+  static read(view: DataView, at: i32): Model {
+    assert(view.byteLength - at >= 20, "not a Fog model: too short");
+    assert(view.getUint32(at, true) == MAGIC, "not a Fog model: no FOGM header");
+    const d = <i32>view.getUint32(at + 4, true), h = <i32>view.getUint32(at + 8, true), c = <i32>view.getUint32(at + 12, true);
+    assert(d >= 1 && d <= 4096 && h >= 1 && h <= 1024 && c >= 2 && c <= 256, "not a Fog model: sizes out of range");
+    const m = new Model(d, h, c, view.getUint32(at + 16, true));
+    assert(m.maxValue >= 1, "not a Fog model: zero feature range");
+    assert(view.byteLength - at >= m.byteSize(), "not a Fog model: truncated weights");
+    at += 20;
+    at = get(view, at, m.w1); at = get(view, at, m.b1);
+    at = get(view, at, m.w2); get(view, at, m.b2);
+    return m;
+  }
+}
+
+function put(view: DataView, at: i32, a: Float64Array): i32 {
+  for (let i = 0; i < a.length; i++) view.setFloat64(at + 8 * i, a[i], true);
+  return at + 8 * a.length;
+}
+
+function get(view: DataView, at: i32, a: Float64Array): i32 {
+  for (let i = 0; i < a.length; i++) a[i] = view.getFloat64(at + 8 * i, true);
+  return at + 8 * a.length;
+}
