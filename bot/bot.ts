@@ -1,21 +1,22 @@
 /**
- * The Fog Telegram bot (grammY): read-only commands over the chain, and /post answering with a
- * Tonkeeper link and button. Per-user rate limiting; every mistake gets a plain answer.
+ * The Fog Telegram bot (grammY): read-only commands over the chain, /result sending a job's
+ * verified output (a meme as a picture), and /post answering with a Tonkeeper link and button. Per-user rate limiting; every mistake gets a plain answer.
  */
-import { Bot, Context, InlineKeyboard } from 'grammy';
+import { Bot, Context, InlineKeyboard, InputFile } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { describeError } from '../client/chain';
-import { Answer, Reader } from './reader';
+import { Answer, Reader, ResultAnswer } from './reader';
 
 export const HELP = [
     '<b>Fog</b>: a compute network on TON. Commands:',
     '/network: providers, stake, jobs, epoch, burned and emitted FOG',
     '/job &lt;id&gt;: a job’s state and result',
+    '/result &lt;id&gt;: a finished job’s output (a meme as a picture), checked against the chain',
     '/provider &lt;address&gt;: stake, collateral, reputation, slashes',
     '/pass &lt;address&gt;: the Contributor Pass of an address',
     '/rewards &lt;address&gt;: unclaimed epoch rewards',
     '/epoch [n]: an epoch’s totals (the current one by default)',
-    '/post &lt;your address&gt; &lt;price&gt; upper &lt;text&gt;: a link to post a job from your wallet',
+    '/post &lt;your address&gt; &lt;price&gt; meme &lt;top | bottom&gt;: a link to post a meme job from your wallet (or upper &lt;text&gt;)',
 ].join('\n');
 
 export interface RateLimit {
@@ -85,12 +86,13 @@ export function createFogBot(o: FogBotOptions): Bot {
     });
 
     /** Runs a command; an Answer is the reply, a chain failure gets one friendly line. */
-    const command = (name: string, run: (ctx: Context, arg: string) => Promise<string | { text: string; tonkeeper: string }>) =>
+    const command = (name: string, run: (ctx: Context, arg: string) => Promise<ResultAnswer | { text: string; tonkeeper: string }>) =>
         bot.command(name, async (ctx) => {
             const arg = typeof ctx.match === 'string' ? ctx.match : '';
             try {
                 const r = await run(ctx, arg);
                 if (typeof r === 'string') await ctx.reply(r, html);
+                else if ('photo' in r) await ctx.replyWithPhoto(new InputFile(r.photo, r.filename), { caption: r.caption });
                 else await ctx.reply(r.text, { ...html, reply_markup: new InlineKeyboard().url('Sign in Tonkeeper', r.tonkeeper) });
             } catch (e) {
                 if (e instanceof Answer) return void (await ctx.reply(e.message, html));
@@ -107,6 +109,7 @@ export function createFogBot(o: FogBotOptions): Bot {
     command('pass', (_, arg) => o.reader.pass(arg));
     command('rewards', (_, arg) => o.reader.rewards(arg));
     command('epoch', (_, arg) => o.reader.epoch(arg));
+    command('result', (_, arg) => o.reader.result(arg));
     command('post', (_, arg) => o.reader.post(arg));
     bot.on('message:text', async (ctx) => {
         await ctx.reply(ctx.message.text.startsWith('/') ? `I don’t know ${ctx.message.text.split(/\s/)[0].slice(0, 40)}. /help lists what I do.` : 'Send a command: /help lists them.');

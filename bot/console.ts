@@ -3,7 +3,7 @@
  * caught by a grammY transformer and answered locally. Used by `npm run bot -- --console` and by
  * the tests.
  */
-import type { Bot } from 'grammy';
+import { InputFile, type Bot } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 
 export const CONSOLE_BOT: UserFromGetMe = {
@@ -52,6 +52,15 @@ export function captureApi(bot: Bot, onCall: (call: ApiCall) => void): void {
         // the transformer's contract: an API response
         return { ok: true, result } as never;
     });
+}
+
+/** The picture a `sendPhoto` call carries, if it is one. */
+export function photoOf(call: ApiCall): { filename: string; bytes: Buffer; caption: string } | undefined {
+    if (call.method !== 'sendPhoto' || !(call.payload.photo instanceof InputFile)) return undefined;
+    const file = call.payload.photo;
+    const data = (file as unknown as { fileData: unknown }).fileData;
+    if (!(data instanceof Uint8Array)) return undefined;
+    return { filename: file.filename ?? 'photo', bytes: Buffer.from(data), caption: String(call.payload.caption ?? '') };
 }
 
 /** The reply a `sendMessage` call carries, with HTML turned into plain text. */

@@ -7,7 +7,7 @@
  * It follows the network with a watcher (LMDB under --data) for the totals of /network, and reads
  * everything else from the chain when asked. Logs are JSON lines on stderr; Ctrl-C stops it.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -20,8 +20,8 @@ import { NetworkIndex } from '../oracle/network-index';
 import { Watcher } from '../oracle/watcher';
 import { jsonLine } from '../oracle/cli';
 import { createFogBot, DEFAULT_RATE_LIMIT } from './bot';
-import { captureApi, CONSOLE_BOT, replyOf, textUpdate } from './console';
-import { Reader } from './reader';
+import { captureApi, CONSOLE_BOT, photoOf, replyOf, textUpdate } from './console';
+import { Reader, TEXT_EXAMPLES } from './reader';
 import { exampleNamed } from '../examples/catalog';
 
 let quiet = false;
@@ -57,10 +57,15 @@ async function main(): Promise<void> {
     const watcher = new Watcher({ client, db, hub: file.hub, pollMs: Number(values['poll-ms']), log });
     const index = new NetworkIndex(db, watcher);
     const storage = file.storage ? storageOf(file) : undefined;
-    let upperProgram: string | undefined;
-    const upper = exampleNamed('upper').program;
-    if (storage && existsSync(upper)) upperProgram = await storage.put(readFileSync(upper)).catch(() => undefined);
-    const reader = new Reader(fog, file, () => index.read(), { storage, upperProgram });
+    // the shipped programs /post offers by name, on the bot's storage node
+    const programs: Record<string, string> = {};
+    for (const name of TEXT_EXAMPLES) {
+        const path = exampleNamed(name).program;
+        if (!storage || !existsSync(path)) continue;
+        const hash = await storage.put(readFileSync(path)).catch((e: unknown) => void log({ event: 'program_upload_failed', program: name, error: describeError(e) }));
+        if (hash) programs[name] = hash;
+    }
+    const reader = new Reader(fog, file, () => index.read(), { storage, programs });
     await watcher.pollOnce().catch((e: unknown) => log({ event: 'watcher_error', error: describeError(e) }));
     watcher.start();
 
@@ -78,6 +83,13 @@ async function main(): Promise<void> {
 
     if (values.console) {
         captureApi(bot, (call) => {
+            const photo = photoOf(call);
+            if (photo) {
+                const saved = join(values.data!, photo.filename);
+                writeFileSync(saved, photo.bytes);
+                process.stdout.write(`[picture ${photo.filename}, ${photo.bytes.length.toLocaleString('en-US')} bytes, saved as ${saved}]\n${photo.caption}\n`);
+                return;
+            }
             const reply = replyOf(call);
             if (!reply) return;
             process.stdout.write(`${reply.text}\n${reply.buttons.map((b) => `[${b.text}] ${b.url ?? ''}\n`).join('')}`);

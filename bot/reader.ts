@@ -13,7 +13,11 @@ import { transferLinks } from '../client/deeplink';
 import { PassItem } from '../wrappers/PassItem';
 import { PassCollection } from '../wrappers/PassCollection';
 import { NetworkTotals } from '../oracle/network-index';
+import { BlobTooLargeError } from '../oracle/storage/errors';
 import { StorageClient, uint256ToHash, isSha256Hex } from '../oracle/storage/client';
+
+/** The shipped examples whose input is the text typed after their name in /post. */
+export const TEXT_EXAMPLES = ['meme', 'upper'];
 
 /** A reply to the user's request that is not a result (a mistake, or nothing found). */
 export class Answer extends Error {
@@ -35,11 +39,19 @@ const when = (t: bigint | number, now: number) => {
 };
 
 export interface ReaderOptions {
-    /** Where /post uploads inputs (and where the shipped `upper` program lives). */
+    /** Where /post uploads inputs and /result downloads outputs (and where the shipped programs live). */
     storage?: StorageClient;
-    /** Hash of the `upper` example program on that storage node. */
-    upperProgram?: string;
+    /** The shipped programs that take text (`upper`, `meme`) by name: their hashes on that storage node. */
+    programs?: Record<string, string>;
 }
+
+/** The largest output /result sends: Telegram's limit for a photo. */
+export const MAX_RESULT_BYTES = 10 * 1024 * 1024;
+
+/** What /result answers: a picture, or text. */
+export type ResultAnswer = string | { photo: Buffer; filename: string; caption: string };
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export class Reader {
     constructor(
@@ -178,12 +190,43 @@ export class Reader {
     }
 
     /**
-     * `/post <your address> <price> upper <text…>` or `/post <your address> <price> <program sha256> <input sha256>`:
+     * `/result <id>`: a finished job's output, checked against the on-chain result: a PNG (a meme)
+     * as a picture, short UTF-8 text as text, anything else described.
+     */
+    async result(text: string | undefined): Promise<ResultAnswer> {
+        const t = (text ?? '').trim();
+        if (t === '') throw new Answer('Give a job id: <code>/result 12</code>');
+        const id = this.number(t, 'job id');
+        const job = await this.fog.job(id);
+        if (!(await this.fog.client.isContractDeployed(job.address))) throw new Answer(`There is no job ${id}.`);
+        const s = await job.getJobState();
+        if (Number(s.phase) !== JobPhase.Done) throw new Answer(`Job ${id} has no result: it is ${PHASES[Number(s.phase)] ?? `in phase ${s.phase}`}.`);
+        const hash = uint256ToHash(s.result);
+        const failed = failureOf(hash);
+        if (failed) throw new Answer(`Job ${id}: the program failed on every worker (<b>${esc(failed)}</b>), so there is no output.`);
+        const storage = this.opts.storage;
+        if (!storage) throw new Answer(`Job ${id}'s result is <code>${hash}</code>; this bot has no storage node to fetch it from.`);
+        if (!(await storage.has(hash))) throw new Answer(`Job ${id}'s result <code>${hash}</code> is not on this bot's storage node (a worker keeps it on its own).`);
+        const bytes = await storage.get(hash, { maxBytes: MAX_RESULT_BYTES }).catch((e: unknown) => {
+            if (e instanceof BlobTooLargeError) throw new Answer(`Job ${id}'s output is larger than ${MAX_RESULT_BYTES / 1_048_576} MiB: get it with <code>fog job result ${id}</code>.`);
+            throw e;
+        });
+        const agreed = `agreed by ${s.spec.k} workers, sha256 ${hash.slice(0, 16)}…`;
+        if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return { photo: bytes, filename: `fog-job-${id}.png`, caption: `Job ${id}: ${agreed}` };
+        const utf8 = bytes.toString('utf-8');
+        if (bytes.length <= 3_000 && Buffer.from(utf8, 'utf-8').equals(bytes) && !/[\u0000-\u0008\u000e-\u001f]/.test(utf8)) {
+            return `<b>Job ${id}</b> (${agreed}):\n<pre>${esc(utf8)}</pre>`;
+        }
+        return `<b>Job ${id}</b> output: ${bytes.length.toLocaleString('en-US')} bytes, ${agreed}. Get it with <code>fog job result ${id}</code>.`;
+    }
+
+    /**
+     * `/post <your address> <price> <meme|upper> <text…>` or `/post <your address> <price> <program sha256> <input sha256>`:
      * checks the pass and the balance, and answers with the links that post the job from the
      * user's own wallet.
      */
     async post(text: string | undefined): Promise<{ text: string; tonkeeper: string }> {
-        const usage = 'Usage: <code>/post &lt;your address&gt; &lt;price FOG&gt; upper &lt;text&gt;</code> or <code>/post &lt;your address&gt; &lt;price FOG&gt; &lt;program sha256&gt; &lt;input sha256&gt;</code>';
+        const usage = 'Usage: <code>/post &lt;your address&gt; &lt;price FOG&gt; meme &lt;top text | bottom text&gt;</code>, <code>… upper &lt;text&gt;</code> or <code>/post &lt;your address&gt; &lt;price FOG&gt; &lt;program sha256&gt; &lt;input sha256&gt;</code>';
         const parts = (text ?? '').trim().split(/\s+/);
         if (parts.length < 4) throw new Answer(usage);
         const requester = this.address(parts[0], 'post');
@@ -197,10 +240,13 @@ export class Reader {
         if (!storage) throw new Answer('This bot has no storage node, so it cannot post jobs.');
         let program: string;
         let input: string;
-        if (parts[2] === 'upper') {
-            if (!this.opts.upperProgram) throw new Answer('The <code>upper</code> example is not available on this bot.');
-            program = this.opts.upperProgram;
-            input = await storage.put(Buffer.from((text ?? '').trim().split(/\s+/).slice(3).join(' ')));
+        const example = parts[2].toLowerCase();
+        if (TEXT_EXAMPLES.includes(example)) {
+            const hash = this.opts.programs?.[example];
+            if (!hash) throw new Answer(`The <code>${example}</code> example is not available on this bot.`);
+            program = hash;
+            // the text as typed after the program's name, its spacing kept
+            input = await storage.put(Buffer.from((text ?? '').trim().replace(/^(\S+\s+){3}/, '')));
         } else {
             [program, input] = [parts[2].toLowerCase(), (parts[3] ?? '').toLowerCase()];
             for (const h of [program, input]) {

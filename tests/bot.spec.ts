@@ -10,15 +10,16 @@ import type { Bot } from 'grammy';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
 import { advance, claim, commit, post, reveal, staker, wallet } from './helpers/flow';
 import { createFogBot, DEFAULT_RATE_LIMIT } from '../bot/bot';
-import { ApiCall, captureApi, CONSOLE_BOT, Reply, replyOf, textUpdate } from '../bot/console';
+import { ApiCall, captureApi, CONSOLE_BOT, photoOf, Reply, replyOf, textUpdate } from '../bot/console';
 import { Reader } from '../bot/reader';
 import { Watcher } from '../oracle/watcher';
 import { NetworkIndex } from '../oracle/network-index';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
-import { sha256Hex, StorageClient } from '../oracle/storage/client';
+import { hashToUint256, sha256Hex, StorageClient } from '../oracle/storage/client';
+import { runExample } from '../examples/catalog';
 import { decodeTransferLink } from '../client/deeplink';
 import { connect } from '../client/chain';
-import { Fog } from '../client/actions';
+import { Fog, jobSpec } from '../client/actions';
 import { NetworkFile } from '../client/addresses';
 import { WalletSender } from '../client/sender';
 import { DIST } from '../devnet/processes';
@@ -68,8 +69,8 @@ describe('the Telegram bot', () => {
         const index = new NetworkIndex(db, watcher);
         await watcher.pollOnce();
         const store = new StorageClient(storage.url);
-        const upperProgram = await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm')));
-        reader = new Reader(new Fog(d.client, file), file, () => index.read(), { storage: store, upperProgram });
+        const programs = { upper: await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm'))), meme: await store.put(readFileSync(join(DIST, 'examples', 'meme.wasm'))) };
+        reader = new Reader(new Fog(d.client, file), file, () => index.read(), { storage: store, programs });
         // the limiter has its own test below; here one user asks many things
         bot = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { ...DEFAULT_RATE_LIMIT, commands: 1_000 } });
         captureApi(bot, (c) => calls.push(c));
@@ -85,7 +86,7 @@ describe('the Telegram bot', () => {
 
     it('greets with the list of commands', async () => {
         const r = await one('/start');
-        for (const c of ['/network', '/job', '/provider', '/pass', '/rewards', '/epoch', '/post']) expect(r.text).toContain(c);
+        for (const c of ['/network', '/job', '/result', '/provider', '/pass', '/rewards', '/epoch', '/post']) expect(r.text).toContain(c);
         expect(calls.at(-1)!.payload).toMatchObject({ chat_id: 42, parse_mode: 'HTML' });
     });
 
@@ -159,6 +160,12 @@ describe('the Telegram bot', () => {
         const job = await (await d.fog.job(next)).getJobState();
         expect(job.price).toBe(5n * FOG);
         expect(job.spec.inputHash.toString(16).padStart(64, '0')).toBe(sha256Hex(Buffer.from('hello from telegram')));
+
+        // a meme: the prompt exactly as typed after the program's name, spacing and '|' kept
+        const meme = decodeTransferLink((await one(`/post ${requester.address.toString()} 5 meme when  it  verifies | first try`)).buttons[0].url!);
+        const store = new StorageClient(storage.url);
+        const expected = jobSpec({ program: sha256Hex(readFileSync(join(DIST, 'examples', 'meme.wasm'))), input: sha256Hex(Buffer.from('when  it  verifies | first try')), urlOf: (h) => store.urlOf(h) });
+        expect(meme.body!.hash().equals((await d.fog.post(requester.address, 5n * FOG, expected)).body!.hash())).toBe(true);
     });
 
     it('/post refuses what would be refunded or cannot be paid', async () => {
@@ -168,6 +175,37 @@ describe('the Telegram bot', () => {
         expect((await one(`/post ${requester.address.toString()} lots upper hi`)).text).toMatch(/^lots is not an amount of FOG/);
         expect((await one(`/post ${requester.address.toString()} 5 ${'ab'.repeat(32)} ${'cd'.repeat(32)}`)).text).toBe(`The storage node has no blob ${'ab'.repeat(32)}: upload it first.`);
         expect((await one('/post')).text).toMatch(/^Usage: \/post/);
+    });
+
+    it('/result sends a meme job’s picture and a text job’s text, each checked against the chain', async () => {
+        const store = new StorageClient(storage.url);
+        const png = runExample('meme', Buffer.from('fog | in telegram'));
+        const text = Buffer.from('HELLO <FROM> FOG');
+        const jobs: bigint[] = [];
+        for (const output of [png, text]) {
+            await store.put(output);
+            const id = await post(d, requester, { k: 3n, quorum: 2n });
+            const result = hashToUint256(sha256Hex(output));
+            for (const w of workers) await claim(d, w, id);
+            for (const w of workers) await commit(d, w, id, result);
+            for (const w of workers) await reveal(d, w, id, result);
+            jobs.push(id);
+        }
+        const from = calls.length;
+        await bot.handleUpdate(textUpdate(`/result ${jobs[0]}`));
+        const sent = calls.slice(from);
+        expect(sent.map((c) => c.method)).toEqual(['sendPhoto']);
+        const photo = photoOf(sent[0])!;
+        expect(photo.bytes.equals(png)).toBe(true);
+        expect(photo.filename).toBe(`fog-job-${jobs[0]}.png`);
+        expect(photo.caption).toBe(`Job ${jobs[0]}: agreed by 3 workers, sha256 ${sha256Hex(png).slice(0, 16)}…`);
+        expect((await one(`/result ${jobs[1]}`)).text).toBe(`Job ${jobs[1]} (agreed by 3 workers, sha256 ${sha256Hex(text).slice(0, 16)}…):\nHELLO <FROM> FOG`);
+        // the first job's result was never uploaded here; a job still open; no such job; not a number
+        expect((await one(`/result ${done}`)).text).toMatch(new RegExp(`^Job ${done}'s result [0-9a-f]{64} is not on this bot's storage node`));
+        const open = await post(d, requester, { k: 3n, quorum: 2n });
+        expect((await one(`/result ${open}`)).text).toMatch(new RegExp(`^Job ${open} has no result: it is (open|checking)`));
+        expect((await one('/result 999')).text).toBe('There is no job 999.');
+        expect((await one('/result x')).text).toBe('x is not a job id.');
     });
 
     it('answers unknown commands and plain text', async () => {

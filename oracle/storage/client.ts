@@ -173,10 +173,10 @@ export class StorageClient {
         throw new StorageHttpError(url, res.status, reason);
     }
 
-    /** Downloads blob `hash` and checks it against the hash (`BlobHashMismatchError` if it differs). */
-    async get(hash: string): Promise<Buffer> {
+    /** Downloads blob `hash` and checks it against the hash (`BlobHashMismatchError` if it differs); `opts` overrides the client's limits. */
+    async get(hash: string, opts: FetchBlobOptions = {}): Promise<Buffer> {
         const canonical = normalizeHash(hash);
-        return download(this.urlOf(canonical), canonical, this.opts);
+        return download(this.urlOf(canonical), canonical, { ...this.opts, ...opts });
     }
 
     /** True if the node holds blob `hash` and it passes the node's integrity check. */
