@@ -81,16 +81,31 @@ export async function protocolFixture(paramOverrides: Partial<Params> = {}): Pro
     await token.send(admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetMintAuthority', queryId: 0n, authority: hub.address, lock: true });
     await collection.send(admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetPassAuthority', queryId: 0n, authority: hub.address, lock: true });
 
-    const walletOf = async (owner: Address) => blockchain.openContract(FogWallet.fromAddress(await token.getGetWalletAddress(owner)));
+    // Child addresses come from the contracts' own get-methods, once per key: they depend only on
+    // the code and the key, and a get-method costs milliseconds (the property tests ask thousands).
+    const cached = <K>(lookup: (key: K) => Promise<Address>) => {
+        const seen = new Map<string, Address>();
+        return async (key: K) => {
+            const k = String(key);
+            if (!seen.has(k)) seen.set(k, await lookup(key));
+            return seen.get(k)!;
+        };
+    };
+    const walletAddress = cached((owner: Address) => token.getGetWalletAddress(owner));
+    const providerAddress = cached((owner: Address) => hub.getProviderAddress(owner));
+    const passAddress = cached((owner: Address) => collection.getPassAddress(owner));
+    const jobAddress = cached((id: bigint) => hub.getJobAddress(id));
+    const epochAddress = cached((n: bigint) => hub.getEpochAddress(n));
+    const walletOf = async (owner: Address) => blockchain.openContract(FogWallet.fromAddress(await walletAddress(owner)));
     const balanceOf = async (owner: Address) => {
         const w = await walletOf(owner);
         const state = await blockchain.getContract(w.address);
         return state.accountState?.type === 'active' ? (await w.getGetWalletData()).balance : 0n;
     };
-    const providerOf = async (owner: Address) => blockchain.openContract(Provider.fromAddress(await hub.getProviderAddress(owner)));
-    const passOf = async (owner: Address) => blockchain.openContract(PassItem.fromAddress(await collection.getPassAddress(owner)));
-    const job = async (id: bigint) => blockchain.openContract(Job.fromAddress(await hub.getJobAddress(id)));
-    const epoch = async (n: bigint) => blockchain.openContract(Epoch.fromAddress(await hub.getEpochAddress(n)));
+    const providerOf = async (owner: Address) => blockchain.openContract(Provider.fromAddress(await providerAddress(owner)));
+    const passOf = async (owner: Address) => blockchain.openContract(PassItem.fromAddress(await passAddress(owner)));
+    const job = async (id: bigint) => blockchain.openContract(Job.fromAddress(await jobAddress(id)));
+    const epoch = async (n: bigint) => blockchain.openContract(Epoch.fromAddress(await epochAddress(n)));
     const fund = async (to: Address, amount: bigint) => {
         const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
         recipients.set(to, amount);
