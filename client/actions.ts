@@ -81,10 +81,18 @@ export function closableAt(n: bigint, params: Params): number {
     return Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
 }
 
+/** Addresses a Fog instance remembers; past this many it starts afresh. */
+const KNOWN_ADDRESSES = 10_000;
+
 /** The network's contracts, opened on one client. */
 export class Fog {
     readonly hub;
     readonly token;
+    /**
+     * Child and wallet addresses already asked for. No Fog contract can change its code, so an
+     * address never changes; on the devnet a get-method costs more than a transaction.
+     */
+    private readonly known = new Map<string, Promise<Address>>();
 
     constructor(
         readonly client: TonClient,
@@ -94,12 +102,24 @@ export class Fog {
         this.token = open(client, FogToken.fromAddress(addresses.token));
     }
 
+    /** The address `ask` answers for `key`, asked once (a failed answer is asked again next time). */
+    private address(key: string, ask: () => Promise<Address>): Promise<Address> {
+        let a = this.known.get(key);
+        if (!a) {
+            if (this.known.size >= KNOWN_ADDRESSES) this.known.clear();
+            a = ask();
+            this.known.set(key, a);
+            a.catch(() => this.known.delete(key));
+        }
+        return a;
+    }
+
     async walletOf(owner: Address): Promise<Address> {
-        return this.token.getGetWalletAddress(owner);
+        return this.address(`wallet:${owner.toRawString()}`, () => this.token.getGetWalletAddress(owner));
     }
 
     async providerOf(owner: Address) {
-        return open(this.client, Provider.fromAddress(await this.hub.getProviderAddress(owner)));
+        return open(this.client, Provider.fromAddress(await this.address(`provider:${owner.toRawString()}`, () => this.hub.getProviderAddress(owner))));
     }
 
     /** `owner`'s provider, failing with one clear line if it has never staked. */
@@ -110,11 +130,11 @@ export class Fog {
     }
 
     async job(id: bigint) {
-        return open(this.client, Job.fromAddress(await this.hub.getJobAddress(id)));
+        return open(this.client, Job.fromAddress(await this.address(`job:${id}`, () => this.hub.getJobAddress(id))));
     }
 
     async epoch(n: bigint) {
-        return open(this.client, Epoch.fromAddress(await this.hub.getEpochAddress(n)));
+        return open(this.client, Epoch.fromAddress(await this.address(`epoch:${n}`, () => this.hub.getEpochAddress(n))));
     }
 
     /** The chain's clock (the hub's last sync time, as the endpoint reports it). */

@@ -5,8 +5,8 @@
  */
 import { Address, beginCell, Cell, external, internal, Message, SendMode, StateInit, storeMessage, Transaction } from '@ton/core';
 import { TonClient } from '@ton/ton';
-import { describeError, isTransient, open } from './chain';
-import { Identity } from './wallet';
+import { describeError, isTransient } from './chain';
+import { Identity, seqnoOfW5Data } from './wallet';
 import { exitCodeName } from './errors';
 
 /** A message to send from the wallet. */
@@ -116,11 +116,9 @@ export class WalletSender {
 
     private async sendNow(messages: Outgoing[], follow: boolean): Promise<Sent> {
         if (messages.length === 0 || messages.length > 255) throw new SendError(`a wallet sends 1 to 255 messages at once, got ${messages.length}`);
-        const wallet = open(this.client, this.identity.wallet);
-        const [state, seqno] = await this.retrying('reading the wallet', async () => {
-            const s = await this.client.getContractState(this.address);
-            return [s, s.state === 'active' ? await wallet.getSeqno() : 0] as const;
-        });
+        // the seqno from the wallet's data rather than its get-method: one request instead of two
+        const state = await this.retrying('reading the wallet', () => this.client.getContractState(this.address));
+        const seqno = state.state === 'active' && state.data ? seqnoOfW5Data(state.data) : 0;
         const needed = messages.reduce((sum, m) => sum + m.value, 0n);
         if (state.balance < needed) {
             throw new SendError(`wallet ${this.address.toString({ testOnly: true })} holds ${state.balance} nanoton, the messages need ${needed} plus fees`, { address: this.address.toString() });

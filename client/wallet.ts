@@ -4,6 +4,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Cell } from '@ton/core';
 import { KeyPair, mnemonicNew, mnemonicToPrivateKey, mnemonicValidate } from '@ton/crypto';
 import { WalletContractV5R1 } from '@ton/ton';
 
@@ -18,6 +19,14 @@ export interface Identity {
 /** The W5 wallet of `publicKey` on `network` (testnet and the devnet use the testnet wallet id). */
 export function walletOf(publicKey: Buffer, network: Network): WalletContractV5R1 {
     return WalletContractV5R1.create({ publicKey, walletId: { networkGlobalId: network === 'mainnet' ? -239 : -3 } });
+}
+
+/**
+ * A W5 wallet's seqno, read from its data (`is_signature_allowed:Bool seqno:uint32 …`): the same
+ * number its `seqno` get-method returns, from the state already fetched, in the same snapshot.
+ */
+export function seqnoOfW5Data(data: Buffer): number {
+    return Cell.fromBoc(data)[0].beginParse().skip(1).loadUint(32);
 }
 
 /** Derives keys and wallet from a mnemonic; throws one clear line if the words are not a valid mnemonic. */

@@ -5,8 +5,9 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { Address, beginCell, Cell, loadMessage, loadTransaction, storeTransaction, Transaction, TupleItem, toNano } from '@ton/core';
+import { Address, beginCell, Cell, loadMessage, loadTransaction, serializeTuple, storeTransaction, Transaction, TupleItem, toNano } from '@ton/core';
 import { Blockchain, BlockchainTransaction, EmulationError, GetMethodError, snapshotFromSerializable, snapshotToSerializable } from '@ton/sandbox';
 import { open, RootDatabase } from 'lmdb';
 
@@ -47,6 +48,10 @@ export interface GetMethodOutcome {
 
 const STATE_FILE = 'state.json';
 const LT_DIGITS = 20;
+/** Decoded transactions kept in memory: enough for every client polling the newest ones of its account. */
+const RECENT_TRANSACTIONS = 5_000;
+/** Get-method answers kept: clients poll the same few (a job's state, a wallet's balance) between transactions. */
+const RECENT_ANSWERS = 2_000;
 
 /** Key of a transaction in the store: account, then lt, so one account's history is one range. */
 function txKey(account: bigint, lt: bigint): string {
@@ -61,9 +66,17 @@ export class DevnetChain {
     private queue: Promise<unknown> = Promise.resolve();
     private seqno = 1;
     private chainStart: number;
+    /** Get-method answers by account state, clock, method and arguments, oldest first. */
+    private readonly answers = new Map<string, GetMethodOutcome>();
+    /** Recently recorded or read transactions by store key, least recently used first. */
+    private readonly recent = new Map<string, Transaction>();
     private wallStart = Date.now();
-    /** Transactions and compute gas since this process opened the chain. */
-    readonly stats = { transactions: 0, gas: 0n };
+    /**
+     * Since this process opened the chain: transactions and their compute gas; milliseconds the
+     * emulator was busy (every operation: messages, get-methods, reads, saves); get-methods run
+     * and the milliseconds they took.
+     */
+    readonly stats = { transactions: 0, gas: 0n, busyMs: 0, getMethods: 0, getMethodMs: 0 };
 
     private constructor(
         readonly blockchain: Blockchain,
@@ -125,9 +138,14 @@ export class DevnetChain {
 
     /** Runs `fn` after every operation already queued: the emulator does one thing at a time. */
     serial<T>(fn: () => Promise<T>): Promise<T> {
-        const run = this.queue.then(() => {
-            this.blockchain.now = this.now();
-            return fn();
+        const run = this.queue.then(async () => {
+            const start = performance.now();
+            try {
+                this.blockchain.now = this.now();
+                return await fn();
+            } finally {
+                this.stats.busyMs += performance.now() - start;
+            }
         });
         this.queue = run.catch(() => undefined);
         return run;
@@ -162,17 +180,42 @@ export class DevnetChain {
         });
     }
 
-    /** Keeps `transactions` on disk and drops the emulator's own copy, so memory does not grow with history. */
+    /**
+     * Keeps `transactions` on disk (one LMDB commit for the whole chain: a commit per transaction
+     * cost about as much as emulating it) and drops the emulator's own copy, so memory does not grow
+     * with history. The newest stay decoded in memory too, for the clients polling for them.
+     */
     record(transactions: BlockchainTransaction[]): void {
         this.seqno += 1;
-        for (const tx of transactions) {
-            this.stats.transactions += 1;
-            const d = tx.description;
-            if (d.type === 'generic' && d.computePhase.type === 'vm') this.stats.gas += d.computePhase.gasUsed;
-            const cell = beginCell().store(storeTransaction(tx)).endCell();
-            this.txs.putSync(txKey(tx.address, tx.lt), cell.toBoc({ idx: false }));
-        }
+        this.txs.transactionSync(() => {
+            for (const tx of transactions) {
+                this.stats.transactions += 1;
+                const d = tx.description;
+                if (d.type === 'generic' && d.computePhase.type === 'vm') this.stats.gas += d.computePhase.gasUsed;
+                const key = txKey(tx.address, tx.lt);
+                const cell = beginCell().store(storeTransaction(tx)).endCell();
+                this.txs.putSync(key, cell.toBoc({ idx: false }));
+                // what a client reads is the stored cell (its hash is the transaction's id here), not the emulator's object
+                this.remember(key, loadTransaction(cell.beginParse()));
+            }
+        });
         (this.blockchain as unknown as { transactions: unknown[] }).transactions = [];
+    }
+
+    /** The transaction stored under `key`, decoded (from the cache of recent ones when there). */
+    private decoded(key: string, boc: Buffer): Transaction {
+        const cached = this.recent.get(key);
+        if (cached) return cached;
+        const tx = loadTransaction(Cell.fromBoc(boc)[0].beginParse());
+        this.remember(key, tx);
+        return tx;
+    }
+
+    /** Caches a decoded transaction, the least recently used one making room. */
+    private remember(key: string, tx: Transaction): void {
+        this.recent.delete(key);
+        this.recent.set(key, tx);
+        if (this.recent.size > RECENT_TRANSACTIONS) this.recent.delete(this.recent.keys().next().value!);
     }
 
     /** An account's state, as `getAddressInformation` reports it. */
@@ -196,12 +239,27 @@ export class DevnetChain {
         return this.serial(async () => {
             const c = await this.blockchain.getContract(address);
             if (c.accountState?.type !== 'active') throw new RejectedMessage(`cannot run get-method ${method} on an account that is not active: ${address.toString()}`);
+            // A get-method sees the account's state (changed only by its transactions), the clock
+            // and its arguments: the same four give the same answer, without running it again.
+            const key = `${address.toRawString()}|${c.account.lastTransactionLt}|${this.blockchain.now}|${method}|${serializeTuple(stack).hash().toString('base64')}`;
+            const known = this.answers.get(key);
+            if (known) return known;
+            const start = performance.now();
+            this.stats.getMethods += 1;
             try {
-                const r = await this.blockchain.runGetMethod(address, method, stack);
-                return { exitCode: r.exitCode, gasUsed: r.gasUsed, stack: r.stack };
-            } catch (e) {
-                if (e instanceof GetMethodError) return { exitCode: e.exitCode, gasUsed: e.gasUsed, stack: [] };
-                throw e;
+                let outcome: GetMethodOutcome;
+                try {
+                    const r = await this.blockchain.runGetMethod(address, method, stack);
+                    outcome = { exitCode: r.exitCode, gasUsed: r.gasUsed, stack: r.stack };
+                } catch (e) {
+                    if (!(e instanceof GetMethodError)) throw e;
+                    outcome = { exitCode: e.exitCode, gasUsed: e.gasUsed, stack: [] };
+                }
+                this.answers.set(key, outcome);
+                if (this.answers.size > RECENT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+                return outcome;
+            } finally {
+                this.stats.getMethodMs += performance.now() - start;
             }
         });
     }
@@ -215,8 +273,8 @@ export class DevnetChain {
         const start = txKey(account, opts.lt ?? (1n << 64n) - 1n);
         const end = txKey(account, opts.toLt ?? 0n);
         const out: Transaction[] = [];
-        for (const { value } of this.txs.getRange({ start, end, reverse: true })) {
-            const tx = loadTransaction(Cell.fromBoc(value)[0].beginParse());
+        for (const { key, value } of this.txs.getRange({ start, end, reverse: true })) {
+            const tx = this.decoded(key, value);
             if (out.length === 0 && opts.lt !== undefined && opts.hash && !tx.hash().equals(opts.hash)) {
                 throw new RejectedMessage(`no transaction with lt ${opts.lt} and hash ${opts.hash.toString('hex')} on ${address.toString()}`);
             }

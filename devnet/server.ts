@@ -4,7 +4,8 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Address, beginCell, Cell, external, storeMessage } from '@ton/core';
+import { performance } from 'node:perf_hooks';
+import { Address, beginCell, Cell, external, storeMessage, Transaction } from '@ton/core';
 import { DevnetChain, RejectedMessage } from './chain';
 import { parseStackArgs, stackResult, transactionJson } from './toncenter';
 
@@ -63,6 +64,14 @@ const blockId = (seqno: number) => ({
 type Method = (params: Record<string, unknown>) => Promise<unknown>;
 
 function methods(chain: DevnetChain): Record<string, Method> {
+    // Clients poll the same newest transactions again and again; each is rendered once (the
+    // chain's cache of recent transactions decides how long one stays).
+    const rendered = new WeakMap<Transaction, object>();
+    const json = (tx: Transaction) => {
+        let out = rendered.get(tx);
+        if (!out) rendered.set(tx, (out = transactionJson(tx)));
+        return out;
+    };
     const addressInformation = async (params: Record<string, unknown>) => {
         const a = await chain.account(addressParam(params));
         return {
@@ -118,7 +127,7 @@ function methods(chain: DevnetChain): Record<string, Method> {
             const lt = params.lt === undefined || params.lt === null ? undefined : BigInt(String(params.lt));
             const hash = typeof params.hash === 'string' && params.hash !== '' ? hashParam(params.hash) : undefined;
             const toLt = params.to_lt === undefined || params.to_lt === null || params.to_lt === '0' || params.to_lt === 0 ? undefined : BigInt(String(params.to_lt));
-            return chain.transactions(address, { limit, lt, hash, toLt }).map(transactionJson);
+            return chain.transactions(address, { limit, lt, hash, toLt }).map(json);
         },
         estimateFee: async (params) => {
             const address = addressParam(params);
@@ -196,9 +205,20 @@ export async function startDevnetServer(
     const devnet = async (path: string, body: Buffer): Promise<{ status: number; body: unknown }> => {
         const params = body.length ? (JSON.parse(body.toString('utf-8')) as Record<string, unknown>) : {};
         if (path === '/devnet/info') {
+            // how long this process's event loop has been busy and idle: is the devnet ever waiting?
+            const loop = performance.eventLoopUtilization();
             return {
                 status: 200,
-                body: { now: chain.now(), speed: chain.speed, seqno: chain.blockSeqno, transactions: chain.stats.transactions, gas: chain.stats.gas.toString(), ...(extras.info?.() ?? {}) },
+                body: {
+                    now: chain.now(),
+                    speed: chain.speed,
+                    seqno: chain.blockSeqno,
+                    ...chain.stats,
+                    gas: chain.stats.gas.toString(),
+                    loopActiveMs: loop.active,
+                    loopIdleMs: loop.idle,
+                    ...(extras.info?.() ?? {}),
+                },
             };
         }
         if (path === '/devnet/faucet') {

@@ -5,7 +5,7 @@ import { Address, beginCell, Cell, Dictionary, toNano } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { FogWallet } from '../wrappers/FogWallet';
 import { PassItem } from '../wrappers/PassItem';
-import { computeGas, GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
+import { computeGas, GAS_ANCHORS, GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
 import { Hub } from '../wrappers/Hub';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
@@ -27,11 +27,7 @@ const TABLE = join(__dirname, '..', 'gas-table.json');
 const UPDATE = process.env.FOG_GAS_UPDATE === '1';
 
 /** Figures measured the same way on sandbox 0.41 that our operations must not be worse than. */
-export const ANCHORS = {
-    'Tact reference jetton transfer': 15_481,
-    'Tact reference jetton mint': 15_780,
-    'Tact NFT item deploy': 10_335,
-};
+const ANCHORS = GAS_ANCHORS;
 
 const README = join(__dirname, '..', 'README.md');
 const README_START = '<!-- gas-table:start (npm run gas:update) -->';

@@ -20,6 +20,16 @@ export function operationGas(transactions: readonly Transaction[], senderWallet:
     return total;
 }
 
+/**
+ * Figures measured the same way on sandbox 0.41 that Fog's operations are compared with: the Tact
+ * reference jetton's transfer and mint, and the Tact NFT item deploy (a pass mint's counterpart).
+ */
+export const GAS_ANCHORS = {
+    'Tact reference jetton transfer': 15_481,
+    'Tact reference jetton mint': 15_780,
+    'Tact NFT item deploy': 10_335,
+} as const;
+
 /** Mainnet's gas price since 2026 and sandbox 0.41's, in nanoton per gas unit. */
 export const GAS_PRICE_MAINNET_NANO = 66.7;
 export const GAS_PRICE_SANDBOX_NANO = 400;

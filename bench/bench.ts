@@ -1,0 +1,80 @@
+/**
+ * `npm run bench`: gas, the compute pool, the devnet end to end, the watcher's catch-up and gas
+ * against history, all measured in one run, written as BENCHMARKS.json (every raw figure) and
+ * BENCHMARKS.md (rendered, with the machine). The short mode is a small run for the tests.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { measureDevnet, startDevnetProcess } from './devnet';
+import { measureGas } from './gas';
+import { historyGas } from './history';
+import { measurePool } from './pool';
+import { BenchMode, BenchReport, goalsOf, machine, renderMarkdown } from './report';
+import { measureWatcher } from './watcher';
+
+/** How much work each mode does. */
+export const SIZES = {
+    full: {
+        pool: { targetMs: 100, runs: 15, jobsPerThread: 8 },
+        devnet: { teams: 8, jobs: 48, k: 3 },
+        history: { jobsBetween: 998, providers: 200 },
+    },
+    short: {
+        pool: { targetMs: 10, runs: 3, jobsPerThread: 2 },
+        devnet: { teams: 2, jobs: 2, k: 3 },
+        history: { jobsBetween: 2, providers: 1 },
+    },
+} as const;
+
+export const OUTPUT_FILES = { json: 'BENCHMARKS.json', markdown: 'BENCHMARKS.md' };
+
+export interface BenchOptions {
+    mode: BenchMode;
+    /** Where BENCHMARKS.json and BENCHMARKS.md go. */
+    out: string;
+    /** Told what is being measured, one step at a time. */
+    progress?: (step: string) => void;
+}
+
+/** Runs every benchmark and writes both files into `out`; resolves with the report. */
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+    const sizes = SIZES[opts.mode];
+    const say = opts.progress ?? (() => undefined);
+    const start = performance.now();
+    const work = mkdtempSync(join(tmpdir(), 'fog-bench-'));
+    try {
+        say('gas: a job step by step, lifecycles k=1, 3, 5 and a FOG transfer');
+        const gas = await measureGas();
+        say(`compute pool: matmul of about ${sizes.pool.targetMs} ms, in this thread and through the pool; throughput by threads`);
+        const pool = await measurePool(sizes.pool);
+        say(`devnet: ${sizes.devnet.jobs} jobs on the bare emulator, then by ${sizes.devnet.teams} teams of wallets through the devnet's HTTP API`);
+        const devnetProcess = await startDevnetProcess(work);
+        let devnet;
+        let watcher;
+        try {
+            devnet = await measureDevnet(devnetProcess, sizes.devnet);
+            say('watcher: catching up with the devnet’s history from a cold cursor');
+            watcher = await measureWatcher(devnetProcess, work, devnet.historySeconds);
+        } finally {
+            await devnetProcess.stop();
+        }
+        say(`history: job #1 against job #${sizes.history.jobsBetween + 2} (${sizes.history.jobsBetween} jobs and ${sizes.history.providers} providers between)`);
+        const history = await historyGas(sizes.history);
+
+        const figures = { gas, pool, devnet, watcher, history };
+        const report: BenchReport = {
+            machine: machine(opts.mode),
+            seconds: (performance.now() - start) / 1000,
+            goals: goalsOf(figures, opts.mode),
+            ...figures,
+        };
+        mkdirSync(opts.out, { recursive: true });
+        writeFileSync(join(opts.out, OUTPUT_FILES.json), JSON.stringify(report, null, 2) + '\n');
+        writeFileSync(join(opts.out, OUTPUT_FILES.markdown), renderMarkdown(report) + '\n');
+        return report;
+    } finally {
+        rmSync(work, { recursive: true, force: true });
+    }
+}

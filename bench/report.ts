@@ -1,0 +1,219 @@
+/**
+ * The benchmark report: every raw figure (BENCHMARKS.json) and their rendering with the machine
+ * they were measured on (BENCHMARKS.md). Times are the machine's; ratios are what to compare.
+ */
+import { cpus, availableParallelism, platform, arch } from 'node:os';
+import { GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon } from '../wrappers/gas';
+import { DevnetFigures } from './devnet';
+import { GasFigures } from './gas';
+import { HistoryGas } from './history';
+import { PoolFigures } from './pool';
+import { WatcherFigures } from './watcher';
+
+export type BenchMode = 'full' | 'short';
+
+export interface Machine {
+    cpu: string;
+    cores: number;
+    node: string;
+    platform: string;
+    date: string;
+    mode: BenchMode;
+}
+
+/** A goal and whether this run met it (null in short mode: too small a run to judge). */
+export interface Goal {
+    name: string;
+    value: number;
+    /** How the value is shown: a ratio (×), a share (%) or a drift (%). */
+    unit: 'ratio' | 'percent';
+    met: boolean | null;
+}
+
+export interface BenchReport {
+    machine: Machine;
+    /** Wall seconds the whole run took. */
+    seconds: number;
+    goals: Goal[];
+    gas: GasFigures;
+    pool: PoolFigures;
+    devnet: DevnetFigures;
+    watcher: WatcherFigures;
+    history: HistoryGas;
+}
+
+/** The goals, from the figures: judged in full mode only, except the deterministic gas one. */
+export function goalsOf(r: Omit<BenchReport, 'goals' | 'machine' | 'seconds'>, mode: BenchMode): Goal[] {
+    const timed = (ok: boolean) => (mode === 'full' ? ok : null);
+    const drift = Math.abs(r.history.last - r.history.first) / r.history.first;
+    return [
+        { name: 'compute pool overhead on a ~100 ms job ≤ 5%', value: r.pool.overhead, unit: 'percent', met: timed(r.pool.overhead <= 0.05) },
+        { name: 'devnet transactions per second ≥ 0.7 × the bare emulator’s', value: r.devnet.ratio, unit: 'ratio', met: timed(r.devnet.ratio >= 0.7) },
+        { name: `gas of job #${r.history.lastId + 1} within 1% of job #1’s`, value: drift, unit: 'percent', met: drift <= 0.01 },
+    ];
+}
+
+export function machine(mode: BenchMode, now = new Date()): Machine {
+    return {
+        cpu: cpus()[0]?.model.trim() ?? 'unknown',
+        cores: availableParallelism(),
+        node: process.version,
+        platform: `${platform()} ${arch()}`,
+        date: now.toISOString(),
+        mode,
+    };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const fixed = (n: number, digits: number) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const times = (n: number) => `${fixed(n, 2)}×`;
+const percent = (n: number, digits = 1) => `${n >= 0 ? '+' : ''}${fixed(n * 100, digits)}%`;
+const mark = (met: boolean | null) => (met === null ? '– (short run)' : met ? '✓' : '✗');
+
+function table(header: string[], align: string[], rows: string[][]): string[] {
+    return [`| ${header.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+function gasSection(g: GasFigures): string[] {
+    const row = (name: string, gas: number) => [name, int(gas), times(gas / g.transfer), gasToTon(gas, GAS_PRICE_MAINNET_NANO), gasToTon(gas, GAS_PRICE_SANDBOX_NANO)];
+    const jetton = g.anchors['Tact reference jetton transfer'];
+    const k3 = g.lifecycles['k=3'];
+    return [
+        '## 1. Gas',
+        '',
+        'Compute gas summed over every transaction an operation causes, the sender’s own wallet excluded (`wrappers/gas.ts`), on',
+        `sandbox 0.41; in TON at ${GAS_PRICE_MAINNET_NANO} nanoton per gas (mainnet) and ${GAS_PRICE_SANDBOX_NANO} (sandbox). The steps are the first k=3 job’s; a`,
+        'lifecycle is a whole job, post to settlement. The anchors were measured the same way (not in this run).',
+        '',
+        ...table(
+            ['operation', 'gas', '× FOG transfer', `TON at ${GAS_PRICE_MAINNET_NANO}`, `TON at ${GAS_PRICE_SANDBOX_NANO}`],
+            ['---', '---:', '---:', '---:', '---:'],
+            [
+                row('FOG transfer (this run)', g.transfer),
+                ...Object.entries(g.anchors).map(([name, gas]) => row(`${name} (anchor)`, gas)),
+                ...Object.entries(g.operations).map(([name, gas]) => row(name, gas)),
+                ...Object.entries(g.lifecycles).map(([k, gas]) => row(`lifecycle ${k}`, gas)),
+            ],
+        ),
+        '',
+        `A FOG transfer costs ${times(g.transfer / jetton)} the Tact reference jetton’s; a whole k=3 job ${times(k3 / g.transfer)} a FOG transfer`,
+        `and ${times(k3 / jetton)} the reference jetton transfer.`,
+        '',
+    ];
+}
+
+function poolSection(p: PoolFigures): string[] {
+    return [
+        '## 2. Compute pool',
+        '',
+        `The \`${p.program}\` example with n = ${p.n} (about ${p.targetMs} ms a run here), ${p.runs} runs each way after a warm-up,`,
+        'alternating: in this thread (`runProgramDirect`) and through a one-thread `ComputePool` (task message, thread, output',
+        'moved back). Medians:',
+        '',
+        ...table(
+            ['', 'median ms', 'ratio'],
+            ['---', '---:', '---:'],
+            [
+                ['in this thread', fixed(p.directMedianMs, 1), '1.000'],
+                ['through the pool', fixed(p.poolMedianMs, 1), fixed(p.poolMedianMs / p.directMedianMs, 3)],
+            ],
+        ),
+        '',
+        `Overhead: ${percent(p.overhead)} (goal ≤ 5%).`,
+        '',
+        'Throughput, each thread count with its own pool and every job submitted at once:',
+        '',
+        ...table(
+            ['threads', 'jobs', 'jobs/s', '× 1 thread'],
+            ['---:', '---:', '---:', '---:'],
+            p.throughput.map((t) => [String(t.threads), String(t.jobs), fixed(t.jobsPerSecond, 2), times(t.ratio)]),
+        ),
+        '',
+    ];
+}
+
+function devnetSection(d: DevnetFigures): string[] {
+    const b = d.breakdown;
+    return [
+        '## 3. Devnet end to end',
+        '',
+        `${d.teams} teams, each a requester and ${d.k} workers with their own W5 wallets (${d.wallets} wallets), ran ${d.devnet.jobs} jobs (k=${d.k})`,
+        'through the devnet’s toncenter API with the client code every Fog process uses (`Fog` actions, `WalletSender`:',
+        'post, claims, commits, reveals, each confirmed hop by hop). The devnet ran as its own process, as under `npm start`.',
+        'The window counted ends when the first team found no job left, before the load tails off. The same jobs ran on',
+        'the bare emulator (`@ton/sandbox`, same contracts, treasuries, no HTTP, no persistence) in the bench’s process.',
+        '',
+        ...table(
+            ['', 'transactions', 'seconds', 'transactions/s', 'ratio'],
+            ['---', '---:', '---:', '---:', '---:'],
+            [
+                ['devnet', int(d.devnet.transactions), fixed(d.devnet.seconds, 1), fixed(d.devnet.transactionsPerSecond, 1), fixed(d.ratio, 2)],
+                ['bare emulator', int(d.emulator.transactions), fixed(d.emulator.seconds, 1), fixed(d.emulator.transactionsPerSecond, 1), '1.00'],
+            ],
+        ),
+        '',
+        `Ratio ${fixed(d.ratio, 2)} (goal ≥ 0.7). Where the devnet’s window went (\`GET /devnet/info\`): its event loop was busy`,
+        `${fixed(b.loop * 100, 0)}% of it (the rest it waited for requests). Its emulator was busy ${fixed(b.busy * 100, 0)}%: ${fixed(b.getMethods * 100, 0)}% running the`,
+        `${int(b.getMethodCount)} get-methods the clients asked for (${fixed(b.getMethodsPerTransaction, 2)} per transaction, ${fixed(b.msPerGetMethod, 1)} ms each), the rest`,
+        `transactions (${fixed(b.msPerTransaction, 1)} ms each with recording them, against ${fixed(1000 / d.emulator.transactionsPerSecond, 1)} ms on the bare emulator).`,
+        `The other ${fixed(Math.max(0, b.loop - b.busy) * 100, 0)}% went to work outside the emulator’s queue: HTTP, JSON, serving transaction histories.`,
+        '',
+    ];
+}
+
+function watcherSection(w: WatcherFigures): string[] {
+    return [
+        '## 4. Watcher catch-up',
+        '',
+        `A new watcher (empty LMDB, no cursors) read the devnet’s whole history after the run above: ${int(w.events)} events from`,
+        `${int(w.contracts)} followed contracts in ${w.cycles} poll cycle${w.cycles === 1 ? '' : 's'} and ${fixed(w.seconds, 1)} s, ${fixed(w.eventsPerSecond, 0)} events/s:`,
+        `${times(w.speedup)} as fast as the devnet made that history.`,
+        '',
+    ];
+}
+
+function historySection(h: HistoryGas, gas: GasFigures): string[] {
+    const later = gas.lifecycles['k=3'];
+    return [
+        '## 5. Gas against history',
+        '',
+        `The lifecycle gas (k=3) of job #1, then of job #${h.lastId + 1} after ${int(h.jobsBetween)} more jobs and ${int(h.providers)} more providers:`,
+        '',
+        ...table(
+            ['job', 'gas', 'ratio'],
+            ['---', '---:', '---:'],
+            [
+                ['#1', int(h.first), '1.0000'],
+                [`#${h.lastId + 1}`, int(h.last), fixed(h.last / h.first, 4)],
+            ],
+        ),
+        '',
+        ...(h.last === later && h.first !== later
+            ? [`Job #${h.lastId + 1} costs exactly what the k=3 lifecycle of section 1 costs, a job that is not a protocol’s first: the difference is job #1’s own, not history’s.`, '']
+            : []),
+    ];
+}
+
+export function renderMarkdown(r: BenchReport): string {
+    const m = r.machine;
+    const goalValue = (g: Goal) => (g.unit === 'ratio' ? fixed(g.value, 2) : percent(g.value, 2));
+    return [
+        '# Benchmarks',
+        '',
+        `Written by \`npm run bench\`${m.mode === 'short' ? ' (short mode: a small run for the tests, not figures to quote)' : ''} on ${m.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores,`,
+        `Node ${m.node}, ${m.platform}; the run took ${fixed(r.seconds, 0)} s. Every raw figure is in BENCHMARKS.json. Absolute times are this`,
+        'machine’s; compare the ratios.',
+        '',
+        ...table(
+            ['goal', 'this run', 'met'],
+            ['---', '---:', ':---:'],
+            r.goals.map((g) => [g.name, goalValue(g), mark(g.met)]),
+        ),
+        '',
+        ...gasSection(r.gas),
+        ...poolSection(r.pool),
+        ...devnetSection(r.devnet),
+        ...watcherSection(r.watcher),
+        ...historySection(r.history, r.gas),
+    ].join('\n');
+}

@@ -1,0 +1,88 @@
+/**
+ * `npm run bench` in its short mode, into a temporary directory: both files, every section, and
+ * figures that make sense. Goals that depend on the machine are judged only by the full run.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OUTPUT_FILES, runBench, SIZES } from '../bench/bench';
+import { BenchReport } from '../bench/report';
+import { GAS_ANCHORS } from '../wrappers/gas';
+
+const GAS_TABLE = join(__dirname, '..', 'gas-table.json');
+
+describe('bench (short mode)', () => {
+    let dir: string;
+    let report: BenchReport;
+    let markdown: string;
+
+    beforeAll(async () => {
+        dir = mkdtempSync(join(tmpdir(), 'fog-bench-test-'));
+        report = await runBench({ mode: 'short', out: dir });
+        markdown = readFileSync(join(dir, OUTPUT_FILES.markdown), 'utf-8');
+    }, 120_000);
+    afterAll(() => {
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('writes the report it returns as JSON, every raw figure included', () => {
+        const json = JSON.parse(readFileSync(join(dir, OUTPUT_FILES.json), 'utf-8')) as BenchReport;
+        expect(json).toEqual(JSON.parse(JSON.stringify(report)));
+        expect(Object.keys(json).sort()).toEqual(['devnet', 'gas', 'goals', 'history', 'machine', 'pool', 'seconds', 'watcher']);
+        expect(json.machine).toMatchObject({ node: process.version, mode: 'short' });
+        expect(json.pool.directMs).toHaveLength(SIZES.short.pool.runs);
+        expect(json.pool.poolMs).toHaveLength(SIZES.short.pool.runs);
+    });
+
+    it('renders every section and the machine in the markdown', () => {
+        const headings = markdown.split('\n').filter((line) => line.startsWith('#'));
+        expect(headings).toEqual(['# Benchmarks', '## 1. Gas', '## 2. Compute pool', '## 3. Devnet end to end', '## 4. Watcher catch-up', '## 5. Gas against history']);
+        expect(markdown).toContain(report.machine.cpu);
+        expect(markdown).toContain(`Node ${process.version}`);
+        expect(markdown).toContain('short mode');
+        for (const goal of report.goals) expect(markdown).toContain(goal.name);
+    });
+
+    it('reports the gas the gas table measures, and the anchors', () => {
+        const table = (JSON.parse(readFileSync(GAS_TABLE, 'utf-8')) as { operations: Record<string, number> }).operations;
+        expect(report.gas.transfer).toBe(table['transfer']);
+        for (const [op, gas] of Object.entries(report.gas.operations)) expect([op, gas]).toEqual([op, table[op]]);
+        for (const [k, gas] of Object.entries(report.gas.lifecycles)) expect([k, gas]).toEqual([k, table[`lifecycle ${k}`]]);
+        expect(Object.keys(report.gas.lifecycles)).toEqual(['k=1', 'k=3', 'k=5']);
+        expect(report.gas.anchors).toEqual(GAS_ANCHORS);
+        expect(markdown).toContain(`| lifecycle k=3 | ${table['lifecycle k=3'].toLocaleString('en-US')} |`);
+    });
+
+    it('measures positive, finite rates and ratios', () => {
+        const { pool, devnet, watcher, history } = report;
+        const positive = [
+            pool.directMedianMs, pool.poolMedianMs, pool.overhead + 1, ...pool.throughput.flatMap((t) => [t.jobsPerSecond, t.ratio]),
+            devnet.ratio, devnet.devnet.transactionsPerSecond, devnet.emulator.transactionsPerSecond, devnet.breakdown.loop, devnet.breakdown.busy,
+            devnet.breakdown.msPerGetMethod, devnet.breakdown.msPerTransaction,
+            watcher.eventsPerSecond, watcher.speedup, history.first, history.last,
+        ];
+        for (const x of positive) {
+            expect(Number.isFinite(x)).toBe(true);
+            expect(x).toBeGreaterThan(0);
+        }
+        expect(pool.throughput[0]).toMatchObject({ threads: 1, ratio: 1 });
+        expect(devnet.breakdown.loop).toBeLessThanOrEqual(1);
+        expect(devnet.breakdown.getMethods).toBeLessThanOrEqual(devnet.breakdown.busy);
+    });
+
+    it('ran every devnet job to settlement, and the watcher caught up with all of it', () => {
+        const { jobs, teams, k } = SIZES.short.devnet;
+        expect(report.devnet.settled).toBe(jobs);
+        expect(report.devnet.wallets).toBe(teams * (k + 1));
+        // per job: posted, opened, k claims, k commits, k reveals, finalized, k settlements; and every stake
+        expect(report.watcher.events).toBeGreaterThanOrEqual(jobs * (3 + 4 * k) + report.devnet.wallets);
+    });
+
+    it('judges only the goal no machine can move: gas against history', () => {
+        const [pool, devnet, history] = report.goals;
+        expect(pool.met).toBeNull();
+        expect(devnet.met).toBeNull();
+        expect(history.met).toBe(true);
+        expect(report.history.lastId).toBe(SIZES.short.history.jobsBetween + 1);
+    });
+});
