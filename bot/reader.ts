@@ -211,7 +211,7 @@ export class Reader {
             if (e instanceof BlobTooLargeError) throw new Answer(`Job ${id}'s output is larger than ${MAX_RESULT_BYTES / 1_048_576} MiB: get it with <code>fog job result ${id}</code>.`);
             throw e;
         });
-        const agreed = `agreed by ${s.spec.k} workers, sha256 ${hash.slice(0, 16)}…`;
+        const agreed = `quorum of ${s.spec.quorum} of ${s.spec.k} workers, sha256 ${hash.slice(0, 16)}…`;
         if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return { photo: bytes, filename: `fog-job-${id}.png`, caption: `Job ${id}: ${agreed}` };
         const utf8 = bytes.toString('utf-8');
         if (bytes.length <= 3_000 && Buffer.from(utf8, 'utf-8').equals(bytes) && !/[\u0000-\u0008\u000e-\u001f]/.test(utf8)) {

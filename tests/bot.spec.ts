@@ -198,8 +198,8 @@ describe('the Telegram bot', () => {
         const photo = photoOf(sent[0])!;
         expect(photo.bytes.equals(png)).toBe(true);
         expect(photo.filename).toBe(`fog-job-${jobs[0]}.png`);
-        expect(photo.caption).toBe(`Job ${jobs[0]}: agreed by 3 workers, sha256 ${sha256Hex(png).slice(0, 16)}…`);
-        expect((await one(`/result ${jobs[1]}`)).text).toBe(`Job ${jobs[1]} (agreed by 3 workers, sha256 ${sha256Hex(text).slice(0, 16)}…):\nHELLO <FROM> FOG`);
+        expect(photo.caption).toBe(`Job ${jobs[0]}: quorum of 2 of 3 workers, sha256 ${sha256Hex(png).slice(0, 16)}…`);
+        expect((await one(`/result ${jobs[1]}`)).text).toBe(`Job ${jobs[1]} (quorum of 2 of 3 workers, sha256 ${sha256Hex(text).slice(0, 16)}…):\nHELLO <FROM> FOG`);
         // the first job's result was never uploaded here; a job still open; no such job; not a number
         expect((await one(`/result ${done}`)).text).toMatch(new RegExp(`^Job ${done}'s result [0-9a-f]{64} is not on this bot's storage node`));
         const open = await post(d, requester, { k: 3n, quorum: 2n });

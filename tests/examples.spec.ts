@@ -129,6 +129,12 @@ describe('the MLP examples', () => {
         const badLabel = mlpTrainInput();
         badLabel[20 + 8 + 64] = 10; // the first sample's label
         expect(fails('mlp-train', badLabel)).toMatchObject({ reason: 'trap', message: expect.stringContaining('label out of range') });
+        expect(fails('mlp-train', mlpTrainInput({ rate: 0 }))).toMatchObject({ reason: 'trap', message: expect.stringContaining('learning rate must be') });
+        // a header claiming a huge network is refused before anything is allocated for it
+        const huge = Buffer.alloc(40);
+        huge.write('FOGM', 0, 'latin1');
+        [4096, 1024, 256, 16].forEach((v, i) => huge.writeUInt32LE(v, 4 + 4 * i));
+        expect(runProgramDirect({ program: program('mlp-infer'), input: huge, maxMemoryMb: 2, maxOutputBytes: 1 << 20 })).toMatchObject({ reason: 'trap', message: expect.stringContaining('truncated weights') });
         expect(fails('mlp-infer', Buffer.from('hello'))).toMatchObject({ reason: 'trap', message: expect.stringContaining('not a Fog model') });
         expect(fails('mlp-infer', mlpInferInput(model, [new Uint8Array(63)]))).toMatchObject({ reason: 'trap', message: expect.stringContaining('do not match') });
     });

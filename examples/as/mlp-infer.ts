@@ -12,16 +12,15 @@ export function run(): void {
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   const m = Model.read(view, 0);
   // the accuracy counts mlp-train appends are skipped if present: what follows is m and the samples
-  let at = m.byteSize();
-  assert(input.length >= at + 4, "mlp-infer: no sample count after the model");
-  let count = <i32>view.getUint32(at, true);
-  if (<i64>input.length != <i64>at + 4 + <i64>count * m.d) {
-    assert(input.length >= at + 20, "mlp-infer: no sample count after the model");
-    at += 16;
-    count = <i32>view.getUint32(at, true);
-  }
+  const bare = m.byteSize();
+  assert(input.length >= bare + 4, "mlp-infer: no sample count after the model");
+  // the layout mlp-train outputs (counts after the weights), or the bare model; never both
+  const withCounts = fits(view, bare + 16, m.d), without = fits(view, bare, m.d);
+  assert(withCounts || without, "mlp-infer: the samples do not match their count and the model's features");
+  assert(!(withCounts && without), "mlp-infer: ambiguous input: it reads both with and without the accuracy counts");
+  let at = withCounts ? bare + 16 : bare;
+  const count = <i32>view.getUint32(at, true);
   at += 4;
-  assert(<i64>input.length == <i64>at + <i64>count * m.d, "mlp-infer: the samples do not match their count and the model's features");
   const out = new Uint8Array(count * 12); // "255 100.0%\n" at most
   let o = 0;
   for (let s = 0; s < count; s++) {
@@ -37,6 +36,11 @@ export function run(): void {
     out[o++] = 0x0a;
   }
   writeOutput(out.subarray(0, o));
+}
+
+/** True if a u32 count at `at` is followed by exactly that many samples of `d` bytes. */
+function fits(view: DataView, at: i32, d: i32): bool {
+  return view.byteLength >= at + 4 && <i64>view.byteLength == <i64>at + 4 + <i64>view.getUint32(at, true) * <i64>d;
 }
 
 /** Writes `v` (0..999) in decimal at `o`; returns the offset after it. */

@@ -2,7 +2,7 @@
 // stochastic gradient descent on a labelled dataset, then outputs the model: its weights and its
 // accuracy on the training samples and on the held-out ones (the model format in lib/mlp.ts).
 //
-// Input (little-endian): u32 hidden units, u32 epochs, u32 learning rate in 1/10000ths, u32 seed,
+// Input (little-endian): u32 hidden units, u32 epochs, u32 learning rate in 1/10000ths (1..10000), u32 seed,
 // u32 held-out percent (0..90), then a dataset in the format of examples/data/digits.ts:
 //   u32 samples, u16 features, u8 classes, u8 largest feature value; per sample the feature bytes
 //   and the label byte.
@@ -37,11 +37,12 @@ export function run(): void {
   const maxValue = <u32>input[27];
   assert(h >= 1 && h <= 1024, "mlp-train: hidden units must be 1..1024");
   assert(epochs >= 1 && epochs <= 10000, "mlp-train: epochs must be 1..10000");
+  assert(rate > 0 && rate <= 1.0, "mlp-train: learning rate must be 1..10000 ten-thousandths");
   assert(heldOutPercent >= 0 && heldOutPercent <= 90, "mlp-train: held-out percent must be 0..90");
   assert(d >= 1 && d <= 4096 && c >= 2 && maxValue >= 1, "mlp-train: bad dataset header");
   const row = d + 1;
   assert(<i64>input.length == 28 + <i64>n * row, "mlp-train: dataset length does not match its header");
-  const trained = n - n * heldOutPercent / 100;
+  const trained = <i32>(<i64>n - <i64>n * heldOutPercent / 100);
   assert(trained >= 1, "mlp-train: no training samples");
   for (let s = 0; s < n; s++) assert(<i32>input[28 + s * row + d] < c, "mlp-train: label out of range");
 
@@ -86,6 +87,8 @@ export function run(): void {
     }
   }
 
+  // a diverged network would write NaNs, whose bits differ between CPUs: fail the same way everywhere
+  assert(m.finite(), "mlp-train: training diverged (weights not finite): lower the learning rate");
   let trainRight = 0, testRight = 0;
   for (let s = 0; s < n; s++) {
     const at = 28 + s * row;

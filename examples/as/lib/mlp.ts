@@ -59,6 +59,11 @@ export class Model {
     return best;
   }
 
+  /** True if every weight is a finite number (no NaN, whose bits would differ between CPUs). */
+  finite(): bool {
+    return allFinite(this.w1) && allFinite(this.b1) && allFinite(this.w2) && allFinite(this.b2);
+  }
+
   /** Writes the header and weights at `view[at..]`; returns the offset after them. */
   write(view: DataView, at: i32): i32 {
     view.setUint32(at, MAGIC, true);
@@ -78,14 +83,20 @@ export class Model {
     assert(view.getUint32(at, true) == MAGIC, "not a Fog model: no FOGM header");
     const d = <i32>view.getUint32(at + 4, true), h = <i32>view.getUint32(at + 8, true), c = <i32>view.getUint32(at + 12, true);
     assert(d >= 1 && d <= 4096 && h >= 1 && h <= 1024 && c >= 2 && c <= 256, "not a Fog model: sizes out of range");
+    // the length first: a header must not make us allocate weights that are not there
+    assert(<i64>view.byteLength - at >= 20 + 8 * (<i64>h * d + h + <i64>c * h + c), "not a Fog model: truncated weights");
     const m = new Model(d, h, c, view.getUint32(at + 16, true));
     assert(m.maxValue >= 1, "not a Fog model: zero feature range");
-    assert(view.byteLength - at >= m.byteSize(), "not a Fog model: truncated weights");
     at += 20;
     at = get(view, at, m.w1); at = get(view, at, m.b1);
     at = get(view, at, m.w2); get(view, at, m.b2);
     return m;
   }
+}
+
+function allFinite(a: Float64Array): bool {
+  for (let i = 0; i < a.length; i++) if (!isFinite(a[i])) return false;
+  return true;
 }
 
 function put(view: DataView, at: i32, a: Float64Array): i32 {
