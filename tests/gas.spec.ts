@@ -325,6 +325,41 @@ describe('gas', () => {
             p.blockchain.now = (p.blockchain.now ?? 0) + Number(p.params.unbondingPeriod);
             record('withdraw', measure(await provider.send(actors[0].getSender(), { value: toNano('1') }, { $$type: 'WithdrawStake', queryId: 0n }), actors[0].address));
         });
+
+        it('settle of a win in a third unclaimed epoch (claims the oldest epoch for its owner)', async () => {
+            // actors[1] won in epoch 0 and never claimed; a win in each of two later epochs fills
+            // both unit slots, so the second one's settlement sends the oldest epoch's claim
+            const epochStart = Number(p.params.epochStart);
+            const length = Number(p.params.epochLength);
+            const result = hashOf('three epochs');
+            let last = 0n;
+            const now = Math.floor(((p.blockchain.now ?? epochStart) - epochStart) / length);
+            for (const e of [now + 1, now + 2]) {
+                p.blockchain.now = epochStart + e * length + 60;
+                const id = (await p.hub.getHubState()).nextJobId;
+                await p.post(actors[7], 10n * FOG, { k: 1n, quorum: 1n });
+                await p.claim(actors[1], id);
+                await p.commit(actors[1], id, result);
+                last = measure(await p.reveal(actors[1], id, result), actors[1].address, 1n);
+            }
+            const s = await (await p.providerOf(actors[1].address)).getProviderState();
+            expect([s.prevEpoch, s.curEpoch, s.openClaims]).toEqual([BigInt(now + 1), BigInt(now + 2), 0n]);
+            record('reveal (last of k=1: settles, the win claims an old epoch)', last);
+        });
+
+        it('settle of a slash that takes the stake below the minimum (revokes the pass)', async () => {
+            const a = await p.blockchain.treasury('gas: minimum staker');
+            await p.fund(a.address, p.params.minStake);
+            await p.stake(a, p.params.minStake);
+            const id = (await p.hub.getHubState()).nextJobId;
+            await p.post(actors[7], 10n * FOG, { k: 1n, quorum: 1n });
+            await p.claim(a, id);
+            await p.commit(a, id, hashOf('never revealed'));
+            p.blockchain.now = Number((await (await p.job(id)).getJobState()).revealUntil) + 1;
+            measure(await p.finalize(actors[6], id), actors[6].address, 1n);
+            const s = await (await p.providerOf(a.address)).getProviderState();
+            expect([s.passHeld, s.openClaims, s.stake]).toEqual([false, 0n, p.params.minStake - (p.params.collateral * p.params.slashBps) / 10_000n]);
+        });
     });
 
     // Declared last: jest runs these after every measurement above.

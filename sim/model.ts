@@ -1,0 +1,215 @@
+/**
+ * Fog's settlement and emission rules as plain arithmetic, for the economics simulation: the same
+ * integers the contracts compute (contracts/job.tact `settle`, provider.tact `Settle`, epoch.tact
+ * `close` and `EpochClaim`). tests/sim-model.spec.ts settles random jobs both ways and requires
+ * identical balances, so the simulation's conclusions hold for the contracts.
+ */
+
+export const BPS = 10_000n;
+export const PPM = 1_000_000n;
+/** Reputation a won claim adds and a slashed one takes (contracts/constants.tact). */
+export const REPUTATION_WIN = 1n;
+export const REPUTATION_SLASH = 10n;
+
+/** The parameters settlement and emission depend on (a subset of the hub's Params). */
+export interface EconomicParams {
+    minStake: bigint;
+    collateral: bigint;
+    slashBps: bigint;
+    emissionBase: bigint;
+    emissionRatioPpm: bigint;
+    emissionCap: bigint;
+}
+
+/** One claim of a job: the worker, and the result it revealed (undefined: it never revealed). */
+export interface Claim {
+    worker: string;
+    revealed?: bigint;
+}
+
+export type Outcome = 'won' | 'slashed' | 'released';
+
+export interface Settlement {
+    phase: 'done' | 'failed' | 'expired';
+    /** The agreed result, or 0 without quorum. */
+    result: bigint;
+    winners: number;
+    /** Work units each winner is credited: price ÷ winners, rounded down. */
+    unitsEach: bigint;
+    outcomes: { worker: string; outcome: Outcome; slashed: bigint; units: bigint }[];
+    /** FOG burned as the price (done), or refunded to the requester (failed, expired). */
+    burned: bigint;
+    refunded: bigint;
+    slashed: bigint;
+}
+
+/**
+ * Settles a job of replication `k` and `quorum` with `claims` (in claim order), each claim having
+ * locked `collateral`: fewer than k claims is an expiry (everything released, price refunded); a
+ * result revealed by at least `quorum` claimants wins (they share the price as work units, every
+ * other claimant is slashed); without quorum the price is refunded and only non-revealers are
+ * slashed. A slash burns `collateral × slashBps / 10 000`.
+ */
+export function settleJob(job: { price: bigint; k: number; quorum: number; claims: Claim[] }, p: Pick<EconomicParams, 'collateral' | 'slashBps'>): Settlement {
+    const expired = job.claims.length < job.k;
+    let result = 0n;
+    let winners = 0;
+    if (!expired) {
+        for (const a of job.claims) {
+            if (a.revealed === undefined || winners >= job.quorum) continue;
+            const count = job.claims.filter((b) => b.revealed === a.revealed).length;
+            if (count >= job.quorum) {
+                result = a.revealed;
+                winners = count;
+            }
+        }
+    }
+    const unitsEach = winners > 0 ? job.price / BigInt(winners) : 0n;
+    const outcomes = job.claims.map((c) => {
+        let outcome: Outcome = 'released';
+        if (!expired) {
+            if (c.revealed === undefined) outcome = 'slashed';
+            else if (winners > 0) outcome = c.revealed === result ? 'won' : 'slashed';
+        }
+        return { worker: c.worker, outcome, slashed: outcome === 'slashed' ? (p.collateral * p.slashBps) / BPS : 0n, units: outcome === 'won' ? unitsEach : 0n };
+    });
+    return {
+        phase: expired ? 'expired' : winners > 0 ? 'done' : 'failed',
+        result,
+        winners,
+        unitsEach,
+        outcomes,
+        burned: winners > 0 ? job.price : 0n,
+        refunded: winners > 0 ? 0n : job.price,
+        slashed: outcomes.reduce((sum, o) => sum + o.slashed, 0n),
+    };
+}
+
+/** An epoch's emission once closed: base + burned × ratio, at most the cap. */
+export function emissionOf(burned: bigint, p: Pick<EconomicParams, 'emissionBase' | 'emissionRatioPpm' | 'emissionCap'>): bigint {
+    const e = p.emissionBase + (burned * p.emissionRatioPpm) / PPM;
+    return e < p.emissionCap ? e : p.emissionCap;
+}
+
+/** A provider's reward for `units` of an epoch's `total`, rounded down and never past what is left. */
+export function rewardOf(emission: bigint, units: bigint, total: bigint, alreadyMinted: bigint): bigint {
+    const share = total === 0n ? 0n : (emission * units) / total;
+    const left = emission - alreadyMinted;
+    return share < left ? share : left;
+}
+
+export interface ProviderBook {
+    stake: bigint;
+    /** Unclaimed work units of at most two epochs (a third win claims the oldest for the owner). */
+    curEpoch: number;
+    curUnits: bigint;
+    prevEpoch: number;
+    prevUnits: bigint;
+    /** FOG minted to the owner as rewards. */
+    rewards: bigint;
+    reputation: bigint;
+    unitsTotal: bigint;
+    slashedTotal: bigint;
+    slashCount: bigint;
+    passHeld: boolean;
+}
+
+export interface EpochBook {
+    burned: bigint;
+    slashed: bigint;
+    units: bigint;
+    closed: boolean;
+    emission: bigint;
+    minted: bigint;
+}
+
+/** The books the contracts keep, kept by the model: providers, epochs and the FOG supply. */
+export class Economy {
+    readonly providers = new Map<string, ProviderBook>();
+    readonly epochs = new Map<number, EpochBook>();
+    /** FOG supply change: minus every burn and slash, plus every reward minted. */
+    supplyChange = 0n;
+
+    constructor(readonly params: EconomicParams) {}
+
+    /** `worker` stakes `amount` (its first stake at the minimum gives it a pass). */
+    stake(worker: string, amount: bigint): void {
+        const b = this.providers.get(worker) ?? { stake: 0n, curEpoch: 0, curUnits: 0n, prevEpoch: 0, prevUnits: 0n, rewards: 0n, reputation: 0n, unitsTotal: 0n, slashedTotal: 0n, slashCount: 0n, passHeld: false };
+        b.stake += amount;
+        if (b.stake >= this.params.minStake) b.passHeld = true;
+        this.providers.set(worker, b);
+    }
+
+    /** Settles a job in `epoch` and books it; returns the settlement. */
+    settle(job: { price: bigint; k: number; quorum: number; claims: Claim[] }, epoch: number): Settlement {
+        const s = settleJob(job, this.params);
+        for (const o of s.outcomes) {
+            const b = this.providers.get(o.worker);
+            if (!b) throw new Error(`${o.worker} never staked`);
+            if (o.outcome === 'won') {
+                b.reputation += REPUTATION_WIN;
+                b.unitsTotal += o.units;
+                this.credit(b, epoch, o.units);
+            } else if (o.outcome === 'slashed') {
+                b.stake -= o.slashed;
+                b.slashedTotal += o.slashed;
+                b.slashCount += 1n;
+                b.reputation -= REPUTATION_SLASH;
+                if (b.stake < this.params.minStake) b.passHeld = false;
+            }
+        }
+        if (s.phase !== 'expired') {
+            const e = this.epochs.get(epoch) ?? { burned: 0n, slashed: 0n, units: 0n, closed: false, emission: 0n, minted: 0n };
+            e.burned += s.burned;
+            e.slashed += s.slashed;
+            e.units += s.unitsEach * BigInt(s.winners);
+            this.epochs.set(epoch, e);
+        }
+        this.supplyChange -= s.burned + s.slashed;
+        return s;
+    }
+
+    /** Closes epoch `n` if it is not yet: its emission is fixed from what it burned. */
+    close(n: number): EpochBook {
+        const e = this.epochs.get(n);
+        if (!e) throw new Error(`epoch ${n} recorded nothing`);
+        if (!e.closed) {
+            e.closed = true;
+            e.emission = emissionOf(e.burned, this.params);
+        }
+        return e;
+    }
+
+    /** Mints `b`'s reward for `units` of epoch `n` (closing it first): what Epoch.EpochClaim does. */
+    claim(b: ProviderBook, n: number, units: bigint): bigint {
+        const e = this.close(n);
+        const amount = rewardOf(e.emission, units, e.units, e.minted);
+        e.minted += amount;
+        b.rewards += amount;
+        this.supplyChange += amount;
+        return amount;
+    }
+
+    /** Provider.credit: units go to one of two epoch slots; a third epoch claims the oldest. */
+    private credit(b: ProviderBook, epoch: number, units: bigint): void {
+        if (units === 0n) return;
+        if (b.curUnits === 0n || epoch === b.curEpoch) {
+            b.curEpoch = epoch;
+            b.curUnits += units;
+            return;
+        }
+        if (b.prevUnits === 0n || epoch === b.prevEpoch) {
+            if (epoch < b.curEpoch) {
+                b.prevEpoch = epoch;
+                b.prevUnits += units;
+                return;
+            }
+        } else {
+            this.claim(b, b.prevEpoch, b.prevUnits);
+        }
+        b.prevEpoch = b.curEpoch;
+        b.prevUnits = b.curUnits;
+        b.curEpoch = epoch;
+        b.curUnits = units;
+    }
+}
