@@ -97,12 +97,18 @@ export class Reader {
         ].join('\n');
     }
 
-    async job(text: string | undefined): Promise<string> {
+    /** The job `/<command> <id>` names, and whether it was ever posted; an Answer if no id is given. */
+    private async namedJob(text: string | undefined, command: string) {
         const t = (text ?? '').trim();
-        if (t === '') throw new Answer('Give a job id: <code>/job 12</code>');
+        if (t === '') throw new Answer(`Give a job id: <code>/${command} 12</code>`);
         const id = this.number(t, 'job id');
         const job = await this.fog.job(id);
-        if (!(await this.fog.client.isContractDeployed(job.address))) throw new Answer(`There is no job ${id} (jobs so far: ${(await this.fog.hub.getHubState()).nextJobId}).`);
+        return { id, job, posted: await this.fog.client.isContractDeployed(job.address) };
+    }
+
+    async job(text: string | undefined): Promise<string> {
+        const { id, job, posted } = await this.namedJob(text, 'job');
+        if (!posted) throw new Answer(`There is no job ${id} (jobs so far: ${(await this.fog.hub.getHubState()).nextJobId}).`);
         const [s, now] = await Promise.all([job.getJobState(), this.fog.now()]);
         const phase = Number(s.phase);
         const lines = [
@@ -194,11 +200,8 @@ export class Reader {
      * as a picture, short UTF-8 text as text, anything else described.
      */
     async result(text: string | undefined): Promise<ResultAnswer> {
-        const t = (text ?? '').trim();
-        if (t === '') throw new Answer('Give a job id: <code>/result 12</code>');
-        const id = this.number(t, 'job id');
-        const job = await this.fog.job(id);
-        if (!(await this.fog.client.isContractDeployed(job.address))) throw new Answer(`There is no job ${id}.`);
+        const { id, job, posted } = await this.namedJob(text, 'result');
+        if (!posted) throw new Answer(`There is no job ${id}.`);
         const s = await job.getJobState();
         if (Number(s.phase) !== JobPhase.Done) throw new Answer(`Job ${id} has no result: it is ${PHASES[Number(s.phase)] ?? `in phase ${s.phase}`}.`);
         const hash = uint256ToHash(s.result);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../client/paths';
 import { runProgramDirect } from '../worker/compute/task';
-import { DIGITS_FILE } from './data/digits';
+import { decodeDataset, DIGITS_FILE } from './data/digits';
 
 export interface Example {
     name: string;
@@ -44,16 +44,8 @@ export function modelAccuracy(model: Buffer): { trainRight: number; trained: num
 
 /** The last `count` samples of the shipped digits (held out from training), features only. */
 export function heldOutDigits(count: number): { features: Uint8Array[]; labels: number[] } {
-    const data = readFileSync(DIGITS_FILE);
-    const n = data.readUInt32LE(0);
-    const d = data.readUInt16LE(4);
-    const features: Uint8Array[] = [];
-    const labels: number[] = [];
-    for (let i = n - count; i < n; i++) {
-        features.push(data.subarray(8 + i * (d + 1), 8 + i * (d + 1) + d));
-        labels.push(data[8 + i * (d + 1) + d]);
-    }
-    return { features, labels };
+    const tail = decodeDataset(readFileSync(DIGITS_FILE)).samples.slice(-count);
+    return { features: tail.map((s) => s.x), labels: tail.map((s) => s.label) };
 }
 
 const percent = (right: number, of: number) => `${((100 * right) / of).toFixed(1)}%`;

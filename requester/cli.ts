@@ -68,7 +68,7 @@ async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, out
     if (failed) throw new Error(`job ${id}: the program failed on every worker (${failed}); no output`);
     const bytes = await storageOf(ctx.file, storageUrl).get(hash); // checks the sha256 against the on-chain result
     writeFileSync(outPath, bytes);
-    return { hash, bytes: bytes.length };
+    return { hash, bytes: bytes.length, data: bytes };
 }
 
 async function findPostedId(ctx: NetworkContext, requester: Address, from: bigint, timeoutMs: number): Promise<bigint> {
@@ -135,7 +135,7 @@ export function program(): Command {
             const r = await fetchResult(ctx, id, state, outPath, o.storage);
             let summary: string | undefined;
             try {
-                summary = example?.summary(readFile(outPath, 'output'));
+                summary = example?.summary(r.data);
             } catch {
                 // an output the example's reader does not understand (e.g. from another input format): no summary
             }

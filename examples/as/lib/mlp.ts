@@ -24,7 +24,12 @@ export class Model {
 
   /** Bytes of the model header and weights, without the accuracy counts. */
   byteSize(): i32 {
-    return 20 + 8 * (this.w1.length + this.b1.length + this.w2.length + this.b2.length);
+    return <i32>Model.sizeOf(this.d, this.h, this.c);
+  }
+
+  /** Bytes of a model of these sizes: the header, then w1, b1, w2 and b2 as f64. */
+  static sizeOf(d: i64, h: i64, c: i64): i64 {
+    return 20 + 8 * (h * d + h + c * h + c);
   }
 
   /** Loads features (bytes 0..maxValue) into `x`, scaled to 0..1. */
@@ -84,7 +89,7 @@ export class Model {
     const d = <i32>view.getUint32(at + 4, true), h = <i32>view.getUint32(at + 8, true), c = <i32>view.getUint32(at + 12, true);
     assert(d >= 1 && d <= 4096 && h >= 1 && h <= 1024 && c >= 2 && c <= 256, "not a Fog model: sizes out of range");
     // the length first: a header must not make us allocate weights that are not there
-    assert(<i64>view.byteLength - at >= 20 + 8 * (<i64>h * d + h + <i64>c * h + c), "not a Fog model: truncated weights");
+    assert(<i64>view.byteLength - at >= Model.sizeOf(d, h, c), "not a Fog model: truncated weights");
     const m = new Model(d, h, c, view.getUint32(at + 16, true));
     assert(m.maxValue >= 1, "not a Fog model: zero feature range");
     at += 20;
