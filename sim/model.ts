@@ -190,6 +190,21 @@ export class Economy {
         return amount;
     }
 
+    /** `worker` claims its units of epoch `n` (Provider.ClaimRewards): 0 if it holds none. */
+    claimEpoch(worker: string, n: number): bigint {
+        const b = this.providers.get(worker);
+        if (!b) throw new Error(`${worker} never staked`);
+        let units = 0n;
+        if (n === b.prevEpoch && b.prevUnits > 0n) {
+            units = b.prevUnits;
+            b.prevUnits = 0n;
+        } else if (n === b.curEpoch && b.curUnits > 0n) {
+            units = b.curUnits;
+            b.curUnits = 0n;
+        }
+        return units > 0n ? this.claim(b, n, units) : 0n;
+    }
+
     /** Provider.credit: units go to one of two epoch slots; a third epoch claims the oldest. */
     private credit(b: ProviderBook, epoch: number, units: bigint): void {
         if (units === 0n) return;

@@ -3,7 +3,7 @@
 // when it has no timings, which would leave the slowest suites for the end.
 const Sequencer = require('@jest/test-sequencer').default;
 
-const SLOWEST_FIRST = ['scale', 'network', 'sim-model', 'invariants', 'blueprint', 'provider', 'hub', 'watcher', 'bench'];
+const SLOWEST_FIRST = ['scale', 'network', 'sim-model', 'invariants', 'blueprint', 'provider', 'hub', 'watcher', 'sim', 'bench'];
 
 const rank = (path) => {
     const name = path.split(/[\\/]/).pop().replace(/\.spec\.ts$/, '');

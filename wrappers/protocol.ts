@@ -48,7 +48,7 @@ export function defaultParams(epochStart: number): Params {
     return {
         $$type: 'Params',
         minStake: 1_000n * FOG,
-        collateral: 100n * FOG,
+        collateral: 50n * FOG,
         slashBps: 10_000n,
         unbondingPeriod: 7n * 86_400n,
         minJobPrice: 1n * FOG,

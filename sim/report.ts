@@ -1,0 +1,336 @@
+/**
+ * What `npm run sim` computes and writes: the runs (sim/study.ts), the three properties judged
+ * for the given parameters, sim/REPORT.md, sim/results.json and the PNG charts.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { renderCharts } from './chart';
+import { EconomicParams, PPM } from './model';
+import { FOG, SimResult, simulate, STRATEGY_NOTES, Strategy, majority, unanimous, captureProbability } from './sim';
+import {
+    acceptanceStudy,
+    AcceptanceRow,
+    CARTEL_SHARE,
+    COST_SHARE,
+    DEMAND,
+    DEMAND_FLOOR,
+    DemandLevel,
+    GENESIS,
+    group,
+    honestyPays,
+    LEVELS,
+    pct,
+    recommend,
+    referenceScenario,
+    safeQuorum,
+    supplyBounded,
+    supplyRuns,
+    sweepGrid,
+    SWEEP,
+    SweepRow,
+    undetectableEdges,
+    Verdict,
+} from './study';
+
+export interface Property extends Verdict {
+    name: string;
+}
+
+export interface StudyOptions {
+    params: EconomicParams;
+    epochs: number;
+    sweepEpochs: number;
+    /** Jobs per colluding share in the acceptance study. */
+    acceptanceJobs: number;
+    out: string;
+    progress?: (step: string) => void;
+}
+
+export interface StudyReport {
+    properties: Property[];
+    recommended?: EconomicParams;
+    charts: string[];
+}
+
+/** Colluders below this share of stake must not get wrong results accepted (property 3). */
+export const COLLUDING_BOUND = 1 / 3;
+export const ACCEPTANCE_TARGET = 0.01;
+
+export async function runStudy(o: StudyOptions): Promise<StudyReport> {
+    const step = o.progress ?? (() => {});
+    step(`reference network, ${o.epochs} epochs at each demand level`);
+    const runs = {} as Record<DemandLevel, SimResult>;
+    for (const demand of Object.keys(DEMAND) as DemandLevel[]) runs[demand] = simulate(referenceScenario(o.params, { epochs: o.epochs, demand }));
+    const peaceful = supplyRuns(o.params, o.epochs);
+    const adaptive = simulate(referenceScenario(o.params, { epochs: o.epochs, cartelMode: 'adaptive' }));
+    step('wrong-result acceptance by colluding share, k and quorum');
+    const acceptance = acceptanceStudy(o.params, o.acceptanceJobs);
+    step(`parameter sweep, ${o.sweepEpochs} epochs per set and demand level`);
+    const rows = await sweepInParallel(o.params, o.sweepEpochs);
+    const best = recommend(rows);
+
+    const properties = judgeProperties(runs, peaceful, acceptance);
+    mkdirSync(o.out, { recursive: true });
+    step('charts');
+    const charts = [
+        { file: join(o.out, 'income.png'), spec: incomeChart(runs.reference) },
+        { file: join(o.out, 'supply.png'), spec: supplyChart(peaceful, o.params) },
+        { file: join(o.out, 'acceptance.png'), spec: acceptanceChart(acceptance) },
+        { file: join(o.out, 'sweep.png'), spec: sweepChart(rows) },
+    ];
+    await renderCharts(charts);
+    writeFileSync(join(o.out, 'REPORT.md'), markdown(o, runs, peaceful, adaptive, acceptance, rows, best, properties));
+    writeFileSync(
+        join(o.out, 'results.json'),
+        JSON.stringify(
+            {
+                params: o.params,
+                properties,
+                recommended: best?.params,
+                income: runs.reference.groups,
+                adaptiveCartel: adaptive.groups.find((g) => g.strategy === 'cartel'),
+                supply: Object.fromEntries(Object.entries(peaceful).map(([d, r]) => [d, thin(r.supply, 100)])),
+                acceptance,
+                sweep: rows.map((r) => ({ params: pick(r.params), ok: r.ok, margin: r.honesty.margin, honestWorst: r.honestWorst, why: [...r.honesty.why, ...r.supply.why].slice(0, 3) })),
+            },
+            (_, v) => (typeof v === 'bigint' ? v.toString() : v),
+            1,
+        ),
+    );
+    return { properties, recommended: best?.params, charts: charts.map((c) => c.file) };
+}
+
+/**
+ * The sweep's sets judged on one thread per core (each set is independent and takes about a third
+ * of a second), in grid order.
+ */
+export async function sweepInParallel(base: EconomicParams, epochs: number): Promise<SweepRow[]> {
+    const grid = sweepGrid(base);
+    const threads = Math.max(1, Math.min(availableParallelism(), 8));
+    const rows: SweepRow[] = new Array(grid.length);
+    await Promise.all(
+        Array.from({ length: threads }, (_, t) => {
+            const index = grid.map((_, i) => i).filter((i) => i % threads === t);
+            const worker = new Worker(join(__dirname, 'sweep-worker.js'), { workerData: { sets: index.map((i) => grid[i]), epochs } });
+            let n = 0;
+            worker.on('message', (row: SweepRow) => (rows[index[n++]] = row));
+            return new Promise<void>((resolve, reject) => {
+                worker.on('error', reject);
+                worker.on('exit', (code) => (code === 0 && n === index.length ? resolve() : reject(new Error(`sweep thread ${t} stopped (exit ${code}) after ${n} of ${index.length} sets`))));
+            });
+        }),
+    );
+    return rows;
+}
+
+/** The three properties, judged on the runs of one parameter set (with every strategy, and peaceful). */
+export function judgeProperties(runs: Record<DemandLevel, SimResult>, peaceful: Record<string, SimResult>, acceptance: AcceptanceRow[]): Property[] {
+    const honesty = (Object.keys(runs) as DemandLevel[]).map((d) => ({ d, v: honestyPays(runs[d]) }));
+    const supply = Object.entries(peaceful).map(([d, r]) => supplyBounded(r, d !== 'low'));
+    const safe = acceptance.filter((a) => a.share > 0 && a.share < COLLUDING_BOUND && a.k >= 3 && safeQuorum(a.k) === a.quorum);
+    const accepted = safe.filter((a) => a.wrong / a.jobs >= ACCEPTANCE_TARGET || a.expected >= ACCEPTANCE_TARGET);
+    return [
+        {
+            name: 'honest providers earn more per unit of stake than every strategy that can be caught, at every stake level and demand',
+            ok: honesty.every((h) => h.v.ok),
+            why: honesty.flatMap((h) => h.v.why.map((w) => `${h.d} demand: ${w}`)),
+        },
+        {
+            name: `no epoch mints more than the cap; from ${DEMAND_FLOOR} jobs a day (two thirds of the reference demand) up, prices burned outweigh FOG minted`,
+            ok: supply.every((s) => s.ok),
+            why: supply.flatMap((s) => s.why),
+        },
+        {
+            name: `colluders under a third of stake get under 1% wrong results accepted for k ≥ 3, wherever a quorum can achieve it (k ≥ 5: quorum ${[5, 6, 7].map((k) => `${safeQuorum(k)} of ${k}`).join(', ')})`,
+            ok: safe.length > 0 && accepted.length === 0,
+            why: accepted.map((a) => `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(a.wrong / a.jobs)} accepted (binomial ${pct(a.expected)})`),
+        },
+    ];
+}
+
+const fog = (x: bigint) => (Number(x) / Number(FOG)).toLocaleString('en-US', { maximumFractionDigits: 2 });
+const ratio = (ppm: bigint) => (Number(ppm) / Number(PPM)).toFixed(2);
+
+function pick(p: EconomicParams) {
+    return { collateral: fog(p.collateral), slashBps: Number(p.slashBps), emissionRatio: ratio(p.emissionRatioPpm), emissionCap: fog(p.emissionCap) };
+}
+
+function thin<T>(xs: T[], n: number): T[] {
+    const every = Math.max(1, Math.ceil(xs.length / n));
+    return xs.filter((_, i) => i % every === 0 || i === xs.length - 1);
+}
+
+const ORDER: Strategy[] = ['honest', 'idle', 'lazy', 'liar', 'cartel', 'opportunist', 'sybil'];
+
+function markdown(o: StudyOptions, runs: Record<DemandLevel, SimResult>, peaceful: Record<string, SimResult>, adaptive: SimResult, acceptance: AcceptanceRow[], rows: SweepRow[], best: SweepRow | undefined, properties: Property[]): string {
+    const p = o.params;
+    const ref = runs.reference;
+    const L: string[] = [];
+    L.push('# Fog economics: simulation report', '');
+    L.push(`Written by \`npm run sim\` (${o.epochs} epochs; sweep ${o.sweepEpochs} epochs per set and demand level). Charts: income.png, supply.png, acceptance.png, sweep.png.`, '');
+    L.push('## Parameters judged', '');
+    L.push(`minimum stake ${fog(p.minStake)} FOG · collateral per claim ${fog(p.collateral)} FOG · slash ${Number(p.slashBps) / 100}% of it · emission ${fog(p.emissionBase)} FOG + ${ratio(p.emissionRatioPpm)} × burned, capped at ${fog(p.emissionCap)} FOG an epoch`, '');
+    L.push('## Properties', '');
+    for (const x of properties) L.push(`- ${x.ok ? '✓' : '✗'} ${x.name}${x.ok ? '' : `\n  - ${x.why.slice(0, 5).join('\n  - ')}`}`);
+    L.push('');
+    L.push('## Income per unit of stake per epoch (reference demand)', '');
+    L.push(
+        `${DEMAND.reference} jobs a day (k 1, 2, 3, 5, 7 weighted 1:1:5:2:1, majority quorum, ${'5–60'} FOG a seat); a seat's compute costs ${COST_SHARE * 100}% of its price; colluders hold ${pct(ref.cartelShare, 1)} of stake. Net income = rewards − slashes − compute, ÷ stake ÷ epochs.`,
+        '',
+    );
+    L.push(`| strategy | ${LEVELS.map((l) => `${fog(l)} FOG`).join(' | ')} | what it does |`);
+    L.push(`|---|${LEVELS.map(() => '---:').join('|')}|---|`);
+    for (const s of ORDER) {
+        if (s === 'cartel') {
+            const c = ref.groups.find((g) => g.strategy === 'cartel')!;
+            const a = adaptive.groups.find((g) => g.strategy === 'cartel')!;
+            L.push(`| cartel (always lies) | ${LEVELS.map(() => pct(c.incomeRate, 3)).join(' | ')} | ${STRATEGY_NOTES.cartel} |`);
+            L.push(`| cartel (lies with a quorum) | ${LEVELS.map(() => pct(a.incomeRate, 3)).join(' | ')} | the same colluders, lying only when they hold a quorum of the job |`);
+            continue;
+        }
+        L.push(`| ${s} | ${LEVELS.map((l) => pct(group(ref, s, l)?.incomeRate ?? 0, 3)).join(' | ')} | ${STRATEGY_NOTES[s]} |`);
+    }
+    L.push('');
+    L.push('Undetectable strategies earn more than honest providers by the compute they skip where no seat can contradict them; money cannot reach them, only redundancy can (see acceptance below):', '');
+    for (const e of undetectableEdges(ref)) L.push(`- ${e.strategy} at ${fog(e.level)} FOG: ${e.edge >= 0 ? '+' : ''}${pct(e.edge, 3)} an epoch against honest`);
+    L.push('');
+    L.push('## Supply', '');
+    L.push(`The reference network's honest and idle providers alone (the other strategies only add slashes, which burn). Prices are fixed in FOG, so a shrinking supply here means FOG growing scarcer, which in a market would lower the FOG price of compute.`, '');
+    L.push('| demand | jobs a day | burned (prices) | slashed | minted | supply change | largest mint in an epoch |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const [d, r] of Object.entries(peaceful)) {
+        const sum = (f: (e: SimResult['supply'][number]) => bigint) => r.supply.reduce((s, e) => s + f(e), 0n);
+        const top = r.supply.reduce((m, e) => (e.minted > m ? e.minted : m), 0n);
+        L.push(`| ${d} | ${r.scenario.demand.jobsPerEpoch} | ${fog(sum((e) => e.burned))} | ${fog(sum((e) => e.slashed))} | ${fog(sum((e) => e.minted))} | ${fog(r.supply[r.supply.length - 1].supply - r.scenario.genesis)} | ${fog(top)} (cap ${fog(p.emissionCap)}) |`);
+    }
+    L.push('');
+    L.push('## Wrong results accepted', '');
+    L.push('Colluders (one shared wrong result on every seat) among 40 honest owners; seats go to random free slots. Measured share of jobs settled on the wrong result, and the binomial it should follow.', '');
+    const shares = [...new Set(acceptance.map((a) => a.share))].filter((s) => s > 0);
+    L.push(`| k | quorum | ${shares.map((s) => pct(s, 0)).join(' | ')} |`);
+    L.push(`|---|---|${shares.map(() => '---:').join('|')}|`);
+    const cells = [...new Set(acceptance.map((a) => `${a.k}/${a.quorum}`))];
+    for (const c of cells) {
+        const [k, q] = c.split('/').map(Number);
+        L.push(`| ${k} | ${q}${safeQuorum(k) === q ? ' ✓' : ''} | ${shares.map((s) => {
+            const a = acceptance.find((x) => x.k === k && x.quorum === q && x.share === s);
+            return a ? `${pct(a.wrong / a.jobs, 1)} (${pct(a.expected, 1)})` : '';
+        }).join(' | ')} |`);
+    }
+    L.push('');
+    L.push(`✓: the smallest quorum keeping acceptance under 1% at a third of stake. None exists for k ≤ 4: at k = 3 a majority lets a third of stake through ${pct(captureProbability(3, majority(3), 1 / 3), 1)} of the time, unanimity ${pct(captureProbability(3, unanimous(3), 1 / 3), 1)}; no parameter changes this, because the colluders' chance of holding the quorum depends only on their share of the seats.`, '');
+    L.push('## Parameter sweep', '');
+    const ok = rows.filter((r) => r.ok);
+    L.push(`${rows.length} sets (collateral × slash × emission ratio × cap), each at ${Object.values(DEMAND).join(', ')} jobs a day with colluders at ${pct(CARTEL_SHARE, 0)}; ${ok.length} meet properties 1 and 2 (property 3 does not depend on them).`, '');
+    if (best) {
+        L.push(`**Recommended:** collateral ${fog(best.params.collateral)} FOG, slash ${Number(best.params.slashBps) / 100}%, emission ratio ${ratio(best.params.emissionRatioPpm)}, cap ${fog(best.params.emissionCap)} FOG (worst honest margin over the best catchable strategy ${pct(best.honesty.margin, 3)} an epoch; honest income at worst ${pct(best.honestWorst, 3)}).`, '');
+    }
+    const reasons = new Map<string, number>();
+    for (const r of rows) for (const w of [...r.honesty.why, ...r.supply.why]) {
+        const key = w.replace(/^(\w+ demand): at .* honest earns .* an epoch, (\w+) .*$/, '$1: honest earns no more than $2').replace(/^at (\d+) jobs a day the run minted .*$/, 'at $1 jobs a day more FOG minted than burned');
+        reasons.set(key, (reasons.get(key) ?? 0) + 1);
+    }
+    L.push('Why sets fail (count of failures of each kind):', '');
+    for (const [k, n] of [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)) L.push(`- ${n}× ${k}`);
+    L.push('');
+    L.push('| collateral | slash | ratio | cap | meets 1 and 2 | worst margin | worst honest income |');
+    L.push('|---:|---:|---:|---:|---|---:|---:|');
+    for (const r of [...rows].sort((a, b) => b.honesty.margin - a.honesty.margin).slice(0, 15)) {
+        const x = pick(r.params);
+        L.push(`| ${x.collateral} | ${x.slashBps / 100}% | ${x.emissionRatio} | ${x.emissionCap} | ${r.ok ? 'yes' : 'no'} | ${pct(r.honesty.margin, 3)} | ${pct(r.honestWorst, 3)} |`);
+    }
+    L.push('');
+    return L.join('\n');
+}
+
+// ---- charts (Vega-Lite specs) ----
+
+function incomeChart(r: SimResult): object {
+    const values = r.groups.map((g) => ({ strategy: g.strategy, stake: g.strategy === 'cartel' ? 'cartel' : `${fog(g.level)} FOG`, income: g.incomeRate * 100 }));
+    return {
+        title: `Net income per unit of stake per epoch (%), reference demand, ${r.scenario.epochs} epochs`,
+        width: 720,
+        height: 360,
+        data: { values },
+        mark: 'bar',
+        encoding: {
+            x: { field: 'strategy', type: 'nominal', sort: ORDER, title: null },
+            xOffset: { field: 'stake', sort: [...LEVELS.map((l) => `${fog(l)} FOG`), 'cartel'] },
+            y: { field: 'income', type: 'quantitative', title: '% of stake per epoch' },
+            color: { field: 'stake', type: 'nominal', sort: [...LEVELS.map((l) => `${fog(l)} FOG`), 'cartel'], title: 'stake' },
+        },
+    };
+}
+
+function supplyChart(runs: Record<string, SimResult>, p: EconomicParams): object {
+    const values = Object.entries(runs).flatMap(([d, r]) => thin(r.supply, 250).map((e) => ({ demand: `${d} (${r.scenario.demand.jobsPerEpoch} jobs/day)`, epoch: e.epoch, supply: Number(e.supply - r.scenario.genesis) / 1e9 / 1e6, minted: Number(e.minted) / 1e9 / 1e3 })));
+    const cap = Number(p.emissionCap) / 1e9 / 1e3;
+    return {
+        title: 'FOG supply change over time, and each epoch’s mint against the cap',
+        data: { values },
+        vconcat: [
+            {
+                width: 720,
+                height: 220,
+                mark: 'line',
+                encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'supply', type: 'quantitative', title: 'supply change (million FOG)' }, color: { field: 'demand', type: 'nominal', legend: { labelLimit: 300 } } },
+            },
+            {
+                width: 720,
+                height: 160,
+                layer: [
+                    { mark: 'line', encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'minted', type: 'quantitative', title: 'minted per epoch (thousand FOG)' }, color: { field: 'demand', type: 'nominal' } } },
+                    { data: { values: [{ cap }] }, mark: { type: 'rule', strokeDash: [6, 4], color: 'firebrick' }, encoding: { y: { field: 'cap', type: 'quantitative' } } },
+                ],
+            },
+        ],
+    };
+}
+
+function acceptanceChart(rows: AcceptanceRow[]): object {
+    const values = rows
+        .filter((a) => a.k >= 3 && (a.quorum === majority(a.k) || a.quorum === safeQuorum(a.k) || a.quorum === a.k))
+        .map((a) => ({ share: a.share * 100, accepted: (a.wrong / a.jobs) * 100, k: `k = ${a.k}`, quorum: a.quorum === majority(a.k) ? 'majority' : a.quorum === a.k ? 'all k' : `${a.quorum} of ${a.k}` }));
+    return {
+        title: { text: 'Wrong results accepted against the colluders’ share of stake', subtitle: 'dotted: majority quorum · dashed: all k seats · solid: 6 of 7 · red: 1% · grey: a third of stake' },
+        width: 720,
+        height: 360,
+        layer: [
+            {
+                data: { values },
+                mark: { type: 'line', point: true },
+                encoding: {
+                    x: { field: 'share', type: 'quantitative', title: 'colluders’ share of stake (%)' },
+                    y: { field: 'accepted', type: 'quantitative', title: 'jobs settled on a wrong result (%, symlog scale)', scale: { type: 'symlog' }, axis: { values: [0, 0.5, 1, 2, 5, 10, 20, 50], format: '~g' } },
+                    color: { field: 'k', type: 'nominal' },
+                    strokeDash: { field: 'quorum', type: 'nominal', legend: null, scale: { domain: ['majority', 'all k', '6 of 7'], range: [[2, 2], [6, 3], [1, 0]] } },
+                    detail: { field: 'quorum' },
+                },
+            },
+            { data: { values: [{ y: 1 }] }, mark: { type: 'rule', color: 'firebrick' }, encoding: { y: { field: 'y', type: 'quantitative', scale: { type: 'symlog' } } } },
+            { data: { values: [{ x: 100 / 3 }] }, mark: { type: 'rule', color: 'gray', strokeDash: [4, 4] }, encoding: { x: { field: 'x', type: 'quantitative' } } },
+        ],
+    };
+}
+
+function sweepChart(rows: SweepRow[]): object {
+    const values = rows.map((r) => ({ ...pick(r.params), margin: r.ok ? r.honesty.margin * 100 : null, verdict: r.ok ? 'meets 1 and 2' : 'fails' }));
+    return {
+        title: 'Sweep: worst honest margin over the best catchable strategy (% of stake per epoch); blank = fails',
+        data: { values },
+        facet: { row: { field: 'emissionRatio', title: 'emission ratio' }, column: { field: 'emissionCap', title: 'cap (FOG)', sort: SWEEP.emissionCap.map(fog) } },
+        spec: {
+            width: 150,
+            height: 90,
+            mark: 'rect',
+            encoding: {
+                x: { field: 'collateral', type: 'ordinal', sort: SWEEP.collateral.map(fog), title: 'collateral (FOG)' },
+                y: { field: 'slashBps', type: 'ordinal', title: 'slash (bps)' },
+                color: { field: 'margin', type: 'quantitative', title: 'margin %', scale: { scheme: 'viridis' } },
+            },
+        },
+    };
+}
+

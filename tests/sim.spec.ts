@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT } from '../client/paths';
+import { parseDeployConfig } from '../wrappers/deployment';
+import { defaultParams } from '../wrappers/protocol';
+import { acceptanceStudy, DEMAND, judge, referenceScenario, safeQuorum } from '../sim/study';
+import { captureProbability, FOG, majority, simulate } from '../sim/sim';
+
+/**
+ * The economics simulation (sim/): its bookkeeping, and the three properties for the parameters
+ * Fog ships in deploy/config.json. tests/sim-model.spec.ts checks its settlement rules against the
+ * contracts.
+ */
+
+const run = promisify(execFile);
+const shipped = parseDeployConfig(JSON.parse(readFileSync(join(ROOT, 'deploy', 'config.json'), 'utf8')), 0).params;
+
+describe('the simulation', () => {
+    it('keeps the FOG books: supply moves by exactly what was minted, burned and slashed', () => {
+        const r = simulate(referenceScenario(shipped, { epochs: 20 }));
+        const sum = (f: (e: (typeof r.supply)[number]) => bigint) => r.supply.reduce((s, e) => s + f(e), 0n);
+        expect(r.supply[r.supply.length - 1].supply - r.scenario.genesis).toBe(sum((e) => e.minted) - sum((e) => e.burned) - sum((e) => e.slashed));
+        const groups = (f: (g: (typeof r.groups)[number]) => bigint) => r.groups.reduce((s, g) => s + f(g), 0n);
+        expect(groups((g) => g.rewards)).toBe(sum((e) => e.minted));
+        expect(groups((g) => g.slashed)).toBe(sum((e) => e.slashed));
+        for (const e of r.supply) expect(e.minted).toBeLessThanOrEqual(e.emission);
+        expect(r.jobs).toBe(20 * DEMAND.reference);
+        // idle providers never get a seat; everyone else does
+        for (const g of r.groups) expect(g.seats > 0).toBe(g.strategy !== 'idle');
+    });
+
+    it('is reproducible from its seed, and another seed gives another run', () => {
+        const a = simulate(referenceScenario(shipped, { epochs: 5, seed: 3 }));
+        const b = simulate(referenceScenario(shipped, { epochs: 5, seed: 3 }));
+        const c = simulate(referenceScenario(shipped, { epochs: 5, seed: 4 }));
+        expect(b.groups).toEqual(a.groups);
+        expect(c.groups).not.toEqual(a.groups);
+    });
+
+    it('gives seats fairly: colluders hold a quorum as often as the binomial says', () => {
+        const rows = acceptanceStudy(shipped, 14_000, [0.3]);
+        for (const k of [3, 5, 7]) {
+            const cell = rows.find((a) => a.k === k && a.quorum === majority(k))!;
+            const sd = Math.sqrt((cell.expected * (1 - cell.expected)) / cell.jobs);
+            expect(Math.abs(cell.wrong / cell.jobs - cell.expected)).toBeLessThan(4 * sd);
+        }
+    });
+});
+
+describe('the shipped parameters (deploy/config.json)', () => {
+    it('are the defaults every test and the devnet use', () => {
+        const d = defaultParams(0);
+        for (const k of ['minStake', 'collateral', 'slashBps', 'emissionBase', 'emissionRatioPpm', 'emissionCap'] as const) expect(shipped[k]).toBe(d[k]);
+    });
+
+    it('property 1 and 2: honesty pays at every stake level and demand, and the supply stays within the cap', () => {
+        const verdict = judge(shipped, 40);
+        expect(verdict.honesty.why).toEqual([]);
+        expect(verdict.supply.why).toEqual([]);
+        expect(verdict.honestWorst).toBeGreaterThan(0);
+    });
+
+    it('property 3: colluders under a third of stake get under 1% wrong results at k ≥ 5 with the recommended quorum', () => {
+        const rows = acceptanceStudy(shipped, 28_000, [0.3]);
+        for (const k of [5, 6, 7]) {
+            const q = safeQuorum(k)!;
+            const cell = rows.find((a) => a.k === k && a.quorum === q)!;
+            expect(cell.jobs).toBeGreaterThan(800);
+            expect(cell.wrong / cell.jobs).toBeLessThan(0.01);
+            expect(captureProbability(k, q, 1 / 3)).toBeLessThan(0.01);
+        }
+        // and where no quorum can reach it, the report says so rather than pretending
+        expect(safeQuorum(3)).toBeUndefined();
+        expect(captureProbability(3, 2, 1 / 3)).toBeCloseTo(7 / 27, 10);
+        expect(captureProbability(3, 3, 1 / 3)).toBeCloseTo(1 / 27, 10);
+    });
+});
+
+describe('npm run sim', () => {
+    let out: string;
+    beforeAll(() => {
+        out = mkdtempSync(join(tmpdir(), 'fog-sim-'));
+    });
+    afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+    it('writes the report, the figures and four PNG charts', async () => {
+        const { stdout } = await run('node', [join(ROOT, 'dist', 'sim', 'main.js'), '--short', '--out', out]);
+        expect(stdout).toMatch(/✓ no epoch mints more than the cap/);
+        const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
+        for (const heading of ['## Properties', '## Income per unit of stake per epoch', '## Supply', '## Wrong results accepted', '## Parameter sweep']) expect(report).toContain(heading);
+        expect(report).toContain(`collateral per claim ${Number(shipped.collateral / FOG)} FOG`);
+        const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+        expect(results.sweep).toHaveLength(288);
+        expect(results.properties).toHaveLength(3);
+        for (const chart of ['income', 'supply', 'acceptance', 'sweep']) {
+            const png = readFileSync(join(out, `${chart}.png`));
+            expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+            expect(png.length).toBeGreaterThan(10_000);
+        }
+    }, 120_000);
+
+    it('refuses a bad option or configuration with a clear message and writes nothing', async () => {
+        const bad = join(out, 'bad');
+        const fail = (args: string[]) => run('node', [join(ROOT, 'dist', 'sim', 'main.js'), '--out', bad, ...args]).then(() => ({ code: 0, stderr: '' }), (e) => e as { code: number; stderr: string });
+        expect(await fail(['--epochs', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--epochs must be a whole number') });
+        expect(await fail(['--config', join(out, 'missing.json')])).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read') });
+        const config = join(out, 'config.json');
+        writeFileSync(config, JSON.stringify({ params: { collateral: '5000' } }));
+        expect(await fail(['--config', config])).toMatchObject({ code: 1, stderr: expect.stringContaining('minStake must cover one collateral') });
+        expect(existsSync(bad)).toBe(false);
+    });
+});
