@@ -96,7 +96,7 @@ export function program(): Command {
         .option('--input <file>', 'its input (an example has a default)')
         .requiredOption('--price <FOG>', 'what the job pays (burned on success)')
         .option('-k, --replicas <k>', 'independent workers (1..7)', '3')
-        .option('--quorum <n>', 'workers that must agree (more than half of k)')
+        .option('--quorum <n>', 'workers that must agree (more than half of k; default a majority; --replicas 7 --quorum 6 resists colluders with a third of stake)')
         .option('--max-cpu <seconds>', 'CPU time limit per worker', '10')
         .option('--memory <MB>', 'memory limit per worker, MiB', '256')
         .option('--storage <url>', 'storage node (default: the network file’s)')

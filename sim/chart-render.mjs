@@ -12,6 +12,12 @@ import { compile } from 'vega-lite';
 /** resvg-wasm sees no system fonts: text is drawn only in fonts handed to it (bold for titles). */
 const FONT = 'DejaVu Sans';
 
+// Anything that fails before or between charts (wasm, fonts, the input) is one line too.
+process.on('uncaughtException', (err) => {
+    process.stderr.write(`chart renderer: ${err instanceof Error ? err.message : err}\n`);
+    process.exit(1);
+});
+
 const require = createRequire(import.meta.url);
 const [wasm, ...fonts] = await Promise.all(
     ['@resvg/resvg-wasm/index_bg.wasm', 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf', 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'].map(

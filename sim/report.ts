@@ -17,7 +17,6 @@ import {
     DEMAND,
     DEMAND_FLOOR,
     DemandLevel,
-    GENESIS,
     group,
     honestyPays,
     LEVELS,
@@ -73,14 +72,6 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
 
     const properties = judgeProperties(runs, peaceful, acceptance);
     mkdirSync(o.out, { recursive: true });
-    step('charts');
-    const charts = [
-        { file: join(o.out, 'income.png'), spec: incomeChart(runs.reference) },
-        { file: join(o.out, 'supply.png'), spec: supplyChart(peaceful, o.params) },
-        { file: join(o.out, 'acceptance.png'), spec: acceptanceChart(acceptance) },
-        { file: join(o.out, 'sweep.png'), spec: sweepChart(rows) },
-    ];
-    await renderCharts(charts);
     writeFileSync(join(o.out, 'REPORT.md'), markdown(o, runs, peaceful, adaptive, acceptance, rows, best, properties));
     writeFileSync(
         join(o.out, 'results.json'),
@@ -90,7 +81,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
                 properties,
                 recommended: best?.params,
                 income: runs.reference.groups,
-                adaptiveCartel: adaptive.groups.find((g) => g.strategy === 'cartel'),
+                adaptiveCartelRun: adaptive.groups,
                 supply: Object.fromEntries(Object.entries(peaceful).map(([d, r]) => [d, thin(r.supply, 100)])),
                 acceptance,
                 sweep: rows.map((r) => ({ params: pick(r.params), ok: r.ok, margin: r.honesty.margin, honestWorst: r.honestWorst, why: [...r.honesty.why, ...r.supply.why].slice(0, 3) })),
@@ -99,6 +90,14 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
             1,
         ),
     );
+    step('charts');
+    const charts = [
+        { file: join(o.out, 'income.png'), spec: incomeChart(runs.reference, adaptive) },
+        { file: join(o.out, 'supply.png'), spec: supplyChart(peaceful, o.params) },
+        { file: join(o.out, 'acceptance.png'), spec: acceptanceChart(acceptance) },
+        { file: join(o.out, 'sweep.png'), spec: sweepChart(rows) },
+    ];
+    await renderCharts(charts);
     return { properties, recommended: best?.params, charts: charts.map((c) => c.file) };
 }
 
@@ -110,27 +109,38 @@ export async function sweepInParallel(base: EconomicParams, epochs: number): Pro
     const grid = sweepGrid(base);
     const threads = Math.max(1, Math.min(availableParallelism(), 8));
     const rows: SweepRow[] = new Array(grid.length);
-    await Promise.all(
-        Array.from({ length: threads }, (_, t) => {
-            const index = grid.map((_, i) => i).filter((i) => i % threads === t);
-            const worker = new Worker(join(__dirname, 'sweep-worker.js'), { workerData: { sets: index.map((i) => grid[i]), epochs } });
-            let n = 0;
-            worker.on('message', (row: SweepRow) => (rows[index[n++]] = row));
-            return new Promise<void>((resolve, reject) => {
-                worker.on('error', reject);
-                worker.on('exit', (code) => (code === 0 && n === index.length ? resolve() : reject(new Error(`sweep thread ${t} stopped (exit ${code}) after ${n} of ${index.length} sets`))));
-            });
-        }),
-    );
+    const workers: Worker[] = [];
+    try {
+        await Promise.all(
+            Array.from({ length: threads }, (_, t) => {
+                const index = grid.map((_, i) => i).filter((i) => i % threads === t);
+                const worker = new Worker(join(__dirname, 'sweep-worker.js'), { workerData: { sets: index.map((i) => grid[i]), epochs } });
+                workers.push(worker);
+                let n = 0;
+                worker.on('message', (row: SweepRow) => (rows[index[n++]] = row));
+                return new Promise<void>((resolve, reject) => {
+                    worker.on('error', reject);
+                    worker.on('exit', (code) => (code === 0 && n === index.length ? resolve() : reject(new Error(`sweep thread ${t} stopped (exit ${code}) after ${n} of ${index.length} sets`))));
+                });
+            }),
+        );
+    } finally {
+        // one failed thread fails the sweep: the others need not finish
+        await Promise.all(workers.map((w) => w.terminate()));
+    }
     return rows;
 }
 
 /** The three properties, judged on the runs of one parameter set (with every strategy, and peaceful). */
 export function judgeProperties(runs: Record<DemandLevel, SimResult>, peaceful: Record<string, SimResult>, acceptance: AcceptanceRow[]): Property[] {
     const honesty = (Object.keys(runs) as DemandLevel[]).map((d) => ({ d, v: honestyPays(runs[d]) }));
-    const supply = Object.entries(peaceful).map(([d, r]) => supplyBounded(r, d !== 'low'));
-    const safe = acceptance.filter((a) => a.share > 0 && a.share < COLLUDING_BOUND && a.k >= 3 && safeQuorum(a.k) === a.quorum);
-    const accepted = safe.filter((a) => a.wrong / a.jobs >= ACCEPTANCE_TARGET || a.expected >= ACCEPTANCE_TARGET);
+    const supply = [...Object.entries(peaceful), ...Object.entries(runs)].map(([d, r]) => supplyBounded(r, d !== 'low'));
+    const under = acceptance.filter((a) => a.share > 0 && a.share < COLLUDING_BOUND && a.k >= 3);
+    const measured = (a: AcceptanceRow) => a.wrong / a.jobs;
+    const safe = under.filter((a) => a.k >= 5 && safeQuorum(a.k) === a.quorum);
+    // for k = 3 and 4: the best quorum (all k seats) at the largest share under a third
+    const top = Math.max(...under.map((a) => a.share));
+    const small = under.filter((a) => a.k <= 4 && a.quorum === a.k && a.share === top);
     return [
         {
             name: 'honest providers earn more per unit of stake than every strategy that can be caught, at every stake level and demand',
@@ -143,9 +153,14 @@ export function judgeProperties(runs: Record<DemandLevel, SimResult>, peaceful: 
             why: supply.flatMap((s) => s.why),
         },
         {
-            name: `colluders under a third of stake get under 1% wrong results accepted for k ≥ 3, wherever a quorum can achieve it (k ≥ 5: quorum ${[5, 6, 7].map((k) => `${safeQuorum(k)} of ${k}`).join(', ')})`,
-            ok: safe.length > 0 && accepted.length === 0,
-            why: accepted.map((a) => `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(a.wrong / a.jobs)} accepted (binomial ${pct(a.expected)})`),
+            name: `colluders under a third of stake get under 1% wrong results accepted for k ≥ 5 with quorum ${[5, 6, 7].map((k) => `${safeQuorum(k)} of ${k}`).join(', ')}`,
+            ok: safe.length > 0 && safe.every((a) => measured(a) < ACCEPTANCE_TARGET),
+            why: safe.filter((a) => measured(a) >= ACCEPTANCE_TARGET).map((a) => `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(measured(a))} accepted (binomial ${pct(a.expected)})`),
+        },
+        {
+            name: 'colluders under a third of stake get under 1% wrong results accepted for k = 3 and 4 (unreachable: even all k seats as quorum lets them through)',
+            ok: small.length > 0 && small.every((a) => measured(a) < ACCEPTANCE_TARGET),
+            why: small.filter((a) => measured(a) >= ACCEPTANCE_TARGET).map((a) => `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(measured(a))} accepted (binomial ${pct(a.expected)})`),
         },
     ];
 }
@@ -162,7 +177,7 @@ function thin<T>(xs: T[], n: number): T[] {
     return xs.filter((_, i) => i % every === 0 || i === xs.length - 1);
 }
 
-const ORDER: Strategy[] = ['honest', 'idle', 'lazy', 'liar', 'cartel', 'opportunist', 'sybil'];
+const ORDER: Strategy[] = ['honest', 'split', 'idle', 'lazy', 'liar', 'cartel', 'opportunist', 'sybil'];
 
 function markdown(o: StudyOptions, runs: Record<DemandLevel, SimResult>, peaceful: Record<string, SimResult>, adaptive: SimResult, acceptance: AcceptanceRow[], rows: SweepRow[], best: SweepRow | undefined, properties: Property[]): string {
     const p = o.params;
@@ -176,8 +191,11 @@ function markdown(o: StudyOptions, runs: Record<DemandLevel, SimResult>, peacefu
     for (const x of properties) L.push(`- ${x.ok ? '✓' : '✗'} ${x.name}${x.ok ? '' : `\n  - ${x.why.slice(0, 5).join('\n  - ')}`}`);
     L.push('');
     L.push('## Income per unit of stake per epoch (reference demand)', '');
+    const d = ref.scenario.demand;
+    const seatsOf = (r: SimResult, s: Strategy) => r.groups.filter((g) => g.strategy === s).reduce((n, g) => n + g.seats, 0);
+    const allSeats = ref.groups.reduce((n, g) => n + g.seats, 0);
     L.push(
-        `${DEMAND.reference} jobs a day (k 1, 2, 3, 5, 7 weighted 1:1:5:2:1, majority quorum, ${'5–60'} FOG a seat); a seat's compute costs ${COST_SHARE * 100}% of its price; colluders hold ${pct(ref.cartelShare, 1)} of stake. Net income = rewards − slashes − compute, ÷ stake ÷ epochs.`,
+        `${d.jobsPerEpoch} jobs a day (k ${d.kMix.map((m) => m.k).join(', ')} weighted ${d.kMix.map((m) => m.weight).join(':')}, majority quorum, ${d.seatPrice[0]}–${d.seatPrice[1]} FOG a seat); a seat's compute costs ${COST_SHARE * 100}% of its price; colluders hold ${pct(ref.cartelShare, 1)} of stake and took ${pct(seatsOf(ref, 'cartel') / allSeats, 1)} of the seats (idle stake takes none). Net income = rewards − slashes − compute, ÷ stake ÷ epochs.`,
         '',
     );
     L.push(`| strategy | ${LEVELS.map((l) => `${fog(l)} FOG`).join(' | ')} | what it does |`);
@@ -187,14 +205,15 @@ function markdown(o: StudyOptions, runs: Record<DemandLevel, SimResult>, peacefu
             const c = ref.groups.find((g) => g.strategy === 'cartel')!;
             const a = adaptive.groups.find((g) => g.strategy === 'cartel')!;
             L.push(`| cartel (always lies) | ${LEVELS.map(() => pct(c.incomeRate, 3)).join(' | ')} | ${STRATEGY_NOTES.cartel} |`);
-            L.push(`| cartel (lies with a quorum) | ${LEVELS.map(() => pct(a.incomeRate, 3)).join(' | ')} | the same colluders, lying only when they hold a quorum of the job |`);
+            const h = LEVELS.map((l) => pct(group(adaptive, 'honest', l)!.incomeRate, 3)).join(', ');
+            L.push(`| cartel (lies with a quorum) | ${LEVELS.map(() => pct(a.incomeRate, 3)).join(' | ')} | the same colluders, lying only when they hold a quorum of the job, and computing once for all their seats otherwise (a run of its own: honest providers there earn ${h}) |`);
             continue;
         }
         L.push(`| ${s} | ${LEVELS.map((l) => pct(group(ref, s, l)?.incomeRate ?? 0, 3)).join(' | ')} | ${STRATEGY_NOTES[s]} |`);
     }
     L.push('');
-    L.push('Undetectable strategies earn more than honest providers by the compute they skip where no seat can contradict them; money cannot reach them, only redundancy can (see acceptance below):', '');
-    for (const e of undetectableEdges(ref)) L.push(`- ${e.strategy} at ${fog(e.level)} FOG: ${e.edge >= 0 ? '+' : ''}${pct(e.edge, 3)} an epoch against honest`);
+    L.push('Strategies that lie only where no seat can contradict them are never slashed, so no parameter reaches their lies; redundancy bounds them (see acceptance below). Their income against their honest control (the opportunist against honest, the Sybil against honest split the same way):', '');
+    for (const e of undetectableEdges(ref)) L.push(`- ${e.strategy} at ${fog(e.level)} FOG: ${e.edge >= 0 ? '+' : ''}${pct(e.edge, 3)} an epoch against ${e.control}`);
     L.push('');
     L.push('## Supply', '');
     L.push(`The reference network's honest and idle providers alone (the other strategies only add slashes, which burn). Prices are fixed in FOG, so a shrinking supply here means FOG growing scarcer, which in a market would lower the FOG price of compute.`, '');
@@ -207,7 +226,7 @@ function markdown(o: StudyOptions, runs: Record<DemandLevel, SimResult>, peacefu
     }
     L.push('');
     L.push('## Wrong results accepted', '');
-    L.push('Colluders (one shared wrong result on every seat) among 40 honest owners; seats go to random free slots. Measured share of jobs settled on the wrong result, and the binomial it should follow.', '');
+    L.push('Colluders (one shared wrong result on every seat, identities of the minimum stake) among 200 honest owners of 2,000 FOG; seats go by free stake. Measured share of jobs settled on the wrong result, and in brackets the binomial of independent seats (the colluders\' best case; distinct identities per job keep the measured share a little below it).', '');
     const shares = [...new Set(acceptance.map((a) => a.share))].filter((s) => s > 0);
     L.push(`| k | quorum | ${shares.map((s) => pct(s, 0)).join(' | ')} |`);
     L.push(`|---|---|${shares.map(() => '---:').join('|')}|`);
@@ -247,8 +266,10 @@ function markdown(o: StudyOptions, runs: Record<DemandLevel, SimResult>, peacefu
 
 // ---- charts (Vega-Lite specs) ----
 
-function incomeChart(r: SimResult): object {
+function incomeChart(r: SimResult, adaptive: SimResult): object {
     const values = r.groups.map((g) => ({ strategy: g.strategy, stake: g.strategy === 'cartel' ? 'cartel' : `${fog(g.level)} FOG`, income: g.incomeRate * 100 }));
+    const cartel = adaptive.groups.find((g) => g.strategy === 'cartel')!;
+    values.push({ strategy: 'cartel (adaptive)' as Strategy, stake: 'cartel', income: cartel.incomeRate * 100 });
     return {
         title: `Net income per unit of stake per epoch (%), reference demand, ${r.scenario.epochs} epochs`,
         width: 720,
@@ -256,7 +277,7 @@ function incomeChart(r: SimResult): object {
         data: { values },
         mark: 'bar',
         encoding: {
-            x: { field: 'strategy', type: 'nominal', sort: ORDER, title: null },
+            x: { field: 'strategy', type: 'nominal', sort: [...ORDER, 'cartel (adaptive)'], title: null },
             xOffset: { field: 'stake', sort: [...LEVELS.map((l) => `${fog(l)} FOG`), 'cartel'] },
             y: { field: 'income', type: 'quantitative', title: '% of stake per epoch' },
             color: { field: 'stake', type: 'nominal', sort: [...LEVELS.map((l) => `${fog(l)} FOG`), 'cartel'], title: 'stake' },

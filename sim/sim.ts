@@ -6,10 +6,12 @@
  * FOG supply epoch by epoch, and how often a wrong result was accepted, by k and quorum.
  *
  * Assumptions, each a choice a reader may want to change:
- * - The claim race is fair among free slots: every provider runs its daemon equally fast, and a
- *   provider can hold one open claim per `collateral` of free stake, so each seat goes to a
- *   uniformly random free slot of a provider not yet on the job. Seats therefore follow stake,
- *   not the number of identities (see README: a faster attacker does better than this).
+ * - The claim race is fair by stake: every provider runs its daemon equally fast and claims in
+ *   proportion to its free stake, so each seat goes to a provider not yet on the job with
+ *   probability proportional to its free stake (at least one `collateral`, which each open claim
+ *   locks). Stake, not the number of identities, buys seats, except that an identity takes one
+ *   seat of a job: a large stake in one identity gets fewer seats than the same stake split
+ *   (measured by the `split` population). A faster attacker does better than this (README).
  * - A seat's compute cost is a fixed share of what the requester pays per seat (`costShare`).
  * - Every slash is topped up after each claim round, so each population keeps its stake share
  *   for the whole run and its income is what keeping that share costs or earns.
@@ -18,11 +20,12 @@ import { Claim, EconomicParams, Economy, PPM } from './model';
 
 export const FOG = 1_000_000_000n;
 
-export type Strategy = 'honest' | 'idle' | 'lazy' | 'liar' | 'opportunist' | 'cartel' | 'sybil';
+export type Strategy = 'honest' | 'split' | 'idle' | 'lazy' | 'liar' | 'opportunist' | 'cartel' | 'sybil';
 
 /** What each strategy does with a seat, for tables and charts. */
 export const STRATEGY_NOTES: Record<Strategy, string> = {
     honest: 'computes every seat and reveals the result',
+    split: 'honest, its stake split into identities of the minimum stake (the control for sybil)',
     idle: 'stakes and never claims',
     lazy: 'claims and commits, never reveals (saves the compute)',
     liar: 'reveals a made-up result on every seat, alone (saves the compute)',
@@ -152,8 +155,10 @@ interface Identity {
     owner: number;
     strategy: Strategy;
     stake: bigint;
-    /** Claims it can still open this round. */
-    slots: number;
+    /** Stake not locked by this round's claims (nanoFOG, as a float for the race). */
+    free: number;
+    /** The last job it took a seat of. */
+    lastJob: number;
     seats: number;
 }
 
@@ -177,12 +182,12 @@ export function simulate(s: Scenario): SimResult {
         const owner = owners.push({ strategy, level, cost: 0n }) - 1;
         for (const stake of split) {
             const id = `${strategy}:${owner}:${identities.length}`;
-            identities.push({ id, owner, strategy, stake, slots: 0, seats: 0 });
+            identities.push({ id, owner, strategy, stake, free: 0, lastJob: -1, seats: 0 });
             economy.stake(id, stake);
         }
     };
     const splitOf = (strategy: Strategy, level: bigint): bigint[] => {
-        if (strategy !== 'sybil' || level < 2n * p.minStake) return [level];
+        if ((strategy !== 'sybil' && strategy !== 'split') || level < 2n * p.minStake) return [level];
         const n = Number(level / p.minStake);
         return [...Array(n - 1).fill(p.minStake), level - BigInt(n - 1) * p.minStake];
     };
@@ -210,21 +215,20 @@ export function simulate(s: Scenario): SimResult {
     const acceptance = new Map<string, AcceptanceCell>();
     const supply: EpochPoint[] = [];
     let jobs = 0;
-    let wrongId = 1_000n;
+    // made-up results: liars count up from 2^32, each Sybil owner has its own below that
+    let wrongId = 1n << 32n;
+    const collateral = Number(p.collateral);
 
     for (let epoch = 0; epoch < s.epochs; epoch++) {
         for (let round = 0; round < s.rounds; round++) {
-            for (const x of racers) {
-                const book = economy.providers.get(x.id)!;
-                x.slots = book.stake < p.collateral ? 0 : Number(book.stake / p.collateral);
-            }
+            for (const x of racers) x.free = Number(economy.providers.get(x.id)!.stake);
             const count = Math.floor(((round + 1) * s.demand.jobsPerEpoch) / s.rounds) - Math.floor((round * s.demand.jobsPerEpoch) / s.rounds);
             const posted: { k: number; quorum: number; seatPrice: bigint; seated: Identity[] }[] = [];
             for (let j = 0; j < count; j++) {
                 const k = pickK();
                 const quorum = s.quorums[Math.floor(random() * s.quorums.length)](k);
                 const seatPrice = BigInt(lo + Math.floor(random() * (hi - lo + 1))) * FOG;
-                posted.push({ k, quorum, seatPrice, seated: raceForSeats(racers, k, random) });
+                posted.push({ k, quorum, seatPrice, seated: raceForSeats(racers, k, collateral, jobs + posted.length, random) });
             }
             for (const job of posted) {
                 jobs++;
@@ -246,6 +250,7 @@ export function simulate(s: Scenario): SimResult {
                     const claim = (revealed?: bigint): Claim => ({ worker: x.id, revealed });
                     switch (x.strategy) {
                         case 'honest':
+                        case 'split':
                             owners[x.owner].cost += computeCost;
                             return claim(TRUE_RESULT);
                         case 'lazy':
@@ -329,27 +334,26 @@ export function simulate(s: Scenario): SimResult {
 }
 
 /**
- * Fills k seats: each goes to a random free slot among providers not yet on the job (so a
- * provider's chance follows its free stake). Fewer than k free providers leave the job short.
+ * Fills k seats: each goes to a provider not yet on job `job`, with probability proportional to
+ * its free stake among those with at least one `collateral` free, and locks that collateral.
+ * Fewer than k such providers leave the job short.
  */
-function raceForSeats(racers: Identity[], k: number, random: () => number): Identity[] {
+function raceForSeats(racers: Identity[], k: number, collateral: number, job: number, random: () => number): Identity[] {
     const seated: Identity[] = [];
-    let free = 0;
-    for (const x of racers) free += x.slots;
-    while (seated.length < k && free > 0) {
-        let r = Math.floor(random() * free);
+    while (seated.length < k) {
+        let total = 0;
+        for (const x of racers) if (x.free >= collateral && x.lastJob !== job) total += x.free;
+        if (total === 0) break;
+        let r = random() * total;
         let pick: Identity | undefined;
         for (const x of racers) {
-            if (x.slots === 0 || seated.includes(x)) continue;
-            if ((r -= x.slots) < 0) {
-                pick = x;
-                break;
-            }
+            if (x.free < collateral || x.lastJob === job) continue;
+            pick = x;
+            if ((r -= x.free) < 0) break;
         }
-        if (!pick) break;
-        seated.push(pick);
-        free -= pick.slots;
-        pick.slots--;
+        pick!.lastJob = job;
+        pick!.free -= collateral;
+        seated.push(pick!);
     }
     return seated;
 }

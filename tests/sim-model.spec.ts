@@ -1,3 +1,4 @@
+import '@ton/test-utils';
 import fc from 'fast-check';
 import { toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
@@ -132,6 +133,18 @@ describe('the economics model settles exactly as the contracts do', () => {
                 epoch: n, burned: e.burned, slashed: e.slashed, units: e.units, emission: emissionOf(e.burned, p.params), minted: e.minted,
             });
         }
+        // every provider claims what its two epoch slots still hold (Provider.ClaimRewards against Economy.claimEpoch)
+        for (let i = 0; i < WORKERS; i++) {
+            const b = model.providers.get(String(i))!;
+            for (const [epoch, units] of [[b.prevEpoch, b.prevUnits], [b.curEpoch, b.curUnits]] as const) {
+                if (units === 0n) continue;
+                const r = await (await p.providerOf(workers[i].address)).send(workers[i].getSender(), { value: toNano('1') }, { $$type: 'ClaimRewards', queryId: 0n, epoch: BigInt(epoch) });
+                expect(r.transactions).toHaveTransaction({ from: workers[i].address, success: true });
+                expect(model.claimEpoch(String(i), epoch)).toBeGreaterThan(0n);
+            }
+            expect((await p.balanceOf(workers[i].address)) - rewardsBefore[i]).toBe(b.rewards);
+        }
+        for (const [n, e] of model.epochs) expect({ epoch: n, minted: (await (await p.epoch(BigInt(n))).getEpochState()).minted }).toEqual({ epoch: n, minted: e.minted });
         // the run went through every rule: settled, no quorum, expired, slashes, rewards a third epoch's win claimed
         expect(model.epochs.size).toBeGreaterThan(JOBS / 20);
         expect(Object.keys(phases).sort()).toEqual(['done', 'expired', 'failed']);
