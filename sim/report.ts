@@ -27,6 +27,8 @@ import {
     supplyBounded,
     supplyRuns,
     sweepGrid,
+    judge,
+    VARIANTS,
     SWEEP,
     SweepRow,
     undetectableEdges,
@@ -69,10 +71,12 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
     step(`parameter sweep, ${o.sweepEpochs} epochs per set and demand level`);
     const rows = await sweepInParallel(o.params, o.sweepEpochs);
     const best = recommend(rows);
+    step('the parameters under other assumptions');
+    const robustness = VARIANTS.map((v) => ({ what: v.what, row: judge(o.params, o.sweepEpochs, v.assume) }));
 
     const properties = judgeProperties(runs, peaceful, acceptance);
     mkdirSync(o.out, { recursive: true });
-    writeFileSync(join(o.out, 'REPORT.md'), markdown(o, runs, peaceful, adaptive, acceptance, rows, best, properties));
+    writeFileSync(join(o.out, 'REPORT.md'), markdown(o, runs, peaceful, adaptive, acceptance, rows, best, properties, robustness));
     writeFileSync(
         join(o.out, 'results.json'),
         JSON.stringify(
@@ -84,6 +88,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
                 adaptiveCartelRun: adaptive.groups,
                 supply: Object.fromEntries(Object.entries(peaceful).map(([d, r]) => [d, thin(r.supply, 100)])),
                 acceptance,
+                robustness: robustness.map((r) => ({ what: r.what, ok: r.row.ok, honestWorst: r.row.honestWorst, why: [...r.row.honesty.why, ...r.row.supply.why].slice(0, 3) })),
                 sweep: rows.map((r) => ({ params: pick(r.params), ok: r.ok, margin: r.honesty.margin, honestWorst: r.honestWorst, why: [...r.honesty.why, ...r.supply.why].slice(0, 3) })),
             },
             (_, v) => (typeof v === 'bigint' ? v.toString() : v),
@@ -179,7 +184,17 @@ function thin<T>(xs: T[], n: number): T[] {
 
 const ORDER: Strategy[] = ['honest', 'split', 'idle', 'lazy', 'liar', 'cartel', 'opportunist', 'sybil'];
 
-function markdown(o: StudyOptions, runs: Record<DemandLevel, SimResult>, peaceful: Record<string, SimResult>, adaptive: SimResult, acceptance: AcceptanceRow[], rows: SweepRow[], best: SweepRow | undefined, properties: Property[]): string {
+function markdown(
+    o: StudyOptions,
+    runs: Record<DemandLevel, SimResult>,
+    peaceful: Record<string, SimResult>,
+    adaptive: SimResult,
+    acceptance: AcceptanceRow[],
+    rows: SweepRow[],
+    best: SweepRow | undefined,
+    properties: Property[],
+    robustness: { what: string; row: SweepRow }[],
+): string {
     const p = o.params;
     const ref = runs.reference;
     const L: string[] = [];
@@ -260,6 +275,12 @@ function markdown(o: StudyOptions, runs: Record<DemandLevel, SimResult>, peacefu
         const x = pick(r.params);
         L.push(`| ${x.collateral} | ${x.slashBps / 100}% | ${x.emissionRatio} | ${x.emissionCap} | ${r.ok ? 'yes' : 'no'} | ${pct(r.honesty.margin, 3)} | ${pct(r.honestWorst, 3)} |`);
     }
+    L.push('');
+    L.push('## Under other assumptions', '');
+    L.push(`The parameters judged, with what the parameters cannot choose changed one at a time (${o.sweepEpochs} epochs at each demand level, like the sweep).`, '');
+    L.push('| assumption | properties 1 and 2 | worst honest income | first failure |');
+    L.push('|---|---|---:|---|');
+    for (const r of robustness) L.push(`| ${r.what} | ${r.row.ok ? 'hold' : 'fail'} | ${pct(r.row.honestWorst, 3)} | ${[...r.row.honesty.why, ...r.row.supply.why][0] ?? ''} |`);
     L.push('');
     return L.join('\n');
 }

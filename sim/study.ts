@@ -21,9 +21,9 @@ export type DemandLevel = keyof typeof DEMAND;
 export const DEMAND_FLOOR = 200;
 
 /** The peaceful network (honest and idle providers) at each demand level and at the floor: for the supply. */
-export function supplyRuns(params: EconomicParams, epochs: number): Record<DemandLevel | 'floor', SimResult> {
+export function supplyRuns(params: EconomicParams, epochs: number, assume: Assumptions = ASSUMED): Record<DemandLevel | 'floor', SimResult> {
     const run = (jobsPerEpoch: number) => {
-        const s = referenceScenario(params, { epochs, peaceful: true });
+        const s = referenceScenario(params, { epochs, peaceful: true, assume });
         return simulate({ ...s, demand: { ...s.demand, jobsPerEpoch } });
     };
     return { low: run(DEMAND.low), floor: run(DEMAND_FLOOR), reference: run(DEMAND.reference), high: run(DEMAND.high) };
@@ -35,7 +35,23 @@ export function supplyRuns(params: EconomicParams, epochs: number): Record<Deman
  * `peaceful`: honest and idle owners only, for the supply a network settles into (an attacker who
  * keeps paying slashes burns more, which only lowers it).
  */
-export function referenceScenario(params: EconomicParams, o: { epochs: number; demand?: DemandLevel; seed?: number; cartelMode?: 'always' | 'adaptive'; peaceful?: boolean }): Scenario {
+/** What the reference network assumes about the world, which the parameters cannot choose. */
+export interface Assumptions {
+    /** A seat's compute cost ÷ its price. */
+    costShare: number;
+    /** The colluders' share of all stake. */
+    cartelShare: number;
+    /** What requesters pay a seat, in whole FOG. */
+    seatPrice: [number, number];
+}
+
+export const ASSUMED: Assumptions = { costShare: COST_SHARE, cartelShare: CARTEL_SHARE, seatPrice: [5, 60] };
+
+export function referenceScenario(
+    params: EconomicParams,
+    o: { epochs: number; demand?: DemandLevel; seed?: number; cartelMode?: 'always' | 'adaptive'; peaceful?: boolean; assume?: Assumptions },
+): Scenario {
+    const a = o.assume ?? ASSUMED;
     const others: Strategy[] = o.peaceful ? ['idle'] : ['split', 'idle', 'lazy', 'liar', 'opportunist', 'sybil'];
     const populations: Population[] = LEVELS.flatMap((level) => [
         { strategy: 'honest' as Strategy, level, owners: 6 },
@@ -54,12 +70,12 @@ export function referenceScenario(params: EconomicParams, o: { epochs: number; d
                 { k: 5, weight: 2 },
                 { k: 7, weight: 1 },
             ],
-            seatPrice: [5, 60],
+            seatPrice: a.seatPrice,
         },
         quorums: [majority],
-        costShare: COST_SHARE,
+        costShare: a.costShare,
         populations,
-        cartel: { share: o.peaceful ? 0 : CARTEL_SHARE, mode: o.cartelMode ?? 'always', level: 10_000n * FOG },
+        cartel: { share: o.peaceful ? 0 : a.cartelShare, mode: o.cartelMode ?? 'always', level: 10_000n * FOG },
         genesis: GENESIS,
         seed: o.seed ?? 1,
     };
@@ -161,12 +177,12 @@ export function sweepGrid(base: EconomicParams): EconomicParams[] {
 }
 
 /** One parameter set at every demand level. */
-export function judge(params: EconomicParams, epochs: number): SweepRow {
+export function judge(params: EconomicParams, epochs: number, assume: Assumptions = ASSUMED): SweepRow {
     const honesty: SweepRow['honesty'] = { ok: true, why: [], margin: Infinity };
     const supply: Verdict = { ok: true, why: [] };
     let honestWorst = Infinity;
     for (const demand of Object.keys(DEMAND) as DemandLevel[]) {
-        const r = simulate(referenceScenario(params, { epochs, demand }));
+        const r = simulate(referenceScenario(params, { epochs, demand, assume }));
         const h = honestyPays(r);
         // failed jobs refund their price while the base still mints: the supply with every strategy too
         const s = supplyBounded(r, demand !== 'low');
@@ -177,7 +193,7 @@ export function judge(params: EconomicParams, epochs: number): SweepRow {
         honesty.margin = Math.min(honesty.margin, h.margin);
         for (const level of LEVELS) honestWorst = Math.min(honestWorst, group(r, 'honest', level)?.incomeRate ?? -Infinity);
     }
-    for (const [demand, r] of Object.entries(supplyRuns(params, epochs))) {
+    for (const [demand, r] of Object.entries(supplyRuns(params, epochs, assume))) {
         const s = supplyBounded(r, demand !== 'low');
         supply.ok &&= s.ok;
         supply.why.push(...s.why);
@@ -250,3 +266,14 @@ export function safeQuorum(k: number, share = 1 / 3, target = 0.01): number | un
     for (let q = majority(k); q <= k; q++) if (captureProbability(k, q, share) < target) return q;
     return undefined;
 }
+
+/** The assumptions the recommendation is also judged under: cheaper and dearer compute, smaller cartels, other prices. */
+export const VARIANTS: { what: string; assume: Assumptions }[] = [
+    { what: 'as assumed', assume: ASSUMED },
+    { what: 'compute costs 20% of the price', assume: { ...ASSUMED, costShare: 0.2 } },
+    { what: 'compute costs 40% of the price', assume: { ...ASSUMED, costShare: 0.4 } },
+    { what: 'colluders hold 10% of stake', assume: { ...ASSUMED, cartelShare: 0.1 } },
+    { what: 'colluders hold 20% of stake', assume: { ...ASSUMED, cartelShare: 0.2 } },
+    { what: 'seats at 1–10 FOG', assume: { ...ASSUMED, seatPrice: [1, 10] } },
+    { what: 'seats at 20–200 FOG', assume: { ...ASSUMED, seatPrice: [20, 200] } },
+];
