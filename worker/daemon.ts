@@ -16,7 +16,7 @@ import { jobBlob } from './fetch';
 import { jsonLine } from '../oracle/cli';
 import { ComputePool } from './compute/pool';
 import { RunResult } from './compute/types';
-import { JobEntry, Journal } from './journal';
+import { JobEntry, Journal, KEEP_FINAL_JOBS } from './journal';
 import { failureHash, JobPhase } from '../client/results';
 
 const StageCommitted = 1n;
@@ -35,6 +35,8 @@ export interface DaemonOptions {
     safetySeconds: number;
     /** When a fresh worker starts, how many recent jobs it looks back at. */
     lookback: number;
+    /** Jobs the journal keeps; the oldest final ones beyond this are forgotten (default 10,000). */
+    keepJobs?: number;
     /** Fetch job blobs from private and loopback addresses too (see worker/fetch.ts). */
     allowPrivateUris?: boolean;
     /** A worker that lies (commits a wrong result): only for demonstrating slashing. */
@@ -116,6 +118,8 @@ export class WorkerDaemon {
             }
         }
         await this.claimRewards(now);
+        const pruned = this.journal.prune(this.opts.keepJobs ?? KEEP_FINAL_JOBS);
+        if (pruned > 0) this.log({ event: 'journal_pruned', jobs: pruned });
     }
 
     private async discover(now: number): Promise<void> {

@@ -34,13 +34,26 @@ export interface JobEntry {
     updatedAt: number;
 }
 
+/** Final jobs a journal keeps by default; older ones are pruned (see `prune`). */
+export const KEEP_FINAL_JOBS = 10_000;
+
 export class Journal {
     private readonly jobs: Database<JobEntry, string>;
+    /** The keys of jobs not yet final: what every tick walks, bounded by the worker's open claims. */
+    private readonly open: Database<true, string>;
     private readonly meta: Database<string | number, string>;
 
     private constructor(private readonly root: RootDatabase) {
         this.jobs = root.openDB<JobEntry, string>({ name: 'jobs' });
+        this.open = root.openDB<true, string>({ name: 'open' });
         this.meta = root.openDB<string | number, string>({ name: 'meta' });
+        if (this.meta.get('openIndex') === undefined) {
+            // a journal written before the index existed: build it once
+            this.root.transactionSync(() => {
+                for (const { key, value } of this.jobs.getRange()) if (!FINAL_STAGES.includes(value.stage)) this.open.putSync(key, true);
+                this.meta.putSync('openIndex', 1);
+            });
+        }
     }
 
     /** Opens (or creates) the journal at `path`. */
@@ -58,8 +71,11 @@ export class Journal {
 
     /** Writes `entry` durably before returning. */
     put(entry: JobEntry): void {
-        this.jobs.transactionSync(() => {
-            this.jobs.putSync(this.key(entry.id), { ...entry, updatedAt: Date.now() });
+        const key = this.key(entry.id);
+        this.root.transactionSync(() => {
+            this.jobs.putSync(key, { ...entry, updatedAt: Date.now() });
+            if (FINAL_STAGES.includes(entry.stage)) this.open.removeSync(key);
+            else this.open.putSync(key, true);
         });
     }
 
@@ -72,11 +88,19 @@ export class Journal {
         return next;
     }
 
-    /** Jobs not yet in a final stage, oldest first. Bounded by the worker's own open claims. */
+    /** Jobs not yet in a final stage, oldest first: read through the index, so history costs nothing. */
     active(): JobEntry[] {
         const out: JobEntry[] = [];
-        for (const { value } of this.jobs.getRange()) if (!FINAL_STAGES.includes(value.stage)) out.push(value);
+        for (const key of this.open.getKeys()) {
+            const entry = this.jobs.get(key);
+            if (entry) out.push(entry);
+        }
         return out;
+    }
+
+    /** Jobs in the journal, final or not (from LMDB's own statistics: no scan). */
+    get size(): number {
+        return (this.jobs.getStats() as { entryCount: number }).entryCount;
     }
 
     /** The most recent `limit` jobs, newest first (for `status`). */
@@ -86,17 +110,22 @@ export class Journal {
         return out;
     }
 
-    /** Forgets final jobs beyond the newest `keep`, so the journal does not grow with history. */
-    prune(keep: number): number {
-        let seen = 0;
+    /**
+     * Forgets the oldest final jobs until at most `keep` jobs remain (unfinished ones are never
+     * forgotten), so the journal does not grow with history. Costs nothing while under `keep`, and
+     * then about what it removes.
+     */
+    prune(keep: number = KEEP_FINAL_JOBS): number {
+        let excess = this.size - keep;
         let removed = 0;
-        this.jobs.transactionSync(() => {
-            for (const { key, value } of this.jobs.getRange({ reverse: true })) {
-                seen += 1;
-                if (seen > keep && FINAL_STAGES.includes(value.stage)) {
-                    this.jobs.removeSync(key);
-                    removed += 1;
-                }
+        if (excess <= 0) return 0;
+        this.root.transactionSync(() => {
+            for (const { key, value } of this.jobs.getRange()) {
+                if (excess <= 0) break;
+                if (!FINAL_STAGES.includes(value.stage)) continue;
+                this.jobs.removeSync(key);
+                excess -= 1;
+                removed += 1;
             }
         });
         return removed;
