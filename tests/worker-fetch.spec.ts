@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { sha256Hex, StorageClient } from '../oracle/storage/client';
 import { BlobHashMismatchError } from '../oracle/storage/errors';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
-import { isPrivateHost, jobBlob, UnfetchableBlobError } from '../worker/fetch';
+import { FetchedBlobs, isPrivateHost, jobBlob, UnfetchableBlobError } from '../worker/fetch';
 
 describe('isPrivateHost', () => {
     it.each([
@@ -89,5 +89,42 @@ describe('jobBlob', () => {
             liar.close();
         }
         await expect(jobBlob('not a url', sha256Hex(Buffer.from('x')), {})).rejects.toThrow(/the job's URI is not a URL/);
+    });
+});
+
+describe('FetchedBlobs (what the daemon fetched to decide, kept for the computation)', () => {
+    const blobs = (n: number) => ({ program: Buffer.alloc(n, 1), input: Buffer.alloc(n, 2) });
+
+    it('hands each job its blobs once', () => {
+        const f = new FetchedBlobs();
+        const b = blobs(10);
+        f.put('7', b);
+        expect(f.take('7')).toBe(b);
+        expect(f.take('7')).toBeUndefined();
+        expect(f.size).toEqual({ entries: 0, bytes: 0 });
+    });
+
+    it('stays within its entries and bytes, forgetting the oldest first', () => {
+        const f = new FetchedBlobs(3, 100);
+        for (const id of ['1', '2', '3', '4']) f.put(id, blobs(5));
+        expect(f.size).toEqual({ entries: 3, bytes: 30 });
+        expect(f.take('1')).toBeUndefined();
+        f.put('big', blobs(40));
+        // 80 bytes with the three others' 30 is more than 100: the oldest goes
+        expect(f.size).toEqual({ entries: 3, bytes: 100 });
+        expect(f.take('2')).toBeUndefined();
+        expect(f.take('3')).toBeDefined();
+        expect(f.take('4')).toBeDefined();
+        // a job too large to hold is not held, and pushes nothing out
+        f.put('huge', blobs(60));
+        expect(f.take('huge')).toBeUndefined();
+        expect(f.take('big')).toBeDefined();
+    });
+
+    it('replaces a job put twice without counting it twice', () => {
+        const f = new FetchedBlobs();
+        f.put('5', blobs(10));
+        f.put('5', blobs(20));
+        expect(f.size).toEqual({ entries: 1, bytes: 40 });
     });
 });

@@ -12,7 +12,7 @@ import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
 import { sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
-import { jobBlob } from './fetch';
+import { FetchedBlobs, jobBlob } from './fetch';
 import { jsonLine } from '../oracle/cli';
 import { ComputePool } from './compute/pool';
 import { RunResult } from './compute/types';
@@ -65,6 +65,8 @@ function mySlot(state: JobState, me: Address) {
 
 export class WorkerDaemon {
     private readonly running = new Map<string, Promise<void>>();
+    /** What `consider` fetched, for `compute` (after a restart, fetched again). */
+    private readonly fetched = new FetchedBlobs<{ program: Buffer; input: Buffer }>();
     private timer?: NodeJS.Timeout;
     private stopped = false;
     private ticking?: Promise<void>;
@@ -152,7 +154,7 @@ export class WorkerDaemon {
         if (p.free < state.terms.collateral) return skip(`free stake ${p.free} below the collateral ${state.terms.collateral}`);
         // fetched before claiming: a job whose program or input cannot be had is not worth a collateral
         try {
-            await this.blobs(state);
+            this.fetched.put(id.toString(), await this.blobs(state));
         } catch (e) {
             return skip(`cannot get its program or input: ${describeError(e)}`);
         }
@@ -254,7 +256,7 @@ export class WorkerDaemon {
     private compute(entry: JobEntry, state: JobState): void {
         if (this.running.has(entry.id)) return;
         const run = (async () => {
-            const { program, input } = await this.blobs(state);
+            const { program, input } = this.fetched.take(entry.id) ?? (await this.blobs(state));
             const result: RunResult = await this.pool.run({
                 program,
                 input,

@@ -64,3 +64,45 @@ export async function jobBlob(uri: string, hash: string, source: BlobSource): Pr
     if (storage && !own) await storage.put(bytes).catch(() => undefined);
     return bytes;
 }
+
+/**
+ * Blobs fetched to decide on a claim, kept for the computation that follows so that a job's
+ * program and input are fetched once. Bounded by entries and bytes: the oldest go first, and a
+ * job that is not there is simply fetched again.
+ */
+export class FetchedBlobs<T extends { program: Buffer; input: Buffer }> {
+    private readonly held = new Map<string, T>();
+    private bytes = 0;
+
+    constructor(
+        private readonly maxEntries = 16,
+        private readonly maxBytes = 128 * 1024 * 1024,
+    ) {}
+
+    put(id: string, blobs: T): void {
+        this.take(id);
+        const size = blobs.program.length + blobs.input.length;
+        if (size > this.maxBytes) return;
+        this.held.set(id, blobs);
+        this.bytes += size;
+        for (const [oldest, b] of this.held) {
+            if (this.held.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+            this.held.delete(oldest);
+            this.bytes -= b.program.length + b.input.length;
+        }
+    }
+
+    /** The blobs of `id`, forgotten here once taken. */
+    take(id: string): T | undefined {
+        const b = this.held.get(id);
+        if (b) {
+            this.held.delete(id);
+            this.bytes -= b.program.length + b.input.length;
+        }
+        return b;
+    }
+
+    get size(): { entries: number; bytes: number } {
+        return { entries: this.held.size, bytes: this.bytes };
+    }
+}
