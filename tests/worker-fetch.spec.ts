@@ -77,6 +77,43 @@ describe('jobBlob', () => {
         expect(await ownClient.has(hash)).toBe(true);
     });
 
+    it('refuses a host name that resolves to a private address, and one that does not resolve', async () => {
+        const hash = sha256Hex(Buffer.from('x'));
+        for (const inside of ['10.1.2.3', '::ffff:127.0.0.1', 'fd00::5']) {
+            await expect(jobBlob('http://blobs.example/x', hash, { resolve: async () => ['93.184.216.34', inside] })).rejects.toThrow(
+                new RegExp(`refusing to fetch http://blobs.example: blobs.example resolves to ${inside.replace(/\./g, '\\.')}, a private or loopback address`),
+            );
+        }
+        await expect(
+            jobBlob('http://nowhere.example/x', hash, {
+                resolve: async () => {
+                    throw new Error('getaddrinfo ENOTFOUND nowhere.example');
+                },
+            }),
+        ).rejects.toThrow(/cannot resolve nowhere.example: getaddrinfo ENOTFOUND/);
+    });
+
+    it('refuses a redirect to a private address, checking every hop', async () => {
+        const bytes = Buffer.from('behind a redirect');
+        const hash = await otherClient.put(bytes);
+        // the worker's own origin answers the job's URI with a redirect to another private origin
+        const redirector = createServer((req, res) => {
+            if (req.url === '/loop') return res.writeHead(302, { location: '/loop' }).end();
+            if (req.url !== '/job-blob') return res.writeHead(404).end();
+            res.writeHead(302, { location: otherClient.urlOf(hash) }).end();
+        });
+        await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+        try {
+            const base = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+            const storage = new StorageClient(base);
+            await expect(jobBlob(`${base}/job-blob`, hash, { storage })).rejects.toThrow(/refusing to fetch http:\/\/127\.0\.0\.1:\d+: a private or loopback address/);
+            expect(await jobBlob(`${base}/job-blob`, hash, { storage, allowPrivate: true })).toEqual(bytes);
+            await expect(jobBlob(`${base}/loop`, hash, { storage, allowPrivate: true })).rejects.toThrow(/more than 5 redirects/);
+        } finally {
+            redirector.close();
+        }
+    });
+
     it('checks the hash of what a URI serves, and refuses what is not a URL', async () => {
         const liar = createServer((_, res) => res.end('not what the job names'));
         await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));

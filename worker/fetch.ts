@@ -5,9 +5,13 @@
  *
  * A job's URIs are chosen by whoever posts it, so a worker would otherwise send GET requests
  * wherever a stranger points it. URIs whose host is a loopback, private, link-local or
- * unspecified IP address (or `localhost`) are refused unless they are on the worker's own storage
- * node, or the operator allows private addresses (`--allow-private-uris`, for a LAN deployment).
+ * unspecified IP address (or `localhost`), or a name resolving to one, are refused unless they are
+ * on the worker's own storage node, or the operator allows private addresses
+ * (`--allow-private-uris`, for a LAN deployment); so is every redirect to one. Known limit: the
+ * name is resolved again when connecting, so a DNS server that answers differently the second
+ * time (rebinding) can still get through.
  */
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { fetchBlob, StorageClient } from '../oracle/storage/client';
 
@@ -43,6 +47,28 @@ export interface BlobSource {
     storage?: StorageClient;
     /** Fetch from private and loopback addresses too (a LAN deployment). */
     allowPrivate?: boolean;
+    /** Resolves a host name to its addresses (default: the system resolver). */
+    resolve?: (hostname: string) => Promise<string[]>;
+}
+
+const systemResolve = async (hostname: string) => (await lookup(hostname, { all: true })).map((a) => a.address);
+
+/** Throws unless `url` is the worker's own node, private addresses are allowed, or its host is public. */
+async function refusePrivate(url: URL, source: BlobSource): Promise<void> {
+    const own = source.storage !== undefined && new URL(source.storage.baseUrl).origin === url.origin;
+    if (own || source.allowPrivate) return;
+    const refuse = (why: string) => new UnfetchableBlobError(`refusing to fetch ${url.origin}: ${why}, not this worker's storage node`);
+    if (isPrivateHost(url.hostname)) throw refuse('a private or loopback address');
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) !== 0) return;
+    let addresses: string[];
+    try {
+        addresses = await (source.resolve ?? systemResolve)(host);
+    } catch (e) {
+        throw new UnfetchableBlobError(`cannot resolve ${host}: ${(e as Error).message}`);
+    }
+    const inside = addresses.find((a) => isPrivateHost(a));
+    if (inside !== undefined) throw refuse(`${host} resolves to ${inside}, a private or loopback address`);
 }
 
 /** The blob `hash` (hex sha256), from the worker's storage node or from `uri`, hash-checked either way. */
@@ -56,10 +82,8 @@ export async function jobBlob(uri: string, hash: string, source: BlobSource): Pr
         throw new UnfetchableBlobError(`the job's URI is not a URL: ${JSON.stringify(uri.slice(0, 200))}`);
     }
     const own = storage !== undefined && new URL(storage.baseUrl).origin === url.origin;
-    if (!own && !source.allowPrivate && isPrivateHost(url.hostname)) {
-        throw new UnfetchableBlobError(`refusing to fetch ${url.origin}: a private or loopback address that is not this worker's storage node`);
-    }
-    const bytes = await fetchBlob(uri, hash);
+    await refusePrivate(url, source);
+    const bytes = await fetchBlob(uri, hash, { beforeRedirect: (next) => refusePrivate(next, source) });
     // mirrored, so the compute step (and other workers sharing the node) read it by hash
     if (storage && !own) await storage.put(bytes).catch(() => undefined);
     return bytes;

@@ -26,7 +26,15 @@ export interface FetchBlobOptions {
     timeoutMs?: number;
     /** Refuses blobs larger than this, before reading them whole. Default 64 MiB. */
     maxBytes?: number;
+    /**
+     * Called with every URL the download is redirected to, before it is fetched; throwing stops
+     * the download. Without it redirects are followed as `fetch` does.
+     */
+    beforeRedirect?: (url: URL) => Promise<void>;
 }
+
+/** Redirects a checked download follows at most. */
+export const MAX_REDIRECTS = 5;
 
 /** Options of a `StorageClient`. */
 export interface StorageClientOptions extends FetchBlobOptions {
@@ -40,6 +48,7 @@ interface Request {
     timeoutMs: number;
     headers?: Record<string, string>;
     body?: Uint8Array;
+    redirect?: 'follow' | 'manual';
 }
 
 function unreachable(url: string, e: unknown, timeoutMs: number): StorageUnreachableError {
@@ -51,7 +60,7 @@ function unreachable(url: string, e: unknown, timeoutMs: number): StorageUnreach
 
 async function send(r: Request): Promise<Response> {
     try {
-        return await fetch(r.url, { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(r.timeoutMs) });
+        return await fetch(r.url, { method: r.method, headers: r.headers, body: r.body, redirect: r.redirect, signal: AbortSignal.timeout(r.timeoutMs) });
     } catch (e) {
         throw unreachable(r.url, e, r.timeoutMs);
     }
@@ -101,7 +110,16 @@ async function readLimited(res: Response, url: string, maxBytes: number, timeout
 /** GETs `url` and returns its bytes if, and only if, they hash to `hash`. */
 async function download(url: string, hash: string, opts: FetchBlobOptions): Promise<Buffer> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const res = await send({ url, method: 'GET', timeoutMs });
+    let res = await send({ url, method: 'GET', timeoutMs, redirect: opts.beforeRedirect ? 'manual' : 'follow' });
+    for (let hops = 0; opts.beforeRedirect && res.status >= 300 && res.status < 400 && res.headers.has('location'); hops++) {
+        await res.body?.cancel();
+        if (hops === MAX_REDIRECTS) throw new StorageHttpError(url, res.status, `more than ${MAX_REDIRECTS} redirects`);
+        const next = new URL(res.headers.get('location')!, url);
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new InvalidBlobUriError(next.href);
+        await opts.beforeRedirect(next);
+        url = next.href;
+        res = await send({ url, method: 'GET', timeoutMs, redirect: 'manual' });
+    }
     if (res.status === 404) {
         await res.body?.cancel();
         throw new BlobNotFoundError(hash, url);
