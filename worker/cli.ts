@@ -16,7 +16,7 @@ import { MAX_MEMORY_MB } from './compute/abi';
 import { jsonLine } from '../oracle/cli';
 import { ComputePool } from './compute/pool';
 import { DAEMON_DEFAULTS, WorkerDaemon } from './daemon';
-import { Journal, KEEP_FINAL_JOBS } from './journal';
+import { Journal, KEEP_JOBS } from './journal';
 
 export function program(): Command {
     const cli = new Command('fog-worker').description('Lend your CPU to Fog and earn FOG').showHelpAfterError(false);
@@ -69,7 +69,7 @@ export function program(): Command {
         .option('--min-price <FOG>', 'smallest job price worth claiming', '0')
         .option('--storage <url>', 'storage node to upload results to (default: the network file’s)')
         .option('--poll-ms <ms>', 'how often to look at the chain', String(DAEMON_DEFAULTS.pollMs))
-        .option('--keep-jobs <n>', 'jobs the journal remembers; older finished ones are forgotten', String(KEEP_FINAL_JOBS))
+        .option('--keep-jobs <n>', 'jobs the journal remembers; older finished ones are forgotten', String(KEEP_JOBS))
         .option('--allow-private-uris', 'fetch job blobs from private and loopback addresses too (a LAN deployment)')
         .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
         .action(async (o: Common & { threads: string; memory: string; maxCpu: string; minPrice: string; storage?: string; pollMs: string; keepJobs: string; allowPrivateUris?: boolean; liar?: boolean }) => {

@@ -12,11 +12,11 @@ import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
 import { sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
-import { FetchedBlobs, jobBlob } from './fetch';
+import { FetchedBlobs, jobBlob, JobBlobs } from './fetch';
 import { jsonLine } from '../oracle/cli';
 import { ComputePool } from './compute/pool';
 import { RunResult } from './compute/types';
-import { JobEntry, Journal, KEEP_FINAL_JOBS } from './journal';
+import { JobEntry, Journal, KEEP_JOBS } from './journal';
 import { failureHash, JobPhase } from '../client/results';
 
 const StageCommitted = 1n;
@@ -66,7 +66,7 @@ function mySlot(state: JobState, me: Address) {
 export class WorkerDaemon {
     private readonly running = new Map<string, Promise<void>>();
     /** What `consider` fetched, for `compute` (after a restart, fetched again). */
-    private readonly fetched = new FetchedBlobs<{ program: Buffer; input: Buffer }>();
+    private readonly fetched = new FetchedBlobs();
     private timer?: NodeJS.Timeout;
     private stopped = false;
     private ticking?: Promise<void>;
@@ -120,7 +120,7 @@ export class WorkerDaemon {
             }
         }
         await this.claimRewards(now);
-        const pruned = this.journal.prune(this.opts.keepJobs ?? KEEP_FINAL_JOBS);
+        const pruned = this.journal.prune(this.opts.keepJobs ?? KEEP_JOBS);
         if (pruned > 0) this.log({ event: 'journal_pruned', jobs: pruned });
     }
 
@@ -245,7 +245,7 @@ export class WorkerDaemon {
     }
 
     /** The job's program and input, hash-checked (from this worker's storage node when it has them). */
-    private async blobs(state: JobState): Promise<{ program: Buffer; input: Buffer }> {
+    private async blobs(state: JobState): Promise<JobBlobs> {
         const uris = urisOf(state.spec.uris);
         const source = { storage: this.storage, allowPrivate: this.opts.allowPrivateUris };
         const [program, input] = await Promise.all([jobBlob(uris.program, uint256ToHash(state.spec.programHash), source), jobBlob(uris.input, uint256ToHash(state.spec.inputHash), source)]);

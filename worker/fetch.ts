@@ -53,10 +53,14 @@ export interface BlobSource {
 
 const systemResolve = async (hostname: string) => (await lookup(hostname, { all: true })).map((a) => a.address);
 
+/** Whether `url` is on the worker's own storage node. */
+function isOwn(url: URL, storage: StorageClient | undefined): boolean {
+    return storage !== undefined && new URL(storage.baseUrl).origin === url.origin;
+}
+
 /** Throws unless `url` is the worker's own node, private addresses are allowed, or its host is public. */
 async function refusePrivate(url: URL, source: BlobSource): Promise<void> {
-    const own = source.storage !== undefined && new URL(source.storage.baseUrl).origin === url.origin;
-    if (own || source.allowPrivate) return;
+    if (isOwn(url, source.storage) || source.allowPrivate) return;
     const refuse = (why: string) => new UnfetchableBlobError(`refusing to fetch ${url.origin}: ${why}, not this worker's storage node`);
     if (isPrivateHost(url.hostname)) throw refuse('a private or loopback address');
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -81,21 +85,28 @@ export async function jobBlob(uri: string, hash: string, source: BlobSource): Pr
     } catch {
         throw new UnfetchableBlobError(`the job's URI is not a URL: ${JSON.stringify(uri.slice(0, 200))}`);
     }
-    const own = storage !== undefined && new URL(storage.baseUrl).origin === url.origin;
     await refusePrivate(url, source);
     const bytes = await fetchBlob(uri, hash, { beforeRedirect: (next) => refusePrivate(next, source) });
     // mirrored, so the compute step (and other workers sharing the node) read it by hash
-    if (storage && !own) await storage.put(bytes).catch(() => undefined);
+    if (storage && !isOwn(url, storage)) await storage.put(bytes).catch(() => undefined);
     return bytes;
 }
+
+/** A job's program and input. */
+export interface JobBlobs {
+    program: Buffer;
+    input: Buffer;
+}
+
+const sizeOf = (b: JobBlobs) => b.program.length + b.input.length;
 
 /**
  * Blobs fetched to decide on a claim, kept for the computation that follows so that a job's
  * program and input are fetched once. Bounded by entries and bytes: the oldest go first, and a
  * job that is not there is simply fetched again.
  */
-export class FetchedBlobs<T extends { program: Buffer; input: Buffer }> {
-    private readonly held = new Map<string, T>();
+export class FetchedBlobs {
+    private readonly held = new Map<string, JobBlobs>();
     private bytes = 0;
 
     constructor(
@@ -103,25 +114,25 @@ export class FetchedBlobs<T extends { program: Buffer; input: Buffer }> {
         private readonly maxBytes = 128 * 1024 * 1024,
     ) {}
 
-    put(id: string, blobs: T): void {
+    put(id: string, blobs: JobBlobs): void {
         this.take(id);
-        const size = blobs.program.length + blobs.input.length;
+        const size = sizeOf(blobs);
         if (size > this.maxBytes) return;
         this.held.set(id, blobs);
         this.bytes += size;
         for (const [oldest, b] of this.held) {
             if (this.held.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
             this.held.delete(oldest);
-            this.bytes -= b.program.length + b.input.length;
+            this.bytes -= sizeOf(b);
         }
     }
 
     /** The blobs of `id`, forgotten here once taken. */
-    take(id: string): T | undefined {
+    take(id: string): JobBlobs | undefined {
         const b = this.held.get(id);
         if (b) {
             this.held.delete(id);
-            this.bytes -= b.program.length + b.input.length;
+            this.bytes -= sizeOf(b);
         }
         return b;
     }

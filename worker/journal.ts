@@ -34,8 +34,8 @@ export interface JobEntry {
     updatedAt: number;
 }
 
-/** Final jobs a journal keeps by default; older ones are pruned (see `prune`). */
-export const KEEP_FINAL_JOBS = 10_000;
+/** Jobs a journal keeps by default; the oldest finished ones beyond it are pruned (see `prune`). */
+export const KEEP_JOBS = 10_000;
 
 export class Journal {
     private readonly jobs: Database<JobEntry, string>;
@@ -115,16 +115,15 @@ export class Journal {
      * forgotten), so the journal does not grow with history. Costs nothing while under `keep`, and
      * then about what it removes.
      */
-    prune(keep: number = KEEP_FINAL_JOBS): number {
-        let excess = this.size - keep;
+    prune(keep: number = KEEP_JOBS): number {
+        const excess = this.size - keep;
         let removed = 0;
         if (excess <= 0) return 0;
         this.root.transactionSync(() => {
             for (const { key, value } of this.jobs.getRange()) {
-                if (excess <= 0) break;
+                if (removed === excess) break;
                 if (!FINAL_STAGES.includes(value.stage)) continue;
                 this.jobs.removeSync(key);
-                excess -= 1;
                 removed += 1;
             }
         });
