@@ -202,9 +202,18 @@ export class Fog {
         return this.toHub(requester, price, body((b) => b.store(storePostJobPayload({ $$type: 'PostJobPayload', spec }))), cost);
     }
 
-    async claim(owner: Address, jobId: bigint): Promise<Outgoing> {
+    /**
+     * Claim a slot of job `jobId`, locking the job's collateral (its terms, read from the job
+     * unless the caller has them: the provider locks exactly what the job asks, or the job refuses).
+     */
+    async claim(owner: Address, jobId: bigint, collateral?: bigint): Promise<Outgoing> {
         const provider = await this.stakedProviderOf(owner);
-        return { to: provider.address, value: (await provider.getClaimCost(FWD_FEE_ALLOWANCE)) + MARGIN, body: body((b) => b.store(storeClaimJob({ $$type: 'ClaimJob', queryId: 0n, jobId }))) };
+        if (collateral === undefined) {
+            const job = await this.job(jobId);
+            if (!(await this.client.isContractDeployed(job.address))) throw new Error(`job ${jobId} does not exist`);
+            collateral = (await job.getJobState()).terms.collateral;
+        }
+        return { to: provider.address, value: (await provider.getClaimCost(FWD_FEE_ALLOWANCE)) + MARGIN, body: body((b) => b.store(storeClaimJob({ $$type: 'ClaimJob', queryId: 0n, jobId, collateral }))) };
     }
 
     async commit(jobId: bigint, commit: bigint): Promise<Outgoing> {

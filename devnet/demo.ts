@@ -202,7 +202,7 @@ async function main() {
     const lie = hashOf('a made-up answer');
     for (const w of workers) {
         const p = await provider(w.address);
-        report(`claim (worker ${workers.indexOf(w) + 1})`, await p.send(w.getSender(), { value: toNano('0.5') }, { $$type: 'ClaimJob', queryId: 17n, jobId: 0n }),
+        report(`claim (worker ${workers.indexOf(w) + 1})`, await p.send(w.getSender(), { value: toNano('0.5') }, { $$type: 'ClaimJob', queryId: 17n, jobId: 0n, collateral: (await job.getJobState()).terms.collateral }),
             w.address, `collateral locked: ${fog((await p.getProviderState()).locked)}`);
     }
     for (const [i, w] of workers.entries()) {

@@ -118,6 +118,8 @@ describe('devnet', () => {
         expect(refused).toBeInstanceOf(SendError);
         expect((refused as SendError).message).toMatch(/refused the message: exit code \d+ \(Not enough free stake\)/);
         expect((refused as SendError).data.exitCode).toBeGreaterThan(0);
+        // a claim reads the job's collateral first, so a job that was never posted is named
+        await expect(d.fog.claim(staker.address, 4242n)).rejects.toThrow(/job 4242 does not exist/);
     });
 
     it('answers malformed requests with a clear error', async () => {

@@ -2,11 +2,11 @@ import '@ton/test-utils';
 import { Address, beginCell, Cell, toNano } from '@ton/core';
 import { BlockchainSnapshot, internal, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { storeJettonTransfer, storePostJobPayload } from '../wrappers/Hub';
-import { Job, JobCreate, JobSpec, storeJobCreate, storeJobState } from '../wrappers/Job';
+import { Job, JobCreate, JobSpec, storeJobCreate, storeJobRecord, storeJobState } from '../wrappers/Job';
 import { commitOf, hashOf } from '../wrappers/commit';
 import { tactConstants } from './helpers/constants';
 import { NOW } from './helpers/fixture';
-import { allSucceeded, FOG, payload, Protocol, protocolFixture, specOf } from './helpers/protocol';
+import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf } from './helpers/protocol';
 
 const JOB = Job.errors;
 const C = tactConstants();
@@ -97,9 +97,13 @@ const commitWith = (job: SandboxContract<Job>, t: SandboxContract<TreasuryContra
 const revealWith = (job: SandboxContract<Job>, t: SandboxContract<TreasuryContract>, value: bigint, resultHash: bigint, salt = SALT) =>
     job.send(t.getSender(), { value }, { $$type: 'Reveal', queryId: 0n, resultHash, salt });
 const createOf = (requesterAddress: Address): JobCreate => ({
-    $$type: 'JobCreate', requester: requesterAddress, price: PRICE, spec: specOf(),
-    terms: { $$type: 'JobTerms', provider: { $$type: 'CodeId', hash: 0n, depth: 0n }, passItem: { $$type: 'CodeId', hash: 0n, depth: 0n }, collection: p.collection.address, collateral: p.params.collateral, slashBps: p.params.slashBps, epochStart: p.params.epochStart,
-        epochLength: p.params.epochLength, claimWindow: p.params.claimWindow, commitWindow: p.params.commitWindow, revealWindow: p.params.revealWindow },
+    $$type: 'JobCreate', k: 3n, quorum: 2n, claimWindow: p.params.claimWindow, collateral: p.params.collateral,
+    provider: { $$type: 'CodeId', hash: 0n, depth: 0n }, pass: accountId(requesterAddress),
+    record: beginCell().store(storeJobRecord({
+        $$type: 'JobRecord', requester: requesterAddress, price: PRICE, pass: accountId(requesterAddress), slashBps: p.params.slashBps,
+        epochStart: p.params.epochStart, epochLength: p.params.epochLength, claimWindow: p.params.claimWindow,
+        commitWindow: p.params.commitWindow, revealWindow: p.params.revealWindow, posting: beginCell().endCell(),
+    })).endCell(),
 });
 const jobCreate = (requesterAddress: Address): Cell => beginCell().store(storeJobCreate(createOf(requesterAddress))).endCell();
 
@@ -232,7 +236,7 @@ describe('job_claim', () => {
         const s = await job.getJobState();
         expect(s.claims).toBe(1n);
         expect(s.slots.get(0)!.worker.equals(w[0].address)).toBe(true);
-        expect(s.slots.get(0)).toMatchObject({ collateral: p.params.collateral, stage: 0n });
+        expect(s.slots.get(0)).toMatchObject({ provider: accountId((await p.providerOf(w[0].address)).address), stage: 0n, hash: 0n });
         expect(await providerState(w[0])).toMatchObject({ locked: p.params.collateral, openClaims: 1n });
     });
 
@@ -270,13 +274,19 @@ describe('job_claim', () => {
         expect(await providerState(w[0])).toMatchObject({ locked: 0n, openClaims: 0n });
     });
 
-    it('refuses a provider whose collateral snapshot is below the job\'s terms', async () => {
+    it('locks each job\'s own collateral: a parameter change moves new jobs only, and a claim of another amount unlocks', async () => {
+        const before = await open();
+        const old = p.params.collateral;
         await p.hub.send(p.admin.getSender(), { value: toNano('0.1') }, {
-            $$type: 'SetParams', queryId: 0n, params: { ...p.params, collateral: 2n * p.params.collateral },
+            $$type: 'SetParams', queryId: 0n, params: { ...p.params, collateral: 2n * old },
         });
-        const job = await open();
-        await refusedUnchanged(job, () => p.claim(w[0], 0n), JOB['Collateral below the job\'s terms']);
+        const after = await open();
+        expect((await after.getJobState()).terms.collateral).toBe(2n * old);
+        await refusedUnchanged(after, () => p.claim(w[0], 1n, GAS, old), JOB['Collateral differs from the job\'s terms']);
         expect(await providerState(w[0])).toMatchObject({ locked: 0n, openClaims: 0n });
+        expect(allSucceeded(await p.claim(w[0], 0n, GAS, old))).toBe(true);
+        expect(allSucceeded(await p.claim(w[0], 1n, GAS, 2n * old))).toBe(true);
+        expect(await providerState(w[0])).toMatchObject({ locked: 3n * old, openClaims: 2n });
     });
 });
 
@@ -290,7 +300,7 @@ describe('commit', () => {
         expect(r.transactions).toHaveTransaction({ from: w[0].address, to: job.address, success: true });
         const s = await job.getJobState();
         expect(s.commits).toBe(1n);
-        expect(s.slots.get(0)).toMatchObject({ stage: 1n, commit });
+        expect(s.slots.get(0)).toMatchObject({ stage: 1n, hash: commit });
     });
 
     it('refuses a commit from anyone holding no claim on the job', async () => {
@@ -302,7 +312,7 @@ describe('commit', () => {
         const job = await claimed();
         await p.commit(w[0], 0n, RESULT);
         await refusedUnchanged(job, () => p.commit(w[0], 0n, OTHER), JOB['Already committed']);
-        expect((await job.getJobState()).slots.get(0)!.commit).toBe(commitOf(RESULT, w[0].address, SALT));
+        expect((await job.getJobState()).slots.get(0)!.hash).toBe(commitOf(RESULT, w[0].address, SALT));
     });
 
     it('refuses a commit after the commit window', async () => {
@@ -325,7 +335,7 @@ describe('reveal', () => {
         const r = await revealWith(job, w[0], cost, RESULT);
         expect(r.transactions).toHaveTransaction({ from: w[0].address, to: job.address, success: true });
         expect(await job.getJobState()).toMatchObject({ phase: PHASE.open, reveals: 1n });
-        expect((await job.getJobState()).slots.get(0)).toMatchObject({ stage: 2n, result: RESULT });
+        expect((await job.getJobState()).slots.get(0)).toMatchObject({ stage: 2n, hash: RESULT });
     });
 
     it('settles on the last reveal paid with exactly reveal_cost', async () => {
@@ -383,7 +393,7 @@ describe('reveal', () => {
         await p.commit(a, 0n, RESULT);
         expect(allSucceeded(await commitWith(job, b, toNano('0.05'), aCommit))).toBe(true);
         await p.commit(c, 0n, RESULT);
-        expect((await job.getJobState()).slots.get(1)!.commit).toBe(aCommit);
+        expect((await job.getJobState()).slots.get(1)!.hash).toBe(aCommit);
         await refusedUnchanged(job, () => p.reveal(b, 0n, RESULT, SALT), JOB['Reveal does not match the commit']);
         expect(allSucceeded(await p.reveal(a, 0n, RESULT, SALT))).toBe(true);
     });

@@ -1,6 +1,10 @@
 import '@ton/test-utils';
-import { SandboxContract, TreasuryContract } from '@ton/sandbox';
-import { Hub } from '../wrappers/Hub';
+import { Address, Cell, Slice } from '@ton/core';
+import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import {
+    Hub, JobPostedEvent, loadCommittedEvent, loadJobClaimedEvent, loadJobFinalizedEvent, loadJobOpenedEvent, loadJobPostedEvent,
+    loadRevealedEvent, loadSettledEvent,
+} from '../wrappers/Hub';
 import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
@@ -11,6 +15,10 @@ const HUB = Hub.errors;
 const JOB = Job.errors;
 const PROV = Provider.errors;
 const OP = Hub.opcodes;
+const LOADERS = {
+    JobPostedEvent: loadJobPostedEvent, JobOpenedEvent: loadJobOpenedEvent, JobClaimedEvent: loadJobClaimedEvent, CommittedEvent: loadCommittedEvent,
+    RevealedEvent: loadRevealedEvent, JobFinalizedEvent: loadJobFinalizedEvent, SettledEvent: loadSettledEvent,
+};
 
 // Job phases, as contracts/constants.tact numbers them.
 const PHASE = { verifying: 0n, open: 1n, done: 2n, failed: 3n, expired: 4n, rejected: 5n };
@@ -77,6 +85,54 @@ describe('protocol: a job\'s life', () => {
             expect((await job.getProviderAddress(w.address)).equals(await p.hub.getProviderAddress(w.address))).toBe(true);
         }
         expect((await job.getPassAddress()).equals(await p.collection.getPassAddress(requester.address))).toBe(true);
+    });
+
+    it('emits each step\'s event, every body exactly the layout messages.tact declares', async () => {
+        await stakeAll();
+        const events: { from: Address; body: Cell }[] = [];
+        const run = async (r: SendMessageResult) => {
+            expect(allSucceeded(r)).toBe(true);
+            for (const e of r.externals) events.push({ from: e.info.src, body: e.body });
+        };
+        const result = hashOf('the answer');
+        await run(await p.post(requester, 30n * FOG));
+        for (const w of workers.slice(0, 3)) await run(await p.claim(w, 0n));
+        for (const w of workers.slice(0, 3)) await run(await p.commit(w, 0n, result));
+        for (const w of workers.slice(0, 3)) await run(await p.reveal(w, 0n, result));
+
+        // Decode each with its generated loader, which must consume the whole body.
+        const decoded = events.map(({ from, body }) => {
+            const name = Object.entries(OP).find(([, op]) => op === body.beginParse().preloadUint(32))![0];
+            const slice = body.beginParse();
+            const value = (LOADERS as Record<string, (s: Slice) => Record<string, unknown>>)[name](slice);
+            expect([name, slice.remainingBits, slice.remainingRefs]).toEqual([name, 0, 0]);
+            return { from, name, value };
+        });
+        const job = await p.job(0n);
+        const state = await job.getJobState();
+        const w = workers.slice(0, 3).map((t) => t.address);
+        const of = (name: string) => decoded.filter((e) => e.name === name);
+        expect(decoded.map((e) => e.name)).toEqual([
+            'JobPostedEvent', 'JobOpenedEvent', ...Array(3).fill('JobClaimedEvent'), ...Array(3).fill('CommittedEvent'),
+            ...Array(3).fill('RevealedEvent'), 'JobFinalizedEvent', ...Array(3).fill('SettledEvent'),
+        ]);
+        const posted = of('JobPostedEvent')[0].value as unknown as JobPostedEvent;
+        expect(posted.job.equals(job.address) && posted.requester.equals(requester.address)).toBe(true);
+        expect([posted.id, posted.price, posted.k]).toEqual([0n, 30n * FOG, 3n]);
+        expect(of('JobOpenedEvent')[0].value).toMatchObject({ id: 0n, claimUntil: state.claimUntil, commitUntil: state.commitUntil, revealUntil: state.revealUntil });
+        for (const [kind, count] of [['JobClaimedEvent', 'claims'], ['CommittedEvent', 'commits'], ['RevealedEvent', 'reveals']] as const) {
+            of(kind).forEach((e, i) => {
+                expect(e.from.equals(job.address)).toBe(true);
+                expect((e.value.worker as Address).equals(w[i])).toBe(true);
+                expect([e.value.id, e.value[count]]).toEqual([0n, BigInt(i + 1)]);
+            });
+        }
+        for (const e of of('RevealedEvent')) expect(e.value.resultHash).toBe(result);
+        expect(of('JobFinalizedEvent')[0].value).toMatchObject({ id: 0n, phase: PHASE.done, resultHash: result, winners: 3n, slashed: 0n, epoch: 0n });
+        of('SettledEvent').forEach((e, i) => {
+            expect((e.value.owner as Address).equals(w[i])).toBe(true);
+            expect(e.value).toMatchObject({ jobId: 0n, outcome: 1n, slashed: 0n, units: 10n * FOG, stake: 2_000n * FOG, reputation: 1n });
+        });
     });
 
     it('runs a k=3 job to a verified result: winners earn units, the price is burned', async () => {

@@ -68,7 +68,7 @@ describe('Provider', () => {
             const code = { $$type: 'CodeId' as const, hash: 0n, depth: 0n };
             const r = await send({
                 $$type: 'ProviderStake', queryId: 0n, amount: 1_000_000n * FOG, cores: 1n, memoryMb: 1n, minStake: 1n,
-                collateral: 1n, unbondingPeriod: 0n, job: code, epoch: code,
+                unbondingPeriod: 0n, job: code, epoch: code,
             });
             expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the hub'] });
             expect((await state()).stake).toBe(10n * FOG);
@@ -228,7 +228,7 @@ describe('Provider', () => {
 
         it('refuses anyone but the owner', async () => {
             await openJob();
-            const r = await send({ $$type: 'ClaimJob', queryId: 0n, jobId: 0n }, GAS, workers[1]);
+            const r = await send({ $$type: 'ClaimJob', queryId: 0n, jobId: 0n, collateral: p.params.collateral }, GAS, workers[1]);
             expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the provider\'s owner'] });
             expect((await state()).locked).toBe(0n);
         });
@@ -238,7 +238,7 @@ describe('Provider', () => {
             expect(bare.address.equals(provider.address)).toBe(true);
             // The failed first message still deploys the account (its StateInit is valid), so the provider
             // exists without the state the hub's first stake creates.
-            await bare.send(alice.getSender(), { value: GAS }, { $$type: 'ClaimJob', queryId: 0n, jobId: 0n });
+            await bare.send(alice.getSender(), { value: GAS }, { $$type: 'ClaimJob', queryId: 0n, jobId: 0n, collateral: p.params.collateral });
             const r = await p.claim(alice, 0n);
             expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Stake first'] });
             // No state until the hub's first stake: the get-method has nothing to report.
@@ -282,6 +282,26 @@ describe('Provider', () => {
             expect(r.transactions).toHaveTransaction({ from: job.address, to: provider.address, inMessageBounced: true, success: true });
             const s = await state();
             expect([s.locked, s.openClaims]).toEqual([p.params.collateral, 1n]);
+        });
+
+        it('unlocks when the claim locks another amount than the job\'s collateral', async () => {
+            await openJob();
+            const job = await p.job(0n);
+            for (const collateral of [p.params.collateral - 1n, p.params.collateral + 1n]) {
+                const r = await p.claim(alice, 0n, GAS, collateral);
+                expect(r.transactions).toHaveTransaction({ from: provider.address, to: job.address, success: false, exitCode: Job.errors['Collateral differs from the job\'s terms'] });
+                expect(r.transactions).toHaveTransaction({ from: job.address, to: provider.address, inMessageBounced: true, success: true });
+                const s = await state();
+                expect([s.locked, s.openClaims]).toEqual([0n, 0n]);
+            }
+            expect((await job.getJobState()).claims).toBe(0n);
+        });
+
+        it('refuses a claim that locks nothing', async () => {
+            await openJob();
+            const r = await p.claim(alice, 0n, GAS, 0n);
+            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Not enough free stake'] });
+            expect((await (await p.job(0n)).getJobState()).claims).toBe(0n);
         });
 
         it('unlocks when the claimed job was never posted', async () => {

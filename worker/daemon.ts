@@ -167,7 +167,7 @@ export class WorkerDaemon {
             revealUntil: Number(state.revealUntil),
             updatedAt: Date.now(),
         });
-        await this.sender.send([await this.fog.claim(this.me, id)], true);
+        await this.sender.send([await this.fog.claim(this.me, id, state.terms.collateral)], true);
         this.log({ event: 'claim_sent', job: id.toString(), price: state.price.toString(), k: Number(state.spec.k) });
     }
 

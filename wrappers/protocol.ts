@@ -68,5 +68,5 @@ export function defaultParams(epochStart: number): Params {
 
 /** A fresh hub: no jobs, no stakes. Its admin must then hand it the mint and pass authorities. */
 export function hubInit(admin: Address, token: Address, collection: Address, params: Params): Promise<Hub> {
-    return Hub.fromInit(admin, null, token, collection, beginCell().store(storeParams(params)).endCell(), 0n, 0n, 0n, 0n);
+    return Hub.fromInit(admin, null, token, collection, beginCell().store(storeParams(params)).endCell(), 0n, 0n, 0n, 0n, null, 0n);
 }

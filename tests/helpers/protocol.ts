@@ -37,7 +37,8 @@ export interface Protocol {
     toHub(from: SandboxContract<TreasuryContract>, amount: bigint, payload: Cell, forwardTon?: bigint): Promise<SendMessageResult>;
     stake(from: SandboxContract<TreasuryContract>, amount: bigint, cores?: bigint, memoryMb?: bigint): Promise<SendMessageResult>;
     post(from: SandboxContract<TreasuryContract>, price: bigint, spec?: Partial<JobSpec>): Promise<SendMessageResult>;
-    claim(worker: SandboxContract<TreasuryContract>, jobId: bigint, value?: bigint): Promise<SendMessageResult>;
+    /** Claims a slot of job `jobId`, locking `collateral` (the parameters' collateral unless given). */
+    claim(worker: SandboxContract<TreasuryContract>, jobId: bigint, value?: bigint, collateral?: bigint): Promise<SendMessageResult>;
     commit(worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt?: bigint): Promise<SendMessageResult>;
     reveal(worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt?: bigint): Promise<SendMessageResult>;
     finalize(by: SandboxContract<TreasuryContract>, jobId: bigint): Promise<SendMessageResult>;
@@ -122,8 +123,8 @@ export async function protocolFixture(paramOverrides: Partial<Params> = {}): Pro
         toHub(from, amount, payload(storeStakePayload({ $$type: 'StakePayload', cores, memoryMb })));
     const post = (from: SandboxContract<TreasuryContract>, price: bigint, spec: Partial<JobSpec> = {}) =>
         toHub(from, price, payload(storePostJobPayload({ $$type: 'PostJobPayload', spec: specOf(spec) })));
-    const claim = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, value = GAS) =>
-        (await providerOf(worker.address)).send(worker.getSender(), { value }, { $$type: 'ClaimJob', queryId: 0n, jobId });
+    const claim = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, value = GAS, collateral = params.collateral) =>
+        (await providerOf(worker.address)).send(worker.getSender(), { value }, { $$type: 'ClaimJob', queryId: 0n, jobId, collateral });
     const commit = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt = 7n) =>
         (await job(jobId)).send(worker.getSender(), { value: toNano('0.05') }, { $$type: 'Commit', queryId: 0n, commit: commitOf(result, worker.address, salt) });
     const reveal = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt = 7n) =>
