@@ -148,6 +148,9 @@ async function devnetLoad(d: RunningDevnet, opts: { jobs: number; teams: number;
     const spec = specOf({ k: BigInt(opts.k), quorum: BigInt(Math.floor(opts.k / 2) + 1) });
     const ids: bigint[] = [];
     let nextId = (await fog.hub.getHubState()).nextJobId;
+    // Workers claim with the job's collateral, known here as the daemon knows it from the job state
+    // it reads to decide: the claim itself asks the devnet nothing more.
+    const { collateral } = await fog.hub.getParams();
     let handedOut = 0;
     const runJob = async ([requester, ...workers]: WalletSender[]) => {
         const id = await posting(async () => {
@@ -156,7 +159,7 @@ async function devnetLoad(d: RunningDevnet, opts: { jobs: number; teams: number;
         });
         ids.push(id);
         const result = hashOf(`result of job ${id}`);
-        await Promise.all(workers.map(async (w) => w.send([await fog.claim(w.address, id)], true)));
+        await Promise.all(workers.map(async (w) => w.send([await fog.claim(w.address, id, collateral)], true)));
         await Promise.all(workers.map(async (w) => w.send([await fog.commit(id, commitOf(result, w.address, SALT))], true)));
         await Promise.all(workers.map(async (w) => w.send([await fog.reveal(id, result, SALT)], true)));
     };

@@ -1,8 +1,8 @@
 import '@ton/test-utils';
 import { Provider } from '../wrappers/Provider';
-import { toNano } from '@ton/core';
-import { SandboxContract, TreasuryContract } from '@ton/sandbox';
-import { Epoch, loadEpochClosedEvent, Params } from '../wrappers/Epoch';
+import { beginCell, toNano } from '@ton/core';
+import { BlockchainTransaction, internal, SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { Epoch, loadEpochClosedEvent, Params, storeEpochAdd, storeReveal } from '../wrappers/Epoch';
 import { hashOf } from '../wrappers/commit';
 import { NOW } from './helpers/fixture';
 import { allSucceeded, FOG, GAS, Protocol, protocolFixture } from './helpers/protocol';
@@ -28,14 +28,21 @@ describe('Epoch', () => {
         requester = workers[3];
     };
 
-    /** Posts job `id` at `price` and runs it to settlement; `results` are what w1..w3 reveal. */
-    const runJob = async (id: bigint, price: bigint, results = [hashOf('ok'), hashOf('ok'), hashOf('ok')]) => {
+    /** Posts job `id` at `price` and runs it up to its last reveal; `results` are what w1..w3 reveal. */
+    const runUntilLastReveal = async (id: bigint, price: bigint, results: bigint[]) => {
         expect(allSucceeded(await p.post(requester, price))).toBe(true);
         const ws = workers.slice(0, 3);
         for (const w of ws) expect(allSucceeded(await p.claim(w, id))).toBe(true);
         for (const [i, w] of ws.entries()) await p.commit(w, id, results[i]);
-        for (const [i, w] of ws.entries()) await p.reveal(w, id, results[i]);
-        expect((await (await p.job(id)).getJobState()).phase).toBe(2n);
+        for (const [i, w] of ws.slice(0, 2).entries()) await p.reveal(w, id, results[i]);
+        return { job: await p.job(id), last: workers[2], result: results[2] };
+    };
+    /** Posts job `id` at `price` and runs it to settlement; returns the last reveal's transactions. */
+    const runJob = async (id: bigint, price: bigint, results = [hashOf('ok'), hashOf('ok'), hashOf('ok')]) => {
+        const { job, last, result } = await runUntilLastReveal(id, price, results);
+        const r = await p.reveal(last, id, result);
+        expect((await job.getJobState()).phase).toBe(2n);
+        return r;
     };
     const liar = [hashOf('ok'), hashOf('ok'), hashOf('lie')];
     const end = () => NOW + Number(p.params.epochLength);
@@ -58,9 +65,31 @@ describe('Epoch', () => {
                 emissionBase: p.params.emissionBase, emissionRatioPpm: p.params.emissionRatioPpm, emissionCap: p.params.emissionCap,
             });
             expect([e.burned, e.slashed, e.units, e.closed]).toEqual([60n * FOG, 0n, 60n * FOG, false]);
-            await runJob(1n, 40n * FOG, liar);
+            // the epoch exists now: the hub adds the next job without StateInit and terms
+            const r = await runJob(1n, 40n * FOG, liar);
+            expect(r.transactions).toHaveTransaction({ from: p.hub.address, to: epoch.address, op: OP.EpochAdd, deploy: false, success: true });
             e = await epoch.getEpochState();
             expect([e.burned, e.slashed, e.units]).toEqual([100n * FOG, p.params.collateral, 100n * FOG]);
+        });
+
+        it('records a settlement that reaches the hub after a later epoch\'s again with StateInit and terms', async () => {
+            await runJob(0n, 60n * FOG);
+            // Job 1 settles in epoch 0, but its job_closed is still in flight when epoch 1's first job closes.
+            const { job, last, result } = await runUntilLastReveal(1n, 40n * FOG, [hashOf('ok'), hashOf('ok'), hashOf('ok')]);
+            const it = await p.blockchain.sendMessageIter(internal({
+                from: last.address, to: job.address, value: toNano('0.05'),
+                body: beginCell().store(storeReveal({ $$type: 'Reveal', queryId: 0n, resultHash: result, salt: 7n })).endCell(),
+            }), { allowParallel: true });
+            const jobId = BigInt('0x' + job.address.hash.toString('hex'));
+            for (let step = await it.next(); !step.done && step.value.address !== jobId; step = await it.next());
+            p.blockchain.now = end() + 1;
+            const r = await runJob(2n, 30n * FOG);
+            expect(r.transactions).toHaveTransaction({ from: p.hub.address, to: (await p.epoch(1n)).address, op: OP.EpochRecord, deploy: true });
+            const rest: BlockchainTransaction[] = [];
+            for (let step = await it.next(); !step.done; step = await it.next()) rest.push(step.value);
+            expect(rest).toHaveTransaction({ from: p.hub.address, to: (await p.epoch(0n)).address, op: OP.EpochRecord, success: true });
+            expect((await (await p.epoch(0n)).getEpochState()).burned).toBe(100n * FOG);
+            expect((await (await p.epoch(1n)).getEpochState()).burned).toBe(30n * FOG);
         });
 
         it('refuses anyone but the hub', async () => {
@@ -71,7 +100,20 @@ describe('Epoch', () => {
                 $$type: 'EpochRecord', burned: 1_000_000n * FOG, slashed: 0n, units: 1n, excessTo: requester.address, terms: before.terms,
             });
             expect(r.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP['Only the hub'] });
+            const add = await epoch.send(requester.getSender(), { value: toNano('0.1') }, {
+                $$type: 'EpochAdd', burned: 1_000_000n * FOG, slashed: 0n, units: 1n, excessTo: requester.address,
+            });
+            expect(add.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP['Only the hub'] });
             expect(await epoch.getEpochState()).toEqual(before);
+        });
+
+        it('refuses an epoch_add to an epoch that has no record', async () => {
+            const bare = await Epoch.fromInit(p.hub.address, 7n, null);
+            const r = await p.blockchain.sendMessage(internal({
+                from: p.hub.address, to: bare.address, value: toNano('0.1'), stateInit: bare.init!,
+                body: beginCell().store(storeEpochAdd({ $$type: 'EpochAdd', burned: 1n, slashed: 0n, units: 1n, excessTo: requester.address })).endCell(),
+            }));
+            expect(r.transactions).toHaveTransaction({ to: bare.address, success: false, exitCode: EP['Epoch not recorded'] });
         });
     });
 

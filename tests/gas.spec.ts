@@ -221,6 +221,7 @@ describe('gas', () => {
             [Hub.opcodes.Settle]: 'GasProviderSettle',
             [Hub.opcodes.JobClosed]: 'GasHubClosed',
             [Hub.opcodes.EpochRecord]: 'GasEpochRecord',
+            [Hub.opcodes.EpochAdd]: 'GasEpochRecord',
             [Hub.opcodes.EpochClaim]: 'GasEpochClaim',
         };
         const measure = (r: SendMessageResult, payer: Address, k = 0n) => {

@@ -1,10 +1,12 @@
 import '@ton/test-utils';
-import { beginCell, toNano } from '@ton/core';
+import { beginCell, Cell, toNano } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { Hub, JobSpec, loadStrayEvent, Params, storeJettonBurn, storeJettonTransfer, storePostJobPayload, storeStakePayload } from '../wrappers/Hub';
 import { hashOf } from '../wrappers/commit';
 import { deliverBounce, NOW } from './helpers/fixture';
-import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf } from './helpers/protocol';
+import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf, urisOf } from './helpers/protocol';
+import { tactConstants } from './helpers/constants';
+import { jobSpec, MAX_URI_CELLS } from '../client/actions';
 
 const HUB = Hub.errors;
 const OP = Hub.opcodes;
@@ -58,6 +60,8 @@ describe('Hub', () => {
             expect((await provider.getProviderState()).stake).toBe(300n * FOG);
             expect((await p.hub.getHubState()).totalStaked).toBe(300n * FOG);
             expect(await hubFog()).toBe(300n * FOG);
+            // the wallet the hub now keeps (and reports) is the token's wallet for the hub
+            expect((await p.hub.getHubState()).wallet.equals((await p.walletOf(p.hub.address)).address)).toBe(true);
         });
 
         it('refuses a notification that does not come from the hub\'s own wallet', async () => {
@@ -94,6 +98,7 @@ describe('Hub', () => {
             ['a claim window above maxWindow', { claimWindow: 86_401n }],
             ['a commit window above maxWindow', { commitWindow: 86_401n }],
             ['a reveal window above maxWindow', { revealWindow: 86_401n }],
+            ['URIs of more than 16 cells', { uris: urisOf(17) }],
         ])('sends the FOG back in full for a job spec with %s', async (_name, spec, price = 10n * FOG) => {
             const before = await p.balanceOf(alice.address);
             await expectSentBack(await p.toHub(alice, price, postPayload(spec), toNano('1')), before);
@@ -132,6 +137,45 @@ describe('Hub', () => {
             const s = await p.hub.getHubState();
             expect([s.nextJobId, s.totalEscrow]).toEqual([1n, 20n * FOG]);
             expect(await hubFog()).toBe(s.totalStaked + s.totalEscrow);
+        });
+
+        it('posts a job whose URIs take the most cells allowed at exactly getPostCost(k), and its budget carries it to settlement', async () => {
+            const C = tactConstants();
+            for (const w of workers) expect(allSucceeded(await p.stake(w, p.params.minStake))).toBe(true);
+            const uris = urisOf(Number(C.MaxUriCells));
+            const r = await p.toHub(alice, 20n * FOG, postPayload({ uris }), await p.hub.getPostCost(3n));
+            expect(allSucceeded(r)).toBe(true);
+            const job = await p.job(0n);
+            // the deploy's forward fee was charged for at most JobInitCells / JobInitBits
+            const deploy = r.transactions.find((t) => t.inMessage?.info.src?.toString() === p.hub.address.toString() && t.inMessage.init)!.inMessage!;
+            const seen = new Set<string>();
+            let cells = 0;
+            let bits = 0;
+            const walk = (c: Cell) => {
+                if (seen.has(c.hash().toString('hex'))) return;
+                seen.add(c.hash().toString('hex'));
+                cells += 1;
+                bits += c.bits.length;
+                c.refs.forEach(walk);
+            };
+            [deploy.init!.code!, deploy.init!.data!, deploy.body].forEach(walk);
+            if (process.env.FOG_GAS_UPDATE === '1') console.log(`job deploy with the largest URIs: ${cells} cells, ${bits} bits`);
+            expect(cells).toBeLessThanOrEqual(Number(C.JobInitCells));
+            expect(bits).toBeLessThanOrEqual(Number(C.JobInitBits));
+            expect((await job.getJobState()).spec.uris.equals(uris)).toBe(true);
+            for (const w of workers.slice(0, 3)) expect(allSucceeded(await p.claim(w, 0n))).toBe(true);
+            for (const w of workers.slice(0, 3)) expect(allSucceeded(await p.commit(w, 0n, hashOf('r')))).toBe(true);
+            for (const w of workers.slice(0, 3)) expect(allSucceeded(await p.reveal(w, 0n, hashOf('r')))).toBe(true);
+            expect((await job.getJobState()).phase).toBe(2n);
+            expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
+        });
+
+        it('has the client refuse URIs the hub would refuse, before anything is sent', () => {
+            expect(MAX_URI_CELLS).toBe(Number(tactConstants().MaxUriCells));
+            const request = (url: string) => ({ program: 'ab'.repeat(32), input: 'cd'.repeat(32), urlOf: (h: string) => `${url}/${h}` });
+            // URLs of 7 full cells each and the root: 15 cells, accepted; one byte more in each: 17, refused
+            expect(() => jobSpec(request('h'.repeat(127 * 7 - 65)))).not.toThrow();
+            expect(() => jobSpec(request('h'.repeat(127 * 7 - 64)))).toThrow(/URIs take 17 cells; a job allows 16/);
         });
 
         it('records FOG whose TON cannot pay for sending it back as strays, with a StrayEvent', async () => {

@@ -452,6 +452,24 @@ describe('finalize', () => {
         await refusedUnchanged(job, () => p.finalize(stranger, 0n), JOB['Job is not open']);
     });
 
+    it('settles a job short of commits when its one committer reveals after the commit deadline: no quorum, the requester refunded, the two who never committed slashed', async () => {
+        const job = await claimed();
+        const before = await p.balanceOf(requester.address);
+        expect(allSucceeded(await p.commit(w[0], 0n, RESULT))).toBe(true);
+        await refusedUnchanged(job, () => p.reveal(w[0], 0n, RESULT), JOB['Reveal phase has not started']);
+        await after(job, 'commitUntil');
+        await refusedUnchanged(job, () => p.commit(w[1], 0n, RESULT), JOB['Commit window is over']);
+        // every commit is revealed and no more can come: this reveal settles the job
+        expect(allSucceeded(await p.reveal(w[0], 0n, RESULT))).toBe(true);
+        expect(await job.getJobState()).toMatchObject({ phase: PHASE.failed, result: 0n });
+        const slashed = p.params.collateral * p.params.slashBps / C.Bps;
+        expect(await providerState(w[0])).toMatchObject({ stake: 2_000n * FOG, locked: 0n, slashCount: 0n, curUnits: 0n });
+        for (const t of w.slice(1, 3)) expect(await providerState(t)).toMatchObject({ stake: 2_000n * FOG - slashed, locked: 0n, slashCount: 1n });
+        expect(await p.balanceOf(requester.address)).toBe(before + PRICE);
+        expect(await tonOf(job.address)).toBe(0n);
+        await expectHubBalanced();
+    });
+
     it('refuses to finalize a job its last reveal settled', async () => {
         const job = await settled();
         await refusedUnchanged(job, () => p.finalize(stranger, 0n), JOB['Job is not open']);

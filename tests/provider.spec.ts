@@ -300,7 +300,7 @@ describe('Provider', () => {
         it('refuses a claim that locks nothing', async () => {
             await openJob();
             const r = await p.claim(alice, 0n, GAS, 0n);
-            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Not enough free stake'] });
+            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Collateral must be positive'] });
             expect((await (await p.job(0n)).getJobState()).claims).toBe(0n);
         });
 

@@ -61,6 +61,13 @@ export function specOf(overrides: Partial<JobSpec> = {}): JobSpec {
     };
 }
 
+/** A spec's `uris` cell taking exactly `cells` cells: the root and two snake strings of full cells. */
+export function urisOf(cells: number): Cell {
+    const program = Math.floor((cells - 1) / 2);
+    const snake = (n: number, ch: string) => beginCell().storeStringTail(ch.repeat(127 * n)).endCell();
+    return beginCell().storeRef(snake(program, 'p')).storeRef(snake(cells - 1 - program, 'i')).endCell();
+}
+
 export function payload(store: (b: Builder) => void): Cell {
     const b = beginCell();
     store(b);
