@@ -13,7 +13,7 @@ import { Address } from '@ton/core';
 import { DevnetChain } from './chain';
 import { jsonLine } from '../oracle/cli';
 import { startDevnetServer } from './server';
-import { deployProtocol, devnetParams, fogFaucet, ProtocolAddresses } from './protocol';
+import { checkSameBuild, deployProtocol, devnetParams, fogFaucet, ProtocolAddresses } from './protocol';
 import { DEFAULT_ADDRESSES_FILE, writeNetworkFile } from '../client/addresses';
 import { newIdentity, readKeyFile, writeKeyFile } from '../client/wallet';
 
@@ -95,6 +95,12 @@ async function main() {
         admin = await readKeyFile(keyPath, 'devnet');
         const saved = JSON.parse(readFileSync(protocolPath, 'utf-8')) as Record<keyof ProtocolAddresses, string>;
         protocol = { token: Address.parse(saved.token), collection: Address.parse(saved.collection), hub: Address.parse(saved.hub), admin: Address.parse(saved.admin) };
+        try {
+            await checkSameBuild(chain, protocol);
+        } catch (e) {
+            await chain.close();
+            fail(`${dataDir}: ${(e as Error).message}`);
+        }
         log({ event: 'reloaded', dataDir, now: chain.now() });
     } else {
         admin = await newIdentity('devnet');

@@ -7,7 +7,7 @@ import { SendMessageResult } from '@ton/sandbox';
 import { storeJettonTransfer } from '../wrappers/FogToken';
 import { deploymentPlan, PlannedMessage } from '../wrappers/deployment';
 import { Params } from '../wrappers/Hub';
-import { defaultParams } from '../wrappers/protocol';
+import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../wrappers/protocol';
 import { FogToken } from '../wrappers/FogToken';
 import { Identity } from '../client/wallet';
 import { failed } from '../client/sender';
@@ -71,6 +71,27 @@ export async function deployProtocol(chain: DevnetChain, admin: Identity, params
     const plan = await deploymentPlan(admin.wallet.address, { params, genesis: [{ address: admin.wallet.address, amount: genesis }], sealGenesis: false });
     for (const step of plan.steps) await adminSend(chain, admin, step.messages);
     return { token: plan.token, collection: plan.collection, hub: plan.hub, admin: admin.wallet.address };
+}
+
+/**
+ * Throws, naming `--fresh`, unless the saved protocol's contracts run this build's code. After an
+ * upgrade that changed a contract, clients built from the new wrappers would otherwise send an old
+ * deployment messages it reads differently, and misread its get-methods.
+ */
+export async function checkSameBuild(chain: DevnetChain, protocol: ProtocolAddresses): Promise<void> {
+    const built = {
+        hub: (await hubInit(protocol.admin, protocol.token, protocol.collection, devnetParams(0))).init!.code,
+        token: (await fogTokenInit(protocol.admin)).init!.code,
+        collection: (await passCollectionInit(protocol.admin)).init!.code,
+    };
+    const stale: string[] = [];
+    for (const [name, code] of Object.entries(built)) {
+        const deployed = (await chain.account(protocol[name as keyof typeof built])).code;
+        if (!deployed || !deployed.equals(code)) stale.push(name);
+    }
+    if (stale.length) {
+        throw new Error(`the saved chain runs contracts of another build (${stale.join(', ')} ${stale.length === 1 ? 'differs' : 'differ'} from this build's): start the devnet with --fresh to deploy this build's`);
+    }
 }
 
 /** Transfers `amount` FOG (nano) from the admin's genesis allocation to `to`. */

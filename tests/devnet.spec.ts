@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Address, beginCell, external, SendMode, storeMessage, toNano } from '@ton/core';
 import { JettonMaster, TonClient } from '@ton/ton';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
-import { devnetParams } from '../devnet/protocol';
+import { checkSameBuild, devnetParams } from '../devnet/protocol';
 import { DevnetChain } from '../devnet/chain';
 import { startDevnetServer } from '../devnet/server';
 import { connect, describeError } from '../client/chain';
@@ -187,6 +187,19 @@ describe('devnet persistence', () => {
             await chain.close();
         } finally {
             rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it('reloads a chain only if it runs this build\'s contracts, naming --fresh otherwise', async () => {
+        const d = await startDevnet();
+        try {
+            await expect(checkSameBuild(d.chain, d.protocol)).resolves.toBeUndefined();
+            // a saved chain whose hub is another contract, as after an upgrade that changed the hub
+            await expect(checkSameBuild(d.chain, { ...d.protocol, hub: d.protocol.token })).rejects.toThrow(
+                'the saved chain runs contracts of another build (hub differs from this build\'s): start the devnet with --fresh to deploy this build\'s',
+            );
+        } finally {
+            await d.close();
         }
     });
 
