@@ -28,6 +28,7 @@ import {
 import { Provider } from '../wrappers/Provider';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
+import { cellShape } from '../wrappers/gas';
 import { open } from './chain';
 import { hashToUint256 } from '../oracle/storage/hash';
 import { Outgoing } from './sender';
@@ -61,14 +62,6 @@ export interface JobRequest {
 /** Cells a job spec's URIs may take (`MaxUriCells` in contracts/constants.tact): about 2 KB of text. */
 export const MAX_URI_CELLS = 16;
 
-/** Distinct cells in `root` and everything it references. */
-function cellCount(root: Cell, seen = new Set<string>()): number {
-    const h = root.hash().toString('hex');
-    if (seen.has(h)) return 0;
-    seen.add(h);
-    return 1 + root.refs.reduce((n, c) => n + cellCount(c, seen), 0);
-}
-
 /**
  * The on-chain spec of a job (windows 0: the hub's defaults). Throws if the program's and input's
  * URIs are longer than a job allows, which the hub would refuse (returning the FOG).
@@ -76,7 +69,7 @@ function cellCount(root: Cell, seen = new Set<string>()): number {
 export function jobSpec(r: JobRequest): JobSpec {
     const k = r.k ?? 3;
     const uris = beginCell().storeRef(beginCell().storeStringTail(r.urlOf(r.program))).storeRef(beginCell().storeStringTail(r.urlOf(r.input))).endCell();
-    const cells = cellCount(uris);
+    const { cells } = cellShape(uris);
     if (cells > MAX_URI_CELLS) {
         throw new RangeError(`the program's and the input's URIs take ${cells} cells; a job allows ${MAX_URI_CELLS} (about 2 KB of text): use a storage node with a shorter address`);
     }

@@ -22,7 +22,8 @@ import {
     loadWithdrawnEvent,
 } from '../wrappers/Hub';
 
-const loaders = {
+/** The generated loader of every event, by name. */
+export const EVENT_LOADERS = {
     ParamsEvent: loadParamsEvent,
     StrayEvent: loadStrayEvent,
     JobPostedEvent: loadJobPostedEvent,
@@ -39,6 +40,7 @@ const loaders = {
     EpochClosedEvent: loadEpochClosedEvent,
     RewardClaimedEvent: loadRewardClaimedEvent,
 } as const;
+const loaders = EVENT_LOADERS;
 
 type Loaded = { [K in keyof typeof loaders]: ReturnType<(typeof loaders)[K]> }[keyof typeof loaders];
 

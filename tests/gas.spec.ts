@@ -1,11 +1,11 @@
 import '@ton/test-utils';
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Address, beginCell, Cell, Dictionary, toNano } from '@ton/core';
+import { Address, beginCell, Dictionary, toNano } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { FogWallet } from '../wrappers/FogWallet';
 import { PassItem } from '../wrappers/PassItem';
-import { computeGas, GAS_ANCHORS, GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
+import { cellShape, computeGas, GAS_ANCHORS, GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
 import { Hub } from '../wrappers/Hub';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
@@ -376,21 +376,7 @@ describe('gas', () => {
         });
 
         it('keeps the StateInit sizes within the bounds the fee checks rely on', async () => {
-            const size = (...roots: Cell[]) => {
-                const seen = new Set<string>();
-                let cells = 0;
-                let bits = 0;
-                const walk = (c: Cell) => {
-                    const h = c.hash().toString('hex');
-                    if (seen.has(h)) return;
-                    seen.add(h);
-                    cells += 1;
-                    bits += c.bits.length;
-                    c.refs.forEach(walk);
-                };
-                roots.forEach(walk);
-                return { cells, bits };
-            };
+            const size = cellShape;
             const walletInit = (await FogWallet.fromInit(alice.address, f.token.address, 0n)).init!;
             const wallet = size(walletInit.code, walletInit.data);
             expect(wallet.cells).toBeLessThanOrEqual(Number(C.WalletInitCells));

@@ -1,10 +1,8 @@
 import '@ton/test-utils';
 import { Address, Cell, Slice } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
-import {
-    Hub, JobPostedEvent, loadCommittedEvent, loadJobClaimedEvent, loadJobFinalizedEvent, loadJobOpenedEvent, loadJobPostedEvent,
-    loadRevealedEvent, loadSettledEvent,
-} from '../wrappers/Hub';
+import { Hub, JobPostedEvent } from '../wrappers/Hub';
+import { EVENT_LOADERS } from '../oracle/events';
 import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
@@ -15,10 +13,6 @@ const HUB = Hub.errors;
 const JOB = Job.errors;
 const PROV = Provider.errors;
 const OP = Hub.opcodes;
-const LOADERS = {
-    JobPostedEvent: loadJobPostedEvent, JobOpenedEvent: loadJobOpenedEvent, JobClaimedEvent: loadJobClaimedEvent, CommittedEvent: loadCommittedEvent,
-    RevealedEvent: loadRevealedEvent, JobFinalizedEvent: loadJobFinalizedEvent, SettledEvent: loadSettledEvent,
-};
 
 // Job phases, as contracts/constants.tact numbers them.
 const PHASE = { verifying: 0n, open: 1n, done: 2n, failed: 3n, expired: 4n, rejected: 5n };
@@ -104,7 +98,7 @@ describe('protocol: a job\'s life', () => {
         const decoded = events.map(({ from, body }) => {
             const name = Object.entries(OP).find(([, op]) => op === body.beginParse().preloadUint(32))![0];
             const slice = body.beginParse();
-            const value = (LOADERS as Record<string, (s: Slice) => Record<string, unknown>>)[name](slice);
+            const value = (EVENT_LOADERS as unknown as Record<string, (s: Slice) => Record<string, unknown>>)[name](slice);
             expect([name, slice.remainingBits, slice.remainingRefs]).toEqual([name, 0, 0]);
             return { from, name, value };
         });

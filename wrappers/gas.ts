@@ -1,4 +1,21 @@
-import { Address, Transaction } from '@ton/core';
+import { Address, Cell, Transaction } from '@ton/core';
+
+/** The distinct cells under `roots`, and their bits: what a message's forward fee is charged for. */
+export function cellShape(...roots: Cell[]): { cells: number; bits: number } {
+    const seen = new Set<string>();
+    let cells = 0;
+    let bits = 0;
+    const walk = (c: Cell) => {
+        const h = c.hash().toString('hex');
+        if (seen.has(h)) return;
+        seen.add(h);
+        cells += 1;
+        bits += c.bits.length;
+        c.refs.forEach(walk);
+    };
+    roots.forEach(walk);
+    return { cells, bits };
+}
 
 /** Compute gas of one transaction (0 when the compute phase was skipped). */
 export function computeGas(tx: Transaction): bigint {
