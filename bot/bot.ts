@@ -1,9 +1,11 @@
 /**
  * The Fog Telegram bot (grammY): read-only commands over the chain, /result sending a job's
- * verified output (a meme as a picture), and /post answering with a Tonkeeper link and button. Per-user rate limiting; every mistake gets a plain answer.
+ * verified output (a meme as a picture), and /post answering with a Tonkeeper link and button.
+ * Rate limited per user (per chat for channel posts); commands addressed to another bot are left
+ * alone; every mistake gets a plain answer.
  */
 import { Bot, Context, InlineKeyboard, InputFile } from 'grammy';
-import type { UserFromGetMe } from 'grammy/types';
+import type { Message, UserFromGetMe } from 'grammy/types';
 import { describeError } from '../client/chain';
 import { Answer, Reader, ResultAnswer } from './reader';
 
@@ -20,7 +22,7 @@ export const HELP = [
 ].join('\n');
 
 export interface RateLimit {
-    /** Commands per window per user. */
+    /** Commands per window per user (or per channel). */
     commands: number;
     windowMs: number;
     /** Users remembered at once (the oldest are forgotten first: memory stays bounded). */
@@ -67,15 +69,34 @@ export class RateLimiter {
     }
 }
 
+/** The bot a message's leading command is addressed to (`/cmd@name`), lower-cased, if it names one. */
+function commandTarget(msg: Message | undefined): string | undefined {
+    const command = msg?.entities?.find((e) => e.type === 'bot_command' && e.offset === 0);
+    if (!command || msg?.text === undefined) return undefined;
+    const at = msg.text.slice(0, command.length).indexOf('@');
+    return at === -1 ? undefined : msg.text.slice(at + 1, command.length).toLowerCase();
+}
+
 export function createFogBot(o: FogBotOptions): Bot {
     const bot = new Bot(o.token, o.botInfo ? { botInfo: o.botInfo } : {});
     const limiter = new RateLimiter(o.rateLimit ?? DEFAULT_RATE_LIMIT, o.clock);
     const log = o.log ?? (() => undefined);
     const html = { parse_mode: 'HTML' as const, link_preview_options: { is_disabled: true } };
 
+    // In a group, `/cmd@other_bot` is another bot's: grammY's command() does not match it, but the
+    // unknown-command answer below would, and the limiter would count it against the sender.
     bot.use(async (ctx, next) => {
-        const user = ctx.from?.id;
-        if (user === undefined || !ctx.message?.text?.startsWith('/')) return next();
+        const target = commandTarget(ctx.message ?? ctx.channelPost);
+        if (target !== undefined && target !== ctx.me.username.toLowerCase()) return;
+        return next();
+    });
+
+    bot.use(async (ctx, next) => {
+        const msg = ctx.message ?? ctx.channelPost;
+        // A channel post has no `from`, and an anonymous group admin's `from` is one bot shared by
+        // all of them: the chat that speaks is who is limited then.
+        const user = msg?.sender_chat?.id ?? msg?.from?.id;
+        if (user === undefined || !msg?.text?.startsWith('/')) return next();
         const wait = limiter.wait(user);
         if (wait > 0) {
             log({ event: 'rate_limited', user });

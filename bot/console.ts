@@ -81,19 +81,29 @@ export function plain(html: string): string {
 
 let nextUpdate = 1;
 
+/** The fields Telegram sets on a text message: a leading `/command[@bot]` is a bot_command entity. */
+function textMessage(id: number, text: string) {
+    const command = /^\/\w+(@\w+)?/.exec(text);
+    return {
+        message_id: id,
+        date: Math.floor(Date.now() / 1000),
+        text,
+        ...(command ? { entities: [{ type: 'bot_command' as const, offset: 0, length: command[0].length }] } : {}),
+    };
+}
+
 /** A private-chat text message from user `user`, as Telegram would deliver it. */
 export function textUpdate(text: string, user = 42): Update {
     const id = nextUpdate++;
-    const command = /^\/\w+/.exec(text);
     return {
         update_id: id,
-        message: {
-            message_id: id,
-            date: Math.floor(Date.now() / 1000),
-            chat: { id: user, type: 'private', first_name: 'Tester' },
-            from: { id: user, is_bot: false, first_name: 'Tester' },
-            text,
-            ...(command ? { entities: [{ type: 'bot_command', offset: 0, length: command[0].length }] } : {}),
-        },
+        message: { ...textMessage(id, text), chat: { id: user, type: 'private', first_name: 'Tester' }, from: { id: user, is_bot: false, first_name: 'Tester' } },
     } as Update;
+}
+
+/** A post in channel `channel` (a negative chat id) where the bot is an admin: no `from`, the channel is the sender. */
+export function channelPostUpdate(text: string, channel: number): Update {
+    const id = nextUpdate++;
+    const chat = { id: channel, type: 'channel' as const, title: 'Fog news' };
+    return { update_id: id, channel_post: { ...textMessage(id, text), chat, sender_chat: chat } } as Update;
 }

@@ -27,7 +27,25 @@ export class Answer extends Error {
     }
 }
 
-const PHASES = ['checking the requester’s pass', 'open', 'done ✅', 'failed: no quorum (refunded)', 'expired (refunded)', 'rejected: no valid pass (refunded)'];
+/**
+ * Why a job was rejected, in words: the one place the bot renders a rejection. The chain reports
+ * one reason today (the requester held no valid pass when the job asked); a reason code the hub
+ * reports with a refusal is to be turned into words here.
+ */
+export function rejection(reason = 'no valid pass'): string {
+    return `rejected: ${reason} (refunded)`;
+}
+
+const PHASES = ['checking the requester’s pass', 'open', 'done ✅', 'failed: no quorum (refunded)', 'expired (refunded)', rejection()];
+
+/** A numeric argument and the range the contracts accept (`Job.id` is a uint64, `Epoch.n` a uint32). */
+interface NumberArg {
+    name: string;
+    plural: string;
+    max: bigint;
+}
+const JOB_ID: NumberArg = { name: 'job id', plural: 'job ids', max: (1n << 64n) - 1n };
+const EPOCH: NumberArg = { name: 'epoch number', plural: 'epoch numbers', max: (1n << 32n) - 1n };
 
 /** Escapes text for Telegram's HTML parse mode. */
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -70,16 +88,23 @@ export class Reader {
     address(text: string | undefined, command: string): Address {
         const t = (text ?? '').trim();
         if (t === '') throw new Answer(`Give an address: <code>/${command} EQ…</code>`);
+        let a: Address;
         try {
-            return Address.parse(t);
+            a = Address.parse(t);
         } catch {
             throw new Answer(`<code>${esc(t.slice(0, 80))}</code> is not a TON address.`);
         }
+        // Contracts key passes and providers by the account id alone: another workchain's address
+        // would be read as the basechain account with the same id, someone else's.
+        if (a.workChain !== 0) throw new Answer(`<code>${esc(t.slice(0, 80))}</code> is on workchain ${a.workChain}; Fog accounts are on the basechain (workchain 0).`);
+        return a;
     }
 
-    private number(text: string, what: string): bigint {
-        if (!/^\d{1,19}$/.test(text)) throw new Answer(`<code>${esc(text.slice(0, 40))}</code> is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}.`);
-        return BigInt(text);
+    private number(text: string, arg: NumberArg): bigint {
+        if (!/^\d+$/.test(text)) throw new Answer(`<code>${esc(text.slice(0, 40))}</code> is not ${/^[aeiou]/.test(arg.name) ? 'an' : 'a'} ${arg.name}.`);
+        const n = BigInt(text);
+        if (n > arg.max) throw new Answer(`<code>${esc(text.slice(0, 40))}</code> is out of range: ${arg.plural} go from 0 to ${arg.max}.`);
+        return n;
     }
 
     async network(): Promise<string> {
@@ -101,7 +126,7 @@ export class Reader {
     private async namedJob(text: string | undefined, command: string) {
         const t = (text ?? '').trim();
         if (t === '') throw new Answer(`Give a job id: <code>/${command} 12</code>`);
-        const id = this.number(t, 'job id');
+        const id = this.number(t, JOB_ID);
         const job = await this.fog.job(id);
         return { id, job, posted: await this.fog.client.isContractDeployed(job.address) };
     }
@@ -180,7 +205,7 @@ export class Reader {
 
     async epoch(text: string | undefined): Promise<string> {
         const now = await this.fog.now();
-        const n = (text ?? '').trim() === '' ? await this.fog.hub.getEpochOf(BigInt(now)) : this.number(text!.trim(), 'epoch number');
+        const n = (text ?? '').trim() === '' ? await this.fog.hub.getEpochOf(BigInt(now)) : this.number(text!.trim(), EPOCH);
         const epoch = await this.fog.epoch(n);
         const params = await this.fog.hub.getParams();
         const end = Number(params.epochStart + (n + 1n) * params.epochLength);
@@ -242,27 +267,34 @@ export class Reader {
         const storage = this.opts.storage;
         if (!storage) throw new Answer('This bot has no storage node, so it cannot post jobs.');
         let program: string;
-        let input: string;
+        /** The program and input the user named by hash (empty for a text example). */
+        let named: string[] = [];
         const example = parts[2].toLowerCase();
         if (TEXT_EXAMPLES.includes(example)) {
             const hash = this.opts.programs?.[example];
             if (!hash) throw new Answer(`The <code>${example}</code> example is not available on this bot.`);
             program = hash;
-            // the text as typed after the program's name, its spacing kept
-            input = await storage.put(Buffer.from((text ?? '').trim().replace(/^(\S+\s+){3}/, '')));
         } else {
-            [program, input] = [parts[2].toLowerCase(), (parts[3] ?? '').toLowerCase()];
-            for (const h of [program, input]) {
+            named = [example, (parts[3] ?? '').toLowerCase()];
+            for (const h of named) {
                 if (!isSha256Hex(h)) throw new Answer(`<code>${esc(h.slice(0, 80))}</code> is not a sha256 (64 hex digits). ${usage}`);
-                if (!(await storage.has(h))) throw new Answer(`The storage node has no blob <code>${h}</code>: upload it first.`);
             }
+            program = example;
         }
+        const { minJobPrice } = await this.fog.hub.getParams();
+        if (price < minJobPrice) throw new Answer(`A job must pay at least ${fog(minJobPrice)} on this network (you offered ${fog(price)}).`);
         const collection = open(this.fog.client, PassCollection.fromAddress(this.file.collection));
         const item = open(this.fog.client, PassItem.fromAddress(await collection.getPassAddress(requester)));
         const pass = (await this.fog.client.isContractDeployed(item.address)) ? await item.getPassState() : undefined;
         if (!pass?.live) throw new Answer(`<code>${this.addr(requester)}</code> holds no valid Contributor Pass, and only pass holders may post (the job would be refunded). Stake first.`);
         const balance = await this.fog.balanceOf(requester);
         if (balance < price) throw new Answer(`That wallet holds ${fog(balance)}; the job costs ${fog(price)}.`);
+        // Only a wallet that may post gets anything written to the storage node.
+        for (const h of named) {
+            if (!(await storage.has(h))) throw new Answer(`The storage node has no blob <code>${h}</code>: upload it first.`);
+        }
+        // the text as typed after the program's name, its spacing kept
+        const input = named[1] ?? (await storage.put(Buffer.from((text ?? '').trim().replace(/^(\S+\s+){3}/, ''))));
         const spec = jobSpec({ program, input, urlOf: (h) => storage.urlOf(h) });
         const next = (await this.fog.hub.getHubState()).nextJobId;
         const message = await this.fog.post(requester, price, spec);

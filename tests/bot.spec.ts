@@ -10,7 +10,7 @@ import type { Bot } from 'grammy';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
 import { advance, claim, commit, post, reveal, staker, wallet } from './helpers/flow';
 import { createFogBot, DEFAULT_RATE_LIMIT } from '../bot/bot';
-import { ApiCall, captureApi, CONSOLE_BOT, photoOf, Reply, replyOf, textUpdate } from '../bot/console';
+import { ApiCall, captureApi, channelPostUpdate, CONSOLE_BOT, photoOf, Reply, replyOf, textUpdate } from '../bot/console';
 import { Reader } from '../bot/reader';
 import { Watcher } from '../oracle/watcher';
 import { NetworkIndex } from '../oracle/network-index';
@@ -24,6 +24,7 @@ import { NetworkFile } from '../client/addresses';
 import { WalletSender } from '../client/sender';
 import { DIST } from '../devnet/processes';
 import { formatAmount } from '../client/units';
+import { Address } from '@ton/core';
 
 describe('the Telegram bot', () => {
     let d: Devnet;
@@ -177,6 +178,40 @@ describe('the Telegram bot', () => {
         expect((await one('/post')).text).toMatch(/^Usage: \/post/);
     });
 
+    it('answers an out-of-range number as the user’s mistake, naming the range the chain accepts', async () => {
+        const addr = requester.address.toString();
+        expect((await one('/epoch 4294967296')).text).toBe('4294967296 is out of range: epoch numbers go from 0 to 4294967295.');
+        expect((await one('/epoch 99999999999999999999999')).text).toBe('99999999999999999999999 is out of range: epoch numbers go from 0 to 4294967295.');
+        expect((await one('/epoch 4294967295')).text).toMatch(/^Epoch 4294967295 ends in \d+ h; no job has settled in it yet\.$/);
+        expect((await one('/job 18446744073709551616')).text).toBe('18446744073709551616 is out of range: job ids go from 0 to 18446744073709551615.');
+        expect((await one('/job 18446744073709551615')).text).toMatch(/^There is no job 18446744073709551615 /);
+        expect((await one('/result 18446744073709551616')).text).toBe('18446744073709551616 is out of range: job ids go from 0 to 18446744073709551615.');
+        expect((await one(`/post ${addr} 0 upper hi`)).text).toBe('A job must pay at least 1 FOG on this network (you offered 0 FOG).');
+        expect((await one(`/post ${addr} 0.999999999 upper hi`)).text).toBe('A job must pay at least 1 FOG on this network (you offered 0.999999999 FOG).');
+        expect((await one(`/post ${addr} 1 upper hi`)).text).toContain('Post a job paying 1 FOG');
+    });
+
+    it('refuses an address outside the basechain instead of showing another address’s pass', async () => {
+        const hash = workers[0].address.hash;
+        const master = new Address(-1, hash);
+        for (const command of ['pass', 'provider', 'rewards']) {
+            expect((await one(`/${command} ${master.toRawString()}`)).text).toBe(`${master.toRawString()} is on workchain -1; Fog accounts are on the basechain (workchain 0).`);
+        }
+        expect((await one(`/post ${master.toString()} 5 upper hi`)).text).toMatch(/is on workchain -1; Fog accounts are on the basechain/);
+        expect((await one(`/pass ${new Address(0, hash).toRawString()}`)).text).toContain('Status: valid');
+    });
+
+    it('/post uploads nothing for a wallet that may not post', async () => {
+        const store = new StorageClient(storage.url);
+        const stranger = (await wallet(d)).address.toString();
+        const text = `not for the node ${Date.now()}`;
+        expect((await one(`/post ${stranger} 5 upper ${text}`)).text).toMatch(/holds no valid Contributor Pass/);
+        expect((await one(`/post ${requester.address.toString()} 100000 upper ${text}`)).text).toMatch(/^That wallet holds/);
+        expect(await store.has(sha256Hex(Buffer.from(text)))).toBe(false);
+        expect((await one(`/post ${requester.address.toString()} 5 upper ${text}`)).text).toContain('Post a job paying 5 FOG');
+        expect(await store.has(sha256Hex(Buffer.from(text)))).toBe(true);
+    });
+
     it('/result sends a meme job’s picture and a text job’s text, each checked against the chain', async () => {
         const store = new StorageClient(storage.url);
         const png = runExample('meme', Buffer.from('fog | in telegram'));
@@ -225,6 +260,32 @@ describe('the Telegram bot', () => {
         expect((await texts(8))[0]).toContain('Commands:'); // another user is not affected
         now += 10_001;
         expect((await texts(7))[0]).toContain('Commands:');
+    });
+
+    it('limits channel posts too, each channel on its own', async () => {
+        const limited = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 }, clock: () => 1_000_000 });
+        captureApi(limited, (c) => calls.push(c));
+        await limited.init();
+        const post = async (channel: number) => {
+            const from = calls.length;
+            await limited.handleUpdate(channelPostUpdate('/help', channel));
+            return calls.slice(from).map(replyOf).filter((r): r is Reply => r !== undefined);
+        };
+        expect((await post(-1001))[0]).toMatchObject({ chat: -1001, text: expect.stringContaining('Commands:') });
+        expect((await post(-1001))[0].text).toContain('Commands:');
+        expect(await post(-1001)).toEqual([expect.objectContaining({ chat: -1001, text: 'Slow down: try again in 10 s.' })]);
+        expect((await post(-1002))[0].text).toContain('Commands:');
+    });
+
+    it('ignores commands addressed to another bot, and answers those addressed to it', async () => {
+        const limited = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 }, clock: () => 1_000_000 });
+        captureApi(limited, (c) => calls.push(c));
+        await limited.init();
+        for (const text of ['/epoch@other_bot', '/hello@other_bot', '/help@other_bot x', '/post@other_bot EQ 5 upper hi']) expect([text, await say(text, 9, limited)]).toEqual([text, []]);
+        // nor do they count against the sender's limit here
+        expect((await say(`/help@${CONSOLE_BOT.username}`, 9, limited))[0].text).toContain('Commands:');
+        expect((await say('/help', 9, limited))[0].text).toContain('Commands:');
+        expect((await say(`/hello@${CONSOLE_BOT.username}`, 10, limited))[0].text).toBe(`I don’t know /hello@${CONSOLE_BOT.username}. /help lists what I do.`);
     });
 
     it('says so in one line when the chain cannot be reached', async () => {

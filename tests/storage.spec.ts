@@ -4,9 +4,9 @@
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, request, Server } from 'node:http';
-import { existsSync, promises as fs, statSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
+import { Agent, createServer, request, Server } from 'node:http';
+import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
+import { AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchBlob, hashToUint256, sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
@@ -264,6 +264,143 @@ describe('storage node with a write token', () => {
 
         const hash = await new StorageClient(node.url, { token: 's3cret' }).put(bytes);
         expect(await new StorageClient(node.url).get(hash)).toEqual(bytes);
+    });
+});
+
+describe('storage node and clients that hang up or are refused', () => {
+    const TOKEN = 's3cret';
+    const auth = `Authorization: Bearer ${TOKEN}\r\n`;
+    let dir: string;
+    let node: StorageNode;
+
+    beforeAll(async () => {
+        dir = await tempDir();
+        node = await startStorageNode({ dir, writeToken: TOKEN, maxBlobBytes: LIMIT, log: () => undefined });
+    });
+    afterAll(async () => {
+        await node.close();
+        await fs.rm(dir, { recursive: true, force: true });
+    });
+
+    /** Descriptors of this process (the node runs in it): files, sockets, pipes. */
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const tempFiles = () => fs.readdir(join(dir, 'tmp'));
+
+    /** Polls `probe` until it is at most `want` or `ms` pass, and returns its last value. */
+    async function settle(probe: () => number | Promise<number>, want: number, ms = 3_000): Promise<number> {
+        const deadline = Date.now() + ms;
+        let value = await probe();
+        while (value > want && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 20));
+            value = await probe();
+        }
+        return value;
+    }
+
+    /** Connects, sends `data` and hangs up as soon as it is written, without waiting for an answer. */
+    function hangUpAfter(data: string): Promise<void> {
+        return new Promise((resolve) => {
+            const socket = connect(node.port, '127.0.0.1', () => socket.write(data, () => socket.destroy()));
+            socket.on('error', () => undefined);
+            socket.on('close', () => resolve());
+        });
+    }
+
+    /**
+     * Sends `data` on a fresh connection and reads until the node closes it or `ms` pass: what came
+     * back, and whether the node ended the connection.
+     */
+    function exchange(data: string | Buffer, ms = 2_000): Promise<{ head: string; body: string; closed: boolean }> {
+        return new Promise((resolve) => {
+            let text = '';
+            const socket = connect(node.port, '127.0.0.1', () => socket.write(data, () => undefined));
+            const done = (closed: boolean) => () => {
+                clearTimeout(timer);
+                socket.destroy();
+                const [head, body = ''] = text.split('\r\n\r\n');
+                resolve({ head, body, closed });
+            };
+            const timer = setTimeout(done(false), ms);
+            socket.setEncoding('latin1');
+            socket.on('data', (c: string) => (text += c));
+            // The node may reset a connection whose body it stopped reading: that is closed, too.
+            socket.on('error', () => undefined);
+            socket.on('close', done(true));
+        });
+    }
+
+    it('leaves no temp file and no descriptor behind when thousands of uploaders hang up after the headers', async () => {
+        const fdsBefore = openFds();
+        const hash = sha256Hex(Buffer.from('never sent'));
+        const heads = [
+            `PUT /blobs/${hash} HTTP/1.1\r\nHost: fog\r\n${auth}Content-Length: 1000\r\n\r\n`,
+            `POST /blobs HTTP/1.1\r\nHost: fog\r\n${auth}Transfer-Encoding: chunked\r\n\r\n`,
+            `PUT /blobs/${hash} HTTP/1.1\r\nHost: fog\r\n${auth}Content-Length: 1000\r\n\r\n${'x'.repeat(300)}`,
+            // the whole body sent, then gone before the node has read it
+            `POST /blobs HTTP/1.1\r\nHost: fog\r\n${auth}Content-Length: 300\r\n\r\n${'x'.repeat(300)}`,
+        ];
+        const started = Date.now();
+        const uploads = 2_000;
+        for (let i = 0; i < uploads; i += 100) {
+            await Promise.all(Array.from({ length: 100 }, (_, j) => hangUpAfter(heads[(i + j) % heads.length])));
+        }
+        const elapsed = Date.now() - started;
+
+        expect(await settle(async () => (await tempFiles()).length, 0)).toBe(0);
+        expect(await settle(openFds, fdsBefore)).toBe(fdsBefore);
+        // the node is still up and still stores blobs
+        const bytes = randomBytes(1_000);
+        const client = new StorageClient(node.url, { token: TOKEN });
+        expect(await client.get(await client.put(bytes))).toEqual(bytes);
+        expect(elapsed).toBeLessThan(30_000);
+    });
+
+    describe('a refusal closes the connection, and the next request on a fresh one works', () => {
+        const hash = sha256Hex(Buffer.from('refused'));
+        const cases: Array<[string, string | Buffer, number]> = [
+            ['401, body unread', `PUT /blobs/${hash} HTTP/1.1\r\nHost: fog\r\nContent-Length: 500\r\n\r\n${'x'.repeat(500)}`, 401],
+            ['413 from the Content-Length', `PUT /blobs/${hash} HTTP/1.1\r\nHost: fog\r\n${auth}Content-Length: ${LIMIT + 1}\r\n\r\n${'x'.repeat(LIMIT + 1)}`, 413],
+            [
+                '413 while streaming',
+                `POST /blobs HTTP/1.1\r\nHost: fog\r\n${auth}Transfer-Encoding: chunked\r\n\r\n${`4000\r\n${'x'.repeat(0x4000)}\r\n`.repeat(8)}0\r\n\r\n`,
+                413,
+            ],
+            ['401 with a body larger than the node discards', Buffer.concat([Buffer.from(`POST /blobs HTTP/1.1\r\nHost: fog\r\nContent-Length: ${3 << 20}\r\n\r\n`), Buffer.alloc(3 << 20)]), 401],
+        ];
+        it.each(cases)('%s', async (_name, data, status) => {
+            const { head, body, closed } = await exchange(data);
+            expect(head.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Payload Too Large'}`);
+            expect(head.split('\r\n')).toContain('Connection: close');
+            expect(JSON.parse(body)).toEqual(expect.objectContaining({ error: expect.any(String) }));
+            expect(closed).toBe(true);
+
+            const bytes = randomBytes(100);
+            const client = new StorageClient(node.url, { token: TOKEN });
+            expect(await client.get(await client.put(bytes))).toEqual(bytes);
+            expect(await tempFiles()).toEqual([]);
+        });
+
+        it('a keep-alive client is not handed back a socket the node is about to drop', async () => {
+            const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+            const send = (path: string, body: Buffer, headers: Record<string, string> = {}) =>
+                new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+                    const req = request(`${node.url}${path}`, { method: 'PUT', agent, headers }, (res) => {
+                        res.resume();
+                        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+                    });
+                    // the node stops reading a refused body past a bound, so writing the rest may fail
+                    req.on('error', (e) => (req.writableEnded ? undefined : reject(e)));
+                    req.end(body);
+                });
+            try {
+                const big = Buffer.alloc(3 << 20);
+                expect(await send(`/blobs/${sha256Hex(big)}`, big)).toEqual({ status: 401, connection: 'close' });
+                const small = randomBytes(100);
+                expect(await send(`/blobs/${sha256Hex(small)}`, small, { Authorization: `Bearer ${TOKEN}` })).toEqual({ status: 201, connection: 'keep-alive' });
+            } finally {
+                agent.destroy();
+            }
+        });
     });
 });
 

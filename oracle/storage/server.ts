@@ -57,21 +57,33 @@ const LINGER_MS = 5_000;
 const CLOSE_GRACE_MS = 5_000;
 
 /**
- * An error reply to a request whose body may not have been (fully) read. Hanging up at once would
- * make the sender's next write fail with EPIPE/ECONNRESET, and a reset can destroy the answer before
- * the sender reads it; so the node discards what keeps coming for a bounded while, then closes.
+ * An error reply. When the request's body has not been (fully) read, the answer says
+ * `Connection: close`: the node will not read a refused body to its end, so the connection cannot
+ * carry another request. Hanging up at once would make the sender's next write fail with
+ * EPIPE/ECONNRESET, and a reset can destroy the answer before the sender reads it; so the answer is
+ * written, what keeps coming is discarded for a bounded while, and only then is the response ended,
+ * which closes the connection.
  */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    sendJson(res, status, body, headers);
-    if (!hasBody || req.readableEnded) return;
+    if (!hasBody || req.readableEnded || req.destroyed) return sendJson(res, status, body, headers);
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close', ...headers });
+    // Written now, ended later: the sender has the whole answer (Content-Length) while it is still sending.
+    res.write(text);
     let discarded = 0;
-    const hangUp = (): void => void req.socket.destroy();
-    const timer = setTimeout(hangUp, LINGER_MS).unref();
-    req.on('data', (chunk: Buffer) => {
+    const hangUp = (): void => {
+        clearTimeout(timer);
+        req.off('data', onData);
+        if (!res.writableEnded) res.end();
+    };
+    const onData = (chunk: Buffer): void => {
         discarded += chunk.length;
         if (discarded > LINGER_BYTES) hangUp();
-    });
+    };
+    const timer = setTimeout(hangUp, LINGER_MS).unref();
+    req.on('data', onData);
+    req.once('end', hangUp);
     req.once('close', () => clearTimeout(timer));
     req.resume();
 }
@@ -106,13 +118,16 @@ function receive(req: IncomingMessage, writer: BlobWriter, limit: number): Promi
         };
         // 'end' can come while the last chunk is still being written.
         const onEnd = (): void => void pending.then(() => stop(), stop);
+        // A closed request never ends, even one whose body had fully arrived (it is dropped unread).
         const onClose = (): void => {
-            if (!req.complete) stop(new ClientGone());
+            if (!req.readableEnded) stop(new ClientGone());
         };
         req.on('data', onData);
         req.once('end', onEnd);
         req.once('close', onClose);
         req.once('error', onClose);
+        // The client may have hung up while the temp file was being opened: its 'close' is past.
+        if (req.destroyed) onClose();
     });
 }
 
