@@ -6,10 +6,10 @@
  * Amounts of TON come from the contracts' own cost getters plus a margin; contracts return what
  * is not used.
  */
-import { Address, beginCell, Cell, toNano } from '@ton/core';
+import { Address, beginCell, Cell } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import { FogToken } from '../wrappers/FogToken';
-import { storeJettonTransfer } from '../wrappers/FogWallet';
+import { FogWallet, storeJettonTransfer } from '../wrappers/FogWallet';
 import {
     Hub,
     JobSpec,
@@ -32,13 +32,10 @@ import { cellShape } from '../wrappers/gas';
 import { open } from './chain';
 import { hashToUint256 } from '../oracle/storage/hash';
 import { Outgoing } from './sender';
+import { forwardFeeOf, MARGIN } from './fees';
 
-/** TON for the jetton transfer itself (sender's wallet → hub's wallet → notification), on top of the forwarded amount. */
-export const JETTON_TRANSFER_TON = toNano('0.1');
-/** Margin on top of a contract's own cost getter (returned as excess). */
-export const MARGIN = toNano('0.05');
-/** A generous inbound forward fee for the cost getters that take one (the unused part returns). */
-const FWD_FEE_ALLOWANCE = toNano('0.01');
+export { MARGIN };
+
 
 const body = (store: (b: ReturnType<typeof beginCell>) => void): Cell => {
     const b = beginCell();
@@ -186,16 +183,21 @@ export class Fog {
 
     /** A FOG transfer from `owner`'s FOG wallet carrying `payload` to the hub, with `forwardTon` for the hub's work. */
     private async toHub(owner: Address, amount: bigint, payload: Cell, forwardTon: bigint): Promise<Outgoing> {
-        return {
-            to: await this.walletOf(owner),
-            value: forwardTon + JETTON_TRANSFER_TON,
-            body: body((b) =>
-                b.store(storeJettonTransfer({
-                    $$type: 'JettonTransfer', queryId: 0n, amount, destination: this.addresses.hub, responseDestination: owner,
-                    customPayload: null, forwardTonAmount: forwardTon, forwardPayload: beginCell().storeBit(1).storeRef(payload).endCell().beginParse(),
-                })),
-            ),
-        };
+        const wallet = await this.walletOf(owner);
+        const transfer = body((b) =>
+            b.store(storeJettonTransfer({
+                $$type: 'JettonTransfer', queryId: 0n, amount, destination: this.addresses.hub, responseDestination: owner,
+                customPayload: null, forwardTonAmount: forwardTon, forwardPayload: beginCell().storeBit(1).storeRef(payload).endCell().beginParse(),
+            })),
+        );
+        // the wallet's own price for the chain, at this message's forward fee (the notification carries the same payload)
+        const chain = await open(this.client, FogWallet.fromAddress(wallet))
+            .getTransferCost(forwardTon, forwardFeeOf(transfer))
+            .catch(async (e) => {
+                if (!(await this.client.isContractDeployed(wallet))) throw new Error(`${owner.toString({ testOnly: true })} holds no FOG: its FOG wallet does not exist yet`);
+                throw e;
+            });
+        return { to: wallet, value: chain + MARGIN, body: transfer };
     }
 
     /** Stake `amount` FOG (nano); the first stake reaching the minimum mints the owner's pass with this capacity. */
@@ -225,7 +227,8 @@ export class Fog {
             if (!(await this.client.isContractDeployed(job.address))) throw new Error(`job ${jobId} does not exist`);
             collateral = (await job.getJobState()).terms.collateral;
         }
-        return { to: provider.address, value: (await provider.getClaimCost(FWD_FEE_ALLOWANCE)) + MARGIN, body: body((b) => b.store(storeClaimJob({ $$type: 'ClaimJob', queryId: 0n, jobId, collateral }))) };
+        const msg = body((b) => b.store(storeClaimJob({ $$type: 'ClaimJob', queryId: 0n, jobId, collateral })));
+        return { to: provider.address, value: (await provider.getClaimCost(forwardFeeOf(msg))) + MARGIN, body: msg };
     }
 
     async commit(jobId: bigint, commit: bigint): Promise<Outgoing> {
@@ -245,7 +248,8 @@ export class Fog {
 
     async claimRewards(owner: Address, epoch: bigint): Promise<Outgoing> {
         const provider = await this.stakedProviderOf(owner);
-        return { to: provider.address, value: (await provider.getRewardClaimCost(FWD_FEE_ALLOWANCE)) + MARGIN, body: body((b) => b.store(storeClaimRewards({ $$type: 'ClaimRewards', queryId: 0n, epoch }))) };
+        const msg = body((b) => b.store(storeClaimRewards({ $$type: 'ClaimRewards', queryId: 0n, epoch })));
+        return { to: provider.address, value: (await provider.getRewardClaimCost(forwardFeeOf(msg))) + MARGIN, body: msg };
     }
 
     async unstake(owner: Address, amount: bigint): Promise<Outgoing> {
@@ -255,7 +259,8 @@ export class Fog {
 
     async withdraw(owner: Address): Promise<Outgoing> {
         const provider = await this.stakedProviderOf(owner);
-        return { to: provider.address, value: (await provider.getPayoutCost(FWD_FEE_ALLOWANCE)) + MARGIN, body: body((b) => b.store(storeWithdrawStake({ $$type: 'WithdrawStake', queryId: 0n }))) };
+        const msg = body((b) => b.store(storeWithdrawStake({ $$type: 'WithdrawStake', queryId: 0n })));
+        return { to: provider.address, value: (await provider.getPayoutCost(forwardFeeOf(msg))) + MARGIN, body: msg };
     }
 
     /** Anyone may close an epoch once it ended and its close delay passed. */

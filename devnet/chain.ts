@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Address, beginCell, Cell, loadMessage, loadTransaction, serializeTuple, storeTransaction, Transaction, TupleItem, toNano } from '@ton/core';
 import { Blockchain, BlockchainTransaction, EmulationError, GetMethodError, snapshotFromSerializable, snapshotToSerializable } from '@ton/sandbox';
 import { open, RootDatabase } from 'lmdb';
+import { mainnetConfig } from '../client/fees';
 
 export interface DevnetChainOptions {
     /** Where the state and the transactions live; a temporary directory (removed on close) if absent. */
@@ -99,7 +100,7 @@ export class DevnetChain {
         const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fog-devnet-'));
         mkdirSync(dataDir, { recursive: true });
         const txs = open<Buffer, string>({ path: join(dataDir, 'transactions'), encoding: 'binary' });
-        const blockchain = await Blockchain.create();
+        const blockchain = await Blockchain.create({ config: mainnetConfig() });
         let chainStart = opts.startAt ?? Math.floor(Date.now() / 1000);
         let seqno = 1;
         const statePath = join(dataDir, STATE_FILE);

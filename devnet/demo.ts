@@ -15,6 +15,7 @@ import { Provider } from '../wrappers/Provider';
 import { commitOf, hashOf } from '../wrappers/commit';
 import { parseOnchainContent, JETTON_FIELDS, PASS_FIELDS } from '../wrappers/metadata';
 import { GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
+import { mainnetConfig } from '../client/fees';
 
 const json = process.argv.includes('--json');
 
@@ -62,7 +63,7 @@ function report(step: string, r: SendMessageResult, payer: Address, detail: stri
 }
 
 async function main() {
-    const blockchain = await Blockchain.create();
+    const blockchain = await Blockchain.create({ config: mainnetConfig() });
     const admin = await blockchain.treasury('admin');
     const alice = await blockchain.treasury('alice (provider)');
     const bob = await blockchain.treasury('bob (requester)');

@@ -6,6 +6,7 @@ import { PassCollection } from '../../wrappers/PassCollection';
 import { PassItem } from '../../wrappers/PassItem';
 import { fogTokenInit, passCollectionInit } from '../../wrappers/protocol';
 import { computeGas } from '../../wrappers/gas';
+import { mainnetConfig } from '../../client/fees';
 
 /** A fixed clock, so no test depends on when it runs. */
 export const NOW = 1_800_000_000;
@@ -38,7 +39,7 @@ export interface FogFixture {
 
 /** The FOG master and the pass collection, deployed; the admin is the mint and pass authority. */
 export async function fogFixture(): Promise<FogFixture> {
-    const blockchain = await Blockchain.create();
+    const blockchain = await Blockchain.create({ config: mainnetConfig() });
     blockchain.now = NOW;
     const admin = await blockchain.treasury('admin');
     const token = blockchain.openContract(await fogTokenInit(admin.address));

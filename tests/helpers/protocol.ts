@@ -12,6 +12,7 @@ import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../../
 import { commitOf, hashOf } from '../../wrappers/commit';
 import { NOW } from './fixture';
 import { operationGas } from '../../wrappers/gas';
+import { mainnetConfig } from '../../client/fees';
 
 export const FOG = 1_000_000_000n;
 
@@ -76,7 +77,7 @@ export function payload(store: (b: Builder) => void): Cell {
 
 /** The whole protocol on the emulator: FOG, the pass collection and the hub holding both authorities. */
 export async function protocolFixture(paramOverrides: Partial<Params> = {}): Promise<Protocol> {
-    const blockchain = await Blockchain.create();
+    const blockchain = await Blockchain.create({ config: mainnetConfig() });
     blockchain.now = NOW;
     const admin = await blockchain.treasury('admin');
     const token = blockchain.openContract(await fogTokenInit(admin.address));
