@@ -65,6 +65,8 @@ function mySlot(state: JobState, me: Address) {
 
 export class WorkerDaemon {
     private readonly running = new Map<string, Promise<void>>();
+    /** Jobs whose claim this process sent (a restart forgets them, and claims again what did not land). */
+    private readonly claimsSent = new Set<string>();
     /** What `consider` fetched, for `compute` (after a restart, fetched again). */
     private readonly fetched = new FetchedBlobs();
     private timer?: NodeJS.Timeout;
@@ -167,8 +169,25 @@ export class WorkerDaemon {
             revealUntil: Number(state.revealUntil),
             updatedAt: Date.now(),
         });
-        await this.sender.send([await this.fog.claim(this.me, id, state.terms.collateral)], true);
-        this.log({ event: 'claim_sent', job: id.toString(), price: state.price.toString(), k: Number(state.spec.k) });
+        await this.sendClaim(id, state);
+    }
+
+    /**
+     * Sends the claim of a journaled job. A claim this process has not sent (it was killed
+     * between the journal and the send, or the send failed) is sent from `advance` while the
+     * window is open and seats are free: the job refuses a second claim of one provider, and the
+     * provider unlocks the collateral of a refused one, so a duplicate costs only its fees.
+     */
+    private async sendClaim(id: bigint, state: JobState): Promise<void> {
+        const key = id.toString();
+        this.claimsSent.add(key);
+        try {
+            await this.sender.send([await this.fog.claim(this.me, id, state.terms.collateral)], true);
+        } catch (e) {
+            this.claimsSent.delete(key);
+            throw e;
+        }
+        this.log({ event: 'claim_sent', job: key, price: state.price.toString(), k: Number(state.spec.k) });
     }
 
     /** Moves one journaled job a step forward, reconciling with the chain first. */
@@ -195,6 +214,9 @@ export class WorkerDaemon {
                 } else if (state.claims >= state.spec.k || now > entry.claimUntil) {
                     this.journal.update(id, 'lost', { note: 'the claim did not land' });
                     this.log({ event: 'claim_lost', job: entry.id });
+                } else if (!this.claimsSent.has(entry.id) && now + this.opts.safetySeconds <= entry.claimUntil) {
+                    this.log({ event: 'claim_resent', job: entry.id });
+                    await this.sendClaim(id, state);
                 }
                 return;
             case 'claimed':
@@ -228,6 +250,13 @@ export class WorkerDaemon {
                     this.journal.update(id, 'revealed');
                     return;
                 }
+                // the chain, not the journal, says whether the commit landed: revealing without one is refused, and the slot slashed
+                if (!slot || slot.stage < StageCommitted) {
+                    const open = now + this.opts.safetySeconds <= entry.commitUntil && state.commits < state.spec.k;
+                    this.journal.update(id, open ? 'computed' : 'missed', { note: open ? undefined : 'the commit never landed' });
+                    this.log({ event: open ? 'commit_resending' : 'missed', job: entry.id, step: 'commit', why: 'the commit is not on chain' });
+                    return;
+                }
                 const revealOpen = state.commits === state.spec.k || now > entry.commitUntil;
                 if (!revealOpen) return;
                 if (now + this.opts.safetySeconds > entry.revealUntil) {
@@ -239,8 +268,14 @@ export class WorkerDaemon {
                 this.log({ event: 'revealed', job: entry.id });
                 return;
             }
+            case 'revealed':
+                if (slot && slot.stage < StageRevealed && now + this.opts.safetySeconds <= entry.revealUntil) {
+                    this.journal.update(id, 'committed');
+                    this.log({ event: 'reveal_resending', job: entry.id, why: 'the reveal is not on chain' });
+                }
+                return; // else waiting for the settlement
             default:
-                return; // revealed: waiting for the settlement
+                return;
         }
     }
 

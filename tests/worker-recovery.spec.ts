@@ -1,0 +1,209 @@
+/**
+ * The worker daemon against faults in the middle of a job, in this process over the HTTP devnet:
+ * a wallet transaction whose action phase skipped the commit (the sender must not call that a
+ * success, and the daemon commits again), a kill between journaling a claim and sending it (a
+ * restarted daemon claims again), and a journal that says "committed" for a commit the chain
+ * never saw (the daemon re-reads the slot and commits before it reveals). In each the honest
+ * worker wins the job and is never slashed.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Address, toNano } from '@ton/core';
+import { TonClient } from '@ton/ton';
+import axios, { AxiosAdapter, InternalAxiosRequestConfig } from 'axios';
+import { startDevnet, Devnet, FOG } from './helpers/devnet';
+import { staker } from './helpers/flow';
+import { Fog, jobSpec } from '../client/actions';
+import { SendError, WalletSender } from '../client/sender';
+import { JobPhase } from '../client/results';
+import { DIST } from '../client/paths';
+import { startStorageNode, StorageNode } from '../oracle/storage/server';
+import { StorageClient } from '../oracle/storage/client';
+import { ComputePool } from '../worker/compute/pool';
+import { Journal, Stage } from '../worker/journal';
+import { DAEMON_DEFAULTS, WorkerDaemon } from '../worker/daemon';
+
+/**
+ * A TonClient whose `sendBoc` runs `beforeSend` first, when armed: the test's way to change the
+ * chain between the moment the sender read its wallet and the moment its message lands.
+ */
+function faultyClient(endpoint: string) {
+    const plain = axios.getAdapter(axios.defaults.adapter);
+    const hooks = { beforeSend: undefined as undefined | (() => Promise<void>) };
+    const adapter: AxiosAdapter = async (config: InternalAxiosRequestConfig) => {
+        const body = typeof config.data === 'string' ? (JSON.parse(config.data) as { method?: string }) : undefined;
+        if (body?.method === 'sendBoc' && hooks.beforeSend) {
+            const hook = hooks.beforeSend;
+            hooks.beforeSend = undefined;
+            await hook();
+        }
+        return plain(config);
+    };
+    return { client: new TonClient({ endpoint, httpAdapter: adapter }), hooks };
+}
+
+describe('worker daemon under faults', () => {
+    let d: Devnet;
+    let dir: string;
+    let storage: StorageNode;
+    let store: StorageClient;
+    let pool: ComputePool;
+    let requester: WalletSender;
+    let program: string;
+    const events: { event: string; error?: string }[] = [];
+
+    beforeAll(async () => {
+        d = await startDevnet();
+        dir = mkdtempSync(join(tmpdir(), 'fog-worker-recovery-'));
+        storage = await startStorageNode({ dir: join(dir, 'blobs'), port: 0, log: () => undefined });
+        store = new StorageClient(storage.url);
+        pool = new ComputePool({ threads: 1 });
+        requester = await staker(d);
+        program = await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm')));
+    });
+    afterAll(async () => {
+        await pool.close();
+        await storage.close();
+        await d.close();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** A staked worker whose wallet speaks through a faulty client, with a journal of its own. */
+    async function worker(name: string) {
+        const staked = await staker(d);
+        const { client, hooks } = faultyClient(d.endpoint);
+        const fog = new Fog(client, d.protocol);
+        const sender = new WalletSender(client, staked.identity, { pollMs: 20, backoffMs: 20 }, d.endpoint);
+        const journalPath = join(dir, `journal-${name}`);
+        let journal = Journal.open(journalPath);
+        const daemon = () =>
+            new WorkerDaemon(fog, sender, pool, journal, store, { ...DAEMON_DEFAULTS, memoryMb: 1024, allowPrivateUris: true, safetySeconds: 0, log: (e) => events.push(e as { event: string }) });
+        return {
+            address: sender.address,
+            sender,
+            hooks,
+            daemon,
+            get journal() {
+                return journal;
+            },
+            /** Closes the journal and opens it again, as a restarted process does. */
+            async reopen() {
+                await journal.close();
+                journal = Journal.open(journalPath);
+            },
+            close: () => journal.close(),
+        };
+    }
+
+    /** Posts a k = 1 job of the upper-case program over a fresh input. */
+    async function post(input: string): Promise<bigint> {
+        const id = (await d.fog.hub.getHubState()).nextJobId;
+        const spec = jobSpec({ program, input: await store.put(Buffer.from(input)), urlOf: (h) => store.urlOf(h), k: 1, quorum: 1 });
+        await requester.send([await d.fog.post(requester.address, 5n * FOG, spec)], true);
+        return id;
+    }
+
+    /** Ticks until the journal shows `stage` for job `id` (computations run between ticks). */
+    async function tickUntil(daemon: WorkerDaemon, journal: () => Journal, id: bigint, stage: Stage, ticks = 60): Promise<void> {
+        for (let i = 0; i < ticks; i++) {
+            // a computation ends between ticks: look before each one
+            if (journal().get(id)?.stage === stage) return;
+            await daemon.tick();
+            if (journal().get(id)?.stage === stage) return;
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`job ${id} never reached ${stage}; it is ${journal().get(id)?.stage}`);
+    }
+
+    async function slashes(owner: Address): Promise<bigint> {
+        return (await (await d.fog.providerOf(owner)).getProviderState()).slashCount;
+    }
+
+    async function expectWon(id: bigint, owner: Address, journal: Journal) {
+        const state = await (await d.fog.job(id)).getJobState();
+        expect(Number(state.phase)).toBe(JobPhase.Done);
+        expect(journal.get(id)).toMatchObject({ stage: 'settled', note: 'won' });
+        expect(await slashes(owner)).toBe(0n);
+    }
+
+    it('refuses to call a send whose action phase skipped the message a success, and the daemon commits again', async () => {
+        const w = await worker('skipped');
+        const daemon = w.daemon();
+        const id = await post('a skipped commit');
+        await tickUntil(daemon, () => w.journal, id, 'computed');
+
+        // between the sender's balance check and the landing, the wallet is left with enough for
+        // its own compute but not for the commit: the action phase skips the message
+        w.hooks.beforeSend = () =>
+            d.chain.serial(async () => {
+                (await d.chain.blockchain.getContract(w.address)).balance = toNano('0.002');
+            });
+        const failedBefore = events.filter((e) => e.event === 'step_failed').length;
+        await daemon.tick();
+        expect(w.journal.get(id)?.stage).toBe('computed');
+        const failure = events.filter((e) => e.event === 'step_failed').slice(failedBefore);
+        expect(failure).toHaveLength(1);
+        expect(failure[0].error).toMatch(/landed but 1 of its 1 messages did not leave .*skipped 1/);
+        const slot = [...(await (await d.fog.job(id)).getJobState()).slots.values()][0];
+        expect(slot.stage).toBe(0n);
+
+        await d.faucet(w.address, { ton: toNano('5') });
+        await tickUntil(daemon, () => w.journal, id, 'settled');
+        await expectWon(id, w.address, w.journal);
+        await w.close();
+    });
+
+    it('the sender itself: a skipped message is a SendError naming it, not a success', async () => {
+        const w = await worker('sender');
+        w.hooks.beforeSend = () =>
+            d.chain.serial(async () => {
+                (await d.chain.blockchain.getContract(w.address)).balance = toNano('0.002');
+            });
+        const to = requester.address;
+        await expect(w.sender.send([{ to, value: toNano('0.5') }], true)).rejects.toThrow(SendError);
+        // with the balance back, the same send goes through and its message arrives
+        await d.faucet(w.address, { ton: toNano('5') });
+        const sent = await w.sender.send([{ to, value: toNano('0.5') }], true);
+        expect(sent.hops).toHaveLength(1);
+        await w.close();
+    });
+
+    it('claims again after a kill between journaling the claim and sending it', async () => {
+        const w = await worker('claim-kill');
+        const id = await post('a claim lost to a kill');
+        const state = await (await d.fog.job(id)).getJobState();
+        // what the killed process left: the journal entry of a claim that was never sent
+        w.journal.put({
+            id: id.toString(),
+            address: (await d.fog.job(id)).address.toString(),
+            stage: 'claiming',
+            claimUntil: Number(state.claimUntil),
+            commitUntil: Number(state.commitUntil),
+            revealUntil: Number(state.revealUntil),
+            updatedAt: Date.now(),
+        });
+        w.journal.nextJobId = id + 1n;
+        await w.reopen();
+        const restarted = w.daemon();
+        await tickUntil(restarted, () => w.journal, id, 'settled');
+        expect(events).toContainEqual(expect.objectContaining({ event: 'claim_resent', job: id.toString() }));
+        await expectWon(id, w.address, w.journal);
+        await w.close();
+    });
+
+    it('commits before revealing when the journal says committed but the chain has no commit', async () => {
+        const w = await worker('lost-commit');
+        const daemon = w.daemon();
+        const id = await post('a commit the chain never saw');
+        await tickUntil(daemon, () => w.journal, id, 'computed');
+        // a journal written by a sender that took a skipped commit for a success
+        w.journal.update(id, 'committed', { committedHash: w.journal.get(id)!.resultHash });
+        await w.reopen();
+        const restarted = w.daemon();
+        await tickUntil(restarted, () => w.journal, id, 'settled');
+        expect(events).toContainEqual(expect.objectContaining({ event: 'commit_resending', job: id.toString() }));
+        await expectWon(id, w.address, w.journal);
+        await w.close();
+    });
+});
