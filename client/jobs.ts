@@ -46,7 +46,7 @@ export type Outcome = 'verifying' | 'open' | 'done' | 'failed' | 'expired' | 're
 export type Reason = 'no-quorum' | 'unclaimed' | 'no-pass';
 
 const REASONS: Record<Reason, (s: JobView) => string> = {
-    'no-quorum': (s) => `no ${s.spec.quorum} of its ${s.spec.k} workers agreed on a result`,
+    'no-quorum': (s) => `no result reached the quorum of ${s.spec.quorum}: ${s.reveals} of ${s.spec.k} workers revealed`,
     unclaimed: (s) => `only ${s.claims} of ${s.spec.k} workers claimed it in time`,
     // a job is rejected only by its pass check: the pass said no, or did not answer by claimUntil
     'no-pass': () => 'the requester holds no valid Contributor Pass',

@@ -19,7 +19,7 @@ import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { sha256Hex, StorageClient } from '../oracle/storage/client';
 import { FogWallet, storeJettonTransfer } from '../wrappers/FogWallet';
 import { Devnet, FOG, startDevnet } from './helpers/devnet';
-import { advance, post, staker, wallet } from './helpers/flow';
+import { advance, claim, post, staker, wallet } from './helpers/flow';
 
 const UPPER = join(DIST, 'examples', 'upper.wasm');
 const MAX_UINT64 = 2n ** 64n - 1n;
@@ -42,6 +42,8 @@ describe('fog (the requester CLI) without a keeper', () => {
     /** FOG and TON but no stake, hence no pass; its key in `passlessHome`. */
     let passless: WalletSender;
     let passlessHome: string;
+    /** Staked, to claim a job (made before any test moves the clock: the devnet's faucet signs with wall time). */
+    let worker: WalletSender;
 
     const common = (home: string) => ['--home', home, '--network-file', networkFile];
     const submitArgs = (home: string, extra: string[] = []) => ['job', 'submit', ...common(home), '--program', UPPER, '--input', input, '--price', '5', '-k', '1', ...extra];
@@ -74,7 +76,7 @@ describe('fog (the requester CLI) without a keeper', () => {
         writeNetworkFile(networkFile, { network: 'devnet', endpoint: d.endpoint, token: d.protocol.token, collection: d.protocol.collection, hub: d.protocol.hub, storage: storage.url, devnet: d.url });
         input = join(dir, 'input.txt');
         writeFileSync(input, 'nobody runs this');
-        [requester, passless] = await Promise.all([staker(d), wallet(d, toNano('10'), 100n * FOG)]);
+        [requester, passless, worker] = await Promise.all([staker(d), wallet(d, toNano('10'), 100n * FOG), staker(d)]);
         requesterHome = join(dir, 'requester');
         passlessHome = join(dir, 'passless');
         writeKeyFile(join(requesterHome, 'wallet.key'), requester.identity);
@@ -103,6 +105,30 @@ describe('fog (the requester CLI) without a keeper', () => {
         expect(r.stderr[r.stderr.length - 1]).toBe(`fog: job ${id} ended expired: only 0 of 1 workers claimed it in time (refunded)`);
         expect(Number((await (await d.fog.job(BigInt(id))).getJobState()).phase)).toBe(JobPhase.Expired);
         expect(await d.fog.balanceOf(requester.address)).toBe(before);
+    });
+
+    it('waits out the reveal window of a job whose workers claimed it, then finalizes it and reports no quorum', async () => {
+        let posted: (id: string) => void = () => undefined;
+        const postedId = new Promise<string>((r) => (posted = r));
+        const lines: string[] = [];
+        const run = fog(submitArgs(requesterHome), 60_000, (line) => {
+            lines.push(line);
+            const m = /^posted job (\d+)/.exec(line);
+            if (m) posted(m[1]);
+        });
+        const id = await postedId;
+        await claim(d, worker, BigInt(id));
+        // past the claim window with every slot claimed: nothing to finalize until the reveal window ends
+        await advance(d, 61);
+        await new Promise((r) => setTimeout(r, 3000));
+        expect(lines.filter((l) => l.includes('finalizing'))).toEqual([]);
+        const s = await (await d.fog.job(BigInt(id))).getJobState();
+        await advance(d, Number(s.revealUntil) - (await d.fog.now()) + 1);
+        const r = await run;
+        expect(r.stderr).toContain(`job ${id}: the reveal window passed with 0 of 0 reveals; finalizing it`);
+        expect(r.stderr[r.stderr.length - 1]).toBe(`fog: job ${id} ended failed: no result reached the quorum of 1: 0 of 1 workers revealed (refunded)`);
+        expect(r.code).toBe(1);
+        expect(Number((await (await d.fog.job(BigInt(id))).getJobState()).phase)).toBe(JobPhase.Failed);
     });
 
     it('counts only the hub events after its own post: an earlier stray of the same wallet and amount does not abort a new submit', async () => {
