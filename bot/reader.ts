@@ -283,12 +283,9 @@ export class Reader {
         }
         const { minJobPrice } = await this.fog.hub.getParams();
         if (price < minJobPrice) throw new Answer(`A job must pay at least ${fog(minJobPrice)} on this network (you offered ${fog(price)}).`);
-        const collection = open(this.fog.client, PassCollection.fromAddress(this.file.collection));
-        const item = open(this.fog.client, PassItem.fromAddress(await collection.getPassAddress(requester)));
-        const pass = (await this.fog.client.isContractDeployed(item.address)) ? await item.getPassState() : undefined;
-        if (!pass?.live) throw new Answer(`<code>${this.addr(requester)}</code> holds no valid Contributor Pass, and only pass holders may post (the job would be refunded). Stake first.`);
-        const balance = await this.fog.balanceOf(requester);
-        if (balance < price) throw new Answer(`That wallet holds ${fog(balance)}; the job costs ${fog(price)}.`);
+        const check = await this.fog.checkPoster(requester, price);
+        if (!check.ok && check.reason === 'no-pass') throw new Answer(`<code>${this.addr(requester)}</code> holds no valid Contributor Pass, and only pass holders may post (the job would be refunded). Stake first.`);
+        if (!check.ok && check.reason === 'balance') throw new Answer(`That wallet holds ${fog(check.balance)}; the job costs ${fog(price)}.`);
         // Only a wallet that may post gets anything written to the storage node.
         for (const h of named) {
             if (!(await storage.has(h))) throw new Answer(`The storage node has no blob <code>${h}</code>: upload it first.`);

@@ -28,6 +28,8 @@ import {
 import { Provider } from '../wrappers/Provider';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
+import { PassCollection } from '../wrappers/PassCollection';
+import { PassItem } from '../wrappers/PassItem';
 import { cellShape } from '../wrappers/gas';
 import { open } from './chain';
 import { hashToUint256 } from '../oracle/storage/hash';
@@ -89,6 +91,9 @@ export function jobSpec(r: JobRequest): JobSpec {
 export function closableAt(n: bigint, params: Params): number {
     return Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
 }
+
+/** Whether a wallet may post a job now, and if not, why: checked before anything is paid. */
+export type PosterCheck = { ok: true } | { ok: false; reason: 'no-pass' } | { ok: false; reason: 'balance'; balance: bigint };
 
 /** Addresses a Fog instance remembers; past this many it starts afresh. */
 const KNOWN_ADDRESSES = 10_000;
@@ -170,6 +175,24 @@ export class Fog {
             throw new Error(`epoch ${e} is not over: its rewards can be claimed from ${new Date(from(e) * 1000).toISOString()} (chain time; ${from(e) - now} s from now)`);
         }
         return due;
+    }
+
+    /** Whether `owner` holds a live Contributor Pass of the collection the hub trusts (what a job's pass check asks). */
+    async hasLivePass(owner: Address): Promise<boolean> {
+        const collection = open(this.client, PassCollection.fromAddress(await this.address('collection', async () => (await this.hub.getHubState()).collection)));
+        const item = open(this.client, PassItem.fromAddress(await this.address(`pass:${owner.toRawString()}`, () => collection.getPassAddress(owner))));
+        if (!(await this.client.isContractDeployed(item.address))) return false;
+        return (await item.getPassState()).live;
+    }
+
+    /**
+     * Whether `requester` may post a job paying `price` (nano FOG): it needs a live pass (else the
+     * job is rejected after the post's fees are spent) and the FOG.
+     */
+    async checkPoster(requester: Address, price: bigint): Promise<PosterCheck> {
+        if (!(await this.hasLivePass(requester))) return { ok: false, reason: 'no-pass' };
+        const balance = await this.balanceOf(requester);
+        return balance < price ? { ok: false, reason: 'balance', balance } : { ok: true };
     }
 
     /** FOG (nano) held by `owner`, 0 if its FOG wallet does not exist yet. */

@@ -9,21 +9,26 @@
  *
  * Posting needs a Contributor Pass: stake first with `fog-worker stake` (same --home).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Address } from '@ton/core';
 import { Command } from 'commander';
-import { actor, Common, commonOptions, out, runCli, Signing, signingOptions } from '../client/cli-common';
+import { Actor, actor, Common, commonOptions, out, runCli, Signing, signingOptions } from '../client/cli-common';
 import { networkContext, NetworkContext, storageOf } from '../client/context';
 import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { jobSpec } from '../client/actions';
 import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { JobState } from '../wrappers/Job';
 import { uint256ToHash } from '../oracle/storage/client';
-import { eventsOf } from '../oracle/events';
+import { eventsOf, FogEvent } from '../oracle/events';
 import { failureOf, JobPhase } from '../client/results';
+import { describeOutcome, finalizable, missedDeadline, outcomeOf } from '../client/jobs';
+import { SendError } from '../client/sender';
+import { describeError } from '../client/chain';
 import { checkProgram, MAX_MEMORY_MB, memoryCapPages, ProgramRefused, wasm } from '../worker/compute/abi';
 
-const PHASES = ['verifying the pass', 'open', 'done', 'failed (no quorum: refunded)', 'expired (refunded)', 'rejected (refunded)'];
+/** The largest job id the hub gives (ids are uint64). */
+const MAX_JOB_ID = 2n ** 64n - 1n;
 
 function readFile(path: string, what: string): Buffer {
     try {
@@ -59,7 +64,7 @@ function progress(id: bigint, s: JobState, now: number): string {
               : s.commits < s.spec.k && Number(s.commitUntil) >= now
                 ? ` · commits ${s.commits}/${s.spec.k} (${left(s.commitUntil)})`
                 : ` · reveals ${s.reveals}/${s.commits} (${left(s.revealUntil)})`;
-    return `job ${id}: ${PHASES[phase] ?? `phase ${phase}`}${step}`;
+    return `job ${id}: ${describeOutcome(s)}${step}`;
 }
 
 async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, outPath: string, storageUrl?: string) {
@@ -71,19 +76,87 @@ async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, out
     return { hash, bytes: bytes.length, data: bytes };
 }
 
-async function findPostedId(ctx: NetworkContext, requester: Address, from: bigint, timeoutMs: number): Promise<bigint> {
+/**
+ * Why the hub did not take a post (no job exists, the FOG is not escrowed), with its words. The
+ * hub's events that say so are read in `postAnswerOf`: a new refusal (the hub's refusal event and
+ * its reason codes) is a case there and a line here.
+ */
+const POST_REFUSALS = {
+    stray: 'the hub did not accept the job: the FOG was kept as a stray (too little TON forwarded)',
+} as const;
+type PostRefusal = keyof typeof POST_REFUSALS;
+
+/** What a hub event says about `requester`'s post of `price`, if it is about it. */
+function postAnswerOf(e: FogEvent, requester: Address, price: bigint): { posted: bigint } | { refused: PostRefusal } | undefined {
+    if (e.$$type === 'JobPostedEvent' && e.requester.equals(requester) && e.price === price) return { posted: e.id };
+    if (e.$$type === 'StrayEvent' && e.from.equals(requester) && e.amount === price) return { refused: 'stray' };
+    return undefined;
+}
+
+/** The hub's last transaction (its logical time), so that only what follows it answers a post. */
+async function hubMark(ctx: NetworkContext): Promise<bigint> {
+    return BigInt((await ctx.client.getContractState(ctx.file.hub)).lastTransaction?.lt ?? '0');
+}
+
+/** The hub's events after logical time `since`, oldest first, paging back as far as needed. */
+async function hubEventsSince(ctx: NetworkContext, since: bigint): Promise<FogEvent[]> {
+    const hub = ctx.file.hub;
+    const newestFirst: FogEvent[][] = [];
+    let page = await ctx.client.getTransactions(hub, { limit: 30, archival: true });
+    for (;;) {
+        for (const tx of page) {
+            if (tx.lt <= since) return newestFirst.reverse().flat();
+            newestFirst.push(eventsOf(tx, hub));
+        }
+        if (page.length === 0) return newestFirst.reverse().flat();
+        const last = page[page.length - 1];
+        // a page asked from (lt, hash) starts with that transaction itself
+        page = (await ctx.client.getTransactions(hub, { limit: 30, lt: last.lt.toString(), hash: last.hash().toString('base64'), archival: true })).filter((t) => t.lt < last.lt);
+    }
+}
+
+/** The id of the job `requester` posted after the hub's mark `since`, or the hub's refusal as an error. */
+async function findPostedId(ctx: NetworkContext, requester: Address, price: bigint, since: bigint, timeoutMs: number): Promise<bigint> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-        const txs = await ctx.client.getTransactions(ctx.file.hub, { limit: 30, archival: true });
-        for (const tx of txs) {
-            for (const e of eventsOf(tx, ctx.file.hub)) {
-                if (e.$$type === 'JobPostedEvent' && e.requester.equals(requester) && e.id >= from) return e.id;
-                if (e.$$type === 'StrayEvent' && e.from.equals(requester)) throw new Error('the hub did not accept the job: the FOG was kept as a stray (too little TON forwarded)');
-            }
+        for (const e of await hubEventsSince(ctx, since)) {
+            const answer = postAnswerOf(e, requester, price);
+            if (answer && 'posted' in answer) return answer.posted;
+            if (answer) throw new Error(POST_REFUSALS[answer.refused]);
         }
         await new Promise((r) => setTimeout(r, 500));
     }
     throw new Error(`the job did not appear on the hub within ${timeoutMs / 1000} s (the post may not have been signed, or was refunded: check your FOG balance)`);
+}
+
+/**
+ * Refuses, before anything is paid, an output path the result could not be written to (the
+ * default, job-<id>.out, goes to the current directory).
+ */
+function checkWritable(path: string | undefined, after = ''): void {
+    const what = path === undefined ? 'the result into the current directory' : `--out ${path}`;
+    const dir = dirname(resolve(path ?? 'job.out'));
+    if (path !== undefined) {
+        let isDir = false;
+        try {
+            isDir = statSync(path).isDirectory();
+        } catch {
+            // not there yet: it will be created
+        }
+        if (isDir) throw new Error(`cannot write ${what}: it is a directory${after}`);
+    }
+    let st;
+    try {
+        st = statSync(dir);
+    } catch {
+        throw new Error(`cannot write ${what}: the directory ${dir} does not exist${after}`);
+    }
+    if (!st.isDirectory()) throw new Error(`cannot write ${what}: ${dir} is not a directory${after}`);
+    try {
+        accessSync(dir, constants.W_OK);
+    } catch {
+        throw new Error(`cannot write ${what}: the directory ${dir} is not writable${after}`);
+    }
 }
 
 export function program(): Command {
@@ -116,21 +189,25 @@ export function program(): Command {
             checkLocally(programBytes, programPath, memory);
             if (o.input === undefined && !example) throw new Error('--input <file> is required with --program');
             const inputBytes = o.input === undefined ? example!.defaultInput() : readFile(o.input, 'input');
+            if (o.wait) checkWritable(o.out, '; nothing was posted');
             const who = await actor(o);
             const { ctx, address: requester } = who;
             const storage = storageOf(ctx.file, o.storage);
-            const balance = await ctx.fog.balanceOf(requester);
-            if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);
+            const check = await ctx.fog.checkPoster(requester, price);
+            if (!check.ok && check.reason === 'no-pass') {
+                throw new Error(`${requester.toString({ testOnly: ctx.file.network !== 'mainnet' })} holds no valid Contributor Pass, and only pass holders may post (the job would be rejected and refunded): stake first with \`fog-worker stake\`; nothing was posted`);
+            }
+            if (!check.ok && check.reason === 'balance') throw new Error(`this wallet holds ${formatAmount(check.balance)}, the job costs ${formatAmount(price)}`);
             const [programHash, inputHash] = [await storage.put(programBytes), await storage.put(inputBytes)];
             const spec = jobSpec({ program: programHash, input: inputHash, urlOf: (h) => storage.urlOf(h), k, quorum, maxCpuSeconds: maxCpu, maxMemoryMb: memory });
-            const from = (await ctx.fog.hub.getHubState()).nextJobId;
             const message = await ctx.fog.post(requester, price, spec);
+            const since = await hubMark(ctx);
             await who.send(message, `post the job (${formatAmount(price)})`);
-            const id = await findPostedId(ctx, requester, from, Math.max(who.waitMs, 60_000));
+            const id = await findPostedId(ctx, requester, price, since, Math.max(who.waitMs, 60_000));
             if (!o.json) process.stderr.write(`posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, ${formatAmount(price)})\n`);
             if (!o.wait) return out(o, `job ${id}`, { id });
-            const state = await follow(ctx, id, !o.json);
-            if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} ended ${PHASES[Number(state.phase)]}`);
+            const state = await follow(ctx, id, !o.json, who);
+            if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} ended ${describeOutcome(state)}`);
             const outPath = o.out ?? `job-${id}.out`;
             const r = await fetchResult(ctx, id, state, outPath, o.storage);
             let summary: string | undefined;
@@ -142,7 +219,7 @@ export function program(): Command {
             out(o, `job ${id} done: ${r.bytes} bytes verified against the on-chain result ${r.hash.slice(0, 16)}… → ${outPath}${summary ? `\n${example!.name}: ${summary}` : ''}`, { id, result: r.hash, bytes: r.bytes, out: outPath, summary });
         });
 
-    commonOptions(job.command('status').description('a job’s phase, claims, commits, reveals and result').argument('<id>'))
+    commonOptions(job.command('status').alias('show').description('a job’s phase, claims, commits, reveals and result').argument('<id>'))
         .action(async (idText: string, o: Common) => {
             const id = parseJobId(idText);
             const ctx = networkContext(o.networkFile, o.endpoint);
@@ -155,7 +232,8 @@ export function program(): Command {
                 ...[...state.slots.values()].map((s) => `  worker ${s.worker.toString({ testOnly: ctx.file.network !== 'mainnet' })}: ${['claimed', 'committed', 'revealed'][Number(s.stage)]}`),
                 ...(result ? [`  result ${result}${failureOf(result) ? ` (the program failed: ${failureOf(result)})` : ''}`] : []),
             ];
-            out(o, lines.join('\n'), { id, phase: Number(state.phase), claims: state.claims, commits: state.commits, reveals: state.reveals, result });
+            const { outcome, reason } = outcomeOf(state);
+            out(o, lines.join('\n'), { id, phase: Number(state.phase), outcome, reason, claims: state.claims, commits: state.commits, reveals: state.reveals, result });
         });
 
     commonOptions(job.command('result').description('download a finished job’s output and check it against the on-chain result').argument('<id>'))
@@ -163,9 +241,10 @@ export function program(): Command {
         .option('--storage <url>', 'storage node (default: the network file’s)')
         .action(async (idText: string, o: Common & { out?: string; storage?: string }) => {
             const id = parseJobId(idText);
+            checkWritable(o.out);
             const ctx = networkContext(o.networkFile, o.endpoint);
             const state = await jobState(ctx, id);
-            if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} has no result: it is ${PHASES[Number(state.phase)]}`);
+            if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} has no result: it is ${describeOutcome(state)}`);
             const outPath = o.out ?? `job-${id}.out`;
             const r = await fetchResult(ctx, id, state, outPath, o.storage);
             out(o, `${r.bytes} bytes verified against ${r.hash} → ${outPath}`, { id, result: r.hash, bytes: r.bytes, out: outPath });
@@ -175,26 +254,60 @@ export function program(): Command {
 }
 
 function parseJobId(text: string): bigint {
-    if (!/^\d+$/.test(text)) throw new Error(`not a job id: ${JSON.stringify(text)}`);
-    return BigInt(text);
+    if (!/^\d+$/.test(text)) throw new Error(`not a job id: ${JSON.stringify(text)} (a job id is a whole number from 0)`);
+    const id = BigInt(text);
+    // the hub's get-methods take a uint64: a larger id would fail there with a bare exit code
+    if (id > MAX_JOB_ID) throw new Error(`job id ${text} is out of range: job ids are 0 to ${MAX_JOB_ID}`);
+    return id;
 }
 
+/** The state of job `id` as a user named it: one clear line for an id the hub never gave. */
 async function jobState(ctx: NetworkContext, id: bigint): Promise<JobState> {
+    const next = (await ctx.fog.hub.getHubState()).nextJobId;
+    if (id >= next) throw new Error(`no job ${id} on this network: ${next === 0n ? 'the hub has posted no jobs yet' : `the hub has posted jobs 0 to ${next - 1n}`}`);
+    return readJob(ctx, id);
+}
+
+async function readJob(ctx: NetworkContext, id: bigint): Promise<JobState> {
     const job = await ctx.fog.job(id);
     if (!(await ctx.client.isContractDeployed(job.address))) throw new Error(`no job ${id} on this network`);
     return job.getJobState();
 }
 
-/** Follows a job until it is final, printing a line whenever its progress changes. */
-async function follow(ctx: NetworkContext, id: bigint, print: boolean): Promise<JobState> {
+/** How long after a refused finalize (the chain's clock a little behind the endpoint's) to try again. */
+const FINALIZE_RETRY_MS = 5_000;
+/** Refused finalizes after which following gives up with the last refusal. */
+const FINALIZE_TRIES = 5;
+
+/**
+ * Follows a job until it is final, printing a line whenever its progress changes. Once a deadline
+ * passed that leaves the job unable to progress, it finalizes the job itself (anyone may; with no
+ * keeper on the network nobody else would), so that following always ends.
+ */
+async function follow(ctx: NetworkContext, id: bigint, print: boolean, who: Actor): Promise<JobState> {
     let last = '';
+    let finalizeAt = 0;
+    let refusals = 0;
     for (;;) {
-        const state = await jobState(ctx, id);
+        const state = await readJob(ctx, id);
         const now = await ctx.fog.now();
         const line = progress(id, state, now).replace(/\(\d+s left\)/, '');
         if (print && line !== last) process.stderr.write(progress(id, state, now) + '\n');
         last = line;
-        if (Number(state.phase) >= JobPhase.Done) return state;
+        if (outcomeOf(state).final) return state;
+        if (finalizable(state, now) && Date.now() >= finalizeAt) {
+            if (print && finalizeAt === 0) process.stderr.write(`job ${id}: ${missedDeadline(state)}; finalizing it\n`);
+            // a wallet link is shown once; the user's wallet sends it when the user does
+            finalizeAt = who.viaLink ? Infinity : Date.now() + FINALIZE_RETRY_MS;
+            try {
+                await who.send(await ctx.fog.finalize(id), `finalize job ${id}`);
+            } catch (e) {
+                // refused: too early by the chain's clock, or someone else finalized it first (the
+                // next read tells); anything that keeps failing (no TON for the fee) ends the wait
+                if (!(e instanceof SendError) || ++refusals >= FINALIZE_TRIES) throw new Error(`job ${id} could not be finalized: ${describeError(e)}`);
+            }
+            continue;
+        }
         await new Promise((r) => setTimeout(r, 1000));
     }
 }
