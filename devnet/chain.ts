@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { Address, beginCell, Cell, loadMessage, loadTransaction, serializeTuple, storeTransaction, Transaction, TupleItem, toNano } from '@ton/core';
+import { Address, beginCell, Cell, loadMessage, loadShardAccount, loadTransaction, serializeTuple, storeTransaction, Transaction, TupleItem, toNano } from '@ton/core';
 import { Blockchain, BlockchainTransaction, EmulationError, GetMethodError, snapshotFromSerializable, snapshotToSerializable } from '@ton/sandbox';
 import { open, RootDatabase } from 'lmdb';
 import { mainnetConfig } from '../client/fees';
@@ -23,7 +23,26 @@ export interface DevnetChainOptions {
      * mnemonic wallet) still get their messages accepted.
      */
     startAt?: number;
+    /**
+     * Deepest external message accepted (default MAX_MESSAGE_DEPTH, the emulator's limit). Tests of
+     * the recovery raise it to mainnet's 512 to reach the emulator's failure on purpose.
+     */
+    maxMessageDepth?: number;
 }
+
+/**
+ * Deepest external message (levels of cells below its root) the emulator survives. Bisected with
+ * @ton/sandbox 0.41: a message whose root cell has depth 433 is emulated, one of depth 434 makes the
+ * emulator's WebAssembly throw `RuntimeError: memory access out of bounds`, whatever the message
+ * carries (a chain of 8-bit or 1000-bit cells, in the body inline, in a referenced body or in the
+ * StateInit's data), on sendMessage and on the fee estimate alike. Its wasm build walks the cells
+ * recursively on its own fixed-size stack (in linear memory, part of the build, so the limit is the
+ * same on every machine and moves only with a sandbox upgrade: tests/devnet.spec.ts checks it), and
+ * the overflow corrupts the emulator's memory so every later call fails too. Mainnet's validators
+ * take external messages up to depth 512 (config param 43, max_msg_depth); a devnet refuses
+ * 434..512 rather than break.
+ */
+export const MAX_MESSAGE_DEPTH = 433;
 
 /** A message the chain refused: a malformed BoC, or an external message no contract accepted. */
 export class RejectedMessage extends Error {
@@ -31,6 +50,50 @@ export class RejectedMessage extends Error {
         super(message);
         this.name = 'RejectedMessage';
     }
+}
+
+/** A message refused before it reached the emulator (malformed, or deeper than it can take): the sender's mistake. */
+export class UnacceptableMessage extends RejectedMessage {
+    constructor(message: string) {
+        super(message);
+        this.name = 'UnacceptableMessage';
+    }
+}
+
+/**
+ * The emulator itself failed on an operation (not a refusal by a contract). The chain was rebuilt
+ * from its state before the operation, which left no trace: no transaction, no state change.
+ */
+export class EmulatorFailure extends Error {
+    constructor(readonly reason: Error) {
+        super(`the emulator failed (${reason.message}); the devnet went back to its state before this request and goes on`);
+        this.name = 'EmulatorFailure';
+    }
+}
+
+/** WebAssembly's trap error (Node has it; this project's TypeScript libs do not declare it). */
+const WasmTrap = (globalThis as unknown as { WebAssembly: { RuntimeError: ErrorConstructor } }).WebAssembly.RuntimeError;
+
+/** True for a trap in the emulator's WebAssembly, after which its memory cannot be trusted. */
+function emulatorCrashed(e: unknown): e is Error {
+    return e instanceof WasmTrap;
+}
+
+/**
+ * The emulator's own record of one account: its state serialized (a string that each transaction
+ * replaces, never edits) and when it last paid storage. Keeping these references before an
+ * operation costs a pointer per account, where `Blockchain.snapshot()` decodes and copies every
+ * account (about 19 ms with 1,000 accounts, as much as the operation itself).
+ */
+interface KeptAccount {
+    address: Address;
+    account: string;
+    lastTxTime: number;
+}
+
+/** @ton/sandbox 0.41's internals that `kept` reads (not exported; pinned by package-lock). */
+interface EmulatorInternals {
+    storage: { knownContracts(): { address: Address; _account: string; lastTxTime: number }[] };
 }
 
 export interface AccountInfo {
@@ -75,21 +138,27 @@ export class DevnetChain {
     /**
      * Since this process opened the chain: transactions and their compute gas; milliseconds the
      * emulator was busy (every operation: messages, get-methods, reads, saves); get-methods run
-     * and the milliseconds they took.
+     * and the milliseconds they took; times the emulator failed and was rebuilt.
      */
-    readonly stats = { transactions: 0, gas: 0n, busyMs: 0, getMethods: 0, getMethodMs: 0 };
+    readonly stats = { transactions: 0, gas: 0n, busyMs: 0, getMethods: 0, getMethodMs: 0, rebuilds: 0 };
 
     private constructor(
-        readonly blockchain: Blockchain,
+        private emulator: Blockchain,
         private readonly txs: RootDatabase<Buffer, string>,
         readonly dataDir: string,
         private readonly temporary: boolean,
         readonly speed: number,
         chainStart: number,
         seqno: number,
+        private readonly maxMessageDepth: number,
     ) {
         this.chainStart = chainStart;
         this.seqno = seqno;
+    }
+
+    /** The emulator; a new one after a failure (`serial` rebuilds it), so read it inside `serial`, never keep it. */
+    get blockchain(): Blockchain {
+        return this.emulator;
     }
 
     /** Opens the chain in `dataDir`, reloading its saved state if there is one. */
@@ -111,7 +180,9 @@ export class DevnetChain {
             chainStart = saved.now;
             seqno = saved.seqno;
         }
-        const chain = new DevnetChain(blockchain, txs, dataDir, temporary, speed, chainStart, seqno);
+        const maxMessageDepth = opts.maxMessageDepth ?? MAX_MESSAGE_DEPTH;
+        if (!Number.isInteger(maxMessageDepth) || maxMessageDepth < 1 || maxMessageDepth > 512) throw new Error(`maxMessageDepth must be a whole number in 1..512, got ${opts.maxMessageDepth}`);
+        const chain = new DevnetChain(blockchain, txs, dataDir, temporary, speed, chainStart, seqno, maxMessageDepth);
         blockchain.now = chain.now();
         return chain;
     }
@@ -137,19 +208,59 @@ export class DevnetChain {
         return this.seqno;
     }
 
-    /** Runs `fn` after every operation already queued: the emulator does one thing at a time. */
+    /**
+     * Runs `fn` after every operation already queued: the emulator does one thing at a time. If the
+     * emulator itself fails inside `fn`, the chain is rebuilt as it was before `fn` and `fn` fails
+     * with EmulatorFailure: one request must not stop the chain.
+     */
     serial<T>(fn: () => Promise<T>): Promise<T> {
         const run = this.queue.then(async () => {
             const start = performance.now();
+            const before = this.kept();
             try {
-                this.blockchain.now = this.now();
+                this.emulator.now = this.now();
                 return await fn();
+            } catch (e) {
+                if (!emulatorCrashed(e)) throw e;
+                await this.rebuild(before);
+                throw new EmulatorFailure(e);
             } finally {
                 this.stats.busyMs += performance.now() - start;
             }
         });
         this.queue = run.catch(() => undefined);
         return run;
+    }
+
+    /** Every account's state as the emulator holds it now (references, not copies). */
+    private kept(): KeptAccount[] {
+        return (this.emulator as unknown as EmulatorInternals).storage.knownContracts().map((c) => ({ address: c.address, account: c._account, lastTxTime: c.lastTxTime }));
+    }
+
+    /**
+     * A new emulator (a new WebAssembly instance: the failed one's memory is corrupt) holding the
+     * accounts as `before` had them. A chain of transactions cut short changed some accounts before
+     * the failure, and none of it was recorded: going back to `before` drops all of it. The rest
+     * (the network config, libraries, lt) comes from the failed emulator's JavaScript side, which
+     * the failure did not touch; its lt only ever grows.
+     */
+    private async rebuild(before: KeptAccount[]): Promise<void> {
+        const snapshot = this.emulator.snapshot();
+        snapshot.contracts = before.map((k) => ({ address: k.address, account: loadShardAccount(Cell.fromBase64(k.account).beginParse()), lastTxTime: k.lastTxTime }));
+        snapshot.transactions = [];
+        const fresh = await Blockchain.create();
+        await fresh.loadFrom(snapshot);
+        fresh.now = this.now();
+        this.emulator = fresh;
+        this.stats.rebuilds += 1;
+    }
+
+    /** Refuses a message the emulator cannot take, before it reaches the emulator. */
+    private checkDepth(message: Cell): void {
+        const depth = message.depth();
+        if (depth > this.maxMessageDepth) {
+            throw new UnacceptableMessage(`message too deep: its cells nest ${depth} levels, this devnet's emulator takes at most ${this.maxMessageDepth} (mainnet takes 512)`);
+        }
     }
 
     /**
@@ -164,16 +275,22 @@ export class DevnetChain {
             const msg = loadMessage(cell.beginParse());
             if (msg.info.type !== 'external-in') throw new Error('only external messages can be sent');
         } catch (e) {
-            return Promise.reject(new RejectedMessage(`malformed message: ${(e as Error).message}`));
+            return Promise.reject(new UnacceptableMessage(`malformed message: ${(e as Error).message}`));
+        }
+        try {
+            this.checkDepth(cell);
+        } catch (e) {
+            return Promise.reject(e);
         }
         return this.serial(async () => {
             let result;
             try {
-                result = await this.blockchain.sendMessage(cell);
+                result = await this.emulator.sendMessage(cell);
             } catch (e) {
                 if (e instanceof EmulationError) {
                     throw new RejectedMessage(`external message not accepted: ${e.error}${e.exitCode !== undefined ? ` (exit code ${e.exitCode})` : ''}`, e.exitCode);
                 }
+                if (emulatorCrashed(e)) throw e;
                 throw new RejectedMessage(`external message not accepted: ${(e as Error).message}`);
             }
             this.record(result.transactions);
@@ -200,7 +317,7 @@ export class DevnetChain {
                 this.remember(key, loadTransaction(cell.beginParse()));
             }
         });
-        (this.blockchain as unknown as { transactions: unknown[] }).transactions = [];
+        (this.emulator as unknown as { transactions: unknown[] }).transactions = [];
     }
 
     /** The transaction stored under `key`, decoded (from the cache of recent ones when there). */
@@ -294,6 +411,11 @@ export class DevnetChain {
      * rolled back (toncenter's `estimateFee`).
      */
     emulateFees(message: Cell, ignoreChksig: boolean): Promise<{ inFwd: bigint; storage: bigint; gas: bigint; fwd: bigint }> {
+        try {
+            this.checkDepth(message);
+        } catch (e) {
+            return Promise.reject(e);
+        }
         return this.serial(async () => {
             const before = this.blockchain.snapshot();
             try {

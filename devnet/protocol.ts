@@ -97,8 +97,8 @@ export async function checkSameBuild(chain: DevnetChain, protocol: ProtocolAddre
 /** Transfers `amount` FOG (nano) from the admin's genesis allocation to `to`. */
 export async function fogFaucet(chain: DevnetChain, admin: Identity, token: Address, to: Address, amount: bigint): Promise<void> {
     if (amount <= 0n || amount > 1_000_000n * FOG) throw new RangeError(`FOG faucet amount must be in (0, 1000000] FOG, got ${amount} nano`);
-    const master = chain.blockchain.openContract(FogToken.fromAddress(token));
-    const adminWallet = await chain.serial(() => master.getGetWalletAddress(admin.wallet.address));
+    // opened inside `serial`: the emulator may have been rebuilt since the call was queued
+    const adminWallet = await chain.serial(() => chain.blockchain.openContract(FogToken.fromAddress(token)).getGetWalletAddress(admin.wallet.address));
     await adminSend(chain, admin, [
         {
             to: adminWallet,

@@ -6,7 +6,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Address, beginCell, Cell, external, storeMessage, Transaction } from '@ton/core';
-import { DevnetChain, RejectedMessage } from './chain';
+import { DevnetChain, EmulatorFailure, RejectedMessage, UnacceptableMessage } from './chain';
 import { parseStackArgs, stackResult, transactionJson } from './toncenter';
 
 /** Devnet-only actions the server exposes besides the chain (the protocol's FOG faucet). */
@@ -29,7 +29,45 @@ export interface DevnetServerOptions {
 
 class BadRequest extends Error {}
 
+/**
+ * toncenter documents getTransactions' limit as 1..100 (the C++ ton-http-api answers 101 with 422),
+ * and TonClient, paging from (lt, hash), asks for one more than its page and drops the first row
+ * (the cursor itself): its largest page, 100, arrives as 101.
+ */
 const MAX_TX_PAGE = 100;
+
+/** A JSON object (not null, not an array), or a BadRequest naming `what`. */
+function object(v: unknown, what: string): Record<string, unknown> {
+    if (v === undefined) return {};
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadRequest(`${what} must be a JSON object`);
+    return v as Record<string, unknown>;
+}
+
+/** An optional logical time: a whole number ≥ 0, as a JSON number or a decimal string. */
+function ltParam(params: Record<string, unknown>, name: string): bigint | undefined {
+    const v = params[name];
+    if (v === undefined || v === null || v === '') return undefined;
+    if ((typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && /^[0-9]{1,20}$/.test(v))) return BigInt(v);
+    throw new BadRequest(`parameter ${name} must be a whole number ≥ 0, got ${JSON.stringify(v)}`);
+}
+
+/** An optional BoC in base64 (one root cell), or a BadRequest naming the parameter. */
+function cellParam(params: Record<string, unknown>, name: string, required: boolean): Cell | undefined {
+    const v = params[name];
+    if (!required && (v === undefined || v === null || v === '')) return undefined;
+    if (typeof v !== 'string' || v === '') throw new BadRequest(`parameter ${name} is required (a base64 BoC)`);
+    try {
+        return Cell.fromBase64(v);
+    } catch (e) {
+        throw new BadRequest(`parameter ${name} is not a base64 BoC: ${(e as Error).message}`);
+    }
+}
+
+/** What a failed request's log line shows of its parameters: each string cut to `KEEP` characters. */
+const KEEP = 16_384;
+function loggable(params: unknown): unknown {
+    return JSON.parse(JSON.stringify(params ?? null, (_, v: unknown) => (typeof v === 'string' && v.length > KEEP ? `${v.slice(0, KEEP)}… (${v.length} characters)` : v)));
+}
 
 function str(params: Record<string, unknown>, name: string): string {
     const v = params[name];
@@ -46,7 +84,8 @@ function addressParam(params: Record<string, unknown>, name = 'address'): Addres
     }
 }
 
-function hashParam(v: string): Buffer {
+function hashParam(v: unknown): Buffer {
+    if (typeof v !== 'string') throw new BadRequest(`parameter hash must be a string, got ${JSON.stringify(v)}`);
     const hex = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
     if (hex.length !== 32) throw new BadRequest(`not a 32-byte hash: ${v}`);
     return hex;
@@ -63,7 +102,7 @@ const blockId = (seqno: number) => ({
 
 type Method = (params: Record<string, unknown>) => Promise<unknown>;
 
-function methods(chain: DevnetChain): Record<string, Method> {
+function methods(chain: DevnetChain): Map<string, Method> {
     // Clients poll the same newest transactions again and again; each is rendered once (the
     // chain's cache of recent transactions decides how long one stays).
     const rendered = new WeakMap<Transaction, object>();
@@ -95,7 +134,8 @@ function methods(chain: DevnetChain): Record<string, Method> {
         const r = await chain.sendBoc(Buffer.from(str(params, 'boc'), 'base64'));
         return { '@type': 'ok', hash: r.hash.toString('base64') };
     };
-    return {
+    // a Map, not an object: a method named `constructor` or `__proto__` is unknown, not Object's
+    return new Map(Object.entries<Method>({
         getAddressInformation: addressInformation,
         getExtendedAddressInformation: addressInformation,
         getAddressBalance: async (params) => (await chain.account(addressParam(params))).balance.toString(),
@@ -122,18 +162,21 @@ function methods(chain: DevnetChain): Record<string, Method> {
         sendBocReturnHash: send,
         getTransactions: async (params) => {
             const address = addressParam(params);
-            const limit = params.limit === undefined ? 10 : Number(params.limit);
-            if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TX_PAGE) throw new BadRequest(`limit must be an integer in 1..${MAX_TX_PAGE}`);
-            const lt = params.lt === undefined || params.lt === null ? undefined : BigInt(String(params.lt));
-            const hash = typeof params.hash === 'string' && params.hash !== '' ? hashParam(params.hash) : undefined;
-            const toLt = params.to_lt === undefined || params.to_lt === null || params.to_lt === '0' || params.to_lt === 0 ? undefined : BigInt(String(params.to_lt));
+            const lt = ltParam(params, 'lt');
+            const hash = params.hash === undefined || params.hash === null || params.hash === '' ? undefined : hashParam(params.hash);
+            const toLt = ltParam(params, 'to_lt') || undefined;
+            const max = lt !== undefined && hash ? MAX_TX_PAGE + 1 : MAX_TX_PAGE;
+            const limit = params.limit === undefined || params.limit === null ? 10 : typeof params.limit === 'number' || typeof params.limit === 'string' ? Number(params.limit) : NaN;
+            if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+                throw new BadRequest(`limit must be a whole number in 1..${MAX_TX_PAGE} (${MAX_TX_PAGE + 1} when paging from lt and hash), got ${JSON.stringify(params.limit)}`);
+            }
             return chain.transactions(address, { limit, lt, hash, toLt }).map(json);
         },
         estimateFee: async (params) => {
             const address = addressParam(params);
-            const body = Cell.fromBase64(str(params, 'body'));
-            const code = typeof params.init_code === 'string' && params.init_code ? Cell.fromBase64(params.init_code) : undefined;
-            const data = typeof params.init_data === 'string' && params.init_data ? Cell.fromBase64(params.init_data) : undefined;
+            const body = cellParam(params, 'body', true)!;
+            const code = cellParam(params, 'init_code', false);
+            const data = cellParam(params, 'init_data', false);
             const msg = external({ to: address, body, init: code && data ? { code, data } : undefined });
             const fees = await chain.emulateFees(beginCell().store(storeMessage(msg)).endCell(), params.ignore_chksig !== false);
             return {
@@ -142,7 +185,7 @@ function methods(chain: DevnetChain): Record<string, Method> {
                 destination_fees: [],
             };
         },
-    };
+    }));
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -163,6 +206,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
 }
 
+/**
+ * A failure's HTTP status. 4xx: the request was wrong and retrying it cannot help. 500: the chain
+ * refused the message, or the emulator failed on it (the chain went back to its state before it):
+ * toncenter's answer to a refused message, which clients do not retry. 503 (retry later) only for
+ * what this devnet did not foresee.
+ */
+function status(e: unknown): number {
+    if (e instanceof BadRequest || e instanceof UnacceptableMessage || e instanceof SyntaxError || e instanceof RangeError) return 400;
+    if (e instanceof RejectedMessage || e instanceof EmulatorFailure) return 500;
+    return 503;
+}
+
 function reply(res: ServerResponse, status: number, body: unknown) {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -180,30 +235,29 @@ export async function startDevnetServer(
     const log = opts.log ?? (() => undefined);
 
     const rpc = async (body: Buffer) => {
-        let req: { id?: unknown; method?: unknown; params?: unknown };
+        let req: Record<string, unknown>;
         try {
-            req = JSON.parse(body.toString('utf-8'));
-        } catch {
-            return { status: 400, body: { ok: false, error: 'request is not JSON', code: 400 } };
+            req = object(JSON.parse(body.toString('utf-8')), 'a JSON-RPC request');
+        } catch (e) {
+            return { status: 400, body: { ok: false, error: e instanceof BadRequest ? e.message : 'request is not JSON', code: 400 } };
         }
         const id = req.id ?? null;
-        const fn = typeof req.method === 'string' ? table[req.method] : undefined;
+        const fn = typeof req.method === 'string' ? table.get(req.method) : undefined;
         if (!fn) return { status: 404, body: { ok: false, error: `method not found: ${String(req.method)}`, code: 404, id, jsonrpc: '2.0' } };
         try {
-            const params = (req.params && typeof req.params === 'object' ? req.params : {}) as Record<string, unknown>;
+            const params = req.params === null ? {} : object(req.params, 'params');
             const result = await fn(params);
             return { status: 200, body: { ok: true, result, id, jsonrpc: '2.0' } };
         } catch (e) {
-            const bad = e instanceof BadRequest;
-            const rejected = e instanceof RejectedMessage;
-            if (!bad && !rejected) log({ event: 'rpc_error', method: req.method, error: (e as Error).message });
-            const code = bad ? 400 : rejected ? 500 : 503;
+            const code = status(e);
+            if (e instanceof EmulatorFailure) log({ event: 'emulator_failed', method: req.method, params: loggable(req.params), error: e.reason.message, recovered: true });
+            else if (code === 503) log({ event: 'rpc_error', method: req.method, error: (e as Error).message });
             return { status: code, body: { ok: false, error: (e as Error).message, code, id, jsonrpc: '2.0' } };
         }
     };
 
     const devnet = async (path: string, body: Buffer): Promise<{ status: number; body: unknown }> => {
-        const params = body.length ? (JSON.parse(body.toString('utf-8')) as Record<string, unknown>) : {};
+        const params = body.length ? object(JSON.parse(body.toString('utf-8')), 'the request body') : {};
         if (path === '/devnet/info') {
             // how long this process's event loop has been busy and idle: is the devnet ever waiting?
             const loop = performance.eventLoopUtilization();
@@ -258,8 +312,9 @@ export async function startDevnetServer(
                 }
             })
             .catch((e: Error) => {
-                const status = e instanceof BadRequest || e instanceof SyntaxError || e instanceof RangeError ? 400 : e instanceof RejectedMessage ? 500 : 503;
-                if (!res.headersSent) reply(res, status, { ok: false, error: e.message });
+                if (e instanceof EmulatorFailure) log({ event: 'emulator_failed', method: req.method, path, error: e.reason.message, recovered: true });
+                else if (status(e) === 503) log({ event: 'http_error', method: req.method, path, error: e.message });
+                if (!res.headersSent) reply(res, status(e), { ok: false, error: e.message });
             });
     });
     await new Promise<void>((resolve, reject) => {

@@ -5,15 +5,34 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Address, beginCell, external, SendMode, storeMessage, toNano } from '@ton/core';
+import { Address, beginCell, Cell, external, SendMode, storeMessage, toNano } from '@ton/core';
+import { Blockchain } from '@ton/sandbox';
 import { JettonMaster, TonClient } from '@ton/ton';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
 import { checkSameBuild, devnetParams } from '../devnet/protocol';
-import { DevnetChain } from '../devnet/chain';
+import { DevnetChain, EmulatorFailure, MAX_MESSAGE_DEPTH } from '../devnet/chain';
 import { startDevnetServer } from '../devnet/server';
 import { connect, describeError } from '../client/chain';
 import { SendError, WalletSender } from '../client/sender';
 import { newIdentity } from '../client/wallet';
+
+/** A chain of cells `depth` levels deep (the root and `depth` cells below it). */
+function deepCell(depth: number): Cell {
+    let c = beginCell().storeUint(0, 8).endCell();
+    for (let i = 0; i < depth; i++) c = beginCell().storeUint(i & 0xff, 8).storeRef(c).endCell();
+    return c;
+}
+
+/** An external message to `to` whose root cell is `depth` levels deep (its body inline). */
+function deepMessage(to: Address, depth: number): Cell {
+    const cell = beginCell().store(storeMessage(external({ to, body: deepCell(depth) }))).endCell();
+    expect(cell.depth()).toBe(depth);
+    return cell;
+}
+
+type Rpc = { status: number; body: { ok: boolean; error: string; result?: unknown } };
+const rpcAt = (endpoint: string) => (body: unknown): Promise<Rpc> =>
+    fetch(endpoint, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as Rpc['body'] }));
 
 describe('devnet', () => {
     let d: Devnet;
@@ -59,6 +78,9 @@ describe('devnet', () => {
             page = await d.client.getTransactions(alice.address, { limit: 2, lt: last.lt.toString(), hash: last.hash().toString('base64') });
         }
         expect(paged.map((t) => t.lt)).toEqual(all.map((t) => t.lt));
+        // TonClient's largest page from a cursor (it asks for 101 and drops the cursor itself)
+        const rest = await d.client.getTransactions(alice.address, { limit: 100, lt: all[0].lt.toString(), hash: all[0].hash().toString('base64') });
+        expect(rest.map((t) => t.lt)).toEqual(all.slice(1).map((t) => t.lt));
         expect(new Set(paged.map((t) => t.hash().toString('hex'))).size).toBe(6);
         for (let i = 1; i < paged.length; i++) expect(paged[i].lt < paged[i - 1].lt).toBe(true);
         // to_lt stops at a stored cursor (exclusive)
@@ -123,13 +145,79 @@ describe('devnet', () => {
     });
 
     it('answers malformed requests with a clear error', async () => {
-        const rpc = (body: unknown) => fetch(d.endpoint, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { ok: boolean; error: string } }));
+        const rpc = rpcAt(d.endpoint);
         expect(await rpc({ id: 1, method: 'getAddressInformation', params: { address: 'nope' } })).toEqual({ status: 400, body: expect.objectContaining({ ok: false, error: 'parameter address is not a TON address: nope' }) });
         expect((await rpc({ id: 1, method: 'noSuchMethod', params: {} })).body.error).toBe('method not found: noSuchMethod');
         expect((await rpc({ id: 1, method: 'getTransactions', params: { address: d.protocol.hub.toString(), limit: 1000 } })).body.error).toMatch(/limit must be/);
         expect((await fetch(`${d.url}/devnet/faucet`, { method: 'POST', body: JSON.stringify({ address: d.protocol.hub.toString(), ton: '-1' }) })).status).toBe(400);
         const uninit = await rpc({ id: 1, method: 'runGetMethod', params: { address: (await newIdentity('devnet')).wallet.address.toString(), method: 'seqno', stack: [] } });
         expect(uninit.body.error).toMatch(/not active/);
+    });
+
+    it('answers every malformed parameter with a 4xx that names it, never a 503 (which clients retry forever)', async () => {
+        const rpc = rpcAt(d.endpoint);
+        const hub = d.protocol.hub.toString();
+        const cases: [unknown, number, RegExp][] = [
+            // names an object's own properties have, not methods of the API
+            [{ id: 1, method: 'constructor', params: {} }, 404, /^method not found: constructor$/],
+            [{ id: 1, method: 'toString', params: {} }, 404, /^method not found: toString$/],
+            [{ id: 1, method: '__proto__', params: {} }, 404, /^method not found: __proto__$/],
+            [{ id: 1, method: 'hasOwnProperty', params: {} }, 404, /^method not found: hasOwnProperty$/],
+            ['null', 400, /a JSON-RPC request must be a JSON object/],
+            ['[1]', 400, /a JSON-RPC request must be a JSON object/],
+            ['{"method":', 400, /request is not JSON/],
+            [{ id: 1, method: 'getAddressBalance', params: [hub] }, 400, /params must be a JSON object/],
+            [{ id: 1, method: 'getAddressBalance', params: 'x' }, 400, /params must be a JSON object/],
+            [{ id: 1, method: 'getTransactions', params: { address: hub, lt: 'abc', hash: 'x' } }, 400, /parameter lt must be a whole number/],
+            [{ id: 1, method: 'getTransactions', params: { address: hub, lt: -5 } }, 400, /parameter lt must be a whole number/],
+            [{ id: 1, method: 'getTransactions', params: { address: hub, to_lt: '1e5' } }, 400, /parameter to_lt must be a whole number/],
+            [{ id: 1, method: 'getTransactions', params: { address: hub, lt: '5', hash: 7 } }, 400, /parameter hash must be a string/],
+            [{ id: 1, method: 'getTransactions', params: { address: hub, limit: 0 } }, 400, /limit must be/],
+            [{ id: 1, method: 'getTransactions', params: { address: hub, limit: 101 } }, 400, /limit must be a whole number in 1\.\.100 \(101 when paging from lt and hash\)/],
+            [{ id: 1, method: 'getTransactions', params: { address: hub, limit: 'ten' } }, 400, /limit must be/],
+            [{ id: 1, method: 'getTransactions', params: { address: hub, limit: {} } }, 400, /limit must be/],
+            [{ id: 1, method: 'estimateFee', params: { address: hub, body: null } }, 400, /parameter body is required/],
+            [{ id: 1, method: 'estimateFee', params: { address: hub, body: 'not a boc' } }, 400, /parameter body is not a base64 BoC/],
+            [{ id: 1, method: 'estimateFee', params: { address: hub, body: beginCell().endCell().toBoc().toString('base64'), init_code: 'zzzz' } }, 400, /parameter init_code is not a base64 BoC/],
+            [{ id: 1, method: 'sendBoc', params: { boc: null } }, 400, /parameter boc is required/],
+            [{ id: 1, method: 'sendBoc', params: { boc: 'bm90IGEgYm9j' } }, 400, /malformed message/],
+            [{ id: 1, method: 'runGetMethod', params: { address: hub, method: 'get_hub_state', stack: [['num', 'x']] } }, 400, /Cannot convert x to a BigInt/],
+        ];
+        for (const [body, status, error] of cases) {
+            const r = await rpc(body);
+            if (r.status !== status || r.body.ok !== false || !error.test(r.body.error)) throw new Error(`${JSON.stringify(body)}: got ${r.status} ${JSON.stringify(r.body)}, expected ${status} matching ${error}`);
+        }
+        const route = async (path: string, body: string) => {
+            const r = await fetch(`${d.url}${path}`, { method: 'POST', body });
+            return { status: r.status, error: ((await r.json()) as { error: string }).error };
+        };
+        expect(await route('/devnet/faucet', 'null')).toEqual({ status: 400, error: 'the request body must be a JSON object' });
+        expect(await route('/devnet/advance', '[]')).toEqual({ status: 400, error: 'the request body must be a JSON object' });
+        expect(await route('/devnet/faucet', JSON.stringify({ address: hub, ton: 'lots' }))).toMatchObject({ status: 400 });
+        // and the devnet still answers
+        expect((await rpc({ id: 1, method: 'getAddressState', params: { address: hub } })).body).toMatchObject({ ok: true, result: 'active' });
+    });
+
+    it('refuses a message deeper than its emulator takes with a 400, before emulating it, and goes on', async () => {
+        const rpc = rpcAt(d.endpoint);
+        const w = await d.funded(toNano('1'));
+        const send = (cell: Cell) => rpc({ id: 1, method: 'sendBoc', params: { boc: cell.toBoc().toString('base64') } });
+        // the deepest the emulator takes is emulated: the wallet does not accept a body it cannot read
+        expect(await send(deepMessage(w.address, MAX_MESSAGE_DEPTH))).toMatchObject({ status: 500, body: { ok: false, error: expect.stringMatching(/^external message not accepted/) } });
+        // one level deeper, and mainnet's deepest (512), are refused as the sender's mistake
+        for (const depth of [MAX_MESSAGE_DEPTH + 1, 460, 512]) {
+            expect(await send(deepMessage(w.address, depth))).toEqual({
+                status: 400,
+                body: expect.objectContaining({ ok: false, error: `message too deep: its cells nest ${depth} levels, this devnet's emulator takes at most ${MAX_MESSAGE_DEPTH} (mainnet takes 512)` }),
+            });
+        }
+        const fee = await rpc({ id: 1, method: 'estimateFee', params: { address: w.address.toString(), body: deepCell(460).toBoc().toString('base64') } });
+        expect(fee).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^message too deep: its cells nest 46\d levels, this devnet's emulator takes at most 433/) } });
+        // nothing reached the emulator: it runs the next transfer and get-method as before
+        expect(d.chain.stats.rebuilds).toBe(0);
+        const to = (await newIdentity('devnet')).wallet.address;
+        expect((await w.send([{ to, value: toNano('0.5'), bounce: false }])).seqno).toBe(0);
+        expect(await d.client.getBalance(to)).toBe(toNano('0.5'));
     });
 
     it('estimates the fee of an external message', async () => {
@@ -158,6 +246,67 @@ describe('devnet', () => {
         await server.close();
         await fast.close();
         await expect(DevnetChain.open({ speed: 0 })).rejects.toThrow(/speed must be/);
+    });
+});
+
+describe('the emulator failing anyway', () => {
+    it('fails on one level more than MAX_MESSAGE_DEPTH, and not at it (the limit moves only with @ton/sandbox)', async () => {
+        const at = async (depth: number) => {
+            const bc = await Blockchain.create();
+            const t = await bc.treasury('probe');
+            return bc.sendMessage(deepMessage(t.address, depth)).then(() => 'emulated', (e: Error) => `${e.name}: ${e.message}`);
+        };
+        expect(await at(MAX_MESSAGE_DEPTH)).toMatch(/^Error: .*not accepted/);
+        expect(await at(MAX_MESSAGE_DEPTH + 1)).toBe('RuntimeError: memory access out of bounds');
+    });
+
+    it('rebuilds the emulator from the state before the request, logs the request, and goes on', async () => {
+        // mainnet's limit, above what the emulator takes, so that a request reaches its failure
+        const chain = await DevnetChain.open({ maxMessageDepth: 512 });
+        const events: Record<string, unknown>[] = [];
+        const server = await startDevnetServer(chain, {}, { log: (e) => events.push(e as Record<string, unknown>) });
+        try {
+            const client = connect(server.endpoint);
+            const rpc = rpcAt(server.endpoint);
+            const alice = new WalletSender(client, await newIdentity('devnet'), { pollMs: 20 }, server.endpoint);
+            const bob = (await newIdentity('devnet')).wallet.address;
+            await chain.faucet(alice.address, toNano('5'));
+            await alice.send([{ to: bob, value: toNano('1'), bounce: false }]);
+            const before = { alice: await client.getBalance(alice.address), bob: await client.getBalance(bob), history: (await client.getTransactions(alice.address, { limit: 10 })).length };
+
+            const poison = deepMessage(alice.address, 460).toBoc().toString('base64');
+            const sent = await rpc({ id: 7, method: 'sendBoc', params: { boc: poison } });
+            expect(sent).toEqual({ status: 500, body: expect.objectContaining({ ok: false, error: 'the emulator failed (memory access out of bounds); the devnet went back to its state before this request and goes on' }) });
+            expect(events).toEqual([{ event: 'emulator_failed', method: 'sendBoc', params: { boc: poison }, error: 'memory access out of bounds', recovered: true }]);
+            const fee = await rpc({ id: 8, method: 'estimateFee', params: { address: alice.address.toString(), body: deepCell(460).toBoc().toString('base64') } });
+            expect(fee.status).toBe(500);
+            expect(events[1]).toMatchObject({ event: 'emulator_failed', method: 'estimateFee', recovered: true });
+            expect(chain.stats.rebuilds).toBe(2);
+
+            // a chain of transactions cut short by the failure leaves no trace either
+            await expect(
+                chain.serial(async () => {
+                    const faucet = await chain.blockchain.treasury('fog-devnet-faucet');
+                    await faucet.send({ to: bob, value: toNano('2'), bounce: false });
+                    await chain.blockchain.sendMessage(deepMessage(alice.address, 460));
+                }),
+            ).rejects.toBeInstanceOf(EmulatorFailure);
+            expect(await client.getBalance(bob)).toBe(before.bob);
+            expect(await client.getBalance(alice.address)).toBe(before.alice);
+
+            // the rebuilt emulator runs transactions and (uncached) get-methods on the same state
+            expect((await alice.send([{ to: bob, value: toNano('1'), bounce: false }])).seqno).toBe(1);
+            // less the nanoton or so of storage the undeployed account paid for the seconds between
+            const bobNow = await client.getBalance(bob);
+            expect(bobNow).toBeLessThanOrEqual(before.bob + toNano('1'));
+            expect(bobNow).toBeGreaterThan(before.bob + toNano('1') - 1000n);
+            expect((await client.runMethod(alice.address, 'seqno')).stack.readNumber()).toBe(2);
+            expect(await client.getTransactions(alice.address, { limit: 10 })).toHaveLength(before.history + 1);
+            expect(chain.stats.rebuilds).toBe(3);
+        } finally {
+            await server.close();
+            await chain.close();
+        }
     });
 });
 

@@ -22,7 +22,7 @@ import { FogWallet, loadJettonTransfer } from '../wrappers/FogWallet';
 import { Provider } from '../wrappers/Provider';
 import { JobSpec } from '../wrappers/Hub';
 import { sha256Hex } from '../oracle/storage/client';
-import { Address, beginCell } from '@ton/core';
+import { Address, beginCell, external, storeMessage } from '@ton/core';
 
 const EXAMPLES = join(DIST, 'examples');
 
@@ -49,7 +49,9 @@ describe('npm start', () => {
         const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
         try {
             const out = await runNode(entry.start, ['--once', '--json', '--jobs', '4', '--workers', '3', '--liars', '1', '--data', join(dir, 'local'), '--network-file', join(dir, 'network.json')]);
-            const summary = JSON.parse(out.split('\n').pop()!) as {
+            // the summary is all there is on stdout, so `| jq` reads it
+            expect(out.split('\n')).toHaveLength(1);
+            const summary = JSON.parse(out) as {
                 ok: boolean;
                 jobs: number;
                 verified: number;
@@ -168,7 +170,7 @@ describe('a local network', () => {
         for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0' });
     });
 
-    it('contains a hostile program: an infinite loop is reported as failed (timeout) and the workers keep serving', async () => {
+    it('contains a hostile program and a poisoned message: an infinite loop is reported as failed (timeout), a message too deep for the emulator is refused, and the network keeps verifying jobs', async () => {
         const input = join(dir, 'spin.txt');
         writeFileSync(input, 'spin');
         const spin = await submit(join(EXAMPLES, 'spin.wasm'), input, ['--max-cpu', '1']);
@@ -180,6 +182,17 @@ describe('a local network', () => {
         expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: 2, result: failureHash('timeout') });
         // the failure is an agreed result: nobody is slashed, everybody is paid
         for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0' });
+
+        // a chain of 460 cells (legal on mainnet, deeper than the devnet's emulator takes), sent as a
+        // message and as a fee estimate: refused up front, and the chain goes on
+        let deep = beginCell().endCell();
+        for (let i = 0; i < 460; i++) deep = beginCell().storeUint(i, 16).storeRef(deep).endCell();
+        const hub = readNetworkFile(join(dir, 'network.json')).hub;
+        const post = (method: string, params: object) => fetch(net.endpoint, { method: 'POST', body: JSON.stringify({ id: 1, method, params }) });
+        const sent = await post('sendBoc', { boc: beginCell().store(storeMessage(external({ to: hub, body: deep }))).endCell().toBoc().toString('base64') });
+        expect(sent.status).toBe(400);
+        expect(((await sent.json()) as { error: string }).error).toMatch(/^message too deep: its cells nest 460 levels/);
+        expect((await post('estimateFee', { address: hub.toString(), body: deep.toBoc().toString('base64') })).status).toBe(400);
 
         const next = join(dir, 'next.txt');
         writeFileSync(next, 'still serving');
