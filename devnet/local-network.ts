@@ -36,6 +36,10 @@ export interface LocalNetwork {
     homes: string[];
     requesterHome: string;
     workers: Managed[];
+    /** The oracle process (watcher and keeper), when started. */
+    keeper?: Managed;
+    /** Starts the oracle process (again, after a kill). */
+    startKeeper(): Managed;
     /** `--home … --network-file …` for a CLI call. */
     common(home: string): string[];
     /** Starts worker `i`'s daemon (again, after a kill). */
@@ -65,9 +69,11 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
         const devnet = track(startNode('devnet', entry.devnet, ['--data', join(o.data, 'devnet'), '--port', '0', '--network-file', o.networkFile, '--storage', storageUrl, '--allow-time-travel', '--fresh', '--start-behind', '3600'], onLine));
         const endpoint = (JSON.parse(await devnet.waitForLine((l) => l.includes('"ready"'))) as { endpoint: string }).endpoint;
         const devnetUrl = endpoint.replace(/\/jsonRPC$/, '');
-        if (o.keeper !== false) {
-            track(startNode('keeper', entry.oracle, ['--network-file', o.networkFile, '--key', join(o.data, 'keeper', 'wallet.key'), '--data', join(o.data, 'keeper'), '--every', '2'], onLine));
-        }
+        const startKeeper = () => {
+            const k = track(startNode('keeper', entry.oracle, ['--network-file', o.networkFile, '--key', join(o.data, 'keeper', 'wallet.key'), '--data', join(o.data, 'keeper'), '--every', '2'], onLine));
+            network.keeper = k;
+            return k;
+        };
         const common = (home: string) => ['--home', home, '--network-file', o.networkFile];
         const setup = async (home: string, fog: string) => {
             await runNode(entry.worker, ['init', ...common(home)]);
@@ -85,7 +91,8 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
             return w;
         };
         homes.forEach((_, i) => startWorker(i));
-        return {
+        const network: LocalNetwork = {
+            startKeeper,
             storageUrl,
             devnetUrl,
             endpoint,
@@ -102,6 +109,8 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
             },
             stop,
         };
+        if (o.keeper !== false) startKeeper();
+        return network;
     } catch (e) {
         await stop();
         throw e;
