@@ -161,6 +161,50 @@ describe('Hub', () => {
             expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
         });
 
+        // The costliest chains a k=7 job can run on the budget getPostCost(7) carries: no quorum
+        // (refund only), and no quorum with silent workers (the refund, a burn of the slashes and
+        // the epoch's record, all at once).
+        it.each<[string, (number | 'uncommitted' | 'unrevealed')[], bigint]>([
+            ['no quorum (3/3/1), settled by the last reveal', [0, 0, 0, 1, 1, 1, 2], 0n],
+            ['no quorum, one worker never committed and one never revealed (finalize)', ['uncommitted', 'unrevealed', 0, 1, 2, 3, 4], 2n],
+        ])('posts a k=7 job with the largest URIs at exactly getPostCost(7), and its budget carries %s', async (_name, plan, slashes) => {
+            const C = tactConstants();
+            const seven: SandboxContract<TreasuryContract>[] = [];
+            for (let i = 0; i < 7; i++) {
+                const w = await p.blockchain.treasury(`k7 worker ${i}`);
+                await p.fund(w.address, p.params.minStake);
+                expect(allSucceeded(await p.stake(w, p.params.minStake))).toBe(true);
+                seven.push(w);
+            }
+            expect(allSucceeded(await p.stake(alice, p.params.minStake))).toBe(true);
+            const price = 20n * FOG;
+            const before = await p.balanceOf(alice.address);
+            const posted = await p.toHub(alice, price, postPayload({ k: 7n, quorum: 4n, uris: urisOf(Number(C.MaxUriCells)) }), await p.hub.getPostCost(7n));
+            expect(allSucceeded(posted)).toBe(true);
+            const job = await p.job(0n);
+            const steps: SendMessageResult[] = [];
+            for (const w of seven) steps.push(await p.claim(w, 0n));
+            const result = (i: number) => hashOf(`k7 result ${plan[i]}`);
+            for (const [i, w] of seven.entries()) if (plan[i] !== 'uncommitted') steps.push(await p.commit(w, 0n, result(i)));
+            const s = await job.getJobState();
+            if (plan.includes('uncommitted')) p.blockchain.now = Number(s.commitUntil) + 1;
+            for (const [i, w] of seven.entries()) if (typeof plan[i] === 'number') steps.push(await p.reveal(w, 0n, result(i)));
+            if (plan.includes('unrevealed')) {
+                p.blockchain.now = Number(s.revealUntil) + 1;
+                steps.push(await p.finalize(workers[0], 0n));
+            }
+            for (const r of steps) expect(allSucceeded(r)).toBe(true);
+            const end = await job.getJobState();
+            expect(end.phase).toBe(3n);
+            expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
+            // the price came back, the slashes were burned, nothing was left stray
+            expect(await p.balanceOf(alice.address)).toBe(before);
+            const h = await p.hub.getHubState();
+            expect([h.totalEscrow, h.strays]).toEqual([0n, 0n]);
+            expect(h.totalStaked).toBe(8n * p.params.minStake - slashes * ((p.params.collateral * p.params.slashBps) / 10_000n));
+            expect(await hubFog()).toBe(h.totalStaked);
+        });
+
         it('has the client refuse URIs the hub would refuse, before anything is sent', () => {
             expect(MAX_URI_CELLS).toBe(Number(tactConstants().MaxUriCells));
             const request = (url: string) => ({ program: 'ab'.repeat(32), input: 'cd'.repeat(32), urlOf: (h: string) => `${url}/${h}` });
