@@ -273,6 +273,19 @@ describe('gas', () => {
             record('stake (top-up)', measure(await p.stake(actors[0], 100n * FOG), actors[0].address));
         });
 
+        it('refusals (the FOG back, with a RefusedEvent)', async () => {
+            // the hub's part is bounded by GasHubNotify, which refund_cost is computed from
+            const a = actors[7];
+            const post = await p.post(a, 10n * FOG, { k: 8n, quorum: 5n });
+            record('post refused (k above maxK): the FOG back', measure(post, a.address));
+            const stake = await p.toHub(a, 100n * FOG, beginCell().storeUint(Hub.opcodes.StakePayload, 32).storeUint(8, 16).endCell());
+            record('stake refused (payload cut short): the FOG back', measure(stake, a.address));
+            for (const r of [post, stake]) {
+                expect(allSucceeded(r)).toBe(true);
+                expect(r.externals.map((e) => e.body.beginParse().preloadUint(32))).toEqual([Hub.opcodes.RefusedEvent]);
+            }
+        });
+
         it('post, claim, commit, reveal (k=3)', async () => {
             const k = 3n;
             record('post job (k=3, through the pass check)', measure(await p.post(actors[7], 10n * FOG), actors[7].address, k));
