@@ -3,7 +3,7 @@
  * they were measured on (BENCHMARKS.md). Times are the machine's; ratios are what to compare.
  */
 import { cpus, availableParallelism, platform, arch } from 'node:os';
-import { GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon } from '../wrappers/gas';
+import { GAS_PRICE_NANO, gasTon } from '../client/fees';
 import { DevnetFigures } from './devnet';
 import { GasFigures } from './gas';
 import { HistoryGas } from './history';
@@ -76,19 +76,19 @@ function table(header: string[], align: string[], rows: string[][]): string[] {
 }
 
 function gasSection(g: GasFigures): string[] {
-    const row = (name: string, gas: number) => [name, int(gas), times(gas / g.transfer), gasToTon(gas, GAS_PRICE_MAINNET_NANO), gasToTon(gas, GAS_PRICE_SANDBOX_NANO)];
+    const row = (name: string, gas: number) => [name, int(gas), times(gas / g.transfer), gasTon(gas)];
     const jetton = g.anchors['Tact reference jetton transfer'];
     const k3 = g.lifecycles['k=3'];
     return [
         '## 1. Gas',
         '',
         'Compute gas summed over every transaction an operation causes, the sender’s own wallet excluded (`wrappers/gas.ts`), on',
-        `sandbox 0.41; in TON at ${GAS_PRICE_MAINNET_NANO} nanoton per gas (mainnet) and ${GAS_PRICE_SANDBOX_NANO} (sandbox). The steps are the first k=3 job’s; a`,
+        `sandbox 0.41; in TON at ${GAS_PRICE_NANO} nanoton per gas (mainnet's price, which the devnet and tests charge too). The steps are the first k=3 job’s; a`,
         'lifecycle is a whole job, post to settlement. The anchors were measured the same way (not in this run).',
         '',
         ...table(
-            ['operation', 'gas', '× FOG transfer', `TON at ${GAS_PRICE_MAINNET_NANO}`, `TON at ${GAS_PRICE_SANDBOX_NANO}`],
-            ['---', '---:', '---:', '---:', '---:'],
+            ['operation', 'gas', '× FOG transfer', `TON at ${GAS_PRICE_NANO}`],
+            ['---', '---:', '---:', '---:'],
             [
                 row('FOG transfer (this run)', g.transfer),
                 ...Object.entries(g.anchors).map(([name, gas]) => row(`${name} (anchor)`, gas)),
@@ -146,7 +146,7 @@ function devnetSection(d: DevnetFigures): string[] {
         '',
         ...table(
             ['', 'transactions', 'seconds', 'transactions/s', 'ratio'],
-            ['---', '---:', '---:', '---:', '---:'],
+            ['---', '---:', '---:', '---:'],
             [
                 ['devnet', int(d.devnet.transactions), fixed(d.devnet.seconds, 1), fixed(d.devnet.transactionsPerSecond, 1), fixed(d.ratio, 2)],
                 ['bare emulator', int(d.emulator.transactions), fixed(d.emulator.seconds, 1), fixed(d.emulator.transactionsPerSecond, 1), '1.00'],

@@ -50,6 +50,14 @@ export function gasFee(gas: bigint): bigint {
     return GAS.flatGasPrice + ((gas - GAS.flatGasLimit) * GAS.gasPrice + UNIT - 1n) / UNIT;
 }
 
+/** TON for `gas` units at the gas price alone (an operation's gas summed over its transactions), as a decimal string. */
+export function gasTon(gas: bigint | number): string {
+    return ((Number(gas) * Number(GAS.gasPrice)) / Number(UNIT) / 1e9).toFixed(6);
+}
+
+/** The gas price in nanoton per unit, for labels. */
+export const GAS_PRICE_NANO = (Number(GAS.gasPrice) / Number(UNIT)).toFixed(2);
+
 /** Forward fee of a message of `cells` cells and `bits` bits beyond its root (Tact's `getForwardFee(cells, bits, false)`). */
 export function forwardFee(cells: bigint, bits: bigint): bigint {
     return FORWARD.lumpPrice + (FORWARD.bitPrice * bits + FORWARD.cellPrice * cells + UNIT - 1n) / UNIT;

@@ -14,8 +14,8 @@ import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
 import { commitOf, hashOf } from '../wrappers/commit';
 import { parseOnchainContent, JETTON_FIELDS, PASS_FIELDS } from '../wrappers/metadata';
-import { GAS_PRICE_MAINNET_NANO, GAS_PRICE_SANDBOX_NANO, gasToTon, operationGas } from '../wrappers/gas';
-import { mainnetConfig } from '../client/fees';
+import { operationGas } from '../wrappers/gas';
+import { gasTon, mainnetConfig } from '../client/fees';
 
 const json = process.argv.includes('--json');
 
@@ -56,7 +56,7 @@ function report(step: string, r: SendMessageResult, payer: Address, detail: stri
     const gas = Number(operationGas(r.transactions, payer));
     steps.push({ step, gas, detail });
     if (!json) {
-        const price = `${gasToTon(gas, GAS_PRICE_MAINNET_NANO)} TON mainnet / ${gasToTon(gas, GAS_PRICE_SANDBOX_NANO)} TON sandbox`;
+        const price = `${gasTon(gas)} TON`;
         console.log(`✔ ${step.padEnd(34)} ${String(gas).padStart(6)} gas  (${price})`);
         console.log(`  ${detail}`);
     }

@@ -8,6 +8,7 @@
  */
 import { Address, beginCell, Cell, Slice } from '@ton/core';
 import { EVENT_KINDS, FogEvent } from './events';
+import { refusalReason, refusedWhat } from '../wrappers/refusal';
 
 /** A value could not be encoded or a stored text could not be decoded. */
 export class EventCodecError extends Error {
@@ -114,11 +115,14 @@ function plain(v: unknown): unknown {
 }
 
 /**
- * The event for a log line: `{ event, ...fields, origin: { id, address, lt, time } }`, bigints as
+ * The event for a log line: `{ event, ...fields, origin: { id, address, lt, time } }` (a
+ * RefusedEvent adds `refused` and `why` in words), bigints as
  * decimal strings, addresses in user-friendly form, cells and slices as base64 BoCs. The origin
  * is nested because events have fields of their own named `id` (a job's) and the like.
  */
 export function eventJson(event: FogEvent): Record<string, unknown> {
     const { $$type, origin, ...fields } = event;
-    return { event: $$type, ...(plain(fields) as object), origin: { id: origin.id, address: origin.address.toString(), lt: origin.lt.toString(), time: origin.time } };
+    // a refusal's codes in words too, for whoever reads the line
+    const words = event.$$type === 'RefusedEvent' ? { refused: refusedWhat(event.what), why: refusalReason(event.reason) } : {};
+    return { event: $$type, ...(plain(fields) as object), ...words, origin: { id: origin.id, address: origin.address.toString(), lt: origin.lt.toString(), time: origin.time } };
 }

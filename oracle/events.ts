@@ -13,6 +13,7 @@ import {
     loadJobRejectedEvent,
     loadCommittedEvent,
     loadParamsEvent,
+    loadRefusedEvent,
     loadRevealedEvent,
     loadRewardClaimedEvent,
     loadSettledEvent,
@@ -37,6 +38,7 @@ export const EVENT_LOADERS = {
     RevealedEvent: loadRevealedEvent,
     JobFinalizedEvent: loadJobFinalizedEvent,
     JobRejectedEvent: loadJobRejectedEvent,
+    RefusedEvent: loadRefusedEvent,
     EpochClosedEvent: loadEpochClosedEvent,
     RewardClaimedEvent: loadRewardClaimedEvent,
 } as const;

@@ -34,6 +34,7 @@ import { Hub, loadJettonTransferNotification, loadJobClosed } from '../wrappers/
 import { eventsOf, FogEvent } from './events';
 import { decodeEvent, encodeEvent } from './event-codec';
 import { jsonLine } from './cli';
+import { refusalReason, refusedWhat } from '../wrappers/refusal';
 
 /** What kind of contract a followed address is, and its key (job id, owner, epoch number). */
 export type FollowedKind = 'hub' | 'job' | 'provider' | 'epoch';
@@ -346,6 +347,10 @@ export class Watcher {
             }
         });
         for (const child of children) this.log({ event: 'following', kind: child.followed.kind, key: child.followed.key, address: child.address.toString() });
+        // The hub sent FOG back: worth a line an operator reads, with the reason in words.
+        for (const e of events) {
+            if (e.$$type === 'RefusedEvent') this.log({ event: 'refused', what: refusedWhat(e.what), why: refusalReason(e.reason), reason: Number(e.reason), amount: e.amount.toString(), to: e.to.toString(), id: e.origin.id });
+        }
         return { events: events.length, unfollowed };
     }
 

@@ -1,7 +1,12 @@
 import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
-import { Hub, JobSpec, loadStrayEvent, Params, storeJettonBurn, storeJettonTransfer, storePostJobPayload, storeStakePayload } from '../wrappers/Hub';
+import {
+    Hub, JobSpec, loadRefusedEvent, loadStrayEvent, Params, storeJettonBurn, storeJettonTransfer, storePostJobPayload, storeStakePayload,
+    RefusedOther, RefusedPost, RefusedStake, RefuseKOutOfRange, RefuseLimits, RefuseMalformed, RefuseNothingStaked, RefusePostTon,
+    RefusePriceTooLow, RefuseQuorum, RefuseStakeTon, RefuseUnknownPayload, RefuseUrisTooLarge, RefuseWindowTooLong,
+} from '../wrappers/Hub';
+import { describeRefusal, REFUSAL_REASONS } from '../wrappers/refusal';
 import { hashOf } from '../wrappers/commit';
 import { deliverBounce, NOW } from './helpers/fixture';
 import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf, urisOf } from './helpers/protocol';
@@ -43,13 +48,34 @@ describe('Hub', () => {
         return out[2];
     };
 
-    /** Alice's FOG comes back in full and the hub keeps nothing of it. */
-    const expectSentBack = async (r: SendMessageResult, before: bigint) => {
+    /**
+     * The RefusedEvents the hub emitted, decoded with the generated loader, which must consume the
+     * whole body: the hub builds it inline, in one cell, as messages.tact declares it.
+     */
+    const refusals = (r: SendMessageResult) =>
+        r.externals.filter((e) => e.info.src.equals(p.hub.address) && e.body.beginParse().preloadUint(32) === OP.RefusedEvent).map((e) => {
+            const body = e.body.beginParse();
+            const event = loadRefusedEvent(body);
+            expect([body.remainingBits, body.remainingRefs, e.body.refs.length]).toEqual([0, 0, 0]);
+            return event;
+        });
+
+    /**
+     * Alice's FOG comes back in full, the hub keeps nothing of it, and one RefusedEvent says what
+     * was refused and why, how much and to whom.
+     */
+    const expectSentBack = async (r: SendMessageResult, before: bigint, what: bigint, reason: bigint, amount?: bigint) => {
+        expect(allSucceeded(r)).toBe(true);
         expect(r.transactions).toHaveTransaction({ from: p.hub.address, op: OP.JettonTransfer, success: true });
         expect(await p.balanceOf(alice.address)).toBe(before);
         expect(await hubFog()).toBe(0n);
         const s = await p.hub.getHubState();
         expect([s.totalStaked, s.totalEscrow, s.nextJobId, s.strays]).toEqual([0n, 0n, 0n, 0n]);
+        const events = refusals(r);
+        expect(events).toHaveLength(1);
+        expect({ what: events[0].what, reason: events[0].reason, queryId: events[0].queryId }).toEqual({ what, reason, queryId: 0n });
+        if (amount !== undefined) expect(events[0].amount).toBe(amount);
+        expect(events[0].to.equals(alice.address)).toBe(true);
     };
 
     describe('transfer_notification', () => {
@@ -76,39 +102,65 @@ describe('Hub', () => {
 
         it('sends the FOG back in full for an unknown op', async () => {
             const before = await p.balanceOf(alice.address);
-            await expectSentBack(await p.toHub(alice, 10n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32))), before);
+            await expectSentBack(await p.toHub(alice, 10n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32))), before, RefusedOther, RefuseUnknownPayload, 10n * FOG);
         });
 
         it.each([
-            ['a stake payload without its memory field', () => payload((b) => b.storeUint(OP.StakePayload, 32).storeUint(8, 16))],
-            ['a post_job payload cut short', () => payload((b) => b.storeUint(OP.PostJobPayload, 32).storeUint(0, 200).storeRef(beginCell().endCell()))],
-            ['a payload shorter than an op', () => payload((b) => b.storeUint(1, 8))],
-        ])('sends the FOG back in full for %s', async (_name, body) => {
+            ['a stake payload without its memory field', () => payload((b) => b.storeUint(OP.StakePayload, 32).storeUint(8, 16)), RefusedStake, RefuseMalformed],
+            ['a post_job payload cut short', () => payload((b) => b.storeUint(OP.PostJobPayload, 32).storeUint(0, 200).storeRef(beginCell().endCell())), RefusedPost, RefuseMalformed],
+            ['a post_job payload without its URIs', () => payload((b) => b.storeUint(OP.PostJobPayload, 32).storeUint(0, 688)), RefusedPost, RefuseMalformed],
+            ['a payload shorter than an op', () => payload((b) => b.storeUint(1, 8)), RefusedOther, RefuseUnknownPayload],
+        ])('sends the FOG back in full for %s', async (_name, body, what, reason) => {
             const before = await p.balanceOf(alice.address);
-            await expectSentBack(await p.toHub(alice, 10n * FOG, body()), before);
+            await expectSentBack(await p.toHub(alice, 10n * FOG, body()), before, what, reason, 10n * FOG);
         });
 
-        it.each<[string, Partial<JobSpec>, bigint?]>([
-            ['k = 0', { k: 0n, quorum: 0n }],
-            ['k above maxK', { k: 8n, quorum: 5n }],
-            ['quorum * 2 <= k', { k: 4n, quorum: 2n }],
-            ['quorum > k', { k: 3n, quorum: 4n }],
-            ['a price below minJobPrice', {}, 1n * FOG - 1n],
-            ['maxCpuSeconds = 0', { maxCpuSeconds: 0n }],
-            ['maxMemoryMb = 0', { maxMemoryMb: 0n }],
-            ['a claim window above maxWindow', { claimWindow: 86_401n }],
-            ['a commit window above maxWindow', { commitWindow: 86_401n }],
-            ['a reveal window above maxWindow', { revealWindow: 86_401n }],
-            ['URIs of more than 16 cells', { uris: urisOf(17) }],
-        ])('sends the FOG back in full for a job spec with %s', async (_name, spec, price = 10n * FOG) => {
+        it('sends back a stake of 0 FOG', async () => {
             const before = await p.balanceOf(alice.address);
-            await expectSentBack(await p.toHub(alice, price, postPayload(spec), toNano('1')), before);
+            await expectSentBack(await p.toHub(alice, 0n, stakePayload()), before, RefusedStake, RefuseNothingStaked, 0n);
+            expect(await p.blockchain.getContract(await p.hub.getProviderAddress(alice.address)).then((c) => c.accountState?.type)).not.toBe('active');
+        });
+
+        it.each<[string, Partial<JobSpec>, bigint, bigint?]>([
+            ['k = 0', { k: 0n, quorum: 0n }, RefuseKOutOfRange],
+            ['k above maxK', { k: 8n, quorum: 5n }, RefuseKOutOfRange],
+            ['quorum * 2 <= k', { k: 4n, quorum: 2n }, RefuseQuorum],
+            ['quorum > k', { k: 3n, quorum: 4n }, RefuseQuorum],
+            ['a price below minJobPrice', {}, RefusePriceTooLow, 1n * FOG - 1n],
+            ['maxCpuSeconds = 0', { maxCpuSeconds: 0n }, RefuseLimits],
+            ['maxMemoryMb = 0', { maxMemoryMb: 0n }, RefuseLimits],
+            ['a claim window above maxWindow', { claimWindow: 86_401n }, RefuseWindowTooLong],
+            ['a commit window above maxWindow', { commitWindow: 86_401n }, RefuseWindowTooLong],
+            ['a reveal window above maxWindow', { revealWindow: 86_401n }, RefuseWindowTooLong],
+            ['URIs of more than 16 cells', { uris: urisOf(17) }, RefuseUrisTooLarge],
+        ])('sends the FOG back in full for a job spec with %s, saying why', async (_name, spec, reason, price = 10n * FOG) => {
+            const before = await p.balanceOf(alice.address);
+            await expectSentBack(await p.toHub(alice, price, postPayload(spec), toNano('1')), before, RefusedPost, reason, price);
+        });
+
+        it('has a sentence for every refusal reason the contracts define', () => {
+            const codes = Object.entries(tactConstants()).filter(([name]) => /^Refuse[A-Z]/.test(name)).map(([, v]) => v);
+            expect(codes.length).toBeGreaterThanOrEqual(11);
+            expect([...REFUSAL_REASONS.keys()].sort()).toEqual(codes.sort());
+            expect(new Set(codes).size).toBe(codes.length);
+            expect(describeRefusal({ what: RefusedPost, reason: RefusePriceTooLow, amount: 2n * FOG, to: alice.address }))
+                .toBe(`The hub refused a job post and sent 2 FOG back to ${alice.address.toString()}: the price is below the minimum job price.`);
+            expect(describeRefusal({ what: RefusedStake, reason: 99n, amount: 0n, to: alice.address })).toMatch(/refused a stake .*reason code 99, unknown to this version\.$/);
+        });
+
+        it('sends the FOG back with exactly getRefundCost() forward TON, and records it as stray with one nanoton less', async () => {
+            const cost = await p.hub.getRefundCost();
+            const before = await p.balanceOf(alice.address);
+            await expectSentBack(await p.toHub(alice, 4n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32)), cost), before, RefusedOther, RefuseUnknownPayload, 4n * FOG);
+            const r = await p.toHub(alice, 4n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32)), cost - 1n);
+            expect(refusals(r)).toHaveLength(0);
+            expect((await p.hub.getHubState()).strays).toBe(4n * FOG);
         });
 
         it('stakes with exactly getStakeCost() forward TON and sends the FOG back with one nanoton less', async () => {
             const cost = await p.hub.getStakeCost();
             const before = await p.balanceOf(alice.address);
-            await expectSentBack(await p.toHub(alice, 300n * FOG, stakePayload(), cost - 1n), before);
+            await expectSentBack(await p.toHub(alice, 300n * FOG, stakePayload(), cost - 1n), before, RefusedStake, RefuseStakeTon, 300n * FOG);
             const r = await p.toHub(alice, 300n * FOG, stakePayload(), cost);
             expect(allSucceeded(r)).toBe(true);
             expect((await (await p.providerOf(alice.address)).getProviderState()).stake).toBe(300n * FOG);
@@ -132,6 +184,7 @@ describe('Hub', () => {
             let r = await p.toHub(alice, 20n * FOG, postPayload(), cost - 1n);
             expect(await p.balanceOf(alice.address)).toBe(before);
             expect((await p.hub.getHubState()).nextJobId).toBe(0n);
+            expect(refusals(r).map((e) => [e.what, e.reason, e.amount])).toEqual([[RefusedPost, RefusePostTon, 20n * FOG]]);
             r = await p.toHub(alice, 20n * FOG, postPayload(), cost);
             expect(allSucceeded(r)).toBe(true);
             expect((await (await p.job(0n)).getJobState()).phase).toBe(1n);
@@ -159,6 +212,50 @@ describe('Hub', () => {
             for (const w of workers.slice(0, 3)) expect(allSucceeded(await p.reveal(w, 0n, hashOf('r')))).toBe(true);
             expect((await job.getJobState()).phase).toBe(2n);
             expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
+        });
+
+        // The costliest chains a k=7 job can run on the budget getPostCost(7) carries: no quorum
+        // (refund only), and no quorum with silent workers (the refund, a burn of the slashes and
+        // the epoch's record, all at once).
+        it.each<[string, (number | 'uncommitted' | 'unrevealed')[], bigint]>([
+            ['no quorum (3/3/1), settled by the last reveal', [0, 0, 0, 1, 1, 1, 2], 0n],
+            ['no quorum, one worker never committed and one never revealed (finalize)', ['uncommitted', 'unrevealed', 0, 1, 2, 3, 4], 2n],
+        ])('posts a k=7 job with the largest URIs at exactly getPostCost(7), and its budget carries %s', async (_name, plan, slashes) => {
+            const C = tactConstants();
+            const seven: SandboxContract<TreasuryContract>[] = [];
+            for (let i = 0; i < 7; i++) {
+                const w = await p.blockchain.treasury(`k7 worker ${i}`);
+                await p.fund(w.address, p.params.minStake);
+                expect(allSucceeded(await p.stake(w, p.params.minStake))).toBe(true);
+                seven.push(w);
+            }
+            expect(allSucceeded(await p.stake(alice, p.params.minStake))).toBe(true);
+            const price = 20n * FOG;
+            const before = await p.balanceOf(alice.address);
+            const posted = await p.toHub(alice, price, postPayload({ k: 7n, quorum: 4n, uris: urisOf(Number(C.MaxUriCells)) }), await p.hub.getPostCost(7n));
+            expect(allSucceeded(posted)).toBe(true);
+            const job = await p.job(0n);
+            const steps: SendMessageResult[] = [];
+            for (const w of seven) steps.push(await p.claim(w, 0n));
+            const result = (i: number) => hashOf(`k7 result ${plan[i]}`);
+            for (const [i, w] of seven.entries()) if (plan[i] !== 'uncommitted') steps.push(await p.commit(w, 0n, result(i)));
+            const s = await job.getJobState();
+            if (plan.includes('uncommitted')) p.blockchain.now = Number(s.commitUntil) + 1;
+            for (const [i, w] of seven.entries()) if (typeof plan[i] === 'number') steps.push(await p.reveal(w, 0n, result(i)));
+            if (plan.includes('unrevealed')) {
+                p.blockchain.now = Number(s.revealUntil) + 1;
+                steps.push(await p.finalize(workers[0], 0n));
+            }
+            for (const r of steps) expect(allSucceeded(r)).toBe(true);
+            const end = await job.getJobState();
+            expect(end.phase).toBe(3n);
+            expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
+            // the price came back, the slashes were burned, nothing was left stray
+            expect(await p.balanceOf(alice.address)).toBe(before);
+            const h = await p.hub.getHubState();
+            expect([h.totalEscrow, h.strays]).toEqual([0n, 0n]);
+            expect(h.totalStaked).toBe(8n * p.params.minStake - slashes * ((p.params.collateral * p.params.slashBps) / 10_000n));
+            expect(await hubFog()).toBe(h.totalStaked);
         });
 
         it('has the client refuse URIs the hub would refuse, before anything is sent', () => {
@@ -374,7 +471,7 @@ describe('Hub', () => {
             expect(r.externals.map((e) => e.body.beginParse().preloadUint(32))).toEqual([OP.ParamsEvent]);
             expect(await p.hub.getParams()).toEqual(next);
             const before = await p.balanceOf(alice.address);
-            await expectSentBack(await p.post(alice, 2n * FOG), before);
+            await expectSentBack(await p.post(alice, 2n * FOG), before, RefusedPost, RefusePriceTooLow, 2n * FOG);
         });
 
         it('refuses anyone but the admin', async () => {

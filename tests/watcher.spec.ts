@@ -9,12 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open, RootDatabase } from 'lmdb';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
-import { claim, commit, contracts, eventsOnChain, post, reveal, staker } from './helpers/flow';
+import { claim, commit, contracts, eventsOnChain, post, reveal, staker, wallet } from './helpers/flow';
 import { DeliveryError, Watcher } from '../oracle/watcher';
 import { FogEvent } from '../oracle/events';
 import { WalletSender } from '../client/sender';
 import { writeNetworkFile } from '../client/addresses';
 import { WATCH_DB } from '../oracle/cli';
+import { eventJson } from '../oracle/event-codec';
+import { RefusedPost, RefuseKOutOfRange } from '../wrappers/Hub';
+import { refusalReason } from '../wrappers/refusal';
+import { toNano } from '@ton/core';
 
 const WATCH_JS = join(__dirname, '..', 'dist', 'oracle', 'watch.js');
 const quiet = () => undefined;
@@ -213,5 +217,28 @@ describe('watcher', () => {
         } finally {
             for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
         }
+    });
+
+    it('delivers a refused post as a RefusedEvent and logs it with the reason in words', async () => {
+        const w = await wallet(d, toNano('10'), 50n * FOG);
+        await post(d, w, { k: 8n, quorum: 5n });
+        const logs: Record<string, unknown>[] = [];
+        const watcher = new Watcher({ client: d.client, db, hub: d.protocol.hub, log: (e) => logs.push(e as Record<string, unknown>) });
+        const got: FogEvent[] = [];
+        watcher.subscribe('refusals', (e) => got.push(e));
+        await watcher.pollOnce();
+        const refused = got.filter((e) => e.$$type === 'RefusedEvent');
+        expect(refused).toHaveLength(1);
+        const e = refused[0];
+        if (e.$$type !== 'RefusedEvent') throw new Error('unreachable');
+        expect([e.what, e.reason, e.amount]).toEqual([RefusedPost, RefuseKOutOfRange, 10n * FOG]);
+        expect(e.to.equals(w.address) && e.origin.address.equals(d.protocol.hub)).toBe(true);
+        const why = refusalReason(RefuseKOutOfRange);
+        expect(why).toMatch(/^k \(the number of workers\) is 0 or above the maximum/);
+        expect(logs.filter((l) => l.event === 'refused')).toEqual([
+            { event: 'refused', what: 'job post', why, reason: Number(RefuseKOutOfRange), amount: (10n * FOG).toString(), to: w.address.toString(), id: e.origin.id },
+        ]);
+        // fog-watch's line carries the words too
+        expect(eventJson(e)).toMatchObject({ event: 'RefusedEvent', refused: 'job post', why, reason: String(RefuseKOutOfRange) });
     });
 });

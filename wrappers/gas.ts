@@ -47,11 +47,4 @@ export const GAS_ANCHORS = {
     'Tact NFT item deploy': 10_335,
 } as const;
 
-/** Mainnet's gas price since 2026 and sandbox 0.41's, in nanoton per gas unit. */
-export const GAS_PRICE_MAINNET_NANO = 66.7;
-export const GAS_PRICE_SANDBOX_NANO = 400;
 
-/** TON for `gas` units at `nanoPerGas`, as a decimal string. */
-export function gasToTon(gas: bigint | number, nanoPerGas: number): string {
-    return ((Number(gas) * nanoPerGas) / 1e9).toFixed(6);
-}
