@@ -19,6 +19,7 @@ export const HELP = [
     '/rewards &lt;address&gt;: unclaimed epoch rewards',
     '/epoch [n]: an epoch’s totals (the current one by default)',
     '/post &lt;your address&gt; &lt;price&gt; meme &lt;top | bottom&gt;: a link to post a meme job from your wallet (or upper &lt;text&gt;)',
+    '/refused &lt;address&gt;: why the hub last sent a stake or job post of this address back',
 ].join('\n');
 
 export interface RateLimit {
@@ -132,6 +133,7 @@ export function createFogBot(o: FogBotOptions): Bot {
     command('epoch', (_, arg) => o.reader.epoch(arg));
     command('result', (_, arg) => o.reader.result(arg));
     command('post', (_, arg) => o.reader.post(arg));
+    command('refused', (_, arg) => o.reader.refused(arg));
     bot.on('message:text', async (ctx) => {
         await ctx.reply(ctx.message.text.startsWith('/') ? `I don’t know ${ctx.message.text.split(/\s/)[0].slice(0, 40)}. /help lists what I do.` : 'Send a command: /help lists them.');
     });

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
         const hash = await storage.put(readFileSync(path)).catch((e: unknown) => void log({ event: 'program_upload_failed', program: name, error: describeError(e) }));
         if (hash) programs[name] = hash;
     }
-    const reader = new Reader(fog, file, () => index.read(), { storage, programs });
+    const reader = new Reader(fog, file, () => index.read(), { storage, programs, refusals: (a) => index.lastRefusal(a) });
     await watcher.pollOnce().catch((e: unknown) => log({ event: 'watcher_error', error: describeError(e) }));
     watcher.start();
 

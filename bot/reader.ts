@@ -11,8 +11,9 @@ import { open } from '../client/chain';
 import { formatAmount, parseAmount } from '../client/units';
 import { transferLinks } from '../client/deeplink';
 import { PassItem } from '../wrappers/PassItem';
+import { refusalReason, refusedWhat } from '../wrappers/refusal';
 import { PassCollection } from '../wrappers/PassCollection';
-import { NetworkTotals } from '../oracle/network-index';
+import { NetworkTotals, Refusal } from '../oracle/network-index';
 import { BlobTooLargeError } from '../oracle/storage/errors';
 import { StorageClient, uint256ToHash, isSha256Hex } from '../oracle/storage/client';
 
@@ -61,6 +62,8 @@ export interface ReaderOptions {
     storage?: StorageClient;
     /** The shipped programs that take text (`upper`, `meme`) by name: their hashes on that storage node. */
     programs?: Record<string, string>;
+    /** The hub's last refusal of a transfer from an address (the watcher's index), for /refused. */
+    refusals?: (owner: Address) => Refusal | undefined;
 }
 
 /** The largest output /result sends: Telegram's limit for a photo. */
@@ -182,6 +185,16 @@ export class Reader {
         ].join('\n');
     }
 
+    /** `/refused <address>`: why the hub last sent this address's stake or job post back, if it did. */
+    async refused(text: string | undefined): Promise<string> {
+        const owner = this.address(text, 'refused');
+        if (!this.opts.refusals) throw new Answer('This bot keeps no record of refusals.');
+        const r = this.opts.refusals(owner);
+        if (!r) return `The hub has not refused a transfer from <code>${this.addr(owner)}</code>.`;
+        const at = new Date(r.time * 1000).toISOString().slice(0, 16).replace('T', ' ');
+        return `The hub refused a ${refusedWhat(r.what)} of <code>${this.addr(owner)}</code> on ${at} UTC and sent ${fog(r.amount)} back: ${esc(refusalReason(r.reason))}.`;
+    }
+
     async rewards(text: string | undefined): Promise<string> {
         const owner = this.address(text, 'rewards');
         const p = await this.fog.providerOf(owner);
@@ -300,7 +313,7 @@ export class Reader {
             text: [
                 `<b>Post a job</b> paying ${fog(price)} (k=3, quorum 2) from <code>${this.addr(requester)}</code>.`,
                 `Sign it in your wallet: it sends ${formatAmount(message.value, 'TON')} for fees (unspent TON comes back).`,
-                `It will most likely be job ${next}: <code>/job ${next}</code>`,
+                `It will most likely be job ${next}: <code>/job ${next}</code>. If the hub refuses the post it sends the FOG back, and <code>/refused ${this.addr(requester)}</code> says why.`,
                 `Any wallet: <code>${esc(links.ton)}</code>`,
             ].join('\n'),
             tonkeeper: links.tonkeeper,

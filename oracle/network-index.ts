@@ -5,6 +5,7 @@
  * jobs in flight (one price per live job), on disk; nothing grows in memory.
  */
 import type { Database, RootDatabase } from 'lmdb';
+import { Address } from '@ton/core';
 import { JobPhase } from '../client/results';
 import { FogEvent } from './events';
 import { Watcher } from './watcher';
@@ -38,6 +39,15 @@ export interface NetworkTotals {
     lastEventTime: number;
 }
 
+/** The hub's last refusal of a transfer from one address: what it was, why, and the FOG sent back. */
+export interface Refusal {
+    what: bigint;
+    reason: bigint;
+    amount: bigint;
+    /** Chain time of the refusal. */
+    time: number;
+}
+
 const COUNTS = ['providers', 'providersEver', 'jobsPosted', 'jobsDone', 'jobsFailed', 'jobsExpired', 'jobsRejected', 'lastEventTime'] as const;
 const AMOUNTS = ['burned', 'slashed', 'emitted', 'minted'] as const;
 
@@ -45,11 +55,14 @@ export class NetworkIndex {
     private readonly totals: Database<string, string>;
     private readonly stakes: Database<string, string>;
     private readonly prices: Database<string, string>;
+    /** The last refusal per address (one entry per address that was ever refused, on disk). */
+    private readonly refusals: Database<string, string>;
 
     constructor(db: RootDatabase, watcher: Watcher, name = 'network-index') {
         this.totals = db.openDB<string, string>('index-totals', { encoding: 'string' });
         this.stakes = db.openDB<string, string>('index-stakes', { encoding: 'string' });
         this.prices = db.openDB<string, string>('index-prices', { encoding: 'string' });
+        this.refusals = db.openDB<string, string>('index-refusals', { encoding: 'string' });
         watcher.subscribe(name, (e) => this.record(e));
     }
 
@@ -59,6 +72,14 @@ export class NetworkIndex {
         for (const k of COUNTS) out[k] = Number(this.totals.get(k) ?? '0');
         for (const k of AMOUNTS) out[k] = BigInt(this.totals.get(k) ?? '0');
         return out;
+    }
+
+    /** The hub's last refusal of a transfer from `owner`, if it ever refused one. */
+    lastRefusal(owner: Address): Refusal | undefined {
+        const raw = this.refusals.get(owner.toRawString());
+        if (raw === undefined) return undefined;
+        const r = JSON.parse(raw) as Record<keyof Refusal, string>;
+        return { what: BigInt(r.what), reason: BigInt(r.reason), amount: BigInt(r.amount), time: Number(r.time) };
     }
 
     private add(key: (typeof COUNTS)[number] | (typeof AMOUNTS)[number], delta: bigint | number): void {
@@ -114,6 +135,9 @@ export class NetworkIndex {
                 break;
             case 'RewardClaimedEvent':
                 this.add('minted', e.amount);
+                break;
+            case 'RefusedEvent':
+                this.refusals.putSync(e.to.toRawString(), JSON.stringify({ what: e.what.toString(), reason: e.reason.toString(), amount: e.amount.toString(), time: String(e.origin.time) }));
                 break;
             default:
                 return;

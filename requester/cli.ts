@@ -19,6 +19,8 @@ import { formatAmount, parseAmount, parseCount } from '../client/units';
 import { jobSpec } from '../client/actions';
 import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { JobState } from '../wrappers/Job';
+import { RefusedPost } from '../wrappers/Hub';
+import { refusalReason } from '../wrappers/refusal';
 import { uint256ToHash } from '../oracle/storage/client';
 import { eventsOf, FogEvent } from '../oracle/events';
 import { failureOf, JobPhase } from '../client/results';
@@ -76,20 +78,19 @@ async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, out
     return { hash, bytes: bytes.length, data: bytes };
 }
 
-/**
- * Why the hub did not take a post (no job exists, the FOG is not escrowed), with its words. The
- * hub's events that say so are read in `postAnswerOf`: a new refusal (the hub's refusal event and
- * its reason codes) is a case there and a line here.
- */
-const POST_REFUSALS = {
-    stray: 'the hub did not accept the job: the FOG was kept as a stray (too little TON forwarded)',
-} as const;
-type PostRefusal = keyof typeof POST_REFUSALS;
+/** Why the hub kept a post it could not refund (no job exists; the FOG stays with the hub as a stray). */
+const STRAY = 'the hub did not accept the job: the FOG was kept as a stray (too little TON forwarded)';
 
-/** What a hub event says about `requester`'s post of `price`, if it is about it. */
-function postAnswerOf(e: FogEvent, requester: Address, price: bigint): { posted: bigint } | { refused: PostRefusal } | undefined {
+/**
+ * What a hub event says about `requester`'s post of `price`, if it is about it: the job it
+ * opened, or why it did not (the hub's refusal event names the reason; a stray has none to send).
+ */
+function postAnswerOf(e: FogEvent, requester: Address, price: bigint): { posted: bigint } | { refused: string } | undefined {
     if (e.$$type === 'JobPostedEvent' && e.requester.equals(requester) && e.price === price) return { posted: e.id };
-    if (e.$$type === 'StrayEvent' && e.from.equals(requester) && e.amount === price) return { refused: 'stray' };
+    if (e.$$type === 'RefusedEvent' && e.to.equals(requester) && e.amount === price && e.what === RefusedPost) {
+        return { refused: `the hub refused the job and sent the ${formatAmount(price)} back: ${refusalReason(e.reason)}` };
+    }
+    if (e.$$type === 'StrayEvent' && e.from.equals(requester) && e.amount === price) return { refused: STRAY };
     return undefined;
 }
 
@@ -122,7 +123,7 @@ async function findPostedId(ctx: NetworkContext, requester: Address, price: bigi
         for (const e of await hubEventsSince(ctx, since)) {
             const answer = postAnswerOf(e, requester, price);
             if (answer && 'posted' in answer) return answer.posted;
-            if (answer) throw new Error(POST_REFUSALS[answer.refused]);
+            if (answer) throw new Error(answer.refused);
         }
         await new Promise((r) => setTimeout(r, 500));
     }

@@ -71,7 +71,7 @@ describe('the Telegram bot', () => {
         await watcher.pollOnce();
         const store = new StorageClient(storage.url);
         const programs = { upper: await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm'))), meme: await store.put(readFileSync(join(DIST, 'examples', 'meme.wasm'))) };
-        reader = new Reader(new Fog(d.client, file), file, () => index.read(), { storage: store, programs });
+        reader = new Reader(new Fog(d.client, file), file, () => index.read(), { storage: store, programs, refusals: (a) => index.lastRefusal(a) });
         // the limiter has its own test below; here one user asks many things
         bot = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { ...DEFAULT_RATE_LIMIT, commands: 1_000 } });
         captureApi(bot, (c) => calls.push(c));
@@ -87,7 +87,7 @@ describe('the Telegram bot', () => {
 
     it('greets with the list of commands', async () => {
         const r = await one('/start');
-        for (const c of ['/network', '/job', '/result', '/provider', '/pass', '/rewards', '/epoch', '/post']) expect(r.text).toContain(c);
+        for (const c of ['/network', '/job', '/result', '/provider', '/pass', '/rewards', '/epoch', '/post', '/refused']) expect(r.text).toContain(c);
         expect(calls.at(-1)!.payload).toMatchObject({ chat_id: 42, parse_mode: 'HTML' });
     });
 
@@ -210,6 +210,18 @@ describe('the Telegram bot', () => {
         expect(await store.has(sha256Hex(Buffer.from(text)))).toBe(false);
         expect((await one(`/post ${requester.address.toString()} 5 upper ${text}`)).text).toContain('Post a job paying 5 FOG');
         expect(await store.has(sha256Hex(Buffer.from(text)))).toBe(true);
+    });
+
+    it('/refused says why the hub sent a post back, from the hub’s refusal event', async () => {
+        const poster = await staker(d);
+        expect((await one(`/refused ${poster.address.toString()}`)).text).toMatch(/^The hub has not refused a transfer from/);
+        // k = 8 is beyond what the hub allows: it sends the 10 FOG back with the reason
+        await post(d, poster, { k: 8n, quorum: 5n });
+        await watcher.pollOnce();
+        expect((await one(`/refused ${poster.address.toString()}`)).text).toMatch(
+            /^The hub refused a job post of [\w-]+ on \d{4}-\d\d-\d\d \d\d:\d\d UTC and sent 10 FOG back: k \(the number of workers\) is 0 or above the maximum the hub allows\.$/,
+        );
+        expect((await one('/refused nobody')).text).toMatch(/address/i);
     });
 
     it('/result sends a meme job’s picture and a text job’s text, each checked against the chain', async () => {

@@ -131,6 +131,15 @@ describe('fog (the requester CLI) without a keeper', () => {
         expect(Number((await (await d.fog.job(BigInt(id))).getJobState()).phase)).toBe(JobPhase.Failed);
     });
 
+    it('names the hub’s reason when it refuses a post, and the FOG is back', async () => {
+        const before = await d.fog.balanceOf(requester.address);
+        const args = submitArgs(requesterHome).map((a, i, all) => (all[i - 1] === '--price' ? '0.5' : a));
+        const r = await fog(args);
+        expect(r.code).toBe(1);
+        expect(r.stderr[r.stderr.length - 1]).toBe('fog: the hub refused the job and sent the 0.5 FOG back: the price is below the minimum job price');
+        expect(await d.fog.balanceOf(requester.address)).toBe(before);
+    });
+
     it('counts only the hub events after its own post: an earlier stray of the same wallet and amount does not abort a new submit', async () => {
         // 5 FOG sent to the hub with exactly the wallet's transfer cost forwarded: too little for the
         // hub to send it back, so the hub keeps it as a stray and says so with a StrayEvent
