@@ -192,6 +192,34 @@ describe('worker daemon under faults', () => {
         await w.close();
     });
 
+    it('gives up a claim its provider refuses instead of paying for it again every tick', async () => {
+        const w = await worker('claim-refused');
+        const id = await post('a claim the provider cannot back');
+        const job = await d.fog.job(id);
+        const state = await job.getJobState();
+        w.journal.put({
+            id: id.toString(),
+            address: job.address.toString(),
+            stage: 'claiming',
+            claimUntil: Number(state.claimUntil),
+            commitUntil: Number(state.commitUntil),
+            revealUntil: Number(state.revealUntil),
+            updatedAt: Date.now(),
+        });
+        w.journal.nextJobId = id + 1n;
+        // no free stake left to lock: the provider refuses the claim
+        const stake = (await (await d.fog.providerOf(w.address)).getProviderState()).free;
+        await w.sender.send([await d.fog.unstake(w.address, stake)], true);
+        await w.reopen();
+        const restarted = w.daemon();
+        const sentBefore = events.filter((e) => e.event === 'claim_resent').length;
+        await restarted.tick();
+        expect(w.journal.get(id)).toMatchObject({ stage: 'lost', note: expect.stringMatching(/^the claim was refused: .*Not enough free stake/) });
+        await restarted.tick();
+        expect(events.filter((e) => e.event === 'claim_resent').length - sentBefore).toBe(1);
+        await w.close();
+    });
+
     it('commits before revealing when the journal says committed but the chain has no commit', async () => {
         const w = await worker('lost-commit');
         const daemon = w.daemon();

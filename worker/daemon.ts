@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Address, Cell } from '@ton/core';
 import { closableAt, Fog } from '../client/actions';
-import { WalletSender } from '../client/sender';
+import { SendError, WalletSender } from '../client/sender';
 import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
@@ -56,6 +56,11 @@ export const DAEMON_DEFAULTS: Omit<DaemonOptions, 'memoryMb'> = {
 export function urisOf(uris: Cell): { program: string; input: string } {
     const s = uris.beginParse();
     return { program: s.loadRef().beginParse().loadStringTail(), input: s.loadRef().beginParse().loadStringTail() };
+}
+
+/** Whether a send failed because a contract refused it (not the endpoint, not the wallet itself): doing it again would be refused again. */
+function refusedOnChain(e: unknown, wallet: Address): boolean {
+    return e instanceof SendError && e.data.exitCode !== undefined && e.data.address !== undefined && !Address.parse(e.data.address).equals(wallet);
 }
 
 function mySlot(state: JobState, me: Address) {
@@ -184,6 +189,13 @@ export class WorkerDaemon {
         try {
             await this.sender.send([await this.fog.claim(this.me, id, state.terms.collateral)], true);
         } catch (e) {
+            // a contract's refusal (no free stake after a slash or an unstake, say) would only be
+            // refused again, for a fee each tick: the job is lost. Anything else is tried again.
+            if (refusedOnChain(e, this.me)) {
+                this.journal.update(id, 'lost', { note: `the claim was refused: ${describeError(e)}` });
+                this.log({ event: 'claim_refused', job: key, error: describeError(e) });
+                return;
+            }
             this.claimsSent.delete(key);
             throw e;
         }
@@ -250,11 +262,13 @@ export class WorkerDaemon {
                     this.journal.update(id, 'revealed');
                     return;
                 }
-                // the chain, not the journal, says whether the commit landed: revealing without one is refused, and the slot slashed
-                if (!slot || slot.stage < StageCommitted) {
-                    const open = now + this.opts.safetySeconds <= entry.commitUntil && state.commits < state.spec.k;
-                    this.journal.update(id, open ? 'computed' : 'missed', { note: open ? undefined : 'the commit never landed' });
-                    this.log({ event: open ? 'commit_resending' : 'missed', job: entry.id, step: 'commit', why: 'the commit is not on chain' });
+                // the chain, not the journal, says whether the commit landed: while the commit window
+                // is open, a commit not on chain is sent again. Once it closed, the reveal is tried
+                // all the same (an endpoint a block behind may not show a commit that landed late);
+                // the job refuses it if there really was none, and that ends the job for this worker.
+                if ((!slot || slot.stage < StageCommitted) && now + this.opts.safetySeconds <= entry.commitUntil && state.commits < state.spec.k) {
+                    this.journal.update(id, 'computed');
+                    this.log({ event: 'commit_resending', job: entry.id, why: 'the commit is not on chain' });
                     return;
                 }
                 const revealOpen = state.commits === state.spec.k || now > entry.commitUntil;
@@ -263,7 +277,14 @@ export class WorkerDaemon {
                     this.journal.update(id, 'missed', { note: 'reveal deadline passed' });
                     return;
                 }
-                await this.sender.send([await this.fog.reveal(id, BigInt('0x' + (entry.committedHash ?? entry.resultHash!)), BigInt('0x' + entry.salt!))], true);
+                try {
+                    await this.sender.send([await this.fog.reveal(id, BigInt('0x' + (entry.committedHash ?? entry.resultHash!)), BigInt('0x' + entry.salt!))], true);
+                } catch (e) {
+                    if (!refusedOnChain(e, this.me)) throw e;
+                    this.journal.update(id, 'missed', { note: `the reveal was refused: ${describeError(e)}` });
+                    this.log({ event: 'missed', job: entry.id, step: 'reveal', error: describeError(e) });
+                    return;
+                }
                 this.journal.update(id, 'revealed');
                 this.log({ event: 'revealed', job: entry.id });
                 return;
