@@ -57,6 +57,8 @@ async function adminSend(chain: DevnetChain, admin: Identity, messages: PlannedM
             seqno,
             secretKey: admin.keys.secretKey,
             sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
+            // valid until a minute of chain time from now: the wallet's default is wall time, which a clock moved forward has passed
+            timeout: chain.now() + 60,
             messages: messages.map((m) => internal({ to: m.to, value: m.value, body: m.body, init: m.init, bounce: false })),
         })) as unknown as SendMessageResult;
         chain.record(r.transactions);
