@@ -41,7 +41,12 @@ export const FORWARD = {
     nextFrac: 21_845n,
 } as const;
 
-/** ConfigParam 18, `storage_prices`: per second, in 2^-16 nanoton (basechain bits are free since the cut). */
+/**
+ * ConfigParam 18, `storage_prices`: per second, in 2^-16 nanoton. Since the cut (utime_since
+ * 1,777,500,000) basechain bits are free and a cell costs 135 (was 1 per bit and 500 per cell):
+ * the entry as mainnet's config holds it (read from the mainnet config that @ton/sandbox 0.44
+ * ships, masterchain block 72,712,993).
+ */
 export const STORAGE = { bitPricePs: 0n, cellPricePs: 135n, mcBitPricePs: 1_000n, mcCellPricePs: 500_000n } as const;
 
 /** Compute fee of `gas` units on the basechain (Tact's `getComputeFee(gas, false)`). */

@@ -77,11 +77,11 @@ export function failed(tx: Transaction): { failed: boolean; exitCode: number } {
 
 /**
  * Fees the wallet pays on top of the messages' values (it sends with PAY_GAS_SEPARATELY): its
- * compute, each message's forward fee (body and StateInit counted whole: an upper bound), and the
- * external message's import.
+ * compute and each message's forward fee (body and StateInit counted whole: an upper bound). The
+ * external message's import fee comes on top (the sender counts it on the signed message).
  */
 export function walletFees(messages: Outgoing[]): bigint {
-    let fees = gasFee(walletGas(messages.length)) + forwardFee(BigInt(messages.length), BigInt(messages.length) * 1023n);
+    let fees = gasFee(walletGas(messages.length));
     for (const m of messages) {
         const parts = [m.body, m.init?.code, m.init?.data].filter((c): c is Cell => !!c);
         fees += parts.length > 0 ? forwardFeeOf(...parts) : forwardFee(0n, 0n);
@@ -155,10 +155,6 @@ export class WalletSender {
         // the seqno from the wallet's data rather than its get-method: one request instead of two
         const state = await this.retrying('reading the wallet', () => this.client.getContractState(this.address));
         const seqno = state.state === 'active' && state.data ? seqnoOfW5Data(state.data) : 0;
-        const needed = messages.reduce((sum, m) => sum + m.value, 0n) + walletFees(messages);
-        if (state.balance < needed) {
-            throw new SendError(`wallet ${this.address.toString({ testOnly: true })} holds ${state.balance} nanoton, the messages and their fees need ${needed}`, { address: this.address.toString() });
-        }
         const body = this.identity.wallet.createTransfer({
             seqno,
             secretKey: this.identity.keys.secretKey,
@@ -168,6 +164,11 @@ export class WalletSender {
             messages: messages.map((m) => internal({ to: m.to, value: m.value, body: m.body, init: m.init, bounce: m.bounce ?? true })),
         });
         const ext = external({ to: this.address, init: state.state === 'active' ? undefined : this.identity.wallet.init, body });
+        const init = ext.init ? [ext.init.code, ext.init.data].filter((c): c is Cell => !!c) : [];
+        const needed = messages.reduce((sum, m) => sum + m.value, 0n) + walletFees(messages) + forwardFeeOf(body, ...init);
+        if (state.balance < needed) {
+            throw new SendError(`wallet ${this.address.toString({ testOnly: true })} holds ${state.balance} nanoton, the messages and their fees need ${needed}`, { address: this.address.toString() });
+        }
         const boc = cellOf(ext).toBoc();
         try {
             await this.retrying('sending', () => this.client.sendFile(boc));
