@@ -279,6 +279,8 @@ async function readJob(ctx: NetworkContext, id: bigint): Promise<JobState> {
 const FINALIZE_RETRY_MS = 5_000;
 /** Refused finalizes after which following gives up with the last refusal. */
 const FINALIZE_TRIES = 5;
+/** How long following waits for the user to sign a finalize shown as a wallet link (as for the post's link). */
+const FINALIZE_LINK_WAIT_MS = 10 * 60_000;
 
 /**
  * Follows a job until it is final, printing a line whenever its progress changes. Once a deadline
@@ -288,6 +290,7 @@ const FINALIZE_TRIES = 5;
 async function follow(ctx: NetworkContext, id: bigint, print: boolean, who: Actor): Promise<JobState> {
     let last = '';
     let finalizeAt = 0;
+    let linkShownAt = 0;
     let refusals = 0;
     for (;;) {
         const state = await readJob(ctx, id);
@@ -296,10 +299,14 @@ async function follow(ctx: NetworkContext, id: bigint, print: boolean, who: Acto
         if (print && line !== last) process.stderr.write(progress(id, state, now) + '\n');
         last = line;
         if (outcomeOf(state).final) return state;
+        if (who.viaLink && finalizeAt === Infinity && Date.now() - linkShownAt > FINALIZE_LINK_WAIT_MS) {
+            throw new Error(`job ${id} still needs finalizing: the link above was not signed within ${FINALIZE_LINK_WAIT_MS / 60_000} minutes (anyone may finalize it; \`fog job status ${id}\` shows where it stands)`);
+        }
         if (finalizable(state, now) && Date.now() >= finalizeAt) {
             if (print && finalizeAt === 0) process.stderr.write(`job ${id}: ${missedDeadline(state)}; finalizing it\n`);
             // a wallet link is shown once; the user's wallet sends it when the user does
             finalizeAt = who.viaLink ? Infinity : Date.now() + FINALIZE_RETRY_MS;
+            linkShownAt = Date.now();
             try {
                 await who.send(await ctx.fog.finalize(id), `finalize job ${id}`);
             } catch (e) {
