@@ -146,7 +146,7 @@ function devnetSection(d: DevnetFigures): string[] {
         '',
         ...table(
             ['', 'transactions', 'seconds', 'transactions/s', 'ratio'],
-            ['---', '---:', '---:', '---:'],
+            ['---', '---:', '---:', '---:', '---:'],
             [
                 ['devnet', int(d.devnet.transactions), fixed(d.devnet.seconds, 1), fixed(d.devnet.transactionsPerSecond, 1), fixed(d.ratio, 2)],
                 ['bare emulator', int(d.emulator.transactions), fixed(d.emulator.seconds, 1), fixed(d.emulator.transactionsPerSecond, 1), '1.00'],
