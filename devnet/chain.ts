@@ -213,16 +213,19 @@ export class DevnetChain {
      * emulator itself fails inside `fn`, the chain is rebuilt as it was before `fn` and `fn` fails
      * with EmulatorFailure: one request must not stop the chain.
      */
-    serial<T>(fn: () => Promise<T>): Promise<T> {
+    serial<T>(fn: () => Promise<T>, changesState = true): Promise<T> {
         const run = this.queue.then(async () => {
             const start = performance.now();
-            const before = this.kept();
+            // what to go back to: kept before an operation that changes accounts (a chain of
+            // transactions cut short), read at the failure for one that only reads (it changed
+            // nothing), so reads pay nothing that grows with the number of accounts
+            const before = changesState ? this.kept() : undefined;
             try {
                 this.emulator.now = this.now();
                 return await fn();
             } catch (e) {
                 if (!emulatorCrashed(e)) throw e;
-                await this.rebuild(before);
+                await this.rebuild(before ?? this.kept());
                 throw new EmulatorFailure(e);
             } finally {
                 this.stats.busyMs += performance.now() - start;
@@ -349,7 +352,7 @@ export class DevnetChain {
                 data: s?.type === 'active' ? s.state.data ?? null : null,
                 lastTransaction: lastLt > 0n ? { lt: lastLt, hash: Buffer.from(c.lastTransactionHash.toString(16).padStart(64, '0'), 'hex') } : null,
             };
-        });
+        }, false);
     }
 
     /** Runs a get-method; an uninitialized account fails as toncenter does. */
@@ -379,7 +382,7 @@ export class DevnetChain {
             } finally {
                 this.stats.getMethodMs += performance.now() - start;
             }
-        });
+        }, false);
     }
 
     /**
@@ -435,7 +438,7 @@ export class DevnetChain {
             } finally {
                 await this.blockchain.loadFrom(before);
             }
-        });
+        }, false);
     }
 
     /** Sends `amount` nanoton from the faucet to `to` (non-bounceable: it can fund an undeployed wallet). */
@@ -456,7 +459,7 @@ export class DevnetChain {
             const path = join(this.dataDir, STATE_FILE);
             writeFileSync(path + '.tmp', JSON.stringify({ snapshot, now: this.now(), seqno: this.seqno }));
             renameSync(path + '.tmp', path);
-        });
+        }, false);
     }
 
     async close(): Promise<void> {

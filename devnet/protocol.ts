@@ -100,7 +100,7 @@ export async function checkSameBuild(chain: DevnetChain, protocol: ProtocolAddre
 export async function fogFaucet(chain: DevnetChain, admin: Identity, token: Address, to: Address, amount: bigint): Promise<void> {
     if (amount <= 0n || amount > 1_000_000n * FOG) throw new RangeError(`FOG faucet amount must be in (0, 1000000] FOG, got ${amount} nano`);
     // opened inside `serial`: the emulator may have been rebuilt since the call was queued
-    const adminWallet = await chain.serial(() => chain.blockchain.openContract(FogToken.fromAddress(token)).getGetWalletAddress(admin.wallet.address));
+    const adminWallet = await chain.serial(() => chain.blockchain.openContract(FogToken.fromAddress(token)).getGetWalletAddress(admin.wallet.address), false);
     await adminSend(chain, admin, [
         {
             to: adminWallet,
