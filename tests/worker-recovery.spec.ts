@@ -116,6 +116,22 @@ describe('worker daemon under faults', () => {
         throw new Error(`job ${id} never reached ${stage}; it is ${journal().get(id)?.stage}`);
     }
 
+    /** Journals job `id` as `consider` does just before it sends the claim, and nothing after. */
+    async function journalUnsentClaim(journal: Journal, id: bigint): Promise<void> {
+        const job = await d.fog.job(id);
+        const state = await job.getJobState();
+        journal.put({
+            id: id.toString(),
+            address: job.address.toString(),
+            stage: 'claiming',
+            claimUntil: Number(state.claimUntil),
+            commitUntil: Number(state.commitUntil),
+            revealUntil: Number(state.revealUntil),
+            updatedAt: Date.now(),
+        });
+        journal.nextJobId = id + 1n;
+    }
+
     async function slashes(owner: Address): Promise<bigint> {
         return (await (await d.fog.providerOf(owner)).getProviderState()).slashCount;
     }
@@ -172,18 +188,8 @@ describe('worker daemon under faults', () => {
     it('claims again after a kill between journaling the claim and sending it', async () => {
         const w = await worker('claim-kill');
         const id = await post('a claim lost to a kill');
-        const state = await (await d.fog.job(id)).getJobState();
         // what the killed process left: the journal entry of a claim that was never sent
-        w.journal.put({
-            id: id.toString(),
-            address: (await d.fog.job(id)).address.toString(),
-            stage: 'claiming',
-            claimUntil: Number(state.claimUntil),
-            commitUntil: Number(state.commitUntil),
-            revealUntil: Number(state.revealUntil),
-            updatedAt: Date.now(),
-        });
-        w.journal.nextJobId = id + 1n;
+        await journalUnsentClaim(w.journal, id);
         await w.reopen();
         const restarted = w.daemon();
         await tickUntil(restarted, () => w.journal, id, 'settled');
@@ -195,18 +201,7 @@ describe('worker daemon under faults', () => {
     it('gives up a claim its provider refuses instead of paying for it again every tick', async () => {
         const w = await worker('claim-refused');
         const id = await post('a claim the provider cannot back');
-        const job = await d.fog.job(id);
-        const state = await job.getJobState();
-        w.journal.put({
-            id: id.toString(),
-            address: job.address.toString(),
-            stage: 'claiming',
-            claimUntil: Number(state.claimUntil),
-            commitUntil: Number(state.commitUntil),
-            revealUntil: Number(state.revealUntil),
-            updatedAt: Date.now(),
-        });
-        w.journal.nextJobId = id + 1n;
+        await journalUnsentClaim(w.journal, id);
         // no free stake left to lock: the provider refuses the claim
         const stake = (await (await d.fog.providerOf(w.address)).getProviderState()).free;
         await w.sender.send([await d.fog.unstake(w.address, stake)], true);
