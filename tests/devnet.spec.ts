@@ -9,6 +9,7 @@ import { Address, beginCell, Cell, external, SendMode, storeMessage, toNano } fr
 import { Blockchain } from '@ton/sandbox';
 import { JettonMaster, TonClient } from '@ton/ton';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
+import { FORWARD, forwardFeeOf, gasFee } from '../client/fees';
 import { checkSameBuild, devnetParams } from '../devnet/protocol';
 import { DevnetChain, EmulatorFailure, MAX_MESSAGE_DEPTH } from '../devnet/chain';
 import { startDevnetServer } from '../devnet/server';
@@ -62,6 +63,23 @@ describe('devnet', () => {
         }, 0n);
         expect(storage).toBeLessThan(1000n);
         expect(await d.client.getBalance(bob.wallet.address)).toBe(toNano('2') - storage);
+    });
+
+    it('charges mainnet’s current prices, not @ton/sandbox 0.41’s (6× higher)', async () => {
+        const alice = await d.funded(toNano('5'));
+        const to = (await newIdentity('devnet')).wallet.address;
+        const body = beginCell().storeUint(0, 32).storeStringTail('x'.repeat(100)).endCell();
+        const sent = await alice.send([{ to, value: toNano('0.01'), body, bounce: false }]);
+        const desc = sent.tx.description;
+        if (desc.type !== 'generic' || desc.computePhase.type !== 'vm' || !desc.actionPhase) throw new Error('not an ordinary wallet transaction');
+        // 66.67 nanoton per gas (config parameter 21 since May 2026), not 400
+        expect(desc.computePhase.gasFees).toBe(gasFee(desc.computePhase.gasUsed));
+        expect(Number(desc.computePhase.gasFees) / Number(desc.computePhase.gasUsed)).toBeLessThan(70);
+        // the lump of 66,667 nanoton plus the body's bits and cells (parameter 25), not 400,000 + …
+        const out = [...sent.tx.outMessages.values()][0];
+        if (out.info.type !== 'internal') throw new Error('no internal message');
+        expect(desc.actionPhase.totalFwdFees).toBe(forwardFeeOf(body));
+        expect(desc.actionPhase.totalFwdFees! < FORWARD.lumpPrice * 6n).toBe(true);
     });
 
     it('pages an account history back with (lt, hash) cursors, newest first, each transaction once', async () => {
