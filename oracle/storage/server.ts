@@ -136,7 +136,14 @@ function declaredLength(req: IncomingMessage): number | undefined {
     return header === undefined ? undefined : Number(header);
 }
 
-function createHandler(o: ResolvedStorageOptions, store: BlobStore): (req: IncomingMessage, res: ServerResponse) => void {
+/** Requests whose log line is not written yet: `close` waits for them. */
+interface InFlight {
+    count: number;
+    /** Called each time a request's line is written. */
+    onDone?: () => void;
+}
+
+function createHandler(o: ResolvedStorageOptions, store: BlobStore, inFlight: InFlight): (req: IncomingMessage, res: ServerResponse) => void {
     const tokenDigest = o.writeToken === undefined ? undefined : sha256(o.writeToken);
     const limit = o.maxBlobBytes;
 
@@ -242,9 +249,12 @@ function createHandler(o: ResolvedStorageOptions, store: BlobStore): (req: Incom
         const facts: Facts = {};
         // 'finish' (answer handed to the OS) comes before the client can act on it, so the line is
         // logged even if the process stops right after; 'close' without 'finish' is a dropped answer.
+        inFlight.count += 1;
         const logLine = (aborted: boolean) => () => {
             const status = aborted ? undefined : res.statusCode;
             o.log({ event: 'request', method: req.method, path, status, aborted: aborted || undefined, ms: Date.now() - started, ...facts });
+            inFlight.count -= 1;
+            inFlight.onDone?.();
         };
         res.once('finish', logLine(false));
         res.once('close', () => res.writableFinished || logLine(true)());
@@ -280,7 +290,8 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     } catch (e) {
         throw new StorageConfigError(`cannot use ${o.dir} as the blob directory (${(e as NodeJS.ErrnoException).code ?? messageOf(e)})`);
     }
-    const server = createServer(createHandler(o, store));
+    const inFlight: InFlight = { count: 0 };
+    const server = createServer(createHandler(o, store, inFlight));
     await listen(server, o.host, o.port);
     const { port } = server.address() as AddressInfo;
     const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
@@ -289,13 +300,23 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
         port,
         close: () =>
             new Promise<void>((resolve) => {
-                // Keep-alive connections turn idle as their answers finish: close each one then.
-                const idle = setInterval(() => server.closeIdleConnections(), 20);
+                // Keep-alive connections turn idle as their answers finish: close each one then. Only
+                // while no answer is being written: Node counts a connection idle once its request
+                // was read, and closing it then would cut an answer short.
+                const idle = setInterval(() => inFlight.count === 0 && server.closeIdleConnections(), 20);
                 const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-                server.close(() => {
+                let closed = false;
+                const done = (): void => {
+                    // closed, and every request's line written (the last 'close' can come after the server's)
+                    if (!closed || inFlight.count > 0) return;
                     clearInterval(idle);
                     clearTimeout(force);
                     resolve();
+                };
+                inFlight.onDone = done;
+                server.close(() => {
+                    closed = true;
+                    done();
                 });
             }),
     };
