@@ -180,7 +180,7 @@ export class Keeper {
         this.prune(now, params);
         for (const job of this.liveJobs()) {
             if (!finalizable(job, now, params)) continue;
-            await this.poke(`job:${job.id}`, report, () => fog.finalize(job.id), {
+            await this.poke(`job:${job.id}`, report, () => this.finalizeMessage(job.id), {
                 sent: () => report.finalized.push(job.id),
                 context: { job: job.id.toString(), phase: job.phase },
             });
@@ -216,6 +216,18 @@ export class Keeper {
             return undefined;
         }
         return this.opts.fog.closeEpoch(n);
+    }
+
+    /**
+     * The finalize of job `id`, unless the chain shows it final already: the index can be behind the
+     * chain (a keeper restarted right after its finalize landed, before its watcher saw it), and a
+     * finalize of a final job is only refused, for a fee.
+     */
+    private async finalizeMessage(id: bigint): Promise<Outgoing | undefined> {
+        const { fog } = this.opts;
+        const phase = Number((await (await fog.job(id)).getJobState()).phase);
+        if (phase !== JobPhase.Open && phase !== JobPhase.Verifying) return undefined;
+        return fog.finalize(id);
     }
 
     /** Sends one poke unless one is in flight or recent; logs the outcome. */
