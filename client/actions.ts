@@ -13,6 +13,7 @@ import { FogWallet, storeJettonTransfer } from '../wrappers/FogWallet';
 import {
     Hub,
     JobSpec,
+    MaxUriCells,
     Params,
     storeClaimJob,
     storeClaimRewards,
@@ -59,7 +60,7 @@ export interface JobRequest {
 }
 
 /** Cells a job spec's URIs may take (`MaxUriCells` in contracts/constants.tact): about 2 KB of text. */
-export const MAX_URI_CELLS = 16;
+export const MAX_URI_CELLS = Number(MaxUriCells);
 
 /**
  * The on-chain spec of a job (windows 0: the hub's defaults). Throws if the program's and input's

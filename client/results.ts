@@ -4,9 +4,17 @@
  * and the requester learns why.
  */
 import { sha256Hex } from '../oracle/storage/hash';
+import { PhaseDone, PhaseExpired, PhaseFailed, PhaseOpen, PhaseRejected, PhaseVerifying } from '../wrappers/Hub';
 
 /** A job's phases, as the Job contract numbers them (contracts/constants.tact). */
-export const JobPhase = { Verifying: 0, Open: 1, Done: 2, Failed: 3, Expired: 4, Rejected: 5 } as const;
+export const JobPhase = {
+    Verifying: Number(PhaseVerifying),
+    Open: Number(PhaseOpen),
+    Done: Number(PhaseDone),
+    Failed: Number(PhaseFailed),
+    Expired: Number(PhaseExpired),
+    Rejected: Number(PhaseRejected),
+} as const;
 
 /** Failures a worker commits as a result (deterministic ones, and the CPU-time limit). */
 export const FAILURE_REASONS = ['invalid', 'imports', 'memory', 'trap', 'output-limit', 'timeout'] as const;

@@ -11,6 +11,7 @@ import { SendError, WalletSender } from '../client/sender';
 import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
+import { StageCommitted, StageRevealed } from '../wrappers/Hub';
 import { sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
 import { FetchedBlobs, jobBlob, JobBlobs } from './fetch';
 import { jsonLine } from '../oracle/cli';
@@ -19,8 +20,6 @@ import { RunResult } from './compute/types';
 import { JobEntry, Journal, KEEP_JOBS } from './journal';
 import { failureHash, JobPhase } from '../client/results';
 
-const StageCommitted = 1n;
-const StageRevealed = 2n;
 
 export interface DaemonOptions {
     /** Largest memory a job may ask for, MiB. */
