@@ -267,6 +267,40 @@ describe('storage node with a write token', () => {
     });
 });
 
+describe('storage node stopping', () => {
+    it('finishes an upload in flight, answers it with Connection: close, logs it, then stops listening', async () => {
+        const dir = await tempDir();
+        const events: Record<string, unknown>[] = [];
+        const node = await startStorageNode({ dir, log: (e) => events.push(e as Record<string, unknown>) });
+        try {
+            const bytes = randomBytes(3000);
+            const hash = sha256Hex(bytes);
+            let answered: { status: number; connection: string | undefined } | undefined;
+            const done = new Promise<void>((resolve, reject) => {
+                const req = request(`${node.url}/blobs/${hash}`, { method: 'PUT' }, (res) => {
+                    answered = { status: res.statusCode ?? 0, connection: res.headers.connection };
+                    res.resume().on('end', resolve);
+                });
+                req.on('error', reject);
+                req.write(bytes.subarray(0, 1000), () => {
+                    // half sent: the node is asked to stop while this request is being read
+                    const closed = node.close();
+                    setTimeout(() => req.end(bytes.subarray(1000)), 100);
+                    closed.catch(reject);
+                });
+            });
+            await done;
+            expect(answered).toEqual({ status: 201, connection: 'close' });
+            await node.close();
+            expect(events).toContainEqual(expect.objectContaining({ event: 'request', method: 'PUT', status: 201, hash }));
+            await expect(fetch(`${node.url}/health`)).rejects.toThrow();
+            expect(await new StorageClient(node.url).get(hash).catch(() => 'gone')).toBe('gone');
+        } finally {
+            await fs.rm(dir, { recursive: true, force: true });
+        }
+    });
+});
+
 describe('storage node and clients that hang up or are refused', () => {
     const TOKEN = 's3cret';
     const auth = `Authorization: Bearer ${TOKEN}\r\n`;

@@ -141,6 +141,8 @@ interface InFlight {
     count: number;
     /** Called each time a request's line is written. */
     onDone?: () => void;
+    /** Set by `close`: answers from then on carry `Connection: close`. */
+    stopping?: boolean;
 }
 
 function createHandler(o: ResolvedStorageOptions, store: BlobStore, inFlight: InFlight): (req: IncomingMessage, res: ServerResponse) => void {
@@ -250,8 +252,11 @@ function createHandler(o: ResolvedStorageOptions, store: BlobStore, inFlight: In
         // 'finish' (answer handed to the OS) comes before the client can act on it, so the line is
         // logged even if the process stops right after; 'close' without 'finish' is a dropped answer.
         inFlight.count += 1;
+        if (inFlight.stopping) res.setHeader('Connection', 'close');
         const logLine = (aborted: boolean) => () => {
-            const status = aborted ? undefined : res.statusCode;
+            // The status is the one the client was sent, if any; `aborted` says the connection closed
+            // before the answer was handed to the OS in full.
+            const status = res.headersSent ? res.statusCode : undefined;
             o.log({ event: 'request', method: req.method, path, status, aborted: aborted || undefined, ms: Date.now() - started, ...facts });
             inFlight.count -= 1;
             inFlight.onDone?.();
@@ -300,24 +305,39 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
         port,
         close: () =>
             new Promise<void>((resolve) => {
-                // Keep-alive connections turn idle as their answers finish: close each one then. Only
-                // while no answer is being written: Node counts a connection idle once its request
-                // was read, and closing it then would cut an answer short.
-                const idle = setInterval(() => inFlight.count === 0 && server.closeIdleConnections(), 20);
-                const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+                // Node's server.close() also destroys every keep-alive connection it counts idle, and it
+                // counts one idle once its answer was ended, even while the answer's bytes still wait to
+                // be written: so the listener is closed only while no answer is in flight. Until then
+                // the node keeps serving, each answer with `Connection: close`.
+                inFlight.stopping = true;
+                let listening = true;
                 let closed = false;
+                const stopListening = (): void => {
+                    listening = false;
+                    server.close(() => {
+                        closed = true;
+                        done();
+                    });
+                };
+                const step = (): void => {
+                    if (inFlight.count > 0) return;
+                    if (listening) stopListening();
+                    else server.closeIdleConnections();
+                };
+                const tick = setInterval(step, 20);
+                const force = setTimeout(() => {
+                    if (listening) stopListening();
+                    server.closeAllConnections();
+                }, CLOSE_GRACE_MS);
                 const done = (): void => {
                     // closed, and every request's line written (the last 'close' can come after the server's)
                     if (!closed || inFlight.count > 0) return;
-                    clearInterval(idle);
+                    clearInterval(tick);
                     clearTimeout(force);
                     resolve();
                 };
                 inFlight.onDone = done;
-                server.close(() => {
-                    closed = true;
-                    done();
-                });
+                step();
             }),
     };
 }
