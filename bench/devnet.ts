@@ -20,9 +20,9 @@ import { devnetFaucet } from '../client/context';
 import { JobPhase } from '../client/results';
 import { WalletSender } from '../client/sender';
 import { newIdentity } from '../client/wallet';
-import { entry, Managed, startNode } from '../devnet/processes';
+import { entry, Managed, startNode } from '../client/processes';
 import { commitOf, hashOf } from '../wrappers/commit';
-import { FOG, protocolFixture, runJobGas, specOf } from '../tests/helpers/protocol';
+import { FOG, protocolFixture, runJobGas, specOf } from '../client/sandbox/protocol';
 
 const SALT = 7n;
 const PRICE = 10n * FOG;

@@ -7,8 +7,8 @@ import { toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { GAS_ANCHORS, operationGas } from '../wrappers/gas';
 import { JobPhase } from '../client/results';
-import { FOG, protocolFixture, runJobGas } from '../tests/helpers/protocol';
-import { emptyPayload } from '../tests/helpers/fixture';
+import { FOG, protocolFixture, runJobGas } from '../client/sandbox/protocol';
+import { emptyPayload } from '../client/sandbox/fixture';
 
 export interface GasFigures {
     /** One FOG transfer (no forward payload) between two existing wallets. */

@@ -8,7 +8,7 @@ import { beginCell, Dictionary, toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { JobPhase } from '../client/results';
 import { storePostJobPayload, storeStakePayload } from '../wrappers/Hub';
-import { FOG, payload, Protocol, protocolFixture, runJobGas, specOf } from '../tests/helpers/protocol';
+import { FOG, payload, Protocol, protocolFixture, runJobGas, specOf } from '../client/sandbox/protocol';
 
 export interface HistoryGas {
     jobsBetween: number;

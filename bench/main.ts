@@ -4,7 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import { DIST } from '../client/paths';
-import { parseOptions, runMain } from '../oracle/cli';
+import { parseOptions, runMain } from '../client/cli-kit';
 import { OUTPUT_FILES, runBench } from './bench';
 
 const USAGE = `usage: node dist/bench/main.js [--short] [--out <dir>]

@@ -11,9 +11,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DIST } from '../client/paths';
-import { ComputePool } from '../worker/compute/pool';
-import { runProgramDirect } from '../worker/compute/task';
-import { ComputeJob, RunResult } from '../worker/compute/types';
+import { ComputePool } from '../client/compute/pool';
+import { runProgramDirect } from '../client/compute/task';
+import { ComputeJob, RunResult } from '../client/compute/types';
 
 export interface PoolFigures {
     program: string;

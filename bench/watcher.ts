@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { open } from 'lmdb';
 import { isTransient } from '../client/chain';
-import { Watcher } from '../oracle/watcher';
+import { Watcher } from '../client/watcher';
 import { RunningDevnet } from './devnet';
 
 export interface WatcherFigures {

@@ -8,14 +8,14 @@ import { closableAt, Fog, jobSpec } from '../client/actions';
 import { NetworkFile } from '../client/addresses';
 import { failureOf, JobPhase } from '../client/results';
 import { open } from '../client/chain';
-import { formatAmount, parseAmount } from '../client/units';
+import { formatAmount, parseAmount } from '../wrappers/units';
 import { transferLinks } from '../client/deeplink';
 import { PassItem } from '../wrappers/PassItem';
 import { refusalReason, refusedWhat } from '../wrappers/refusal';
 import { PassCollection } from '../wrappers/PassCollection';
-import { NetworkTotals, Refusal } from '../oracle/network-index';
-import { BlobTooLargeError } from '../oracle/storage/errors';
-import { StorageClient, uint256ToHash, isSha256Hex } from '../oracle/storage/client';
+import { NetworkTotals, Refusal } from '../client/network-index';
+import { BlobTooLargeError } from '../client/storage-errors';
+import { StorageClient, uint256ToHash, isSha256Hex } from '../client/storage';
 
 /** The shipped examples whose input is the text typed after their name in /post. */
 export const TEXT_EXAMPLES = ['meme', 'upper'];

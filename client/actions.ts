@@ -33,7 +33,7 @@ import { PassCollection } from '../wrappers/PassCollection';
 import { PassItem } from '../wrappers/PassItem';
 import { cellShape } from '../wrappers/gas';
 import { open } from './chain';
-import { hashToUint256 } from '../oracle/storage/hash';
+import { hashToUint256 } from './hash';
 import { Outgoing } from './sender';
 import { forwardFeeOf, MARGIN } from './fees';
 

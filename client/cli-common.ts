@@ -13,7 +13,7 @@ import { NetworkContext, networkContext, signerOf } from './context';
 import { terminalQr, transferLinks } from './deeplink';
 import { Outgoing } from './sender';
 import { readKeyFile } from './wallet';
-import { formatAmount } from './units';
+import { formatAmount } from '../wrappers/units';
 
 export interface Common {
     home: string;

@@ -9,7 +9,7 @@ import { NetworkFile, readNetworkFile } from './addresses';
 import { connect, describeError } from './chain';
 import { WalletSender } from './sender';
 import { readKeyFile } from './wallet';
-import { StorageClient } from '../oracle/storage/client';
+import { StorageClient } from './storage';
 
 export interface NetworkContext {
     file: NetworkFile;

@@ -3,7 +3,7 @@
  * that fails is named by the hash of a failure marker, so honest workers agree on failures too
  * and the requester learns why.
  */
-import { sha256Hex } from '../oracle/storage/hash';
+import { sha256Hex } from './hash';
 import { PhaseDone, PhaseExpired, PhaseFailed, PhaseOpen, PhaseRejected, PhaseVerifying } from '../wrappers/Hub';
 
 /** A job's phases, as the Job contract numbers them (contracts/constants.tact). */

@@ -4,7 +4,7 @@
  * pass. `npm start` and the end-to-end tests bring it up the same way.
  */
 import { join } from 'node:path';
-import { entry, Managed, runNode, startNode } from './processes';
+import { entry, Managed, runNode, startNode } from '../client/processes';
 
 export interface LocalNetworkOptions {
     /** Where every process keeps its files (wiped and created by the caller). */

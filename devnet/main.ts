@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Address } from '@ton/core';
 import { DevnetChain } from './chain';
-import { jsonLine } from '../oracle/cli';
+import { jsonLine } from '../client/cli-kit';
 import { startDevnetServer } from './server';
 import { checkSameBuild, deployProtocol, devnetParams, fogFaucet, ProtocolAddresses } from './protocol';
 import { DEFAULT_ADDRESSES_FILE, writeNetworkFile } from '../client/addresses';

@@ -10,7 +10,7 @@ import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } f
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADDRESSES_FILE } from '../client/addresses';
-import { entry, Managed, runNode } from './processes';
+import { entry, Managed, runNode } from '../client/processes';
 import { startLocalNetwork } from './local-network';
 import { exampleNamed, heldOutDigits, mlpInferInput, mlpTrainInput, runExample } from '../examples/catalog';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../client/paths';
-import { runProgramDirect } from '../worker/compute/task';
+import { runProgramDirect } from '../client/compute/task';
 import { decodeDataset, DIGITS_FILE } from './data/digits';
 
 export interface Example {

@@ -20,9 +20,9 @@ import { JobPhase } from '../client/results';
 import { Outgoing, SendError, WalletSender } from '../client/sender';
 import { Epoch } from '../wrappers/Epoch';
 import { Params } from '../wrappers/Hub';
-import { FogEvent } from './events';
-import { Watcher } from './watcher';
-import { jsonLine } from './cli';
+import { FogEvent } from '../client/events';
+import { Watcher } from '../client/watcher';
+import { jsonLine } from '../client/cli-kit';
 
 export { closableAt, JobPhase };
 

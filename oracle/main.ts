@@ -18,8 +18,9 @@ import { WalletSender } from '../client/sender';
 import { devnetFaucet } from '../client/context';
 import { Identity, newIdentity, readKeyFile, writeKeyFile } from '../client/wallet';
 import { Keeper } from './keeper';
-import { Watcher } from './watcher';
-import { jsonLine, networkOption, onStopSignal, ORACLE_DB, parseOptions, required, runMain, wholeNumber } from './cli';
+import { Watcher } from '../client/watcher';
+import { jsonLine, networkOption, onStopSignal, parseOptions, required, runMain, wholeNumber } from '../client/cli-kit';
+import { ORACLE_DB } from './paths';
 
 const PROGRAM = 'fog-oracle';
 const USAGE = `usage: node dist/oracle/main.js --network-file <path> --key <path> --data <dir> [--every 5] [--poll-ms 1000]

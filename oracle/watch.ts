@@ -12,9 +12,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { connect } from '../client/chain';
-import { Watcher } from './watcher';
-import { encodeEvent, eventJson } from './event-codec';
-import { jsonLine, networkOption, onStopSignal, parseOptions, required, runMain, WATCH_DB, wholeNumber } from './cli';
+import { Watcher } from '../client/watcher';
+import { encodeEvent, eventJson } from '../client/event-codec';
+import { jsonLine, networkOption, onStopSignal, parseOptions, required, runMain, wholeNumber } from '../client/cli-kit';
+import { WATCH_DB } from './paths';
 
 const PROGRAM = 'fog-watch';
 const USAGE = 'usage: node dist/oracle/watch.js --network-file <path> --data <dir> [--poll-ms 500]';

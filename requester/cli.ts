@@ -15,19 +15,19 @@ import { Address } from '@ton/core';
 import { Command } from 'commander';
 import { Actor, actor, Common, commonOptions, out, runCli, Signing, signingOptions } from '../client/cli-common';
 import { networkContext, NetworkContext, storageOf } from '../client/context';
-import { formatAmount, parseAmount, parseCount } from '../client/units';
+import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 import { jobSpec } from '../client/actions';
 import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { JobState } from '../wrappers/Job';
 import { RefusedPost } from '../wrappers/Hub';
 import { refusalReason } from '../wrappers/refusal';
-import { uint256ToHash } from '../oracle/storage/client';
-import { eventsOf, FogEvent } from '../oracle/events';
+import { uint256ToHash } from '../client/storage';
+import { eventsOf, FogEvent } from '../client/events';
 import { failureOf, JobPhase } from '../client/results';
 import { describeOutcome, finalizable, missedDeadline, outcomeOf } from '../client/jobs';
 import { SendError } from '../client/sender';
 import { describeError } from '../client/chain';
-import { checkProgram, MAX_MEMORY_MB, memoryCapPages, ProgramRefused, wasm } from '../worker/compute/abi';
+import { checkProgram, MAX_MEMORY_MB, memoryCapPages, ProgramRefused, wasm } from '../client/compute/abi';
 
 /** The largest job id the hub gives (ids are uint64). */
 const MAX_JOB_ID = 2n ** 64n - 1n;
@@ -42,7 +42,7 @@ function readFile(path: string, what: string): Buffer {
 
 /**
  * Refuses, before anything is paid, a program every worker would refuse: bytes that are not
- * WebAssembly, or a module outside the Fog ABI (see worker/compute/abi.ts).
+ * WebAssembly, or a module outside the Fog ABI (see client/compute/abi.ts).
  */
 function checkLocally(bytes: Buffer, path: string, memoryMb: number): void {
     if (!wasm.validate(bytes)) throw new Error(`${path} is not a valid WebAssembly module; nothing was posted`);

@@ -5,7 +5,7 @@
  */
 import type { NetworkProvider } from '@ton/blueprint';
 import { fogOf, send, waitUntil, walletOf } from '../client/blueprint';
-import { formatAmount } from '../client/units';
+import { formatAmount } from '../wrappers/units';
 
 export async function run(provider: NetworkProvider, args: string[]) {
     const { fog } = fogOf(provider);

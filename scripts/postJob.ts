@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { NetworkProvider } from '@ton/blueprint';
 import { arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
-import { formatAmount, parseAmount, parseCount } from '../client/units';
+import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 import { storageOf } from '../client/context';
 import { jobSpec } from '../client/actions';
 

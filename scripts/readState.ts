@@ -6,7 +6,7 @@
  */
 import type { NetworkProvider } from '@ton/blueprint';
 import { fogOf } from '../client/blueprint';
-import { formatAmount } from '../client/units';
+import { formatAmount } from '../wrappers/units';
 
 export async function run(provider: NetworkProvider) {
     const { file, fog } = fogOf(provider);

@@ -5,7 +5,7 @@
  */
 import type { NetworkProvider } from '@ton/blueprint';
 import { arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
-import { formatAmount, parseAmount, parseCount } from '../client/units';
+import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 
 export async function run(provider: NetworkProvider, args: string[]) {
     const amount = parseAmount(await arg(provider, args, 0, 'FOG to stake'));

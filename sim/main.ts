@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../client/paths';
-import { parseOptions, runMain, OptionError } from '../oracle/cli';
+import { parseOptions, runMain, OptionError } from '../client/cli-kit';
 import { parseDeployConfig } from '../wrappers/deployment';
 import { runStudy } from './report';
 

@@ -14,7 +14,7 @@ import { Fog } from '../client/actions';
 import { WalletSender } from '../client/sender';
 import { commitOf } from '../wrappers/commit';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
-import { DIST } from '../devnet/processes';
+import { DIST } from '../client/processes';
 
 const ROOT = resolve(__dirname, '..');
 const BLUEPRINT = join(ROOT, 'node_modules', '@ton', 'blueprint', 'dist', 'cli', 'cli.js');

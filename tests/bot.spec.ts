@@ -12,18 +12,18 @@ import { advance, claim, commit, post, reveal, staker, wallet } from './helpers/
 import { createFogBot, DEFAULT_RATE_LIMIT } from '../bot/bot';
 import { ApiCall, captureApi, channelPostUpdate, CONSOLE_BOT, photoOf, Reply, replyOf, textUpdate } from '../bot/console';
 import { Reader } from '../bot/reader';
-import { Watcher } from '../oracle/watcher';
-import { NetworkIndex } from '../oracle/network-index';
+import { Watcher } from '../client/watcher';
+import { NetworkIndex } from '../client/network-index';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
-import { hashToUint256, sha256Hex, StorageClient } from '../oracle/storage/client';
+import { hashToUint256, sha256Hex, StorageClient } from '../client/storage';
 import { runExample } from '../examples/catalog';
 import { decodeTransferLink } from '../client/deeplink';
 import { connect } from '../client/chain';
 import { Fog, jobSpec } from '../client/actions';
 import { NetworkFile } from '../client/addresses';
 import { WalletSender } from '../client/sender';
-import { DIST } from '../devnet/processes';
-import { formatAmount } from '../client/units';
+import { DIST } from '../client/processes';
+import { formatAmount } from '../wrappers/units';
 import { Address } from '@ton/core';
 
 describe('the Telegram bot', () => {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { ComputePool, ComputeQueueFull } from '../worker/compute/pool';
-import { runProgramDirect } from '../worker/compute/task';
-import { ComputeJob, RunResult } from '../worker/compute/types';
+import { ComputePool, ComputeQueueFull } from '../client/compute/pool';
+import { runProgramDirect } from '../client/compute/task';
+import { ComputeJob, RunResult } from '../client/compute/types';
 import { wat } from './helpers/wat';
 
 const HOST = `

@@ -5,7 +5,7 @@ import { PassCollection, loadOwnerInfo, loadOwnershipProof, loadReportStaticData
 import { PassItem } from '../wrappers/PassItem';
 import { parseOnchainContent, PASS_FIELDS, PASS_ITEM_METADATA, PASS_COLLECTION_METADATA } from '../wrappers/metadata';
 import { passIndexOf } from '../wrappers/protocol';
-import { fogFixture, FogFixture, minimumAccepted, NOW } from './helpers/fixture';
+import { fogFixture, FogFixture, minimumAccepted, NOW } from '../client/sandbox/fixture';
 
 const E = PassCollection.errors;
 const I = PassItem.errors;

@@ -4,8 +4,8 @@ import { beginCell, toNano } from '@ton/core';
 import { BlockchainTransaction, internal, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { Epoch, loadEpochClosedEvent, Params, storeEpochAdd, storeReveal } from '../wrappers/Epoch';
 import { hashOf } from '../wrappers/commit';
-import { NOW } from './helpers/fixture';
-import { allSucceeded, FOG, GAS, Protocol, protocolFixture } from './helpers/protocol';
+import { NOW } from '../client/sandbox/fixture';
+import { allSucceeded, FOG, GAS, Protocol, protocolFixture } from '../client/sandbox/protocol';
 
 const EP = Epoch.errors;
 const OP = Epoch.opcodes;

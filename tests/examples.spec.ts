@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { DIST } from '../devnet/processes';
-import { ComputePool } from '../worker/compute/pool';
-import { runProgramDirect } from '../worker/compute/task';
-import { checkProgram, memoryCapPages } from '../worker/compute/abi';
+import { DIST } from '../client/processes';
+import { ComputePool } from '../client/compute/pool';
+import { runProgramDirect } from '../client/compute/task';
+import { checkProgram, memoryCapPages } from '../client/compute/abi';
 import { EXAMPLES, heldOutDigits, mlpInferInput, mlpTrainInput, modelAccuracy, runExample } from '../examples/catalog';
 import { DIGITS_FILE, encodeDataset, generateDigits } from '../examples/data/digits';
 

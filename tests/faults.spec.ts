@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Address, beginCell, Transaction } from '@ton/core';
-import { DIST, Managed } from '../devnet/processes';
+import { DIST, Managed } from '../client/processes';
 import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
 import { readNetworkFile } from '../client/addresses';
 import { connect } from '../client/chain';
@@ -20,7 +20,7 @@ import { Fog, jobSpec } from '../client/actions';
 import { WalletSender } from '../client/sender';
 import { readKeyFile } from '../client/wallet';
 import { JobPhase } from '../client/results';
-import { StorageClient } from '../oracle/storage/client';
+import { StorageClient } from '../client/storage';
 import { history } from './helpers/flow';
 import { storeCommit, storeJobClaim, storeReveal } from '../wrappers/Hub';
 

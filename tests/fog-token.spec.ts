@@ -13,7 +13,7 @@ import {
     inlinePayload,
     minimumAccepted,
     refPayload,
-} from './helpers/fixture';
+} from '../client/sandbox/fixture';
 
 const E = FogToken.errors;
 const W = FogWallet.errors;

@@ -12,9 +12,9 @@ import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
-import { allSucceeded, FOG, Protocol, protocolFixture, runJobGas } from './helpers/protocol';
+import { allSucceeded, FOG, Protocol, protocolFixture, runJobGas } from '../client/sandbox/protocol';
 import { passIndexOf } from '../wrappers/protocol';
-import { emptyPayload, fogFixture, FogFixture, gasOf, minimumAccepted, refPayload } from './helpers/fixture';
+import { emptyPayload, fogFixture, FogFixture, gasOf, minimumAccepted, refPayload } from '../client/sandbox/fixture';
 import { tactConstants } from './helpers/constants';
 
 /**

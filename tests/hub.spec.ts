@@ -8,8 +8,8 @@ import {
 } from '../wrappers/Hub';
 import { describeRefusal, REFUSAL_REASONS } from '../wrappers/refusal';
 import { hashOf } from '../wrappers/commit';
-import { deliverBounce, NOW } from './helpers/fixture';
-import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf, urisOf } from './helpers/protocol';
+import { deliverBounce, NOW } from '../client/sandbox/fixture';
+import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf, urisOf } from '../client/sandbox/protocol';
 import { tactConstants } from './helpers/constants';
 import { jobSpec, MAX_URI_CELLS } from '../client/actions';
 import { cellShape } from '../wrappers/gas';

@@ -3,8 +3,8 @@ import { Address, Cell, toNano } from '@ton/core';
 import { loadEpochState, loadJobHot, loadJobRecord } from '../wrappers/Job';
 import { BlockchainSnapshot, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { hashOf } from '../wrappers/commit';
-import { NOW } from './helpers/fixture';
-import { FOG, Protocol, protocolFixture } from './helpers/protocol';
+import { NOW } from '../client/sandbox/fixture';
+import { FOG, Protocol, protocolFixture } from '../client/sandbox/protocol';
 
 /**
  * Property tests: random sequences of every user action by several actors, with time jumps,

@@ -5,8 +5,8 @@ import { storeJettonTransfer, storePostJobPayload } from '../wrappers/Hub';
 import { Job, JobCreate, JobSpec, storeJobCreate, storeJobRecord, storeJobState } from '../wrappers/Job';
 import { commitOf, hashOf } from '../wrappers/commit';
 import { tactConstants } from './helpers/constants';
-import { NOW } from './helpers/fixture';
-import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf } from './helpers/protocol';
+import { NOW } from '../client/sandbox/fixture';
+import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf } from '../client/sandbox/protocol';
 
 const JOB = Job.errors;
 const C = tactConstants();

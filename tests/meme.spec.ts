@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { DIST } from '../client/paths';
-import { ComputePool } from '../worker/compute/pool';
-import { runProgramDirect } from '../worker/compute/task';
-import { checkProgram, memoryCapPages } from '../worker/compute/abi';
-import { RunOk } from '../worker/compute/types';
+import { ComputePool } from '../client/compute/pool';
+import { runProgramDirect } from '../client/compute/task';
+import { checkProgram, memoryCapPages } from '../client/compute/abi';
+import { RunOk } from '../client/compute/types';
 
 const program = readFileSync(join(DIST, 'examples', 'meme.wasm'));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -2,12 +2,12 @@ import '@ton/test-utils';
 import { Address, Cell, Slice } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { Hub, JobPostedEvent } from '../wrappers/Hub';
-import { EVENT_LOADERS } from '../oracle/events';
+import { EVENT_LOADERS } from '../client/events';
 import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
-import { NOW } from './helpers/fixture';
-import { allSucceeded, FOG, payload, Protocol, protocolFixture } from './helpers/protocol';
+import { NOW } from '../client/sandbox/fixture';
+import { allSucceeded, FOG, payload, Protocol, protocolFixture } from '../client/sandbox/protocol';
 
 const HUB = Hub.errors;
 const JOB = Job.errors;

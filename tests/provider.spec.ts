@@ -5,8 +5,8 @@ import { Provider, storeProviderPassMint, storeProviderPayout } from '../wrapper
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
 import { hashOf } from '../wrappers/commit';
-import { deliverBounce, minimumAccepted, NOW } from './helpers/fixture';
-import { allSucceeded, FOG, GAS, Protocol, protocolFixture } from './helpers/protocol';
+import { deliverBounce, minimumAccepted, NOW } from '../client/sandbox/fixture';
+import { allSucceeded, FOG, GAS, Protocol, protocolFixture } from '../client/sandbox/protocol';
 
 const PROV = Provider.errors;
 const OP = Provider.opcodes;

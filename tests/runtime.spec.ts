@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runNode } from '../devnet/processes';
+import { runNode } from '../client/processes';
 import { ROOT } from '../client/paths';
 
 const pinned = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8')) as { dependencies: Record<string, string> }).dependencies.node;

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { hashOf } from '../wrappers/commit';
-import { NOW } from './helpers/fixture';
-import { FOG, Protocol, protocolFixture } from './helpers/protocol';
+import { NOW } from '../client/sandbox/fixture';
+import { FOG, Protocol, protocolFixture } from '../client/sandbox/protocol';
 import { Claim, Economy, emissionOf } from '../sim/model';
 
 /**

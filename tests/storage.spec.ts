@@ -9,7 +9,7 @@ import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
 import { AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fetchBlob, hashToUint256, sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
+import { fetchBlob, hashToUint256, sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import {
     BlobHashMismatchError,
     BlobNotFoundError,
@@ -19,7 +19,7 @@ import {
     StorageAuthError,
     StorageHttpError,
     StorageUnreachableError,
-} from '../oracle/storage/errors';
+} from '../client/storage-errors';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
 
 const LIMIT = 64 * 1024;

@@ -7,8 +7,8 @@ import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256Hex, StorageClient } from '../oracle/storage/client';
-import { BlobHashMismatchError } from '../oracle/storage/errors';
+import { sha256Hex, StorageClient } from '../client/storage';
+import { BlobHashMismatchError } from '../client/storage-errors';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { FetchedBlobs, isPrivateHost, jobBlob, UnfetchableBlobError } from '../worker/fetch';
 

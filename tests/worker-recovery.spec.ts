@@ -19,8 +19,8 @@ import { SendError, WalletSender } from '../client/sender';
 import { JobPhase } from '../client/results';
 import { DIST } from '../client/paths';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
-import { StorageClient } from '../oracle/storage/client';
-import { ComputePool } from '../worker/compute/pool';
+import { StorageClient } from '../client/storage';
+import { ComputePool } from '../client/compute/pool';
 import { Journal, Stage } from '../worker/journal';
 import { DAEMON_DEFAULTS, WorkerDaemon } from '../worker/daemon';
 

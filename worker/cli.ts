@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { actor, Common, commonOptions, keyPath, out, runCli, signer, Signing, signingOptions, waitFor } from '../client/cli-common';
 import { devnetFaucet, networkContext, storageOf } from '../client/context';
-import { formatAmount, parseAmount, parseCount } from '../client/units';
+import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 import { identityOf, newIdentity, writeKeyFile } from '../client/wallet';
-import { MAX_MEMORY_MB } from './compute/abi';
-import { jsonLine } from '../oracle/cli';
-import { ComputePool } from './compute/pool';
+import { MAX_MEMORY_MB } from '../client/compute/abi';
+import { jsonLine } from '../client/cli-kit';
+import { ComputePool } from '../client/compute/pool';
 import { DAEMON_DEFAULTS, WorkerDaemon } from './daemon';
 import { Journal, KEEP_JOBS } from './journal';
 

@@ -12,11 +12,11 @@ import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
 import { StageCommitted, StageRevealed } from '../wrappers/Hub';
-import { sha256Hex, StorageClient, uint256ToHash } from '../oracle/storage/client';
+import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import { FetchedBlobs, jobBlob, JobBlobs } from './fetch';
-import { jsonLine } from '../oracle/cli';
-import { ComputePool } from './compute/pool';
-import { RunResult } from './compute/types';
+import { jsonLine } from '../client/cli-kit';
+import { ComputePool } from '../client/compute/pool';
+import { RunResult } from '../client/compute/types';
 import { JobEntry, Journal, KEEP_JOBS } from './journal';
 import { failureHash, JobPhase } from '../client/results';
 

@@ -13,7 +13,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { fetchBlob, StorageClient } from '../oracle/storage/client';
+import { fetchBlob, StorageClient } from '../client/storage';
 
 /** A job's blob the worker will not or could not fetch; the worker then does not claim the job. */
 export class UnfetchableBlobError extends Error {

@@ -19,7 +19,7 @@ import { storeGenesisMint, storeSetMintAuthority } from './FogToken';
 import { storeSetPassAuthority } from './PassCollection';
 import { Params } from './Hub';
 import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from './protocol';
-import { parseAmount } from '../client/units';
+import { parseAmount } from './units';
 
 /** Recipients per genesis message (the token's limit). */
 export const GENESIS_CHUNK = 32;

@@ -1,4 +1,4 @@
-// The Fog host ABI for AssemblyScript programs (see worker/compute/abi.ts). Compile with
+// The Fog host ABI for AssemblyScript programs (see client/compute/abi.ts). Compile with
 // --importMemory (the memory is env.memory) and no runtime imports beyond env.abort.
 
 @external("fog", "input_size")

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs, ReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSha256Hex } from './hash';
+import { isSha256Hex } from '../../client/hash';
 
 const SHARD = /^[0-9a-f]{2}$/;
 /** Temp files this code creates (`<pid>-<random>`); only these are swept at start. */

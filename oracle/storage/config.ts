@@ -3,14 +3,15 @@
  * command line of `main.ts`.
  */
 import { parseArgs } from 'node:util';
-import { StorageConfigError } from './errors';
+import { DEFAULT_MAX_BLOB_BYTES } from '../../client/storage';
+import { StorageConfigError } from '../../client/storage-errors';
 
 /** Defaults for `startStorageNode`; the command line listens on `cliPort` instead of any free port. */
 export const storageDefaults = {
     host: '127.0.0.1',
     port: 0,
     cliPort: 7070,
-    maxBlobBytes: 64 * 1024 * 1024,
+    maxBlobBytes: DEFAULT_MAX_BLOB_BYTES,
 } as const;
 
 /** Options of `startStorageNode`. */

@@ -5,7 +5,7 @@
  * cleanly (exit 0) on SIGINT or SIGTERM; a bad option prints one line on stderr and exits 1.
  */
 import { parseStorageArgs, storageUsage } from './config';
-import { StorageError } from './errors';
+import { StorageError } from '../../client/storage-errors';
 import { startStorageNode } from './server';
 
 function log(event: object): void {

@@ -13,8 +13,8 @@ import { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { BlobStore, BlobWriter } from './blob-store';
 import { resolveStorageOptions, ResolvedStorageOptions, StorageNodeOptions } from './config';
-import { BlobTooLargeError, StorageConfigError } from './errors';
-import { isSha256Hex } from './hash';
+import { BlobTooLargeError, StorageConfigError } from '../../client/storage-errors';
+import { isSha256Hex } from '../../client/hash';
 
 export type { StorageNodeOptions } from './config';
 

@@ -7,9 +7,9 @@ import { TonClient } from '@ton/ton';
 import { JobSpec } from '../../wrappers/Hub';
 import { commitOf, hashOf } from '../../wrappers/commit';
 import { WalletSender } from '../../client/sender';
-import { eventsOf, FogEvent } from '../../oracle/events';
+import { eventsOf, FogEvent } from '../../client/events';
 import { Devnet, FOG } from './devnet';
-import { specOf } from './protocol';
+import { specOf } from '../../client/sandbox/protocol';
 
 export const SALT = 7n;
 

@@ -33,7 +33,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { Hub, loadJettonTransferNotification, loadJobClosed } from '../wrappers/Hub';
 import { eventsOf, FogEvent } from './events';
 import { decodeEvent, encodeEvent } from './event-codec';
-import { jsonLine } from './cli';
+import { jsonLine } from './cli-kit';
 import { refusalReason, refusedWhat } from '../wrappers/refusal';
 
 /** What kind of contract a followed address is, and its key (job id, owner, epoch number). */

@@ -6,7 +6,7 @@
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { Address } from '@ton/core';
-import { JobPhase } from '../client/results';
+import { JobPhase } from './results';
 import { FogEvent } from './events';
 import { Watcher } from './watcher';
 

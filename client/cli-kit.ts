@@ -1,15 +1,10 @@
 /**
- * What the oracle's entry points (`watch.ts`, `main.ts`) share: option parsing with exact
- * messages, one-line failures, JSON-line logs, and a clean stop on SIGINT/SIGTERM.
+ * What every daemon and command-line entry point shares: option parsing with exact messages,
+ * one-line failures, JSON-line logs with a timestamp, and a clean stop on SIGINT/SIGTERM.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { NetworkFile, readNetworkFile } from '../client/addresses';
-
-/** Where `watch.js` keeps its LMDB environment inside `--data`. */
-export const WATCH_DB = 'watch.mdb';
-/** Where `main.js` (watcher + keeper) keeps its LMDB environment inside `--data`. */
-export const ORACLE_DB = 'oracle.mdb';
+import { NetworkFile, readNetworkFile } from './addresses';
 
 /** A user's mistake on the command line: printed as one line, exit code 2. */
 export class OptionError extends Error {

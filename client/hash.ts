@@ -3,7 +3,7 @@
  * characters off chain and as a uint256 in on-chain job specs.
  */
 import { createHash } from 'node:crypto';
-import { InvalidHashError } from './errors';
+import { InvalidHashError } from './storage-errors';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const UINT256_LIMIT = 1n << 256n;

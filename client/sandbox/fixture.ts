@@ -1,3 +1,8 @@
+/**
+ * Sandbox fixture: the token and the pass collection deployed in an emulator, with helpers to read a transaction's gas and outcome.
+ * The contract tests, the gas table (`tests/gas.spec.ts`) and `npm run bench` all use it, so it
+ * lives in `client/` where every role may import it; nothing that runs against a real chain does.
+ */
 import { Address, beginCell, Cell, Slice, toNano } from '@ton/core';
 import { Blockchain, internal, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { FogToken } from '../../wrappers/FogToken';
@@ -6,7 +11,7 @@ import { PassCollection } from '../../wrappers/PassCollection';
 import { PassItem } from '../../wrappers/PassItem';
 import { fogTokenInit, passCollectionInit } from '../../wrappers/protocol';
 import { computeGas } from '../../wrappers/gas';
-import { mainnetConfig } from '../../client/fees';
+import { mainnetConfig } from '../fees';
 
 /** A fixed clock, so no test depends on when it runs. */
 export const NOW = 1_800_000_000;

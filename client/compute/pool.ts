@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { DIST } from '../../client/paths';
+import { DIST } from '../paths';
 import { isUint8Array } from 'node:util/types';
 import { Piscina } from 'piscina';
 import { memoryCapPages } from './abi';
@@ -174,10 +174,10 @@ async function whenStarted(flag: Int32Array): Promise<void> {
 
 /**
  * The compiled task handler. piscina threads load plain JavaScript, so whether this file runs from
- * source (ts-jest) or from dist, the handler is <project root>/dist/worker/compute/task.js.
+ * source (ts-jest) or from dist, the handler is <project root>/dist/client/compute/task.js.
  */
 function compiledTask(): string {
-    const task = join(DIST, 'worker', 'compute', 'task.js');
+    const task = join(DIST, 'client', 'compute', 'task.js');
     if (!existsSync(task)) throw new Error(`compiled task not found at ${task}: run npm run build`);
     return task;
 }

@@ -1,3 +1,8 @@
+/**
+ * Sandbox fixture: the whole protocol (token, pass collection, hub) deployed in an emulator, with helpers to run a job through it and measure its gas.
+ * The contract tests, the gas table (`tests/gas.spec.ts`) and `npm run bench` all use it, so it
+ * lives in `client/` where every role may import it; nothing that runs against a real chain does.
+ */
 import { Address, beginCell, Builder, Cell, Dictionary, toNano } from '@ton/core';
 import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { FogToken } from '../../wrappers/FogToken';
@@ -12,7 +17,7 @@ import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../../
 import { commitOf, hashOf } from '../../wrappers/commit';
 import { NOW } from './fixture';
 import { operationGas } from '../../wrappers/gas';
-import { mainnetConfig } from '../../client/fees';
+import { mainnetConfig } from '../fees';
 
 export const FOG = 1_000_000_000n;
 

@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { DIST } from '../client/paths';
+import { DIST } from './paths';
 
 /** The compiled entry points (npm run build emits them). */
 export { DIST };

@@ -3,7 +3,6 @@
  * http(s) URI read from chain. Everything downloaded is checked against its sha256 before it is
  * returned, so a node (or a URI) never has to be trusted.
  */
-import { storageDefaults } from './config';
 import {
     BlobHashMismatchError,
     BlobNotFoundError,
@@ -13,12 +12,15 @@ import {
     StorageConfigError,
     StorageHttpError,
     StorageUnreachableError,
-} from './errors';
+} from './storage-errors';
 import { normalizeHash, sha256Hex } from './hash';
 
 export { hashToUint256, isSha256Hex, normalizeHash, sha256Hex, uint256ToHash } from './hash';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The largest blob a storage node takes and a client downloads, unless configured otherwise: 64 MiB. */
+export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024;
 
 /** Options of a download. */
 export interface FetchBlobOptions {
@@ -125,7 +127,7 @@ async function download(url: string, hash: string, opts: FetchBlobOptions): Prom
         throw new BlobNotFoundError(hash, url);
     }
     if (!res.ok) throw new StorageHttpError(url, res.status, (await reasonOf(res)).reason);
-    const bytes = await readLimited(res, url, opts.maxBytes ?? storageDefaults.maxBlobBytes, timeoutMs);
+    const bytes = await readLimited(res, url, opts.maxBytes ?? DEFAULT_MAX_BLOB_BYTES, timeoutMs);
     const actual = sha256Hex(bytes);
     if (actual !== hash) throw new BlobHashMismatchError(hash, url, actual);
     return bytes;
