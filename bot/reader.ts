@@ -255,6 +255,7 @@ export class Reader {
         const agreed = `quorum of ${s.spec.quorum} of ${s.spec.k} workers, sha256 ${hash.slice(0, 16)}…`;
         if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return { photo: bytes, filename: `fog-job-${id}.png`, caption: `Job ${id}: ${agreed}` };
         const utf8 = bytes.toString('utf-8');
+        // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
         if (bytes.length <= 3_000 && Buffer.from(utf8, 'utf-8').equals(bytes) && !/[\u0000-\u0008\u000e-\u001f]/.test(utf8)) {
             return `<b>Job ${id}</b> (${agreed}):\n<pre>${esc(utf8)}</pre>`;
         }

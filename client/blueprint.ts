@@ -45,7 +45,7 @@ export async function devnetBehind(endpoint: string): Promise<string | undefined
 }
 
 /** The network file and a client on its endpoint. */
-export function fogOf(provider: NetworkProvider): { file: NetworkFile; fog: Fog } {
+export function fogOf(): { file: NetworkFile; fog: Fog } {
     const file = readNetworkFile(networkFilePath());
     const fog = new Fog(connect(file.endpoint, process.env.TONCENTER_API_KEY), file);
     return { file, fog };

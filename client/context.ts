@@ -58,7 +58,7 @@ export async function devnetFaucet(file: NetworkFile, to: Address, amounts: { to
             body: JSON.stringify({ address: to.toString(), ton: amounts.ton?.toString(), fog: amounts.fog?.toString() }),
         });
     } catch (e) {
-        throw new Error(`devnet at ${file.devnet} is unreachable (${describeError((e as { cause?: unknown }).cause ?? e)})`);
+        throw new Error(`devnet at ${file.devnet} is unreachable (${describeError((e as { cause?: unknown }).cause ?? e)})`, { cause: e });
     }
     if (!r.ok) throw new Error(`faucet refused: ${((await r.json().catch(() => ({}))) as { error?: string }).error ?? r.status}`);
 }

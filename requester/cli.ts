@@ -49,7 +49,7 @@ function checkLocally(bytes: Buffer, path: string, memoryMb: number): void {
     try {
         checkProgram(bytes, memoryCapPages(memoryMb));
     } catch (e) {
-        if (e instanceof ProgramRefused) throw new Error(`${path} does not fit the Fog program ABI (${e.reason}): ${e.message}; nothing was posted`);
+        if (e instanceof ProgramRefused) throw new Error(`${path} does not fit the Fog program ABI (${e.reason}): ${e.message}; nothing was posted`, { cause: e });
         throw e;
     }
 }
@@ -312,7 +312,7 @@ async function follow(ctx: NetworkContext, id: bigint, print: boolean, who: Acto
             } catch (e) {
                 // refused: too early by the chain's clock, or someone else finalized it first (the
                 // next read tells); anything that keeps failing (no TON for the fee) ends the wait
-                if (!(e instanceof SendError) || ++refusals >= FINALIZE_TRIES) throw new Error(`job ${id} could not be finalized: ${describeError(e)}`);
+                if (!(e instanceof SendError) || ++refusals >= FINALIZE_TRIES) throw new Error(`job ${id} could not be finalized: ${describeError(e)}`, { cause: e });
             }
             continue;
         }

@@ -8,7 +8,7 @@ import { fogOf, send, waitUntil, walletOf } from '../client/blueprint';
 import { formatAmount } from '../wrappers/units';
 
 export async function run(provider: NetworkProvider, args: string[]) {
-    const { fog } = fogOf(provider);
+    const { fog } = fogOf();
     const owner = await walletOf(provider);
     const only = args[0] === undefined ? undefined : /^\d+$/.test(args[0]) ? BigInt(args[0]) : undefined;
     if (args[0] !== undefined && only === undefined) throw new Error(`not an epoch number: ${args[0]}`);

@@ -23,7 +23,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     try {
         json = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (e) {
-        throw new Error(`cannot read the deploy configuration ${configPath}: ${(e as Error).message}`);
+        throw new Error(`cannot read the deploy configuration ${configPath}: ${(e as Error).message}`, { cause: e });
     }
     const admin = await walletOf(provider);
     const endpoint = endpointOf(provider);

@@ -16,7 +16,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const program = readFileSync(await arg(provider, args, 1, 'Program (.wasm)'));
     const input = readFileSync(await arg(provider, args, 2, 'Input file'));
     const k = parseCount(await arg(provider, args, 3, 'Replication k', '3'), 'k', 7);
-    const { file, fog } = fogOf(provider);
+    const { file, fog } = fogOf();
     const storage = storageOf(file);
     const requester = await walletOf(provider);
     const balance = await fog.balanceOf(requester);

@@ -9,7 +9,7 @@ import { fogOf } from '../client/blueprint';
 import { formatAmount } from '../wrappers/units';
 
 export async function run(provider: NetworkProvider) {
-    const { file, fog } = fogOf(provider);
+    const { file, fog } = fogOf();
     const [hub, params, token] = await Promise.all([fog.hub.getHubState(), fog.hub.getParams(), fog.token.getTokenState()]);
     const now = await fog.now();
     const epoch = await fog.hub.getEpochOf(BigInt(now));

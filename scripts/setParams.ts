@@ -14,7 +14,7 @@ import { storeSetParams } from '../wrappers/Hub';
 
 export async function run(provider: NetworkProvider, args: string[]) {
     const path = await arg(provider, args, 0, 'File with the parameters to change');
-    const { fog } = fogOf(provider);
+    const { fog } = fogOf();
     const [current, hub] = await Promise.all([fog.hub.getParams(), fog.hub.getHubState()]);
     const admin = await walletOf(provider);
     if (!admin.equals(hub.admin)) throw new Error(`only the hub's admin (${hub.admin.toString()}) may set parameters, not ${admin.toString()}`);
@@ -22,7 +22,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     try {
         json = JSON.parse(readFileSync(path, 'utf8'));
     } catch (e) {
-        throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+        throw new Error(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
     }
     const next = applyParams(current, (json as { params?: unknown }).params ?? json, path, current);
     const changed = (Object.keys(next) as (keyof typeof next)[]).filter((k) => k !== '$$type' && next[k] !== current[k]);

@@ -11,7 +11,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const amount = parseAmount(await arg(provider, args, 0, 'FOG to stake'));
     const cores = parseCount(await arg(provider, args, 1, 'CPU cores you offer', '2'), 'cores', 65_535);
     const memory = parseCount(await arg(provider, args, 2, 'Memory you offer, MiB', '4096'), 'memory', 0xffffffff);
-    const { fog } = fogOf(provider);
+    const { fog } = fogOf();
     const owner = await walletOf(provider);
     const balance = await fog.balanceOf(owner);
     if (balance < amount) throw new Error(`this wallet holds ${formatAmount(balance)}, less than ${formatAmount(amount)}`);

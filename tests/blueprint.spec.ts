@@ -41,7 +41,7 @@ describe('blueprint scripts', () => {
             return r.stdout;
         } catch (e) {
             const err = e as { stdout?: string; stderr?: string };
-            throw new Error(`blueprint run ${script} failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+            throw new Error(`blueprint run ${script} failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`, { cause: e });
         }
     };
 

@@ -9,7 +9,6 @@ import { cellShape, computeGas, GAS_ANCHORS, operationGas } from '../wrappers/ga
 import { GAS_PRICE_NANO, gasTon } from '../client/fees';
 import { Hub } from '../wrappers/Hub';
 import { Job } from '../wrappers/Job';
-import { Epoch } from '../wrappers/Epoch';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
 import { allSucceeded, FOG, Protocol, protocolFixture, runJobGas } from '../client/sandbox/protocol';
@@ -482,7 +481,6 @@ describe('gas', () => {
             expect(wallet.bits).toBeLessThanOrEqual(Number(C.WalletInitBits));
             const hub = (await protocolFixture()).hub.address;
         const job = (await Job.fromInit(hub, 0n, null)).init!;
-        const epoch = (await Epoch.fromInit(hub, 0n, null)).init!;
         const provider = (await Provider.fromInit(hub, hub, null)).init!;
         const stakeMsg = size(provider.code, provider.data);
         expect(stakeMsg.cells).toBeLessThanOrEqual(Number(C.StakeMsgCells));

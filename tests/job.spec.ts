@@ -281,6 +281,7 @@ describe('job_claim', () => {
             $$type: 'SetParams', queryId: 0n, params: { ...p.params, collateral: 2n * old },
         });
         const after = await open();
+        expect((await before.getJobState()).terms.collateral).toBe(old);
         expect((await after.getJobState()).terms.collateral).toBe(2n * old);
         await refusedUnchanged(after, () => p.claim(w[0], 1n, GAS, old), JOB['Collateral differs from the job\'s terms']);
         expect(await providerState(w[0])).toMatchObject({ locked: 0n, openClaims: 0n });

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { DIST, entry, runNode, startNode } from '../client/processes';
 import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
 import { failureHash } from '../client/results';
-import { runProgramDirect } from '../client/compute/task';
 import { exampleNamed, runExample } from '../examples/catalog';
 import { readNetworkFile } from '../client/addresses';
 import { connect } from '../client/chain';

@@ -101,7 +101,7 @@ export class WorkerDaemon {
             if (this.stopped) return;
             this.ticking = this.tick().catch((e) => this.log({ event: 'tick_failed', error: describeError(e) }));
             await this.ticking;
-            if (!this.stopped) this.timer = setTimeout(loop, this.opts.pollMs);
+            if (!this.stopped) this.timer = setTimeout(() => void loop(), this.opts.pollMs);
         };
         void loop();
     }
