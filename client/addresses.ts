@@ -1,7 +1,8 @@
 /**
  * The addresses file: where a Fog network lives (endpoint and contract addresses). The devnet
  * writes it at start; every other process (workers, keeper, CLIs, bot) reads it, so they all
- * talk to the same network. For testnet or mainnet, write one by hand (see the README).
+ * talk to the same network. For testnet or mainnet, write one by hand (docs/operating.md, "The
+ * processes and the network file").
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -11,7 +11,8 @@
  *   probability proportional to its free stake (at least one `collateral`, which each open claim
  *   locks). Stake, not the number of identities, buys seats, except that an identity takes one
  *   seat of a job: a large stake in one identity gets fewer seats than the same stake split
- *   (measured by the `split` population). A faster attacker does better than this (README).
+ *   (measured by the `split` population). A faster attacker does better than this
+ *   (docs/economics.md).
  * - A seat's compute cost is a fixed share of what the requester pays per seat (`costShare`).
  * - Every slash is topped up after each claim round, so each population keeps its stake share
  *   for the whole run and its income is what keeping that share costs or earns.

@@ -27,11 +27,11 @@ const TABLE = join(__dirname, '..', 'gas-table.json');
 const UPDATE = process.env.FOG_GAS_UPDATE === '1';
 
 
-const README = join(__dirname, '..', 'README.md');
-const README_START = '<!-- gas-table:start (npm run gas:update) -->';
-const README_END = '<!-- gas-table:end -->';
+const GAS_DOC = join(__dirname, '..', 'docs', 'gas.md');
+const GAS_DOC_START = '<!-- gas-table:start (npm run gas:update) -->';
+const GAS_DOC_END = '<!-- gas-table:end -->';
 
-/** The README's gas table: every operation, its anchor where one exists, and its price in TON. */
+/** docs/gas.md's gas table: every operation, its anchor where one exists, and its price in TON. */
 function renderGasTable(ops: Record<string, number>): string {
     const anchorOf: Record<string, [string, number]> = {
         transfer: ['Tact reference jetton transfer', GAS_ANCHORS['Tact reference jetton transfer']],
@@ -307,12 +307,12 @@ describe('gas', () => {
             record('lifecycle k=7', await lifecycle(7n, 4n));
         });
 
-        it('a k=3 job runs 25 transactions, none cheaper than a pass answering request_owner (the README floor)', () => {
+        it('a k=3 job runs 25 transactions, none cheaper than a pass answering request_owner (the floor under the 8× goal)', () => {
             const txs = lifecycleTxGas['k=3'];
             expect(txs).toHaveLength(25);
             const cheapest = txs.reduce((a, b) => (a < b ? a : b));
             expect(cheapest).toBeGreaterThanOrEqual(BigInt(measured['request_owner']));
-            // the README's argument: 25 transactions at that floor already exceed 8 transfers
+            // docs/gas.md's argument: 25 transactions at that floor already exceed 8 transfers
             expect(25 * measured['request_owner']).toBeGreaterThan(8 * measured['transfer']);
         });
 
@@ -494,7 +494,7 @@ describe('gas', () => {
             expect(item.bits).toBeLessThanOrEqual(Number(C.PassInitBits));
         });
 
-        it('matches the stored gas table and the README (npm run gas:update rewrites both)', () => {
+        it('matches the stored gas table and the one in docs/gas.md (npm run gas:update rewrites both)', () => {
             const table: GasTable = {
                 note: 'Compute gas per operation, summed over its chain, sender wallet excluded. Sandbox 0.41. Rewritten by `npm run gas:update`.',
                 operations: measured,
@@ -506,13 +506,13 @@ describe('gas', () => {
             const stored: GasTable = JSON.parse(readFileSync(TABLE, 'utf-8'));
             expect(measured).toEqual(stored.operations);
 
-            const readme = readFileSync(README, 'utf-8');
-            const start = readme.indexOf(README_START);
-            const end = readme.indexOf(README_END);
-            if (start < 0 || end < start) throw new Error('README.md lacks the gas table markers');
-            const block = `${README_START}\n${renderGasTable(measured)}${README_END}`;
-            const current = readme.slice(start, end + README_END.length);
-            if (UPDATE && current !== block) writeFileSync(README, readme.slice(0, start) + block + readme.slice(end + README_END.length));
+            const doc = readFileSync(GAS_DOC, 'utf-8');
+            const start = doc.indexOf(GAS_DOC_START);
+            const end = doc.indexOf(GAS_DOC_END);
+            if (start < 0 || end < start) throw new Error('docs/gas.md lacks the gas table markers');
+            const block = `${GAS_DOC_START}\n${renderGasTable(measured)}${GAS_DOC_END}`;
+            const current = doc.slice(start, end + GAS_DOC_END.length);
+            if (UPDATE && current !== block) writeFileSync(GAS_DOC, doc.slice(0, start) + block + doc.slice(end + GAS_DOC_END.length));
             else expect(current).toBe(block);
         });
 

@@ -8,7 +8,7 @@ import { FOG, Protocol, protocolFixture } from '../client/sandbox/protocol';
 
 /**
  * Property tests: random sequences of every user action by several actors, with time jumps,
- * checking DESIGN.md's invariants after every step:
+ * checking the protocol's invariants (docs/protocol.md, "Invariants") after every step:
  * - FOG supply = genesis + minted − burned, and = the sum of every holder's balance;
  * - the hub's FOG = all stakes (staked and unbonding) + open escrow + recorded strays;
  * - every job is terminal once its last deadline has passed and anyone has poked it;

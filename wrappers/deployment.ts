@@ -155,7 +155,7 @@ export async function deploymentPlan(admin: Address, config: DeployConfig): Prom
             messages: [
                 { to: token.address, value: toNano('0.1'), init: token.init!, bounce: false },
                 { to: collection.address, value: toNano('0.1'), init: collection.init!, bounce: false },
-                // the hub pays stray records from its own TON (see the README's security notes)
+                // the hub pays stray records from its own TON (see docs/security.md)
                 { to: hub.address, value: toNano('1'), init: hub.init!, bounce: false },
             ],
         },
