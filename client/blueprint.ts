@@ -24,6 +24,11 @@ export const blueprintDefaults = {
     networkFile: DEFAULT_ADDRESSES_FILE,
     /** deployFog's configuration file (its first argument). */
     deployConfig: 'deploy/config.json',
+    /** postJob's replication k (its fourth argument). */
+    postJobK: 3,
+    /** stake's cores and memory in MiB (its second and third arguments). */
+    stakeCores: 2,
+    stakeMemoryMb: 4096,
     /** The toncenter endpoints of blueprint's networks when its provider does not name one. */
     endpoints: { mainnet: 'https://toncenter.com/api/v2/jsonRPC', testnet: 'https://testnet.toncenter.com/api/v2/jsonRPC' },
 } as const;
