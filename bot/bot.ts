@@ -8,6 +8,7 @@ import { Bot, Context, InlineKeyboard, InputFile } from 'grammy';
 import type { Message, UserFromGetMe } from 'grammy/types';
 import { describeError } from '../client/chain';
 import { Answer, Reader, ResultAnswer } from './reader';
+import { botDefaults } from './config';
 
 export const HELP = [
     '<b>Fog</b>: a compute network on TON. Commands:',
@@ -30,7 +31,8 @@ export interface RateLimit {
     maxUsers: number;
 }
 
-export const DEFAULT_RATE_LIMIT: RateLimit = { commands: 8, windowMs: 30_000, maxUsers: 10_000 };
+/** From `botDefaults` (bot/config.ts). */
+export const DEFAULT_RATE_LIMIT: RateLimit = { ...botDefaults.rateLimit };
 
 export interface FogBotOptions {
     token: string;

@@ -10,16 +10,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { open as openLmdb } from 'lmdb';
 import { Fog } from '../client/actions';
-import { DEFAULT_ADDRESSES_FILE, readNetworkFile } from '../client/addresses';
+import { readNetworkFile } from '../client/addresses';
 import { connect, describeError } from '../client/chain';
 import { storageOf } from '../client/context';
 import { NetworkIndex } from '../client/network-index';
 import { Watcher } from '../client/watcher';
 import { jsonLine } from '../client/cli-kit';
 import { createFogBot, DEFAULT_RATE_LIMIT } from './bot';
+import { botDefaults, botUsage, parseBotArgs } from './config';
 import { captureApi, CONSOLE_BOT, photoOf, replyOf, textUpdate } from './console';
 import { Reader, TEXT_EXAMPLES } from './reader';
 import { exampleNamed } from '../examples/catalog';
@@ -32,29 +32,20 @@ const log = (event: object) => {
 };
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({
-        options: {
-            'network-file': { type: 'string', default: process.env.FOG_NETWORK_FILE ?? DEFAULT_ADDRESSES_FILE },
-            data: { type: 'string', default: '.fog/bot' },
-            console: { type: 'boolean', default: false },
-            'poll-ms': { type: 'string', default: '2000' },
-            help: { type: 'boolean', short: 'h', default: false },
-        },
-        strict: true,
-    });
-    if (values.help) {
-        process.stdout.write('usage: BOT_TOKEN=… npm run bot [-- --network-file <path> --data <dir> --poll-ms 2000]\n       npm run bot -- --console\n');
+    const command = parseBotArgs(process.argv.slice(2), process.env);
+    if (command.help) {
+        process.stdout.write(`${botUsage}\n`);
         return;
     }
-    quiet = values.console!;
-    const token = process.env.BOT_TOKEN;
-    if (!values.console && !token) throw new Error('set BOT_TOKEN (from @BotFather), or try it with --console');
-    const file = readNetworkFile(values['network-file']!);
-    const client = connect(file.endpoint, process.env.TONCENTER_API_KEY);
+    const values = command.options;
+    quiet = values.console;
+    const { token } = values;
+    const file = readNetworkFile(values.networkFile);
+    const client = connect(file.endpoint, values.apiKey);
     const fog = new Fog(client, file);
-    mkdirSync(values.data!, { recursive: true });
-    const db = openLmdb({ path: join(values.data!, 'bot.mdb') });
-    const watcher = new Watcher({ client, db, hub: file.hub, pollMs: Number(values['poll-ms']), log });
+    mkdirSync(values.data, { recursive: true });
+    const db = openLmdb({ path: join(values.data, botDefaults.db) });
+    const watcher = new Watcher({ client, db, hub: file.hub, pollMs: values.pollMs, log });
     const index = new NetworkIndex(db, watcher);
     const storage = file.storage ? storageOf(file) : undefined;
     // the shipped programs /post offers by name, on the bot's storage node
@@ -70,7 +61,7 @@ async function main(): Promise<void> {
     watcher.start();
 
     // one person at a terminal is not a crowd to protect the endpoint from
-    const rateLimit = values.console ? { ...DEFAULT_RATE_LIMIT, commands: 1_000 } : DEFAULT_RATE_LIMIT;
+    const rateLimit = values.console ? { ...DEFAULT_RATE_LIMIT, commands: botDefaults.consoleCommands } : DEFAULT_RATE_LIMIT;
     const bot = createFogBot({ token: token || 'console', reader, botInfo: values.console ? CONSOLE_BOT : undefined, rateLimit, log });
     const stop = async () => {
         if (!values.console) await bot.stop();
@@ -85,7 +76,7 @@ async function main(): Promise<void> {
         captureApi(bot, (call) => {
             const photo = photoOf(call);
             if (photo) {
-                const saved = join(values.data!, photo.filename);
+                const saved = join(values.data, photo.filename);
                 writeFileSync(saved, photo.bytes);
                 process.stdout.write(`[picture ${photo.filename}, ${photo.bytes.length.toLocaleString('en-US')} bytes, saved as ${saved}]\n${photo.caption}\n`);
                 return;

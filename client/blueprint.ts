@@ -13,23 +13,62 @@ import { DEFAULT_ADDRESSES_FILE, NetworkFile, readNetworkFile } from './addresse
 import { Network } from './wallet';
 import { connect } from './chain';
 import { Outgoing } from './sender';
+import { Env } from './cli-kit';
 
 /** How long a script waits for a message's effect (a person may be signing in a wallet app). */
 export const SCRIPT_WAIT_MS = 5 * 60_000;
 
-export const networkFilePath = () => process.env.FOG_NETWORK_FILE || DEFAULT_ADDRESSES_FILE;
+/** Defaults of the blueprint scripts; each environment variable below comes before its default. */
+export const blueprintDefaults = {
+    /** FOG_NETWORK_FILE: the network file the scripts read (deployFog writes it). */
+    networkFile: DEFAULT_ADDRESSES_FILE,
+    /** deployFog's configuration file (its first argument). */
+    deployConfig: 'deploy/config.json',
+    /** postJob's replication k (its fourth argument). */
+    postJobK: 3,
+    /** stake's cores and memory in MiB (its second and third arguments). */
+    stakeCores: 2,
+    stakeMemoryMb: 4096,
+    /** The toncenter endpoints of blueprint's networks when its provider does not name one. */
+    endpoints: { mainnet: 'https://toncenter.com/api/v2/jsonRPC', testnet: 'https://testnet.toncenter.com/api/v2/jsonRPC' },
+} as const;
+
+/** What the scripts read from the environment (blueprint's own WALLET_* variables are blueprint's). */
+export interface BlueprintSettings {
+    /** FOG_NETWORK_FILE (an empty value counts as unset). */
+    networkFile: string;
+    /** FOG_NETWORK: devnet, testnet or mainnet, overriding what blueprint's network suggests. */
+    network: Network | undefined;
+    /** FOG_STORAGE: the storage node deployFog names in the network file. */
+    storage: string | undefined;
+    /** TONCENTER_API_KEY. */
+    apiKey: string | undefined;
+}
+
+/** Reads the scripts' environment variables (a FOG_NETWORK that names no network is ignored, as before). */
+export function blueprintSettings(env: Env = process.env): BlueprintSettings {
+    const named = env.FOG_NETWORK;
+    return {
+        networkFile: env.FOG_NETWORK_FILE || blueprintDefaults.networkFile,
+        network: named === 'devnet' || named === 'testnet' || named === 'mainnet' ? named : undefined,
+        storage: env.FOG_STORAGE || undefined,
+        apiKey: env.TONCENTER_API_KEY,
+    };
+}
+
+export const networkFilePath = () => blueprintSettings().networkFile;
 
 /** The toncenter v2 endpoint blueprint's provider talks to, or toncenter's for its network. */
 export function endpointOf(provider: NetworkProvider): string {
     const api = provider.api();
     if (api instanceof TonClient) return api.parameters.endpoint;
-    return provider.network() === 'mainnet' ? 'https://toncenter.com/api/v2/jsonRPC' : 'https://testnet.toncenter.com/api/v2/jsonRPC';
+    return provider.network() === 'mainnet' ? blueprintDefaults.endpoints.mainnet : blueprintDefaults.endpoints.testnet;
 }
 
 /** Fog's network name for blueprint's (a custom network counts as a testnet unless FOG_NETWORK names it). */
 export function networkOf(provider: NetworkProvider): Network {
-    const named = process.env.FOG_NETWORK;
-    if (named === 'devnet' || named === 'testnet' || named === 'mainnet') return named;
+    const named = blueprintSettings().network;
+    if (named) return named;
     return provider.network() === 'mainnet' ? 'mainnet' : 'testnet';
 }
 
@@ -46,8 +85,9 @@ export async function devnetBehind(endpoint: string): Promise<string | undefined
 
 /** The network file and a client on its endpoint. */
 export function fogOf(): { file: NetworkFile; fog: Fog } {
-    const file = readNetworkFile(networkFilePath());
-    const fog = new Fog(connect(file.endpoint, process.env.TONCENTER_API_KEY), file);
+    const settings = blueprintSettings();
+    const file = readNetworkFile(settings.networkFile);
+    const fog = new Fog(connect(file.endpoint, settings.apiKey), file);
     return { file, fog };
 }
 

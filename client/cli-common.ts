@@ -22,6 +22,17 @@ export interface Common {
     json?: boolean;
 }
 
+/** Defaults of the common options; the environment variable of each comes before its default. */
+export const commonDefaults = {
+    home: join(homedir(), '.fog'),
+    networkFile: DEFAULT_ADDRESSES_FILE,
+    /** How long a command signed here waits for a message's effect on chain, ms. */
+    waitMs: 30_000,
+} as const;
+
+/** The environment variables behind the common options (commander reads them, after the flag and before the default). */
+export const commonEnv = { home: 'FOG_HOME', networkFile: 'FOG_NETWORK_FILE' } as const;
+
 export const keyPath = (o: Common) => join(o.home, 'wallet.key');
 
 /** Prints `human`, or `data` as one JSON line with --json. */
@@ -32,8 +43,8 @@ export function out(o: Common, human: string, data: object): void {
 /** Adds --home, --network-file, --endpoint and --json to a command. */
 export function commonOptions(cmd: Command): Command {
     return cmd
-        .addOption(new Option('--home <dir>', 'where your key (wallet.key) and journal live').env('FOG_HOME').default(join(homedir(), '.fog')))
-        .addOption(new Option('--network-file <path>', 'the network file (written by the devnet, or by hand for testnet/mainnet)').env('FOG_NETWORK_FILE').default(DEFAULT_ADDRESSES_FILE))
+        .addOption(new Option('--home <dir>', 'where your key (wallet.key) and journal live').env(commonEnv.home).default(commonDefaults.home))
+        .addOption(new Option('--network-file <path>', 'the network file (written by the devnet, or by hand for testnet/mainnet)').env(commonEnv.networkFile).default(commonDefaults.networkFile))
         .option('--endpoint <url>', 'toncenter v2 JSON-RPC endpoint (overrides the network file)')
         .option('--json', 'print JSON instead of text');
 }
@@ -77,7 +88,7 @@ export async function actor(o: Common & Signing): Promise<Actor> {
     if (o.from !== undefined && !o.deeplink) throw new Error('--from goes with --deeplink (without it, the key in --home signs)');
     if (!o.deeplink) {
         const { ctx, sender } = await signer(o);
-        return { ctx, address: sender.address, viaLink: false, waitMs: 30_000, send: async (m) => void (await sender.send([m], true)) };
+        return { ctx, address: sender.address, viaLink: false, waitMs: commonDefaults.waitMs, send: async (m) => void (await sender.send([m], true)) };
     }
     const ctx = networkContext(o.networkFile, o.endpoint);
     let address: Address;

@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { NetworkFile, readNetworkFile } from './addresses';
 
+/** The environment a process reads its variables from (`process.env`, or a test's own). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 /** A user's mistake on the command line: printed as one line, exit code 2. */
 export class OptionError extends Error {
     constructor(message: string) {

@@ -16,8 +16,9 @@ import { commitOf, hashOf } from '../wrappers/commit';
 import { parseOnchainContent, JETTON_FIELDS, PASS_FIELDS } from '../wrappers/metadata';
 import { operationGas } from '../wrappers/gas';
 import { gasTon, mainnetConfig } from '../client/fees';
+import { parseDemoArgs } from './config';
 
-const json = process.argv.includes('--json');
+const { json } = parseDemoArgs(process.argv.slice(2));
 
 interface Step {
     step: string;

@@ -3,18 +3,19 @@
  * API, deploys and wires Fog on first start (or reloads the saved chain), writes the network file
  * every other process reads, and saves its state on exit.
  *
- *   --port 8081  --host 127.0.0.1  --data .fog/devnet  --network-file .fog/network.json
- *   --speed 1 (chain seconds per wall second)  --allow-time-travel  --storage <url>  --fresh
+ *   --port  --host  --data  --network-file  --speed (chain seconds per wall second)
+ *   --allow-time-travel  --storage <url>  --fresh  --save-every  --start-behind
+ *   (defaults and ranges: devnet/config.ts, `--help`)
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Address } from '@ton/core';
 import { DevnetChain } from './chain';
 import { jsonLine } from '../client/cli-kit';
 import { startDevnetServer } from './server';
 import { checkSameBuild, deployProtocol, devnetParams, fogFaucet, ProtocolAddresses } from './protocol';
-import { DEFAULT_ADDRESSES_FILE, writeNetworkFile } from '../client/addresses';
+import { writeNetworkFile } from '../client/addresses';
+import { devnetUsage, parseDevnetArgs } from './config';
 import { newIdentity, readKeyFile, writeKeyFile } from '../client/wallet';
 
 const FOG = 1_000_000_000n;
@@ -25,65 +26,23 @@ function fail(message: string): never {
     process.exit(1);
 }
 
-const USAGE = `usage: node dist/devnet/main.js [options]
-  --port 8081               HTTP port (0: any free port; the "ready" log line names it)
-  --host 127.0.0.1          interface to listen on
-  --data .fog/devnet        chain state, transaction history and the admin key
-  --network-file ${DEFAULT_ADDRESSES_FILE}
-                            where to write the endpoint and contract addresses
-  --speed 1                 chain seconds per wall-clock second
-  --allow-time-travel       enable POST /devnet/advance (tests and demos)
-  --storage <url>           a storage node to name in the network file
-  --fresh                   forget the saved chain and deploy anew
-  --save-every 30           seconds between state saves (0: only on exit)
-  --start-behind 0          start the chain's clock this many seconds behind wall time, so it can
-                            be moved forward while wallets signing with wall time still work
-`;
 
 async function main() {
-    let args;
+    let command;
     try {
-        args = parseArgs({
-            options: {
-                port: { type: 'string', default: '8081' },
-                host: { type: 'string', default: '127.0.0.1' },
-                data: { type: 'string', default: '.fog/devnet' },
-                'network-file': { type: 'string', default: DEFAULT_ADDRESSES_FILE },
-                speed: { type: 'string', default: '1' },
-                'allow-time-travel': { type: 'boolean', default: false },
-                storage: { type: 'string' },
-                fresh: { type: 'boolean', default: false },
-                'save-every': { type: 'string', default: '30' },
-                'start-behind': { type: 'string', default: '0' },
-                help: { type: 'boolean', short: 'h', default: false },
-            },
-            strict: true,
-        }).values;
+        command = parseDevnetArgs(process.argv.slice(2));
     } catch (e) {
         fail((e as Error).message);
     }
-    if (args.help) {
-        process.stdout.write(USAGE);
+    if (command.help) {
+        process.stdout.write(devnetUsage);
         return;
     }
-    const port = Number(args.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${args.port}`);
-    const speed = Number(args.speed);
-    if (!(speed > 0 && speed <= 100_000)) fail(`--speed must be a number in (0, 100000], got ${args.speed}`);
-    const startBehind = Number(args['start-behind']);
-    if (!Number.isInteger(startBehind) || startBehind < 0 || startBehind > 10 * 365 * 86_400) fail(`--start-behind must be a whole number of seconds ≥ 0, got ${args['start-behind']}`);
-    const saveEvery = Number(args['save-every']);
-    if (!(saveEvery >= 0)) fail(`--save-every must be a number of seconds ≥ 0, got ${args['save-every']}`);
-    if (args.storage) {
-        try {
-            new URL(args.storage);
-        } catch {
-            fail(`--storage is not a URL: ${args.storage}`);
-        }
-    }
+    const { options: o } = command;
+    const { port, speed, startBehind, saveEvery } = o;
 
-    const dataDir = args.data!;
-    if (args.fresh) rmSync(dataDir, { recursive: true, force: true });
+    const dataDir = o.data;
+    if (o.fresh) rmSync(dataDir, { recursive: true, force: true });
     const keyPath = join(dataDir, 'admin.key');
     const protocolPath = join(dataDir, 'protocol.json');
     const reload = DevnetChain.hasState(dataDir) && existsSync(keyPath) && existsSync(protocolPath);
@@ -119,22 +78,22 @@ async function main() {
                 fogFaucet: (to, amount) => fogFaucet(chain, admin, protocol.token, to, amount),
                 info: () => ({ token: protocol.token.toString(), collection: protocol.collection.toString(), hub: protocol.hub.toString(), admin: protocol.admin.toString() }),
             },
-            { host: args.host, port, allowTimeTravel: args['allow-time-travel'], log },
+            { host: o.host, port, allowTimeTravel: o.allowTimeTravel, log },
         );
     } catch (e) {
         await chain.close();
-        fail(`cannot listen on ${args.host}:${port}: ${(e as Error).message}`);
+        fail(`cannot listen on ${o.host}:${port}: ${(e as Error).message}`);
     }
-    writeNetworkFile(args['network-file']!, {
+    writeNetworkFile(o.networkFile, {
         network: 'devnet',
         endpoint: server.endpoint,
         token: protocol.token,
         collection: protocol.collection,
         hub: protocol.hub,
-        storage: args.storage,
+        storage: o.storage,
         devnet: server.url,
     });
-    log({ event: 'ready', endpoint: server.endpoint, networkFile: args['network-file'], speed, now: chain.now() });
+    log({ event: 'ready', endpoint: server.endpoint, networkFile: o.networkFile, speed, now: chain.now() });
 
     const timer = saveEvery > 0 ? setInterval(() => void chain.save().catch((e) => log({ event: 'save_failed', error: (e as Error).message })), saveEvery * 1000) : undefined;
     let stopping = false;

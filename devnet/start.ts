@@ -4,50 +4,15 @@
  * (each with its own wallet, stake and pass, some of them lying if asked), and a requester who
  * submits demo jobs. Shows live progress and ends with a summary.
  *
- *   --workers N (3)  --jobs N (4)  --liars N (1)  --once  --json  --data .fog/local
+ *   --workers N  --jobs N  --liars N  --once  --json  --data <dir>  --network-file <path>
+ *   (defaults and ranges: devnet/config.ts)
  */
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULT_ADDRESSES_FILE } from '../client/addresses';
+import { join } from 'node:path';
 import { entry, Managed, runNode } from '../client/processes';
 import { startLocalNetwork } from './local-network';
+import { parseStartArgs } from './config';
 import { exampleNamed, heldOutDigits, mlpInferInput, mlpTrainInput, runExample } from '../examples/catalog';
-
-interface Options {
-    workers: number;
-    jobs: number;
-    liars: number;
-    once: boolean;
-    json: boolean;
-    data: string;
-    networkFile: string;
-}
-
-function options(): Options {
-    const { values } = parseArgs({
-        options: {
-            workers: { type: 'string', default: '3' },
-            jobs: { type: 'string', default: '4' },
-            liars: { type: 'string', default: '1' },
-            once: { type: 'boolean', default: false },
-            json: { type: 'boolean', default: false },
-            data: { type: 'string', default: '.fog/local' },
-            'network-file': { type: 'string', default: DEFAULT_ADDRESSES_FILE },
-        },
-        strict: true,
-    });
-    const count = (name: string, v: string, min: number, max: number) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got ${v}`);
-        return n;
-    };
-    const workers = count('workers', values.workers!, 1, 32);
-    const liars = count('liars', values.liars!, 0, workers);
-    const k = Math.min(3, workers);
-    if (liars * 2 >= k && liars > 0) throw new Error(`--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k`);
-    return { workers, jobs: count('jobs', values.jobs!, 0, 100), liars, once: values.once!, json: values.json!, data: resolve(values.data!), networkFile: resolve(values['network-file']!) };
-}
 
 /** The demo jobs, in turn: train a model, read digits with it, make a meme, multiply matrices, then the small ones. */
 const DEMO = ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'];
@@ -86,7 +51,7 @@ function demoJob(i: number, model: Buffer | undefined): { example: string; input
 }
 
 async function main() {
-    const o = options();
+    const o = parseStartArgs(process.argv.slice(2));
     const say = (line: string) => {
         if (!o.json) process.stdout.write(line + '\n');
     };

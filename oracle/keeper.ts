@@ -23,6 +23,7 @@ import { Params } from '../wrappers/Hub';
 import { FogEvent } from '../client/events';
 import { Watcher } from '../client/watcher';
 import { jsonLine } from '../client/cli-kit';
+import { everySchedule, oracleDefaults } from './config';
 
 export { closableAt, JobPhase };
 
@@ -121,15 +122,15 @@ export class Keeper {
     private ticking: Promise<unknown> = Promise.resolve();
 
     constructor(private readonly opts: KeeperOptions) {
-        this.cron = opts.schedule ?? '*/5 * * * * *';
-        this.retryMs = opts.retryMs ?? 60_000;
+        this.cron = opts.schedule ?? everySchedule(oracleDefaults.every);
+        this.retryMs = opts.retryMs ?? oracleDefaults.retryMs;
         if (!validate(this.cron)) throw new KeeperConfigError(`schedule is not a cron expression: ${this.cron}`);
         if (!Number.isFinite(this.retryMs) || this.retryMs < 0) throw new KeeperConfigError(`retryMs must be a number of milliseconds ≥ 0, got ${opts.retryMs}`);
         this.log = opts.log ?? ((e) => jsonLine(process.stdout, e));
         this.clock = opts.clock ?? Date.now;
         this.jobs = opts.db.openDB<JobRow, string>('keeper-jobs', { encoding: 'json' });
         this.epochs = opts.db.openDB<EpochRow, number>('keeper-epochs', { encoding: 'json' });
-        opts.watcher.subscribe(opts.name ?? 'keeper', (event) => this.record(event));
+        opts.watcher.subscribe(opts.name ?? oracleDefaults.keeperName, (event) => this.record(event));
     }
 
     /** The live jobs, by id. */

@@ -1,5 +1,6 @@
 /**
- * `node dist/oracle/main.js --network-file .fog/network.json --key .fog/keeper.key --data .fog/oracle [--every 5] [--poll-ms 1000]`
+ * `node dist/oracle/main.js --network-file .fog/network.json --key .fog/keeper.key --data .fog/oracle [--every N] [--poll-ms N]`
+ * (defaults and ranges: oracle/config.ts)
  *
  * The oracle daemon: the watcher following the network and the keeper poking jobs past their
  * deadlines and closing epochs, from one wallet. Creates the key file if it is missing (back it
@@ -9,7 +10,6 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { toNano } from '@ton/core';
 import { open } from 'lmdb';
 import { Fog } from '../client/actions';
 import { NetworkFile } from '../client/addresses';
@@ -19,17 +19,10 @@ import { devnetFaucet } from '../client/context';
 import { Identity, newIdentity, readKeyFile, writeKeyFile } from '../client/wallet';
 import { Keeper } from './keeper';
 import { Watcher } from '../client/watcher';
-import { jsonLine, networkOption, onStopSignal, parseOptions, required, runMain, wholeNumber } from '../client/cli-kit';
-import { ORACLE_DB } from './paths';
+import { jsonLine, onStopSignal, runMain } from '../client/cli-kit';
+import { everySchedule, ORACLE_DB, oracleDefaults, oracleUsage, parseOracleArgs } from './config';
 
 const PROGRAM = 'fog-oracle';
-const USAGE = `usage: node dist/oracle/main.js --network-file <path> --key <path> --data <dir> [--every 5] [--poll-ms 1000]
-  --every     seconds between keeper ticks (1..59)
-  --poll-ms   pause between watcher cycles`;
-
-/** On the devnet: below this the keeper's wallet asks the faucet for `TOP_UP`. */
-const LOW_BALANCE = toNano('1');
-const TOP_UP = toNano('5');
 
 const log = (event: object) => jsonLine(process.stdout, event);
 
@@ -45,32 +38,21 @@ async function identity(path: string, network: NetworkFile['network']): Promise<
 function topUp(network: NetworkFile, sender: WalletSender): () => Promise<void> {
     return async () => {
         const balance = await sender.balance();
-        if (balance >= LOW_BALANCE) return;
-        await devnetFaucet(network, sender.address, { ton: TOP_UP });
-        log({ event: 'topped_up', address: sender.address.toString({ testOnly: true }), balance: balance.toString(), added: TOP_UP.toString() });
+        if (balance >= oracleDefaults.lowBalance) return;
+        await devnetFaucet(network, sender.address, { ton: oracleDefaults.topUp });
+        log({ event: 'topped_up', address: sender.address.toString({ testOnly: true }), balance: balance.toString(), added: oracleDefaults.topUp.toString() });
     };
 }
 
 async function main(): Promise<void> {
-    const args = parseOptions(process.argv.slice(2), {
-        'network-file': { type: 'string' },
-        key: { type: 'string' },
-        data: { type: 'string' },
-        every: { type: 'string' },
-        'poll-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-    });
-    if (args.help) {
-        process.stdout.write(`${USAGE}\n`);
+    const command = parseOracleArgs(process.argv.slice(2), process.env);
+    if (command.help) {
+        process.stdout.write(`${oracleUsage}\n`);
         return;
     }
-    const network = networkOption(args['network-file']);
-    const keyPath = required(args.key, '--key');
-    const data = required(args.data, '--data');
-    const every = wholeNumber(args.every, '--every', 1, 59, 5);
-    const pollMs = wholeNumber(args['poll-ms'], '--poll-ms', 10, 600_000, 1000);
+    const { network, keyPath, data, every, pollMs, apiKey } = command.options;
 
-    const client = connect(network.endpoint, process.env.TONCENTER_API_KEY);
+    const client = connect(network.endpoint, apiKey);
     const id = await identity(keyPath, network.network);
     // The devnet's clock may be moved forward (tests, demos) while the wallet signs with wall
     // time: let its messages stay valid for a day there.
@@ -81,7 +63,7 @@ async function main(): Promise<void> {
     mkdirSync(data, { recursive: true });
     const db = open({ path: join(data, ORACLE_DB) });
     const watcher = new Watcher({ client, db, hub: network.hub, pollMs, log });
-    const keeper = new Keeper({ watcher, fog: new Fog(client, network), db, sender, schedule: `*/${every} * * * * *`, beforeSend, log });
+    const keeper = new Keeper({ watcher, fog: new Fog(client, network), db, sender, schedule: everySchedule(every), beforeSend, log });
     watcher.start();
     keeper.start();
     log({ event: 'started', network: network.network, hub: network.hub.toString(), keeper: sender.address.toString({ testOnly: network.network !== 'mainnet' }), every, pollMs, data });

@@ -1,5 +1,5 @@
 /**
- * `node dist/oracle/watch.js --network-file <path> --data <dir> [--poll-ms 500]`: follows a Fog
+ * `node dist/oracle/watch.js --network-file <path> --data <dir> [--poll-ms N]`: follows a Fog
  * network and prints every event once, as one JSON line on stdout.
  *
  * Each delivered event is also recorded in the LMDB `events` database under `<dir>` (key: the
@@ -14,33 +14,25 @@ import { open } from 'lmdb';
 import { connect } from '../client/chain';
 import { Watcher } from '../client/watcher';
 import { encodeEvent, eventJson } from '../client/event-codec';
-import { jsonLine, networkOption, onStopSignal, parseOptions, required, runMain, wholeNumber } from '../client/cli-kit';
-import { WATCH_DB } from './paths';
+import { jsonLine, onStopSignal, runMain } from '../client/cli-kit';
+import { parseWatchArgs, WATCH_DB, watchUsage } from './config';
 
 const PROGRAM = 'fog-watch';
-const USAGE = 'usage: node dist/oracle/watch.js --network-file <path> --data <dir> [--poll-ms 500]';
 
 async function main(): Promise<void> {
-    const args = parseOptions(process.argv.slice(2), {
-        'network-file': { type: 'string' },
-        data: { type: 'string' },
-        'poll-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-    });
-    if (args.help) {
-        process.stdout.write(`${USAGE}\n`);
+    const command = parseWatchArgs(process.argv.slice(2), process.env);
+    if (command.help) {
+        process.stdout.write(`${watchUsage}\n`);
         return;
     }
-    const network = networkOption(args['network-file']);
-    const data = required(args.data, '--data');
-    const pollMs = wholeNumber(args['poll-ms'], '--poll-ms', 10, 600_000, 500);
+    const { network, data, pollMs, apiKey } = command.options;
     mkdirSync(data, { recursive: true });
 
     const log = (event: object) => jsonLine(process.stderr, event);
     const db = open({ path: join(data, WATCH_DB) });
     const events = db.openDB<string, string>('events', { encoding: 'string' });
     const stats = db.openDB<number, string>('watch-stats', { encoding: 'json' });
-    const watcher = new Watcher({ client: connect(network.endpoint, process.env.TONCENTER_API_KEY), db, hub: network.hub, pollMs, log });
+    const watcher = new Watcher({ client: connect(network.endpoint, apiKey), db, hub: network.hub, pollMs, log });
     watcher.subscribe('watch', (event) => {
         if (events.get(event.origin.id) !== undefined) {
             stats.putSync('duplicates', (stats.get('duplicates') ?? 0) + 1);

@@ -15,7 +15,7 @@ import { Address } from '@ton/core';
 import { Command } from 'commander';
 import { Actor, actor, Common, commonOptions, out, runCli, Signing, signingOptions } from '../client/cli-common';
 import { networkContext, NetworkContext, storageOf } from '../client/context';
-import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
+import { formatAmount } from '../wrappers/units';
 import { jobSpec } from '../client/actions';
 import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { JobState } from '../wrappers/Job';
@@ -27,7 +27,8 @@ import { failureOf, JobPhase } from '../client/results';
 import { describeOutcome, finalizable, missedDeadline, outcomeOf } from '../client/jobs';
 import { SendError } from '../client/sender';
 import { describeError } from '../client/chain';
-import { checkProgram, MAX_MEMORY_MB, memoryCapPages, ProgramRefused, wasm } from '../client/compute/abi';
+import { requesterDefaults, requesterLimits, resolveSubmit } from './config';
+import { checkProgram, memoryCapPages, ProgramRefused, wasm } from '../client/compute/abi';
 
 /** The largest job id the hub gives (ids are uint64). */
 const MAX_JOB_ID = 2n ** 64n - 1n;
@@ -169,20 +170,15 @@ export function program(): Command {
         .option('--example <name>', `a shipped example program instead (${EXAMPLES.map((e) => e.name).join(', ')})`)
         .option('--input <file>', 'its input (an example has a default)')
         .requiredOption('--price <FOG>', 'what the job pays (burned on success)')
-        .option('-k, --replicas <k>', 'independent workers (1..7)', '3')
+        .option('-k, --replicas <k>', `independent workers (1..${requesterLimits.replicas})`, String(requesterDefaults.replicas))
         .option('--quorum <n>', 'workers that must agree (more than half of k; default a majority; --replicas 7 --quorum 6 resists colluders with a third of stake)')
-        .option('--max-cpu <seconds>', 'CPU time limit per worker', '10')
-        .option('--memory <MB>', 'memory limit per worker, MiB', '256')
+        .option('--max-cpu <seconds>', 'CPU time limit per worker', String(requesterDefaults.maxCpuSeconds))
+        .option('--memory <MB>', 'memory limit per worker, MiB', String(requesterDefaults.memoryMb))
         .option('--storage <url>', 'storage node (default: the network file’s)')
         .option('--out <file>', 'where to write the verified output')
         .option('--no-wait', 'post and exit without waiting for the result')
         .action(async (o: Common & Signing & { program?: string; example?: string; input?: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean }) => {
-            const price = parseAmount(o.price);
-            const k = parseCount(o.replicas, '-k', 7);
-            const quorum = o.quorum === undefined ? Math.floor(k / 2) + 1 : parseCount(o.quorum, '--quorum', k);
-            if (quorum * 2 <= k) throw new Error(`--quorum must be more than half of k (${k}), got ${quorum}`);
-            const maxCpu = parseCount(o.maxCpu, '--max-cpu', 86_400);
-            const memory = parseCount(o.memory, '--memory', MAX_MEMORY_MB);
+            const { price, k, quorum, maxCpu, memory } = resolveSubmit(o);
             if ((o.program === undefined) === (o.example === undefined)) throw new Error('give --program <file> or --example <name> (one of them)');
             const example = o.example === undefined ? undefined : exampleNamed(o.example);
             const programPath = example?.program ?? o.program!;

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { NetworkProvider } from '@ton/blueprint';
 import { writeNetworkFile } from '../client/addresses';
-import { arg, devnetBehind, endpointOf, networkFilePath, networkOf, send, waitUntil, walletOf } from '../client/blueprint';
+import { arg, blueprintDefaults, blueprintSettings, devnetBehind, endpointOf, networkFilePath, networkOf, send, waitUntil, walletOf } from '../client/blueprint';
 import { connect, open } from '../client/chain';
 import { deploymentPlan, GENESIS_CHUNK, parseDeployConfig } from '../wrappers/deployment';
 import { FogToken } from '../wrappers/FogToken';
@@ -18,7 +18,7 @@ import { FogWallet } from '../wrappers/FogWallet';
 
 export async function run(provider: NetworkProvider, args: string[]) {
     const ui = provider.ui();
-    const configPath = await arg(provider, args, 0, 'Deploy configuration file', 'deploy/config.json');
+    const configPath = await arg(provider, args, 0, 'Deploy configuration file', blueprintDefaults.deployConfig);
     let json: unknown;
     try {
         json = JSON.parse(readFileSync(configPath, 'utf8'));
@@ -27,7 +27,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     }
     const admin = await walletOf(provider);
     const endpoint = endpointOf(provider);
-    const client = connect(endpoint, process.env.TONCENTER_API_KEY);
+    const client = connect(endpoint, blueprintSettings().apiKey);
     // the first epoch starts now, by the chain's clock
     const config = parseDeployConfig(json, (await client.getContractState(admin)).timestampt, configPath);
     const plan = await deploymentPlan(admin, config);
@@ -50,6 +50,6 @@ export async function run(provider: NetworkProvider, args: string[]) {
     }
     const path = networkFilePath();
     const devnet = await devnetBehind(endpoint);
-    writeNetworkFile(path, { network: devnet ? 'devnet' : networkOf(provider), endpoint, token: plan.token, collection: plan.collection, hub: plan.hub, storage: process.env.FOG_STORAGE || undefined, devnet });
+    writeNetworkFile(path, { network: devnet ? 'devnet' : networkOf(provider), endpoint, token: plan.token, collection: plan.collection, hub: plan.hub, storage: blueprintSettings().storage, devnet });
     ui.write(`Fog is deployed. Hub ${plan.hub.toString()}, token ${plan.token.toString()}, passes ${plan.collection.toString()}; network file ${path}`);
 }

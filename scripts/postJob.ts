@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { NetworkProvider } from '@ton/blueprint';
-import { arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
+import { blueprintDefaults, arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
 import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 import { storageOf } from '../client/context';
 import { jobSpec } from '../client/actions';
@@ -15,7 +15,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const price = parseAmount(await arg(provider, args, 0, 'Price in FOG'));
     const program = readFileSync(await arg(provider, args, 1, 'Program (.wasm)'));
     const input = readFileSync(await arg(provider, args, 2, 'Input file'));
-    const k = parseCount(await arg(provider, args, 3, 'Replication k', '3'), 'k', 7);
+    const k = parseCount(await arg(provider, args, 3, 'Replication k', String(blueprintDefaults.postJobK)), 'k', 7);
     const { file, fog } = fogOf();
     const storage = storageOf(file);
     const requester = await walletOf(provider);

@@ -4,13 +4,13 @@
  * Stakes FOG from the signing wallet; the first stake reaching the minimum mints its Contributor Pass.
  */
 import type { NetworkProvider } from '@ton/blueprint';
-import { arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
+import { blueprintDefaults, arg, fogOf, send, waitUntil, walletOf } from '../client/blueprint';
 import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 
 export async function run(provider: NetworkProvider, args: string[]) {
     const amount = parseAmount(await arg(provider, args, 0, 'FOG to stake'));
-    const cores = parseCount(await arg(provider, args, 1, 'CPU cores you offer', '2'), 'cores', 65_535);
-    const memory = parseCount(await arg(provider, args, 2, 'Memory you offer, MiB', '4096'), 'memory', 0xffffffff);
+    const cores = parseCount(await arg(provider, args, 1, 'CPU cores you offer', String(blueprintDefaults.stakeCores)), 'cores', 65_535);
+    const memory = parseCount(await arg(provider, args, 2, 'Memory you offer, MiB', String(blueprintDefaults.stakeMemoryMb)), 'memory', 0xffffffff);
     const { fog } = fogOf();
     const owner = await walletOf(provider);
     const balance = await fog.balanceOf(owner);

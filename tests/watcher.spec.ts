@@ -14,7 +14,7 @@ import { DeliveryError, Watcher } from '../client/watcher';
 import { FogEvent } from '../client/events';
 import { WalletSender } from '../client/sender';
 import { writeNetworkFile } from '../client/addresses';
-import { WATCH_DB } from '../oracle/paths';
+import { WATCH_DB } from '../oracle/config';
 import { eventJson } from '../client/event-codec';
 import { RefusedPost, RefuseKOutOfRange } from '../wrappers/Hub';
 import { refusalReason } from '../wrappers/refusal';

@@ -5,18 +5,17 @@
  * with one line on stderr and a non-zero exit.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { actor, Common, commonOptions, keyPath, out, runCli, signer, Signing, signingOptions, waitFor } from '../client/cli-common';
 import { devnetFaucet, networkContext, storageOf } from '../client/context';
-import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
+import { formatAmount, parseAmount } from '../wrappers/units';
 import { identityOf, newIdentity, writeKeyFile } from '../client/wallet';
-import { MAX_MEMORY_MB } from '../client/compute/abi';
 import { jsonLine } from '../client/cli-kit';
 import { ComputePool } from '../client/compute/pool';
 import { DAEMON_DEFAULTS, WorkerDaemon } from './daemon';
-import { Journal, KEEP_JOBS } from './journal';
+import { Journal } from './journal';
+import { resolveStake, resolveWorkerStart, StartFlags, workerDefaults } from './config';
 
 export function program(): Command {
     const cli = new Command('fog-worker').description('Lend your CPU to Fog and earn FOG').showHelpAfterError(false);
@@ -33,8 +32,8 @@ export function program(): Command {
         });
 
     commonOptions(cli.command('faucet').description('devnet only: get TON and FOG from the devnet faucet'))
-        .option('--ton <amount>', 'TON to receive', '10')
-        .option('--fog <amount>', 'FOG to receive', '1000')
+        .option('--ton <amount>', 'TON to receive', workerDefaults.faucetTon)
+        .option('--fog <amount>', 'FOG to receive', workerDefaults.faucetFog)
         .action(async (o: Common & { ton: string; fog: string }) => {
             const { ctx, sender } = await signer(o);
             const ton = parseAmount(o.ton, 'TON');
@@ -45,12 +44,10 @@ export function program(): Command {
 
     signingOptions(commonOptions(cli.command('stake').description('stake FOG; the first stake reaching the minimum mints your Contributor Pass')))
         .requiredOption('--amount <FOG>', 'FOG to stake')
-        .option('--cores <n>', 'CPU cores you offer', String(availableParallelism()))
-        .option('--memory <MB>', 'memory you offer, MiB', '4096')
+        .option('--cores <n>', 'CPU cores you offer', String(workerDefaults.threads))
+        .option('--memory <MB>', 'memory you offer, MiB', String(workerDefaults.stakeMemoryMb))
         .action(async (o: Common & Signing & { amount: string; cores: string; memory: string }) => {
-            const amount = parseAmount(o.amount);
-            const cores = parseCount(o.cores, '--cores', 65535);
-            const memory = parseCount(o.memory, '--memory', 0xffffffff);
+            const { amount, cores, memory } = resolveStake(o);
             const { ctx, address, send, waitMs } = await actor(o);
             const balance = await ctx.fog.balanceOf(address);
             if (balance < amount) throw new Error(`this wallet holds ${formatAmount(balance)}, less than ${formatAmount(amount)}`);
@@ -63,22 +60,17 @@ export function program(): Command {
         });
 
     commonOptions(cli.command('start').description('run the worker daemon'))
-        .option('--threads <n>', 'compute threads', String(availableParallelism()))
-        .option('--memory <MB>', 'largest job memory accepted, MiB', '1024')
-        .option('--max-cpu <seconds>', 'longest job CPU time accepted', String(DAEMON_DEFAULTS.maxCpuSeconds))
-        .option('--min-price <FOG>', 'smallest job price worth claiming', '0')
+        .option('--threads <n>', 'compute threads', String(workerDefaults.threads))
+        .option('--memory <MB>', 'largest job memory accepted, MiB', String(workerDefaults.memoryMb))
+        .option('--max-cpu <seconds>', 'longest job CPU time accepted', String(workerDefaults.maxCpuSeconds))
+        .option('--min-price <FOG>', 'smallest job price worth claiming', workerDefaults.minPrice)
         .option('--storage <url>', 'storage node to upload results to (default: the network file’s)')
-        .option('--poll-ms <ms>', 'how often to look at the chain', String(DAEMON_DEFAULTS.pollMs))
-        .option('--keep-jobs <n>', 'jobs the journal remembers; older finished ones are forgotten', String(KEEP_JOBS))
+        .option('--poll-ms <ms>', 'how often to look at the chain', String(workerDefaults.pollMs))
+        .option('--keep-jobs <n>', 'jobs the journal remembers; older finished ones are forgotten', String(workerDefaults.keepJobs))
         .option('--allow-private-uris', 'fetch job blobs from private and loopback addresses too (a LAN deployment)')
         .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
-        .action(async (o: Common & { threads: string; memory: string; maxCpu: string; minPrice: string; storage?: string; pollMs: string; keepJobs: string; allowPrivateUris?: boolean; liar?: boolean }) => {
-            const threads = parseCount(o.threads, '--threads', 256);
-            const memoryMb = parseCount(o.memory, '--memory', MAX_MEMORY_MB);
-            const maxCpuSeconds = parseCount(o.maxCpu, '--max-cpu', 86400);
-            const minPrice = parseAmount(o.minPrice);
-            const pollMs = parseCount(o.pollMs, '--poll-ms', 600_000);
-            const keepJobs = parseCount(o.keepJobs, '--keep-jobs', 100_000_000);
+        .action(async (o: Common & StartFlags) => {
+            const { threads, memoryMb, maxCpuSeconds, minPrice, pollMs, keepJobs, allowPrivateUris, liar } = resolveWorkerStart(o);
             const { ctx, sender } = await signer(o);
             const storage = storageOf(ctx.file, o.storage);
             await ctx.fog.stakedProviderOf(sender.address);
@@ -92,11 +84,11 @@ export function program(): Command {
                 minPrice,
                 pollMs,
                 keepJobs,
-                allowPrivateUris: o.allowPrivateUris,
-                liar: o.liar,
+                allowPrivateUris,
+                liar,
             });
             const log = (e: object) => jsonLine(process.stdout, e);
-            log({ event: 'started', worker: sender.address.toString(), threads, memoryMb, liar: !!o.liar });
+            log({ event: 'started', worker: sender.address.toString(), threads, memoryMb, liar });
             daemon.start();
             await new Promise<void>((resolve) => {
                 const stop = async (signal: string) => {

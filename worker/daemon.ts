@@ -19,6 +19,8 @@ import { ComputePool } from '../client/compute/pool';
 import { RunResult } from '../client/compute/types';
 import { JobEntry, Journal, KEEP_JOBS } from './journal';
 import { failureHash, JobPhase } from '../client/results';
+import { parseAmount } from '../wrappers/units';
+import { workerDefaults } from './config';
 
 
 export interface DaemonOptions {
@@ -43,12 +45,13 @@ export interface DaemonOptions {
     log?: (event: object) => void;
 }
 
+/** The daemon's defaults, from `workerDefaults` (worker/config.ts). */
 export const DAEMON_DEFAULTS: Omit<DaemonOptions, 'memoryMb'> = {
-    maxCpuSeconds: 60,
-    minPrice: 0n,
-    pollMs: 1000,
-    safetySeconds: 3,
-    lookback: 50,
+    maxCpuSeconds: workerDefaults.maxCpuSeconds,
+    minPrice: parseAmount(workerDefaults.minPrice),
+    pollMs: workerDefaults.pollMs,
+    safetySeconds: workerDefaults.safetySeconds,
+    lookback: workerDefaults.lookback,
 };
 
 /** The program and input URIs of a job spec (two references holding string tails). */

@@ -5,6 +5,7 @@
  * commit is sent) and never abandons a job it claimed.
  */
 import { open, RootDatabase, Database } from 'lmdb';
+import { workerDefaults } from './config';
 
 /**
  * A job's stage in this worker's hands:
@@ -35,7 +36,7 @@ export interface JobEntry {
 }
 
 /** Jobs a journal keeps by default; the oldest finished ones beyond it are pruned (see `prune`). */
-export const KEEP_JOBS = 10_000;
+export const KEEP_JOBS: number = workerDefaults.keepJobs;
 
 export class Journal {
     private readonly jobs: Database<JobEntry, string>;

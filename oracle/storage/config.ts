@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BLOB_BYTES } from '../../client/storage';
 import { StorageConfigError } from '../../client/storage-errors';
+import { jsonLine } from '../../client/cli-kit';
 
 /** Defaults for `startStorageNode`; the command line listens on `cliPort` instead of any free port. */
 export const storageDefaults = {
@@ -40,9 +41,6 @@ export interface ResolvedStorageOptions {
     log: (event: object) => void;
 }
 
-function jsonLine(event: object): void {
-    process.stdout.write(`${JSON.stringify(event)}\n`);
-}
 
 /** Fills in defaults and throws `StorageConfigError` on the first bad value. */
 export function resolveStorageOptions(opts: StorageNodeOptions): ResolvedStorageOptions {
@@ -60,7 +58,7 @@ export function resolveStorageOptions(opts: StorageNodeOptions): ResolvedStorage
         port,
         maxBlobBytes,
         writeToken: opts.writeToken,
-        log: opts.log ?? jsonLine,
+        log: opts.log ?? ((event) => jsonLine(process.stdout, event)),
     };
 }
 

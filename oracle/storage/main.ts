@@ -1,16 +1,15 @@
 /**
  * Runs a storage node:
  *   node dist/oracle/storage/main.js --dir <path> [--host 127.0.0.1] [--port 7070] [--max-bytes N] [--token T]
- * Logs one JSON line per event on stdout, starting with {"event":"listening","url":…}; stops
+ * Logs one JSON line per event on stdout (with a timestamp `t`), starting with {"event":"listening","url":…}; stops
  * cleanly (exit 0) on SIGINT or SIGTERM; a bad option prints one line on stderr and exits 1.
  */
 import { parseStorageArgs, storageUsage } from './config';
 import { StorageError } from '../../client/storage-errors';
 import { startStorageNode } from './server';
+import { jsonLine } from '../../client/cli-kit';
 
-function log(event: object): void {
-    process.stdout.write(`${JSON.stringify(event)}\n`);
-}
+const log = (event: object): void => jsonLine(process.stdout, event);
 
 async function main(): Promise<void> {
     const command = parseStorageArgs(process.argv.slice(2), process.env);

@@ -1,0 +1,179 @@
+/**
+ * Options of the devnet's entry points: `main.ts` (the devnet server), `start.ts` (`npm start`,
+ * the whole network on this machine) and `demo.ts` (`npm run demo`). One defaults object, one
+ * parse-and-validate step per command line with exact messages, usage text built from the
+ * defaults.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_ADDRESSES_FILE } from '../client/addresses';
+import { OptionError } from '../client/cli-kit';
+
+/** Defaults of the devnet server (`main.ts`). */
+export const devnetDefaults = {
+    port: 8081,
+    host: '127.0.0.1',
+    data: '.fog/devnet',
+    networkFile: DEFAULT_ADDRESSES_FILE,
+    /** Chain seconds per wall-clock second. */
+    speed: 1,
+    /** Seconds between state saves (0: only on exit). */
+    saveEvery: 30,
+    /** Seconds the chain's clock starts behind wall time. */
+    startBehind: 0,
+} as const;
+
+/** The range of each numeric option of `main.ts`. */
+export const devnetLimits = {
+    port: { min: 0, max: 65535 },
+    /** --speed lies in (0, max]. */
+    speed: { max: 100_000 },
+    startBehind: { min: 0, max: 10 * 365 * 86_400 },
+} as const;
+
+/** Defaults of `npm start` (`start.ts`). */
+export const startDefaults = {
+    workers: 3,
+    jobs: 4,
+    liars: 1,
+    data: '.fog/local',
+    networkFile: DEFAULT_ADDRESSES_FILE,
+    /** Replicas of each demo job (fewer when there are fewer workers). */
+    k: 3,
+} as const;
+
+/** The range of each whole-number option of `start.ts` (the most liars is the number of workers). */
+export const startLimits = { workers: { min: 1, max: 32 }, jobs: { min: 0, max: 100 }, liars: { min: 0 } } as const;
+
+export const devnetUsage = `usage: node dist/devnet/main.js [options]
+  --port ${String(devnetDefaults.port).padEnd(19)}HTTP port (0: any free port; the "ready" log line names it)
+  --host ${devnetDefaults.host.padEnd(19)}interface to listen on
+  --data ${devnetDefaults.data.padEnd(19)}chain state, transaction history and the admin key
+  --network-file ${devnetDefaults.networkFile}
+                            where to write the endpoint and contract addresses
+  --speed ${String(devnetDefaults.speed).padEnd(18)}chain seconds per wall-clock second
+  --allow-time-travel       enable POST /devnet/advance (tests and demos)
+  --storage <url>           a storage node to name in the network file
+  --fresh                   forget the saved chain and deploy anew
+  --save-every ${String(devnetDefaults.saveEvery).padEnd(13)}seconds between state saves (0: only on exit)
+  --start-behind ${String(devnetDefaults.startBehind).padEnd(11)}start the chain's clock this many seconds behind wall time, so it can
+                            be moved forward while wallets signing with wall time still work
+`;
+
+/** `main.ts`'s options, checked. */
+export interface DevnetOptions {
+    port: number;
+    host: string;
+    data: string;
+    networkFile: string;
+    speed: number;
+    allowTimeTravel: boolean;
+    storage: string | undefined;
+    fresh: boolean;
+    saveEvery: number;
+    startBehind: number;
+}
+
+/** Parses `main.ts`'s arguments (without `node` and the script); throws an OptionError. */
+export function parseDevnetArgs(argv: string[]): { help: true } | { help: false; options: DevnetOptions } {
+    let args;
+    try {
+        args = parseArgs({
+            args: argv,
+            options: {
+                port: { type: 'string', default: String(devnetDefaults.port) },
+                host: { type: 'string', default: devnetDefaults.host },
+                data: { type: 'string', default: devnetDefaults.data },
+                'network-file': { type: 'string', default: devnetDefaults.networkFile },
+                speed: { type: 'string', default: String(devnetDefaults.speed) },
+                'allow-time-travel': { type: 'boolean', default: false },
+                storage: { type: 'string' },
+                fresh: { type: 'boolean', default: false },
+                'save-every': { type: 'string', default: String(devnetDefaults.saveEvery) },
+                'start-behind': { type: 'string', default: String(devnetDefaults.startBehind) },
+                help: { type: 'boolean', short: 'h', default: false },
+            },
+            strict: true,
+        }).values;
+    } catch (e) {
+        throw new OptionError((e as Error).message);
+    }
+    if (args.help) return { help: true };
+    const { port: portRange, speed: speedRange, startBehind: behindRange } = devnetLimits;
+    const port = Number(args.port);
+    if (!Number.isInteger(port) || port < portRange.min || port > portRange.max) throw new OptionError(`--port must be ${portRange.min}..${portRange.max}, got ${args.port}`);
+    const speed = Number(args.speed);
+    if (!(speed > 0 && speed <= speedRange.max)) throw new OptionError(`--speed must be a number in (0, ${speedRange.max}], got ${args.speed}`);
+    const startBehind = Number(args['start-behind']);
+    if (!Number.isInteger(startBehind) || startBehind < behindRange.min || startBehind > behindRange.max) {
+        throw new OptionError(`--start-behind must be a whole number of seconds ≥ 0, got ${args['start-behind']}`);
+    }
+    const saveEvery = Number(args['save-every']);
+    if (!(saveEvery >= 0)) throw new OptionError(`--save-every must be a number of seconds ≥ 0, got ${args['save-every']}`);
+    if (args.storage) {
+        try {
+            new URL(args.storage);
+        } catch {
+            throw new OptionError(`--storage is not a URL: ${args.storage}`);
+        }
+    }
+    return {
+        help: false,
+        options: {
+            port,
+            host: args.host!,
+            data: args.data!,
+            networkFile: args['network-file']!,
+            speed,
+            allowTimeTravel: args['allow-time-travel']!,
+            storage: args.storage,
+            fresh: args.fresh!,
+            saveEvery,
+            startBehind,
+        },
+    };
+}
+
+/** `start.ts`'s options, checked (paths made absolute). */
+export interface StartOptions {
+    workers: number;
+    jobs: number;
+    liars: number;
+    once: boolean;
+    json: boolean;
+    data: string;
+    networkFile: string;
+}
+
+/** Parses `start.ts`'s arguments; throws an Error naming the flag, its range and the value given. */
+export function parseStartArgs(argv: string[]): StartOptions {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            workers: { type: 'string', default: String(startDefaults.workers) },
+            jobs: { type: 'string', default: String(startDefaults.jobs) },
+            liars: { type: 'string', default: String(startDefaults.liars) },
+            once: { type: 'boolean', default: false },
+            json: { type: 'boolean', default: false },
+            data: { type: 'string', default: startDefaults.data },
+            'network-file': { type: 'string', default: startDefaults.networkFile },
+        },
+        strict: true,
+    });
+    const count = (name: string, v: string, min: number, max: number) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min || n > max) throw new OptionError(`--${name} must be a whole number from ${min} to ${max}, got ${v}`);
+        return n;
+    };
+    const workers = count('workers', values.workers!, startLimits.workers.min, startLimits.workers.max);
+    const liars = count('liars', values.liars!, startLimits.liars.min, workers);
+    const k = Math.min(startDefaults.k, workers);
+    if (liars * 2 >= k && liars > 0) throw new OptionError(`--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k`);
+    const jobs = count('jobs', values.jobs!, startLimits.jobs.min, startLimits.jobs.max);
+    return { workers, jobs, liars, once: values.once!, json: values.json!, data: resolve(values.data!), networkFile: resolve(values['network-file']!) };
+}
+
+/** `demo.ts`'s options: `--json` prints the steps as JSON instead of a table. */
+export function parseDemoArgs(argv: string[]): { json: boolean } {
+    return { json: argv.includes('--json') };
+}

@@ -1,0 +1,95 @@
+/**
+ * Options of `fog-worker` and its daemon: one defaults object, the limits of each option, and
+ * one validation step per command with exact messages. The commander help of worker/cli.ts takes
+ * its defaults from here.
+ */
+import { availableParallelism } from 'node:os';
+import { MAX_MEMORY_MB } from '../client/compute/abi';
+import { parseAmount, parseCount } from '../wrappers/units';
+
+/** Defaults of `fog-worker` and the daemon (amounts as typed on the command line, in FOG or TON). */
+export const workerDefaults = {
+    /** `start --threads` and `stake --cores`: this machine's cores. */
+    threads: availableParallelism(),
+    /** `start --memory`: largest job memory accepted, MiB. */
+    memoryMb: 1024,
+    /** `stake --memory`: memory offered, MiB. */
+    stakeMemoryMb: 4096,
+    /** `start --max-cpu`: longest job CPU time accepted, seconds. */
+    maxCpuSeconds: 60,
+    /** `start --min-price`: smallest job price worth claiming, FOG. */
+    minPrice: '0',
+    /** `start --poll-ms`: how often the daemon looks at the chain. */
+    pollMs: 1000,
+    /** `start --keep-jobs`: jobs the journal remembers. */
+    keepJobs: 10_000,
+    /** Seconds before a deadline that the daemon no longer starts a step. */
+    safetySeconds: 3,
+    /** When a fresh worker starts, how many recent jobs it looks back at. */
+    lookback: 50,
+    /** `faucet --ton` and `--fog` (devnet only). */
+    faucetTon: '10',
+    faucetFog: '1000',
+} as const;
+
+/** The largest value each whole-number option accepts (the least is 1). */
+export const workerLimits = {
+    threads: 256,
+    memoryMb: MAX_MEMORY_MB,
+    maxCpuSeconds: 86_400,
+    pollMs: 600_000,
+    keepJobs: 100_000_000,
+    cores: 65_535,
+    stakeMemoryMb: 0xffffffff,
+} as const;
+
+/** `fog-worker start`'s flags as commander hands them over. */
+export interface StartFlags {
+    threads: string;
+    memory: string;
+    maxCpu: string;
+    minPrice: string;
+    pollMs: string;
+    keepJobs: string;
+    storage?: string;
+    allowPrivateUris?: boolean;
+    liar?: boolean;
+}
+
+/** `fog-worker start`'s options, checked. */
+export interface WorkerStartOptions {
+    threads: number;
+    memoryMb: number;
+    maxCpuSeconds: number;
+    /** nano FOG */
+    minPrice: bigint;
+    pollMs: number;
+    keepJobs: number;
+    storage: string | undefined;
+    allowPrivateUris: boolean;
+    liar: boolean;
+}
+
+/** Checks `start`'s flags; throws with the flag, its range and the value given. */
+export function resolveWorkerStart(o: StartFlags): WorkerStartOptions {
+    return {
+        threads: parseCount(o.threads, '--threads', workerLimits.threads),
+        memoryMb: parseCount(o.memory, '--memory', workerLimits.memoryMb),
+        maxCpuSeconds: parseCount(o.maxCpu, '--max-cpu', workerLimits.maxCpuSeconds),
+        minPrice: parseAmount(o.minPrice),
+        pollMs: parseCount(o.pollMs, '--poll-ms', workerLimits.pollMs),
+        keepJobs: parseCount(o.keepJobs, '--keep-jobs', workerLimits.keepJobs),
+        storage: o.storage,
+        allowPrivateUris: !!o.allowPrivateUris,
+        liar: !!o.liar,
+    };
+}
+
+/** `fog-worker stake`'s flags, checked: the amount in nano FOG, the cores and memory offered. */
+export function resolveStake(o: { amount: string; cores: string; memory: string }): { amount: bigint; cores: number; memory: number } {
+    return {
+        amount: parseAmount(o.amount),
+        cores: parseCount(o.cores, '--cores', workerLimits.cores),
+        memory: parseCount(o.memory, '--memory', workerLimits.stakeMemoryMb),
+    };
+}
