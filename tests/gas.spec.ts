@@ -7,7 +7,7 @@ import { FogWallet } from '../wrappers/FogWallet';
 import { PassItem } from '../wrappers/PassItem';
 import { cellShape, computeGas, GAS_ANCHORS, operationGas } from '../wrappers/gas';
 import { GAS_PRICE_NANO, gasTon } from '../client/fees';
-import { Bps, Hub, PhaseDone, PhaseExpired, PhaseFailed } from '../wrappers/Hub';
+import { Bps, Hub, MaxReplication, PhaseDone, PhaseExpired, PhaseFailed } from '../wrappers/Hub';
 import * as C from '../wrappers/Hub';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
@@ -348,7 +348,7 @@ describe('gas', () => {
 
         it('settles every shape of every k within the bounds its fees are derived from', async () => {
             const start = p.blockchain.snapshot();
-            for (let k = 1; k <= 7; k++) {
+            for (let k = 1; k <= Number(MaxReplication); k++) {
                 for (const [shape, plan] of shapesOf(k)) {
                     await p.blockchain.loadFrom(start);
                     const id = (await p.hub.getHubState()).nextJobId;

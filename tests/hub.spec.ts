@@ -2,7 +2,7 @@ import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import {
-    Bps, Hub, JobSpec, loadRefusedEvent, loadStrayEvent, MaxUriCells, Params, PhaseDone, PhaseFailed, PhaseOpen, storeJettonBurn, storeJettonTransfer, storePostJobPayload, storeStakePayload,
+    Bps, Hub, JobSpec, loadRefusedEvent, loadStrayEvent, MaxReplication, MaxUriCells, Params, PhaseDone, PhaseFailed, PhaseOpen, storeJettonBurn, storeJettonTransfer, storePostJobPayload, storeStakePayload,
     RefusedOther, RefusedPost, RefusedStake, RefuseKOutOfRange, RefuseLimits, RefuseMalformed, RefuseNothingStaked, RefusePostTon,
     RefusePriceTooLow, RefuseQuorum, RefuseStakeTon, RefuseUnknownPayload, RefuseUrisTooLarge, RefuseWindowTooLong,
 } from '../wrappers/Hub';
@@ -480,7 +480,7 @@ describe('Hub', () => {
 
         it.each<[string, Partial<Params>, keyof typeof Hub.errors]>([
             ['maxK = 0', { maxK: 0n }, 'maxK must be 1..7'],
-            ['maxK = 8', { maxK: 8n }, 'maxK must be 1..7'],
+            [`maxK = ${MaxReplication + 1n}`, { maxK: MaxReplication + 1n }, 'maxK must be 1..7'],
             ['slashBps above 10000', { slashBps: 10_001n }, 'slashBps must be at most 10000'],
             ['collateral = 0', { collateral: 0n }, 'minStake must cover one collateral'],
             ['minStake below collateral', { minStake: 99n * FOG, collateral: 100n * FOG }, 'minStake must cover one collateral'],

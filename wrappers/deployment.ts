@@ -17,12 +17,12 @@
 import { Address, beginCell, Cell, Dictionary, StateInit, toNano } from '@ton/core';
 import { storeGenesisMint, storeSetMintAuthority } from './FogToken';
 import { storeSetPassAuthority } from './PassCollection';
-import { Bps, MaxReplication, Params } from './Hub';
+import { Bps, MaxGenesisRecipients, MaxReplication, Params } from './Hub';
 import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from './protocol';
 import { parseAmount } from './units';
 
-/** Recipients per genesis message (the token's limit). */
-export const GENESIS_CHUNK = 32;
+/** Recipients per genesis message (the token's limit, MaxGenesisRecipients). */
+export const GENESIS_CHUNK = Number(MaxGenesisRecipients);
 
 export interface GenesisAllocation {
     address: Address;
@@ -143,7 +143,7 @@ export function parseDeployConfig(json: unknown, now: number, source = 'the depl
 
 /**
  * What the admin sends to deploy Fog: the three contracts; the mint and pass authorities handed
- * to the hub and locked; the genesis allocation, 32 recipients a message.
+ * to the hub and locked; the genesis allocation, GENESIS_CHUNK recipients a message.
  */
 export async function deploymentPlan(admin: Address, config: DeployConfig): Promise<DeploymentPlan> {
     const token = await fogTokenInit(admin);
