@@ -8,6 +8,7 @@ import { beginCell, Dictionary, toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { JobPhase } from '../client/results';
 import { storePostJobPayload, storeStakePayload } from '../wrappers/Hub';
+import { GENESIS_CHUNK } from '../wrappers/deployment';
 import { FOG, payload, Protocol, protocolFixture, runJobGas, specOf } from '../client/sandbox/protocol';
 
 export interface HistoryGas {
@@ -20,9 +21,6 @@ export interface HistoryGas {
     first: number;
     last: number;
 }
-
-/** Recipients per genesis message (the token's limit is 32). */
-const GENESIS_BATCH = 32;
 
 async function lifecycle(p: Protocol, requester: SandboxContract<TreasuryContract>, workers: SandboxContract<TreasuryContract>[], id: bigint): Promise<number> {
     const gas = await runJobGas(p, requester, workers, id);
@@ -48,9 +46,9 @@ export async function historyGas(opts: { jobsBetween: number; providers: number 
     // More providers, funded a genesis message at a time, each staking for a pass.
     const providers: SandboxContract<TreasuryContract>[] = [];
     for (let i = 0; i < providerCount; i++) providers.push(await p.blockchain.treasury(`provider ${i}`));
-    for (let i = 0; i < providers.length; i += GENESIS_BATCH) {
+    for (let i = 0; i < providers.length; i += GENESIS_CHUNK) {
         const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
-        for (const q of providers.slice(i, i + GENESIS_BATCH)) recipients.set(q.address, 2_000n * FOG);
+        for (const q of providers.slice(i, i + GENESIS_CHUNK)) recipients.set(q.address, 2_000n * FOG);
         await p.token.send(p.admin.getSender(), { value: toNano('5') }, { $$type: 'GenesisMint', queryId: 0n, recipients, close: false });
     }
     const stake = beginCell().storeBit(1).storeRef(payload(storeStakePayload({ $$type: 'StakePayload', cores: 4n, memoryMb: 8192n }))).endCell().beginParse();

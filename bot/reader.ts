@@ -6,7 +6,7 @@
 import { Address } from '@ton/core';
 import { closableAt, Fog, jobSpec } from '../client/actions';
 import { NetworkFile } from '../client/addresses';
-import { failureOf, JobPhase } from '../client/results';
+import { failureOf, JobPhase, PhaseName, phaseName } from '../client/results';
 import { open } from '../client/chain';
 import { formatAmount, parseAmount } from '../wrappers/units';
 import { transferLinks } from '../client/deeplink';
@@ -37,7 +37,20 @@ export function rejection(reason = 'no valid pass'): string {
     return `rejected: ${reason} (refunded)`;
 }
 
-const PHASES = ['checking the requester’s pass', 'open', 'done ✅', 'failed: no quorum (refunded)', 'expired (refunded)', rejection()];
+const PHASE_WORDS: Record<PhaseName, string> = {
+    verifying: 'checking the requester’s pass',
+    open: 'open',
+    done: 'done ✅',
+    failed: 'failed: no quorum (refunded)',
+    expired: 'expired (refunded)',
+    rejected: rejection(),
+};
+
+/** A job's phase in the bot's words, or undefined for a phase this version does not know. */
+const phaseWords = (phase: number | bigint): string | undefined => {
+    const name = phaseName(phase);
+    return name && PHASE_WORDS[name];
+};
 
 /** A numeric argument and the range the contracts accept (`Job.id` is a uint64, `Epoch.n` a uint32). */
 interface NumberArg {
@@ -140,7 +153,7 @@ export class Reader {
         const [s, now] = await Promise.all([job.getJobState(), this.fog.now()]);
         const phase = Number(s.phase);
         const lines = [
-            `<b>Job ${id}</b>: ${PHASES[phase] ?? `phase ${phase}`}`,
+            `<b>Job ${id}</b>: ${phaseWords(phase) ?? `phase ${phase}`}`,
             `Price ${fog(s.price)}, k=${s.spec.k}, quorum ${s.spec.quorum}, up to ${s.spec.maxCpuSeconds} s CPU and ${s.spec.maxMemoryMb} MiB`,
             `Requester <code>${this.addr(s.requester)}</code>`,
         ];
@@ -241,7 +254,7 @@ export class Reader {
         const { id, job, posted } = await this.namedJob(text, 'result');
         if (!posted) throw new Answer(`There is no job ${id}.`);
         const s = await job.getJobState();
-        if (Number(s.phase) !== JobPhase.Done) throw new Answer(`Job ${id} has no result: it is ${PHASES[Number(s.phase)] ?? `in phase ${s.phase}`}.`);
+        if (Number(s.phase) !== JobPhase.Done) throw new Answer(`Job ${id} has no result: it is ${phaseWords(s.phase) ?? `in phase ${s.phase}`}.`);
         const hash = uint256ToHash(s.result);
         const failed = failureOf(hash);
         if (failed) throw new Answer(`Job ${id}: the program failed on every worker (<b>${esc(failed)}</b>), so there is no output.`);

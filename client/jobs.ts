@@ -4,7 +4,7 @@
  * requester with no keeper on the network can end its job itself.
  */
 import { JobState } from '../wrappers/Job';
-import { JobPhase } from './results';
+import { JobPhase, PhaseName, phaseName } from './results';
 
 /** The fields of a job's state these functions read. */
 export type JobView = Pick<JobState, 'phase' | 'claims' | 'commits' | 'reveals' | 'claimUntil' | 'revealUntil'> & { spec: Pick<JobState['spec'], 'k' | 'quorum'> };
@@ -35,8 +35,8 @@ export function missedDeadline(s: JobView): string {
     return `the reveal window passed with ${s.reveals} of ${s.commits} reveals`;
 }
 
-/** Where a job stands. */
-export type Outcome = 'verifying' | 'open' | 'done' | 'failed' | 'expired' | 'rejected';
+/** Where a job stands: its phase's name. */
+export type Outcome = PhaseName;
 
 /**
  * Why a job ended without a result. Every reason a job or a post can be refused for belongs here,
@@ -52,12 +52,11 @@ const REASONS: Record<Reason, (s: JobView) => string> = {
     'no-pass': () => 'the requester holds no valid Contributor Pass',
 };
 
-const OUTCOMES: Outcome[] = ['verifying', 'open', 'done', 'failed', 'expired', 'rejected'];
 const REASON_OF: Partial<Record<Outcome, Reason>> = { failed: 'no-quorum', expired: 'unclaimed', rejected: 'no-pass' };
 
 /** The job's outcome (final from `done` on), with the reason when it ended without a result. */
 export function outcomeOf(s: JobView): { outcome: Outcome; final: boolean; reason?: Reason } {
-    const outcome = OUTCOMES[Number(s.phase)];
+    const outcome = phaseName(s.phase);
     if (outcome === undefined) throw new Error(`unknown job phase ${s.phase}`);
     return { outcome, final: Number(s.phase) >= JobPhase.Done, reason: REASON_OF[outcome] };
 }

@@ -9,7 +9,7 @@ import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from
 import { FogWallet } from '../wrappers/FogWallet';
 import { PassItem } from '../wrappers/PassItem';
 import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../wrappers/protocol';
-import { Params, storePostJobPayload, storeStakePayload } from '../wrappers/Hub';
+import { Params, PhaseDone, storePostJobPayload, storeStakePayload } from '../wrappers/Hub';
 import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
 import { commitOf, hashOf } from '../wrappers/commit';
@@ -220,7 +220,7 @@ async function main() {
         }), w.address, i === 2 ? 'the last reveal settles the job' : 'revealed');
     }
     const settled = await job.getJobState();
-    check(settled.phase === 2n && settled.result === honest, 'the job must settle on the honest result');
+    check(settled.phase === PhaseDone && settled.result === honest, 'the job must settle on the honest result');
     const liar = await (await provider(workers[2].address)).getProviderState();
     check(liar.slashCount === 1n, 'the liar must be slashed');
     if (!json) {

@@ -23,7 +23,7 @@ import { RefusedPost } from '../wrappers/Hub';
 import { refusalReason } from '../wrappers/refusal';
 import { uint256ToHash } from '../client/storage';
 import { eventsOf, FogEvent } from '../client/events';
-import { failureOf, JobPhase } from '../client/results';
+import { failureOf, JobPhase, stageName } from '../client/results';
 import { describeOutcome, finalizable, missedDeadline, outcomeOf } from '../client/jobs';
 import { SendError } from '../client/sender';
 import { describeError } from '../client/chain';
@@ -60,7 +60,7 @@ function progress(id: bigint, s: JobState, now: number): string {
     const phase = Number(s.phase);
     const left = (t: bigint) => (Number(t) > now ? `${Number(t) - now}s left` : 'over');
     const step =
-        phase !== 1
+        phase !== JobPhase.Open
             ? ''
             : s.claims < s.spec.k
               ? ` · claims ${s.claims}/${s.spec.k} (${left(s.claimUntil)})`
@@ -226,7 +226,7 @@ export function program(): Command {
             const lines = [
                 progress(id, state, now),
                 `  requester ${state.requester.toString({ testOnly: ctx.file.network !== 'mainnet' })}, price ${formatAmount(state.price)}, k=${state.spec.k}, quorum ${state.spec.quorum}`,
-                ...[...state.slots.values()].map((s) => `  worker ${s.worker.toString({ testOnly: ctx.file.network !== 'mainnet' })}: ${['claimed', 'committed', 'revealed'][Number(s.stage)]}`),
+                ...[...state.slots.values()].map((s) => `  worker ${s.worker.toString({ testOnly: ctx.file.network !== 'mainnet' })}: ${stageName(s.stage)}`),
                 ...(result ? [`  result ${result}${failureOf(result) ? ` (the program failed: ${failureOf(result)})` : ''}`] : []),
             ];
             const { outcome, reason } = outcomeOf(state);

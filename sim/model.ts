@@ -4,12 +4,8 @@
  * `close` and `EpochClaim`). tests/sim-model.spec.ts settles random jobs both ways and requires
  * identical balances, so the simulation's conclusions hold for the contracts.
  */
-
-export const BPS = 10_000n;
-export const PPM = 1_000_000n;
-/** Reputation a won claim adds and a slashed one takes (contracts/constants.tact). */
-export const REPUTATION_WIN = 1n;
-export const REPUTATION_SLASH = 10n;
+import { PhaseName } from '../client/results';
+import { Bps, Ppm, ReputationSlash, ReputationWin } from '../wrappers/Hub';
 
 /** The parameters settlement and emission depend on (a subset of the hub's Params). */
 export interface EconomicParams {
@@ -30,7 +26,7 @@ export interface Claim {
 export type Outcome = 'won' | 'slashed' | 'released';
 
 export interface Settlement {
-    phase: 'done' | 'failed' | 'expired';
+    phase: Extract<PhaseName, 'done' | 'failed' | 'expired'>;
     /** The agreed result, or 0 without quorum. */
     result: bigint;
     winners: number;
@@ -71,7 +67,7 @@ export function settleJob(job: { price: bigint; k: number; quorum: number; claim
             if (c.revealed === undefined) outcome = 'slashed';
             else if (winners > 0) outcome = c.revealed === result ? 'won' : 'slashed';
         }
-        return { worker: c.worker, outcome, slashed: outcome === 'slashed' ? (p.collateral * p.slashBps) / BPS : 0n, units: outcome === 'won' ? unitsEach : 0n };
+        return { worker: c.worker, outcome, slashed: outcome === 'slashed' ? (p.collateral * p.slashBps) / Bps : 0n, units: outcome === 'won' ? unitsEach : 0n };
     });
     return {
         phase: expired ? 'expired' : winners > 0 ? 'done' : 'failed',
@@ -87,7 +83,7 @@ export function settleJob(job: { price: bigint; k: number; quorum: number; claim
 
 /** An epoch's emission once closed: base + burned × ratio, at most the cap. */
 export function emissionOf(burned: bigint, p: Pick<EconomicParams, 'emissionBase' | 'emissionRatioPpm' | 'emissionCap'>): bigint {
-    const e = p.emissionBase + (burned * p.emissionRatioPpm) / PPM;
+    const e = p.emissionBase + (burned * p.emissionRatioPpm) / Ppm;
     return e < p.emissionCap ? e : p.emissionCap;
 }
 
@@ -147,14 +143,14 @@ export class Economy {
             const b = this.providers.get(o.worker);
             if (!b) throw new Error(`${o.worker} never staked`);
             if (o.outcome === 'won') {
-                b.reputation += REPUTATION_WIN;
+                b.reputation += ReputationWin;
                 b.unitsTotal += o.units;
                 this.credit(b, epoch, o.units);
             } else if (o.outcome === 'slashed') {
                 b.stake -= o.slashed;
                 b.slashedTotal += o.slashed;
                 b.slashCount += 1n;
-                b.reputation -= REPUTATION_SLASH;
+                b.reputation -= ReputationSlash;
                 if (b.stake < this.params.minStake) b.passHeld = false;
             }
         }

@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { renderCharts } from './chart';
-import { EconomicParams, PPM } from './model';
+import { EconomicParams } from './model';
+import { Ppm } from '../wrappers/Hub';
 import { FOG, SimResult, simulate, STRATEGY_NOTES, Strategy, majority, unanimous, captureProbability } from './sim';
 import {
     acceptanceStudy,
@@ -171,7 +172,7 @@ export function judgeProperties(runs: Record<DemandLevel, SimResult>, peaceful: 
 }
 
 const fog = (x: bigint) => (Number(x) / Number(FOG)).toLocaleString('en-US', { maximumFractionDigits: 2 });
-const ratio = (ppm: bigint) => (Number(ppm) / Number(PPM)).toFixed(2);
+const ratio = (ppm: bigint) => (Number(ppm) / Number(Ppm)).toFixed(2);
 
 function pick(p: EconomicParams) {
     return { collateral: fog(p.collateral), slashBps: Number(p.slashBps), emissionRatio: ratio(p.emissionRatioPpm), emissionCap: fog(p.emissionCap) };

@@ -17,7 +17,8 @@
  * - Every slash is topped up after each claim round, so each population keeps its stake share
  *   for the whole run and its income is what keeping that share costs or earns.
  */
-import { Claim, EconomicParams, Economy, PPM } from './model';
+import { Claim, EconomicParams, Economy } from './model';
+import { Ppm } from '../wrappers/Hub';
 
 export const FOG = 1_000_000_000n;
 
@@ -234,7 +235,7 @@ export function simulate(s: Scenario): SimResult {
             for (const job of posted) {
                 jobs++;
                 const price = job.seatPrice * BigInt(job.k);
-                const computeCost = (job.seatPrice * costPpm) / PPM;
+                const computeCost = (job.seatPrice * costPpm) / Ppm;
                 seats.clear();
                 for (const x of job.seated) seats.set(x.owner, (seats.get(x.owner) ?? 0) + 1);
                 const cartel = job.seated.filter((x) => x.strategy === 'cartel');

@@ -13,6 +13,7 @@ import { readNetworkFile } from '../client/addresses';
 import { Fog } from '../client/actions';
 import { WalletSender } from '../client/sender';
 import { commitOf } from '../wrappers/commit';
+import { PhaseDone, PhaseOpen } from '../wrappers/Hub';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { DIST } from '../client/processes';
 
@@ -107,7 +108,7 @@ describe('blueprint scripts', () => {
         const input = join(dir, 'input.txt');
         writeFileSync(input, 'from blueprint');
         expect(await blueprint(deployer, 'postJob', ['5', join(DIST, 'examples', 'upper.wasm'), input, '1'])).toContain('Posted job 0 by you: 5 FOG, k=1.');
-        expect(await (await fog.job(0n)).getJobState()).toMatchObject({ phase: 1n, price: 5n * FOG });
+        expect(await (await fog.job(0n)).getJobState()).toMatchObject({ phase: PhaseOpen, price: 5n * FOG });
     });
 
     it('claimRewards mints a worker’s share once its epoch is over', async () => {
@@ -117,7 +118,7 @@ describe('blueprint scripts', () => {
         await w.send([await fog.claim(worker.address, 0n)], true);
         await w.send([await fog.commit(0n, commitOf(42n, worker.address, 7n))], true);
         await w.send([await fog.reveal(0n, 42n, 7n)], true);
-        expect((await (await fog.job(0n)).getJobState()).phase).toBe(2n);
+        expect((await (await fog.job(0n)).getJobState()).phase).toBe(PhaseDone);
 
         const r = await fetch(`${d.url}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: 700 }) });
         expect(r.ok).toBe(true);

@@ -4,9 +4,10 @@
  */
 import { Address, beginCell } from '@ton/core';
 import { decodeTransferLink, terminalQr, transferLinks } from '../client/deeplink';
+import { OpJettonTransfer } from '../wrappers/FogWallet';
 
 const to = Address.parse('EQBGEVgunTcmUC99dmAO2bUiNLRIcb-3UrCd6FBla-Ph6Tg3');
-const body = beginCell().storeUint(0x0f8a7ea5, 32).storeUint(7, 64).endCell();
+const body = beginCell().storeUint(OpJettonTransfer, 32).storeUint(7, 64).endCell();
 
 describe('transfer links', () => {
     it('encode amount, body and init in URL-safe base64 and decode to the same message', () => {

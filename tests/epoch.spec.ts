@@ -2,14 +2,13 @@ import '@ton/test-utils';
 import { Provider } from '../wrappers/Provider';
 import { beginCell, toNano } from '@ton/core';
 import { BlockchainTransaction, internal, SandboxContract, TreasuryContract } from '@ton/sandbox';
-import { Epoch, loadEpochClosedEvent, Params, storeEpochAdd, storeReveal } from '../wrappers/Epoch';
+import { Epoch, loadEpochClosedEvent, Params, PhaseDone, Ppm, storeEpochAdd, storeReveal } from '../wrappers/Epoch';
 import { hashOf } from '../wrappers/commit';
 import { NOW } from '../client/sandbox/fixture';
 import { allSucceeded, FOG, GAS, Protocol, protocolFixture } from '../client/sandbox/protocol';
 
 const EP = Epoch.errors;
 const OP = Epoch.opcodes;
-const PPM = 1_000_000n;
 
 describe('Epoch', () => {
     let p: Protocol;
@@ -41,7 +40,7 @@ describe('Epoch', () => {
     const runJob = async (id: bigint, price: bigint, results = [hashOf('ok'), hashOf('ok'), hashOf('ok')]) => {
         const { job, last, result } = await runUntilLastReveal(id, price, results);
         const r = await p.reveal(last, id, result);
-        expect((await job.getJobState()).phase).toBe(2n);
+        expect((await job.getJobState()).phase).toBe(PhaseDone);
         return r;
     };
     const liar = [hashOf('ok'), hashOf('ok'), hashOf('lie')];
@@ -140,7 +139,7 @@ describe('Epoch', () => {
             expect(r.transactions).toHaveTransaction({ from: epoch.address, to: requester.address, op: OP.Excesses });
             const e = await epoch.getEpochState();
             const burned = 67n * FOG + 3n;
-            const expected = p.params.emissionBase + (burned * p.params.emissionRatioPpm) / PPM;
+            const expected = p.params.emissionBase + (burned * p.params.emissionRatioPpm) / Ppm;
             expect(expected).toBeLessThan(p.params.emissionCap);
             expect([e.closed, e.burned, e.emission, e.minted]).toEqual([true, burned, expected, 0n]);
             const events = r.externals.map((x) => loadEpochClosedEvent(x.body.beginParse()));
@@ -150,7 +149,7 @@ describe('Epoch', () => {
         it('caps the emission at emissionCap', async () => {
             await setup({ emissionBase: 1n * FOG, emissionRatioPpm: 500_000n, emissionCap: 5n * FOG });
             await runJob(0n, 60n * FOG);
-            expect(p.params.emissionBase + (60n * FOG * p.params.emissionRatioPpm) / PPM).toBeGreaterThan(p.params.emissionCap);
+            expect(p.params.emissionBase + (60n * FOG * p.params.emissionRatioPpm) / Ppm).toBeGreaterThan(p.params.emissionCap);
             p.blockchain.now = closeAt();
             await close();
             expect((await (await p.epoch(0n)).getEpochState()).emission).toBe(5n * FOG);

@@ -7,14 +7,14 @@ import { FogWallet } from '../wrappers/FogWallet';
 import { PassItem } from '../wrappers/PassItem';
 import { cellShape, computeGas, GAS_ANCHORS, operationGas } from '../wrappers/gas';
 import { GAS_PRICE_NANO, gasTon } from '../client/fees';
-import { Hub } from '../wrappers/Hub';
+import { Bps, Hub, MaxReplication, PhaseDone, PhaseExpired, PhaseFailed } from '../wrappers/Hub';
+import * as C from '../wrappers/Hub';
 import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
 import { allSucceeded, FOG, Protocol, protocolFixture, runJobGas } from '../client/sandbox/protocol';
 import { passIndexOf } from '../wrappers/protocol';
 import { emptyPayload, fogFixture, FogFixture, gasOf, minimumAccepted, refPayload } from '../client/sandbox/fixture';
-import { tactConstants } from './helpers/constants';
 
 /**
  * The gas table: every operation's gas, measured as the sum of compute gas over the chain of
@@ -69,7 +69,6 @@ describe('gas', () => {
     const measured: Record<string, number> = {};
     /** The largest compute gas seen per handler, checked against the contracts' gas constants. */
     const handlers: Record<string, bigint> = {};
-    const C = tactConstants();
 
     const record = (op: string, gas: bigint) => {
         measured[op] = Number(gas);
@@ -251,7 +250,7 @@ describe('gas', () => {
                 for (const tx of r.transactions) if (!wallets.has(tx.address)) txGas.push(computeGas(tx));
                 return measure(r, payer, k);
             });
-            expect((await (await p.job(id)).getJobState()).phase).toBe(2n);
+            expect((await (await p.job(id)).getJobState()).phase).toBe(PhaseDone);
             return total;
         };
 
@@ -348,7 +347,7 @@ describe('gas', () => {
 
         it('settles every shape of every k within the bounds its fees are derived from', async () => {
             const start = p.blockchain.snapshot();
-            for (let k = 1; k <= 7; k++) {
+            for (let k = 1; k <= Number(MaxReplication); k++) {
                 for (const [shape, plan] of shapesOf(k)) {
                     await p.blockchain.loadFrom(start);
                     const id = (await p.hub.getHubState()).nextJobId;
@@ -385,7 +384,7 @@ describe('gas', () => {
                     const votes = new Map<number, number>();
                     if (plan !== 'expired') for (const v of plan) if (typeof v === 'number') votes.set(v, (votes.get(v) ?? 0) + 1);
                     const winner = [...votes].find(([, n]) => n >= k / 2 + 0.5)?.[0];
-                    const expected = plan === 'expired' ? [4n] : winner === undefined ? [3n] : [2n, hashOf(`shape result ${winner}`)];
+                    const expected = plan === 'expired' ? [PhaseExpired] : winner === undefined ? [PhaseFailed] : [PhaseDone, hashOf(`shape result ${winner}`)];
                     expect([k, shape, ...(expected.length === 2 ? [settled.phase, settled.result] : [settled.phase])]).toEqual([k, shape, ...expected]);
                     expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
                     (settlements[`k=${k}`] ??= {})[shape] = gasOf(last, job.address);
@@ -452,18 +451,20 @@ describe('gas', () => {
             p.blockchain.now = Number((await (await p.job(id)).getJobState()).revealUntil) + 1;
             measure(await p.finalize(actors[6], id), actors[6].address, 1n);
             const s = await (await p.providerOf(a.address)).getProviderState();
-            expect([s.passHeld, s.openClaims, s.stake]).toEqual([false, 0n, p.params.minStake - (p.params.collateral * p.params.slashBps) / 10_000n]);
+            expect([s.passHeld, s.openClaims, s.stake]).toEqual([false, 0n, p.params.minStake - (p.params.collateral * p.params.slashBps) / Bps]);
         });
     });
 
     // Declared last: jest runs these after every measurement above.
     describe('checks', () => {
         it('keeps every handler within the gas bound its fee checks rely on', () => {
-            if (UPDATE) console.log('handler gas (measured / bound):\n' + Object.entries(handlers).map(([n, g]) => `  ${n}: ${g} / ${C[n]}`).join('\n'));
+            const bound = (name: string) => (C as Record<string, unknown>)[name];
+            if (UPDATE) console.log('handler gas (measured / bound):\n' + Object.entries(handlers).map(([n, g]) => `  ${n}: ${g} / ${bound(n)}`).join('\n'));
             const over: string[] = [];
             for (const [name, gas] of Object.entries(handlers)) {
-                if (C[name] === undefined) throw new Error(`no constant ${name} in contracts/constants.tact`);
-                if (gas > C[name]) over.push(`${name}: measured ${gas} gas, bound ${C[name]}`);
+                const b = bound(name);
+                if (typeof b !== 'bigint') throw new Error(`no constant ${name} in contracts/constants.tact`);
+                if (gas > b) over.push(`${name}: measured ${gas} gas, bound ${b}`);
             }
             for (const [label, { gas, bound }] of Object.entries(compound)) {
                 if (UPDATE) console.log(`  ${label}: ${gas} / ${bound}`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Address, Cell, toNano } from '@ton/core';
-import { loadEpochState, loadJobHot, loadJobRecord } from '../wrappers/Job';
+import { loadEpochState, loadJobHot, loadJobRecord, PhaseOpen, PhaseVerifying } from '../wrappers/Job';
 import { BlockchainSnapshot, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { hashOf } from '../wrappers/commit';
 import { NOW } from '../client/sandbox/fixture';
@@ -19,7 +19,7 @@ import { FOG, Protocol, protocolFixture } from '../client/sandbox/protocol';
 const RUNS = Number(process.env.FOG_PROPERTY_RUNS ?? 200);
 const ACTORS = 5;
 const GENESIS = 5_000n * FOG;
-const OPEN_PHASES = [0n, 1n];
+const OPEN_PHASES = [PhaseVerifying, PhaseOpen];
 
 type Action =
     | { kind: 'stake'; actor: number; amount: bigint }

@@ -1,16 +1,13 @@
 import '@ton/test-utils';
 import { Address, beginCell, Cell, toNano } from '@ton/core';
 import { BlockchainSnapshot, internal, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
-import { storeJettonTransfer, storePostJobPayload } from '../wrappers/Hub';
+import { Bps, PhaseDone, PhaseExpired, PhaseFailed, PhaseOpen, PhaseRejected, PhaseVerifying, StageClaimed, StageCommitted, StageRevealed, storeJettonTransfer, storePostJobPayload } from '../wrappers/Hub';
 import { Job, JobCreate, JobSpec, storeJobCreate, storeJobRecord, storeJobState } from '../wrappers/Job';
 import { commitOf, hashOf } from '../wrappers/commit';
-import { tactConstants } from './helpers/constants';
 import { NOW } from '../client/sandbox/fixture';
 import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf } from '../client/sandbox/protocol';
 
 const JOB = Job.errors;
-const C = tactConstants();
-const PHASE = { verifying: C.PhaseVerifying, open: C.PhaseOpen, done: C.PhaseDone, failed: C.PhaseFailed, expired: C.PhaseExpired, rejected: C.PhaseRejected };
 const PRICE = 50n * FOG;
 const RESULT = hashOf('the result');
 const OTHER = hashOf('another result');
@@ -64,7 +61,7 @@ async function open(spec: Partial<JobSpec> = {}) {
     const id = (await p.hub.getHubState()).nextJobId;
     expect(allSucceeded(await p.post(requester, PRICE, spec))).toBe(true);
     const job = await p.job(id);
-    expect((await job.getJobState()).phase).toBe(PHASE.open);
+    expect((await job.getJobState()).phase).toBe(PhaseOpen);
     return job;
 }
 
@@ -130,7 +127,7 @@ async function rejectedJob() {
     await p.fund(stranger.address, PRICE);
     await p.post(stranger, PRICE);
     const job = await p.job(0n);
-    expect((await job.getJobState()).phase).toBe(PHASE.rejected);
+    expect((await job.getJobState()).phase).toBe(PhaseRejected);
     return job;
 }
 
@@ -159,7 +156,7 @@ async function postWithRevokedPass() {
 }
 
 async function expectRejectedAndRefunded(job: SandboxContract<Job>, requesterOf: SandboxContract<TreasuryContract>, fogBefore: bigint) {
-    expect((await job.getJobState()).phase).toBe(PHASE.rejected);
+    expect((await job.getJobState()).phase).toBe(PhaseRejected);
     expect(await p.balanceOf(requesterOf.address)).toBe(fogBefore);
     expect((await p.hub.getHubState()).totalEscrow).toBe(0n);
     expect(await tonOf(job.address)).toBe(0n);
@@ -205,11 +202,11 @@ describe('job_create', () => {
 describe('owner_info', () => {
     it('opens the job when the requester\'s live pass answers, and refuses a forged answer meanwhile', async () => {
         const { job, finish } = await postUntilVerifying();
-        expect((await job.getJobState()).phase).toBe(PHASE.verifying);
+        expect((await job.getJobState()).phase).toBe(PhaseVerifying);
         await refusedUnchanged(job, () => forgedOwnerInfo(job, requester), JOB['Only the requester\'s pass']);
-        expect((await job.getJobState()).phase).toBe(PHASE.verifying);
+        expect((await job.getJobState()).phase).toBe(PhaseVerifying);
         await finish();
-        expect(await job.getJobState()).toMatchObject({ phase: PHASE.open, claimUntil: BigInt(NOW) + p.params.claimWindow });
+        expect(await job.getJobState()).toMatchObject({ phase: PhaseOpen, claimUntil: BigInt(NOW) + p.params.claimWindow });
     });
 
     it('refuses a forged owner_info that would open a rejected job', async () => {
@@ -236,7 +233,7 @@ describe('job_claim', () => {
         const s = await job.getJobState();
         expect(s.claims).toBe(1n);
         expect(s.slots.get(0)!.worker.equals(w[0].address)).toBe(true);
-        expect(s.slots.get(0)).toMatchObject({ provider: accountId((await p.providerOf(w[0].address)).address), stage: 0n, hash: 0n });
+        expect(s.slots.get(0)).toMatchObject({ provider: accountId((await p.providerOf(w[0].address)).address), stage: StageClaimed, hash: 0n });
         expect(await providerState(w[0])).toMatchObject({ locked: p.params.collateral, openClaims: 1n });
     });
 
@@ -301,7 +298,7 @@ describe('commit', () => {
         expect(r.transactions).toHaveTransaction({ from: w[0].address, to: job.address, success: true });
         const s = await job.getJobState();
         expect(s.commits).toBe(1n);
-        expect(s.slots.get(0)).toMatchObject({ stage: 1n, hash: commit });
+        expect(s.slots.get(0)).toMatchObject({ stage: StageCommitted, hash: commit });
     });
 
     it('refuses a commit from anyone holding no claim on the job', async () => {
@@ -335,20 +332,20 @@ describe('reveal', () => {
         await refusedUnchanged(job, () => revealWith(job, w[0], cost - 1n, RESULT), JOB['Insufficient TON for reveal']);
         const r = await revealWith(job, w[0], cost, RESULT);
         expect(r.transactions).toHaveTransaction({ from: w[0].address, to: job.address, success: true });
-        expect(await job.getJobState()).toMatchObject({ phase: PHASE.open, reveals: 1n });
-        expect((await job.getJobState()).slots.get(0)).toMatchObject({ stage: 2n, hash: RESULT });
+        expect(await job.getJobState()).toMatchObject({ phase: PhaseOpen, reveals: 1n });
+        expect((await job.getJobState()).slots.get(0)).toMatchObject({ stage: StageRevealed, hash: RESULT });
     });
 
     it('settles on the last reveal paid with exactly reveal_cost', async () => {
         const job = await committed();
         const cost = await job.getRevealCost();
         for (const t of w.slice(0, 3)) expect((await revealWith(job, t, cost, RESULT)).transactions).toHaveTransaction({ to: job.address, success: true });
-        expect((await job.getJobState()).phase).toBe(PHASE.done);
+        expect((await job.getJobState()).phase).toBe(PhaseDone);
     });
 
     it('settles on the last reveal (quorum result, collateral released, 0 TON left, hub balanced), then refuses reveals', async () => {
         const job = await settled();
-        expect(await job.getJobState()).toMatchObject({ phase: PHASE.done, result: RESULT });
+        expect(await job.getJobState()).toMatchObject({ phase: PhaseDone, result: RESULT });
         for (const t of w.slice(0, 3)) expect((await providerState(t)).locked).toBe(0n);
         expect(await tonOf(job.address)).toBe(0n);
         expect((await p.hub.getHubState()).totalEscrow).toBe(0n);
@@ -361,7 +358,7 @@ describe('reveal', () => {
         const results = [RESULT, OTHER, hashOf('a third result')];
         const job = await committed(results);
         for (let i = 0; i < 3; i++) await p.reveal(w[i], 0n, results[i]);
-        expect((await job.getJobState()).phase).toBe(PHASE.failed);
+        expect((await job.getJobState()).phase).toBe(PhaseFailed);
         for (const t of w.slice(0, 3)) expect(await providerState(t)).toMatchObject({ stake: 2_000n * FOG, locked: 0n, slashCount: 0n });
         expect(await p.balanceOf(requester.address)).toBe(before);
         expect(await tonOf(job.address)).toBe(0n);
@@ -429,7 +426,7 @@ describe('finalize', () => {
         const job = await claimed(1);
         await after(job, 'claimUntil');
         expect(allSucceeded(await p.finalize(stranger, 0n))).toBe(true);
-        expect((await job.getJobState()).phase).toBe(PHASE.expired);
+        expect((await job.getJobState()).phase).toBe(PhaseExpired);
         expect(await providerState(w[0])).toMatchObject({ stake: 2_000n * FOG, locked: 0n, openClaims: 0n, slashCount: 0n });
         expect(await p.balanceOf(requester.address)).toBe(before);
         expect(await tonOf(job.address)).toBe(0n);
@@ -444,8 +441,8 @@ describe('finalize', () => {
         const r = await p.finalize(stranger, 0n);
         expect(allSucceeded(r)).toBe(true);
         expect(r.transactions).toHaveTransaction({ from: job.address, to: stranger.address, op: Job.opcodes.Excesses });
-        expect(await job.getJobState()).toMatchObject({ phase: PHASE.done, result: RESULT });
-        const slashed = p.params.collateral * p.params.slashBps / C.Bps;
+        expect(await job.getJobState()).toMatchObject({ phase: PhaseDone, result: RESULT });
+        const slashed = p.params.collateral * p.params.slashBps / Bps;
         expect(await providerState(w[2])).toMatchObject({ stake: 2_000n * FOG - slashed, locked: 0n, slashCount: 1n });
         expect(await providerState(w[0])).toMatchObject({ stake: 2_000n * FOG, locked: 0n, curUnits: PRICE / 2n });
         expect(await tonOf(job.address)).toBe(0n);
@@ -462,8 +459,8 @@ describe('finalize', () => {
         await refusedUnchanged(job, () => p.commit(w[1], 0n, RESULT), JOB['Commit window is over']);
         // every commit is revealed and no more can come: this reveal settles the job
         expect(allSucceeded(await p.reveal(w[0], 0n, RESULT))).toBe(true);
-        expect(await job.getJobState()).toMatchObject({ phase: PHASE.failed, result: 0n });
-        const slashed = p.params.collateral * p.params.slashBps / C.Bps;
+        expect(await job.getJobState()).toMatchObject({ phase: PhaseFailed, result: 0n });
+        const slashed = p.params.collateral * p.params.slashBps / Bps;
         expect(await providerState(w[0])).toMatchObject({ stake: 2_000n * FOG, locked: 0n, slashCount: 0n, curUnits: 0n });
         for (const t of w.slice(1, 3)) expect(await providerState(t)).toMatchObject({ stake: 2_000n * FOG - slashed, locked: 0n, slashCount: 1n });
         expect(await p.balanceOf(requester.address)).toBe(before + PRICE);

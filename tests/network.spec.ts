@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST, entry, runNode, startNode } from '../client/processes';
 import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
-import { failureHash } from '../client/results';
+import { failureHash, JobPhase } from '../client/results';
 import { exampleNamed, runExample } from '../examples/catalog';
 import { readNetworkFile } from '../client/addresses';
 import { connect } from '../client/chain';
@@ -165,7 +165,7 @@ describe('a local network', () => {
         expect(lines.filter((l) => l.event === 'step_failed')).toEqual([]);
 
         const status = await cli(entry.fog, ['job', 'status', id, ...net.common(net.requesterHome), '--json']);
-        expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: 2, claims: '3', commits: '3', reveals: '3' });
+        expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: JobPhase.Done, claims: '3', commits: '3', reveals: '3' });
         for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0' });
     });
 
@@ -178,7 +178,7 @@ describe('a local network', () => {
         expect(spin.stderr[0]).toMatch(/^fog: job \d+: the program failed on every worker \(timeout\); no output$/);
         const id = /job (\d+)/.exec(spin.stderr[0])![1];
         const status = await cli(entry.fog, ['job', 'status', id, ...net.common(net.requesterHome), '--json']);
-        expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: 2, result: failureHash('timeout') });
+        expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: JobPhase.Done, result: failureHash('timeout') });
         // the failure is an agreed result: nobody is slashed, everybody is paid
         for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0' });
 
@@ -273,7 +273,7 @@ describe('a local network', () => {
         await net.advance(61); // past the claim window: the keeper expires the job
         const job = await fog.job(id);
         const deadline = Date.now() + 30_000;
-        while (Number((await job.getJobState()).phase) !== 4) {
+        while (Number((await job.getJobState()).phase) !== JobPhase.Expired) {
             if (Date.now() > deadline) throw new Error(`job ${id} did not expire`);
             await new Promise((r) => setTimeout(r, 250));
         }

@@ -1,7 +1,7 @@
 import '@ton/test-utils';
 import { Address, Cell, Slice } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
-import { Hub, JobPostedEvent } from '../wrappers/Hub';
+import { Hub, JobPostedEvent, OutcomeWon, PhaseDone, PhaseExpired, PhaseOpen, PhaseRejected, Ppm, ReputationWin } from '../wrappers/Hub';
 import { EVENT_LOADERS } from '../client/events';
 import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
@@ -13,9 +13,6 @@ const HUB = Hub.errors;
 const JOB = Job.errors;
 const PROV = Provider.errors;
 const OP = Hub.opcodes;
-
-// Job phases, as contracts/constants.tact numbers them.
-const PHASE = { verifying: 0n, open: 1n, done: 2n, failed: 3n, expired: 4n, rejected: 5n };
 
 describe('protocol: a job\'s life', () => {
     let p: Protocol;
@@ -122,10 +119,10 @@ describe('protocol: a job\'s life', () => {
             });
         }
         for (const e of of('RevealedEvent')) expect(e.value.resultHash).toBe(result);
-        expect(of('JobFinalizedEvent')[0].value).toMatchObject({ id: 0n, phase: PHASE.done, resultHash: result, winners: 3n, slashed: 0n, epoch: 0n });
+        expect(of('JobFinalizedEvent')[0].value).toMatchObject({ id: 0n, phase: PhaseDone, resultHash: result, winners: 3n, slashed: 0n, epoch: 0n });
         of('SettledEvent').forEach((e, i) => {
             expect((e.value.owner as Address).equals(w[i])).toBe(true);
-            expect(e.value).toMatchObject({ jobId: 0n, outcome: 1n, slashed: 0n, units: 10n * FOG, stake: 2_000n * FOG, reputation: 1n });
+            expect(e.value).toMatchObject({ jobId: 0n, outcome: OutcomeWon, slashed: 0n, units: 10n * FOG, stake: 2_000n * FOG, reputation: ReputationWin });
         });
     });
 
@@ -136,7 +133,7 @@ describe('protocol: a job\'s life', () => {
         expect(allSucceeded(r)).toBe(true);
         const job = await p.job(0n);
         let s = await job.getJobState();
-        expect(s.phase).toBe(PHASE.open);
+        expect(s.phase).toBe(PhaseOpen);
         expect((await p.hub.getHubState()).totalEscrow).toBe(50n * FOG);
 
         const result = hashOf('the answer');
@@ -145,7 +142,7 @@ describe('protocol: a job\'s life', () => {
         for (const w of workers.slice(0, 3)) expect(allSucceeded(await p.reveal(w, 0n, result))).toBe(true);
 
         s = await job.getJobState();
-        expect(s.phase).toBe(PHASE.done);
+        expect(s.phase).toBe(PhaseDone);
         expect(s.result).toBe(result);
         for (const w of workers.slice(0, 3)) {
             const st = await (await p.providerOf(w.address)).getProviderState();
@@ -179,7 +176,7 @@ describe('protocol: a job\'s life', () => {
         const r = await p.reveal(workers[2], 0n, lie);
         expect(allSucceeded(r)).toBe(true);
         const s = await (await p.job(0n)).getJobState();
-        expect(s.phase).toBe(PHASE.done);
+        expect(s.phase).toBe(PhaseDone);
         expect(s.result).toBe(honest);
         const liar = await (await p.providerOf(workers[2].address)).getProviderState();
         expect(liar.stake).toBe(2_000n * FOG - p.params.collateral);
@@ -204,7 +201,7 @@ describe('protocol: a job\'s life', () => {
         p.blockchain.now = Number(s0.revealUntil) + 1;
         expect(allSucceeded(await p.finalize(workers[0], 0n))).toBe(true);
         const s = await (await p.job(0n)).getJobState();
-        expect(s.phase).toBe(PHASE.done);
+        expect(s.phase).toBe(PhaseDone);
         const lazy = await (await p.providerOf(workers[2].address)).getProviderState();
         expect(lazy.slashCount).toBe(1n);
     });
@@ -217,7 +214,7 @@ describe('protocol: a job\'s life', () => {
         const s0 = await (await p.job(0n)).getJobState();
         p.blockchain.now = Number(s0.claimUntil) + 1;
         expect(allSucceeded(await p.finalize(workers[0], 0n))).toBe(true);
-        expect((await (await p.job(0n)).getJobState()).phase).toBe(PHASE.expired);
+        expect((await (await p.job(0n)).getJobState()).phase).toBe(PhaseExpired);
         expect(await p.balanceOf(requester.address)).toBe(before);
         expect((await p.hub.getHubState()).totalEscrow).toBe(0n);
     });
@@ -227,7 +224,7 @@ describe('protocol: a job\'s life', () => {
         const before = await p.balanceOf(stranger.address);
         const r = await p.post(stranger, 50n * FOG);
         expect(r.transactions).toHaveTransaction({ op: OP.JobClosed });
-        expect((await (await p.job(0n)).getJobState()).phase).toBe(PHASE.rejected);
+        expect((await (await p.job(0n)).getJobState()).phase).toBe(PhaseRejected);
         expect(await p.balanceOf(stranger.address)).toBe(before);
     });
 
@@ -260,7 +257,7 @@ describe('protocol: a job\'s life', () => {
         expect(allSucceeded(r)).toBe(true);
         const e = await (await p.epoch(0n)).getEpochState();
         expect(e.closed).toBe(true);
-        const emission = p.params.emissionBase + (60n * FOG * p.params.emissionRatioPpm) / 1_000_000n;
+        const emission = p.params.emissionBase + (60n * FOG * p.params.emissionRatioPpm) / Ppm;
         expect(e.emission).toBe(emission);
         expect(await p.balanceOf(workers[0].address)).toBe(before + emission / 3n);
         const twice = await provider.send(workers[0].getSender(), { value: toNanoStr('1') }, { $$type: 'ClaimRewards', queryId: 0n, epoch: 0n });

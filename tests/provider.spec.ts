@@ -1,7 +1,7 @@
 import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
-import { Provider, storeProviderPassMint, storeProviderPayout } from '../wrappers/Provider';
+import { OutcomeWon, Provider, storeProviderPassMint, storeProviderPayout } from '../wrappers/Provider';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
 import { hashOf } from '../wrappers/commit';
@@ -331,7 +331,7 @@ describe('Provider', () => {
         it('refuses a treasury posing as the job', async () => {
             await openJob();
             await p.claim(alice, 0n);
-            const r = await send({ $$type: 'Settle', jobId: 0n, outcome: 1n, collateral: p.params.collateral, slashed: 0n, units: 1_000_000n * FOG, epoch: 0n }, GAS, requester);
+            const r = await send({ $$type: 'Settle', jobId: 0n, outcome: OutcomeWon, collateral: p.params.collateral, slashed: 0n, units: 1_000_000n * FOG, epoch: 0n }, GAS, requester);
             expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the job'] });
             const s = await state();
             expect([s.locked, s.curUnits]).toEqual([p.params.collateral, 0n]);

@@ -5,6 +5,7 @@ import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { hashOf } from '../wrappers/commit';
 import { NOW } from '../client/sandbox/fixture';
 import { FOG, Protocol, protocolFixture } from '../client/sandbox/protocol';
+import { JobPhase } from '../client/results';
 import { Claim, Economy, emissionOf } from '../sim/model';
 
 /**
@@ -79,7 +80,7 @@ describe('the economics model settles exactly as the contracts do', () => {
             const id = (await p.hub.getHubState()).nextJobId;
             const quorum = Math.floor(job.k / 2) + 1;
             await p.post(requester, job.price, { k: BigInt(job.k), quorum: BigInt(quorum) });
-            expect((await (await p.job(id)).getJobState()).phase).toBe(1n); // open
+            expect(Number((await (await p.job(id)).getJobState()).phase)).toBe(JobPhase.Open);
             const claims: Claim[] = [];
             for (const c of job.claimants) await p.claim(workers[c.worker], id);
             for (const c of job.claimants) {
@@ -98,13 +99,13 @@ describe('the economics model settles exactly as the contracts do', () => {
             }
             // past every deadline, anyone settles what is still open
             const state = await (await p.job(id)).getJobState();
-            if (state.phase === 1n) {
+            if (Number(state.phase) === JobPhase.Open) {
                 p.blockchain.now = Number(state.revealUntil) + 1;
                 await p.finalize(requester, id);
             }
             const settled = model.settle({ price: job.price, k: job.k, quorum, claims }, epochOf());
             const after = await (await p.job(id)).getJobState();
-            expect([Number(after.phase), after.result]).toEqual([{ done: 2, failed: 3, expired: 4 }[settled.phase], settled.result]);
+            expect([Number(after.phase), after.result]).toEqual([{ done: JobPhase.Done, failed: JobPhase.Failed, expired: JobPhase.Expired }[settled.phase], settled.result]);
             spent += job.price - settled.refunded;
             phases[settled.phase] = (phases[settled.phase] ?? 0) + 1;
             // a few hours pass between jobs: about 8 jobs an epoch

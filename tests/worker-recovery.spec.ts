@@ -17,6 +17,7 @@ import { staker } from './helpers/flow';
 import { Fog, jobSpec } from '../client/actions';
 import { SendError, WalletSender } from '../client/sender';
 import { JobPhase } from '../client/results';
+import { StageClaimed } from '../wrappers/Hub';
 import { DIST } from '../client/paths';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { StorageClient } from '../client/storage';
@@ -162,7 +163,7 @@ describe('worker daemon under faults', () => {
         expect(failure).toHaveLength(1);
         expect(failure[0].error).toMatch(/landed but 1 of its 1 messages did not leave .*skipped 1/);
         const slot = [...(await (await d.fog.job(id)).getJobState()).slots.values()][0];
-        expect(slot.stage).toBe(0n);
+        expect(slot.stage).toBe(StageClaimed);
 
         await d.faucet(w.address, { ton: toNano('5') });
         await tickUntil(daemon, () => w.journal, id, 'settled');

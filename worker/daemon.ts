@@ -18,7 +18,7 @@ import { jsonLine } from '../client/cli-kit';
 import { ComputePool } from '../client/compute/pool';
 import { RunResult } from '../client/compute/types';
 import { JobEntry, Journal, KEEP_JOBS } from './journal';
-import { failureHash, JobPhase } from '../client/results';
+import { failureHash, JobPhase, PhaseName, phaseName } from '../client/results';
 import { parseAmount } from '../wrappers/units';
 import { workerDefaults } from './config';
 
@@ -44,6 +44,13 @@ export interface DaemonOptions {
     liar?: boolean;
     log?: (event: object) => void;
 }
+
+/** The journal's note for a job that ended without a result for anyone (a done job notes the win or loss). */
+const SETTLED_NOTES: Partial<Record<PhaseName, string>> = { failed: 'no quorum', expired: 'expired', rejected: 'rejected' };
+const settledNote = (phase: number): string | undefined => {
+    const name = phaseName(phase);
+    return name === undefined ? undefined : SETTLED_NOTES[name] ?? '';
+};
 
 /** The daemon's defaults, from `workerDefaults` (worker/config.ts). */
 export const DAEMON_DEFAULTS: Omit<DaemonOptions, 'memoryMb'> = {
@@ -213,7 +220,7 @@ export class WorkerDaemon {
         const slot = mySlot(state, this.me);
         if (phase !== JobPhase.Open && phase !== JobPhase.Verifying) {
             const won = phase === JobPhase.Done && entry.committedHash !== undefined && uint256ToHash(state.result) === entry.committedHash;
-            const note = phase === JobPhase.Done ? (won ? 'won' : slot ? 'slashed or outvoted' : 'not ours') : ['', '', '', 'no quorum', 'expired', 'rejected'][phase];
+            const note = phase === JobPhase.Done ? (won ? 'won' : slot ? 'slashed or outvoted' : 'not ours') : settledNote(phase);
             this.journal.update(id, slot ? 'settled' : 'lost', { note });
             if (slot) this.journal.bump(won ? 'won' : 'not_won');
             this.log({ event: 'job_settled', job: entry.id, phase, note });

@@ -17,12 +17,12 @@
 import { Address, beginCell, Cell, Dictionary, StateInit, toNano } from '@ton/core';
 import { storeGenesisMint, storeSetMintAuthority } from './FogToken';
 import { storeSetPassAuthority } from './PassCollection';
-import { Params } from './Hub';
+import { Bps, MaxGenesisRecipients, MaxReplication, Params } from './Hub';
 import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from './protocol';
 import { parseAmount } from './units';
 
-/** Recipients per genesis message (the token's limit). */
-export const GENESIS_CHUNK = 32;
+/** Recipients per genesis message (the token's limit, MaxGenesisRecipients). */
+export const GENESIS_CHUNK = Number(MaxGenesisRecipients);
 
 export interface GenesisAllocation {
     address: Address;
@@ -83,7 +83,7 @@ function whole(v: unknown, where: string, max: number): bigint {
     return BigInt(v);
 }
 
-const LIMITS: Record<string, number> = { slashBps: 10_000, maxK: 7, emissionRatioPpm: 100_000_000 };
+const LIMITS: Record<string, number> = { slashBps: Number(Bps), maxK: Number(MaxReplication), emissionRatioPpm: 100_000_000 };
 
 /**
  * `base` with the parameters of `given` (the "params" object of a configuration file) applied,
@@ -102,7 +102,7 @@ export function applyParams(base: Params, given: unknown, source: string, curren
         if (!ok) throw new DeployConfigError(`${source}: ${why}`);
     };
     if (current) rule(p.epochStart === current.epochStart && p.epochLength === current.epochLength, 'the epoch schedule (epochStart, epochLength) is fixed at deployment');
-    rule(p.maxK >= 1n && p.maxK <= 7n, 'maxK must be 1..7');
+    rule(p.maxK >= 1n && p.maxK <= MaxReplication, `maxK must be 1..${MaxReplication}`);
     rule(p.collateral > 0n && p.minStake >= p.collateral, 'minStake must cover one collateral');
     rule(p.epochLength >= 1n, 'epochLength must be at least 1 second');
     rule(p.closeDelay < p.epochLength, 'closeDelay must be shorter than an epoch');
@@ -143,7 +143,7 @@ export function parseDeployConfig(json: unknown, now: number, source = 'the depl
 
 /**
  * What the admin sends to deploy Fog: the three contracts; the mint and pass authorities handed
- * to the hub and locked; the genesis allocation, 32 recipients a message.
+ * to the hub and locked; the genesis allocation, GENESIS_CHUNK recipients a message.
  */
 export async function deploymentPlan(admin: Address, config: DeployConfig): Promise<DeploymentPlan> {
     const token = await fogTokenInit(admin);

@@ -6,6 +6,7 @@
  */
 import { Address, fromNano } from '@ton/core';
 import {
+    MaxUriCells,
     RefusedEvent,
     RefusedOther,
     RefusedPost,
@@ -34,7 +35,7 @@ export const REFUSAL_REASONS: ReadonlyMap<bigint, string> = new Map([
     [RefuseQuorum, 'the quorum is above k or not a majority of it'],
     [RefuseLimits, 'the CPU-seconds or memory limit is 0'],
     [RefuseWindowTooLong, 'a claim, commit or reveal window is longer than the hub allows'],
-    [RefuseUrisTooLarge, 'the program and input URIs take more than 16 cells (about 2 KB)'],
+    [RefuseUrisTooLarge, `the program and input URIs take more than ${MaxUriCells} cells (about 2 KB)`],
     [RefusePostTon, 'it carried less TON than the hub’s post cost for its k (get-method post_cost)'],
 ]);
 
