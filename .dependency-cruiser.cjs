@@ -14,14 +14,16 @@ module.exports = {
     forbidden: [
         {
             name: 'wrappers-import-only-contracts',
-            comment: 'wrappers/ sit right above the compiled contracts (build/): they may import build/ and wrappers/ only. Move shared code down into wrappers/ or the import up out of it.',
+            comment:
+                'wrappers/ sit right above the compiled contracts (build/): they may import build/ and wrappers/ only. Move shared code down into wrappers/ or the import up out of it.',
             severity: 'error',
             from: { path: '^wrappers/' },
             to: { path: '^(client|examples|tests)/|^' + ROLES + '/' },
         },
         {
             name: 'client-imports-no-role',
-            comment: 'client/ is the library every role uses: it may import wrappers/, build/ and client/ only. Move the piece the client needs into client/.',
+            comment:
+                'client/ is the library every role uses: it may import wrappers/, build/ and client/ only. Move the piece the client needs into client/.',
             severity: 'error',
             from: { path: '^client/' },
             to: { path: '^(examples|tests)/|^' + ROLES + '/' },

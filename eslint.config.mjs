@@ -13,7 +13,10 @@ export default tseslint.config(
         languageOptions: { globals: { ...globals.node } },
         rules: {
             // `_`-prefixed names are deliberately unused (positional parameters, destructuring).
-            '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
+            '@typescript-eslint/no-unused-vars': [
+                'error',
+                { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+            ],
         },
     },
     {

@@ -49,7 +49,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         const gas = await measureGas();
         say(`compute pool: matmul of about ${sizes.pool.targetMs} ms, in this thread and through the pool; throughput by threads`);
         const pool = await measurePool(sizes.pool);
-        say(`devnet: ${sizes.devnet.jobs} jobs on the bare emulator, then by ${sizes.devnet.teams} teams of wallets through the devnet's HTTP API`);
+        say(
+            `devnet: ${sizes.devnet.jobs} jobs on the bare emulator, then by ${sizes.devnet.teams} teams of wallets through the devnet's HTTP API`,
+        );
         const devnetProcess = await startDevnetProcess(work);
         let devnet;
         let watcher;
@@ -60,7 +62,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         } finally {
             await devnetProcess.stop();
         }
-        say(`history: job #1 against job #${sizes.history.jobsBetween + 2} (${sizes.history.jobsBetween} jobs and ${sizes.history.providers} providers between)`);
+        say(
+            `history: job #1 against job #${sizes.history.jobsBetween + 2} (${sizes.history.jobsBetween} jobs and ${sizes.history.providers} providers between)`,
+        );
         const history = await historyGas(sizes.history);
 
         const figures = { gas, pool, devnet, watcher, history };

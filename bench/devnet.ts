@@ -90,7 +90,16 @@ export interface RunningDevnet {
 /** Starts `node dist/devnet/main.js` on a free port with its data in `dir`. */
 export async function startDevnetProcess(dir: string): Promise<RunningDevnet> {
     const networkFile = join(dir, 'network.json');
-    const proc: Managed = startNode('devnet', entry.devnet, ['--port', '0', '--data', join(dir, 'devnet'), '--network-file', networkFile, '--save-every', '0']);
+    const proc: Managed = startNode('devnet', entry.devnet, [
+        '--port',
+        '0',
+        '--data',
+        join(dir, 'devnet'),
+        '--network-file',
+        networkFile,
+        '--save-every',
+        '0',
+    ]);
     try {
         await proc.waitForLine((line) => line.includes('"event":"ready"'), 60_000);
     } catch (e) {
@@ -138,10 +147,15 @@ async function staker(d: RunningDevnet): Promise<WalletSender> {
  * Runs `jobs` jobs of `k` workers on the devnet with `teams` teams at once; resolves when every
  * job settled, with the transactions and seconds of the loaded window.
  */
-async function devnetLoad(d: RunningDevnet, opts: { jobs: number; teams: number; k: number }): Promise<{ window: ThroughputFigures; breakdown: DevnetBreakdown; settled: number; historySeconds: number }> {
+async function devnetLoad(
+    d: RunningDevnet,
+    opts: { jobs: number; teams: number; k: number },
+): Promise<{ window: ThroughputFigures; breakdown: DevnetBreakdown; settled: number; historySeconds: number }> {
     const { fog } = d;
     const begun = performance.now();
-    const teams = await Promise.all(Array.from({ length: opts.teams }, async () => Promise.all(Array.from({ length: opts.k + 1 }, () => staker(d)))));
+    const teams = await Promise.all(
+        Array.from({ length: opts.teams }, async () => Promise.all(Array.from({ length: opts.k + 1 }, () => staker(d)))),
+    );
     // The hub numbers jobs in the order it receives them: one post at a time, so each requester
     // knows its job's id without searching the hub's history.
     const posting = serialized();
@@ -198,7 +212,12 @@ async function devnetLoad(d: RunningDevnet, opts: { jobs: number; teams: number;
         msPerGetMethod: getMethodMs / getMethodCount,
         msPerTransaction: (busyMs - getMethodMs) / transactions,
     };
-    return { window: { jobs: opts.jobs, transactions, seconds, transactionsPerSecond: transactions / seconds }, breakdown, settled, historySeconds };
+    return {
+        window: { jobs: opts.jobs, transactions, seconds, transactionsPerSecond: transactions / seconds },
+        breakdown,
+        settled,
+        historySeconds,
+    };
 }
 
 /** The same jobs on the bare emulator in this process, one after the other. */

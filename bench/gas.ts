@@ -41,10 +41,20 @@ export async function measureGas(): Promise<GasFigures> {
 
     const [alice, bob] = actors;
     const wallet = await p.walletOf(alice.address);
-    const sent = await wallet.send(alice.getSender(), { value: toNano('0.1') }, {
-        $$type: 'JettonTransfer', queryId: 0n, amount: toNano('1'), destination: bob.address,
-        responseDestination: alice.address, customPayload: null, forwardTonAmount: 0n, forwardPayload: emptyPayload(),
-    });
+    const sent = await wallet.send(
+        alice.getSender(),
+        { value: toNano('0.1') },
+        {
+            $$type: 'JettonTransfer',
+            queryId: 0n,
+            amount: toNano('1'),
+            destination: bob.address,
+            responseDestination: alice.address,
+            customPayload: null,
+            forwardTonAmount: 0n,
+            forwardPayload: emptyPayload(),
+        },
+    );
     const transfer = Number(operationGas(sent.transactions, alice.address));
 
     // The first job, step by step; it also deploys the epoch its settlement records into.

@@ -22,7 +22,12 @@ export interface HistoryGas {
     last: number;
 }
 
-async function lifecycle(p: Protocol, requester: SandboxContract<TreasuryContract>, workers: SandboxContract<TreasuryContract>[], id: bigint): Promise<number> {
+async function lifecycle(
+    p: Protocol,
+    requester: SandboxContract<TreasuryContract>,
+    workers: SandboxContract<TreasuryContract>[],
+    id: bigint,
+): Promise<number> {
     const gas = await runJobGas(p, requester, workers, id);
     const phase = Number((await (await p.job(id)).getJobState()).phase);
     if (phase !== JobPhase.Done) throw new Error(`job ${id} ended in phase ${phase}, not settled`);
@@ -51,13 +56,27 @@ export async function historyGas(opts: { jobsBetween: number; providers: number 
         for (const q of providers.slice(i, i + GENESIS_CHUNK)) recipients.set(q.address, 2_000n * FOG);
         await p.token.send(p.admin.getSender(), { value: toNano('5') }, { $$type: 'GenesisMint', queryId: 0n, recipients, close: false });
     }
-    const stake = beginCell().storeBit(1).storeRef(payload(storeStakePayload({ $$type: 'StakePayload', cores: 4n, memoryMb: 8192n }))).endCell().beginParse();
+    const stake = beginCell()
+        .storeBit(1)
+        .storeRef(payload(storeStakePayload({ $$type: 'StakePayload', cores: 4n, memoryMb: 8192n })))
+        .endCell()
+        .beginParse();
     for (const q of providers) {
         const wallet = await p.walletOf(q.address);
-        await wallet.send(q.getSender(), { value: toNano('1.1') }, {
-            $$type: 'JettonTransfer', queryId: 0n, amount: 1_500n * FOG, destination: p.hub.address, responseDestination: q.address,
-            customPayload: null, forwardTonAmount: toNano('1'), forwardPayload: stake,
-        });
+        await wallet.send(
+            q.getSender(),
+            { value: toNano('1.1') },
+            {
+                $$type: 'JettonTransfer',
+                queryId: 0n,
+                amount: 1_500n * FOG,
+                destination: p.hub.address,
+                responseDestination: q.address,
+                customPayload: null,
+                forwardTonAmount: toNano('1'),
+                forwardPayload: stake,
+            },
+        );
     }
     if (providers.length > 0 && !(await (await p.providerOf(providers[providers.length - 1].address)).getProviderState()).passHeld) {
         throw new Error('the last provider staked holds no pass');
@@ -65,12 +84,26 @@ export async function historyGas(opts: { jobsBetween: number; providers: number 
 
     // More jobs, posted the way a requester's wallet does it.
     const wallet = await p.walletOf(requester.address);
-    const post = beginCell().storeBit(1).storeRef(payload(storePostJobPayload({ $$type: 'PostJobPayload', spec: specOf() }))).endCell().beginParse();
+    const post = beginCell()
+        .storeBit(1)
+        .storeRef(payload(storePostJobPayload({ $$type: 'PostJobPayload', spec: specOf() })))
+        .endCell()
+        .beginParse();
     for (let n = 0; n < jobsBetween; n++) {
-        await wallet.send(requester.getSender(), { value: toNano('1.1') }, {
-            $$type: 'JettonTransfer', queryId: 0n, amount: 1n * FOG, destination: p.hub.address, responseDestination: requester.address,
-            customPayload: null, forwardTonAmount: toNano('1'), forwardPayload: post,
-        });
+        await wallet.send(
+            requester.getSender(),
+            { value: toNano('1.1') },
+            {
+                $$type: 'JettonTransfer',
+                queryId: 0n,
+                amount: 1n * FOG,
+                destination: p.hub.address,
+                responseDestination: requester.address,
+                customPayload: null,
+                forwardTonAmount: toNano('1'),
+                forwardPayload: post,
+            },
+        );
     }
     const lastId = jobsBetween + 1;
     const next = (await p.hub.getHubState()).nextJobId;

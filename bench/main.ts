@@ -20,6 +20,9 @@ runMain('fog-bench', async () => {
         out,
         progress: (step) => process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${step}\n`),
     });
-    for (const g of report.goals) process.stdout.write(`${g.met === null ? '–' : g.met ? '✓' : '✗'} ${g.name}: ${g.unit === 'ratio' ? g.value.toFixed(2) : `${(g.value * 100).toFixed(2)}%`}\n`);
+    for (const g of report.goals)
+        process.stdout.write(
+            `${g.met === null ? '–' : g.met ? '✓' : '✗'} ${g.name}: ${g.unit === 'ratio' ? g.value.toFixed(2) : `${(g.value * 100).toFixed(2)}%`}\n`,
+        );
     process.stdout.write(`wrote ${join(out, OUTPUT_FILES.markdown)} and ${OUTPUT_FILES.json} in ${report.seconds.toFixed(0)} s\n`);
 });

@@ -108,7 +108,13 @@ export async function measurePool(opts: { targetMs: number; runs: number; jobsPe
             await Promise.all(Array.from({ length: jobs }, () => pool.run(job).then(ok)));
             const seconds = (performance.now() - start) / 1000;
             const jobsPerSecond = jobs / seconds;
-            throughput.push({ threads, jobs, seconds, jobsPerSecond, ratio: jobsPerSecond / (throughput[0]?.jobsPerSecond ?? jobsPerSecond) });
+            throughput.push({
+                threads,
+                jobs,
+                seconds,
+                jobsPerSecond,
+                ratio: jobsPerSecond / (throughput[0]?.jobsPerSecond ?? jobsPerSecond),
+            });
         } finally {
             await pool.close();
         }

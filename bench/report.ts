@@ -48,8 +48,18 @@ export function goalsOf(r: Omit<BenchReport, 'goals' | 'machine' | 'seconds'>, m
     // signed: job #1000 may cost less than job #1 (the first deploys its epoch)
     const drift = (r.history.last - r.history.first) / r.history.first;
     return [
-        { name: 'compute pool overhead on a ~100 ms job ≤ 5%', value: r.pool.overhead, unit: 'percent', met: timed(r.pool.overhead <= 0.05) },
-        { name: 'devnet transactions per second ≥ 0.7 × the bare emulator’s', value: r.devnet.ratio, unit: 'ratio', met: timed(r.devnet.ratio >= 0.7) },
+        {
+            name: 'compute pool overhead on a ~100 ms job ≤ 5%',
+            value: r.pool.overhead,
+            unit: 'percent',
+            met: timed(r.pool.overhead <= 0.05),
+        },
+        {
+            name: 'devnet transactions per second ≥ 0.7 × the bare emulator’s',
+            value: r.devnet.ratio,
+            unit: 'ratio',
+            met: timed(r.devnet.ratio >= 0.7),
+        },
         { name: `gas of job #${r.history.lastId + 1} within 1% of job #1’s`, value: drift, unit: 'percent', met: Math.abs(drift) <= 0.01 },
     ];
 }
@@ -148,8 +158,20 @@ function devnetSection(d: DevnetFigures): string[] {
             ['', 'transactions', 'seconds', 'transactions/s', 'ratio'],
             ['---', '---:', '---:', '---:', '---:'],
             [
-                ['devnet', int(d.devnet.transactions), fixed(d.devnet.seconds, 1), fixed(d.devnet.transactionsPerSecond, 1), fixed(d.ratio, 2)],
-                ['bare emulator', int(d.emulator.transactions), fixed(d.emulator.seconds, 1), fixed(d.emulator.transactionsPerSecond, 1), '1.00'],
+                [
+                    'devnet',
+                    int(d.devnet.transactions),
+                    fixed(d.devnet.seconds, 1),
+                    fixed(d.devnet.transactionsPerSecond, 1),
+                    fixed(d.ratio, 2),
+                ],
+                [
+                    'bare emulator',
+                    int(d.emulator.transactions),
+                    fixed(d.emulator.seconds, 1),
+                    fixed(d.emulator.transactionsPerSecond, 1),
+                    '1.00',
+                ],
             ],
         ),
         '',
@@ -190,7 +212,10 @@ function historySection(h: HistoryGas, gas: GasFigures): string[] {
         ),
         '',
         ...(h.last === later && h.first !== later
-            ? [`Job #${h.lastId + 1} costs exactly what the k=3 lifecycle of section 1 costs, a job that is not a protocol’s first: the difference is job #1’s own, not history’s.`, '']
+            ? [
+                  `Job #${h.lastId + 1} costs exactly what the k=3 lifecycle of section 1 costs, a job that is not a protocol’s first: the difference is job #1’s own, not history’s.`,
+                  '',
+              ]
             : []),
     ];
 }

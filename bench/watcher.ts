@@ -35,7 +35,7 @@ export async function measureWatcher(d: RunningDevnet, dir: string, historySecon
         let cycles = 0;
         let seconds = 0;
         const start = performance.now();
-        for (let retries = 0; ; ) {
+        for (let retries = 0; ;) {
             let found;
             try {
                 found = await watcher.pollOnce();
@@ -49,7 +49,14 @@ export async function measureWatcher(d: RunningDevnet, dir: string, historySecon
             seconds = (performance.now() - start) / 1000;
         }
         if (events === 0) throw new Error('the watcher found no events on the devnet');
-        return { events, contracts: watcher.following().length, cycles, seconds, eventsPerSecond: events / seconds, speedup: historySeconds / seconds };
+        return {
+            events,
+            contracts: watcher.following().length,
+            cycles,
+            seconds,
+            eventsPerSecond: events / seconds,
+            speedup: historySeconds / seconds,
+        };
     } finally {
         await db.close();
     }

@@ -137,7 +137,11 @@ export function createFogBot(o: FogBotOptions): Bot {
     command('post', (_, arg) => o.reader.post(arg));
     command('refused', (_, arg) => o.reader.refused(arg));
     bot.on('message:text', async (ctx) => {
-        await ctx.reply(ctx.message.text.startsWith('/') ? `I don’t know ${ctx.message.text.split(/\s/)[0].slice(0, 40)}. /help lists what I do.` : 'Send a command: /help lists them.');
+        await ctx.reply(
+            ctx.message.text.startsWith('/')
+                ? `I don’t know ${ctx.message.text.split(/\s/)[0].slice(0, 40)}. /help lists what I do.`
+                : 'Send a command: /help lists them.',
+        );
     });
     bot.catch((err) => log({ event: 'bot_error', error: describeError(err.error) }));
     return bot;

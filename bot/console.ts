@@ -97,7 +97,11 @@ export function textUpdate(text: string, user = 42): Update {
     const id = nextUpdate++;
     return {
         update_id: id,
-        message: { ...textMessage(id, text), chat: { id: user, type: 'private', first_name: 'Tester' }, from: { id: user, is_bot: false, first_name: 'Tester' } },
+        message: {
+            ...textMessage(id, text),
+            chat: { id: user, type: 'private', first_name: 'Tester' },
+            from: { id: user, is_bot: false, first_name: 'Tester' },
+        },
     } as Update;
 }
 

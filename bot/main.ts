@@ -53,7 +53,9 @@ async function main(): Promise<void> {
     for (const name of TEXT_EXAMPLES) {
         const path = exampleNamed(name).program;
         if (!storage || !existsSync(path)) continue;
-        const hash = await storage.put(readFileSync(path)).catch((e: unknown) => void log({ event: 'program_upload_failed', program: name, error: describeError(e) }));
+        const hash = await storage
+            .put(readFileSync(path))
+            .catch((e: unknown) => void log({ event: 'program_upload_failed', program: name, error: describeError(e) }));
         if (hash) programs[name] = hash;
     }
     const reader = new Reader(fog, file, () => index.read(), { storage, programs, refusals: (a) => index.lastRefusal(a) });
@@ -78,7 +80,9 @@ async function main(): Promise<void> {
             if (photo) {
                 const saved = join(values.data, photo.filename);
                 writeFileSync(saved, photo.bytes);
-                process.stdout.write(`[picture ${photo.filename}, ${photo.bytes.length.toLocaleString('en-US')} bytes, saved as ${saved}]\n${photo.caption}\n`);
+                process.stdout.write(
+                    `[picture ${photo.filename}, ${photo.bytes.length.toLocaleString('en-US')} bytes, saved as ${saved}]\n${photo.caption}\n`,
+                );
                 return;
             }
             const reply = replyOf(call);

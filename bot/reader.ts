@@ -99,7 +99,6 @@ export class Reader {
         return a.toString({ testOnly: this.file.network !== 'mainnet' });
     }
 
-
     /** Parses a user-typed address or answers why it is not one. */
     address(text: string | undefined, command: string): Address {
         const t = (text ?? '').trim();
@@ -112,12 +111,16 @@ export class Reader {
         }
         // Contracts key passes and providers by the account id alone: another workchain's address
         // would be read as the basechain account with the same id, someone else's.
-        if (a.workChain !== 0) throw new Answer(`<code>${esc(t.slice(0, 80))}</code> is on workchain ${a.workChain}; Fog accounts are on the basechain (workchain 0).`);
+        if (a.workChain !== 0)
+            throw new Answer(
+                `<code>${esc(t.slice(0, 80))}</code> is on workchain ${a.workChain}; Fog accounts are on the basechain (workchain 0).`,
+            );
         return a;
     }
 
     private number(text: string, arg: NumberArg): bigint {
-        if (!/^\d+$/.test(text)) throw new Answer(`<code>${esc(text.slice(0, 40))}</code> is not ${/^[aeiou]/.test(arg.name) ? 'an' : 'a'} ${arg.name}.`);
+        if (!/^\d+$/.test(text))
+            throw new Answer(`<code>${esc(text.slice(0, 40))}</code> is not ${/^[aeiou]/.test(arg.name) ? 'an' : 'a'} ${arg.name}.`);
         const n = BigInt(text);
         if (n > arg.max) throw new Answer(`<code>${esc(text.slice(0, 40))}</code> is out of range: ${arg.plural} go from 0 to ${arg.max}.`);
         return n;
@@ -158,7 +161,9 @@ export class Reader {
             `Requester <code>${this.addr(s.requester)}</code>`,
         ];
         if (phase === JobPhase.Open) {
-            lines.push(`Claims ${s.claims}/${s.spec.k} (window closes ${when(s.claimUntil, now)}), commits ${s.commits} (${when(s.commitUntil, now)}), reveals ${s.reveals} (${when(s.revealUntil, now)})`);
+            lines.push(
+                `Claims ${s.claims}/${s.spec.k} (window closes ${when(s.claimUntil, now)}), commits ${s.commits} (${when(s.commitUntil, now)}), reveals ${s.reveals} (${when(s.revealUntil, now)})`,
+            );
         }
         if (phase === JobPhase.Done) {
             const hash = uint256ToHash(s.result);
@@ -187,14 +192,17 @@ export class Reader {
         const owner = this.address(text, 'pass');
         const collection = open(this.fog.client, PassCollection.fromAddress(this.file.collection));
         const item = open(this.fog.client, PassItem.fromAddress(await collection.getPassAddress(owner)));
-        if (!(await this.fog.client.isContractDeployed(item.address))) throw new Answer(`<code>${this.addr(owner)}</code> has no Contributor Pass: it is minted on a first stake of the minimum.`);
+        if (!(await this.fog.client.isContractDeployed(item.address)))
+            throw new Answer(`<code>${this.addr(owner)}</code> has no Contributor Pass: it is minted on a first stake of the minimum.`);
         const s = await item.getPassState();
         const issued = new Date(Number(s.issuedAt) * 1000).toISOString().slice(0, 16).replace('T', ' ');
         return [
             `<b>Contributor Pass</b> <code>${this.addr(item.address)}</code>`,
             `Owner <code>${this.addr(owner)}</code>, soulbound`,
             `Declared ${s.cores} cores, ${s.memoryMb} MiB; issued ${issued} UTC`,
-            s.live ? 'Status: <b>valid</b>' : `Status: <b>revoked</b> ${new Date(Number(s.revokedAt) * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+            s.live
+                ? 'Status: <b>valid</b>'
+                : `Status: <b>revoked</b> ${new Date(Number(s.revokedAt) * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
         ].join('\n');
     }
 
@@ -211,7 +219,8 @@ export class Reader {
     async rewards(text: string | undefined): Promise<string> {
         const owner = this.address(text, 'rewards');
         const p = await this.fog.providerOf(owner);
-        if (!(await this.fog.client.isContractDeployed(p.address))) throw new Answer(`<code>${this.addr(owner)}</code> has never staked, so it has no rewards.`);
+        if (!(await this.fog.client.isContractDeployed(p.address)))
+            throw new Answer(`<code>${this.addr(owner)}</code> has never staked, so it has no rewards.`);
         const [s, params, now] = await Promise.all([p.getProviderState(), this.fog.hub.getParams(), this.fog.now()]);
         const lines = [`<b>Rewards</b> of <code>${this.addr(owner)}</code>`];
         for (const [n, units] of [
@@ -221,9 +230,18 @@ export class Reader {
             if (units === 0n) continue;
             const e = await (await this.fog.epoch(n)).getEpochState();
             const closable = closableAt(n, params);
-            if (e.closed) lines.push(`Epoch ${n}: <b>${fog((e.emission * units) / e.units)}</b> to claim (${fog(units).replace(' FOG', '')} of ${fog(e.units).replace(' FOG', '')} units): <code>fog-worker rewards</code>`);
-            else if (now >= closable) lines.push(`Epoch ${n}: ended; claiming closes it and mints your share of ${fog(units).replace(' FOG', '')} units: <code>fog-worker rewards</code>`);
-            else lines.push(`Epoch ${n}: running, ${fog(units).replace(' FOG', '')} units so far of ${fog(e.units).replace(' FOG', '')}; claimable ${when(closable, now)}`);
+            if (e.closed)
+                lines.push(
+                    `Epoch ${n}: <b>${fog((e.emission * units) / e.units)}</b> to claim (${fog(units).replace(' FOG', '')} of ${fog(e.units).replace(' FOG', '')} units): <code>fog-worker rewards</code>`,
+                );
+            else if (now >= closable)
+                lines.push(
+                    `Epoch ${n}: ended; claiming closes it and mints your share of ${fog(units).replace(' FOG', '')} units: <code>fog-worker rewards</code>`,
+                );
+            else
+                lines.push(
+                    `Epoch ${n}: running, ${fog(units).replace(' FOG', '')} units so far of ${fog(e.units).replace(' FOG', '')}; claimable ${when(closable, now)}`,
+                );
         }
         if (lines.length === 1) lines.push('Nothing to claim: no unclaimed work units.');
         return lines.join('\n');
@@ -242,7 +260,9 @@ export class Reader {
         return [
             `<b>Epoch ${n}</b> ${end > now ? `ends ${when(end, now)}` : e.closed ? 'closed' : 'ended, not closed yet'}`,
             `Burned ${fog(e.burned)}, slashed ${fog(e.slashed)}, work units ${fog(e.units).replace(' FOG', '')}`,
-            e.closed ? `Emission <b>${fog(e.emission)}</b>, ${fog(e.minted)} claimed` : `Emission when closed: base ${fog(e.terms.emissionBase)} + burned × ${Number(e.terms.emissionRatioPpm) / 1e6}, at most ${fog(e.terms.emissionCap)}`,
+            e.closed
+                ? `Emission <b>${fog(e.emission)}</b>, ${fog(e.minted)} claimed`
+                : `Emission when closed: base ${fog(e.terms.emissionBase)} + burned × ${Number(e.terms.emissionRatioPpm) / 1e6}, at most ${fog(e.terms.emissionCap)}`,
         ].join('\n');
     }
 
@@ -254,19 +274,25 @@ export class Reader {
         const { id, job, posted } = await this.namedJob(text, 'result');
         if (!posted) throw new Answer(`There is no job ${id}.`);
         const s = await job.getJobState();
-        if (Number(s.phase) !== JobPhase.Done) throw new Answer(`Job ${id} has no result: it is ${phaseWords(s.phase) ?? `in phase ${s.phase}`}.`);
+        if (Number(s.phase) !== JobPhase.Done)
+            throw new Answer(`Job ${id} has no result: it is ${phaseWords(s.phase) ?? `in phase ${s.phase}`}.`);
         const hash = uint256ToHash(s.result);
         const failed = failureOf(hash);
         if (failed) throw new Answer(`Job ${id}: the program failed on every worker (<b>${esc(failed)}</b>), so there is no output.`);
         const storage = this.opts.storage;
         if (!storage) throw new Answer(`Job ${id}'s result is <code>${hash}</code>; this bot has no storage node to fetch it from.`);
-        if (!(await storage.has(hash))) throw new Answer(`Job ${id}'s result <code>${hash}</code> is not on this bot's storage node (a worker keeps it on its own).`);
+        if (!(await storage.has(hash)))
+            throw new Answer(`Job ${id}'s result <code>${hash}</code> is not on this bot's storage node (a worker keeps it on its own).`);
         const bytes = await storage.get(hash, { maxBytes: MAX_RESULT_BYTES }).catch((e: unknown) => {
-            if (e instanceof BlobTooLargeError) throw new Answer(`Job ${id}'s output is larger than ${MAX_RESULT_BYTES / 1_048_576} MiB: get it with <code>fog job result ${id}</code>.`);
+            if (e instanceof BlobTooLargeError)
+                throw new Answer(
+                    `Job ${id}'s output is larger than ${MAX_RESULT_BYTES / 1_048_576} MiB: get it with <code>fog job result ${id}</code>.`,
+                );
             throw e;
         });
         const agreed = `quorum of ${s.spec.quorum} of ${s.spec.k} workers, sha256 ${hash.slice(0, 16)}…`;
-        if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return { photo: bytes, filename: `fog-job-${id}.png`, caption: `Job ${id}: ${agreed}` };
+        if (bytes.subarray(0, 8).equals(PNG_SIGNATURE))
+            return { photo: bytes, filename: `fog-job-${id}.png`, caption: `Job ${id}: ${agreed}` };
         const utf8 = bytes.toString('utf-8');
         // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
         if (bytes.length <= 3_000 && Buffer.from(utf8, 'utf-8').equals(bytes) && !/[\u0000-\u0008\u000e-\u001f]/.test(utf8)) {
@@ -281,7 +307,8 @@ export class Reader {
      * user's own wallet.
      */
     async post(text: string | undefined): Promise<{ text: string; tonkeeper: string }> {
-        const usage = 'Usage: <code>/post &lt;your address&gt; &lt;price FOG&gt; meme &lt;top text | bottom text&gt;</code>, <code>… upper &lt;text&gt;</code> or <code>/post &lt;your address&gt; &lt;price FOG&gt; &lt;program sha256&gt; &lt;input sha256&gt;</code>';
+        const usage =
+            'Usage: <code>/post &lt;your address&gt; &lt;price FOG&gt; meme &lt;top text | bottom text&gt;</code>, <code>… upper &lt;text&gt;</code> or <code>/post &lt;your address&gt; &lt;price FOG&gt; &lt;program sha256&gt; &lt;input sha256&gt;</code>';
         const parts = (text ?? '').trim().split(/\s+/);
         if (parts.length < 4) throw new Answer(usage);
         const requester = this.address(parts[0], 'post');
@@ -309,10 +336,15 @@ export class Reader {
             program = example;
         }
         const { minJobPrice } = await this.fog.hub.getParams();
-        if (price < minJobPrice) throw new Answer(`A job must pay at least ${fog(minJobPrice)} on this network (you offered ${fog(price)}).`);
+        if (price < minJobPrice)
+            throw new Answer(`A job must pay at least ${fog(minJobPrice)} on this network (you offered ${fog(price)}).`);
         const check = await this.fog.checkPoster(requester, price);
-        if (!check.ok && check.reason === 'no-pass') throw new Answer(`<code>${this.addr(requester)}</code> holds no valid Contributor Pass, and only pass holders may post (the job would be refunded). Stake first.`);
-        if (!check.ok && check.reason === 'balance') throw new Answer(`That wallet holds ${fog(check.balance)}; the job costs ${fog(price)}.`);
+        if (!check.ok && check.reason === 'no-pass')
+            throw new Answer(
+                `<code>${this.addr(requester)}</code> holds no valid Contributor Pass, and only pass holders may post (the job would be refunded). Stake first.`,
+            );
+        if (!check.ok && check.reason === 'balance')
+            throw new Answer(`That wallet holds ${fog(check.balance)}; the job costs ${fog(price)}.`);
         // Only a wallet that may post gets anything written to the storage node.
         for (const h of named) {
             if (!(await storage.has(h))) throw new Answer(`The storage node has no blob <code>${h}</code>: upload it first.`);

@@ -39,7 +39,6 @@ import { forwardFeeOf, MARGIN } from './fees';
 
 export { MARGIN };
 
-
 const body = (store: (b: ReturnType<typeof beginCell>) => void): Cell => {
     const b = beginCell();
     store(b);
@@ -68,10 +67,15 @@ export const MAX_URI_CELLS = Number(MaxUriCells);
  */
 export function jobSpec(r: JobRequest): JobSpec {
     const k = r.k ?? 3;
-    const uris = beginCell().storeRef(beginCell().storeStringTail(r.urlOf(r.program))).storeRef(beginCell().storeStringTail(r.urlOf(r.input))).endCell();
+    const uris = beginCell()
+        .storeRef(beginCell().storeStringTail(r.urlOf(r.program)))
+        .storeRef(beginCell().storeStringTail(r.urlOf(r.input)))
+        .endCell();
     const { cells } = cellShape(uris);
     if (cells > MAX_URI_CELLS) {
-        throw new RangeError(`the program's and the input's URIs take ${cells} cells; a job allows ${MAX_URI_CELLS} (about 2 KB of text): use a storage node with a shorter address`);
+        throw new RangeError(
+            `the program's and the input's URIs take ${cells} cells; a job allows ${MAX_URI_CELLS} (about 2 KB of text): use a storage node with a shorter address`,
+        );
     }
     return {
         $$type: 'JobSpec',
@@ -134,13 +138,17 @@ export class Fog {
     }
 
     async providerOf(owner: Address) {
-        return open(this.client, Provider.fromAddress(await this.address(`provider:${owner.toRawString()}`, () => this.hub.getProviderAddress(owner))));
+        return open(
+            this.client,
+            Provider.fromAddress(await this.address(`provider:${owner.toRawString()}`, () => this.hub.getProviderAddress(owner))),
+        );
     }
 
     /** `owner`'s provider, failing with one clear line if it has never staked. */
     async stakedProviderOf(owner: Address) {
         const provider = await this.providerOf(owner);
-        if (!(await this.client.isContractDeployed(provider.address))) throw new Error(`${owner.toString({ testOnly: true })} has no stake: stake first`);
+        if (!(await this.client.isContractDeployed(provider.address)))
+            throw new Error(`${owner.toString({ testOnly: true })} has no stake: stake first`);
         return provider;
     }
 
@@ -168,20 +176,29 @@ export class Fog {
             [s.prevEpoch, s.prevUnits],
             [s.curEpoch, s.curUnits],
         ].filter(([e, u]) => u > 0n && (only === undefined || e === only));
-        if (earned.length === 0) throw new Error(only === undefined ? 'no unclaimed units in any epoch' : `no unclaimed units in epoch ${only}`);
+        if (earned.length === 0)
+            throw new Error(only === undefined ? 'no unclaimed units in any epoch' : `no unclaimed units in epoch ${only}`);
         const from = (n: bigint) => closableAt(n, params);
         const due = earned.filter(([e]) => now >= from(e)).map(([e]) => e);
         if (due.length === 0) {
             const [e] = earned[0];
-            throw new Error(`epoch ${e} is not over: its rewards can be claimed from ${new Date(from(e) * 1000).toISOString()} (chain time; ${from(e) - now} s from now)`);
+            throw new Error(
+                `epoch ${e} is not over: its rewards can be claimed from ${new Date(from(e) * 1000).toISOString()} (chain time; ${from(e) - now} s from now)`,
+            );
         }
         return due;
     }
 
     /** Whether `owner` holds a live Contributor Pass of the collection the hub trusts (what a job's pass check asks). */
     async hasLivePass(owner: Address): Promise<boolean> {
-        const collection = open(this.client, PassCollection.fromAddress(await this.address('collection', async () => (await this.hub.getHubState()).collection)));
-        const item = open(this.client, PassItem.fromAddress(await this.address(`pass:${owner.toRawString()}`, () => collection.getPassAddress(owner))));
+        const collection = open(
+            this.client,
+            PassCollection.fromAddress(await this.address('collection', async () => (await this.hub.getHubState()).collection)),
+        );
+        const item = open(
+            this.client,
+            PassItem.fromAddress(await this.address(`pass:${owner.toRawString()}`, () => collection.getPassAddress(owner))),
+        );
         if (!(await this.client.isContractDeployed(item.address))) return false;
         return (await item.getPassState()).live;
     }
@@ -209,16 +226,25 @@ export class Fog {
     private async toHub(owner: Address, amount: bigint, payload: Cell, forwardTon: bigint): Promise<Outgoing> {
         const wallet = await this.walletOf(owner);
         const transfer = body((b) =>
-            b.store(storeJettonTransfer({
-                $$type: 'JettonTransfer', queryId: 0n, amount, destination: this.addresses.hub, responseDestination: owner,
-                customPayload: null, forwardTonAmount: forwardTon, forwardPayload: beginCell().storeBit(1).storeRef(payload).endCell().beginParse(),
-            })),
+            b.store(
+                storeJettonTransfer({
+                    $$type: 'JettonTransfer',
+                    queryId: 0n,
+                    amount,
+                    destination: this.addresses.hub,
+                    responseDestination: owner,
+                    customPayload: null,
+                    forwardTonAmount: forwardTon,
+                    forwardPayload: beginCell().storeBit(1).storeRef(payload).endCell().beginParse(),
+                }),
+            ),
         );
         // the wallet's own price for the chain, at this message's forward fee (the notification carries the same payload)
         const chain = await open(this.client, FogWallet.fromAddress(wallet))
             .getTransferCost(forwardTon, forwardFeeOf(transfer))
             .catch(async (e) => {
-                if (!(await this.client.isContractDeployed(wallet))) throw new Error(`${owner.toString({ testOnly: true })} holds no FOG: its FOG wallet does not exist yet`);
+                if (!(await this.client.isContractDeployed(wallet)))
+                    throw new Error(`${owner.toString({ testOnly: true })} holds no FOG: its FOG wallet does not exist yet`);
                 throw e;
             });
         return { to: wallet, value: chain + MARGIN, body: transfer };
@@ -228,16 +254,27 @@ export class Fog {
     async stake(owner: Address, amount: bigint, cores: number, memoryMb: number): Promise<Outgoing> {
         if (amount <= 0n) throw new RangeError('stake amount must be positive');
         if (!Number.isInteger(cores) || cores < 1 || cores > 65535) throw new RangeError('cores must be an integer in 1..65535');
-        if (!Number.isInteger(memoryMb) || memoryMb < 1 || memoryMb > 0xffffffff) throw new RangeError('memory must be a positive number of MB');
+        if (!Number.isInteger(memoryMb) || memoryMb < 1 || memoryMb > 0xffffffff)
+            throw new RangeError('memory must be a positive number of MB');
         const cost = (await this.hub.getStakeCost()) + MARGIN;
-        return this.toHub(owner, amount, body((b) => b.store(storeStakePayload({ $$type: 'StakePayload', cores: BigInt(cores), memoryMb: BigInt(memoryMb) }))), cost);
+        return this.toHub(
+            owner,
+            amount,
+            body((b) => b.store(storeStakePayload({ $$type: 'StakePayload', cores: BigInt(cores), memoryMb: BigInt(memoryMb) }))),
+            cost,
+        );
     }
 
     /** Post a job paying `price` FOG (nano). */
     async post(requester: Address, price: bigint, spec: JobSpec): Promise<Outgoing> {
         if (price <= 0n) throw new RangeError('price must be positive');
         const cost = (await this.hub.getPostCost(spec.k)) + MARGIN;
-        return this.toHub(requester, price, body((b) => b.store(storePostJobPayload({ $$type: 'PostJobPayload', spec }))), cost);
+        return this.toHub(
+            requester,
+            price,
+            body((b) => b.store(storePostJobPayload({ $$type: 'PostJobPayload', spec }))),
+            cost,
+        );
     }
 
     /**
@@ -257,17 +294,29 @@ export class Fog {
 
     async commit(jobId: bigint, commit: bigint): Promise<Outgoing> {
         const job = await this.job(jobId);
-        return { to: job.address, value: (await job.getCommitCost()) + MARGIN, body: body((b) => b.store(storeCommit({ $$type: 'Commit', queryId: 0n, commit }))) };
+        return {
+            to: job.address,
+            value: (await job.getCommitCost()) + MARGIN,
+            body: body((b) => b.store(storeCommit({ $$type: 'Commit', queryId: 0n, commit }))),
+        };
     }
 
     async reveal(jobId: bigint, resultHash: bigint, salt: bigint): Promise<Outgoing> {
         const job = await this.job(jobId);
-        return { to: job.address, value: (await job.getRevealCost()) + MARGIN, body: body((b) => b.store(storeReveal({ $$type: 'Reveal', queryId: 0n, resultHash, salt }))) };
+        return {
+            to: job.address,
+            value: (await job.getRevealCost()) + MARGIN,
+            body: body((b) => b.store(storeReveal({ $$type: 'Reveal', queryId: 0n, resultHash, salt }))),
+        };
     }
 
     /** Anyone may finalize a job that can no longer progress; the job's budget pays, the value returns. */
     async finalize(jobId: bigint): Promise<Outgoing> {
-        return { to: (await this.job(jobId)).address, value: MARGIN, body: body((b) => b.store(storeFinalize({ $$type: 'Finalize', queryId: 0n }))) };
+        return {
+            to: (await this.job(jobId)).address,
+            value: MARGIN,
+            body: body((b) => b.store(storeFinalize({ $$type: 'Finalize', queryId: 0n }))),
+        };
     }
 
     async claimRewards(owner: Address, epoch: bigint): Promise<Outgoing> {
@@ -278,7 +327,11 @@ export class Fog {
 
     async unstake(owner: Address, amount: bigint): Promise<Outgoing> {
         if (amount <= 0n) throw new RangeError('unstake amount must be positive');
-        return { to: (await this.stakedProviderOf(owner)).address, value: MARGIN, body: body((b) => b.store(storeUnstake({ $$type: 'Unstake', queryId: 0n, amount }))) };
+        return {
+            to: (await this.stakedProviderOf(owner)).address,
+            value: MARGIN,
+            body: body((b) => b.store(storeUnstake({ $$type: 'Unstake', queryId: 0n, amount }))),
+        };
     }
 
     async withdraw(owner: Address): Promise<Outgoing> {
@@ -289,6 +342,10 @@ export class Fog {
 
     /** Anyone may close an epoch once it ended and its close delay passed. */
     async closeEpoch(n: bigint): Promise<Outgoing> {
-        return { to: (await this.epoch(n)).address, value: MARGIN, body: body((b) => b.store(storeCloseEpoch({ $$type: 'CloseEpoch', queryId: 0n }))) };
+        return {
+            to: (await this.epoch(n)).address,
+            value: MARGIN,
+            body: body((b) => b.store(storeCloseEpoch({ $$type: 'CloseEpoch', queryId: 0n }))),
+        };
     }
 }

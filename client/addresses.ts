@@ -54,7 +54,8 @@ export function readNetworkFile(path: string): NetworkFile {
         throw new Error(`${path} is not valid JSON`);
     }
     const network = need(obj, 'network', path);
-    if (network !== 'devnet' && network !== 'testnet' && network !== 'mainnet') throw new Error(`${path}: "network" must be devnet, testnet or mainnet`);
+    if (network !== 'devnet' && network !== 'testnet' && network !== 'mainnet')
+        throw new Error(`${path}: "network" must be devnet, testnet or mainnet`);
     const endpoint = need(obj, 'endpoint', path);
     try {
         new URL(endpoint);

@@ -118,11 +118,23 @@ export async function send(provider: NetworkProvider, client: TonClient, m: Outg
     const wallet = provider.sender().address;
     const before = wallet ? await seqnoOf(client, wallet) : undefined;
     await provider.sender().send({ to: m.to, value: m.value, body: m.body, init: m.init, bounce: m.bounce ?? true });
-    if (wallet && before !== undefined) await waitUntil(provider, 'your wallet to send the message', () => seqnoOf(client, wallet), (n) => n > before);
+    if (wallet && before !== undefined)
+        await waitUntil(
+            provider,
+            'your wallet to send the message',
+            () => seqnoOf(client, wallet),
+            (n) => n > before,
+        );
 }
 
 /** Polls `read` until `done` holds, telling the user what it waits for. */
-export async function waitUntil<T>(provider: NetworkProvider, what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = SCRIPT_WAIT_MS): Promise<T> {
+export async function waitUntil<T>(
+    provider: NetworkProvider,
+    what: string,
+    read: () => Promise<T>,
+    done: (v: T) => boolean,
+    timeoutMs = SCRIPT_WAIT_MS,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     provider.ui().setActionPrompt(`Waiting for ${what}…`);
     try {

@@ -59,7 +59,13 @@ export function open<T extends Contract>(client: TonClient, contract: T): Opened
 export function describeError(e: unknown, endpoint?: string): string {
     const err = e as { response?: { data?: { error?: unknown } }; code?: string; message?: string; config?: { url?: string } };
     if (err?.response?.data?.error) return String(err.response.data.error);
-    if (err?.code === 'ECONNREFUSED' || err?.code === 'ENOTFOUND' || err?.code === 'ECONNRESET' || err?.code === 'ETIMEDOUT' || err?.code === 'ECONNABORTED') {
+    if (
+        err?.code === 'ECONNREFUSED' ||
+        err?.code === 'ENOTFOUND' ||
+        err?.code === 'ECONNRESET' ||
+        err?.code === 'ETIMEDOUT' ||
+        err?.code === 'ECONNABORTED'
+    ) {
         // axios (under TonClient) names the URL it failed to reach
         return `${endpoint ?? err.config?.url ?? 'the endpoint'} is unreachable (${err.code})`;
     }

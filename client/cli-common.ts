@@ -43,8 +43,14 @@ export function out(o: Common, human: string, data: object): void {
 /** Adds --home, --network-file, --endpoint and --json to a command. */
 export function commonOptions(cmd: Command): Command {
     return cmd
-        .addOption(new Option('--home <dir>', 'where your key (wallet.key) and journal live').env(commonEnv.home).default(commonDefaults.home))
-        .addOption(new Option('--network-file <path>', 'the network file (written by the devnet, or by hand for testnet/mainnet)').env(commonEnv.networkFile).default(commonDefaults.networkFile))
+        .addOption(
+            new Option('--home <dir>', 'where your key (wallet.key) and journal live').env(commonEnv.home).default(commonDefaults.home),
+        )
+        .addOption(
+            new Option('--network-file <path>', 'the network file (written by the devnet, or by hand for testnet/mainnet)')
+                .env(commonEnv.networkFile)
+                .default(commonDefaults.networkFile),
+        )
         .option('--endpoint <url>', 'toncenter v2 JSON-RPC endpoint (overrides the network file)')
         .option('--json', 'print JSON instead of text');
 }
@@ -88,7 +94,13 @@ export async function actor(o: Common & Signing): Promise<Actor> {
     if (o.from !== undefined && !o.deeplink) throw new Error('--from goes with --deeplink (without it, the key in --home signs)');
     if (!o.deeplink) {
         const { ctx, sender } = await signer(o);
-        return { ctx, address: sender.address, viaLink: false, waitMs: commonDefaults.waitMs, send: async (m) => void (await sender.send([m], true)) };
+        return {
+            ctx,
+            address: sender.address,
+            viaLink: false,
+            waitMs: commonDefaults.waitMs,
+            send: async (m) => void (await sender.send([m], true)),
+        };
     }
     const ctx = networkContext(o.networkFile, o.endpoint);
     let address: Address;

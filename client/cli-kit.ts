@@ -44,7 +44,8 @@ export function networkOption(value: string | boolean | undefined): NetworkFile 
 export function wholeNumber(value: string | boolean | undefined, flag: string, min: number, max: number, fallback: number): number {
     if (value === undefined) return fallback;
     const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new OptionError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+        throw new OptionError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
     return n;
 }
 

@@ -52,7 +52,11 @@ export function decodeTransferLink(link: string): DecodedTransfer {
     }
     const path = url.protocol === 'ton:' ? `${url.host}${url.pathname}` : url.pathname;
     const m = /^\/?(?:transfer\/)?([A-Za-z0-9_+/=-]{48})$/.exec(path);
-    if (!m || (url.protocol === 'ton:' && url.host !== 'transfer') || (url.protocol === 'https:' && !url.pathname.startsWith('/transfer/'))) {
+    if (
+        !m ||
+        (url.protocol === 'ton:' && url.host !== 'transfer') ||
+        (url.protocol === 'https:' && !url.pathname.startsWith('/transfer/'))
+    ) {
         throw new Error(`not a transfer link: ${link}`);
     }
     const parsed = Address.parseFriendly(m[1]);
@@ -63,7 +67,14 @@ export function decodeTransferLink(link: string): DecodedTransfer {
         return v === null ? undefined : Cell.fromBoc(Buffer.from(v, 'base64url'))[0];
     };
     const init = cell('init');
-    return { to: parsed.address, bounceable: parsed.isBounceable, testOnly: parsed.isTestOnly, amount: BigInt(amount), body: cell('bin'), init: init ? loadStateInit(init.beginParse()) : undefined };
+    return {
+        to: parsed.address,
+        bounceable: parsed.isBounceable,
+        testOnly: parsed.isTestOnly,
+        amount: BigInt(amount),
+        body: cell('bin'),
+        init: init ? loadStateInit(init.beginParse()) : undefined,
+    };
 }
 
 /** The link as a QR code drawn with Unicode blocks, for a terminal. */

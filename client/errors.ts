@@ -11,7 +11,16 @@ import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
 
 const names = new Map<number, string>();
-for (const table of [Hub.errors, Provider.errors, Job.errors, Epoch.errors, FogToken.errors, FogWallet.errors, PassCollection.errors, PassItem.errors]) {
+for (const table of [
+    Hub.errors,
+    Provider.errors,
+    Job.errors,
+    Epoch.errors,
+    FogToken.errors,
+    FogWallet.errors,
+    PassCollection.errors,
+    PassItem.errors,
+]) {
     for (const [message, code] of Object.entries(table as Record<string, number>)) {
         const known = names.get(code);
         if (!known) names.set(code, message);

@@ -47,12 +47,16 @@ function encodeValue(v: unknown, path: string): Json {
     if (typeof v === 'object' && isPlainObject(v)) {
         const out: { [key: string]: Json } = {};
         for (const [k, x] of Object.entries(v)) {
-            if ((TAGS as readonly string[]).includes(k)) throw new EventCodecError(`${path}.${k}: a field may not be named like a type tag`, { path: `${path}.${k}` });
+            if ((TAGS as readonly string[]).includes(k))
+                throw new EventCodecError(`${path}.${k}: a field may not be named like a type tag`, { path: `${path}.${k}` });
             out[k] = encodeValue(x, `${path}.${k}`);
         }
         return out;
     }
-    throw new EventCodecError(`${path} has a type the event codec does not store (${v === undefined ? 'undefined' : (v as object).constructor?.name ?? typeof v})`, { path });
+    throw new EventCodecError(
+        `${path} has a type the event codec does not store (${v === undefined ? 'undefined' : ((v as object).constructor?.name ?? typeof v)})`,
+        { path },
+    );
 }
 
 function decodeValue(v: Json, path: string): unknown {
@@ -98,7 +102,13 @@ export function decodeEvent(text: string): FogEvent {
     }
     const event = decodeValue(json, 'event') as Partial<FogEvent>;
     const origin = event?.origin;
-    if (!event || !EVENT_KINDS.includes(event.$$type as (typeof EVENT_KINDS)[number]) || !origin || typeof origin.id !== 'string' || !(origin.address instanceof Address)) {
+    if (
+        !event ||
+        !EVENT_KINDS.includes(event.$$type as (typeof EVENT_KINDS)[number]) ||
+        !origin ||
+        typeof origin.id !== 'string' ||
+        !(origin.address instanceof Address)
+    ) {
         throw new EventCodecError('stored text is not a Fog event', { eventId: typeof origin?.id === 'string' ? origin.id : undefined });
     }
     return event as FogEvent;
@@ -124,5 +134,10 @@ export function eventJson(event: FogEvent): Record<string, unknown> {
     const { $$type, origin, ...fields } = event;
     // a refusal's codes in words too, for whoever reads the line
     const words = event.$$type === 'RefusedEvent' ? { refused: refusedWhat(event.what), why: refusalReason(event.reason) } : {};
-    return { event: $$type, ...(plain(fields) as object), ...words, origin: { id: origin.id, address: origin.address.toString(), lt: origin.lt.toString(), time: origin.time } };
+    return {
+        event: $$type,
+        ...(plain(fields) as object),
+        ...words,
+        origin: { id: origin.id, address: origin.address.toString(), lt: origin.lt.toString(), time: origin.time },
+    };
 }

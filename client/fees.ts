@@ -107,7 +107,14 @@ const storeForwardPrices = (b: Builder) =>
 
 /** `storage_prices#cc utime_since:uint32 bit_price_ps:uint64 cell_price_ps:uint64 mc_bit_price_ps:uint64 mc_cell_price_ps:uint64` */
 const StoragePricesValue: DictionaryValue<typeof STORAGE> = {
-    serialize: (v, b) => b.storeUint(0xcc, 8).storeUint(0, 32).storeUint(v.bitPricePs, 64).storeUint(v.cellPricePs, 64).storeUint(v.mcBitPricePs, 64).storeUint(v.mcCellPricePs, 64),
+    serialize: (v, b) =>
+        b
+            .storeUint(0xcc, 8)
+            .storeUint(0, 32)
+            .storeUint(v.bitPricePs, 64)
+            .storeUint(v.cellPricePs, 64)
+            .storeUint(v.mcBitPricePs, 64)
+            .storeUint(v.mcCellPricePs, 64),
     parse: () => {
         throw new Error('not needed');
     },

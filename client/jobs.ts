@@ -7,7 +7,9 @@ import { JobState } from '../wrappers/Job';
 import { JobPhase, PhaseName, phaseName } from './results';
 
 /** The fields of a job's state these functions read. */
-export type JobView = Pick<JobState, 'phase' | 'claims' | 'commits' | 'reveals' | 'claimUntil' | 'revealUntil'> & { spec: Pick<JobState['spec'], 'k' | 'quorum'> };
+export type JobView = Pick<JobState, 'phase' | 'claims' | 'commits' | 'reveals' | 'claimUntil' | 'revealUntil'> & {
+    spec: Pick<JobState['spec'], 'k' | 'quorum'>;
+};
 
 /**
  * The chain time after which anyone may finalize the job (the Job contract's Finalize rule: a

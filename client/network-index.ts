@@ -48,7 +48,16 @@ export interface Refusal {
     time: number;
 }
 
-const COUNTS = ['providers', 'providersEver', 'jobsPosted', 'jobsDone', 'jobsFailed', 'jobsExpired', 'jobsRejected', 'lastEventTime'] as const;
+const COUNTS = [
+    'providers',
+    'providersEver',
+    'jobsPosted',
+    'jobsDone',
+    'jobsFailed',
+    'jobsExpired',
+    'jobsRejected',
+    'lastEventTime',
+] as const;
 const AMOUNTS = ['burned', 'slashed', 'emitted', 'minted'] as const;
 
 export class NetworkIndex {
@@ -137,7 +146,15 @@ export class NetworkIndex {
                 this.add('minted', e.amount);
                 break;
             case 'RefusedEvent':
-                this.refusals.putSync(e.to.toRawString(), JSON.stringify({ what: e.what.toString(), reason: e.reason.toString(), amount: e.amount.toString(), time: String(e.origin.time) }));
+                this.refusals.putSync(
+                    e.to.toRawString(),
+                    JSON.stringify({
+                        what: e.what.toString(),
+                        reason: e.reason.toString(),
+                        amount: e.amount.toString(),
+                        time: String(e.origin.time),
+                    }),
+                );
                 break;
             default:
                 return;

@@ -29,7 +29,13 @@ export interface Managed {
 }
 
 /** Starts `script` with `args`; every output line goes to `onLine`. */
-export function startNode(name: string, script: string, args: string[], onLine: (name: string, line: string, stream: 'out' | 'err') => void = () => undefined, env: NodeJS.ProcessEnv = {}): Managed {
+export function startNode(
+    name: string,
+    script: string,
+    args: string[],
+    onLine: (name: string, line: string, stream: 'out' | 'err') => void = () => undefined,
+    env: NodeJS.ProcessEnv = {},
+): Managed {
     const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     type Waiter = { match: (l: string) => boolean; resolve: (l: string) => void };
     const waiters = new Set<Waiter>();
@@ -69,7 +75,12 @@ export function startNode(name: string, script: string, args: string[], onLine: 
                 };
                 waiters.add(w);
                 void exited.then((code) => {
-                    if (waiters.delete(w)) rej(new Error(`${name} exited (code ${code}) before the expected output${lastErr.length ? `: ${explain(lastErr)}` : ''}`));
+                    if (waiters.delete(w))
+                        rej(
+                            new Error(
+                                `${name} exited (code ${code}) before the expected output${lastErr.length ? `: ${explain(lastErr)}` : ''}`,
+                            ),
+                        );
                 });
             });
         },

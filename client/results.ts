@@ -4,7 +4,17 @@
  * and the requester learns why.
  */
 import { sha256Hex } from './hash';
-import { PhaseDone, PhaseExpired, PhaseFailed, PhaseOpen, PhaseRejected, PhaseVerifying, StageClaimed, StageCommitted, StageRevealed } from '../wrappers/Hub';
+import {
+    PhaseDone,
+    PhaseExpired,
+    PhaseFailed,
+    PhaseOpen,
+    PhaseRejected,
+    PhaseVerifying,
+    StageClaimed,
+    StageCommitted,
+    StageRevealed,
+} from '../wrappers/Hub';
 
 /** A job's phases, as the Job contract numbers them (contracts/constants.tact). */
 export const JobPhase = {

@@ -44,7 +44,10 @@ export interface Sent {
 
 /** A send that failed: refused by the endpoint, by the wallet, or by a destination contract. */
 export class SendError extends Error {
-    constructor(message: string, readonly data: { address?: string; exitCode?: number; txHash?: string } = {}) {
+    constructor(
+        message: string,
+        readonly data: { address?: string; exitCode?: number; txHash?: string } = {},
+    ) {
         super(message);
         this.name = 'SendError';
     }
@@ -98,9 +101,14 @@ export function unsent(tx: Transaction, planned: Outgoing[]): string | null {
     const d = tx.description;
     const skipped = d.type === 'generic' && d.actionPhase ? d.actionPhase.skippedActions : 0;
     const left = [...tx.outMessages.values()].filter((m) => m.info.type === 'internal');
-    const missing = planned.filter((p) => !left.some((m) => m.info.type === 'internal' && m.info.dest.equals(p.to) && m.info.value.coins >= p.value));
+    const missing = planned.filter(
+        (p) => !left.some((m) => m.info.type === 'internal' && m.info.dest.equals(p.to) && m.info.value.coins >= p.value),
+    );
     if (skipped === 0 && missing.length === 0 && left.length >= planned.length) return null;
-    const what = missing.length > 0 ? `${missing.length} of its ${planned.length} messages did not leave (to ${missing.map((m) => m.to.toString({ testOnly: true })).join(', ')})` : `${planned.length - left.length} of its ${planned.length} messages did not leave`;
+    const what =
+        missing.length > 0
+            ? `${missing.length} of its ${planned.length} messages did not leave (to ${missing.map((m) => m.to.toString({ testOnly: true })).join(', ')})`
+            : `${planned.length - left.length} of its ${planned.length} messages did not leave`;
     return skipped > 0 ? `${what}; the action phase skipped ${skipped}` : what;
 }
 
@@ -151,7 +159,8 @@ export class WalletSender {
     }
 
     private async sendNow(messages: Outgoing[], follow: boolean): Promise<Sent> {
-        if (messages.length === 0 || messages.length > 255) throw new SendError(`a wallet sends 1 to 255 messages at once, got ${messages.length}`);
+        if (messages.length === 0 || messages.length > 255)
+            throw new SendError(`a wallet sends 1 to 255 messages at once, got ${messages.length}`);
         // the seqno from the wallet's data rather than its get-method: one request instead of two
         const state = await this.retrying('reading the wallet', () => this.client.getContractState(this.address));
         const seqno = state.state === 'active' && state.data ? seqnoOfW5Data(state.data) : 0;
@@ -167,7 +176,10 @@ export class WalletSender {
         const init = ext.init ? [ext.init.code, ext.init.data].filter((c): c is Cell => !!c) : [];
         const needed = messages.reduce((sum, m) => sum + m.value, 0n) + walletFees(messages) + forwardFeeOf(body, ...init);
         if (state.balance < needed) {
-            throw new SendError(`wallet ${this.address.toString({ testOnly: true })} holds ${state.balance} nanoton, the messages and their fees need ${needed}`, { address: this.address.toString() });
+            throw new SendError(
+                `wallet ${this.address.toString({ testOnly: true })} holds ${state.balance} nanoton, the messages and their fees need ${needed}`,
+                { address: this.address.toString() },
+            );
         }
         const boc = cellOf(ext).toBoc();
         try {
@@ -178,26 +190,49 @@ export class WalletSender {
             if (!landed) throw e;
         }
         const tx = await this.findWalletTx(body.hash(), this.opts.confirmTimeoutMs);
-        if (!tx) throw new SendError(`transaction with seqno ${seqno} not confirmed within ${this.opts.confirmTimeoutMs / 1000} s`, { address: this.address.toString() });
+        if (!tx)
+            throw new SendError(`transaction with seqno ${seqno} not confirmed within ${this.opts.confirmTimeoutMs / 1000} s`, {
+                address: this.address.toString(),
+            });
         const f = failed(tx);
-        if (f.failed) throw new SendError(`the wallet failed to send (exit code ${f.exitCode})`, { address: this.address.toString(), exitCode: f.exitCode, txHash: tx.hash().toString('hex') });
+        if (f.failed)
+            throw new SendError(`the wallet failed to send (exit code ${f.exitCode})`, {
+                address: this.address.toString(),
+                exitCode: f.exitCode,
+                txHash: tx.hash().toString('hex'),
+            });
         const missing = unsent(tx, messages);
-        if (missing) throw new SendError(`the wallet's transaction landed but ${missing}`, { address: this.address.toString(), txHash: tx.hash().toString('hex') });
+        if (missing)
+            throw new SendError(`the wallet's transaction landed but ${missing}`, {
+                address: this.address.toString(),
+                txHash: tx.hash().toString('hex'),
+            });
         const hops: Hop[] = [];
         if (follow) {
             for (const out of tx.outMessages.values()) {
                 if (out.info.type !== 'internal') continue;
                 const to = out.info.dest;
                 const outHash = cellOf(out).hash();
-                const hop = await this.findTx(to, (t) => !!t.inMessage && cellOf(t.inMessage).hash().equals(outHash), this.opts.confirmTimeoutMs);
-                if (!hop) throw new SendError(`no transaction at ${to.toString()} for the message within ${this.opts.confirmTimeoutMs / 1000} s`, { address: to.toString() });
+                const hop = await this.findTx(
+                    to,
+                    (t) => !!t.inMessage && cellOf(t.inMessage).hash().equals(outHash),
+                    this.opts.confirmTimeoutMs,
+                );
+                if (!hop)
+                    throw new SendError(
+                        `no transaction at ${to.toString()} for the message within ${this.opts.confirmTimeoutMs / 1000} s`,
+                        { address: to.toString() },
+                    );
                 const h = failed(hop);
                 if (h.failed) {
-                    throw new SendError(`${to.toString({ testOnly: true })} refused the message: exit code ${h.exitCode}${exitCodeName(h.exitCode) ? ` (${exitCodeName(h.exitCode)})` : ''}`, {
-                        address: to.toString(),
-                        exitCode: h.exitCode,
-                        txHash: hop.hash().toString('hex'),
-                    });
+                    throw new SendError(
+                        `${to.toString({ testOnly: true })} refused the message: exit code ${h.exitCode}${exitCodeName(h.exitCode) ? ` (${exitCodeName(h.exitCode)})` : ''}`,
+                        {
+                            address: to.toString(),
+                            exitCode: h.exitCode,
+                            txHash: hop.hash().toString('hex'),
+                        },
+                    );
                 }
                 hops.push({ to, tx: hop, success: true, exitCode: h.exitCode });
             }
@@ -206,14 +241,20 @@ export class WalletSender {
     }
 
     private findWalletTx(bodyHash: Buffer, timeoutMs: number): Promise<Transaction | null> {
-        return this.findTx(this.address, (t) => t.inMessage?.info.type === 'external-in' && t.inMessage.body.hash().equals(bodyHash), timeoutMs);
+        return this.findTx(
+            this.address,
+            (t) => t.inMessage?.info.type === 'external-in' && t.inMessage.body.hash().equals(bodyHash),
+            timeoutMs,
+        );
     }
 
     /** Polls `address`'s newest transactions until one matches, or the timeout passes. */
     async findTx(address: Address, match: (t: Transaction) => boolean, timeoutMs: number): Promise<Transaction | null> {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-            const txs = await this.retrying('reading transactions', () => this.client.getTransactions(address, { limit: 20, archival: true }));
+            const txs = await this.retrying('reading transactions', () =>
+                this.client.getTransactions(address, { limit: 20, archival: true }),
+            );
             const found = txs.find(match);
             if (found) return found;
             if (Date.now() >= deadline) return null;

@@ -31,21 +31,31 @@ export class StorageUnreachableError extends StorageError {
      * @param origin scheme://host:port of the server
      * @param reason the system error code (`ECONNREFUSED`) or `timed out after N ms`
      */
-    constructor(readonly origin: string, readonly reason: string) {
+    constructor(
+        readonly origin: string,
+        readonly reason: string,
+    ) {
         super(`storage node at ${origin} is unreachable (${reason})`);
     }
 }
 
 /** The server answered 404 for a blob. */
 export class BlobNotFoundError extends StorageError {
-    constructor(readonly hash: string, readonly url: string) {
+    constructor(
+        readonly hash: string,
+        readonly url: string,
+    ) {
         super(`blob ${hash} not found at ${url}`);
     }
 }
 
 /** The bytes received (client side) or uploaded (server side) do not hash to the expected digest. */
 export class BlobHashMismatchError extends StorageError {
-    constructor(readonly hash: string, readonly url: string, readonly actual: string) {
+    constructor(
+        readonly hash: string,
+        readonly url: string,
+        readonly actual: string,
+    ) {
         super(`blob ${hash} from ${url} does not match its hash (got ${actual})`);
     }
 }
@@ -72,7 +82,10 @@ export class BlobTooLargeError extends StorageError {
 
 /** The node wants a write token (`--token`) and the request had none or a wrong one. */
 export class StorageAuthError extends StorageError {
-    constructor(readonly url: string, readonly hadToken: boolean) {
+    constructor(
+        readonly url: string,
+        readonly hadToken: boolean,
+    ) {
         super(
             hadToken
                 ? `storage node refused the write to ${url}: wrong token`
@@ -83,7 +96,11 @@ export class StorageAuthError extends StorageError {
 
 /** Any other non-success answer; `reason` is the server's JSON `error` text when it sent one. */
 export class StorageHttpError extends StorageError {
-    constructor(readonly url: string, readonly status: number, readonly reason: string) {
+    constructor(
+        readonly url: string,
+        readonly status: number,
+        readonly reason: string,
+    ) {
         super(`${url} answered ${status}: ${reason}`);
     }
 }

@@ -56,13 +56,19 @@ interface Request {
 function unreachable(url: string, e: unknown, timeoutMs: number): StorageUnreachableError {
     const err = e as { name?: string; message?: string; cause?: { name?: string; code?: string; message?: string } };
     const timedOut = err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError';
-    const reason = timedOut ? `timed out after ${timeoutMs} ms` : err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
+    const reason = timedOut ? `timed out after ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
     return new StorageUnreachableError(new URL(url).origin, reason);
 }
 
 async function send(r: Request): Promise<Response> {
     try {
-        return await fetch(r.url, { method: r.method, headers: r.headers, body: r.body, redirect: r.redirect, signal: AbortSignal.timeout(r.timeoutMs) });
+        return await fetch(r.url, {
+            method: r.method,
+            headers: r.headers,
+            body: r.body,
+            redirect: r.redirect,
+            signal: AbortSignal.timeout(r.timeoutMs),
+        });
     } catch (e) {
         throw unreachable(r.url, e, r.timeoutMs);
     }

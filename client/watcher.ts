@@ -72,7 +72,9 @@ export interface WatcherOptions {
 /** An address's history no longer contains its stored cursor (e.g. a devnet started afresh). */
 export class CursorMismatchError extends Error {
     constructor(readonly data: { address: string; cursor: Cursor; found?: { lt: string; hash: string } }) {
-        super(`the history of ${data.address} does not contain its cursor (lt ${data.cursor.lt}): the chain was reset or the endpoint lost history`);
+        super(
+            `the history of ${data.address} does not contain its cursor (lt ${data.cursor.lt}): the chain was reset or the endpoint lost history`,
+        );
         this.name = 'CursorMismatchError';
     }
 }
@@ -141,9 +143,12 @@ export class Watcher {
         this.pollMs = opts.pollMs ?? 1000;
         this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
         // TonClient asks for one more than the page when it pages from a transaction; toncenter serves 100
-        if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > 99) throw new WatcherConfigError(`pageSize must be a whole number from 1 to 99, got ${opts.pageSize}`);
-        if (!Number.isFinite(this.pollMs) || this.pollMs < 0) throw new WatcherConfigError(`pollMs must be a number of milliseconds ≥ 0, got ${opts.pollMs}`);
-        if (!Number.isFinite(this.maxBackoffMs) || this.maxBackoffMs < this.pollMs) throw new WatcherConfigError(`maxBackoffMs must be ≥ pollMs, got ${opts.maxBackoffMs}`);
+        if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > 99)
+            throw new WatcherConfigError(`pageSize must be a whole number from 1 to 99, got ${opts.pageSize}`);
+        if (!Number.isFinite(this.pollMs) || this.pollMs < 0)
+            throw new WatcherConfigError(`pollMs must be a number of milliseconds ≥ 0, got ${opts.pollMs}`);
+        if (!Number.isFinite(this.maxBackoffMs) || this.maxBackoffMs < this.pollMs)
+            throw new WatcherConfigError(`maxBackoffMs must be ≥ pollMs, got ${opts.maxBackoffMs}`);
         this.client = opts.client;
         this.root = opts.db;
         this.hub = opts.hub;
@@ -211,7 +216,13 @@ export class Watcher {
                 } catch (e) {
                     delay = Math.min(Math.max(delay * 2, 100), this.maxBackoffMs);
                     const err = e as Error & { data?: object };
-                    this.log({ event: 'watcher_error', error: err.message ?? String(e), kind: err.name, ...(err.data ?? {}), retryInMs: delay });
+                    this.log({
+                        event: 'watcher_error',
+                        error: err.message ?? String(e),
+                        kind: err.name,
+                        ...(err.data ?? {}),
+                        retryInMs: delay,
+                    });
                 }
                 if (this.stopping) break;
                 await new Promise<void>((resolve) => {
@@ -242,7 +253,11 @@ export class Watcher {
         // up twice in one cycle; the cursor makes the second visit find nothing)
         let after: string | undefined;
         for (;;) {
-            const keys: string[] = Array.from(this.followed.getKeys(after === undefined ? { limit: LIST_CHUNK } : { start: after, exclusiveStart: true, limit: LIST_CHUNK }));
+            const keys: string[] = Array.from(
+                this.followed.getKeys(
+                    after === undefined ? { limit: LIST_CHUNK } : { start: after, exclusiveStart: true, limit: LIST_CHUNK },
+                ),
+            );
             if (keys.length === 0) break;
             for (const key of keys) if (key !== keyOf(this.hub)) found += await this.pollAddress(key, discovered);
             after = keys[keys.length - 1];
@@ -296,7 +311,11 @@ export class Watcher {
             for (const tx of page) {
                 if (cursor && cursorLt !== undefined && tx.lt <= cursorLt) {
                     if (tx.lt !== cursorLt || tx.hash().toString('base64') !== cursor.hash) {
-                        throw new CursorMismatchError({ address: address.toString(), cursor, found: { lt: tx.lt.toString(), hash: tx.hash().toString('base64') } });
+                        throw new CursorMismatchError({
+                            address: address.toString(),
+                            cursor,
+                            found: { lt: tx.lt.toString(), hash: tx.hash().toString('base64') },
+                        });
                     }
                     reached = true;
                     break;
@@ -316,18 +335,34 @@ export class Watcher {
 
     /** The page that starts at `anchor` again (history does not change under a cursor). */
     private async refetch(address: Address, anchor: Anchor): Promise<Transaction[]> {
-        const page = await this.client.getTransactions(address, { limit: anchor.count, lt: anchor.lt.toString(), hash: anchor.hash.toString('base64'), inclusive: true, archival: true });
+        const page = await this.client.getTransactions(address, {
+            limit: anchor.count,
+            lt: anchor.lt.toString(),
+            hash: anchor.hash.toString('base64'),
+            inclusive: true,
+            archival: true,
+        });
         if (page.length !== anchor.count || !page[0].hash().equals(anchor.hash)) {
-            throw new CursorMismatchError({ address: address.toString(), cursor: { lt: anchor.lt.toString(), hash: anchor.hash.toString('base64') } });
+            throw new CursorMismatchError({
+                address: address.toString(),
+                cursor: { lt: anchor.lt.toString(), hash: anchor.hash.toString('base64') },
+            });
         }
         return page;
     }
 
     /** Records one transaction: its events, the new cursor and the children it reveals, atomically. */
-    private apply(key: string, address: Address, followed: Followed, tx: Transaction, discovered: string[]): { events: number; unfollowed: boolean } {
+    private apply(
+        key: string,
+        address: Address,
+        followed: Followed,
+        tx: Transaction,
+        discovered: string[],
+    ): { events: number; unfollowed: boolean } {
         const events = eventsOf(tx, address);
         const children = followed.kind === 'hub' ? childrenOf(tx, events) : [];
-        const unfollowed = followed.kind === 'job' && events.some((e) => e.$$type === 'JobFinalizedEvent' || e.$$type === 'JobRejectedEvent');
+        const unfollowed =
+            followed.kind === 'job' && events.some((e) => e.$$type === 'JobFinalizedEvent' || e.$$type === 'JobRejectedEvent');
         const encoded = events.map(encodeEvent);
         this.root.transactionSync(() => {
             let seq = this.lastSeq();
@@ -346,10 +381,20 @@ export class Watcher {
                 discovered.push(k);
             }
         });
-        for (const child of children) this.log({ event: 'following', kind: child.followed.kind, key: child.followed.key, address: child.address.toString() });
+        for (const child of children)
+            this.log({ event: 'following', kind: child.followed.kind, key: child.followed.key, address: child.address.toString() });
         // The hub sent FOG back: worth a line an operator reads, with the reason in words.
         for (const e of events) {
-            if (e.$$type === 'RefusedEvent') this.log({ event: 'refused', what: refusedWhat(e.what), why: refusalReason(e.reason), reason: Number(e.reason), amount: e.amount.toString(), to: e.to.toString(), id: e.origin.id });
+            if (e.$$type === 'RefusedEvent')
+                this.log({
+                    event: 'refused',
+                    what: refusedWhat(e.what),
+                    why: refusalReason(e.reason),
+                    reason: Number(e.reason),
+                    amount: e.amount.toString(),
+                    to: e.to.toString(),
+                    id: e.origin.id,
+                });
         }
         return { events: events.length, unfollowed };
     }
@@ -371,7 +416,11 @@ export class Watcher {
                             this.subscribers.putSync(name, seq);
                         });
                     } catch (e) {
-                        const failure = new DeliveryError(`subscriber ${name} failed on event ${event.origin.id}: ${(e as Error).message ?? String(e)}`, { subscriber: name, seq, eventId: event.origin.id }, e);
+                        const failure = new DeliveryError(
+                            `subscriber ${name} failed on event ${event.origin.id}: ${(e as Error).message ?? String(e)}`,
+                            { subscriber: name, seq, eventId: event.origin.id },
+                            e,
+                        );
                         this.log({ event: 'delivery_failed', subscriber: name, seq, eventId: event.origin.id, error: failure.message });
                         failures.push(failure);
                         failed = true;

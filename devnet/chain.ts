@@ -7,8 +7,27 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { Address, beginCell, Cell, loadMessage, loadShardAccount, loadTransaction, serializeTuple, storeTransaction, Transaction, TupleItem, toNano } from '@ton/core';
-import { Blockchain, BlockchainTransaction, EmulationError, GetMethodError, snapshotFromSerializable, snapshotToSerializable } from '@ton/sandbox';
+import {
+    Address,
+    beginCell,
+    Cell,
+    loadMessage,
+    loadShardAccount,
+    loadTransaction,
+    serializeTuple,
+    storeTransaction,
+    Transaction,
+    TupleItem,
+    toNano,
+} from '@ton/core';
+import {
+    Blockchain,
+    BlockchainTransaction,
+    EmulationError,
+    GetMethodError,
+    snapshotFromSerializable,
+    snapshotToSerializable,
+} from '@ton/sandbox';
 import { open, RootDatabase } from 'lmdb';
 import { mainnetConfig } from '../client/fees';
 
@@ -46,7 +65,10 @@ export const MAX_MESSAGE_DEPTH = 433;
 
 /** A message the chain refused: a malformed BoC, or an external message no contract accepted. */
 export class RejectedMessage extends Error {
-    constructor(message: string, readonly exitCode?: number) {
+    constructor(
+        message: string,
+        readonly exitCode?: number,
+    ) {
         super(message);
         this.name = 'RejectedMessage';
     }
@@ -164,7 +186,8 @@ export class DevnetChain {
     /** Opens the chain in `dataDir`, reloading its saved state if there is one. */
     static async open(opts: DevnetChainOptions = {}): Promise<DevnetChain> {
         const speed = opts.speed ?? 1;
-        if (!Number.isFinite(speed) || speed <= 0 || speed > 100_000) throw new Error(`speed must be a number in (0, 100000], got ${opts.speed}`);
+        if (!Number.isFinite(speed) || speed <= 0 || speed > 100_000)
+            throw new Error(`speed must be a number in (0, 100000], got ${opts.speed}`);
         const temporary = !opts.dataDir;
         const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fog-devnet-'));
         mkdirSync(dataDir, { recursive: true });
@@ -174,14 +197,19 @@ export class DevnetChain {
         let seqno = 1;
         const statePath = join(dataDir, STATE_FILE);
         if (existsSync(statePath)) {
-            const saved = JSON.parse(readFileSync(statePath, 'utf-8')) as { snapshot: Parameters<typeof snapshotFromSerializable>[0]; now: number; seqno: number };
+            const saved = JSON.parse(readFileSync(statePath, 'utf-8')) as {
+                snapshot: Parameters<typeof snapshotFromSerializable>[0];
+                now: number;
+                seqno: number;
+            };
             await blockchain.loadFrom(snapshotFromSerializable(saved.snapshot));
             // chain time never goes back: it resumes from where it was saved
             chainStart = saved.now;
             seqno = saved.seqno;
         }
         const maxMessageDepth = opts.maxMessageDepth ?? MAX_MESSAGE_DEPTH;
-        if (!Number.isInteger(maxMessageDepth) || maxMessageDepth < 1 || maxMessageDepth > 512) throw new Error(`maxMessageDepth must be a whole number in 1..512, got ${opts.maxMessageDepth}`);
+        if (!Number.isInteger(maxMessageDepth) || maxMessageDepth < 1 || maxMessageDepth > 512)
+            throw new Error(`maxMessageDepth must be a whole number in 1..512, got ${opts.maxMessageDepth}`);
         const chain = new DevnetChain(blockchain, txs, dataDir, temporary, speed, chainStart, seqno, maxMessageDepth);
         blockchain.now = chain.now();
         return chain;
@@ -237,7 +265,9 @@ export class DevnetChain {
 
     /** Every account's state as the emulator holds it now (references, not copies). */
     private kept(): KeptAccount[] {
-        return (this.emulator as unknown as EmulatorInternals).storage.knownContracts().map((c) => ({ address: c.address, account: c._account, lastTxTime: c.lastTxTime }));
+        return (this.emulator as unknown as EmulatorInternals).storage
+            .knownContracts()
+            .map((c) => ({ address: c.address, account: c._account, lastTxTime: c.lastTxTime }));
     }
 
     /**
@@ -249,7 +279,11 @@ export class DevnetChain {
      */
     private async rebuild(before: KeptAccount[]): Promise<void> {
         const snapshot = this.emulator.snapshot();
-        snapshot.contracts = before.map((k) => ({ address: k.address, account: loadShardAccount(Cell.fromBase64(k.account).beginParse()), lastTxTime: k.lastTxTime }));
+        snapshot.contracts = before.map((k) => ({
+            address: k.address,
+            account: loadShardAccount(Cell.fromBase64(k.account).beginParse()),
+            lastTxTime: k.lastTxTime,
+        }));
         snapshot.transactions = [];
         const fresh = await Blockchain.create();
         await fresh.loadFrom(snapshot);
@@ -262,7 +296,9 @@ export class DevnetChain {
     private checkDepth(message: Cell): void {
         const depth = message.depth();
         if (depth > this.maxMessageDepth) {
-            throw new UnacceptableMessage(`message too deep: its cells nest ${depth} levels, this devnet's emulator takes at most ${this.maxMessageDepth} (mainnet takes 512)`);
+            throw new UnacceptableMessage(
+                `message too deep: its cells nest ${depth} levels, this devnet's emulator takes at most ${this.maxMessageDepth} (mainnet takes 512)`,
+            );
         }
     }
 
@@ -291,7 +327,10 @@ export class DevnetChain {
                 result = await this.emulator.sendMessage(cell);
             } catch (e) {
                 if (e instanceof EmulationError) {
-                    throw new RejectedMessage(`external message not accepted: ${e.error}${e.exitCode !== undefined ? ` (exit code ${e.exitCode})` : ''}`, e.exitCode);
+                    throw new RejectedMessage(
+                        `external message not accepted: ${e.error}${e.exitCode !== undefined ? ` (exit code ${e.exitCode})` : ''}`,
+                        e.exitCode,
+                    );
                 }
                 if (emulatorCrashed(e)) throw e;
                 throw new RejectedMessage(`external message not accepted: ${(e as Error).message}`);
@@ -348,9 +387,10 @@ export class DevnetChain {
             return {
                 balance: c.balance,
                 state: s?.type === 'active' ? 'active' : s?.type === 'frozen' ? 'frozen' : 'uninitialized',
-                code: s?.type === 'active' ? s.state.code ?? null : null,
-                data: s?.type === 'active' ? s.state.data ?? null : null,
-                lastTransaction: lastLt > 0n ? { lt: lastLt, hash: Buffer.from(c.lastTransactionHash.toString(16).padStart(64, '0'), 'hex') } : null,
+                code: s?.type === 'active' ? (s.state.code ?? null) : null,
+                data: s?.type === 'active' ? (s.state.data ?? null) : null,
+                lastTransaction:
+                    lastLt > 0n ? { lt: lastLt, hash: Buffer.from(c.lastTransactionHash.toString(16).padStart(64, '0'), 'hex') } : null,
             };
         }, false);
     }
@@ -359,7 +399,8 @@ export class DevnetChain {
     runGetMethod(address: Address, method: string | number, stack: TupleItem[]): Promise<GetMethodOutcome> {
         return this.serial(async () => {
             const c = await this.blockchain.getContract(address);
-            if (c.accountState?.type !== 'active') throw new RejectedMessage(`cannot run get-method ${method} on an account that is not active: ${address.toString()}`);
+            if (c.accountState?.type !== 'active')
+                throw new RejectedMessage(`cannot run get-method ${method} on an account that is not active: ${address.toString()}`);
             // A get-method sees the account's state (changed only by its transactions), the clock
             // and its arguments: the same four give the same answer, without running it again.
             const key = `${address.toRawString()}|${c.account.lastTransactionLt}|${this.blockchain.now}|${method}|${serializeTuple(stack).hash().toString('base64')}`;
@@ -397,7 +438,9 @@ export class DevnetChain {
         for (const { key, value } of this.txs.getRange({ start, end, reverse: true })) {
             const tx = this.decoded(key, value);
             if (out.length === 0 && opts.lt !== undefined && opts.hash && !tx.hash().equals(opts.hash)) {
-                throw new RejectedMessage(`no transaction with lt ${opts.lt} and hash ${opts.hash.toString('hex')} on ${address.toString()}`);
+                throw new RejectedMessage(
+                    `no transaction with lt ${opts.lt} and hash ${opts.hash.toString('hex')} on ${address.toString()}`,
+                );
             }
             if (out.length === 0 && opts.lt !== undefined && tx.lt !== opts.lt) {
                 throw new RejectedMessage(`no transaction with lt ${opts.lt} on ${address.toString()}`);
@@ -429,7 +472,7 @@ export class DevnetChain {
                 const d = tx.description;
                 const storage = d.type === 'generic' && d.storagePhase ? d.storagePhase.storageFeesCollected : 0n;
                 const gas = d.type === 'generic' && d.computePhase.type === 'vm' ? d.computePhase.gasFees : 0n;
-                const fwd = d.type === 'generic' && d.actionPhase ? d.actionPhase.totalFwdFees ?? 0n : 0n;
+                const fwd = d.type === 'generic' && d.actionPhase ? (d.actionPhase.totalFwdFees ?? 0n) : 0n;
                 const inFwd = tx.totalFees.coins - storage - gas - fwd;
                 return { inFwd: inFwd < 0n ? 0n : inFwd, storage, gas, fwd };
             } catch (e) {
@@ -443,7 +486,8 @@ export class DevnetChain {
 
     /** Sends `amount` nanoton from the faucet to `to` (non-bounceable: it can fund an undeployed wallet). */
     faucet(to: Address, amount: bigint): Promise<void> {
-        if (amount <= 0n || amount > toNano('1000000')) return Promise.reject(new RangeError(`faucet amount must be in (0, 1000000] TON, got ${amount} nanoton`));
+        if (amount <= 0n || amount > toNano('1000000'))
+            return Promise.reject(new RangeError(`faucet amount must be in (0, 1000000] TON, got ${amount} nanoton`));
         return this.serial(async () => {
             const faucet = await this.blockchain.treasury('fog-devnet-faucet', { balance: toNano('1000000000'), resetBalanceIfZero: true });
             const r = await faucet.send({ to, value: amount, bounce: false });

@@ -101,9 +101,11 @@ export function parseDevnetArgs(argv: string[]): { help: true } | { help: false;
     if (args.help) return { help: true };
     const { port: portRange, speed: speedRange, startBehind: behindRange } = devnetLimits;
     const port = Number(args.port);
-    if (!Number.isInteger(port) || port < portRange.min || port > portRange.max) throw new OptionError(`--port must be ${portRange.min}..${portRange.max}, got ${args.port}`);
+    if (!Number.isInteger(port) || port < portRange.min || port > portRange.max)
+        throw new OptionError(`--port must be ${portRange.min}..${portRange.max}, got ${args.port}`);
     const speed = Number(args.speed);
-    if (!(speed > 0 && speed <= speedRange.max)) throw new OptionError(`--speed must be a number in (0, ${speedRange.max}], got ${args.speed}`);
+    if (!(speed > 0 && speed <= speedRange.max))
+        throw new OptionError(`--speed must be a number in (0, ${speedRange.max}], got ${args.speed}`);
     const startBehind = Number(args['start-behind']);
     if (!Number.isInteger(startBehind) || startBehind < behindRange.min || startBehind > behindRange.max) {
         throw new OptionError(`--start-behind must be a whole number of seconds ≥ 0, got ${args['start-behind']}`);
@@ -162,15 +164,25 @@ export function parseStartArgs(argv: string[]): StartOptions {
     });
     const count = (name: string, v: string, min: number, max: number) => {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < min || n > max) throw new OptionError(`--${name} must be a whole number from ${min} to ${max}, got ${v}`);
+        if (!Number.isInteger(n) || n < min || n > max)
+            throw new OptionError(`--${name} must be a whole number from ${min} to ${max}, got ${v}`);
         return n;
     };
     const workers = count('workers', values.workers!, startLimits.workers.min, startLimits.workers.max);
     const liars = count('liars', values.liars!, startLimits.liars.min, workers);
     const k = Math.min(startDefaults.k, workers);
-    if (liars * 2 >= k && liars > 0) throw new OptionError(`--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k`);
+    if (liars * 2 >= k && liars > 0)
+        throw new OptionError(`--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k`);
     const jobs = count('jobs', values.jobs!, startLimits.jobs.min, startLimits.jobs.max);
-    return { workers, jobs, liars, once: values.once!, json: values.json!, data: resolve(values.data!), networkFile: resolve(values['network-file']!) };
+    return {
+        workers,
+        jobs,
+        liars,
+        once: values.once!,
+        json: values.json!,
+        data: resolve(values.data!),
+        networkFile: resolve(values['network-file']!),
+    };
 }
 
 /** `demo.ts`'s options: `--json` prints the steps as JSON instead of a table. */

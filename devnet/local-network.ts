@@ -66,11 +66,47 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
     try {
         const storage = track(startNode('storage', entry.storage, ['--dir', join(o.data, 'blobs'), '--port', '0'], onLine));
         const storageUrl = (JSON.parse(await storage.waitForLine((l) => l.includes('"listening"'))) as { url: string }).url;
-        const devnet = track(startNode('devnet', entry.devnet, ['--data', join(o.data, 'devnet'), '--port', '0', '--network-file', o.networkFile, '--storage', storageUrl, '--allow-time-travel', '--fresh', '--start-behind', '3600'], onLine));
+        const devnet = track(
+            startNode(
+                'devnet',
+                entry.devnet,
+                [
+                    '--data',
+                    join(o.data, 'devnet'),
+                    '--port',
+                    '0',
+                    '--network-file',
+                    o.networkFile,
+                    '--storage',
+                    storageUrl,
+                    '--allow-time-travel',
+                    '--fresh',
+                    '--start-behind',
+                    '3600',
+                ],
+                onLine,
+            ),
+        );
         const endpoint = (JSON.parse(await devnet.waitForLine((l) => l.includes('"ready"'))) as { endpoint: string }).endpoint;
         const devnetUrl = endpoint.replace(/\/jsonRPC$/, '');
         const startKeeper = () => {
-            const k = track(startNode('keeper', entry.oracle, ['--network-file', o.networkFile, '--key', join(o.data, 'keeper', 'wallet.key'), '--data', join(o.data, 'keeper'), '--every', '2'], onLine));
+            const k = track(
+                startNode(
+                    'keeper',
+                    entry.oracle,
+                    [
+                        '--network-file',
+                        o.networkFile,
+                        '--key',
+                        join(o.data, 'keeper', 'wallet.key'),
+                        '--data',
+                        join(o.data, 'keeper'),
+                        '--every',
+                        '2',
+                    ],
+                    onLine,
+                ),
+            );
             network.keeper = k;
             return k;
         };
@@ -86,7 +122,23 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
         const workers: Managed[] = [];
         const startWorker = (i: number) => {
             const liar = i < (o.liars ?? 0);
-            const w = track(startNode(`worker ${i + 1}${liar ? ' (liar)' : ''}`, entry.worker, ['start', ...common(homes[i]), '--threads', '1', '--poll-ms', '500', ...(liar ? ['--liar'] : []), ...(o.workerArgs ?? [])], onLine));
+            const w = track(
+                startNode(
+                    `worker ${i + 1}${liar ? ' (liar)' : ''}`,
+                    entry.worker,
+                    [
+                        'start',
+                        ...common(homes[i]),
+                        '--threads',
+                        '1',
+                        '--poll-ms',
+                        '500',
+                        ...(liar ? ['--liar'] : []),
+                        ...(o.workerArgs ?? []),
+                    ],
+                    onLine,
+                ),
+            );
             workers[i] = w;
             return w;
         };
@@ -102,7 +154,8 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
             common,
             startWorker,
             status: async (home) => JSON.parse(await runNode(entry.worker, ['status', ...common(home), '--json'])) as WorkerStatus,
-            info: async () => (await (await fetch(`${devnetUrl}/devnet/info`)).json()) as { now: number; gas: string; transactions: number },
+            info: async () =>
+                (await (await fetch(`${devnetUrl}/devnet/info`)).json()) as { now: number; gas: string; transactions: number },
             advance: async (seconds) => {
                 const r = await fetch(`${devnetUrl}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds }) });
                 if (!r.ok) throw new Error(`devnet refused to advance the clock: ${r.status}`);

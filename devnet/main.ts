@@ -26,7 +26,6 @@ function fail(message: string): never {
     process.exit(1);
 }
 
-
 async function main() {
     let command;
     try {
@@ -53,7 +52,12 @@ async function main() {
     if (reload) {
         admin = await readKeyFile(keyPath, 'devnet');
         const saved = JSON.parse(readFileSync(protocolPath, 'utf-8')) as Record<keyof ProtocolAddresses, string>;
-        protocol = { token: Address.parse(saved.token), collection: Address.parse(saved.collection), hub: Address.parse(saved.hub), admin: Address.parse(saved.admin) };
+        protocol = {
+            token: Address.parse(saved.token),
+            collection: Address.parse(saved.collection),
+            hub: Address.parse(saved.hub),
+            admin: Address.parse(saved.admin),
+        };
         try {
             await checkSameBuild(chain, protocol);
         } catch (e) {
@@ -65,9 +69,17 @@ async function main() {
         admin = await newIdentity('devnet');
         writeKeyFile(keyPath, admin);
         protocol = await deployProtocol(chain, admin, devnetParams(chain.now()), 100_000_000n * FOG);
-        writeFileSync(protocolPath, JSON.stringify(Object.fromEntries(Object.entries(protocol).map(([k, v]) => [k, (v as Address).toString()])), null, 2));
+        writeFileSync(
+            protocolPath,
+            JSON.stringify(Object.fromEntries(Object.entries(protocol).map(([k, v]) => [k, (v as Address).toString()])), null, 2),
+        );
         await chain.save();
-        log({ event: 'deployed', token: protocol.token.toString(), collection: protocol.collection.toString(), hub: protocol.hub.toString() });
+        log({
+            event: 'deployed',
+            token: protocol.token.toString(),
+            collection: protocol.collection.toString(),
+            hub: protocol.hub.toString(),
+        });
     }
 
     let server;
@@ -76,7 +88,12 @@ async function main() {
             chain,
             {
                 fogFaucet: (to, amount) => fogFaucet(chain, admin, protocol.token, to, amount),
-                info: () => ({ token: protocol.token.toString(), collection: protocol.collection.toString(), hub: protocol.hub.toString(), admin: protocol.admin.toString() }),
+                info: () => ({
+                    token: protocol.token.toString(),
+                    collection: protocol.collection.toString(),
+                    hub: protocol.hub.toString(),
+                    admin: protocol.admin.toString(),
+                }),
             },
             { host: o.host, port, allowTimeTravel: o.allowTimeTravel, log },
         );
@@ -95,7 +112,13 @@ async function main() {
     });
     log({ event: 'ready', endpoint: server.endpoint, networkFile: o.networkFile, speed, now: chain.now() });
 
-    const timer = saveEvery > 0 ? setInterval(() => void chain.save().catch((e) => log({ event: 'save_failed', error: (e as Error).message })), saveEvery * 1000) : undefined;
+    const timer =
+        saveEvery > 0
+            ? setInterval(
+                  () => void chain.save().catch((e) => log({ event: 'save_failed', error: (e as Error).message })),
+                  saveEvery * 1000,
+              )
+            : undefined;
     let stopping = false;
     const stop = async (signal: string) => {
         if (stopping) return;

@@ -52,7 +52,8 @@ function failures(r: SendMessageResult): string[] {
 async function adminSend(chain: DevnetChain, admin: Identity, messages: PlannedMessage[]) {
     return chain.serial(async () => {
         const wallet = chain.blockchain.openContract(admin.wallet);
-        const seqno = (await chain.blockchain.getContract(admin.wallet.address)).accountState?.type === 'active' ? await wallet.getSeqno() : 0;
+        const seqno =
+            (await chain.blockchain.getContract(admin.wallet.address)).accountState?.type === 'active' ? await wallet.getSeqno() : 0;
         const r = (await wallet.sendTransfer({
             seqno,
             secretKey: admin.keys.secretKey,
@@ -70,7 +71,11 @@ async function adminSend(chain: DevnetChain, admin: Identity, messages: PlannedM
 /** Deploys the protocol with `admin` as its admin and `genesis` FOG (nano) minted to the admin, following the deploy plan. */
 export async function deployProtocol(chain: DevnetChain, admin: Identity, params: Params, genesis: bigint): Promise<ProtocolAddresses> {
     await chain.faucet(admin.wallet.address, toNano('10000'));
-    const plan = await deploymentPlan(admin.wallet.address, { params, genesis: [{ address: admin.wallet.address, amount: genesis }], sealGenesis: false });
+    const plan = await deploymentPlan(admin.wallet.address, {
+        params,
+        genesis: [{ address: admin.wallet.address, amount: genesis }],
+        sealGenesis: false,
+    });
     for (const step of plan.steps) await adminSend(chain, admin, step.messages);
     return { token: plan.token, collection: plan.collection, hub: plan.hub, admin: admin.wallet.address };
 }
@@ -92,24 +97,38 @@ export async function checkSameBuild(chain: DevnetChain, protocol: ProtocolAddre
         if (!deployed || !deployed.equals(code)) stale.push(name);
     }
     if (stale.length) {
-        throw new Error(`the saved chain runs contracts of another build (${stale.join(', ')} ${stale.length === 1 ? 'differs' : 'differ'} from this build's): start the devnet with --fresh to deploy this build's`);
+        throw new Error(
+            `the saved chain runs contracts of another build (${stale.join(', ')} ${stale.length === 1 ? 'differs' : 'differ'} from this build's): start the devnet with --fresh to deploy this build's`,
+        );
     }
 }
 
 /** Transfers `amount` FOG (nano) from the admin's genesis allocation to `to`. */
 export async function fogFaucet(chain: DevnetChain, admin: Identity, token: Address, to: Address, amount: bigint): Promise<void> {
-    if (amount <= 0n || amount > 1_000_000n * FOG) throw new RangeError(`FOG faucet amount must be in (0, 1000000] FOG, got ${amount} nano`);
+    if (amount <= 0n || amount > 1_000_000n * FOG)
+        throw new RangeError(`FOG faucet amount must be in (0, 1000000] FOG, got ${amount} nano`);
     // opened inside `serial`: the emulator may have been rebuilt since the call was queued
-    const adminWallet = await chain.serial(() => chain.blockchain.openContract(FogToken.fromAddress(token)).getGetWalletAddress(admin.wallet.address), false);
+    const adminWallet = await chain.serial(
+        () => chain.blockchain.openContract(FogToken.fromAddress(token)).getGetWalletAddress(admin.wallet.address),
+        false,
+    );
     await adminSend(chain, admin, [
         {
             to: adminWallet,
             value: toNano('0.1'),
             body: beginCell()
-                .store(storeJettonTransfer({
-                    $$type: 'JettonTransfer', queryId: 0n, amount, destination: to, responseDestination: admin.wallet.address,
-                    customPayload: null, forwardTonAmount: 0n, forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
-                }))
+                .store(
+                    storeJettonTransfer({
+                        $$type: 'JettonTransfer',
+                        queryId: 0n,
+                        amount,
+                        destination: to,
+                        responseDestination: admin.wallet.address,
+                        customPayload: null,
+                        forwardTonAmount: 0n,
+                        forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
+                    }),
+                )
                 .endCell(),
         },
     ]);

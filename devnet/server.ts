@@ -47,7 +47,8 @@ function object(v: unknown, what: string): Record<string, unknown> {
 function ltParam(params: Record<string, unknown>, name: string): bigint | undefined {
     const v = params[name];
     if (v === undefined || v === null || v === '') return undefined;
-    if ((typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && /^[0-9]{1,20}$/.test(v))) return BigInt(v);
+    if ((typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && /^[0-9]{1,20}$/.test(v)))
+        return BigInt(v);
     throw new BadRequest(`parameter ${name} must be a whole number ≥ 0, got ${JSON.stringify(v)}`);
 }
 
@@ -66,7 +67,11 @@ function cellParam(params: Record<string, unknown>, name: string, required: bool
 /** What a failed request's log line shows of its parameters: each string cut to `KEEP` characters. */
 const KEEP = 16_384;
 function loggable(params: unknown): unknown {
-    return JSON.parse(JSON.stringify(params ?? null, (_, v: unknown) => (typeof v === 'string' && v.length > KEEP ? `${v.slice(0, KEEP)}… (${v.length} characters)` : v)));
+    return JSON.parse(
+        JSON.stringify(params ?? null, (_, v: unknown) =>
+            typeof v === 'string' && v.length > KEEP ? `${v.slice(0, KEEP)}… (${v.length} characters)` : v,
+        ),
+    );
 }
 
 function str(params: Record<string, unknown>, name: string): string {
@@ -135,57 +140,72 @@ function methods(chain: DevnetChain): Map<string, Method> {
         return { '@type': 'ok', hash: r.hash.toString('base64') };
     };
     // a Map, not an object: a method named `constructor` or `__proto__` is unknown, not Object's
-    return new Map(Object.entries<Method>({
-        getAddressInformation: addressInformation,
-        getExtendedAddressInformation: addressInformation,
-        getAddressBalance: async (params) => (await chain.account(addressParam(params))).balance.toString(),
-        getAddressState: async (params) => (await chain.account(addressParam(params))).state,
-        getMasterchainInfo: async () => ({
-            '@type': 'blocks.masterchainInfo',
-            last: blockId(chain.blockSeqno),
-            init: blockId(0),
-            state_root_hash: Buffer.alloc(32).toString('base64'),
+    return new Map(
+        Object.entries<Method>({
+            getAddressInformation: addressInformation,
+            getExtendedAddressInformation: addressInformation,
+            getAddressBalance: async (params) => (await chain.account(addressParam(params))).balance.toString(),
+            getAddressState: async (params) => (await chain.account(addressParam(params))).state,
+            getMasterchainInfo: async () => ({
+                '@type': 'blocks.masterchainInfo',
+                last: blockId(chain.blockSeqno),
+                init: blockId(0),
+                state_root_hash: Buffer.alloc(32).toString('base64'),
+            }),
+            runGetMethod: async (params) => {
+                const method = params.method;
+                if (typeof method !== 'string' && typeof method !== 'number') throw new BadRequest('parameter method is required');
+                let stack;
+                try {
+                    stack = parseStackArgs(params.stack);
+                } catch (e) {
+                    throw new BadRequest((e as Error).message);
+                }
+                const r = await chain.runGetMethod(addressParam(params), method, stack);
+                return { '@type': 'smc.runResult', gas_used: Number(r.gasUsed), exit_code: r.exitCode, stack: stackResult(r.stack) };
+            },
+            sendBoc: send,
+            sendBocReturnHash: send,
+            getTransactions: async (params) => {
+                const address = addressParam(params);
+                const lt = ltParam(params, 'lt');
+                const hash = params.hash === undefined || params.hash === null || params.hash === '' ? undefined : hashParam(params.hash);
+                const toLt = ltParam(params, 'to_lt') || undefined;
+                const max = lt !== undefined && hash ? MAX_TX_PAGE + 1 : MAX_TX_PAGE;
+                const limit =
+                    params.limit === undefined || params.limit === null
+                        ? 10
+                        : typeof params.limit === 'number' || typeof params.limit === 'string'
+                          ? Number(params.limit)
+                          : NaN;
+                if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+                    throw new BadRequest(
+                        `limit must be a whole number in 1..${MAX_TX_PAGE} (${MAX_TX_PAGE + 1} when paging from lt and hash), got ${JSON.stringify(params.limit)}`,
+                    );
+                }
+                return chain.transactions(address, { limit, lt, hash, toLt }).map(json);
+            },
+            estimateFee: async (params) => {
+                const address = addressParam(params);
+                const body = cellParam(params, 'body', true)!;
+                const code = cellParam(params, 'init_code', false);
+                const data = cellParam(params, 'init_data', false);
+                const msg = external({ to: address, body, init: code && data ? { code, data } : undefined });
+                const fees = await chain.emulateFees(beginCell().store(storeMessage(msg)).endCell(), params.ignore_chksig !== false);
+                return {
+                    '@type': 'query.fees',
+                    source_fees: {
+                        '@type': 'fees',
+                        in_fwd_fee: Number(fees.inFwd),
+                        storage_fee: Number(fees.storage),
+                        gas_fee: Number(fees.gas),
+                        fwd_fee: Number(fees.fwd),
+                    },
+                    destination_fees: [],
+                };
+            },
         }),
-        runGetMethod: async (params) => {
-            const method = params.method;
-            if (typeof method !== 'string' && typeof method !== 'number') throw new BadRequest('parameter method is required');
-            let stack;
-            try {
-                stack = parseStackArgs(params.stack);
-            } catch (e) {
-                throw new BadRequest((e as Error).message);
-            }
-            const r = await chain.runGetMethod(addressParam(params), method, stack);
-            return { '@type': 'smc.runResult', gas_used: Number(r.gasUsed), exit_code: r.exitCode, stack: stackResult(r.stack) };
-        },
-        sendBoc: send,
-        sendBocReturnHash: send,
-        getTransactions: async (params) => {
-            const address = addressParam(params);
-            const lt = ltParam(params, 'lt');
-            const hash = params.hash === undefined || params.hash === null || params.hash === '' ? undefined : hashParam(params.hash);
-            const toLt = ltParam(params, 'to_lt') || undefined;
-            const max = lt !== undefined && hash ? MAX_TX_PAGE + 1 : MAX_TX_PAGE;
-            const limit = params.limit === undefined || params.limit === null ? 10 : typeof params.limit === 'number' || typeof params.limit === 'string' ? Number(params.limit) : NaN;
-            if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-                throw new BadRequest(`limit must be a whole number in 1..${MAX_TX_PAGE} (${MAX_TX_PAGE + 1} when paging from lt and hash), got ${JSON.stringify(params.limit)}`);
-            }
-            return chain.transactions(address, { limit, lt, hash, toLt }).map(json);
-        },
-        estimateFee: async (params) => {
-            const address = addressParam(params);
-            const body = cellParam(params, 'body', true)!;
-            const code = cellParam(params, 'init_code', false);
-            const data = cellParam(params, 'init_data', false);
-            const msg = external({ to: address, body, init: code && data ? { code, data } : undefined });
-            const fees = await chain.emulateFees(beginCell().store(storeMessage(msg)).endCell(), params.ignore_chksig !== false);
-            return {
-                '@type': 'query.fees',
-                source_fees: { '@type': 'fees', in_fwd_fee: Number(fees.inFwd), storage_fee: Number(fees.storage), gas_fee: Number(fees.gas), fwd_fee: Number(fees.fwd) },
-                destination_fees: [],
-            };
-        },
-    }));
+    );
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -243,14 +263,22 @@ export async function startDevnetServer(
         }
         const id = req.id ?? null;
         const fn = typeof req.method === 'string' ? table.get(req.method) : undefined;
-        if (!fn) return { status: 404, body: { ok: false, error: `method not found: ${String(req.method)}`, code: 404, id, jsonrpc: '2.0' } };
+        if (!fn)
+            return { status: 404, body: { ok: false, error: `method not found: ${String(req.method)}`, code: 404, id, jsonrpc: '2.0' } };
         try {
             const params = req.params === null ? {} : object(req.params, 'params');
             const result = await fn(params);
             return { status: 200, body: { ok: true, result, id, jsonrpc: '2.0' } };
         } catch (e) {
             const code = status(e);
-            if (e instanceof EmulatorFailure) log({ event: 'emulator_failed', method: req.method, params: loggable(req.params), error: e.reason.message, recovered: true });
+            if (e instanceof EmulatorFailure)
+                log({
+                    event: 'emulator_failed',
+                    method: req.method,
+                    params: loggable(req.params),
+                    error: e.reason.message,
+                    recovered: true,
+                });
             else if (code === 503) log({ event: 'rpc_error', method: req.method, error: (e as Error).message });
             return { status: code, body: { ok: false, error: (e as Error).message, code, id, jsonrpc: '2.0' } };
         }
@@ -288,7 +316,8 @@ export async function startDevnetServer(
             return { status: 200, body: { ok: true } };
         }
         if (path === '/devnet/advance') {
-            if (!opts.allowTimeTravel) return { status: 403, body: { ok: false, error: 'time travel is disabled (start the devnet with --allow-time-travel)' } };
+            if (!opts.allowTimeTravel)
+                return { status: 403, body: { ok: false, error: 'time travel is disabled (start the devnet with --allow-time-travel)' } };
             const seconds = Number(params.seconds);
             if (!Number.isInteger(seconds) || seconds < 0) throw new BadRequest('seconds must be a whole number ≥ 0');
             chain.advance(seconds);
@@ -312,7 +341,8 @@ export async function startDevnetServer(
                 }
             })
             .catch((e: Error) => {
-                if (e instanceof EmulatorFailure) log({ event: 'emulator_failed', method: req.method, path, error: e.reason.message, recovered: true });
+                if (e instanceof EmulatorFailure)
+                    log({ event: 'emulator_failed', method: req.method, path, error: e.reason.message, recovered: true });
                 else if (status(e) === 503) log({ event: 'http_error', method: req.method, path, error: e.message });
                 if (!res.headersSent) reply(res, status(e), { ok: false, error: e.message });
             });
@@ -327,9 +357,10 @@ export async function startDevnetServer(
         url,
         endpoint: `${url}/jsonRPC`,
         server,
-        close: () => new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-        }),
+        close: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
     };
 }

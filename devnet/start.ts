@@ -26,18 +26,30 @@ function demoJob(i: number, model: Buffer | undefined): { example: string; input
     const round = Math.floor(i / DEMO.length);
     switch (example) {
         case 'mlp-train':
-            return { example, input: mlpTrainInput({ seed: round + 1 }), what: 'mlp-train: a 64-32-10 network on 1,500 handwritten digits' };
+            return {
+                example,
+                input: mlpTrainInput({ seed: round + 1 }),
+                what: 'mlp-train: a 64-32-10 network on 1,500 handwritten digits',
+            };
         case 'mlp-infer': {
             const digits = heldOutDigits(10);
             const input = mlpInferInput(model ?? runExample('mlp-train', mlpTrainInput()), digits.features);
-            return { example, input, what: `mlp-infer: 10 held-out digits (truly ${digits.labels.join(' ')}), with the model ${model ? 'the network trained' : 'trained here'}` };
+            return {
+                example,
+                input,
+                what: `mlp-infer: 10 held-out digits (truly ${digits.labels.join(' ')}), with the model ${model ? 'the network trained' : 'trained here'}`,
+            };
         }
         case 'meme': {
             const prompt = round === 0 ? 'one does not simply | compute alone' : `meme ${round + 1} | still agreed by three`;
             return { example, input: Buffer.from(prompt), what: `meme: "${prompt}"` };
         }
         case 'matmul':
-            return { example, input: Buffer.from(Uint32Array.of(96 + 8 * round).buffer), what: `matmul: ${96 + 8 * round}×${96 + 8 * round} f64` };
+            return {
+                example,
+                input: Buffer.from(Uint32Array.of(96 + 8 * round).buffer),
+                what: `matmul: ${96 + 8 * round}×${96 + 8 * round} f64`,
+            };
         case 'upper': {
             const text = `Fog job ${i}: honest workers agree, liars pay.`;
             return { example, input: Buffer.from(text), what: `upper("${text}")` };
@@ -79,10 +91,22 @@ async function main() {
         if (o.json || shuttingDown) return;
         try {
             const e = JSON.parse(line) as Record<string, unknown>;
-            const interesting = ['claimed', 'committed', 'revealed', 'job_settled', 'program_failed', 'reward_claimed', 'reward_claim_failed', 'step_failed', 'tick_failed'];
+            const interesting = [
+                'claimed',
+                'committed',
+                'revealed',
+                'job_settled',
+                'program_failed',
+                'reward_claimed',
+                'reward_claim_failed',
+                'step_failed',
+                'tick_failed',
+            ];
             if (interesting.includes(String(e.event))) {
                 const detail = e.job !== undefined ? `job ${e.job}` : e.epoch !== undefined ? `epoch ${e.epoch}` : '';
-                say(`  [${name}] ${String(e.event).replace(/_/g, ' ')} ${detail}${e.note ? ` (${e.note})` : ''}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error}` : ''}`);
+                say(
+                    `  [${name}] ${String(e.event).replace(/_/g, ' ')} ${detail}${e.note ? ` (${e.note})` : ''}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error}` : ''}`,
+                );
             }
         } catch {
             // not a log line
@@ -90,8 +114,17 @@ async function main() {
     };
 
     try {
-        say(`Starting the storage node, the devnet, the keeper and ${o.workers} workers (${o.liars} lying), each with its own wallet, stake and pass…`);
-        const net = await startLocalNetwork({ data: o.data, networkFile: nf, workers: o.workers, liars: o.liars, onLine: show, onProcess: (m) => running.push(m) });
+        say(
+            `Starting the storage node, the devnet, the keeper and ${o.workers} workers (${o.liars} lying), each with its own wallet, stake and pass…`,
+        );
+        const net = await startLocalNetwork({
+            data: o.data,
+            networkFile: nf,
+            workers: o.workers,
+            liars: o.liars,
+            onLine: show,
+            onProcess: (m) => running.push(m),
+        });
         say(`  devnet  ${net.endpoint}\n  storage ${net.storageUrl}\n  network file ${nf}`);
         const { homes, requesterHome, common, status } = net;
         const before = await Promise.all(homes.map(status));
@@ -109,7 +142,22 @@ async function main() {
                 const inputFile = join(o.data, `input-${i}`);
                 const outFile = join(o.data, `output-${i}${job.example === 'meme' ? '.png' : ''}`);
                 writeFileSync(inputFile, job.input);
-                const line = await runNode(entry.fog, ['job', 'submit', ...common(requesterHome), '--example', job.example, '--input', inputFile, '--price', '5', '-k', String(k), '--out', outFile, '--json']);
+                const line = await runNode(entry.fog, [
+                    'job',
+                    'submit',
+                    ...common(requesterHome),
+                    '--example',
+                    job.example,
+                    '--input',
+                    inputFile,
+                    '--price',
+                    '5',
+                    '-k',
+                    String(k),
+                    '--out',
+                    outFile,
+                    '--json',
+                ]);
                 const r = JSON.parse(line.split('\n').pop()!) as { id: string; result: string };
                 // the hash was checked against the chain by `fog job submit`; the bytes must be what
                 // the program gives here, in this process
@@ -118,7 +166,9 @@ async function main() {
                 if (verified && job.example === 'mlp-train') model = output;
                 const summary = exampleNamed(job.example).summary(output);
                 results.push({ id: Number(r.id), what: job.what, verified });
-                say(`✔ job ${r.id} ${job.what}\n    ${summary}; result ${r.result.slice(0, 16)}… agreed on chain${verified ? ', the same bytes as a local run' : ' but NOT what the program gives here'} (${outFile})`);
+                say(
+                    `✔ job ${r.id} ${job.what}\n    ${summary}; result ${r.result.slice(0, 16)}… agreed on chain${verified ? ', the same bytes as a local run' : ' but NOT what the program gives here'} (${outFile})`,
+                );
             } catch (e) {
                 results.push({ id: -1, what: job.what, verified: false, error: (e as Error).message });
                 say(`✘ ${job.what}: ${(e as Error).message}`);
@@ -131,7 +181,10 @@ async function main() {
         const deadline = Date.now() + 60_000;
         let after = await Promise.all(homes.map(status));
         // each honest worker that earned units waits until its minted reward has arrived
-        const waiting = () => after.some((s, i) => i >= o.liars && s.provider && BigInt(s.provider.unitsTotal) > 0n && BigInt(s.fog) <= BigInt(before[i].fog));
+        const waiting = () =>
+            after.some(
+                (s, i) => i >= o.liars && s.provider && BigInt(s.provider.unitsTotal) > 0n && BigInt(s.fog) <= BigInt(before[i].fog),
+            );
         while (Date.now() < deadline && waiting()) {
             await new Promise((r) => setTimeout(r, 1000));
             after = await Promise.all(homes.map(status));
@@ -155,21 +208,33 @@ async function main() {
                 fogSpent: Number(BigInt(requesterBefore.fog) - BigInt(requesterAfter.fog)) / 1e9,
                 tonSpent: Number(BigInt(requesterBefore.ton) - BigInt(requesterAfter.ton)) / 1e9,
             },
-            network: { transactions: infoAfter.transactions - infoBefore.transactions, gas: Number(BigInt(infoAfter.gas) - BigInt(infoBefore.gas)) },
+            network: {
+                transactions: infoAfter.transactions - infoBefore.transactions,
+                gas: Number(BigInt(infoAfter.gas) - BigInt(infoBefore.gas)),
+            },
             workers,
         };
         const ok = summary.verified === summary.jobs && workers.every((w) => !w.liar || o.jobs === 0 || w.slashes > 0);
         if (o.json) process.stdout.write(JSON.stringify({ ok, ...summary }) + '\n');
         else {
-            say(`\nSummary: ${summary.verified}/${summary.jobs} results verified; ${summary.network.transactions} transactions, ${summary.network.gas.toLocaleString('en-US')} gas.`);
-            say(`  requester spent ${summary.requester.fogSpent} FOG (burned as job prices) and ${summary.requester.tonSpent.toFixed(3)} TON in fees`);
-            for (const w of workers) say(`  worker ${w.worker}${w.liar ? ' (liar)' : ''}: rewards ${w.rewardsFog} FOG, slashed ${w.slashes}× (${w.slashedFog} FOG), reputation ${w.reputation}`);
+            say(
+                `\nSummary: ${summary.verified}/${summary.jobs} results verified; ${summary.network.transactions} transactions, ${summary.network.gas.toLocaleString('en-US')} gas.`,
+            );
+            say(
+                `  requester spent ${summary.requester.fogSpent} FOG (burned as job prices) and ${summary.requester.tonSpent.toFixed(3)} TON in fees`,
+            );
+            for (const w of workers)
+                say(
+                    `  worker ${w.worker}${w.liar ? ' (liar)' : ''}: rewards ${w.rewardsFog} FOG, slashed ${w.slashes}× (${w.slashedFog} FOG), reputation ${w.reputation}`,
+                );
         }
         if (o.once) {
             await shutdown();
             process.exit(ok ? 0 : 1);
         }
-        say(`\nThe network keeps running. In another terminal, with the same network file:\n  node dist/requester/cli.js job submit --home ${requesterHome} --network-file ${nf} --example meme --input prompt.txt --out meme.png --price 5   (prompt.txt: "top text | bottom text")\n  node dist/worker/cli.js status --home ${homes[0]} --network-file ${nf}\nCtrl-C stops every process.`);
+        say(
+            `\nThe network keeps running. In another terminal, with the same network file:\n  node dist/requester/cli.js job submit --home ${requesterHome} --network-file ${nf} --example meme --input prompt.txt --out meme.png --price 5   (prompt.txt: "top text | bottom text")\n  node dist/worker/cli.js status --home ${homes[0]} --network-file ${nf}\nCtrl-C stops every process.`,
+        );
     } catch (e) {
         process.stderr.write(`npm start: ${(e as Error).message}\n`);
         await shutdown();
@@ -181,4 +246,3 @@ void main().catch((e) => {
     process.stderr.write(`npm start: ${(e as Error).message}\n`);
     process.exit(1);
 });
-

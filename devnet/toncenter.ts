@@ -22,7 +22,11 @@ export function parseStackArgs(stack: unknown): TupleItem[] {
         if (type === 'tvm.Cell' || type === 'tvm.Slice' || type === 'tvm.Builder') {
             if (typeof value !== 'string') throw new Error(`stack entry ${i}: a cell must be a base64 BoC`);
             const cell = Cell.fromBase64(value);
-            return type === 'tvm.Cell' ? { type: 'cell', cell } : type === 'tvm.Slice' ? { type: 'slice', cell } : { type: 'builder', cell };
+            return type === 'tvm.Cell'
+                ? { type: 'cell', cell }
+                : type === 'tvm.Slice'
+                  ? { type: 'slice', cell }
+                  : { type: 'builder', cell };
         }
         if (type === 'null') return { type: 'null' };
         throw new Error(`stack entry ${i}: unsupported type ${JSON.stringify(type)}`);
@@ -56,7 +60,7 @@ export function stackResult(items: TupleItem[]): unknown[] {
     return items.map((item) => {
         switch (item.type) {
             case 'int':
-                return ['num', (item.value < 0n ? '-0x' + (-item.value).toString(16) : '0x' + item.value.toString(16))];
+                return ['num', item.value < 0n ? '-0x' + (-item.value).toString(16) : '0x' + item.value.toString(16)];
             case 'cell':
                 return ['cell', { bytes: b64(item.cell), object: null }];
             case 'slice':

@@ -28,7 +28,11 @@ async function main() {
     const as = resolve(__dirname, '..', '..', 'examples', 'as');
     for (const file of readdirSync(as).filter((f) => f.endsWith('.ts') && f !== 'fog.ts')) {
         const out = join(EXAMPLES_DIR, file.replace(/\.ts$/, '.wasm'));
-        execFileSync(process.execPath, [asc, join(as, file), '--outFile', out, '--importMemory', '--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
+        execFileSync(
+            process.execPath,
+            [asc, join(as, file), '--outFile', out, '--importMemory', '--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0'],
+            { stdio: ['ignore', 'ignore', 'inherit'] },
+        );
     }
 }
 

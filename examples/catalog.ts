@@ -25,9 +25,14 @@ const u32 = (...n: number[]) => {
 };
 
 /** mlp-train's input: its settings, then a dataset in the format of examples/data/digits.ts. */
-export function mlpTrainInput(o: { hidden?: number; epochs?: number; rate?: number; seed?: number; heldOutPercent?: number; dataset?: Buffer } = {}): Buffer {
+export function mlpTrainInput(
+    o: { hidden?: number; epochs?: number; rate?: number; seed?: number; heldOutPercent?: number; dataset?: Buffer } = {},
+): Buffer {
     const rate = Math.round((o.rate ?? 0.05) * 10_000);
-    return Buffer.concat([u32(o.hidden ?? 32, o.epochs ?? 10, rate, o.seed ?? 1, o.heldOutPercent ?? 20), o.dataset ?? readFileSync(DIGITS_FILE)]);
+    return Buffer.concat([
+        u32(o.hidden ?? 32, o.epochs ?? 10, rate, o.seed ?? 1, o.heldOutPercent ?? 20),
+        o.dataset ?? readFileSync(DIGITS_FILE),
+    ]);
 }
 
 /** mlp-infer's input: a model as mlp-train output it, then the samples (feature bytes each). */
@@ -39,7 +44,12 @@ export function mlpInferInput(model: Buffer, samples: Uint8Array[]): Buffer {
 export function modelAccuracy(model: Buffer): { trainRight: number; trained: number; heldOutRight: number; heldOut: number } {
     if (model.length < 36 || model.toString('latin1', 0, 4) !== 'FOGM') throw new Error('not a model from mlp-train');
     const at = model.length - 16;
-    return { trainRight: model.readUInt32LE(at), trained: model.readUInt32LE(at + 4), heldOutRight: model.readUInt32LE(at + 8), heldOut: model.readUInt32LE(at + 12) };
+    return {
+        trainRight: model.readUInt32LE(at),
+        trained: model.readUInt32LE(at + 4),
+        heldOutRight: model.readUInt32LE(at + 8),
+        heldOut: model.readUInt32LE(at + 12),
+    };
 }
 
 /** The last `count` samples of the shipped digits (held out from training), features only. */

@@ -109,7 +109,6 @@ export function finalizable(job: LiveJob, now: number, params: Params): boolean 
     return (job.claims < job.k && now > job.claimUntil) || now > job.revealUntil;
 }
 
-
 export class Keeper {
     private readonly jobs: Database<JobRow, string>;
     private readonly epochs: Database<EpochRow, number>;
@@ -125,7 +124,8 @@ export class Keeper {
         this.cron = opts.schedule ?? everySchedule(oracleDefaults.every);
         this.retryMs = opts.retryMs ?? oracleDefaults.retryMs;
         if (!validate(this.cron)) throw new KeeperConfigError(`schedule is not a cron expression: ${this.cron}`);
-        if (!Number.isFinite(this.retryMs) || this.retryMs < 0) throw new KeeperConfigError(`retryMs must be a number of milliseconds ≥ 0, got ${opts.retryMs}`);
+        if (!Number.isFinite(this.retryMs) || this.retryMs < 0)
+            throw new KeeperConfigError(`retryMs must be a number of milliseconds ≥ 0, got ${opts.retryMs}`);
         this.log = opts.log ?? ((e) => jsonLine(process.stdout, e));
         this.clock = opts.clock ?? Date.now;
         this.jobs = opts.db.openDB<JobRow, string>('keeper-jobs', { encoding: 'json' });
@@ -209,7 +209,11 @@ export class Keeper {
         const state = await this.opts.fog.client.getContractState(epoch.address);
         if (state.state !== 'active') {
             this.epochs.removeSync(Number(n));
-            this.log({ event: 'epoch_forgotten', epoch: n.toString(), reason: 'no job burned or slashed in it: it has no contract to close' });
+            this.log({
+                event: 'epoch_forgotten',
+                epoch: n.toString(),
+                reason: 'no job burned or slashed in it: it has no contract to close',
+            });
             return undefined;
         }
         if ((await epoch.getEpochState()).closed) {
@@ -254,12 +258,21 @@ export class Keeper {
             await this.opts.beforeSend?.();
             const sent = await this.opts.sender.send([message], true);
             on.sent();
-            this.log({ event: key.startsWith('job:') ? 'finalize_sent' : 'close_epoch_sent', ...on.context, tx: sent.tx.hash().toString('hex') });
+            this.log({
+                event: key.startsWith('job:') ? 'finalize_sent' : 'close_epoch_sent',
+                ...on.context,
+                tx: sent.tx.hash().toString('hex'),
+            });
         } catch (e) {
             report.refused += 1;
             on.refused?.(e);
             const data = e instanceof SendError ? e.data : {};
-            this.log({ event: key.startsWith('job:') ? 'finalize_refused' : 'close_epoch_refused', ...on.context, error: describeError(e), ...data });
+            this.log({
+                event: key.startsWith('job:') ? 'finalize_refused' : 'close_epoch_refused',
+                ...on.context,
+                error: describeError(e),
+                ...data,
+            });
         } finally {
             if (this.pokes.has(key)) this.pokes.set(key, { at: this.clock(), inFlight: false });
         }
@@ -300,7 +313,13 @@ export class Keeper {
                 return;
             case 'JobOpenedEvent': {
                 const row = this.jobs.get(jobKey(e.id)) ?? this.unknownJob(e.id, e.origin.address, e.origin.time);
-                this.jobs.putSync(jobKey(e.id), { ...row, phase: JobPhase.Open, claimUntil: Number(e.claimUntil), commitUntil: Number(e.commitUntil), revealUntil: Number(e.revealUntil) });
+                this.jobs.putSync(jobKey(e.id), {
+                    ...row,
+                    phase: JobPhase.Open,
+                    claimUntil: Number(e.claimUntil),
+                    commitUntil: Number(e.commitUntil),
+                    revealUntil: Number(e.revealUntil),
+                });
                 return;
             }
             case 'JobClaimedEvent': {
@@ -310,7 +329,8 @@ export class Keeper {
             }
             case 'JobFinalizedEvent':
                 this.jobs.removeSync(jobKey(e.id));
-                if (this.epochs.get(Number(e.epoch)) === undefined) this.epochs.putSync(Number(e.epoch), { n: e.epoch.toString(), closed: false });
+                if (this.epochs.get(Number(e.epoch)) === undefined)
+                    this.epochs.putSync(Number(e.epoch), { n: e.epoch.toString(), closed: false });
                 return;
             case 'JobRejectedEvent':
                 this.jobs.removeSync(jobKey(e.id));
@@ -325,6 +345,16 @@ export class Keeper {
 
     /** A job first seen opening (the keeper subscribed after it was posted): k unknown, deadlines rule. */
     private unknownJob(id: bigint, address: Address, time: number): JobRow {
-        return { id: id.toString(), address: address.toString(), phase: JobPhase.Open, k: 0, claims: 0, postedAt: time, claimUntil: 0, commitUntil: 0, revealUntil: 0 };
+        return {
+            id: id.toString(),
+            address: address.toString(),
+            phase: JobPhase.Open,
+            k: 0,
+            claims: 0,
+            postedAt: time,
+            claimUntil: 0,
+            commitUntil: 0,
+            revealUntil: 0,
+        };
     }
 }

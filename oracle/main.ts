@@ -40,7 +40,12 @@ function topUp(network: NetworkFile, sender: WalletSender): () => Promise<void> 
         const balance = await sender.balance();
         if (balance >= oracleDefaults.lowBalance) return;
         await devnetFaucet(network, sender.address, { ton: oracleDefaults.topUp });
-        log({ event: 'topped_up', address: sender.address.toString({ testOnly: true }), balance: balance.toString(), added: oracleDefaults.topUp.toString() });
+        log({
+            event: 'topped_up',
+            address: sender.address.toString({ testOnly: true }),
+            balance: balance.toString(),
+            added: oracleDefaults.topUp.toString(),
+        });
     };
 }
 
@@ -66,7 +71,15 @@ async function main(): Promise<void> {
     const keeper = new Keeper({ watcher, fog: new Fog(client, network), db, sender, schedule: everySchedule(every), beforeSend, log });
     watcher.start();
     keeper.start();
-    log({ event: 'started', network: network.network, hub: network.hub.toString(), keeper: sender.address.toString({ testOnly: network.network !== 'mainnet' }), every, pollMs, data });
+    log({
+        event: 'started',
+        network: network.network,
+        hub: network.hub.toString(),
+        keeper: sender.address.toString({ testOnly: network.network !== 'mainnet' }),
+        every,
+        pollMs,
+        data,
+    });
 
     onStopSignal(PROGRAM, async (signal) => {
         await keeper.stop();

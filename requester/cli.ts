@@ -50,7 +50,8 @@ function checkLocally(bytes: Buffer, path: string, memoryMb: number): void {
     try {
         checkProgram(bytes, memoryCapPages(memoryMb));
     } catch (e) {
-        if (e instanceof ProgramRefused) throw new Error(`${path} does not fit the Fog program ABI (${e.reason}): ${e.message}; nothing was posted`, { cause: e });
+        if (e instanceof ProgramRefused)
+            throw new Error(`${path} does not fit the Fog program ABI (${e.reason}): ${e.message}; nothing was posted`, { cause: e });
         throw e;
     }
 }
@@ -113,7 +114,14 @@ async function hubEventsSince(ctx: NetworkContext, since: bigint): Promise<FogEv
         if (page.length === 0) return newestFirst.reverse().flat();
         const last = page[page.length - 1];
         // a page asked from (lt, hash) starts with that transaction itself
-        page = (await ctx.client.getTransactions(hub, { limit: 30, lt: last.lt.toString(), hash: last.hash().toString('base64'), archival: true })).filter((t) => t.lt < last.lt);
+        page = (
+            await ctx.client.getTransactions(hub, {
+                limit: 30,
+                lt: last.lt.toString(),
+                hash: last.hash().toString('base64'),
+                archival: true,
+            })
+        ).filter((t) => t.lt < last.lt);
     }
 }
 
@@ -128,7 +136,9 @@ async function findPostedId(ctx: NetworkContext, requester: Address, price: bigi
         }
         await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`the job did not appear on the hub within ${timeoutMs / 1000} s (the post may not have been signed, or was refunded: check your FOG balance)`);
+    throw new Error(
+        `the job did not appear on the hub within ${timeoutMs / 1000} s (the post may not have been signed, or was refunded: check your FOG balance)`,
+    );
 }
 
 /**
@@ -165,75 +175,130 @@ export function program(): Command {
     const cli = new Command('fog').description('Post compute jobs to Fog and get results that several workers agreed on');
     const job = cli.command('job').description('submit jobs and read their state and results');
 
-    signingOptions(commonOptions(job.command('submit').description('upload a program and input, post the job and wait for its verified result')))
+    signingOptions(
+        commonOptions(job.command('submit').description('upload a program and input, post the job and wait for its verified result')),
+    )
         .option('--program <file>', 'the WebAssembly program')
         .option('--example <name>', `a shipped example program instead (${EXAMPLES.map((e) => e.name).join(', ')})`)
         .option('--input <file>', 'its input (an example has a default)')
         .requiredOption('--price <FOG>', 'what the job pays (burned on success)')
         .option('-k, --replicas <k>', `independent workers (1..${requesterLimits.replicas})`, String(requesterDefaults.replicas))
-        .option('--quorum <n>', 'workers that must agree (more than half of k; default a majority; --replicas 7 --quorum 6 resists colluders with a third of stake)')
+        .option(
+            '--quorum <n>',
+            'workers that must agree (more than half of k; default a majority; --replicas 7 --quorum 6 resists colluders with a third of stake)',
+        )
         .option('--max-cpu <seconds>', 'CPU time limit per worker', String(requesterDefaults.maxCpuSeconds))
         .option('--memory <MB>', 'memory limit per worker, MiB', String(requesterDefaults.memoryMb))
         .option('--storage <url>', 'storage node (default: the network file’s)')
         .option('--out <file>', 'where to write the verified output')
         .option('--no-wait', 'post and exit without waiting for the result')
-        .action(async (o: Common & Signing & { program?: string; example?: string; input?: string; price: string; replicas: string; quorum?: string; maxCpu: string; memory: string; storage?: string; out?: string; wait: boolean }) => {
-            const { price, k, quorum, maxCpu, memory } = resolveSubmit(o);
-            if ((o.program === undefined) === (o.example === undefined)) throw new Error('give --program <file> or --example <name> (one of them)');
-            const example = o.example === undefined ? undefined : exampleNamed(o.example);
-            const programPath = example?.program ?? o.program!;
-            const programBytes = readFile(programPath, 'program');
-            checkLocally(programBytes, programPath, memory);
-            if (o.input === undefined && !example) throw new Error('--input <file> is required with --program');
-            const inputBytes = o.input === undefined ? example!.defaultInput() : readFile(o.input, 'input');
-            if (o.wait) checkWritable(o.out, '; nothing was posted');
-            const who = await actor(o);
-            const { ctx, address: requester } = who;
-            const storage = storageOf(ctx.file, o.storage);
-            const check = await ctx.fog.checkPoster(requester, price);
-            if (!check.ok && check.reason === 'no-pass') {
-                throw new Error(`${requester.toString({ testOnly: ctx.file.network !== 'mainnet' })} holds no valid Contributor Pass, and only pass holders may post (the job would be rejected and refunded): stake first with \`fog-worker stake\`; nothing was posted`);
-            }
-            if (!check.ok && check.reason === 'balance') throw new Error(`this wallet holds ${formatAmount(check.balance)}, the job costs ${formatAmount(price)}`);
-            const [programHash, inputHash] = [await storage.put(programBytes), await storage.put(inputBytes)];
-            const spec = jobSpec({ program: programHash, input: inputHash, urlOf: (h) => storage.urlOf(h), k, quorum, maxCpuSeconds: maxCpu, maxMemoryMb: memory });
-            const message = await ctx.fog.post(requester, price, spec);
-            const since = await hubMark(ctx);
-            await who.send(message, `post the job (${formatAmount(price)})`);
-            const id = await findPostedId(ctx, requester, price, since, Math.max(who.waitMs, 60_000));
-            if (!o.json) process.stderr.write(`posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, ${formatAmount(price)})\n`);
-            if (!o.wait) return out(o, `job ${id}`, { id });
-            const state = await follow(ctx, id, !o.json, who);
-            if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} ended ${describeOutcome(state)}`);
-            const outPath = o.out ?? `job-${id}.out`;
-            const r = await fetchResult(ctx, id, state, outPath, o.storage);
-            let summary: string | undefined;
-            try {
-                summary = example?.summary(r.data);
-            } catch {
-                // an output the example's reader does not understand (e.g. from another input format): no summary
-            }
-            out(o, `job ${id} done: ${r.bytes} bytes verified against the on-chain result ${r.hash.slice(0, 16)}… → ${outPath}${summary ? `\n${example!.name}: ${summary}` : ''}`, { id, result: r.hash, bytes: r.bytes, out: outPath, summary });
-        });
+        .action(
+            async (
+                o: Common &
+                    Signing & {
+                        program?: string;
+                        example?: string;
+                        input?: string;
+                        price: string;
+                        replicas: string;
+                        quorum?: string;
+                        maxCpu: string;
+                        memory: string;
+                        storage?: string;
+                        out?: string;
+                        wait: boolean;
+                    },
+            ) => {
+                const { price, k, quorum, maxCpu, memory } = resolveSubmit(o);
+                if ((o.program === undefined) === (o.example === undefined))
+                    throw new Error('give --program <file> or --example <name> (one of them)');
+                const example = o.example === undefined ? undefined : exampleNamed(o.example);
+                const programPath = example?.program ?? o.program!;
+                const programBytes = readFile(programPath, 'program');
+                checkLocally(programBytes, programPath, memory);
+                if (o.input === undefined && !example) throw new Error('--input <file> is required with --program');
+                const inputBytes = o.input === undefined ? example!.defaultInput() : readFile(o.input, 'input');
+                if (o.wait) checkWritable(o.out, '; nothing was posted');
+                const who = await actor(o);
+                const { ctx, address: requester } = who;
+                const storage = storageOf(ctx.file, o.storage);
+                const check = await ctx.fog.checkPoster(requester, price);
+                if (!check.ok && check.reason === 'no-pass') {
+                    throw new Error(
+                        `${requester.toString({ testOnly: ctx.file.network !== 'mainnet' })} holds no valid Contributor Pass, and only pass holders may post (the job would be rejected and refunded): stake first with \`fog-worker stake\`; nothing was posted`,
+                    );
+                }
+                if (!check.ok && check.reason === 'balance')
+                    throw new Error(`this wallet holds ${formatAmount(check.balance)}, the job costs ${formatAmount(price)}`);
+                const [programHash, inputHash] = [await storage.put(programBytes), await storage.put(inputBytes)];
+                const spec = jobSpec({
+                    program: programHash,
+                    input: inputHash,
+                    urlOf: (h) => storage.urlOf(h),
+                    k,
+                    quorum,
+                    maxCpuSeconds: maxCpu,
+                    maxMemoryMb: memory,
+                });
+                const message = await ctx.fog.post(requester, price, spec);
+                const since = await hubMark(ctx);
+                await who.send(message, `post the job (${formatAmount(price)})`);
+                const id = await findPostedId(ctx, requester, price, since, Math.max(who.waitMs, 60_000));
+                if (!o.json)
+                    process.stderr.write(
+                        `posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, ${formatAmount(price)})\n`,
+                    );
+                if (!o.wait) return out(o, `job ${id}`, { id });
+                const state = await follow(ctx, id, !o.json, who);
+                if (Number(state.phase) !== JobPhase.Done) throw new Error(`job ${id} ended ${describeOutcome(state)}`);
+                const outPath = o.out ?? `job-${id}.out`;
+                const r = await fetchResult(ctx, id, state, outPath, o.storage);
+                let summary: string | undefined;
+                try {
+                    summary = example?.summary(r.data);
+                } catch {
+                    // an output the example's reader does not understand (e.g. from another input format): no summary
+                }
+                out(
+                    o,
+                    `job ${id} done: ${r.bytes} bytes verified against the on-chain result ${r.hash.slice(0, 16)}… → ${outPath}${summary ? `\n${example!.name}: ${summary}` : ''}`,
+                    { id, result: r.hash, bytes: r.bytes, out: outPath, summary },
+                );
+            },
+        );
 
-    commonOptions(job.command('status').alias('show').description('a job’s phase, claims, commits, reveals and result').argument('<id>'))
-        .action(async (idText: string, o: Common) => {
-            const id = parseJobId(idText);
-            const ctx = networkContext(o.networkFile, o.endpoint);
-            const state = await jobState(ctx, id);
-            const now = await ctx.fog.now();
-            const result = Number(state.phase) === JobPhase.Done ? uint256ToHash(state.result) : undefined;
-            const lines = [
-                progress(id, state, now),
-                `  requester ${state.requester.toString({ testOnly: ctx.file.network !== 'mainnet' })}, price ${formatAmount(state.price)}, k=${state.spec.k}, quorum ${state.spec.quorum}`,
-                ...[...state.slots.values()].map((s) => `  worker ${s.worker.toString({ testOnly: ctx.file.network !== 'mainnet' })}: ${stageName(s.stage)}`),
-                ...(result ? [`  result ${result}${failureOf(result) ? ` (the program failed: ${failureOf(result)})` : ''}`] : []),
-            ];
-            const { outcome, reason } = outcomeOf(state);
-            out(o, lines.join('\n'), { id, phase: Number(state.phase), outcome, reason, claims: state.claims, commits: state.commits, reveals: state.reveals, result });
+    commonOptions(
+        job.command('status').alias('show').description('a job’s phase, claims, commits, reveals and result').argument('<id>'),
+    ).action(async (idText: string, o: Common) => {
+        const id = parseJobId(idText);
+        const ctx = networkContext(o.networkFile, o.endpoint);
+        const state = await jobState(ctx, id);
+        const now = await ctx.fog.now();
+        const result = Number(state.phase) === JobPhase.Done ? uint256ToHash(state.result) : undefined;
+        const lines = [
+            progress(id, state, now),
+            `  requester ${state.requester.toString({ testOnly: ctx.file.network !== 'mainnet' })}, price ${formatAmount(state.price)}, k=${state.spec.k}, quorum ${state.spec.quorum}`,
+            ...[...state.slots.values()].map(
+                (s) => `  worker ${s.worker.toString({ testOnly: ctx.file.network !== 'mainnet' })}: ${stageName(s.stage)}`,
+            ),
+            ...(result ? [`  result ${result}${failureOf(result) ? ` (the program failed: ${failureOf(result)})` : ''}`] : []),
+        ];
+        const { outcome, reason } = outcomeOf(state);
+        out(o, lines.join('\n'), {
+            id,
+            phase: Number(state.phase),
+            outcome,
+            reason,
+            claims: state.claims,
+            commits: state.commits,
+            reveals: state.reveals,
+            result,
         });
+    });
 
-    commonOptions(job.command('result').description('download a finished job’s output and check it against the on-chain result').argument('<id>'))
+    commonOptions(
+        job.command('result').description('download a finished job’s output and check it against the on-chain result').argument('<id>'),
+    )
         .option('--out <file>', 'where to write it (default job-<id>.out)')
         .option('--storage <url>', 'storage node (default: the network file’s)')
         .action(async (idText: string, o: Common & { out?: string; storage?: string }) => {
@@ -261,7 +326,10 @@ function parseJobId(text: string): bigint {
 /** The state of job `id` as a user named it: one clear line for an id the hub never gave. */
 async function jobState(ctx: NetworkContext, id: bigint): Promise<JobState> {
     const next = (await ctx.fog.hub.getHubState()).nextJobId;
-    if (id >= next) throw new Error(`no job ${id} on this network: ${next === 0n ? 'the hub has posted no jobs yet' : `the hub has posted jobs 0 to ${next - 1n}`}`);
+    if (id >= next)
+        throw new Error(
+            `no job ${id} on this network: ${next === 0n ? 'the hub has posted no jobs yet' : `the hub has posted jobs 0 to ${next - 1n}`}`,
+        );
     return readJob(ctx, id);
 }
 
@@ -296,7 +364,9 @@ async function follow(ctx: NetworkContext, id: bigint, print: boolean, who: Acto
         last = line;
         if (outcomeOf(state).final) return state;
         if (who.viaLink && finalizeAt === Infinity && Date.now() - linkShownAt > FINALIZE_LINK_WAIT_MS) {
-            throw new Error(`job ${id} still needs finalizing: the link above was not signed within ${FINALIZE_LINK_WAIT_MS / 60_000} minutes (anyone may finalize it; \`fog job status ${id}\` shows where it stands)`);
+            throw new Error(
+                `job ${id} still needs finalizing: the link above was not signed within ${FINALIZE_LINK_WAIT_MS / 60_000} minutes (anyone may finalize it; \`fog job status ${id}\` shows where it stands)`,
+            );
         }
         if (finalizable(state, now) && Date.now() >= finalizeAt) {
             if (print && finalizeAt === 0) process.stderr.write(`job ${id}: ${missedDeadline(state)}; finalizing it\n`);
@@ -308,7 +378,8 @@ async function follow(ctx: NetworkContext, id: bigint, print: boolean, who: Acto
             } catch (e) {
                 // refused: too early by the chain's clock, or someone else finalized it first (the
                 // next read tells); anything that keeps failing (no TON for the fee) ends the wait
-                if (!(e instanceof SendError) || ++refusals >= FINALIZE_TRIES) throw new Error(`job ${id} could not be finalized: ${describeError(e)}`, { cause: e });
+                if (!(e instanceof SendError) || ++refusals >= FINALIZE_TRIES)
+                    throw new Error(`job ${id} could not be finalized: ${describeError(e)}`, { cause: e });
             }
             continue;
         }

@@ -15,6 +15,11 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const epochs = await fog.claimableEpochs(owner, only);
     const before = await fog.balanceOf(owner);
     for (const epoch of epochs) await send(provider, fog.client, await fog.claimRewards(owner, epoch));
-    const after = await waitUntil(provider, 'the reward to be minted', () => fog.balanceOf(owner), (b) => b > before);
+    const after = await waitUntil(
+        provider,
+        'the reward to be minted',
+        () => fog.balanceOf(owner),
+        (b) => b > before,
+    );
     provider.ui().write(`Claimed ${formatAmount(after - before)} for epoch ${epochs.join(', ')}.`);
 }

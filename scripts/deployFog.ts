@@ -9,7 +9,18 @@
 import { readFileSync } from 'node:fs';
 import type { NetworkProvider } from '@ton/blueprint';
 import { writeNetworkFile } from '../client/addresses';
-import { arg, blueprintDefaults, blueprintSettings, devnetBehind, endpointOf, networkFilePath, networkOf, send, waitUntil, walletOf } from '../client/blueprint';
+import {
+    arg,
+    blueprintDefaults,
+    blueprintSettings,
+    devnetBehind,
+    endpointOf,
+    networkFilePath,
+    networkOf,
+    send,
+    waitUntil,
+    walletOf,
+} from '../client/blueprint';
 import { connect, open } from '../client/chain';
 import { deploymentPlan, GENESIS_CHUNK, parseDeployConfig } from '../wrappers/deployment';
 import { FogToken } from '../wrappers/FogToken';
@@ -39,17 +50,43 @@ export async function run(provider: NetworkProvider, args: string[]) {
         ui.write(`${i + 1}/${plan.steps.length} ${step.what}`);
         for (const m of step.messages) await send(provider, client, m);
         if (i === 0) {
-            for (const a of [plan.token, plan.collection, plan.hub]) await waitUntil(provider, `${a.toString()} to be deployed`, () => client.isContractDeployed(a), (d) => d);
+            for (const a of [plan.token, plan.collection, plan.hub])
+                await waitUntil(
+                    provider,
+                    `${a.toString()} to be deployed`,
+                    () => client.isContractDeployed(a),
+                    (d) => d,
+                );
         } else if (i === 1) {
-            await waitUntil(provider, 'the hub to hold both authorities', async () => [await token.getTokenState(), await collection.getCollectionState()] as const, ([t, c]) => !!t.mintAuthority?.equals(plan.hub) && t.authorityLocked && c.authority.equals(plan.hub) && c.authorityLocked);
+            await waitUntil(
+                provider,
+                'the hub to hold both authorities',
+                async () => [await token.getTokenState(), await collection.getCollectionState()] as const,
+                ([t, c]) => !!t.mintAuthority?.equals(plan.hub) && t.authorityLocked && c.authority.equals(plan.hub) && c.authorityLocked,
+            );
         } else {
             const last = config.genesis[Math.min(config.genesis.length, (i - 1) * GENESIS_CHUNK) - 1]; // the chunk's last recipient
             const wallet = open(client, FogWallet.fromAddress(await token.getGetWalletAddress(last.address)));
-            await waitUntil(provider, 'the genesis allocation', async () => (await client.isContractDeployed(wallet.address)) && (await wallet.getGetWalletData()).balance, (b) => b !== false && b >= last.amount);
+            await waitUntil(
+                provider,
+                'the genesis allocation',
+                async () => (await client.isContractDeployed(wallet.address)) && (await wallet.getGetWalletData()).balance,
+                (b) => b !== false && b >= last.amount,
+            );
         }
     }
     const path = networkFilePath();
     const devnet = await devnetBehind(endpoint);
-    writeNetworkFile(path, { network: devnet ? 'devnet' : networkOf(provider), endpoint, token: plan.token, collection: plan.collection, hub: plan.hub, storage: blueprintSettings().storage, devnet });
-    ui.write(`Fog is deployed. Hub ${plan.hub.toString()}, token ${plan.token.toString()}, passes ${plan.collection.toString()}; network file ${path}`);
+    writeNetworkFile(path, {
+        network: devnet ? 'devnet' : networkOf(provider),
+        endpoint,
+        token: plan.token,
+        collection: plan.collection,
+        hub: plan.hub,
+        storage: blueprintSettings().storage,
+        devnet,
+    });
+    ui.write(
+        `Fog is deployed. Hub ${plan.hub.toString()}, token ${plan.token.toString()}, passes ${plan.collection.toString()}; network file ${path}`,
+    );
 }

@@ -28,7 +28,16 @@ export async function run(provider: NetworkProvider, args: string[]) {
         fog.client,
         await fog.post(requester, price, jobSpec({ program: programHash, input: inputHash, urlOf: (h) => storage.urlOf(h), k })),
     );
-    await waitUntil(provider, 'the job to be posted', async () => (await fog.hub.getHubState()).nextJobId, (n) => n > id);
+    await waitUntil(
+        provider,
+        'the job to be posted',
+        async () => (await fog.hub.getHubState()).nextJobId,
+        (n) => n > id,
+    );
     const job = await (await fog.job(id)).getJobState();
-    provider.ui().write(`Posted job ${id} by ${job.requester.equals(requester) ? 'you' : job.requester.toString()}: ${formatAmount(price)}, k=${k}. Follow it: fog job status ${id}`);
+    provider
+        .ui()
+        .write(
+            `Posted job ${id} by ${job.requester.equals(requester) ? 'you' : job.requester.toString()}: ${formatAmount(price)}, k=${k}. Follow it: fog job status ${id}`,
+        );
 }

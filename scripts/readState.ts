@@ -14,13 +14,15 @@ export async function run(provider: NetworkProvider) {
     const now = await fog.now();
     const epoch = await fog.hub.getEpochOf(BigInt(now));
     const f = (n: bigint) => formatAmount(n);
-    provider.ui().write(
-        [
-            `Fog on ${file.network}: hub ${file.hub.toString({ testOnly: file.network !== 'mainnet' })}`,
-            `jobs posted ${hub.nextJobId}; total stake ${f(hub.totalStaked)}; escrow ${f(hub.totalEscrow)}; strays ${f(hub.strays)}`,
-            `FOG supply ${f(token.totalSupply)}; genesis ${token.genesisOpen ? 'open' : 'sealed'}; mint authority ${token.mintAuthority?.equals(file.hub) ? 'the hub' : token.mintAuthority?.toString() ?? 'none'}`,
-            `epoch ${epoch} (length ${params.epochLength} s, close delay ${params.closeDelay} s)`,
-            `params: min stake ${f(params.minStake)}, collateral ${f(params.collateral)}, slash ${Number(params.slashBps) / 100}%, unbonding ${params.unbondingPeriod} s, min price ${f(params.minJobPrice)}, max k ${params.maxK}, windows ${params.claimWindow}/${params.commitWindow}/${params.revealWindow} s (max ${params.maxWindow}), emission ${f(params.emissionBase)} + burned × ${Number(params.emissionRatioPpm) / 1e6} up to ${f(params.emissionCap)}`,
-        ].join('\n'),
-    );
+    provider
+        .ui()
+        .write(
+            [
+                `Fog on ${file.network}: hub ${file.hub.toString({ testOnly: file.network !== 'mainnet' })}`,
+                `jobs posted ${hub.nextJobId}; total stake ${f(hub.totalStaked)}; escrow ${f(hub.totalEscrow)}; strays ${f(hub.strays)}`,
+                `FOG supply ${f(token.totalSupply)}; genesis ${token.genesisOpen ? 'open' : 'sealed'}; mint authority ${token.mintAuthority?.equals(file.hub) ? 'the hub' : (token.mintAuthority?.toString() ?? 'none')}`,
+                `epoch ${epoch} (length ${params.epochLength} s, close delay ${params.closeDelay} s)`,
+                `params: min stake ${f(params.minStake)}, collateral ${f(params.collateral)}, slash ${Number(params.slashBps) / 100}%, unbonding ${params.unbondingPeriod} s, min price ${f(params.minJobPrice)}, max k ${params.maxK}, windows ${params.claimWindow}/${params.commitWindow}/${params.revealWindow} s (max ${params.maxWindow}), emission ${f(params.emissionBase)} + burned × ${Number(params.emissionRatioPpm) / 1e6} up to ${f(params.emissionCap)}`,
+            ].join('\n'),
+        );
 }

@@ -17,7 +17,8 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const { fog } = fogOf();
     const [current, hub] = await Promise.all([fog.hub.getParams(), fog.hub.getHubState()]);
     const admin = await walletOf(provider);
-    if (!admin.equals(hub.admin)) throw new Error(`only the hub's admin (${hub.admin.toString()}) may set parameters, not ${admin.toString()}`);
+    if (!admin.equals(hub.admin))
+        throw new Error(`only the hub's admin (${hub.admin.toString()}) may set parameters, not ${admin.toString()}`);
     let json: unknown;
     try {
         json = JSON.parse(readFileSync(path, 'utf8'));
@@ -27,7 +28,18 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const next = applyParams(current, (json as { params?: unknown }).params ?? json, path, current);
     const changed = (Object.keys(next) as (keyof typeof next)[]).filter((k) => k !== '$$type' && next[k] !== current[k]);
     if (changed.length === 0) return provider.ui().write('Nothing to change: the hub already has these parameters.');
-    await send(provider, fog.client, { to: fog.addresses.hub, value: toNano('0.05'), body: beginCell().store(storeSetParams({ $$type: 'SetParams', queryId: 0n, params: next })).endCell() });
-    await waitUntil(provider, 'the hub to apply the parameters', () => fog.hub.getParams(), (p) => changed.every((k) => p[k] === next[k]));
+    await send(provider, fog.client, {
+        to: fog.addresses.hub,
+        value: toNano('0.05'),
+        body: beginCell()
+            .store(storeSetParams({ $$type: 'SetParams', queryId: 0n, params: next }))
+            .endCell(),
+    });
+    await waitUntil(
+        provider,
+        'the hub to apply the parameters',
+        () => fog.hub.getParams(),
+        (p) => changed.every((k) => p[k] === next[k]),
+    );
     provider.ui().write(`Parameters set: ${changed.map((k) => `${k} ${current[k]} → ${next[k]}`).join(', ')}`);
 }

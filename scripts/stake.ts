@@ -10,7 +10,11 @@ import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 export async function run(provider: NetworkProvider, args: string[]) {
     const amount = parseAmount(await arg(provider, args, 0, 'FOG to stake'));
     const cores = parseCount(await arg(provider, args, 1, 'CPU cores you offer', String(blueprintDefaults.stakeCores)), 'cores', 65_535);
-    const memory = parseCount(await arg(provider, args, 2, 'Memory you offer, MiB', String(blueprintDefaults.stakeMemoryMb)), 'memory', 0xffffffff);
+    const memory = parseCount(
+        await arg(provider, args, 2, 'Memory you offer, MiB', String(blueprintDefaults.stakeMemoryMb)),
+        'memory',
+        0xffffffff,
+    );
     const { fog } = fogOf();
     const owner = await walletOf(provider);
     const balance = await fog.balanceOf(owner);
@@ -21,5 +25,9 @@ export async function run(provider: NetworkProvider, args: string[]) {
     await send(provider, fog.client, await fog.stake(owner, amount, cores, memory));
     await waitUntil(provider, 'the stake to arrive', stake, (s) => s >= before + amount);
     const s = await provider_.getProviderState();
-    provider.ui().write(`Staked ${formatAmount(amount)}: stake ${formatAmount(s.stake)}, pass ${s.passHeld ? 'held' : 'not yet (below the minimum)'}.`);
+    provider
+        .ui()
+        .write(
+            `Staked ${formatAmount(amount)}: stake ${formatAmount(s.stake)}, pass ${s.passHeld ? 'held' : 'not yet (below the minimum)'}.`,
+        );
 }

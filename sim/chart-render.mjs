@@ -20,8 +20,8 @@ process.on('uncaughtException', (err) => {
 
 const require = createRequire(import.meta.url);
 const [wasm, ...fonts] = await Promise.all(
-    ['@resvg/resvg-wasm/index_bg.wasm', 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf', 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'].map(
-        (name) => readFile(require.resolve(name)),
+    ['@resvg/resvg-wasm/index_bg.wasm', 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf', 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'].map((name) =>
+        readFile(require.resolve(name)),
     ),
 );
 await initWasm(wasm);

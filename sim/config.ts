@@ -55,7 +55,8 @@ export function parseSimArgs(argv: string[]): { help: true } | { help: false; op
     const count = (v: string | undefined, flag: string, fallback: number) => {
         if (v === undefined) return fallback;
         const n = Number(v);
-        if (!Number.isInteger(n) || n < min || n > max) throw new OptionError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+        if (!Number.isInteger(n) || n < min || n > max)
+            throw new OptionError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
         return n;
     };
     const size = args.short ? simDefaults.short : simDefaults;

@@ -35,5 +35,7 @@ runMain('fog-sim', async () => {
         progress: (step) => process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${step}\n`),
     });
     for (const p of report.properties) process.stdout.write(`${p.ok ? '✓' : '✗'} ${p.name}${p.ok ? '' : `: ${p.why[0]}`}\n`);
-    process.stdout.write(`wrote ${join(out, 'REPORT.md')}, results.json and ${report.charts.length} charts in ${((Date.now() - began) / 1000).toFixed(0)} s\n`);
+    process.stdout.write(
+        `wrote ${join(out, 'REPORT.md')}, results.json and ${report.charts.length} charts in ${((Date.now() - began) / 1000).toFixed(0)} s\n`,
+    );
 });

@@ -46,7 +46,10 @@ export interface Settlement {
  * other claimant is slashed); without quorum the price is refunded and only non-revealers are
  * slashed. A slash burns `collateral × slashBps / 10 000`.
  */
-export function settleJob(job: { price: bigint; k: number; quorum: number; claims: Claim[] }, p: Pick<EconomicParams, 'collateral' | 'slashBps'>): Settlement {
+export function settleJob(
+    job: { price: bigint; k: number; quorum: number; claims: Claim[] },
+    p: Pick<EconomicParams, 'collateral' | 'slashBps'>,
+): Settlement {
     const expired = job.claims.length < job.k;
     let result = 0n;
     let winners = 0;
@@ -67,7 +70,12 @@ export function settleJob(job: { price: bigint; k: number; quorum: number; claim
             if (c.revealed === undefined) outcome = 'slashed';
             else if (winners > 0) outcome = c.revealed === result ? 'won' : 'slashed';
         }
-        return { worker: c.worker, outcome, slashed: outcome === 'slashed' ? (p.collateral * p.slashBps) / Bps : 0n, units: outcome === 'won' ? unitsEach : 0n };
+        return {
+            worker: c.worker,
+            outcome,
+            slashed: outcome === 'slashed' ? (p.collateral * p.slashBps) / Bps : 0n,
+            units: outcome === 'won' ? unitsEach : 0n,
+        };
     });
     return {
         phase: expired ? 'expired' : winners > 0 ? 'done' : 'failed',
@@ -130,7 +138,19 @@ export class Economy {
 
     /** `worker` stakes `amount` (its first stake at the minimum gives it a pass). */
     stake(worker: string, amount: bigint): void {
-        const b = this.providers.get(worker) ?? { stake: 0n, curEpoch: 0, curUnits: 0n, prevEpoch: 0, prevUnits: 0n, rewards: 0n, reputation: 0n, unitsTotal: 0n, slashedTotal: 0n, slashCount: 0n, passHeld: false };
+        const b = this.providers.get(worker) ?? {
+            stake: 0n,
+            curEpoch: 0,
+            curUnits: 0n,
+            prevEpoch: 0,
+            prevUnits: 0n,
+            rewards: 0n,
+            reputation: 0n,
+            unitsTotal: 0n,
+            slashedTotal: 0n,
+            slashCount: 0n,
+            passHeld: false,
+        };
         b.stake += amount;
         if (b.stake >= this.params.minStake) b.passHeld = true;
         this.providers.set(worker, b);

@@ -64,7 +64,8 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
     const step = o.progress ?? (() => {});
     step(`reference network, ${o.epochs} epochs at each demand level`);
     const runs = {} as Record<DemandLevel, SimResult>;
-    for (const demand of Object.keys(DEMAND) as DemandLevel[]) runs[demand] = simulate(referenceScenario(o.params, { epochs: o.epochs, demand }));
+    for (const demand of Object.keys(DEMAND) as DemandLevel[])
+        runs[demand] = simulate(referenceScenario(o.params, { epochs: o.epochs, demand }));
     const peaceful = supplyRuns(o.params, o.epochs);
     const adaptive = simulate(referenceScenario(o.params, { epochs: o.epochs, cartelMode: 'adaptive' }));
     step('wrong-result acceptance by colluding share, k and quorum');
@@ -89,8 +90,19 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
                 adaptiveCartelRun: adaptive.groups,
                 supply: Object.fromEntries(Object.entries(peaceful).map(([d, r]) => [d, thin(r.supply, 100)])),
                 acceptance,
-                robustness: robustness.map((r) => ({ what: r.what, ok: r.row.ok, honestWorst: r.row.honestWorst, why: [...r.row.honesty.why, ...r.row.supply.why].slice(0, 3) })),
-                sweep: rows.map((r) => ({ params: pick(r.params), ok: r.ok, margin: r.honesty.margin, honestWorst: r.honestWorst, why: [...r.honesty.why, ...r.supply.why].slice(0, 3) })),
+                robustness: robustness.map((r) => ({
+                    what: r.what,
+                    ok: r.row.ok,
+                    honestWorst: r.row.honestWorst,
+                    why: [...r.row.honesty.why, ...r.row.supply.why].slice(0, 3),
+                })),
+                sweep: rows.map((r) => ({
+                    params: pick(r.params),
+                    ok: r.ok,
+                    margin: r.honesty.margin,
+                    honestWorst: r.honestWorst,
+                    why: [...r.honesty.why, ...r.supply.why].slice(0, 3),
+                })),
             },
             (_, v) => (typeof v === 'bigint' ? v.toString() : v),
             1,
@@ -126,7 +138,11 @@ export async function sweepInParallel(base: EconomicParams, epochs: number): Pro
                 worker.on('message', (row: SweepRow) => (rows[index[n++]] = row));
                 return new Promise<void>((resolve, reject) => {
                     worker.on('error', reject);
-                    worker.on('exit', (code) => (code === 0 && n === index.length ? resolve() : reject(new Error(`sweep thread ${t} stopped (exit ${code}) after ${n} of ${index.length} sets`))));
+                    worker.on('exit', (code) =>
+                        code === 0 && n === index.length
+                            ? resolve()
+                            : reject(new Error(`sweep thread ${t} stopped (exit ${code}) after ${n} of ${index.length} sets`)),
+                    );
                 });
             }),
         );
@@ -138,7 +154,11 @@ export async function sweepInParallel(base: EconomicParams, epochs: number): Pro
 }
 
 /** The three properties, judged on the runs of one parameter set (with every strategy, and peaceful). */
-export function judgeProperties(runs: Record<DemandLevel, SimResult>, peaceful: Record<string, SimResult>, acceptance: AcceptanceRow[]): Property[] {
+export function judgeProperties(
+    runs: Record<DemandLevel, SimResult>,
+    peaceful: Record<string, SimResult>,
+    acceptance: AcceptanceRow[],
+): Property[] {
     const honesty = (Object.keys(runs) as DemandLevel[]).map((d) => ({ d, v: honestyPays(runs[d]) }));
     const supply = [...Object.entries(peaceful), ...Object.entries(runs)].map(([d, r]) => supplyBounded(r, d !== 'low'));
     const under = acceptance.filter((a) => a.share > 0 && a.share < COLLUDING_BOUND && a.k >= 3);
@@ -161,12 +181,22 @@ export function judgeProperties(runs: Record<DemandLevel, SimResult>, peaceful: 
         {
             name: `colluders under a third of stake get under 1% wrong results accepted for k ≥ 5 with quorum ${[5, 6, 7].map((k) => `${safeQuorum(k)} of ${k}`).join(', ')}`,
             ok: safe.length > 0 && safe.every((a) => measured(a) < ACCEPTANCE_TARGET),
-            why: safe.filter((a) => measured(a) >= ACCEPTANCE_TARGET).map((a) => `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(measured(a))} accepted (binomial ${pct(a.expected)})`),
+            why: safe
+                .filter((a) => measured(a) >= ACCEPTANCE_TARGET)
+                .map(
+                    (a) =>
+                        `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(measured(a))} accepted (binomial ${pct(a.expected)})`,
+                ),
         },
         {
             name: 'colluders under a third of stake get under 1% wrong results accepted for k = 3 and 4 (unreachable: even all k seats as quorum lets them through)',
             ok: small.length > 0 && small.every((a) => measured(a) < ACCEPTANCE_TARGET),
-            why: small.filter((a) => measured(a) >= ACCEPTANCE_TARGET).map((a) => `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(measured(a))} accepted (binomial ${pct(a.expected)})`),
+            why: small
+                .filter((a) => measured(a) >= ACCEPTANCE_TARGET)
+                .map(
+                    (a) =>
+                        `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(measured(a))} accepted (binomial ${pct(a.expected)})`,
+                ),
         },
     ];
 }
@@ -175,7 +205,12 @@ const fog = (x: bigint) => (Number(x) / Number(FOG)).toLocaleString('en-US', { m
 const ratio = (ppm: bigint) => (Number(ppm) / Number(Ppm)).toFixed(2);
 
 function pick(p: EconomicParams) {
-    return { collateral: fog(p.collateral), slashBps: Number(p.slashBps), emissionRatio: ratio(p.emissionRatioPpm), emissionCap: fog(p.emissionCap) };
+    return {
+        collateral: fog(p.collateral),
+        slashBps: Number(p.slashBps),
+        emissionRatio: ratio(p.emissionRatioPpm),
+        emissionCap: fog(p.emissionCap),
+    };
 }
 
 function thin<T>(xs: T[], n: number): T[] {
@@ -200,9 +235,15 @@ function markdown(
     const ref = runs.reference;
     const L: string[] = [];
     L.push('# Fog economics: simulation report', '');
-    L.push(`Written by \`npm run sim\` (${o.epochs} epochs; sweep ${o.sweepEpochs} epochs per set and demand level). Charts: income.png, supply.png, acceptance.png, sweep.png.`, '');
+    L.push(
+        `Written by \`npm run sim\` (${o.epochs} epochs; sweep ${o.sweepEpochs} epochs per set and demand level). Charts: income.png, supply.png, acceptance.png, sweep.png.`,
+        '',
+    );
     L.push('## Parameters judged', '');
-    L.push(`minimum stake ${fog(p.minStake)} FOG · collateral per claim ${fog(p.collateral)} FOG · slash ${Number(p.slashBps) / 100}% of it · emission ${fog(p.emissionBase)} FOG + ${ratio(p.emissionRatioPpm)} × burned, capped at ${fog(p.emissionCap)} FOG an epoch`, '');
+    L.push(
+        `minimum stake ${fog(p.minStake)} FOG · collateral per claim ${fog(p.collateral)} FOG · slash ${Number(p.slashBps) / 100}% of it · emission ${fog(p.emissionBase)} FOG + ${ratio(p.emissionRatioPpm)} × burned, capped at ${fog(p.emissionCap)} FOG an epoch`,
+        '',
+    );
     L.push('## Properties', '');
     for (const x of properties) L.push(`- ${x.ok ? '✓' : '✗'} ${x.name}${x.ok ? '' : `\n  - ${x.why.slice(0, 5).join('\n  - ')}`}`);
     L.push('');
@@ -222,51 +263,81 @@ function markdown(
             const a = adaptive.groups.find((g) => g.strategy === 'cartel')!;
             L.push(`| cartel (always lies) | ${LEVELS.map(() => pct(c.incomeRate, 3)).join(' | ')} | ${STRATEGY_NOTES.cartel} |`);
             const h = LEVELS.map((l) => pct(group(adaptive, 'honest', l)!.incomeRate, 3)).join(', ');
-            L.push(`| cartel (lies with a quorum) | ${LEVELS.map(() => pct(a.incomeRate, 3)).join(' | ')} | the same colluders, lying only when they hold a quorum of the job, and computing once for all their seats otherwise (a run of its own: honest providers there earn ${h}) |`);
+            L.push(
+                `| cartel (lies with a quorum) | ${LEVELS.map(() => pct(a.incomeRate, 3)).join(' | ')} | the same colluders, lying only when they hold a quorum of the job, and computing once for all their seats otherwise (a run of its own: honest providers there earn ${h}) |`,
+            );
             continue;
         }
         L.push(`| ${s} | ${LEVELS.map((l) => pct(group(ref, s, l)?.incomeRate ?? 0, 3)).join(' | ')} | ${STRATEGY_NOTES[s]} |`);
     }
     L.push('');
-    L.push('Strategies that lie only where no seat can contradict them are never slashed, so no parameter reaches their lies; redundancy bounds them (see acceptance below). Their income against their honest control (the opportunist against honest, the Sybil against honest split the same way):', '');
-    for (const e of undetectableEdges(ref)) L.push(`- ${e.strategy} at ${fog(e.level)} FOG: ${e.edge >= 0 ? '+' : ''}${pct(e.edge, 3)} an epoch against ${e.control}`);
+    L.push(
+        'Strategies that lie only where no seat can contradict them are never slashed, so no parameter reaches their lies; redundancy bounds them (see acceptance below). Their income against their honest control (the opportunist against honest, the Sybil against honest split the same way):',
+        '',
+    );
+    for (const e of undetectableEdges(ref))
+        L.push(`- ${e.strategy} at ${fog(e.level)} FOG: ${e.edge >= 0 ? '+' : ''}${pct(e.edge, 3)} an epoch against ${e.control}`);
     L.push('');
     L.push('## Supply', '');
-    L.push(`The reference network's honest and idle providers alone (the other strategies only add slashes, which burn). Prices are fixed in FOG, so a shrinking supply here means FOG growing scarcer, which in a market would lower the FOG price of compute.`, '');
+    L.push(
+        `The reference network's honest and idle providers alone (the other strategies only add slashes, which burn). Prices are fixed in FOG, so a shrinking supply here means FOG growing scarcer, which in a market would lower the FOG price of compute.`,
+        '',
+    );
     L.push('| demand | jobs a day | burned (prices) | slashed | minted | supply change | largest mint in an epoch |');
     L.push('|---|---:|---:|---:|---:|---:|---:|');
     for (const [d, r] of Object.entries(peaceful)) {
         const sum = (f: (e: SimResult['supply'][number]) => bigint) => r.supply.reduce((s, e) => s + f(e), 0n);
         const top = r.supply.reduce((m, e) => (e.minted > m ? e.minted : m), 0n);
-        L.push(`| ${d} | ${r.scenario.demand.jobsPerEpoch} | ${fog(sum((e) => e.burned))} | ${fog(sum((e) => e.slashed))} | ${fog(sum((e) => e.minted))} | ${fog(r.supply[r.supply.length - 1].supply - r.scenario.genesis)} | ${fog(top)} (cap ${fog(p.emissionCap)}) |`);
+        L.push(
+            `| ${d} | ${r.scenario.demand.jobsPerEpoch} | ${fog(sum((e) => e.burned))} | ${fog(sum((e) => e.slashed))} | ${fog(sum((e) => e.minted))} | ${fog(r.supply[r.supply.length - 1].supply - r.scenario.genesis)} | ${fog(top)} (cap ${fog(p.emissionCap)}) |`,
+        );
     }
     L.push('');
     L.push('## Wrong results accepted', '');
-    L.push('Colluders (one shared wrong result on every seat, identities of the minimum stake) among 200 honest owners of 2,000 FOG; seats go by free stake. Measured share of jobs settled on the wrong result, and in brackets the binomial of independent seats (the colluders\' best case; distinct identities per job keep the measured share a little below it).', '');
+    L.push(
+        "Colluders (one shared wrong result on every seat, identities of the minimum stake) among 200 honest owners of 2,000 FOG; seats go by free stake. Measured share of jobs settled on the wrong result, and in brackets the binomial of independent seats (the colluders' best case; distinct identities per job keep the measured share a little below it).",
+        '',
+    );
     const shares = [...new Set(acceptance.map((a) => a.share))].filter((s) => s > 0);
     L.push(`| k | quorum | ${shares.map((s) => pct(s, 0)).join(' | ')} |`);
     L.push(`|---|---|${shares.map(() => '---:').join('|')}|`);
     const cells = [...new Set(acceptance.map((a) => `${a.k}/${a.quorum}`))];
     for (const c of cells) {
         const [k, q] = c.split('/').map(Number);
-        L.push(`| ${k} | ${q}${safeQuorum(k) === q ? ' ✓' : ''} | ${shares.map((s) => {
-            const a = acceptance.find((x) => x.k === k && x.quorum === q && x.share === s);
-            return a ? `${pct(a.wrong / a.jobs, 1)} (${pct(a.expected, 1)})` : '';
-        }).join(' | ')} |`);
+        L.push(
+            `| ${k} | ${q}${safeQuorum(k) === q ? ' ✓' : ''} | ${shares
+                .map((s) => {
+                    const a = acceptance.find((x) => x.k === k && x.quorum === q && x.share === s);
+                    return a ? `${pct(a.wrong / a.jobs, 1)} (${pct(a.expected, 1)})` : '';
+                })
+                .join(' | ')} |`,
+        );
     }
     L.push('');
-    L.push(`✓: the smallest quorum keeping acceptance under 1% at a third of stake. None exists for k ≤ 4: at k = 3 a majority lets a third of stake through ${pct(captureProbability(3, majority(3), 1 / 3), 1)} of the time, unanimity ${pct(captureProbability(3, unanimous(3), 1 / 3), 1)}; no parameter changes this, because the colluders' chance of holding the quorum depends only on their share of the seats.`, '');
+    L.push(
+        `✓: the smallest quorum keeping acceptance under 1% at a third of stake. None exists for k ≤ 4: at k = 3 a majority lets a third of stake through ${pct(captureProbability(3, majority(3), 1 / 3), 1)} of the time, unanimity ${pct(captureProbability(3, unanimous(3), 1 / 3), 1)}; no parameter changes this, because the colluders' chance of holding the quorum depends only on their share of the seats.`,
+        '',
+    );
     L.push('## Parameter sweep', '');
     const ok = rows.filter((r) => r.ok);
-    L.push(`${rows.length} sets (collateral × slash × emission ratio × cap), each at ${Object.values(DEMAND).join(', ')} jobs a day with colluders at ${pct(CARTEL_SHARE, 0)}; ${ok.length} meet properties 1 and 2 (property 3 does not depend on them).`, '');
+    L.push(
+        `${rows.length} sets (collateral × slash × emission ratio × cap), each at ${Object.values(DEMAND).join(', ')} jobs a day with colluders at ${pct(CARTEL_SHARE, 0)}; ${ok.length} meet properties 1 and 2 (property 3 does not depend on them).`,
+        '',
+    );
     if (best) {
-        L.push(`**Recommended:** collateral ${fog(best.params.collateral)} FOG, slash ${Number(best.params.slashBps) / 100}%, emission ratio ${ratio(best.params.emissionRatioPpm)}, cap ${fog(best.params.emissionCap)} FOG (worst honest margin over the best catchable strategy ${pct(best.honesty.margin, 3)} an epoch; honest income at worst ${pct(best.honestWorst, 3)}).`, '');
+        L.push(
+            `**Recommended:** collateral ${fog(best.params.collateral)} FOG, slash ${Number(best.params.slashBps) / 100}%, emission ratio ${ratio(best.params.emissionRatioPpm)}, cap ${fog(best.params.emissionCap)} FOG (worst honest margin over the best catchable strategy ${pct(best.honesty.margin, 3)} an epoch; honest income at worst ${pct(best.honestWorst, 3)}).`,
+            '',
+        );
     }
     const reasons = new Map<string, number>();
-    for (const r of rows) for (const w of [...r.honesty.why, ...r.supply.why]) {
-        const key = w.replace(/^(\w+ demand): at .* honest earns .* an epoch, (\w+) .*$/, '$1: honest earns no more than $2').replace(/^at (\d+) jobs a day the run minted .*$/, 'at $1 jobs a day more FOG minted than burned');
-        reasons.set(key, (reasons.get(key) ?? 0) + 1);
-    }
+    for (const r of rows)
+        for (const w of [...r.honesty.why, ...r.supply.why]) {
+            const key = w
+                .replace(/^(\w+ demand): at .* honest earns .* an epoch, (\w+) .*$/, '$1: honest earns no more than $2')
+                .replace(/^at (\d+) jobs a day the run minted .*$/, 'at $1 jobs a day more FOG minted than burned');
+            reasons.set(key, (reasons.get(key) ?? 0) + 1);
+        }
     L.push('Why sets fail (count of failures of each kind):', '');
     for (const [k, n] of [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)) L.push(`- ${n}× ${k}`);
     L.push('');
@@ -274,14 +345,22 @@ function markdown(
     L.push('|---:|---:|---:|---:|---|---:|---:|');
     for (const r of [...rows].sort((a, b) => b.honesty.margin - a.honesty.margin).slice(0, 15)) {
         const x = pick(r.params);
-        L.push(`| ${x.collateral} | ${x.slashBps / 100}% | ${x.emissionRatio} | ${x.emissionCap} | ${r.ok ? 'yes' : 'no'} | ${pct(r.honesty.margin, 3)} | ${pct(r.honestWorst, 3)} |`);
+        L.push(
+            `| ${x.collateral} | ${x.slashBps / 100}% | ${x.emissionRatio} | ${x.emissionCap} | ${r.ok ? 'yes' : 'no'} | ${pct(r.honesty.margin, 3)} | ${pct(r.honestWorst, 3)} |`,
+        );
     }
     L.push('');
     L.push('## Under other assumptions', '');
-    L.push(`The parameters judged, with what the parameters cannot choose changed one at a time (${o.sweepEpochs} epochs at each demand level, like the sweep).`, '');
+    L.push(
+        `The parameters judged, with what the parameters cannot choose changed one at a time (${o.sweepEpochs} epochs at each demand level, like the sweep).`,
+        '',
+    );
     L.push('| assumption | properties 1 and 2 | worst honest income | first failure |');
     L.push('|---|---|---:|---|');
-    for (const r of robustness) L.push(`| ${r.what} | ${r.row.ok ? 'hold' : 'fail'} | ${pct(r.row.honestWorst, 3)} | ${[...r.row.honesty.why, ...r.row.supply.why][0] ?? ''} |`);
+    for (const r of robustness)
+        L.push(
+            `| ${r.what} | ${r.row.ok ? 'hold' : 'fail'} | ${pct(r.row.honestWorst, 3)} | ${[...r.row.honesty.why, ...r.row.supply.why][0] ?? ''} |`,
+        );
     L.push('');
     return L.join('\n');
 }
@@ -289,7 +368,11 @@ function markdown(
 // ---- charts (Vega-Lite specs) ----
 
 function incomeChart(r: SimResult, adaptive: SimResult): object {
-    const values = r.groups.map((g) => ({ strategy: g.strategy, stake: g.strategy === 'cartel' ? 'cartel' : `${fog(g.level)} FOG`, income: g.incomeRate * 100 }));
+    const values = r.groups.map((g) => ({
+        strategy: g.strategy,
+        stake: g.strategy === 'cartel' ? 'cartel' : `${fog(g.level)} FOG`,
+        income: g.incomeRate * 100,
+    }));
     const cartel = adaptive.groups.find((g) => g.strategy === 'cartel')!;
     values.push({ strategy: 'cartel (adaptive)' as Strategy, stake: 'cartel', income: cartel.incomeRate * 100 });
     return {
@@ -308,7 +391,14 @@ function incomeChart(r: SimResult, adaptive: SimResult): object {
 }
 
 function supplyChart(runs: Record<string, SimResult>, p: EconomicParams): object {
-    const values = Object.entries(runs).flatMap(([d, r]) => thin(r.supply, 250).map((e) => ({ demand: `${d} (${r.scenario.demand.jobsPerEpoch} jobs/day)`, epoch: e.epoch, supply: Number(e.supply - r.scenario.genesis) / 1e9 / 1e6, minted: Number(e.minted) / 1e9 / 1e3 })));
+    const values = Object.entries(runs).flatMap(([d, r]) =>
+        thin(r.supply, 250).map((e) => ({
+            demand: `${d} (${r.scenario.demand.jobsPerEpoch} jobs/day)`,
+            epoch: e.epoch,
+            supply: Number(e.supply - r.scenario.genesis) / 1e9 / 1e6,
+            minted: Number(e.minted) / 1e9 / 1e3,
+        })),
+    );
     const cap = Number(p.emissionCap) / 1e9 / 1e3;
     return {
         title: 'FOG supply change over time, and each epoch’s mint against the cap',
@@ -318,14 +408,29 @@ function supplyChart(runs: Record<string, SimResult>, p: EconomicParams): object
                 width: 720,
                 height: 220,
                 mark: 'line',
-                encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'supply', type: 'quantitative', title: 'supply change (million FOG)' }, color: { field: 'demand', type: 'nominal', legend: { labelLimit: 300 } } },
+                encoding: {
+                    x: { field: 'epoch', type: 'quantitative' },
+                    y: { field: 'supply', type: 'quantitative', title: 'supply change (million FOG)' },
+                    color: { field: 'demand', type: 'nominal', legend: { labelLimit: 300 } },
+                },
             },
             {
                 width: 720,
                 height: 160,
                 layer: [
-                    { mark: 'line', encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'minted', type: 'quantitative', title: 'minted per epoch (thousand FOG)' }, color: { field: 'demand', type: 'nominal' } } },
-                    { data: { values: [{ cap }] }, mark: { type: 'rule', strokeDash: [6, 4], color: 'firebrick' }, encoding: { y: { field: 'cap', type: 'quantitative' } } },
+                    {
+                        mark: 'line',
+                        encoding: {
+                            x: { field: 'epoch', type: 'quantitative' },
+                            y: { field: 'minted', type: 'quantitative', title: 'minted per epoch (thousand FOG)' },
+                            color: { field: 'demand', type: 'nominal' },
+                        },
+                    },
+                    {
+                        data: { values: [{ cap }] },
+                        mark: { type: 'rule', strokeDash: [6, 4], color: 'firebrick' },
+                        encoding: { y: { field: 'cap', type: 'quantitative' } },
+                    },
                 ],
             },
         ],
@@ -335,9 +440,17 @@ function supplyChart(runs: Record<string, SimResult>, p: EconomicParams): object
 function acceptanceChart(rows: AcceptanceRow[]): object {
     const values = rows
         .filter((a) => a.k >= 3 && (a.quorum === majority(a.k) || a.quorum === safeQuorum(a.k) || a.quorum === a.k))
-        .map((a) => ({ share: a.share * 100, accepted: (a.wrong / a.jobs) * 100, k: `k = ${a.k}`, quorum: a.quorum === majority(a.k) ? 'majority' : a.quorum === a.k ? 'all k' : `${a.quorum} of ${a.k}` }));
+        .map((a) => ({
+            share: a.share * 100,
+            accepted: (a.wrong / a.jobs) * 100,
+            k: `k = ${a.k}`,
+            quorum: a.quorum === majority(a.k) ? 'majority' : a.quorum === a.k ? 'all k' : `${a.quorum} of ${a.k}`,
+        }));
     return {
-        title: { text: 'Wrong results accepted against the colluders’ share of stake', subtitle: 'dotted: majority quorum · dashed: all k seats · solid: 6 of 7 · red: 1% · grey: a third of stake' },
+        title: {
+            text: 'Wrong results accepted against the colluders’ share of stake',
+            subtitle: 'dotted: majority quorum · dashed: all k seats · solid: 6 of 7 · red: 1% · grey: a third of stake',
+        },
         width: 720,
         height: 360,
         layer: [
@@ -346,24 +459,57 @@ function acceptanceChart(rows: AcceptanceRow[]): object {
                 mark: { type: 'line', point: true },
                 encoding: {
                     x: { field: 'share', type: 'quantitative', title: 'colluders’ share of stake (%)' },
-                    y: { field: 'accepted', type: 'quantitative', title: 'jobs settled on a wrong result (%, symlog scale)', scale: { type: 'symlog' }, axis: { values: [0, 0.5, 1, 2, 5, 10, 20, 50], format: '~g' } },
+                    y: {
+                        field: 'accepted',
+                        type: 'quantitative',
+                        title: 'jobs settled on a wrong result (%, symlog scale)',
+                        scale: { type: 'symlog' },
+                        axis: { values: [0, 0.5, 1, 2, 5, 10, 20, 50], format: '~g' },
+                    },
                     color: { field: 'k', type: 'nominal' },
-                    strokeDash: { field: 'quorum', type: 'nominal', legend: null, scale: { domain: ['majority', 'all k', '6 of 7'], range: [[2, 2], [6, 3], [1, 0]] } },
+                    strokeDash: {
+                        field: 'quorum',
+                        type: 'nominal',
+                        legend: null,
+                        scale: {
+                            domain: ['majority', 'all k', '6 of 7'],
+                            range: [
+                                [2, 2],
+                                [6, 3],
+                                [1, 0],
+                            ],
+                        },
+                    },
                     detail: { field: 'quorum' },
                 },
             },
-            { data: { values: [{ y: 1 }] }, mark: { type: 'rule', color: 'firebrick' }, encoding: { y: { field: 'y', type: 'quantitative', scale: { type: 'symlog' } } } },
-            { data: { values: [{ x: 100 / 3 }] }, mark: { type: 'rule', color: 'gray', strokeDash: [4, 4] }, encoding: { x: { field: 'x', type: 'quantitative' } } },
+            {
+                data: { values: [{ y: 1 }] },
+                mark: { type: 'rule', color: 'firebrick' },
+                encoding: { y: { field: 'y', type: 'quantitative', scale: { type: 'symlog' } } },
+            },
+            {
+                data: { values: [{ x: 100 / 3 }] },
+                mark: { type: 'rule', color: 'gray', strokeDash: [4, 4] },
+                encoding: { x: { field: 'x', type: 'quantitative' } },
+            },
         ],
     };
 }
 
 function sweepChart(rows: SweepRow[]): object {
-    const values = rows.map((r) => ({ ...pick(r.params), margin: r.ok ? r.honesty.margin * 100 : null, verdict: r.ok ? 'meets 1 and 2' : 'fails' }));
+    const values = rows.map((r) => ({
+        ...pick(r.params),
+        margin: r.ok ? r.honesty.margin * 100 : null,
+        verdict: r.ok ? 'meets 1 and 2' : 'fails',
+    }));
     return {
         title: 'Sweep: worst honest margin over the best catchable strategy (% of stake per epoch); blank = fails',
         data: { values },
-        facet: { row: { field: 'emissionRatio', title: 'emission ratio' }, column: { field: 'emissionCap', title: 'cap (FOG)', sort: SWEEP.emissionCap.map(fog) } },
+        facet: {
+            row: { field: 'emissionRatio', title: 'emission ratio' },
+            column: { field: 'emissionCap', title: 'cap (FOG)', sort: SWEEP.emissionCap.map(fog) },
+        },
         spec: {
             width: 150,
             height: 90,
@@ -376,4 +522,3 @@ function sweepChart(rows: SweepRow[]): object {
         },
     };
 }
-

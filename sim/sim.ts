@@ -193,7 +193,8 @@ export function simulate(s: Scenario): SimResult {
         const n = Number(level / p.minStake);
         return [...Array(n - 1).fill(p.minStake), level - BigInt(n - 1) * p.minStake];
     };
-    for (const pop of s.populations) for (let i = 0; i < pop.owners; i++) addOwner(pop.strategy, pop.level, splitOf(pop.strategy, pop.level));
+    for (const pop of s.populations)
+        for (let i = 0; i < pop.owners; i++) addOwner(pop.strategy, pop.level, splitOf(pop.strategy, pop.level));
     const others = identities.reduce((sum, x) => sum + x.stake, 0n);
     if (s.cartel.share > 0) {
         // colluders: whole identities of `level` adding up to `share` of all stake
@@ -224,7 +225,8 @@ export function simulate(s: Scenario): SimResult {
     for (let epoch = 0; epoch < s.epochs; epoch++) {
         for (let round = 0; round < s.rounds; round++) {
             for (const x of racers) x.free = Number(economy.providers.get(x.id)!.stake);
-            const count = Math.floor(((round + 1) * s.demand.jobsPerEpoch) / s.rounds) - Math.floor((round * s.demand.jobsPerEpoch) / s.rounds);
+            const count =
+                Math.floor(((round + 1) * s.demand.jobsPerEpoch) / s.rounds) - Math.floor((round * s.demand.jobsPerEpoch) / s.rounds);
             const posted: { k: number; quorum: number; seatPrice: bigint; seated: Identity[] }[] = [];
             for (let j = 0; j < count; j++) {
                 const k = pickK();
@@ -308,7 +310,18 @@ export function simulate(s: Scenario): SimResult {
     for (const x of identities) {
         const o = owners[x.owner];
         const key = `${o.strategy}:${o.level}`;
-        const g = groups.get(key) ?? { strategy: o.strategy, level: o.level, owners: 0, identities: 0, stake: 0n, seats: 0, rewards: 0n, slashed: 0n, cost: 0n, incomeRate: 0 };
+        const g = groups.get(key) ?? {
+            strategy: o.strategy,
+            level: o.level,
+            owners: 0,
+            identities: 0,
+            stake: 0n,
+            seats: 0,
+            rewards: 0n,
+            slashed: 0n,
+            cost: 0n,
+            incomeRate: 0,
+        };
         const b = economy.providers.get(x.id)!;
         g.identities++;
         g.seats += x.seats;

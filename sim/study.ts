@@ -5,7 +5,21 @@
  * acceptance by colluding share, k and quorum.
  */
 import { EconomicParams } from './model';
-import { AcceptanceCell, captureProbability, DETERRABLE, FOG, GroupResult, majority, Population, QuorumRule, Scenario, simulate, SimResult, Strategy, UNDETECTABLE } from './sim';
+import {
+    AcceptanceCell,
+    captureProbability,
+    DETERRABLE,
+    FOG,
+    GroupResult,
+    majority,
+    Population,
+    QuorumRule,
+    Scenario,
+    simulate,
+    SimResult,
+    Strategy,
+    UNDETECTABLE,
+} from './sim';
 
 /** Stake levels the populations hold, in whole FOG (the first is the default minimum stake). */
 export const LEVELS = [1_000n, 3_000n, 10_000n, 30_000n].map((x) => x * FOG);
@@ -21,7 +35,11 @@ export type DemandLevel = keyof typeof DEMAND;
 export const DEMAND_FLOOR = 200;
 
 /** The peaceful network (honest and idle providers) at each demand level and at the floor: for the supply. */
-export function supplyRuns(params: EconomicParams, epochs: number, assume: Assumptions = ASSUMED): Record<DemandLevel | 'floor', SimResult> {
+export function supplyRuns(
+    params: EconomicParams,
+    epochs: number,
+    assume: Assumptions = ASSUMED,
+): Record<DemandLevel | 'floor', SimResult> {
     const run = (jobsPerEpoch: number) => {
         const s = referenceScenario(params, { epochs, peaceful: true, assume });
         return simulate({ ...s, demand: { ...s.demand, jobsPerEpoch } });
@@ -49,7 +67,14 @@ export const ASSUMED: Assumptions = { costShare: COST_SHARE, cartelShare: CARTEL
 
 export function referenceScenario(
     params: EconomicParams,
-    o: { epochs: number; demand?: DemandLevel; seed?: number; cartelMode?: 'always' | 'adaptive'; peaceful?: boolean; assume?: Assumptions },
+    o: {
+        epochs: number;
+        demand?: DemandLevel;
+        seed?: number;
+        cartelMode?: 'always' | 'adaptive';
+        peaceful?: boolean;
+        assume?: Assumptions;
+    },
 ): Scenario {
     const a = o.assume ?? ASSUMED;
     const others: Strategy[] = o.peaceful ? ['idle'] : ['split', 'idle', 'lazy', 'liar', 'opportunist', 'sybil'];
@@ -102,7 +127,8 @@ export function honestyPays(r: SimResult): Verdict & { margin: number } {
             if (!other) continue;
             const m = honest.incomeRate - Math.max(other.incomeRate, 0);
             margin = Math.min(margin, m);
-            if (m <= 0) why.push(`at ${level / FOG} FOG honest earns ${pct(honest.incomeRate)} an epoch, ${strategy} ${pct(other.incomeRate)}`);
+            if (m <= 0)
+                why.push(`at ${level / FOG} FOG honest earns ${pct(honest.incomeRate)} an epoch, ${strategy} ${pct(other.incomeRate)}`);
         }
     }
     return { ok: why.length === 0, why, margin };
@@ -116,11 +142,15 @@ export function supplyBounded(r: SimResult, bounded: boolean): Verdict {
     const why: string[] = [];
     const cap = r.scenario.params.emissionCap;
     for (const e of r.supply) {
-        if (e.minted > e.emission || e.emission > cap) why.push(`epoch ${e.epoch} minted ${e.minted / FOG} FOG of an emission of ${e.emission / FOG} (cap ${cap / FOG})`);
+        if (e.minted > e.emission || e.emission > cap)
+            why.push(`epoch ${e.epoch} minted ${e.minted / FOG} FOG of an emission of ${e.emission / FOG} (cap ${cap / FOG})`);
     }
     const minted = r.supply.reduce((s, e) => s + e.minted, 0n);
     const burned = r.supply.reduce((s, e) => s + e.burned, 0n);
-    if (bounded && minted > burned) why.push(`at ${r.scenario.demand.jobsPerEpoch} jobs a day the run minted ${minted / FOG} FOG and burned only ${burned / FOG} FOG in prices`);
+    if (bounded && minted > burned)
+        why.push(
+            `at ${r.scenario.demand.jobsPerEpoch} jobs a day the run minted ${minted / FOG} FOG and burned only ${burned / FOG} FOG in prices`,
+        );
     return { ok: why.length === 0, why };
 }
 
@@ -172,7 +202,8 @@ export function sweepGrid(base: EconomicParams): EconomicParams[] {
     const grid: EconomicParams[] = [];
     for (const collateral of SWEEP.collateral)
         for (const slashBps of SWEEP.slashBps)
-            for (const emissionRatioPpm of SWEEP.emissionRatioPpm) for (const emissionCap of SWEEP.emissionCap) grid.push({ ...base, collateral, slashBps, emissionRatioPpm, emissionCap });
+            for (const emissionRatioPpm of SWEEP.emissionRatioPpm)
+                for (const emissionCap of SWEEP.emissionCap) grid.push({ ...base, collateral, slashBps, emissionRatioPpm, emissionCap });
     return grid;
 }
 

@@ -36,7 +36,14 @@ describe('bench (short mode)', () => {
 
     it('renders every section and the machine in the markdown', () => {
         const headings = markdown.split('\n').filter((line) => line.startsWith('#'));
-        expect(headings).toEqual(['# Benchmarks', '## 1. Gas', '## 2. Compute pool', '## 3. Devnet end to end', '## 4. Watcher catch-up', '## 5. Gas against history']);
+        expect(headings).toEqual([
+            '# Benchmarks',
+            '## 1. Gas',
+            '## 2. Compute pool',
+            '## 3. Devnet end to end',
+            '## 4. Watcher catch-up',
+            '## 5. Gas against history',
+        ]);
         expect(markdown).toContain(report.machine.cpu);
         expect(markdown).toContain(`Node ${process.version}`);
         expect(markdown).toContain('short mode');
@@ -56,10 +63,21 @@ describe('bench (short mode)', () => {
     it('measures positive, finite rates and ratios', () => {
         const { pool, devnet, watcher, history } = report;
         const positive = [
-            pool.directMedianMs, pool.poolMedianMs, pool.overhead + 1, ...pool.throughput.flatMap((t) => [t.jobsPerSecond, t.ratio]),
-            devnet.ratio, devnet.devnet.transactionsPerSecond, devnet.emulator.transactionsPerSecond, devnet.breakdown.loop, devnet.breakdown.busy,
-            devnet.breakdown.msPerGetMethod, devnet.breakdown.msPerTransaction,
-            watcher.eventsPerSecond, watcher.speedup, history.first, history.last,
+            pool.directMedianMs,
+            pool.poolMedianMs,
+            pool.overhead + 1,
+            ...pool.throughput.flatMap((t) => [t.jobsPerSecond, t.ratio]),
+            devnet.ratio,
+            devnet.devnet.transactionsPerSecond,
+            devnet.emulator.transactionsPerSecond,
+            devnet.breakdown.loop,
+            devnet.breakdown.busy,
+            devnet.breakdown.msPerGetMethod,
+            devnet.breakdown.msPerTransaction,
+            watcher.eventsPerSecond,
+            watcher.speedup,
+            history.first,
+            history.last,
         ];
         for (const x of positive) {
             expect(Number.isFinite(x)).toBe(true);

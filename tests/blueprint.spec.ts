@@ -33,12 +33,36 @@ describe('blueprint scripts', () => {
     /** `blueprint run <script> <args>` signed by `wallet`'s mnemonic; resolves to its output, rejects with it. */
     const blueprint = async (wallet: WalletSender, script: string, args: string[] = []) => {
         try {
-            const r = await run(process.execPath, [BLUEPRINT, 'run', script, ...args, '--custom', d.endpoint, '--custom-version', 'v2', '--custom-type', 'custom', '--mnemonic'], {
-                cwd: ROOT,
-                // transpile only: `tsc` type-checks the scripts once for the whole suite
-                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', WALLET_MNEMONIC: wallet.identity.mnemonic.join(' '), WALLET_VERSION: 'v5r1', WALLET_NETWORK_ID: '-3', FOG_NETWORK_FILE: networkFile, FOG_STORAGE: storage.url },
-                maxBuffer: 16 << 20,
-            });
+            const r = await run(
+                process.execPath,
+                [
+                    BLUEPRINT,
+                    'run',
+                    script,
+                    ...args,
+                    '--custom',
+                    d.endpoint,
+                    '--custom-version',
+                    'v2',
+                    '--custom-type',
+                    'custom',
+                    '--mnemonic',
+                ],
+                {
+                    cwd: ROOT,
+                    // transpile only: `tsc` type-checks the scripts once for the whole suite
+                    env: {
+                        ...process.env,
+                        TS_NODE_TRANSPILE_ONLY: 'true',
+                        WALLET_MNEMONIC: wallet.identity.mnemonic.join(' '),
+                        WALLET_VERSION: 'v5r1',
+                        WALLET_NETWORK_ID: '-3',
+                        FOG_NETWORK_FILE: networkFile,
+                        FOG_STORAGE: storage.url,
+                    },
+                    maxBuffer: 16 << 20,
+                },
+            );
             return r.stdout;
         } catch (e) {
             const err = e as { stdout?: string; stderr?: string };
@@ -67,7 +91,16 @@ describe('blueprint scripts', () => {
         writeFileSync(
             config,
             JSON.stringify({
-                params: { minStake: '100', collateral: '10', claimWindow: 60, commitWindow: 120, revealWindow: 60, epochLength: 600, closeDelay: 30, unbondingPeriod: 600 },
+                params: {
+                    minStake: '100',
+                    collateral: '10',
+                    claimWindow: 60,
+                    commitWindow: 120,
+                    revealWindow: 60,
+                    epochLength: 600,
+                    closeDelay: 30,
+                    unbondingPeriod: 600,
+                },
                 genesis: [
                     { address: deployer.address.toString(), amount: '5000' },
                     { address: worker.address.toString(), amount: '1000' },
@@ -96,7 +129,11 @@ describe('blueprint scripts', () => {
 
     it('stake, setParams and postJob act for the signing wallet', async () => {
         expect(await blueprint(deployer, 'stake', ['200', '2', '1024'])).toContain('Staked 200 FOG: stake 200 FOG, pass held.');
-        expect(await (await fog.providerOf(deployer.address)).getProviderState()).toMatchObject({ stake: 200n * FOG, passHeld: true, cores: 2n });
+        expect(await (await fog.providerOf(deployer.address)).getProviderState()).toMatchObject({
+            stake: 200n * FOG,
+            passHeld: true,
+            cores: 2n,
+        });
 
         const change = join(dir, 'params.json');
         writeFileSync(change, JSON.stringify({ collateral: '20' }));
@@ -107,7 +144,9 @@ describe('blueprint scripts', () => {
 
         const input = join(dir, 'input.txt');
         writeFileSync(input, 'from blueprint');
-        expect(await blueprint(deployer, 'postJob', ['5', join(DIST, 'examples', 'upper.wasm'), input, '1'])).toContain('Posted job 0 by you: 5 FOG, k=1.');
+        expect(await blueprint(deployer, 'postJob', ['5', join(DIST, 'examples', 'upper.wasm'), input, '1'])).toContain(
+            'Posted job 0 by you: 5 FOG, k=1.',
+        );
         expect(await (await fog.job(0n)).getJobState()).toMatchObject({ phase: PhaseOpen, price: 5n * FOG });
     });
 

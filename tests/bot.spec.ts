@@ -44,7 +44,10 @@ describe('the Telegram bot', () => {
     const say = async (text: string, user = 42, b = bot): Promise<Reply[]> => {
         const from = calls.length;
         await b.handleUpdate(textUpdate(text, user));
-        return calls.slice(from).map(replyOf).filter((r): r is Reply => r !== undefined);
+        return calls
+            .slice(from)
+            .map(replyOf)
+            .filter((r): r is Reply => r !== undefined);
     };
     const one = async (text: string, user?: number) => {
         const replies = await say(text, user);
@@ -57,7 +60,15 @@ describe('the Telegram bot', () => {
         dir = mkdtempSync(join(tmpdir(), 'fog-bot-'));
         db = open({ path: join(dir, 'bot.mdb') });
         storage = await startStorageNode({ dir: join(dir, 'blobs'), port: 0, log: () => undefined });
-        file = { network: 'devnet', endpoint: d.endpoint, token: d.protocol.token, collection: d.protocol.collection, hub: d.protocol.hub, storage: storage.url, devnet: d.url };
+        file = {
+            network: 'devnet',
+            endpoint: d.endpoint,
+            token: d.protocol.token,
+            collection: d.protocol.collection,
+            hub: d.protocol.hub,
+            storage: storage.url,
+            devnet: d.url,
+        };
 
         requester = await staker(d);
         workers = [await staker(d), await staker(d), await staker(d)];
@@ -70,8 +81,15 @@ describe('the Telegram bot', () => {
         const index = new NetworkIndex(db, watcher);
         await watcher.pollOnce();
         const store = new StorageClient(storage.url);
-        const programs = { upper: await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm'))), meme: await store.put(readFileSync(join(DIST, 'examples', 'meme.wasm'))) };
-        reader = new Reader(new Fog(d.client, file), file, () => index.read(), { storage: store, programs, refusals: (a) => index.lastRefusal(a) });
+        const programs = {
+            upper: await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm'))),
+            meme: await store.put(readFileSync(join(DIST, 'examples', 'meme.wasm'))),
+        };
+        reader = new Reader(new Fog(d.client, file), file, () => index.read(), {
+            storage: store,
+            programs,
+            refusals: (a) => index.lastRefusal(a),
+        });
         // the limiter has its own test below; here one user asks many things
         bot = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { ...DEFAULT_RATE_LIMIT, commands: 1_000 } });
         captureApi(bot, (c) => calls.push(c));
@@ -87,7 +105,8 @@ describe('the Telegram bot', () => {
 
     it('greets with the list of commands', async () => {
         const r = await one('/start');
-        for (const c of ['/network', '/job', '/result', '/provider', '/pass', '/rewards', '/epoch', '/post', '/refused']) expect(r.text).toContain(c);
+        for (const c of ['/network', '/job', '/result', '/provider', '/pass', '/rewards', '/epoch', '/post', '/refused'])
+            expect(r.text).toContain(c);
         expect(calls.at(-1)!.payload).toMatchObject({ chat_id: 42, parse_mode: 'HTML' });
     });
 
@@ -134,14 +153,20 @@ describe('the Telegram bot', () => {
         const all = (await (await d.fog.epoch(0n)).getEpochState()).units;
         const n = (x: bigint) => formatAmount(x).replace(' FOG', '');
         expect(units).toBeGreaterThan(0n);
-        expect((await one(`/rewards ${w}`)).text).toMatch(new RegExp(`Epoch 0: running, ${n(units)} units so far of ${n(all)}; claimable in \\d+ min`));
-        expect((await one('/epoch')).text).toMatch(new RegExp(`Epoch 0 ends in \\d+ min\nBurned 10 FOG, slashed 0 FOG, work units ${n(all)}\nEmission when closed: base`));
+        expect((await one(`/rewards ${w}`)).text).toMatch(
+            new RegExp(`Epoch 0: running, ${n(units)} units so far of ${n(all)}; claimable in \\d+ min`),
+        );
+        expect((await one('/epoch')).text).toMatch(
+            new RegExp(`Epoch 0 ends in \\d+ min\nBurned 10 FOG, slashed 0 FOG, work units ${n(all)}\nEmission when closed: base`),
+        );
 
         await advance(d, 700); // past the end of epoch 0 and its close delay
         expect((await one(`/rewards ${w}`)).text).toContain(`Epoch 0: ended; claiming closes it and mints your share of ${n(units)} units`);
         await workers[1].send([await d.fog.claimRewards(workers[1].address, 0n)], true); // closes it
         const closed = await (await d.fog.epoch(0n)).getEpochState();
-        expect((await one(`/rewards ${w}`)).text).toContain(`Epoch 0: ${formatAmount((closed.emission * units) / closed.units)} to claim (${n(units)} of ${n(all)} units)`);
+        expect((await one(`/rewards ${w}`)).text).toContain(
+            `Epoch 0: ${formatAmount((closed.emission * units) / closed.units)} to claim (${n(units)} of ${n(all)} units)`,
+        );
         expect((await one('/epoch 0')).text).toMatch(/Epoch 0 closed\n.*\nEmission [\d.]+ FOG, [\d.]+ FOG claimed/);
         expect((await one('/epoch 1')).text).toMatch(/Epoch 1 ends in \d+ min; no job has settled in it yet\./);
         expect((await one('/epoch last')).text).toBe('last is not an epoch number.');
@@ -163,31 +188,49 @@ describe('the Telegram bot', () => {
         expect(job.spec.inputHash.toString(16).padStart(64, '0')).toBe(sha256Hex(Buffer.from('hello from telegram')));
 
         // a meme: the prompt exactly as typed after the program's name, spacing and '|' kept
-        const meme = decodeTransferLink((await one(`/post ${requester.address.toString()} 5 meme when  it  verifies | first try`)).buttons[0].url!);
+        const meme = decodeTransferLink(
+            (await one(`/post ${requester.address.toString()} 5 meme when  it  verifies | first try`)).buttons[0].url!,
+        );
         const store = new StorageClient(storage.url);
-        const expected = jobSpec({ program: sha256Hex(readFileSync(join(DIST, 'examples', 'meme.wasm'))), input: sha256Hex(Buffer.from('when  it  verifies | first try')), urlOf: (h) => store.urlOf(h) });
+        const expected = jobSpec({
+            program: sha256Hex(readFileSync(join(DIST, 'examples', 'meme.wasm'))),
+            input: sha256Hex(Buffer.from('when  it  verifies | first try')),
+            urlOf: (h) => store.urlOf(h),
+        });
         expect(meme.body!.hash().equals((await d.fog.post(requester.address, 5n * FOG, expected)).body!.hash())).toBe(true);
     });
 
     it('/post refuses what would be refunded or cannot be paid', async () => {
         const stranger = (await wallet(d)).address.toString();
         expect((await one(`/post ${stranger} 5 upper hi`)).text).toMatch(/holds no valid Contributor Pass/);
-        expect((await one(`/post ${requester.address.toString()} 100000 upper hi`)).text).toMatch(/^That wallet holds [\d.]+ FOG; the job costs 100000 FOG\.$/);
+        expect((await one(`/post ${requester.address.toString()} 100000 upper hi`)).text).toMatch(
+            /^That wallet holds [\d.]+ FOG; the job costs 100000 FOG\.$/,
+        );
         expect((await one(`/post ${requester.address.toString()} lots upper hi`)).text).toMatch(/^lots is not an amount of FOG/);
-        expect((await one(`/post ${requester.address.toString()} 5 ${'ab'.repeat(32)} ${'cd'.repeat(32)}`)).text).toBe(`The storage node has no blob ${'ab'.repeat(32)}: upload it first.`);
+        expect((await one(`/post ${requester.address.toString()} 5 ${'ab'.repeat(32)} ${'cd'.repeat(32)}`)).text).toBe(
+            `The storage node has no blob ${'ab'.repeat(32)}: upload it first.`,
+        );
         expect((await one('/post')).text).toMatch(/^Usage: \/post/);
     });
 
     it('answers an out-of-range number as the user’s mistake, naming the range the chain accepts', async () => {
         const addr = requester.address.toString();
         expect((await one('/epoch 4294967296')).text).toBe('4294967296 is out of range: epoch numbers go from 0 to 4294967295.');
-        expect((await one('/epoch 99999999999999999999999')).text).toBe('99999999999999999999999 is out of range: epoch numbers go from 0 to 4294967295.');
+        expect((await one('/epoch 99999999999999999999999')).text).toBe(
+            '99999999999999999999999 is out of range: epoch numbers go from 0 to 4294967295.',
+        );
         expect((await one('/epoch 4294967295')).text).toMatch(/^Epoch 4294967295 ends in \d+ h; no job has settled in it yet\.$/);
-        expect((await one('/job 18446744073709551616')).text).toBe('18446744073709551616 is out of range: job ids go from 0 to 18446744073709551615.');
+        expect((await one('/job 18446744073709551616')).text).toBe(
+            '18446744073709551616 is out of range: job ids go from 0 to 18446744073709551615.',
+        );
         expect((await one('/job 18446744073709551615')).text).toMatch(/^There is no job 18446744073709551615 /);
-        expect((await one('/result 18446744073709551616')).text).toBe('18446744073709551616 is out of range: job ids go from 0 to 18446744073709551615.');
+        expect((await one('/result 18446744073709551616')).text).toBe(
+            '18446744073709551616 is out of range: job ids go from 0 to 18446744073709551615.',
+        );
         expect((await one(`/post ${addr} 0 upper hi`)).text).toBe('A job must pay at least 1 FOG on this network (you offered 0 FOG).');
-        expect((await one(`/post ${addr} 0.999999999 upper hi`)).text).toBe('A job must pay at least 1 FOG on this network (you offered 0.999999999 FOG).');
+        expect((await one(`/post ${addr} 0.999999999 upper hi`)).text).toBe(
+            'A job must pay at least 1 FOG on this network (you offered 0.999999999 FOG).',
+        );
         expect((await one(`/post ${addr} 1 upper hi`)).text).toContain('Post a job paying 1 FOG');
     });
 
@@ -195,7 +238,9 @@ describe('the Telegram bot', () => {
         const hash = workers[0].address.hash;
         const master = new Address(-1, hash);
         for (const command of ['pass', 'provider', 'rewards']) {
-            expect((await one(`/${command} ${master.toRawString()}`)).text).toBe(`${master.toRawString()} is on workchain -1; Fog accounts are on the basechain (workchain 0).`);
+            expect((await one(`/${command} ${master.toRawString()}`)).text).toBe(
+                `${master.toRawString()} is on workchain -1; Fog accounts are on the basechain (workchain 0).`,
+            );
         }
         expect((await one(`/post ${master.toString()} 5 upper hi`)).text).toMatch(/is on workchain -1; Fog accounts are on the basechain/);
         expect((await one(`/pass ${new Address(0, hash).toRawString()}`)).text).toContain('Status: valid');
@@ -246,9 +291,13 @@ describe('the Telegram bot', () => {
         expect(photo.bytes.equals(png)).toBe(true);
         expect(photo.filename).toBe(`fog-job-${jobs[0]}.png`);
         expect(photo.caption).toBe(`Job ${jobs[0]}: quorum of 2 of 3 workers, sha256 ${sha256Hex(png).slice(0, 16)}…`);
-        expect((await one(`/result ${jobs[1]}`)).text).toBe(`Job ${jobs[1]} (quorum of 2 of 3 workers, sha256 ${sha256Hex(text).slice(0, 16)}…):\nHELLO <FROM> FOG`);
+        expect((await one(`/result ${jobs[1]}`)).text).toBe(
+            `Job ${jobs[1]} (quorum of 2 of 3 workers, sha256 ${sha256Hex(text).slice(0, 16)}…):\nHELLO <FROM> FOG`,
+        );
         // the first job's result was never uploaded here; a job still open; no such job; not a number
-        expect((await one(`/result ${done}`)).text).toMatch(new RegExp(`^Job ${done}'s result [0-9a-f]{64} is not on this bot's storage node`));
+        expect((await one(`/result ${done}`)).text).toMatch(
+            new RegExp(`^Job ${done}'s result [0-9a-f]{64} is not on this bot's storage node`),
+        );
         const open = await post(d, requester, { k: 3n, quorum: 2n });
         expect((await one(`/result ${open}`)).text).toMatch(new RegExp(`^Job ${open} has no result: it is (open|checking)`));
         expect((await one('/result 999')).text).toBe('There is no job 999.');
@@ -262,7 +311,13 @@ describe('the Telegram bot', () => {
 
     it('limits each user, not everyone', async () => {
         let now = 1_000_000;
-        const limited = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 }, clock: () => now });
+        const limited = createFogBot({
+            token: 'test',
+            reader,
+            botInfo: CONSOLE_BOT,
+            rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 },
+            clock: () => now,
+        });
         captureApi(limited, (c) => calls.push(c));
         await limited.init();
         const texts = async (user: number) => (await say('/help', user, limited)).map((r) => r.text);
@@ -275,13 +330,22 @@ describe('the Telegram bot', () => {
     });
 
     it('limits channel posts too, each channel on its own', async () => {
-        const limited = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 }, clock: () => 1_000_000 });
+        const limited = createFogBot({
+            token: 'test',
+            reader,
+            botInfo: CONSOLE_BOT,
+            rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 },
+            clock: () => 1_000_000,
+        });
         captureApi(limited, (c) => calls.push(c));
         await limited.init();
         const post = async (channel: number) => {
             const from = calls.length;
             await limited.handleUpdate(channelPostUpdate('/help', channel));
-            return calls.slice(from).map(replyOf).filter((r): r is Reply => r !== undefined);
+            return calls
+                .slice(from)
+                .map(replyOf)
+                .filter((r): r is Reply => r !== undefined);
         };
         expect((await post(-1001))[0]).toMatchObject({ chat: -1001, text: expect.stringContaining('Commands:') });
         expect((await post(-1001))[0].text).toContain('Commands:');
@@ -290,19 +354,34 @@ describe('the Telegram bot', () => {
     });
 
     it('ignores commands addressed to another bot, and answers those addressed to it', async () => {
-        const limited = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 }, clock: () => 1_000_000 });
+        const limited = createFogBot({
+            token: 'test',
+            reader,
+            botInfo: CONSOLE_BOT,
+            rateLimit: { commands: 2, windowMs: 10_000, maxUsers: 100 },
+            clock: () => 1_000_000,
+        });
         captureApi(limited, (c) => calls.push(c));
         await limited.init();
-        for (const text of ['/epoch@other_bot', '/hello@other_bot', '/help@other_bot x', '/post@other_bot EQ 5 upper hi']) expect([text, await say(text, 9, limited)]).toEqual([text, []]);
+        for (const text of ['/epoch@other_bot', '/hello@other_bot', '/help@other_bot x', '/post@other_bot EQ 5 upper hi'])
+            expect([text, await say(text, 9, limited)]).toEqual([text, []]);
         // nor do they count against the sender's limit here
         expect((await say(`/help@${CONSOLE_BOT.username}`, 9, limited))[0].text).toContain('Commands:');
         expect((await say('/help', 9, limited))[0].text).toContain('Commands:');
-        expect((await say(`/hello@${CONSOLE_BOT.username}`, 10, limited))[0].text).toBe(`I don’t know /hello@${CONSOLE_BOT.username}. /help lists what I do.`);
+        expect((await say(`/hello@${CONSOLE_BOT.username}`, 10, limited))[0].text).toBe(
+            `I don’t know /hello@${CONSOLE_BOT.username}. /help lists what I do.`,
+        );
     });
 
     it('says so in one line when the chain cannot be reached', async () => {
         const down = connect('http://127.0.0.1:9/jsonRPC');
-        const broken = createFogBot({ token: 'test', reader: new Reader(new Fog(down, file), file, () => { throw new Error('unused'); }), botInfo: CONSOLE_BOT });
+        const broken = createFogBot({
+            token: 'test',
+            reader: new Reader(new Fog(down, file), file, () => {
+                throw new Error('unused');
+            }),
+            botInfo: CONSOLE_BOT,
+        });
         captureApi(broken, (c) => calls.push(c));
         await broken.init();
         const [r] = await say('/job 0', 42, broken);

@@ -119,10 +119,7 @@ describe('ComputePool', () => {
         it('gives byte-identical output across runs, thread counts and the direct runner', async () => {
             const input = Uint8Array.from({ length: 4_000 }, (_, i) => (i * 7919) & 0xff);
             const expected = expectedHash(input);
-            const runs = await Promise.all([
-                ...Array.from({ length: 10 }, () => pool.run(job(hash, input))),
-                single.run(job(hash, input)),
-            ]);
+            const runs = await Promise.all([...Array.from({ length: 10 }, () => pool.run(job(hash, input))), single.run(job(hash, input))]);
             for (const result of [...runs, direct(job(hash, input))]) expect(result).toEqual(ok(expected));
         });
 
@@ -162,7 +159,7 @@ describe('ComputePool', () => {
             expect(second).toEqual(ok(expectedHash(input)));
         });
 
-        it('keeps memory within the cap (or the module\'s own maximum): memory.grow fails past it', async () => {
+        it("keeps memory within the cap (or the module's own maximum): memory.grow fails past it", async () => {
             const grow = `(func (export "run")
                 (i32.store (i32.const 0) (memory.grow (i32.const 0xffff)))
                 (block $full (loop $more
@@ -170,7 +167,8 @@ describe('ComputePool', () => {
                     (br $more)))
                 (i32.store (i32.const 4) (memory.size))
                 (call $write (i32.const 0) (i32.const 8)))`;
-            const pages = (result: RunResult) => (result.status === 'ok' ? Array.from(new Int32Array(result.output.slice().buffer)) : result);
+            const pages = (result: RunResult) =>
+                result.status === 'ok' ? Array.from(new Int32Array(result.output.slice().buffer)) : result;
             expect(pages(await pool.run(job(await program(grow), undefined, { maxMemoryMb: 2 })))).toEqual([-1, 32]);
             expect(pages(await pool.run(job(await program(grow, '(memory 1 4)'), undefined, { maxMemoryMb: 2 })))).toEqual([-1, 4]);
         });
@@ -179,13 +177,17 @@ describe('ComputePool', () => {
             const bomb = await program(`(func (export "run") (loop $more
                 (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then unreachable))
                 (br $more)))`);
-            expect(await pool.run(job(bomb, undefined, { maxMemoryMb: 2 }))).toEqual(failed('trap', 'unreachable (memory at 17 of 32 pages)'));
+            expect(await pool.run(job(bomb, undefined, { maxMemoryMb: 2 }))).toEqual(
+                failed('trap', 'unreachable (memory at 17 of 32 pages)'),
+            );
             expect(await pool.run(job(upper, bytes('ok')))).toEqual(ok(bytes('OK')));
         });
 
         it('refuses a module whose memory minimum is above the cap', async () => {
             const big = await program(LOOP, '(memory 100)');
-            expect(await pool.run(job(big, undefined, { maxMemoryMb: 1 }))).toEqual(failed('memory', 'fog.memory needs 100 pages, above the cap of 16'));
+            expect(await pool.run(job(big, undefined, { maxMemoryMb: 1 }))).toEqual(
+                failed('memory', 'fog.memory needs 100 pages, above the cap of 16'),
+            );
         });
 
         it('refuses tables without a maximum or over the entry cap, which would live outside the memory cap', async () => {
@@ -199,7 +201,9 @@ describe('ComputePool', () => {
 
         it('fails output over the cap as output-limit; exactly the cap is fine', async () => {
             expect(await single.run(job(upper, new Uint8Array(1_000).fill(97)))).toEqual(ok(new Uint8Array(1_000).fill(65)));
-            expect(await single.run(job(upper, new Uint8Array(1_001)))).toEqual(failed('output-limit', 'output exceeds the cap of 1000 bytes'));
+            expect(await single.run(job(upper, new Uint8Array(1_001)))).toEqual(
+                failed('output-limit', 'output exceeds the cap of 1000 bytes'),
+            );
         });
     });
 
@@ -235,14 +239,18 @@ describe('ComputePool', () => {
         });
 
         it('refuses a forbidden import, naming it', async () => {
-            const wasi = await program('(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))) (func (export "run"))');
+            const wasi = await program(
+                '(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))) (func (export "run"))',
+            );
             expect(await pool.run(job(wasi))).toEqual(failed('imports', 'forbidden import wasi_snapshot_preview1.fd_write (function)'));
             const clock = await program('(import "env" "now" (func (result f64))) (func (export "run"))');
             expect(await pool.run(job(clock))).toEqual(failed('imports', 'forbidden import env.now (function)'));
         });
 
         it('refuses a host function imported with the wrong type', async () => {
-            const wide = await wat('(module (import "fog" "memory" (memory 1)) (import "fog" "input_size" (func (result i64))) (func (export "run")))');
+            const wide = await wat(
+                '(module (import "fog" "memory" (memory 1)) (import "fog" "input_size" (func (result i64))) (func (export "run")))',
+            );
             expect(await pool.run(job(wide))).toEqual(failed('imports', 'fog.input_size must have type () -> (i32), not () -> (i64)'));
         });
 
@@ -309,7 +317,9 @@ describe('ComputePool', () => {
             expect(() => new ComputePool({ threads: 0 })).toThrow(new RangeError('threads must be a positive integer'));
             expect(() => new ComputePool({ threads: 1.5 })).toThrow('threads must be a positive integer');
             expect(() => new ComputePool({ maxQueue: -1 })).toThrow(new RangeError('maxQueue must be a non-negative integer'));
-            expect(() => new ComputePool({ maxOutputBytes: 0 })).toThrow(new RangeError('maxOutputBytes must be an integer from 1 to 1073741824'));
+            expect(() => new ComputePool({ maxOutputBytes: 0 })).toThrow(
+                new RangeError('maxOutputBytes must be an integer from 1 to 1073741824'),
+            );
         });
 
         it('refuses malformed jobs with exact messages', async () => {
@@ -317,9 +327,13 @@ describe('ComputePool', () => {
                 new RangeError('maxCpuSeconds must be a number above 0 and at most 86400'),
             );
             for (const maxMemoryMb of [0, 1.5, 4_097]) {
-                await expect(pool.run(job(upper, undefined, { maxMemoryMb }))).rejects.toThrow(new RangeError('maxMemoryMb must be an integer from 1 to 4096'));
+                await expect(pool.run(job(upper, undefined, { maxMemoryMb }))).rejects.toThrow(
+                    new RangeError('maxMemoryMb must be an integer from 1 to 4096'),
+                );
             }
-            await expect(pool.run({ ...job(upper), program: [1, 2] as unknown as Uint8Array })).rejects.toThrow(new TypeError('program must be a Uint8Array'));
+            await expect(pool.run({ ...job(upper), program: [1, 2] as unknown as Uint8Array })).rejects.toThrow(
+                new TypeError('program must be a Uint8Array'),
+            );
         });
     });
 });

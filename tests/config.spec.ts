@@ -43,7 +43,13 @@ beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'fog-config-'));
     networkFile = join(dir, 'network.json');
     const at = (n: number) => new Address(0, Buffer.alloc(32, n));
-    writeNetworkFile(networkFile, { network: 'devnet', endpoint: 'http://127.0.0.1:1/jsonRPC', token: at(1), collection: at(2), hub: at(3) });
+    writeNetworkFile(networkFile, {
+        network: 'devnet',
+        endpoint: 'http://127.0.0.1:1/jsonRPC',
+        token: at(1),
+        collection: at(2),
+        hub: at(3),
+    });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -55,8 +61,12 @@ describe('storage node: parseStorageArgs', () => {
         });
         const fromEnv = parseStorageArgs(['--dir', dir], { FOG_STORAGE_TOKEN: 'secret' });
         expect(fromEnv.help === false && fromEnv.options.writeToken).toBe('secret');
-        expect(() => parseStorageArgs(['--dir', dir, '--port', '70000'], {})).toThrow('--port must be a whole number from 0 to 65535, got "70000"');
-        expect(() => parseStorageArgs(['--dir', dir, '--max-bytes', '0'], {})).toThrow(`--max-bytes must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got "0"`);
+        expect(() => parseStorageArgs(['--dir', dir, '--port', '70000'], {})).toThrow(
+            '--port must be a whole number from 0 to 65535, got "70000"',
+        );
+        expect(() => parseStorageArgs(['--dir', dir, '--max-bytes', '0'], {})).toThrow(
+            `--max-bytes must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got "0"`,
+        );
         expect(() => parseStorageArgs([], {})).toThrow('--dir is required (the directory that holds the blobs)');
     });
 });
@@ -69,18 +79,28 @@ describe('oracle: parseOracleArgs and parseWatchArgs', () => {
         if (parsed.help) throw new Error('asked for help');
         expect(parsed.options).toMatchObject({ keyPath: join(dir, 'keeper.key'), data: dir, every: 5, pollMs: 1000, apiKey: 'k' });
         expect(parsed.options.network.network).toBe('devnet');
-        expect(parseOracleArgs(base(), {}).help === false && (parseOracleArgs(base(), {}) as { options: { apiKey?: string } }).options.apiKey).toBeUndefined();
+        expect(
+            parseOracleArgs(base(), {}).help === false && (parseOracleArgs(base(), {}) as { options: { apiKey?: string } }).options.apiKey,
+        ).toBeUndefined();
         const watch = parseWatchArgs(['--network-file', networkFile, '--data', dir], {});
         expect(watch.help === false && watch.options.pollMs).toBe(500);
         expect(parseOracleArgs(['--help'], {})).toEqual({ help: true });
     });
 
     it('refuses a bad value with the flag, its range and the value given', () => {
-        expect(() => parseOracleArgs([...base(), '--every', '60'], {})).toThrow(new OptionError('--every must be a whole number from 1 to 59, got "60"'));
-        expect(() => parseOracleArgs([...base(), '--poll-ms', '5'], {})).toThrow('--poll-ms must be a whole number from 10 to 600000, got "5"');
+        expect(() => parseOracleArgs([...base(), '--every', '60'], {})).toThrow(
+            new OptionError('--every must be a whole number from 1 to 59, got "60"'),
+        );
+        expect(() => parseOracleArgs([...base(), '--poll-ms', '5'], {})).toThrow(
+            '--poll-ms must be a whole number from 10 to 600000, got "5"',
+        );
         expect(() => parseOracleArgs(['--network-file', networkFile, '--data', dir], {})).toThrow('--key is required (see --help)');
-        expect(() => parseOracleArgs(['--network-file', join(dir, 'none.json')], {})).toThrow(`--network-file: no file at ${join(dir, 'none.json')}`);
-        expect(() => parseWatchArgs(['--network-file', networkFile, '--data', dir, '--poll-ms', 'fast'], {})).toThrow('--poll-ms must be a whole number from 10 to 600000, got "fast"');
+        expect(() => parseOracleArgs(['--network-file', join(dir, 'none.json')], {})).toThrow(
+            `--network-file: no file at ${join(dir, 'none.json')}`,
+        );
+        expect(() => parseWatchArgs(['--network-file', networkFile, '--data', dir, '--poll-ms', 'fast'], {})).toThrow(
+            '--poll-ms must be a whole number from 10 to 600000, got "fast"',
+        );
         expect(() => parseWatchArgs(['--network-file', networkFile], {})).toThrow('--data is required (see --help)');
         expect(() => parseWatchArgs(['--bogus'], {})).toThrow("Unknown option '--bogus' (see --help)");
     });
@@ -101,7 +121,10 @@ describe('common options of the user CLIs', () => {
     };
     const saved = { home: process.env.FOG_HOME, file: process.env.FOG_NETWORK_FILE };
     afterEach(() => {
-        for (const [name, value] of [['FOG_HOME', saved.home], ['FOG_NETWORK_FILE', saved.file]] as const) {
+        for (const [name, value] of [
+            ['FOG_HOME', saved.home],
+            ['FOG_NETWORK_FILE', saved.file],
+        ] as const) {
             if (value === undefined) delete process.env[name];
             else process.env[name] = value;
         }
@@ -115,7 +138,10 @@ describe('common options of the user CLIs', () => {
         process.env.FOG_HOME = '/env/home';
         process.env.FOG_NETWORK_FILE = '/env/network.json';
         expect(parse([])).toMatchObject({ home: '/env/home', networkFile: '/env/network.json' });
-        expect(parse(['--home', '/flag/home', '--network-file', '/flag/n.json'])).toMatchObject({ home: '/flag/home', networkFile: '/flag/n.json' });
+        expect(parse(['--home', '/flag/home', '--network-file', '/flag/n.json'])).toMatchObject({
+            home: '/flag/home',
+            networkFile: '/flag/n.json',
+        });
     });
 });
 
@@ -123,7 +149,14 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
     const startDefaultsOf = () => {
         const cli = workerProgram();
         const get = (flag: string) => defaultOf(cli, ['start'], flag) as string;
-        return { threads: get('--threads'), memory: get('--memory'), maxCpu: get('--max-cpu'), minPrice: get('--min-price'), pollMs: get('--poll-ms'), keepJobs: get('--keep-jobs') };
+        return {
+            threads: get('--threads'),
+            memory: get('--memory'),
+            maxCpu: get('--max-cpu'),
+            minPrice: get('--min-price'),
+            pollMs: get('--poll-ms'),
+            keepJobs: get('--keep-jobs'),
+        };
     };
 
     it('takes the defaults commander shows from workerDefaults, and the daemon and journal agree', () => {
@@ -158,9 +191,15 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         expect(bad({ pollMs: '1.5' })).toThrow('--poll-ms must be a whole number from 1 to 600000, got "1.5"');
         expect(bad({ keepJobs: 'all' })).toThrow('--keep-jobs must be a whole number from 1 to 100000000, got "all"');
         expect(resolveStake({ amount: '100', cores: '4', memory: '4096' })).toEqual({ amount: 100_000_000_000n, cores: 4, memory: 4096 });
-        expect(() => resolveStake({ amount: '1', cores: '65536', memory: '1' })).toThrow('--cores must be a whole number from 1 to 65535, got "65536"');
-        expect(() => resolveStake({ amount: '1', cores: '1', memory: '0' })).toThrow('--memory must be a whole number from 1 to 4294967295, got "0"');
-        expect(() => resolveStake({ amount: 'lots', cores: '1', memory: '1' })).toThrow('not an amount of FOG: "lots" (use e.g. 100 or 0.5)');
+        expect(() => resolveStake({ amount: '1', cores: '65536', memory: '1' })).toThrow(
+            '--cores must be a whole number from 1 to 65535, got "65536"',
+        );
+        expect(() => resolveStake({ amount: '1', cores: '1', memory: '0' })).toThrow(
+            '--memory must be a whole number from 1 to 4294967295, got "0"',
+        );
+        expect(() => resolveStake({ amount: 'lots', cores: '1', memory: '1' })).toThrow(
+            'not an amount of FOG: "lots" (use e.g. 100 or 0.5)',
+        );
     });
 });
 
@@ -183,7 +222,9 @@ describe('requester: resolveSubmit', () => {
         expect(() => resolveSubmit({ ...flags(), quorum: '4' })).toThrow('--quorum must be a whole number from 1 to 3, got "4"');
         expect(() => resolveSubmit({ ...flags(), maxCpu: '0' })).toThrow('--max-cpu must be a whole number from 1 to 86400, got "0"');
         expect(() => resolveSubmit({ ...flags(), memory: 'big' })).toThrow(/^--memory must be a whole number from 1 to \d+, got "big"$/);
-        expect(() => resolveSubmit({ ...flags(), price: '1.0000000001' })).toThrow('not an amount of FOG: "1.0000000001" (use e.g. 100 or 0.5)');
+        expect(() => resolveSubmit({ ...flags(), price: '1.0000000001' })).toThrow(
+            'not an amount of FOG: "1.0000000001" (use e.g. 100 or 0.5)',
+        );
     });
 });
 
@@ -194,7 +235,9 @@ describe('bot: parseBotArgs', () => {
             options: { networkFile: '.fog/network.json', data: '.fog/bot', pollMs: 2000, console: false, token: 't', apiKey: undefined },
         });
         const env = { FOG_NETWORK_FILE: '/env/n.json', TONCENTER_API_KEY: 'k' };
-        expect(parseBotArgs(['--console'], env)).toMatchObject({ options: { networkFile: '/env/n.json', console: true, token: undefined, apiKey: 'k' } });
+        expect(parseBotArgs(['--console'], env)).toMatchObject({
+            options: { networkFile: '/env/n.json', console: true, token: undefined, apiKey: 'k' },
+        });
         expect(parseBotArgs(['--console', '--network-file', '/flag.json'], env)).toMatchObject({ options: { networkFile: '/flag.json' } });
         expect(DEFAULT_RATE_LIMIT).toEqual(botDefaults.rateLimit);
         expect(DEFAULT_RATE_LIMIT).toEqual({ commands: 8, windowMs: 30_000, maxUsers: 10_000 });
@@ -202,7 +245,9 @@ describe('bot: parseBotArgs', () => {
 
     it('refuses to run for Telegram without a token, and a bad --poll-ms', () => {
         expect(() => parseBotArgs([], { BOT_TOKEN: '' })).toThrow('set BOT_TOKEN (from @BotFather), or try it with --console');
-        expect(() => parseBotArgs(['--console', '--poll-ms', '0'], {})).toThrow('--poll-ms must be a whole number from 10 to 600000, got "0"');
+        expect(() => parseBotArgs(['--console', '--poll-ms', '0'], {})).toThrow(
+            '--poll-ms must be a whole number from 10 to 600000, got "0"',
+        );
     });
 });
 
@@ -210,7 +255,18 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
     it('fills in the defaults of the server and builds its usage from them', () => {
         expect(parseDevnetArgs([])).toEqual({
             help: false,
-            options: { port: 8081, host: '127.0.0.1', data: '.fog/devnet', networkFile: '.fog/network.json', speed: 1, allowTimeTravel: false, storage: undefined, fresh: false, saveEvery: 30, startBehind: 0 },
+            options: {
+                port: 8081,
+                host: '127.0.0.1',
+                data: '.fog/devnet',
+                networkFile: '.fog/network.json',
+                speed: 1,
+                allowTimeTravel: false,
+                storage: undefined,
+                fresh: false,
+                saveEvery: 30,
+                startBehind: 0,
+            },
         });
         expect(devnetUsage).toContain('  --port 8081               HTTP port');
         expect(devnetUsage).toContain('  --save-every 30           seconds between state saves');
@@ -226,12 +282,22 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
     });
 
     it('npm start: 3 workers, 4 jobs, 1 liar; too many liars are refused', () => {
-        expect(parseStartArgs([])).toEqual({ workers: 3, jobs: 4, liars: 1, once: false, json: false, data: join(process.cwd(), '.fog/local'), networkFile: join(process.cwd(), '.fog/network.json') });
+        expect(parseStartArgs([])).toEqual({
+            workers: 3,
+            jobs: 4,
+            liars: 1,
+            once: false,
+            json: false,
+            data: join(process.cwd(), '.fog/local'),
+            networkFile: join(process.cwd(), '.fog/network.json'),
+        });
         expect(startDefaults).toMatchObject({ workers: 3, jobs: 4, liars: 1 });
         expect(() => parseStartArgs(['--workers', '33'])).toThrow('--workers must be a whole number from 1 to 32, got 33');
         expect(() => parseStartArgs(['--jobs', '101'])).toThrow('--jobs must be a whole number from 0 to 100, got 101');
         expect(() => parseStartArgs(['--workers', '2', '--liars', '3'])).toThrow('--liars must be a whole number from 0 to 2, got 3');
-        expect(() => parseStartArgs(['--liars', '2'])).toThrow('--liars 2 would outvote the honest workers of a k=3 job: use fewer liars than half of k');
+        expect(() => parseStartArgs(['--liars', '2'])).toThrow(
+            '--liars 2 would outvote the honest workers of a k=3 job: use fewer liars than half of k',
+        );
         expect(parseDemoArgs([])).toEqual({ json: false });
         expect(parseDemoArgs(['--json'])).toEqual({ json: true });
     });
@@ -248,12 +314,20 @@ describe('bench and sim', () => {
     it('sim: 1000 epochs and a sweep of 40 (60 and 6 with --short), deploy/config.json into sim/', () => {
         expect(parseSimArgs([])).toEqual({
             help: false,
-            options: { epochs: 1000, sweepEpochs: 40, acceptanceJobs: 70_000, config: join(ROOT, 'deploy', 'config.json'), out: join(ROOT, 'sim') },
+            options: {
+                epochs: 1000,
+                sweepEpochs: 40,
+                acceptanceJobs: 70_000,
+                config: join(ROOT, 'deploy', 'config.json'),
+                out: join(ROOT, 'sim'),
+            },
         });
         expect(parseSimArgs(['--short'])).toMatchObject({ options: { epochs: 60, sweepEpochs: 6, acceptanceJobs: 7_000 } });
         expect(parseSimArgs(['--short', '--epochs', '7'])).toMatchObject({ options: { epochs: 7, sweepEpochs: 6 } });
         expect(() => parseSimArgs(['--epochs', '0'])).toThrow('--epochs must be a whole number from 1 to 100000, got "0"');
-        expect(() => parseSimArgs(['--sweep-epochs', '100001'])).toThrow('--sweep-epochs must be a whole number from 1 to 100000, got "100001"');
+        expect(() => parseSimArgs(['--sweep-epochs', '100001'])).toThrow(
+            '--sweep-epochs must be a whole number from 1 to 100000, got "100001"',
+        );
         expect(simUsage).toContain('(default 1000)');
         expect(simUsage).toContain('(default deploy/config.json)');
         expect(simDefaults.short.epochs).toBe(60);
@@ -262,16 +336,27 @@ describe('bench and sim', () => {
 
 describe('blueprint scripts: blueprintSettings', () => {
     it('defaults to .fog/network.json, and reads FOG_NETWORK_FILE, FOG_NETWORK, FOG_STORAGE and TONCENTER_API_KEY', () => {
-        expect(blueprintSettings({})).toEqual({ networkFile: '.fog/network.json', network: undefined, storage: undefined, apiKey: undefined });
+        expect(blueprintSettings({})).toEqual({
+            networkFile: '.fog/network.json',
+            network: undefined,
+            storage: undefined,
+            apiKey: undefined,
+        });
         expect(blueprintDefaults.deployConfig).toBe('deploy/config.json');
-        expect(blueprintSettings({ FOG_NETWORK_FILE: '/n.json', FOG_NETWORK: 'devnet', FOG_STORAGE: 'http://s', TONCENTER_API_KEY: 'k' })).toEqual({
+        expect(
+            blueprintSettings({ FOG_NETWORK_FILE: '/n.json', FOG_NETWORK: 'devnet', FOG_STORAGE: 'http://s', TONCENTER_API_KEY: 'k' }),
+        ).toEqual({
             networkFile: '/n.json',
             network: 'devnet',
             storage: 'http://s',
             apiKey: 'k',
         });
         // empty values count as unset; a FOG_NETWORK naming no network is ignored
-        expect(blueprintSettings({ FOG_NETWORK_FILE: '', FOG_NETWORK: 'moonnet', FOG_STORAGE: '' })).toMatchObject({ networkFile: '.fog/network.json', network: undefined, storage: undefined });
+        expect(blueprintSettings({ FOG_NETWORK_FILE: '', FOG_NETWORK: 'moonnet', FOG_STORAGE: '' })).toMatchObject({
+            networkFile: '.fog/network.json',
+            network: undefined,
+            storage: undefined,
+        });
     });
 });
 
@@ -294,22 +379,36 @@ describe('docs/configuration.md', () => {
             const text = readFileSync(file, 'utf8');
             const names = patterns.flatMap((re) => [...text.matchAll(re)].map((m) => m[1]));
             // a table of names handed to commander's .env(), as client/cli-common.ts's commonEnv
-            for (const table of text.matchAll(/Env = \{([^}]*)\}/g)) names.push(...[...table[1].matchAll(/'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]));
+            for (const table of text.matchAll(/Env = \{([^}]*)\}/g))
+                names.push(...[...table[1].matchAll(/'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]));
             for (const name of names) if (!found.has(name)) found.set(name, relative(ROOT, file));
         }
-        for (const m of readFileSync(join(ROOT, 'package.json'), 'utf8').matchAll(/\b(FOG_[A-Z0-9_]+)=/g)) if (!found.has(m[1])) found.set(m[1], 'package.json');
+        for (const m of readFileSync(join(ROOT, 'package.json'), 'utf8').matchAll(/\b(FOG_[A-Z0-9_]+)=/g))
+            if (!found.has(m[1])) found.set(m[1], 'package.json');
         return found;
     }
 
     it('finds the variables it should (the scan is not empty-handed)', () => {
         const read = variablesRead();
         expect(read.get('FOG_HOME')).toBe(join('client', 'cli-common.ts'));
-        for (const name of ['FOG_HOME', 'FOG_NETWORK_FILE', 'FOG_STORAGE_TOKEN', 'BOT_TOKEN', 'TONCENTER_API_KEY', 'FOG_FAULT_JOBS', 'FOG_GAS_UPDATE', 'FOG_NETWORK']) expect(read.has(name)).toBe(true);
+        for (const name of [
+            'FOG_HOME',
+            'FOG_NETWORK_FILE',
+            'FOG_STORAGE_TOKEN',
+            'BOT_TOKEN',
+            'TONCENTER_API_KEY',
+            'FOG_FAULT_JOBS',
+            'FOG_GAS_UPDATE',
+            'FOG_NETWORK',
+        ])
+            expect(read.has(name)).toBe(true);
     });
 
     it('names every environment variable read anywhere in the source', () => {
         const doc = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
-        const missing = [...variablesRead()].filter(([name]) => !doc.includes(`\`${name}\``)).map(([name, file]) => `${name} (read in ${file})`);
+        const missing = [...variablesRead()]
+            .filter(([name]) => !doc.includes(`\`${name}\``))
+            .map(([name, file]) => `${name} (read in ${file})`);
         expect(missing).toEqual([]);
     });
 });

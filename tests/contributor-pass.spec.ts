@@ -27,21 +27,38 @@ describe('PassCollection and PassItem', () => {
     });
 
     const mintPass = (owner: Address, value = toNano('0.1'), via = f.admin) =>
-        f.collection.send(via.getSender(), { value }, {
-            $$type: 'PassMint', queryId: 77n, owner, cores: 8n, memoryMb: 16384n, responseDestination: via.address,
-        });
+        f.collection.send(
+            via.getSender(),
+            { value },
+            {
+                $$type: 'PassMint',
+                queryId: 77n,
+                owner,
+                cores: 8n,
+                memoryMb: 16384n,
+                responseDestination: via.address,
+            },
+        );
     const revokePass = (owner: Address, value = toNano('0.1'), via = f.admin) =>
         f.collection.send(via.getSender(), { value }, { $$type: 'PassRevoke', queryId: 78n, owner });
     /** The body of the message the pass sent to `to` in a result. */
     const bodyTo = (txs: BlockchainTransaction[], to: Address) => {
-        const tx = txs.find((t) => t.inMessage?.info.src?.toString() === pass.address.toString() && t.inMessage?.info.dest?.toString() === to.toString())!;
+        const tx = txs.find(
+            (t) => t.inMessage?.info.src?.toString() === pass.address.toString() && t.inMessage?.info.dest?.toString() === to.toString(),
+        )!;
         return tx.inMessage!.body.beginParse();
     };
 
     describe('pass_mint', () => {
         it('issues a live pass that records the declared capacity and the issue time', async () => {
             const r = await mintPass(alice.address);
-            expect(r.transactions).toHaveTransaction({ from: f.collection.address, to: pass.address, op: OP.PassIssue, deploy: true, success: true });
+            expect(r.transactions).toHaveTransaction({
+                from: f.collection.address,
+                to: pass.address,
+                op: OP.PassIssue,
+                deploy: true,
+                success: true,
+            });
             expect(r.transactions).toHaveTransaction({ from: f.collection.address, to: f.admin.address, op: OP.Excesses });
             const state = await pass.getPassState();
             expect(state.owner!.equals(alice.address)).toBe(true);
@@ -53,12 +70,16 @@ describe('PassCollection and PassItem', () => {
             expect(data.owner!.equals(alice.address)).toBe(true);
         });
 
-        it('serves TEP-64 content: the item fields merged with the collection\'s common ones', async () => {
+        it("serves TEP-64 content: the item fields merged with the collection's common ones", async () => {
             await mintPass(alice.address);
             const data = await pass.getGetNftData();
             const full = await f.collection.getGetNftContent(data.index, data.content!);
             expect(parseOnchainContent(full, PASS_FIELDS)).toEqual({
-                ...PASS_ITEM_METADATA, cores: '8', memory_mb: '16384', issued_at: String(NOW), revoked_at: '0',
+                ...PASS_ITEM_METADATA,
+                cores: '8',
+                memory_mb: '16384',
+                issued_at: String(NOW),
+                revoked_at: '0',
             });
             const collection = await f.collection.getGetCollectionData();
             expect(collection.nextItemIndex).toBe(-1n);
@@ -69,7 +90,11 @@ describe('PassCollection and PassItem', () => {
 
         it('rejects anyone but the authority', async () => {
             const r = await mintPass(mallory.address, toNano('0.1'), mallory);
-            expect(r.transactions).toHaveTransaction({ to: f.collection.address, success: false, exitCode: E['Only the pass authority may mint'] });
+            expect(r.transactions).toHaveTransaction({
+                to: f.collection.address,
+                success: false,
+                exitCode: E['Only the pass authority may mint'],
+            });
             expect(r.transactions).not.toHaveTransaction({ to: (await f.passOf(mallory.address)).address });
         });
 
@@ -78,9 +103,18 @@ describe('PassCollection and PassItem', () => {
             const before = await pass.getPassState();
             f.blockchain.now = NOW + 100;
             const r = await mintPass(alice.address);
-            expect(r.transactions).toHaveTransaction({ from: f.collection.address, to: pass.address, success: false, exitCode: I['Pass is already live'] });
+            expect(r.transactions).toHaveTransaction({
+                from: f.collection.address,
+                to: pass.address,
+                success: false,
+                exitCode: I['Pass is already live'],
+            });
             expect(r.transactions).toHaveTransaction({ from: pass.address, to: f.collection.address, inMessageBounced: true });
-            const refunds = r.transactions.filter((t) => t.inMessage?.info.src?.toString() === f.collection.address.toString() && t.inMessage?.info.dest?.toString() === f.admin.address.toString());
+            const refunds = r.transactions.filter(
+                (t) =>
+                    t.inMessage?.info.src?.toString() === f.collection.address.toString() &&
+                    t.inMessage?.info.dest?.toString() === f.admin.address.toString(),
+            );
             expect(refunds.length).toBe(2); // the surplus at once, then what the bounce brought back
             expect((await pass.getPassState()).issuedAt).toBe(before.issuedAt);
         });
@@ -89,11 +123,26 @@ describe('PassCollection and PassItem', () => {
             await mintPass(alice.address);
             await revokePass(alice.address);
             f.blockchain.now = NOW + 500;
-            const r = await f.collection.send(f.admin.getSender(), { value: toNano('0.1') }, {
-                $$type: 'PassMint', queryId: 1n, owner: alice.address, cores: 16n, memoryMb: 32768n, responseDestination: null,
-            });
+            const r = await f.collection.send(
+                f.admin.getSender(),
+                { value: toNano('0.1') },
+                {
+                    $$type: 'PassMint',
+                    queryId: 1n,
+                    owner: alice.address,
+                    cores: 16n,
+                    memoryMb: 32768n,
+                    responseDestination: null,
+                },
+            );
             expect(r.transactions).toHaveTransaction({ to: pass.address, success: true });
-            expect(await pass.getPassState()).toMatchObject({ cores: 16n, memoryMb: 32768n, issuedAt: BigInt(NOW + 500), revokedAt: 0n, live: true });
+            expect(await pass.getPassState()).toMatchObject({
+                cores: 16n,
+                memoryMb: 32768n,
+                issuedAt: BigInt(NOW + 500),
+                revokedAt: 0n,
+                live: true,
+            });
         });
 
         it('rejects an owner outside the basechain', async () => {
@@ -105,7 +154,11 @@ describe('PassCollection and PassItem', () => {
             const send = (value: bigint) => mintPass(alice.address, value);
             const min = await minimumAccepted(f.blockchain, f.collection.address, send, 1n, toNano('1'));
             const low = await send(min - 1n);
-            expect(low.transactions).toHaveTransaction({ to: f.collection.address, success: false, exitCode: E['Insufficient TON for pass mint'] });
+            expect(low.transactions).toHaveTransaction({
+                to: f.collection.address,
+                success: false,
+                exitCode: E['Insufficient TON for pass mint'],
+            });
             const r = await send(min);
             expect(r.transactions).not.toHaveTransaction({ success: false });
             expect((await pass.getPassState()).live).toBe(true);
@@ -117,8 +170,15 @@ describe('PassCollection and PassItem', () => {
             await mintPass(alice.address);
             await revokePass(alice.address);
             const r = await mallory.send({
-                to: pass.address, value: toNano('0.1'),
-                body: beginCell().storeUint(OP.PassIssue, 32).storeUint(0, 64).storeAddress(alice.address).storeUint(64, 16).storeUint(1, 32).endCell(),
+                to: pass.address,
+                value: toNano('0.1'),
+                body: beginCell()
+                    .storeUint(OP.PassIssue, 32)
+                    .storeUint(0, 64)
+                    .storeAddress(alice.address)
+                    .storeUint(64, 16)
+                    .storeUint(1, 32)
+                    .endCell(),
             });
             expect(r.transactions).toHaveTransaction({ to: pass.address, success: false, exitCode: I['Only the collection may issue'] });
             expect((await pass.getPassState()).live).toBe(false);
@@ -128,10 +188,19 @@ describe('PassCollection and PassItem', () => {
     describe('transfer (TEP-62)', () => {
         it('is always rejected: the pass is soulbound', async () => {
             await mintPass(alice.address);
-            const r = await pass.send(alice.getSender(), { value: toNano('0.1') }, {
-                $$type: 'NftTransfer', queryId: 0n, newOwner: bob.address, responseDestination: alice.address,
-                customPayload: null, forwardAmount: 0n, forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
-            });
+            const r = await pass.send(
+                alice.getSender(),
+                { value: toNano('0.1') },
+                {
+                    $$type: 'NftTransfer',
+                    queryId: 0n,
+                    newOwner: bob.address,
+                    responseDestination: alice.address,
+                    customPayload: null,
+                    forwardAmount: 0n,
+                    forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
+                },
+            );
             expect(r.transactions).toHaveTransaction({ to: pass.address, success: false, exitCode: I['Pass is soulbound'] });
             expect((await pass.getPassState()).owner!.equals(alice.address)).toBe(true);
         });
@@ -149,10 +218,14 @@ describe('PassCollection and PassItem', () => {
     });
 
     describe('prove_ownership (TEP-85)', () => {
-        it('sends the owner\'s proof, with its payload and on request the content, to the destination', async () => {
+        it("sends the owner's proof, with its payload and on request the content, to the destination", async () => {
             await mintPass(alice.address);
             const payload = beginCell().storeUint(0xfeed, 16).endCell();
-            const r = await pass.send(alice.getSender(), { value: toNano('0.1') }, { $$type: 'ProveOwnership', queryId: 5n, dest: bob.address, forwardPayload: payload, withContent: true });
+            const r = await pass.send(
+                alice.getSender(),
+                { value: toNano('0.1') },
+                { $$type: 'ProveOwnership', queryId: 5n, dest: bob.address, forwardPayload: payload, withContent: true },
+            );
             expect(r.transactions).toHaveTransaction({ from: pass.address, to: bob.address, op: OP.OwnershipProof });
             const proof = loadOwnershipProof(bodyTo(r.transactions, bob.address));
             expect(proof.itemId).toBe(passIndexOf(alice.address));
@@ -164,7 +237,11 @@ describe('PassCollection and PassItem', () => {
 
         it('rejects anyone but the owner', async () => {
             await mintPass(alice.address);
-            const r = await pass.send(mallory.getSender(), { value: toNano('0.1') }, { $$type: 'ProveOwnership', queryId: 5n, dest: mallory.address, forwardPayload: beginCell().endCell(), withContent: false });
+            const r = await pass.send(
+                mallory.getSender(),
+                { value: toNano('0.1') },
+                { $$type: 'ProveOwnership', queryId: 5n, dest: mallory.address, forwardPayload: beginCell().endCell(), withContent: false },
+            );
             expect(r.transactions).toHaveTransaction({ to: pass.address, success: false, exitCode: I['Only the pass owner'] });
         });
 
@@ -172,7 +249,11 @@ describe('PassCollection and PassItem', () => {
             await mintPass(alice.address);
             f.blockchain.now = NOW + 60;
             await revokePass(alice.address);
-            const r = await pass.send(alice.getSender(), { value: toNano('0.1') }, { $$type: 'ProveOwnership', queryId: 5n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false });
+            const r = await pass.send(
+                alice.getSender(),
+                { value: toNano('0.1') },
+                { $$type: 'ProveOwnership', queryId: 5n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false },
+            );
             const proof = loadOwnershipProof(bodyTo(r.transactions, bob.address));
             expect(proof.revokedAt).toBe(BigInt(NOW + 60));
             expect(proof.content).toBeNull();
@@ -180,16 +261,24 @@ describe('PassCollection and PassItem', () => {
 
         it('fails without value, so the owner keeps the TON and nothing is sent', async () => {
             await mintPass(alice.address);
-            const r = await pass.send(alice.getSender(), { value: 1n }, { $$type: 'ProveOwnership', queryId: 5n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false });
+            const r = await pass.send(
+                alice.getSender(),
+                { value: 1n },
+                { $$type: 'ProveOwnership', queryId: 5n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false },
+            );
             expect(r.transactions).not.toHaveTransaction({ from: pass.address, to: bob.address });
         });
     });
 
     describe('request_owner (TEP-85)', () => {
-        it('tells anyone\'s destination who owns the pass and who asked', async () => {
+        it("tells anyone's destination who owns the pass and who asked", async () => {
             await mintPass(alice.address);
             const payload = beginCell().storeUint(42, 64).endCell();
-            const r = await pass.send(bob.getSender(), { value: toNano('0.1') }, { $$type: 'RequestOwner', queryId: 6n, dest: bob.address, forwardPayload: payload, withContent: false });
+            const r = await pass.send(
+                bob.getSender(),
+                { value: toNano('0.1') },
+                { $$type: 'RequestOwner', queryId: 6n, dest: bob.address, forwardPayload: payload, withContent: false },
+            );
             expect(r.transactions).toHaveTransaction({ from: pass.address, to: bob.address, op: OP.OwnerInfo });
             const info = loadOwnerInfo(bodyTo(r.transactions, bob.address));
             expect(info.itemId).toBe(passIndexOf(alice.address));
@@ -202,12 +291,20 @@ describe('PassCollection and PassItem', () => {
         it('reports no owner after a destroy', async () => {
             await mintPass(alice.address);
             await pass.send(alice.getSender(), { value: toNano('0.05') }, { $$type: 'Destroy', queryId: 0n });
-            const r = await pass.send(bob.getSender(), { value: toNano('0.1') }, { $$type: 'RequestOwner', queryId: 6n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false });
+            const r = await pass.send(
+                bob.getSender(),
+                { value: toNano('0.1') },
+                { $$type: 'RequestOwner', queryId: 6n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false },
+            );
             expect(loadOwnerInfo(bodyTo(r.transactions, bob.address)).owner).toBeNull();
         });
 
         it('bounces back to the asker when the pass was never issued', async () => {
-            const r = await pass.send(bob.getSender(), { value: toNano('0.1') }, { $$type: 'RequestOwner', queryId: 6n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false });
+            const r = await pass.send(
+                bob.getSender(),
+                { value: toNano('0.1') },
+                { $$type: 'RequestOwner', queryId: 6n, dest: bob.address, forwardPayload: beginCell().endCell(), withContent: false },
+            );
             expect(r.transactions).toHaveTransaction({ from: pass.address, to: bob.address, inMessageBounced: true });
         });
     });
@@ -252,9 +349,17 @@ describe('PassCollection and PassItem', () => {
         it('rejects a revoke from anyone but the authority', async () => {
             await mintPass(alice.address);
             const r = await revokePass(alice.address, toNano('0.1'), mallory);
-            expect(r.transactions).toHaveTransaction({ to: f.collection.address, success: false, exitCode: E['Only the pass authority may revoke'] });
+            expect(r.transactions).toHaveTransaction({
+                to: f.collection.address,
+                success: false,
+                exitCode: E['Only the pass authority may revoke'],
+            });
             const direct = await pass.send(mallory.getSender(), { value: toNano('0.05') }, { $$type: 'Revoke', queryId: 0n });
-            expect(direct.transactions).toHaveTransaction({ to: pass.address, success: false, exitCode: I['Only the authority may revoke'] });
+            expect(direct.transactions).toHaveTransaction({
+                to: pass.address,
+                success: false,
+                exitCode: I['Only the authority may revoke'],
+            });
             expect((await pass.getPassState()).live).toBe(true);
         });
 
@@ -281,7 +386,11 @@ describe('PassCollection and PassItem', () => {
             const send = (value: bigint) => revokePass(alice.address, value);
             const min = await minimumAccepted(f.blockchain, f.collection.address, send, 1n, toNano('1'));
             const low = await send(min - 1n);
-            expect(low.transactions).toHaveTransaction({ to: f.collection.address, success: false, exitCode: E['Insufficient TON for pass revoke'] });
+            expect(low.transactions).toHaveTransaction({
+                to: f.collection.address,
+                success: false,
+                exitCode: E['Insufficient TON for pass revoke'],
+            });
             const r = await send(min);
             expect(r.transactions).not.toHaveTransaction({ success: false });
             expect((await pass.getPassState()).live).toBe(false);
@@ -290,20 +399,40 @@ describe('PassCollection and PassItem', () => {
 
     describe('set_pass_authority', () => {
         it('hands minting and revoking to a new authority, and can lock it', async () => {
-            await f.collection.send(f.admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetPassAuthority', queryId: 0n, authority: bob.address, lock: true });
+            await f.collection.send(
+                f.admin.getSender(),
+                { value: toNano('0.05') },
+                { $$type: 'SetPassAuthority', queryId: 0n, authority: bob.address, lock: true },
+            );
             const state = await f.collection.getCollectionState();
             expect(state.authority.equals(bob.address)).toBe(true);
             expect(state.authorityLocked).toBe(true);
             const byAdmin = await mintPass(alice.address);
-            expect(byAdmin.transactions).toHaveTransaction({ to: f.collection.address, success: false, exitCode: E['Only the pass authority may mint'] });
+            expect(byAdmin.transactions).toHaveTransaction({
+                to: f.collection.address,
+                success: false,
+                exitCode: E['Only the pass authority may mint'],
+            });
             const byBob = await mintPass(alice.address, toNano('0.1'), bob);
             expect(byBob.transactions).toHaveTransaction({ to: pass.address, success: true });
-            const relock = await f.collection.send(f.admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetPassAuthority', queryId: 0n, authority: f.admin.address, lock: false });
-            expect(relock.transactions).toHaveTransaction({ to: f.collection.address, success: false, exitCode: E['Pass authority is locked'] });
+            const relock = await f.collection.send(
+                f.admin.getSender(),
+                { value: toNano('0.05') },
+                { $$type: 'SetPassAuthority', queryId: 0n, authority: f.admin.address, lock: false },
+            );
+            expect(relock.transactions).toHaveTransaction({
+                to: f.collection.address,
+                success: false,
+                exitCode: E['Pass authority is locked'],
+            });
         });
 
         it('rejects anyone but the admin', async () => {
-            const r = await f.collection.send(mallory.getSender(), { value: toNano('0.05') }, { $$type: 'SetPassAuthority', queryId: 0n, authority: mallory.address, lock: false });
+            const r = await f.collection.send(
+                mallory.getSender(),
+                { value: toNano('0.05') },
+                { $$type: 'SetPassAuthority', queryId: 0n, authority: mallory.address, lock: false },
+            );
             expect(r.transactions).toHaveTransaction({ to: f.collection.address, success: false, exitCode: E['Only the admin'] });
         });
     });
@@ -311,14 +440,22 @@ describe('PassCollection and PassItem', () => {
     describe('update_content and admin handover', () => {
         it('lets only the admin replace the collection content', async () => {
             const content = beginCell().storeUint(1, 8).storeStringTail('https://example.org/pass.json').endCell();
-            const bad = await f.collection.send(mallory.getSender(), { value: toNano('0.05') }, { $$type: 'UpdateContent', queryId: 0n, content });
+            const bad = await f.collection.send(
+                mallory.getSender(),
+                { value: toNano('0.05') },
+                { $$type: 'UpdateContent', queryId: 0n, content },
+            );
             expect(bad.transactions).toHaveTransaction({ to: f.collection.address, success: false, exitCode: E['Only the admin'] });
             await f.collection.send(f.admin.getSender(), { value: toNano('0.05') }, { $$type: 'UpdateContent', queryId: 0n, content });
             expect((await f.collection.getGetCollectionData()).content.equals(content)).toBe(true);
         });
 
         it('moves the admin role in two steps', async () => {
-            await f.collection.send(f.admin.getSender(), { value: toNano('0.05') }, { $$type: 'ProposeAdmin', queryId: 0n, newAdmin: bob.address });
+            await f.collection.send(
+                f.admin.getSender(),
+                { value: toNano('0.05') },
+                { $$type: 'ProposeAdmin', queryId: 0n, newAdmin: bob.address },
+            );
             await f.collection.send(bob.getSender(), { value: toNano('0.05') }, { $$type: 'ClaimAdmin', queryId: 0n });
             expect((await f.collection.getCollectionState()).admin.equals(bob.address)).toBe(true);
             expect((await f.collection.getGetCollectionData()).owner.equals(bob.address)).toBe(true);

@@ -43,8 +43,12 @@ describe('transfer links', () => {
 
     it('draws a QR code a terminal can show', async () => {
         const qr = await terminalQr(transferLinks({ to, value: 1n, body }, 'testnet').ton);
-        // eslint-disable-next-line no-control-regex
-        const rows = qr.split('\n').map((r) => r.replace(/\u001b\[\d+m/g, '')).filter((r) => r.trim() !== '');
+        // eslint-disable-next-line no-control-regex -- the terminal's colour codes start with ESC
+        const colour = /\u001b\[\d+m/g;
+        const rows = qr
+            .split('\n')
+            .map((r) => r.replace(colour, ''))
+            .filter((r) => r.trim() !== '');
         expect(rows.length).toBeGreaterThan(10);
         expect(new Set(rows.map((r) => r.length)).size).toBe(1); // a square of equal rows
         for (const row of rows) expect(row).toMatch(/^[ ▀▄█]+$/);

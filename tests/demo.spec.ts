@@ -19,14 +19,21 @@ describe('npm run demo (devnet/demo.ts)', () => {
             'mint 100 FOG to alice',
             'transfer 25 FOG alice → bob',
             'burn 10 FOG (bob)',
-            'discover alice\'s wallet (TEP-89)',
+            "discover alice's wallet (TEP-89)",
             'mint alice a Contributor Pass',
             'alice proves ownership to bob',
             'bob asks who owns the pass',
-            'revoke alice\'s pass',
+            "revoke alice's pass",
         ]);
         // The job's life: three workers claim, commit and reveal; the liar's reveal settles it.
-        for (const step of ['deploy the hub', 'bob posts a job (k=3, 30 FOG)', 'claim (worker 3)', 'commit (worker 3)', 'reveal (worker 3, lying)', 'worker 1 claims its epoch reward']) {
+        for (const step of [
+            'deploy the hub',
+            'bob posts a job (k=3, 30 FOG)',
+            'claim (worker 3)',
+            'commit (worker 3)',
+            'reveal (worker 3, lying)',
+            'worker 1 claims its epoch reward',
+        ]) {
             expect(names).toContain(step);
         }
         for (const s of result.steps) expect(s.gas).toBeGreaterThan(0);

@@ -13,7 +13,13 @@ const someone = (i: number) => new Address(0, Buffer.alloc(32, i + 1));
 
 describe('deploy configuration', () => {
     it('fills what it leaves out with the defaults and reads FOG amounts and whole numbers', () => {
-        const c = parseDeployConfig({ params: { minStake: '250.5', epochLength: 3600, closeDelay: 60 }, genesis: [{ address: admin.toString(), amount: '1000000' }] }, NOW);
+        const c = parseDeployConfig(
+            {
+                params: { minStake: '250.5', epochLength: 3600, closeDelay: 60 },
+                genesis: [{ address: admin.toString(), amount: '1000000' }],
+            },
+            NOW,
+        );
         expect(c.params).toEqual({ ...defaultParams(NOW), minStake: 250_500_000_000n, epochLength: 3600n, closeDelay: 60n });
         expect(c.genesis.map((g) => [g.address.toRawString(), g.amount])).toEqual([[admin.toRawString(), 1_000_000n * FOG]]);
         expect(c.sealGenesis).toBe(false);
@@ -33,7 +39,15 @@ describe('deploy configuration', () => {
         [{ extra: true }, /unknown field "extra"/],
         [{ genesis: [{ address: 'nowhere', amount: '1' }] }, /genesis\[0\]\.address is not a TON address/],
         [{ genesis: [{ address: admin.toString(), amount: '0' }] }, /genesis\[0\]\.amount must be more than 0/],
-        [{ genesis: [{ address: admin.toString(), amount: '1' }, { address: admin.toRawString(), amount: '2' }] }, /genesis lists .* twice/],
+        [
+            {
+                genesis: [
+                    { address: admin.toString(), amount: '1' },
+                    { address: admin.toRawString(), amount: '2' },
+                ],
+            },
+            /genesis lists .* twice/,
+        ],
         [{ genesis: [{ address: '-1:' + '11'.repeat(32), amount: '1' }] }, /must be on the basechain/],
         [{ sealGenesis: 'yes' }, /"sealGenesis" must be true or false/],
         [[], /must be a JSON object/],
@@ -45,7 +59,9 @@ describe('deploy configuration', () => {
     it('keeps the epoch schedule of a live hub when parameters change', () => {
         const live = defaultParams(NOW);
         expect(applyParams(live, { collateral: '50' }, 'p.json', live).collateral).toBe(50n * FOG);
-        expect(() => applyParams(live, { epochLength: 60 }, 'p.json', live)).toThrow(/the epoch schedule \(epochStart, epochLength\) is fixed/);
+        expect(() => applyParams(live, { epochLength: 60 }, 'p.json', live)).toThrow(
+            /the epoch schedule \(epochStart, epochLength\) is fixed/,
+        );
     });
 });
 

@@ -20,20 +20,31 @@ import { newIdentity } from '../client/wallet';
 /** A chain of cells `depth` levels deep (the root and `depth` cells below it). */
 function deepCell(depth: number): Cell {
     let c = beginCell().storeUint(0, 8).endCell();
-    for (let i = 0; i < depth; i++) c = beginCell().storeUint(i & 0xff, 8).storeRef(c).endCell();
+    for (let i = 0; i < depth; i++)
+        c = beginCell()
+            .storeUint(i & 0xff, 8)
+            .storeRef(c)
+            .endCell();
     return c;
 }
 
 /** An external message to `to` whose root cell is `depth` levels deep (its body inline). */
 function deepMessage(to: Address, depth: number): Cell {
-    const cell = beginCell().store(storeMessage(external({ to, body: deepCell(depth) }))).endCell();
+    const cell = beginCell()
+        .store(storeMessage(external({ to, body: deepCell(depth) })))
+        .endCell();
     expect(cell.depth()).toBe(depth);
     return cell;
 }
 
 type Rpc = { status: number; body: { ok: boolean; error: string; result?: unknown } };
-const rpcAt = (endpoint: string) => (body: unknown): Promise<Rpc> =>
-    fetch(endpoint, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as Rpc['body'] }));
+const rpcAt =
+    (endpoint: string) =>
+    (body: unknown): Promise<Rpc> =>
+        fetch(endpoint, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({
+            status: r.status,
+            body: (await r.json()) as Rpc['body'],
+        }));
 
 describe('devnet', () => {
     let d: Devnet;
@@ -71,7 +82,8 @@ describe('devnet', () => {
         const body = beginCell().storeUint(0, 32).storeStringTail('x'.repeat(100)).endCell();
         const sent = await alice.send([{ to, value: toNano('0.01'), body, bounce: false }]);
         const desc = sent.tx.description;
-        if (desc.type !== 'generic' || desc.computePhase.type !== 'vm' || !desc.actionPhase) throw new Error('not an ordinary wallet transaction');
+        if (desc.type !== 'generic' || desc.computePhase.type !== 'vm' || !desc.actionPhase)
+            throw new Error('not an ordinary wallet transaction');
         // 66.67 nanoton per gas (config parameter 21 since May 2026), not 400
         expect(desc.computePhase.gasFees).toBe(gasFee(desc.computePhase.gasUsed));
         expect(Number(desc.computePhase.gasFees) / Number(desc.computePhase.gasUsed)).toBeLessThan(70);
@@ -93,11 +105,19 @@ describe('devnet', () => {
         while (page.length > 0) {
             paged.push(...page);
             const last = page[page.length - 1];
-            page = await d.client.getTransactions(alice.address, { limit: 2, lt: last.lt.toString(), hash: last.hash().toString('base64') });
+            page = await d.client.getTransactions(alice.address, {
+                limit: 2,
+                lt: last.lt.toString(),
+                hash: last.hash().toString('base64'),
+            });
         }
         expect(paged.map((t) => t.lt)).toEqual(all.map((t) => t.lt));
         // TonClient's largest page from a cursor (it asks for 101 and drops the cursor itself)
-        const rest = await d.client.getTransactions(alice.address, { limit: 100, lt: all[0].lt.toString(), hash: all[0].hash().toString('base64') });
+        const rest = await d.client.getTransactions(alice.address, {
+            limit: 100,
+            lt: all[0].lt.toString(),
+            hash: all[0].hash().toString('base64'),
+        });
         expect(rest.map((t) => t.lt)).toEqual(all.slice(1).map((t) => t.lt));
         expect(new Set(paged.map((t) => t.hash().toString('hex'))).size).toBe(6);
         for (let i = 1; i < paged.length; i++) expect(paged[i].lt < paged[i - 1].lt).toBe(true);
@@ -124,7 +144,9 @@ describe('devnet', () => {
         expect(state.pendingAdmin).toBeNull();
         expect(state.nextJobId).toBe(0n);
         // a get-method with an address argument
-        expect((await d.fog.hub.getProviderAddress(d.admin.wallet.address)).equals(await d.fog.hub.getProviderAddress(d.admin.wallet.address))).toBe(true);
+        expect(
+            (await d.fog.hub.getProviderAddress(d.admin.wallet.address)).equals(await d.fog.hub.getProviderAddress(d.admin.wallet.address)),
+        ).toBe(true);
     });
 
     it('serves FOG from the faucet and takes a stake through the hub, confirmed hop by hop', async () => {
@@ -144,7 +166,12 @@ describe('devnet', () => {
         const w = await d.funded(toNano('1'));
         const stranger = await newIdentity('devnet');
         // signed by the wrong key: the wallet does not accept it
-        const body = stranger.wallet.createTransfer({ seqno: 0, secretKey: stranger.keys.secretKey, messages: [], sendMode: SendMode.PAY_GAS_SEPARATELY });
+        const body = stranger.wallet.createTransfer({
+            seqno: 0,
+            secretKey: stranger.keys.secretKey,
+            messages: [],
+            sendMode: SendMode.PAY_GAS_SEPARATELY,
+        });
         const ext = external({ to: w.address, init: w.identity.wallet.init, body });
         const boc = beginCell().store(storeMessage(ext)).endCell().toBoc();
         const err = await d.client.sendFile(boc).catch((e) => e);
@@ -164,11 +191,27 @@ describe('devnet', () => {
 
     it('answers malformed requests with a clear error', async () => {
         const rpc = rpcAt(d.endpoint);
-        expect(await rpc({ id: 1, method: 'getAddressInformation', params: { address: 'nope' } })).toEqual({ status: 400, body: expect.objectContaining({ ok: false, error: 'parameter address is not a TON address: nope' }) });
+        expect(await rpc({ id: 1, method: 'getAddressInformation', params: { address: 'nope' } })).toEqual({
+            status: 400,
+            body: expect.objectContaining({ ok: false, error: 'parameter address is not a TON address: nope' }),
+        });
         expect((await rpc({ id: 1, method: 'noSuchMethod', params: {} })).body.error).toBe('method not found: noSuchMethod');
-        expect((await rpc({ id: 1, method: 'getTransactions', params: { address: d.protocol.hub.toString(), limit: 1000 } })).body.error).toMatch(/limit must be/);
-        expect((await fetch(`${d.url}/devnet/faucet`, { method: 'POST', body: JSON.stringify({ address: d.protocol.hub.toString(), ton: '-1' }) })).status).toBe(400);
-        const uninit = await rpc({ id: 1, method: 'runGetMethod', params: { address: (await newIdentity('devnet')).wallet.address.toString(), method: 'seqno', stack: [] } });
+        expect(
+            (await rpc({ id: 1, method: 'getTransactions', params: { address: d.protocol.hub.toString(), limit: 1000 } })).body.error,
+        ).toMatch(/limit must be/);
+        expect(
+            (
+                await fetch(`${d.url}/devnet/faucet`, {
+                    method: 'POST',
+                    body: JSON.stringify({ address: d.protocol.hub.toString(), ton: '-1' }),
+                })
+            ).status,
+        ).toBe(400);
+        const uninit = await rpc({
+            id: 1,
+            method: 'runGetMethod',
+            params: { address: (await newIdentity('devnet')).wallet.address.toString(), method: 'seqno', stack: [] },
+        });
         expect(uninit.body.error).toMatch(/not active/);
     });
 
@@ -186,24 +229,45 @@ describe('devnet', () => {
             ['{"method":', 400, /request is not JSON/],
             [{ id: 1, method: 'getAddressBalance', params: [hub] }, 400, /params must be a JSON object/],
             [{ id: 1, method: 'getAddressBalance', params: 'x' }, 400, /params must be a JSON object/],
-            [{ id: 1, method: 'getTransactions', params: { address: hub, lt: 'abc', hash: 'x' } }, 400, /parameter lt must be a whole number/],
+            [
+                { id: 1, method: 'getTransactions', params: { address: hub, lt: 'abc', hash: 'x' } },
+                400,
+                /parameter lt must be a whole number/,
+            ],
             [{ id: 1, method: 'getTransactions', params: { address: hub, lt: -5 } }, 400, /parameter lt must be a whole number/],
             [{ id: 1, method: 'getTransactions', params: { address: hub, to_lt: '1e5' } }, 400, /parameter to_lt must be a whole number/],
             [{ id: 1, method: 'getTransactions', params: { address: hub, lt: '5', hash: 7 } }, 400, /parameter hash must be a string/],
             [{ id: 1, method: 'getTransactions', params: { address: hub, limit: 0 } }, 400, /limit must be/],
-            [{ id: 1, method: 'getTransactions', params: { address: hub, limit: 101 } }, 400, /limit must be a whole number in 1\.\.100 \(101 when paging from lt and hash\)/],
+            [
+                { id: 1, method: 'getTransactions', params: { address: hub, limit: 101 } },
+                400,
+                /limit must be a whole number in 1\.\.100 \(101 when paging from lt and hash\)/,
+            ],
             [{ id: 1, method: 'getTransactions', params: { address: hub, limit: 'ten' } }, 400, /limit must be/],
             [{ id: 1, method: 'getTransactions', params: { address: hub, limit: {} } }, 400, /limit must be/],
             [{ id: 1, method: 'estimateFee', params: { address: hub, body: null } }, 400, /parameter body is required/],
             [{ id: 1, method: 'estimateFee', params: { address: hub, body: 'not a boc' } }, 400, /parameter body is not a base64 BoC/],
-            [{ id: 1, method: 'estimateFee', params: { address: hub, body: beginCell().endCell().toBoc().toString('base64'), init_code: 'zzzz' } }, 400, /parameter init_code is not a base64 BoC/],
+            [
+                {
+                    id: 1,
+                    method: 'estimateFee',
+                    params: { address: hub, body: beginCell().endCell().toBoc().toString('base64'), init_code: 'zzzz' },
+                },
+                400,
+                /parameter init_code is not a base64 BoC/,
+            ],
             [{ id: 1, method: 'sendBoc', params: { boc: null } }, 400, /parameter boc is required/],
             [{ id: 1, method: 'sendBoc', params: { boc: 'bm90IGEgYm9j' } }, 400, /malformed message/],
-            [{ id: 1, method: 'runGetMethod', params: { address: hub, method: 'get_hub_state', stack: [['num', 'x']] } }, 400, /Cannot convert x to a BigInt/],
+            [
+                { id: 1, method: 'runGetMethod', params: { address: hub, method: 'get_hub_state', stack: [['num', 'x']] } },
+                400,
+                /Cannot convert x to a BigInt/,
+            ],
         ];
         for (const [body, status, error] of cases) {
             const r = await rpc(body);
-            if (r.status !== status || r.body.ok !== false || !error.test(r.body.error)) throw new Error(`${JSON.stringify(body)}: got ${r.status} ${JSON.stringify(r.body)}, expected ${status} matching ${error}`);
+            if (r.status !== status || r.body.ok !== false || !error.test(r.body.error))
+                throw new Error(`${JSON.stringify(body)}: got ${r.status} ${JSON.stringify(r.body)}, expected ${status} matching ${error}`);
         }
         const route = async (path: string, body: string) => {
             const r = await fetch(`${d.url}${path}`, { method: 'POST', body });
@@ -213,7 +277,10 @@ describe('devnet', () => {
         expect(await route('/devnet/advance', '[]')).toEqual({ status: 400, error: 'the request body must be a JSON object' });
         expect(await route('/devnet/faucet', JSON.stringify({ address: hub, ton: 'lots' }))).toMatchObject({ status: 400 });
         // and the devnet still answers
-        expect((await rpc({ id: 1, method: 'getAddressState', params: { address: hub } })).body).toMatchObject({ ok: true, result: 'active' });
+        expect((await rpc({ id: 1, method: 'getAddressState', params: { address: hub } })).body).toMatchObject({
+            ok: true,
+            result: 'active',
+        });
     });
 
     it('refuses a message deeper than its emulator takes with a 400, before emulating it, and goes on', async () => {
@@ -221,16 +288,31 @@ describe('devnet', () => {
         const w = await d.funded(toNano('1'));
         const send = (cell: Cell) => rpc({ id: 1, method: 'sendBoc', params: { boc: cell.toBoc().toString('base64') } });
         // the deepest the emulator takes is emulated: the wallet does not accept a body it cannot read
-        expect(await send(deepMessage(w.address, MAX_MESSAGE_DEPTH))).toMatchObject({ status: 500, body: { ok: false, error: expect.stringMatching(/^external message not accepted/) } });
+        expect(await send(deepMessage(w.address, MAX_MESSAGE_DEPTH))).toMatchObject({
+            status: 500,
+            body: { ok: false, error: expect.stringMatching(/^external message not accepted/) },
+        });
         // one level deeper, and mainnet's deepest (512), are refused as the sender's mistake
         for (const depth of [MAX_MESSAGE_DEPTH + 1, 460, 512]) {
             expect(await send(deepMessage(w.address, depth))).toEqual({
                 status: 400,
-                body: expect.objectContaining({ ok: false, error: `message too deep: its cells nest ${depth} levels, this devnet's emulator takes at most ${MAX_MESSAGE_DEPTH} (mainnet takes 512)` }),
+                body: expect.objectContaining({
+                    ok: false,
+                    error: `message too deep: its cells nest ${depth} levels, this devnet's emulator takes at most ${MAX_MESSAGE_DEPTH} (mainnet takes 512)`,
+                }),
             });
         }
-        const fee = await rpc({ id: 1, method: 'estimateFee', params: { address: w.address.toString(), body: deepCell(460).toBoc().toString('base64') } });
-        expect(fee).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^message too deep: its cells nest 46\d levels, this devnet's emulator takes at most 433/) } });
+        const fee = await rpc({
+            id: 1,
+            method: 'estimateFee',
+            params: { address: w.address.toString(), body: deepCell(460).toBoc().toString('base64') },
+        });
+        expect(fee).toMatchObject({
+            status: 400,
+            body: {
+                error: expect.stringMatching(/^message too deep: its cells nest 46\d levels, this devnet's emulator takes at most 433/),
+            },
+        });
         // nothing reached the emulator: it runs the next transfer and get-method as before
         expect(d.chain.stats.rebuilds).toBe(0);
         const to = (await newIdentity('devnet')).wallet.address;
@@ -240,8 +322,18 @@ describe('devnet', () => {
 
     it('estimates the fee of an external message', async () => {
         const w = await d.funded(toNano('1'));
-        const body = w.identity.wallet.createTransfer({ seqno: 0, secretKey: w.identity.keys.secretKey, messages: [], sendMode: SendMode.PAY_GAS_SEPARATELY });
-        const fee = await d.client.estimateExternalMessageFee(w.address, { body, initCode: w.identity.wallet.init.code, initData: w.identity.wallet.init.data, ignoreSignature: true });
+        const body = w.identity.wallet.createTransfer({
+            seqno: 0,
+            secretKey: w.identity.keys.secretKey,
+            messages: [],
+            sendMode: SendMode.PAY_GAS_SEPARATELY,
+        });
+        const fee = await d.client.estimateExternalMessageFee(w.address, {
+            body,
+            initCode: w.identity.wallet.init.code,
+            initData: w.identity.wallet.init.data,
+            ignoreSignature: true,
+        });
         expect(fee.source_fees.gas_fee).toBeGreaterThan(0);
         // estimating changes nothing
         expect(await d.client.isContractDeployed(w.address)).toBe(false);
@@ -275,7 +367,10 @@ describe('the emulator failing anyway', () => {
         const at = async (depth: number) => {
             const bc = await Blockchain.create();
             const t = await bc.treasury('probe');
-            return bc.sendMessage(deepMessage(t.address, depth)).then(() => 'emulated', (e: Error) => `${e.name}: ${e.message}`);
+            return bc.sendMessage(deepMessage(t.address, depth)).then(
+                () => 'emulated',
+                (e: Error) => `${e.name}: ${e.message}`,
+            );
         };
         expect(await at(MAX_MESSAGE_DEPTH)).toMatch(/^Error: .*not accepted/);
         expect(await at(MAX_MESSAGE_DEPTH + 1)).toBe('RuntimeError: memory access out of bounds');
@@ -293,13 +388,35 @@ describe('the emulator failing anyway', () => {
             const bob = (await newIdentity('devnet')).wallet.address;
             await chain.faucet(alice.address, toNano('5'));
             await alice.send([{ to: bob, value: toNano('1'), bounce: false }]);
-            const before = { alice: await client.getBalance(alice.address), bob: await client.getBalance(bob), history: (await client.getTransactions(alice.address, { limit: 10 })).length };
+            const before = {
+                alice: await client.getBalance(alice.address),
+                bob: await client.getBalance(bob),
+                history: (await client.getTransactions(alice.address, { limit: 10 })).length,
+            };
 
             const poison = deepMessage(alice.address, 460).toBoc().toString('base64');
             const sent = await rpc({ id: 7, method: 'sendBoc', params: { boc: poison } });
-            expect(sent).toEqual({ status: 500, body: expect.objectContaining({ ok: false, error: 'the emulator failed (memory access out of bounds); the devnet went back to its state before this request and goes on' }) });
-            expect(events).toEqual([{ event: 'emulator_failed', method: 'sendBoc', params: { boc: poison }, error: 'memory access out of bounds', recovered: true }]);
-            const fee = await rpc({ id: 8, method: 'estimateFee', params: { address: alice.address.toString(), body: deepCell(460).toBoc().toString('base64') } });
+            expect(sent).toEqual({
+                status: 500,
+                body: expect.objectContaining({
+                    ok: false,
+                    error: 'the emulator failed (memory access out of bounds); the devnet went back to its state before this request and goes on',
+                }),
+            });
+            expect(events).toEqual([
+                {
+                    event: 'emulator_failed',
+                    method: 'sendBoc',
+                    params: { boc: poison },
+                    error: 'memory access out of bounds',
+                    recovered: true,
+                },
+            ]);
+            const fee = await rpc({
+                id: 8,
+                method: 'estimateFee',
+                params: { address: alice.address.toString(), body: deepCell(460).toBoc().toString('base64') },
+            });
             expect(fee.status).toBe(500);
             expect(events[1]).toMatchObject({ event: 'emulator_failed', method: 'estimateFee', recovered: true });
             expect(chain.stats.rebuilds).toBe(2);
@@ -349,7 +466,9 @@ describe('devnet persistence', () => {
             const server = await startDevnetServer(chain);
             const client: TonClient = connect(server.endpoint);
             expect(await client.getBalance(w.address)).toBe(balance);
-            expect((await client.getTransactions(w.address, { limit: 10 })).map((t) => t.hash().toString('hex'))).toEqual(history.map((t) => t.hash().toString('hex')));
+            expect((await client.getTransactions(w.address, { limit: 10 })).map((t) => t.hash().toString('hex'))).toEqual(
+                history.map((t) => t.hash().toString('hex')),
+            );
             // the wallet goes on with its next seqno
             const again = new WalletSender(client, w.identity, { pollMs: 20 });
             expect((await again.send([{ to: d.protocol.hub, value: toNano('0.1') }])).seqno).toBe(1);
@@ -360,13 +479,13 @@ describe('devnet persistence', () => {
         }
     });
 
-    it('reloads a chain only if it runs this build\'s contracts, naming --fresh otherwise', async () => {
+    it("reloads a chain only if it runs this build's contracts, naming --fresh otherwise", async () => {
         const d = await startDevnet();
         try {
             await expect(checkSameBuild(d.chain, d.protocol)).resolves.toBeUndefined();
             // a saved chain whose hub is another contract, as after an upgrade that changed the hub
             await expect(checkSameBuild(d.chain, { ...d.protocol, hub: d.protocol.token })).rejects.toThrow(
-                'the saved chain runs contracts of another build (hub differs from this build\'s): start the devnet with --fresh to deploy this build\'s',
+                "the saved chain runs contracts of another build (hub differs from this build's): start the devnet with --fresh to deploy this build's",
             );
         } finally {
             await d.close();

@@ -46,7 +46,8 @@ describe('Epoch', () => {
     const liar = [hashOf('ok'), hashOf('ok'), hashOf('lie')];
     const end = () => NOW + Number(p.params.epochLength);
     const closeAt = () => end() + Number(p.params.closeDelay);
-    const close = async (by = requester) => (await p.epoch(0n)).send(by.getSender(), { value: toNano('0.05') }, { $$type: 'CloseEpoch', queryId: 0n });
+    const close = async (by = requester) =>
+        (await p.epoch(0n)).send(by.getSender(), { value: toNano('0.05') }, { $$type: 'CloseEpoch', queryId: 0n });
     const claimRewards = async (w: SandboxContract<TreasuryContract>, epoch = 0n) =>
         (await p.providerOf(w.address)).send(w.getSender(), { value: GAS }, { $$type: 'ClaimRewards', queryId: 0n, epoch });
 
@@ -59,31 +60,57 @@ describe('Epoch', () => {
             let e = await epoch.getEpochState();
             const providerCode = (await Provider.fromInit(p.hub.address, p.hub.address, null)).init!.code;
             expect(e.terms).toEqual({
-                $$type: 'EpochTerms', provider: { $$type: 'CodeId', hash: BigInt('0x' + providerCode.hash().toString('hex')), depth: BigInt(providerCode.depth()) },
-                end: BigInt(end()), closeDelay: p.params.closeDelay,
-                emissionBase: p.params.emissionBase, emissionRatioPpm: p.params.emissionRatioPpm, emissionCap: p.params.emissionCap,
+                $$type: 'EpochTerms',
+                provider: {
+                    $$type: 'CodeId',
+                    hash: BigInt('0x' + providerCode.hash().toString('hex')),
+                    depth: BigInt(providerCode.depth()),
+                },
+                end: BigInt(end()),
+                closeDelay: p.params.closeDelay,
+                emissionBase: p.params.emissionBase,
+                emissionRatioPpm: p.params.emissionRatioPpm,
+                emissionCap: p.params.emissionCap,
             });
             expect([e.burned, e.slashed, e.units, e.closed]).toEqual([60n * FOG, 0n, 60n * FOG, false]);
             // the epoch exists now: the hub adds the next job without StateInit and terms
             const r = await runJob(1n, 40n * FOG, liar);
-            expect(r.transactions).toHaveTransaction({ from: p.hub.address, to: epoch.address, op: OP.EpochAdd, deploy: false, success: true });
+            expect(r.transactions).toHaveTransaction({
+                from: p.hub.address,
+                to: epoch.address,
+                op: OP.EpochAdd,
+                deploy: false,
+                success: true,
+            });
             e = await epoch.getEpochState();
             expect([e.burned, e.slashed, e.units]).toEqual([100n * FOG, p.params.collateral, 100n * FOG]);
         });
 
-        it('records a settlement that reaches the hub after a later epoch\'s again with StateInit and terms', async () => {
+        it("records a settlement that reaches the hub after a later epoch's again with StateInit and terms", async () => {
             await runJob(0n, 60n * FOG);
             // Job 1 settles in epoch 0, but its job_closed is still in flight when epoch 1's first job closes.
             const { job, last, result } = await runUntilLastReveal(1n, 40n * FOG, [hashOf('ok'), hashOf('ok'), hashOf('ok')]);
-            const it = await p.blockchain.sendMessageIter(internal({
-                from: last.address, to: job.address, value: toNano('0.05'),
-                body: beginCell().store(storeReveal({ $$type: 'Reveal', queryId: 0n, resultHash: result, salt: 7n })).endCell(),
-            }), { allowParallel: true });
+            const it = await p.blockchain.sendMessageIter(
+                internal({
+                    from: last.address,
+                    to: job.address,
+                    value: toNano('0.05'),
+                    body: beginCell()
+                        .store(storeReveal({ $$type: 'Reveal', queryId: 0n, resultHash: result, salt: 7n }))
+                        .endCell(),
+                }),
+                { allowParallel: true },
+            );
             const jobId = BigInt('0x' + job.address.hash.toString('hex'));
             for (let step = await it.next(); !step.done && step.value.address !== jobId; step = await it.next());
             p.blockchain.now = end() + 1;
             const r = await runJob(2n, 30n * FOG);
-            expect(r.transactions).toHaveTransaction({ from: p.hub.address, to: (await p.epoch(1n)).address, op: OP.EpochRecord, deploy: true });
+            expect(r.transactions).toHaveTransaction({
+                from: p.hub.address,
+                to: (await p.epoch(1n)).address,
+                op: OP.EpochRecord,
+                deploy: true,
+            });
             const rest: BlockchainTransaction[] = [];
             for (let step = await it.next(); !step.done; step = await it.next()) rest.push(step.value);
             expect(rest).toHaveTransaction({ from: p.hub.address, to: (await p.epoch(0n)).address, op: OP.EpochRecord, success: true });
@@ -95,34 +122,62 @@ describe('Epoch', () => {
             await runJob(0n, 60n * FOG);
             const epoch = await p.epoch(0n);
             const before = await epoch.getEpochState();
-            const r = await epoch.send(requester.getSender(), { value: toNano('0.1') }, {
-                $$type: 'EpochRecord', burned: 1_000_000n * FOG, slashed: 0n, units: 1n, excessTo: requester.address, terms: before.terms,
-            });
+            const r = await epoch.send(
+                requester.getSender(),
+                { value: toNano('0.1') },
+                {
+                    $$type: 'EpochRecord',
+                    burned: 1_000_000n * FOG,
+                    slashed: 0n,
+                    units: 1n,
+                    excessTo: requester.address,
+                    terms: before.terms,
+                },
+            );
             expect(r.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP['Only the hub'] });
-            const add = await epoch.send(requester.getSender(), { value: toNano('0.1') }, {
-                $$type: 'EpochAdd', burned: 1_000_000n * FOG, slashed: 0n, units: 1n, excessTo: requester.address,
-            });
+            const add = await epoch.send(
+                requester.getSender(),
+                { value: toNano('0.1') },
+                {
+                    $$type: 'EpochAdd',
+                    burned: 1_000_000n * FOG,
+                    slashed: 0n,
+                    units: 1n,
+                    excessTo: requester.address,
+                },
+            );
             expect(add.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP['Only the hub'] });
             expect(await epoch.getEpochState()).toEqual(before);
         });
 
         it('refuses an epoch_add to an epoch that has no record', async () => {
             const bare = await Epoch.fromInit(p.hub.address, 7n, null);
-            const r = await p.blockchain.sendMessage(internal({
-                from: p.hub.address, to: bare.address, value: toNano('0.1'), stateInit: bare.init!,
-                body: beginCell().store(storeEpochAdd({ $$type: 'EpochAdd', burned: 1n, slashed: 0n, units: 1n, excessTo: requester.address })).endCell(),
-            }));
+            const r = await p.blockchain.sendMessage(
+                internal({
+                    from: p.hub.address,
+                    to: bare.address,
+                    value: toNano('0.1'),
+                    stateInit: bare.init!,
+                    body: beginCell()
+                        .store(storeEpochAdd({ $$type: 'EpochAdd', burned: 1n, slashed: 0n, units: 1n, excessTo: requester.address }))
+                        .endCell(),
+                }),
+            );
             expect(r.transactions).toHaveTransaction({ to: bare.address, success: false, exitCode: EP['Epoch not recorded'] });
         });
     });
 
     describe('close_epoch', () => {
-        it('refuses before the epoch\'s end plus its close delay, and closes from that second on', async () => {
+        it("refuses before the epoch's end plus its close delay, and closes from that second on", async () => {
             await setup();
             await runJob(0n, 60n * FOG);
             p.blockchain.now = closeAt() - 1;
             const early = await close();
-            expect(early.transactions).toHaveTransaction({ to: (await p.epoch(0n)).address, success: false, exitCode: EP['Epoch is not over'] });
+            expect(early.transactions).toHaveTransaction({
+                to: (await p.epoch(0n)).address,
+                success: false,
+                exitCode: EP['Epoch is not over'],
+            });
             expect((await (await p.epoch(0n)).getEpochState()).closed).toBe(false);
             p.blockchain.now = closeAt();
             expect(allSucceeded(await close())).toBe(true);
@@ -169,18 +224,22 @@ describe('Epoch', () => {
     });
 
     describe('epoch_claim', () => {
-        it('refuses a treasury posing as the owner\'s provider', async () => {
+        it("refuses a treasury posing as the owner's provider", async () => {
             await setup();
             await runJob(0n, 60n * FOG);
             p.blockchain.now = closeAt();
             const epoch = await p.epoch(0n);
-            const r = await epoch.send(workers[0].getSender(), { value: toNano('0.5') }, { $$type: 'EpochClaim', epoch: 0n, units: 60n * FOG, owner: workers[0].address });
-            expect(r.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP['Only the owner\'s provider'] });
+            const r = await epoch.send(
+                workers[0].getSender(),
+                { value: toNano('0.5') },
+                { $$type: 'EpochClaim', epoch: 0n, units: 60n * FOG, owner: workers[0].address },
+            );
+            expect(r.transactions).toHaveTransaction({ to: epoch.address, success: false, exitCode: EP["Only the owner's provider"] });
             const e = await epoch.getEpochState();
             expect([e.closed, e.minted, e.claimedUnits]).toEqual([false, 0n, 0n]);
         });
 
-        it('refuses a provider\'s claim before the epoch is over', async () => {
+        it("refuses a provider's claim before the epoch is over", async () => {
             await setup();
             await runJob(0n, 60n * FOG);
             p.blockchain.now = closeAt() - 1;

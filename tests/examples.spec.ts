@@ -47,7 +47,9 @@ describe('example programs', () => {
         for (const threads of [1, 2]) {
             const pool = new ComputePool({ threads });
             try {
-                const runs = await Promise.all([0, 1, 2].map(() => pool.run({ program: program(name), input, maxCpuSeconds: 20, maxMemoryMb: 256 })));
+                const runs = await Promise.all(
+                    [0, 1, 2].map(() => pool.run({ program: program(name), input, maxCpuSeconds: 20, maxMemoryMb: 256 })),
+                );
                 for (const r of runs) {
                     expect(r.status).toBe('ok');
                     expect(sha((r as { output: Uint8Array }).output)).toBe(expected);
@@ -106,9 +108,17 @@ describe('the MLP examples', () => {
         // the same forward pass in TypeScript, from the model's bytes
         const f64 = (at: number, n: number) => Array.from({ length: n }, (_, i) => model.readDoubleLE(at + 8 * i));
         const [d, h, c] = [64, 32, 10];
-        const w1 = f64(20, h * d), b1 = f64(20 + 8 * h * d, h), w2 = f64(20 + 8 * (h * d + h), c * h), b2 = f64(20 + 8 * (h * d + h + c * h), c);
+        const w1 = f64(20, h * d),
+            b1 = f64(20 + 8 * h * d, h),
+            w2 = f64(20 + 8 * (h * d + h), c * h),
+            b2 = f64(20 + 8 * (h * d + h + c * h), c);
         features.slice(0, 50).forEach((x, s) => {
-            const hidden = b1.map((b, j) => Math.max(0, x.reduce((acc, v, i) => acc + w1[j * d + i] * (v / 16), b)));
+            const hidden = b1.map((b, j) =>
+                Math.max(
+                    0,
+                    x.reduce((acc, v, i) => acc + w1[j * d + i] * (v / 16), b),
+                ),
+            );
             const z = b2.map((b, k) => hidden.reduce((acc, v, j) => acc + w2[k * h + j] * v, b));
             const best = z.indexOf(Math.max(...z));
             const p = 1 / z.reduce((acc, v) => acc + Math.exp(v - z[best]), 0);
@@ -122,20 +132,40 @@ describe('the MLP examples', () => {
     });
 
     it('refuse malformed input with a message that says what is wrong', () => {
-        const fails = (name: string, input: Buffer) => runProgramDirect({ program: program(name), input, maxMemoryMb: 64, maxOutputBytes: 1 << 20 });
-        expect(fails('mlp-train', Buffer.alloc(10))).toMatchObject({ status: 'failed', reason: 'trap', message: expect.stringContaining('input shorter than its header') });
+        const fails = (name: string, input: Buffer) =>
+            runProgramDirect({ program: program(name), input, maxMemoryMb: 64, maxOutputBytes: 1 << 20 });
+        expect(fails('mlp-train', Buffer.alloc(10))).toMatchObject({
+            status: 'failed',
+            reason: 'trap',
+            message: expect.stringContaining('input shorter than its header'),
+        });
         const truncated = mlpTrainInput().subarray(0, 5000);
-        expect(fails('mlp-train', truncated)).toMatchObject({ reason: 'trap', message: expect.stringContaining('dataset length does not match') });
+        expect(fails('mlp-train', truncated)).toMatchObject({
+            reason: 'trap',
+            message: expect.stringContaining('dataset length does not match'),
+        });
         const badLabel = mlpTrainInput();
         badLabel[20 + 8 + 64] = 10; // the first sample's label
         expect(fails('mlp-train', badLabel)).toMatchObject({ reason: 'trap', message: expect.stringContaining('label out of range') });
-        expect(fails('mlp-train', mlpTrainInput({ rate: 0 }))).toMatchObject({ reason: 'trap', message: expect.stringContaining('learning rate must be') });
+        expect(fails('mlp-train', mlpTrainInput({ rate: 0 }))).toMatchObject({
+            reason: 'trap',
+            message: expect.stringContaining('learning rate must be'),
+        });
         // a header claiming a huge network is refused before anything is allocated for it
         const huge = Buffer.alloc(40);
         huge.write('FOGM', 0, 'latin1');
         [4096, 1024, 256, 16].forEach((v, i) => huge.writeUInt32LE(v, 4 + 4 * i));
-        expect(runProgramDirect({ program: program('mlp-infer'), input: huge, maxMemoryMb: 2, maxOutputBytes: 1 << 20 })).toMatchObject({ reason: 'trap', message: expect.stringContaining('truncated weights') });
-        expect(fails('mlp-infer', Buffer.from('hello'))).toMatchObject({ reason: 'trap', message: expect.stringContaining('not a Fog model') });
-        expect(fails('mlp-infer', mlpInferInput(model, [new Uint8Array(63)]))).toMatchObject({ reason: 'trap', message: expect.stringContaining('do not match') });
+        expect(runProgramDirect({ program: program('mlp-infer'), input: huge, maxMemoryMb: 2, maxOutputBytes: 1 << 20 })).toMatchObject({
+            reason: 'trap',
+            message: expect.stringContaining('truncated weights'),
+        });
+        expect(fails('mlp-infer', Buffer.from('hello'))).toMatchObject({
+            reason: 'trap',
+            message: expect.stringContaining('not a Fog model'),
+        });
+        expect(fails('mlp-infer', mlpInferInput(model, [new Uint8Array(63)]))).toMatchObject({
+            reason: 'trap',
+            message: expect.stringContaining('do not match'),
+        });
     });
 });

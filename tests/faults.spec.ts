@@ -49,7 +49,8 @@ describe('fault suite', () => {
     /** Processes that exited without being killed by this test. */
     const died: string[] = [];
 
-    const restart = (name: Kill['process']): Managed => (name === 'keeper' ? net.startKeeper() : net.startWorker(Number(name.split(' ')[1]) - 1));
+    const restart = (name: Kill['process']): Managed =>
+        name === 'keeper' ? net.startKeeper() : net.startWorker(Number(name.split(' ')[1]) - 1);
     /** Processes this test killed on purpose. */
     const killed = new Set<Managed>();
     const watch = (m: Managed) => {
@@ -93,7 +94,12 @@ describe('fault suite', () => {
         const file = readNetworkFile(join(dir, 'network.json'));
         const client = connect(net.endpoint);
         fog = new Fog(client, { hub: file.hub, token: file.token });
-        requester = new WalletSender(client, await readKeyFile(join(net.requesterHome, 'wallet.key'), 'devnet'), { pollMs: 50 }, net.endpoint);
+        requester = new WalletSender(
+            client,
+            await readKeyFile(join(net.requesterHome, 'wallet.key'), 'devnet'),
+            { pollMs: 50 },
+            net.endpoint,
+        );
         store = new StorageClient(net.storageUrl);
         // killed on purpose only through `kills`; anything else exiting is a failure
         net.workers.forEach(watch);
@@ -108,7 +114,14 @@ describe('fault suite', () => {
 
     async function post(input: string, overrides: { maxMemoryMb?: number } = {}): Promise<bigint> {
         const program = await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm')));
-        const spec = jobSpec({ program, input: await store.put(Buffer.from(input)), urlOf: (h) => store.urlOf(h), k: 3, quorum: 2, ...overrides });
+        const spec = jobSpec({
+            program,
+            input: await store.put(Buffer.from(input)),
+            urlOf: (h) => store.urlOf(h),
+            k: 3,
+            quorum: 2,
+            ...overrides,
+        });
         const id = (await fog.hub.getHubState()).nextJobId;
         await requester.send([await fog.post(requester.address, 5n * FOG, spec)], true);
         return id;
@@ -121,16 +134,23 @@ describe('fault suite', () => {
             '{"method":',
             JSON.stringify({ method: 'constructor', params: {} }),
             JSON.stringify({ method: '__proto__', params: {} }),
-            JSON.stringify({ method: 'getTransactions', params: { address: fog.addresses.hub.toString(), limit: 10, lt: 'abc', hash: 'x' } }),
+            JSON.stringify({
+                method: 'getTransactions',
+                params: { address: fog.addresses.hub.toString(), limit: 10, lt: 'abc', hash: 'x' },
+            }),
             JSON.stringify({ method: 'sendBoc', params: { boc: 'not base64 at all' } }),
             JSON.stringify({ method: 'runGetMethod', params: { address: 'nobody', method: 'get_hub_state', stack: [] } }),
             'null',
         ];
         const answers: [string, number][] = [];
-        for (const body of devnet) answers.push([body, (await fetch(rpc, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status]);
+        for (const body of devnet)
+            answers.push([body, (await fetch(rpc, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status]);
         const storage: [string, () => Promise<Response>][] = [
             ['GET a malformed hash', () => fetch(`${net.storageUrl}/blobs/not-a-hash`)],
-            ['PUT bytes under another hash', () => fetch(`${net.storageUrl}/blobs/${'0'.repeat(64)}`, { method: 'PUT', body: 'not the blob of this hash' })],
+            [
+                'PUT bytes under another hash',
+                () => fetch(`${net.storageUrl}/blobs/${'0'.repeat(64)}`, { method: 'PUT', body: 'not the blob of this hash' }),
+            ],
             ['GET outside /blobs', () => fetch(`${net.storageUrl}/../../etc/passwd`)],
         ];
         for (const [what, req] of storage) answers.push([what, (await req()).status]);
@@ -167,7 +187,8 @@ describe('fault suite', () => {
         const deadline = Date.now() + 240_000;
         let advanced = false;
         while (!(await settled())) {
-            if (Date.now() > deadline) throw new Error(`jobs not terminal: ${(await Promise.all(jobs.map(phase))).join(', ')}; restarts: ${restarts.join('; ')}`);
+            if (Date.now() > deadline)
+                throw new Error(`jobs not terminal: ${(await Promise.all(jobs.map(phase))).join(', ')}; restarts: ${restarts.join('; ')}`);
             // once the killed workers' jobs are done, move past the orphan's claim window for the keeper
             if (!advanced && (await Promise.all(jobs.slice(0, stages.length).map(phase))).every((p) => p === JobPhase.Done)) {
                 kills.push({ process: 'keeper', event: 'finalize_sent', job: orphan.toString() });
@@ -190,7 +211,9 @@ describe('fault suite', () => {
         const client = connect(net.endpoint);
         for (const id of jobs) {
             const txs: Transaction[] = await history(client, (await fog.job(id)).address);
-            const failedTxs = txs.filter((t) => t.description.type === 'generic' && t.description.computePhase.type === 'vm' && !t.description.computePhase.success);
+            const failedTxs = txs.filter(
+                (t) => t.description.type === 'generic' && t.description.computePhase.type === 'vm' && !t.description.computePhase.success,
+            );
             // a finalize included: the oracle restarted right after its finalize must not send another
             const refused = failedTxs.map((t) => {
                 const d = t.description;
@@ -200,7 +223,9 @@ describe('fault suite', () => {
             });
             expect(refused).toEqual([]);
             for (const op of [CLAIM, COMMIT, REVEAL]) {
-                const senders = txs.filter((t) => t.inMessage?.info.type === 'internal' && t.inMessage.body.beginParse().preloadUint(32) === op).map((t) => (t.inMessage!.info.src as Address).toRawString());
+                const senders = txs
+                    .filter((t) => t.inMessage?.info.type === 'internal' && t.inMessage.body.beginParse().preloadUint(32) === op)
+                    .map((t) => (t.inMessage!.info.src as Address).toRawString());
                 expect(new Set(senders).size).toBe(senders.length);
             }
         }

@@ -26,7 +26,6 @@ import { emptyPayload, fogFixture, FogFixture, gasOf, minimumAccepted, refPayloa
 const TABLE = join(__dirname, '..', 'gas-table.json');
 const UPDATE = process.env.FOG_GAS_UPDATE === '1';
 
-
 const GAS_DOC = join(__dirname, '..', 'docs', 'gas.md');
 const GAS_DOC_START = '<!-- gas-table:start (npm run gas:update) -->';
 const GAS_DOC_END = '<!-- gas-table:end -->';
@@ -74,7 +73,7 @@ describe('gas', () => {
         measured[op] = Number(gas);
     };
     const handler = (name: string, gas: bigint) => {
-        handlers[name] = gas > (handlers[name] ?? 0n) ? gas : handlers[name] ?? 0n;
+        handlers[name] = gas > (handlers[name] ?? 0n) ? gas : (handlers[name] ?? 0n);
     };
     /** Compound bounds (a reveal that settles) that no single constant names. */
     const compound: Record<string, { gas: bigint; bound: bigint }> = {};
@@ -93,16 +92,35 @@ describe('gas', () => {
     });
 
     const transfer = (forwardTonAmount: bigint, payload = emptyPayload()) =>
-        aliceWallet.send(alice.getSender(), { value: toNano('0.1') }, {
-            $$type: 'JettonTransfer', queryId: 0n, amount: toNano('1'), destination: bob.address,
-            responseDestination: alice.address, customPayload: null, forwardTonAmount, forwardPayload: payload,
-        });
+        aliceWallet.send(
+            alice.getSender(),
+            { value: toNano('0.1') },
+            {
+                $$type: 'JettonTransfer',
+                queryId: 0n,
+                amount: toNano('1'),
+                destination: bob.address,
+                responseDestination: alice.address,
+                customPayload: null,
+                forwardTonAmount,
+                forwardPayload: payload,
+            },
+        );
 
     it('mint (to a new wallet)', async () => {
-        const r = await f.token.send(f.admin.getSender(), { value: toNano('0.1') }, {
-            $$type: 'Mint', queryId: 0n, receiver: alice.address, amount: toNano('100'),
-            responseDestination: f.admin.address, forwardTonAmount: 0n, forwardPayload: emptyPayload(),
-        });
+        const r = await f.token.send(
+            f.admin.getSender(),
+            { value: toNano('0.1') },
+            {
+                $$type: 'Mint',
+                queryId: 0n,
+                receiver: alice.address,
+                amount: toNano('100'),
+                responseDestination: f.admin.address,
+                forwardTonAmount: 0n,
+                forwardPayload: emptyPayload(),
+            },
+        );
         record('mint', operationGas(r.transactions, f.admin.address));
         handler('GasMasterMint', gasOf(r, f.token.address));
         handler('GasWalletReceive', gasOf(r, aliceWallet.address));
@@ -123,19 +141,34 @@ describe('gas', () => {
     });
 
     it('burn', async () => {
-        const r = await aliceWallet.send(alice.getSender(), { value: toNano('0.1') }, {
-            $$type: 'JettonBurn', queryId: 0n, amount: toNano('1'), responseDestination: alice.address, customPayload: null,
-        });
+        const r = await aliceWallet.send(
+            alice.getSender(),
+            { value: toNano('0.1') },
+            {
+                $$type: 'JettonBurn',
+                queryId: 0n,
+                amount: toNano('1'),
+                responseDestination: alice.address,
+                customPayload: null,
+            },
+        );
         record('burn', operationGas(r.transactions, alice.address));
         handler('GasWalletBurn', gasOf(r, aliceWallet.address));
         handler('GasMasterBurn', gasOf(r, f.token.address));
     });
 
     it('burn with custom payload (burn_notice to the burner)', async () => {
-        const r = await aliceWallet.send(alice.getSender(), { value: toNano('0.1') }, {
-            $$type: 'JettonBurn', queryId: 0n, amount: toNano('1'), responseDestination: alice.address,
-            customPayload: beginCell().storeUint(42, 64).endCell(),
-        });
+        const r = await aliceWallet.send(
+            alice.getSender(),
+            { value: toNano('0.1') },
+            {
+                $$type: 'JettonBurn',
+                queryId: 0n,
+                amount: toNano('1'),
+                responseDestination: alice.address,
+                customPayload: beginCell().storeUint(42, 64).endCell(),
+            },
+        );
         record('burn with custom payload', operationGas(r.transactions, alice.address));
         handler('GasWalletBurn', gasOf(r, aliceWallet.address));
         handler('GasMasterBurn', gasOf(r, f.token.address));
@@ -145,7 +178,11 @@ describe('gas', () => {
         for (const n of [1, 3]) {
             const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
             for (let i = 0; i < n; i++) recipients.set((await f.blockchain.treasury(`genesis-${n}-${i}`)).address, toNano('1000'));
-            const r = await f.token.send(f.admin.getSender(), { value: toNano('1') }, { $$type: 'GenesisMint', queryId: 0n, recipients, close: false });
+            const r = await f.token.send(
+                f.admin.getSender(),
+                { value: toNano('1') },
+                { $$type: 'GenesisMint', queryId: 0n, recipients, close: false },
+            );
             expect(r.transactions).not.toHaveTransaction({ success: false });
             record(`genesis_mint, ${n} recipient${n > 1 ? 's' : ''}`, operationGas(r.transactions, f.admin.address));
             const master = gasOf(r, f.token.address);
@@ -156,17 +193,34 @@ describe('gas', () => {
     });
 
     it('discovery (provide_wallet_address)', async () => {
-        const r = await f.token.send(alice.getSender(), { value: toNano('0.05') }, {
-            $$type: 'ProvideWalletAddress', queryId: 0n, ownerAddress: bob.address, includeAddress: true,
-        });
+        const r = await f.token.send(
+            alice.getSender(),
+            { value: toNano('0.05') },
+            {
+                $$type: 'ProvideWalletAddress',
+                queryId: 0n,
+                ownerAddress: bob.address,
+                includeAddress: true,
+            },
+        );
         record('discovery', operationGas(r.transactions, alice.address));
         handler('GasDiscovery', gasOf(r, f.token.address));
     });
 
     it('pass mint (at the exact pass_mint_cost)', async () => {
-        const send = (value: bigint) => f.collection.send(f.admin.getSender(), { value }, {
-            $$type: 'PassMint', queryId: 0n, owner: alice.address, cores: 8n, memoryMb: 16384n, responseDestination: f.admin.address,
-        });
+        const send = (value: bigint) =>
+            f.collection.send(
+                f.admin.getSender(),
+                { value },
+                {
+                    $$type: 'PassMint',
+                    queryId: 0n,
+                    owner: alice.address,
+                    cores: 8n,
+                    memoryMb: 16384n,
+                    responseDestination: f.admin.address,
+                },
+            );
         const min = await minimumAccepted(f.blockchain, pass.address, send, 1n, toNano('1'));
         const r = await send(min);
         expect(r.transactions).not.toHaveTransaction({ success: false });
@@ -176,23 +230,43 @@ describe('gas', () => {
     });
 
     it('prove_ownership', async () => {
-        const r = await pass.send(alice.getSender(), { value: toNano('0.05') }, {
-            $$type: 'ProveOwnership', queryId: 0n, dest: bob.address, forwardPayload: beginCell().storeUint(1, 64).endCell(), withContent: false,
-        });
+        const r = await pass.send(
+            alice.getSender(),
+            { value: toNano('0.05') },
+            {
+                $$type: 'ProveOwnership',
+                queryId: 0n,
+                dest: bob.address,
+                forwardPayload: beginCell().storeUint(1, 64).endCell(),
+                withContent: false,
+            },
+        );
         record('prove_ownership', operationGas(r.transactions, alice.address));
         handler('GasPassReply', gasOf(r, pass.address));
     });
 
     it('request_owner', async () => {
-        const r = await pass.send(bob.getSender(), { value: toNano('0.05') }, {
-            $$type: 'RequestOwner', queryId: 0n, dest: bob.address, forwardPayload: beginCell().storeUint(1, 64).endCell(), withContent: false,
-        });
+        const r = await pass.send(
+            bob.getSender(),
+            { value: toNano('0.05') },
+            {
+                $$type: 'RequestOwner',
+                queryId: 0n,
+                dest: bob.address,
+                forwardPayload: beginCell().storeUint(1, 64).endCell(),
+                withContent: false,
+            },
+        );
         record('request_owner', operationGas(r.transactions, bob.address));
         handler('GasPassReply', gasOf(r, pass.address));
     });
 
     it('revoke', async () => {
-        const r = await f.collection.send(f.admin.getSender(), { value: toNano('0.05') }, { $$type: 'PassRevoke', queryId: 0n, owner: alice.address });
+        const r = await f.collection.send(
+            f.admin.getSender(),
+            { value: toNano('0.05') },
+            { $$type: 'PassRevoke', queryId: 0n, owner: alice.address },
+        );
         expect(r.transactions).not.toHaveTransaction({ success: false });
         record('revoke', operationGas(r.transactions, f.admin.address));
         handler('GasPassRelay', gasOf(r, f.collection.address));
@@ -296,7 +370,10 @@ describe('gas', () => {
             for (const w of actors.slice(1, 3)) measure(await p.commit(w, id, result), w.address, k);
             record('reveal', measure(await p.reveal(actors[0], id, result), actors[0].address, k));
             measure(await p.reveal(actors[1], id, result), actors[1].address, k);
-            record('reveal (last: settles k=3, burns, records the epoch)', measure(await p.reveal(actors[2], id, result), actors[2].address, k));
+            record(
+                'reveal (last: settles k=3, burns, records the epoch)',
+                measure(await p.reveal(actors[2], id, result), actors[2].address, k),
+            );
         });
 
         it('job lifecycles k=1, 3, 5, 7 (post to settlement)', async () => {
@@ -324,20 +401,30 @@ describe('gas', () => {
          */
         const shapesOf = (k: number): [string, (number | 'uncommitted' | 'unrevealed')[] | 'expired'][] => {
             const q = Math.floor(k / 2) + 1;
-            const range = <T,>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+            const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
             const out: [string, (number | 'uncommitted' | 'unrevealed')[] | 'expired'][] = [['unanimous', range(k, () => 0)]];
             if (k >= 2) {
                 // groups of quorum - 1: 3/3/1 for k=7
                 out.push(['no quorum', range(k, (i) => Math.floor(i / (q - 1)))]);
                 out.push(['all distinct', range(k, (i) => i)]);
                 out.push(['one never committed, the rest agree (the last reveal settles)', ['uncommitted', ...range(k - 1, () => 0)]]);
-                out.push(['finalize: one never committed, one never revealed, the rest distinct', [...(k >= 3 ? ['uncommitted' as const] : []), 'unrevealed', ...range(k >= 3 ? k - 2 : k - 1, (i) => i)]]);
+                out.push([
+                    'finalize: one never committed, one never revealed, the rest distinct',
+                    [...(k >= 3 ? ['uncommitted' as const] : []), 'unrevealed', ...range(k >= 3 ? k - 2 : k - 1, (i) => i)],
+                ]);
                 out.push(['expired (one claim short)', 'expired']);
             }
             if (q < k) {
                 out.push(['winners reveal last', [...range(k - q, (i) => i + 1), ...range(q, () => 0)]]);
                 const silent = k - q;
-                out.push(['finalize: silent workers, the rest agree', [...range(Math.floor(silent / 2), () => 'uncommitted' as const), ...range(silent - Math.floor(silent / 2), () => 'unrevealed' as const), ...range(q, () => 0)]]);
+                out.push([
+                    'finalize: silent workers, the rest agree',
+                    [
+                        ...range(Math.floor(silent / 2), () => 'uncommitted' as const),
+                        ...range(silent - Math.floor(silent / 2), () => 'unrevealed' as const),
+                        ...range(q, () => 0),
+                    ],
+                ]);
             }
             out.push(['finalize: every worker committed, none revealed', range(k, () => 'unrevealed' as const)]);
             return out;
@@ -363,7 +450,8 @@ describe('gas', () => {
                     } else {
                         const salt = (i: number) => 7n + BigInt(i);
                         const result = (i: number) => hashOf(`shape result ${plan[i]}`);
-                        for (const [i, w] of workers.entries()) if (plan[i] !== 'uncommitted') measure(await p.commit(w, id, result(i), salt(i)), w.address, K);
+                        for (const [i, w] of workers.entries())
+                            if (plan[i] !== 'uncommitted') measure(await p.commit(w, id, result(i), salt(i)), w.address, K);
                         const s = await job.getJobState();
                         if (plan.includes('uncommitted')) p.blockchain.now = Number(s.commitUntil) + 1;
                         let revealed: SendMessageResult | undefined;
@@ -384,15 +472,40 @@ describe('gas', () => {
                     const votes = new Map<number, number>();
                     if (plan !== 'expired') for (const v of plan) if (typeof v === 'number') votes.set(v, (votes.get(v) ?? 0) + 1);
                     const winner = [...votes].find(([, n]) => n >= k / 2 + 0.5)?.[0];
-                    const expected = plan === 'expired' ? [PhaseExpired] : winner === undefined ? [PhaseFailed] : [PhaseDone, hashOf(`shape result ${winner}`)];
-                    expect([k, shape, ...(expected.length === 2 ? [settled.phase, settled.result] : [settled.phase])]).toEqual([k, shape, ...expected]);
+                    const expected =
+                        plan === 'expired'
+                            ? [PhaseExpired]
+                            : winner === undefined
+                              ? [PhaseFailed]
+                              : [PhaseDone, hashOf(`shape result ${winner}`)];
+                    expect([k, shape, ...(expected.length === 2 ? [settled.phase, settled.result] : [settled.phase])]).toEqual([
+                        k,
+                        shape,
+                        ...expected,
+                    ]);
                     expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
                     (settlements[`k=${k}`] ??= {})[shape] = gasOf(last, job.address);
                 }
             }
             await p.blockchain.loadFrom(start);
-            if (UPDATE || process.env.FOG_GAS_SHAPES === '1') console.log('settlement gas (the job\'s transaction):\n' + Object.entries(settlements).map(([k, s]) => Object.entries(s).map(([n, g]) => `  ${k} ${n}: ${g}`).join('\n')).join('\n'));
-            for (const shape of ['unanimous', 'no quorum', 'all distinct', 'winners reveal last', 'finalize: silent workers, the rest agree']) {
+            if (UPDATE || process.env.FOG_GAS_SHAPES === '1')
+                console.log(
+                    "settlement gas (the job's transaction):\n" +
+                        Object.entries(settlements)
+                            .map(([k, s]) =>
+                                Object.entries(s)
+                                    .map(([n, g]) => `  ${k} ${n}: ${g}`)
+                                    .join('\n'),
+                            )
+                            .join('\n'),
+                );
+            for (const shape of [
+                'unanimous',
+                'no quorum',
+                'all distinct',
+                'winners reveal last',
+                'finalize: silent workers, the rest agree',
+            ]) {
                 record(`settlement k=7, ${shape} (the job's transaction)`, settlements['k=7'][shape]);
             }
         });
@@ -413,10 +526,32 @@ describe('gas', () => {
             p.blockchain.now = Number(p.params.epochStart + p.params.epochLength + p.params.closeDelay) + 1;
             const provider = await p.providerOf(actors[0].address);
             const epoch = (await provider.getProviderState()).curEpoch;
-            record('claim rewards (closes the epoch, mints)', measure(await provider.send(actors[0].getSender(), { value: toNano('1') }, { $$type: 'ClaimRewards', queryId: 0n, epoch }), actors[0].address));
-            record('unstake', measure(await provider.send(actors[0].getSender(), { value: toNano('0.5') }, { $$type: 'Unstake', queryId: 0n, amount: 100n * FOG }), actors[0].address));
+            record(
+                'claim rewards (closes the epoch, mints)',
+                measure(
+                    await provider.send(actors[0].getSender(), { value: toNano('1') }, { $$type: 'ClaimRewards', queryId: 0n, epoch }),
+                    actors[0].address,
+                ),
+            );
+            record(
+                'unstake',
+                measure(
+                    await provider.send(
+                        actors[0].getSender(),
+                        { value: toNano('0.5') },
+                        { $$type: 'Unstake', queryId: 0n, amount: 100n * FOG },
+                    ),
+                    actors[0].address,
+                ),
+            );
             p.blockchain.now = (p.blockchain.now ?? 0) + Number(p.params.unbondingPeriod);
-            record('withdraw', measure(await provider.send(actors[0].getSender(), { value: toNano('1') }, { $$type: 'WithdrawStake', queryId: 0n }), actors[0].address));
+            record(
+                'withdraw',
+                measure(
+                    await provider.send(actors[0].getSender(), { value: toNano('1') }, { $$type: 'WithdrawStake', queryId: 0n }),
+                    actors[0].address,
+                ),
+            );
         });
 
         it('settle of a win in a third unclaimed epoch (claims the oldest epoch for its owner)', async () => {
@@ -451,7 +586,11 @@ describe('gas', () => {
             p.blockchain.now = Number((await (await p.job(id)).getJobState()).revealUntil) + 1;
             measure(await p.finalize(actors[6], id), actors[6].address, 1n);
             const s = await (await p.providerOf(a.address)).getProviderState();
-            expect([s.passHeld, s.openClaims, s.stake]).toEqual([false, 0n, p.params.minStake - (p.params.collateral * p.params.slashBps) / Bps]);
+            expect([s.passHeld, s.openClaims, s.stake]).toEqual([
+                false,
+                0n,
+                p.params.minStake - (p.params.collateral * p.params.slashBps) / Bps,
+            ]);
         });
     });
 
@@ -459,7 +598,13 @@ describe('gas', () => {
     describe('checks', () => {
         it('keeps every handler within the gas bound its fee checks rely on', () => {
             const bound = (name: string) => (C as Record<string, unknown>)[name];
-            if (UPDATE) console.log('handler gas (measured / bound):\n' + Object.entries(handlers).map(([n, g]) => `  ${n}: ${g} / ${bound(n)}`).join('\n'));
+            if (UPDATE)
+                console.log(
+                    'handler gas (measured / bound):\n' +
+                        Object.entries(handlers)
+                            .map(([n, g]) => `  ${n}: ${g} / ${bound(n)}`)
+                            .join('\n'),
+                );
             const over: string[] = [];
             for (const [name, gas] of Object.entries(handlers)) {
                 const b = bound(name);
@@ -481,15 +626,15 @@ describe('gas', () => {
             expect(wallet.cells).toBeLessThanOrEqual(Number(C.WalletInitCells));
             expect(wallet.bits).toBeLessThanOrEqual(Number(C.WalletInitBits));
             const hub = (await protocolFixture()).hub.address;
-        const job = (await Job.fromInit(hub, 0n, null)).init!;
-        const provider = (await Provider.fromInit(hub, hub, null)).init!;
-        const stakeMsg = size(provider.code, provider.data);
-        expect(stakeMsg.cells).toBeLessThanOrEqual(Number(C.StakeMsgCells));
-        expect(stakeMsg.bits).toBeLessThanOrEqual(Number(C.StakeMsgBits));
-        const jobInit = size(job.code, job.data);
-        expect(jobInit.cells).toBeLessThanOrEqual(Number(C.JobInitCells));
-        expect(jobInit.bits).toBeLessThanOrEqual(Number(C.JobInitBits));
-        const itemInit = (await PassItem.fromInit(f.collection.address, passIndexOf(alice.address), null, 0n, 0n, 0n, 0n)).init!;
+            const job = (await Job.fromInit(hub, 0n, null)).init!;
+            const provider = (await Provider.fromInit(hub, hub, null)).init!;
+            const stakeMsg = size(provider.code, provider.data);
+            expect(stakeMsg.cells).toBeLessThanOrEqual(Number(C.StakeMsgCells));
+            expect(stakeMsg.bits).toBeLessThanOrEqual(Number(C.StakeMsgBits));
+            const jobInit = size(job.code, job.data);
+            expect(jobInit.cells).toBeLessThanOrEqual(Number(C.JobInitCells));
+            expect(jobInit.bits).toBeLessThanOrEqual(Number(C.JobInitBits));
+            const itemInit = (await PassItem.fromInit(f.collection.address, passIndexOf(alice.address), null, 0n, 0n, 0n, 0n)).init!;
             const item = size(itemInit.code, itemInit.data);
             expect(item.cells).toBeLessThanOrEqual(Number(C.PassInitCells));
             expect(item.bits).toBeLessThanOrEqual(Number(C.PassInitBits));

@@ -2,9 +2,35 @@ import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import {
-    Bps, Hub, JobSpec, loadRefusedEvent, loadStrayEvent, MaxReplication, MaxUriCells, Params, PhaseDone, PhaseFailed, PhaseOpen, storeJettonBurn, storeJettonTransfer, storePostJobPayload, storeStakePayload,
-    RefusedOther, RefusedPost, RefusedStake, RefuseKOutOfRange, RefuseLimits, RefuseMalformed, RefuseNothingStaked, RefusePostTon,
-    RefusePriceTooLow, RefuseQuorum, RefuseStakeTon, RefuseUnknownPayload, RefuseUrisTooLarge, RefuseWindowTooLong,
+    Bps,
+    Hub,
+    JobSpec,
+    loadRefusedEvent,
+    loadStrayEvent,
+    MaxReplication,
+    MaxUriCells,
+    Params,
+    PhaseDone,
+    PhaseFailed,
+    PhaseOpen,
+    storeJettonBurn,
+    storeJettonTransfer,
+    storePostJobPayload,
+    storeStakePayload,
+    RefusedOther,
+    RefusedPost,
+    RefusedStake,
+    RefuseKOutOfRange,
+    RefuseLimits,
+    RefuseMalformed,
+    RefuseNothingStaked,
+    RefusePostTon,
+    RefusePriceTooLow,
+    RefuseQuorum,
+    RefuseStakeTon,
+    RefuseUnknownPayload,
+    RefuseUrisTooLarge,
+    RefuseWindowTooLong,
 } from '../wrappers/Hub';
 import * as HubConstants from '../wrappers/Hub';
 import { describeRefusal, REFUSAL_REASONS } from '../wrappers/refusal';
@@ -53,12 +79,14 @@ describe('Hub', () => {
      * whole body: the hub builds it inline, in one cell, as messages.tact declares it.
      */
     const refusals = (r: SendMessageResult) =>
-        r.externals.filter((e) => e.info.src.equals(p.hub.address) && e.body.beginParse().preloadUint(32) === OP.RefusedEvent).map((e) => {
-            const body = e.body.beginParse();
-            const event = loadRefusedEvent(body);
-            expect([body.remainingBits, body.remainingRefs, e.body.refs.length]).toEqual([0, 0, 0]);
-            return event;
-        });
+        r.externals
+            .filter((e) => e.info.src.equals(p.hub.address) && e.body.beginParse().preloadUint(32) === OP.RefusedEvent)
+            .map((e) => {
+                const body = e.body.beginParse();
+                const event = loadRefusedEvent(body);
+                expect([body.remainingBits, body.remainingRefs, e.body.refs.length]).toEqual([0, 0, 0]);
+                return event;
+            });
 
     /**
      * Alice's FOG comes back in full, the hub keeps nothing of it, and one RefusedEvent says what
@@ -83,7 +111,13 @@ describe('Hub', () => {
             const r = await p.stake(alice, 300n * FOG);
             expect(allSucceeded(r)).toBe(true);
             const provider = await p.providerOf(alice.address);
-            expect(r.transactions).toHaveTransaction({ from: p.hub.address, to: provider.address, op: OP.ProviderStake, deploy: true, success: true });
+            expect(r.transactions).toHaveTransaction({
+                from: p.hub.address,
+                to: provider.address,
+                op: OP.ProviderStake,
+                deploy: true,
+                success: true,
+            });
             expect((await provider.getProviderState()).stake).toBe(300n * FOG);
             expect((await p.hub.getHubState()).totalStaked).toBe(300n * FOG);
             expect(await hubFog()).toBe(300n * FOG);
@@ -91,24 +125,61 @@ describe('Hub', () => {
             expect((await p.hub.getHubState()).wallet.equals((await p.walletOf(p.hub.address)).address)).toBe(true);
         });
 
-        it('refuses a notification that does not come from the hub\'s own wallet', async () => {
-            const r = await p.hub.send(alice.getSender(), { value: toNano('0.5') }, {
-                $$type: 'JettonTransferNotification', queryId: 0n, amount: 1_000n * FOG, sender: alice.address,
-                forwardPayload: beginCell().storeBit(1).storeRef(stakePayload()).endCell().beginParse(),
+        it("refuses a notification that does not come from the hub's own wallet", async () => {
+            const r = await p.hub.send(
+                alice.getSender(),
+                { value: toNano('0.5') },
+                {
+                    $$type: 'JettonTransferNotification',
+                    queryId: 0n,
+                    amount: 1_000n * FOG,
+                    sender: alice.address,
+                    forwardPayload: beginCell().storeBit(1).storeRef(stakePayload()).endCell().beginParse(),
+                },
+            );
+            expect(r.transactions).toHaveTransaction({
+                from: alice.address,
+                to: p.hub.address,
+                success: false,
+                exitCode: HUB['Notification from a foreign wallet'],
             });
-            expect(r.transactions).toHaveTransaction({ from: alice.address, to: p.hub.address, success: false, exitCode: HUB['Notification from a foreign wallet'] });
             expect((await p.hub.getHubState()).totalStaked).toBe(0n);
         });
 
         it('sends the FOG back in full for an unknown op', async () => {
             const before = await p.balanceOf(alice.address);
-            await expectSentBack(await p.toHub(alice, 10n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32))), before, RefusedOther, RefuseUnknownPayload, 10n * FOG);
+            await expectSentBack(
+                await p.toHub(
+                    alice,
+                    10n * FOG,
+                    payload((b) => b.storeUint(0xdeadbeef, 32)),
+                ),
+                before,
+                RefusedOther,
+                RefuseUnknownPayload,
+                10n * FOG,
+            );
         });
 
         it.each([
-            ['a stake payload without its memory field', () => payload((b) => b.storeUint(OP.StakePayload, 32).storeUint(8, 16)), RefusedStake, RefuseMalformed],
-            ['a post_job payload cut short', () => payload((b) => b.storeUint(OP.PostJobPayload, 32).storeUint(0, 200).storeRef(beginCell().endCell())), RefusedPost, RefuseMalformed],
-            ['a post_job payload without its URIs', () => payload((b) => b.storeUint(OP.PostJobPayload, 32).storeUint(0, 688)), RefusedPost, RefuseMalformed],
+            [
+                'a stake payload without its memory field',
+                () => payload((b) => b.storeUint(OP.StakePayload, 32).storeUint(8, 16)),
+                RefusedStake,
+                RefuseMalformed,
+            ],
+            [
+                'a post_job payload cut short',
+                () => payload((b) => b.storeUint(OP.PostJobPayload, 32).storeUint(0, 200).storeRef(beginCell().endCell())),
+                RefusedPost,
+                RefuseMalformed,
+            ],
+            [
+                'a post_job payload without its URIs',
+                () => payload((b) => b.storeUint(OP.PostJobPayload, 32).storeUint(0, 688)),
+                RefusedPost,
+                RefuseMalformed,
+            ],
             ['a payload shorter than an op', () => payload((b) => b.storeUint(1, 8)), RefusedOther, RefuseUnknownPayload],
         ])('sends the FOG back in full for %s', async (_name, body, what, reason) => {
             const before = await p.balanceOf(alice.address);
@@ -118,7 +189,9 @@ describe('Hub', () => {
         it('sends back a stake of 0 FOG', async () => {
             const before = await p.balanceOf(alice.address);
             await expectSentBack(await p.toHub(alice, 0n, stakePayload()), before, RefusedStake, RefuseNothingStaked, 0n);
-            expect(await p.blockchain.getContract(await p.hub.getProviderAddress(alice.address)).then((c) => c.accountState?.type)).not.toBe('active');
+            expect(
+                await p.blockchain.getContract(await p.hub.getProviderAddress(alice.address)).then((c) => c.accountState?.type),
+            ).not.toBe('active');
         });
 
         it.each<[string, Partial<JobSpec>, bigint, bigint?]>([
@@ -139,20 +212,41 @@ describe('Hub', () => {
         });
 
         it('has a sentence for every refusal reason the contracts define', () => {
-            const codes = Object.entries(HubConstants).filter(([name, v]) => /^Refuse[A-Z]/.test(name) && typeof v === 'bigint').map(([, v]) => v as bigint);
+            const codes = Object.entries(HubConstants)
+                .filter(([name, v]) => /^Refuse[A-Z]/.test(name) && typeof v === 'bigint')
+                .map(([, v]) => v as bigint);
             expect(codes.length).toBeGreaterThanOrEqual(11);
             expect([...REFUSAL_REASONS.keys()].sort()).toEqual(codes.sort());
             expect(new Set(codes).size).toBe(codes.length);
-            expect(describeRefusal({ what: RefusedPost, reason: RefusePriceTooLow, amount: 2n * FOG, to: alice.address }))
-                .toBe(`The hub refused a job post and sent 2 FOG back to ${alice.address.toString()}: the price is below the minimum job price.`);
-            expect(describeRefusal({ what: RefusedStake, reason: 99n, amount: 0n, to: alice.address })).toMatch(/refused a stake .*reason code 99, unknown to this version\.$/);
+            expect(describeRefusal({ what: RefusedPost, reason: RefusePriceTooLow, amount: 2n * FOG, to: alice.address })).toBe(
+                `The hub refused a job post and sent 2 FOG back to ${alice.address.toString()}: the price is below the minimum job price.`,
+            );
+            expect(describeRefusal({ what: RefusedStake, reason: 99n, amount: 0n, to: alice.address })).toMatch(
+                /refused a stake .*reason code 99, unknown to this version\.$/,
+            );
         });
 
         it('sends the FOG back with exactly getRefundCost() forward TON, and records it as stray with one nanoton less', async () => {
             const cost = await p.hub.getRefundCost();
             const before = await p.balanceOf(alice.address);
-            await expectSentBack(await p.toHub(alice, 4n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32)), cost), before, RefusedOther, RefuseUnknownPayload, 4n * FOG);
-            const r = await p.toHub(alice, 4n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32)), cost - 1n);
+            await expectSentBack(
+                await p.toHub(
+                    alice,
+                    4n * FOG,
+                    payload((b) => b.storeUint(0xdeadbeef, 32)),
+                    cost,
+                ),
+                before,
+                RefusedOther,
+                RefuseUnknownPayload,
+                4n * FOG,
+            );
+            const r = await p.toHub(
+                alice,
+                4n * FOG,
+                payload((b) => b.storeUint(0xdeadbeef, 32)),
+                cost - 1n,
+            );
             expect(refusals(r)).toHaveLength(0);
             expect((await p.hub.getHubState()).strays).toBe(4n * FOG);
         });
@@ -160,7 +254,13 @@ describe('Hub', () => {
         it('stakes with exactly getStakeCost() forward TON and sends the FOG back with one nanoton less', async () => {
             const cost = await p.hub.getStakeCost();
             const before = await p.balanceOf(alice.address);
-            await expectSentBack(await p.toHub(alice, 300n * FOG, stakePayload(), cost - 1n), before, RefusedStake, RefuseStakeTon, 300n * FOG);
+            await expectSentBack(
+                await p.toHub(alice, 300n * FOG, stakePayload(), cost - 1n),
+                before,
+                RefusedStake,
+                RefuseStakeTon,
+                300n * FOG,
+            );
             const r = await p.toHub(alice, 300n * FOG, stakePayload(), cost);
             expect(allSucceeded(r)).toBe(true);
             expect((await (await p.providerOf(alice.address)).getProviderState()).stake).toBe(300n * FOG);
@@ -200,7 +300,9 @@ describe('Hub', () => {
             expect(allSucceeded(r)).toBe(true);
             const job = await p.job(0n);
             // the deploy's forward fee was charged for at most JobInitCells / JobInitBits
-            const deploy = r.transactions.find((t) => t.inMessage?.info.src?.toString() === p.hub.address.toString() && t.inMessage.init)!.inMessage!;
+            const deploy = r.transactions.find(
+                (t) => t.inMessage?.info.src?.toString() === p.hub.address.toString() && t.inMessage.init,
+            )!.inMessage!;
             const { cells, bits } = cellShape(deploy.init!.code!, deploy.init!.data!, deploy.body);
             if (process.env.FOG_GAS_UPDATE === '1') console.log(`job deploy with the largest URIs: ${cells} cells, ${bits} bits`);
             expect(cells).toBeLessThanOrEqual(Number(HubConstants.JobInitCells));
@@ -230,7 +332,12 @@ describe('Hub', () => {
             expect(allSucceeded(await p.stake(alice, p.params.minStake))).toBe(true);
             const price = 20n * FOG;
             const before = await p.balanceOf(alice.address);
-            const posted = await p.toHub(alice, price, postPayload({ k: 7n, quorum: 4n, uris: urisOf(Number(MaxUriCells)) }), await p.hub.getPostCost(7n));
+            const posted = await p.toHub(
+                alice,
+                price,
+                postPayload({ k: 7n, quorum: 4n, uris: urisOf(Number(MaxUriCells)) }),
+                await p.hub.getPostCost(7n),
+            );
             expect(allSucceeded(posted)).toBe(true);
             const job = await p.job(0n);
             const steps: SendMessageResult[] = [];
@@ -268,11 +375,18 @@ describe('Hub', () => {
             // Exactly what the wallet's transfer alone needs: after the hub's own compute a refund would fall short.
             const forwardTon = await (await p.walletOf(alice.address)).getTransferCost(0n, 0n);
             const before = await p.balanceOf(alice.address);
-            const r = await p.toHub(alice, 7n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32)), forwardTon);
+            const r = await p.toHub(
+                alice,
+                7n * FOG,
+                payload((b) => b.storeUint(0xdeadbeef, 32)),
+                forwardTon,
+            );
             const hubWallet = (await p.hub.getHubState()).wallet;
             expect(allSucceeded(r)).toBe(true);
             expect(r.transactions).not.toHaveTransaction({ from: p.hub.address, to: hubWallet });
-            const events = r.externals.filter((e) => e.body.beginParse().preloadUint(32) === OP.StrayEvent).map((e) => loadStrayEvent(e.body.beginParse()));
+            const events = r.externals
+                .filter((e) => e.body.beginParse().preloadUint(32) === OP.StrayEvent)
+                .map((e) => loadStrayEvent(e.body.beginParse()));
             expect(events).toHaveLength(1);
             expect(events[0].from.equals(alice.address)).toBe(true);
             expect([events[0].amount, events[0].total]).toEqual([7n * FOG, 7n * FOG]);
@@ -283,10 +397,20 @@ describe('Hub', () => {
 
         it('records a transfer its wallet refused as strays', async () => {
             const hubWallet = (await p.hub.getHubState()).wallet;
-            const original = beginCell().store(storeJettonTransfer({
-                $$type: 'JettonTransfer', queryId: 0n, amount: 3n * FOG, destination: alice.address, responseDestination: alice.address,
-                customPayload: null, forwardTonAmount: 0n, forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
-            })).endCell();
+            const original = beginCell()
+                .store(
+                    storeJettonTransfer({
+                        $$type: 'JettonTransfer',
+                        queryId: 0n,
+                        amount: 3n * FOG,
+                        destination: alice.address,
+                        responseDestination: alice.address,
+                        customPayload: null,
+                        forwardTonAmount: 0n,
+                        forwardPayload: beginCell().storeBit(0).endCell().beginParse(),
+                    }),
+                )
+                .endCell();
             const r = await deliverBounce(p.blockchain, hubWallet, p.hub.address, original, toNano('0.005'));
             expect(allSucceeded(r)).toBe(true);
             expect((await p.hub.getHubState()).strays).toBe(3n * FOG);
@@ -296,7 +420,12 @@ describe('Hub', () => {
     describe('return_stray', () => {
         beforeEach(async () => {
             const forwardTon = await (await p.walletOf(alice.address)).getTransferCost(0n, 0n);
-            await p.toHub(alice, 7n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32)), forwardTon);
+            await p.toHub(
+                alice,
+                7n * FOG,
+                payload((b) => b.storeUint(0xdeadbeef, 32)),
+                forwardTon,
+            );
             expect((await p.hub.getHubState()).strays).toBe(7n * FOG);
         });
         const returnStray = (from: SandboxContract<TreasuryContract>, amount: bigint) =>
@@ -313,7 +442,11 @@ describe('Hub', () => {
 
         it('keeps the strays when the payout transfer bounces for lack of TON', async () => {
             const value = await (await p.walletOf(alice.address)).getTransferCost(0n, 0n);
-            const r = await p.hub.send(p.admin.getSender(), { value }, { $$type: 'ReturnStray', queryId: 0n, to: alice.address, amount: 7n * FOG });
+            const r = await p.hub.send(
+                p.admin.getSender(),
+                { value },
+                { $$type: 'ReturnStray', queryId: 0n, to: alice.address, amount: 7n * FOG },
+            );
             expect(r.transactions).toHaveTransaction({ to: p.hub.address, inMessageBounced: true, success: true });
             expect((await p.hub.getHubState()).strays).toBe(7n * FOG);
             expect(await hubFog()).toBe(7n * FOG);
@@ -335,7 +468,17 @@ describe('Hub', () => {
     describe('bounced jetton_burn', () => {
         it('records the FOG of a burn the wallet refused as strays', async () => {
             const wallet = (await p.hub.getHubState()).wallet;
-            const burn = beginCell().store(storeJettonBurn({ $$type: 'JettonBurn', queryId: 3n, amount: 5n * FOG, responseDestination: null, customPayload: null })).endCell();
+            const burn = beginCell()
+                .store(
+                    storeJettonBurn({
+                        $$type: 'JettonBurn',
+                        queryId: 3n,
+                        amount: 5n * FOG,
+                        responseDestination: null,
+                        customPayload: null,
+                    }),
+                )
+                .endCell();
             const r = await deliverBounce(p.blockchain, wallet, p.hub.address, burn, toNano('0.05'));
             expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: true });
             expect(r.externals.map((e) => loadStrayEvent(e.body.beginParse()).total)).toEqual([5n * FOG]);
@@ -352,9 +495,13 @@ describe('Hub', () => {
             expect((await (await p.passOf(alice.address)).getPassState()).live).toBe(true);
         });
 
-        it('refuses a treasury posing as the owner\'s provider', async () => {
-            const r = await p.hub.send(alice.getSender(), { value: toNano('0.5') }, { $$type: 'ProviderPassMint', queryId: 0n, owner: alice.address, cores: 1n, memoryMb: 1n });
-            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the owner\'s provider'] });
+        it("refuses a treasury posing as the owner's provider", async () => {
+            const r = await p.hub.send(
+                alice.getSender(),
+                { value: toNano('0.5') },
+                { $$type: 'ProviderPassMint', queryId: 0n, owner: alice.address, cores: 1n, memoryMb: 1n },
+            );
+            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB["Only the owner's provider"] });
             expect(r.transactions).not.toHaveTransaction({ to: p.collection.address });
         });
     });
@@ -378,10 +525,14 @@ describe('Hub', () => {
             expect(allSucceeded(r)).toBe(true);
         });
 
-        it('refuses a treasury posing as the owner\'s provider', async () => {
+        it("refuses a treasury posing as the owner's provider", async () => {
             await p.stake(alice, p.params.minStake);
-            const r = await p.hub.send(alice.getSender(), { value: toNano('0.5') }, { $$type: 'ProviderPassRevoke', queryId: 0n, owner: alice.address });
-            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the owner\'s provider'] });
+            const r = await p.hub.send(
+                alice.getSender(),
+                { value: toNano('0.5') },
+                { $$type: 'ProviderPassRevoke', queryId: 0n, owner: alice.address },
+            );
+            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB["Only the owner's provider"] });
             expect((await (await p.passOf(alice.address)).getPassState()).live).toBe(true);
         });
     });
@@ -400,10 +551,14 @@ describe('Hub', () => {
             expect(await hubFog()).toBe(400n * FOG);
         });
 
-        it('refuses a treasury posing as the owner\'s provider', async () => {
+        it("refuses a treasury posing as the owner's provider", async () => {
             await p.stake(workers[0], 600n * FOG);
-            const r = await p.hub.send(alice.getSender(), { value: toNano('0.5') }, { $$type: 'ProviderPayout', queryId: 0n, amount: 600n * FOG, revokePass: false, owner: alice.address });
-            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the owner\'s provider'] });
+            const r = await p.hub.send(
+                alice.getSender(),
+                { value: toNano('0.5') },
+                { $$type: 'ProviderPayout', queryId: 0n, amount: 600n * FOG, revokePass: false, owner: alice.address },
+            );
+            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB["Only the owner's provider"] });
             expect((await p.hub.getHubState()).totalStaked).toBe(600n * FOG);
             expect(await hubFog()).toBe(600n * FOG);
         });
@@ -427,9 +582,20 @@ describe('Hub', () => {
         it('refuses a treasury posing as the job', async () => {
             await p.stake(alice, p.params.minStake);
             await p.post(alice, 20n * FOG);
-            const r = await p.hub.send(alice.getSender(), { value: toNano('0.5') }, {
-                $$type: 'JobClosed', id: 0n, price: 20n * FOG, slashed: 0n, units: 0n, epoch: 0n, burn: false, requester: alice.address,
-            });
+            const r = await p.hub.send(
+                alice.getSender(),
+                { value: toNano('0.5') },
+                {
+                    $$type: 'JobClosed',
+                    id: 0n,
+                    price: 20n * FOG,
+                    slashed: 0n,
+                    units: 0n,
+                    epoch: 0n,
+                    burn: false,
+                    requester: alice.address,
+                },
+            );
             expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the job'] });
             expect((await p.hub.getHubState()).totalEscrow).toBe(20n * FOG);
         });
@@ -452,7 +618,11 @@ describe('Hub', () => {
 
         it('refuses a treasury posing as the epoch', async () => {
             const supply = (await p.token.getGetJettonData()).totalSupply;
-            const r = await p.hub.send(alice.getSender(), { value: toNano('0.5') }, { $$type: 'MintReward', epoch: 0n, amount: 1_000_000n * FOG, owner: alice.address });
+            const r = await p.hub.send(
+                alice.getSender(),
+                { value: toNano('0.5') },
+                { $$type: 'MintReward', epoch: 0n, amount: 1_000_000n * FOG, owner: alice.address },
+            );
             expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the epoch'] });
             expect((await p.token.getGetJettonData()).totalSupply).toBe(supply);
         });
@@ -460,7 +630,11 @@ describe('Hub', () => {
 
     describe('set_params', () => {
         const setParams = (from: SandboxContract<TreasuryContract>, overrides: Partial<Params>) =>
-            p.hub.send(from.getSender(), { value: toNano('0.2') }, { $$type: 'SetParams', queryId: 0n, params: { ...p.params, ...overrides } });
+            p.hub.send(
+                from.getSender(),
+                { value: toNano('0.2') },
+                { $$type: 'SetParams', queryId: 0n, params: { ...p.params, ...overrides } },
+            );
 
         it('stores valid parameters from the admin, readable through getParams, and returns the rest', async () => {
             const next = { ...p.params, minStake: 2_000n * FOG, maxK: 5n, minJobPrice: 3n * FOG, emissionCap: 50_000n * FOG };
@@ -504,7 +678,8 @@ describe('Hub', () => {
     describe('two-step admin handover', () => {
         const propose = (from: SandboxContract<TreasuryContract>, to: SandboxContract<TreasuryContract> | null) =>
             p.hub.send(from.getSender(), { value: toNano('0.05') }, { $$type: 'ProposeAdmin', queryId: 0n, newAdmin: to?.address ?? null });
-        const claim = (from: SandboxContract<TreasuryContract>) => p.hub.send(from.getSender(), { value: toNano('0.05') }, { $$type: 'ClaimAdmin', queryId: 0n });
+        const claim = (from: SandboxContract<TreasuryContract>) =>
+            p.hub.send(from.getSender(), { value: toNano('0.05') }, { $$type: 'ClaimAdmin', queryId: 0n });
 
         it('moves the role only when the proposed admin claims it', async () => {
             expect(allSucceeded(await propose(p.admin, alice))).toBe(true);
@@ -514,9 +689,17 @@ describe('Hub', () => {
             s = await p.hub.getHubState();
             expect(s.admin.equals(alice.address)).toBe(true);
             expect(s.pendingAdmin).toBeNull();
-            const old = await p.hub.send(p.admin.getSender(), { value: toNano('0.2') }, { $$type: 'SetParams', queryId: 0n, params: p.params });
+            const old = await p.hub.send(
+                p.admin.getSender(),
+                { value: toNano('0.2') },
+                { $$type: 'SetParams', queryId: 0n, params: p.params },
+            );
             expect(old.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the admin'] });
-            const now = await p.hub.send(alice.getSender(), { value: toNano('0.2') }, { $$type: 'SetParams', queryId: 0n, params: p.params });
+            const now = await p.hub.send(
+                alice.getSender(),
+                { value: toNano('0.2') },
+                { $$type: 'SetParams', queryId: 0n, params: p.params },
+            );
             expect(allSucceeded(now)).toBe(true);
         });
 
@@ -528,13 +711,25 @@ describe('Hub', () => {
 
         it('refuses a claim from anyone but the proposed admin, and any claim once the proposal is cancelled', async () => {
             let r = await claim(alice);
-            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the proposed admin may claim'] });
+            expect(r.transactions).toHaveTransaction({
+                to: p.hub.address,
+                success: false,
+                exitCode: HUB['Only the proposed admin may claim'],
+            });
             await propose(p.admin, alice);
             r = await claim(workers[0]);
-            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the proposed admin may claim'] });
+            expect(r.transactions).toHaveTransaction({
+                to: p.hub.address,
+                success: false,
+                exitCode: HUB['Only the proposed admin may claim'],
+            });
             await propose(p.admin, null);
             r = await claim(alice);
-            expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Only the proposed admin may claim'] });
+            expect(r.transactions).toHaveTransaction({
+                to: p.hub.address,
+                success: false,
+                exitCode: HUB['Only the proposed admin may claim'],
+            });
             expect((await p.hub.getHubState()).admin.equals(p.admin.address)).toBe(true);
         });
     });

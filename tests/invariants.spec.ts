@@ -37,7 +37,12 @@ const actor = fc.integer({ min: 0, max: ACTORS - 1 });
 const job = fc.integer({ min: 0, max: 3 });
 const action: fc.Arbitrary<Action> = fc.oneof(
     fc.record({ kind: fc.constant('stake' as const), actor, amount: fc.bigInt({ min: 1n, max: 1_500n }).map((x) => x * FOG) }),
-    fc.record({ kind: fc.constant('post' as const), actor, k: fc.bigInt({ min: 1n, max: 3n }), price: fc.bigInt({ min: 1n, max: 100n }).map((x) => x * FOG) }),
+    fc.record({
+        kind: fc.constant('post' as const),
+        actor,
+        k: fc.bigInt({ min: 1n, max: 3n }),
+        price: fc.bigInt({ min: 1n, max: 100n }).map((x) => x * FOG),
+    }),
     fc.record({ kind: fc.constant('claim' as const), actor, job }),
     fc.record({ kind: fc.constant('commit' as const), actor, job, lie: fc.boolean() }),
     fc.record({ kind: fc.constant('reveal' as const), actor, job, lie: fc.boolean() }),
@@ -45,7 +50,10 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     fc.record({ kind: fc.constant('unstake' as const), actor, amount: fc.bigInt({ min: 1n, max: 1_000n }).map((x) => x * FOG) }),
     fc.record({ kind: fc.constant('withdraw' as const), actor }),
     fc.record({ kind: fc.constant('rewards' as const), actor, epoch: fc.integer({ min: 0, max: 2 }) }),
-    fc.record({ kind: fc.constant('wait' as const), seconds: fc.oneof(fc.integer({ min: 1, max: 900 }), fc.integer({ min: 3_000, max: 100_000 }), fc.constant(700_000)) }),
+    fc.record({
+        kind: fc.constant('wait' as const),
+        seconds: fc.oneof(fc.integer({ min: 1, max: 900 }), fc.integer({ min: 3_000, max: 100_000 }), fc.constant(700_000)),
+    }),
 );
 
 describe('invariants under random action sequences', () => {
@@ -88,11 +96,23 @@ describe('invariants under random action sequences', () => {
             case 'finalize':
                 return p.finalize(who, BigInt(a.job));
             case 'unstake':
-                return (await p.providerOf(who.address)).send(who.getSender(), { value: toNano('0.5') }, { $$type: 'Unstake', queryId: 0n, amount: a.amount });
+                return (await p.providerOf(who.address)).send(
+                    who.getSender(),
+                    { value: toNano('0.5') },
+                    { $$type: 'Unstake', queryId: 0n, amount: a.amount },
+                );
             case 'withdraw':
-                return (await p.providerOf(who.address)).send(who.getSender(), { value: toNano('1') }, { $$type: 'WithdrawStake', queryId: 0n });
+                return (await p.providerOf(who.address)).send(
+                    who.getSender(),
+                    { value: toNano('1') },
+                    { $$type: 'WithdrawStake', queryId: 0n },
+                );
             case 'rewards':
-                return (await p.providerOf(who.address)).send(who.getSender(), { value: toNano('1') }, { $$type: 'ClaimRewards', queryId: 0n, epoch: BigInt(a.epoch) });
+                return (await p.providerOf(who.address)).send(
+                    who.getSender(),
+                    { value: toNano('1') },
+                    { $$type: 'ClaimRewards', queryId: 0n, epoch: BigInt(a.epoch) },
+                );
             case 'wait':
                 p.blockchain.now = (p.blockchain.now ?? NOW) + a.seconds;
                 return;
@@ -187,19 +207,23 @@ describe('invariants under random action sequences', () => {
         }
     }
 
-    it(`hold after every step of ${RUNS} random sequences`, async () => {
-        // Hundreds of emulated transactions per run: give the whole property room.
-        await fc.assert(
-            fc.asyncProperty(fc.array(action, { minLength: 3, maxLength: 8 }), async (actions) => {
-                await p.blockchain.loadFrom(start);
-                for (const a of actions) {
-                    await apply(a);
+    it(
+        `hold after every step of ${RUNS} random sequences`,
+        async () => {
+            // Hundreds of emulated transactions per run: give the whole property room.
+            await fc.assert(
+                fc.asyncProperty(fc.array(action, { minLength: 3, maxLength: 8 }), async (actions) => {
+                    await p.blockchain.loadFrom(start);
+                    for (const a of actions) {
+                        await apply(a);
+                        await checkInvariants();
+                    }
+                    await drainToTerminal();
                     await checkInvariants();
-                }
-                await drainToTerminal();
-                await checkInvariants();
-            }),
-            { numRuns: RUNS },
-        );
-    }, 20 * 60_000);
+                }),
+                { numRuns: RUNS },
+            );
+        },
+        20 * 60_000,
+    );
 });

@@ -1,7 +1,20 @@
 import '@ton/test-utils';
 import { Address, beginCell, Cell, toNano } from '@ton/core';
 import { BlockchainSnapshot, internal, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
-import { Bps, PhaseDone, PhaseExpired, PhaseFailed, PhaseOpen, PhaseRejected, PhaseVerifying, StageClaimed, StageCommitted, StageRevealed, storeJettonTransfer, storePostJobPayload } from '../wrappers/Hub';
+import {
+    Bps,
+    PhaseDone,
+    PhaseExpired,
+    PhaseFailed,
+    PhaseOpen,
+    PhaseRejected,
+    PhaseVerifying,
+    StageClaimed,
+    StageCommitted,
+    StageRevealed,
+    storeJettonTransfer,
+    storePostJobPayload,
+} from '../wrappers/Hub';
 import { Job, JobCreate, JobSpec, storeJobCreate, storeJobRecord, storeJobState } from '../wrappers/Job';
 import { commitOf, hashOf } from '../wrappers/commit';
 import { NOW } from '../client/sandbox/fixture';
@@ -37,7 +50,10 @@ beforeEach(async () => {
 });
 
 const accountId = (a: Address) => BigInt('0x' + a.hash.toString('hex'));
-const stateOf = async (job: SandboxContract<Job>) => beginCell().store(storeJobState(await job.getJobState())).endCell();
+const stateOf = async (job: SandboxContract<Job>) =>
+    beginCell()
+        .store(storeJobState(await job.getJobState()))
+        .endCell();
 const providerState = async (t: SandboxContract<TreasuryContract>) => (await p.providerOf(t.address)).getProviderState();
 const tonOf = async (a: Address) => (await p.blockchain.getContract(a)).balance;
 
@@ -94,15 +110,35 @@ const commitWith = (job: SandboxContract<Job>, t: SandboxContract<TreasuryContra
 const revealWith = (job: SandboxContract<Job>, t: SandboxContract<TreasuryContract>, value: bigint, resultHash: bigint, salt = SALT) =>
     job.send(t.getSender(), { value }, { $$type: 'Reveal', queryId: 0n, resultHash, salt });
 const createOf = (requesterAddress: Address): JobCreate => ({
-    $$type: 'JobCreate', k: 3n, quorum: 2n, claimWindow: p.params.claimWindow, collateral: p.params.collateral,
-    provider: { $$type: 'CodeId', hash: 0n, depth: 0n }, pass: accountId(requesterAddress),
-    record: beginCell().store(storeJobRecord({
-        $$type: 'JobRecord', requester: requesterAddress, price: PRICE, pass: accountId(requesterAddress), slashBps: p.params.slashBps,
-        epochStart: p.params.epochStart, epochLength: p.params.epochLength, claimWindow: p.params.claimWindow,
-        commitWindow: p.params.commitWindow, revealWindow: p.params.revealWindow, posting: beginCell().endCell(),
-    })).endCell(),
+    $$type: 'JobCreate',
+    k: 3n,
+    quorum: 2n,
+    claimWindow: p.params.claimWindow,
+    collateral: p.params.collateral,
+    provider: { $$type: 'CodeId', hash: 0n, depth: 0n },
+    pass: accountId(requesterAddress),
+    record: beginCell()
+        .store(
+            storeJobRecord({
+                $$type: 'JobRecord',
+                requester: requesterAddress,
+                price: PRICE,
+                pass: accountId(requesterAddress),
+                slashBps: p.params.slashBps,
+                epochStart: p.params.epochStart,
+                epochLength: p.params.epochLength,
+                claimWindow: p.params.claimWindow,
+                commitWindow: p.params.commitWindow,
+                revealWindow: p.params.revealWindow,
+                posting: beginCell().endCell(),
+            }),
+        )
+        .endCell(),
 });
-const jobCreate = (requesterAddress: Address): Cell => beginCell().store(storeJobCreate(createOf(requesterAddress))).endCell();
+const jobCreate = (requesterAddress: Address): Cell =>
+    beginCell()
+        .store(storeJobCreate(createOf(requesterAddress)))
+        .endCell();
 
 /**
  * Posts a job from the requester one transaction at a time and stops right after the job's
@@ -111,15 +147,31 @@ const jobCreate = (requesterAddress: Address): Cell => beginCell().store(storeJo
 async function postUntilVerifying() {
     const wallet = await p.walletOf(requester.address);
     const post = payload(storePostJobPayload({ $$type: 'PostJobPayload', spec: specOf() }));
-    const body = beginCell().store(storeJettonTransfer({
-        $$type: 'JettonTransfer', queryId: 0n, amount: PRICE, destination: p.hub.address, responseDestination: requester.address,
-        customPayload: null, forwardTonAmount: toNano('1'), forwardPayload: beginCell().storeBit(1).storeRef(post).endCell().beginParse(),
-    })).endCell();
-    const it = await p.blockchain.sendMessageIter(
-        internal({ from: requester.address, to: wallet.address, value: toNano('1.1'), body }), { allowParallel: true });
+    const body = beginCell()
+        .store(
+            storeJettonTransfer({
+                $$type: 'JettonTransfer',
+                queryId: 0n,
+                amount: PRICE,
+                destination: p.hub.address,
+                responseDestination: requester.address,
+                customPayload: null,
+                forwardTonAmount: toNano('1'),
+                forwardPayload: beginCell().storeBit(1).storeRef(post).endCell().beginParse(),
+            }),
+        )
+        .endCell();
+    const it = await p.blockchain.sendMessageIter(internal({ from: requester.address, to: wallet.address, value: toNano('1.1'), body }), {
+        allowParallel: true,
+    });
     const job = await p.job(0n);
     for (let step = await it.next(); !step.done && step.value.address !== accountId(job.address); step = await it.next());
-    return { job, finish: async () => { while (!(await it.next()).done); } };
+    return {
+        job,
+        finish: async () => {
+            while (!(await it.next()).done);
+        },
+    };
 }
 
 /** A job posted by the stranger, who holds no pass: the pass check rejects it. */
@@ -132,13 +184,33 @@ async function rejectedJob() {
 }
 
 /** Anyone may ask a pass for its owner_info on behalf of `dest`; the pass answers with the value. */
-const askPass = async (owner: Address, dest: Address) => (await p.passOf(owner)).send(stranger.getSender(), { value: toNano('0.1') }, {
-    $$type: 'RequestOwner', queryId: 0n, dest, forwardPayload: beginCell().endCell(), withContent: false,
-});
-const forgedOwnerInfo = (job: SandboxContract<Job>, from: SandboxContract<TreasuryContract>) => job.send(from.getSender(), { value: toNano('0.1') }, {
-    $$type: 'OwnerInfo', queryId: 0n, itemId: accountId(from.address), initiator: job.address,
-    owner: from.address, data: beginCell().endCell(), revokedAt: 0n, content: null,
-});
+const askPass = async (owner: Address, dest: Address) =>
+    (await p.passOf(owner)).send(
+        stranger.getSender(),
+        { value: toNano('0.1') },
+        {
+            $$type: 'RequestOwner',
+            queryId: 0n,
+            dest,
+            forwardPayload: beginCell().endCell(),
+            withContent: false,
+        },
+    );
+const forgedOwnerInfo = (job: SandboxContract<Job>, from: SandboxContract<TreasuryContract>) =>
+    job.send(
+        from.getSender(),
+        { value: toNano('0.1') },
+        {
+            $$type: 'OwnerInfo',
+            queryId: 0n,
+            itemId: accountId(from.address),
+            initiator: job.address,
+            owner: from.address,
+            data: beginCell().endCell(),
+            revokedAt: 0n,
+            content: null,
+        },
+    );
 
 /** A job posted by a staker whose pass was revoked (it unstaked below the minimum and withdrew). */
 async function postWithRevokedPass() {
@@ -148,7 +220,9 @@ async function postWithRevokedPass() {
     const provider = await p.providerOf(leaver.address);
     await provider.send(leaver.getSender(), { value: toNano('0.5') }, { $$type: 'Unstake', queryId: 0n, amount: 1n * FOG });
     p.blockchain.now = NOW + Number(p.params.unbondingPeriod);
-    expect(allSucceeded(await provider.send(leaver.getSender(), { value: toNano('1') }, { $$type: 'WithdrawStake', queryId: 0n }))).toBe(true);
+    expect(allSucceeded(await provider.send(leaver.getSender(), { value: toNano('1') }, { $$type: 'WithdrawStake', queryId: 0n }))).toBe(
+        true,
+    );
     const pass = await (await p.passOf(leaver.address)).getPassState();
     expect(pass.live === false && pass.revokedAt > 0n).toBe(true);
     const fogBefore = await p.balanceOf(leaver.address);
@@ -164,11 +238,18 @@ async function expectRejectedAndRefunded(job: SandboxContract<Job>, requesterOf:
 }
 
 describe('job_create', () => {
-    it('records the requester, price, spec and the hub\'s terms, and opens after the pass check', async () => {
+    it("records the requester, price, spec and the hub's terms, and opens after the pass check", async () => {
         const job = await open({ claimWindow: 100n });
         const s = await job.getJobState();
         const claimUntil = BigInt(NOW) + 100n;
-        expect(s).toMatchObject({ price: PRICE, claimUntil, commitUntil: claimUntil + p.params.commitWindow, claims: 0n, commits: 0n, reveals: 0n });
+        expect(s).toMatchObject({
+            price: PRICE,
+            claimUntil,
+            commitUntil: claimUntil + p.params.commitWindow,
+            claims: 0n,
+            commits: 0n,
+            reveals: 0n,
+        });
         expect(s.revealUntil).toBe(s.commitUntil + p.params.revealWindow);
         expect(s.requester.equals(requester.address) && s.terms.collection.equals(p.collection.address)).toBe(true);
         expect([s.spec.k, s.terms.collateral, s.terms.slashBps]).toEqual([3n, p.params.collateral, p.params.slashBps]);
@@ -178,14 +259,24 @@ describe('job_create', () => {
 
     it('refuses a job_create from anyone but the hub on an existing job', async () => {
         const job = await open();
-        await refusedUnchanged(job, () => job.send(stranger.getSender(), { value: toNano('0.5') }, createOf(stranger.address)), JOB['Only the hub']);
+        await refusedUnchanged(
+            job,
+            () => job.send(stranger.getSender(), { value: toNano('0.5') }, createOf(stranger.address)),
+            JOB['Only the hub'],
+        );
     });
 
     it('refuses a forged deploy of a future job, which the hub can still post', async () => {
         const future = await Job.fromInit(p.hub.address, 0n, null);
-        const r = await p.blockchain.sendMessage(internal({
-            from: stranger.address, to: future.address, value: toNano('0.5'), body: jobCreate(stranger.address), stateInit: future.init!,
-        }));
+        const r = await p.blockchain.sendMessage(
+            internal({
+                from: stranger.address,
+                to: future.address,
+                value: toNano('0.5'),
+                body: jobCreate(stranger.address),
+                stateInit: future.init!,
+            }),
+        );
         expect(r.transactions).toHaveTransaction({ to: (await p.job(0n)).address, success: false, exitCode: JOB['Only the hub'] });
         const job = await open();
         expect((await job.getJobState()).requester.equals(requester.address)).toBe(true);
@@ -193,17 +284,27 @@ describe('job_create', () => {
 
     it('refuses a second job_create, even from the hub', async () => {
         const job = await open();
-        await refusedUnchanged(job, () => p.blockchain.sendMessage(internal({
-            from: p.hub.address, to: job.address, value: toNano('0.5'), body: jobCreate(stranger.address),
-        })), JOB['Job exists']);
+        await refusedUnchanged(
+            job,
+            () =>
+                p.blockchain.sendMessage(
+                    internal({
+                        from: p.hub.address,
+                        to: job.address,
+                        value: toNano('0.5'),
+                        body: jobCreate(stranger.address),
+                    }),
+                ),
+            JOB['Job exists'],
+        );
     });
 });
 
 describe('owner_info', () => {
-    it('opens the job when the requester\'s live pass answers, and refuses a forged answer meanwhile', async () => {
+    it("opens the job when the requester's live pass answers, and refuses a forged answer meanwhile", async () => {
         const { job, finish } = await postUntilVerifying();
         expect((await job.getJobState()).phase).toBe(PhaseVerifying);
-        await refusedUnchanged(job, () => forgedOwnerInfo(job, requester), JOB['Only the requester\'s pass']);
+        await refusedUnchanged(job, () => forgedOwnerInfo(job, requester), JOB["Only the requester's pass"]);
         expect((await job.getJobState()).phase).toBe(PhaseVerifying);
         await finish();
         expect(await job.getJobState()).toMatchObject({ phase: PhaseOpen, claimUntil: BigInt(NOW) + p.params.claimWindow });
@@ -211,7 +312,7 @@ describe('owner_info', () => {
 
     it('refuses a forged owner_info that would open a rejected job', async () => {
         const job = await rejectedJob();
-        await refusedUnchanged(job, () => forgedOwnerInfo(job, stranger), JOB['Only the requester\'s pass']);
+        await refusedUnchanged(job, () => forgedOwnerInfo(job, stranger), JOB["Only the requester's pass"]);
     });
 
     it('refuses a second answer of the genuine pass once the job is open', async () => {
@@ -219,12 +320,11 @@ describe('owner_info', () => {
         await refusedUnchanged(job, () => askPass(requester.address, job.address), JOB['Job is not being verified']);
     });
 
-    it('rejects a job whose requester\'s pass was revoked, on the pass\'s own answer, refunding in full', async () => {
+    it("rejects a job whose requester's pass was revoked, on the pass's own answer, refunding in full", async () => {
         const { leaver, fogBefore, r, job } = await postWithRevokedPass();
         expect(r.transactions).not.toHaveTransaction({ to: job.address, success: false });
         await expectRejectedAndRefunded(job, leaver, fogBefore);
     });
-
 });
 
 describe('job_claim', () => {
@@ -233,14 +333,24 @@ describe('job_claim', () => {
         const s = await job.getJobState();
         expect(s.claims).toBe(1n);
         expect(s.slots.get(0)!.worker.equals(w[0].address)).toBe(true);
-        expect(s.slots.get(0)).toMatchObject({ provider: accountId((await p.providerOf(w[0].address)).address), stage: StageClaimed, hash: 0n });
+        expect(s.slots.get(0)).toMatchObject({
+            provider: accountId((await p.providerOf(w[0].address)).address),
+            stage: StageClaimed,
+            hash: 0n,
+        });
         expect(await providerState(w[0])).toMatchObject({ locked: p.params.collateral, openClaims: 1n });
     });
 
     it('refuses a forged job_claim sent straight from a wallet, not from a Provider', async () => {
         const job = await open();
-        const forged = (owner: Address) => job.send(stranger.getSender(), { value: toNano('0.1') }, { $$type: 'JobClaim', jobId: 0n, collateral: p.params.collateral, owner });
-        for (const owner of [stranger.address, w[0].address]) await refusedUnchanged(job, () => forged(owner), JOB['Only the worker\'s provider']);
+        const forged = (owner: Address) =>
+            job.send(
+                stranger.getSender(),
+                { value: toNano('0.1') },
+                { $$type: 'JobClaim', jobId: 0n, collateral: p.params.collateral, owner },
+            );
+        for (const owner of [stranger.address, w[0].address])
+            await refusedUnchanged(job, () => forged(owner), JOB["Only the worker's provider"]);
     });
 
     it('refuses the same provider twice, and the bounce undoes the second lock', async () => {
@@ -251,10 +361,14 @@ describe('job_claim', () => {
         expect(await provider.getProviderState()).toMatchObject({ stake: 2_000n * FOG, locked: p.params.collateral, openClaims: 1n });
     });
 
-    it('refuses a 4th claim on a k=3 job, and the 4th provider\'s lock is undone', async () => {
+    it("refuses a 4th claim on a k=3 job, and the 4th provider's lock is undone", async () => {
         const job = await claimed(3);
         const r = await refusedUnchanged(job, () => p.claim(w[3], 0n), JOB['Job is fully claimed']);
-        expect(r.transactions).toHaveTransaction({ from: job.address, to: (await p.providerOf(w[3].address)).address, inMessageBounced: true });
+        expect(r.transactions).toHaveTransaction({
+            from: job.address,
+            to: (await p.providerOf(w[3].address)).address,
+            inMessageBounced: true,
+        });
         expect(await providerState(w[3])).toMatchObject({ stake: 2_000n * FOG, locked: 0n, openClaims: 0n });
     });
 
@@ -271,16 +385,22 @@ describe('job_claim', () => {
         expect(await providerState(w[0])).toMatchObject({ locked: 0n, openClaims: 0n });
     });
 
-    it('locks each job\'s own collateral: a parameter change moves new jobs only, and a claim of another amount unlocks', async () => {
+    it("locks each job's own collateral: a parameter change moves new jobs only, and a claim of another amount unlocks", async () => {
         const before = await open();
         const old = p.params.collateral;
-        await p.hub.send(p.admin.getSender(), { value: toNano('0.1') }, {
-            $$type: 'SetParams', queryId: 0n, params: { ...p.params, collateral: 2n * old },
-        });
+        await p.hub.send(
+            p.admin.getSender(),
+            { value: toNano('0.1') },
+            {
+                $$type: 'SetParams',
+                queryId: 0n,
+                params: { ...p.params, collateral: 2n * old },
+            },
+        );
         const after = await open();
         expect((await before.getJobState()).terms.collateral).toBe(old);
         expect((await after.getJobState()).terms.collateral).toBe(2n * old);
-        await refusedUnchanged(after, () => p.claim(w[0], 1n, GAS, old), JOB['Collateral differs from the job\'s terms']);
+        await refusedUnchanged(after, () => p.claim(w[0], 1n, GAS, old), JOB["Collateral differs from the job's terms"]);
         expect(await providerState(w[0])).toMatchObject({ locked: 0n, openClaims: 0n });
         expect(allSucceeded(await p.claim(w[0], 0n, GAS, old))).toBe(true);
         expect(allSucceeded(await p.claim(w[0], 1n, GAS, 2n * old))).toBe(true);
@@ -289,7 +409,7 @@ describe('job_claim', () => {
 });
 
 describe('commit', () => {
-    it('records a claimant\'s commit paid with exactly commit_cost, and refuses one nanoton less', async () => {
+    it("records a claimant's commit paid with exactly commit_cost, and refuses one nanoton less", async () => {
         const job = await claimed();
         const cost = await job.getCommitCost();
         const commit = commitOf(RESULT, w[0].address, SALT);
@@ -303,7 +423,12 @@ describe('commit', () => {
 
     it('refuses a commit from anyone holding no claim on the job', async () => {
         const job = await claimed(2);
-        for (const t of [w[3], stranger]) await refusedUnchanged(job, () => commitWith(job, t, toNano('0.05'), commitOf(RESULT, t.address, SALT)), JOB['Not a claimant of this job']);
+        for (const t of [w[3], stranger])
+            await refusedUnchanged(
+                job,
+                () => commitWith(job, t, toNano('0.05'), commitOf(RESULT, t.address, SALT)),
+                JOB['Not a claimant of this job'],
+            );
     });
 
     it('refuses a second commit, keeping the first', async () => {
@@ -339,7 +464,8 @@ describe('reveal', () => {
     it('settles on the last reveal paid with exactly reveal_cost', async () => {
         const job = await committed();
         const cost = await job.getRevealCost();
-        for (const t of w.slice(0, 3)) expect((await revealWith(job, t, cost, RESULT)).transactions).toHaveTransaction({ to: job.address, success: true });
+        for (const t of w.slice(0, 3))
+            expect((await revealWith(job, t, cost, RESULT)).transactions).toHaveTransaction({ to: job.address, success: true });
         expect((await job.getJobState()).phase).toBe(PhaseDone);
     });
 
@@ -384,7 +510,7 @@ describe('reveal', () => {
         await refusedUnchanged(job, () => p.reveal(w[0], 0n, RESULT, SALT + 1n), JOB['Reveal does not match the commit']);
     });
 
-    it('refuses a copied commit revealed by the copier: the commit binds the worker\'s address', async () => {
+    it("refuses a copied commit revealed by the copier: the commit binds the worker's address", async () => {
         const job = await claimed();
         const [a, b, c] = w;
         const aCommit = commitOf(RESULT, a.address, SALT);
@@ -442,7 +568,7 @@ describe('finalize', () => {
         expect(allSucceeded(r)).toBe(true);
         expect(r.transactions).toHaveTransaction({ from: job.address, to: stranger.address, op: Job.opcodes.Excesses });
         expect(await job.getJobState()).toMatchObject({ phase: PhaseDone, result: RESULT });
-        const slashed = p.params.collateral * p.params.slashBps / Bps;
+        const slashed = (p.params.collateral * p.params.slashBps) / Bps;
         expect(await providerState(w[2])).toMatchObject({ stake: 2_000n * FOG - slashed, locked: 0n, slashCount: 1n });
         expect(await providerState(w[0])).toMatchObject({ stake: 2_000n * FOG, locked: 0n, curUnits: PRICE / 2n });
         expect(await tonOf(job.address)).toBe(0n);
@@ -460,9 +586,10 @@ describe('finalize', () => {
         // every commit is revealed and no more can come: this reveal settles the job
         expect(allSucceeded(await p.reveal(w[0], 0n, RESULT))).toBe(true);
         expect(await job.getJobState()).toMatchObject({ phase: PhaseFailed, result: 0n });
-        const slashed = p.params.collateral * p.params.slashBps / Bps;
+        const slashed = (p.params.collateral * p.params.slashBps) / Bps;
         expect(await providerState(w[0])).toMatchObject({ stake: 2_000n * FOG, locked: 0n, slashCount: 0n, curUnits: 0n });
-        for (const t of w.slice(1, 3)) expect(await providerState(t)).toMatchObject({ stake: 2_000n * FOG - slashed, locked: 0n, slashCount: 1n });
+        for (const t of w.slice(1, 3))
+            expect(await providerState(t)).toMatchObject({ stake: 2_000n * FOG - slashed, locked: 0n, slashCount: 1n });
         expect(await p.balanceOf(requester.address)).toBe(before + PRICE);
         expect(await tonOf(job.address)).toBe(0n);
         await expectHubBalanced();

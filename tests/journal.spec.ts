@@ -9,7 +9,15 @@ import { JobEntry, Journal, Stage } from '../worker/journal';
  * jobs, not by every job it ever looked at, and forgets old finished jobs.
  */
 
-const entry = (id: number, stage: Stage): JobEntry => ({ id: String(id), address: `job ${id}`, stage, claimUntil: 1, commitUntil: 2, revealUntil: 3, updatedAt: 0 });
+const entry = (id: number, stage: Stage): JobEntry => ({
+    id: String(id),
+    address: `job ${id}`,
+    stage,
+    claimUntil: 1,
+    commitUntil: 2,
+    revealUntil: 3,
+    updatedAt: 0,
+});
 
 describe('the worker journal', () => {
     let dir: string;

@@ -52,7 +52,17 @@ describe('keeper', () => {
     });
 
     it('refuses a schedule that is not a cron expression', () => {
-        expect(() => new Keeper({ watcher, fog: d.fog, db, sender: undefined as unknown as WalletSender, schedule: 'every minute', name: 'bad' })).toThrow(KeeperConfigError);
+        expect(
+            () =>
+                new Keeper({
+                    watcher,
+                    fog: d.fog,
+                    db,
+                    sender: undefined as unknown as WalletSender,
+                    schedule: 'every minute',
+                    name: 'bad',
+                }),
+        ).toThrow(KeeperConfigError);
     });
 
     it('pokes nothing before a deadline', async () => {
@@ -95,7 +105,9 @@ describe('keeper', () => {
         const report = await keeper.tickOnce();
         expect(report.finalized).toEqual([silent]);
         expect(await phase(silent)).toBe(JobPhase.Failed); // one reveal of a quorum of two
-        const slashes = await Promise.all(workers.map(async (w) => (await (await d.fog.providerOf(w.address)).getProviderState()).slashCount));
+        const slashes = await Promise.all(
+            workers.map(async (w) => (await (await d.fog.providerOf(w.address)).getProviderState()).slashCount),
+        );
         expect(slashes).toEqual([0n, 1n, 1n]);
 
         await watcher.pollOnce();
@@ -133,8 +145,14 @@ describe('keeper', () => {
         expect(logged.slice(before).filter((e) => e.event.startsWith('finalize'))).toEqual([]);
         // no second finalize reached the job: its history holds the other wallet's only
         const job = await d.fog.job(id);
-        const op = beginCell().store(storeFinalize({ $$type: 'Finalize', queryId: 0n })).endCell().beginParse().preloadUint(32);
-        const finalizes = (await d.client.getTransactions(job.address, { limit: 20 })).filter((t) => t.inMessage?.info.type === 'internal' && t.inMessage.body.beginParse().preloadUint(32) === op);
+        const op = beginCell()
+            .store(storeFinalize({ $$type: 'Finalize', queryId: 0n }))
+            .endCell()
+            .beginParse()
+            .preloadUint(32);
+        const finalizes = (await d.client.getTransactions(job.address, { limit: 20 })).filter(
+            (t) => t.inMessage?.info.type === 'internal' && t.inMessage.body.beginParse().preloadUint(32) === op,
+        );
         expect(finalizes.map((t) => t.inMessage!.info.src?.toString())).toEqual([other.address.toString()]);
 
         await watcher.pollOnce();
@@ -174,7 +192,8 @@ describe('keeper', () => {
         try {
             const deadline = Date.now() + 20_000;
             while ((await phase(id)) !== JobPhase.Expired) {
-                if (Date.now() > deadline) throw new Error(`the scheduled keeper did not expire job ${id}: ${JSON.stringify(logged.slice(-5))}`);
+                if (Date.now() > deadline)
+                    throw new Error(`the scheduled keeper did not expire job ${id}: ${JSON.stringify(logged.slice(-5))}`);
                 await new Promise((r) => setTimeout(r, 200));
             }
         } finally {

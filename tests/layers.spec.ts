@@ -32,37 +32,79 @@ async function tree(files: Record<string, string>): Promise<string> {
 
 describe('layer check', () => {
     it('passes on this repository', async () => {
-        const dirs = ['bench', 'bot', 'client', 'devnet', 'examples', 'oracle', 'requester', 'scripts', 'sim', 'tests', 'worker', 'wrappers'];
+        const dirs = [
+            'bench',
+            'bot',
+            'client',
+            'devnet',
+            'examples',
+            'oracle',
+            'requester',
+            'scripts',
+            'sim',
+            'tests',
+            'worker',
+            'wrappers',
+        ];
         const { code, output } = await cruise(root, dirs);
         expect([code, output]).toEqual([0, expect.stringContaining('no dependency violations found')]);
     }, 60_000);
 
     it.each([
-        ['worker/daemon.ts', "import { keeper } from '../oracle/keeper';", 'roles-do-not-import-roles', 'worker/daemon.ts → oracle/keeper.ts', 'A role never imports another role'],
-        ['client/results.ts', "import { keeper } from '../oracle/keeper';", 'client-imports-no-role', 'client/results.ts → oracle/keeper.ts', 'client/ is the library every role uses'],
-        ['wrappers/Hub.ts', "import { keeper } from '../client/jobs';", 'wrappers-import-only-contracts', 'wrappers/Hub.ts → client/jobs.ts', 'wrappers/ sit right above'],
-        ['bench/gas.ts', "import { keeper } from '../tests/helpers/flow';", 'nothing-imports-tests', 'bench/gas.ts → tests/helpers/flow.ts', 'Only tests import tests/helpers'],
-    ])('refuses %s importing across the rule', async (from, line, rule, edge, why) => {
-        const dir = await tree({
-            [from]: `${line}\nexport const used = keeper;\n`,
-            'oracle/keeper.ts': 'export const keeper = 1;\n',
-            'client/jobs.ts': 'export const keeper = 2;\n',
-            'tests/helpers/flow.ts': 'export const keeper = 3;\n',
-        });
-        try {
-            const dirs = ['client', 'oracle', 'tests', from.split('/')[0]];
-            const { code, output } = await cruise(dir, [...new Set(dirs)]);
-            expect(code).not.toBe(0);
-            expect(output).toContain(`error ${rule}: ${edge}`);
-            expect(output.replace(/\s+/g, ' ')).toContain(why);
-        } finally {
-            await fs.rm(dir, { recursive: true, force: true });
-        }
-    }, 60_000);
+        [
+            'worker/daemon.ts',
+            "import { keeper } from '../oracle/keeper';",
+            'roles-do-not-import-roles',
+            'worker/daemon.ts → oracle/keeper.ts',
+            'A role never imports another role',
+        ],
+        [
+            'client/results.ts',
+            "import { keeper } from '../oracle/keeper';",
+            'client-imports-no-role',
+            'client/results.ts → oracle/keeper.ts',
+            'client/ is the library every role uses',
+        ],
+        [
+            'wrappers/Hub.ts',
+            "import { keeper } from '../client/jobs';",
+            'wrappers-import-only-contracts',
+            'wrappers/Hub.ts → client/jobs.ts',
+            'wrappers/ sit right above',
+        ],
+        [
+            'bench/gas.ts',
+            "import { keeper } from '../tests/helpers/flow';",
+            'nothing-imports-tests',
+            'bench/gas.ts → tests/helpers/flow.ts',
+            'Only tests import tests/helpers',
+        ],
+    ])(
+        'refuses %s importing across the rule',
+        async (from, line, rule, edge, why) => {
+            const dir = await tree({
+                [from]: `${line}\nexport const used = keeper;\n`,
+                'oracle/keeper.ts': 'export const keeper = 1;\n',
+                'client/jobs.ts': 'export const keeper = 2;\n',
+                'tests/helpers/flow.ts': 'export const keeper = 3;\n',
+            });
+            try {
+                const dirs = ['client', 'oracle', 'tests', from.split('/')[0]];
+                const { code, output } = await cruise(dir, [...new Set(dirs)]);
+                expect(code).not.toBe(0);
+                expect(output).toContain(`error ${rule}: ${edge}`);
+                expect(output.replace(/\s+/g, ' ')).toContain(why);
+            } finally {
+                await fs.rm(dir, { recursive: true, force: true });
+            }
+        },
+        60_000,
+    );
 
     it('lets a role import itself, client/ and examples/', async () => {
         const dir = await tree({
-            'worker/daemon.ts': "import { a } from './journal';\nimport { b } from '../client/jobs';\nimport { c } from '../examples/catalog';\nexport const used = a + b + c;\n",
+            'worker/daemon.ts':
+                "import { a } from './journal';\nimport { b } from '../client/jobs';\nimport { c } from '../examples/catalog';\nexport const used = a + b + c;\n",
             'worker/journal.ts': 'export const a = 1;\n',
             'client/jobs.ts': 'export const b = 2;\n',
             'examples/catalog.ts': "import { b } from '../client/jobs';\nexport const c = b;\n",

@@ -47,7 +47,20 @@ describe('npm start', () => {
     it('runs a network of three workers, one lying, and verifies every demo job (--once --json)', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
         try {
-            const out = await runNode(entry.start, ['--once', '--json', '--jobs', '4', '--workers', '3', '--liars', '1', '--data', join(dir, 'local'), '--network-file', join(dir, 'network.json')]);
+            const out = await runNode(entry.start, [
+                '--once',
+                '--json',
+                '--jobs',
+                '4',
+                '--workers',
+                '3',
+                '--liars',
+                '1',
+                '--data',
+                join(dir, 'local'),
+                '--network-file',
+                join(dir, 'network.json'),
+            ]);
             // the summary is all there is on stdout, so `| jq` reads it
             expect(out.split('\n')).toHaveLength(1);
             const summary = JSON.parse(out) as {
@@ -77,7 +90,18 @@ describe('npm start without --once', () => {
     it('keeps the network running until Ctrl-C, then stops every process', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
         try {
-            const start = startNode('start', entry.start, ['--jobs', '0', '--workers', '1', '--liars', '0', '--data', join(dir, 'local'), '--network-file', join(dir, 'network.json')]);
+            const start = startNode('start', entry.start, [
+                '--jobs',
+                '0',
+                '--workers',
+                '1',
+                '--liars',
+                '0',
+                '--data',
+                join(dir, 'local'),
+                '--network-file',
+                join(dir, 'network.json'),
+            ]);
             await start.waitForLine((l) => l.includes('Ctrl-C stops every process'), 60_000);
             const file = readNetworkFile(join(dir, 'network.json'));
             const info = await fetch(`${file.devnet}/devnet/info`);
@@ -89,7 +113,9 @@ describe('npm start without --once', () => {
             await expect(fetch(`${file.devnet}/devnet/info`)).rejects.toThrow();
             await expect(fetch(`${file.storage}/health`)).rejects.toThrow();
             // the worker and keeper processes went too: no process mentions this network's folder
-            const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir));
+            const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+                .split('\n')
+                .filter((l) => l.includes(dir));
             expect(left).toEqual([]);
         } finally {
             rmSync(dir, { recursive: true, force: true });
@@ -104,7 +130,18 @@ describe('a local network', () => {
     const lives = new Map<string, number>();
     const of = (name: string, life?: number) => lines.filter((l) => l.name === name && (life === undefined || l.life === life));
     const submit = (program: string, input: string, extra: string[] = []) =>
-        cli(entry.fog, ['job', 'submit', ...net.common(net.requesterHome), ...(program ? ['--program', program, '--input', input] : []), '--price', '5', '-k', '3', '--json', ...extra]);
+        cli(entry.fog, [
+            'job',
+            'submit',
+            ...net.common(net.requesterHome),
+            ...(program ? ['--program', program, '--input', input] : []),
+            '--price',
+            '5',
+            '-k',
+            '3',
+            '--json',
+            ...extra,
+        ]);
 
     beforeAll(async () => {
         dir = mkdtempSync(join(tmpdir(), 'fog-network-'));
@@ -120,7 +157,13 @@ describe('a local network', () => {
                 } catch {
                     // not a log line
                 }
-                lines.push({ name, life: lives.get(name) ?? 0, event: e.event, job: e.job === undefined ? undefined : String(e.job), text });
+                lines.push({
+                    name,
+                    life: lives.get(name) ?? 0,
+                    event: e.event,
+                    job: e.job === undefined ? undefined : String(e.job),
+                    text,
+                });
             },
         });
     });
@@ -153,7 +196,10 @@ describe('a local network', () => {
         const { id } = JSON.parse(r.stdout.pop()!) as { id: string };
         expect(readFileSync(join(dir, 'kill.out'), 'utf8')).toBe('KILL -9 AT ANY MOMENT IS SAFE');
 
-        const events = (name: string, life?: number) => of(name, life).filter((l) => l.job === id).map((l) => l.event);
+        const events = (name: string, life?: number) =>
+            of(name, life)
+                .filter((l) => l.job === id)
+                .map((l) => l.event);
         // worker 1 committed before the kill; after it, it only reveals
         expect(events('worker 1', 1)).toContain('committed');
         expect(events('worker 1', 2)).not.toContain('committed');
@@ -187,8 +233,15 @@ describe('a local network', () => {
         let deep = beginCell().endCell();
         for (let i = 0; i < 460; i++) deep = beginCell().storeUint(i, 16).storeRef(deep).endCell();
         const hub = readNetworkFile(join(dir, 'network.json')).hub;
-        const post = (method: string, params: object) => fetch(net.endpoint, { method: 'POST', body: JSON.stringify({ id: 1, method, params }) });
-        const sent = await post('sendBoc', { boc: beginCell().store(storeMessage(external({ to: hub, body: deep }))).endCell().toBoc().toString('base64') });
+        const post = (method: string, params: object) =>
+            fetch(net.endpoint, { method: 'POST', body: JSON.stringify({ id: 1, method, params }) });
+        const sent = await post('sendBoc', {
+            boc: beginCell()
+                .store(storeMessage(external({ to: hub, body: deep })))
+                .endCell()
+                .toBoc()
+                .toString('base64'),
+        });
         expect(sent.status).toBe(400);
         expect(((await sent.json()) as { error: string }).error).toMatch(/^message too deep: its cells nest 460 levels/);
         expect((await post('estimateFee', { address: hub.toString(), body: deep.toBoc().toString('base64') })).status).toBe(400);
@@ -220,8 +273,32 @@ describe('a local network', () => {
         const fogBefore = BigInt((await net.status(net.requesterHome)).fog);
 
         // a home with no key: the wallet is named, nothing here can sign
-        const submit = startNode('fog', entry.fog, ['job', 'submit', '--home', join(dir, 'no-key'), '--network-file', join(dir, 'network.json'), '--program', join(EXAMPLES, 'upper.wasm'), '--input', input, '--price', '5', '-k', '3', '--out', join(dir, 'link.out'), '--json', '--deeplink', '--from', requester.address.toString()]);
-        const first = JSON.parse(await submit.waitForLine((l) => l.includes('"sign"'))) as { sign: { ton: string; tonkeeper: string }; amount: string };
+        const submit = startNode('fog', entry.fog, [
+            'job',
+            'submit',
+            '--home',
+            join(dir, 'no-key'),
+            '--network-file',
+            join(dir, 'network.json'),
+            '--program',
+            join(EXAMPLES, 'upper.wasm'),
+            '--input',
+            input,
+            '--price',
+            '5',
+            '-k',
+            '3',
+            '--out',
+            join(dir, 'link.out'),
+            '--json',
+            '--deeplink',
+            '--from',
+            requester.address.toString(),
+        ]);
+        const first = JSON.parse(await submit.waitForLine((l) => l.includes('"sign"'))) as {
+            sign: { ton: string; tonkeeper: string };
+            amount: string;
+        };
         expect(first.sign.ton).toMatch(/^ton:\/\/transfer\/[A-Za-z0-9_-]{48}\?amount=\d+&bin=[A-Za-z0-9_-]+$/);
         expect(first.sign.tonkeeper).toBe(first.sign.ton.replace('ton://transfer/', 'https://app.tonkeeper.com/transfer/'));
 
@@ -262,13 +339,20 @@ describe('a local network', () => {
             commitWindow: 0n,
             revealWindow: 0n,
             // a stranger's job pointing workers at an address inside their network
-            uris: beginCell().storeRef(beginCell().storeStringTail('http://10.255.255.1/program.wasm')).storeRef(beginCell().storeStringTail('http://169.254.169.254/latest/meta-data')).endCell(),
+            uris: beginCell()
+                .storeRef(beginCell().storeStringTail('http://10.255.255.1/program.wasm'))
+                .storeRef(beginCell().storeStringTail('http://169.254.169.254/latest/meta-data'))
+                .endCell(),
         };
-        const skipped = (w: number) => net.workers[w].waitForLine((l) => l.includes('"job_skipped"') && l.includes(`"job":"${id}"`), 30_000);
+        const skipped = (w: number) =>
+            net.workers[w].waitForLine((l) => l.includes('"job_skipped"') && l.includes(`"job":"${id}"`), 30_000);
         const waiting = Promise.all([0, 1, 2].map(skipped)); // listening before the post: the workers may be quick
         await requester.send([await fog.post(requester.address, 5n * 1_000_000_000n, spec)], true);
         const reasons = await waiting;
-        for (const r of reasons) expect((JSON.parse(r) as { why: string }).why).toMatch(/cannot get its program or input: refusing to fetch http:\/\/(10\.255\.255\.1|169\.254\.169\.254)/);
+        for (const r of reasons)
+            expect((JSON.parse(r) as { why: string }).why).toMatch(
+                /cannot get its program or input: refusing to fetch http:\/\/(10\.255\.255\.1|169\.254\.169\.254)/,
+            );
 
         await net.advance(61); // past the claim window: the keeper expires the job
         const job = await fog.job(id);
@@ -316,7 +400,9 @@ describe('a local network', () => {
         const link = decodeTransferLink(line.sign.tonkeeper);
         const file = readNetworkFile(join(dir, 'network.json'));
         const client = connect(file.endpoint);
-        expect(link.to.equals((await new Fog(client, file).providerOf(Address.parse((await net.status(home)).address))).address)).toBe(true);
+        expect(link.to.equals((await new Fog(client, file).providerOf(Address.parse((await net.status(home)).address))).address)).toBe(
+            true,
+        );
         expect(link.body!.beginParse().preloadUint(32)).toBe(Provider.opcodes.ClaimRewards);
         const wallet = new WalletSender(client, await readKeyFile(join(home, 'wallet.key'), 'devnet'), {}, file.endpoint);
         await wallet.send([{ to: link.to, value: link.amount, body: link.body, bounce: link.bounceable }], true);
@@ -336,7 +422,17 @@ describe('a local network', () => {
         const user = new WalletSender(client, identity, {}, file.endpoint);
         await devnetFaucet(file, user.address, { ton: 10_000_000_000n, fog: 500n * 1_000_000_000n });
         const linked = async (args: string[], expectTo: Address, expectOp: number) => {
-            const run = startNode('fog-worker', entry.worker, [...args, '--home', join(dir, 'no-key'), '--network-file', join(dir, 'network.json'), '--json', '--deeplink', '--from', user.address.toString()]);
+            const run = startNode('fog-worker', entry.worker, [
+                ...args,
+                '--home',
+                join(dir, 'no-key'),
+                '--network-file',
+                join(dir, 'network.json'),
+                '--json',
+                '--deeplink',
+                '--from',
+                user.address.toString(),
+            ]);
             const line = JSON.parse(await run.waitForLine((l) => l.includes('"sign"'))) as { sign: { ton: string }; action: string };
             const link = decodeTransferLink(line.sign.ton);
             expect(link.to.equals(expectTo)).toBe(true);
@@ -347,7 +443,13 @@ describe('a local network', () => {
         };
         const provider = await fog.providerOf(user.address);
 
-        expect(await linked(['stake', '--amount', '200', '--cores', '2', '--memory', '1024'], await fog.walletOf(user.address), FogWallet.opcodes.JettonTransfer)).toBe('stake 200 FOG');
+        expect(
+            await linked(
+                ['stake', '--amount', '200', '--cores', '2', '--memory', '1024'],
+                await fog.walletOf(user.address),
+                FogWallet.opcodes.JettonTransfer,
+            ),
+        ).toBe('stake 200 FOG');
         expect(await provider.getProviderState()).toMatchObject({ stake: 200n * 1_000_000_000n, passHeld: true });
 
         expect(await linked(['unstake', '--amount', '50'], provider.address, Provider.opcodes.Unstake)).toBe('unstake 50 FOG');
@@ -361,7 +463,11 @@ describe('a local network', () => {
 
     it('runs the bot in a terminal with --console, and refuses to start for Telegram without BOT_TOKEN', async () => {
         const args = [join(DIST, 'bot', 'main.js'), '--network-file', join(dir, 'network.json'), '--data', join(dir, 'bot')];
-        const run = spawnSync(process.execPath, [...args, '--console'], { input: '/help\n/job 999\n/network\n', encoding: 'utf8', env: { ...process.env, BOT_TOKEN: '' } });
+        const run = spawnSync(process.execPath, [...args, '--console'], {
+            input: '/help\n/job 999\n/network\n',
+            encoding: 'utf8',
+            env: { ...process.env, BOT_TOKEN: '' },
+        });
         expect(run.status).toBe(0);
         expect(run.stdout).toContain('Fog bot on devnet (console)');
         expect(run.stdout).toContain('/rewards <address>: unclaimed epoch rewards');
@@ -380,18 +486,107 @@ describe('a local network', () => {
         writeFileSync(notWasm, 'plain text');
         const nf = ['--network-file', join(dir, 'network.json')];
         const cases: [string, string[], RegExp][] = [
-            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', notWasm, '--input', notWasm, '--price', '5'], /is not a valid WebAssembly module; nothing was posted/],
-            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '1000000'], /this wallet holds .* FOG, the job costs 1000000 FOG/],
-            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', 'lots'], /amount/i],
-            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(dir, 'missing.wasm'), '--input', notWasm, '--price', '5'], /cannot read the program file/],
-            [entry.fog, ['job', 'submit', '--home', join(dir, 'no-key'), '--network-file', join(dir, 'network.json'), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '5', '--deeplink'], /--deeplink needs the signing wallet: pass --from/],
-            [entry.fog, ['job', 'submit', ...net.common(net.requesterHome), '--program', join(EXAMPLES, 'upper.wasm'), '--input', notWasm, '--price', '5', '--deeplink', '--from', 'EQnonsense'], /--from is not a TON address/],
+            [
+                entry.fog,
+                ['job', 'submit', ...net.common(net.requesterHome), '--program', notWasm, '--input', notWasm, '--price', '5'],
+                /is not a valid WebAssembly module; nothing was posted/,
+            ],
+            [
+                entry.fog,
+                [
+                    'job',
+                    'submit',
+                    ...net.common(net.requesterHome),
+                    '--program',
+                    join(EXAMPLES, 'upper.wasm'),
+                    '--input',
+                    notWasm,
+                    '--price',
+                    '1000000',
+                ],
+                /this wallet holds .* FOG, the job costs 1000000 FOG/,
+            ],
+            [
+                entry.fog,
+                [
+                    'job',
+                    'submit',
+                    ...net.common(net.requesterHome),
+                    '--program',
+                    join(EXAMPLES, 'upper.wasm'),
+                    '--input',
+                    notWasm,
+                    '--price',
+                    'lots',
+                ],
+                /amount/i,
+            ],
+            [
+                entry.fog,
+                [
+                    'job',
+                    'submit',
+                    ...net.common(net.requesterHome),
+                    '--program',
+                    join(dir, 'missing.wasm'),
+                    '--input',
+                    notWasm,
+                    '--price',
+                    '5',
+                ],
+                /cannot read the program file/,
+            ],
+            [
+                entry.fog,
+                [
+                    'job',
+                    'submit',
+                    '--home',
+                    join(dir, 'no-key'),
+                    '--network-file',
+                    join(dir, 'network.json'),
+                    '--program',
+                    join(EXAMPLES, 'upper.wasm'),
+                    '--input',
+                    notWasm,
+                    '--price',
+                    '5',
+                    '--deeplink',
+                ],
+                /--deeplink needs the signing wallet: pass --from/,
+            ],
+            [
+                entry.fog,
+                [
+                    'job',
+                    'submit',
+                    ...net.common(net.requesterHome),
+                    '--program',
+                    join(EXAMPLES, 'upper.wasm'),
+                    '--input',
+                    notWasm,
+                    '--price',
+                    '5',
+                    '--deeplink',
+                    '--from',
+                    'EQnonsense',
+                ],
+                /--from is not a TON address/,
+            ],
             [entry.worker, ['init', ...net.common(net.homes[0])], /already exists: refusing to overwrite it/],
             [entry.worker, ['init', '--home', join(dir, 'fresh-1'), ...nf, '--import', notWasm], /not a valid 24-word TON mnemonic/],
-            [entry.worker, ['init', '--home', join(dir, 'fresh-2'), ...nf, '--import', join(dir, 'missing.txt')], /cannot read the mnemonic file/],
+            [
+                entry.worker,
+                ['init', '--home', join(dir, 'fresh-2'), ...nf, '--import', join(dir, 'missing.txt')],
+                /cannot read the mnemonic file/,
+            ],
             [entry.fog, ['job', 'status', '999', ...net.common(net.requesterHome)], /no job 999 on this network/],
             [entry.fog, ['job', 'status', 'seven', ...net.common(net.requesterHome)], /not a job id/],
-            [entry.worker, ['status', '--home', join(dir, 'nobody'), '--network-file', join(dir, 'network.json')], /no key file|fog-worker init/],
+            [
+                entry.worker,
+                ['status', '--home', join(dir, 'nobody'), '--network-file', join(dir, 'network.json')],
+                /no key file|fog-worker init/,
+            ],
             [entry.worker, ['stake', ...net.common(net.homes[0]), '--amount', '-5', '--cores', '2', '--memory', '1024'], /amount/i],
             [entry.worker, ['status', ...net.common(net.homes[0]), '--endpoint', 'http://127.0.0.1:9/jsonRPC'], /127\.0\.0\.1:9/],
             [entry.worker, ['status', '--home', net.homes[0], '--network-file', join(dir, 'missing.json')], /network file/],
@@ -399,7 +594,9 @@ describe('a local network', () => {
         for (const [script, args, message] of cases) {
             const r = await cli(script, args);
             if (r.code === 0 || r.stderr.length !== 1 || !message.test(r.stderr[0])) {
-                throw new Error(`${args.join(' ')}: exit code ${r.code}, stderr ${JSON.stringify(r.stderr)}; expected a non-zero exit and one line matching ${message}`);
+                throw new Error(
+                    `${args.join(' ')}: exit code ${r.code}, stderr ${JSON.stringify(r.stderr)}; expected a non-zero exit and one line matching ${message}`,
+                );
             }
         }
         expect((await net.status(net.requesterHome)).fog).toBe(before);
@@ -410,7 +607,16 @@ describe('a local network', () => {
         const file = join(dir, 'words.txt');
         writeFileSync(file, `  ${words.trim().split(' ').join('\n')}\n`); // any whitespace between the words
         const home = join(dir, 'imported');
-        const r = await cli(entry.worker, ['init', '--home', home, '--network-file', join(dir, 'network.json'), '--import', file, '--json']);
+        const r = await cli(entry.worker, [
+            'init',
+            '--home',
+            home,
+            '--network-file',
+            join(dir, 'network.json'),
+            '--import',
+            file,
+            '--json',
+        ]);
         expect(r.code).toBe(0);
         expect(statSync(join(home, 'wallet.key')).mode & 0o777).toBe(0o600);
         expect((await net.status(home)).address).toBe((await net.status(net.requesterHome)).address);

@@ -14,7 +14,7 @@ const JOB = Job.errors;
 const PROV = Provider.errors;
 const OP = Hub.opcodes;
 
-describe('protocol: a job\'s life', () => {
+describe("protocol: a job's life", () => {
     let p: Protocol;
     let workers: SandboxContract<TreasuryContract>[];
     let requester: SandboxContract<TreasuryContract>;
@@ -78,7 +78,7 @@ describe('protocol: a job\'s life', () => {
         expect((await job.getPassAddress()).equals(await p.collection.getPassAddress(requester.address))).toBe(true);
     });
 
-    it('emits each step\'s event, every body exactly the layout messages.tact declares', async () => {
+    it("emits each step's event, every body exactly the layout messages.tact declares", async () => {
         await stakeAll();
         const events: { from: Address; body: Cell }[] = [];
         const run = async (r: SendMessageResult) => {
@@ -104,14 +104,28 @@ describe('protocol: a job\'s life', () => {
         const w = workers.slice(0, 3).map((t) => t.address);
         const of = (name: string) => decoded.filter((e) => e.name === name);
         expect(decoded.map((e) => e.name)).toEqual([
-            'JobPostedEvent', 'JobOpenedEvent', ...Array(3).fill('JobClaimedEvent'), ...Array(3).fill('CommittedEvent'),
-            ...Array(3).fill('RevealedEvent'), 'JobFinalizedEvent', ...Array(3).fill('SettledEvent'),
+            'JobPostedEvent',
+            'JobOpenedEvent',
+            ...Array(3).fill('JobClaimedEvent'),
+            ...Array(3).fill('CommittedEvent'),
+            ...Array(3).fill('RevealedEvent'),
+            'JobFinalizedEvent',
+            ...Array(3).fill('SettledEvent'),
         ]);
         const posted = of('JobPostedEvent')[0].value as unknown as JobPostedEvent;
         expect(posted.job.equals(job.address) && posted.requester.equals(requester.address)).toBe(true);
         expect([posted.id, posted.price, posted.k]).toEqual([0n, 30n * FOG, 3n]);
-        expect(of('JobOpenedEvent')[0].value).toMatchObject({ id: 0n, claimUntil: state.claimUntil, commitUntil: state.commitUntil, revealUntil: state.revealUntil });
-        for (const [kind, count] of [['JobClaimedEvent', 'claims'], ['CommittedEvent', 'commits'], ['RevealedEvent', 'reveals']] as const) {
+        expect(of('JobOpenedEvent')[0].value).toMatchObject({
+            id: 0n,
+            claimUntil: state.claimUntil,
+            commitUntil: state.commitUntil,
+            revealUntil: state.revealUntil,
+        });
+        for (const [kind, count] of [
+            ['JobClaimedEvent', 'claims'],
+            ['CommittedEvent', 'commits'],
+            ['RevealedEvent', 'reveals'],
+        ] as const) {
             of(kind).forEach((e, i) => {
                 expect(e.from.equals(job.address)).toBe(true);
                 expect((e.value.worker as Address).equals(w[i])).toBe(true);
@@ -119,10 +133,24 @@ describe('protocol: a job\'s life', () => {
             });
         }
         for (const e of of('RevealedEvent')) expect(e.value.resultHash).toBe(result);
-        expect(of('JobFinalizedEvent')[0].value).toMatchObject({ id: 0n, phase: PhaseDone, resultHash: result, winners: 3n, slashed: 0n, epoch: 0n });
+        expect(of('JobFinalizedEvent')[0].value).toMatchObject({
+            id: 0n,
+            phase: PhaseDone,
+            resultHash: result,
+            winners: 3n,
+            slashed: 0n,
+            epoch: 0n,
+        });
         of('SettledEvent').forEach((e, i) => {
             expect((e.value.owner as Address).equals(w[i])).toBe(true);
-            expect(e.value).toMatchObject({ jobId: 0n, outcome: OutcomeWon, slashed: 0n, units: 10n * FOG, stake: 2_000n * FOG, reputation: ReputationWin });
+            expect(e.value).toMatchObject({
+                jobId: 0n,
+                outcome: OutcomeWon,
+                slashed: 0n,
+                units: 10n * FOG,
+                stake: 2_000n * FOG,
+                reputation: ReputationWin,
+            });
         });
     });
 
@@ -148,7 +176,7 @@ describe('protocol: a job\'s life', () => {
             const st = await (await p.providerOf(w.address)).getProviderState();
             expect(st.locked).toBe(0n);
             expect(st.openClaims).toBe(0n);
-            expect(st.curUnits).toBe(50n * FOG / 3n);
+            expect(st.curUnits).toBe((50n * FOG) / 3n);
             expect(st.reputation).toBe(1n);
         }
         const hub = await p.hub.getHubState();
@@ -157,7 +185,7 @@ describe('protocol: a job\'s life', () => {
         expect(await p.balanceOf(p.hub.address)).toBe(hub.totalStaked);
         const epoch = await (await p.epoch(0n)).getEpochState();
         expect(epoch.burned).toBe(50n * FOG);
-        expect(epoch.units).toBe(3n * (50n * FOG / 3n));
+        expect(epoch.units).toBe(3n * ((50n * FOG) / 3n));
         // The job holds no TON once settled.
         expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
     });
@@ -231,13 +259,28 @@ describe('protocol: a job\'s life', () => {
     it('sends back FOG with an unknown payload, and ignores notifications not from its wallet', async () => {
         const w = workers[0];
         const before = await p.balanceOf(w.address);
-        await p.toHub(w, 10n * FOG, payload((b) => b.storeUint(0xdeadbeef, 32)));
+        await p.toHub(
+            w,
+            10n * FOG,
+            payload((b) => b.storeUint(0xdeadbeef, 32)),
+        );
         expect(await p.balanceOf(w.address)).toBe(before);
-        const fake = await p.hub.send(w.getSender(), { value: toNanoStr('0.5') }, {
-            $$type: 'JettonTransferNotification', queryId: 0n, amount: 1_000_000n * FOG, sender: w.address,
-            forwardPayload: payload((b) => b.storeBit(0)).beginParse(),
+        const fake = await p.hub.send(
+            w.getSender(),
+            { value: toNanoStr('0.5') },
+            {
+                $$type: 'JettonTransferNotification',
+                queryId: 0n,
+                amount: 1_000_000n * FOG,
+                sender: w.address,
+                forwardPayload: payload((b) => b.storeBit(0)).beginParse(),
+            },
+        );
+        expect(fake.transactions).toHaveTransaction({
+            to: p.hub.address,
+            success: false,
+            exitCode: HUB['Notification from a foreign wallet'],
         });
-        expect(fake.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB['Notification from a foreign wallet'] });
     });
 
     it('claims the epoch reward after the epoch ends', async () => {
@@ -248,19 +291,31 @@ describe('protocol: a job\'s life', () => {
         for (const w of workers.slice(0, 3)) await p.commit(w, 0n, result);
         for (const w of workers.slice(0, 3)) await p.reveal(w, 0n, result);
         const provider = await p.providerOf(workers[0].address);
-        const early = await provider.send(workers[0].getSender(), { value: toNanoStr('1') }, { $$type: 'ClaimRewards', queryId: 0n, epoch: 0n });
+        const early = await provider.send(
+            workers[0].getSender(),
+            { value: toNanoStr('1') },
+            { $$type: 'ClaimRewards', queryId: 0n, epoch: 0n },
+        );
         expect(early.transactions).toHaveTransaction({ success: false, exitCode: Hub.errors['Epoch is not over'] });
         expect((await provider.getProviderState()).curUnits).toBe(20n * FOG);
         p.blockchain.now = NOW + Number(p.params.epochLength + p.params.closeDelay);
         const before = await p.balanceOf(workers[0].address);
-        const r = await provider.send(workers[0].getSender(), { value: toNanoStr('1') }, { $$type: 'ClaimRewards', queryId: 0n, epoch: 0n });
+        const r = await provider.send(
+            workers[0].getSender(),
+            { value: toNanoStr('1') },
+            { $$type: 'ClaimRewards', queryId: 0n, epoch: 0n },
+        );
         expect(allSucceeded(r)).toBe(true);
         const e = await (await p.epoch(0n)).getEpochState();
         expect(e.closed).toBe(true);
         const emission = p.params.emissionBase + (60n * FOG * p.params.emissionRatioPpm) / Ppm;
         expect(e.emission).toBe(emission);
         expect(await p.balanceOf(workers[0].address)).toBe(before + emission / 3n);
-        const twice = await provider.send(workers[0].getSender(), { value: toNanoStr('1') }, { $$type: 'ClaimRewards', queryId: 0n, epoch: 0n });
+        const twice = await provider.send(
+            workers[0].getSender(),
+            { value: toNanoStr('1') },
+            { $$type: 'ClaimRewards', queryId: 0n, epoch: 0n },
+        );
         expect(twice.transactions).toHaveTransaction({ success: false, exitCode: PROV['Nothing to claim for this epoch'] });
     });
 
@@ -268,7 +323,11 @@ describe('protocol: a job\'s life', () => {
         const w = workers[0];
         await p.stake(w, 1_000n * FOG);
         const provider = await p.providerOf(w.address);
-        const tooMuch = await provider.send(w.getSender(), { value: toNanoStr('0.5') }, { $$type: 'Unstake', queryId: 0n, amount: 1_001n * FOG });
+        const tooMuch = await provider.send(
+            w.getSender(),
+            { value: toNanoStr('0.5') },
+            { $$type: 'Unstake', queryId: 0n, amount: 1_001n * FOG },
+        );
         expect(tooMuch.transactions).toHaveTransaction({ success: false, exitCode: PROV['Not enough free stake'] });
         await provider.send(w.getSender(), { value: toNanoStr('0.5') }, { $$type: 'Unstake', queryId: 0n, amount: 400n * FOG });
         const early = await provider.send(w.getSender(), { value: toNanoStr('1') }, { $$type: 'WithdrawStake', queryId: 0n });

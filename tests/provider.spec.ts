@@ -31,7 +31,8 @@ describe('Provider', () => {
     });
 
     const state = () => provider.getProviderState();
-    const send = (msg: Parameters<SandboxContract<Provider>['send']>[2], value = GAS, from = alice) => provider.send(from.getSender(), { value }, msg);
+    const send = (msg: Parameters<SandboxContract<Provider>['send']>[2], value = GAS, from = alice) =>
+        provider.send(from.getSender(), { value }, msg);
     const unstake = (amount: bigint, from = alice) => send({ $$type: 'Unstake', queryId: 0n, amount }, GAS, from);
     const withdraw = (value = GAS, from = alice) => send({ $$type: 'WithdrawStake', queryId: 0n }, value, from);
     const claimRewards = (epoch: bigint, value = GAS, from = alice) => send({ $$type: 'ClaimRewards', queryId: 0n, epoch }, value, from);
@@ -67,8 +68,15 @@ describe('Provider', () => {
             await p.stake(alice, 10n * FOG);
             const code = { $$type: 'CodeId' as const, hash: 0n, depth: 0n };
             const r = await send({
-                $$type: 'ProviderStake', queryId: 0n, amount: 1_000_000n * FOG, cores: 1n, memoryMb: 1n, minStake: 1n,
-                unbondingPeriod: 0n, job: code, epoch: code,
+                $$type: 'ProviderStake',
+                queryId: 0n,
+                amount: 1_000_000n * FOG,
+                cores: 1n,
+                memoryMb: 1n,
+                minStake: 1n,
+                unbondingPeriod: 0n,
+                job: code,
+                epoch: code,
             });
             expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the hub'] });
             expect((await state()).stake).toBe(10n * FOG);
@@ -76,7 +84,11 @@ describe('Provider', () => {
 
         it('asks for the pass again with the next stake when the hub bounces the pass mint', async () => {
             await p.stake(alice, p.params.minStake);
-            const original = beginCell().store(storeProviderPassMint({ $$type: 'ProviderPassMint', queryId: 4n, owner: alice.address, cores: 8n, memoryMb: 16384n })).endCell();
+            const original = beginCell()
+                .store(
+                    storeProviderPassMint({ $$type: 'ProviderPassMint', queryId: 4n, owner: alice.address, cores: 8n, memoryMb: 16384n }),
+                )
+                .endCell();
             const r = await deliverBounce(p.blockchain, p.hub.address, provider.address, original, toNano('0.05'));
             expect(r.transactions).toHaveTransaction({ from: provider.address, to: alice.address, op: OP.Excesses });
             expect((await state()).passHeld).toBe(false);
@@ -105,7 +117,7 @@ describe('Provider', () => {
 
         it('refuses anyone but the owner', async () => {
             const r = await unstake(100n * FOG, workers[1]);
-            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the provider\'s owner'] });
+            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV["Only the provider's owner"] });
             expect((await state()).unbonding).toBe(0n);
         });
 
@@ -162,7 +174,7 @@ describe('Provider', () => {
         it('refuses anyone but the owner', async () => {
             await unbonded(500n * FOG, 100n * FOG);
             const r = await withdraw(GAS, workers[1]);
-            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the provider\'s owner'] });
+            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV["Only the provider's owner"] });
             expect((await state()).unbonding).toBe(100n * FOG);
         });
 
@@ -184,7 +196,11 @@ describe('Provider', () => {
             await unbonded(1_500n * FOG, 400n * FOG);
             const min = await minimumAccepted(p.blockchain, provider.address, (v) => withdraw(v), 1n, toNano('1'));
             const low = await withdraw(min - 1n);
-            expect(low.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Insufficient TON for withdraw'] });
+            expect(low.transactions).toHaveTransaction({
+                to: provider.address,
+                success: false,
+                exitCode: PROV['Insufficient TON for withdraw'],
+            });
             const before = await p.balanceOf(alice.address);
             const r = await withdraw(min);
             expect(allSucceeded(r)).toBe(true);
@@ -208,7 +224,17 @@ describe('Provider', () => {
         it('makes the amount withdrawable again and restores the pass flag when the hub bounces the payout', async () => {
             await unbonded(1_000n * FOG, 400n * FOG);
             await withdraw();
-            const original = beginCell().store(storeProviderPayout({ $$type: 'ProviderPayout', queryId: 2n, amount: 400n * FOG, revokePass: true, owner: alice.address })).endCell();
+            const original = beginCell()
+                .store(
+                    storeProviderPayout({
+                        $$type: 'ProviderPayout',
+                        queryId: 2n,
+                        amount: 400n * FOG,
+                        revokePass: true,
+                        owner: alice.address,
+                    }),
+                )
+                .endCell();
             const r = await deliverBounce(p.blockchain, p.hub.address, provider.address, original, toNano('0.05'));
             expect(r.transactions).toHaveTransaction({ from: provider.address, to: alice.address, op: OP.Excesses });
             const s = await state();
@@ -220,7 +246,12 @@ describe('Provider', () => {
         it('locks the collateral and takes a slot in the job', async () => {
             await openJob();
             const r = await p.claim(alice, 0n);
-            expect(r.transactions).toHaveTransaction({ from: provider.address, to: (await p.job(0n)).address, op: OP.JobClaim, success: true });
+            expect(r.transactions).toHaveTransaction({
+                from: provider.address,
+                to: (await p.job(0n)).address,
+                op: OP.JobClaim,
+                success: true,
+            });
             const s = await state();
             expect([s.locked, s.openClaims, s.free]).toEqual([p.params.collateral, 1n, p.params.minStake - p.params.collateral]);
             expect((await (await p.job(0n)).getJobState()).claims).toBe(1n);
@@ -229,16 +260,20 @@ describe('Provider', () => {
         it('refuses anyone but the owner', async () => {
             await openJob();
             const r = await send({ $$type: 'ClaimJob', queryId: 0n, jobId: 0n, collateral: p.params.collateral }, GAS, workers[1]);
-            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the provider\'s owner'] });
+            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV["Only the provider's owner"] });
             expect((await state()).locked).toBe(0n);
         });
 
-        it('refuses a claim before the hub\'s first stake, on a provider deployed from its bare StateInit', async () => {
+        it("refuses a claim before the hub's first stake, on a provider deployed from its bare StateInit", async () => {
             const bare = p.blockchain.openContract(await Provider.fromInit(p.hub.address, alice.address, null));
             expect(bare.address.equals(provider.address)).toBe(true);
             // The failed first message still deploys the account (its StateInit is valid), so the provider
             // exists without the state the hub's first stake creates.
-            await bare.send(alice.getSender(), { value: GAS }, { $$type: 'ClaimJob', queryId: 0n, jobId: 0n, collateral: p.params.collateral });
+            await bare.send(
+                alice.getSender(),
+                { value: GAS },
+                { $$type: 'ClaimJob', queryId: 0n, jobId: 0n, collateral: p.params.collateral },
+            );
             const r = await p.claim(alice, 0n);
             expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Stake first'] });
             // No state until the hub's first stake: the get-method has nothing to report.
@@ -266,7 +301,11 @@ describe('Provider', () => {
             await openJob();
             const min = await minimumAccepted(p.blockchain, provider.address, (v) => p.claim(alice, 0n, v), 1n, toNano('1'));
             const low = await p.claim(alice, 0n, min - 1n);
-            expect(low.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Insufficient TON for claim'] });
+            expect(low.transactions).toHaveTransaction({
+                to: provider.address,
+                success: false,
+                exitCode: PROV['Insufficient TON for claim'],
+            });
             const r = await p.claim(alice, 0n, min);
             expect(allSucceeded(r)).toBe(true);
             expect((await (await p.job(0n)).getJobState()).claims).toBe(1n);
@@ -278,19 +317,34 @@ describe('Provider', () => {
             await p.claim(alice, 0n);
             const r = await p.claim(alice, 0n);
             const job = await p.job(0n);
-            expect(r.transactions).toHaveTransaction({ from: provider.address, to: job.address, success: false, exitCode: Job.errors['Already claimed'] });
+            expect(r.transactions).toHaveTransaction({
+                from: provider.address,
+                to: job.address,
+                success: false,
+                exitCode: Job.errors['Already claimed'],
+            });
             expect(r.transactions).toHaveTransaction({ from: job.address, to: provider.address, inMessageBounced: true, success: true });
             const s = await state();
             expect([s.locked, s.openClaims]).toEqual([p.params.collateral, 1n]);
         });
 
-        it('unlocks when the claim locks another amount than the job\'s collateral', async () => {
+        it("unlocks when the claim locks another amount than the job's collateral", async () => {
             await openJob();
             const job = await p.job(0n);
             for (const collateral of [p.params.collateral - 1n, p.params.collateral + 1n]) {
                 const r = await p.claim(alice, 0n, GAS, collateral);
-                expect(r.transactions).toHaveTransaction({ from: provider.address, to: job.address, success: false, exitCode: Job.errors['Collateral differs from the job\'s terms'] });
-                expect(r.transactions).toHaveTransaction({ from: job.address, to: provider.address, inMessageBounced: true, success: true });
+                expect(r.transactions).toHaveTransaction({
+                    from: provider.address,
+                    to: job.address,
+                    success: false,
+                    exitCode: Job.errors["Collateral differs from the job's terms"],
+                });
+                expect(r.transactions).toHaveTransaction({
+                    from: job.address,
+                    to: provider.address,
+                    inMessageBounced: true,
+                    success: true,
+                });
                 const s = await state();
                 expect([s.locked, s.openClaims]).toEqual([0n, 0n]);
             }
@@ -300,14 +354,23 @@ describe('Provider', () => {
         it('refuses a claim that locks nothing', async () => {
             await openJob();
             const r = await p.claim(alice, 0n, GAS, 0n);
-            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Collateral must be positive'] });
+            expect(r.transactions).toHaveTransaction({
+                to: provider.address,
+                success: false,
+                exitCode: PROV['Collateral must be positive'],
+            });
             expect((await (await p.job(0n)).getJobState()).claims).toBe(0n);
         });
 
         it('unlocks when the claimed job was never posted', async () => {
             await p.stake(alice, p.params.minStake);
             const r = await p.claim(alice, 42n);
-            expect(r.transactions).toHaveTransaction({ from: (await p.job(42n)).address, to: provider.address, inMessageBounced: true, success: true });
+            expect(r.transactions).toHaveTransaction({
+                from: (await p.job(42n)).address,
+                to: provider.address,
+                inMessageBounced: true,
+                success: true,
+            });
             const s = await state();
             expect([s.locked, s.openClaims]).toEqual([0n, 0n]);
         });
@@ -318,20 +381,46 @@ describe('Provider', () => {
             await openJob();
             await settle();
             const s = await state();
-            expect([s.locked, s.openClaims, s.reputation, s.curEpoch, s.curUnits, s.unitsTotal]).toEqual([0n, 0n, 1n, 0n, 20n * FOG, 20n * FOG]);
+            expect([s.locked, s.openClaims, s.reputation, s.curEpoch, s.curUnits, s.unitsTotal]).toEqual([
+                0n,
+                0n,
+                1n,
+                0n,
+                20n * FOG,
+                20n * FOG,
+            ]);
         });
 
         it('slashes a worker that revealed another result', async () => {
             await openJob();
             await settle([hashOf('lie'), hashOf('ok'), hashOf('ok')]);
             const s = await state();
-            expect([s.stake, s.locked, s.slashCount, s.slashedTotal, s.reputation, s.passHeld]).toEqual([p.params.minStake - p.params.collateral, 0n, 1n, p.params.collateral, -10n, false]);
+            expect([s.stake, s.locked, s.slashCount, s.slashedTotal, s.reputation, s.passHeld]).toEqual([
+                p.params.minStake - p.params.collateral,
+                0n,
+                1n,
+                p.params.collateral,
+                -10n,
+                false,
+            ]);
         });
 
         it('refuses a treasury posing as the job', async () => {
             await openJob();
             await p.claim(alice, 0n);
-            const r = await send({ $$type: 'Settle', jobId: 0n, outcome: OutcomeWon, collateral: p.params.collateral, slashed: 0n, units: 1_000_000n * FOG, epoch: 0n }, GAS, requester);
+            const r = await send(
+                {
+                    $$type: 'Settle',
+                    jobId: 0n,
+                    outcome: OutcomeWon,
+                    collateral: p.params.collateral,
+                    slashed: 0n,
+                    units: 1_000_000n * FOG,
+                    epoch: 0n,
+                },
+                GAS,
+                requester,
+            );
             expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the job'] });
             const s = await state();
             expect([s.locked, s.curUnits]).toEqual([p.params.collateral, 0n]);
@@ -339,7 +428,9 @@ describe('Provider', () => {
     });
 
     describe('claim_rewards', () => {
-        const over = () => { p.blockchain.now = NOW + Number(p.params.epochLength + p.params.closeDelay); };
+        const over = () => {
+            p.blockchain.now = NOW + Number(p.params.epochLength + p.params.closeDelay);
+        };
 
         it('claims the share of a closed epoch and zeroes the units', async () => {
             await openJob();
@@ -358,7 +449,7 @@ describe('Provider', () => {
             await settle();
             over();
             const r = await claimRewards(0n, GAS, requester);
-            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the provider\'s owner'] });
+            expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV["Only the provider's owner"] });
             expect((await state()).curUnits).toBe(20n * FOG);
         });
 
@@ -366,7 +457,11 @@ describe('Provider', () => {
             await p.stake(alice, 10n * FOG);
             for (const epoch of [0n, 5n]) {
                 const r = await claimRewards(epoch);
-                expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Nothing to claim for this epoch'] });
+                expect(r.transactions).toHaveTransaction({
+                    to: provider.address,
+                    success: false,
+                    exitCode: PROV['Nothing to claim for this epoch'],
+                });
             }
         });
 
@@ -375,7 +470,12 @@ describe('Provider', () => {
             await settle();
             const r = await claimRewards(0n);
             const epoch = await p.epoch(0n);
-            expect(r.transactions).toHaveTransaction({ from: provider.address, to: epoch.address, success: false, exitCode: Epoch.errors['Epoch is not over'] });
+            expect(r.transactions).toHaveTransaction({
+                from: provider.address,
+                to: epoch.address,
+                success: false,
+                exitCode: Epoch.errors['Epoch is not over'],
+            });
             expect(r.transactions).toHaveTransaction({ from: epoch.address, to: provider.address, inMessageBounced: true, success: true });
             expect((await state()).curUnits).toBe(20n * FOG);
             expect((await epoch.getEpochState()).closed).toBe(false);
@@ -390,7 +490,11 @@ describe('Provider', () => {
             over();
             const min = await minimumAccepted(p.blockchain, provider.address, (v) => claimRewards(0n, v), 1n, toNano('1'));
             const low = await claimRewards(0n, min - 1n);
-            expect(low.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Insufficient TON for reward claim'] });
+            expect(low.transactions).toHaveTransaction({
+                to: provider.address,
+                success: false,
+                exitCode: PROV['Insufficient TON for reward claim'],
+            });
             const before = await p.balanceOf(alice.address);
             const r = await claimRewards(0n, min);
             expect(allSucceeded(r)).toBe(true);

@@ -46,7 +46,20 @@ describe('fog (the requester CLI) without a keeper', () => {
     let worker: WalletSender;
 
     const common = (home: string) => ['--home', home, '--network-file', networkFile];
-    const submitArgs = (home: string, extra: string[] = []) => ['job', 'submit', ...common(home), '--program', UPPER, '--input', input, '--price', '5', '-k', '1', ...extra];
+    const submitArgs = (home: string, extra: string[] = []) => [
+        'job',
+        'submit',
+        ...common(home),
+        '--program',
+        UPPER,
+        '--input',
+        input,
+        '--price',
+        '5',
+        '-k',
+        '1',
+        ...extra,
+    ];
 
     /**
      * Starts `fog` with `args`; `whenLine` sees each line (stdout and stderr) as it comes. Resolves when it exits,
@@ -73,7 +86,15 @@ describe('fog (the requester CLI) without a keeper', () => {
         d = await startDevnet();
         storage = await startStorageNode({ dir: join(dir, 'blobs'), port: 0, log: () => undefined });
         networkFile = join(dir, 'network.json');
-        writeNetworkFile(networkFile, { network: 'devnet', endpoint: d.endpoint, token: d.protocol.token, collection: d.protocol.collection, hub: d.protocol.hub, storage: storage.url, devnet: d.url });
+        writeNetworkFile(networkFile, {
+            network: 'devnet',
+            endpoint: d.endpoint,
+            token: d.protocol.token,
+            collection: d.protocol.collection,
+            hub: d.protocol.hub,
+            storage: storage.url,
+            devnet: d.url,
+        });
         input = join(dir, 'input.txt');
         writeFileSync(input, 'nobody runs this');
         [requester, passless, worker] = await Promise.all([staker(d), wallet(d, toNano('10'), 100n * FOG), staker(d)]);
@@ -126,7 +147,9 @@ describe('fog (the requester CLI) without a keeper', () => {
         await advance(d, Number(s.revealUntil) - (await d.fog.now()) + 1);
         const r = await run;
         expect(r.stderr).toContain(`job ${id}: the reveal window passed with 0 of 0 reveals; finalizing it`);
-        expect(r.stderr[r.stderr.length - 1]).toBe(`fog: job ${id} ended failed: no result reached the quorum of 1: 0 of 1 workers revealed (refunded)`);
+        expect(r.stderr[r.stderr.length - 1]).toBe(
+            `fog: job ${id} ended failed: no result reached the quorum of 1: 0 of 1 workers revealed (refunded)`,
+        );
         expect(r.code).toBe(1);
         expect(Number((await (await d.fog.job(BigInt(id))).getJobState()).phase)).toBe(JobPhase.Failed);
     });
@@ -136,7 +159,9 @@ describe('fog (the requester CLI) without a keeper', () => {
         const args = submitArgs(requesterHome).map((a, i, all) => (all[i - 1] === '--price' ? '0.5' : a));
         const r = await fog(args);
         expect(r.code).toBe(1);
-        expect(r.stderr[r.stderr.length - 1]).toBe('fog: the hub refused the job and sent the 0.5 FOG back: the price is below the minimum job price');
+        expect(r.stderr[r.stderr.length - 1]).toBe(
+            'fog: the hub refused the job and sent the 0.5 FOG back: the price is below the minimum job price',
+        );
         expect(await d.fog.balanceOf(requester.address)).toBe(before);
     });
 
@@ -145,25 +170,66 @@ describe('fog (the requester CLI) without a keeper', () => {
         // hub to send it back, so the hub keeps it as a stray and says so with a StrayEvent
         const fogWallet = open(d.client, FogWallet.fromAddress(await d.fog.walletOf(requester.address)));
         const forwardTon = await fogWallet.getTransferCost(0n, 0n);
-        await requester.send([{
-            to: fogWallet.address,
-            value: forwardTon + toNano('0.1'),
-            body: beginCell().store(storeJettonTransfer({
-                $$type: 'JettonTransfer', queryId: 0n, amount: 5n * FOG, destination: d.protocol.hub, responseDestination: requester.address,
-                customPayload: null, forwardTonAmount: forwardTon, forwardPayload: beginCell().storeBit(0).storeUint(0xdeadbeef, 32).endCell().beginParse(),
-            })).endCell(),
-        }], true);
+        await requester.send(
+            [
+                {
+                    to: fogWallet.address,
+                    value: forwardTon + toNano('0.1'),
+                    body: beginCell()
+                        .store(
+                            storeJettonTransfer({
+                                $$type: 'JettonTransfer',
+                                queryId: 0n,
+                                amount: 5n * FOG,
+                                destination: d.protocol.hub,
+                                responseDestination: requester.address,
+                                customPayload: null,
+                                forwardTonAmount: forwardTon,
+                                forwardPayload: beginCell().storeBit(0).storeUint(0xdeadbeef, 32).endCell().beginParse(),
+                            }),
+                        )
+                        .endCell(),
+                },
+            ],
+            true,
+        );
         const hubTxs = await d.client.getTransactions(d.protocol.hub, { limit: 5 });
-        const strays = hubTxs.flatMap((tx) => eventsOf(tx, d.protocol.hub)).filter((e) => e.$$type === 'StrayEvent' && e.from.equals(requester.address));
+        const strays = hubTxs
+            .flatMap((tx) => eventsOf(tx, d.protocol.hub))
+            .filter((e) => e.$$type === 'StrayEvent' && e.from.equals(requester.address));
         expect(strays).toHaveLength(1);
 
         // signed through a wallet link, so that the CLI reads the hub's history before its post lands
         const id = await nextJobId();
         let signLine: (line: string) => void = () => undefined;
         const sign = new Promise<string>((r) => (signLine = r));
-        const run = fog(['job', 'submit', '--home', join(dir, 'no-key'), '--network-file', networkFile, '--program', UPPER, '--input', input, '--price', '5', '-k', '1', '--no-wait', '--json', '--deeplink', '--from', requester.address.toString()], 30_000, (line) => {
-            if (line.includes('"sign"')) signLine(line);
-        });
+        const run = fog(
+            [
+                'job',
+                'submit',
+                '--home',
+                join(dir, 'no-key'),
+                '--network-file',
+                networkFile,
+                '--program',
+                UPPER,
+                '--input',
+                input,
+                '--price',
+                '5',
+                '-k',
+                '1',
+                '--no-wait',
+                '--json',
+                '--deeplink',
+                '--from',
+                requester.address.toString(),
+            ],
+            30_000,
+            (line) => {
+                if (line.includes('"sign"')) signLine(line);
+            },
+        );
         const link = decodeTransferLink((JSON.parse(await sign) as { sign: { ton: string } }).sign.ton);
         await new Promise((r) => setTimeout(r, 1500));
         await requester.send([{ to: link.to, value: link.amount, body: link.body, bounce: link.bounceable }], true);
@@ -198,12 +264,18 @@ describe('fog (the requester CLI) without a keeper', () => {
         // posted from the wallet directly (as a wallet link would), past the CLI's own check
         const id = await post(d, passless, { k: 1n, quorum: 1n });
         const job = await d.fog.job(id);
-        for (let i = 0; i < 100 && Number((await job.getJobState()).phase) === JobPhase.Verifying; i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 100 && Number((await job.getJobState()).phase) === JobPhase.Verifying; i++)
+            await new Promise((r) => setTimeout(r, 100));
         const r = await fog(['job', 'status', id.toString(), ...common(requesterHome)]);
         expect(r.code).toBe(0);
         expect(r.stdout[0]).toBe(`job ${id}: rejected: the requester holds no valid Contributor Pass (refunded)`);
         const json = await fog(['job', 'status', id.toString(), ...common(requesterHome), '--json']);
-        expect(JSON.parse(json.stdout.join('\n'))).toMatchObject({ id: id.toString(), phase: JobPhase.Rejected, outcome: 'rejected', reason: 'no-pass' });
+        expect(JSON.parse(json.stdout.join('\n'))).toMatchObject({
+            id: id.toString(),
+            phase: JobPhase.Rejected,
+            outcome: 'rejected',
+            reason: 'no-pass',
+        });
     });
 
     it('refuses --out into a missing directory before anything is paid', async () => {
@@ -211,7 +283,9 @@ describe('fog (the requester CLI) without a keeper', () => {
         const id = await nextJobId();
         const out = join(dir, 'no', 'such', 'dir', 'result.bin');
         const r = await fog(submitArgs(requesterHome, ['--out', out]));
-        expect(r.stderr).toEqual([`fog: cannot write --out ${out}: the directory ${join(dir, 'no', 'such', 'dir')} does not exist; nothing was posted`]);
+        expect(r.stderr).toEqual([
+            `fog: cannot write --out ${out}: the directory ${join(dir, 'no', 'such', 'dir')} does not exist; nothing was posted`,
+        ]);
         expect(r.code).toBe(1);
         const isDir = join(dir, 'a-directory');
         mkdirSync(isDir);
@@ -229,7 +303,10 @@ describe('fog (the requester CLI) without a keeper', () => {
             [['job', 'status', '99999999'], `fog: no job 99999999 on this network: the hub has posted jobs 0 to ${next - 1n}`],
             [['job', 'show', next.toString()], `fog: no job ${next} on this network: the hub has posted jobs 0 to ${next - 1n}`],
             [['job', 'result', '99999999'], `fog: no job 99999999 on this network: the hub has posted jobs 0 to ${next - 1n}`],
-            [['job', 'status', (MAX_UINT64 + 1n).toString()], `fog: job id ${MAX_UINT64 + 1n} is out of range: job ids are 0 to ${MAX_UINT64}`],
+            [
+                ['job', 'status', (MAX_UINT64 + 1n).toString()],
+                `fog: job id ${MAX_UINT64 + 1n} is out of range: job ids are 0 to ${MAX_UINT64}`,
+            ],
             [['job', 'result', '1'.repeat(30)], `fog: job id ${'1'.repeat(30)} is out of range: job ids are 0 to ${MAX_UINT64}`],
             [['job', 'status', '-1'], 'fog: not a job id: "-1" (a job id is a whole number from 0)'],
             [['job', 'status', 'seven'], 'fog: not a job id: "seven" (a job id is a whole number from 0)'],

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { runNode } from '../client/processes';
 import { ROOT } from '../client/paths';
 
-const pinned = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8')) as { dependencies: Record<string, string> }).dependencies.node;
+const pinned = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf-8')) as { dependencies: Record<string, string> }).dependencies
+    .node;
 
 describe('runtime', () => {
     it('pins a Node 24 LTS in package.json', () => {

@@ -6,7 +6,10 @@ const Sequencer = require('@jest/test-sequencer').default;
 const SLOWEST_FIRST = ['scale', 'network', 'sim-model', 'invariants', 'blueprint', 'provider', 'hub', 'watcher', 'sim', 'bench'];
 
 const rank = (path) => {
-    const name = path.split(/[\\/]/).pop().replace(/\.spec\.ts$/, '');
+    const name = path
+        .split(/[\\/]/)
+        .pop()
+        .replace(/\.spec\.ts$/, '');
     const i = SLOWEST_FIRST.indexOf(name);
     return i === -1 ? SLOWEST_FIRST.length : i;
 };

@@ -24,7 +24,7 @@ function decodePng(png: Buffer): Image {
     const idat: Buffer[] = [];
     let width = 0;
     let height = 0;
-    for (let at = 8; at < png.length; ) {
+    for (let at = 8; at < png.length;) {
         const length = png.readUInt32BE(at);
         const type = png.toString('latin1', at + 4, at + 8);
         const data = png.subarray(at + 8, at + 8 + length);
@@ -153,8 +153,6 @@ describe('renderCharts', () => {
 
     it('rejects a spec Vega-Lite cannot draw, with the reason', async () => {
         const bad = { ...revenue, mark: 'nosuchmark' };
-        await expect(renderCharts([{ spec: bad, file: file('bad') }])).rejects.toThrow(
-            `chart ${file('bad')}: unknown mark "nosuchmark"`,
-        );
+        await expect(renderCharts([{ spec: bad, file: file('bad') }])).rejects.toThrow(`chart ${file('bad')}: unknown mark "nosuchmark"`);
     });
 });

@@ -22,7 +22,9 @@ describe('the simulation', () => {
     it('keeps the FOG books: supply moves by exactly what was minted, burned and slashed', () => {
         const r = simulate(referenceScenario(shipped, { epochs: 20 }));
         const sum = (f: (e: (typeof r.supply)[number]) => bigint) => r.supply.reduce((s, e) => s + f(e), 0n);
-        expect(r.supply[r.supply.length - 1].supply - r.scenario.genesis).toBe(sum((e) => e.minted) - sum((e) => e.burned) - sum((e) => e.slashed));
+        expect(r.supply[r.supply.length - 1].supply - r.scenario.genesis).toBe(
+            sum((e) => e.minted) - sum((e) => e.burned) - sum((e) => e.slashed),
+        );
         const groups = (f: (g: (typeof r.groups)[number]) => bigint) => r.groups.reduce((s, g) => s + f(g), 0n);
         expect(groups((g) => g.rewards)).toBe(sum((e) => e.minted));
         expect(groups((g) => g.slashed)).toBe(sum((e) => e.slashed));
@@ -53,7 +55,8 @@ describe('the simulation', () => {
 describe('the shipped parameters (deploy/config.json)', () => {
     it('are the defaults every test and the devnet use', () => {
         const d = defaultParams(0);
-        for (const k of ['minStake', 'collateral', 'slashBps', 'emissionBase', 'emissionRatioPpm', 'emissionCap'] as const) expect(shipped[k]).toBe(d[k]);
+        for (const k of ['minStake', 'collateral', 'slashBps', 'emissionBase', 'emissionRatioPpm', 'emissionCap'] as const)
+            expect(shipped[k]).toBe(d[k]);
     });
 
     it('property 1 and 2: honesty pays at every stake level and demand, and the supply stays within the cap', () => {
@@ -87,10 +90,22 @@ describe('npm run sim', () => {
     it('writes the report, the figures and four PNG charts', async () => {
         const { stdout } = await run('node', [join(ROOT, 'dist', 'sim', 'main.js'), '--short', '--out', out]);
         // the properties, as judged and as the report shows them: k = 3 and 4 are out of any parameter's reach
-        expect(stdout.split('\n').filter((l) => /^[✓✗] /.test(l)).map((l) => l.slice(0, 1))).toEqual(['✓', '✓', '✓', '✗']);
+        expect(
+            stdout
+                .split('\n')
+                .filter((l) => /^[✓✗] /.test(l))
+                .map((l) => l.slice(0, 1)),
+        ).toEqual(['✓', '✓', '✓', '✗']);
         expect(stdout).toMatch(/✗ colluders under a third of stake get under 1% wrong results accepted for k = 3 and 4 \(unreachable/);
         const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
-        for (const heading of ['## Properties', '## Income per unit of stake per epoch', '## Supply', '## Wrong results accepted', '## Parameter sweep']) expect(report).toContain(heading);
+        for (const heading of [
+            '## Properties',
+            '## Income per unit of stake per epoch',
+            '## Supply',
+            '## Wrong results accepted',
+            '## Parameter sweep',
+        ])
+            expect(report).toContain(heading);
         expect(report).toContain(`collateral per claim ${Number(shipped.collateral / FOG)} FOG`);
         const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
         expect(results.sweep).toHaveLength(288);
@@ -104,12 +119,25 @@ describe('npm run sim', () => {
 
     it('refuses a bad option or configuration with a clear message and writes nothing', async () => {
         const bad = join(out, 'bad');
-        const fail = (args: string[]) => run('node', [join(ROOT, 'dist', 'sim', 'main.js'), '--out', bad, ...args]).then(() => ({ code: 0, stderr: '' }), (e) => e as { code: number; stderr: string });
-        expect(await fail(['--epochs', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--epochs must be a whole number') });
-        expect(await fail(['--config', join(out, 'missing.json')])).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read') });
+        const fail = (args: string[]) =>
+            run('node', [join(ROOT, 'dist', 'sim', 'main.js'), '--out', bad, ...args]).then(
+                () => ({ code: 0, stderr: '' }),
+                (e) => e as { code: number; stderr: string },
+            );
+        expect(await fail(['--epochs', '0'])).toMatchObject({
+            code: 2,
+            stderr: expect.stringContaining('--epochs must be a whole number'),
+        });
+        expect(await fail(['--config', join(out, 'missing.json')])).toMatchObject({
+            code: 2,
+            stderr: expect.stringContaining('cannot read'),
+        });
         const config = join(out, 'config.json');
         writeFileSync(config, JSON.stringify({ params: { collateral: '5000' } }));
-        expect(await fail(['--config', config])).toMatchObject({ code: 1, stderr: expect.stringContaining('minStake must cover one collateral') });
+        expect(await fail(['--config', config])).toMatchObject({
+            code: 1,
+            stderr: expect.stringContaining('minStake must cover one collateral'),
+        });
         expect(existsSync(bad)).toBe(false);
     });
 });

@@ -122,7 +122,11 @@ describe('storage node', () => {
         const sent = Buffer.from('what I sent');
         const res = await fetch(client.urlOf(claimed), { method: 'PUT', body: sent });
         expect(res.status).toBe(400);
-        expect(await res.json()).toEqual({ error: `body hashes to ${sha256Hex(sent)}, not ${claimed}`, expected: claimed, actual: sha256Hex(sent) });
+        expect(await res.json()).toEqual({
+            error: `body hashes to ${sha256Hex(sent)}, not ${claimed}`,
+            expected: claimed,
+            actual: sha256Hex(sent),
+        });
         expect(existsSync(blobPath(dir, claimed))).toBe(false);
         expect(existsSync(blobPath(dir, sha256Hex(sent)))).toBe(false);
         expect(await tempFiles()).toEqual([]);
@@ -133,7 +137,11 @@ describe('storage node', () => {
             const big = randomBytes(LIMIT + 1);
             const res = await fetch(client.urlOf(sha256Hex(big)), { method: 'PUT', body: big });
             expect(res.status).toBe(413);
-            expect(await res.json()).toEqual({ error: `blob is ${LIMIT + 1} bytes, over the node's limit of ${LIMIT}`, limit: LIMIT, bytes: LIMIT + 1 });
+            expect(await res.json()).toEqual({
+                error: `blob is ${LIMIT + 1} bytes, over the node's limit of ${LIMIT}`,
+                limit: LIMIT,
+                bytes: LIMIT + 1,
+            });
 
             const huge = Buffer.alloc(70_000);
             await expect(client.put(huge)).rejects.toThrow(new BlobTooLargeError('upload', 70_000, LIMIT, client.urlOf(sha256Hex(huge))));
@@ -144,7 +152,10 @@ describe('storage node', () => {
             const chunks = Array.from({ length: 40 }, () => randomBytes(8 * 1024)); // 320 KiB, 5x the limit
             const res = await putChunked(client.urlOf(sha256Hex(Buffer.concat(chunks))), chunks);
             expect(res.status).toBe(413);
-            expect(JSON.parse(res.body)).toEqual({ error: `blob is more than ${LIMIT} bytes, over the node's limit of ${LIMIT}`, limit: LIMIT });
+            expect(JSON.parse(res.body)).toEqual({
+                error: `blob is more than ${LIMIT} bytes, over the node's limit of ${LIMIT}`,
+                limit: LIMIT,
+            });
             expect(await tempFiles()).toEqual([]);
 
             const health = await fetch(`${node.url}/health`);
@@ -179,7 +190,7 @@ describe('storage node', () => {
         expect(await client.get(hash)).toEqual(bytes);
     });
 
-    it('reports corruption to the client as a server error carrying the node\'s reason', async () => {
+    it("reports corruption to the client as a server error carrying the node's reason", async () => {
         const hash = await client.put(randomBytes(300));
         await fs.writeFile(blobPath(dir, hash), 'rot');
         const error = await client.get(hash).catch((e: unknown) => e);
@@ -191,7 +202,11 @@ describe('storage node', () => {
     it('answers 400 for a malformed hash, 404 for an unknown blob or route, 405 for a wrong method', async () => {
         for (const bad of ['xyz', 'ab'.repeat(31), 'AB'.repeat(32), `${'ab'.repeat(32)}/x`]) {
             const res = await fetch(`${node.url}/blobs/${bad}`);
-            expect([bad, res.status, await res.json()]).toEqual([bad, 400, { error: 'not a sha256 hex digest (64 lower-case hex characters)' }]);
+            expect([bad, res.status, await res.json()]).toEqual([
+                bad,
+                400,
+                { error: 'not a sha256 hex digest (64 lower-case hex characters)' },
+            ]);
         }
         await expect(client.get('xyz')).rejects.toThrow(InvalidHashError);
 
@@ -215,7 +230,11 @@ describe('storage node', () => {
         const bytes = randomBytes(1_234);
         const hash = sha256Hex(bytes);
         const res = await fetch(`${node.url}/blobs`, { method: 'POST', body: bytes });
-        expect([res.status, res.headers.get('location'), await res.json()]).toEqual([201, `/blobs/${hash}`, { hash, bytes: 1_234, created: true }]);
+        expect([res.status, res.headers.get('location'), await res.json()]).toEqual([
+            201,
+            `/blobs/${hash}`,
+            { hash, bytes: 1_234, created: true },
+        ]);
         const again = await fetch(`${node.url}/blobs`, { method: 'POST', body: bytes });
         expect([again.status, await again.json()]).toEqual([200, { hash, bytes: 1_234, created: false }]);
         expect(await client.get(hash)).toEqual(bytes);
@@ -259,7 +278,9 @@ describe('storage node with a write token', () => {
         await post.arrayBuffer();
 
         await expect(new StorageClient(node.url).put(bytes)).rejects.toThrow(new StorageAuthError(url, false));
-        await expect(new StorageClient(node.url, { token: 'guess' }).put(bytes)).rejects.toThrow(`storage node refused the write to ${url}: wrong token`);
+        await expect(new StorageClient(node.url, { token: 'guess' }).put(bytes)).rejects.toThrow(
+            `storage node refused the write to ${url}: wrong token`,
+        );
         expect(await fs.readdir(dir)).toEqual(['tmp']);
 
         const hash = await new StorageClient(node.url, { token: 's3cret' }).put(bytes);
@@ -393,13 +414,24 @@ describe('storage node and clients that hang up or are refused', () => {
         const hash = sha256Hex(Buffer.from('refused'));
         const cases: Array<[string, string | Buffer, number]> = [
             ['401, body unread', `PUT /blobs/${hash} HTTP/1.1\r\nHost: fog\r\nContent-Length: 500\r\n\r\n${'x'.repeat(500)}`, 401],
-            ['413 from the Content-Length', `PUT /blobs/${hash} HTTP/1.1\r\nHost: fog\r\n${auth}Content-Length: ${LIMIT + 1}\r\n\r\n${'x'.repeat(LIMIT + 1)}`, 413],
+            [
+                '413 from the Content-Length',
+                `PUT /blobs/${hash} HTTP/1.1\r\nHost: fog\r\n${auth}Content-Length: ${LIMIT + 1}\r\n\r\n${'x'.repeat(LIMIT + 1)}`,
+                413,
+            ],
             [
                 '413 while streaming',
                 `POST /blobs HTTP/1.1\r\nHost: fog\r\n${auth}Transfer-Encoding: chunked\r\n\r\n${`4000\r\n${'x'.repeat(0x4000)}\r\n`.repeat(8)}0\r\n\r\n`,
                 413,
             ],
-            ['401 with a body larger than the node discards', Buffer.concat([Buffer.from(`POST /blobs HTTP/1.1\r\nHost: fog\r\nContent-Length: ${3 << 20}\r\n\r\n`), Buffer.alloc(3 << 20)]), 401],
+            [
+                '401 with a body larger than the node discards',
+                Buffer.concat([
+                    Buffer.from(`POST /blobs HTTP/1.1\r\nHost: fog\r\nContent-Length: ${3 << 20}\r\n\r\n`),
+                    Buffer.alloc(3 << 20),
+                ]),
+                401,
+            ],
         ];
         it.each(cases)('%s', async (_name, data, status) => {
             const { head, body, closed } = await exchange(data);
@@ -430,7 +462,10 @@ describe('storage node and clients that hang up or are refused', () => {
                 const big = Buffer.alloc(3 << 20);
                 expect(await send(`/blobs/${sha256Hex(big)}`, big)).toEqual({ status: 401, connection: 'close' });
                 const small = randomBytes(100);
-                expect(await send(`/blobs/${sha256Hex(small)}`, small, { Authorization: `Bearer ${TOKEN}` })).toEqual({ status: 201, connection: 'keep-alive' });
+                expect(await send(`/blobs/${sha256Hex(small)}`, small, { Authorization: `Bearer ${TOKEN}` })).toEqual({
+                    status: 201,
+                    connection: 'keep-alive',
+                });
             } finally {
                 agent.destroy();
             }
@@ -442,7 +477,9 @@ describe('storage client', () => {
     it('says which node is unreachable and why', async () => {
         const { url, server } = await fakeServer(() => undefined);
         await closeServer(server); // the port is now free, so nothing listens there
-        await expect(new StorageClient(url).get(sha256Hex(Buffer.from('x')))).rejects.toThrow(new StorageUnreachableError(url, 'ECONNREFUSED'));
+        await expect(new StorageClient(url).get(sha256Hex(Buffer.from('x')))).rejects.toThrow(
+            new StorageUnreachableError(url, 'ECONNREFUSED'),
+        );
         await expect(new StorageClient(url).put(Buffer.from('x'))).rejects.toThrow(`storage node at ${url} is unreachable (ECONNREFUSED)`);
     });
 
@@ -532,12 +569,17 @@ describe('main.ts as a process', () => {
         const newest = Math.max(...sources.map((f) => statSync(join(root, 'oracle/storage', f)).mtimeMs));
         if (existsSync(script) && statSync(script).mtimeMs >= newest) return;
         // tsc exits non-zero for type errors anywhere in the tree but still emits; only the output matters here.
-        const output = await new Promise<string>((resolve) => execFile('npx', ['tsc', '-p', '.'], { cwd: root }, (_e, out, err) => resolve(out + err)));
+        const output = await new Promise<string>((resolve) =>
+            execFile('npx', ['tsc', '-p', '.'], { cwd: root }, (_e, out, err) => resolve(out + err)),
+        );
         if (!existsSync(script) || statSync(script).mtimeMs < newest) throw new Error(`could not build ${script}:\n${output}`);
     }, 120_000);
     afterAll(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
 
-    function run(args: string[], env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+    function run(
+        args: string[],
+        env: Record<string, string> = {},
+    ): { child: ChildProcess; exit: Promise<{ code: number | null; stdout: string; stderr: string }> } {
         const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env } });
         children.push(child);
         let stdout = '';
@@ -565,9 +607,16 @@ describe('main.ts as a process', () => {
     it('prints the listening line, serves, and exits 0 on SIGTERM', async () => {
         const dir = await tempDir();
         try {
-            const { child, exit } = run(['--dir', join(dir, 'blobs'), '--port', '0', '--max-bytes', '1000'], { FOG_STORAGE_TOKEN: 'from-env' });
+            const { child, exit } = run(['--dir', join(dir, 'blobs'), '--port', '0', '--max-bytes', '1000'], {
+                FOG_STORAGE_TOKEN: 'from-env',
+            });
             const ready = await listening(child);
-            expect(ready).toMatchObject({ event: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), maxBlobBytes: 1000, auth: true });
+            expect(ready).toMatchObject({
+                event: 'listening',
+                url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+                maxBlobBytes: 1000,
+                auth: true,
+            });
 
             await expect(new StorageClient(ready.url).put(Buffer.from('hi'))).rejects.toThrow(StorageAuthError);
             const client = new StorageClient(ready.url, { token: 'from-env' });
@@ -576,7 +625,10 @@ describe('main.ts as a process', () => {
             child.kill('SIGTERM');
             const { code, stdout, stderr } = await exit;
             expect([code, stderr]).toEqual([0, '']);
-            const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; method?: string; status?: number });
+            const lines = stdout
+                .trim()
+                .split('\n')
+                .map((l) => JSON.parse(l) as { event: string; method?: string; status?: number });
             // A request still finishing when the signal lands is logged after 'stopping'.
             expect(lines[0].event).toBe('listening');
             expect(lines.filter((l) => l.event === 'stopping')).toHaveLength(1);
@@ -594,9 +646,15 @@ describe('main.ts as a process', () => {
             const cases: Array<[string[], string]> = [
                 [[], 'fog-storage: --dir is required (the directory that holds the blobs)\n'],
                 [['--dir', 'x', '--port', '70000'], 'fog-storage: --port must be a whole number from 0 to 65535, got "70000"\n'],
-                [['--dir', 'x', '--max-bytes', '0'], `fog-storage: --max-bytes must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got "0"\n`],
+                [
+                    ['--dir', 'x', '--max-bytes', '0'],
+                    `fog-storage: --max-bytes must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got "0"\n`,
+                ],
                 [['--dir', 'x', '--colour'], "fog-storage: Unknown option '--colour' (see --help)\n"],
-                [['--dir', join(dir, 'second'), '--port', String(taken.port)], `fog-storage: port ${taken.port} on 127.0.0.1 is already in use\n`],
+                [
+                    ['--dir', join(dir, 'second'), '--port', String(taken.port)],
+                    `fog-storage: port ${taken.port} on 127.0.0.1 is already in use\n`,
+                ],
             ];
             const results = await Promise.all(cases.map(([args]) => run(args).exit));
             results.forEach(({ code, stdout, stderr }, i) => {

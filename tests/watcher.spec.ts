@@ -156,12 +156,21 @@ describe('watcher', () => {
         expect(existsSync(WATCH_JS)).toBe(true); // built by `npx tsc -p .`
         const data = join(dir, 'watch');
         const networkFile = join(dir, 'network.json');
-        writeNetworkFile(networkFile, { network: 'devnet', endpoint: d.endpoint, token: d.protocol.token, collection: d.protocol.collection, hub: d.protocol.hub, devnet: d.url });
+        writeNetworkFile(networkFile, {
+            network: 'devnet',
+            endpoint: d.endpoint,
+            token: d.protocol.token,
+            collection: d.protocol.collection,
+            hub: d.protocol.hub,
+            devnet: d.url,
+        });
         const printed = new Set<string>();
         const children: ChildProcess[] = [];
         let stderr = '';
         const run = () => {
-            const child = spawn(process.execPath, [WATCH_JS, '--network-file', networkFile, '--data', data, '--poll-ms', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+            const child = spawn(process.execPath, [WATCH_JS, '--network-file', networkFile, '--data', data, '--poll-ms', '20'], {
+                stdio: ['ignore', 'pipe', 'pipe'],
+            });
             children.push(child);
             child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
             let buffer = '';
@@ -171,7 +180,9 @@ describe('watcher', () => {
                 buffer = lines.pop()!;
                 for (const line of lines) printed.add((JSON.parse(line) as { origin: { id: string } }).origin.id);
             });
-            const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+            const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+                child.on('exit', (code, signal) => resolve({ code, signal })),
+            );
             return { child, exited };
         };
         const until = async (cond: () => boolean, what: string, ms = 20_000) => {
@@ -192,28 +203,31 @@ describe('watcher', () => {
         };
 
         try {
-        await more(5, 3);
-        const first = run();
-        await until(() => printed.size > 0, 'the first event line');
-        first.child.kill('SIGKILL');
-        expect((await first.exited).signal).toBe('SIGKILL');
+            await more(5, 3);
+            const first = run();
+            await until(() => printed.size > 0, 'the first event line');
+            first.child.kill('SIGKILL');
+            expect((await first.exited).signal).toBe('SIGKILL');
 
-        await more(3, 2);
-        const second = run();
-        const expected = new Set(ids(await eventsOnChain(d.client, await contracts(d, owners(), 1))));
-        await until(() => [...expected].every((id) => printed.has(id)), `every event on chain to be printed (missing ${[...expected].filter((id) => !printed.has(id)).length} of ${expected.size})`);
-        second.child.kill('SIGTERM');
-        expect(await second.exited).toEqual({ code: 0, signal: null });
+            await more(3, 2);
+            const second = run();
+            const expected = new Set(ids(await eventsOnChain(d.client, await contracts(d, owners(), 1))));
+            await until(
+                () => [...expected].every((id) => printed.has(id)),
+                `every event on chain to be printed (missing ${[...expected].filter((id) => !printed.has(id)).length} of ${expected.size})`,
+            );
+            second.child.kill('SIGTERM');
+            expect(await second.exited).toEqual({ code: 0, signal: null });
 
-        const recorded = open({ path: join(data, WATCH_DB) });
-        try {
-            const events = recorded.openDB<string, string>('events', { encoding: 'string' });
-            const stats = recorded.openDB<number, string>('watch-stats', { encoding: 'json' });
-            expect(new Set(events.getKeys({}))).toEqual(expected);
-            expect(stats.get('duplicates')).toBeUndefined();
-        } finally {
-            await recorded.close();
-        }
+            const recorded = open({ path: join(data, WATCH_DB) });
+            try {
+                const events = recorded.openDB<string, string>('events', { encoding: 'string' });
+                const stats = recorded.openDB<number, string>('watch-stats', { encoding: 'json' });
+                expect(new Set(events.getKeys({}))).toEqual(expected);
+                expect(stats.get('duplicates')).toBeUndefined();
+            } finally {
+                await recorded.close();
+            }
         } finally {
             for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
         }
@@ -236,7 +250,15 @@ describe('watcher', () => {
         const why = refusalReason(RefuseKOutOfRange);
         expect(why).toMatch(/^k \(the number of workers\) is 0 or above the maximum/);
         expect(logs.filter((l) => l.event === 'refused')).toEqual([
-            { event: 'refused', what: 'job post', why, reason: Number(RefuseKOutOfRange), amount: (10n * FOG).toString(), to: w.address.toString(), id: e.origin.id },
+            {
+                event: 'refused',
+                what: 'job post',
+                why,
+                reason: Number(RefuseKOutOfRange),
+                amount: (10n * FOG).toString(),
+                to: w.address.toString(),
+                id: e.origin.id,
+            },
         ]);
         // fog-watch's line carries the words too
         expect(eventJson(e)).toMatchObject({ event: 'RefusedEvent', refused: 'job post', why, reason: String(RefuseKOutOfRange) });

@@ -70,7 +70,9 @@ describe('jobBlob', () => {
         const hash = await otherClient.put(bytes);
         const uri = otherClient.urlOf(hash);
         await expect(jobBlob(uri, hash, { storage: ownClient })).rejects.toThrow(UnfetchableBlobError);
-        await expect(jobBlob(uri, hash, { storage: ownClient })).rejects.toThrow(/refusing to fetch http:\/\/127\.0\.0\.1:\d+: a private or loopback address/);
+        await expect(jobBlob(uri, hash, { storage: ownClient })).rejects.toThrow(
+            /refusing to fetch http:\/\/127\.0\.0\.1:\d+: a private or loopback address/,
+        );
         expect(await ownClient.has(hash)).toBe(false);
 
         expect(await jobBlob(uri, hash, { storage: ownClient, allowPrivate: true })).toEqual(bytes);
@@ -81,7 +83,9 @@ describe('jobBlob', () => {
         const hash = sha256Hex(Buffer.from('x'));
         for (const inside of ['10.1.2.3', '::ffff:127.0.0.1', 'fd00::5']) {
             await expect(jobBlob('http://blobs.example/x', hash, { resolve: async () => ['93.184.216.34', inside] })).rejects.toThrow(
-                new RegExp(`refusing to fetch http://blobs.example: blobs.example resolves to ${inside.replace(/\./g, '\\.')}, a private or loopback address`),
+                new RegExp(
+                    `refusing to fetch http://blobs.example: blobs.example resolves to ${inside.replace(/\./g, '\\.')}, a private or loopback address`,
+                ),
             );
         }
         await expect(
@@ -106,7 +110,9 @@ describe('jobBlob', () => {
         try {
             const base = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
             const storage = new StorageClient(base);
-            await expect(jobBlob(`${base}/job-blob`, hash, { storage })).rejects.toThrow(/refusing to fetch http:\/\/127\.0\.0\.1:\d+: a private or loopback address/);
+            await expect(jobBlob(`${base}/job-blob`, hash, { storage })).rejects.toThrow(
+                /refusing to fetch http:\/\/127\.0\.0\.1:\d+: a private or loopback address/,
+            );
             expect(await jobBlob(`${base}/job-blob`, hash, { storage, allowPrivate: true })).toEqual(bytes);
             await expect(jobBlob(`${base}/loop`, hash, { storage, allowPrivate: true })).rejects.toThrow(/more than 5 redirects/);
         } finally {

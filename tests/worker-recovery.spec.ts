@@ -79,7 +79,13 @@ describe('worker daemon under faults', () => {
         const journalPath = join(dir, `journal-${name}`);
         let journal = Journal.open(journalPath);
         const daemon = () =>
-            new WorkerDaemon(fog, sender, pool, journal, store, { ...DAEMON_DEFAULTS, memoryMb: 1024, allowPrivateUris: true, safetySeconds: 0, log: (e) => events.push(e as { event: string }) });
+            new WorkerDaemon(fog, sender, pool, journal, store, {
+                ...DAEMON_DEFAULTS,
+                memoryMb: 1024,
+                allowPrivateUris: true,
+                safetySeconds: 0,
+                log: (e) => events.push(e as { event: string }),
+            });
         return {
             address: sender.address,
             sender,
@@ -210,7 +216,10 @@ describe('worker daemon under faults', () => {
         const restarted = w.daemon();
         const sentBefore = events.filter((e) => e.event === 'claim_resent').length;
         await restarted.tick();
-        expect(w.journal.get(id)).toMatchObject({ stage: 'lost', note: expect.stringMatching(/^the claim was refused: .*Not enough free stake/) });
+        expect(w.journal.get(id)).toMatchObject({
+            stage: 'lost',
+            note: expect.stringMatching(/^the claim was refused: .*Not enough free stake/),
+        });
         await restarted.tick();
         expect(events.filter((e) => e.event === 'claim_resent').length - sentBefore).toBe(1);
         await w.close();

@@ -28,7 +28,11 @@ export function program(): Command {
             mkdirSync(o.home, { recursive: true });
             writeKeyFile(keyPath(o), identity);
             const address = identity.wallet.address.toString({ testOnly: ctx.file.network !== 'mainnet', bounceable: false });
-            out(o, `Key written to ${keyPath(o)} (readable only by you).\nWallet: ${address}\nFund it with TON and FOG, then: fog-worker stake --amount <FOG> --cores <n> --memory <MB>`, { key: keyPath(o), address });
+            out(
+                o,
+                `Key written to ${keyPath(o)} (readable only by you).\nWallet: ${address}\nFund it with TON and FOG, then: fog-worker stake --amount <FOG> --cores <n> --memory <MB>`,
+                { key: keyPath(o), address },
+            );
         });
 
     commonOptions(cli.command('faucet').description('devnet only: get TON and FOG from the devnet faucet'))
@@ -42,7 +46,9 @@ export function program(): Command {
             out(o, `Received ${formatAmount(ton, 'TON')} and ${formatAmount(fog)}.`, { ton, fog });
         });
 
-    signingOptions(commonOptions(cli.command('stake').description('stake FOG; the first stake reaching the minimum mints your Contributor Pass')))
+    signingOptions(
+        commonOptions(cli.command('stake').description('stake FOG; the first stake reaching the minimum mints your Contributor Pass')),
+    )
         .requiredOption('--amount <FOG>', 'FOG to stake')
         .option('--cores <n>', 'CPU cores you offer', String(workerDefaults.threads))
         .option('--memory <MB>', 'memory you offer, MiB', String(workerDefaults.stakeMemoryMb))
@@ -56,7 +62,11 @@ export function program(): Command {
             const before = (await stateOf())?.stake ?? 0n;
             await send(await ctx.fog.stake(address, amount, cores, memory), `stake ${formatAmount(amount)}`);
             const s = await waitFor(stateOf, (s) => s !== null && s.stake >= before + amount, waitMs);
-            out(o, `Staked ${formatAmount(amount)}: stake ${formatAmount(s!.stake)}, pass ${s!.passHeld ? 'held' : 'not yet (below the minimum)'}.`, { stake: s!.stake, passHeld: s!.passHeld });
+            out(
+                o,
+                `Staked ${formatAmount(amount)}: stake ${formatAmount(s!.stake)}, pass ${s!.passHeld ? 'held' : 'not yet (below the minimum)'}.`,
+                { stake: s!.stake, passHeld: s!.passHeld },
+            );
         });
 
     commonOptions(cli.command('start').description('run the worker daemon'))
@@ -103,41 +113,45 @@ export function program(): Command {
             });
         });
 
-    commonOptions(cli.command('status').description('stake, collateral, reputation, units and recent jobs'))
-        .action(async (o: Common) => {
-            const { ctx, sender } = await signer(o);
-            const ton = await ctx.client.getBalance(sender.address);
-            const fog = await ctx.fog.balanceOf(sender.address);
-            const provider = await ctx.fog.providerOf(sender.address);
-            const s = (await ctx.client.isContractDeployed(provider.address)) ? await provider.getProviderState() : null;
-            let recent: object[] = [];
-            try {
-                const journal = Journal.open(join(o.home, 'journal'));
-                recent = journal.recent(10).map((e) => ({ job: e.id, stage: e.stage, note: e.note ?? '' }));
-                await journal.close();
-            } catch {
-                // no journal yet: the daemon has not run
-            }
-            const lines = [
-                `Wallet ${sender.address.toString({ testOnly: ctx.file.network !== 'mainnet', bounceable: false })}: ${formatAmount(ton, 'TON')}, ${formatAmount(fog)}`,
-                s
-                    ? `Stake ${formatAmount(s.stake)} (locked ${formatAmount(s.locked)}, free ${formatAmount(s.free)}), unbonding ${formatAmount(s.unbonding)}${s.unbonding > 0n ? ` until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()}` : ''}\n` +
-                      `Pass ${s.passHeld ? 'held' : 'not held'}; reputation ${s.reputation}; open claims ${s.openClaims}; units ${s.unitsTotal} in all, ${s.curUnits} in epoch ${s.curEpoch}; slashed ${s.slashCount}× (${formatAmount(s.slashedTotal)})`
-                    : 'No stake yet: fog-worker stake --amount <FOG>',
-                ...recent.map((r) => `  job ${(r as { job: string }).job}: ${(r as { stage: string }).stage} ${(r as { note: string }).note}`),
-            ];
-            out(o, lines.join('\n'), { address: sender.address.toString(), ton, fog, provider: s, recent });
-        });
+    commonOptions(cli.command('status').description('stake, collateral, reputation, units and recent jobs')).action(async (o: Common) => {
+        const { ctx, sender } = await signer(o);
+        const ton = await ctx.client.getBalance(sender.address);
+        const fog = await ctx.fog.balanceOf(sender.address);
+        const provider = await ctx.fog.providerOf(sender.address);
+        const s = (await ctx.client.isContractDeployed(provider.address)) ? await provider.getProviderState() : null;
+        let recent: object[] = [];
+        try {
+            const journal = Journal.open(join(o.home, 'journal'));
+            recent = journal.recent(10).map((e) => ({ job: e.id, stage: e.stage, note: e.note ?? '' }));
+            await journal.close();
+        } catch {
+            // no journal yet: the daemon has not run
+        }
+        const lines = [
+            `Wallet ${sender.address.toString({ testOnly: ctx.file.network !== 'mainnet', bounceable: false })}: ${formatAmount(ton, 'TON')}, ${formatAmount(fog)}`,
+            s
+                ? `Stake ${formatAmount(s.stake)} (locked ${formatAmount(s.locked)}, free ${formatAmount(s.free)}), unbonding ${formatAmount(s.unbonding)}${s.unbonding > 0n ? ` until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()}` : ''}\n` +
+                  `Pass ${s.passHeld ? 'held' : 'not held'}; reputation ${s.reputation}; open claims ${s.openClaims}; units ${s.unitsTotal} in all, ${s.curUnits} in epoch ${s.curEpoch}; slashed ${s.slashCount}× (${formatAmount(s.slashedTotal)})`
+                : 'No stake yet: fog-worker stake --amount <FOG>',
+            ...recent.map((r) => `  job ${(r as { job: string }).job}: ${(r as { stage: string }).stage} ${(r as { note: string }).note}`),
+        ];
+        out(o, lines.join('\n'), { address: sender.address.toString(), ton, fog, provider: s, recent });
+    });
 
     signingOptions(commonOptions(cli.command('rewards').description('claim epoch rewards for finished epochs')))
         .option('--epoch <n>', 'only this epoch')
         .action(async (o: Common & Signing & { epoch?: string }) => {
             const { ctx, address, send, waitMs } = await actor(o);
-            if (o.epoch !== undefined && !/^\d+$/.test(o.epoch)) throw new Error(`--epoch must be an epoch number, got ${JSON.stringify(o.epoch)}`);
+            if (o.epoch !== undefined && !/^\d+$/.test(o.epoch))
+                throw new Error(`--epoch must be an epoch number, got ${JSON.stringify(o.epoch)}`);
             const candidates = await ctx.fog.claimableEpochs(address, o.epoch === undefined ? undefined : BigInt(o.epoch));
             const before = await ctx.fog.balanceOf(address);
             for (const epoch of candidates) await send(await ctx.fog.claimRewards(address, epoch), `claim the rewards of epoch ${epoch}`);
-            const after = await waitFor(() => ctx.fog.balanceOf(address), (b) => b > before, waitMs);
+            const after = await waitFor(
+                () => ctx.fog.balanceOf(address),
+                (b) => b > before,
+                waitMs,
+            );
             out(o, `Claimed ${formatAmount(after - before)} for epoch ${candidates.join(', ')}.`, { minted: after - before });
         });
 
@@ -148,24 +162,42 @@ export function program(): Command {
             const { ctx, address, send, waitMs } = await actor(o);
             const provider = await ctx.fog.stakedProviderOf(address);
             const before = await provider.getProviderState();
-            if (before.free < amount) throw new Error(`only ${formatAmount(before.free)} of the stake is free (${formatAmount(before.locked)} is locked by open claims)`);
+            if (before.free < amount)
+                throw new Error(
+                    `only ${formatAmount(before.free)} of the stake is free (${formatAmount(before.locked)} is locked by open claims)`,
+                );
             await send(await ctx.fog.unstake(address, amount), `unstake ${formatAmount(amount)}`);
-            const s = await waitFor(() => provider.getProviderState(), (s) => s.unbonding >= before.unbonding + amount, waitMs);
-            out(o, `Unbonding ${formatAmount(s.unbonding)} until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()}.`, { unbonding: s.unbonding, until: s.unbondingUntil });
+            const s = await waitFor(
+                () => provider.getProviderState(),
+                (s) => s.unbonding >= before.unbonding + amount,
+                waitMs,
+            );
+            out(o, `Unbonding ${formatAmount(s.unbonding)} until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()}.`, {
+                unbonding: s.unbonding,
+                until: s.unbondingUntil,
+            });
         });
 
-    signingOptions(commonOptions(cli.command('withdraw').description('withdraw unbonded stake after the unbonding period')))
-        .action(async (o: Common & Signing) => {
+    signingOptions(commonOptions(cli.command('withdraw').description('withdraw unbonded stake after the unbonding period'))).action(
+        async (o: Common & Signing) => {
             const { ctx, address, send, waitMs } = await actor(o);
             const s = await (await ctx.fog.stakedProviderOf(address)).getProviderState();
             if (s.unbonding === 0n) throw new Error('nothing is unbonding: fog-worker unstake --amount <FOG> first');
             const now = await ctx.fog.now();
-            if (now < Number(s.unbondingUntil)) throw new Error(`${formatAmount(s.unbonding)} is unbonding until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()} (chain time; ${Number(s.unbondingUntil) - now} s from now)`);
+            if (now < Number(s.unbondingUntil))
+                throw new Error(
+                    `${formatAmount(s.unbonding)} is unbonding until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()} (chain time; ${Number(s.unbondingUntil) - now} s from now)`,
+                );
             const before = await ctx.fog.balanceOf(address);
             await send(await ctx.fog.withdraw(address), `withdraw ${formatAmount(s.unbonding)}`);
-            const after = await waitFor(() => ctx.fog.balanceOf(address), (b) => b > before, waitMs);
+            const after = await waitFor(
+                () => ctx.fog.balanceOf(address),
+                (b) => b > before,
+                waitMs,
+            );
             out(o, `Withdrew ${formatAmount(after - before)} to your wallet.`, { amount: after - before });
-        });
+        },
+    );
 
     return cli;
 }

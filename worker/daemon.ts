@@ -22,7 +22,6 @@ import { failureHash, JobPhase, PhaseName, phaseName } from '../client/results';
 import { parseAmount } from '../wrappers/units';
 import { workerDefaults } from './config';
 
-
 export interface DaemonOptions {
     /** Largest memory a job may ask for, MiB. */
     memoryMb: number;
@@ -49,7 +48,7 @@ export interface DaemonOptions {
 const SETTLED_NOTES: Partial<Record<PhaseName, string>> = { failed: 'no quorum', expired: 'expired', rejected: 'rejected' };
 const settledNote = (phase: number): string | undefined => {
     const name = phaseName(phase);
-    return name === undefined ? undefined : SETTLED_NOTES[name] ?? '';
+    return name === undefined ? undefined : (SETTLED_NOTES[name] ?? '');
 };
 
 /** The daemon's defaults, from `workerDefaults` (worker/config.ts). */
@@ -69,7 +68,12 @@ export function urisOf(uris: Cell): { program: string; input: string } {
 
 /** Whether a send failed because a contract refused it (not the endpoint, not the wallet itself): doing it again would be refused again. */
 function refusedOnChain(e: unknown, wallet: Address): boolean {
-    return e instanceof SendError && e.data.exitCode !== undefined && e.data.address !== undefined && !Address.parse(e.data.address).equals(wallet);
+    return (
+        e instanceof SendError &&
+        e.data.exitCode !== undefined &&
+        e.data.address !== undefined &&
+        !Address.parse(e.data.address).equals(wallet)
+    );
 }
 
 function mySlot(state: JobState, me: Address) {
@@ -163,8 +167,10 @@ export class WorkerDaemon {
         if (state.claims >= state.spec.k) return skip('fully claimed');
         if (now + this.opts.safetySeconds > Number(state.claimUntil)) return skip('claim window closing');
         if (state.price < this.opts.minPrice) return skip(`price ${state.price} below the minimum ${this.opts.minPrice}`);
-        if (Number(state.spec.maxMemoryMb) > this.opts.memoryMb) return skip(`needs ${state.spec.maxMemoryMb} MiB, this worker offers ${this.opts.memoryMb}`);
-        if (Number(state.spec.maxCpuSeconds) > this.opts.maxCpuSeconds) return skip(`needs ${state.spec.maxCpuSeconds} s, this worker allows ${this.opts.maxCpuSeconds}`);
+        if (Number(state.spec.maxMemoryMb) > this.opts.memoryMb)
+            return skip(`needs ${state.spec.maxMemoryMb} MiB, this worker offers ${this.opts.memoryMb}`);
+        if (Number(state.spec.maxCpuSeconds) > this.opts.maxCpuSeconds)
+            return skip(`needs ${state.spec.maxCpuSeconds} s, this worker allows ${this.opts.maxCpuSeconds}`);
         const provider = await this.fog.stakedProviderOf(this.me);
         const p = await provider.getProviderState();
         if (p.free < state.terms.collateral) return skip(`free stake ${p.free} below the collateral ${state.terms.collateral}`);
@@ -261,7 +267,10 @@ export class WorkerDaemon {
                 const committedHash = this.opts.liar ? sha256Hex(Buffer.from(`a lie about job ${entry.id}`)) : entry.resultHash!;
                 // journaled first: a restart reveals exactly what was committed
                 this.journal.update(id, 'computed', { committedHash });
-                await this.sender.send([await this.fog.commit(id, commitOf(BigInt('0x' + committedHash), this.me, BigInt('0x' + entry.salt!)))], true);
+                await this.sender.send(
+                    [await this.fog.commit(id, commitOf(BigInt('0x' + committedHash), this.me, BigInt('0x' + entry.salt!)))],
+                    true,
+                );
                 this.journal.update(id, 'committed');
                 this.log({ event: 'committed', job: entry.id });
                 return;
@@ -275,7 +284,11 @@ export class WorkerDaemon {
                 // is open, a commit not on chain is sent again. Once it closed, the reveal is tried
                 // all the same (an endpoint a block behind may not show a commit that landed late);
                 // the job refuses it if there really was none, and that ends the job for this worker.
-                if ((!slot || slot.stage < StageCommitted) && now + this.opts.safetySeconds <= entry.commitUntil && state.commits < state.spec.k) {
+                if (
+                    (!slot || slot.stage < StageCommitted) &&
+                    now + this.opts.safetySeconds <= entry.commitUntil &&
+                    state.commits < state.spec.k
+                ) {
                     this.journal.update(id, 'computed');
                     this.log({ event: 'commit_resending', job: entry.id, why: 'the commit is not on chain' });
                     return;
@@ -287,7 +300,10 @@ export class WorkerDaemon {
                     return;
                 }
                 try {
-                    await this.sender.send([await this.fog.reveal(id, BigInt('0x' + (entry.committedHash ?? entry.resultHash!)), BigInt('0x' + entry.salt!))], true);
+                    await this.sender.send(
+                        [await this.fog.reveal(id, BigInt('0x' + (entry.committedHash ?? entry.resultHash!)), BigInt('0x' + entry.salt!))],
+                        true,
+                    );
                 } catch (e) {
                     if (!refusedOnChain(e, this.me)) throw e;
                     this.journal.update(id, 'missed', { note: `the reveal was refused: ${describeError(e)}` });
@@ -313,7 +329,10 @@ export class WorkerDaemon {
     private async blobs(state: JobState): Promise<JobBlobs> {
         const uris = urisOf(state.spec.uris);
         const source = { storage: this.storage, allowPrivate: this.opts.allowPrivateUris };
-        const [program, input] = await Promise.all([jobBlob(uris.program, uint256ToHash(state.spec.programHash), source), jobBlob(uris.input, uint256ToHash(state.spec.inputHash), source)]);
+        const [program, input] = await Promise.all([
+            jobBlob(uris.program, uint256ToHash(state.spec.programHash), source),
+            jobBlob(uris.input, uint256ToHash(state.spec.inputHash), source),
+        ]);
         return { program, input };
     }
 
@@ -372,5 +391,4 @@ export class WorkerDaemon {
             }
         }
     }
-
 }

@@ -30,7 +30,15 @@ export function isPrivateHost(hostname: string): boolean {
     const v = isIP(host);
     if (v === 4) {
         const [a, b] = host.split('.').map(Number);
-        return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168);
+        return (
+            a === 0 ||
+            a === 10 ||
+            a === 127 ||
+            (a === 100 && b >= 64 && b < 128) ||
+            (a === 169 && b === 254) ||
+            (a === 172 && b >= 16 && b < 32) ||
+            (a === 192 && b === 168)
+        );
     }
     if (v === 6) {
         if (host === '::' || host === '::1') return true;

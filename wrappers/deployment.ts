@@ -79,7 +79,8 @@ function fogAmount(v: unknown, where: string): bigint {
 }
 
 function whole(v: unknown, where: string, max: number): bigint {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw new DeployConfigError(`${where} must be a whole number from 0 to ${max}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max)
+        throw new DeployConfigError(`${where} must be a whole number from 0 to ${max}, got ${JSON.stringify(v)}`);
     return BigInt(v);
 }
 
@@ -91,23 +92,33 @@ const LIMITS: Record<string, number> = { slashBps: Number(Bps), maxK: Number(Max
  * schedule must not change.
  */
 export function applyParams(base: Params, given: unknown, source: string, current?: Params): Params {
-    if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new DeployConfigError(`${source}: "params" must be an object`);
+    if (typeof given !== 'object' || given === null || Array.isArray(given))
+        throw new DeployConfigError(`${source}: "params" must be an object`);
     const params = { ...base };
     for (const [k, v] of Object.entries(given)) {
         if (!(k in params) || k === '$$type') throw new DeployConfigError(`${source}: unknown parameter "${k}"`);
-        (params as unknown as Record<string, bigint>)[k] = FOG_PARAMS.has(k) ? fogAmount(v, `params.${k}`) : whole(v, `params.${k}`, LIMITS[k] ?? 0xffffffff);
+        (params as unknown as Record<string, bigint>)[k] = FOG_PARAMS.has(k)
+            ? fogAmount(v, `params.${k}`)
+            : whole(v, `params.${k}`, LIMITS[k] ?? 0xffffffff);
     }
     const p = params;
     const rule = (ok: boolean, why: string) => {
         if (!ok) throw new DeployConfigError(`${source}: ${why}`);
     };
-    if (current) rule(p.epochStart === current.epochStart && p.epochLength === current.epochLength, 'the epoch schedule (epochStart, epochLength) is fixed at deployment');
+    if (current)
+        rule(
+            p.epochStart === current.epochStart && p.epochLength === current.epochLength,
+            'the epoch schedule (epochStart, epochLength) is fixed at deployment',
+        );
     rule(p.maxK >= 1n && p.maxK <= MaxReplication, `maxK must be 1..${MaxReplication}`);
     rule(p.collateral > 0n && p.minStake >= p.collateral, 'minStake must cover one collateral');
     rule(p.epochLength >= 1n, 'epochLength must be at least 1 second');
     rule(p.closeDelay < p.epochLength, 'closeDelay must be shorter than an epoch');
     rule(p.claimWindow > 0n && p.commitWindow > 0n && p.revealWindow > 0n, 'windows must be positive');
-    rule(p.claimWindow <= p.maxWindow && p.commitWindow <= p.maxWindow && p.revealWindow <= p.maxWindow, 'default windows must be within maxWindow');
+    rule(
+        p.claimWindow <= p.maxWindow && p.commitWindow <= p.maxWindow && p.revealWindow <= p.maxWindow,
+        'default windows must be within maxWindow',
+    );
     rule(p.emissionBase <= p.emissionCap, 'emissionBase must be at most emissionCap');
     return params;
 }
@@ -116,7 +127,8 @@ export function applyParams(base: Params, given: unknown, source: string, curren
 export function parseDeployConfig(json: unknown, now: number, source = 'the deploy configuration'): DeployConfig {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new DeployConfigError(`${source} must be a JSON object`);
     const o = json as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!['params', 'genesis', 'sealGenesis'].includes(k)) throw new DeployConfigError(`${source}: unknown field "${k}"`);
+    for (const k of Object.keys(o))
+        if (!['params', 'genesis', 'sealGenesis'].includes(k)) throw new DeployConfigError(`${source}: unknown field "${k}"`);
     const params = applyParams(defaultParams(now), o.params ?? {}, source);
     if (!Array.isArray(o.genesis ?? [])) throw new DeployConfigError(`${source}: "genesis" must be a list of { "address", "amount" }`);
     const genesis = ((o.genesis ?? []) as unknown[]).map((g, i) => {
@@ -137,7 +149,8 @@ export function parseDeployConfig(json: unknown, now: number, source = 'the depl
         if (seen.has(g.address.toRawString())) throw new DeployConfigError(`genesis lists ${g.address.toString()} twice`);
         seen.add(g.address.toRawString());
     }
-    if (o.sealGenesis !== undefined && typeof o.sealGenesis !== 'boolean') throw new DeployConfigError(`${source}: "sealGenesis" must be true or false`);
+    if (o.sealGenesis !== undefined && typeof o.sealGenesis !== 'boolean')
+        throw new DeployConfigError(`${source}: "sealGenesis" must be true or false`);
     return { params, genesis, sealGenesis: o.sealGenesis === true };
 }
 
@@ -162,8 +175,20 @@ export async function deploymentPlan(admin: Address, config: DeployConfig): Prom
         {
             what: 'hand minting and passes to the hub, for good',
             messages: [
-                { to: token.address, value: toNano('0.1'), body: beginCell().store(storeSetMintAuthority({ $$type: 'SetMintAuthority', queryId: 0n, authority: hub.address, lock: true })).endCell() },
-                { to: collection.address, value: toNano('0.1'), body: beginCell().store(storeSetPassAuthority({ $$type: 'SetPassAuthority', queryId: 0n, authority: hub.address, lock: true })).endCell() },
+                {
+                    to: token.address,
+                    value: toNano('0.1'),
+                    body: beginCell()
+                        .store(storeSetMintAuthority({ $$type: 'SetMintAuthority', queryId: 0n, authority: hub.address, lock: true }))
+                        .endCell(),
+                },
+                {
+                    to: collection.address,
+                    value: toNano('0.1'),
+                    body: beginCell()
+                        .store(storeSetPassAuthority({ $$type: 'SetPassAuthority', queryId: 0n, authority: hub.address, lock: true }))
+                        .endCell(),
+                },
             ],
         },
     ];
@@ -175,7 +200,15 @@ export async function deploymentPlan(admin: Address, config: DeployConfig): Prom
         const close = config.sealGenesis && c === chunks - 1;
         steps.push({
             what: `genesis allocation ${c + 1}/${chunks} (${part.length} recipients${close ? ', sealing genesis' : ''})`,
-            messages: [{ to: token.address, value: toNano('0.1') + toNano('0.06') * BigInt(part.length), body: beginCell().store(storeGenesisMint({ $$type: 'GenesisMint', queryId: 0n, recipients, close })).endCell() }],
+            messages: [
+                {
+                    to: token.address,
+                    value: toNano('0.1') + toNano('0.06') * BigInt(part.length),
+                    body: beginCell()
+                        .store(storeGenesisMint({ $$type: 'GenesisMint', queryId: 0n, recipients, close }))
+                        .endCell(),
+                },
+            ],
         });
     }
     return { token: token.address, collection: collection.address, hub: hub.address, params: config.params, steps };

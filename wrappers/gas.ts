@@ -46,5 +46,3 @@ export const GAS_ANCHORS = {
     'Tact reference jetton mint': 15_780,
     'Tact NFT item deploy': 10_335,
 } as const;
-
-

@@ -2,14 +2,7 @@ import { Address, beginCell } from '@ton/core';
 import { FogToken } from './FogToken';
 import { PassCollection } from './PassCollection';
 import { Hub, Params, storeParams } from './Hub';
-import {
-    buildOnchainContent,
-    jettonContent,
-    JettonMetadata,
-    FOG_METADATA,
-    PASS_COLLECTION_METADATA,
-    PASS_ITEM_METADATA,
-} from './metadata';
+import { buildOnchainContent, jettonContent, JettonMetadata, FOG_METADATA, PASS_COLLECTION_METADATA, PASS_ITEM_METADATA } from './metadata';
 
 /**
  * The initial state of Fog's contracts, shared by tests, the demo and the deploy scripts so that

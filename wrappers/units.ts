@@ -22,6 +22,7 @@ export function formatAmount(nano: bigint, unit = 'FOG'): string {
 /** Parses a positive whole number option, e.g. `--cores 8`. */
 export function parseCount(text: string, name: string, max = Number.MAX_SAFE_INTEGER): number {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+        throw new Error(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
     return n;
 }

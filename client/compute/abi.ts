@@ -288,9 +288,7 @@ interface Limits {
 }
 
 type Import = { module: string; name: string } & (
-    | { kind: 'function'; typeIndex: number }
-    | { kind: 'memory'; limits: Limits }
-    | { kind: 'table' | 'global' | 'tag' }
+    { kind: 'function'; typeIndex: number } | { kind: 'memory'; limits: Limits } | { kind: 'table' | 'global' | 'tag' }
 );
 
 interface ParsedModule {

@@ -49,9 +49,11 @@ export class ComputeQueueFull extends Error {
 }
 
 type Stop = RunFailed<PoolFailureReason>;
-type WaitAsync = (array: Int32Array, index: number, value: number) =>
-    | { async: false; value: string }
-    | { async: true; value: Promise<string> };
+type WaitAsync = (
+    array: Int32Array,
+    index: number,
+    value: number,
+) => { async: false; value: string } | { async: true; value: Promise<string> };
 // Atomics.waitAsync is in Node 20 but not in the tsconfig's ES2022 lib.
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 

@@ -57,10 +57,8 @@ export async function fogFixture(): Promise<FogFixture> {
     const collection = blockchain.openContract(await passCollectionInit(admin.address));
     await collection.send(admin.getSender(), { value: toNano('0.05') }, null);
 
-    const walletOf = async (owner: Address) =>
-        blockchain.openContract(FogWallet.fromAddress(await token.getGetWalletAddress(owner)));
-    const passOf = async (owner: Address) =>
-        blockchain.openContract(PassItem.fromAddress(await collection.getPassAddress(owner)));
+    const walletOf = async (owner: Address) => blockchain.openContract(FogWallet.fromAddress(await token.getGetWalletAddress(owner)));
+    const passOf = async (owner: Address) => blockchain.openContract(PassItem.fromAddress(await collection.getPassAddress(owner)));
     const mint = (to: Address, amount: bigint) =>
         token.send(
             admin.getSender(),

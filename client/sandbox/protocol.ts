@@ -62,7 +62,10 @@ export function specOf(overrides: Partial<JobSpec> = {}): JobSpec {
         claimWindow: 0n,
         commitWindow: 0n,
         revealWindow: 0n,
-        uris: beginCell().storeRef(beginCell().storeStringTail('fog://program')).storeRef(beginCell().storeStringTail('fog://input')).endCell(),
+        uris: beginCell()
+            .storeRef(beginCell().storeStringTail('fog://program'))
+            .storeRef(beginCell().storeStringTail('fog://input'))
+            .endCell(),
         ...overrides,
     };
 }
@@ -70,8 +73,14 @@ export function specOf(overrides: Partial<JobSpec> = {}): JobSpec {
 /** A spec's `uris` cell taking exactly `cells` cells: the root and two snake strings of full cells. */
 export function urisOf(cells: number): Cell {
     const program = Math.floor((cells - 1) / 2);
-    const snake = (n: number, ch: string) => beginCell().storeStringTail(ch.repeat(127 * n)).endCell();
-    return beginCell().storeRef(snake(program, 'p')).storeRef(snake(cells - 1 - program, 'i')).endCell();
+    const snake = (n: number, ch: string) =>
+        beginCell()
+            .storeStringTail(ch.repeat(127 * n))
+            .endCell();
+    return beginCell()
+        .storeRef(snake(program, 'p'))
+        .storeRef(snake(cells - 1 - program, 'i'))
+        .endCell();
 }
 
 export function payload(store: (b: Builder) => void): Cell {
@@ -92,8 +101,16 @@ export async function protocolFixture(paramOverrides: Partial<Params> = {}): Pro
     const params = { ...defaultParams(NOW), ...paramOverrides };
     const hub = blockchain.openContract(await hubInit(admin.address, token.address, collection.address, params));
     await hub.send(admin.getSender(), { value: toNano('0.1') }, null);
-    await token.send(admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetMintAuthority', queryId: 0n, authority: hub.address, lock: true });
-    await collection.send(admin.getSender(), { value: toNano('0.05') }, { $$type: 'SetPassAuthority', queryId: 0n, authority: hub.address, lock: true });
+    await token.send(
+        admin.getSender(),
+        { value: toNano('0.05') },
+        { $$type: 'SetMintAuthority', queryId: 0n, authority: hub.address, lock: true },
+    );
+    await collection.send(
+        admin.getSender(),
+        { value: toNano('0.05') },
+        { $$type: 'SetPassAuthority', queryId: 0n, authority: hub.address, lock: true },
+    );
 
     // Child addresses come from the contracts' own get-methods, once per key: they depend only on
     // the code and the key, and a get-method costs milliseconds (the property tests ask thousands).
@@ -127,10 +144,20 @@ export async function protocolFixture(paramOverrides: Partial<Params> = {}): Pro
     };
     const toHub = async (from: SandboxContract<TreasuryContract>, amount: bigint, body: Cell, forwardTon = toNano('1')) => {
         const wallet = await walletOf(from.address);
-        return wallet.send(from.getSender(), { value: forwardTon + toNano('0.1') }, {
-            $$type: 'JettonTransfer', queryId: 0n, amount, destination: hub.address, responseDestination: from.address,
-            customPayload: null, forwardTonAmount: forwardTon, forwardPayload: beginCell().storeBit(1).storeRef(body).endCell().beginParse(),
-        });
+        return wallet.send(
+            from.getSender(),
+            { value: forwardTon + toNano('0.1') },
+            {
+                $$type: 'JettonTransfer',
+                queryId: 0n,
+                amount,
+                destination: hub.address,
+                responseDestination: from.address,
+                customPayload: null,
+                forwardTonAmount: forwardTon,
+                forwardPayload: beginCell().storeBit(1).storeRef(body).endCell().beginParse(),
+            },
+        );
     };
     const stake = (from: SandboxContract<TreasuryContract>, amount: bigint, cores = 8n, memoryMb = 16384n) =>
         toHub(from, amount, payload(storeStakePayload({ $$type: 'StakePayload', cores, memoryMb })));
@@ -139,13 +166,38 @@ export async function protocolFixture(paramOverrides: Partial<Params> = {}): Pro
     const claim = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, value = GAS, collateral = params.collateral) =>
         (await providerOf(worker.address)).send(worker.getSender(), { value }, { $$type: 'ClaimJob', queryId: 0n, jobId, collateral });
     const commit = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt = 7n) =>
-        (await job(jobId)).send(worker.getSender(), { value: toNano('0.05') }, { $$type: 'Commit', queryId: 0n, commit: commitOf(result, worker.address, salt) });
+        (await job(jobId)).send(
+            worker.getSender(),
+            { value: toNano('0.05') },
+            { $$type: 'Commit', queryId: 0n, commit: commitOf(result, worker.address, salt) },
+        );
     const reveal = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt = 7n) =>
         (await job(jobId)).send(worker.getSender(), { value: toNano('0.05') }, { $$type: 'Reveal', queryId: 0n, resultHash: result, salt });
     const finalize = async (by: SandboxContract<TreasuryContract>, jobId: bigint) =>
         (await job(jobId)).send(by.getSender(), { value: toNano('0.05') }, { $$type: 'Finalize', queryId: 0n });
 
-    return { blockchain, admin, token, collection, hub, params, walletOf, balanceOf, providerOf, passOf, job, epoch, fund, toHub, stake, post, claim, commit, reveal, finalize };
+    return {
+        blockchain,
+        admin,
+        token,
+        collection,
+        hub,
+        params,
+        walletOf,
+        balanceOf,
+        providerOf,
+        passOf,
+        job,
+        epoch,
+        fund,
+        toHub,
+        stake,
+        post,
+        claim,
+        commit,
+        reveal,
+        finalize,
+    };
 }
 
 /** No transaction in the result failed (compute or action phase). */

@@ -13,10 +13,7 @@ const SHARD = /^[0-9a-f]{2}$/;
 const TEMP_NAME = /^\d+-[0-9a-f]{16}$/;
 
 /** What a read-time check of a stored blob found. */
-export type BlobCheck =
-    | { kind: 'ok'; size: number }
-    | { kind: 'missing' }
-    | { kind: 'corrupt'; size: number; actual: string };
+export type BlobCheck = { kind: 'ok'; size: number } | { kind: 'missing' } | { kind: 'corrupt'; size: number; actual: string };
 
 function errorCode(e: unknown): string | undefined {
     return (e as NodeJS.ErrnoException).code;

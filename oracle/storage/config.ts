@@ -41,13 +41,14 @@ export interface ResolvedStorageOptions {
     log: (event: object) => void;
 }
 
-
 /** Fills in defaults and throws `StorageConfigError` on the first bad value. */
 export function resolveStorageOptions(opts: StorageNodeOptions): ResolvedStorageOptions {
     const port = opts.port ?? storageDefaults.port;
     const maxBlobBytes = opts.maxBlobBytes ?? storageDefaults.maxBlobBytes;
-    if (typeof opts.dir !== 'string' || opts.dir === '') throw new StorageConfigError('dir is required (the directory that holds the blobs)');
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StorageConfigError(`port must be a whole number from 0 to 65535, got ${port}`);
+    if (typeof opts.dir !== 'string' || opts.dir === '')
+        throw new StorageConfigError('dir is required (the directory that holds the blobs)');
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new StorageConfigError(`port must be a whole number from 0 to 65535, got ${port}`);
     if (!Number.isSafeInteger(maxBlobBytes) || maxBlobBytes < 1) {
         throw new StorageConfigError(`maxBlobBytes must be a whole number of bytes ≥ 1, got ${maxBlobBytes}`);
     }
@@ -102,7 +103,8 @@ export type StorageCommand = { help: true } | { help: false; options: StorageNod
 export function parseStorageArgs(argv: string[], env: Record<string, string | undefined>): StorageCommand {
     const { values } = parseFlags(argv);
     if (values.help) return { help: true };
-    if (values.dir === undefined || values.dir === '') throw new StorageConfigError('--dir is required (the directory that holds the blobs)');
+    if (values.dir === undefined || values.dir === '')
+        throw new StorageConfigError('--dir is required (the directory that holds the blobs)');
     const token = values.token ?? (env.FOG_STORAGE_TOKEN || undefined);
     if (token === '') throw new StorageConfigError('--token must not be empty');
     return {
@@ -112,7 +114,9 @@ export function parseStorageArgs(argv: string[], env: Record<string, string | un
             host: values.host ?? storageDefaults.host,
             port: values.port === undefined ? storageDefaults.cliPort : wholeNumber('--port', values.port, 0, 65535),
             maxBlobBytes:
-                values['max-bytes'] === undefined ? storageDefaults.maxBlobBytes : wholeNumber('--max-bytes', values['max-bytes'], 1, Number.MAX_SAFE_INTEGER),
+                values['max-bytes'] === undefined
+                    ? storageDefaults.maxBlobBytes
+                    : wholeNumber('--max-bytes', values['max-bytes'], 1, Number.MAX_SAFE_INTEGER),
             writeToken: token,
         },
     };

@@ -19,7 +19,13 @@ async function main(): Promise<void> {
     }
     const { options } = command;
     const node = await startStorageNode({ ...options, log });
-    log({ event: 'listening', url: node.url, dir: options.dir, maxBlobBytes: options.maxBlobBytes, auth: options.writeToken !== undefined });
+    log({
+        event: 'listening',
+        url: node.url,
+        dir: options.dir,
+        maxBlobBytes: options.maxBlobBytes,
+        auth: options.writeToken !== undefined,
+    });
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
         if (stopping) return;

@@ -68,7 +68,12 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, body:
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
     if (!hasBody || req.readableEnded || req.destroyed) return sendJson(res, status, body, headers);
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close', ...headers });
+    res.writeHead(status, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(text),
+        Connection: 'close',
+        ...headers,
+    });
     // Written now, ended later: the sender has the whole answer (Content-Length) while it is still sending.
     res.write(text);
     let discarded = 0;
@@ -145,7 +150,11 @@ interface InFlight {
     stopping?: boolean;
 }
 
-function createHandler(o: ResolvedStorageOptions, store: BlobStore, inFlight: InFlight): (req: IncomingMessage, res: ServerResponse) => void {
+function createHandler(
+    o: ResolvedStorageOptions,
+    store: BlobStore,
+    inFlight: InFlight,
+): (req: IncomingMessage, res: ServerResponse) => void {
     const tokenDigest = o.writeToken === undefined ? undefined : sha256(o.writeToken);
     const limit = o.maxBlobBytes;
 
@@ -219,7 +228,8 @@ function createHandler(o: ResolvedStorageOptions, store: BlobStore, inFlight: In
     const route = async (req: IncomingMessage, res: ServerResponse, path: string, facts: Facts): Promise<void> => {
         const method = req.method ?? '';
         const read = method === 'GET' || method === 'HEAD';
-        const notAllowed = (allow: string) => refuse(req, res, 405, { error: `${method} is not allowed on ${path} (allowed: ${allow})` }, { Allow: allow });
+        const notAllowed = (allow: string) =>
+            refuse(req, res, 405, { error: `${method} is not allowed on ${path} (allowed: ${allow})` }, { Allow: allow });
         const unauthorized = (error: string) => refuse(req, res, 401, { error }, { 'WWW-Authenticate': 'Bearer' });
         const badHash = () => refuse(req, res, 400, { error: 'not a sha256 hex digest (64 lower-case hex characters)' });
 
@@ -257,7 +267,15 @@ function createHandler(o: ResolvedStorageOptions, store: BlobStore, inFlight: In
             // The status is the one the client was sent, if any; `aborted` says the connection closed
             // before the answer was handed to the OS in full.
             const status = res.headersSent ? res.statusCode : undefined;
-            o.log({ event: 'request', method: req.method, path, status, aborted: aborted || undefined, ms: Date.now() - started, ...facts });
+            o.log({
+                event: 'request',
+                method: req.method,
+                path,
+                status,
+                aborted: aborted || undefined,
+                ms: Date.now() - started,
+                ...facts,
+            });
             inFlight.count -= 1;
             inFlight.onDone?.();
         };

@@ -25,11 +25,17 @@ export interface Devnet {
 }
 
 /** A devnet in this process (chain + HTTP server), reached by the test only over HTTP. */
-export async function startDevnet(opts: { dataDir?: string; speed?: number; allowTimeTravel?: boolean; startAt?: number } = {}): Promise<Devnet> {
+export async function startDevnet(
+    opts: { dataDir?: string; speed?: number; allowTimeTravel?: boolean; startAt?: number } = {},
+): Promise<Devnet> {
     const chain = await DevnetChain.open({ dataDir: opts.dataDir, speed: opts.speed, startAt: opts.startAt });
     const admin = await newIdentity('devnet');
     const protocol = await deployProtocol(chain, admin, devnetParams(chain.now()), 100_000_000n * FOG);
-    const server = await startDevnetServer(chain, { fogFaucet: (to, amount) => fogFaucet(chain, admin, protocol.token, to, amount) }, { allowTimeTravel: opts.allowTimeTravel ?? true });
+    const server = await startDevnetServer(
+        chain,
+        { fogFaucet: (to, amount) => fogFaucet(chain, admin, protocol.token, to, amount) },
+        { allowTimeTravel: opts.allowTimeTravel ?? true },
+    );
     const client = connect(server.endpoint);
     const faucet = (to: Address, body: { ton?: bigint; fog?: bigint }) =>
         fetch(`${server.url}/devnet/faucet`, {
