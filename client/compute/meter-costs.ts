@@ -338,7 +338,17 @@ function priceBody(c: Cursor, end: number, paramSlots: number, importedFunctions
                 throw new ProgramRefused('invalid', 'atomic instructions (threads) are refused: their results depend on scheduling');
             default:
                 if (op >= 0x28 && op <= 0x3e) c.memarg();
-                else if (!(op <= 0x01 || op === 0x0a || op === 0x0f || op === 0x1a || op === 0x1b || (op >= 0x45 && op <= 0xc4) || op === 0xd1 || op === 0xd3 || op === 0xd4)) {
+                else if (!(
+                    op <= 0x01 ||
+                    op === 0x0a ||
+                    op === 0x0f ||
+                    op === 0x1a ||
+                    op === 0x1b ||
+                    (op >= 0x45 && op <= 0xc4) ||
+                    op === 0xd1 ||
+                    op === 0xd3 ||
+                    op === 0xd4
+                )) {
                     throw new ProgramRefused('invalid', `unknown opcode 0x${op.toString(16)}`);
                 }
                 charge(DIVIDES.has(op) ? COST_DIVIDE : COST_DEFAULT);

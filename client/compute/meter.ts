@@ -33,10 +33,11 @@ export const TRAP_FUEL = 1;
 /** `fog_trap` after the call depth passed the budget. */
 export const TRAP_STACK = 2;
 /**
- * The call-depth budget, in frame-weight units (see FunctionCosts.weight). Measured to stay far
- * below V8's native limit in every tier with a 4 MiB thread stack (docs/metering.md, "Call depth").
+ * The call-depth budget, in frame-weight units (see FunctionCosts.weight). On a 4 MiB thread stack
+ * (the pool's) V8 overflows natively at 332 000 units at the earliest (a 1 000-param recursion
+ * under --liftoff-only): this leaves a factor of 3.3 (docs/metering.md, "Call depth").
  */
-export const STACK_BUDGET = 200_000;
+export const STACK_BUDGET = 100_000;
 /** The most fuel a job may state: charges never wrap a signed 64-bit counter below this. */
 export const MAX_FUEL = 2n ** 62n;
 
@@ -78,9 +79,10 @@ export function loadBinaryen(): Promise<B> {
         let mod: { default: B };
         try {
             mod = await (new Function('s', 'return import(s)') as (s: string) => Promise<{ default: B }>)(url);
-        } catch (err) {
-            if (!(err instanceof TypeError)) throw err;
-            const load = new Script('(s) => import(s)', { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER }).runInThisContext() as (s: string) => Promise<{ default: B }>;
+        } catch {
+            const load = new Script('(s) => import(s)', {
+                importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+            }).runInThisContext() as (s: string) => Promise<{ default: B }>;
             mod = await load(url);
         }
         return mod.default;
@@ -178,7 +180,8 @@ class Meter {
         this.nanOps.set(`u${ops.PromoteLowVecF32x4ToVecF64x2}`, 'f64x2');
         for (const op of this.nanOps.keys()) this.nanBlind.add(op);
         for (const name of Object.keys(ops)) {
-            if (/^Trunc(Sat)?[SU]Float(32|64)ToInt(32|64)$/.test(name) || /^TruncSat[SU]VecF/.test(name)) this.nanBlind.add(`u${ops[name]}`);
+            if (/^Trunc(Sat)?[SU]Float(32|64)ToInt(32|64)$/.test(name) || /^TruncSat[SU]VecF/.test(name))
+                this.nanBlind.add(`u${ops[name]}`);
             if (/^RelaxedTrunc/.test(name)) this.relaxed.add(`u${ops[name]}`);
             else if (/^Relaxed(Swizzle|Min|Max|Q15|DotI8x16I7x16SToVecI16x8)/.test(name)) this.relaxed.add(`b${ops[name]}`);
             else if (name.startsWith('Relaxed')) this.relaxed.add(`t${ops[name]}`);
@@ -187,7 +190,8 @@ class Meter {
 
     run(): Instrumented {
         const { b, m } = this;
-        if (m.hasMemory() && m.getMemoryInfo().shared) throw new ProgramRefused('imports', 'shared memory (threads) is refused: it cannot be made deterministic');
+        if (m.hasMemory() && m.getMemoryInfo().shared)
+            throw new ProgramRefused('imports', 'shared memory (threads) is refused: it cannot be made deterministic');
         for (const name of [FUEL_EXPORT, TRAP_EXPORT, DEPTH_EXPORT, START_EXPORT]) {
             if (m.getExport(name) !== 0) throw new ProgramRefused('invalid', `the export name ${name} is reserved for the meter`);
         }
@@ -203,7 +207,8 @@ class Meter {
                 if (HOST_IO.has(`${info.module}.${info.base}`)) this.hostIo.add(info.name);
             } else defined.push(func);
         }
-        if (defined.length !== this.costs.length) throw new Error(`meter: binaryen sees ${defined.length} functions, the code section has ${this.costs.length}`);
+        if (defined.length !== this.costs.length)
+            throw new Error(`meter: binaryen sees ${defined.length} functions, the code section has ${this.costs.length}`);
         // Simple functions get a twin without the entry charge, for direct calls (whose callers paid it).
         defined.forEach((func, i) => {
             if (this.costs[i].simple) this.direct.set(b.getFunctionInfo(func).name, `${b.getFunctionInfo(func).name}$fog_direct`);
@@ -265,10 +270,11 @@ class Meter {
         const twin = this.direct.get(info.name);
         if (twin !== undefined) m.addFunction(twin, info.params, info.results, b.getFunctionInfo(func).vars, m.copyExpression(body));
         const enter = [...this.staticCharge(costs.entry)];
-        if (depth) enter.push(
-            m.global.set(DEPTH, m.i32.add(m.global.get(DEPTH, b.i32), m.i32.const(weight))),
-            m.if(m.i32.gt_u(m.global.get(DEPTH, b.i32), m.i32.const(this.budget)), m.call(OUT_OF_STACK, [], b.none)),
-        );
+        if (depth)
+            enter.push(
+                m.global.set(DEPTH, m.i32.add(m.global.get(DEPTH, b.i32), m.i32.const(weight))),
+                m.if(m.i32.gt_u(m.global.get(DEPTH, b.i32), m.i32.const(this.budget)), m.call(OUT_OF_STACK, [], b.none)),
+            );
         const type = b.getExpressionType(body);
         let metered: Ref;
         if (type === b.none) metered = m.block(null, [...enter, body, leave()], b.none);
@@ -307,13 +313,22 @@ class Meter {
             stack.pop();
             top.setParent(this.visit(top.expr, top.kids, costs, local, leave, loopOf, wrapped));
         }
-        if (loopIndex !== costs.loops.length) throw new Error(`meter: binaryen sees ${loopIndex} loops, the code has ${costs.loops.length}`);
+        if (loopIndex !== costs.loops.length)
+            throw new Error(`meter: binaryen sees ${loopIndex} loops, the code has ${costs.loops.length}`);
         this.loops += loopIndex;
         return result;
     }
 
     /** One expression, its children already rewritten: returns what replaces it. */
-    private visit(expr: Ref, kids: Child[], costs: FunctionCosts, local: (type: number) => number, leave: () => Ref, loopOf: Map<Ref, number>, wrapped: Map<Ref, Ref>): Ref {
+    private visit(
+        expr: Ref,
+        kids: Child[],
+        costs: FunctionCosts,
+        local: (type: number) => number,
+        leave: () => Ref,
+        loopOf: Map<Ref, number>,
+        wrapped: Map<Ref, Ref>,
+    ): Ref {
         const { b, m, ids } = this;
         const w = b as unknown as Wrappers;
         const id = b.getExpressionId(expr);
@@ -340,30 +355,53 @@ class Meter {
                 const twin = this.direct.get(call.target);
                 if (twin !== undefined) w.Call.setTarget(expr, twin as unknown as number);
                 if (this.hostIo.has(call.target) && n > 0) {
-                    w.Call.setOperandAt(expr, n - 1, this.chargeBySize(w.Call.getOperandAt(expr, n - 1), local, (len) => this.perBytes(len)));
+                    w.Call.setOperandAt(
+                        expr,
+                        n - 1,
+                        this.chargeBySize(w.Call.getOperandAt(expr, n - 1), local, (len) => this.perBytes(len)),
+                    );
                 }
                 return expr;
             }
             case ids.CallIndirectId:
-                if (w.CallIndirect.isReturn(expr)) throw new ProgramRefused('invalid', 'tail calls (return_call_indirect) are not supported by the meter');
+                if (w.CallIndirect.isReturn(expr))
+                    throw new ProgramRefused('invalid', 'tail calls (return_call_indirect) are not supported by the meter');
                 return expr;
             case ids.CallRefId:
-                if (w.CallRef.isReturn(expr)) throw new ProgramRefused('invalid', 'tail calls (return_call_ref) are not supported by the meter');
+                if (w.CallRef.isReturn(expr))
+                    throw new ProgramRefused('invalid', 'tail calls (return_call_ref) are not supported by the meter');
                 return expr;
             case ids.MemoryGrowId:
-                w.MemoryGrow.setDelta(expr, this.chargeBySize(w.MemoryGrow.getDelta(expr), local, (pages) => m.i64.mul(m.i64.extend_u(pages), m.i64.const(BigInt(FUEL_PER_PAGE)))));
+                w.MemoryGrow.setDelta(
+                    expr,
+                    this.chargeBySize(w.MemoryGrow.getDelta(expr), local, (pages) =>
+                        m.i64.mul(m.i64.extend_u(pages), m.i64.const(BigInt(FUEL_PER_PAGE))),
+                    ),
+                );
                 return expr;
             case ids.TableGrowId:
-                w.TableGrow.setDelta(expr, this.chargeBySize(w.TableGrow.getDelta(expr), local, (n) => m.i64.extend_u(n)));
+                w.TableGrow.setDelta(
+                    expr,
+                    this.chargeBySize(w.TableGrow.getDelta(expr), local, (n) => m.i64.extend_u(n)),
+                );
                 return expr;
             case ids.MemoryCopyId:
-                w.MemoryCopy.setSize(expr, this.chargeBySize(w.MemoryCopy.getSize(expr), local, (n) => this.perBytes(n)));
+                w.MemoryCopy.setSize(
+                    expr,
+                    this.chargeBySize(w.MemoryCopy.getSize(expr), local, (n) => this.perBytes(n)),
+                );
                 return expr;
             case ids.MemoryFillId:
-                w.MemoryFill.setSize(expr, this.chargeBySize(w.MemoryFill.getSize(expr), local, (n) => this.perBytes(n)));
+                w.MemoryFill.setSize(
+                    expr,
+                    this.chargeBySize(w.MemoryFill.getSize(expr), local, (n) => this.perBytes(n)),
+                );
                 return expr;
             case ids.MemoryInitId:
-                w.MemoryInit.setSize(expr, this.chargeBySize(w.MemoryInit.getSize(expr), local, (n) => this.perBytes(n)));
+                w.MemoryInit.setSize(
+                    expr,
+                    this.chargeBySize(w.MemoryInit.getSize(expr), local, (n) => this.perBytes(n)),
+                );
                 return expr;
             case ids.LoadId:
             case ids.StoreId:
@@ -374,7 +412,12 @@ class Meter {
             case ids.UnaryId:
             case ids.BinaryId:
             case ids.SIMDTernaryId: {
-                const op = id === ids.UnaryId ? `u${w.Unary.getOp(expr)}` : id === ids.BinaryId ? `b${w.Binary.getOp(expr)}` : `t${w.SIMDTernary.getOp(expr)}`;
+                const op =
+                    id === ids.UnaryId
+                        ? `u${w.Unary.getOp(expr)}`
+                        : id === ids.BinaryId
+                          ? `b${w.Binary.getOp(expr)}`
+                          : `t${w.SIMDTernary.getOp(expr)}`;
                 if (this.relaxed.has(op)) throw new ProgramRefused('invalid', 'relaxed SIMD is refused: its results differ between CPUs');
                 if (this.nanBlind.has(op)) {
                     // The operand's NaN bits cannot reach the result: undo its canonicalization.
@@ -424,9 +467,17 @@ class Meter {
             case 'f64':
                 return m.select(m.f64.ne(get(), get()), m.f64.const_bits(0x7ff8000000000000n), m.local.tee(t, x, type));
             case 'f32x4':
-                return m.v128.bitselect(m.v128.const(splat([0x00, 0x00, 0xc0, 0x7f], 4)), m.local.tee(t, x, type), m.f32x4.ne(get(), get()));
+                return m.v128.bitselect(
+                    m.v128.const(splat([0x00, 0x00, 0xc0, 0x7f], 4)),
+                    m.local.tee(t, x, type),
+                    m.f32x4.ne(get(), get()),
+                );
             case 'f64x2':
-                return m.v128.bitselect(m.v128.const(splat([0, 0, 0, 0, 0, 0, 0xf8, 0x7f], 2)), m.local.tee(t, x, type), m.f64x2.ne(get(), get()));
+                return m.v128.bitselect(
+                    m.v128.const(splat([0, 0, 0, 0, 0, 0, 0xf8, 0x7f], 2)),
+                    m.local.tee(t, x, type),
+                    m.f64x2.ne(get(), get()),
+                );
         }
     }
 
@@ -442,7 +493,10 @@ class Meter {
         };
         const list = (name: string, count: string, at: string): Child[] => {
             const c = cls(name);
-            return Array.from({ length: c[`get${count}`](expr) }, (_, i) => ({ get: () => c[`get${at}At`](expr, i), set: (v: Ref) => void c[`set${at}At`](expr, i, v) }));
+            return Array.from({ length: c[`get${count}`](expr) }, (_, i) => ({
+                get: () => c[`get${at}At`](expr, i),
+                set: (v: Ref) => void c[`set${at}At`](expr, i, v),
+            }));
         };
         switch (id) {
             case ids.BlockId:
