@@ -1,0 +1,606 @@
+/**
+ * Deterministic metering: rewrites a job's WebAssembly module with binaryen so that it counts its
+ * own work in fuel, bounds its own call depth, and gives canonical NaNs, so that its verdict and
+ * output are a function of (program, input, fuel limit, memory limit) alone. The semantics and the
+ * cost table are in docs/metering.md; the static prices come from meter-costs.ts.
+ *
+ * The host sets the exported global `fog_fuel` to the job's fuel limit before the first call, and
+ * after a trap reads `fog_trap`: TRAP_FUEL or TRAP_STACK for the meter's own traps, 0 for the
+ * program's. The fuel used is the limit less what `fog_fuel` holds after a run that returned.
+ */
+import { constants as vmConstants, Script } from 'node:vm';
+import { pathToFileURL } from 'node:url';
+import type BinaryenApi from 'binaryen';
+import { ProgramRefused, wasm } from './abi';
+import { BYTES_PER_FUEL, FUEL_PER_PAGE, functionCosts, FunctionCosts } from './meter-costs';
+
+export * from './meter-costs';
+
+/** The exported mutable i64 global the host fills with the fuel limit. */
+export const FUEL_EXPORT = 'fog_fuel';
+/** The exported mutable i32 global that says why the meter trapped (0: it did not). */
+export const TRAP_EXPORT = 'fog_trap';
+/** The exported mutable i32 global holding the current call depth, in frame-weight units. */
+export const DEPTH_EXPORT = 'fog_depth';
+/**
+ * The program's start function, if it has one, exported under this name instead of running at
+ * instantiation (before the host could set the fuel): the host calls it after setting the fuel and
+ * before `run`.
+ */
+export const START_EXPORT = 'fog_start';
+/** `fog_trap` after the fuel ran out. */
+export const TRAP_FUEL = 1;
+/** `fog_trap` after the call depth passed the budget. */
+export const TRAP_STACK = 2;
+/**
+ * The call-depth budget, in frame-weight units (see FunctionCosts.weight). On a 4 MiB thread stack
+ * (the pool's) V8 overflows natively at 332 000 units at the earliest (a 1 000-param recursion
+ * under --liftoff-only): this leaves a factor of 3.3 (docs/metering.md, "Call depth").
+ */
+export const STACK_BUDGET = 100_000;
+/** The most fuel a job may state: charges never wrap a signed 64-bit counter below this. */
+export const MAX_FUEL = 2n ** 62n;
+
+export interface InstrumentOptions {
+    /** The call-depth budget; default STACK_BUDGET. Tests lower it; jobs never do. */
+    stackBudget?: number;
+    /** For measuring the cost of each part (bench): leave out fuel, depth or NaN metering. Jobs use all three. */
+    without?: { fuel?: boolean; depth?: boolean; nan?: boolean };
+}
+
+export interface Instrumented {
+    /** The metered module. */
+    bytes: Uint8Array;
+    /** Functions the module defines (all metered). */
+    functions: number;
+    /** Loops metered. */
+    loops: number;
+    /** The largest frame weight of any function. */
+    maxWeight: number;
+    /** Float operations whose results are canonicalized (after eliding those only NaN-blind operations consume). */
+    canonicalized: number;
+}
+
+type B = typeof BinaryenApi;
+type Ref = number;
+/** binaryen.js's expression classes (Block, Loop, Call, ...): static getters and setters, untyped in its index.d.ts. */
+type Wrappers = Record<string, Record<string, (expr: Ref, ...rest: number[]) => number>>;
+
+let loading: Promise<B> | undefined;
+
+/**
+ * binaryen is an ES module with top-level await, so CommonJS can only import() it. A Function keeps
+ * tsc from turning that import() into require(); under Jest (a vm context without a dynamic-import
+ * hook) the main context's loader is used instead.
+ */
+export function loadBinaryen(): Promise<B> {
+    loading ??= (async () => {
+        const url = pathToFileURL(require.resolve('binaryen')).href;
+        let mod: { default: B };
+        try {
+            mod = await (new Function('s', 'return import(s)') as (s: string) => Promise<{ default: B }>)(url);
+        } catch {
+            const load = new Script('(s) => import(s)', {
+                importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+            }).runInThisContext() as (s: string) => Promise<{ default: B }>;
+            mod = await load(url);
+        }
+        return mod.default;
+    })();
+    return loading;
+}
+
+/** The meter's globals after (or during) a run, from the instance's exports. */
+export function meterState(instanceExports: Record<string, unknown>): { fuel: bigint; trap: number; depth: number } {
+    const read = (name: string) => (instanceExports[name] as { value: number | bigint }).value;
+    return { fuel: BigInt(read(FUEL_EXPORT)), trap: Number(read(TRAP_EXPORT)), depth: Number(read(DEPTH_EXPORT)) };
+}
+
+/** Sets the fuel limit before a run; throws a RangeError unless it is an integer from 0 to MAX_FUEL. */
+export function setFuel(instanceExports: Record<string, unknown>, fuel: bigint): void {
+    if (typeof fuel !== 'bigint' || fuel < 0n || fuel > MAX_FUEL) throw new RangeError(`fuel must be a bigint from 0 to ${MAX_FUEL}`);
+    (instanceExports[FUEL_EXPORT] as { value: bigint }).value = fuel;
+}
+
+/**
+ * Meters a program. Throws ProgramRefused ('invalid' or 'imports') for what cannot be made
+ * deterministic or what the meter does not support; the same bytes are refused on every machine.
+ */
+export async function instrument(program: Uint8Array, options: InstrumentOptions = {}): Promise<Instrumented> {
+    const budget = options.stackBudget ?? STACK_BUDGET;
+    if (!Number.isInteger(budget) || budget < 1 || budget > 2 ** 30) throw new RangeError('stackBudget must be an integer from 1 to 2^30');
+    if (!wasm.validate(program)) throw new ProgramRefused('invalid', 'not a valid WebAssembly module');
+    const costs = functionCosts(program);
+    const binaryen = await loadBinaryen();
+    let module: BinaryenApi.Module;
+    try {
+        module = binaryen.readBinaryWithFeatures(program, binaryen.Features.All);
+    } catch (err) {
+        throw new ProgramRefused('invalid', `binaryen could not read the module: ${(err as Error).message}`);
+    }
+    try {
+        return new Meter(binaryen, module, costs, budget, options.without ?? {}).run();
+    } finally {
+        module.dispose();
+    }
+}
+
+const FUEL = 'fog$fuel';
+const TRAP = 'fog$trap';
+const DEPTH = 'fog$depth';
+const OUT_OF_FUEL = 'fog$out_of_fuel';
+const OUT_OF_STACK = 'fog$out_of_stack';
+
+/** How a child of an expression is read and replaced. */
+interface Child {
+    get(): Ref;
+    set(value: Ref): void;
+}
+
+/** The host functions whose cost grows with a length operand (the last one). */
+const HOST_IO = new Set(['fog.read_input', 'fog.write_output']);
+
+class Meter {
+    private readonly ids: Record<string, number>;
+    /** Operation → the lane shape of a float result that can be a NaN. */
+    private readonly nanOps = new Map<string, 'f32' | 'f64' | 'f32x4' | 'f64x2'>();
+    /** Operations whose result depends on an operand's NaN-ness only, never its bits. */
+    private readonly nanBlind = new Set<string>();
+    private readonly relaxed = new Set<string>();
+    private readonly hostIo = new Set<string>();
+    private canonicalized = 0;
+    /** Simple function → its twin for direct calls. */
+    private readonly direct = new Map<string, string>();
+    private loops = 0;
+
+    constructor(
+        private readonly b: B,
+        private readonly m: BinaryenApi.Module,
+        private readonly costs: FunctionCosts[],
+        private readonly budget: number,
+        private readonly without: NonNullable<InstrumentOptions['without']>,
+    ) {
+        const ops = b as unknown as Record<string, number>;
+        this.ids = ops;
+        const shapes: [string, 'f32' | 'f64' | 'f32x4' | 'f64x2'][] = [
+            ['Float32', 'f32'],
+            ['Float64', 'f64'],
+            ['VecF32x4', 'f32x4'],
+            ['VecF64x2', 'f64x2'],
+        ];
+        // Operation numbers are per class (Unary, Binary, SIMDTernary), hence the class in each key.
+        for (const [suffix, shape] of shapes) {
+            for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Min', 'Max']) this.nanOps.set(`b${ops[op + suffix]}`, shape);
+            for (const op of ['Sqrt', 'Ceil', 'Floor', 'Trunc', 'Nearest']) this.nanOps.set(`u${ops[op + suffix]}`, shape);
+            for (const cmp of ['Eq', 'Ne', 'Lt', 'Le', 'Gt', 'Ge']) this.nanBlind.add(`b${ops[cmp + suffix]}`);
+        }
+        this.nanOps.set(`u${ops.PromoteFloat32}`, 'f64');
+        this.nanOps.set(`u${ops.DemoteFloat64}`, 'f32');
+        this.nanOps.set(`u${ops.DemoteZeroVecF64x2ToVecF32x4}`, 'f32x4');
+        this.nanOps.set(`u${ops.PromoteLowVecF32x4ToVecF64x2}`, 'f64x2');
+        for (const op of this.nanOps.keys()) this.nanBlind.add(op);
+        for (const name of Object.keys(ops)) {
+            if (/^Trunc(Sat)?[SU]Float(32|64)ToInt(32|64)$/.test(name) || /^TruncSat[SU]VecF/.test(name))
+                this.nanBlind.add(`u${ops[name]}`);
+            if (/^RelaxedTrunc/.test(name)) this.relaxed.add(`u${ops[name]}`);
+            else if (/^Relaxed(Swizzle|Min|Max|Q15|DotI8x16I7x16SToVecI16x8)/.test(name)) this.relaxed.add(`b${ops[name]}`);
+            else if (name.startsWith('Relaxed')) this.relaxed.add(`t${ops[name]}`);
+        }
+    }
+
+    run(): Instrumented {
+        const { b, m } = this;
+        if (m.hasMemory() && m.getMemoryInfo().shared)
+            throw new ProgramRefused('imports', 'shared memory (threads) is refused: it cannot be made deterministic');
+        for (const name of [FUEL_EXPORT, TRAP_EXPORT, DEPTH_EXPORT, START_EXPORT]) {
+            if (m.getExport(name) !== 0) throw new ProgramRefused('invalid', `the export name ${name} is reserved for the meter`);
+        }
+        m.addGlobal(FUEL, b.i64, true, m.i64.const(0n));
+        m.addGlobal(TRAP, b.i32, true, m.i32.const(0));
+        m.addGlobal(DEPTH, b.i32, true, m.i32.const(0));
+
+        const defined: number[] = [];
+        for (let i = 0; i < m.getNumFunctions(); i++) {
+            const func = m.getFunctionByIndex(i);
+            const info = b.getFunctionInfo(func);
+            if (info.module) {
+                if (HOST_IO.has(`${info.module}.${info.base}`)) this.hostIo.add(info.name);
+            } else defined.push(func);
+        }
+        if (defined.length !== this.costs.length)
+            throw new Error(`meter: binaryen sees ${defined.length} functions, the code section has ${this.costs.length}`);
+        // Simple functions get a twin without the entry charge, for direct calls (whose callers paid it).
+        defined.forEach((func, i) => {
+            if (this.costs[i].simple) this.direct.set(b.getFunctionInfo(func).name, `${b.getFunctionInfo(func).name}$fog_direct`);
+        });
+        defined.forEach((func, i) => this.meterFunction(func, this.costs[i]));
+
+        const trap = (code: number) => m.block(null, [m.global.set(TRAP, m.i32.const(code)), m.unreachable()]);
+        m.addFunction(OUT_OF_FUEL, b.none, b.none, [], trap(TRAP_FUEL));
+        m.addFunction(OUT_OF_STACK, b.none, b.none, [], trap(TRAP_STACK));
+        const start = m.getStart();
+        if (start !== 0) {
+            // binaryen cannot remove a start function, only replace it: by one that does nothing.
+            m.addFunctionExport(b.getFunctionInfo(start).name, START_EXPORT);
+            m.setStart(m.addFunction('fog$no_start', b.none, b.none, [], m.nop()));
+        }
+        m.addGlobalExport(FUEL, FUEL_EXPORT);
+        m.addGlobalExport(TRAP, TRAP_EXPORT);
+        m.addGlobalExport(DEPTH, DEPTH_EXPORT);
+        if (!m.validate()) throw new Error('meter: the instrumented module does not validate');
+        return {
+            bytes: m.emitBinary(),
+            functions: defined.length,
+            loops: this.loops,
+            maxWeight: this.costs.reduce((max, c) => Math.max(max, c.weight), 0),
+            canonicalized: this.canonicalized,
+        };
+    }
+
+    /** `fuel -= cost; if (fuel < 0) trap` as statements; `cost` is an i64 expression. */
+    private charge(cost: Ref): Ref[] {
+        const { b, m } = this;
+        if (this.without.fuel) return [];
+        return [
+            m.global.set(FUEL, m.i64.sub(m.global.get(FUEL, b.i64), cost)),
+            m.if(m.i64.lt_s(m.global.get(FUEL, b.i64), m.i64.const(0n)), m.call(OUT_OF_FUEL, [], b.none)),
+        ];
+    }
+
+    private staticCharge(fuel: number): Ref[] {
+        return fuel > 0 ? this.charge(this.m.i64.const(BigInt(fuel))) : [];
+    }
+
+    private meterFunction(func: Ref, costs: FunctionCosts): void {
+        const { b, m } = this;
+        const info = b.getFunctionInfo(func);
+        const scratch = new Map<number, number>();
+        const local = (type: number) => {
+            let index = scratch.get(type);
+            if (index === undefined) {
+                index = (b as unknown as { _BinaryenFunctionAddVar(f: Ref, t: number): number })._BinaryenFunctionAddVar(func, type);
+                scratch.set(type, index);
+            }
+            return index;
+        };
+        const weight = costs.weight;
+        const depth = !this.without.depth && !costs.simple;
+        const leave = () => (!depth ? m.nop() : m.global.set(DEPTH, m.i32.sub(m.global.get(DEPTH, b.i32), m.i32.const(weight))));
+        const body = this.walk(info.body, costs, local, leave);
+        const twin = this.direct.get(info.name);
+        if (twin !== undefined) m.addFunction(twin, info.params, info.results, b.getFunctionInfo(func).vars, m.copyExpression(body));
+        const enter = [...this.staticCharge(costs.entry)];
+        if (depth)
+            enter.push(
+                m.global.set(DEPTH, m.i32.add(m.global.get(DEPTH, b.i32), m.i32.const(weight))),
+                m.if(m.i32.gt_u(m.global.get(DEPTH, b.i32), m.i32.const(this.budget)), m.call(OUT_OF_STACK, [], b.none)),
+            );
+        const type = b.getExpressionType(body);
+        let metered: Ref;
+        if (type === b.none) metered = m.block(null, [...enter, body, leave()], b.none);
+        else if (type === b.unreachable) metered = m.block(null, [...enter, body], b.unreachable);
+        else {
+            const result = local(info.results);
+            metered = m.block(null, [...enter, m.local.set(result, body), leave(), m.local.get(result, info.results)], info.results);
+        }
+        (b as unknown as { Function: { setBody(f: Ref, body: Ref): void } }).Function.setBody(func, metered);
+    }
+
+    /**
+     * Rewrites one body, children before parents (iteratively: bodies can nest deeper than the
+     * JavaScript stack). Loops are numbered in pre-order, which is the order of their opcodes.
+     */
+    private walk(root: Ref, costs: FunctionCosts, local: (type: number) => number, leave: () => Ref): Ref {
+        const { b } = this;
+        const wrapped = new Map<Ref, Ref>();
+        let loopIndex = 0;
+        const loopOf = new Map<Ref, number>();
+        let result = root;
+        const stack: { expr: Ref; kids: Child[]; next: number; setParent: (v: Ref) => void }[] = [];
+        const push = (expr: Ref, setParent: (v: Ref) => void) => {
+            if (b.getExpressionId(expr) === b.LoopId) loopOf.set(expr, loopIndex++);
+            stack.push({ expr, kids: this.children(expr), next: 0, setParent });
+        };
+        push(root, (v) => (result = v));
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            if (top.next < top.kids.length) {
+                const kid = top.kids[top.next++];
+                const expr = kid.get();
+                if (expr !== 0) push(expr, (v) => kid.set(v));
+                continue;
+            }
+            stack.pop();
+            top.setParent(this.visit(top.expr, top.kids, costs, local, leave, loopOf, wrapped));
+        }
+        if (loopIndex !== costs.loops.length)
+            throw new Error(`meter: binaryen sees ${loopIndex} loops, the code has ${costs.loops.length}`);
+        this.loops += loopIndex;
+        return result;
+    }
+
+    /** One expression, its children already rewritten: returns what replaces it. */
+    private visit(
+        expr: Ref,
+        kids: Child[],
+        costs: FunctionCosts,
+        local: (type: number) => number,
+        leave: () => Ref,
+        loopOf: Map<Ref, number>,
+        wrapped: Map<Ref, Ref>,
+    ): Ref {
+        const { b, m, ids } = this;
+        const w = b as unknown as Wrappers;
+        const id = b.getExpressionId(expr);
+        switch (id) {
+            case ids.LoopId: {
+                const body = w.Loop.getBody(expr);
+                const fuel = costs.loops[loopOf.get(expr) as number];
+                if (fuel > 0) w.Loop.setBody(expr, m.block(null, [...this.staticCharge(fuel), body], b.getExpressionType(body)));
+                return expr;
+            }
+            case ids.ReturnId: {
+                const value = w.Return.getValue(expr);
+                if (value === 0) return m.block(null, [leave(), expr], b.unreachable);
+                const type = b.getExpressionType(value);
+                if (type === b.unreachable) return expr;
+                const t = local(type);
+                w.Return.setValue(expr, m.local.get(t, type));
+                return m.block(null, [m.local.set(t, value), leave(), expr], b.unreachable);
+            }
+            case ids.CallId: {
+                const call = b.getExpressionInfo(expr) as BinaryenApi.CallInfo;
+                if (call.isReturn) throw new ProgramRefused('invalid', 'tail calls (return_call) are not supported by the meter');
+                const n = call.operands.length;
+                const twin = this.direct.get(call.target);
+                if (twin !== undefined) w.Call.setTarget(expr, twin as unknown as number);
+                if (this.hostIo.has(call.target) && n > 0) {
+                    w.Call.setOperandAt(
+                        expr,
+                        n - 1,
+                        this.chargeBySize(w.Call.getOperandAt(expr, n - 1), local, (len) => this.perBytes(len)),
+                    );
+                }
+                return expr;
+            }
+            case ids.CallIndirectId:
+                if (w.CallIndirect.isReturn(expr))
+                    throw new ProgramRefused('invalid', 'tail calls (return_call_indirect) are not supported by the meter');
+                return expr;
+            case ids.CallRefId:
+                if (w.CallRef.isReturn(expr))
+                    throw new ProgramRefused('invalid', 'tail calls (return_call_ref) are not supported by the meter');
+                return expr;
+            case ids.MemoryGrowId:
+                w.MemoryGrow.setDelta(
+                    expr,
+                    this.chargeBySize(w.MemoryGrow.getDelta(expr), local, (pages) =>
+                        m.i64.mul(m.i64.extend_u(pages), m.i64.const(BigInt(FUEL_PER_PAGE))),
+                    ),
+                );
+                return expr;
+            case ids.TableGrowId:
+                w.TableGrow.setDelta(
+                    expr,
+                    this.chargeBySize(w.TableGrow.getDelta(expr), local, (n) => m.i64.extend_u(n)),
+                );
+                return expr;
+            case ids.MemoryCopyId:
+                w.MemoryCopy.setSize(
+                    expr,
+                    this.chargeBySize(w.MemoryCopy.getSize(expr), local, (n) => this.perBytes(n)),
+                );
+                return expr;
+            case ids.MemoryFillId:
+                w.MemoryFill.setSize(
+                    expr,
+                    this.chargeBySize(w.MemoryFill.getSize(expr), local, (n) => this.perBytes(n)),
+                );
+                return expr;
+            case ids.MemoryInitId:
+                w.MemoryInit.setSize(
+                    expr,
+                    this.chargeBySize(w.MemoryInit.getSize(expr), local, (n) => this.perBytes(n)),
+                );
+                return expr;
+            case ids.LoadId:
+            case ids.StoreId:
+                if ((b.getExpressionInfo(expr) as BinaryenApi.LoadInfo).isAtomic) {
+                    throw new ProgramRefused('invalid', 'atomic instructions (threads) are refused: their results depend on scheduling');
+                }
+                return expr;
+            case ids.UnaryId:
+            case ids.BinaryId:
+            case ids.SIMDTernaryId: {
+                const op =
+                    id === ids.UnaryId
+                        ? `u${w.Unary.getOp(expr)}`
+                        : id === ids.BinaryId
+                          ? `b${w.Binary.getOp(expr)}`
+                          : `t${w.SIMDTernary.getOp(expr)}`;
+                if (this.relaxed.has(op)) throw new ProgramRefused('invalid', 'relaxed SIMD is refused: its results differ between CPUs');
+                if (this.nanBlind.has(op)) {
+                    // The operand's NaN bits cannot reach the result: undo its canonicalization.
+                    for (const kid of kids) {
+                        const original = wrapped.get(kid.get());
+                        if (original === undefined) continue;
+                        kid.set(original);
+                        this.canonicalized--;
+                    }
+                }
+                const shape = this.nanOps.get(op);
+                if (shape === undefined) return expr;
+                const canonical = this.canonicalize(expr, shape, local);
+                wrapped.set(canonical, expr);
+                return canonical;
+            }
+            default:
+                return expr;
+        }
+    }
+
+    /** i64 of floor(n / BYTES_PER_FUEL), `n` an unsigned i32. */
+    private perBytes(n: Ref): Ref {
+        const m = this.m;
+        return m.i64.shr_u(m.i64.extend_u(n), m.i64.const(BigInt(Math.log2(BYTES_PER_FUEL))));
+    }
+
+    /** `size` evaluated once into a scratch local, charged `fuel(size)`, then yielded. */
+    private chargeBySize(size: Ref, local: (type: number) => number, fuel: (n: Ref) => Ref): Ref {
+        const { b, m } = this;
+        if (b.getExpressionType(size) !== b.i32) return size;
+        const t = local(b.i32);
+        return m.block(null, [m.local.set(t, size), ...this.charge(fuel(m.local.get(t, b.i32))), m.local.get(t, b.i32)], b.i32);
+    }
+
+    /** `x` with a NaN result (per lane) replaced by the canonical positive quiet NaN. */
+    private canonicalize(x: Ref, shape: 'f32' | 'f64' | 'f32x4' | 'f64x2', local: (type: number) => number): Ref {
+        const { b, m } = this;
+        const type = b.getExpressionType(x);
+        if (type === b.unreachable || this.without.nan) return x;
+        this.canonicalized++;
+        const t = local(type);
+        const get = () => m.local.get(t, type);
+        switch (shape) {
+            case 'f32':
+                return m.select(m.f32.ne(get(), get()), m.f32.const_bits(0x7fc00000), m.local.tee(t, x, type));
+            case 'f64':
+                return m.select(m.f64.ne(get(), get()), m.f64.const_bits(0x7ff8000000000000n), m.local.tee(t, x, type));
+            case 'f32x4':
+                return m.v128.bitselect(
+                    m.v128.const(splat([0x00, 0x00, 0xc0, 0x7f], 4)),
+                    m.local.tee(t, x, type),
+                    m.f32x4.ne(get(), get()),
+                );
+            case 'f64x2':
+                return m.v128.bitselect(
+                    m.v128.const(splat([0, 0, 0, 0, 0, 0, 0xf8, 0x7f], 2)),
+                    m.local.tee(t, x, type),
+                    m.f64x2.ne(get(), get()),
+                );
+        }
+    }
+
+    /** The children of an expression in evaluation order, with setters. */
+    private children(expr: Ref): Child[] {
+        const b = this.b;
+        const ids = this.ids;
+        const id = b.getExpressionId(expr);
+        const cls = (name: string) => (b as unknown as Wrappers)[name];
+        const fields = (name: string, ...names: string[]): Child[] => {
+            const c = cls(name);
+            return names.map((f) => ({ get: () => c['get' + f](expr), set: (v: Ref) => void c['set' + f](expr, v) }));
+        };
+        const list = (name: string, count: string, at: string): Child[] => {
+            const c = cls(name);
+            return Array.from({ length: c[`get${count}`](expr) }, (_, i) => ({
+                get: () => c[`get${at}At`](expr, i),
+                set: (v: Ref) => void c[`set${at}At`](expr, i, v),
+            }));
+        };
+        switch (id) {
+            case ids.BlockId:
+                return list('Block', 'NumChildren', 'Child');
+            case ids.IfId:
+                return fields('If', 'Condition', 'IfTrue', 'IfFalse');
+            case ids.LoopId:
+                return fields('Loop', 'Body');
+            case ids.BreakId:
+                return fields('Break', 'Value', 'Condition');
+            case ids.SwitchId:
+                return fields('Switch', 'Value', 'Condition');
+            case ids.CallId:
+                return list('Call', 'NumOperands', 'Operand');
+            case ids.CallIndirectId:
+                return [...list('CallIndirect', 'NumOperands', 'Operand'), ...fields('CallIndirect', 'Target')];
+            case ids.CallRefId:
+                return [...list('CallRef', 'NumOperands', 'Operand'), ...fields('CallRef', 'Target')];
+            case ids.LocalSetId:
+                return fields('LocalSet', 'Value');
+            case ids.GlobalSetId:
+                return fields('GlobalSet', 'Value');
+            case ids.LoadId:
+                return fields('Load', 'Ptr');
+            case ids.StoreId:
+                return fields('Store', 'Ptr', 'Value');
+            case ids.UnaryId:
+                return fields('Unary', 'Value');
+            case ids.BinaryId:
+                return fields('Binary', 'Left', 'Right');
+            case ids.SelectId:
+                return fields('Select', 'IfTrue', 'IfFalse', 'Condition');
+            case ids.DropId:
+                return fields('Drop', 'Value');
+            case ids.ReturnId:
+                return fields('Return', 'Value');
+            case ids.MemoryGrowId:
+                return fields('MemoryGrow', 'Delta');
+            case ids.SIMDExtractId:
+                return fields('SIMDExtract', 'Vec');
+            case ids.SIMDReplaceId:
+                return fields('SIMDReplace', 'Vec', 'Value');
+            case ids.SIMDShuffleId:
+                return fields('SIMDShuffle', 'Left', 'Right');
+            case ids.SIMDTernaryId:
+                return fields('SIMDTernary', 'A', 'B', 'C');
+            case ids.SIMDShiftId:
+                return fields('SIMDShift', 'Vec', 'Shift');
+            case ids.SIMDLoadId:
+                return fields('SIMDLoad', 'Ptr');
+            case ids.SIMDLoadStoreLaneId:
+                return fields('SIMDLoadStoreLane', 'Ptr', 'Vec');
+            case ids.MemoryInitId:
+                return fields('MemoryInit', 'Dest', 'Offset', 'Size');
+            case ids.MemoryCopyId:
+                return fields('MemoryCopy', 'Dest', 'Source', 'Size');
+            case ids.MemoryFillId:
+                return fields('MemoryFill', 'Dest', 'Value', 'Size');
+            case ids.RefIsNullId:
+                return fields('RefIsNull', 'Value');
+            case ids.RefAsId:
+                return fields('RefAs', 'Value');
+            case ids.RefEqId:
+                return fields('RefEq', 'Left', 'Right');
+            case ids.TableGetId:
+                return fields('TableGet', 'Index');
+            case ids.TableSetId:
+                return fields('TableSet', 'Index', 'Value');
+            case ids.TableGrowId:
+                return fields('TableGrow', 'Value', 'Delta');
+            case ids.TryId:
+                return [...fields('Try', 'Body'), ...list('Try', 'NumCatchBodies', 'CatchBody')];
+            case ids.ThrowId:
+                return list('Throw', 'NumOperands', 'Operand');
+            case ids.TupleMakeId:
+                return list('TupleMake', 'NumOperands', 'Operand');
+            case ids.TupleExtractId:
+                return fields('TupleExtract', 'Tuple');
+            case ids.NopId:
+            case ids.LocalGetId:
+            case ids.GlobalGetId:
+            case ids.ConstId:
+            case ids.MemorySizeId:
+            case ids.UnreachableId:
+            case ids.PopId:
+            case ids.RefNullId:
+            case ids.RefFuncId:
+            case ids.DataDropId:
+            case ids.ElemDropId:
+            case ids.TableSizeId:
+            case ids.RethrowId:
+                return [];
+            case ids.AtomicRMWId:
+            case ids.AtomicCmpxchgId:
+            case ids.AtomicWaitId:
+            case ids.AtomicNotifyId:
+            case ids.AtomicFenceId:
+                throw new ProgramRefused('invalid', 'atomic instructions (threads) are refused: their results depend on scheduling');
+            default:
+                throw new ProgramRefused('invalid', `an instruction the meter does not support (binaryen expression id ${id})`);
+        }
+    }
+}
+
+function splat(lane: number[], lanes: number): number[] {
+    return Array.from({ length: lanes }, () => lane).flat();
+}
