@@ -4,7 +4,8 @@
  * about `targetMs`; and jobs per second from one thread to every core, against one thread.
  *
  * The program is the matmul example (dist/examples/matmul.wasm): its input is n, and A and B are
- * generated from a fixed seed, so n alone sets the work.
+ * generated from a fixed seed, so n alone sets the work. Both sides run the same metered module
+ * (metered once, before timing), so the difference is the pool's alone.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -12,8 +13,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DIST } from '../client/paths';
 import { ComputePool } from '../client/compute/pool';
+import { MAX_FUEL } from '../client/compute/meter';
+import { prepareTask } from '../client/compute/programs';
 import { runProgramDirect } from '../client/compute/task';
-import { ComputeJob, RunResult } from '../client/compute/types';
+import { ComputeJob, ProgramTask, RunResult } from '../client/compute/types';
 
 export interface PoolFigures {
     program: string;
@@ -44,12 +47,19 @@ export function median(values: readonly number[]): number {
 function matmul(n: number): ComputeJob {
     const input = Buffer.alloc(4);
     input.writeUInt32LE(n);
-    return { program: readFileSync(join(DIST, 'examples', 'matmul.wasm')), input, maxCpuSeconds: 600, maxMemoryMb: 256 };
+    return { program: readFileSync(join(DIST, 'examples', 'matmul.wasm')), input, fuel: MAX_FUEL, maxMemoryMb: 256 };
 }
 
-function direct(job: ComputeJob): number {
+/** The metered task of a job, as the pool would send it to a thread. */
+async function taskOf(job: ComputeJob): Promise<ProgramTask> {
+    const task = await prepareTask(job, 64 * 1024 * 1024);
+    if ('status' in task) throw new Error(`matmul was refused: ${task.message}`);
+    return task;
+}
+
+function direct(task: ProgramTask): number {
     const start = performance.now();
-    const r = runProgramDirect({ ...job, maxOutputBytes: 64 * 1024 * 1024 });
+    const r = runProgramDirect(task);
     if (r.status !== 'ok') throw new Error(`matmul failed in this thread: ${r.message}`);
     return performance.now() - start;
 }
@@ -65,11 +75,12 @@ function ok(r: RunResult): void {
 }
 
 /** The n whose direct run takes about `targetMs` (the work grows as n³). */
-function calibrate(targetMs: number): number {
+async function calibrate(targetMs: number): Promise<number> {
     let n = 64;
     for (let i = 0; i < 6; i++) {
-        direct(matmul(n)); // warm-up for this size
-        const ms = median([direct(matmul(n)), direct(matmul(n)), direct(matmul(n))]);
+        const task = await taskOf(matmul(n));
+        direct(task); // warm-up for this size
+        const ms = median([direct(task), direct(task), direct(task)]);
         const next = Math.min(MAX_N, Math.max(8, Math.round(n * Math.cbrt(targetMs / ms))));
         if (Math.abs(next - n) <= Math.max(1, n * 0.03)) return next;
         n = next;
@@ -78,20 +89,21 @@ function calibrate(targetMs: number): number {
 }
 
 export async function measurePool(opts: { targetMs: number; runs: number; jobsPerThread: number }): Promise<PoolFigures> {
-    const n = calibrate(opts.targetMs);
+    const n = await calibrate(opts.targetMs);
     const job = matmul(n);
+    const task = await taskOf(job);
 
     const single = new ComputePool({ threads: 1 });
     const directMs: number[] = [];
     const poolMs: number[] = [];
     try {
         for (let i = 0; i < 2; i++) {
-            direct(job);
+            direct(task);
             await viaPool(single, job);
         }
         // alternated, so that drift in the machine's speed touches both alike
         for (let i = 0; i < opts.runs; i++) {
-            directMs.push(direct(job));
+            directMs.push(direct(task));
             poolMs.push(await viaPool(single, job));
         }
     } finally {

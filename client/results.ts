@@ -57,8 +57,11 @@ export function stageName(stage: number | bigint): StageName | undefined {
     return STAGE_NAMES.get(Number(stage));
 }
 
-/** Failures a worker commits as a result (deterministic ones, and the CPU-time limit). */
-export const FAILURE_REASONS = ['invalid', 'imports', 'memory', 'trap', 'output-limit', 'timeout'] as const;
+/**
+ * Failures a worker commits as a result: the program's own, the same on every honest worker
+ * (client/compute/types.ts). Never a stop of the worker's making ('timeout', 'cancelled').
+ */
+export const FAILURE_REASONS = ['invalid', 'imports', 'memory', 'trap', 'output-limit', 'fuel', 'stack'] as const;
 
 /** The hash a worker commits when the program fails for `reason`. */
 export function failureHash(reason: string): string {

@@ -21,7 +21,7 @@ const DEMO = ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds']
  * Demo job `i`'s example and input. mlp-infer reads held-out digits with the model the network
  * trained in an earlier job (`model`), or with one trained here if there was none.
  */
-function demoJob(i: number, model: Buffer | undefined): { example: string; input: Buffer; what: string } {
+async function demoJob(i: number, model: Buffer | undefined): Promise<{ example: string; input: Buffer; what: string }> {
     const example = DEMO[i % DEMO.length];
     const round = Math.floor(i / DEMO.length);
     switch (example) {
@@ -33,7 +33,7 @@ function demoJob(i: number, model: Buffer | undefined): { example: string; input
             };
         case 'mlp-infer': {
             const digits = heldOutDigits(10);
-            const input = mlpInferInput(model ?? runExample('mlp-train', mlpTrainInput()), digits.features);
+            const input = mlpInferInput(model ?? (await runExample('mlp-train', mlpTrainInput())), digits.features);
             return {
                 example,
                 input,
@@ -136,9 +136,13 @@ async function main() {
         const results: { id: number; what: string; verified: boolean; error?: string }[] = [];
         let model: Buffer | undefined;
         for (let i = 0; i < o.jobs; i++) {
-            let job: ReturnType<typeof demoJob> = { example: DEMO[i % DEMO.length], input: Buffer.alloc(0), what: DEMO[i % DEMO.length] };
+            let job: Awaited<ReturnType<typeof demoJob>> = {
+                example: DEMO[i % DEMO.length],
+                input: Buffer.alloc(0),
+                what: DEMO[i % DEMO.length],
+            };
             try {
-                job = demoJob(i, model);
+                job = await demoJob(i, model);
                 const inputFile = join(o.data, `input-${i}`);
                 const outFile = join(o.data, `output-${i}${job.example === 'meme' ? '.png' : ''}`);
                 writeFileSync(inputFile, job.input);
@@ -162,7 +166,7 @@ async function main() {
                 // the hash was checked against the chain by `fog job submit`; the bytes must be what
                 // the program gives here, in this process
                 const output = readFileSync(outFile);
-                const verified = output.equals(runExample(job.example, job.input));
+                const verified = output.equals(await runExample(job.example, job.input));
                 if (verified && job.example === 'mlp-train') model = output;
                 const summary = exampleNamed(job.example).summary(output);
                 results.push({ id: Number(r.id), what: job.what, verified });

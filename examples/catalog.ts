@@ -6,14 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../client/paths';
-import { runProgramDirect } from '../client/compute/task';
+import { MAX_FUEL } from '../client/compute/meter';
+import { runHere } from '../client/compute/programs';
 import { decodeDataset, DIGITS_FILE } from './data/digits';
 
 export interface Example {
     name: string;
     what: string;
-    /** The input used when the user gives none. */
-    defaultInput(): Buffer;
+    /** The input used when the user gives none (mlp-infer's runs mlp-train first, hence the promise). */
+    defaultInput(): Buffer | Promise<Buffer>;
     /** What an output of this program says, in a few words. */
     summary(output: Buffer): string;
 }
@@ -91,7 +92,7 @@ export const EXAMPLES: Example[] = [
     {
         name: 'mlp-infer',
         what: 'classifies digits with a model from mlp-train (default: a model trained here, on 10 held-out digits)',
-        defaultInput: () => mlpInferInput(runExample('mlp-train', mlpTrainInput()), heldOutDigits(10).features),
+        defaultInput: async () => mlpInferInput(await runExample('mlp-train', mlpTrainInput()), heldOutDigits(10).features),
         summary: (out) => {
             const lines = out.toString('utf-8').trim().split('\n');
             return `${lines.length} digits read: ${lines.map((l) => l.split(' ')[0]).join(' ')}`;
@@ -111,9 +112,13 @@ export function exampleNamed(name: string): Example & { program: string } {
     return { ...e, program: join(DIST, 'examples', `${e.name}.wasm`) };
 }
 
-/** Runs an example here, in this thread, and returns its output; throws if the program fails. */
-export function runExample(name: string, input: Buffer): Buffer {
-    const r = runProgramDirect({ program: readFileSync(exampleNamed(name).program), input, maxMemoryMb: 256, maxOutputBytes: 64 << 20 });
+/**
+ * Runs an example here, in this thread, metered (client/compute/programs.ts), and returns its
+ * output; throws if the program fails. The fuel limit defaults to the most a job may state.
+ */
+export async function runExample(name: string, input: Buffer, fuel = MAX_FUEL): Promise<Buffer> {
+    const program = readFileSync(exampleNamed(name).program);
+    const r = await runHere({ program, input, fuel, maxMemoryMb: 256 }, 64 << 20);
     if (r.status !== 'ok') throw new Error(`${name} failed here: ${r.reason}: ${r.message}`);
     return Buffer.from(r.output);
 }

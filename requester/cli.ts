@@ -217,7 +217,7 @@ export function program(): Command {
                 const programBytes = readFile(programPath, 'program');
                 checkLocally(programBytes, programPath, memory);
                 if (o.input === undefined && !example) throw new Error('--input <file> is required with --program');
-                const inputBytes = o.input === undefined ? example!.defaultInput() : readFile(o.input, 'input');
+                const inputBytes = o.input === undefined ? await example!.defaultInput() : readFile(o.input, 'input');
                 if (o.wait) checkWritable(o.out, '; nothing was posted');
                 const who = await actor(o);
                 const { ctx, address: requester } = who;

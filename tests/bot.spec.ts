@@ -271,7 +271,7 @@ describe('the Telegram bot', () => {
 
     it('/result sends a meme job’s picture and a text job’s text, each checked against the chain', async () => {
         const store = new StorageClient(storage.url);
-        const png = runExample('meme', Buffer.from('fog | in telegram'));
+        const png = await runExample('meme', Buffer.from('fog | in telegram'));
         const text = Buffer.from('HELLO <FROM> FOG');
         const jobs: bigint[] = [];
         for (const output of [png, text]) {

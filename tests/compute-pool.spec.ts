@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { ComputePool, ComputeQueueFull } from '../client/compute/pool';
-import { runProgramDirect } from '../client/compute/task';
+import { MAX_FUEL } from '../client/compute/meter';
+import { MeteredPrograms, runHere } from '../client/compute/programs';
 import { ComputeJob, RunResult } from '../client/compute/types';
 import { wat } from './helpers/wat';
 
@@ -75,18 +77,19 @@ const bytes = (text: string) => new Uint8Array(Buffer.from(text));
 const job = (program: Uint8Array, input = new Uint8Array(), limits: Partial<ComputeJob> = {}): ComputeJob => ({
     program,
     input,
-    maxCpuSeconds: 5,
+    fuel: MAX_FUEL,
     maxMemoryMb: 2,
     ...limits,
 });
-const direct = (j: ComputeJob, maxOutputBytes = 1 << 20) => runProgramDirect({ ...j, maxOutputBytes });
-/** A failure with `reason`, and a message equal to `message` (a string) or matching it (a RegExp). */
-const failed = (reason: string, message: string | RegExp = /./) => ({
-    status: 'failed',
-    reason,
-    message: typeof message === 'string' ? message : expect.stringMatching(message),
-});
-const ok = (output: Uint8Array) => ({ status: 'ok', output, ms: expect.any(Number) });
+const direct = (j: ComputeJob, maxOutputBytes = 1 << 20) => runHere(j, maxOutputBytes);
+/** A failure with `reason`, and a message equal to `message` (a string) or matching it (a RegExp); a verdict also carries its fuel. */
+const failed = (reason: string, message: string | RegExp = /./) =>
+    expect.objectContaining({
+        status: 'failed',
+        reason,
+        message: typeof message === 'string' ? message : expect.stringMatching(message),
+    });
+const ok = (output: Uint8Array) => ({ status: 'ok', output, ms: expect.any(Number), fuel: expect.any(BigInt) });
 const elapsed = async (run: () => Promise<RunResult>) => {
     const start = Date.now();
     const result = await run();
@@ -102,7 +105,7 @@ describe('ComputePool', () => {
 
     beforeAll(async () => {
         pool = new ComputePool({ threads: 2 });
-        single = new ComputePool({ threads: 1, maxQueue: 1, maxOutputBytes: 1_000 });
+        single = new ComputePool({ threads: 1, maxQueue: 1, maxOutputBytes: 1_000, wallSeconds: 0.3 });
         [upper, hash, loop] = await Promise.all([program(UPPER), program(HASH), program(LOOP)]);
     });
     afterAll(async () => {
@@ -120,7 +123,9 @@ describe('ComputePool', () => {
             const input = Uint8Array.from({ length: 4_000 }, (_, i) => (i * 7919) & 0xff);
             const expected = expectedHash(input);
             const runs = await Promise.all([...Array.from({ length: 10 }, () => pool.run(job(hash, input))), single.run(job(hash, input))]);
-            for (const result of [...runs, direct(job(hash, input))]) expect(result).toEqual(ok(expected));
+            for (const result of [...runs, await direct(job(hash, input))]) expect(result).toEqual(ok(expected));
+            // the fuel too: the meter's count, not the machine's
+            expect(new Set(runs.map((r) => (r as { fuel: bigint }).fuel)).size).toBe(1);
         });
 
         it('runs 8 jobs on 2 threads, each with its own output', async () => {
@@ -141,9 +146,9 @@ describe('ComputePool', () => {
     });
 
     describe('limits', () => {
-        it('stops an infinite loop at the time limit, then serves the next job on the same thread', async () => {
-            const { result, ms } = await elapsed(() => single.run(job(loop, undefined, { maxCpuSeconds: 0.3 })));
-            expect(result).toEqual(failed('timeout', 'exceeded the time limit of 0.3 s'));
+        it("stops an infinite loop at the worker's wall-clock limit, then serves the next job on the same thread", async () => {
+            const { result, ms } = await elapsed(() => single.run(job(loop)));
+            expect(result).toEqual({ status: 'failed', reason: 'timeout', message: "exceeded this worker's wall-clock limit of 0.3 s" });
             expect(ms).toBeGreaterThanOrEqual(290);
             expect(ms).toBeLessThan(3_000);
             expect(await single.run(job(upper, bytes('still here')))).toEqual(ok(bytes('STILL HERE')));
@@ -151,10 +156,7 @@ describe('ComputePool', () => {
 
         it('counts the time limit from when a thread starts the job, not from when it was queued', async () => {
             const input = bytes('queued');
-            const [first, second] = await Promise.all([
-                single.run(job(loop, undefined, { maxCpuSeconds: 0.3 })),
-                single.run(job(hash, input, { maxCpuSeconds: 0.3 })),
-            ]);
+            const [first, second] = await Promise.all([single.run(job(loop)), single.run(job(hash, input))]);
             expect(first).toEqual(failed('timeout'));
             expect(second).toEqual(ok(expectedHash(input)));
         });
@@ -207,6 +209,69 @@ describe('ComputePool', () => {
         });
     });
 
+    describe('metering', () => {
+        // 7 + 9 (N + 1) fuel for N iterations (docs/metering.md, the cost table's worked example)
+        const COUNT = `(func (export "run") (local $i i32) (local $n i32)
+            (local.set $n (call $size))
+            (block $done (loop $next
+                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $next))))`;
+
+        it('runs with exactly the fuel it needs, fails as fuel with one less, and reports the fuel used', async () => {
+            const count = await program(COUNT);
+            const input = new Uint8Array(1_000);
+            const used = ((await pool.run(job(count, input))) as { fuel: bigint }).fuel;
+            expect(used).toBe(7n + 9n * 1_001n);
+            expect(await pool.run(job(count, input, { fuel: used }))).toEqual({ ...ok(new Uint8Array()), fuel: used });
+            expect(await pool.run(job(count, input, { fuel: used - 1n }))).toEqual({
+                status: 'failed',
+                reason: 'fuel',
+                message: 'the fuel ran out',
+                fuel: used - 1n,
+            });
+            // an endless loop ends on its fuel, the same on every machine, not on a clock
+            expect(await single.run(job(loop, undefined, { fuel: 1_000_000n }))).toEqual(failed('fuel'));
+        });
+
+        it('gives a program refused before it runs zero fuel', async () => {
+            expect(await pool.run(job(bytes('not wasm')))).toEqual({
+                status: 'failed',
+                reason: 'invalid',
+                message: 'not a valid WebAssembly module',
+                fuel: 0n,
+            });
+        });
+
+        it('meters a program once, keeping a bounded number of them', async () => {
+            const programs = new MeteredPrograms({ maxPrograms: 2 });
+            const first = await programs.meter(upper);
+            expect(await programs.meter(Uint8Array.from(upper))).toBe(first);
+            await programs.meter(hash);
+            await programs.meter(loop);
+            expect(programs.size).toBe(2);
+            expect(await programs.meter(upper)).not.toBe(first);
+        });
+
+        it('grows memory one page at a time to the cap about as fast in a thread as in this one', async () => {
+            // past half the thread's old-generation limit, V8 ran a full GC at every grow (pool.ts, THREAD_LIMITS)
+            const grower = await program(`(func (export "run")
+                (loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+                (i32.store (i32.const 0) (memory.size))
+                (call $write (i32.const 0) (i32.const 4)))`);
+            const growJob = job(grower, undefined, { maxMemoryMb: 160 });
+            const pages = Uint8Array.from(Buffer.from(Uint32Array.of(160 * 16).buffer));
+            await direct(growJob); // meters it once, outside the timing
+            const start = performance.now();
+            expect(await direct(growJob)).toEqual(ok(pages));
+            const directMs = performance.now() - start;
+            const { result, ms } = await elapsed(() => pool.run(growJob));
+            expect(result).toEqual(ok(pages));
+            expect(ms).toBeLessThan(Math.max(10 * directMs, 1_000));
+            expect(ms).toBeLessThan(8_000);
+        });
+    });
+
     describe('refused and failing programs', () => {
         it('fails a run whose host failure the program caught with exception handling', async () => {
             const sneaky = await wat(
@@ -216,7 +281,7 @@ describe('ComputePool', () => {
                 { exceptions: true },
             );
             expect(await single.run(job(sneaky))).toEqual(failed('output-limit', 'output exceeds the cap of 1000 bytes'));
-            expect(direct(job(sneaky), 1_000)).toEqual(failed('output-limit'));
+            expect(await direct(job(sneaky), 1_000)).toEqual(failed('output-limit'));
         });
 
         it('refuses bytes that are not WebAssembly as invalid', async () => {
@@ -230,12 +295,12 @@ describe('ComputePool', () => {
             expect(await pool.run(job(withParam))).toEqual(failed('invalid', '"run" must take no parameters, not (i32) -> ()'));
         });
 
-        it('reports unreachable, an out-of-bounds host access and a stack overflow as traps', async () => {
+        it("reports unreachable and an out-of-bounds host access as traps, and endless recursion as the meter's stack trap", async () => {
             expect(await pool.run(job(await program('(func (export "run") unreachable)')))).toEqual(failed('trap', /unreachable/));
             const oob = await program('(func (export "run") (call $write (i32.const 65530) (i32.const 100)))');
             expect(await pool.run(job(oob))).toEqual(failed('trap', 'write_output: memory access out of bounds (memory at 1 of 32 pages)'));
             const deep = await program('(func $f (call $f)) (func (export "run") (call $f))');
-            expect(await pool.run(job(deep))).toEqual(failed('trap', /^stack overflow/));
+            expect(await pool.run(job(deep))).toEqual(failed('stack', 'the call depth passed the budget'));
         });
 
         it('refuses a forbidden import, naming it', async () => {
@@ -282,7 +347,7 @@ describe('ComputePool', () => {
 
         it('cancels a queued job, and refuses a job beyond maxQueue with ComputeQueueFull', async () => {
             const controller = new AbortController();
-            const running = single.run(job(loop, undefined, { maxCpuSeconds: 0.3 }));
+            const running = single.run(job(loop));
             const queued = single.run(job(upper, bytes('q')), controller.signal);
             expect(single.queued).toBe(1);
             await expect(single.run(job(upper))).rejects.toThrow(new ComputeQueueFull(1));
@@ -309,7 +374,12 @@ describe('ComputePool', () => {
     describe('options', () => {
         it('defaults to one thread per core, a queue of 256 and a 16 MiB output cap', async () => {
             const defaults = new ComputePool();
-            expect(defaults.options).toEqual({ threads: availableParallelism(), maxQueue: 256, maxOutputBytes: 16 * 1024 * 1024 });
+            expect(defaults.options).toEqual({
+                threads: availableParallelism(),
+                maxQueue: 256,
+                maxOutputBytes: 16 * 1024 * 1024,
+                wallSeconds: 600,
+            });
             await defaults.close();
         });
 
@@ -320,11 +390,14 @@ describe('ComputePool', () => {
             expect(() => new ComputePool({ maxOutputBytes: 0 })).toThrow(
                 new RangeError('maxOutputBytes must be an integer from 1 to 1073741824'),
             );
+            expect(() => new ComputePool({ wallSeconds: 0 })).toThrow(
+                new RangeError('wallSeconds must be a number above 0 and at most 86400'),
+            );
         });
 
         it('refuses malformed jobs with exact messages', async () => {
-            await expect(pool.run(job(upper, undefined, { maxCpuSeconds: 0 }))).rejects.toThrow(
-                new RangeError('maxCpuSeconds must be a number above 0 and at most 86400'),
+            await expect(pool.run(job(upper, undefined, { fuel: -1n }))).rejects.toThrow(
+                new RangeError('fuel must be a bigint from 0 to 4611686018427387904'),
             );
             for (const maxMemoryMb of [0, 1.5, 4_097]) {
                 await expect(pool.run(job(upper, undefined, { maxMemoryMb }))).rejects.toThrow(

@@ -153,6 +153,7 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
             threads: get('--threads'),
             memory: get('--memory'),
             maxCpu: get('--max-cpu'),
+            wallSeconds: get('--wall-seconds'),
             minPrice: get('--min-price'),
             pollMs: get('--poll-ms'),
             keepJobs: get('--keep-jobs'),
@@ -164,6 +165,7 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
             threads: workerDefaults.threads,
             memoryMb: 1024,
             maxCpuSeconds: 60,
+            wallSeconds: 600,
             minPrice: 0n,
             pollMs: 1000,
             keepJobs: 10_000,
@@ -187,6 +189,7 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         expect(bad({ threads: '0' })).toThrow('--threads must be a whole number from 1 to 256, got "0"');
         expect(bad({ memory: '99999999' })).toThrow(/^--memory must be a whole number from 1 to \d+, got "99999999"$/);
         expect(bad({ maxCpu: '86401' })).toThrow('--max-cpu must be a whole number from 1 to 86400, got "86401"');
+        expect(bad({ wallSeconds: '0' })).toThrow('--wall-seconds must be a whole number from 1 to 86400, got "0"');
         expect(bad({ minPrice: '-1' })).toThrow('not an amount of FOG: "-1" (use e.g. 100 or 0.5)');
         expect(bad({ pollMs: '1.5' })).toThrow('--poll-ms must be a whole number from 1 to 600000, got "1.5"');
         expect(bad({ keepJobs: 'all' })).toThrow('--keep-jobs must be a whole number from 1 to 100000000, got "all"');

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { DIST } from '../client/processes';
 import { ComputePool } from '../client/compute/pool';
-import { runProgramDirect } from '../client/compute/task';
+import { MAX_FUEL } from '../client/compute/meter';
+import { runHere } from '../client/compute/programs';
 import { checkProgram, memoryCapPages } from '../client/compute/abi';
 import { EXAMPLES, heldOutDigits, mlpInferInput, mlpTrainInput, modelAccuracy, runExample } from '../examples/catalog';
 import { DIGITS_FILE, encodeDataset, generateDigits } from '../examples/data/digits';
@@ -27,11 +28,11 @@ describe('example programs', () => {
         expect(() => checkProgram(program(name), memoryCapPages(256))).not.toThrow();
     });
 
-    it('matmul (AssemblyScript) multiplies the matrices it is given, in the order a reference does', () => {
+    it('matmul (AssemblyScript) multiplies the matrices it is given, in the order a reference does', async () => {
         const n = 3;
         const a = [1.5, -2, 0.25, 3, 4, -1, 0.1, 0.2, 0.3];
         const b = [2, 0, -1, 1, 1, 1, -3, 0.5, 2];
-        const r = runProgramDirect({ program: program('matmul'), input: matmulInput(n, a, b), maxMemoryMb: 16, maxOutputBytes: 1 << 20 });
+        const r = await runHere({ program: program('matmul'), input: matmulInput(n, a, b), fuel: MAX_FUEL, maxMemoryMb: 16 }, 1 << 20);
         expect(r.status).toBe('ok');
         const c = new Float64Array(n * n);
         for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) c[i * n + j] += a[i * n + k] * b[k * n + j];
@@ -41,14 +42,14 @@ describe('example programs', () => {
     // every example, on its default input: two direct runs, then three at once on pools of one and two threads
     it.each(EXAMPLES.map((e) => e.name))('%s gives the same bytes directly, on one thread and on two, run after run', async (name) => {
         const example = EXAMPLES.find((e) => e.name === name)!;
-        const input = example.defaultInput();
-        const expected = sha(runExample(name, input));
-        expect(sha(runExample(name, input))).toBe(expected);
+        const input = await example.defaultInput();
+        const expected = sha(await runExample(name, input));
+        expect(sha(await runExample(name, input))).toBe(expected);
         for (const threads of [1, 2]) {
             const pool = new ComputePool({ threads });
             try {
                 const runs = await Promise.all(
-                    [0, 1, 2].map(() => pool.run({ program: program(name), input, maxCpuSeconds: 20, maxMemoryMb: 256 })),
+                    [0, 1, 2].map(() => pool.run({ program: program(name), input, fuel: MAX_FUEL, maxMemoryMb: 256 })),
                 );
                 for (const r of runs) {
                     expect(r.status).toBe('ok');
@@ -58,21 +59,21 @@ describe('example programs', () => {
                 await pool.close();
             }
         }
-        expect(example.summary(runExample(name, input))).toBeTruthy();
+        expect(example.summary(await runExample(name, input))).toBeTruthy();
     });
 
-    it('fnv-rounds computes 64-bit FNV-1a over its input, as many rounds as it says', () => {
+    it('fnv-rounds computes 64-bit FNV-1a over its input, as many rounds as it says', async () => {
         const input = Buffer.alloc(300, 9);
         input.writeUInt32LE(7, 0);
         let h = 0xcbf29ce484222325n;
         for (let r = 0; r < 7; r++) for (const b of input) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
         const expected = Buffer.alloc(8);
         expected.writeBigUInt64LE(h);
-        expect(runExample('fnv-rounds', input)).toEqual(expected);
+        expect(await runExample('fnv-rounds', input)).toEqual(expected);
     });
 
-    it('matmul outputs n² f64 for a generated n×n pair', () => {
-        expect(runExample('matmul', matmulInput(96)).length).toBe(96 * 96 * 8);
+    it('matmul outputs n² f64 for a generated n×n pair', async () => {
+        expect((await runExample('matmul', matmulInput(96))).length).toBe(96 * 96 * 8);
     });
 });
 
@@ -82,11 +83,11 @@ describe('the MLP examples', () => {
     });
 
     let model: Buffer;
-    beforeAll(() => {
-        model = runExample('mlp-train', mlpTrainInput());
+    beforeAll(async () => {
+        model = await runExample('mlp-train', mlpTrainInput());
     });
 
-    it('mlp-train learns the digits: well above chance on samples it never saw', () => {
+    it('mlp-train learns the digits: well above chance on samples it never saw', async () => {
         const a = modelAccuracy(model);
         expect(a).toMatchObject({ trained: 1200, heldOut: 300 });
         expect(a.heldOutRight / a.heldOut).toBeGreaterThan(0.9);
@@ -94,14 +95,14 @@ describe('the MLP examples', () => {
         // header, 64·32 + 32 + 32·10 + 10 f64 weights, the four counts
         expect(model.length).toBe(20 + 8 * (64 * 32 + 32 + 32 * 10 + 10) + 16);
         // another seed is another model, still a good one
-        const other = runExample('mlp-train', mlpTrainInput({ seed: 2 }));
+        const other = await runExample('mlp-train', mlpTrainInput({ seed: 2 }));
         expect(other.equals(model)).toBe(false);
         expect(modelAccuracy(other).heldOutRight / 300).toBeGreaterThan(0.9);
     });
 
-    it('mlp-infer reads the held-out digits as the model scored them, with the probabilities of a reference forward pass', () => {
+    it('mlp-infer reads the held-out digits as the model scored them, with the probabilities of a reference forward pass', async () => {
         const { features, labels } = heldOutDigits(300);
-        const lines = runExample('mlp-infer', mlpInferInput(model, features)).toString().trim().split('\n');
+        const lines = (await runExample('mlp-infer', mlpInferInput(model, features))).toString().trim().split('\n');
         expect(lines).toHaveLength(300);
         const right = lines.filter((l, i) => Number(l.split(' ')[0]) === labels[i]).length;
         expect(right).toBe(modelAccuracy(model).heldOutRight);
@@ -128,26 +129,31 @@ describe('the MLP examples', () => {
         });
         // the counts mlp-train appends are optional
         const bare = model.subarray(0, model.length - 16);
-        expect(runExample('mlp-infer', mlpInferInput(bare, features.slice(0, 5))).toString()).toBe(lines.slice(0, 5).join('\n') + '\n');
+        expect((await runExample('mlp-infer', mlpInferInput(bare, features.slice(0, 5)))).toString()).toBe(
+            lines.slice(0, 5).join('\n') + '\n',
+        );
     });
 
-    it('refuse malformed input with a message that says what is wrong', () => {
-        const fails = (name: string, input: Buffer) =>
-            runProgramDirect({ program: program(name), input, maxMemoryMb: 64, maxOutputBytes: 1 << 20 });
-        expect(fails('mlp-train', Buffer.alloc(10))).toMatchObject({
+    it('refuse malformed input with a message that says what is wrong', async () => {
+        const fails = (name: string, input: Buffer, maxMemoryMb = 64) =>
+            runHere({ program: program(name), input, fuel: MAX_FUEL, maxMemoryMb }, 1 << 20);
+        expect(await fails('mlp-train', Buffer.alloc(10))).toMatchObject({
             status: 'failed',
             reason: 'trap',
             message: expect.stringContaining('input shorter than its header'),
         });
         const truncated = mlpTrainInput().subarray(0, 5000);
-        expect(fails('mlp-train', truncated)).toMatchObject({
+        expect(await fails('mlp-train', truncated)).toMatchObject({
             reason: 'trap',
             message: expect.stringContaining('dataset length does not match'),
         });
         const badLabel = mlpTrainInput();
         badLabel[20 + 8 + 64] = 10; // the first sample's label
-        expect(fails('mlp-train', badLabel)).toMatchObject({ reason: 'trap', message: expect.stringContaining('label out of range') });
-        expect(fails('mlp-train', mlpTrainInput({ rate: 0 }))).toMatchObject({
+        expect(await fails('mlp-train', badLabel)).toMatchObject({
+            reason: 'trap',
+            message: expect.stringContaining('label out of range'),
+        });
+        expect(await fails('mlp-train', mlpTrainInput({ rate: 0 }))).toMatchObject({
             reason: 'trap',
             message: expect.stringContaining('learning rate must be'),
         });
@@ -155,15 +161,15 @@ describe('the MLP examples', () => {
         const huge = Buffer.alloc(40);
         huge.write('FOGM', 0, 'latin1');
         [4096, 1024, 256, 16].forEach((v, i) => huge.writeUInt32LE(v, 4 + 4 * i));
-        expect(runProgramDirect({ program: program('mlp-infer'), input: huge, maxMemoryMb: 2, maxOutputBytes: 1 << 20 })).toMatchObject({
+        expect(await fails('mlp-infer', huge, 2)).toMatchObject({
             reason: 'trap',
             message: expect.stringContaining('truncated weights'),
         });
-        expect(fails('mlp-infer', Buffer.from('hello'))).toMatchObject({
+        expect(await fails('mlp-infer', Buffer.from('hello'))).toMatchObject({
             reason: 'trap',
             message: expect.stringContaining('not a Fog model'),
         });
-        expect(fails('mlp-infer', mlpInferInput(model, [new Uint8Array(63)]))).toMatchObject({
+        expect(await fails('mlp-infer', mlpInferInput(model, [new Uint8Array(63)]))).toMatchObject({
             reason: 'trap',
             message: expect.stringContaining('do not match'),
         });

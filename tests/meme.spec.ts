@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DIST } from '../client/paths';
 import { ComputePool } from '../client/compute/pool';
 import { runProgramDirect } from '../client/compute/task';
+import { instrument, MAX_FUEL } from '../client/compute/meter';
 import { checkProgram, memoryCapPages } from '../client/compute/abi';
 import { RunOk } from '../client/compute/types';
 
@@ -18,8 +19,14 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const SIZE = 384;
 
+let metered: Uint8Array;
+beforeAll(async () => {
+    metered = (await instrument(program)).bytes;
+});
+
+/** One metered run in this thread. */
 function run(prompt: string | Buffer, maxMemoryMb = 64): RunOk {
-    const r = runProgramDirect({ program, input: Buffer.from(prompt), maxMemoryMb, maxOutputBytes: 16 << 20 });
+    const r = runProgramDirect({ program: metered, input: Buffer.from(prompt), fuel: MAX_FUEL, maxMemoryMb, maxOutputBytes: 16 << 20 });
     if (r.status !== 'ok') throw new Error(`meme failed: ${r.reason}: ${r.message}`);
     return r;
 }
@@ -180,7 +187,7 @@ describe('meme (AssemblyScript): a PNG for a prompt', () => {
             const pool = new ComputePool({ threads });
             try {
                 const runs = await Promise.all(
-                    [...prompts, ...prompts].map((p) => pool.run({ program, input: Buffer.from(p), maxCpuSeconds: 10, maxMemoryMb: 64 })),
+                    [...prompts, ...prompts].map((p) => pool.run({ program, input: Buffer.from(p), fuel: MAX_FUEL, maxMemoryMb: 64 })),
                 );
                 runs.forEach((r, i) => {
                     expect(r.status).toBe('ok');

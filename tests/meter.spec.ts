@@ -301,7 +301,7 @@ describe('examples', () => {
     it.each(EXAMPLES.map((e) => e.name))('%s gives the same output bytes metered', async (name) => {
         const example = EXAMPLES.find((e) => e.name === name)!;
         const program = readFileSync(join(DIST, 'examples', `${name}.wasm`));
-        const input = example.defaultInput();
+        const input = await example.defaultInput();
         const r = runMetered((await instrument(program)).bytes, input, LIMIT);
         expect(r).toMatchObject({ status: 'ok', trap: 0 });
         expect(r.output.equals(runPlain(program, input))).toBe(true);

@@ -215,16 +215,16 @@ describe('a local network', () => {
         for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0' });
     });
 
-    it('contains a hostile program and a poisoned message: an infinite loop is reported as failed (timeout), a message too deep for the emulator is refused, and the network keeps verifying jobs', async () => {
+    it('contains a hostile program and a poisoned message: an infinite loop is reported as failed (fuel: every worker stops it at the same count), a message too deep for the emulator is refused, and the network keeps verifying jobs', async () => {
         const input = join(dir, 'spin.txt');
         writeFileSync(input, 'spin');
         const spin = await submit(join(EXAMPLES, 'spin.wasm'), input, ['--max-cpu', '1']);
         expect(spin.code).toBe(1);
         expect(spin.stderr).toHaveLength(1);
-        expect(spin.stderr[0]).toMatch(/^fog: job \d+: the program failed on every worker \(timeout\); no output$/);
+        expect(spin.stderr[0]).toMatch(/^fog: job \d+: the program failed on every worker \(fuel\); no output$/);
         const id = /job (\d+)/.exec(spin.stderr[0])![1];
         const status = await cli(entry.fog, ['job', 'status', id, ...net.common(net.requesterHome), '--json']);
-        expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: JobPhase.Done, result: failureHash('timeout') });
+        expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ phase: JobPhase.Done, result: failureHash('fuel') });
         // the failure is an agreed result: nobody is slashed, everybody is paid
         for (const home of net.homes) expect((await net.status(home)).provider).toMatchObject({ slashCount: '0' });
 
@@ -259,7 +259,7 @@ describe('a local network', () => {
         expect(r.stderr).toEqual([]);
         expect(r.code).toBe(0);
         const example = exampleNamed('mlp-train');
-        expect(readFileSync(out)).toEqual(runExample('mlp-train', example.defaultInput()));
+        expect(readFileSync(out)).toEqual(await runExample('mlp-train', await example.defaultInput()));
         expect(r.stdout.join('\n')).toContain(example.summary(readFileSync(out)));
     });
 

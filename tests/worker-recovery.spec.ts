@@ -71,7 +71,7 @@ describe('worker daemon under faults', () => {
     });
 
     /** A staked worker whose wallet speaks through a faulty client, with a journal of its own. */
-    async function worker(name: string) {
+    async function worker(name: string, computePool: ComputePool = pool) {
         const staked = await staker(d);
         const { client, hooks } = faultyClient(d.endpoint);
         const fog = new Fog(client, d.protocol);
@@ -79,7 +79,7 @@ describe('worker daemon under faults', () => {
         const journalPath = join(dir, `journal-${name}`);
         let journal = Journal.open(journalPath);
         const daemon = () =>
-            new WorkerDaemon(fog, sender, pool, journal, store, {
+            new WorkerDaemon(fog, sender, computePool, journal, store, {
                 ...DAEMON_DEFAULTS,
                 memoryMb: 1024,
                 allowPrivateUris: true,
@@ -149,6 +149,21 @@ describe('worker daemon under faults', () => {
         expect(journal.get(id)).toMatchObject({ stage: 'settled', note: 'won' });
         expect(await slashes(owner)).toBe(0n);
     }
+
+    it("abandons a job its own wall-clock limit stopped: no commit, a journal note and a log line, never a 'timeout' result", async () => {
+        const stopped = { status: 'failed', reason: 'timeout', message: "exceeded this worker's wall-clock limit of 1 s" } as const;
+        const slow = { run: async () => stopped } as unknown as ComputePool;
+        const w = await worker('wall-clock', slow);
+        const daemon = w.daemon();
+        const id = await post('too slow for this machine');
+        await tickUntil(daemon, () => w.journal, id, 'missed');
+        expect(w.journal.get(id)).toMatchObject({ stage: 'missed', note: `abandoned: ${stopped.message}; not committed` });
+        expect(w.journal.get(id)?.committedHash).toBeUndefined();
+        expect(events).toContainEqual({ event: 'compute_abandoned', job: id.toString(), why: stopped.message });
+        const slot = [...(await (await d.fog.job(id)).getJobState()).slots.values()][0];
+        expect(slot.stage).toBe(StageClaimed);
+        await w.close();
+    });
 
     it('refuses to call a send whose action phase skipped the message a success, and the daemon commits again', async () => {
         const w = await worker('skipped');

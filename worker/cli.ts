@@ -73,6 +73,11 @@ export function program(): Command {
         .option('--threads <n>', 'compute threads', String(workerDefaults.threads))
         .option('--memory <MB>', 'largest job memory accepted, MiB', String(workerDefaults.memoryMb))
         .option('--max-cpu <seconds>', 'longest job CPU time accepted', String(workerDefaults.maxCpuSeconds))
+        .option(
+            '--wall-seconds <seconds>',
+            'longest one run may take here before the job is abandoned (not committed)',
+            String(workerDefaults.wallSeconds),
+        )
         .option('--min-price <FOG>', 'smallest job price worth claiming', workerDefaults.minPrice)
         .option('--storage <url>', 'storage node to upload results to (default: the network file’s)')
         .option('--poll-ms <ms>', 'how often to look at the chain', String(workerDefaults.pollMs))
@@ -80,13 +85,14 @@ export function program(): Command {
         .option('--allow-private-uris', 'fetch job blobs from private and loopback addresses too (a LAN deployment)')
         .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
         .action(async (o: Common & StartFlags) => {
-            const { threads, memoryMb, maxCpuSeconds, minPrice, pollMs, keepJobs, allowPrivateUris, liar } = resolveWorkerStart(o);
+            const { threads, memoryMb, maxCpuSeconds, wallSeconds, minPrice, pollMs, keepJobs, allowPrivateUris, liar } =
+                resolveWorkerStart(o);
             const { ctx, sender } = await signer(o);
             const storage = storageOf(ctx.file, o.storage);
             await ctx.fog.stakedProviderOf(sender.address);
             mkdirSync(o.home, { recursive: true });
             const journal = Journal.open(join(o.home, 'journal'));
-            const pool = new ComputePool({ threads });
+            const pool = new ComputePool({ threads, wallSeconds });
             const daemon = new WorkerDaemon(ctx.fog, sender, pool, journal, storage, {
                 ...DAEMON_DEFAULTS,
                 memoryMb,

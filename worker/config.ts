@@ -15,8 +15,10 @@ export const workerDefaults = {
     memoryMb: 1024,
     /** `stake --memory`: memory offered, MiB. */
     stakeMemoryMb: 4096,
-    /** `start --max-cpu`: longest job CPU time accepted, seconds. */
+    /** `start --max-cpu`: longest job CPU time accepted, seconds (the job's fuel limit is `fuelForJob`, client/compute/fuel.ts). */
     maxCpuSeconds: 60,
+    /** `start --wall-seconds`: how long one run may take on this machine before the worker abandons the job (never a verdict). */
+    wallSeconds: 600,
     /** `start --min-price`: smallest job price worth claiming, FOG. */
     minPrice: '0',
     /** `start --poll-ms`: how often the daemon looks at the chain. */
@@ -37,6 +39,7 @@ export const workerLimits = {
     threads: 256,
     memoryMb: MAX_MEMORY_MB,
     maxCpuSeconds: 86_400,
+    wallSeconds: 86_400,
     pollMs: 600_000,
     keepJobs: 100_000_000,
     cores: 65_535,
@@ -48,6 +51,7 @@ export interface StartFlags {
     threads: string;
     memory: string;
     maxCpu: string;
+    wallSeconds: string;
     minPrice: string;
     pollMs: string;
     keepJobs: string;
@@ -61,6 +65,7 @@ export interface WorkerStartOptions {
     threads: number;
     memoryMb: number;
     maxCpuSeconds: number;
+    wallSeconds: number;
     /** nano FOG */
     minPrice: bigint;
     pollMs: number;
@@ -76,6 +81,7 @@ export function resolveWorkerStart(o: StartFlags): WorkerStartOptions {
         threads: parseCount(o.threads, '--threads', workerLimits.threads),
         memoryMb: parseCount(o.memory, '--memory', workerLimits.memoryMb),
         maxCpuSeconds: parseCount(o.maxCpu, '--max-cpu', workerLimits.maxCpuSeconds),
+        wallSeconds: parseCount(o.wallSeconds, '--wall-seconds', workerLimits.wallSeconds),
         minPrice: parseAmount(o.minPrice),
         pollMs: parseCount(o.pollMs, '--poll-ms', workerLimits.pollMs),
         keepJobs: parseCount(o.keepJobs, '--keep-jobs', workerLimits.keepJobs),

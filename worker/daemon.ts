@@ -16,7 +16,8 @@ import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import { FetchedBlobs, jobBlob, JobBlobs } from './fetch';
 import { jsonLine } from '../client/cli-kit';
 import { ComputePool } from '../client/compute/pool';
-import { RunResult } from '../client/compute/types';
+import { fuelForJob } from '../client/compute/fuel';
+import { isVerdict, RunResult } from '../client/compute/types';
 import { JobEntry, Journal, KEEP_JOBS } from './journal';
 import { failureHash, JobPhase, PhaseName, phaseName } from '../client/results';
 import { parseAmount } from '../wrappers/units';
@@ -341,26 +342,42 @@ export class WorkerDaemon {
         if (this.running.has(entry.id)) return;
         const run = (async () => {
             const { program, input } = this.fetched.take(entry.id) ?? (await this.blobs(state));
-            const result: RunResult = await this.pool.run({
-                program,
-                input,
-                maxCpuSeconds: Number(state.spec.maxCpuSeconds),
-                maxMemoryMb: Number(state.spec.maxMemoryMb),
-            });
+            const fuel = fuelForJob(state.spec);
+            const result: RunResult = await this.pool.run({ program, input, fuel, maxMemoryMb: Number(state.spec.maxMemoryMb) });
             if (this.stopped) return;
+            if (!isVerdict(result)) {
+                if (result.reason === 'cancelled') return;
+                // this machine's own wall-clock limit, not the program's: another worker may finish
+                // it within the same fuel, so a timeout is never committed (it would be outvoted)
+                this.journal.update(entry.id, 'missed', { note: `abandoned: ${result.message}; not committed` });
+                this.log({ event: 'compute_abandoned', job: entry.id, why: result.message });
+                return;
+            }
             let resultHash: string;
             let outcome: string;
             if (result.status === 'ok') {
                 if (!this.storage) throw new Error('no storage node configured to upload the result to');
                 resultHash = await this.storage.put(result.output);
                 outcome = 'ok';
-                this.log({ event: 'computed', job: entry.id, bytes: result.output.length, ms: Math.round(result.ms), result: resultHash });
-            } else if (result.reason === 'cancelled') {
-                return;
+                this.log({
+                    event: 'computed',
+                    job: entry.id,
+                    bytes: result.output.length,
+                    ms: Math.round(result.ms),
+                    fuel: result.fuel.toString(),
+                    limit: fuel.toString(),
+                    result: resultHash,
+                });
             } else {
                 resultHash = failureHash(result.reason);
                 outcome = `failed:${result.reason}`;
-                this.log({ event: 'program_failed', job: entry.id, reason: result.reason, message: result.message });
+                this.log({
+                    event: 'program_failed',
+                    job: entry.id,
+                    reason: result.reason,
+                    message: result.message,
+                    fuel: result.fuel.toString(),
+                });
             }
             // the salt is durable before any commit can be sent with it
             this.journal.update(entry.id, 'computed', { resultHash, outcome, salt: randomBytes(32).toString('hex') });

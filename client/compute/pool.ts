@@ -1,15 +1,18 @@
 /**
- * The worker's compute pool: one piscina pool whose threads run job programs (task.ts) under the
- * job's limits. Memory and output caps are enforced inside the run; the time limit from here, by
- * aborting the task, which makes piscina terminate the thread and start a fresh one.
+ * The worker's compute pool: one piscina pool whose threads run metered job programs (task.ts)
+ * under the job's limits. Programs are checked and metered here, on the calling thread, once per
+ * program (programs.ts). Fuel, call depth, memory and output are limited inside the run, the same
+ * on every machine; the wall-clock limit (`wallSeconds`) is the worker's own protection, enforced
+ * from here by aborting the task, which makes piscina terminate the thread and start a fresh one.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DIST } from '../paths';
-import { isUint8Array } from 'node:util/types';
 import { Piscina } from 'piscina';
-import { memoryCapPages } from './abi';
+import { MAX_MEMORY_MB } from './abi';
+import { MeteredPrograms, meteredPrograms, prepareTask, validateJob } from './programs';
+import { WorkerFault } from './task';
 import { ComputeJob, PoolFailureReason, ProgramResult, ProgramTask, RunFailed, RunResult } from './types';
 
 export interface ComputePoolOptions {
@@ -19,6 +22,12 @@ export interface ComputePoolOptions {
     maxQueue?: number;
     /** The output cap of every run, in bytes; default 16 MiB. */
     maxOutputBytes?: number;
+    /**
+     * Wall-clock seconds a run may take on its thread before the pool stops it as 'timeout'
+     * (queueing not counted); default 600. It protects the worker and depends on its machine, so a
+     * 'timeout' is never a verdict: the fuel limit decides how far a program may run.
+     */
+    wallSeconds?: number;
 }
 
 /** The pool's defaults. */
@@ -26,19 +35,35 @@ export const COMPUTE_POOL_DEFAULTS: Required<ComputePoolOptions> = {
     threads: availableParallelism(),
     maxQueue: 256,
     maxOutputBytes: 16 * 1024 * 1024,
+    wallSeconds: 600,
 };
 
-/** The longest time limit a job may ask for. */
-export const MAX_CPU_SECONDS = 86_400;
+/** The longest wall-clock limit a pool accepts: a day. */
+export const MAX_WALL_SECONDS = 86_400;
 
 /**
- * Each thread's V8 limits, a backstop: job memory is WebAssembly memory, outside the JS heap and
- * capped per job, and abi.ts bounds what else a program can put on the heap (tables; no GC types).
- * A heap that still grows past the limit ends its thread (ERR_WORKER_OUT_OF_MEMORY), not the process
- * — but V8 aborts the whole process on a single allocation far past the limit, hence the ABI's caps.
- * The stack size is pinned so that every worker's programs overflow at the same depth.
+ * Each thread's V8 limits.
+ *
+ * The stack: the meter (meter.ts) traps as 'stack' at STACK_BUDGET (100 000 frame-weight units);
+ * V8 overflowed natively at 332 490 units at the earliest on a 4 MiB stack (docs/metering.md, "Call
+ * depth"), and the depth a stack holds grows with its size. 16 MiB puts the earliest measured
+ * overflow about 13× above the budget (4× more headroom than 4 MiB gives, for frame shapes nobody
+ * measured and for the host functions' JavaScript frames on top). It is address space reserved
+ * per thread; only the pages a run touches are committed.
+ *
+ * The heap, a backstop: job memory is WebAssembly memory, outside the JS heap and capped per job,
+ * and abi.ts bounds what else a program can put on the heap (tables; no GC types). But V8 counts
+ * a WebAssembly memory's buffer as external memory, a new buffer at every `memory.grow`, and once
+ * external memory passes half the old generation's limit it runs a full garbage collection at
+ * every grow: with 128 MiB, growing one page at a time past 64 MiB cost a full GC per page (4 096
+ * grows: 29 s in a thread, 1.5 s on the main thread, on the shared 2-core test machine). The old
+ * generation's limit is therefore twice the largest memory cap, as high as the main thread's own
+ * (about 4 GiB here), so a thread grows memory as fast as the main thread does. A heap that still
+ * grows past it ends its thread (ERR_WORKER_OUT_OF_MEMORY), not the process: a WorkerFault, never
+ * a verdict. V8 aborts the whole process on a single allocation far past the limit, hence the
+ * ABI's caps.
  */
-const THREAD_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 };
+export const THREAD_LIMITS = { maxOldGenerationSizeMb: 2 * MAX_MEMORY_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 16 } as const;
 
 /** `run` was called with every thread busy and `maxQueue` jobs already waiting: back off and retry. */
 export class ComputeQueueFull extends Error {
@@ -66,17 +91,27 @@ export class ComputePool {
     private readonly inFlight = new Set<(stop: Stop) => void>();
     private closed = false;
 
-    /** Starts the threads; throws a RangeError naming the first bad option. */
-    constructor(options: ComputePoolOptions = {}) {
+    /**
+     * Starts the threads; throws a RangeError naming the first bad option. `programs` is where
+     * metered programs are cached (default: the process's one cache, shared with direct runs).
+     */
+    constructor(
+        options: ComputePoolOptions = {},
+        private readonly programs: MeteredPrograms = meteredPrograms,
+    ) {
         const threads = options.threads ?? COMPUTE_POOL_DEFAULTS.threads;
         const maxQueue = options.maxQueue ?? COMPUTE_POOL_DEFAULTS.maxQueue;
         const maxOutputBytes = options.maxOutputBytes ?? COMPUTE_POOL_DEFAULTS.maxOutputBytes;
+        const wallSeconds = options.wallSeconds ?? COMPUTE_POOL_DEFAULTS.wallSeconds;
         if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a positive integer');
         if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError('maxQueue must be a non-negative integer');
         if (!Number.isInteger(maxOutputBytes) || maxOutputBytes < 1 || maxOutputBytes > 2 ** 30) {
             throw new RangeError('maxOutputBytes must be an integer from 1 to 1073741824');
         }
-        this.options = { threads, maxQueue, maxOutputBytes };
+        if (typeof wallSeconds !== 'number' || !(wallSeconds > 0 && wallSeconds <= MAX_WALL_SECONDS)) {
+            throw new RangeError(`wallSeconds must be a number above 0 and at most ${MAX_WALL_SECONDS}`);
+        }
+        this.options = { threads, maxQueue, maxOutputBytes, wallSeconds };
         this.piscina = new Piscina({
             filename: compiledTask(),
             name: 'runProgram',
@@ -89,10 +124,12 @@ export class ComputePool {
     }
 
     /**
-     * Runs a job. Resolves with its output or why it failed: a program failure (abi.ts), 'timeout'
-     * after `maxCpuSeconds` on a thread (queueing not counted), or 'cancelled' when `signal` aborts
-     * or the pool closes. Rejects with ComputeQueueFull when the queue is full, with a RangeError for
-     * a malformed job, and with an Error once the pool is closed.
+     * Runs a job. Resolves with its output or the program's failure (a verdict, abi.ts), both with
+     * the fuel used; or with a stop that is not a verdict: 'timeout' after `wallSeconds` on a thread
+     * (queueing not counted), 'cancelled' when `signal` aborts or the pool closes. Rejects with
+     * ComputeQueueFull when the queue is full, with a TypeError or RangeError for a malformed job,
+     * with a WorkerFault when this worker could not run it (the meter failed, the thread ran out of
+     * native stack or heap), and with an Error once the pool is closed.
      */
     async run(job: ComputeJob, signal?: AbortSignal): Promise<RunResult> {
         if (this.closed) throw new Error('the compute pool is closed');
@@ -118,21 +155,24 @@ export class ComputePool {
         const started = new Int32Array(new SharedArrayBuffer(4));
         let timer: NodeJS.Timeout | undefined;
         let settled = false;
-        const timeout: Stop = { status: 'failed', reason: 'timeout', message: `exceeded the time limit of ${job.maxCpuSeconds} s` };
-        void whenStarted(started).then(() => {
-            if (!settled) timer = setTimeout(() => halt(timeout), job.maxCpuSeconds * 1000);
-        });
-
-        const { program, input, maxMemoryMb } = job;
-        const task: ProgramTask = { program, input, maxMemoryMb, maxOutputBytes: this.options.maxOutputBytes, started };
+        const wall = this.options.wallSeconds;
+        const timeout: Stop = { status: 'failed', reason: 'timeout', message: `exceeded this worker's wall-clock limit of ${wall} s` };
         try {
-            return await this.piscina.run(task, { signal: controller.signal });
+            const task = await prepareTask(job, this.options.maxOutputBytes, this.programs);
+            if (stop !== undefined) return stop;
+            if ('status' in task) return task;
+            void whenStarted(started).then(() => {
+                if (!settled) timer = setTimeout(() => halt(timeout), wall * 1000);
+            });
+            return await this.piscina.run({ ...task, started }, { signal: controller.signal });
         } catch (err) {
             if (stop !== undefined) return stop;
             // A backstop: abi.ts bounds what a program can put on the heap, so this should not happen.
             if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-                return { status: 'failed', reason: 'memory', message: `the thread ran out of heap: ${(err as Error).message}` };
+                throw new WorkerFault(`the thread ran out of heap: ${(err as Error).message}`);
             }
+            // A WorkerFault thrown in the thread arrives as a plain Error with its message.
+            if (err instanceof Error && /native stack overflowed|not metered/.test(err.message)) throw new WorkerFault(err.message);
             throw err;
         } finally {
             settled = true;
@@ -155,17 +195,6 @@ export class ComputePool {
         for (const closing of this.inFlight) closing({ status: 'failed', reason: 'cancelled', message: 'the compute pool closed' });
         await this.piscina.destroy();
     }
-}
-
-function validateJob(job: ComputeJob): void {
-    // isUint8Array, unlike instanceof, also holds across realms (vm contexts, Jest).
-    if (!isUint8Array(job.program)) throw new TypeError('program must be a Uint8Array');
-    if (!isUint8Array(job.input)) throw new TypeError('input must be a Uint8Array');
-    const seconds = job.maxCpuSeconds;
-    if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= MAX_CPU_SECONDS)) {
-        throw new RangeError(`maxCpuSeconds must be a number above 0 and at most ${MAX_CPU_SECONDS}`);
-    }
-    memoryCapPages(job.maxMemoryMb);
 }
 
 /** Resolves once the thread flags the task as started, or run() wakes it on finishing. */

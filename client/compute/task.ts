@@ -1,12 +1,15 @@
 /**
- * Runs one job program: validate, check against the ABI (abi.ts), instantiate, call `run`. The
+ * Runs one metered job program: check against the ABI (abi.ts), instantiate, set the fuel, call
+ * `fog_start` if the program has a start function, call `run`, read the meter (meter.ts). The
  * piscina task handler `runProgram` runs in a pool thread; `runProgramDirect` is the same run in
- * the calling thread (for tests and for measuring the pool's overhead).
+ * the calling thread. Both take a task whose program is already metered (programs.ts prepares it),
+ * so no thread loads binaryen.
  */
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { checkProgram, Host, memoryCapPages, PAGE_BYTES, ProgramRefused, wasm, WasmMemory } from './abi';
-import { ProgramFailureReason, ProgramResult, ProgramTask, RunFailed } from './types';
+import { FUEL_EXPORT, meterState, setFuel, START_EXPORT, TRAP_FUEL, TRAP_STACK } from './meter';
+import { ProgramFailed, ProgramFailureReason, ProgramResult, ProgramTask } from './types';
 
 /**
  * The piscina task handler (use with the pool option `name: 'runProgram'`). Flags `task.started`
@@ -23,14 +26,26 @@ export function runProgram(task: ProgramTask): ProgramResult {
     return move({ [transferableSymbol]: result.output.buffer, [valueSymbol]: result }) as unknown as ProgramResult;
 }
 
+/** A failure that is the worker's, not the program's: never a verdict (the run is abandoned). */
+export class WorkerFault extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'WorkerFault';
+    }
+}
+
 /**
- * Runs a program in the calling thread, with the same checks and results as the pool, but no time
- * limit. Throws a RangeError only for a bad `maxMemoryMb`; every failure of the program is a result.
+ * Runs a metered program in the calling thread, with the same checks and results as the pool, but
+ * no time limit. Every failure of the program is a result. Throws a RangeError for a bad
+ * `maxMemoryMb` or fuel, and a WorkerFault when the task's program is not metered or the thread's
+ * native stack ran out before the meter's depth budget (a thread stack too small for the budget:
+ * see pool.ts and programs.ts's `runHere`).
  */
 export function runProgramDirect(task: ProgramTask): ProgramResult {
     const capPages = memoryCapPages(task.maxMemoryMb);
     const start = performance.now();
     let memory: WasmMemory | undefined;
+    let exports: Record<string, unknown> | undefined;
     let maximum = 0;
     try {
         if (!wasm.validate(task.program)) throw new ProgramRefused('invalid', 'not a valid WebAssembly module');
@@ -40,25 +55,43 @@ export function runProgramDirect(task: ProgramTask): ProgramResult {
         memory = new wasm.Memory(shape.memory);
         const host = new Host(memory, task.input, task.maxOutputBytes);
         const instance = new wasm.Instance(module, host.imports);
-        (instance.exports.run as () => unknown)();
+        if (!(FUEL_EXPORT in instance.exports)) throw new WorkerFault('the task carries a program that is not metered');
+        exports = instance.exports;
+        setFuel(exports, task.fuel);
+        if (typeof exports[START_EXPORT] === 'function') (exports[START_EXPORT] as () => unknown)();
+        (exports.run as () => unknown)();
         if (host.fault !== undefined) throw host.fault;
-        return { status: 'ok', output: host.result(), ms: performance.now() - start };
+        return { status: 'ok', output: host.result(), ms: performance.now() - start, fuel: task.fuel - meterState(exports).fuel };
     } catch (err) {
-        return failure(err, memory === undefined ? 0 : memory.buffer.byteLength / PAGE_BYTES, maximum);
+        if (err instanceof WorkerFault) throw err;
+        const meter = exports === undefined ? undefined : meterState(exports);
+        const pages = memory === undefined ? 0 : memory.buffer.byteLength / PAGE_BYTES;
+        const failed = failure(err, meter?.trap ?? 0, pages, maximum);
+        const fuel = meter === undefined ? 0n : meter.trap === TRAP_FUEL ? task.fuel : task.fuel - meter.fuel;
+        return { ...failed, fuel };
     }
 }
 
-/** Classifies what a run threw; `pages` and `maximum` are its memory's size and limit then. */
-function failure(err: unknown, pages: number, maximum: number): RunFailed<ProgramFailureReason> {
+/**
+ * Classifies what a run threw: the meter's traps by `trap` (its fog_trap), the rest by the error.
+ * `pages` and `maximum` are the memory's size and limit then.
+ */
+function failure(err: unknown, trap: number, pages: number, maximum: number): Omit<ProgramFailed, 'fuel'> {
     const failed = (reason: ProgramFailureReason, message: string) => ({ status: 'failed' as const, reason, message });
+    if (trap === TRAP_FUEL) return failed('fuel', 'the fuel ran out');
+    if (trap === TRAP_STACK) return failed('stack', 'the call depth passed the budget');
     if (err instanceof ProgramRefused) return failed(err.reason, err.message);
     const name = err instanceof Error ? err.name : '';
     const message = err instanceof Error ? err.message : String(err);
     if (name === 'CompileError') return failed('invalid', message);
     if (name === 'LinkError') return failed('imports', message);
-    // V8 reports a WebAssembly stack overflow as a RangeError; any other one is an allocation failure.
-    const stackOverflow = err instanceof RangeError && /call stack/i.test(message);
-    if (err instanceof RangeError && !stackOverflow) return failed('memory', message);
+    // V8 reports a native stack overflow as a RangeError. With the meter bounding the depth far
+    // below the thread's stack, one can only mean the thread's stack is too small: the worker's fault.
+    if (err instanceof RangeError && /call stack/i.test(message)) {
+        throw new WorkerFault(`the thread's native stack overflowed before the meter's depth budget: ${message}`);
+    }
+    // Any other RangeError is an allocation failure.
+    if (err instanceof RangeError) return failed('memory', message);
     // The memory's size tells a program that trapped because memory.grow failed from other traps.
-    return failed('trap', `${stackOverflow ? 'stack overflow: ' : ''}${message} (memory at ${pages} of ${maximum} pages)`);
+    return failed('trap', `${message} (memory at ${pages} of ${maximum} pages)`);
 }
