@@ -45,16 +45,27 @@
 /// function, if any, runs first, under the same limits. The output is every byte written with
 /// `write_output`, in order. A module without such a `run` is refused as 'invalid'.
 ///
-/// ## Failures
-/// 'invalid' (not WebAssembly, or no `run`), 'imports', 'memory' (over the cap, or the host could
-/// not allocate), 'trap' (unreachable, out-of-bounds access, division by zero, stack overflow,
-/// abort; the message ends with the memory's size, e.g. "(memory at 17 of 32 pages)"),
-/// 'output-limit'; and from the pool, 'timeout' (the job's CPU seconds ran out) and 'cancelled'.
+/// ## Metering
+/// The host runs the module metered (meter.ts, docs/metering.md): it counts its own fuel against
+/// the job's fuel limit and its own call depth against a fixed budget, and every float operation
+/// that can make a NaN gives the canonical one. Refused before any code runs, as 'invalid' (or
+/// 'imports' for a shared memory): atomics, relaxed SIMD, GC instructions, tail calls and the
+/// other features the meter cannot make deterministic; and the export names `fog_fuel`,
+/// `fog_trap`, `fog_depth` and `fog_start`, which the meter reserves.
 ///
-/// ## Determinism caveats for authors
-/// - NaN bit patterns are not specified by WebAssembly: canonicalize NaNs before writing them.
-/// - Stack depth depends on the host: recursion deep enough to overflow is a 'trap' somewhere.
-/// - Relaxed SIMD instructions (where the engine enables them) differ between CPUs: do not use them.
+/// ## Failures
+/// 'invalid' (not WebAssembly, no `run`, or refused by the meter), 'imports', 'memory' (over the
+/// cap, or the host could not allocate), 'trap' (unreachable, out-of-bounds access, division by
+/// zero, abort; the message ends with the memory's size, e.g. "(memory at 17 of 32 pages)"),
+/// 'output-limit', 'fuel' (the fuel limit ran out), 'stack' (the call depth passed the budget).
+/// Each is a verdict: the same on every honest worker, with the fuel used. From the pool,
+/// 'timeout' (the worker's own wall-clock limit) and 'cancelled' are not verdicts: a worker
+/// never commits them.
+///
+/// ## Determinism
+/// The output, the verdict and the fuel used are a function of the program, its input, its fuel
+/// limit and its memory cap. NaNs are canonical and the call depth is the meter's, not the
+/// engine's, so the caveats of bare WebAssembly (NaN bits, stack depth, relaxed SIMD) do not apply.
 
 import { ProgramFailureReason } from './types';
 
