@@ -3,7 +3,7 @@
  * `fog_start` if the program has a start function, call `run`, read the meter (meter.ts). The
  * piscina task handler `runProgram` runs in a pool thread; `runProgramDirect` is the same run in
  * the calling thread. Both take a task whose program is already metered (programs.ts prepares it),
- * so no thread loads binaryen.
+ * so no thread loads binaryen. `runUnmetered` is the same run without the meter, for the bench.
  */
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
@@ -42,6 +42,20 @@ export class WorkerFault extends Error {
  * see pool.ts and programs.ts's `runHere`).
  */
 export function runProgramDirect(task: ProgramTask): ProgramResult {
+    return execute(task, true);
+}
+
+/**
+ * The run of `runProgramDirect`, same checks, host and verdicts, of a program that is not metered:
+ * no fuel, no depth budget, the CPU's NaNs, a start function run at instantiation; fuel reads 0.
+ * Only for measuring what the meter costs (bench/metering.ts): its verdicts depend on the machine,
+ * so it never runs a job.
+ */
+export function runUnmetered(task: Omit<ProgramTask, 'fuel'>): ProgramResult {
+    return execute({ ...task, fuel: 0n }, false);
+}
+
+function execute(task: ProgramTask, metered: boolean): ProgramResult {
     const capPages = memoryCapPages(task.maxMemoryMb);
     const start = performance.now();
     let memory: WasmMemory | undefined;
@@ -55,13 +69,16 @@ export function runProgramDirect(task: ProgramTask): ProgramResult {
         memory = new wasm.Memory(shape.memory);
         const host = new Host(memory, task.input, task.maxOutputBytes);
         const instance = new wasm.Instance(module, host.imports);
-        if (!(FUEL_EXPORT in instance.exports)) throw new WorkerFault('the task carries a program that is not metered');
-        exports = instance.exports;
-        setFuel(exports, task.fuel);
-        if (typeof exports[START_EXPORT] === 'function') (exports[START_EXPORT] as () => unknown)();
-        (exports.run as () => unknown)();
+        if (metered) {
+            if (!(FUEL_EXPORT in instance.exports)) throw new WorkerFault('the task carries a program that is not metered');
+            exports = instance.exports;
+            setFuel(exports, task.fuel);
+            if (typeof exports[START_EXPORT] === 'function') (exports[START_EXPORT] as () => unknown)();
+        }
+        (instance.exports.run as () => unknown)();
         if (host.fault !== undefined) throw host.fault;
-        return { status: 'ok', output: host.result(), ms: performance.now() - start, fuel: task.fuel - meterState(exports).fuel };
+        const fuel = exports === undefined ? 0n : task.fuel - meterState(exports).fuel;
+        return { status: 'ok', output: host.result(), ms: performance.now() - start, fuel };
     } catch (err) {
         if (err instanceof WorkerFault) throw err;
         const meter = exports === undefined ? undefined : meterState(exports);
