@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: gas, the compute pool, the devnet end to end, the watcher's catch-up and gas
- * against history, all measured in one run, written as BENCHMARKS.json (every raw figure) and
+ * `npm run bench`: gas, the compute pool, the devnet end to end, the watcher's catch-up, gas
+ * against history and the meter's cost, all measured in one run, written as BENCHMARKS.json (every raw figure) and
  * BENCHMARKS.md (rendered, with the machine). The short mode is a small run for the tests.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { measureDevnet, startDevnetProcess } from './devnet';
 import { measureGas } from './gas';
 import { historyGas } from './history';
+import { measureMetering } from './metering';
 import { measurePool } from './pool';
 import { BenchMode, BenchReport, goalsOf, machine, renderMarkdown } from './report';
 import { measureWatcher } from './watcher';
@@ -18,11 +19,13 @@ import { measureWatcher } from './watcher';
 export const SIZES = {
     full: {
         pool: { targetMs: 100, runs: 15, jobsPerThread: 8 },
+        metering: { runs: 31, warmup: 3 },
         devnet: { teams: 8, jobs: 48, k: 3 },
         history: { jobsBetween: 998, providers: 200 },
     },
     short: {
         pool: { targetMs: 10, runs: 3, jobsPerThread: 2 },
+        metering: { runs: 1, warmup: 0 },
         devnet: { teams: 2, jobs: 2, k: 3 },
         history: { jobsBetween: 2, providers: 1 },
     },
@@ -50,6 +53,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         say(`compute pool: matmul of about ${sizes.pool.targetMs} ms, in this thread and through the pool; throughput by threads`);
         const pool = await measurePool(sizes.pool);
         say(
+            `metering: each example on its default input, unmetered and metered alternately (${sizes.metering.runs} runs each), in a thread with the pool's stack`,
+        );
+        const metering = await measureMetering(sizes.metering);
+        say(
             `devnet: ${sizes.devnet.jobs} jobs on the bare emulator, then by ${sizes.devnet.teams} teams of wallets through the devnet's HTTP API`,
         );
         const devnetProcess = await startDevnetProcess(work);
@@ -67,7 +74,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         );
         const history = await historyGas(sizes.history);
 
-        const figures = { gas, pool, devnet, watcher, history };
+        const figures = { gas, pool, devnet, watcher, history, metering };
         const report: BenchReport = {
             machine: machine(opts.mode),
             seconds: (performance.now() - start) / 1000,

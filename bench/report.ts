@@ -7,6 +7,7 @@ import { GAS_PRICE_NANO, gasTon } from '../client/fees';
 import { DevnetFigures } from './devnet';
 import { GasFigures } from './gas';
 import { HistoryGas } from './history';
+import { METERING_GOAL_EXAMPLES, MeteringFigures } from './metering';
 import { PoolFigures } from './pool';
 import { WatcherFigures } from './watcher';
 
@@ -40,6 +41,7 @@ export interface BenchReport {
     devnet: DevnetFigures;
     watcher: WatcherFigures;
     history: HistoryGas;
+    metering: MeteringFigures;
 }
 
 /** The goals, from the figures: judged in full mode only, except the deterministic gas one. */
@@ -47,6 +49,7 @@ export function goalsOf(r: Omit<BenchReport, 'goals' | 'machine' | 'seconds'>, m
     const timed = (ok: boolean) => (mode === 'full' ? ok : null);
     // signed: job #1000 may cost less than job #1 (the first deploys its epoch)
     const drift = (r.history.last - r.history.first) / r.history.first;
+    const metering = meteringGoalValue(r.metering);
     return [
         {
             name: 'compute pool overhead on a ~100 ms job ≤ 5%',
@@ -61,7 +64,24 @@ export function goalsOf(r: Omit<BenchReport, 'goals' | 'machine' | 'seconds'>, m
             met: timed(r.devnet.ratio >= 0.7),
         },
         { name: `gas of job #${r.history.lastId + 1} within 1% of job #1’s`, value: drift, unit: 'percent', met: Math.abs(drift) <= 0.01 },
+        {
+            name: `metering overhead on ${METERING_GOAL_EXAMPLES.join(' and ')} ≤ 10%`,
+            value: metering,
+            unit: 'percent',
+            met: timed(metering <= 0.1),
+        },
     ];
+}
+
+/** The larger overhead of the goal's examples. */
+function meteringGoalValue(m: MeteringFigures): number {
+    return Math.max(
+        ...METERING_GOAL_EXAMPLES.map((name) => {
+            const e = m.examples.find((x) => x.name === name);
+            if (e === undefined) throw new Error(`the metering section has no ${name}`);
+            return e.overhead;
+        }),
+    );
 }
 
 export function machine(mode: BenchMode, now = new Date()): Machine {
@@ -79,6 +99,16 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const fixed = (n: number, digits: number) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const times = (n: number) => `${fixed(n, 2)}×`;
 const percent = (n: number, digits = 1) => `${n >= 0 ? '+' : ''}${fixed(n * 100, digits)}%`;
+const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+/** 5.52 × 10¹⁰: two decimals and a power of ten. */
+const sci = (n: number) => {
+    if (n === 0) return '0';
+    const exp = Math.floor(Math.log10(Math.abs(n)));
+    const power = String(exp)
+        .replace('-', '⁻')
+        .replace(/[0-9]/g, (d) => SUPERSCRIPT[Number(d)]);
+    return `${fixed(n / 10 ** exp, 2)} × 10${power}`;
+};
 const mark = (met: boolean | null) => (met === null ? '– (short run)' : met ? '✓' : '✗');
 
 function table(header: string[], align: string[], rows: string[][]): string[] {
@@ -220,6 +250,36 @@ function historySection(h: HistoryGas, gas: GasFigures): string[] {
     ];
 }
 
+function meteringSection(m: MeteringFigures): string[] {
+    return [
+        '## 6. Metering',
+        '',
+        `Each example on its default input, instrumented (\`instrument\`, client/compute/meter.ts), then ${m.runs} runs each way after`,
+        `${m.warmup} warm-up${m.warmup === 1 ? '' : 's'}, alternating: the original module (\`runUnmetered\`) and the metered one (\`runProgramDirect\`), same host`,
+        `and checks, in one worker thread with the pool’s limits (${m.thread.stackSizeMb} MiB stack). A run is validate, compile, instantiate, run;`,
+        'both sides gave the same output on every run (the bench fails otherwise). Medians; fuel/s is the fuel of a run over the',
+        'metered median.',
+        '',
+        ...table(
+            ['example', 'instrument ms', 'unmetered ms', 'metered ms', 'overhead', 'fuel', 'fuel/s'],
+            ['---', '---:', '---:', '---:', '---:', '---:', '---:'],
+            m.examples.map((e) => [
+                e.name,
+                fixed(e.instrumentMs, 0),
+                fixed(e.plainMedianMs, 1),
+                fixed(e.meteredMedianMs, 1),
+                percent(e.overhead),
+                int(e.fuel),
+                sci(e.fuelPerSecond),
+            ]),
+        ),
+        '',
+        `Loading binaryen took ${fixed(m.binaryenLoadMs, 0)} ms, once per process, before the first instrumentation (not in the column).`,
+        `Goal: overhead ≤ 10% on ${METERING_GOAL_EXAMPLES.join(' and ')}.`,
+        '',
+    ];
+}
+
 export function renderMarkdown(r: BenchReport): string {
     const m = r.machine;
     const goalValue = (g: Goal) => (g.unit === 'ratio' ? fixed(g.value, 2) : percent(g.value, 2));
@@ -241,5 +301,6 @@ export function renderMarkdown(r: BenchReport): string {
         ...devnetSection(r.devnet),
         ...watcherSection(r.watcher),
         ...historySection(r.history, r.gas),
+        ...meteringSection(r.metering),
     ].join('\n');
 }

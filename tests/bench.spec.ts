@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OUTPUT_FILES, runBench, SIZES } from '../bench/bench';
+import { checkSameOutput, METERING_GOAL_EXAMPLES } from '../bench/metering';
 import { BenchReport } from '../bench/report';
+import { EXAMPLES } from '../examples/catalog';
 import { GAS_ANCHORS } from '../wrappers/gas';
 
 const GAS_TABLE = join(__dirname, '..', 'gas-table.json');
@@ -28,7 +30,17 @@ describe('bench (short mode)', () => {
     it('writes the report it returns as JSON, every raw figure included', () => {
         const json = JSON.parse(readFileSync(join(dir, OUTPUT_FILES.json), 'utf-8')) as BenchReport;
         expect(json).toEqual(JSON.parse(JSON.stringify(report)));
-        expect(Object.keys(json).sort()).toEqual(['devnet', 'gas', 'goals', 'history', 'machine', 'pool', 'seconds', 'watcher']);
+        expect(Object.keys(json).sort()).toEqual([
+            'devnet',
+            'gas',
+            'goals',
+            'history',
+            'machine',
+            'metering',
+            'pool',
+            'seconds',
+            'watcher',
+        ]);
         expect(json.machine).toMatchObject({ node: process.version, mode: 'short' });
         expect(json.pool.directMs).toHaveLength(SIZES.short.pool.runs);
         expect(json.pool.poolMs).toHaveLength(SIZES.short.pool.runs);
@@ -43,6 +55,7 @@ describe('bench (short mode)', () => {
             '## 3. Devnet end to end',
             '## 4. Watcher catch-up',
             '## 5. Gas against history',
+            '## 6. Metering',
         ]);
         expect(markdown).toContain(report.machine.cpu);
         expect(markdown).toContain(`Node ${process.version}`);
@@ -96,11 +109,40 @@ describe('bench (short mode)', () => {
         expect(report.watcher.events).toBeGreaterThanOrEqual(jobs * (3 + 4 * k) + report.devnet.wallets);
     });
 
+    it('meters every example against its unmetered run, in a thread with the pool’s stack, outputs equal', () => {
+        const m = report.metering;
+        expect(m.examples.map((e) => e.name)).toEqual(EXAMPLES.map((e) => e.name));
+        expect(m).toMatchObject({ ...SIZES.short.metering, thread: { stackSizeMb: 16 } });
+        expect(m.binaryenLoadMs).toBeGreaterThan(0);
+        for (const e of m.examples) {
+            expect(e.sameOutput).toBe(true);
+            expect(e.plainMs).toHaveLength(SIZES.short.metering.runs);
+            expect(e.meteredMs).toHaveLength(SIZES.short.metering.runs);
+            expect(Number.isInteger(e.fuel)).toBe(true);
+            for (const x of [e.fuel, e.fuelPerSecond, e.overhead + 1, e.instrumentMs, e.plainMedianMs, e.meteredMedianMs]) {
+                expect([e.name, Number.isFinite(x) && x > 0]).toEqual([e.name, true]);
+            }
+            expect(e.meteredBytes).toBeGreaterThan(e.programBytes);
+            expect(markdown).toContain(`| ${e.name} |`);
+        }
+        for (const name of METERING_GOAL_EXAMPLES) expect(m.examples.map((e) => e.name)).toContain(name);
+    });
+
+    it('fails the metering section when the metered output differs from the unmetered one', () => {
+        expect(() => checkSameOutput('x', Buffer.from([1, 2, 3]), Buffer.from([1, 2, 3]))).not.toThrow();
+        expect(() => checkSameOutput('x', Buffer.from([1, 2, 3]), Buffer.from([1, 9, 3]))).toThrow(
+            'metering changed the output of x: 3 bytes unmetered, 3 metered, first difference at byte 1',
+        );
+        expect(() => checkSameOutput('x', Buffer.from([1, 2]), Buffer.from([1, 2, 3]))).toThrow('first difference at byte 2');
+    });
+
     it('judges only the goal no machine can move: gas against history', () => {
-        const [pool, devnet, history] = report.goals;
+        const [pool, devnet, history, metering] = report.goals;
         expect(pool.met).toBeNull();
         expect(devnet.met).toBeNull();
         expect(history.met).toBe(true);
+        expect(metering.met).toBeNull();
+        expect(metering.name).toBe('metering overhead on mlp-train and matmul ≤ 10%');
         expect(report.history.lastId).toBe(SIZES.short.history.jobsBetween + 1);
     });
 });

@@ -12,9 +12,8 @@ import { MAX_FUEL } from './meter';
 /**
  * Fuel per CPU second of the job spec: 10⁹. A reference rate, not a promise about any machine.
  * Ordinary code runs faster than this on one core of the shared 2-core test machine (the examples
- * on their default inputs, metered, best of 3: fnv-rounds 6.5 × 10⁹ fuel/s, meme 1.4 × 10¹⁰,
- * matmul 1.8 × 10¹⁰, mlp-train 5.6 × 10¹⁰), so a job that states S seconds needs at most about S
- * seconds of such a core. Programs that are slow per unit of fuel (growing memory page by page,
+ * on their default inputs, metered: `npm run bench`, BENCHMARKS.md section 6), so a job that
+ * states S seconds needs at most about S seconds of such a core. Programs that are slow per unit of fuel (growing memory page by page,
  * calling the host in a tight loop) can take longer: the worker's own wall-clock limit
  * (`fog-worker start --wall-seconds`) protects it from those, and it abandons, never commits, them.
  */
