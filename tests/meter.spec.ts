@@ -237,6 +237,37 @@ describe('NaN', () => {
         expect(out.readBigUInt64LE(40)).toBe(0x7ff8000000000123n);
     });
 
+    it('is canonical from an accumulator canonicalized where it is read, and a loaded NaN keeps its bits', async () => {
+        // $s starts as a loaded NaN and $t as 0; a loop of n rounds adds to both (a tee on $t), then
+        // both are stored. The meter moves their canonicalization out of the loop (to the reads).
+        const program = await wat(`(module
+          (import "fog" "memory" (memory 1))
+          (import "fog" "read_input" (func $in (param i32 i32 i32) (result i32)))
+          (import "fog" "write_output" (func $out (param i32 i32)))
+          (func (export "run") (local $s f64) (local $t f64) (local $n i32)
+            (drop (call $in (i32.const 0) (i32.const 0) (i32.const 12)))
+            (local.set $s (f64.load (i32.const 0)))
+            (local.set $n (i32.load (i32.const 8)))
+            (block $done (loop $l
+              (br_if $done (i32.eqz (local.get $n)))
+              (local.set $s (f64.add (local.get $s) (f64.const 1)))
+              (drop (f64.ne (local.tee $t (f64.add (local.get $t) (f64.div (f64.const 0) (f64.const 0)))) (f64.const 0)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br $l)))
+            (f64.store (i32.const 16) (local.get $s))
+            (f64.store (i32.const 24) (local.get $t))
+            (call $out (i32.const 16) (i32.const 16))))`);
+        const metered = await instrument(program);
+        for (const rounds of [0, 2]) {
+            const input = Buffer.alloc(12);
+            input.writeBigUInt64LE(0x7ff8000000000123n, 0);
+            input.writeUInt32LE(rounds, 8);
+            const out = runMetered(metered.bytes, input, LIMIT).output;
+            expect(out.readBigUInt64LE(0)).toBe(rounds === 0 ? 0x7ff8000000000123n : 0x7ff8000000000000n);
+            expect(out.readBigUInt64LE(8)).toBe(rounds === 0 ? 0n : 0x7ff8000000000000n);
+        }
+    });
+
     it('comes out canonical per lane from SIMD float arithmetic', async () => {
         const program = await wat(`(module
           (import "fog" "memory" (memory 1))

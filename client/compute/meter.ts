@@ -137,6 +137,16 @@ interface Child {
     set(value: Ref): void;
 }
 
+/** A float local of the program's (not a param), its writes and reads, for Meter.canonicalizeOnRead. */
+interface FloatLocal {
+    type: number;
+    /** False if it is ever read or written as a loop's body or a return's value. */
+    ok: boolean;
+    /** Its local.set and local.tee. */
+    sets: { expr: Ref; parent: Ref; setParent: (v: Ref) => void; loops: number; tee: boolean }[];
+    gets: { expr: Ref; parent: Ref; setParent: (v: Ref) => void; loops: number }[];
+}
+
 /** The host functions whose cost grows with a length operand (the last one). */
 const HOST_IO = new Set(['fog.read_input', 'fog.write_output']);
 
@@ -152,6 +162,8 @@ class Meter {
     /** Simple function → its twin for direct calls. */
     private readonly direct = new Map<string, string>();
     private loops = 0;
+    /** The function being metered. */
+    private currentFunction: Ref = 0;
 
     constructor(
         private readonly b: B,
@@ -266,7 +278,10 @@ class Meter {
         const weight = costs.weight;
         const depth = !this.without.depth && !costs.simple;
         const leave = () => (!depth ? m.nop() : m.global.set(DEPTH, m.i32.sub(m.global.get(DEPTH, b.i32), m.i32.const(weight))));
-        const body = this.walk(info.body, costs, local, leave);
+        // The program's own locals: params first, then declared vars; the meter's scratch locals come after.
+        this.currentFunction = func;
+        const ownLocals = { first: b.expandType(info.params).length, end: b.expandType(info.params).length + info.vars.length };
+        const body = this.walk(info.body, costs, local, leave, ownLocals);
         const twin = this.direct.get(info.name);
         if (twin !== undefined) m.addFunction(twin, info.params, info.results, b.getFunctionInfo(func).vars, m.copyExpression(body));
         const enter = [...this.staticCharge(costs.entry)];
@@ -290,24 +305,45 @@ class Meter {
      * Rewrites one body, children before parents (iteratively: bodies can nest deeper than the
      * JavaScript stack). Loops are numbered in pre-order, which is the order of their opcodes.
      */
-    private walk(root: Ref, costs: FunctionCosts, local: (type: number) => number, leave: () => Ref): Ref {
+    private walk(
+        root: Ref,
+        costs: FunctionCosts,
+        local: (type: number) => number,
+        leave: () => Ref,
+        ownLocals: { first: number; end: number },
+    ): Ref {
         const { b } = this;
         const wrapped = new Map<Ref, Ref>();
         let loopIndex = 0;
         const loopOf = new Map<Ref, number>();
+        const floatLocals = new Map<number, FloatLocal>();
         let result = root;
-        const stack: { expr: Ref; kids: Child[]; next: number; setParent: (v: Ref) => void }[] = [];
-        const push = (expr: Ref, setParent: (v: Ref) => void) => {
-            if (b.getExpressionId(expr) === b.LoopId) loopOf.set(expr, loopIndex++);
-            stack.push({ expr, kids: this.children(expr), next: 0, setParent });
+        const stack: { expr: Ref; kids: Child[]; next: number; setParent: (v: Ref) => void; loops: number }[] = [];
+        const push = (expr: Ref, setParent: (v: Ref) => void, parent: Ref, loops: number) => {
+            const id = b.getExpressionId(expr);
+            if (id === b.LoopId) loopOf.set(expr, loopIndex++);
+            if (!this.without.nan && (id === b.LocalGetId || id === b.LocalSetId)) {
+                const info = b.getExpressionInfo(expr) as BinaryenApi.LocalGetInfo;
+                const type = id === b.LocalGetId ? info.type : this.localType(expr);
+                if (info.index >= ownLocals.first && info.index < ownLocals.end && (type === b.f32 || type === b.f64)) {
+                    let site = floatLocals.get(info.index);
+                    if (site === undefined) floatLocals.set(info.index, (site = { type, ok: true, sets: [], gets: [] }));
+                    const parentId = parent === 0 ? -1 : b.getExpressionId(parent);
+                    // a Loop's body and a Return's value are moved by visit(): their setters go stale
+                    if (parentId === b.LoopId || parentId === b.ReturnId) site.ok = false;
+                    else if (id === b.LocalGetId) site.gets.push({ expr, parent, setParent, loops });
+                    else site.sets.push({ expr, parent, setParent, loops, tee: Boolean((b as unknown as Wrappers).LocalSet.isTee(expr)) });
+                }
+            }
+            stack.push({ expr, kids: this.children(expr), next: 0, setParent, loops });
         };
-        push(root, (v) => (result = v));
+        push(root, (v) => (result = v), 0, 0);
         while (stack.length > 0) {
             const top = stack[stack.length - 1];
             if (top.next < top.kids.length) {
                 const kid = top.kids[top.next++];
                 const expr = kid.get();
-                if (expr !== 0) push(expr, (v) => kid.set(v));
+                if (expr !== 0) push(expr, (v) => kid.set(v), top.expr, top.loops + (b.getExpressionId(top.expr) === b.LoopId ? 1 : 0));
                 continue;
             }
             stack.pop();
@@ -316,7 +352,105 @@ class Meter {
         if (loopIndex !== costs.loops.length)
             throw new Error(`meter: binaryen sees ${loopIndex} loops, the code has ${costs.loops.length}`);
         this.loops += loopIndex;
+        this.canonicalizeOnRead(floatLocals, wrapped, local);
         return result;
+    }
+
+    /** The type of a local.set's local: its value's type (a set is not a tee, whose own type says). */
+    private localType(set: Ref): number {
+        const b = this.b;
+        return b.getExpressionType((b as unknown as Wrappers).LocalSet.getValue(set));
+    }
+
+    /** An operation that sees only whether its operands are NaNs, never their bits. */
+    private isNanBlind(expr: Ref): boolean {
+        const { b, ids } = this;
+        const w = b as unknown as Wrappers;
+        const id = b.getExpressionId(expr);
+        if (id === ids.UnaryId) return this.nanBlind.has(`u${w.Unary.getOp(expr)}`);
+        if (id === ids.BinaryId) return this.nanBlind.has(`b${w.Binary.getOp(expr)}`);
+        if (id === ids.SIMDTernaryId) return this.nanBlind.has(`t${w.SIMDTernary.getOp(expr)}`);
+        return false;
+    }
+
+    /**
+     * Moves a float local's canonicalization from its writes to its reads where that is cheaper.
+     * A local whose writes of canonicalized results drop the canonicalization holds raw results;
+     * a flag (a scratch i32 local) says whether its value came from such a write (1) or from any
+     * other (0: a load, a call, a constant..., whose bits are kept). Every read whose consumer could
+     * see a NaN's bits becomes `select(canonical, x, x ≠ x & flag)`; reads by NaN-blind operations
+     * see the same NaN-ness either way. So every read sees exactly the bits it saw before: the
+     * output cannot change. Done where the canonicalized writes weigh more than those reads, a
+     * site weighing 8^(loops around it): an accumulator written in a loop and read after it.
+     * (Constants that are not NaNs need no flag: canonical or not, their bits are the same.)
+     */
+    private canonicalizeOnRead(floatLocals: Map<number, FloatLocal>, wrapped: Map<Ref, Ref>, local: (type: number) => number): void {
+        const { b, m } = this;
+        const w = b as unknown as Wrappers;
+        const weight = (loops: number) => 8 ** Math.min(loops, 20);
+        for (const site of floatLocals.values()) {
+            if (!site.ok) continue;
+            let writes = 0;
+            let flagged = false;
+            for (const set of site.sets) {
+                const value = w.LocalSet.getValue(set.expr);
+                if (wrapped.has(value)) writes += weight(set.loops);
+                else if (
+                    b.getExpressionId(value) !== b.ConstId ||
+                    Number.isNaN((b.getExpressionInfo(value) as BinaryenApi.ConstInfo).value)
+                )
+                    flagged = true;
+            }
+            const blind = (parent: Ref) => parent !== 0 && this.isNanBlind(parent);
+            const reads = site.gets.filter((get) => !blind(get.parent));
+            const teeReads = site.sets.filter((set) => set.tee && !blind(set.parent));
+            if (writes === 0 || [...reads, ...teeReads].reduce((sum, read) => sum + weight(read.loops), 0) >= writes) continue;
+            const type = site.type;
+            const flag = flagged
+                ? (b as unknown as { _BinaryenFunctionAddVar(f: Ref, t: number): number })._BinaryenFunctionAddVar(
+                      this.currentFunction,
+                      b.i32,
+                  )
+                : -1;
+            /** `x`, canonicalized if it is a NaN (and, with a flag, came from a canonicalized write). */
+            const read = (x: Ref) => {
+                const t = local(type);
+                const get = () => m.local.get(t, type);
+                const nan = type === b.f32 ? m.f32.const_bits(0x7fc00000) : m.f64.const_bits(0x7ff8000000000000n);
+                const isNan = type === b.f32 ? m.f32.ne(get(), get()) : m.f64.ne(get(), get());
+                this.canonicalized++;
+                return m.select(flag >= 0 ? m.i32.and(isNan, m.local.get(flag, b.i32)) : isNan, nan, m.local.tee(t, x, type));
+            };
+            for (const set of site.sets) {
+                const value = w.LocalSet.getValue(set.expr);
+                const original = wrapped.get(value);
+                if (original !== undefined) {
+                    w.LocalSet.setValue(set.expr, original);
+                    this.canonicalized--;
+                }
+                // a constant that is not a NaN has the same bits canonical or not: no flag needed
+                const isConst =
+                    original === undefined &&
+                    b.getExpressionId(value) === b.ConstId &&
+                    !Number.isNaN((b.getExpressionInfo(value) as BinaryenApi.ConstInfo).value);
+                // the flag is written after the local, so that reads inside the value see the old pair
+                const flagSet = flag >= 0 && !isConst ? m.local.set(flag, m.i32.const(original !== undefined ? 1 : 0)) : 0;
+                const index = w.LocalSet.getIndex(set.expr);
+                if (!set.tee) {
+                    if (flagSet !== 0) set.setParent(m.block(null, [set.expr, flagSet], b.none));
+                } else if (flagSet !== 0) {
+                    const get = m.local.get(index, type);
+                    set.setParent(
+                        m.block(
+                            null,
+                            [m.local.set(index, w.LocalSet.getValue(set.expr)), flagSet, blind(set.parent) ? get : read(get)],
+                            type,
+                        ),
+                    );
+                } else if (!isConst && !blind(set.parent)) set.setParent(read(set.expr));
+            }
+            for (const get of reads) get.setParent(read(get.expr));
+        }
     }
 
     /** One expression, its children already rewritten: returns what replaces it. */
