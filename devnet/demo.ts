@@ -16,6 +16,7 @@ import { commitOf, hashOf } from '../wrappers/commit';
 import { parseOnchainContent, JETTON_FIELDS, PASS_FIELDS } from '../wrappers/metadata';
 import { operationGas } from '../wrappers/gas';
 import { gasTon, mainnetConfig } from '../client/fees';
+import { specOf } from '../client/sandbox/protocol';
 import { parseDemoArgs } from './config';
 
 const { json } = parseDemoArgs(process.argv.slice(2));
@@ -385,22 +386,14 @@ async function main() {
         );
     }
 
-    const spec = {
-        $$type: 'JobSpec' as const,
+    const spec = specOf({
         programHash: hashOf('matmul.wasm'),
         inputHash: hashOf('input.bin'),
-        k: 3n,
-        quorum: 2n,
-        maxCpuSeconds: 10n,
-        maxMemoryMb: 256n,
-        claimWindow: 0n,
-        commitWindow: 0n,
-        revealWindow: 0n,
         uris: beginCell()
             .storeRef(beginCell().storeStringTail('fog://matmul.wasm'))
             .storeRef(beginCell().storeStringTail('fog://input.bin'))
             .endCell(),
-    };
+    });
     report(
         'bob posts a job (k=3, 30 FOG)',
         await toHub(
