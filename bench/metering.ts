@@ -16,7 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { DIST } from '../client/paths';
 import { instrument, loadBinaryen, MAX_FUEL } from '../client/compute/meter';
-import { THREAD_LIMITS } from '../client/compute/pool';
+import { ComputePool, THREAD_LIMITS } from '../client/compute/pool';
+import { FuelRate, measureFuelRate } from '../client/compute/calibrate';
 import { runProgramDirect, runUnmetered } from '../client/compute/task';
 import { ProgramResult, ProgramTask } from '../client/compute/types';
 import { EXAMPLES, exampleNamed } from '../examples/catalog';
@@ -57,6 +58,8 @@ export interface MeteringFigures extends MeteringSizes {
     /** Milliseconds to load binaryen, once per process (before the first instrument). */
     binaryenLoadMs: number;
     examples: MeteringExample[];
+    /** A worker's fuel rate on this machine: the calibration kernel through a one-thread pool (client/compute/calibrate.ts). */
+    calibration: { fuelPerSecond: number; fuel: number; ms: number };
 }
 
 /** The examples whose overhead the goal judges. */
@@ -87,7 +90,7 @@ function ok(name: string, side: string, r: ProgramResult): Uint8Array {
 }
 
 /** The section, in the calling thread; `measureMetering` runs it in a thread with the pool's limits. */
-export async function measureMeteringHere(sizes: MeteringSizes): Promise<Omit<MeteringFigures, 'thread'>> {
+export async function measureMeteringHere(sizes: MeteringSizes): Promise<Omit<MeteringFigures, 'thread' | 'calibration'>> {
     const loadStart = performance.now();
     await loadBinaryen();
     const binaryenLoadMs = performance.now() - loadStart;
@@ -161,12 +164,24 @@ export async function measureMeteringHere(sizes: MeteringSizes): Promise<Omit<Me
 
 /** The section, run in a new worker thread with the pool's resource limits (dist/bench/metering-thread.js). */
 export async function measureMetering(sizes: MeteringSizes): Promise<MeteringFigures> {
+    const pool = new ComputePool({ threads: 1 });
+    let rate: FuelRate;
+    try {
+        rate = await measureFuelRate(pool);
+    } finally {
+        await pool.close();
+    }
+    const calibration = { fuelPerSecond: rate.fuelPerSecond, fuel: Number(rate.fuel), ms: rate.ms };
     const thread = new Worker(join(DIST, 'bench', 'metering-thread.js'), { workerData: sizes, resourceLimits: THREAD_LIMITS });
-    const figures = await new Promise<Omit<MeteringFigures, 'thread'>>((resolve, reject) => {
+    const figures = await new Promise<Omit<MeteringFigures, 'thread' | 'calibration'>>((resolve, reject) => {
         thread.once('message', resolve);
         thread.once('error', reject);
         thread.once('exit', (code) => reject(new Error(`the metering thread exited with code ${code} before it reported`)));
     });
     await thread.terminate();
-    return { ...figures, thread: { stackSizeMb: THREAD_LIMITS.stackSizeMb, maxOldGenerationSizeMb: THREAD_LIMITS.maxOldGenerationSizeMb } };
+    return {
+        ...figures,
+        calibration,
+        thread: { stackSizeMb: THREAD_LIMITS.stackSizeMb, maxOldGenerationSizeMb: THREAD_LIMITS.maxOldGenerationSizeMb },
+    };
 }

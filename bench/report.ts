@@ -275,6 +275,8 @@ function meteringSection(m: MeteringFigures): string[] {
         ),
         '',
         `Loading binaryen took ${fixed(m.binaryenLoadMs, 0)} ms, once per process, before the first instrumentation (not in the column).`,
+        `A worker’s fuel rate here: ${sci(m.calibration.fuelPerSecond)} fuel/s (the calibration kernel of client/compute/calibrate.ts through a one-thread pool,`,
+        `${int(m.calibration.fuel)} fuel in ${fixed(m.calibration.ms, 0)} ms); a worker claims a job only if its fuel limit fits the commit window at half its rate.`,
         `Goal: overhead ≤ 10% on ${METERING_GOAL_EXAMPLES.join(' and ')}.`,
         '',
     ];

@@ -9,6 +9,7 @@ import { NetworkFile } from '../client/addresses';
 import { failureOf, JobPhase, PhaseName, phaseName } from '../client/results';
 import { open } from '../client/chain';
 import { formatAmount, parseAmount } from '../wrappers/units';
+import { formatFuel, fuelForJob } from '../client/compute/fuel';
 import { transferLinks } from '../client/deeplink';
 import { PassItem } from '../wrappers/PassItem';
 import { refusalReason, refusedWhat } from '../wrappers/refusal';
@@ -157,7 +158,7 @@ export class Reader {
         const phase = Number(s.phase);
         const lines = [
             `<b>Job ${id}</b>: ${phaseWords(phase) ?? `phase ${phase}`}`,
-            `Price ${fog(s.price)}, k=${s.spec.k}, quorum ${s.spec.quorum}, up to ${s.spec.maxCpuSeconds} s CPU and ${s.spec.maxMemoryMb} MiB`,
+            `Price ${fog(s.price)}, k=${s.spec.k}, quorum ${s.spec.quorum}, up to ${formatFuel(fuelForJob(s.spec))} and ${s.spec.maxMemoryMb} MiB`,
             `Requester <code>${this.addr(s.requester)}</code>`,
         ];
         if (phase === JobPhase.Open) {
@@ -357,7 +358,7 @@ export class Reader {
         const links = transferLinks(message, this.file.network);
         return {
             text: [
-                `<b>Post a job</b> paying ${fog(price)} (k=3, quorum 2) from <code>${this.addr(requester)}</code>.`,
+                `<b>Post a job</b> paying ${fog(price)} (k=3, quorum 2, up to ${formatFuel(fuelForJob(spec))}) from <code>${this.addr(requester)}</code>.`,
                 `Sign it in your wallet: it sends ${formatAmount(message.value, 'TON')} for fees (unspent TON comes back).`,
                 `It will most likely be job ${next}: <code>/job ${next}</code>. If the hub refuses the post it sends the FOG back, and <code>/refused ${this.addr(requester)}</code> says why.`,
                 `Any wallet: <code>${esc(links.ton)}</code>`,

@@ -32,6 +32,7 @@ import { Epoch } from '../wrappers/Epoch';
 import { PassCollection } from '../wrappers/PassCollection';
 import { PassItem } from '../wrappers/PassItem';
 import { cellShape } from '../wrappers/gas';
+import { DEFAULT_JOB_MFUEL } from './compute/fuel';
 import { open } from './chain';
 import { hashToUint256 } from './hash';
 import { Outgoing } from './sender';
@@ -54,7 +55,8 @@ export interface JobRequest {
     k?: number;
     /** Workers that must agree (default: a strict majority of k). */
     quorum?: number;
-    maxCpuSeconds?: number;
+    /** Fuel limit per worker, Mfuel (default DEFAULT_JOB_MFUEL, client/compute/fuel.ts). */
+    maxMfuel?: number;
     maxMemoryMb?: number;
 }
 
@@ -83,7 +85,7 @@ export function jobSpec(r: JobRequest): JobSpec {
         inputHash: hashToUint256(r.input),
         k: BigInt(k),
         quorum: BigInt(r.quorum ?? Math.floor(k / 2) + 1),
-        maxCpuSeconds: BigInt(r.maxCpuSeconds ?? 10),
+        maxMfuel: BigInt(r.maxMfuel ?? DEFAULT_JOB_MFUEL),
         maxMemoryMb: BigInt(r.maxMemoryMb ?? 256),
         claimWindow: 0n,
         commitWindow: 0n,

@@ -149,7 +149,8 @@ export async function runCli(cli: Command, argv: string[]): Promise<number> {
     cli.exitOverride();
     try {
         await cli.parseAsync(argv);
-        return 0;
+        // a command that printed its answer but ends unsuccessfully (fog job submit --estimate of a failing program) sets exitCode
+        return Number(process.exitCode ?? 0);
     } catch (e) {
         const err = e as { code?: string };
         if (err.code?.startsWith('commander.')) return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 1;

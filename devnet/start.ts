@@ -10,6 +10,7 @@
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { entry, Managed, runNode } from '../client/processes';
+import { formatFuel } from '../client/compute/fuel';
 import { startLocalNetwork } from './local-network';
 import { parseStartArgs } from './config';
 import { exampleNamed, heldOutDigits, mlpInferInput, mlpTrainInput, runExample } from '../examples/catalog';
@@ -146,18 +147,22 @@ async function main() {
                 const inputFile = join(o.data, `input-${i}`);
                 const outFile = join(o.data, `output-${i}${job.example === 'meme' ? '.png' : ''}`);
                 writeFileSync(inputFile, job.input);
+                const args = [...common(requesterHome), '--example', job.example, '--input', inputFile, '-k', String(k)];
+                // the fuel the job needs, measured here: the run is deterministic, so the least limit
+                // that holds it here holds it on every worker
+                const estimate = JSON.parse(await runNode(entry.fog, ['job', 'submit', ...args, '--estimate', '--json'])) as {
+                    fuel: string;
+                    suggested: { mfuel: number };
+                };
+                const mfuel = String(estimate.suggested.mfuel);
                 const line = await runNode(entry.fog, [
                     'job',
                     'submit',
-                    ...common(requesterHome),
-                    '--example',
-                    job.example,
-                    '--input',
-                    inputFile,
+                    ...args,
+                    '--mfuel',
+                    mfuel,
                     '--price',
                     '5',
-                    '-k',
-                    String(k),
                     '--out',
                     outFile,
                     '--json',
@@ -171,7 +176,7 @@ async function main() {
                 const summary = exampleNamed(job.example).summary(output);
                 results.push({ id: Number(r.id), what: job.what, verified });
                 say(
-                    `✔ job ${r.id} ${job.what}\n    ${summary}; result ${r.result.slice(0, 16)}… agreed on chain${verified ? ', the same bytes as a local run' : ' but NOT what the program gives here'} (${outFile})`,
+                    `✔ job ${r.id} ${job.what}, ${formatFuel(estimate.fuel)} of a ${mfuel} Mfuel limit\n    ${summary}; result ${r.result.slice(0, 16)}… agreed on chain${verified ? ', the same bytes as a local run' : ' but NOT what the program gives here'} (${outFile})`,
                 );
             } catch (e) {
                 results.push({ id: -1, what: job.what, verified: false, error: (e as Error).message });

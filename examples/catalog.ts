@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../client/paths';
-import { MAX_FUEL } from '../client/compute/meter';
+import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { runHere } from '../client/compute/programs';
 import { decodeDataset, DIGITS_FILE } from './data/digits';
 
@@ -116,7 +116,7 @@ export function exampleNamed(name: string): Example & { program: string } {
  * Runs an example here, in this thread, metered (client/compute/programs.ts), and returns its
  * output; throws if the program fails. The fuel limit defaults to the most a job may state.
  */
-export async function runExample(name: string, input: Buffer, fuel = MAX_FUEL): Promise<Buffer> {
+export async function runExample(name: string, input: Buffer, fuel = fuelForJob({ maxMfuel: MAX_JOB_MFUEL })): Promise<Buffer> {
     const program = readFileSync(exampleNamed(name).program);
     const r = await runHere({ program, input, fuel, maxMemoryMb: 256 }, 64 << 20);
     if (r.status !== 'ok') throw new Error(`${name} failed here: ${r.reason}: ${r.message}`);

@@ -2,7 +2,8 @@
 /**
  * `fog`: post compute jobs to Fog and get verified results.
  *
- *   fog job submit --program p.wasm --input in.bin -k 3 --price 10 [--out result.bin]
+ *   fog job submit --program p.wasm --input in.bin -k 3 --price 10 [--mfuel 500] [--out result.bin]
+ *   fog job submit --program p.wasm --input in.bin --estimate   (the fuel it needs and what to post with)
  *   fog job submit … --deeplink [--from <address>]   (sign in your own wallet: ton:// link, Tonkeeper link, QR)
  *   fog job status <id>
  *   fog job result <id> [--out file]
@@ -28,7 +29,12 @@ import { describeOutcome, finalizable, missedDeadline, outcomeOf } from '../clie
 import { SendError } from '../client/sender';
 import { describeError } from '../client/chain';
 import { requesterDefaults, requesterLimits, resolveSubmit } from './config';
+import { describeEstimate, estimate } from './estimate';
+import { formatFuel, fuelForJob } from '../client/compute/fuel';
 import { checkProgram, memoryCapPages, ProgramRefused, wasm } from '../client/compute/abi';
+
+/** The longest `--estimate` lets the program run here, seconds. */
+const ESTIMATE_WALL_SECONDS = 600;
 
 /** The largest job id the hub gives (ids are uint64). */
 const MAX_JOB_ID = 2n ** 64n - 1n;
@@ -181,17 +187,25 @@ export function program(): Command {
         .option('--program <file>', 'the WebAssembly program')
         .option('--example <name>', `a shipped example program instead (${EXAMPLES.map((e) => e.name).join(', ')})`)
         .option('--input <file>', 'its input (an example has a default)')
-        .requiredOption('--price <FOG>', 'what the job pays (burned on success)')
+        .option('--price <FOG>', 'what the job pays (burned on success); required unless --estimate')
         .option('-k, --replicas <k>', `independent workers (1..${requesterLimits.replicas})`, String(requesterDefaults.replicas))
         .option(
             '--quorum <n>',
             'workers that must agree (more than half of k; default a majority; --replicas 7 --quorum 6 resists colluders with a third of stake)',
         )
-        .option('--max-cpu <seconds>', 'CPU time limit per worker', String(requesterDefaults.maxCpuSeconds))
+        .option(
+            '--mfuel <n>',
+            `fuel limit per worker, millions of fuel (default ${requesterDefaults.maxMfuel}; --estimate finds the least that suffices)`,
+        )
         .option('--memory <MB>', 'memory limit per worker, MiB', String(requesterDefaults.memoryMb))
         .option('--storage <url>', 'storage node (default: the network file’s)')
         .option('--out <file>', 'where to write the verified output')
         .option('--no-wait', 'post and exit without waiting for the result')
+        .option(
+            '--estimate',
+            'run the program here as a worker would and print the fuel it used, its result hash, and the --mfuel and --price to post with; posts nothing',
+        )
+        .option('--price-per-mfuel <FOG>', 'with --estimate: what to offer each seat per million fuel', requesterDefaults.pricePerMfuel)
         .action(
             async (
                 o: Common &
@@ -199,17 +213,19 @@ export function program(): Command {
                         program?: string;
                         example?: string;
                         input?: string;
-                        price: string;
+                        price?: string;
                         replicas: string;
                         quorum?: string;
-                        maxCpu: string;
+                        mfuel?: string;
                         memory: string;
                         storage?: string;
                         out?: string;
                         wait: boolean;
+                        estimate?: boolean;
+                        pricePerMfuel: string;
                     },
             ) => {
-                const { price, k, quorum, maxCpu, memory } = resolveSubmit(o);
+                const { price: priceGiven, k, quorum, mfuel, memory, pricePerMfuel } = resolveSubmit(o);
                 if ((o.program === undefined) === (o.example === undefined))
                     throw new Error('give --program <file> or --example <name> (one of them)');
                 const example = o.example === undefined ? undefined : exampleNamed(o.example);
@@ -218,6 +234,20 @@ export function program(): Command {
                 checkLocally(programBytes, programPath, memory);
                 if (o.input === undefined && !example) throw new Error('--input <file> is required with --program');
                 const inputBytes = o.input === undefined ? await example!.defaultInput() : readFile(o.input, 'input');
+                if (o.estimate) {
+                    let minJobPrice: bigint | undefined;
+                    try {
+                        minJobPrice = (await networkContext(o.networkFile, o.endpoint).fog.hub.getParams()).minJobPrice;
+                    } catch {
+                        // no network to ask: the suggestion says so
+                    }
+                    const request = { program: programBytes, input: inputBytes, mfuel, memoryMb: memory, k, pricePerMfuel, minJobPrice };
+                    const e = await estimate({ ...request, wallSeconds: ESTIMATE_WALL_SECONDS });
+                    out(o, describeEstimate(e, request), e);
+                    if (e.verdict !== 'ok') process.exitCode = 1;
+                    return;
+                }
+                const price = priceGiven!;
                 if (o.wait) checkWritable(o.out, '; nothing was posted');
                 const who = await actor(o);
                 const { ctx, address: requester } = who;
@@ -237,7 +267,7 @@ export function program(): Command {
                     urlOf: (h) => storage.urlOf(h),
                     k,
                     quorum,
-                    maxCpuSeconds: maxCpu,
+                    maxMfuel: mfuel ?? requesterDefaults.maxMfuel,
                     maxMemoryMb: memory,
                 });
                 const message = await ctx.fog.post(requester, price, spec);
@@ -246,7 +276,7 @@ export function program(): Command {
                 const id = await findPostedId(ctx, requester, price, since, Math.max(who.waitMs, 60_000));
                 if (!o.json)
                     process.stderr.write(
-                        `posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, ${formatAmount(price)})\n`,
+                        `posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(price)})\n`,
                     );
                 if (!o.wait) return out(o, `job ${id}`, { id });
                 const state = await follow(ctx, id, !o.json, who);
@@ -277,7 +307,7 @@ export function program(): Command {
         const result = Number(state.phase) === JobPhase.Done ? uint256ToHash(state.result) : undefined;
         const lines = [
             progress(id, state, now),
-            `  requester ${state.requester.toString({ testOnly: ctx.file.network !== 'mainnet' })}, price ${formatAmount(state.price)}, k=${state.spec.k}, quorum ${state.spec.quorum}`,
+            `  requester ${state.requester.toString({ testOnly: ctx.file.network !== 'mainnet' })}, price ${formatAmount(state.price)}, k=${state.spec.k}, quorum ${state.spec.quorum}, up to ${formatFuel(fuelForJob(state.spec))} and ${state.spec.maxMemoryMb} MiB`,
             ...[...state.slots.values()].map(
                 (s) => `  worker ${s.worker.toString({ testOnly: ctx.file.network !== 'mainnet' })}: ${stageName(s.stage)}`,
             ),
@@ -292,6 +322,7 @@ export function program(): Command {
             claims: state.claims,
             commits: state.commits,
             reveals: state.reveals,
+            mfuel: Number(state.spec.maxMfuel),
             result,
         });
     });

@@ -1,5 +1,5 @@
 /**
- * npx blueprint run postJob <price FOG> <program.wasm> <input file> [k] [network options] [wallet options]
+ * npx blueprint run postJob <price FOG> <program.wasm> <input file> [k] [fuel limit, Mfuel] [network options] [wallet options]
  *
  * Uploads the program and input to the network's storage node, posts the job from the signing
  * wallet (which needs a Contributor Pass), and prints its id. Follow it with `fog job status <id>`.
@@ -10,12 +10,14 @@ import { blueprintDefaults, arg, fogOf, send, waitUntil, walletOf } from '../cli
 import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 import { storageOf } from '../client/context';
 import { jobSpec } from '../client/actions';
+import { DEFAULT_JOB_MFUEL, formatFuel, fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 
 export async function run(provider: NetworkProvider, args: string[]) {
     const price = parseAmount(await arg(provider, args, 0, 'Price in FOG'));
     const program = readFileSync(await arg(provider, args, 1, 'Program (.wasm)'));
     const input = readFileSync(await arg(provider, args, 2, 'Input file'));
     const k = parseCount(await arg(provider, args, 3, 'Replication k', String(blueprintDefaults.postJobK)), 'k', 7);
+    const mfuel = parseCount(await arg(provider, args, 4, 'Fuel limit, Mfuel', String(DEFAULT_JOB_MFUEL)), 'the fuel limit', MAX_JOB_MFUEL);
     const { file, fog } = fogOf();
     const storage = storageOf(file);
     const requester = await walletOf(provider);
@@ -26,7 +28,11 @@ export async function run(provider: NetworkProvider, args: string[]) {
     await send(
         provider,
         fog.client,
-        await fog.post(requester, price, jobSpec({ program: programHash, input: inputHash, urlOf: (h) => storage.urlOf(h), k })),
+        await fog.post(
+            requester,
+            price,
+            jobSpec({ program: programHash, input: inputHash, urlOf: (h) => storage.urlOf(h), k, maxMfuel: mfuel }),
+        ),
     );
     await waitUntil(
         provider,
@@ -38,6 +44,6 @@ export async function run(provider: NetworkProvider, args: string[]) {
     provider
         .ui()
         .write(
-            `Posted job ${id} by ${job.requester.equals(requester) ? 'you' : job.requester.toString()}: ${formatAmount(price)}, k=${k}. Follow it: fog job status ${id}`,
+            `Posted job ${id} by ${job.requester.equals(requester) ? 'you' : job.requester.toString()}: ${formatAmount(price)}, k=${k}, up to ${formatFuel(fuelForJob(job.spec))}. Follow it: fog job status ${id}`,
         );
 }

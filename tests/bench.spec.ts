@@ -113,6 +113,8 @@ describe('bench (short mode)', () => {
         const m = report.metering;
         expect(m.examples.map((e) => e.name)).toEqual(EXAMPLES.map((e) => e.name));
         expect(m).toMatchObject({ ...SIZES.short.metering, thread: { stackSizeMb: 16 } });
+        expect(m.calibration.ms).toBeGreaterThanOrEqual(200);
+        expect(m.calibration.fuelPerSecond).toBeCloseTo(m.calibration.fuel / (m.calibration.ms / 1000), 3);
         expect(m.binaryenLoadMs).toBeGreaterThan(0);
         for (const e of m.examples) {
             expect(e.sameOutput).toBe(true);

@@ -144,10 +144,12 @@ describe('blueprint scripts', () => {
 
         const input = join(dir, 'input.txt');
         writeFileSync(input, 'from blueprint');
-        expect(await blueprint(deployer, 'postJob', ['5', join(DIST, 'examples', 'upper.wasm'), input, '1'])).toContain(
-            'Posted job 0 by you: 5 FOG, k=1.',
+        expect(await blueprint(deployer, 'postJob', ['5', join(DIST, 'examples', 'upper.wasm'), input, '1', '20'])).toContain(
+            'Posted job 0 by you: 5 FOG, k=1, up to 20 Mfuel.',
         );
-        expect(await (await fog.job(0n)).getJobState()).toMatchObject({ phase: PhaseOpen, price: 5n * FOG });
+        const state = await (await fog.job(0n)).getJobState();
+        expect(state).toMatchObject({ phase: PhaseOpen, price: 5n * FOG });
+        expect(state.spec.maxMfuel).toBe(20n);
     });
 
     it('claimRewards mints a worker’s share once its epoch is over', async () => {

@@ -122,7 +122,7 @@ describe('the Telegram bot', () => {
     it('/job: state and result, or why not', async () => {
         const r = await one(`/job ${done}`);
         expect(r.text).toContain(`Job ${done}: done ✅`);
-        expect(r.text).toContain('Price 10 FOG, k=3, quorum 2');
+        expect(r.text).toContain('Price 10 FOG, k=3, quorum 2, up to 10,000 Mfuel and 256 MiB');
         const state = await (await d.fog.job(done)).getJobState();
         expect(r.text).toContain(`Result ${state.result.toString(16).padStart(64, '0')}`);
         expect((await one('/job 99')).text).toBe('There is no job 99 (jobs so far: 1).');
@@ -174,7 +174,7 @@ describe('the Telegram bot', () => {
 
     it('/post answers with a Tonkeeper button whose link posts exactly that job from the user’s wallet', async () => {
         const r = await one(`/post ${requester.address.toString()} 5 upper hello from telegram`);
-        expect(r.text).toContain('Post a job paying 5 FOG (k=3, quorum 2)');
+        expect(r.text).toContain('Post a job paying 5 FOG (k=3, quorum 2, up to 10,000 Mfuel)');
         expect(r.buttons).toHaveLength(1);
         expect(r.buttons[0].text).toBe('Sign in Tonkeeper');
         const link = decodeTransferLink(r.buttons[0].url!);

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ComputePool, ComputeQueueFull } from '../client/compute/pool';
 import { MAX_FUEL } from '../client/compute/meter';
+import { calibrationKernel, measureFuelRate } from '../client/compute/calibrate';
 import { MeteredPrograms, runHere } from '../client/compute/programs';
 import { ComputeJob, RunResult } from '../client/compute/types';
 import { wat } from './helpers/wat';
@@ -393,6 +394,30 @@ describe('ComputePool', () => {
             expect(() => new ComputePool({ wallSeconds: 0 })).toThrow(
                 new RangeError('wallSeconds must be a number above 0 and at most 86400'),
             );
+        });
+
+        it('measures its fuel rate with a kernel whose fuel depends only on its iteration count', async () => {
+            const rate = await measureFuelRate(pool, 50);
+            expect(rate.ms).toBeGreaterThanOrEqual(50);
+            expect(rate.fuelPerSecond).toBeCloseTo(Number(rate.fuel) / (rate.ms / 1000), 3);
+            // the kernel is an ordinary metered program: the same fuel on every run and thread, linear in its count
+            const kernel = await calibrationKernel();
+            const fuelOf = async (iterations: number, on: ComputePool) => {
+                const input = Buffer.alloc(4);
+                input.writeUInt32LE(iterations);
+                const r = await on.run(job(kernel, input));
+                if (r.status !== 'ok') throw new Error(r.message);
+                return r.fuel;
+            };
+            const [f0, f1, f2, again] = await Promise.all([
+                fuelOf(0, pool),
+                fuelOf(1_000, pool),
+                fuelOf(2_000, pool),
+                fuelOf(1_000, single),
+            ]);
+            expect(again).toBe(f1);
+            expect(f2 - f1).toBe(f1 - f0);
+            expect(f1 - f0).toBeGreaterThan(1_000n * 10n);
         });
 
         it('refuses malformed jobs with exact messages', async () => {

@@ -24,7 +24,7 @@ import { program as fogProgram } from '../requester/cli';
 import { requesterDefaults, resolveSubmit } from '../requester/config';
 import { parseSimArgs, simDefaults, simUsage } from '../sim/config';
 import { program as workerProgram } from '../worker/cli';
-import { resolveStake, resolveWorkerStart, workerDefaults } from '../worker/config';
+import { resolveStake, resolveWorkerStart, StartFlags, workerDefaults } from '../worker/config';
 import { DAEMON_DEFAULTS } from '../worker/daemon';
 import { KEEP_JOBS } from '../worker/journal';
 
@@ -152,9 +152,10 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         return {
             threads: get('--threads'),
             memory: get('--memory'),
-            maxCpu: get('--max-cpu'),
+            maxMfuel: get('--max-mfuel'),
             wallSeconds: get('--wall-seconds'),
             minPrice: get('--min-price'),
+            minPricePerMfuel: get('--min-price-per-mfuel'),
             pollMs: get('--poll-ms'),
             keepJobs: get('--keep-jobs'),
         };
@@ -164,9 +165,11 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         expect(resolveWorkerStart(startDefaultsOf())).toEqual({
             threads: workerDefaults.threads,
             memoryMb: 1024,
-            maxCpuSeconds: 60,
+            maxMfuel: 100_000,
             wallSeconds: 600,
             minPrice: 0n,
+            minPricePerMfuel: 0n,
+            fuelRate: undefined,
             pollMs: 1000,
             keepJobs: 10_000,
             storage: undefined,
@@ -179,16 +182,29 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         expect(defaultOf(cli, ['faucet'], '--ton')).toBe('10');
         expect(defaultOf(cli, ['faucet'], '--fog')).toBe('1000');
         expect(defaultOf(cli, ['start'], '--home')).toBe(commonDefaults.home);
-        expect(DAEMON_DEFAULTS).toEqual({ maxCpuSeconds: 60, minPrice: 0n, pollMs: 1000, safetySeconds: 3, lookback: 50 });
+        expect(DAEMON_DEFAULTS).toEqual({
+            maxMfuel: 100_000,
+            minPrice: 0n,
+            minPricePerMfuel: 0n,
+            pollMs: 1000,
+            safetySeconds: 3,
+            lookback: 50,
+        });
+        expect(resolveWorkerStart({ ...startDefaultsOf(), fuelRate: '3e9', minPricePerMfuel: '0.000001' })).toMatchObject({
+            fuelRate: 3_000_000_000,
+            minPricePerMfuel: 1_000n,
+        });
         expect(KEEP_JOBS).toBe(workerDefaults.keepJobs);
     });
 
     it('names the flag, its range and the value given', () => {
         const good = startDefaultsOf();
-        const bad = (patch: Partial<typeof good>) => () => resolveWorkerStart({ ...good, ...patch });
+        const bad = (patch: Partial<StartFlags>) => () => resolveWorkerStart({ ...good, ...patch });
         expect(bad({ threads: '0' })).toThrow('--threads must be a whole number from 1 to 256, got "0"');
         expect(bad({ memory: '99999999' })).toThrow(/^--memory must be a whole number from 1 to \d+, got "99999999"$/);
-        expect(bad({ maxCpu: '86401' })).toThrow('--max-cpu must be a whole number from 1 to 86400, got "86401"');
+        expect(bad({ maxMfuel: '4294967296' })).toThrow('--max-mfuel must be a whole number from 1 to 4294967295, got "4294967296"');
+        expect(bad({ fuelRate: 'fast' })).toThrow(/^--fuel-rate must be a whole number from 1 to \d+, got "fast"$/);
+        expect(bad({ minPricePerMfuel: '1e-3' })).toThrow('not an amount of FOG: "1e-3" (use e.g. 100 or 0.5)');
         expect(bad({ wallSeconds: '0' })).toThrow('--wall-seconds must be a whole number from 1 to 86400, got "0"');
         expect(bad({ minPrice: '-1' })).toThrow('not an amount of FOG: "-1" (use e.g. 100 or 0.5)');
         expect(bad({ pollMs: '1.5' })).toThrow('--poll-ms must be a whole number from 1 to 600000, got "1.5"');
@@ -210,12 +226,21 @@ describe('requester: resolveSubmit', () => {
     const flags = () => {
         const cli = fogProgram();
         const get = (flag: string) => defaultOf(cli, ['job', 'submit'], flag) as string;
-        return { price: '1', replicas: get('--replicas'), maxCpu: get('--max-cpu'), memory: get('--memory') };
+        return { price: '1', replicas: get('--replicas'), memory: get('--memory'), pricePerMfuel: get('--price-per-mfuel') };
     };
 
-    it('takes the defaults commander shows from requesterDefaults: k 3 with a majority quorum, 10 s, 256 MiB', () => {
-        expect(resolveSubmit(flags())).toEqual({ price: 1_000_000_000n, k: 3, quorum: 2, maxCpu: 10, memory: 256 });
-        expect(requesterDefaults).toEqual({ replicas: 3, maxCpuSeconds: 10, memoryMb: 256 });
+    it('takes the defaults commander shows from requesterDefaults: k 3 with a majority quorum, 256 MiB, the fuel limit left to the post', () => {
+        expect(resolveSubmit(flags())).toEqual({
+            price: 1_000_000_000n,
+            k: 3,
+            quorum: 2,
+            mfuel: undefined,
+            memory: 256,
+            pricePerMfuel: 1_000_000n,
+        });
+        expect(requesterDefaults).toEqual({ replicas: 3, maxMfuel: 10_000, memoryMb: 256, pricePerMfuel: '0.001' });
+        expect(resolveSubmit({ ...flags(), mfuel: '234' })).toMatchObject({ mfuel: 234 });
+        expect(resolveSubmit({ ...flags(), price: undefined, estimate: true })).toMatchObject({ price: undefined });
         expect(resolveSubmit({ ...flags(), replicas: '7', quorum: '6' })).toMatchObject({ k: 7, quorum: 6 });
     });
 
@@ -223,7 +248,10 @@ describe('requester: resolveSubmit', () => {
         expect(() => resolveSubmit({ ...flags(), replicas: '8' })).toThrow('-k must be a whole number from 1 to 7, got "8"');
         expect(() => resolveSubmit({ ...flags(), quorum: '1' })).toThrow('--quorum must be more than half of k (3), got 1');
         expect(() => resolveSubmit({ ...flags(), quorum: '4' })).toThrow('--quorum must be a whole number from 1 to 3, got "4"');
-        expect(() => resolveSubmit({ ...flags(), maxCpu: '0' })).toThrow('--max-cpu must be a whole number from 1 to 86400, got "0"');
+        expect(() => resolveSubmit({ ...flags(), mfuel: '0' })).toThrow('--mfuel must be a whole number from 1 to 4294967295, got "0"');
+        expect(() => resolveSubmit({ ...flags(), price: undefined })).toThrow(
+            '--price <FOG> is required (or --estimate, which suggests one)',
+        );
         expect(() => resolveSubmit({ ...flags(), memory: 'big' })).toThrow(/^--memory must be a whole number from 1 to \d+, got "big"$/);
         expect(() => resolveSubmit({ ...flags(), price: '1.0000000001' })).toThrow(
             'not an amount of FOG: "1.0000000001" (use e.g. 100 or 0.5)',

@@ -200,7 +200,7 @@ describe('Hub', () => {
             ['quorum * 2 <= k', { k: 4n, quorum: 2n }, RefuseQuorum],
             ['quorum > k', { k: 3n, quorum: 4n }, RefuseQuorum],
             ['a price below minJobPrice', {}, RefusePriceTooLow, 1n * FOG - 1n],
-            ['maxCpuSeconds = 0', { maxCpuSeconds: 0n }, RefuseLimits],
+            ['maxMfuel = 0', { maxMfuel: 0n }, RefuseLimits],
             ['maxMemoryMb = 0', { maxMemoryMb: 0n }, RefuseLimits],
             ['a claim window above maxWindow', { claimWindow: 86_401n }, RefuseWindowTooLong],
             ['a commit window above maxWindow', { commitWindow: 86_401n }, RefuseWindowTooLong],

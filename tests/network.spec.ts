@@ -218,7 +218,7 @@ describe('a local network', () => {
     it('contains a hostile program and a poisoned message: an infinite loop is reported as failed (fuel: every worker stops it at the same count), a message too deep for the emulator is refused, and the network keeps verifying jobs', async () => {
         const input = join(dir, 'spin.txt');
         writeFileSync(input, 'spin');
-        const spin = await submit(join(EXAMPLES, 'spin.wasm'), input, ['--max-cpu', '1']);
+        const spin = await submit(join(EXAMPLES, 'spin.wasm'), input, ['--mfuel', '100']);
         expect(spin.code).toBe(1);
         expect(spin.stderr).toHaveLength(1);
         expect(spin.stderr[0]).toMatch(/^fog: job \d+: the program failed on every worker \(fuel\); no output$/);
@@ -333,7 +333,7 @@ describe('a local network', () => {
             inputHash: BigInt('0x' + sha256Hex(Buffer.from('its input'))),
             k: 3n,
             quorum: 2n,
-            maxCpuSeconds: 5n,
+            maxMfuel: 5_000n,
             maxMemoryMb: 64n,
             claimWindow: 0n,
             commitWindow: 0n,

@@ -12,7 +12,10 @@ import { writeNetworkFile } from '../client/addresses';
 import { writeKeyFile } from '../client/wallet';
 import { open } from '../client/chain';
 import { WalletSender } from '../client/sender';
-import { JobPhase } from '../client/results';
+import { failureHash, JobPhase } from '../client/results';
+import { runHere } from '../client/compute/programs';
+import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
+import { exampleNamed } from '../examples/catalog';
 import { decodeTransferLink } from '../client/deeplink';
 import { eventsOf } from '../client/events';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
@@ -294,6 +297,57 @@ describe('fog (the requester CLI) without a keeper', () => {
         expect(r2.code).toBe(1);
         expect(await nextJobId()).toBe(id);
         expect(await d.fog.balanceOf(requester.address)).toBe(fogBefore);
+    });
+
+    it('--estimate runs the program here as a worker would: the fuel it used, its result hash, and the least limit and a price to post with; nothing is posted', async () => {
+        const id = await nextJobId();
+        const fogBefore = await d.fog.balanceOf(requester.address);
+        const r = await fog(['job', 'submit', ...common(requesterHome), '--example', 'matmul', '--estimate', '--json'], 60_000);
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: [] });
+        const e = JSON.parse(r.stdout.join('\n')) as {
+            verdict: string;
+            result: string;
+            fuel: string;
+            suggested: { mfuel: number; price: string };
+        };
+        // what a metered run of the same program and input gives here, in this process
+        const matmul = exampleNamed('matmul');
+        const here = await runHere(
+            {
+                program: readFileSync(matmul.program),
+                input: await matmul.defaultInput(),
+                fuel: fuelForJob({ maxMfuel: MAX_JOB_MFUEL }),
+                maxMemoryMb: 256,
+            },
+            64 << 20,
+        );
+        if (here.status !== 'ok') throw new Error(here.message);
+        expect(e).toMatchObject({ verdict: 'ok', result: sha256Hex(here.output), fuel: here.fuel.toString() });
+        const mfuel = Number((here.fuel + 999_999n) / 1_000_000n);
+        expect(e.suggested.mfuel).toBe(mfuel);
+        // 0.001 FOG per Mfuel for each of 3 seats, or the hub's minimum job price (1 FOG) if more
+        const byFuel = 1_000_000n * BigInt(mfuel) * 3n;
+        expect(BigInt(e.suggested.price)).toBe(byFuel > FOG ? byFuel : FOG);
+        expect(await nextJobId()).toBe(id);
+        expect(await d.fog.balanceOf(requester.address)).toBe(fogBefore);
+
+        // exactly the suggested limit holds the run; one Mfuel less runs out, and says so
+        const at = (limit: number) =>
+            fog(['job', 'submit', ...common(requesterHome), '--example', 'matmul', '--estimate', '--mfuel', String(limit)], 60_000);
+        const enough = await at(mfuel);
+        expect(enough.code).toBe(0);
+        expect(enough.stdout[0]).toBe(`ok: ${here.output.length} bytes out, result ${sha256Hex(here.output)}`);
+        expect(enough.stdout[2]).toMatch(
+            new RegExp(
+                `^post with: --mfuel ${mfuel} --price [0-9.]+ +\\(0\\.001 FOG per Mfuel for each of 3 seats, the hub’s minimum is 1 FOG\\)$`,
+            ),
+        );
+        const short = await at(mfuel - 1);
+        expect(short.code).toBe(1);
+        expect(short.stdout[0]).toBe(`the program fails (fuel): every worker would commit that failure, result ${failureHash('fuel')}`);
+        expect(short.stdout[2]).toBe(
+            `it ran out of fuel: post with a larger --mfuel than ${mfuel - 1}, or leave --mfuel out to find what it needs`,
+        );
     });
 
     it('answers an id the hub never gave, or that is not an id, with one line naming what is wrong', async () => {

@@ -23,7 +23,7 @@ import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { StorageClient } from '../client/storage';
 import { ComputePool } from '../client/compute/pool';
 import { Journal, Stage } from '../worker/journal';
-import { DAEMON_DEFAULTS, WorkerDaemon } from '../worker/daemon';
+import { DAEMON_DEFAULTS, DaemonOptions, WorkerDaemon } from '../worker/daemon';
 
 /**
  * A TonClient whose `sendBoc` runs `beforeSend` first, when armed: the test's way to change the
@@ -78,9 +78,10 @@ describe('worker daemon under faults', () => {
         const sender = new WalletSender(client, staked.identity, { pollMs: 20, backoffMs: 20 }, d.endpoint);
         const journalPath = join(dir, `journal-${name}`);
         let journal = Journal.open(journalPath);
-        const daemon = () =>
+        const daemon = (options: Partial<DaemonOptions> = {}) =>
             new WorkerDaemon(fog, sender, computePool, journal, store, {
                 ...DAEMON_DEFAULTS,
+                ...options,
                 memoryMb: 1024,
                 allowPrivateUris: true,
                 safetySeconds: 0,
@@ -103,11 +104,18 @@ describe('worker daemon under faults', () => {
         };
     }
 
-    /** Posts a k = 1 job of the upper-case program over a fresh input. */
-    async function post(input: string): Promise<bigint> {
+    /** Posts a k = 1 job of the upper-case program over a fresh input (5 FOG and 10,000 Mfuel unless given). */
+    async function post(input: string, terms: { price?: bigint; maxMfuel?: number } = {}): Promise<bigint> {
         const id = (await d.fog.hub.getHubState()).nextJobId;
-        const spec = jobSpec({ program, input: await store.put(Buffer.from(input)), urlOf: (h) => store.urlOf(h), k: 1, quorum: 1 });
-        await requester.send([await d.fog.post(requester.address, 5n * FOG, spec)], true);
+        const spec = jobSpec({
+            program,
+            input: await store.put(Buffer.from(input)),
+            urlOf: (h) => store.urlOf(h),
+            k: 1,
+            quorum: 1,
+            maxMfuel: terms.maxMfuel,
+        });
+        await requester.send([await d.fog.post(requester.address, terms.price ?? 5n * FOG, spec)], true);
         return id;
     }
 
@@ -152,9 +160,10 @@ describe('worker daemon under faults', () => {
 
     it("abandons a job its own wall-clock limit stopped: no commit, a journal note and a log line, never a 'timeout' result", async () => {
         const stopped = { status: 'failed', reason: 'timeout', message: "exceeded this worker's wall-clock limit of 1 s" } as const;
-        const slow = { run: async () => stopped } as unknown as ComputePool;
+        // a pool whose every run this machine's wall clock stops (with a fuel rate that lets the daemon claim)
+        const slow = { run: async () => stopped, options: { threads: 1, wallSeconds: 600 } } as unknown as ComputePool;
         const w = await worker('wall-clock', slow);
-        const daemon = w.daemon();
+        const daemon = w.daemon({ fuelRate: 1e10 });
         const id = await post('too slow for this machine');
         await tickUntil(daemon, () => w.journal, id, 'missed');
         expect(w.journal.get(id)).toMatchObject({ stage: 'missed', note: `abandoned: ${stopped.message}; not committed` });
@@ -252,6 +261,39 @@ describe('worker daemon under faults', () => {
         await tickUntil(restarted, () => w.journal, id, 'settled');
         expect(events).toContainEqual(expect.objectContaining({ event: 'commit_resending', job: id.toString() }));
         await expectWon(id, w.address, w.journal);
+        await w.close();
+    });
+
+    // last: the jobs it leaves open would be claimed by the workers of later tests
+    it('claims only jobs within its fuel limit, that pay its price per Mfuel, and that its fuel rate finishes inside the commit window and its wall-clock limit', async () => {
+        const w = await worker('choosy');
+        // 0.001 FOG per Mfuel; 1,000,000 fuel/s, so a job of 10 Mfuel may take (at half that rate) 20 s here
+        const options = { maxMfuel: 50_000, minPricePerMfuel: FOG / 1000n, fuelRate: 1_000_000 };
+        const jobs = {
+            tooBig: await post('fuel limit above --max-mfuel', { maxMfuel: 50_001, price: 2n * FOG }),
+            tooCheap: await post('pays below its price per Mfuel', { maxMfuel: 2_000, price: (3n * FOG) / 2n }),
+            tooLong: await post('longer than the wall-clock limit here', { maxMfuel: 1_000, price: FOG }),
+            tooSlow: await post('longer than the commit window here', { maxMfuel: 150, price: FOG }),
+            fits: await post('fits', { maxMfuel: 10, price: FOG }),
+        };
+        const skipped = (id: bigint) => events.find((e) => e.event === 'job_skipped' && (e as { job?: string }).job === id.toString());
+        const daemon = w.daemon(options);
+        await tickUntil(daemon, () => w.journal, jobs.fits, 'settled');
+        expect(skipped(jobs.tooBig)).toMatchObject({ why: 'its fuel limit is 50001 Mfuel, this worker allows 50000' });
+        expect(skipped(jobs.tooCheap)).toMatchObject({ why: 'price 1.5 FOG is below 2 FOG: 0.001 FOG per Mfuel for each of 1 seats' });
+        expect(skipped(jobs.tooLong)).toMatchObject({
+            why: 'its fuel limit may take 2000 s here, more than the wall-clock limit of 600 s',
+        });
+        expect(skipped(jobs.tooSlow)).toMatchObject({
+            why: expect.stringMatching(
+                /^its fuel limit may take 300 s here \(after the jobs in hand\), and the commit window closes in \d+ s$/,
+            ),
+        });
+        for (const id of [jobs.tooBig, jobs.tooCheap, jobs.tooLong, jobs.tooSlow]) expect(w.journal.get(id)).toBeUndefined();
+        await expectWon(jobs.fits, w.address, w.journal);
+        // the journal keeps the limit and the fuel the run used
+        expect(w.journal.get(jobs.fits)).toMatchObject({ fuelLimit: '10000000', fuel: expect.stringMatching(/^[1-9]\d*$/) });
+        expect(events).toContainEqual({ event: 'fuel_rate', fuelPerSecond: 1_000_000, measured: false });
         await w.close();
     });
 });

@@ -13,6 +13,7 @@ import { formatAmount, parseAmount } from '../wrappers/units';
 import { identityOf, newIdentity, writeKeyFile } from '../client/wallet';
 import { jsonLine } from '../client/cli-kit';
 import { ComputePool } from '../client/compute/pool';
+import { formatFuel } from '../client/compute/fuel';
 import { DAEMON_DEFAULTS, WorkerDaemon } from './daemon';
 import { Journal } from './journal';
 import { resolveStake, resolveWorkerStart, StartFlags, workerDefaults } from './config';
@@ -72,21 +73,38 @@ export function program(): Command {
     commonOptions(cli.command('start').description('run the worker daemon'))
         .option('--threads <n>', 'compute threads', String(workerDefaults.threads))
         .option('--memory <MB>', 'largest job memory accepted, MiB', String(workerDefaults.memoryMb))
-        .option('--max-cpu <seconds>', 'longest job CPU time accepted', String(workerDefaults.maxCpuSeconds))
+        .option('--max-mfuel <n>', 'largest job fuel limit accepted, millions of fuel', String(workerDefaults.maxMfuel))
         .option(
             '--wall-seconds <seconds>',
             'longest one run may take here before the job is abandoned (not committed)',
             String(workerDefaults.wallSeconds),
         )
         .option('--min-price <FOG>', 'smallest job price worth claiming', workerDefaults.minPrice)
+        .option(
+            '--min-price-per-mfuel <FOG>',
+            'least pay per seat for each million fuel of a job’s limit (price ≥ this × limit × k)',
+            workerDefaults.minPricePerMfuel,
+        )
+        .option('--fuel-rate <fuel/s>', 'this machine’s fuel per second (default: measured at start)')
         .option('--storage <url>', 'storage node to upload results to (default: the network file’s)')
         .option('--poll-ms <ms>', 'how often to look at the chain', String(workerDefaults.pollMs))
         .option('--keep-jobs <n>', 'jobs the journal remembers; older finished ones are forgotten', String(workerDefaults.keepJobs))
         .option('--allow-private-uris', 'fetch job blobs from private and loopback addresses too (a LAN deployment)')
         .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
         .action(async (o: Common & StartFlags) => {
-            const { threads, memoryMb, maxCpuSeconds, wallSeconds, minPrice, pollMs, keepJobs, allowPrivateUris, liar } =
-                resolveWorkerStart(o);
+            const {
+                threads,
+                memoryMb,
+                maxMfuel,
+                wallSeconds,
+                minPrice,
+                minPricePerMfuel,
+                fuelRate,
+                pollMs,
+                keepJobs,
+                allowPrivateUris,
+                liar,
+            } = resolveWorkerStart(o);
             const { ctx, sender } = await signer(o);
             const storage = storageOf(ctx.file, o.storage);
             await ctx.fog.stakedProviderOf(sender.address);
@@ -96,15 +114,25 @@ export function program(): Command {
             const daemon = new WorkerDaemon(ctx.fog, sender, pool, journal, storage, {
                 ...DAEMON_DEFAULTS,
                 memoryMb,
-                maxCpuSeconds,
+                maxMfuel,
                 minPrice,
+                minPricePerMfuel,
+                fuelRate,
                 pollMs,
                 keepJobs,
                 allowPrivateUris,
                 liar,
             });
             const log = (e: object) => jsonLine(process.stdout, e);
-            log({ event: 'started', worker: sender.address.toString(), threads, memoryMb, liar });
+            log({
+                event: 'started',
+                worker: sender.address.toString(),
+                threads,
+                memoryMb,
+                maxMfuel,
+                minPricePerMfuel: formatAmount(minPricePerMfuel),
+                liar,
+            });
             daemon.start();
             await new Promise<void>((resolve) => {
                 const stop = async (signal: string) => {
@@ -125,10 +153,16 @@ export function program(): Command {
         const fog = await ctx.fog.balanceOf(sender.address);
         const provider = await ctx.fog.providerOf(sender.address);
         const s = (await ctx.client.isContractDeployed(provider.address)) ? await provider.getProviderState() : null;
-        let recent: object[] = [];
+        let recent: { job: string; stage: string; note: string; fuelLimit: string; fuel: string }[] = [];
         try {
             const journal = Journal.open(join(o.home, 'journal'));
-            recent = journal.recent(10).map((e) => ({ job: e.id, stage: e.stage, note: e.note ?? '' }));
+            recent = journal.recent(10).map((e) => ({
+                job: e.id,
+                stage: e.stage,
+                note: e.note ?? '',
+                fuelLimit: e.fuelLimit ?? '',
+                fuel: e.fuel ?? '',
+            }));
             await journal.close();
         } catch {
             // no journal yet: the daemon has not run
@@ -139,7 +173,10 @@ export function program(): Command {
                 ? `Stake ${formatAmount(s.stake)} (locked ${formatAmount(s.locked)}, free ${formatAmount(s.free)}), unbonding ${formatAmount(s.unbonding)}${s.unbonding > 0n ? ` until ${new Date(Number(s.unbondingUntil) * 1000).toISOString()}` : ''}\n` +
                   `Pass ${s.passHeld ? 'held' : 'not held'}; reputation ${s.reputation}; open claims ${s.openClaims}; units ${s.unitsTotal} in all, ${s.curUnits} in epoch ${s.curEpoch}; slashed ${s.slashCount}× (${formatAmount(s.slashedTotal)})`
                 : 'No stake yet: fog-worker stake --amount <FOG>',
-            ...recent.map((r) => `  job ${(r as { job: string }).job}: ${(r as { stage: string }).stage} ${(r as { note: string }).note}`),
+            ...recent.map(
+                (r) =>
+                    `  job ${r.job}: ${r.stage}${r.fuel ? ` (used ${formatFuel(r.fuel)}${r.fuelLimit ? ` of ${formatFuel(r.fuelLimit)}` : ''})` : ''} ${r.note}`,
+            ),
         ];
         out(o, lines.join('\n'), { address: sender.address.toString(), ton, fog, provider: s, recent });
     });

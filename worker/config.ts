@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MAX_MEMORY_MB } from '../client/compute/abi';
+import { MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { parseAmount, parseCount } from '../wrappers/units';
 
 /** Defaults of `fog-worker` and the daemon (amounts as typed on the command line, in FOG or TON). */
@@ -15,12 +16,14 @@ export const workerDefaults = {
     memoryMb: 1024,
     /** `stake --memory`: memory offered, MiB. */
     stakeMemoryMb: 4096,
-    /** `start --max-cpu`: longest job CPU time accepted, seconds (the job's fuel limit is `fuelForJob`, client/compute/fuel.ts). */
-    maxCpuSeconds: 60,
+    /** `start --max-mfuel`: largest job fuel limit accepted, millions of fuel (`fuelForJob`, client/compute/fuel.ts). */
+    maxMfuel: 100_000,
     /** `start --wall-seconds`: how long one run may take on this machine before the worker abandons the job (never a verdict). */
     wallSeconds: 600,
     /** `start --min-price`: smallest job price worth claiming, FOG. */
     minPrice: '0',
+    /** `start --min-price-per-mfuel`: least pay per seat for each Mfuel of a job's limit, FOG. */
+    minPricePerMfuel: '0',
     /** `start --poll-ms`: how often the daemon looks at the chain. */
     pollMs: 1000,
     /** `start --keep-jobs`: jobs the journal remembers. */
@@ -38,21 +41,24 @@ export const workerDefaults = {
 export const workerLimits = {
     threads: 256,
     memoryMb: MAX_MEMORY_MB,
-    maxCpuSeconds: 86_400,
+    maxMfuel: MAX_JOB_MFUEL,
     wallSeconds: 86_400,
     pollMs: 600_000,
     keepJobs: 100_000_000,
     cores: 65_535,
     stakeMemoryMb: 0xffffffff,
+    fuelRate: Number.MAX_SAFE_INTEGER,
 } as const;
 
 /** `fog-worker start`'s flags as commander hands them over. */
 export interface StartFlags {
     threads: string;
     memory: string;
-    maxCpu: string;
+    maxMfuel: string;
     wallSeconds: string;
     minPrice: string;
+    minPricePerMfuel: string;
+    fuelRate?: string;
     pollMs: string;
     keepJobs: string;
     storage?: string;
@@ -64,10 +70,14 @@ export interface StartFlags {
 export interface WorkerStartOptions {
     threads: number;
     memoryMb: number;
-    maxCpuSeconds: number;
+    maxMfuel: number;
     wallSeconds: number;
     /** nano FOG */
     minPrice: bigint;
+    /** nano FOG per Mfuel, per seat */
+    minPricePerMfuel: bigint;
+    /** fuel per second, when given instead of measured */
+    fuelRate: number | undefined;
     pollMs: number;
     keepJobs: number;
     storage: string | undefined;
@@ -80,9 +90,11 @@ export function resolveWorkerStart(o: StartFlags): WorkerStartOptions {
     return {
         threads: parseCount(o.threads, '--threads', workerLimits.threads),
         memoryMb: parseCount(o.memory, '--memory', workerLimits.memoryMb),
-        maxCpuSeconds: parseCount(o.maxCpu, '--max-cpu', workerLimits.maxCpuSeconds),
+        maxMfuel: parseCount(o.maxMfuel, '--max-mfuel', workerLimits.maxMfuel),
         wallSeconds: parseCount(o.wallSeconds, '--wall-seconds', workerLimits.wallSeconds),
         minPrice: parseAmount(o.minPrice),
+        minPricePerMfuel: parseAmount(o.minPricePerMfuel),
+        fuelRate: o.fuelRate === undefined ? undefined : parseCount(o.fuelRate, '--fuel-rate', workerLimits.fuelRate),
         pollMs: parseCount(o.pollMs, '--poll-ms', workerLimits.pollMs),
         keepJobs: parseCount(o.keepJobs, '--keep-jobs', workerLimits.keepJobs),
         storage: o.storage,

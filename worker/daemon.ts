@@ -16,20 +16,28 @@ import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import { FetchedBlobs, jobBlob, JobBlobs } from './fetch';
 import { jsonLine } from '../client/cli-kit';
 import { ComputePool } from '../client/compute/pool';
-import { fuelForJob } from '../client/compute/fuel';
+import { fuelForJob, priceFor } from '../client/compute/fuel';
+import { measureFuelRate } from '../client/compute/calibrate';
 import { isVerdict, RunResult } from '../client/compute/types';
 import { JobEntry, Journal, KEEP_JOBS } from './journal';
 import { failureHash, JobPhase, PhaseName, phaseName } from '../client/results';
-import { parseAmount } from '../wrappers/units';
+import { formatAmount, parseAmount } from '../wrappers/units';
 import { workerDefaults } from './config';
 
 export interface DaemonOptions {
     /** Largest memory a job may ask for, MiB. */
     memoryMb: number;
-    /** Longest CPU time a job may ask for, seconds. */
-    maxCpuSeconds: number;
+    /** Largest fuel limit a job may state, Mfuel. */
+    maxMfuel: number;
     /** Smallest job price worth claiming, nano FOG. */
     minPrice: bigint;
+    /** Least pay per seat for each Mfuel of a job's limit, nano FOG (`priceFor`, client/compute/fuel.ts). */
+    minPricePerMfuel: bigint;
+    /**
+     * This machine's fuel per second in the pool; measured with the calibration kernel
+     * (client/compute/calibrate.ts) at the first tick when not given.
+     */
+    fuelRate?: number;
     /** How often the daemon looks at the chain, ms. */
     pollMs: number;
     /** Seconds before a deadline that the daemon no longer starts a step. */
@@ -54,12 +62,19 @@ const settledNote = (phase: number): string | undefined => {
 
 /** The daemon's defaults, from `workerDefaults` (worker/config.ts). */
 export const DAEMON_DEFAULTS: Omit<DaemonOptions, 'memoryMb'> = {
-    maxCpuSeconds: workerDefaults.maxCpuSeconds,
+    maxMfuel: workerDefaults.maxMfuel,
     minPrice: parseAmount(workerDefaults.minPrice),
+    minPricePerMfuel: parseAmount(workerDefaults.minPricePerMfuel),
     pollMs: workerDefaults.pollMs,
     safetySeconds: workerDefaults.safetySeconds,
     lookback: workerDefaults.lookback,
 };
+
+/**
+ * How much slower than the calibration kernel a job may run per unit of fuel before a claim based
+ * on the measured rate misses the commit window (docs/metering.md, "Fuel rate").
+ */
+export const RATE_MARGIN = 2;
 
 /** The program and input URIs of a job spec (two references holding string tails). */
 export function urisOf(uris: Cell): { program: string; input: string } {
@@ -89,6 +104,7 @@ export class WorkerDaemon {
     /** What `consider` fetched, for `compute` (after a restart, fetched again). */
     private readonly fetched = new FetchedBlobs();
     private timer?: NodeJS.Timeout;
+    private rate?: number;
     private stopped = false;
     private ticking?: Promise<void>;
     private readonly log: (event: object) => void;
@@ -170,8 +186,23 @@ export class WorkerDaemon {
         if (state.price < this.opts.minPrice) return skip(`price ${state.price} below the minimum ${this.opts.minPrice}`);
         if (Number(state.spec.maxMemoryMb) > this.opts.memoryMb)
             return skip(`needs ${state.spec.maxMemoryMb} MiB, this worker offers ${this.opts.memoryMb}`);
-        if (Number(state.spec.maxCpuSeconds) > this.opts.maxCpuSeconds)
-            return skip(`needs ${state.spec.maxCpuSeconds} s, this worker allows ${this.opts.maxCpuSeconds}`);
+        const mfuel = state.spec.maxMfuel;
+        if (mfuel > BigInt(this.opts.maxMfuel)) return skip(`its fuel limit is ${mfuel} Mfuel, this worker allows ${this.opts.maxMfuel}`);
+        const least = priceFor(this.opts.minPricePerMfuel, mfuel, state.spec.k);
+        if (state.price < least)
+            return skip(
+                `price ${formatAmount(state.price)} is below ${formatAmount(least)}: ${formatAmount(this.opts.minPricePerMfuel)} per Mfuel for each of ${state.spec.k} seats`,
+            );
+        const fuel = fuelForJob(state.spec);
+        const seconds = await this.secondsFor(fuel);
+        if (seconds > this.pool.options.wallSeconds)
+            return skip(
+                `its fuel limit may take ${Math.ceil(seconds)} s here, more than the wall-clock limit of ${this.pool.options.wallSeconds} s`,
+            );
+        if (now + this.opts.safetySeconds + seconds > Number(state.commitUntil))
+            return skip(
+                `its fuel limit may take ${Math.ceil(seconds)} s here (after the jobs in hand), and the commit window closes in ${Number(state.commitUntil) - now} s`,
+            );
         const provider = await this.fog.stakedProviderOf(this.me);
         const p = await provider.getProviderState();
         if (p.free < state.terms.collateral) return skip(`free stake ${p.free} below the collateral ${state.terms.collateral}`);
@@ -188,9 +219,32 @@ export class WorkerDaemon {
             claimUntil: Number(state.claimUntil),
             commitUntil: Number(state.commitUntil),
             revealUntil: Number(state.revealUntil),
+            fuelLimit: fuel.toString(),
             updatedAt: Date.now(),
         });
         await this.sendClaim(id, state);
+    }
+
+    /** This machine's fuel per second in the pool: given, or measured once. */
+    private async fuelRate(): Promise<number> {
+        if (this.rate === undefined) {
+            this.rate = this.opts.fuelRate ?? (await measureFuelRate(this.pool)).fuelPerSecond;
+            this.log({ event: 'fuel_rate', fuelPerSecond: Math.round(this.rate), measured: this.opts.fuelRate === undefined });
+        }
+        return this.rate;
+    }
+
+    /**
+     * Wall-clock seconds, at worst, before a job of `fuel` would have its result here: its own run
+     * and its share of the runs of the jobs in hand not yet computed, spread over the pool's
+     * threads, at the measured rate divided by RATE_MARGIN.
+     */
+    private async secondsFor(fuel: bigint): Promise<number> {
+        let backlog = 0n;
+        for (const e of this.journal.active())
+            if ((e.stage === 'claiming' || e.stage === 'claimed') && e.fuelLimit !== undefined) backlog += BigInt(e.fuelLimit);
+        const ahead = Number(backlog) / this.pool.options.threads;
+        return ((ahead + Number(fuel)) / (await this.fuelRate())) * RATE_MARGIN;
     }
 
     /**
@@ -380,7 +434,12 @@ export class WorkerDaemon {
                 });
             }
             // the salt is durable before any commit can be sent with it
-            this.journal.update(entry.id, 'computed', { resultHash, outcome, salt: randomBytes(32).toString('hex') });
+            this.journal.update(entry.id, 'computed', {
+                resultHash,
+                outcome,
+                fuel: result.fuel.toString(),
+                salt: randomBytes(32).toString('hex'),
+            });
         })()
             .catch((e) => this.log({ event: 'compute_failed', job: entry.id, error: describeError(e) }))
             .finally(() => this.running.delete(entry.id));

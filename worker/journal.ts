@@ -31,6 +31,10 @@ export interface JobEntry {
     salt?: string;
     /** `ok`, or `failed:<reason>` when the program failed and the failure marker was committed. */
     outcome?: string;
+    /** The job's fuel limit (decimal), journaled with the claim. */
+    fuelLimit?: string;
+    /** The fuel the run used (decimal). */
+    fuel?: string;
     note?: string;
     updatedAt: number;
 }

@@ -33,7 +33,7 @@ export const REFUSAL_REASONS: ReadonlyMap<bigint, string> = new Map([
     [RefusePriceTooLow, 'the price is below the minimum job price'],
     [RefuseKOutOfRange, 'k (the number of workers) is 0 or above the maximum the hub allows'],
     [RefuseQuorum, 'the quorum is above k or not a majority of it'],
-    [RefuseLimits, 'the CPU-seconds or memory limit is 0'],
+    [RefuseLimits, 'the fuel or memory limit is 0'],
     [RefuseWindowTooLong, 'a claim, commit or reveal window is longer than the hub allows'],
     [RefuseUrisTooLarge, `the program and input URIs take more than ${MaxUriCells} cells (about 2 KB)`],
     [RefusePostTon, 'it carried less TON than the hub’s post cost for its k (get-method post_cost)'],

@@ -1,28 +1,51 @@
 /**
  * The fuel limit of a job on chain: the one place a worker (or a requester checking a run) turns
- * a job spec into the limit its program runs under.
+ * a job spec into the limit its program runs under, and the unit prices are stated in.
  *
- * The bridge: the on-chain job spec still states CPU seconds (`maxCpuSeconds`) where it will state
- * fuel (issue 16, item 2). Until it does, the limit is `maxCpuSeconds × FUEL_PER_CPU_SECOND`,
- * computed from the chain's data alone, so every honest worker runs a job under the same limit,
- * whatever its machine. When the spec carries fuel, `fuelForJob` returns it and the constant goes.
+ * The job spec states its limit in millions of fuel (`maxMfuel`, a uint32 on chain, so at most
+ * about 4.3 × 10¹⁵ fuel, far below MAX_FUEL). The limit comes from the chain's data alone, so every
+ * honest worker runs a job under the same limit whatever its machine, and the verdict, the output
+ * and the fuel used are a function of (program, input, fuel limit, memory limit).
  */
 import { MAX_FUEL } from './meter';
 
-/**
- * Fuel per CPU second of the job spec: 10⁹. A reference rate, not a promise about any machine.
- * Ordinary code runs faster than this on one core of the shared 2-core test machine (the examples
- * on their default inputs, metered: `npm run bench`, BENCHMARKS.md section 6), so a job that
- * states S seconds needs at most about S seconds of such a core. Programs that are slow per unit of fuel (growing memory page by page,
- * calling the host in a tight loop) can take longer: the worker's own wall-clock limit
- * (`fog-worker start --wall-seconds`) protects it from those, and it abandons, never commits, them.
- */
-export const FUEL_PER_CPU_SECOND = 1_000_000_000n;
+/** Fuel in one Mfuel, the unit of a job's limit and of prices (`--min-price-per-mfuel`). */
+export const MFUEL = 1_000_000n;
 
-/** The fuel limit of a job whose spec states `maxCpuSeconds` (a whole number, as on chain): at most MAX_FUEL. */
-export function fuelForJob(spec: { maxCpuSeconds: bigint | number }): bigint {
-    const seconds = BigInt(spec.maxCpuSeconds);
-    if (seconds < 0n) throw new RangeError('maxCpuSeconds must not be negative');
-    const fuel = seconds * FUEL_PER_CPU_SECOND;
+/** A job's fuel limit when its poster names none, Mfuel: 10¹⁰ fuel (`fog job submit --mfuel`, `jobSpec`, postJob). */
+export const DEFAULT_JOB_MFUEL = 10_000;
+
+/** The largest limit a job spec can state, Mfuel (a uint32). */
+export const MAX_JOB_MFUEL = 0xffff_ffff;
+
+/** The fuel limit of a job whose spec states `maxMfuel` (a whole number, as on chain). */
+export function fuelForJob(spec: { maxMfuel: bigint | number }): bigint {
+    const mfuel = BigInt(spec.maxMfuel);
+    if (mfuel < 0n || mfuel > BigInt(MAX_JOB_MFUEL)) throw new RangeError(`maxMfuel must be 0 to ${MAX_JOB_MFUEL}, got ${mfuel}`);
+    const fuel = mfuel * MFUEL;
     return fuel > MAX_FUEL ? MAX_FUEL : fuel;
+}
+
+/** The least whole number of Mfuel that holds `fuel` (at least 1: a job's limit may not be 0). */
+export function mfuelFor(fuel: bigint): number {
+    const m = (fuel + MFUEL - 1n) / MFUEL;
+    return Number(m < 1n ? 1n : m);
+}
+
+/**
+ * The least price, nano FOG, that pays each of k seats at least `perMfuel` nano FOG for every
+ * Mfuel of the limit: a worker is paid `price / winners` and winners are at most k, so this is
+ * what a worker asking `perMfuel` compares a job's price with.
+ */
+export function priceFor(perMfuel: bigint, mfuel: bigint | number, k: bigint | number): bigint {
+    return perMfuel * BigInt(mfuel) * BigInt(k);
+}
+
+/** Fuel for people: "1,460 fuel" under one Mfuel, "233.45 Mfuel" above (two decimals, cut, not rounded). */
+export function formatFuel(fuel: bigint | string): string {
+    const f = BigInt(fuel);
+    if (f < MFUEL) return `${f.toLocaleString('en-US')} fuel`;
+    const whole = f / MFUEL;
+    const cents = ((f % MFUEL) * 100n) / MFUEL;
+    return `${whole.toLocaleString('en-US')}${cents ? '.' + cents.toString().padStart(2, '0').replace(/0$/, '') : ''} Mfuel`;
 }

@@ -57,7 +57,7 @@ export function specOf(overrides: Partial<JobSpec> = {}): JobSpec {
         inputHash: hashOf('input'),
         k: 3n,
         quorum: 2n,
-        maxCpuSeconds: 10n,
+        maxMfuel: 10_000n,
         maxMemoryMb: 256n,
         claimWindow: 0n,
         commitWindow: 0n,
