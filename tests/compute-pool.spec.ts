@@ -244,6 +244,28 @@ describe('ComputePool', () => {
             });
         });
 
+        it('charges a run that fails after it started its whole limit: a trap, a stack overflow, an output flood', async () => {
+            const trap = await wat(`(module (import "fog" "memory" (memory 1))
+              (func (export "run") (local $i i32)
+                (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100))))
+                (unreachable)))`);
+            const deep = await wat(`(module (import "fog" "memory" (memory 1)) (func $r (call $r)) (func (export "run") (call $r)))`);
+            const flood = await wat(`(module (import "fog" "memory" (memory 1))
+              (import "fog" "write_output" (func $out (param i32 i32)))
+              (func (export "run") (loop $l (call $out (i32.const 0) (i32.const 65536)) (br $l))))`);
+            for (const [program, reason] of [
+                [trap, 'trap'],
+                [deep, 'stack'],
+                [flood, 'output-limit'],
+            ] as const) {
+                for (const limit of [10_000_000n, 123_456_789n]) {
+                    const expected = { status: 'failed', reason, fuel: limit };
+                    expect(await single.run(job(program, undefined, { fuel: limit }))).toMatchObject(expected);
+                    expect(await pool.run(job(program, undefined, { fuel: limit }))).toMatchObject(expected);
+                }
+            }
+        });
+
         it('meters a program once, keeping a bounded number of them', async () => {
             const programs = new MeteredPrograms({ maxPrograms: 2 });
             const first = await programs.meter(upper);

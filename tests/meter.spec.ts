@@ -20,7 +20,7 @@ import {
     TRAP_FUEL,
     TRAP_STACK,
 } from '../client/compute/meter';
-import { EXAMPLES } from '../examples/catalog';
+import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { wat } from './helpers/wat';
 
 interface Metered {
@@ -120,6 +120,77 @@ describe('fuel', () => {
         // start: loop (1) + 10 × 7; run: nothing
         expect(r).toMatchObject({ status: 'ok', fuelUsed: 71n });
         expect(runMetered(bytes, new Uint8Array(0), 70n)).toMatchObject({ status: 'trap', trap: TRAP_FUEL });
+    });
+
+    // Charges in call operands (a loop inside a block operand, nested calls), in callees, through a
+    // table, and in a callee that throws to a caller that catches: each function keeps the counter
+    // in a local, and every fuel count must equal the reference's, which charges the global itself.
+    const CALLS = `(module
+      (import "fog" "memory" (memory 1))
+      (import "fog" "input_size" (func $size (result i32)))
+      (import "fog" "write_output" (func $out (param i32 i32)))
+      (type $pair (func (param i32 i32) (result i32)))
+      (table 2 2 funcref)
+      (elem (i32.const 0) $spin $twice)
+      (func $spin (param $n i32) (param $x i32) (result i32) (local $i i32)
+        (block $d (loop $l
+          (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+        (i32.add (local.get $i) (local.get $x)))
+      (func $twice (param $a i32) (param $b i32) (result i32)
+        (call $spin (local.get $a) (call $spin (local.get $b) (local.get $a))))
+      (func (export "run") (local $r i32) (local $j i32)
+        (local.set $r
+          (call $twice
+            (call $spin (call $size) (i32.const 1))
+            (block (result i32)
+              (loop $k (br_if $k (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (call $size))))
+              (local.get $j))))
+        (local.set $r (call_indirect (type $pair) (i32.and (local.get $r) (i32.const 255)) (i32.const 3) (i32.const 1)))
+        (i32.store (i32.const 0) (local.get $r))
+        (call $out (i32.const 0) (i32.const 4))))`;
+    const THROWS = `(module
+      (import "fog" "memory" (memory 1))
+      (import "fog" "input_size" (func $size (result i32)))
+      (import "fog" "write_output" (func $out (param i32 i32)))
+      (tag $done (param i32))
+      (func $work (param $n i32) (local $i i32)
+        (block $d (loop $l
+          (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+        (throw $done (local.get $i)))
+      (func $middle (param $n i32) (local $i i32)
+        (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+        (call $work (local.get $n)))
+      (func (export "run") (local $got i32) (local $i i32)
+        (try (do (call $middle (call $size))) (catch $done (local.set $got)))
+        (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $got))))
+        (i32.store (i32.const 0) (local.get $got))
+        (call $out (i32.const 0) (i32.const 4))))`;
+
+    it('keeps the counter in a local without changing a count: calls, operands, tables, exceptions and every example use the fuel the reference charges on the global', async () => {
+        const programs: [string, Uint8Array, Uint8Array[]][] = [
+            ['calls', await wat(CALLS), [0, 1, 7, 300].map((n) => new Uint8Array(n))],
+            ['throws', await wat(THROWS, { exceptions: true }), [0, 1, 7, 300].map((n) => new Uint8Array(n))],
+        ];
+        for (const e of EXAMPLES) programs.push([e.name, readFileSync(exampleNamed(e.name).program), [await e.defaultInput()]]);
+        for (const [name, program, inputs] of programs) {
+            const [local, global] = await Promise.all([instrument(program), instrument(program, { counter: 'global' })]);
+            for (const input of inputs) {
+                const [a, b] = [runMetered(local.bytes, input, LIMIT), runMetered(global.bytes, input, LIMIT)];
+                expect({ name, input: input.length, status: a.status, fuel: a.fuelUsed, output: a.output }).toEqual({
+                    name,
+                    input: input.length,
+                    status: 'ok',
+                    fuel: b.fuelUsed,
+                    output: b.output,
+                });
+                // and the limit holds exactly: one fuel less runs out
+                expect(runMetered(local.bytes, input, a.fuelUsed - 1n)).toMatchObject({ status: 'trap', trap: TRAP_FUEL });
+            }
+        }
     });
 });
 

@@ -46,6 +46,12 @@ export interface InstrumentOptions {
     stackBudget?: number;
     /** For measuring the cost of each part (bench): leave out fuel, depth or NaN metering. Jobs use all three. */
     without?: { fuel?: boolean; depth?: boolean; nan?: boolean };
+    /**
+     * Where functions keep the fuel counter while they run: 'local' (jobs: a local, written back at
+     * calls, returns and throws) or 'global' (every charge on the global: the reference the tests
+     * compare 'local' with; the same fuel, slower).
+     */
+    counter?: 'local' | 'global';
 }
 
 export interface Instrumented {
@@ -119,7 +125,7 @@ export async function instrument(program: Uint8Array, options: InstrumentOptions
         throw new ProgramRefused('invalid', `binaryen could not read the module: ${(err as Error).message}`);
     }
     try {
-        return new Meter(binaryen, module, costs, budget, options.without ?? {}).run();
+        return new Meter(binaryen, module, costs, budget, options.without ?? {}, options.counter ?? 'local').run();
     } finally {
         module.dispose();
     }
@@ -164,6 +170,14 @@ class Meter {
     private loops = 0;
     /** The function being metered. */
     private currentFunction: Ref = 0;
+    /** Its local holding the fuel counter while it runs, or -1 when it charges the global itself. */
+    private fuelLocal = -1;
+    /** Whether a charge was emitted in it. */
+    private charged = false;
+    /** Imported (host) functions: they never read or write the fuel counter. */
+    private readonly imports = new Set<string>();
+    /** Twins of simple functions that charge fuel (host I/O, bulk memory, grow): their callers write the counter back first. */
+    private readonly chargingTwins = new Set<string>();
 
     constructor(
         private readonly b: B,
@@ -171,6 +185,7 @@ class Meter {
         private readonly costs: FunctionCosts[],
         private readonly budget: number,
         private readonly without: NonNullable<InstrumentOptions['without']>,
+        private readonly counter: NonNullable<InstrumentOptions['counter']>,
     ) {
         const ops = b as unknown as Record<string, number>;
         this.ids = ops;
@@ -216,6 +231,7 @@ class Meter {
             const func = m.getFunctionByIndex(i);
             const info = b.getFunctionInfo(func);
             if (info.module) {
+                this.imports.add(info.name);
                 if (HOST_IO.has(`${info.module}.${info.base}`)) this.hostIo.add(info.name);
             } else defined.push(func);
         }
@@ -225,7 +241,9 @@ class Meter {
         defined.forEach((func, i) => {
             if (this.costs[i].simple) this.direct.set(b.getFunctionInfo(func).name, `${b.getFunctionInfo(func).name}$fog_direct`);
         });
-        defined.forEach((func, i) => this.meterFunction(func, this.costs[i]));
+        // simple functions first (they call no defined function): their callers must know which twins charge
+        const order = defined.map((func, i) => i).sort((x, y) => Number(this.costs[y].simple) - Number(this.costs[x].simple));
+        for (const i of order) this.meterFunction(defined[i], this.costs[i]);
 
         const trap = (code: number) => m.block(null, [m.global.set(TRAP, m.i32.const(code)), m.unreachable()]);
         m.addFunction(OUT_OF_FUEL, b.none, b.none, [], trap(TRAP_FUEL));
@@ -249,14 +267,68 @@ class Meter {
         };
     }
 
-    /** `fuel -= cost; if (fuel < 0) trap` as statements; `cost` is an i64 expression. */
+    /** `fuel -= cost; if (fuel < 0) trap` as statements, on the function's fuel local or the global; `cost` is an i64 expression. */
     private charge(cost: Ref): Ref[] {
         const { b, m } = this;
         if (this.without.fuel) return [];
+        this.charged = true;
+        const f = this.fuelLocal;
+        if (f >= 0) {
+            return [
+                m.if(
+                    m.i64.lt_s(m.local.tee(f, m.i64.sub(m.local.get(f, b.i64), cost), b.i64), m.i64.const(0n)),
+                    m.call(OUT_OF_FUEL, [], b.none),
+                ),
+            ];
+        }
         return [
             m.global.set(FUEL, m.i64.sub(m.global.get(FUEL, b.i64), cost)),
             m.if(m.i64.lt_s(m.global.get(FUEL, b.i64), m.i64.const(0n)), m.call(OUT_OF_FUEL, [], b.none)),
         ];
+    }
+
+    /** Whether `root` contains an expression of kind `id` (iteratively). */
+    private contains(root: Ref, id: number): boolean {
+        const todo = [root];
+        while (todo.length > 0) {
+            const expr = todo.pop()!;
+            if (this.b.getExpressionId(expr) === id) return true;
+            for (const kid of this.children(expr)) {
+                const e = kid.get();
+                if (e !== 0) todo.push(e);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A call (or throw) in a function that keeps the fuel counter in a local: the counter is written
+     * to the global after the operands (so their charges count) and just before control leaves, and
+     * read back when the call returns. `kids` are the operands in evaluation order (for an indirect
+     * call, the target last).
+     */
+    private aroundCall(expr: Ref, kids: Child[], local: (type: number) => number, returns: boolean): Ref {
+        const { b, m } = this;
+        const f = this.fuelLocal;
+        const type = b.getExpressionType(expr);
+        if (type === b.unreachable && returns) return expr; // an operand never finishes: no call happens
+        const save = () => m.global.set(FUEL, m.local.get(f, b.i64));
+        const before: Ref[] = [];
+        let last: Child | undefined;
+        for (const kid of kids) if (kid.get() !== 0) last = kid;
+        if (last === undefined) before.push(save());
+        else {
+            const value = last.get();
+            const t = b.getExpressionType(value);
+            if (t === b.unreachable) return expr;
+            const s = local(t);
+            last.set(m.block(null, [m.local.set(s, value), save(), m.local.get(s, t)], t));
+        }
+        if (!returns) return before.length === 0 ? expr : m.block(null, [...before, expr], b.unreachable);
+        const reload = m.local.set(f, m.global.get(FUEL, b.i64));
+        if (type === b.none) return m.block(null, [...before, expr, reload], b.none);
+        const r = local(type);
+        return m.block(null, [...before, m.local.set(r, expr), reload, m.local.get(r, type)], type);
     }
 
     private staticCharge(fuel: number): Ref[] {
@@ -277,14 +349,29 @@ class Meter {
         };
         const weight = costs.weight;
         const depth = !this.without.depth && !costs.simple;
-        const leave = () => (!depth ? m.nop() : m.global.set(DEPTH, m.i32.sub(m.global.get(DEPTH, b.i32), m.i32.const(weight))));
         // The program's own locals: params first, then declared vars; the meter's scratch locals come after.
         this.currentFunction = func;
         const ownLocals = { first: b.expandType(info.params).length, end: b.expandType(info.params).length + info.vars.length };
+        // The fuel counter lives in a local while the function runs (a register, where the global is a
+        // load and a store), written back before every call, return and throw, read back after a call.
+        // Not in simple functions (they charge rarely, and their twins must not need a caller's write-back
+        // unless they charge), nor in functions that catch exceptions (a catch would need a read-back).
+        const cached = this.counter === 'local' && !this.without.fuel && !costs.simple && !this.contains(info.body, b.TryId);
+        this.fuelLocal = cached
+            ? (b as unknown as { _BinaryenFunctionAddVar(f: Ref, t: number): number })._BinaryenFunctionAddVar(func, b.i64)
+            : -1;
+        this.charged = false;
+        const leaveDepth = () => (!depth ? m.nop() : m.global.set(DEPTH, m.i32.sub(m.global.get(DEPTH, b.i32), m.i32.const(weight))));
+        const leave = () =>
+            !cached ? leaveDepth() : m.block(null, [m.global.set(FUEL, m.local.get(this.fuelLocal, b.i64)), leaveDepth()], b.none);
         const body = this.walk(info.body, costs, local, leave, ownLocals);
         const twin = this.direct.get(info.name);
-        if (twin !== undefined) m.addFunction(twin, info.params, info.results, b.getFunctionInfo(func).vars, m.copyExpression(body));
-        const enter = [...this.staticCharge(costs.entry)];
+        if (twin !== undefined) {
+            m.addFunction(twin, info.params, info.results, b.getFunctionInfo(func).vars, m.copyExpression(body));
+            if (this.charged) this.chargingTwins.add(twin);
+        }
+        const enter = cached ? [m.local.set(this.fuelLocal, m.global.get(FUEL, b.i64))] : [];
+        enter.push(...this.staticCharge(costs.entry));
         if (depth)
             enter.push(
                 m.global.set(DEPTH, m.i32.add(m.global.get(DEPTH, b.i32), m.i32.const(weight))),
@@ -495,16 +582,21 @@ class Meter {
                         this.chargeBySize(w.Call.getOperandAt(expr, n - 1), local, (len) => this.perBytes(len)),
                     );
                 }
-                return expr;
+                if (this.fuelLocal < 0 || this.imports.has(call.target) || (twin !== undefined && !this.chargingTwins.has(twin)))
+                    return expr;
+                return this.aroundCall(expr, kids, local, true);
             }
             case ids.CallIndirectId:
                 if (w.CallIndirect.isReturn(expr))
                     throw new ProgramRefused('invalid', 'tail calls (return_call_indirect) are not supported by the meter');
-                return expr;
+                return this.fuelLocal < 0 ? expr : this.aroundCall(expr, kids, local, true);
             case ids.CallRefId:
                 if (w.CallRef.isReturn(expr))
                     throw new ProgramRefused('invalid', 'tail calls (return_call_ref) are not supported by the meter');
-                return expr;
+                return this.fuelLocal < 0 ? expr : this.aroundCall(expr, kids, local, true);
+            case ids.ThrowId:
+                // a catch in a caller reads the global: it must hold this function's charges
+                return this.fuelLocal < 0 ? expr : this.aroundCall(expr, kids, local, false);
             case ids.MemoryGrowId:
                 w.MemoryGrow.setDelta(
                     expr,

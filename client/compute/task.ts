@@ -84,7 +84,9 @@ function execute(task: ProgramTask, metered: boolean): ProgramResult {
         const meter = exports === undefined ? undefined : meterState(exports);
         const pages = memory === undefined ? 0 : memory.buffer.byteLength / PAGE_BYTES;
         const failed = failure(err, meter?.trap ?? 0, pages, maximum);
-        const fuel = meter === undefined ? 0n : meter.trap === TRAP_FUEL ? task.fuel : task.fuel - meter.fuel;
+        // a run that failed after it started used its whole limit (docs/metering.md): the counter lives in
+        // a function's local between calls, so the global says nothing exact after a trap
+        const fuel = meter === undefined ? 0n : task.fuel;
         return { ...failed, fuel };
     }
 }
