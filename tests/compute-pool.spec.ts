@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ComputePool, ComputeQueueFull } from '../client/compute/pool';
-import { MAX_FUEL } from '../client/compute/meter';
+import { MAX_FUEL, TRAP_FUEL, TRAP_STACK } from '../client/compute/meter';
+import { classifyFailure, WorkerFault } from '../client/compute/task';
+import { wasm } from '../client/compute/abi';
 import { calibrationKernel, measureFuelRate } from '../client/compute/calibrate';
 import { MeteredPrograms, runHere } from '../client/compute/programs';
 import { ComputeJob, RunResult } from '../client/compute/types';
@@ -264,6 +266,27 @@ describe('ComputePool', () => {
                     expect(await pool.run(job(program, undefined, { fuel: limit }))).toMatchObject(expected);
                 }
             }
+        });
+
+        it('makes a verdict only of what the program did: a failed allocation or a native stack overflow is the worker’s fault', () => {
+            const classify =
+                (err: unknown, trap = 0) =>
+                () =>
+                    classifyFailure(err, trap, 3, 16);
+            expect(classify(new RangeError('WebAssembly.Memory(): could not allocate memory'))).toThrow(
+                new WorkerFault(
+                    'this machine could not allocate what the program asked for: WebAssembly.Memory(): could not allocate memory',
+                ),
+            );
+            expect(classify(new RangeError('Array buffer allocation failed'))).toThrow(WorkerFault);
+            expect(classify(new RangeError('Maximum call stack size exceeded'))).toThrow(/native stack overflowed before the meter/);
+            expect(classify(new wasm.RuntimeError('unreachable'))()).toEqual({
+                status: 'failed',
+                reason: 'trap',
+                message: 'unreachable (memory at 3 of 16 pages)',
+            });
+            expect(classify(new wasm.RuntimeError('unreachable'), TRAP_FUEL)()).toMatchObject({ reason: 'fuel' });
+            expect(classify(new wasm.RuntimeError('unreachable'), TRAP_STACK)()).toMatchObject({ reason: 'stack' });
         });
 
         it('meters a program once, keeping a bounded number of them', async () => {

@@ -55,9 +55,11 @@
 ///
 /// ## Failures
 /// 'invalid' (not WebAssembly, no `run`, or refused by the meter), 'imports', 'memory' (over the
-/// cap, or the host could not allocate), 'trap' (unreachable, out-of-bounds access, division by
+/// cap: tables or the memory's minimum), 'trap' (unreachable, out-of-bounds access, division by
 /// zero, abort; the message ends with the memory's size, e.g. "(memory at 17 of 32 pages)"),
 /// 'output-limit', 'fuel' (the fuel limit ran out), 'stack' (the call depth passed the budget).
+/// A host that cannot allocate what a program within the caps asks for is not a verdict: the run
+/// fails as the worker's fault (task.ts, WorkerFault), and the worker does not commit.
 /// Each is a verdict: the same on every honest worker, with the fuel used. From the pool,
 /// 'timeout' (the worker's own wall-clock limit) and 'cancelled' are not verdicts: a worker
 /// never commits them.

@@ -83,7 +83,7 @@ function execute(task: ProgramTask, metered: boolean): ProgramResult {
         if (err instanceof WorkerFault) throw err;
         const meter = exports === undefined ? undefined : meterState(exports);
         const pages = memory === undefined ? 0 : memory.buffer.byteLength / PAGE_BYTES;
-        const failed = failure(err, meter?.trap ?? 0, pages, maximum);
+        const failed = classifyFailure(err, meter?.trap ?? 0, pages, maximum);
         // a run that failed after it started used its whole limit (docs/metering.md): the counter lives in
         // a function's local between calls, so the global says nothing exact after a trap
         const fuel = meter === undefined ? 0n : task.fuel;
@@ -95,7 +95,7 @@ function execute(task: ProgramTask, metered: boolean): ProgramResult {
  * Classifies what a run threw: the meter's traps by `trap` (its fog_trap), the rest by the error.
  * `pages` and `maximum` are the memory's size and limit then.
  */
-function failure(err: unknown, trap: number, pages: number, maximum: number): Omit<ProgramFailed, 'fuel'> {
+export function classifyFailure(err: unknown, trap: number, pages: number, maximum: number): Omit<ProgramFailed, 'fuel'> {
     const failed = (reason: ProgramFailureReason, message: string) => ({ status: 'failed' as const, reason, message });
     if (trap === TRAP_FUEL) return failed('fuel', 'the fuel ran out');
     if (trap === TRAP_STACK) return failed('stack', 'the call depth passed the budget');
@@ -109,8 +109,10 @@ function failure(err: unknown, trap: number, pages: number, maximum: number): Om
     if (err instanceof RangeError && /call stack/i.test(message)) {
         throw new WorkerFault(`the thread's native stack overflowed before the meter's depth budget: ${message}`);
     }
-    // Any other RangeError is an allocation failure.
-    if (err instanceof RangeError) return failed('memory', message);
+    // Any other RangeError is an allocation failure (the memory, a table, the output): whether this
+    // machine can allocate says nothing about the program, so it is the worker's fault, not a verdict.
+    // A program over its memory cap is refused by the ABI check before anything is allocated.
+    if (err instanceof RangeError) throw new WorkerFault(`this machine could not allocate what the program asked for: ${message}`);
     // The memory's size tells a program that trapped because memory.grow failed from other traps.
     return failed('trap', `${message} (memory at ${pages} of ${maximum} pages)`);
 }
