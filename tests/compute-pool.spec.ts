@@ -213,7 +213,7 @@ describe('ComputePool', () => {
     });
 
     describe('metering', () => {
-        // 7 + 9 (N + 1) fuel for N iterations (docs/metering.md, the cost table's worked example)
+        // 2 007 + 9 (N + 1) fuel for N iterations (docs/metering.md, the cost table's worked example)
         const COUNT = `(func (export "run") (local $i i32) (local $n i32)
             (local.set $n (call $size))
             (block $done (loop $next
@@ -225,7 +225,7 @@ describe('ComputePool', () => {
             const count = await program(COUNT);
             const input = new Uint8Array(1_000);
             const used = ((await pool.run(job(count, input))) as { fuel: bigint }).fuel;
-            expect(used).toBe(7n + 9n * 1_001n);
+            expect(used).toBe(2_007n + 9n * 1_001n);
             expect(await pool.run(job(count, input, { fuel: used }))).toEqual({ ...ok(new Uint8Array()), fuel: used });
             expect(await pool.run(job(count, input, { fuel: used - 1n }))).toEqual({
                 status: 'failed',

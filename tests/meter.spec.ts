@@ -11,6 +11,7 @@ import { checkProgram, Host, memoryCapPages, ProgramRefused, wasm } from '../cli
 import { DIST } from '../client/paths';
 import {
     COST_CALL,
+    FUEL_PER_HOST_CALL,
     instrument,
     InstrumentOptions,
     meterState,
@@ -60,8 +61,9 @@ function runPlain(bytes: Uint8Array, input: Uint8Array): Buffer {
 
 const LIMIT = 10n ** 15n;
 
-// Entry: call $size (COST_CALL), local.set, block, loop. Each iteration: local.get ×2, i32.ge_u,
-// br_if, local.get, i32.const, i32.add, local.set, br = 9. The loop body runs N + 1 times.
+// Entry: call $size (COST_CALL), local.set, block, loop, and the host call's FUEL_PER_HOST_CALL at
+// run time. Each iteration: local.get ×2, i32.ge_u, br_if, local.get, i32.const, i32.add,
+// local.set, br = 9. The loop body runs N + 1 times.
 const COUNTER = `(module
   (import "fog" "memory" (memory 1))
   (import "fog" "input_size" (func $size (result i32)))
@@ -72,10 +74,10 @@ const COUNTER = `(module
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))))`;
-const counterFuel = (n: number) => BigInt(COST_CALL + 3 + 9 * (n + 1));
+const counterFuel = (n: number) => BigInt(COST_CALL + 3 + FUEL_PER_HOST_CALL + 9 * (n + 1));
 
 describe('fuel', () => {
-    it('is exactly the cost table: a loop of N iterations uses 7 + 9 (N + 1)', async () => {
+    it('is exactly the cost table: a loop of N iterations uses 2 007 + 9 (N + 1)', async () => {
         const { bytes } = await instrument(await wat(COUNTER));
         for (const n of [0, 1, 10, 1_000, 100_000]) {
             const r = runMetered(bytes, new Uint8Array(n), LIMIT);
@@ -101,11 +103,12 @@ describe('fuel', () => {
             (memory.fill (i32.const 0) (i32.const 7) (call $size))
             (drop (memory.grow (i32.const 3)))))`);
         const { bytes } = await instrument(program);
-        // entry: i32.const ×2, call (4), memory.fill (4), i32.const, memory.grow (16), drop = 28
+        // entry: i32.const ×2, call (4), memory.fill (4), i32.const, memory.grow (16), drop = 28; input_size's call 2,000
         const used = (n: number) => runMetered(bytes, new Uint8Array(n), LIMIT).fuelUsed;
-        expect(used(0)).toBe(28n + 3n * 1024n);
-        expect(used(6_400)).toBe(28n + 3n * 1024n + 100n);
-        expect(used(6_463)).toBe(28n + 3n * 1024n + 100n);
+        // memory.grow 3 at run time: 2,000,000 for the call, 1,024 a page
+        expect(used(0)).toBe(28n + 2_000n + 2_000_000n + 3n * 1024n);
+        expect(used(6_400)).toBe(28n + 2_000n + 2_000_000n + 3n * 1024n + 100n);
+        expect(used(6_463)).toBe(28n + 2_000n + 2_000_000n + 3n * 1024n + 100n);
     });
 
     it('meters the start function: it runs after the host sets the fuel', async () => {

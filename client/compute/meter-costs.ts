@@ -19,6 +19,18 @@ export const COST_GROW = 16;
 export const COST_BULK = 4;
 /** Run-time charge of `memory.grow`, per page asked for. */
 export const FUEL_PER_PAGE = 1_024;
+/**
+ * Run-time charge of every `memory.grow` executed, besides its pages: the engine's call that grows a
+ * memory took 3 to 85 µs in a pool thread (growing one page at a time to 1 GiB: about 70 µs each
+ * past 256 MiB), about 2 × 10⁶ fuel at the calibration kernel's 3 × 10¹⁰ fuel/s (docs/metering.md).
+ */
+export const FUEL_PER_GROW = 2_000_000;
+/**
+ * Run-time charge of every call to one of Fog's host functions (`fog.input_size`, `fog.read_input`,
+ * `fog.write_output`), besides its bytes: a call from a program into the host and back took about
+ * 60 ns in a pool thread, about 2 000 fuel at the calibration kernel's rate.
+ */
+export const FUEL_PER_HOST_CALL = 2_000;
 /** Run-time charge of bulk memory and host I/O: one fuel per this many bytes (rounded down). */
 export const BYTES_PER_FUEL = 64;
 /**

@@ -12,7 +12,7 @@ import { constants as vmConstants, Script } from 'node:vm';
 import { pathToFileURL } from 'node:url';
 import type BinaryenApi from 'binaryen';
 import { ProgramRefused, wasm } from './abi';
-import { BYTES_PER_FUEL, FUEL_PER_PAGE, functionCosts, FunctionCosts } from './meter-costs';
+import { BYTES_PER_FUEL, FUEL_PER_GROW, FUEL_PER_HOST_CALL, FUEL_PER_PAGE, functionCosts, FunctionCosts } from './meter-costs';
 
 export * from './meter-costs';
 
@@ -176,6 +176,8 @@ class Meter {
     private charged = false;
     /** Imported (host) functions: they never read or write the fuel counter. */
     private readonly imports = new Set<string>();
+    /** Fog's own host functions (`fog.*`, not AssemblyScript's `env.abort`, which ends the run): each call is charged at run time. */
+    private readonly fogHost = new Set<string>();
     /** Twins of simple functions that charge fuel (host I/O, bulk memory, grow): their callers write the counter back first. */
     private readonly chargingTwins = new Set<string>();
 
@@ -232,6 +234,7 @@ class Meter {
             const info = b.getFunctionInfo(func);
             if (info.module) {
                 this.imports.add(info.name);
+                if (info.module === 'fog') this.fogHost.add(info.name);
                 if (HOST_IO.has(`${info.module}.${info.base}`)) this.hostIo.add(info.name);
             } else defined.push(func);
         }
@@ -576,11 +579,11 @@ class Meter {
                 const twin = this.direct.get(call.target);
                 if (twin !== undefined) w.Call.setTarget(expr, twin as unknown as number);
                 if (this.hostIo.has(call.target) && n > 0) {
-                    w.Call.setOperandAt(
-                        expr,
-                        n - 1,
-                        this.chargeBySize(w.Call.getOperandAt(expr, n - 1), local, (len) => this.perBytes(len)),
-                    );
+                    // the call into the host, then its bytes
+                    const fuel = (len: Ref) => this.m.i64.add(this.perBytes(len), this.m.i64.const(BigInt(FUEL_PER_HOST_CALL)));
+                    w.Call.setOperandAt(expr, n - 1, this.chargeBySize(w.Call.getOperandAt(expr, n - 1), local, fuel));
+                } else if (this.fogHost.has(call.target) && n === 0) {
+                    return this.m.block(null, [...this.staticCharge(FUEL_PER_HOST_CALL), expr], b.getExpressionType(expr));
                 }
                 if (this.fuelLocal < 0 || this.imports.has(call.target) || (twin !== undefined && !this.chargingTwins.has(twin)))
                     return expr;
@@ -601,7 +604,7 @@ class Meter {
                 w.MemoryGrow.setDelta(
                     expr,
                     this.chargeBySize(w.MemoryGrow.getDelta(expr), local, (pages) =>
-                        m.i64.mul(m.i64.extend_u(pages), m.i64.const(BigInt(FUEL_PER_PAGE))),
+                        m.i64.add(m.i64.mul(m.i64.extend_u(pages), m.i64.const(BigInt(FUEL_PER_PAGE))), m.i64.const(BigInt(FUEL_PER_GROW))),
                     ),
                 );
                 return expr;
