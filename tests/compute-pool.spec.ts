@@ -260,7 +260,7 @@ describe('ComputePool', () => {
                 [deep, 'stack'],
                 [flood, 'output-limit'],
             ] as const) {
-                for (const limit of [10_000_000n, 123_456_789n]) {
+                for (const limit of [100_000_000n, 123_456_789n]) {
                     const expected = { status: 'failed', reason, fuel: limit };
                     expect(await single.run(job(program, undefined, { fuel: limit }))).toMatchObject(expected);
                     expect(await pool.run(job(program, undefined, { fuel: limit }))).toMatchObject(expected);

@@ -107,8 +107,8 @@ describe('fuel', () => {
         const used = (n: number) => runMetered(bytes, new Uint8Array(n), LIMIT).fuelUsed;
         // memory.grow 3 at run time: 2,000,000 for the call, 1,024 a page
         expect(used(0)).toBe(28n + 2_000n + 2_000_000n + 3n * 1024n);
-        expect(used(6_400)).toBe(28n + 2_000n + 2_000_000n + 3n * 1024n + 100n);
-        expect(used(6_463)).toBe(28n + 2_000n + 2_000_000n + 3n * 1024n + 100n);
+        expect(used(6_400)).toBe(28n + 2_000n + 2_000_000n + 3n * 1024n + 6_400n);
+        expect(used(6_463)).toBe(28n + 2_000n + 2_000_000n + 3n * 1024n + 6_463n);
     });
 
     it('meters the start function: it runs after the host sets the fuel', async () => {

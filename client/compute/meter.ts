@@ -12,7 +12,7 @@ import { constants as vmConstants, Script } from 'node:vm';
 import { pathToFileURL } from 'node:url';
 import type BinaryenApi from 'binaryen';
 import { ProgramRefused, wasm } from './abi';
-import { BYTES_PER_FUEL, FUEL_PER_GROW, FUEL_PER_HOST_CALL, FUEL_PER_PAGE, functionCosts, FunctionCosts } from './meter-costs';
+import { FUEL_PER_BYTE, FUEL_PER_GROW, FUEL_PER_HOST_CALL, FUEL_PER_PAGE, functionCosts, FunctionCosts } from './meter-costs';
 
 export * from './meter-costs';
 
@@ -668,10 +668,11 @@ class Meter {
         }
     }
 
-    /** i64 of floor(n / BYTES_PER_FUEL), `n` an unsigned i32. */
+    /** i64 of n × FUEL_PER_BYTE, `n` an unsigned i32. */
     private perBytes(n: Ref): Ref {
         const m = this.m;
-        return m.i64.shr_u(m.i64.extend_u(n), m.i64.const(BigInt(Math.log2(BYTES_PER_FUEL))));
+        const bytes = m.i64.extend_u(n);
+        return FUEL_PER_BYTE === 1 ? bytes : m.i64.mul(bytes, m.i64.const(BigInt(FUEL_PER_BYTE)));
     }
 
     /** `size` evaluated once into a scratch local, charged `fuel(size)`, then yielded. */
