@@ -174,6 +174,10 @@ class Meter {
     private fuelLocal = -1;
     /** Whether a charge was emitted in it. */
     private charged = false;
+    /** Charges and read-backs of the counter emitted so far (a subtree whose count moved writes the counter). */
+    private counterWrites = 0;
+    /** Rewritten expressions that write the function's counter (a charge, or a call's read-back inside). */
+    private readonly counting = new Set<Ref>();
     /** Imported (host) functions: they never read or write the fuel counter. */
     private readonly imports = new Set<string>();
     /** Fog's own host functions (`fog.*`, not AssemblyScript's `env.abort`, which ends the run): each call is charged at run time. */
@@ -275,6 +279,7 @@ class Meter {
         const { b, m } = this;
         if (this.without.fuel) return [];
         this.charged = true;
+        this.counterWrites++;
         const f = this.fuelLocal;
         if (f >= 0) {
             return [
@@ -317,8 +322,10 @@ class Meter {
         if (type === b.unreachable && returns) return expr; // an operand never finishes: no call happens
         const save = () => m.global.set(FUEL, m.local.get(f, b.i64));
         const before: Ref[] = [];
+        // the write-back goes after the last operand that changes the counter (a charge, or a call's
+        // read-back); operands after it change nothing, and none is moved unless it must be
         let last: Child | undefined;
-        for (const kid of kids) if (kid.get() !== 0) last = kid;
+        for (const kid of kids) if (kid.get() !== 0 && this.counting.has(kid.get())) last = kid;
         if (last === undefined) before.push(save());
         else {
             const value = last.get();
@@ -329,6 +336,7 @@ class Meter {
         }
         if (!returns) return before.length === 0 ? expr : m.block(null, [...before, expr], b.unreachable);
         const reload = m.local.set(f, m.global.get(FUEL, b.i64));
+        this.counterWrites++;
         if (type === b.none) return m.block(null, [...before, expr, reload], b.none);
         const r = local(type);
         return m.block(null, [...before, m.local.set(r, expr), reload, m.local.get(r, type)], type);
@@ -364,6 +372,7 @@ class Meter {
             ? (b as unknown as { _BinaryenFunctionAddVar(f: Ref, t: number): number })._BinaryenFunctionAddVar(func, b.i64)
             : -1;
         this.charged = false;
+        this.counting.clear();
         const leaveDepth = () => (!depth ? m.nop() : m.global.set(DEPTH, m.i32.sub(m.global.get(DEPTH, b.i32), m.i32.const(weight))));
         const leave = () =>
             !cached ? leaveDepth() : m.block(null, [m.global.set(FUEL, m.local.get(this.fuelLocal, b.i64)), leaveDepth()], b.none);
@@ -408,7 +417,7 @@ class Meter {
         const loopOf = new Map<Ref, number>();
         const floatLocals = new Map<number, FloatLocal>();
         let result = root;
-        const stack: { expr: Ref; kids: Child[]; next: number; setParent: (v: Ref) => void; loops: number }[] = [];
+        const stack: { expr: Ref; kids: Child[]; next: number; setParent: (v: Ref) => void; loops: number; writes: number }[] = [];
         const push = (expr: Ref, setParent: (v: Ref) => void, parent: Ref, loops: number) => {
             const id = b.getExpressionId(expr);
             if (id === b.LoopId) loopOf.set(expr, loopIndex++);
@@ -419,13 +428,17 @@ class Meter {
                     let site = floatLocals.get(info.index);
                     if (site === undefined) floatLocals.set(info.index, (site = { type, ok: true, sets: [], gets: [] }));
                     const parentId = parent === 0 ? -1 : b.getExpressionId(parent);
-                    // a Loop's body and a Return's value are moved by visit(): their setters go stale
-                    if (parentId === b.LoopId || parentId === b.ReturnId) site.ok = false;
+                    // a Loop's body and a Return's value are moved by visit(), and so may be a write of the local
+                    // that is a call's or a throw's operand (aroundCall wraps the last operand that writes the
+                    // fuel counter; a read never does): their setters go stale
+                    const call =
+                        parentId === b.CallId || parentId === b.CallIndirectId || parentId === b.CallRefId || parentId === b.ThrowId;
+                    if (parentId === b.LoopId || parentId === b.ReturnId || (call && id === b.LocalSetId)) site.ok = false;
                     else if (id === b.LocalGetId) site.gets.push({ expr, parent, setParent, loops });
                     else site.sets.push({ expr, parent, setParent, loops, tee: Boolean((b as unknown as Wrappers).LocalSet.isTee(expr)) });
                 }
             }
-            stack.push({ expr, kids: this.children(expr), next: 0, setParent, loops });
+            stack.push({ expr, kids: this.children(expr), next: 0, setParent, loops, writes: this.counterWrites });
         };
         push(root, (v) => (result = v), 0, 0);
         while (stack.length > 0) {
@@ -437,7 +450,9 @@ class Meter {
                 continue;
             }
             stack.pop();
-            top.setParent(this.visit(top.expr, top.kids, costs, local, leave, loopOf, wrapped));
+            const replaced = this.visit(top.expr, top.kids, costs, local, leave, loopOf, wrapped);
+            if (this.counterWrites !== top.writes) this.counting.add(replaced);
+            top.setParent(replaced);
         }
         if (loopIndex !== costs.loops.length)
             throw new Error(`meter: binaryen sees ${loopIndex} loops, the code has ${costs.loops.length}`);
