@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: gas, the compute pool, the devnet end to end, the watcher's catch-up, gas
- * against history and the meter's cost, all measured in one run, written as BENCHMARKS.json (every raw figure) and
+ * against history, the meter's cost and the reference interpreter's speed, all measured in one run, written as BENCHMARKS.json (every raw figure) and
  * BENCHMARKS.md (rendered, with the machine). The short mode is a small run for the tests.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { measureDevnet, startDevnetProcess } from './devnet';
 import { measureGas } from './gas';
 import { historyGas } from './history';
 import { measureMetering } from './metering';
+import { measureInterpreter } from './interpreter';
 import { measurePool } from './pool';
 import { BenchMode, BenchReport, goalsOf, machine, renderMarkdown } from './report';
 import { measureWatcher } from './watcher';
@@ -20,12 +21,14 @@ export const SIZES = {
     full: {
         pool: { targetMs: 100, runs: 15, jobsPerThread: 8 },
         metering: { runs: 31, warmup: 3 },
+        interpreter: { examples: ['upper', 'fnv-rounds', 'matmul', 'mlp-infer', 'meme'], v8Runs: 5 },
         devnet: { teams: 8, jobs: 48, k: 3 },
         history: { jobsBetween: 998, providers: 200 },
     },
     short: {
         pool: { targetMs: 10, runs: 3, jobsPerThread: 2 },
         metering: { runs: 1, warmup: 0 },
+        interpreter: { examples: ['upper', 'mlp-infer'], v8Runs: 1 },
         devnet: { teams: 2, jobs: 2, k: 3 },
         history: { jobsBetween: 2, providers: 1 },
     },
@@ -56,6 +59,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
             `metering: each example on its default input, unmetered and metered alternately (${sizes.metering.runs} runs each), in a thread with the pool's stack`,
         );
         const metering = await measureMetering(sizes.metering);
+        say(`interpreter: ${sizes.interpreter.examples.join(', ')} on the reference interpreter against the metered V8 run`);
+        const interpreter = await measureInterpreter(sizes.interpreter);
         say(
             `devnet: ${sizes.devnet.jobs} jobs on the bare emulator, then by ${sizes.devnet.teams} teams of wallets through the devnet's HTTP API`,
         );
@@ -74,7 +79,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         );
         const history = await historyGas(sizes.history);
 
-        const figures = { gas, pool, devnet, watcher, history, metering };
+        const figures = { gas, pool, devnet, watcher, history, metering, interpreter };
         const report: BenchReport = {
             machine: machine(opts.mode),
             seconds: (performance.now() - start) / 1000,

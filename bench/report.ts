@@ -8,6 +8,7 @@ import { DevnetFigures } from './devnet';
 import { GasFigures } from './gas';
 import { HistoryGas } from './history';
 import { METERING_GOAL_EXAMPLES, MeteringFigures } from './metering';
+import { InterpreterFigures } from './interpreter';
 import { PoolFigures } from './pool';
 import { WatcherFigures } from './watcher';
 
@@ -42,6 +43,7 @@ export interface BenchReport {
     watcher: WatcherFigures;
     history: HistoryGas;
     metering: MeteringFigures;
+    interpreter: InterpreterFigures;
 }
 
 /** The goals, from the figures: judged in full mode only, except the deterministic gas one. */
@@ -250,6 +252,31 @@ function historySection(h: HistoryGas, gas: GasFigures): string[] {
     ];
 }
 
+function interpreterSection(f: InterpreterFigures): string[] {
+    return [
+        '## 7. Reference interpreter',
+        '',
+        'Each example on its default input, run once by the reference interpreter (client/dispute/interpreter.ts, the dispute',
+        'game’s replay of a run) and by the metered V8 run (`runHere`, median); both gave the same output and fuel (the bench',
+        'fails otherwise). A step is one instruction executed.',
+        '',
+        ...table(
+            ['example', 'steps', 'fuel', 'interpreter ms', 'V8 ms', 'slower by', 'steps/s'],
+            ['---', '---:', '---:', '---:', '---:', '---:', '---:'],
+            f.examples.map((e) => [
+                e.name,
+                int(e.steps),
+                int(e.fuel),
+                fixed(e.interpreterMs, 0),
+                fixed(e.v8Ms, 1),
+                `${fixed(e.slowdown, 0)}×`,
+                sci(e.stepsPerSecond),
+            ]),
+        ),
+        '',
+    ];
+}
+
 function meteringSection(m: MeteringFigures): string[] {
     return [
         '## 6. Metering',
@@ -304,5 +331,6 @@ export function renderMarkdown(r: BenchReport): string {
         ...watcherSection(r.watcher),
         ...historySection(r.history, r.gas),
         ...meteringSection(r.metering),
+        ...interpreterSection(r.interpreter),
     ].join('\n');
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OUTPUT_FILES, runBench, SIZES } from '../bench/bench';
 import { checkSameOutput, METERING_GOAL_EXAMPLES } from '../bench/metering';
+import { checkSameRun } from '../bench/interpreter';
 import { BenchReport } from '../bench/report';
 import { EXAMPLES } from '../examples/catalog';
 import { GAS_ANCHORS } from '../wrappers/gas';
@@ -35,6 +36,7 @@ describe('bench (short mode)', () => {
             'gas',
             'goals',
             'history',
+            'interpreter',
             'machine',
             'metering',
             'pool',
@@ -56,6 +58,7 @@ describe('bench (short mode)', () => {
             '## 4. Watcher catch-up',
             '## 5. Gas against history',
             '## 6. Metering',
+            '## 7. Reference interpreter',
         ]);
         expect(markdown).toContain(report.machine.cpu);
         expect(markdown).toContain(`Node ${process.version}`);
@@ -128,6 +131,22 @@ describe('bench (short mode)', () => {
             expect(markdown).toContain(`| ${e.name} |`);
         }
         for (const name of METERING_GOAL_EXAMPLES) expect(m.examples.map((e) => e.name)).toContain(name);
+    });
+
+    it('runs examples on the reference interpreter against the metered V8 run, with the same output and fuel', () => {
+        const f = report.interpreter;
+        expect(f.examples.map((e) => e.name)).toEqual(SIZES.short.interpreter.examples);
+        for (const e of f.examples) {
+            expect(e.same).toBe(true);
+            for (const x of [e.steps, e.fuel, e.interpreterMs, e.v8Ms, e.slowdown, e.stepsPerSecond]) {
+                expect([e.name, Number.isFinite(x) && x > 0]).toEqual([e.name, true]);
+            }
+            expect(markdown).toContain(`| ${e.name} | ${e.steps.toLocaleString('en-US')} |`);
+        }
+        expect(markdown).toContain('## 7. Reference interpreter');
+        expect(() =>
+            checkSameRun('x', { status: 'ok', fuel: 5n, output: Buffer.from('a') }, { status: 'ok', fuel: 6n, output: Buffer.from('a') }),
+        ).toThrow('the interpreter and V8 disagree on x: ok with 5 fuel against ok with 6');
     });
 
     it('fails the metering section when the metered output differs from the unmetered one', () => {

@@ -1,0 +1,88 @@
+/**
+ * The reference interpreter (client/dispute/interpreter.ts) against the metered V8 run: for each
+ * example on its default input, the steps and fuel of the run, the interpreter's time, the V8
+ * run's (`runHere`, the median of a few), and their ratio. Both must give the same output and
+ * fuel, or the bench fails: the interpreter is the dispute game's replay of a run
+ * (docs/disputes.md), and a difference would be a bug in one of them.
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { interpret } from '../client/dispute/interpreter';
+import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
+import { runHere } from '../client/compute/programs';
+import { ComputeJob } from '../client/compute/types';
+import { EXAMPLES, exampleNamed } from '../examples/catalog';
+import { median } from './pool';
+
+export interface InterpreterSizes {
+    /** The examples interpreted (mlp-train's default run takes about a minute interpreted: full mode leaves it out). */
+    examples: readonly string[];
+    /** V8 runs per example (the median is reported). */
+    v8Runs: number;
+}
+
+export interface InterpreterExample {
+    name: string;
+    steps: number;
+    fuel: number;
+    interpreterMs: number;
+    v8Ms: number;
+    /** interpreterMs / v8Ms */
+    slowdown: number;
+    stepsPerSecond: number;
+    /** The interpreter's output and fuel equal the V8 run's (the bench throws otherwise). */
+    same: true;
+}
+
+export interface InterpreterFigures {
+    examples: InterpreterExample[];
+}
+
+/** Throws unless the two runs gave the same verdict, output and fuel. */
+export function checkSameRun(name: string, a: { status: string; fuel: bigint; output?: Uint8Array }, b: typeof a): void {
+    const out = (r: typeof a) => (r.output === undefined ? '' : Buffer.from(r.output).toString('hex'));
+    if (a.status !== b.status || a.fuel !== b.fuel || out(a) !== out(b)) {
+        throw new Error(
+            `the interpreter and V8 disagree on ${name}: ${a.status} with ${a.fuel} fuel against ${b.status} with ${b.fuel}` +
+                (out(a) === out(b) ? '' : ', and their outputs differ'),
+        );
+    }
+}
+
+export async function measureInterpreter(sizes: InterpreterSizes): Promise<InterpreterFigures> {
+    const examples: InterpreterExample[] = [];
+    for (const name of sizes.examples) {
+        const example = EXAMPLES.find((e) => e.name === name);
+        if (example === undefined) throw new Error(`no example ${name}`);
+        const job: ComputeJob = {
+            program: readFileSync(exampleNamed(name).program),
+            input: await example.defaultInput(),
+            fuel: fuelForJob({ maxMfuel: MAX_JOB_MFUEL }),
+            maxMemoryMb: 256,
+        };
+        const start = performance.now();
+        const interpreted = interpret(job);
+        const interpreterMs = performance.now() - start;
+        const v8Ms: number[] = [];
+        for (let i = 0; i < sizes.v8Runs; i++) {
+            const t = performance.now();
+            const r = await runHere(job, 16 << 20);
+            v8Ms.push(performance.now() - t);
+            checkSameRun(name, interpreted, r);
+        }
+        if (interpreted.status !== 'ok')
+            throw new Error(`${name} failed in the interpreter: ${interpreted.reason}: ${interpreted.message}`);
+        const v8 = median(v8Ms);
+        examples.push({
+            name,
+            steps: Number(interpreted.steps),
+            fuel: Number(interpreted.fuel),
+            interpreterMs,
+            v8Ms: v8,
+            slowdown: interpreterMs / v8,
+            stepsPerSecond: Number(interpreted.steps) / (interpreterMs / 1000),
+            same: true,
+        });
+    }
+    return { examples };
+}

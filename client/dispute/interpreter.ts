@@ -1,0 +1,973 @@
+/**
+ * The reference interpreter: runs a job program instruction by instruction under the semantics of
+ * docs/metering.md (fuel charged per region and at run time by the cost table, the call-depth
+ * budget in weight units, canonical NaNs, the ABI's host functions), with no engine underneath.
+ * It must give exactly what the metered V8 run gives (client/compute/programs.ts `runHere`): the
+ * same verdict, output and fuel; tests/interpreter.spec.ts compares them. It also counts steps
+ * (instructions executed), the index the dispute game bisects by (docs/disputes.md). It runs only
+ * where a run must be replayed step by step; workers compute with V8.
+ *
+ * Values are kept as their bits, two 32-bit halves each (i32 and f32 in the low half), so loads,
+ * stores and moves keep every bit, a NaN's payload included; float arithmetic goes through
+ * JavaScript's doubles (exact for binary64, and for binary32 through Math.fround, since binary64
+ * holds more than twice binary32's precision plus two bits) and canonicalizes NaN results.
+ */
+import { checkProgram, memoryCapPages, ProgramRefused, wasm } from '../compute/abi';
+import {
+    FUEL_PER_BYTE,
+    FUEL_PER_GROW,
+    FUEL_PER_HOST_CALL,
+    FUEL_PER_PAGE,
+    functionCosts,
+    FunctionCosts,
+    MAX_FUEL,
+    STACK_BUDGET,
+} from '../compute/meter';
+import { ComputeJob, ProgramFailureReason, ProgramResult } from '../compute/types';
+import { Code, Module, readModule } from './module';
+
+export type Interpreted = ProgramResult & { steps: bigint };
+
+export interface InterpretOptions {
+    /** The output cap, bytes; default 16 MiB (the pool's). */
+    maxOutputBytes?: number;
+    /** The call-depth budget, weight units; default STACK_BUDGET. */
+    stackBudget?: number;
+}
+
+const PAGE = 65_536;
+const CANONICAL_F32 = 0x7fc00000;
+const CANONICAL_F64_HI = 0x7ff80000;
+
+class Trap extends Error {
+    constructor(
+        readonly reason: ProgramFailureReason,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+const trap = (message: string) => new Trap('trap', message);
+
+// scratch for moving bits between representations
+const scratch = new ArrayBuffer(8);
+const S32 = new Int32Array(scratch);
+const SF32 = new Float32Array(scratch);
+const SF64 = new Float64Array(scratch);
+const SI64 = new BigInt64Array(scratch);
+
+const f32OfBits = (bits: number): number => {
+    S32[0] = bits;
+    return SF32[0];
+};
+const bitsOfF32 = (x: number): number => {
+    if (x !== x) return CANONICAL_F32;
+    SF32[0] = x;
+    return S32[0];
+};
+const f64Of = (lo: number, hi: number): number => {
+    S32[0] = lo;
+    S32[1] = hi;
+    return SF64[0];
+};
+const i64Of = (lo: number, hi: number): bigint => {
+    S32[0] = lo;
+    S32[1] = hi;
+    return SI64[0];
+};
+
+/** Round half to even, for `nearest` (x already a float of the right width). */
+function nearest(x: number): number {
+    if (!Number.isFinite(x) || x === 0) return x;
+    const r = Math.round(x);
+    const even = r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+    return even === 0 ? (x < 0 ? -0 : 0) : even;
+}
+
+/** i64 (signed or not) to the nearest f32, rounded once (through 53 bits with a sticky bit). */
+function f32OfI64(v: bigint): number {
+    const negative = v < 0n;
+    let m = negative ? -v : v;
+    let shift = 0n;
+    const bits = BigInt(m.toString(2).length);
+    if (bits > 53n) {
+        shift = bits - 53n;
+        const sticky = m & ((1n << shift) - 1n) ? 1n : 0n;
+        m = (m >> shift) | sticky;
+    }
+    const value = Number(m) * 2 ** Number(shift);
+    return Math.fround(negative ? -value : value);
+}
+
+/** Truncates `x` toward zero into [lo, hi], or traps (or saturates when `sat`). */
+function truncate(x: number, lo: number, hi: number, sat: boolean): number {
+    if (x !== x) {
+        if (sat) return 0;
+        throw trap('invalid conversion to integer');
+    }
+    const t = Math.trunc(x);
+    if (t < lo || t > hi) {
+        if (sat) return t < lo ? lo : hi;
+        throw trap('integer overflow');
+    }
+    return t;
+}
+
+function truncate64(x: number, signed: boolean, sat: boolean): bigint {
+    if (x !== x) {
+        if (sat) return 0n;
+        throw trap('invalid conversion to integer');
+    }
+    const t = Math.trunc(x);
+    const [lo, hiExclusive] = signed ? [-(2 ** 63), 2 ** 63] : [0, 2 ** 64];
+    if (t < lo || t >= hiExclusive) {
+        if (!sat) throw trap('integer overflow');
+        return t < lo ? (signed ? -(2n ** 63n) : 0n) : signed ? 2n ** 63n - 1n : 2n ** 64n - 1n;
+    }
+    return BigInt(t);
+}
+
+/** Runs a job program on the reference interpreter. */
+export function interpret(job: ComputeJob, options: InterpretOptions = {}): Interpreted {
+    const maxOutputBytes = options.maxOutputBytes ?? 16 * 1024 * 1024;
+    const budget = options.stackBudget ?? STACK_BUDGET;
+    const limit = job.fuel;
+    if (typeof limit !== 'bigint' || limit < 0n || limit > MAX_FUEL) throw new RangeError(`fuel must be a bigint from 0 to ${MAX_FUEL}`);
+    const refused = (reason: ProgramFailureReason, message: string): Interpreted => ({
+        status: 'failed',
+        reason,
+        message,
+        fuel: 0n,
+        steps: 0n,
+    });
+    let module: Module;
+    let costs: FunctionCosts[];
+    let shape: { memory: { initial: number; maximum: number } };
+    try {
+        if (!wasm.validate(job.program)) return refused('invalid', 'not a valid WebAssembly module');
+        shape = checkProgram(job.program, memoryCapPages(job.maxMemoryMb));
+        costs = functionCosts(job.program);
+        module = readModule(job.program);
+    } catch (e) {
+        if (e instanceof ProgramRefused) return refused(e.reason, e.message);
+        throw e;
+    }
+    const machine = new Machine(module, costs, job.input, shape.memory, limit, budget, maxOutputBytes);
+    const started = performance.now();
+    try {
+        machine.instantiate();
+    } catch (e) {
+        if (e instanceof Trap) return { ...refused(e.reason, e.message), steps: BigInt(machine.steps) };
+        throw e;
+    }
+    try {
+        if (module.start !== undefined) machine.call(module.start, true);
+        machine.call(module.runIndex, true);
+        return {
+            status: 'ok',
+            output: machine.output(),
+            ms: performance.now() - started,
+            fuel: machine.fuelUsed(),
+            steps: BigInt(machine.steps),
+        };
+    } catch (e) {
+        if (e instanceof Trap) return { status: 'failed', reason: e.reason, message: e.message, fuel: limit, steps: BigInt(machine.steps) };
+        throw e;
+    }
+}
+
+class Machine {
+    private used = 0;
+    private usedBig: bigint | undefined;
+    steps = 0;
+    private readonly limitN: number;
+    private depth = 0;
+    private size: number;
+    private bytes: Uint8Array;
+    private view: DataView;
+    private readonly maxBytes: number;
+    private readonly globals: Int32Array;
+    private readonly tables: (number | null)[][];
+    private readonly dropped: boolean[];
+    private readonly chunks: Uint8Array[] = [];
+    private outLength = 0;
+    /** The value stack: value i is (st[2i], st[2i + 1]). */
+    private st = new Int32Array(2 * 4096);
+    private sp = 0;
+
+    constructor(
+        private readonly m: Module,
+        private readonly costs: FunctionCosts[],
+        private readonly input: Uint8Array,
+        memory: { initial: number; maximum: number },
+        private readonly limit: bigint,
+        private readonly budget: number,
+        private readonly maxOutput: number,
+    ) {
+        this.limitN = limit > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(limit);
+        this.size = memory.initial * PAGE;
+        this.maxBytes = memory.maximum * PAGE;
+        this.bytes = new Uint8Array(this.size);
+        this.view = new DataView(this.bytes.buffer);
+        this.globals = new Int32Array(2 * m.globals.length);
+        m.globals.forEach((g, i) => {
+            this.globals[2 * i] = Number(BigInt.asIntN(32, g.init));
+            this.globals[2 * i + 1] = Number(BigInt.asIntN(32, g.init >> 32n));
+        });
+        this.tables = m.tables.map((t) => new Array<number | null>(t.min).fill(null));
+        this.dropped = m.data.map(() => false);
+    }
+
+    output(): Uint8Array {
+        return Buffer.concat(this.chunks, this.outLength);
+    }
+
+    /** Element and data segments, as instantiation applies them (a segment out of bounds traps). */
+    instantiate(): void {
+        for (const e of this.m.elements) {
+            if (e.offset === undefined) continue;
+            const table = this.tables[e.table];
+            if (table === undefined || e.offset + e.funcs.length > table.length) throw trap('table initializer is out of bounds');
+            e.funcs.forEach((f, i) => (table[e.offset! + i] = f));
+        }
+        this.m.data.forEach((d, i) => {
+            if (d.offset === undefined) return;
+            if (d.offset + d.bytes.length > this.size) throw trap('data segment is out of bounds');
+            this.bytes.set(d.bytes, d.offset);
+            this.dropped[i] = true; // an active segment is dropped once applied
+        });
+    }
+
+    /** Fuel used, exact: a number while it is a safe integer, then a bigint. */
+    fuelUsed(): bigint {
+        return this.usedBig ?? BigInt(this.used);
+    }
+
+    private charge(fuel: number): void {
+        if (this.usedBig === undefined && this.used + fuel <= Number.MAX_SAFE_INTEGER) {
+            this.used += fuel;
+            if (this.used > this.limitN) throw new Trap('fuel', 'the fuel ran out');
+            return;
+        }
+        this.usedBig = (this.usedBig ?? BigInt(this.used)) + BigInt(fuel);
+        if (this.usedBig > this.limit) throw new Trap('fuel', 'the fuel ran out');
+    }
+
+    // ─── the value stack ─────────────────────────────────────────────────────────────────────
+
+    private grow(): void {
+        const next = new Int32Array(this.st.length * 2);
+        next.set(this.st);
+        this.st = next;
+    }
+
+    private push(lo: number, hi = 0): void {
+        if (2 * this.sp + 2 > this.st.length) this.grow();
+        this.st[2 * this.sp] = lo;
+        this.st[2 * this.sp + 1] = hi;
+        this.sp++;
+    }
+
+    private pushI64(v: bigint): void {
+        SI64[0] = BigInt.asIntN(64, v);
+        this.push(S32[0], S32[1]);
+    }
+
+    private pushF64(x: number): void {
+        if (x !== x) this.push(0, CANONICAL_F64_HI);
+        else {
+            SF64[0] = x;
+            this.push(S32[0], S32[1]);
+        }
+    }
+
+    private popI32(): number {
+        this.sp--;
+        return this.st[2 * this.sp];
+    }
+
+    private popI64(): bigint {
+        this.sp--;
+        return i64Of(this.st[2 * this.sp], this.st[2 * this.sp + 1]);
+    }
+
+    private popF32(): number {
+        return f32OfBits(this.popI32());
+    }
+
+    private popF64(): number {
+        this.sp--;
+        return f64Of(this.st[2 * this.sp], this.st[2 * this.sp + 1]);
+    }
+
+    // ─── memory ──────────────────────────────────────────────────────────────────────────────
+
+    private address(base: number, offset: number, size: number): number {
+        const ea = (base >>> 0) + (offset >>> 0);
+        if (ea + size > this.size) throw trap('memory access out of bounds');
+        return ea;
+    }
+
+    private memoryGrow(pages: number): number {
+        const before = this.size / PAGE;
+        const after = this.size + pages * PAGE;
+        if (after > this.maxBytes) return -1;
+        if (after > this.bytes.length) {
+            const capacity = Math.min(this.maxBytes, Math.max(after, 2 * this.bytes.length));
+            const next = new Uint8Array(capacity);
+            next.set(this.bytes.subarray(0, this.size));
+            this.bytes = next;
+            this.view = new DataView(next.buffer);
+        }
+        this.size = after;
+        return before;
+    }
+
+    // ─── host functions ──────────────────────────────────────────────────────────────────────
+
+    private host(index: number): void {
+        switch (this.m.hosts[index]) {
+            case 'input_size':
+                this.charge(FUEL_PER_HOST_CALL);
+                this.push(this.input.length | 0);
+                return;
+            case 'read_input': {
+                const len = this.popI32() >>> 0;
+                const offset = this.popI32() >>> 0;
+                const dst = this.popI32() >>> 0;
+                this.charge(FUEL_PER_HOST_CALL + len * FUEL_PER_BYTE);
+                const start = Math.min(offset, this.input.length);
+                const chunk = this.input.subarray(start, start + len);
+                if (dst + chunk.length > this.size) throw trap('read_input: memory access out of bounds');
+                this.bytes.set(chunk, dst);
+                this.push(chunk.length);
+                return;
+            }
+            case 'write_output': {
+                const len = this.popI32() >>> 0;
+                const src = this.popI32() >>> 0;
+                this.charge(FUEL_PER_HOST_CALL + len * FUEL_PER_BYTE);
+                if (src + len > this.size) throw trap('write_output: memory access out of bounds');
+                if (this.outLength + len > this.maxOutput)
+                    throw new Trap('output-limit', `output exceeds the cap of ${this.maxOutput} bytes`);
+                this.chunks.push(this.bytes.slice(src, src + len));
+                this.outLength += len;
+                return;
+            }
+            case 'abort':
+                throw trap('abort');
+        }
+    }
+
+    // ─── execution ───────────────────────────────────────────────────────────────────────────
+
+    /**
+     * Calls function `index` with its arguments on the stack and runs until it returns.
+     * `charged`: whether its entry fuel is charged here (not for a direct call to a simple
+     * function, whose caller's region paid it).
+     */
+    call(index: number, charged: boolean): void {
+        if (index < this.m.hosts.length) {
+            this.host(index);
+            return;
+        }
+        this.run(index, charged);
+    }
+
+    private run(entryIndex: number, entryCharged: boolean): void {
+        const m = this.m;
+        const imported = m.hosts.length;
+        interface Frame {
+            func: number;
+            code: Code;
+            pc: number;
+            locals: Int32Array;
+            base: number;
+            results: number;
+            weight: number;
+            labels: Label[];
+        }
+        interface Label {
+            /** Where a branch goes: after the `end`, or the loop's first instruction. */
+            target: number;
+            height: number;
+            arity: number;
+            loop: number;
+        }
+        const frames: Frame[] = [];
+        const enter = (func: number, charged: boolean): void => {
+            const i = func - imported;
+            const cost = this.costs[i];
+            const code = m.codes[i];
+            const type = m.types[m.funcTypes[func]];
+            if (charged) this.charge(cost.entry);
+            let weight = 0;
+            if (!cost.simple) {
+                weight = cost.weight;
+                this.depth += weight;
+                if (this.depth > this.budget) throw new Trap('stack', 'the call depth passed the budget');
+            }
+            const params = type.params.length;
+            const locals = new Int32Array(2 * (params + code.locals.length));
+            this.sp -= params;
+            locals.set(this.st.subarray(2 * this.sp, 2 * (this.sp + params)));
+            frames.push({
+                func,
+                code,
+                pc: 0,
+                locals,
+                base: this.sp,
+                results: type.results.length,
+                weight,
+                labels: [{ target: code.op.length, height: this.sp, arity: type.results.length, loop: -1 }],
+            });
+        };
+        const leave = (): void => {
+            const f = frames.pop()!;
+            const from = this.sp - f.results;
+            this.st.copyWithin(2 * f.base, 2 * from, 2 * this.sp);
+            this.sp = f.base + f.results;
+            this.depth -= f.weight;
+        };
+        const branch = (f: Frame, depth: number): void => {
+            const label = f.labels[f.labels.length - 1 - depth];
+            const from = this.sp - label.arity;
+            this.st.copyWithin(2 * label.height, 2 * from, 2 * this.sp);
+            this.sp = label.height + label.arity;
+            if (label.loop >= 0) {
+                f.labels.length = f.labels.length - depth;
+                this.charge(this.costs[f.func - imported].loops[label.loop]);
+                f.pc = label.target;
+            } else {
+                f.labels.length = f.labels.length - 1 - depth;
+                f.pc = label.target;
+                if (f.labels.length === 0) leave();
+            }
+        };
+        enter(entryIndex, entryCharged);
+        const st = () => this.st;
+        while (frames.length > 0) {
+            const f = frames[frames.length - 1];
+            const code = f.code;
+            if (f.pc >= code.op.length) {
+                leave();
+                continue;
+            }
+            const pc = f.pc++;
+            const op = code.op[pc];
+            const a = code.a[pc];
+            this.steps++;
+            switch (op) {
+                case 0x00:
+                    throw trap('unreachable');
+                case 0x01:
+                    break;
+                case 0x02:
+                case 0x03: {
+                    const params = code.b[pc];
+                    const results = code.c[pc];
+                    if (op === 0x02) f.labels.push({ target: a + 1, height: this.sp - params, arity: results, loop: -1 });
+                    else {
+                        const index = code.loopIndex.get(pc)!;
+                        f.labels.push({ target: pc + 1, height: this.sp - params, arity: params, loop: index });
+                        this.charge(this.costs[f.func - imported].loops[index]);
+                    }
+                    break;
+                }
+                case 0x04: {
+                    const params = code.b[pc];
+                    const results = code.c[pc];
+                    const cond = this.popI32();
+                    f.labels.push({ target: a + 1, height: this.sp - params, arity: results, loop: -1 });
+                    if (cond === 0) {
+                        const otherwise = code.elses.get(pc);
+                        f.pc = otherwise === undefined ? a : otherwise + 1;
+                    }
+                    break;
+                }
+                case 0x05: {
+                    // the end of an if's then-arm: go past the matching end
+                    const label = f.labels.pop()!;
+                    f.pc = label.target;
+                    break;
+                }
+                case 0x0b:
+                    f.labels.pop();
+                    if (f.labels.length === 0) leave();
+                    break;
+                case 0x0c:
+                    branch(f, a);
+                    break;
+                case 0x0d:
+                    if (this.popI32() !== 0) branch(f, a);
+                    break;
+                case 0x0e: {
+                    const labels = code.tables.get(pc)!;
+                    const i = this.popI32() >>> 0;
+                    branch(f, labels[Math.min(i, labels.length - 1)]);
+                    break;
+                }
+                case 0x0f:
+                    branch(f, f.labels.length - 1);
+                    break;
+                case 0x10:
+                    if (a < imported) this.host(a);
+                    else enter(a, !this.costs[a - imported].simple);
+                    break;
+                case 0x11: {
+                    const i = this.popI32() >>> 0;
+                    const table = this.tables[code.b[pc]];
+                    if (table === undefined || i >= table.length) throw trap('table index is out of bounds');
+                    const func = table[i];
+                    if (func === null || func === undefined) throw trap('null function');
+                    const want = m.types[a];
+                    const got = m.types[m.funcTypes[func]];
+                    if (!sameType(want, got)) throw trap('function signature mismatch');
+                    if (func < imported) this.host(func);
+                    else enter(func, true);
+                    break;
+                }
+                case 0x1a:
+                    this.sp--;
+                    break;
+                case 0x1b: {
+                    const cond = this.popI32();
+                    this.sp--;
+                    if (cond === 0) {
+                        const s = st();
+                        s[2 * this.sp - 2] = s[2 * this.sp];
+                        s[2 * this.sp - 1] = s[2 * this.sp + 1];
+                    }
+                    break;
+                }
+                case 0x20:
+                    this.push(f.locals[2 * a], f.locals[2 * a + 1]);
+                    break;
+                case 0x21:
+                case 0x22: {
+                    const s = st();
+                    f.locals[2 * a] = s[2 * this.sp - 2];
+                    f.locals[2 * a + 1] = s[2 * this.sp - 1];
+                    if (op === 0x21) this.sp--;
+                    break;
+                }
+                case 0x23:
+                    this.push(this.globals[2 * a], this.globals[2 * a + 1]);
+                    break;
+                case 0x24:
+                    this.sp--;
+                    this.globals[2 * a] = this.st[2 * this.sp];
+                    this.globals[2 * a + 1] = this.st[2 * this.sp + 1];
+                    break;
+                case 0x3f:
+                    this.push(this.size / PAGE);
+                    break;
+                case 0x40: {
+                    const pages = this.popI32() >>> 0;
+                    this.charge(FUEL_PER_GROW + pages * FUEL_PER_PAGE);
+                    this.push(this.memoryGrow(pages));
+                    break;
+                }
+                case 0x41:
+                    this.push(a);
+                    break;
+                case 0x42:
+                case 0x44:
+                    this.push(a, code.b[pc]);
+                    break;
+                case 0x43:
+                    this.push(a);
+                    break;
+                default:
+                    if (op >= 0x28 && op <= 0x3e) this.memoryOp(op, a);
+                    else if (op >= 0xfc00) this.prefixed(op & 0xff, a, code.b[pc]);
+                    else this.numeric(op);
+            }
+        }
+    }
+
+    private memoryOp(op: number, offset: number): void {
+        const v = this.view;
+        if (op <= 0x35) {
+            const base = this.popI32();
+            switch (op) {
+                case 0x28:
+                case 0x2a:
+                    this.push(v.getInt32(this.address(base, offset, 4), true));
+                    return;
+                case 0x29:
+                case 0x2b: {
+                    const ea = this.address(base, offset, 8);
+                    this.push(v.getInt32(ea, true), v.getInt32(ea + 4, true));
+                    return;
+                }
+                case 0x2c:
+                    this.push(v.getInt8(this.address(base, offset, 1)));
+                    return;
+                case 0x2d:
+                    this.push(v.getUint8(this.address(base, offset, 1)));
+                    return;
+                case 0x2e:
+                    this.push(v.getInt16(this.address(base, offset, 2), true));
+                    return;
+                case 0x2f:
+                    this.push(v.getUint16(this.address(base, offset, 2), true));
+                    return;
+                case 0x30:
+                    this.pushI64(BigInt(v.getInt8(this.address(base, offset, 1))));
+                    return;
+                case 0x31:
+                    this.pushI64(BigInt(v.getUint8(this.address(base, offset, 1))));
+                    return;
+                case 0x32:
+                    this.pushI64(BigInt(v.getInt16(this.address(base, offset, 2), true)));
+                    return;
+                case 0x33:
+                    this.pushI64(BigInt(v.getUint16(this.address(base, offset, 2), true)));
+                    return;
+                case 0x34:
+                    this.pushI64(BigInt(v.getInt32(this.address(base, offset, 4), true)));
+                    return;
+                case 0x35:
+                    this.pushI64(BigInt(v.getUint32(this.address(base, offset, 4), true)));
+                    return;
+            }
+        }
+        this.sp--;
+        const lo = this.st[2 * this.sp];
+        const hi = this.st[2 * this.sp + 1];
+        const base = this.popI32();
+        switch (op) {
+            case 0x36:
+            case 0x38:
+                v.setInt32(this.address(base, offset, 4), lo, true);
+                return;
+            case 0x37:
+            case 0x39: {
+                const ea = this.address(base, offset, 8);
+                v.setInt32(ea, lo, true);
+                v.setInt32(ea + 4, hi, true);
+                return;
+            }
+            case 0x3a:
+            case 0x3c:
+                v.setInt8(this.address(base, offset, 1), lo);
+                return;
+            case 0x3b:
+            case 0x3d:
+                v.setInt16(this.address(base, offset, 2), lo, true);
+                return;
+            case 0x3e:
+                v.setInt32(this.address(base, offset, 4), lo, true);
+                return;
+        }
+    }
+
+    private prefixed(sub: number, a: number, _b: number): void {
+        if (sub <= 7) {
+            // saturating truncation
+            const signed = sub % 2 === 0;
+            if (sub <= 3) {
+                const x = sub <= 1 ? this.popF32() : this.popF64();
+                this.push(signed ? truncate(x, -2147483648, 2147483647, true) : truncate(x, 0, 4294967295, true) | 0);
+            } else {
+                const x = sub <= 5 ? this.popF32() : this.popF64();
+                this.pushI64(truncate64(x, signed, true));
+            }
+            return;
+        }
+        switch (sub) {
+            case 8: {
+                const n = this.popI32() >>> 0;
+                const src = this.popI32() >>> 0;
+                const dst = this.popI32() >>> 0;
+                this.charge(n * FUEL_PER_BYTE);
+                const data = this.dropped[a] ? new Uint8Array(0) : this.m.data[a].bytes;
+                if (src + n > data.length || dst + n > this.size) throw trap('memory access out of bounds');
+                this.bytes.set(data.subarray(src, src + n), dst);
+                return;
+            }
+            case 9:
+                this.dropped[a] = true;
+                return;
+            case 10: {
+                const n = this.popI32() >>> 0;
+                const src = this.popI32() >>> 0;
+                const dst = this.popI32() >>> 0;
+                this.charge(n * FUEL_PER_BYTE);
+                if (src + n > this.size || dst + n > this.size) throw trap('memory access out of bounds');
+                this.bytes.copyWithin(dst, src, src + n);
+                return;
+            }
+            case 11: {
+                const n = this.popI32() >>> 0;
+                const value = this.popI32();
+                const dst = this.popI32() >>> 0;
+                this.charge(n * FUEL_PER_BYTE);
+                if (dst + n > this.size) throw trap('memory access out of bounds');
+                this.bytes.fill(value & 0xff, dst, dst + n);
+                return;
+            }
+        }
+    }
+
+    private numeric(op: number): void {
+        if (op <= 0x66) return this.compare(op);
+        if (op <= 0x78) return this.i32op(op);
+        if (op <= 0x8a) return this.i64op(op);
+        if (op <= 0x98) return this.f32op(op);
+        if (op <= 0xa6) return this.f64op(op);
+        return this.convert(op);
+    }
+
+    private compare(op: number): void {
+        if (op === 0x45) return this.push(this.popI32() === 0 ? 1 : 0);
+        if (op === 0x50) return this.push(this.popI64() === 0n ? 1 : 0);
+        let r: boolean;
+        if (op <= 0x4f) {
+            const y = this.popI32();
+            const x = this.popI32();
+            const [ux, uy] = [x >>> 0, y >>> 0];
+            r = [x === y, x !== y, x < y, ux < uy, x > y, ux > uy, x <= y, ux <= uy, x >= y, ux >= uy][op - 0x46];
+        } else if (op <= 0x5a) {
+            const y = this.popI64();
+            const x = this.popI64();
+            const [ux, uy] = [BigInt.asUintN(64, x), BigInt.asUintN(64, y)];
+            r = [x === y, x !== y, x < y, ux < uy, x > y, ux > uy, x <= y, ux <= uy, x >= y, ux >= uy][op - 0x51];
+        } else {
+            const wide = op >= 0x61;
+            const y = wide ? this.popF64() : this.popF32();
+            const x = wide ? this.popF64() : this.popF32();
+            r = [x === y, x !== y, x < y, x > y, x <= y, x >= y][op - (wide ? 0x61 : 0x5b)];
+        }
+        this.push(r ? 1 : 0);
+    }
+
+    private i32op(op: number): void {
+        if (op <= 0x69) {
+            const x = this.popI32();
+            if (op === 0x67) return this.push(Math.clz32(x));
+            if (op === 0x68) return this.push(x === 0 ? 32 : 31 - Math.clz32(x & -x));
+            let n = 0;
+            for (let v = x >>> 0; v !== 0; v &= v - 1) n++;
+            return this.push(n);
+        }
+        const y = this.popI32();
+        const x = this.popI32();
+        switch (op) {
+            case 0x6a:
+                return this.push((x + y) | 0);
+            case 0x6b:
+                return this.push((x - y) | 0);
+            case 0x6c:
+                return this.push(Math.imul(x, y));
+            case 0x6d:
+                if (y === 0) throw trap('divide by zero');
+                if (x === -2147483648 && y === -1) throw trap('divide result unrepresentable');
+                return this.push((x / y) | 0);
+            case 0x6e:
+                if (y === 0) throw trap('divide by zero');
+                return this.push(((x >>> 0) / (y >>> 0)) | 0);
+            case 0x6f:
+                if (y === 0) throw trap('remainder by zero');
+                return this.push((x % y) | 0);
+            case 0x70:
+                if (y === 0) throw trap('remainder by zero');
+                return this.push(((x >>> 0) % (y >>> 0)) | 0);
+            case 0x71:
+                return this.push(x & y);
+            case 0x72:
+                return this.push(x | y);
+            case 0x73:
+                return this.push(x ^ y);
+            case 0x74:
+                return this.push(x << (y & 31));
+            case 0x75:
+                return this.push(x >> (y & 31));
+            case 0x76:
+                return this.push((x >>> (y & 31)) | 0);
+            case 0x77: {
+                const k = y & 31;
+                return this.push(k === 0 ? x : (x << k) | (x >>> (32 - k)));
+            }
+            case 0x78: {
+                const k = y & 31;
+                return this.push(k === 0 ? x : (x >>> k) | (x << (32 - k)));
+            }
+        }
+    }
+
+    private i64op(op: number): void {
+        if (op <= 0x7b) {
+            const x = BigInt.asUintN(64, this.popI64());
+            if (op === 0x79) return this.pushI64(BigInt(64 - (x === 0n ? 0 : x.toString(2).length)));
+            if (op === 0x7a) {
+                if (x === 0n) return this.pushI64(64n);
+                let n = 0n;
+                for (let v = x; (v & 1n) === 0n; v >>= 1n) n++;
+                return this.pushI64(n);
+            }
+            let n = 0n;
+            for (let v = x; v !== 0n; v &= v - 1n) n++;
+            return this.pushI64(n);
+        }
+        const y = this.popI64();
+        const x = this.popI64();
+        const ux = BigInt.asUintN(64, x);
+        const uy = BigInt.asUintN(64, y);
+        const k = uy & 63n;
+        switch (op) {
+            case 0x7c:
+                return this.pushI64(x + y);
+            case 0x7d:
+                return this.pushI64(x - y);
+            case 0x7e:
+                return this.pushI64(x * y);
+            case 0x7f:
+                if (y === 0n) throw trap('divide by zero');
+                if (x === -(2n ** 63n) && y === -1n) throw trap('divide result unrepresentable');
+                return this.pushI64(x / y);
+            case 0x80:
+                if (y === 0n) throw trap('divide by zero');
+                return this.pushI64(ux / uy);
+            case 0x81:
+                if (y === 0n) throw trap('remainder by zero');
+                return this.pushI64(x % y);
+            case 0x82:
+                if (y === 0n) throw trap('remainder by zero');
+                return this.pushI64(ux % uy);
+            case 0x83:
+                return this.pushI64(x & y);
+            case 0x84:
+                return this.pushI64(x | y);
+            case 0x85:
+                return this.pushI64(x ^ y);
+            case 0x86:
+                return this.pushI64(x << k);
+            case 0x87:
+                return this.pushI64(x >> k);
+            case 0x88:
+                return this.pushI64(ux >> k);
+            case 0x89:
+                return this.pushI64(k === 0n ? x : (ux << k) | (ux >> (64n - k)));
+            case 0x8a:
+                return this.pushI64(k === 0n ? x : (ux >> k) | (ux << (64n - k)));
+        }
+    }
+
+    private f32op(op: number): void {
+        if (op <= 0x91) {
+            const bits = this.popI32();
+            if (op === 0x8b) return this.push(bits & 0x7fffffff);
+            if (op === 0x8c) return this.push(bits ^ -2147483648);
+            const x = f32OfBits(bits);
+            const r = [Math.ceil, Math.floor, Math.trunc, nearest, Math.sqrt][op - 0x8d](x);
+            return this.push(bitsOfF32(Math.fround(r)));
+        }
+        if (op === 0x98) {
+            const y = this.popI32();
+            const x = this.popI32();
+            return this.push((x & 0x7fffffff) | (y & -2147483648));
+        }
+        const y = this.popF32();
+        const x = this.popF32();
+        const r = [x + y, x - y, x * y, x / y, Math.min(x, y), Math.max(x, y)][op - 0x92];
+        this.push(bitsOfF32(Math.fround(r)));
+    }
+
+    private f64op(op: number): void {
+        if (op <= 0x9f) {
+            this.sp--;
+            const lo = this.st[2 * this.sp];
+            const hi = this.st[2 * this.sp + 1];
+            if (op === 0x99) return this.push(lo, hi & 0x7fffffff);
+            if (op === 0x9a) return this.push(lo, hi ^ -2147483648);
+            const x = f64Of(lo, hi);
+            return this.pushF64([Math.ceil, Math.floor, Math.trunc, nearest, Math.sqrt][op - 0x9b](x));
+        }
+        if (op === 0xa6) {
+            this.sp--;
+            const yhi = this.st[2 * this.sp + 1];
+            this.sp--;
+            const lo = this.st[2 * this.sp];
+            const hi = this.st[2 * this.sp + 1];
+            return this.push(lo, (hi & 0x7fffffff) | (yhi & -2147483648));
+        }
+        const y = this.popF64();
+        const x = this.popF64();
+        this.pushF64([x + y, x - y, x * y, x / y, Math.min(x, y), Math.max(x, y)][op - 0xa0]);
+    }
+
+    private convert(op: number): void {
+        switch (op) {
+            case 0xa7:
+                return this.push(Number(BigInt.asIntN(32, this.popI64())));
+            case 0xa8:
+                return this.push(truncate(this.popF32(), -2147483648, 2147483647, false));
+            case 0xa9:
+                return this.push(truncate(this.popF32(), 0, 4294967295, false) | 0);
+            case 0xaa:
+                return this.push(truncate(this.popF64(), -2147483648, 2147483647, false));
+            case 0xab:
+                return this.push(truncate(this.popF64(), 0, 4294967295, false) | 0);
+            case 0xac:
+                return this.pushI64(BigInt(this.popI32()));
+            case 0xad:
+                return this.pushI64(BigInt(this.popI32() >>> 0));
+            case 0xae:
+                return this.pushI64(truncate64(this.popF32(), true, false));
+            case 0xaf:
+                return this.pushI64(truncate64(this.popF32(), false, false));
+            case 0xb0:
+                return this.pushI64(truncate64(this.popF64(), true, false));
+            case 0xb1:
+                return this.pushI64(truncate64(this.popF64(), false, false));
+            case 0xb2:
+                return this.push(bitsOfF32(Math.fround(this.popI32())));
+            case 0xb3:
+                return this.push(bitsOfF32(Math.fround(this.popI32() >>> 0)));
+            case 0xb4:
+                return this.push(bitsOfF32(f32OfI64(this.popI64())));
+            case 0xb5:
+                return this.push(bitsOfF32(f32OfI64(BigInt.asUintN(64, this.popI64()))));
+            case 0xb6:
+                return this.push(bitsOfF32(Math.fround(this.popF64())));
+            case 0xb7:
+                return this.pushF64(this.popI32());
+            case 0xb8:
+                return this.pushF64(this.popI32() >>> 0);
+            case 0xb9:
+                return this.pushF64(Number(this.popI64()));
+            case 0xba:
+                return this.pushF64(Number(BigInt.asUintN(64, this.popI64())));
+            case 0xbb:
+                return this.pushF64(this.popF32());
+            case 0xbc:
+            case 0xbd:
+            case 0xbe:
+            case 0xbf:
+                return; // reinterpretations: the bits stay as they are
+            case 0xc0:
+                return this.push((this.popI32() << 24) >> 24);
+            case 0xc1:
+                return this.push((this.popI32() << 16) >> 16);
+            case 0xc2:
+                return this.pushI64(BigInt.asIntN(8, this.popI64()));
+            case 0xc3:
+                return this.pushI64(BigInt.asIntN(16, this.popI64()));
+            case 0xc4:
+                return this.pushI64(BigInt.asIntN(32, this.popI64()));
+        }
+    }
+}
+
+function sameType(x: { params: number[]; results: number[] }, y: { params: number[]; results: number[] } | undefined): boolean {
+    return (
+        y !== undefined &&
+        x.params.length === y.params.length &&
+        x.results.length === y.results.length &&
+        x.params.every((t, i) => t === y.params[i]) &&
+        x.results.every((t, i) => t === y.results[i])
+    );
+}
