@@ -16,6 +16,7 @@ import { MAX_FUEL } from '../client/compute/meter';
 import { ComputePool } from '../client/compute/pool';
 import { ComputeJob, RunResult } from '../client/compute/types';
 import { wat } from './helpers/wat';
+import { RECURSE } from './helpers/programs';
 
 const HOST = `
     (import "fog" "input_size" (func $size (result i32)))
@@ -23,17 +24,6 @@ const HOST = `
     (import "fog" "write_output" (func $write (param i32 i32)))`;
 const program = (body: string, memory = '(memory 1)') => wat(`(module (import "fog" "memory" ${memory}) ${HOST} ${body})`);
 const u32 = (n: number) => new Uint8Array(Uint32Array.of(n).buffer);
-
-/** Recursion n deep (n: the input's first u32), one i32 parameter; writes the depth it counted. */
-const RECURSE = `
-    (func $f (param $n i32) (result i32)
-        (if (result i32) (i32.eqz (local.get $n))
-            (then (i32.const 0))
-            (else (i32.add (call $f (i32.sub (local.get $n) (i32.const 1))) (i32.const 1)))))
-    (func (export "run")
-        (drop (call $read (i32.const 0) (i32.const 0) (i32.const 4)))
-        (i32.store (i32.const 4) (call $f (i32.load (i32.const 0))))
-        (call $write (i32.const 4) (i32.const 4)))`;
 
 /** Recursion with wide frames (eight f64 parameters, passed on with arithmetic), the shape whose native depth differs most between tiers. */
 const RECURSE_WIDE = `

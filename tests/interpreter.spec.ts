@@ -14,6 +14,7 @@ import { ComputeJob, ProgramResult, RunResult } from '../client/compute/types';
 import { exampleNamed } from '../examples/catalog';
 import { generateProgram } from './helpers/wasm-gen';
 import { wat } from './helpers/wat';
+import { RECURSE } from './helpers/programs';
 
 const CAP = 1 << 20;
 const LIMIT = 10n ** 15n;
@@ -882,15 +883,6 @@ describe('the interpreter against the metered V8 run', () => {
         });
         afterAll(() => pool.close());
 
-        const RECURSE = `
-            (func $f (param $n i32) (result i32)
-                (if (result i32) (i32.eqz (local.get $n))
-                    (then (i32.const 0))
-                    (else (i32.add (call $f (i32.sub (local.get $n) (i32.const 1))) (i32.const 1)))))
-            (func (export "run")
-                (drop (call $read (i32.const 0) (i32.const 0) (i32.const 4)))
-                (i32.store (i32.const 4) (call $f (i32.load (i32.const 0))))
-                (call $write (i32.const 4) (i32.const 4)))`;
         const MUTUAL = `
             (type $t (func (param i32 f64) (result f64)))
             (table 2 2 funcref)

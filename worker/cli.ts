@@ -92,46 +92,24 @@ export function program(): Command {
         .option('--allow-private-uris', 'fetch job blobs from private and loopback addresses too (a LAN deployment)')
         .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
         .action(async (o: Common & StartFlags) => {
-            const {
-                threads,
-                memoryMb,
-                maxMfuel,
-                wallSeconds,
-                minPrice,
-                minPricePerMfuel,
-                fuelRate,
-                pollMs,
-                keepJobs,
-                allowPrivateUris,
-                liar,
-            } = resolveWorkerStart(o);
+            // everything but the pool's threads and wall clock, and the storage node, is the daemon's
+            const { threads, wallSeconds, storage: storageUrl, ...options } = resolveWorkerStart(o);
             const { ctx, sender } = await signer(o);
-            const storage = storageOf(ctx.file, o.storage);
+            const storage = storageOf(ctx.file, storageUrl);
             await ctx.fog.stakedProviderOf(sender.address);
             mkdirSync(o.home, { recursive: true });
             const journal = Journal.open(join(o.home, 'journal'));
             const pool = new ComputePool({ threads, wallSeconds });
-            const daemon = new WorkerDaemon(ctx.fog, sender, pool, journal, storage, {
-                ...DAEMON_DEFAULTS,
-                memoryMb,
-                maxMfuel,
-                minPrice,
-                minPricePerMfuel,
-                fuelRate,
-                pollMs,
-                keepJobs,
-                allowPrivateUris,
-                liar,
-            });
+            const daemon = new WorkerDaemon(ctx.fog, sender, pool, journal, storage, { ...DAEMON_DEFAULTS, ...options });
             const log = (e: object) => jsonLine(process.stdout, e);
             log({
                 event: 'started',
                 worker: sender.address.toString(),
                 threads,
-                memoryMb,
-                maxMfuel,
-                minPricePerMfuel: formatAmount(minPricePerMfuel),
-                liar,
+                memoryMb: options.memoryMb,
+                maxMfuel: options.maxMfuel,
+                minPricePerMfuel: formatAmount(options.minPricePerMfuel),
+                liar: options.liar,
             });
             daemon.start();
             await new Promise<void>((resolve) => {

@@ -318,11 +318,16 @@ interface ParsedModule {
 
 const VALUE_TYPES: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
 
-class Reader {
+/**
+ * Reads WebAssembly's binary format: bytes, LEB128 integers, names, value types, limits. The one
+ * reader of the ABI check here, the meter's cost table (meter-costs.ts) and the reference
+ * interpreter (client/dispute/module.ts); what it cannot read is refused as 'invalid'.
+ */
+export class WasmReader {
     constructor(
-        private readonly bytes: Uint8Array,
-        public pos: number,
-        public end: number,
+        readonly bytes: Uint8Array,
+        public pos = 0,
+        public end = bytes.length,
     ) {}
 
     byte(): number {
@@ -339,6 +344,40 @@ class Reader {
             if ((b & 0x80) === 0) return value;
         }
         throw new ProgramRefused('invalid', 'malformed LEB128 integer');
+    }
+
+    u32(): number {
+        return this.uleb(32);
+    }
+
+    /** A signed LEB128 of `bits` bits, as a bigint. */
+    sleb(bits: number): bigint {
+        let result = 0n;
+        let shift = 0n;
+        for (;;) {
+            const b = this.byte();
+            result |= BigInt(b & 0x7f) << shift;
+            shift += 7n;
+            if ((b & 0x80) === 0) {
+                if (shift < BigInt(bits) && b & 0x40) result -= 1n << shift;
+                return BigInt.asIntN(bits, result);
+            }
+        }
+    }
+
+    /** Skips a LEB128 of any width (signed or not). */
+    skipLeb(): void {
+        while (this.byte() & 0x80);
+    }
+
+    skip(n: number): void {
+        this.pos += n;
+    }
+
+    bytesOf(n: number): Uint8Array {
+        const out = this.bytes.subarray(this.pos, this.pos + n);
+        this.pos += n;
+        return out;
     }
 
     name(): string {
@@ -369,7 +408,7 @@ class Reader {
 
 function parseModule(bytes: Uint8Array): ParsedModule {
     const parsed: ParsedModule = { types: [], imports: [], functionTypes: [], tables: [], definedMemories: 0, exports: new Map() };
-    const r = new Reader(bytes, 8, bytes.length);
+    const r = new WasmReader(bytes, 8, bytes.length);
     while (r.pos < bytes.length) {
         r.end = bytes.length;
         const id = r.byte();
@@ -387,13 +426,13 @@ function parseModule(bytes: Uint8Array): ParsedModule {
     return parsed;
 }
 
-function readTypeEntry(r: Reader, types: FuncType[]): void {
+function readTypeEntry(r: WasmReader, types: FuncType[]): void {
     const form = r.byte();
     if (form === 0x4e) r.vec(() => readSubType(r, types, r.byte()));
     else readSubType(r, types, form);
 }
 
-function readSubType(r: Reader, types: FuncType[], form: number): void {
+function readSubType(r: WasmReader, types: FuncType[], form: number): void {
     if (form === 0x50 || form === 0x4f) {
         r.vec(() => r.uleb());
         form = r.byte();
@@ -404,7 +443,7 @@ function readSubType(r: Reader, types: FuncType[], form: number): void {
     types.push({ params: r.vec(() => r.valueType()), results: r.vec(() => r.valueType()) });
 }
 
-function readTable(r: Reader): Limits {
+function readTable(r: WasmReader): Limits {
     // 0x40 0x00 starts a table with an initializer expression (function references).
     const first = r.byte();
     if (first === 0x40) throw new ProgramRefused('invalid', 'tables with initializer expressions are not part of the Fog ABI');
@@ -412,7 +451,7 @@ function readTable(r: Reader): Limits {
     return r.limits();
 }
 
-function readImport(r: Reader, functionTypes: number[]): Import {
+function readImport(r: WasmReader, functionTypes: number[]): Import {
     const module = r.name();
     const name = r.name();
     const kind = r.byte();

@@ -3,7 +3,7 @@
  * docs/metering.md. Everything here is a function of the program's bytes as the requester wrote
  * them (not of any toolkit's rewriting), so an independent interpreter can recompute it.
  */
-import { ProgramRefused } from './abi';
+import { ProgramRefused, WasmReader } from './abi';
 
 /** Fuel for an instruction the table does not name. */
 export const COST_DEFAULT = 1;
@@ -72,38 +72,10 @@ interface RawCosts extends FunctionCosts {
 
 const V128 = 0x7b;
 
-class Cursor {
-    constructor(
-        readonly bytes: Uint8Array,
-        public pos: number,
-    ) {}
-
-    byte(): number {
-        if (this.pos >= this.bytes.length) throw new ProgramRefused('invalid', 'unexpected end of the module');
-        return this.bytes[this.pos++];
-    }
-
-    u32(): number {
-        let value = 0;
-        for (let shift = 0; shift < 35; shift += 7) {
-            const b = this.byte();
-            value += (b & 0x7f) * 2 ** shift;
-            if ((b & 0x80) === 0) return value;
-        }
-        throw new ProgramRefused('invalid', 'malformed LEB128 integer');
-    }
-
-    /** Skips a LEB128 of any width (signed or not). */
-    skipLeb(): void {
-        while (this.byte() & 0x80);
-    }
-
-    skip(n: number): void {
-        this.pos += n;
-    }
-
-    /** A value type; returns its first byte. */
-    valueType(): number {
+/** The reader, plus what pricing a body needs: types, block types and memargs skipped. */
+class Cursor extends WasmReader {
+    /** Skips a value type; returns its first byte. */
+    skipValueType(): number {
         const first = this.byte();
         if (first === 0x63 || first === 0x64) this.skipLeb();
         return first;
@@ -112,7 +84,7 @@ class Cursor {
     blockType(): void {
         const first = this.bytes[this.pos];
         if (first === 0x40) this.pos++;
-        else if (first >= 0x40 && first <= 0x7f) this.valueType();
+        else if (first >= 0x40 && first <= 0x7f) this.skipValueType();
         else this.skipLeb();
     }
 
@@ -170,11 +142,11 @@ function countFunctionImports(c: Cursor): number {
             functions++;
             c.u32();
         } else if (kind === 0x01) {
-            c.valueType();
+            c.skipValueType();
             limits(c);
         } else if (kind === 0x02) limits(c);
         else if (kind === 0x03) {
-            c.valueType();
+            c.skipValueType();
             c.byte();
         } else if (kind === 0x04) {
             c.byte();
@@ -198,8 +170,8 @@ function readTypes(c: Cursor, typeSlots: number[]): void {
         }
         if (form !== 0x60) throw new ProgramRefused('invalid', 'struct and array types are not part of the Fog ABI');
         let slots = 0;
-        for (let n = c.u32(); n > 0; n--) slots += c.valueType() === V128 ? 2 : 1;
-        for (let n = c.u32(); n > 0; n--) c.valueType();
+        for (let n = c.u32(); n > 0; n--) slots += c.skipValueType() === V128 ? 2 : 1;
+        for (let n = c.u32(); n > 0; n--) c.skipValueType();
         typeSlots.push(slots);
     };
     for (let n = c.u32(); n > 0; n--) {
@@ -222,7 +194,7 @@ function priceBody(c: Cursor, end: number, paramSlots: number, importedFunctions
     let slots = paramSlots;
     for (let groups = c.u32(); groups > 0; groups--) {
         const n = c.u32();
-        slots += n * (c.valueType() === V128 ? 2 : 1);
+        slots += n * (c.skipValueType() === V128 ? 2 : 1);
     }
     const loops: number[] = [];
     // The region each open block charges to: -1 is the function's entry, k is loops[k].
@@ -313,7 +285,7 @@ function priceBody(c: Cursor, end: number, paramSlots: number, importedFunctions
                 charge(COST_CALL_INDIRECT);
                 break;
             case 0x1c:
-                for (let n = c.u32(); n > 0; n--) c.valueType();
+                for (let n = c.u32(); n > 0; n--) c.skipValueType();
                 charge(COST_DEFAULT);
                 break;
             case 0x1f:

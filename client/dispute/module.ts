@@ -6,7 +6,7 @@
  * as 'invalid' (SIMD, exceptions, reference-type and table instructions, tail calls, atomics,
  * GC), never guessed at.
  */
-import { ProgramRefused } from '../compute/abi';
+import { ProgramRefused, WasmReader } from '../compute/abi';
 import { DEPTH_EXPORT, FUEL_EXPORT, START_EXPORT, TRAP_EXPORT } from '../compute/meter';
 
 /** Export names the meter reserves (docs/metering.md): a program exporting one is refused, here as there. */
@@ -64,52 +64,8 @@ const F64 = 0x7c;
 
 const invalid = (what: string) => new ProgramRefused('invalid', `${what} is not supported by the interpreter`);
 
-class Reader {
-    constructor(
-        readonly bytes: Uint8Array,
-        public pos = 0,
-    ) {}
-
-    byte(): number {
-        if (this.pos >= this.bytes.length) throw new ProgramRefused('invalid', 'unexpected end of the module');
-        return this.bytes[this.pos++];
-    }
-
-    u32(): number {
-        let value = 0;
-        for (let shift = 0; shift < 35; shift += 7) {
-            const b = this.byte();
-            value += (b & 0x7f) * 2 ** shift;
-            if ((b & 0x80) === 0) return value;
-        }
-        throw new ProgramRefused('invalid', 'malformed LEB128 integer');
-    }
-
-    /** A signed LEB128 of up to `bits` bits, as a bigint. */
-    sleb(bits: number): bigint {
-        let result = 0n;
-        let shift = 0n;
-        for (;;) {
-            const b = this.byte();
-            result |= BigInt(b & 0x7f) << shift;
-            shift += 7n;
-            if ((b & 0x80) === 0) {
-                if (shift < BigInt(bits) && b & 0x40) result -= 1n << shift;
-                return BigInt.asIntN(bits, result);
-            }
-        }
-    }
-
-    bytesOf(n: number): Uint8Array {
-        const out = this.bytes.subarray(this.pos, this.pos + n);
-        this.pos += n;
-        return out;
-    }
-
-    name(): string {
-        return Buffer.from(this.bytesOf(this.u32())).toString('utf-8');
-    }
-
+/** The reader, plus the value types the interpreter runs. */
+class Reader extends WasmReader {
     valType(): ValType {
         const t = this.byte();
         if (t === I32 || t === I64 || t === F32 || t === F64 || t === 0x70) return t;
