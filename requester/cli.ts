@@ -237,9 +237,11 @@ export function program(): Command {
                 if (o.estimate) {
                     let minJobPrice: bigint | undefined;
                     try {
-                        minJobPrice = (await networkContext(o.networkFile, o.endpoint).fog.hub.getParams()).minJobPrice;
+                        const params = networkContext(o.networkFile, o.endpoint).fog.hub.getParams();
+                        const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer')), 5_000).unref());
+                        minJobPrice = (await Promise.race([params, late])).minJobPrice;
                     } catch {
-                        // no network to ask: the suggestion says so
+                        // no network to ask within 5 s: the suggestion says so
                     }
                     const request = { program: programBytes, input: inputBytes, mfuel, memoryMb: memory, k, pricePerMfuel, minJobPrice };
                     const e = await estimate({ ...request, wallSeconds: ESTIMATE_WALL_SECONDS });

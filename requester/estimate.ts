@@ -7,7 +7,7 @@
  * workers willing to claim the job.
  */
 import { ComputePool } from '../client/compute/pool';
-import { formatFuel, fuelForJob, MAX_JOB_MFUEL, mfuelFor, priceFor } from '../client/compute/fuel';
+import { formatFuel, fuelForJob, MAX_JOB_MFUEL, MFUEL, mfuelFor, priceFor } from '../client/compute/fuel';
 import { isVerdict } from '../client/compute/types';
 import { failureHash } from '../client/results';
 import { sha256Hex } from '../client/hash';
@@ -81,7 +81,7 @@ export function describeEstimate(e: Estimate, r: Pick<EstimateRequest, 'k' | 'pr
         e.verdict === 'ok'
             ? `ok: ${e.bytes} bytes out, result ${e.result}`
             : `the program fails (${e.verdict}): every worker would commit that failure, result ${e.result}`,
-        `used ${formatFuel(e.fuel)} (${e.fuel.toLocaleString('en-US')} fuel) of a ${formatFuel(fuelForJob({ maxMfuel: e.limitMfuel }))} limit` +
+        `used ${formatFuel(e.fuel)}${e.fuel >= MFUEL ? ` (${e.fuel.toLocaleString('en-US')} fuel)` : ''} of a ${formatFuel(fuelForJob({ maxMfuel: e.limitMfuel }))} limit` +
             (e.ms === undefined ? '' : `, ${Math.round(e.ms)} ms here`),
     ];
     if (e.verdict === 'fuel') {
