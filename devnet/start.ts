@@ -10,7 +10,7 @@
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { entry, Managed, runNode } from '../client/processes';
-import { formatFuel } from '../client/compute/fuel';
+import { formatFuel, MFUEL } from '../client/compute/fuel';
 import { startLocalNetwork } from './local-network';
 import { parseStartArgs } from './config';
 import { exampleNamed, heldOutDigits, mlpInferInput, mlpTrainInput, runExample } from '../examples/catalog';
@@ -176,7 +176,7 @@ async function main() {
                 const summary = exampleNamed(job.example).summary(output);
                 results.push({ id: Number(r.id), what: job.what, verified });
                 say(
-                    `✔ job ${r.id} ${job.what}, ${formatFuel(estimate.fuel)} of a ${mfuel} Mfuel limit\n    ${summary}; result ${r.result.slice(0, 16)}… agreed on chain${verified ? ', the same bytes as a local run' : ' but NOT what the program gives here'} (${outFile})`,
+                    `✔ job ${r.id} ${job.what}, ${formatFuel(estimate.fuel)} of a ${formatFuel(BigInt(mfuel) * MFUEL)} limit\n    ${summary}; result ${r.result.slice(0, 16)}… agreed on chain${verified ? ', the same bytes as a local run' : ' but NOT what the program gives here'} (${outFile})`,
                 );
             } catch (e) {
                 results.push({ id: -1, what: job.what, verified: false, error: (e as Error).message });
