@@ -1,0 +1,112 @@
+/**
+ * Byte arrays as cell trees (client/dispute/cells.ts), the shape of the dispute machine's memory,
+ * input and output (docs/disputes.md): the fast construction equals a naive one, shares zero
+ * subtrees, commits to every byte, and the output cell commits to the length too.
+ */
+import { beginCell, Cell } from '@ton/core';
+import { byteTree, capacityOf, LEAF_BYTES, MEMORY_DEPTH, OUTPUT_DEPTH, outputCell, outputHash, zeroTree } from '../client/dispute/cells';
+
+/** The tree built the long way: every leaf, every inner cell, nothing shared. */
+function naive(bytes: Uint8Array, depth: number): Cell {
+    const padded = Buffer.alloc(capacityOf(depth));
+    padded.set(bytes);
+    let level = Array.from({ length: 4 ** depth }, (_, i) =>
+        beginCell()
+            .storeBuffer(padded.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES))
+            .endCell(),
+    );
+    while (level.length > 1) {
+        const next: Cell[] = [];
+        for (let i = 0; i < level.length; i += 4) {
+            next.push(
+                beginCell()
+                    .storeRef(level[i])
+                    .storeRef(level[i + 1])
+                    .storeRef(level[i + 2])
+                    .storeRef(level[i + 3])
+                    .endCell(),
+            );
+        }
+        level = next;
+    }
+    return level[0];
+}
+
+/** The distinct cells of a tree, by hash. */
+function distinct(root: Cell): number {
+    const seen = new Set<string>();
+    const todo = [root];
+    while (todo.length > 0) {
+        const c = todo.pop()!;
+        const h = c.hash().toString('hex');
+        if (seen.has(h)) continue;
+        seen.add(h);
+        todo.push(...c.refs);
+    }
+    return seen.size;
+}
+
+/** Deterministic bytes from a seed. */
+function bytesOf(n: number, seed: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let x = seed >>> 0 || 1;
+    for (let i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        out[i] = x & 0xff;
+    }
+    return out;
+}
+
+describe('byte arrays as cell trees', () => {
+    it('builds the same tree as the naive construction, for every length up to and at the capacity', () => {
+        for (const depth of [0, 1, 2, 3]) {
+            for (const n of [0, 1, 63, 64, 65, 200, capacityOf(depth) - 1, capacityOf(depth)].filter((n) => n <= capacityOf(depth))) {
+                const bytes = bytesOf(n, n + 7 * depth);
+                expect([depth, n, byteTree(bytes, depth).hash().toString('hex')]).toEqual([
+                    depth,
+                    n,
+                    naive(bytes, depth).hash().toString('hex'),
+                ]);
+            }
+        }
+    });
+
+    it('shares equal subtrees: an all-zero 4 GiB memory is 14 distinct cells, and sparse data adds only its paths', () => {
+        const empty = byteTree(new Uint8Array(0), MEMORY_DEPTH);
+        expect(empty.hash()).toEqual(zeroTree(MEMORY_DEPTH).hash());
+        expect(distinct(empty)).toBe(MEMORY_DEPTH + 1);
+        expect(capacityOf(MEMORY_DEPTH)).toBe(2 ** 32);
+        // one non-zero byte: its leaf and the 13 cells above it, beside the zero subtrees of levels 0 to 12
+        const one = new Uint8Array(100);
+        one[99] = 1;
+        expect(distinct(byteTree(one, MEMORY_DEPTH))).toBe(MEMORY_DEPTH + 1 + MEMORY_DEPTH);
+    });
+
+    it('commits to every byte: changing any one changes the root', () => {
+        const bytes = bytesOf(4 * LEAF_BYTES + 5, 3);
+        const root = byteTree(bytes, 2).hash().toString('hex');
+        for (const at of [0, 63, 64, 255, 256, bytes.length - 1]) {
+            const changed = Uint8Array.from(bytes);
+            changed[at] ^= 0x80;
+            expect(byteTree(changed, 2).hash().toString('hex')).not.toBe(root);
+        }
+    });
+
+    it('refuses bytes past the capacity and depths past a memory’s', () => {
+        expect(() => byteTree(new Uint8Array(capacityOf(1) + 1), 1)).toThrow(new RangeError('257 bytes do not fit a tree of 256'));
+        expect(() => byteTree(new Uint8Array(0), MEMORY_DEPTH + 1)).toThrow(new RangeError(`depth must be 0 to ${MEMORY_DEPTH}`));
+    });
+
+    it('the output cell commits to the length as well: trailing zeros make another result', () => {
+        const text = Buffer.from('hello, fog');
+        const padded = Buffer.concat([text, Buffer.alloc(1)]);
+        expect(byteTree(text, OUTPUT_DEPTH).hash()).toEqual(byteTree(padded, OUTPUT_DEPTH).hash());
+        expect(outputHash(text)).not.toBe(outputHash(padded));
+        const cell = outputCell(text);
+        expect(cell.beginParse().loadUint(32)).toBe(text.length);
+        expect(outputHash(text)).toBe(cell.hash().toString('hex'));
+        expect(outputHash(new Uint8Array(0))).toMatch(/^[0-9a-f]{64}$/);
+    });
+});
