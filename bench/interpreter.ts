@@ -1,13 +1,15 @@
 /**
  * The reference interpreter (client/dispute/interpreter.ts) against the metered V8 run: for each
  * example on its default input, the steps and fuel of the run, the interpreter's time, the V8
- * run's (`runHere`, the median of a few), and their ratio. Both must give the same output and
+ * run's (`runHere`, the median of a few), their ratio, and the time of the dispute game's first
+ * move (the run again, building the state root at 16 points). Both must give the same output and
  * fuel, or the bench fails: the interpreter is the dispute game's replay of a run
  * (docs/disputes.md), and a difference would be a bug in one of them.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { interpret } from '../client/dispute/interpreter';
+import { rootsAt } from '../client/dispute/state';
 import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { runHere } from '../client/compute/programs';
 import { ComputeJob } from '../client/compute/types';
@@ -30,6 +32,13 @@ export interface InterpreterExample {
     /** interpreterMs / v8Ms */
     slowdown: number;
     stepsPerSecond: number;
+    /**
+     * The dispute game's first move: the run again with the state root at 16 equally spaced steps
+     * (the 15 a move posts, and the end), ms.
+     */
+    firstMoveMs: number;
+    /** firstMoveMs / interpreterMs */
+    rootsCost: number;
     /** The interpreter's output and fuel equal the V8 run's (the bench throws otherwise). */
     same: true;
 }
@@ -73,6 +82,13 @@ export async function measureInterpreter(sizes: InterpreterSizes): Promise<Inter
         if (interpreted.status !== 'ok')
             throw new Error(`${name} failed in the interpreter: ${interpreted.reason}: ${interpreted.message}`);
         const v8 = median(v8Ms);
+        const total = Number(interpreted.steps);
+        const t = performance.now();
+        rootsAt(
+            job,
+            Array.from({ length: 16 }, (_, i) => Math.round((total * (i + 1)) / 16)),
+        );
+        const firstMoveMs = performance.now() - t;
         examples.push({
             name,
             steps: Number(interpreted.steps),
@@ -81,6 +97,8 @@ export async function measureInterpreter(sizes: InterpreterSizes): Promise<Inter
             v8Ms: v8,
             slowdown: interpreterMs / v8,
             stepsPerSecond: Number(interpreted.steps) / (interpreterMs / 1000),
+            firstMoveMs,
+            rootsCost: firstMoveMs / interpreterMs,
             same: true,
         });
     }

@@ -23,19 +23,21 @@ import {
     MAX_FUEL,
     STACK_BUDGET,
 } from '../compute/meter';
-import { ComputeJob, ProgramFailureReason, ProgramResult } from '../compute/types';
-import { Code, Module, readModule } from './module';
+import { ComputeJob, ProgramFailed, ProgramFailureReason, ProgramResult } from '../compute/types';
+import { Branch, Code, Module, readModule } from './module';
 
 export type Interpreted = ProgramResult & { steps: bigint };
 
 export interface InterpretOptions {
-    /** The output cap, bytes; default 16 MiB (the pool's). */
+    /** The output cap, bytes; default MAX_OUTPUT_BYTES (the pool's). */
     maxOutputBytes?: number;
     /** The call-depth budget, weight units; default STACK_BUDGET. */
     stackBudget?: number;
 }
 
 const PAGE = 65_536;
+/** The output cap: 16 MiB, the pool's default and the output tree's capacity. */
+export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 const CANONICAL_F32 = 0x7fc00000;
 const CANONICAL_F64_HI = 0x7ff80000;
 
@@ -128,82 +130,131 @@ function truncate64(x: number, signed: boolean, sat: boolean): bigint {
     return BigInt(t);
 }
 
-/** Runs a job program on the reference interpreter. */
-export function interpret(job: ComputeJob, options: InterpretOptions = {}): Interpreted {
-    const maxOutputBytes = options.maxOutputBytes ?? 16 * 1024 * 1024;
-    const budget = options.stackBudget ?? STACK_BUDGET;
+/** A machine's status (the state's first field, docs/disputes.md): the entry to call next, the entry running, or halted. */
+export const STATUS = {
+    /** The start function is called by the next step. */
+    callStart: 0,
+    /** `run` is called by the next step. */
+    callRun: 1,
+    inStart: 2,
+    inRun: 3,
+    /** `run` returned: the output is the result. */
+    returned: 4,
+    /** The run failed: `reason` says why. */
+    failed: 5,
+} as const;
+
+/** What a bulk step moves (STATUS's neighbour in the state): nothing, or the operation under way. */
+export const BULK = { none: 0, init: 1, copyForward: 2, copyBackward: 3, fill: 4, readInput: 5, writeOutput: 6 } as const;
+
+/** Chunks of a bulk operation: one per 64-byte leaf of the destination it writes. */
+export const CHUNK_BYTES = 64;
+
+/** How many chunks a bulk operation of `n` bytes to `dst` takes: each stops at a leaf boundary of the destination. */
+export function chunksOf(dst: number, n: number): number {
+    return n === 0 ? 0 : Math.floor((dst + n - 1) / CHUNK_BYTES) - Math.floor(dst / CHUNK_BYTES) + 1;
+}
+
+/** Builds the machine for a job, or says why the program is refused before it runs. */
+export function load(job: ComputeJob, options: InterpretOptions = {}): Machine | ProgramFailed {
     const limit = job.fuel;
     if (typeof limit !== 'bigint' || limit < 0n || limit > MAX_FUEL) throw new RangeError(`fuel must be a bigint from 0 to ${MAX_FUEL}`);
-    const refused = (reason: ProgramFailureReason, message: string): Interpreted => ({
-        status: 'failed',
-        reason,
-        message,
-        fuel: 0n,
-        steps: 0n,
-    });
-    let module: Module;
-    let costs: FunctionCosts[];
-    let shape: { memory: { initial: number; maximum: number } };
     try {
-        if (!wasm.validate(job.program)) return refused('invalid', 'not a valid WebAssembly module');
-        shape = checkProgram(job.program, memoryCapPages(job.maxMemoryMb));
-        costs = functionCosts(job.program);
-        module = readModule(job.program);
+        if (!wasm.validate(job.program)) throw new ProgramRefused('invalid', 'not a valid WebAssembly module');
+        const shape = checkProgram(job.program, memoryCapPages(job.maxMemoryMb));
+        const costs = functionCosts(job.program);
+        const module = readModule(job.program);
+        return new Machine(
+            module,
+            costs,
+            job.input,
+            shape.memory,
+            limit,
+            options.stackBudget ?? STACK_BUDGET,
+            options.maxOutputBytes ?? MAX_OUTPUT_BYTES,
+        );
     } catch (e) {
-        if (e instanceof ProgramRefused) return refused(e.reason, e.message);
-        throw e;
-    }
-    const machine = new Machine(module, costs, job.input, shape.memory, limit, budget, maxOutputBytes);
-    const started = performance.now();
-    try {
-        machine.instantiate();
-    } catch (e) {
-        if (e instanceof Trap) return { ...refused(e.reason, e.message), steps: BigInt(machine.steps) };
-        throw e;
-    }
-    try {
-        if (module.start !== undefined) machine.call(module.start, true);
-        machine.call(module.runIndex, true);
-        return {
-            status: 'ok',
-            output: machine.output(),
-            ms: performance.now() - started,
-            fuel: machine.fuelUsed(),
-            steps: BigInt(machine.steps),
-        };
-    } catch (e) {
-        if (e instanceof Trap) return { status: 'failed', reason: e.reason, message: e.message, fuel: limit, steps: BigInt(machine.steps) };
+        if (e instanceof ProgramRefused) return { status: 'failed', reason: e.reason, message: e.message, fuel: 0n };
         throw e;
     }
 }
 
-class Machine {
+/** Runs a job program on the reference interpreter. */
+export function interpret(job: ComputeJob, options: InterpretOptions = {}): Interpreted {
+    const machine = load(job, options);
+    if (!(machine instanceof Machine)) return { ...machine, steps: 0n };
+    const started = performance.now();
+    machine.run();
+    return machine.result(performance.now() - started);
+}
+
+/** A frame of the call stack. Frames above the top stay as they were left: they are part of the state. */
+export interface Frame {
+    func: number;
+    code: Code;
+    /** Where this frame goes on: its next instruction (while a callee runs, the one after the call). */
+    pc: number;
+    /** Its locals: local i is (locals[2i], locals[2i + 1]). */
+    locals: Int32Array;
+    /** The value stack's height below its operands. */
+    base: number;
+    results: number;
+    /** Its call-depth weight (0 for a simple function). */
+    weight: number;
+    /** The caller's function and where it goes on; -1 and 0 for an entry. */
+    retFunc: number;
+    retPc: number;
+}
+
+/**
+ * The machine: every part of its state is a field here, so a run can stop after any step and go
+ * on later (`run(stopAt)`), and client/dispute/state.ts can build the state's cells at that step.
+ * A step is one instruction, one entry call, or one chunk of a bulk operation; a halted machine
+ * (returned or failed) steps no further.
+ */
+export class Machine {
+    status: number;
+    reason: ProgramFailureReason | undefined;
+    message = '';
     private used = 0;
     private usedBig: bigint | undefined;
     steps = 0;
     private readonly limitN: number;
-    private depth = 0;
-    private size: number;
-    private bytes: Uint8Array;
+    depth = 0;
+    /** The memory's size in bytes (a whole number of pages); `bytes` may be longer, zero past `size`. */
+    size: number;
+    bytes: Uint8Array;
     private view: DataView;
-    private readonly maxBytes: number;
-    private readonly globals: Int32Array;
-    private readonly tables: (number | null)[][];
-    private readonly dropped: boolean[];
-    private readonly chunks: Uint8Array[] = [];
-    private outLength = 0;
-    /** The value stack: value i is (st[2i], st[2i + 1]). */
-    private st = new Int32Array(2 * 4096);
-    private sp = 0;
+    readonly maxBytes: number;
+    /** Global i is (globals[2i], globals[2i + 1]). */
+    readonly globals: Int32Array;
+    readonly tables: (number | null)[][];
+    readonly dropped: boolean[];
+    /** The output so far: its first `outLength` bytes. */
+    out = new Uint8Array(1024);
+    outLength = 0;
+    /** The value stack: value i is (st[2i], st[2i + 1]); values at `sp` and above are left as they were. */
+    st = new Int32Array(2 * 4096);
+    sp = 0;
+    /** The call stack: the first `fp` frames are live. */
+    readonly frames: Frame[] = [];
+    fp = 0;
+    /** The bulk operation under way (BULK), its destination, source, the bytes left and a value (fill's byte, init's segment). */
+    bulk: number = BULK.none;
+    bulkDst = 0;
+    bulkSrc = 0;
+    bulkLeft = 0;
+    bulkValue = 0;
+    private stopAt = Infinity;
 
     constructor(
-        private readonly m: Module,
-        private readonly costs: FunctionCosts[],
-        private readonly input: Uint8Array,
+        readonly m: Module,
+        readonly costs: FunctionCosts[],
+        readonly input: Uint8Array,
         memory: { initial: number; maximum: number },
-        private readonly limit: bigint,
-        private readonly budget: number,
-        private readonly maxOutput: number,
+        readonly limit: bigint,
+        readonly budget: number,
+        readonly maxOutput: number,
     ) {
         this.limitN = limit > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(limit);
         this.size = memory.initial * PAGE;
@@ -217,14 +268,36 @@ class Machine {
         });
         this.tables = m.tables.map((t) => new Array<number | null>(t.min).fill(null));
         this.dropped = m.data.map(() => false);
+        this.status = m.start === undefined ? STATUS.callRun : STATUS.callStart;
+        try {
+            this.instantiate();
+        } catch (e) {
+            if (!(e instanceof Trap)) throw e;
+            this.status = STATUS.failed;
+            this.reason = e.reason;
+            this.message = e.message;
+        }
+    }
+
+    get halted(): boolean {
+        return this.status >= STATUS.returned;
     }
 
     output(): Uint8Array {
-        return Buffer.concat(this.chunks, this.outLength);
+        return this.out.slice(0, this.outLength);
+    }
+
+    /** What the run gave: the output, or the failure (charged the whole limit); `ms` is the caller's timing. */
+    result(ms = 0): Interpreted {
+        const steps = BigInt(this.steps);
+        if (this.status === STATUS.returned) return { status: 'ok', output: this.output(), ms, fuel: this.fuelUsed(), steps };
+        if (this.status !== STATUS.failed) throw new Error('the machine has not halted');
+        // a failure at instantiation ran nothing; one after the first step is charged the whole limit
+        return { status: 'failed', reason: this.reason!, message: this.message, fuel: this.steps === 0 ? 0n : this.limit, steps };
     }
 
     /** Element and data segments, as instantiation applies them (a segment out of bounds traps). */
-    instantiate(): void {
+    private instantiate(): void {
         for (const e of this.m.elements) {
             if (e.offset === undefined) continue;
             const table = this.tables[e.table];
@@ -324,6 +397,79 @@ class Machine {
         return before;
     }
 
+    // ─── bulk operations ─────────────────────────────────────────────────────────────────────
+
+    /**
+     * Starts a bulk operation whose checks and fuel the current step has done: it takes one more
+     * step per chunk. Done at once when those steps all fit before the machine must stop.
+     */
+    private startBulk(kind: number, dst: number, src: number, n: number, value: number): void {
+        if (n === 0) return;
+        const chunks = chunksOf(kind === BULK.writeOutput ? this.outLength : dst, n);
+        if (this.steps + chunks <= this.stopAt) {
+            this.steps += chunks;
+            this.move(kind, dst, src, n, value);
+            return;
+        }
+        this.bulk = kind;
+        this.bulkDst = dst;
+        this.bulkSrc = src;
+        this.bulkLeft = n;
+        this.bulkValue = value;
+    }
+
+    /** One chunk of the bulk operation under way: up to the destination's next leaf boundary (copying backward, down to its previous one). */
+    private chunk(): void {
+        const left = this.bulkLeft;
+        if (this.bulk === BULK.copyBackward) {
+            const end = this.bulkDst + left;
+            const n = Math.min(left, ((end - 1) % CHUNK_BYTES) + 1);
+            this.move(BULK.copyBackward, end - n, this.bulkSrc + left - n, n, 0);
+            this.bulkLeft -= n;
+        } else {
+            const dst = this.bulk === BULK.writeOutput ? this.outLength : this.bulkDst;
+            const n = Math.min(left, CHUNK_BYTES - (dst % CHUNK_BYTES));
+            this.move(this.bulk, this.bulkDst, this.bulkSrc, n, this.bulkValue);
+            this.bulkDst += n;
+            this.bulkSrc += n;
+            this.bulkLeft -= n;
+        }
+        if (this.bulkLeft === 0) {
+            this.bulk = BULK.none;
+            this.bulkDst = this.bulkSrc = this.bulkValue = 0;
+        }
+    }
+
+    /** Moves `n` bytes for a bulk operation (checked before it started). */
+    private move(kind: number, dst: number, src: number, n: number, value: number): void {
+        switch (kind) {
+            case BULK.init:
+                this.bytes.set(this.m.data[value].bytes.subarray(src, src + n), dst);
+                return;
+            case BULK.copyForward:
+            case BULK.copyBackward:
+                this.bytes.copyWithin(dst, src, src + n);
+                return;
+            case BULK.fill:
+                this.bytes.fill(value, dst, dst + n);
+                return;
+            case BULK.readInput:
+                this.bytes.set(this.input.subarray(src, src + n), dst);
+                return;
+            case BULK.writeOutput: {
+                const end = this.outLength + n;
+                if (end > this.out.length) {
+                    const next = new Uint8Array(Math.min(this.maxOutput, Math.max(end, 2 * this.out.length)));
+                    next.set(this.out.subarray(0, this.outLength));
+                    this.out = next;
+                }
+                this.out.set(this.bytes.subarray(src, src + n), this.outLength);
+                this.outLength = end;
+                return;
+            }
+        }
+    }
+
     // ─── host functions ──────────────────────────────────────────────────────────────────────
 
     private host(index: number): void {
@@ -338,10 +484,10 @@ class Machine {
                 const dst = this.popI32() >>> 0;
                 this.charge(FUEL_PER_HOST_CALL + len * FUEL_PER_BYTE);
                 const start = Math.min(offset, this.input.length);
-                const chunk = this.input.subarray(start, start + len);
-                if (dst + chunk.length > this.size) throw trap('read_input: memory access out of bounds');
-                this.bytes.set(chunk, dst);
-                this.push(chunk.length);
+                const n = Math.min(len, this.input.length - start);
+                if (dst + n > this.size) throw trap('read_input: memory access out of bounds');
+                this.push(n);
+                this.startBulk(BULK.readInput, dst, start, n, 0);
                 return;
             }
             case 'write_output': {
@@ -351,8 +497,7 @@ class Machine {
                 if (src + len > this.size) throw trap('write_output: memory access out of bounds');
                 if (this.outLength + len > this.maxOutput)
                     throw new Trap('output-limit', `output exceeds the cap of ${this.maxOutput} bytes`);
-                this.chunks.push(this.bytes.slice(src, src + len));
-                this.outLength += len;
+                this.startBulk(BULK.writeOutput, 0, src, len, 0);
                 return;
             }
             case 'abort':
@@ -362,98 +507,73 @@ class Machine {
 
     // ─── execution ───────────────────────────────────────────────────────────────────────────
 
-    /**
-     * Calls function `index` with its arguments on the stack and runs until it returns.
-     * `charged`: whether its entry fuel is charged here (not for a direct call to a simple
-     * function, whose caller's region paid it).
-     */
-    call(index: number, charged: boolean): void {
-        if (index < this.m.hosts.length) {
-            this.host(index);
-            return;
+    /** Runs until the machine halts or has taken `stopAt` steps. */
+    run(stopAt = Infinity): void {
+        this.stopAt = stopAt;
+        while (!this.halted && this.steps < stopAt) {
+            try {
+                this.execute();
+            } catch (e) {
+                if (!(e instanceof Trap)) throw e;
+                this.status = STATUS.failed;
+                this.reason = e.reason;
+                this.message = e.message;
+            }
         }
-        this.run(index, charged);
     }
 
-    private run(entryIndex: number, entryCharged: boolean): void {
+    /** Calls function `func` with its arguments on the stack; `charged`: whether its entry fuel is charged (not for a direct call to a simple function, whose caller's region paid it). */
+    private enter(func: number, charged: boolean, retFunc: number, retPc: number): void {
+        const i = func - this.m.hosts.length;
+        const cost = this.costs[i];
+        const code = this.m.codes[i];
+        const type = this.m.types[this.m.funcTypes[func]];
+        if (charged) this.charge(cost.entry);
+        let weight = 0;
+        if (!cost.simple) {
+            weight = cost.weight;
+            this.depth += weight;
+            if (this.depth > this.budget) throw new Trap('stack', 'the call depth passed the budget');
+        }
+        const params = type.params.length;
+        const locals = new Int32Array(2 * (params + code.locals.length));
+        this.sp -= params;
+        locals.set(this.st.subarray(2 * this.sp, 2 * (this.sp + params)));
+        this.frames[this.fp++] = { func, code, pc: 0, locals, base: this.sp, results: type.results.length, weight, retFunc, retPc };
+    }
+
+    /** Returns from the top frame; its results are the top values. */
+    private leave(): void {
+        const f = this.frames[--this.fp];
+        const from = this.sp - f.results;
+        this.st.copyWithin(2 * f.base, 2 * from, 2 * this.sp);
+        this.sp = f.base + f.results;
+        this.depth -= f.weight;
+        if (this.fp === 0) this.status = this.status === STATUS.inStart ? STATUS.callRun : STATUS.returned;
+    }
+
+    /** Takes steps until `stopAt`, a halt, or a trap (thrown). */
+    private execute(): void {
         const m = this.m;
         const imported = m.hosts.length;
-        interface Frame {
-            func: number;
-            code: Code;
-            pc: number;
-            locals: Int32Array;
-            base: number;
-            results: number;
-            weight: number;
-            labels: Label[];
-        }
-        interface Label {
-            /** Where a branch goes: after the `end`, or the loop's first instruction. */
-            target: number;
-            height: number;
-            arity: number;
-            loop: number;
-        }
-        const frames: Frame[] = [];
-        const enter = (func: number, charged: boolean): void => {
-            const i = func - imported;
-            const cost = this.costs[i];
-            const code = m.codes[i];
-            const type = m.types[m.funcTypes[func]];
-            if (charged) this.charge(cost.entry);
-            let weight = 0;
-            if (!cost.simple) {
-                weight = cost.weight;
-                this.depth += weight;
-                if (this.depth > this.budget) throw new Trap('stack', 'the call depth passed the budget');
-            }
-            const params = type.params.length;
-            const locals = new Int32Array(2 * (params + code.locals.length));
-            this.sp -= params;
-            locals.set(this.st.subarray(2 * this.sp, 2 * (this.sp + params)));
-            frames.push({
-                func,
-                code,
-                pc: 0,
-                locals,
-                base: this.sp,
-                results: type.results.length,
-                weight,
-                labels: [{ target: code.op.length, height: this.sp, arity: type.results.length, loop: -1 }],
-            });
-        };
-        const leave = (): void => {
-            const f = frames.pop()!;
-            const from = this.sp - f.results;
-            this.st.copyWithin(2 * f.base, 2 * from, 2 * this.sp);
-            this.sp = f.base + f.results;
-            this.depth -= f.weight;
-        };
-        const branch = (f: Frame, depth: number): void => {
-            const label = f.labels[f.labels.length - 1 - depth];
-            const from = this.sp - label.arity;
-            this.st.copyWithin(2 * label.height, 2 * from, 2 * this.sp);
-            this.sp = label.height + label.arity;
-            if (label.loop >= 0) {
-                f.labels.length = f.labels.length - depth;
-                this.charge(this.costs[f.func - imported].loops[label.loop]);
-                f.pc = label.target;
-            } else {
-                f.labels.length = f.labels.length - 1 - depth;
-                f.pc = label.target;
-                if (f.labels.length === 0) leave();
-            }
-        };
-        enter(entryIndex, entryCharged);
+        const stopAt = this.stopAt;
         const st = () => this.st;
-        while (frames.length > 0) {
-            const f = frames[frames.length - 1];
-            const code = f.code;
-            if (f.pc >= code.op.length) {
-                leave();
+        while (this.steps < stopAt) {
+            if (this.bulk !== BULK.none) {
+                this.steps++;
+                this.chunk();
                 continue;
             }
+            if (this.fp === 0) {
+                if (this.halted) return;
+                this.steps++;
+                const entry = this.status === STATUS.callStart ? m.start! : m.runIndex;
+                this.status = this.status === STATUS.callStart ? STATUS.inStart : STATUS.inRun;
+                this.enter(entry, true, -1, 0);
+                continue;
+            }
+            const f = this.frames[this.fp - 1];
+            const code = f.code;
             const pc = f.pc++;
             const op = code.op[pc];
             const a = code.a[pc];
@@ -462,58 +582,35 @@ class Machine {
                 case 0x00:
                     throw trap('unreachable');
                 case 0x01:
-                    break;
                 case 0x02:
-                case 0x03: {
-                    const params = code.b[pc];
-                    const results = code.c[pc];
-                    if (op === 0x02) f.labels.push({ target: a + 1, height: this.sp - params, arity: results, loop: -1 });
-                    else {
-                        const index = code.loopIndex.get(pc)!;
-                        f.labels.push({ target: pc + 1, height: this.sp - params, arity: params, loop: index });
-                        this.charge(this.costs[f.func - imported].loops[index]);
-                    }
                     break;
-                }
-                case 0x04: {
-                    const params = code.b[pc];
-                    const results = code.c[pc];
-                    const cond = this.popI32();
-                    f.labels.push({ target: a + 1, height: this.sp - params, arity: results, loop: -1 });
-                    if (cond === 0) {
-                        const otherwise = code.elses.get(pc);
-                        f.pc = otherwise === undefined ? a : otherwise + 1;
-                    }
+                case 0x03:
+                    this.charge(this.costs[f.func - imported].loops[a]);
                     break;
-                }
-                case 0x05: {
-                    // the end of an if's then-arm: go past the matching end
-                    const label = f.labels.pop()!;
-                    f.pc = label.target;
+                case 0x04:
+                    if (this.popI32() === 0) f.pc = a;
                     break;
-                }
+                case 0x05:
+                    f.pc = a;
+                    break;
                 case 0x0b:
-                    f.labels.pop();
-                    if (f.labels.length === 0) leave();
+                    if (a === 1) this.leave();
                     break;
                 case 0x0c:
-                    branch(f, a);
+                case 0x0f:
+                    this.branch(f, code.branches[a]);
                     break;
                 case 0x0d:
-                    if (this.popI32() !== 0) branch(f, a);
+                    if (this.popI32() !== 0) this.branch(f, code.branches[a]);
                     break;
                 case 0x0e: {
-                    const labels = code.tables.get(pc)!;
                     const i = this.popI32() >>> 0;
-                    branch(f, labels[Math.min(i, labels.length - 1)]);
+                    this.branch(f, code.branches[a + Math.min(i, code.b[pc] - 1)]);
                     break;
                 }
-                case 0x0f:
-                    branch(f, f.labels.length - 1);
-                    break;
                 case 0x10:
                     if (a < imported) this.host(a);
-                    else enter(a, !this.costs[a - imported].simple);
+                    else this.enter(a, !this.costs[a - imported].simple, f.func, f.pc);
                     break;
                 case 0x11: {
                     const i = this.popI32() >>> 0;
@@ -525,7 +622,7 @@ class Machine {
                     const got = m.types[m.funcTypes[func]];
                     if (!sameType(want, got)) throw trap('function signature mismatch');
                     if (func < imported) this.host(func);
-                    else enter(func, true);
+                    else this.enter(func, true, f.func, f.pc);
                     break;
                 }
                 case 0x1a:
@@ -581,10 +678,22 @@ class Machine {
                     break;
                 default:
                     if (op >= 0x28 && op <= 0x3e) this.memoryOp(op, a);
-                    else if (op >= 0xfc00) this.prefixed(op & 0xff, a, code.b[pc]);
+                    else if (op >= 0xfc00) this.prefixed(op & 0xff, a);
                     else this.numeric(op);
             }
+            if (this.fp === 0) return; // an entry returned
         }
+    }
+
+    /** Takes a resolved branch from frame `f`: keeps its values at the label's height, then jumps (or returns). */
+    private branch(f: Frame, br: Branch): void {
+        const height = f.base + br.height;
+        const from = this.sp - br.arity;
+        this.st.copyWithin(2 * height, 2 * from, 2 * this.sp);
+        this.sp = height + br.arity;
+        if (br.target < 0) return this.leave();
+        if (br.loop >= 0) this.charge(this.costs[f.func - this.m.hosts.length].loops[br.loop]);
+        f.pc = br.target;
     }
 
     private memoryOp(op: number, offset: number): void {
@@ -664,7 +773,7 @@ class Machine {
         }
     }
 
-    private prefixed(sub: number, a: number, _b: number): void {
+    private prefixed(sub: number, a: number): void {
         if (sub <= 7) {
             // saturating truncation
             const signed = sub % 2 === 0;
@@ -677,38 +786,26 @@ class Machine {
             }
             return;
         }
+        if (sub === 9) {
+            this.dropped[a] = true;
+            return;
+        }
+        const n = this.popI32() >>> 0;
+        const src = this.popI32();
+        const dst = this.popI32() >>> 0;
+        this.charge(n * FUEL_PER_BYTE);
         switch (sub) {
             case 8: {
-                const n = this.popI32() >>> 0;
-                const src = this.popI32() >>> 0;
-                const dst = this.popI32() >>> 0;
-                this.charge(n * FUEL_PER_BYTE);
-                const data = this.dropped[a] ? new Uint8Array(0) : this.m.data[a].bytes;
-                if (src + n > data.length || dst + n > this.size) throw trap('memory access out of bounds');
-                this.bytes.set(data.subarray(src, src + n), dst);
-                return;
+                const length = this.dropped[a] ? 0 : this.m.data[a].bytes.length;
+                if ((src >>> 0) + n > length || dst + n > this.size) throw trap('memory access out of bounds');
+                return this.startBulk(BULK.init, dst, src >>> 0, n, a);
             }
-            case 9:
-                this.dropped[a] = true;
-                return;
-            case 10: {
-                const n = this.popI32() >>> 0;
-                const src = this.popI32() >>> 0;
-                const dst = this.popI32() >>> 0;
-                this.charge(n * FUEL_PER_BYTE);
-                if (src + n > this.size || dst + n > this.size) throw trap('memory access out of bounds');
-                this.bytes.copyWithin(dst, src, src + n);
-                return;
-            }
-            case 11: {
-                const n = this.popI32() >>> 0;
-                const value = this.popI32();
-                const dst = this.popI32() >>> 0;
-                this.charge(n * FUEL_PER_BYTE);
+            case 10:
+                if ((src >>> 0) + n > this.size || dst + n > this.size) throw trap('memory access out of bounds');
+                return this.startBulk(dst > src >>> 0 ? BULK.copyBackward : BULK.copyForward, dst, src >>> 0, n, 0);
+            case 11:
                 if (dst + n > this.size) throw trap('memory access out of bounds');
-                this.bytes.fill(value & 0xff, dst, dst + n);
-                return;
-            }
+                return this.startBulk(BULK.fill, dst, 0, n, src & 0xff);
         }
     }
 

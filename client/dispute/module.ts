@@ -24,20 +24,38 @@ export interface FuncType {
 export type HostFunction = 'input_size' | 'read_input' | 'write_output' | 'abort';
 
 /**
- * One function body, decoded: instruction i is `op[i]` with immediates `a[i]`, `b[i]`, `c[i]`.
- * Opcodes are the binary's, prefixed ones as 0xfc00 | sub. For `block`, `loop` and `if`: `a` is
- * the matching `end`'s index, `b` the block's params and `c` its results; an `if`'s `else` index
- * is in `elses`. For `loop`, `loopIndex` numbers it in opcode order (the meter's loop regions).
+ * A branch with its label resolved statically (docs/disputes.md, "Steps"): where it goes, the
+ * stack height it keeps below its values (relative to the frame's base) and how many values it
+ * carries; a branch to a loop also charges the loop's region fuel. `target` -1 is the function's
+ * own label: a return.
+ */
+export interface Branch {
+    target: number;
+    height: number;
+    arity: number;
+    /** The loop's index (its region fuel in FunctionCosts.loops), or -1 for a block, an if or the function. */
+    loop: number;
+}
+
+/**
+ * One function body, decoded, with its control flow resolved: instruction i is `op[i]` with
+ * immediates `a[i]` and `b[i]`. Opcodes are the binary's, prefixed ones as 0xfc00 | sub; the typed
+ * select is 0x1b. Immediates by opcode:
+ * - `loop`: a = its index in opcode order (the meter's loop regions); `block`: none;
+ * - `if`: a = where a false condition goes (after the `else`, or after the `end`);
+ * - `else` (reached from the then-arm): a = after the matching `end`;
+ * - `end`: a = 1 for the function's own end (a return), else 0;
+ * - `br`, `br_if`, `return`: a = the branch's index in `branches`; `br_table`: a = the first of
+ *   b consecutive branches, the default last;
+ * - `call`: a = function; `call_indirect`: a = type, b = table; locals, globals: a = index;
+ *   loads and stores: a = offset; consts: a, b = the low and high 32 bits; `memory.init`,
+ *   `data.drop`: a = segment.
  */
 export interface Code {
     op: Uint16Array;
     a: Int32Array;
     b: Int32Array;
-    c: Int32Array;
-    elses: Map<number, number>;
-    loopIndex: Map<number, number>;
-    /** br_table's labels, the default last, by instruction index. */
-    tables: Map<number, number[]>;
+    branches: Branch[];
     /** Declared locals after the params, by type. */
     locals: ValType[];
 }
@@ -165,7 +183,7 @@ export function readModule(bytes: Uint8Array): Module {
                         const t = r.valType();
                         for (let k = 0; k < n; k++) locals.push(t);
                     }
-                    m.codes.push(decodeBody(r, bodyEnd, m, locals, imported));
+                    m.codes.push(decodeBody(r, bodyEnd, m, locals, imported + i));
                     r.pos = bodyEnd;
                 }
                 break;
@@ -286,27 +304,75 @@ function blockType(r: Reader, m: Module): [number, number] {
     return [t.params.length, t.results.length];
 }
 
-function decodeBody(r: Reader, end: number, m: Module, locals: ValType[], _imported: number): Code {
+/** A label open while a body is decoded. */
+interface Open {
+    op: number;
+    at: number;
+    height: number;
+    params: number;
+    results: number;
+    /** Branches to this block or if, whose target is known only at its end. */
+    pending: Branch[];
+    loop: number;
+    /** An if's `else`, once read. */
+    else?: number;
+}
+
+/**
+ * The operand stack's change by an instruction other than control and calls (which decodeBody
+ * handles), from its opcode (0xfc00 | sub for prefixed ones).
+ */
+function stackEffect(op: number): number {
+    if (op === 0x01 || op === 0x40 || op === 0x22 || (op >= 0x28 && op <= 0x35) || op === 0x45 || op === 0x50) return 0;
+    if (op === 0x1a || op === 0x21 || op === 0x24) return -1;
+    if (op === 0x1b) return -2;
+    if (op === 0x20 || op === 0x23 || op === 0x3f || (op >= 0x41 && op <= 0x44)) return 1;
+    if (op >= 0x36 && op <= 0x3e) return -2;
+    if (op === 0xfc08 || op === 0xfc0a || op === 0xfc0b) return -3;
+    if (op >= 0xfc00) return 0; // saturating truncations, data.drop
+    if (op <= 0x66) return -1; // comparisons (the two eqz are above)
+    const unary = (op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b) || (op >= 0x8b && op <= 0x91) || (op >= 0x99 && op <= 0x9f);
+    if (unary || op >= 0xa7) return 0; // unary arithmetic, conversions, reinterpretations, sign extension
+    return -1; // binary arithmetic
+}
+
+function decodeBody(r: Reader, end: number, m: Module, locals: ValType[], func: number): Code {
     const op: number[] = [];
     const a: number[] = [];
     const b: number[] = [];
-    const c: number[] = [];
-    const elses = new Map<number, number>();
-    const loopIndex = new Map<number, number>();
-    const tables = new Map<number, number[]>();
-    const open: number[] = [];
+    const branches: Branch[] = [];
+    const type = m.types[m.funcTypes[func]];
+    const open: Open[] = [];
     let loops = 0;
-    const push = (o: number, x = 0, y = 0, z = 0) => {
+    // the operand stack's height before the next instruction, relative to the frame's base; after
+    // an unconditional branch it is meaningless until the block's `else` or `end` (that code never runs)
+    let height = 0;
+    const push = (o: number, x = 0, y = 0) => {
         op.push(o);
         a.push(x);
         b.push(y);
-        c.push(z);
         return op.length - 1;
+    };
+    const branch = (depth: number): number => {
+        const label = open[open.length - 1 - depth];
+        let br: Branch;
+        if (label === undefined) br = { target: -1, height: 0, arity: type.results.length, loop: -1 };
+        else if (label.op === 0x03) br = { target: label.at + 1, height: label.height, arity: label.params, loop: label.loop };
+        else {
+            br = { target: -2, height: label.height, arity: label.results, loop: -1 };
+            label.pending.push(br);
+        }
+        return branches.push(br) - 1;
     };
     const memarg = () => {
         const align = r.u32();
         if (align & 0x40) throw invalid('a second memory');
         return r.u32() | 0;
+    };
+    const signature = (index: number) => {
+        const t = m.types[index];
+        if (t === undefined) throw new ProgramRefused('invalid', 'a type index out of range');
+        return t;
     };
     while (r.pos < end) {
         const code = r.byte();
@@ -314,105 +380,127 @@ function decodeBody(r: Reader, end: number, m: Module, locals: ValType[], _impor
             case 0x02:
             case 0x03:
             case 0x04: {
-                const [p, q] = blockType(r, m);
-                const i = push(code, -1, p, q);
-                if (code === 0x03) loopIndex.set(i, loops++);
-                open.push(i);
+                const [params, results] = blockType(r, m);
+                if (code === 0x04) height--;
+                const at = push(code, code === 0x03 ? loops : 0);
+                open.push({ op: code, at, height: height - params, params, results, pending: [], loop: code === 0x03 ? loops++ : -1 });
                 break;
             }
-            case 0x05:
-                elses.set(open[open.length - 1], push(code));
+            case 0x05: {
+                const label = open[open.length - 1];
+                const at = push(code);
+                a[label.at] = at + 1;
+                label.else = at;
+                height = label.height + label.params;
                 break;
+            }
             case 0x0b: {
-                const i = push(code);
-                const started = open.pop();
-                if (started !== undefined) a[started] = i;
+                const label = open.pop();
+                const at = push(code, label === undefined ? 1 : 0);
+                if (label !== undefined) {
+                    if (label.op === 0x04 && label.else === undefined) a[label.at] = at + 1;
+                    if (label.else !== undefined) a[label.else] = at + 1;
+                    for (const br of label.pending) br.target = at + 1;
+                    height = label.height + label.results;
+                }
                 break;
             }
             case 0x0c:
+                push(code, branch(r.u32()));
+                break;
             case 0x0d:
-            case 0x10:
-            case 0x20:
-            case 0x21:
-            case 0x22:
-            case 0x23:
-            case 0x24:
-                push(code, r.u32());
+                height--;
+                push(code, branch(r.u32()));
                 break;
             case 0x0e: {
-                const labels = Array.from({ length: r.u32() + 1 }, () => r.u32());
-                tables.set(push(code), labels);
+                height--;
+                const depths = Array.from({ length: r.u32() + 1 }, () => r.u32());
+                const first = branches.length;
+                for (const d of depths) branch(d);
+                push(code, first, depths.length);
+                break;
+            }
+            case 0x0f:
+                push(code, branch(open.length));
+                break;
+            case 0x10: {
+                const callee = r.u32();
+                const t = signature(m.funcTypes[callee]);
+                height += t.results.length - t.params.length;
+                push(code, callee);
                 break;
             }
             case 0x11: {
-                const type = r.u32();
-                push(code, type, r.u32());
+                const index = r.u32();
+                const t = signature(index);
+                height += t.results.length - t.params.length - 1;
+                push(code, index, r.u32());
                 break;
             }
             case 0x1c:
                 for (let n = r.u32(); n > 0; n--) r.valType();
                 push(0x1b);
+                height += stackEffect(0x1b);
+                break;
+            case 0x20:
+            case 0x21:
+            case 0x22:
+            case 0x23:
+            case 0x24:
+                height += stackEffect(code);
+                push(code, r.u32());
                 break;
             case 0x3f:
             case 0x40:
                 if (r.byte() !== 0) throw invalid('a second memory');
+                height += stackEffect(code);
                 push(code);
                 break;
             case 0x41:
+                height++;
                 push(code, Number(r.sleb(32)));
                 break;
             case 0x42: {
                 const v = BigInt.asUintN(64, r.sleb(64));
+                height++;
                 push(code, Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n)));
                 break;
             }
             case 0x43:
+                height++;
                 push(code, Buffer.from(r.bytesOf(4)).readInt32LE(0));
                 break;
             case 0x44: {
                 const bytes = Buffer.from(r.bytesOf(8));
+                height++;
                 push(code, bytes.readInt32LE(0), bytes.readInt32LE(4));
                 break;
             }
             case 0xfc: {
                 const sub = r.u32();
-                if (sub <= 7) push(0xfc00 | sub);
+                let at: number;
+                if (sub <= 7) at = push(0xfc00 | sub);
                 else if (sub === 8) {
                     const segment = r.u32();
                     if (r.byte() !== 0) throw invalid('a second memory');
-                    push(0xfc08, segment);
-                } else if (sub === 9) push(0xfc09, r.u32());
+                    at = push(0xfc08, segment);
+                } else if (sub === 9) at = push(0xfc09, r.u32());
                 else if (sub === 10) {
                     if (r.byte() !== 0 || r.byte() !== 0) throw invalid('a second memory');
-                    push(0xfc0a);
+                    at = push(0xfc0a);
                 } else if (sub === 11) {
                     if (r.byte() !== 0) throw invalid('a second memory');
-                    push(0xfc0b);
+                    at = push(0xfc0b);
                 } else throw invalid(`the instruction 0xfc ${sub} (table instructions)`);
+                height += stackEffect(op[at]);
                 break;
             }
             default:
                 if (code >= 0x28 && code <= 0x3e) push(code, memarg());
-                else if (
-                    (code >= 0x45 && code <= 0xc4) ||
-                    code === 0x00 ||
-                    code === 0x01 ||
-                    code === 0x0f ||
-                    code === 0x1a ||
-                    code === 0x1b
-                )
-                    push(code);
+                else if ((code >= 0x45 && code <= 0xc4) || code === 0x00 || code === 0x01 || code === 0x1a || code === 0x1b) push(code);
                 else throw invalid(`the opcode 0x${code.toString(16)}`);
+                if (code !== 0x00) height += stackEffect(code);
         }
     }
-    return {
-        op: Uint16Array.from(op),
-        a: Int32Array.from(a),
-        b: Int32Array.from(b),
-        c: Int32Array.from(c),
-        elses,
-        loopIndex,
-        tables,
-        locals,
-    };
+    return { op: Uint16Array.from(op), a: Int32Array.from(a), b: Int32Array.from(b), branches, locals };
 }

@@ -1,0 +1,347 @@
+/**
+ * The machine state as TON cells (docs/disputes.md, "The machine state as cells"): every part of
+ * the reference interpreter's machine at a step, as one tree whose root hash is the state root the
+ * dispute game compares. The layout, root first:
+ *
+ * ```
+ * root     status:uint8 reason:uint8 func:uint32 pc:uint32 steps:uint64 fuel:uint64 depth:uint32
+ *          sp:uint32 fp:uint32 pages:uint32 out_len:uint32
+ *          bulk:uint8 bulk_dst:uint32 bulk_src:uint32 bulk_left:uint32 bulk_value:uint32
+ *          ^static ^stack ^frames ^dynamic
+ * static   fuel_limit:uint64 max_pages:uint32 budget:uint32 out_cap:uint32 input_len:uint32
+ *          start:int32 run:uint32 ^hosts ^code ^tables ^input
+ * dynamic  ^memory ^globals ^data ^output
+ * ```
+ *
+ * Every collection is a complete 4-ary tree (client/dispute/cells.ts) of fixed depth, so an index
+ * names one path: the value stack (STACK_DEPTH, a value a leaf), the frames (FRAMES_DEPTH), a
+ * frame's locals, globals, tables, functions, a function's instruction chunks, branches and loop
+ * fuel (each as deep as its count needs), memory (MEMORY_DEPTH), output (OUTPUT_DEPTH), input and
+ * data segments (as deep as their length needs). Values are 64-bit leaves, i32 and f32 in the low
+ * half. Stack slots at `sp` and above, and frames at `fp` and above, hold what was last written
+ * there: the machine never clears them, so neither does a step, and they are part of the state.
+ */
+import { beginCell, Builder, Cell } from '@ton/core';
+import { ByteTreeBuilder, byteTree, depthFor, MEMORY_DEPTH, OUTPUT_DEPTH, tree, TreeBuilder } from './cells';
+import { ComputeJob } from '../compute/types';
+import { Frame, InterpretOptions, load, Machine, STATUS } from './interpreter';
+import { Code, FuncType, HostFunction } from './module';
+
+/** The value stack's tree: 4^9 = 262,144 slots (the call-depth budget of 100,000 weight units holds fewer). */
+export const STACK_DEPTH = 9;
+/** The frames' tree: 4^8 = 65,536 frames (each weighs at least 4 units of the budget, and a simple function calls no other). */
+export const FRAMES_DEPTH = 8;
+/** Instructions in a chunk of code: 8 of 80 bits (opcode:uint16 a:int32 b:int32). */
+export const CHUNK_INSTRUCTIONS = 8;
+
+/** Failure reasons by their code in the root's `reason` (0: none). */
+export const REASONS = ['', 'trap', 'fuel', 'stack', 'output-limit'] as const;
+
+const HOSTS: HostFunction[] = ['input_size', 'read_input', 'write_output', 'abort'];
+
+/** A 64-bit value as a leaf: high half, then low half. */
+function value(lo: number, hi: number): Cell {
+    return beginCell()
+        .storeUint(hi >>> 0, 32)
+        .storeUint(lo >>> 0, 32)
+        .endCell();
+}
+
+const ZERO_VALUE = value(0, 0);
+const EMPTY = beginCell().endCell();
+
+/** A tree of 64-bit values held as pairs of 32-bit halves. */
+function valueTree(halves: Int32Array, count: number, depth: number): Cell {
+    const leaves: Cell[] = [];
+    for (let i = 0; i < count; i++)
+        leaves.push(halves[2 * i] === 0 && halves[2 * i + 1] === 0 ? ZERO_VALUE : value(halves[2 * i], halves[2 * i + 1]));
+    return tree(leaves, depth, ZERO_VALUE);
+}
+
+/** A tree of uint32 leaves, `depth` as deep as the count needs. */
+function u32Tree(values: readonly number[], bits = 32): Cell {
+    const leaves = values.map((v) =>
+        beginCell()
+            .storeUint(v >>> 0, bits)
+            .endCell(),
+    );
+    return tree(leaves, depthFor(leaves.length), beginCell().storeUint(0, bits).endCell());
+}
+
+/** Each type's canonical id: the index of the first type with the same params and results (what call_indirect compares). */
+function canonicalTypes(types: FuncType[]): number[] {
+    const first = new Map<string, number>();
+    return types.map((t, i) => {
+        const key = `${t.params.join(',')}:${t.results.join(',')}`;
+        if (!first.has(key)) first.set(key, i);
+        return first.get(key)!;
+    });
+}
+
+/** A function's code: its instructions in chunks of 8, its resolved branches, its loops' fuel. */
+function functionCell(machine: Machine, index: number, canonical: number[]): Cell {
+    const m = machine.m;
+    const func = index + m.hosts.length;
+    const code: Code = m.codes[index];
+    const cost = machine.costs[index];
+    const typeIndex = m.funcTypes[func];
+    const type = m.types[typeIndex];
+    const chunks: Cell[] = [];
+    for (let at = 0; at < code.op.length; at += CHUNK_INSTRUCTIONS) {
+        const b = beginCell();
+        for (let pc = at; pc < Math.min(at + CHUNK_INSTRUCTIONS, code.op.length); pc++) {
+            const op = code.op[pc];
+            const a = op === 0x11 ? canonical[code.a[pc]] : code.a[pc];
+            b.storeUint(op, 16)
+                .storeUint(a >>> 0, 32)
+                .storeUint(code.b[pc] >>> 0, 32);
+        }
+        chunks.push(b.endCell());
+    }
+    const branches = code.branches.map((br) =>
+        beginCell()
+            .storeInt(br.target, 32)
+            .storeUint(br.height, 32)
+            .storeUint(br.arity, 32)
+            .storeBit(br.loop >= 0)
+            .storeUint(br.loop >= 0 ? cost.loops[br.loop] : 0, 64)
+            .endCell(),
+    );
+    const loops = cost.loops.map((fuel) => beginCell().storeUint(fuel, 64).endCell());
+    return beginCell()
+        .storeUint(canonical[typeIndex], 32)
+        .storeUint(type.params.length, 16)
+        .storeUint(type.results.length, 16)
+        .storeUint(type.params.length + code.locals.length, 32)
+        .storeUint(cost.simple ? 0 : cost.weight, 32)
+        .storeUint(cost.entry, 64)
+        .storeBit(cost.simple)
+        .storeRef(tree(chunks, depthFor(chunks.length), EMPTY))
+        .storeRef(tree(branches, depthFor(branches.length), EMPTY))
+        .storeRef(tree(loops, depthFor(loops.length), EMPTY))
+        .endCell();
+}
+
+/** What never changes in a run: the limits, the host functions, the code, the tables and the input. */
+export function staticCell(machine: Machine): Cell {
+    const m = machine.m;
+    const canonical = canonicalTypes(m.types);
+    const functions = m.codes.map((_, i) => functionCell(machine, i, canonical));
+    const tables = m.tables.map((_, t) => u32Tree(machine.tables[t].map((f) => f ?? 0xffffffff)));
+    return beginCell()
+        .storeUint(machine.limit, 64)
+        .storeUint(machine.maxBytes / 65_536, 32)
+        .storeUint(machine.budget, 32)
+        .storeUint(machine.maxOutput, 32)
+        .storeUint(machine.input.length, 32)
+        .storeInt(m.start ?? -1, 32)
+        .storeUint(m.runIndex, 32)
+        .storeRef(
+            u32Tree(
+                m.hosts.map((h) => HOSTS.indexOf(h)),
+                8,
+            ),
+        )
+        .storeRef(tree(functions, depthFor(functions.length), EMPTY))
+        .storeRef(tree(tables, depthFor(tables.length), EMPTY))
+        .storeRef(byteTree(machine.input, depthFor(Math.ceil(machine.input.length / 64))))
+        .endCell();
+}
+
+function frameCell(f: Frame): Cell {
+    const count = f.locals.length / 2;
+    return beginCell()
+        .storeUint(f.func, 32)
+        .storeUint(f.base, 32)
+        .storeInt(f.retFunc, 32)
+        .storeUint(f.retPc, 32)
+        .storeRef(valueTree(f.locals, count, depthFor(count)))
+        .endCell();
+}
+
+/** A tree of 64-bit values (pairs of 32-bit halves), rebuilt as they change: a value as it was is the same leaf. */
+class ValueTreeBuilder {
+    private readonly tree: TreeBuilder;
+    private copy = new Int32Array(0);
+    private leaves: Cell[] = [];
+
+    constructor(depth: number) {
+        this.tree = new TreeBuilder(depth, ZERO_VALUE);
+    }
+
+    build(halves: Int32Array, count: number): Cell {
+        if (this.copy.length < 2 * count) {
+            const next = new Int32Array(2 * count);
+            next.set(this.copy);
+            this.copy = next;
+        }
+        const leaves = new Array<Cell>(count);
+        for (let i = 0; i < count; i++) {
+            const [lo, hi] = [halves[2 * i], halves[2 * i + 1]];
+            const cached = this.leaves[i];
+            if (cached !== undefined && this.copy[2 * i] === lo && this.copy[2 * i + 1] === hi) leaves[i] = cached;
+            else {
+                this.copy[2 * i] = lo;
+                this.copy[2 * i + 1] = hi;
+                leaves[i] = this.leaves[i] = lo === 0 && hi === 0 ? ZERO_VALUE : value(lo, hi);
+            }
+        }
+        return this.tree.build(leaves);
+    }
+}
+
+/**
+ * Builds a machine's state as cells, at whatever step it is, as often as asked: what did not
+ * change since the last build is not built again (the static part, unchanged leaves and the
+ * paths above them, frames whose locals are as they were).
+ */
+export class StateCells {
+    private staticPart: Cell | undefined;
+    private readonly memory = new ByteTreeBuilder(MEMORY_DEPTH);
+    private readonly output = new ByteTreeBuilder(OUTPUT_DEPTH);
+    private readonly stack = new ValueTreeBuilder(STACK_DEPTH);
+    private readonly globals: ValueTreeBuilder;
+    private readonly frames = new TreeBuilder(FRAMES_DEPTH, EMPTY);
+    private readonly frameCells = new WeakMap<Frame, { cell: Cell; locals: Int32Array }>();
+    private readonly segments: Cell[];
+
+    constructor(readonly machine: Machine) {
+        this.globals = new ValueTreeBuilder(depthFor(machine.globals.length / 2));
+        this.segments = machine.m.data.map((d) => byteTree(d.bytes, depthFor(Math.ceil(d.bytes.length / 64))));
+    }
+
+    /** The state now. */
+    cell(): Cell {
+        const machine = this.machine;
+        if (machine.st.length / 2 > 4 ** STACK_DEPTH) throw new RangeError('the value stack outgrew its tree');
+        if (machine.frames.length > 4 ** FRAMES_DEPTH) throw new RangeError('the call stack outgrew its tree');
+        this.staticPart ??= staticCell(machine);
+        const data = machine.m.data.map((d, i) =>
+            beginCell().storeBit(machine.dropped[i]).storeUint(d.bytes.length, 32).storeRef(this.segments[i]).endCell(),
+        );
+        const dynamic = beginCell()
+            .storeRef(this.memory.build(machine.bytes.subarray(0, machine.size)))
+            .storeRef(this.globals.build(machine.globals, machine.globals.length / 2))
+            .storeRef(tree(data, depthFor(data.length), EMPTY))
+            .storeRef(this.output.build(machine.out.subarray(0, machine.outLength)))
+            .endCell();
+        return rootFields(beginCell(), machine)
+            .storeRef(this.staticPart)
+            .storeRef(this.stack.build(machine.st, highestWritten(machine.st)))
+            .storeRef(this.frames.build(machine.frames.map((f) => this.frame(f))))
+            .storeRef(dynamic)
+            .endCell();
+    }
+
+    /** The state root now, hex. */
+    root(): string {
+        return this.cell().hash().toString('hex');
+    }
+
+    private frame(f: Frame): Cell {
+        const cached = this.frameCells.get(f);
+        if (cached !== undefined && cached.locals.every((v, i) => v === f.locals[i])) return cached.cell;
+        const cell = frameCell(f);
+        this.frameCells.set(f, { cell, locals: f.locals.slice() });
+        return cell;
+    }
+}
+
+/** The root's fields, in the layout's order. */
+function rootFields(b: Builder, machine: Machine): Builder {
+    const top = machine.fp > 0 ? machine.frames[machine.fp - 1] : undefined;
+    const reason = machine.status === STATUS.failed ? REASONS.indexOf(machine.reason as (typeof REASONS)[number]) : 0;
+    if (reason < 0) throw new Error(`no state for a run failed as ${machine.reason}`);
+    return b
+        .storeUint(machine.status, 8)
+        .storeUint(reason, 8)
+        .storeUint(top?.func ?? 0, 32)
+        .storeUint(top?.pc ?? 0, 32)
+        .storeUint(machine.steps, 64)
+        .storeUint(machine.fuelUsed(), 64)
+        .storeUint(machine.depth, 32)
+        .storeUint(machine.sp, 32)
+        .storeUint(machine.fp, 32)
+        .storeUint(machine.size / 65_536, 32)
+        .storeUint(machine.outLength, 32)
+        .storeUint(machine.bulk, 8)
+        .storeUint(machine.bulkDst, 32)
+        .storeUint(machine.bulkSrc, 32)
+        .storeUint(machine.bulkLeft, 32)
+        .storeUint(machine.bulkValue, 32);
+}
+
+/** The machine's state now, as cells (StateCells builds it again faster as the machine runs on). */
+export function stateCell(machine: Machine): Cell {
+    return new StateCells(machine).cell();
+}
+
+/** The root's fields, read back from its cell. */
+export interface RootFields {
+    status: number;
+    reason: string;
+    func: number;
+    pc: number;
+    steps: bigint;
+    fuel: bigint;
+    depth: number;
+    sp: number;
+    fp: number;
+    pages: number;
+    outLength: number;
+    bulk: { kind: number; dst: number; src: number; left: number; value: number };
+}
+
+/** Reads a state root cell's fields (the layout above). */
+export function readRoot(root: Cell): RootFields {
+    const s = root.beginParse();
+    return {
+        status: s.loadUint(8),
+        reason: REASONS[s.loadUint(8)] ?? '?',
+        func: s.loadUint(32),
+        pc: s.loadUint(32),
+        steps: s.loadUintBig(64),
+        fuel: s.loadUintBig(64),
+        depth: s.loadUint(32),
+        sp: s.loadUint(32),
+        fp: s.loadUint(32),
+        pages: s.loadUint(32),
+        outLength: s.loadUint(32),
+        bulk: { kind: s.loadUint(8), dst: s.loadUint(32), src: s.loadUint(32), left: s.loadUint(32), value: s.loadUint(32) },
+    };
+}
+
+/** The output cell (client/dispute/cells.ts, outputCell) of a state: what a halted state proves the result to be. */
+export function stateOutputCell(root: Cell): Cell {
+    const dynamic = root.refs[3];
+    return beginCell().storeUint(readRoot(root).outLength, 32).storeRef(dynamic.refs[3]).endCell();
+}
+
+/** One past the highest value slot holding a non-zero half (the rest of the tree is zero leaves). */
+function highestWritten(st: Int32Array): number {
+    for (let i = st.length - 1; i >= 0; i--) if (st[i] !== 0) return (i >> 1) + 1;
+    return 0;
+}
+
+/** The state root at the machine's current step, hex. */
+export function stateRoot(machine: Machine): string {
+    return stateCell(machine).hash().toString('hex');
+}
+
+/**
+ * The state roots of a job's run at the given steps (ascending), in one pass; a step past the
+ * halt gives the halted state's root (a halted machine steps no further). Throws for a program
+ * refused before it runs: it has no state.
+ */
+export function rootsAt(job: ComputeJob, steps: readonly number[], options: InterpretOptions = {}): string[] {
+    const machine = load(job, options);
+    if (!(machine instanceof Machine)) throw new Error(`the program is refused before it runs (${machine.reason}): it has no state`);
+    const cells = new StateCells(machine);
+    let last = -1;
+    return steps.map((step) => {
+        if (!Number.isSafeInteger(step) || step < last) throw new RangeError('steps must be ascending whole numbers');
+        last = step;
+        machine.run(step);
+        return cells.root();
+    });
+}
