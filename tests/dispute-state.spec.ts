@@ -14,8 +14,12 @@ import { ComputeJob } from '../client/compute/types';
 import { exampleNamed } from '../examples/catalog';
 import { generateProgram, Rng } from './helpers/wasm-gen';
 import { wat } from './helpers/wat';
+import { BULK_INPUT as INPUT, BULK_PROGRAM, BULK_SEGMENT as SEGMENT } from './helpers/programs';
 
 const LIMIT = 10n ** 12n;
+
+/** A result without its timing, to compare runs. */
+const untimed = (r: Interpreted) => ({ ...r, ms: undefined });
 
 function job(program: Uint8Array, input: Uint8Array, fuel = LIMIT): ComputeJob {
     return { program, input, fuel, maxMemoryMb: 4 };
@@ -26,31 +30,6 @@ function machine(j: ComputeJob): Machine {
     if (!(m instanceof Machine)) throw new Error(`refused: ${m.reason}: ${m.message}`);
     return m;
 }
-
-const SEGMENT = '0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz, a passive segment longer than a leaf';
-
-/** A result without its timing, to compare runs. */
-const untimed = (r: Interpreted) => ({ ...r, ms: undefined });
-
-/** Every bulk operation, each overlapping or crossing leaves, and host calls, in a few dozen instructions. */
-const BULK_PROGRAM = `
-(module
-  (import "fog" "memory" (memory 1))
-  (import "fog" "input_size" (func $size (result i32)))
-  (import "fog" "read_input" (func $read (param i32 i32 i32) (result i32)))
-  (import "fog" "write_output" (func $write (param i32 i32)))
-  (data $d "${SEGMENT}")
-  (func (export "run")
-    (local $n i32)
-    (local.set $n (call $read (i32.const 100) (i32.const 3) (call $size)))
-    (memory.copy (i32.const 90) (i32.const 100) (local.get $n))
-    (memory.copy (i32.const 130) (i32.const 90) (local.get $n))
-    (memory.fill (i32.const 300) (i32.const 0x41) (i32.const 150))
-    (memory.init $d (i32.const 500) (i32.const 3) (i32.const 90))
-    (data.drop $d)
-    (call $write (i32.const 60) (i32.const 600))))`;
-
-const INPUT = Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 7 + 1) & 0xff));
 
 describe('the step machine and its state as cells', () => {
     let bulk: Uint8Array;

@@ -239,13 +239,22 @@ export class Machine {
     /** The call stack: the first `fp` frames are live. */
     readonly frames: Frame[] = [];
     fp = 0;
-    /** The bulk operation under way (BULK), its destination, source, the bytes left and a value (fill's byte, init's segment). */
+    /**
+     * The bulk operation under way (BULK), its destination (in memory, or the output for
+     * write_output), its source, the bytes left and a value (fill's byte, init's segment).
+     */
     bulk: number = BULK.none;
     bulkDst = 0;
     bulkSrc = 0;
     bulkLeft = 0;
     bulkValue = 0;
     private stopAt = Infinity;
+    /** The step under way's value stack height, fuel, call depth and pc before it began: a trap puts them back. */
+    private sp0 = 0;
+    private used0 = 0;
+    private big0: bigint | undefined;
+    private depth0 = 0;
+    private pc0 = 0;
 
     constructor(
         readonly m: Module,
@@ -405,7 +414,7 @@ export class Machine {
      */
     private startBulk(kind: number, dst: number, src: number, n: number, value: number): void {
         if (n === 0) return;
-        const chunks = chunksOf(kind === BULK.writeOutput ? this.outLength : dst, n);
+        const chunks = chunksOf(dst, n);
         if (this.steps + chunks <= this.stopAt) {
             this.steps += chunks;
             this.move(kind, dst, src, n, value);
@@ -427,8 +436,7 @@ export class Machine {
             this.move(BULK.copyBackward, end - n, this.bulkSrc + left - n, n, 0);
             this.bulkLeft -= n;
         } else {
-            const dst = this.bulk === BULK.writeOutput ? this.outLength : this.bulkDst;
-            const n = Math.min(left, CHUNK_BYTES - (dst % CHUNK_BYTES));
+            const n = Math.min(left, CHUNK_BYTES - (this.bulkDst % CHUNK_BYTES));
             this.move(this.bulk, this.bulkDst, this.bulkSrc, n, this.bulkValue);
             this.bulkDst += n;
             this.bulkSrc += n;
@@ -497,7 +505,7 @@ export class Machine {
                 if (src + len > this.size) throw trap('write_output: memory access out of bounds');
                 if (this.outLength + len > this.maxOutput)
                     throw new Trap('output-limit', `output exceeds the cap of ${this.maxOutput} bytes`);
-                this.startBulk(BULK.writeOutput, 0, src, len, 0);
+                this.startBulk(BULK.writeOutput, this.outLength, src, len, 0);
                 return;
             }
             case 'abort':
@@ -515,6 +523,12 @@ export class Machine {
                 this.execute();
             } catch (e) {
                 if (!(e instanceof Trap)) throw e;
+                // a trapping step changes nothing but the status and the step count
+                this.sp = this.sp0;
+                this.used = this.used0;
+                this.usedBig = this.big0;
+                this.depth = this.depth0;
+                if (this.fp > 0) this.frames[this.fp - 1].pc = this.pc0;
                 this.status = STATUS.failed;
                 this.reason = e.reason;
                 this.message = e.message;
@@ -567,6 +581,10 @@ export class Machine {
             if (this.fp === 0) {
                 if (this.halted) return;
                 this.steps++;
+                this.sp0 = this.sp;
+                this.used0 = this.used;
+                this.big0 = this.usedBig;
+                this.depth0 = this.depth;
                 const entry = this.status === STATUS.callStart ? m.start! : m.runIndex;
                 this.status = this.status === STATUS.callStart ? STATUS.inStart : STATUS.inRun;
                 this.enter(entry, true, -1, 0);
@@ -574,6 +592,11 @@ export class Machine {
             }
             const f = this.frames[this.fp - 1];
             const code = f.code;
+            this.sp0 = this.sp;
+            this.used0 = this.used;
+            this.big0 = this.usedBig;
+            this.depth0 = this.depth;
+            this.pc0 = f.pc;
             const pc = f.pc++;
             const op = code.op[pc];
             const a = code.a[pc];

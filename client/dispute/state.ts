@@ -6,18 +6,33 @@
  * ```
  * root     status:uint8 reason:uint8 func:uint32 pc:uint32 steps:uint64 fuel:uint64 depth:uint32
  *          sp:uint32 fp:uint32 pages:uint32 out_len:uint32
- *          bulk:uint8 bulk_dst:uint32 bulk_src:uint32 bulk_left:uint32 bulk_value:uint32
+ *          bulk:uint8 bulk_dst:uint32 bulk_src:uint32 bulk_left:uint32 bulk_value:uint32   (504 bits)
  *          ^static ^stack ^frames ^dynamic
  * static   fuel_limit:uint64 max_pages:uint32 budget:uint32 out_cap:uint32 input_len:uint32
- *          start:int32 run:uint32 ^hosts ^code ^tables ^input
+ *          start:int32 run:uint32 functions:uint32 imports:uint32 tables:uint32 globals:uint32
+ *          segments:uint32 ^hosts ^code ^tables ^input                  (never changes in a run)
  * dynamic  ^memory ^globals ^data ^output
+ * code     tree by defined function → function: type:uint32 params:uint16 results:uint16
+ *          locals:uint32 weight:uint32 entry_fuel:uint64 simple:uint1 instructions:uint32
+ *          branches:uint32 loops:uint32
+ *          ^chunks (tree by pc / 8: 8 instructions of opcode:uint16 a:int32 b:int32)
+ *          ^branches (tree by branch: target:int32 height:uint32 arity:uint32 loop:uint1 fuel:uint64)
+ *          ^loops (tree by loop: its region fuel, uint64)
+ * stack    tree over 4⁹ = 262,144 slots, one 64-bit value a leaf (i32 and f32 in the low half)
+ * frames   tree over 4⁸ = 65,536 frames: func:uint32 base:uint32 ret_func:int32 ret_pc:uint32
+ *          ^locals (tree by local index, one value a leaf)
+ * memory   tree over 2³² bytes, leaves of 64 bytes: depth 13
+ * output   tree over 2²⁴ bytes, leaves of 64 bytes: depth 9
+ * data     tree by segment: dropped:uint1 length:uint32 ^bytes (tree of 64-byte leaves)
+ * tables   tree by table: length:uint32 ^elements (tree: a function index, 0xffffffff for null)
+ * hosts    tree by import: kind:uint8 type:uint32
+ * globals, input: trees by index (a 64-bit value, 64 input bytes a leaf)
  * ```
  *
- * Every collection is a complete 4-ary tree (client/dispute/cells.ts) of fixed depth, so an index
- * names one path: the value stack (STACK_DEPTH, a value a leaf), the frames (FRAMES_DEPTH), a
- * frame's locals, globals, tables, functions, a function's instruction chunks, branches and loop
- * fuel (each as deep as its count needs), memory (MEMORY_DEPTH), output (OUTPUT_DEPTH), input and
- * data segments (as deep as their length needs). Values are 64-bit leaves, i32 and f32 in the low
+ * Every collection is a complete 4-ary tree (client/dispute/cells.ts): the value stack, the
+ * frames, memory and output of the fixed depths above, the rest as deep as their count needs (the
+ * counts are in the static cell, a function's cell, a table's, a segment's, and a frame's function
+ * for its locals), so an index names one path. Values are 64-bit leaves, i32 and f32 in the low
  * half. Stack slots at `sp` and above, and frames at `fp` and above, hold what was last written
  * there: the machine never clears them, so neither does a step, and they are part of the state.
  */
@@ -116,6 +131,9 @@ function functionCell(machine: Machine, index: number, canonical: number[]): Cel
         .storeUint(cost.simple ? 0 : cost.weight, 32)
         .storeUint(cost.entry, 64)
         .storeBit(cost.simple)
+        .storeUint(code.op.length, 32)
+        .storeUint(code.branches.length, 32)
+        .storeUint(cost.loops.length, 32)
         .storeRef(tree(chunks, depthFor(chunks.length), EMPTY))
         .storeRef(tree(branches, depthFor(branches.length), EMPTY))
         .storeRef(tree(loops, depthFor(loops.length), EMPTY))
@@ -126,8 +144,14 @@ function functionCell(machine: Machine, index: number, canonical: number[]): Cel
 export function staticCell(machine: Machine): Cell {
     const m = machine.m;
     const canonical = canonicalTypes(m.types);
+    const hosts = m.hosts.map((h, i) => beginCell().storeUint(HOSTS.indexOf(h), 8).storeUint(canonical[m.funcTypes[i]], 32).endCell());
     const functions = m.codes.map((_, i) => functionCell(machine, i, canonical));
-    const tables = m.tables.map((_, t) => u32Tree(machine.tables[t].map((f) => f ?? 0xffffffff)));
+    const tables = m.tables.map((_, t) =>
+        beginCell()
+            .storeUint(machine.tables[t].length, 32)
+            .storeRef(u32Tree(machine.tables[t].map((f) => f ?? 0xffffffff)))
+            .endCell(),
+    );
     return beginCell()
         .storeUint(machine.limit, 64)
         .storeUint(machine.maxBytes / 65_536, 32)
@@ -136,12 +160,12 @@ export function staticCell(machine: Machine): Cell {
         .storeUint(machine.input.length, 32)
         .storeInt(m.start ?? -1, 32)
         .storeUint(m.runIndex, 32)
-        .storeRef(
-            u32Tree(
-                m.hosts.map((h) => HOSTS.indexOf(h)),
-                8,
-            ),
-        )
+        .storeUint(m.codes.length, 32)
+        .storeUint(m.hosts.length, 32)
+        .storeUint(m.tables.length, 32)
+        .storeUint(m.globals.length, 32)
+        .storeUint(m.data.length, 32)
+        .storeRef(tree(hosts, depthFor(hosts.length), EMPTY))
         .storeRef(tree(functions, depthFor(functions.length), EMPTY))
         .storeRef(tree(tables, depthFor(tables.length), EMPTY))
         .storeRef(byteTree(machine.input, depthFor(Math.ceil(machine.input.length / 64))))

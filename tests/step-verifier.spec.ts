@@ -1,0 +1,318 @@
+/**
+ * The one-step verifier (contracts/step.tact, in the StepVerifier contract) against the reference
+ * interpreter: for every step sampled from real runs (every instruction class at least once, the
+ * bulk chunks, entries, calls and returns, traps), the post-state root the contract computes from
+ * the step's proof (client/dispute/proof.ts) is the interpreter's. Proofs of another state, proofs
+ * missing a cell the step needs, and cells that are no proof are refused. Gas is measured per class
+ * of step against the budget of docs/disputes.md.
+ */
+import { readFileSync } from 'node:fs';
+import { beginCell, Cell, convertToMerkleProof, toNano, TupleItem } from '@ton/core';
+import { Blockchain, GetMethodError, SandboxContract } from '@ton/sandbox';
+import { mainnetConfig } from '../client/fees';
+import { load, Machine } from '../client/dispute/interpreter';
+import { prune, proveStep, stepPaths, StepProof } from '../client/dispute/proof';
+import { StateCells } from '../client/dispute/state';
+import { ComputeJob } from '../client/compute/types';
+import { exampleNamed } from '../examples/catalog';
+import { StepVerifier } from '../wrappers/StepVerifier';
+import { BULK_INPUT, BULK_PROGRAM, INTEGER_INPUT, INTEGER_PROGRAM } from './helpers/programs';
+import { generateProgram } from './helpers/wasm-gen';
+import { wat } from './helpers/wat';
+
+/** The most gas one step may take (docs/disputes.md, "The one-step proof"). */
+const STEP_GAS_BUDGET = 300_000n;
+
+const hashOf = (c: Cell) => BigInt(`0x${c.hash().toString('hex')}`);
+
+function machine(program: Uint8Array, input: Uint8Array, fuel = 10n ** 12n): Machine {
+    const m = load({ program, input, fuel, maxMemoryMb: 4 } as ComputeJob);
+    if (!(m instanceof Machine)) throw new Error(`refused: ${m.reason}`);
+    return m;
+}
+
+/** What the next step is, for grouping gas: its opcode, or what moves it. */
+function stepClass(m: Machine): string {
+    if (m.halted) return 'halted';
+    if (m.bulk !== 0) return 'bulk chunk';
+    if (m.fp === 0) return 'entry call';
+    const f = m.frames[m.fp - 1];
+    const op = f.code.op[f.pc];
+    if (op === 0x10 || op === 0x11) return op < 0x11 && f.code.a[f.pc] < m.m.hosts.length ? 'host call' : 'call';
+    if (op === 0x0c || op === 0x0d || op === 0x0e || op === 0x0f) return 'branch';
+    if (op === 0x0b && f.code.a[f.pc] === 1) return 'return';
+    if (op <= 0x11) return 'control';
+    if (op >= 0x20 && op <= 0x22) return 'local';
+    if (op === 0x23 || op === 0x24) return 'global';
+    if (op >= 0x28 && op <= 0x35) return 'load';
+    if (op >= 0x36 && op <= 0x3e) return 'store';
+    if (op === 0x3f || op === 0x40) return 'memory.size/grow';
+    if (op >= 0xfc00) return 'bulk start';
+    if ((op >= 0x6d && op <= 0x70) || (op >= 0x7f && op <= 0x82)) return 'division';
+    if (op === 0x69 || op === 0x7b) return 'popcnt';
+    return 'other';
+}
+
+/** Float arithmetic, comparisons and conversions: what the verifier does not cover yet. */
+function isFloatArithmetic(op: number): boolean {
+    return (
+        (op >= 0x5b && op <= 0x66) ||
+        (op >= 0x8d && op <= 0x97) ||
+        (op >= 0x9b && op <= 0xa5) ||
+        (op >= 0xa8 && op <= 0xab) ||
+        (op >= 0xae && op <= 0xbb) ||
+        (op >= 0xfc00 && op <= 0xfc07)
+    );
+}
+
+/** The opcode of the next instruction, or -1 for a step that is no instruction. */
+function nextOp(m: Machine): number {
+    if (m.halted || m.bulk !== 0 || m.fp === 0) return -1;
+    const f = m.frames[m.fp - 1];
+    return f.code.op[f.pc];
+}
+
+describe('the one-step verifier contract', () => {
+    let blockchain: Blockchain;
+    let verifier: SandboxContract<StepVerifier>;
+    const gas = new Map<string, bigint>();
+
+    beforeAll(async () => {
+        blockchain = await Blockchain.create({ config: mainnetConfig() });
+        const deployer = await blockchain.treasury('deployer');
+        verifier = blockchain.openContract(await StepVerifier.fromInit());
+        await verifier.send(deployer.getSender(), { value: toNano('1') }, null);
+    });
+
+    afterAll(() => {
+        const rows = [...gas.entries()].sort((a, b) => Number(b[1] - a[1]));
+        // the figures docs/disputes.md reports
+        console.log(`most gas a step took, by class:\n${rows.map(([k, g]) => `  ${k}: ${g}`).join('\n')}`);
+    });
+
+    /** Runs the verifier's getter on a step's proof: the post root, or the exit code it threw. */
+    async function verify(proof: Cell, pre: bigint): Promise<{ post?: bigint; exitCode: number; gasUsed: bigint }> {
+        const stack: TupleItem[] = [
+            { type: 'cell', cell: proof },
+            { type: 'int', value: pre },
+        ];
+        try {
+            const r = await blockchain.runGetMethod(verifier.address, 'step', stack);
+            return { post: r.stackReader.readBigNumber(), exitCode: r.exitCode, gasUsed: r.gasUsed };
+        } catch (e) {
+            if (e instanceof GetMethodError) return { exitCode: e.exitCode, gasUsed: e.gasUsed };
+            throw e;
+        }
+    }
+
+    /** Proves the machine's next step and checks the contract computes the interpreter's post root. */
+    async function check(m: Machine, cells: StateCells, label: string): Promise<StepProof> {
+        const kind = stepClass(m);
+        const p = proveStep(m, cells);
+        const r = await verify(p.proof, hashOf(p.pre));
+        expect([label, p.step, kind, r.exitCode, r.post]).toEqual([label, p.step, kind, 0, hashOf(p.post)]);
+        if (r.gasUsed > (gas.get(kind) ?? 0n)) gas.set(kind, r.gasUsed);
+        expect(r.gasUsed).toBeLessThan(STEP_GAS_BUDGET);
+        return p;
+    }
+
+    /**
+     * Checks sampled steps of a run: the first step of each opcode and of each class, every `every`-th
+     * step, and every step while `all` holds.
+     */
+    async function checkRun(label: string, m: Machine, every: number, all = (_m: Machine) => false): Promise<number> {
+        const cells = new StateCells(m);
+        const seen = new Set<string>();
+        let checked = 0;
+        while (!m.halted) {
+            const key = `${stepClass(m)}:${nextOp(m)}`;
+            if (!seen.has(key) || m.steps % every === 0 || all(m)) {
+                seen.add(key);
+                await check(m, cells, label);
+                checked++;
+            } else m.run(m.steps + 1);
+        }
+        return checked;
+    }
+
+    it('agrees with the interpreter on every integer instruction, both mixers called indirectly, every load and store width across a leaf', async () => {
+        const m = machine(await wat(INTEGER_PROGRAM), INTEGER_INPUT);
+        const checked = await checkRun('integers', m, 211, (x) => x.steps > 34_440);
+        expect(checked).toBeGreaterThan(200);
+        expect(m.result().status).toBe('ok');
+    });
+
+    it('agrees on every step of the bulk operations: reads of the input, overlapping copies both ways, fills, init from data, writes to the output', async () => {
+        const m = machine(await wat(BULK_PROGRAM), BULK_INPUT);
+        const checked = await checkRun('bulk', m, 1);
+        expect(checked).toBe(m.steps);
+    });
+
+    it('agrees on sampled steps of the integer examples', async () => {
+        const u32 = (n: number) => Buffer.from(new Uint32Array([n]).buffer);
+        await checkRun('upper', machine(readFileSync(exampleNamed('upper').program), Buffer.from('Hello, verifier!')), 3);
+        await checkRun(
+            'fnv-rounds',
+            machine(readFileSync(exampleNamed('fnv-rounds').program), Buffer.concat([u32(2), Buffer.alloc(70, 5)])),
+            211,
+        );
+    });
+
+    it('agrees on sampled steps of generated programs, and refuses their float steps as not covered yet', async () => {
+        let floats = 0;
+        // the first step of each kind across all the programs, and every 401st
+        const seen = new Set<string>();
+        for (let seed = 1; seed <= 16; seed++) {
+            const g = generateProgram(seed);
+            const m = machine(await wat(g.wat), g.input);
+            const cells = new StateCells(m);
+            while (!m.halted) {
+                const key = `${stepClass(m)}:${nextOp(m)}`;
+                if (seen.has(key) && m.steps % 401 !== 0) {
+                    m.run(m.steps + 1);
+                    continue;
+                }
+                seen.add(key);
+                if (isFloatArithmetic(nextOp(m))) {
+                    const p = proveStep(m, cells);
+                    expect([seed, p.step, (await verify(p.proof, hashOf(p.pre))).exitCode]).toEqual([seed, p.step, 702]);
+                    floats++;
+                } else await check(m, cells, `generated ${seed}`);
+            }
+        }
+        expect(floats).toBeGreaterThan(0);
+    });
+
+    it('keeps the heaviest steps within the budget: 16 values moved by a call, a return and a branch, a 64-byte chunk, popcnt of all ones, a store across leaves', async () => {
+        const sixteen = (x: string) => Array.from({ length: 16 }, () => x).join(' ');
+        const program = await wat(`(module
+            (import "fog" "memory" (memory 1))
+            (type $wide (func (param ${sixteen('i64')}) (result ${sixteen('i64')})))
+            (func $wide (type $wide)
+                (i64.const 1) (i64.const 2) (i64.const 3)
+                ${Array.from({ length: 16 }, (_, i) => `(local.get ${i})`).join(' ')}
+                (return))
+            (func (export "run")
+                (call $wide ${sixteen('(i64.const -1)')})
+                ${sixteen('(drop)')}
+                (block $b (result ${sixteen('i64')})
+                    (i64.const 7) (i64.const 8)
+                    ${sixteen('(i64.const -2)')}
+                    (br $b))
+                ${sixteen('(drop)')}
+                (drop (i64.popcnt (i64.const -1)))
+                (i64.store (i32.const 60) (i64.const -1))
+                (memory.fill (i32.const 64) (i32.const 7) (i32.const 64))))`);
+        const m = machine(program, Buffer.alloc(0));
+        const cells = new StateCells(m);
+        let most = 0n;
+        while (!m.halted) {
+            const kind = stepClass(m);
+            await check(m, cells, 'heaviest');
+            most = gas.get(kind)! > most ? gas.get(kind)! : most;
+        }
+        expect(m.result().status).toBe('ok');
+        expect(most).toBeLessThan(STEP_GAS_BUDGET);
+    });
+
+    it('proves traps: each fails the run with its reason and changes nothing else but the step count', async () => {
+        const traps: [string, string, bigint?][] = [
+            ['division by zero', '(drop (i32.div_s (i32.const 1) (i32.const 0)))'],
+            ['overflowing division', '(drop (i64.div_s (i64.const 0x8000000000000000) (i64.const -1)))'],
+            ['unreachable', 'unreachable'],
+            ['a load past the memory', '(drop (i64.load (i32.const 65530)))'],
+            ['a store past the memory', '(i32.store (i32.const 65535) (i32.const 1))'],
+            ['a null element', '(drop (call_indirect (type $t) (i32.const 1) (i32.const 1)))'],
+            ['an element out of the table', '(drop (call_indirect (type $t) (i32.const 1) (i32.const 9)))'],
+            ['a signature mismatch', '(call_indirect (type $v) (i32.const 0))'],
+            ['recursion past the budget', '(call $down)'],
+            ['the fuel', '(loop $l (br $l))', 100_000n],
+            ['a bulk copy out of bounds', '(memory.copy (i32.const 65000) (i32.const 0) (i32.const 1000))'],
+            ['env.abort', '(call $abort (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))'],
+        ];
+        for (const [label, body, fuel] of traps) {
+            const program = await wat(`(module
+                (import "fog" "memory" (memory 1))
+                (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+                (type $t (func (param i32) (result i32)))
+                (type $v (func))
+                (table 2 2 funcref)
+                (elem (i32.const 0) $id)
+                (func $id (type $t) (local.get 0))
+                (func $down (call $down))
+                (func (export "run") ${body}))`);
+            const m = machine(program, Buffer.alloc(0), fuel);
+            const whole = machine(program, Buffer.alloc(0), fuel);
+            whole.run();
+            expect([label, whole.status]).toEqual([label, 5]);
+            m.run(whole.steps - 1);
+            const p = await check(m, new StateCells(m), label);
+            expect(p.post.beginParse().loadUint(8)).toBe(5);
+        }
+    });
+
+    it('refuses a proof of another state, a proof missing a cell the step reads, and a cell that is no proof', async () => {
+        const m = machine(await wat(INTEGER_PROGRAM), INTEGER_INPUT);
+        m.run(500);
+        const cells = new StateCells(m);
+        const pre = cells.cell();
+        const paths = stepPaths(m);
+        const proof = convertToMerkleProof(prune(pre, paths));
+        // the right proof, checked against another root
+        expect((await verify(proof, hashOf(pre) ^ 1n)).exitCode).toBe(701);
+        // for 30 steps of every kind, each path cut short by one cell: a step that needs the cell
+        // opens a pruned branch and throws; none computes a wrong root
+        let refused = 0;
+        for (let step = 0; step < 30; step++) {
+            const before = cells.cell();
+            const touched = stepPaths(m);
+            m.run(m.steps + 1);
+            const post = hashOf(cells.cell());
+            for (let i = 0; i < touched.length; i++) {
+                const cut = touched.map((p, k) => (k === i ? p.slice(0, -1) : p));
+                const r = await verify(convertToMerkleProof(prune(before, cut)), hashOf(before));
+                expect([step, i, r.exitCode === 0 ? r.post : 'refused']).toEqual([step, i, r.exitCode === 0 ? post : 'refused']);
+                if (r.exitCode !== 0) refused++;
+            }
+        }
+        expect(refused).toBeGreaterThanOrEqual(30);
+        // an ordinary cell, and a Merkle proof of a different tree
+        expect(
+            (await verify(beginCell().storeUint(3, 8).storeUint(hashOf(pre), 256).storeUint(0, 16).endCell(), hashOf(pre))).exitCode,
+        ).toBe(700);
+        expect((await verify(convertToMerkleProof(beginCell().storeUint(1, 8).endCell()), hashOf(pre))).exitCode).toBe(701);
+        // the pruned tree without its proof cell does not even deserialize: a root may not have pruned branches
+        await expect(verify(prune(pre, paths), hashOf(pre))).rejects.toThrow(/non-zero level/);
+    });
+
+    it('refuses a float step it does not cover yet with its own exit code', async () => {
+        const m = machine(
+            await wat(`(module (import "fog" "memory" (memory 1)) (func (export "run") (drop (f64.add (f64.const 1) (f64.const 2)))))`),
+            Buffer.alloc(0),
+        );
+        m.run(3);
+        const p = proveStep(m, new StateCells(m));
+        expect((await verify(p.proof, hashOf(p.pre))).exitCode).toBe(702);
+    });
+
+    it('verifies a step in a transaction, within the gas budget', async () => {
+        const m = machine(await wat(INTEGER_PROGRAM), INTEGER_INPUT);
+        m.run(34_400);
+        const cells = new StateCells(m);
+        const sender = await blockchain.treasury('mover');
+        for (let i = 0; i < 5; i++) {
+            const p = proveStep(m, cells);
+            const r = await verifier.send(
+                sender.getSender(),
+                { value: toNano('0.2') },
+                { $$type: 'VerifyStep', queryId: 0n, pre: hashOf(p.pre), proof: p.proof },
+            );
+            const tx = r.transactions.find((t) => t.inMessage?.info.dest?.toString() === verifier.address.toString());
+            const compute =
+                tx?.description.type === 'generic' && tx.description.computePhase.type === 'vm' ? tx.description.computePhase : undefined;
+            expect(compute?.exitCode).toBe(0);
+            expect(compute!.gasUsed).toBeLessThan(STEP_GAS_BUDGET);
+            expect(await verifier.getPost()).toBe(hashOf(p.post));
+        }
+    });
+});
