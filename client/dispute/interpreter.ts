@@ -188,6 +188,32 @@ export function interpret(job: ComputeJob, options: InterpretOptions = {}): Inte
     return machine.result(performance.now() - started);
 }
 
+const NO_MODULE: Module = {
+    types: [],
+    funcTypes: [],
+    hosts: [],
+    codes: [],
+    tables: [],
+    globals: [],
+    runIndex: 0,
+    start: undefined,
+    elements: [],
+    data: [],
+};
+
+/**
+ * A numeric instruction (0x45..0xc4, or 0xfc00..0xfc07 for the saturating truncations) on its
+ * operands' bits (uint64, i32 and f32 in the low half), as the machine executes it: the result's
+ * bits, or the reason it trapped. For checking other implementations of the same semantics (the
+ * verifier contract's).
+ */
+export function evaluateNumeric(op: number, operands: readonly bigint[]): bigint | ProgramFailureReason {
+    evaluator ??= new Machine(NO_MODULE, [], new Uint8Array(0), { initial: 0, maximum: 0 }, 0n, 0, 0);
+    return evaluator.evaluate(op, operands);
+}
+
+let evaluator: Machine | undefined;
+
 /** A frame of the call stack. Frames above the top stay as they were left: they are part of the state. */
 export interface Frame {
     func: number;
@@ -794,6 +820,21 @@ export class Machine {
                 v.setInt32(this.address(base, offset, 4), lo, true);
                 return;
         }
+    }
+
+    /** See evaluateNumeric. */
+    evaluate(op: number, operands: readonly bigint[]): bigint | ProgramFailureReason {
+        this.sp = 0;
+        for (const v of operands) this.pushI64(v);
+        try {
+            if (op >= 0xfc00) this.prefixed(op & 0xff, 0);
+            else this.numeric(op);
+        } catch (e) {
+            if (e instanceof Trap) return e.reason;
+            throw e;
+        }
+        this.sp--;
+        return BigInt.asUintN(64, i64Of(this.st[2 * this.sp], this.st[2 * this.sp + 1]));
     }
 
     private prefixed(sub: number, a: number): void {
