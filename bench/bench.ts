@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: gas, the compute pool, the devnet end to end, the watcher's catch-up, gas
- * against history, the meter's cost and the reference interpreter's speed, all measured in one run, written as BENCHMARKS.json (every raw figure) and
+ * against history, the meter's cost, the reference interpreter's speed and the dispute game, all measured in one run, written as BENCHMARKS.json (every raw figure) and
  * BENCHMARKS.md (rendered, with the machine). The short mode is a small run for the tests.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { measureDevnet, startDevnetProcess } from './devnet';
+import { measureDisputes } from './dispute';
 import { measureGas } from './gas';
 import { historyGas } from './history';
 import { measureMetering } from './metering';
@@ -22,6 +23,7 @@ export const SIZES = {
         pool: { targetMs: 100, runs: 15, jobsPerThread: 8 },
         metering: { runs: 31, warmup: 3 },
         interpreter: { examples: ['upper', 'fnv-rounds', 'matmul', 'mlp-infer', 'meme'], v8Runs: 5 },
+        disputes: { examples: ['upper', 'fnv-rounds', 'matmul', 'mlp-infer', 'meme'] },
         devnet: { teams: 8, jobs: 48, k: 3 },
         history: { jobsBetween: 998, providers: 200 },
     },
@@ -29,6 +31,7 @@ export const SIZES = {
         pool: { targetMs: 10, runs: 3, jobsPerThread: 2 },
         metering: { runs: 1, warmup: 0 },
         interpreter: { examples: ['upper', 'mlp-infer'], v8Runs: 1 },
+        disputes: { examples: ['upper'] },
         devnet: { teams: 2, jobs: 2, k: 3 },
         history: { jobsBetween: 2, providers: 1 },
     },
@@ -61,6 +64,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         const metering = await measureMetering(sizes.metering);
         say(`interpreter: ${sizes.interpreter.examples.join(', ')} on the reference interpreter against the metered V8 run`);
         const interpreter = await measureInterpreter(sizes.interpreter);
+        say(`disputes: ${sizes.disputes.examples.join(', ')}, an honest party against a liar, a whole match in the emulator`);
+        const disputes = await measureDisputes(sizes.disputes);
         say(
             `devnet: ${sizes.devnet.jobs} jobs on the bare emulator, then by ${sizes.devnet.teams} teams of wallets through the devnet's HTTP API`,
         );
@@ -79,7 +84,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         );
         const history = await historyGas(sizes.history);
 
-        const figures = { gas, pool, devnet, watcher, history, metering, interpreter };
+        const figures = { gas, pool, devnet, watcher, history, metering, interpreter, disputes };
         const report: BenchReport = {
             machine: machine(opts.mode),
             seconds: (performance.now() - start) / 1000,

@@ -8,6 +8,7 @@ import { DevnetFigures } from './devnet';
 import { GasFigures } from './gas';
 import { HistoryGas } from './history';
 import { METERING_GOAL_EXAMPLES, MeteringFigures } from './metering';
+import { DisputeFigures } from './dispute';
 import { InterpreterFigures } from './interpreter';
 import { PoolFigures } from './pool';
 import { WatcherFigures } from './watcher';
@@ -44,6 +45,7 @@ export interface BenchReport {
     history: HistoryGas;
     metering: MeteringFigures;
     interpreter: InterpreterFigures;
+    disputes: DisputeFigures;
 }
 
 /** The goals, from the figures: judged in full mode only, except the deterministic gas one. */
@@ -281,6 +283,50 @@ function interpreterSection(f: InterpreterFigures): string[] {
     ];
 }
 
+function disputeSection(f: DisputeFigures): string[] {
+    return [
+        '## 8. Disputes',
+        '',
+        'Each example on its default input, disputed in the emulator (contracts/dispute.tact): an honest party against a liar',
+        'whose output differs by one bit, written over at the run’s last step, played to the end by client/dispute/game.ts',
+        `(16-way bisections, then the last step proved on chain). Moves are the bisections and the proof, openings not counted;`,
+        `gas is each side’s messages in the match’s contract, the opening included, in TON at ${GAS_PRICE_NANO} nanoton per gas. The`,
+        'honest party’s time is all its computing for the match (the run, every root, the proof) against one plain run of the',
+        'interpreter; the honest party won every match (the bench fails otherwise).',
+        '',
+        ...table(
+            [
+                'example',
+                'steps',
+                'moves',
+                'honest gas',
+                'honest TON',
+                'liar gas',
+                'liar TON',
+                'most gas a move',
+                'honest ms',
+                'run ms',
+                'against the run',
+            ],
+            ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'],
+            f.examples.map((e) => [
+                e.name,
+                int(e.steps),
+                int(e.moves),
+                int(e.honestGas),
+                e.honestTon,
+                int(e.liarGas),
+                e.liarTon,
+                int(e.mostGas),
+                fixed(e.honestMs, 0),
+                fixed(e.runMs, 1),
+                times(e.ratio),
+            ]),
+        ),
+        '',
+    ];
+}
+
 function meteringSection(m: MeteringFigures): string[] {
     return [
         '## 6. Metering',
@@ -336,5 +382,6 @@ export function renderMarkdown(r: BenchReport): string {
         ...historySection(r.history, r.gas),
         ...meteringSection(r.metering),
         ...interpreterSection(r.interpreter),
+        ...disputeSection(r.disputes),
     ].join('\n');
 }

@@ -33,6 +33,7 @@ describe('bench (short mode)', () => {
         expect(json).toEqual(JSON.parse(JSON.stringify(report)));
         expect(Object.keys(json).sort()).toEqual([
             'devnet',
+            'disputes',
             'gas',
             'goals',
             'history',
@@ -59,6 +60,7 @@ describe('bench (short mode)', () => {
             '## 5. Gas against history',
             '## 6. Metering',
             '## 7. Reference interpreter',
+            '## 8. Disputes',
         ]);
         expect(markdown).toContain(report.machine.cpu);
         expect(markdown).toContain(`Node ${process.version}`);
@@ -147,6 +149,20 @@ describe('bench (short mode)', () => {
         expect(() =>
             checkSameRun('x', { status: 'ok', fuel: 5n, output: Buffer.from('a') }, { status: 'ok', fuel: 6n, output: Buffer.from('a') }),
         ).toThrow('the interpreter and V8 disagree on x: ok with 5 fuel against ok with 6');
+    });
+
+    it('plays a whole dispute on each example, the honest party winning by proof, and reports its cost', () => {
+        const f = report.disputes;
+        expect(f.examples.map((e) => e.name)).toEqual(SIZES.short.disputes.examples);
+        for (const e of f.examples) {
+            expect(e.how).toBe('proof');
+            expect(e.moves).toBeGreaterThanOrEqual(Math.ceil(Math.log(e.steps) / Math.log(16)));
+            for (const x of [e.steps, e.honestGas, e.liarGas, e.mostGas, e.honestMs, e.runMs])
+                expect([e.name, x > 0]).toEqual([e.name, true]);
+            expect(e.mostGas).toBeLessThan(330_000);
+            expect(markdown).toContain(`| ${e.name} | ${e.steps.toLocaleString('en-US')} | ${e.moves} |`);
+        }
+        expect(markdown).toContain('## 8. Disputes');
     });
 
     it('fails the metering section when the metered output differs from the unmetered one', () => {

@@ -204,6 +204,14 @@ describe('ComputePool', () => {
             expect(await pool.run(job(small, bytes('t')))).toEqual(ok(bytes('T')));
         });
 
+        it('refuses a type moving more than 16 values at once (the dispute verifier’s bound); 16 run', async () => {
+            const typeOf = (n: number) => `(type (func (param ${'i32 '.repeat(n)}) (result ${'i32 '.repeat(n)})))`;
+            const wide = await program(`${typeOf(17)} ${UPPER}`);
+            expect(await pool.run(job(wide, bytes('t')))).toEqual(failed('invalid', /moves more than 16 values at once/));
+            const edge = await program(`${typeOf(16)} ${UPPER}`);
+            expect(await pool.run(job(edge, bytes('t')))).toEqual(ok(bytes('T')));
+        });
+
         it('fails output over the cap as output-limit; exactly the cap is fine', async () => {
             expect(await single.run(job(upper, new Uint8Array(1_000).fill(97)))).toEqual(ok(new Uint8Array(1_000).fill(65)));
             expect(await single.run(job(upper, new Uint8Array(1_001)))).toEqual(

@@ -40,6 +40,11 @@
 /// type, is refused as 'imports', naming the import. A host function's failure is final: a program
 /// that catches it (exception handling) cannot call the host again, and the run fails with it.
 ///
+/// ## Values moved at once
+/// No function type or block type takes or gives more than 16 values: a call, a return or a branch
+/// moves at most 16, which keeps the dispute game's one-step proof of it within its gas budget
+/// (docs/disputes.md, "The one-step proof"). A module with such a type is refused as 'invalid'.
+///
 /// ## Entry point
 /// The module exports `run`, a function without parameters; what it returns is ignored. A start
 /// function, if any, runs first, under the same limits. The output is every byte written with
@@ -84,6 +89,9 @@ export function memoryCapPages(maxMemoryMb: number): number {
     }
     return maxMemoryMb * (1_048_576 / PAGE_BYTES);
 }
+
+/** The most values a type may take or give: what a call, a return or a branch moves in one step of the dispute game. */
+export const MAX_TYPE_VALUES = 16;
 
 /** The most table entries a module may declare, over all its tables. */
 export const MAX_TABLE_ENTRIES = 1_000_000;
@@ -250,6 +258,13 @@ export function checkProgram(bytes: Uint8Array, capPages: number): ProgramShape 
         throw new ProgramRefused('memory', `${declared}: at most ${MAX_TABLE_ENTRIES} table entries in all, each table with a maximum`);
     }
     if (module.definedMemories > 0) throw new ProgramRefused('imports', 'the module defines its own memory: import it as fog.memory');
+    const wide = module.types.find((t) => t.params.length > MAX_TYPE_VALUES || t.results.length > MAX_TYPE_VALUES);
+    if (wide !== undefined) {
+        throw new ProgramRefused(
+            'invalid',
+            `a type of ${signature(wide)} moves more than ${MAX_TYPE_VALUES} values at once (params or results)`,
+        );
+    }
     let memory: ProgramShape['memory'] | undefined;
     for (const entry of module.imports) {
         const field = `${entry.module}.${entry.name}`;

@@ -232,6 +232,21 @@ export interface Frame {
     retPc: number;
 }
 
+/** A frame: every frame is made here, so that all have one shape. */
+function frameOf(
+    func: number,
+    code: Code,
+    pc: number,
+    locals: Int32Array,
+    base: number,
+    results: number,
+    weight: number,
+    retFunc: number,
+    retPc: number,
+): Frame {
+    return { func, code, pc, locals, base, results, weight, retFunc, retPc };
+}
+
 /**
  * The machine: every part of its state is a field here, so a run can stop after any step and go
  * on later (`run(stopAt)`), and client/dispute/state.ts can build the state's cells at that step.
@@ -290,6 +305,7 @@ export class Machine {
         readonly limit: bigint,
         readonly budget: number,
         readonly maxOutput: number,
+        source?: Machine,
     ) {
         this.limitN = limit > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(limit);
         this.size = memory.initial * PAGE;
@@ -304,6 +320,22 @@ export class Machine {
         this.tables = m.tables.map((t) => new Array<number | null>(t.min).fill(null));
         this.dropped = m.data.map(() => false);
         this.status = m.start === undefined ? STATUS.callRun : STATUS.callStart;
+        if (source !== undefined) {
+            // a copy (clone): every field as the source has it, what a step writes copied; built
+            // by this constructor so that copies and originals share one shape, which keeps the
+            // interpreter's loop fast
+            Object.assign(this, source);
+            this.bytes = source.bytes.slice();
+            this.view = new DataView(this.bytes.buffer);
+            this.globals = source.globals.slice();
+            this.dropped = source.dropped.slice();
+            this.out = source.out.slice();
+            this.st = source.st.slice();
+            this.frames = source.frames.map((f) =>
+                frameOf(f.func, f.code, f.pc, f.locals.slice(), f.base, f.results, f.weight, f.retFunc, f.retPc),
+            );
+            return;
+        }
         try {
             this.instantiate();
         } catch (e) {
@@ -312,6 +344,23 @@ export class Machine {
             this.reason = e.reason;
             this.message = e.message;
         }
+    }
+
+    /**
+     * An independent copy of the machine at this step (a checkpoint): what a step writes is
+     * copied, what no step changes (the module, the costs, the input, the tables) is shared.
+     */
+    clone(): Machine {
+        return new Machine(
+            this.m,
+            this.costs,
+            this.input,
+            { initial: 0, maximum: this.maxBytes / PAGE },
+            this.limit,
+            this.budget,
+            this.maxOutput,
+            this,
+        );
     }
 
     get halted(): boolean {
@@ -579,7 +628,7 @@ export class Machine {
         const locals = new Int32Array(2 * (params + code.locals.length));
         this.sp -= params;
         locals.set(this.st.subarray(2 * this.sp, 2 * (this.sp + params)));
-        this.frames[this.fp++] = { func, code, pc: 0, locals, base: this.sp, results: type.results.length, weight, retFunc, retPc };
+        this.frames[this.fp++] = frameOf(func, code, 0, locals, this.sp, type.results.length, weight, retFunc, retPc);
     }
 
     /** Returns from the top frame; its results are the top values. */

@@ -229,9 +229,18 @@ export class StateCells {
     private readonly frameCells = new WeakMap<Frame, { cell: Cell; locals: Int32Array }>();
     private readonly segments: Cell[];
 
-    constructor(readonly machine: Machine) {
+    constructor(public machine: Machine) {
         this.globals = new ValueTreeBuilder(depthFor(machine.globals.length / 2));
         this.segments = machine.m.data.map((d) => byteTree(d.bytes, depthFor(Math.ceil(d.bytes.length / 64))));
+    }
+
+    /**
+     * Builds the states of another machine of the same job from now on (a checkpoint's copy): the
+     * caches compare contents, so they stay valid.
+     */
+    use(machine: Machine): void {
+        if (machine.input !== this.machine.input || machine.limit !== this.machine.limit) throw new Error('the machine runs another job');
+        this.machine = machine;
     }
 
     /** The state now. */

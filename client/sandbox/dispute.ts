@@ -1,0 +1,132 @@
+/**
+ * A dispute match (contracts/dispute.tact) played in an emulator by two parties
+ * (client/dispute/game.ts), each moving from its own wallet: the tests and `npm run bench` use
+ * it. A party that cannot move (its proof refused) or is told to stop loses on its clock: the
+ * driver moves the emulator's clock past it and calls the timeout. The emulator's clock only ever
+ * moves forward (an account refuses a transaction dated before its last).
+ */
+import { toNano } from '@ton/core';
+import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import { Dispute } from '../../wrappers/Dispute';
+import { Party, rootsOf } from '../dispute/game';
+import { STATUS } from '../dispute/interpreter';
+import { readRoot, stateOutputCell } from '../dispute/state';
+import { failureHash } from '../results';
+
+/** The result a party's run reveals: its output cell's hash, or its failure's. */
+export function resultOfParty(p: Party): bigint {
+    const { machine, cells } = p.machineAt(Number.MAX_SAFE_INTEGER);
+    const root = cells.cell();
+    if (machine.status === STATUS.failed) return BigInt(`0x${failureHash(readRoot(root).reason)}`);
+    return BigInt(`0x${stateOutputCell(root).hash().toString('hex')}`);
+}
+
+/** One message a party or the driver sent, with its compute gas; `taken` false when refused. */
+export interface MatchMove {
+    side: 'a' | 'b' | 'judge';
+    kind: 'start' | 'open' | 'bisect' | 'prove' | 'timeout';
+    gas: bigint;
+    taken: boolean;
+}
+
+export interface MatchOutcome {
+    /** 1 a, 2 b, 3 neither. */
+    winner: number;
+    moves: MatchMove[];
+    dispute: SandboxContract<Dispute>;
+    /** TON left in the match's contract after it resolved. */
+    left: bigint;
+}
+
+export interface MatchSetup {
+    blockchain: Blockchain;
+    judge: SandboxContract<TreasuryContract>;
+    a: { party: Party; wallet: SandboxContract<TreasuryContract> };
+    b: { party: Party; wallet: SandboxContract<TreasuryContract> };
+    id: bigint;
+    /** Each party's time to move, seconds (default one hour). */
+    allowance?: number;
+    /** Moves after which a party stops answering (default: it never stops). */
+    stopA?: number;
+    stopB?: number;
+    /** TON sent with each move (default 0.1, the most a proof's gas costs at mainnet prices with room to spare). */
+    value?: bigint;
+}
+
+function computeOf(r: SendMessageResult, dispute: SandboxContract<Dispute>) {
+    const tx = r.transactions.find((t) => t.inMessage?.info.dest?.toString() === dispute.address.toString());
+    return tx?.description.type === 'generic' && tx.description.computePhase.type === 'vm' ? tx.description.computePhase : undefined;
+}
+
+/** Moves the emulator's clock to `time` if that is later. */
+export function clockTo(blockchain: Blockchain, time: number): void {
+    blockchain.now = Math.max(blockchain.now ?? Math.floor(Date.now() / 1000), time);
+}
+
+/** Plays a match from its start to its resolution. */
+export async function playMatch(setup: MatchSetup): Promise<MatchOutcome> {
+    const { blockchain, judge, a, b } = setup;
+    clockTo(blockchain, Math.floor(Date.now() / 1000));
+    const value = setup.value ?? toNano('0.1');
+    const moves: MatchMove[] = [];
+    const dispute = blockchain.openContract(await Dispute.fromInit(judge.address, setup.id));
+    const send = async (side: MatchMove['side'], kind: MatchMove['kind'], body: Parameters<SandboxContract<Dispute>['send']>[2]) => {
+        const wallet = side === 'a' ? a.wallet : side === 'b' ? b.wallet : judge;
+        const c = computeOf(await dispute.send(wallet.getSender(), { value }, body), dispute);
+        const taken = c?.exitCode === 0;
+        moves.push({ side, kind, gas: c?.gasUsed ?? 0n, taken });
+        return taken;
+    };
+    const resultA = resultOfParty(a.party);
+    const resultB = resultOfParty(b.party);
+    const started = await send('judge', 'start', {
+        $$type: 'DisputeStart',
+        queryId: 0n,
+        a: a.wallet.address,
+        b: b.wallet.address,
+        resultA,
+        resultB,
+        initialRoot: a.party.rootAt(0),
+        allowance: BigInt(setup.allowance ?? 3600),
+    });
+    if (!started) throw new Error('the match did not start');
+    await send('a', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: a.party.final().proof });
+    await send('b', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: b.party.final().proof });
+    const made = { 1: 0, 2: 0 };
+    for (;;) {
+        const s = await dispute.getDisputeState();
+        if (s.phase === 3n) break;
+        if (s.phase === 1n) {
+            // a party never opened: its clock runs out
+            clockTo(blockchain, Number(s.since) + Math.max(Number(s.clockA), Number(s.clockB)) + 1);
+            await send('judge', 'timeout', { $$type: 'DisputeTimeout', queryId: 0n });
+            continue;
+        }
+        const side = Number(s.turn) as 1 | 2;
+        const player = side === 1 ? a.party : b.party;
+        const stop = side === 1 ? setup.stopA : setup.stopB;
+        let taken = false;
+        if (stop === undefined || made[side] < stop) {
+            const move = player.respond({
+                start: Number(s.start),
+                length: Number(s.length),
+                parts: Number(s.parts),
+                roots: rootsOf(s.roots!),
+            });
+            taken = await send(
+                side === 1 ? 'a' : 'b',
+                move.kind,
+                move.kind === 'bisect'
+                    ? { $$type: 'DisputeBisect', queryId: 0n, choice: BigInt(move.choice), roots: move.roots }
+                    : { $$type: 'DisputeProve', queryId: 0n, choice: BigInt(move.choice), proof: move.proof },
+            );
+            made[side]++;
+        }
+        if (!taken) {
+            clockTo(blockchain, Number(s.since) + (side === 1 ? Number(s.clockA) : Number(s.clockB)) + 1);
+            if (!(await send('judge', 'timeout', { $$type: 'DisputeTimeout', queryId: 0n }))) throw new Error('the timeout was refused');
+        }
+    }
+    const s = await dispute.getDisputeState();
+    return { winner: Number(s.winner), moves, dispute, left: (await blockchain.getContract(dispute.address)).balance };
+}
