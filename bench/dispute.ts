@@ -5,16 +5,14 @@
  * the moves each side made, the gas and TON each paid at mainnet prices, and the honest party's
  * compute time against a plain run of the interpreter. The bench fails if the honest party loses.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Blockchain } from '@ton/sandbox';
-import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { ComputeJob } from '../client/compute/types';
 import { Party } from '../client/dispute/game';
 import { interpret, Machine } from '../client/dispute/interpreter';
 import { gasTon, mainnetConfig } from '../client/fees';
 import { playMatch } from '../client/sandbox/dispute';
-import { EXAMPLES, exampleNamed } from '../examples/catalog';
+import { exampleJob } from './interpreter';
 
 export interface DisputeSizes {
     /** The examples disputed on their default inputs. */
@@ -82,14 +80,7 @@ export async function measureDisputes(sizes: DisputeSizes): Promise<DisputeFigur
     const examples: DisputeExample[] = [];
     let id = 1n;
     for (const name of sizes.examples) {
-        const example = EXAMPLES.find((e) => e.name === name);
-        if (example === undefined) throw new Error(`no example ${name}`);
-        const job: ComputeJob = {
-            program: readFileSync(exampleNamed(name).program),
-            input: await example.defaultInput(),
-            fuel: fuelForJob({ maxMfuel: MAX_JOB_MFUEL }),
-            maxMemoryMb: 256,
-        };
+        const job = await exampleJob(name);
         const t = performance.now();
         const run = interpret(job);
         const runMs = performance.now() - t;

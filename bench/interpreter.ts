@@ -58,17 +58,22 @@ export function checkSameRun(name: string, a: { status: string; fuel: bigint; ou
     }
 }
 
+/** An example on its default input, with the most fuel a job may state and a memory cap of 256 MiB. */
+export async function exampleJob(name: string): Promise<ComputeJob> {
+    const example = EXAMPLES.find((e) => e.name === name);
+    if (example === undefined) throw new Error(`no example ${name}`);
+    return {
+        program: readFileSync(exampleNamed(name).program),
+        input: await example.defaultInput(),
+        fuel: fuelForJob({ maxMfuel: MAX_JOB_MFUEL }),
+        maxMemoryMb: 256,
+    };
+}
+
 export async function measureInterpreter(sizes: InterpreterSizes): Promise<InterpreterFigures> {
     const examples: InterpreterExample[] = [];
     for (const name of sizes.examples) {
-        const example = EXAMPLES.find((e) => e.name === name);
-        if (example === undefined) throw new Error(`no example ${name}`);
-        const job: ComputeJob = {
-            program: readFileSync(exampleNamed(name).program),
-            input: await example.defaultInput(),
-            fuel: fuelForJob({ maxMfuel: MAX_JOB_MFUEL }),
-            maxMemoryMb: 256,
-        };
+        const job = await exampleJob(name);
         const start = performance.now();
         const interpreted = interpret(job);
         const interpreterMs = performance.now() - start;

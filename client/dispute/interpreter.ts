@@ -24,7 +24,7 @@ import {
     STACK_BUDGET,
 } from '../compute/meter';
 import { ComputeJob, ProgramFailed, ProgramFailureReason, ProgramResult } from '../compute/types';
-import { Branch, Code, Module, readModule } from './module';
+import { Branch, Code, emptyModule, Module, readModule } from './module';
 
 export type Interpreted = ProgramResult & { steps: bigint };
 
@@ -188,19 +188,6 @@ export function interpret(job: ComputeJob, options: InterpretOptions = {}): Inte
     return machine.result(performance.now() - started);
 }
 
-const NO_MODULE: Module = {
-    types: [],
-    funcTypes: [],
-    hosts: [],
-    codes: [],
-    tables: [],
-    globals: [],
-    runIndex: 0,
-    start: undefined,
-    elements: [],
-    data: [],
-};
-
 /**
  * A numeric instruction (0x45..0xc4, or 0xfc00..0xfc07 for the saturating truncations) on its
  * operands' bits (uint64, i32 and f32 in the low half), as the machine executes it: the result's
@@ -208,7 +195,7 @@ const NO_MODULE: Module = {
  * verifier contract's).
  */
 export function evaluateNumeric(op: number, operands: readonly bigint[]): bigint | ProgramFailureReason {
-    evaluator ??= new Machine(NO_MODULE, [], new Uint8Array(0), { initial: 0, maximum: 0 }, 0n, 0, 0);
+    evaluator ??= new Machine(emptyModule(), [], new Uint8Array(0), { initial: 0, maximum: 0 }, 0n, 0, 0);
     return evaluator.evaluate(op, operands);
 }
 
@@ -340,10 +327,15 @@ export class Machine {
             this.instantiate();
         } catch (e) {
             if (!(e instanceof Trap)) throw e;
-            this.status = STATUS.failed;
-            this.reason = e.reason;
-            this.message = e.message;
+            this.fail(e);
         }
+    }
+
+    /** Halts the machine as failed by `e`. */
+    private fail(e: Trap): void {
+        this.status = STATUS.failed;
+        this.reason = e.reason;
+        this.message = e.message;
     }
 
     /**
@@ -604,9 +596,7 @@ export class Machine {
                 this.usedBig = this.big0;
                 this.depth = this.depth0;
                 if (this.fp > 0) this.frames[this.fp - 1].pc = this.pc0;
-                this.status = STATUS.failed;
-                this.reason = e.reason;
-                this.message = e.message;
+                this.fail(e);
             }
         }
     }

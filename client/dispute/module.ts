@@ -91,10 +91,9 @@ class Reader extends WasmReader {
     }
 }
 
-/** Reads a module (validated, ABI-checked) for the interpreter. */
-export function readModule(bytes: Uint8Array): Module {
-    const r = new Reader(bytes, 8);
-    const m: Module = {
+/** A module with nothing in it (no `run` yet: runIndex -1). */
+export function emptyModule(): Module {
+    return {
         types: [],
         funcTypes: [],
         hosts: [],
@@ -106,6 +105,12 @@ export function readModule(bytes: Uint8Array): Module {
         elements: [],
         data: [],
     };
+}
+
+/** Reads a module (validated, ABI-checked) for the interpreter. */
+export function readModule(bytes: Uint8Array): Module {
+    const r = new Reader(bytes, 8);
+    const m = emptyModule();
     while (r.pos < bytes.length) {
         const id = r.byte();
         const size = r.u32();

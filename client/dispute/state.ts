@@ -65,6 +65,11 @@ function value(lo: number, hi: number): Cell {
 const ZERO_VALUE = value(0, 0);
 const EMPTY = beginCell().endCell();
 
+/** A tree as deep as its leaves need, padded with empty cells. */
+function listTree(leaves: readonly Cell[]): Cell {
+    return tree(leaves, depthFor(leaves.length), EMPTY);
+}
+
 /** A tree of 64-bit values held as pairs of 32-bit halves. */
 function valueTree(halves: Int32Array, count: number, depth: number): Cell {
     const leaves: Cell[] = [];
@@ -134,9 +139,9 @@ function functionCell(machine: Machine, index: number, canonical: number[]): Cel
         .storeUint(code.op.length, 32)
         .storeUint(code.branches.length, 32)
         .storeUint(cost.loops.length, 32)
-        .storeRef(tree(chunks, depthFor(chunks.length), EMPTY))
-        .storeRef(tree(branches, depthFor(branches.length), EMPTY))
-        .storeRef(tree(loops, depthFor(loops.length), EMPTY))
+        .storeRef(listTree(chunks))
+        .storeRef(listTree(branches))
+        .storeRef(listTree(loops))
         .endCell();
 }
 
@@ -165,9 +170,9 @@ export function staticCell(machine: Machine): Cell {
         .storeUint(m.tables.length, 32)
         .storeUint(m.globals.length, 32)
         .storeUint(m.data.length, 32)
-        .storeRef(tree(hosts, depthFor(hosts.length), EMPTY))
-        .storeRef(tree(functions, depthFor(functions.length), EMPTY))
-        .storeRef(tree(tables, depthFor(tables.length), EMPTY))
+        .storeRef(listTree(hosts))
+        .storeRef(listTree(functions))
+        .storeRef(listTree(tables))
         .storeRef(byteTree(machine.input, depthFor(Math.ceil(machine.input.length / 64))))
         .endCell();
 }
@@ -255,7 +260,7 @@ export class StateCells {
         const dynamic = beginCell()
             .storeRef(this.memory.build(machine.bytes.subarray(0, machine.size)))
             .storeRef(this.globals.build(machine.globals, machine.globals.length / 2))
-            .storeRef(tree(data, depthFor(data.length), EMPTY))
+            .storeRef(listTree(data))
             .storeRef(this.output.build(machine.out.subarray(0, machine.outLength)))
             .endCell();
         return rootFields(beginCell(), machine)
