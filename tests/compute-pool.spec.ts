@@ -212,6 +212,14 @@ describe('ComputePool', () => {
             expect(await pool.run(job(edge, bytes('t')))).toEqual(ok(bytes('T')));
         });
 
+        it('refuses an imported run function (the dispute machine enters only functions of the module)', async () => {
+            const importedRun = await wat(
+                `(module (import "fog" "memory" (memory 1)) (import "fog" "input_size" (func $size (result i32))) (export "run" (func $size)))`,
+            );
+            expect(await pool.run(job(importedRun))).toEqual(failed('invalid', '"run" must be a function of the module, not an import'));
+            // (an imported start function cannot pass validation and the import check: no host function has the type () -> ())
+        });
+
         it('fails output over the cap as output-limit; exactly the cap is fine', async () => {
             expect(await single.run(job(upper, new Uint8Array(1_000).fill(97)))).toEqual(ok(new Uint8Array(1_000).fill(65)));
             expect(await single.run(job(upper, new Uint8Array(1_001)))).toEqual(

@@ -141,6 +141,30 @@ describe('the dispute game', () => {
         expect((await play(liar, new Party(j))).winner).toBe(2);
     });
 
+    it('settles a run that fails at instantiation (no step taken) against a made-up halted state, whoever revealed first', async () => {
+        const j = job(
+            await wat(`(module (import "fog" "memory" (memory 1)) (data (i32.const 65530) "0123456789") (func (export "run")))`),
+            Buffer.alloc(0),
+        );
+        const honest = new Party(j);
+        expect(honest.final().steps).toBe(0);
+        // the liar claims the run returned one byte
+        const fake = () =>
+            new Party(j, {
+                fault: {
+                    atStep: -1,
+                    apply: (m: Machine) => {
+                        m.status = 4;
+                        m.reason = undefined;
+                        m.out[0] = 1;
+                        m.outLength = 1;
+                    },
+                },
+            });
+        expect((await play(honest, fake())).winner).toBe(1);
+        expect((await play(fake(), new Party(j))).winner).toBe(2);
+    });
+
     it('lets a party that stops answering lose on its clock, even the honest one', async () => {
         const j = job(await wat(INTEGER_PROGRAM), INTEGER_INPUT);
         const liar = liarOf(j, 20_000);
@@ -218,6 +242,9 @@ describe('the dispute game', () => {
         expect(await bisect(bob, 1, rootsCell([roots[0] ^ 1n, ...roots.slice(1)]))).toBe(false);
         expect(await bisect(bob, 1, rootsCell([...roots.slice(0, -1), last.roots[1]]))).toBe(false);
         expect(await bisect(bob, 1, beginCell().storeUint(1, 8).endCell())).toBe(false);
+        // the right roots behind a library cell (its contents resolve on chain, but a client cannot read them)
+        const library = beginCell().storeUint(2, 8).storeBuffer(move.roots.hash()).endCell({ exotic: true });
+        expect(await bisect(bob, move.choice, library)).toBe(false);
         // proving a segment longer than a step
         expect(await send(dispute, bob, { $$type: 'DisputeProve', queryId: 0n, choice: 1n, proof: honest.final().proof }, 'refused')).toBe(
             false,

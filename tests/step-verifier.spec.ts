@@ -196,6 +196,27 @@ describe('the one-step verifier contract', () => {
         expect(floats).toBeGreaterThan(0);
     });
 
+    it('agrees on every step of host calls made through a table (call_indirect to imports)', async () => {
+        const program = await wat(`(module
+            (import "fog" "memory" (memory 1))
+            (import "fog" "input_size" (func $size (result i32)))
+            (import "fog" "read_input" (func $read (param i32 i32 i32) (result i32)))
+            (import "fog" "write_output" (func $write (param i32 i32)))
+            (type $size (func (result i32)))
+            (type $read (func (param i32 i32 i32) (result i32)))
+            (type $write (func (param i32 i32)))
+            (table 3 3 funcref)
+            (elem (i32.const 0) $size $read $write)
+            (func (export "run")
+                (drop (call_indirect (type $read) (i32.const 70) (i32.const 1)
+                    (call_indirect (type $size) (i32.const 0)) (i32.const 1)))
+                (call_indirect (type $write) (i32.const 60) (i32.const 100) (i32.const 2))))`);
+        const m = machine(program, Buffer.from('a table of host functions'));
+        const checked = await checkRun('host table', m, 1);
+        expect(checked).toBe(m.steps);
+        expect(m.result().status).toBe('ok');
+    });
+
     it('keeps the heaviest steps within the budget: 16 values moved by a call, a return and a branch, a 64-byte chunk, popcnt of all ones, a store across leaves, float square roots and divisions at the ends of the range', async () => {
         const sixteen = (x: string) => Array.from({ length: 16 }, () => x).join(' ');
         const program = await wat(`(module
@@ -250,6 +271,11 @@ describe('the one-step verifier contract', () => {
             ['recursion past the budget', '(call $down)'],
             ['the fuel', '(loop $l (br $l))', 100_000n],
             ['a bulk copy out of bounds', '(memory.copy (i32.const 65000) (i32.const 0) (i32.const 1000))'],
+            [
+                'the fuel at a branch back to a loop carrying a value over another',
+                '(local $x i64) (i64.const 0) (loop $l (param i64) (local.set $x) (i64.const 7) (i64.add (local.get $x) (i64.const 1)) (br $l))',
+                100_000n,
+            ],
             ['a NaN truncated to an integer', '(drop (i32.trunc_f64_s (f64.const nan)))'],
             ['a float out of the integer range', '(drop (i64.trunc_f32_u (f32.const -1)))'],
             ['env.abort', '(call $abort (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))'],

@@ -46,9 +46,10 @@
 /// (docs/disputes.md, "The one-step proof"). A module with such a type is refused as 'invalid'.
 ///
 /// ## Entry point
-/// The module exports `run`, a function without parameters; what it returns is ignored. A start
-/// function, if any, runs first, under the same limits. The output is every byte written with
-/// `write_output`, in order. A module without such a `run` is refused as 'invalid'.
+/// The module exports `run`, a function of its own (not an import) without parameters; what it
+/// returns is ignored. A start function, if any (also its own), runs first, under the same limits.
+/// The output is every byte written with `write_output`, in order. A module without such a `run`,
+/// or with an imported one or an imported start function, is refused as 'invalid'.
 ///
 /// ## Metering
 /// The host runs the module metered (meter.ts, docs/metering.md): it counts its own fuel against
@@ -288,6 +289,11 @@ export function checkProgram(bytes: Uint8Array, capPages: number): ProgramShape 
     if (memory === undefined) throw new ProgramRefused('imports', 'the module must import its memory as fog.memory');
     const run = module.exports.get('run');
     if (run === undefined || run.kind !== 0) throw new ProgramRefused('invalid', 'the module must export a function "run"');
+    const imported = module.imports.filter((i) => i.kind === 'function').length;
+    if (run.index < imported) throw new ProgramRefused('invalid', '"run" must be a function of the module, not an import');
+    if (module.start !== undefined && module.start < imported) {
+        throw new ProgramRefused('invalid', 'the start function must be a function of the module, not an import');
+    }
     const runType = module.types[module.functionTypes[run.index]];
     if (runType === undefined || runType.params.length > 0) {
         throw new ProgramRefused('invalid', `"run" must take no parameters, not ${signature(runType)}`);
@@ -329,6 +335,8 @@ interface ParsedModule {
     tables: Limits[];
     definedMemories: number;
     exports: Map<string, { kind: number; index: number }>;
+    /** The start function's index, if the module has one. */
+    start: number | undefined;
 }
 
 const VALUE_TYPES: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
@@ -422,7 +430,15 @@ export class WasmReader {
 }
 
 function parseModule(bytes: Uint8Array): ParsedModule {
-    const parsed: ParsedModule = { types: [], imports: [], functionTypes: [], tables: [], definedMemories: 0, exports: new Map() };
+    const parsed: ParsedModule = {
+        types: [],
+        imports: [],
+        functionTypes: [],
+        tables: [],
+        definedMemories: 0,
+        exports: new Map(),
+        start: undefined,
+    };
     const r = new WasmReader(bytes, 8, bytes.length);
     while (r.pos < bytes.length) {
         r.end = bytes.length;
@@ -436,6 +452,7 @@ function parseModule(bytes: Uint8Array): ParsedModule {
         if (id === 4) parsed.tables = r.vec(() => readTable(r));
         if (id === 5) parsed.definedMemories = r.uleb();
         if (id === 7) for (const e of r.vec(() => ({ name: r.name(), kind: r.byte(), index: r.uleb() }))) parsed.exports.set(e.name, e);
+        if (id === 8) parsed.start = r.uleb();
         r.pos = end;
     }
     return parsed;

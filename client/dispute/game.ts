@@ -126,6 +126,11 @@ export class Party {
      * machine at the start of the segment chosen becomes the next checkpoint.
      */
     respond(last: Bisection): Move {
+        if (this.rootAt(last.start) !== last.roots[0]) {
+            throw new Error(
+                `the bisection starts from a state this party does not hold at step ${last.start}: another job, or other limits`,
+            );
+        }
         let choice = 0;
         let before: { machine: Machine; faulted: boolean } | undefined;
         for (let j = 1; j <= last.parts; j++) {

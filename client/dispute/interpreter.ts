@@ -775,12 +775,13 @@ export class Machine {
 
     /** Takes a resolved branch from frame `f`: keeps its values at the label's height, then jumps (or returns). */
     private branch(f: Frame, br: Branch): void {
+        // the loop's fuel first: a step that traps must not have moved anything
+        if (br.loop >= 0) this.charge(this.costs[f.func - this.m.hosts.length].loops[br.loop]);
         const height = f.base + br.height;
         const from = this.sp - br.arity;
         this.st.copyWithin(2 * height, 2 * from, 2 * this.sp);
         this.sp = height + br.arity;
         if (br.target < 0) return this.leave();
-        if (br.loop >= 0) this.charge(this.costs[f.func - this.m.hosts.length].loops[br.loop]);
         f.pc = br.target;
     }
 

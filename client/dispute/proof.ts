@@ -171,9 +171,9 @@ export function stepPaths(machine: Machine): Path[] {
         if (callee < imported) {
             paths.push(p.host(callee));
             const host = machine.m.hosts[callee];
-            if (host === 'input_size') slots(sp, sp + 1);
-            if (host === 'read_input') slots(sp - 3, sp);
-            if (host === 'write_output') slots(sp - 2, sp);
+            if (host === 'input_size') slots(h, h + 1);
+            if (host === 'read_input') slots(h - 3, h);
+            if (host === 'write_output') slots(h - 2, h);
             return;
         }
         const params = machine.m.types[machine.m.funcTypes[callee]].params.length;
