@@ -8,10 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { beginCell, Cell, toNano } from '@ton/core';
-import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import { Blockchain, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { mainnetConfig } from '../client/fees';
 import { Machine } from '../client/dispute/interpreter';
-import { clockTo, playMatch, resultOfParty } from '../client/sandbox/dispute';
+import { clockTo, computeAt, playMatch, resultOfParty } from '../client/sandbox/dispute';
 import { Party, pointOf, rootsCell, rootsOf } from '../client/dispute/game';
 import { ComputeJob } from '../client/compute/types';
 import { exampleNamed } from '../examples/catalog';
@@ -41,11 +41,6 @@ function liarOf(j: ComputeJob, from: number): Party {
     }
     throw new Error('no flipped bit changed the result');
 }
-
-const compute = (r: SendMessageResult, to: string) => {
-    const tx = r.transactions.find((t) => t.inMessage?.info.dest?.toString() === to);
-    return tx?.description.type === 'generic' && tx.description.computePhase.type === 'vm' ? tx.description.computePhase : undefined;
-};
 
 describe('the dispute game', () => {
     let blockchain: Blockchain;
@@ -81,7 +76,7 @@ describe('the dispute game', () => {
                 allowance: BigInt(ALLOWANCE),
             },
         );
-        expect(compute(r, dispute.address.toString())?.exitCode).toBe(0);
+        expect(computeAt(r, dispute.address)?.exitCode).toBe(0);
         return dispute;
     }
 
@@ -93,7 +88,7 @@ describe('the dispute game', () => {
         kind: string,
     ): Promise<boolean> {
         const r = await dispute.send(who.getSender(), { value: toNano('0.1') }, body);
-        const c = compute(r, dispute.address.toString());
+        const c = computeAt(r, dispute.address);
         if (c?.exitCode === 0 && c.gasUsed > (gas.get(kind) ?? 0n)) gas.set(kind, c.gasUsed);
         return c?.exitCode === 0;
     }
@@ -255,7 +250,7 @@ describe('the dispute game', () => {
             { value: toNano('0.001') },
             { $$type: 'DisputeBisect', queryId: 0n, choice: BigInt(move.choice), roots: move.roots },
         );
-        expect(compute(poor, dispute.address.toString())?.exitCode).not.toBe(0);
+        expect(computeAt(poor, dispute.address)?.exitCode).not.toBe(0);
         // the real move is taken
         expect(await bisect(bob, move.choice, move.roots)).toBe(true);
         expect(await dispute.getDisputeState()).toMatchObject({ turn: 1n, start: 0n, parts: 16n });

@@ -13,6 +13,7 @@ import { mainnetConfig } from '../client/fees';
 import { evaluateNumeric, load, Machine } from '../client/dispute/interpreter';
 import { prune, proveStep, stepPaths, StepProof } from '../client/dispute/proof';
 import { StateCells } from '../client/dispute/state';
+import { computeAt } from '../client/sandbox/dispute';
 import { ComputeJob } from '../client/compute/types';
 import { exampleNamed } from '../examples/catalog';
 import { StepVerifier } from '../wrappers/StepVerifier';
@@ -480,9 +481,7 @@ describe('the one-step verifier contract', () => {
                 { value: toNano('0.2') },
                 { $$type: 'VerifyStep', queryId: 0n, pre: hashOf(p.pre), proof: p.proof },
             );
-            const tx = r.transactions.find((t) => t.inMessage?.info.dest?.toString() === verifier.address.toString());
-            const compute =
-                tx?.description.type === 'generic' && tx.description.computePhase.type === 'vm' ? tx.description.computePhase : undefined;
+            const compute = computeAt(r, verifier.address);
             expect(compute?.exitCode).toBe(0);
             expect(compute!.gasUsed).toBeLessThan(STEP_GAS_BUDGET);
             expect(await verifier.getPost()).toBe(hashOf(p.post));

@@ -5,7 +5,7 @@
  * driver moves the emulator's clock past it and calls the timeout. The emulator's clock only ever
  * moves forward (an account refuses a transaction dated before its last).
  */
-import { toNano } from '@ton/core';
+import { Address, toNano } from '@ton/core';
 import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { Dispute } from '../../wrappers/Dispute';
 import { Move, Party, rootsOf } from '../dispute/game';
@@ -53,8 +53,9 @@ export interface MatchSetup {
     value?: bigint;
 }
 
-function computeOf(r: SendMessageResult, dispute: SandboxContract<Dispute>) {
-    const tx = r.transactions.find((t) => t.inMessage?.info.dest?.toString() === dispute.address.toString());
+/** The compute phase of the transaction a send caused at `to` (undefined when none ran the VM). */
+export function computeAt(r: SendMessageResult, to: Address) {
+    const tx = r.transactions.find((t) => t.inMessage?.info.dest?.toString() === to.toString());
     return tx?.description.type === 'generic' && tx.description.computePhase.type === 'vm' ? tx.description.computePhase : undefined;
 }
 
@@ -72,7 +73,7 @@ export async function playMatch(setup: MatchSetup): Promise<MatchOutcome> {
     const dispute = blockchain.openContract(await Dispute.fromInit(judge.address, setup.id));
     const send = async (side: MatchMove['side'], kind: MatchMove['kind'], body: Parameters<SandboxContract<Dispute>['send']>[2]) => {
         const wallet = side === 'a' ? a.wallet : side === 'b' ? b.wallet : judge;
-        const c = computeOf(await dispute.send(wallet.getSender(), { value }, body), dispute);
+        const c = computeAt(await dispute.send(wallet.getSender(), { value }, body), dispute.address);
         const taken = c?.exitCode === 0;
         moves.push({ side, kind, gas: c?.gasUsed ?? 0n, taken });
         return taken;
