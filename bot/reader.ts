@@ -15,7 +15,7 @@ import { PassItem } from '../wrappers/PassItem';
 import { refusalReason, refusedWhat } from '../wrappers/refusal';
 import { PassCollection } from '../wrappers/PassCollection';
 import { NetworkTotals, Refusal } from '../client/network-index';
-import { BlobTooLargeError } from '../client/storage-errors';
+import { BlobNotFoundError, BlobTooLargeError } from '../client/storage-errors';
 import { StorageClient, uint256ToHash, isSha256Hex } from '../client/storage';
 
 /** The shipped examples whose input is the text typed after their name in /post. */
@@ -282,16 +282,18 @@ export class Reader {
         if (failed) throw new Answer(`Job ${id}: the program failed on every worker (<b>${esc(failed)}</b>), so there is no output.`);
         const storage = this.opts.storage;
         if (!storage) throw new Answer(`Job ${id}'s result is <code>${hash}</code>; this bot has no storage node to fetch it from.`);
-        if (!(await storage.has(hash)))
-            throw new Answer(`Job ${id}'s result <code>${hash}</code> is not on this bot's storage node (a worker keeps it on its own).`);
-        const bytes = await storage.get(hash, { maxBytes: MAX_RESULT_BYTES }).catch((e: unknown) => {
+        const bytes = await storage.getResult(hash, { maxBytes: MAX_RESULT_BYTES }).catch((e: unknown) => {
+            if (e instanceof BlobNotFoundError)
+                throw new Answer(
+                    `Job ${id}'s result <code>${hash}</code> is not on this bot's storage node (a worker keeps it on its own).`,
+                );
             if (e instanceof BlobTooLargeError)
                 throw new Answer(
                     `Job ${id}'s output is larger than ${MAX_RESULT_BYTES / 1_048_576} MiB: get it with <code>fog job result ${id}</code>.`,
                 );
             throw e;
         });
-        const agreed = `quorum of ${s.spec.quorum} of ${s.spec.k} workers, sha256 ${hash.slice(0, 16)}…`;
+        const agreed = `quorum of ${s.spec.quorum} of ${s.spec.k} workers, output hash ${hash.slice(0, 16)}…`;
         if (bytes.subarray(0, 8).equals(PNG_SIGNATURE))
             return { photo: bytes, filename: `fog-job-${id}.png`, caption: `Job ${id}: ${agreed}` };
         const utf8 = bytes.toString('utf-8');

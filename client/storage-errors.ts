@@ -39,24 +39,36 @@ export class StorageUnreachableError extends StorageError {
     }
 }
 
-/** The server answered 404 for a blob. */
+/** What a hash names: a blob (by its sha256) or a job's result (by its output hash, client/results.ts). */
+export type HashKind = 'blob' | 'result';
+
+/** The server answered 404 for a blob or a result. */
 export class BlobNotFoundError extends StorageError {
     constructor(
         readonly hash: string,
         readonly url: string,
+        readonly kind: HashKind = 'blob',
     ) {
-        super(`blob ${hash} not found at ${url}`);
+        super(`${kind} ${hash} not found at ${url}`);
     }
 }
 
-/** The bytes received (client side) or uploaded (server side) do not hash to the expected digest. */
+/**
+ * The bytes received (client side) or uploaded (server side) do not hash to the expected digest:
+ * a blob's sha256, or a result's output hash.
+ */
 export class BlobHashMismatchError extends StorageError {
     constructor(
         readonly hash: string,
         readonly url: string,
         readonly actual: string,
+        readonly kind: HashKind = 'blob',
     ) {
-        super(`blob ${hash} from ${url} does not match its hash (got ${actual})`);
+        super(
+            kind === 'blob'
+                ? `blob ${hash} from ${url} does not match its hash (got ${actual})`
+                : `result ${hash} from ${url} does not match its output hash (got ${actual})`,
+        );
     }
 }
 

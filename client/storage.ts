@@ -1,12 +1,15 @@
 /**
  * Talking to storage nodes: `StorageClient` for a node you upload to, `fetchBlob` for any
- * http(s) URI read from chain. Everything downloaded is checked against its sha256 before it is
- * returned, so a node (or a URI) never has to be trusted.
+ * http(s) URI read from chain. Blobs are named by their sha256; a job's result also by its output
+ * hash (client/results.ts), the on-chain result, under `/results/`. Everything downloaded is
+ * checked against the hash it was asked by before it is returned, so a node (or a URI) never has
+ * to be trusted.
  */
 import {
     BlobHashMismatchError,
     BlobNotFoundError,
     BlobTooLargeError,
+    HashKind,
     InvalidBlobUriError,
     StorageAuthError,
     StorageConfigError,
@@ -14,6 +17,7 @@ import {
     StorageUnreachableError,
 } from './storage-errors';
 import { normalizeHash, sha256Hex } from './hash';
+import { MAX_OUTPUT_BYTES, resultHashOf } from './results';
 
 export { hashToUint256, isSha256Hex, normalizeHash, sha256Hex, uint256ToHash } from './hash';
 
@@ -115,8 +119,11 @@ async function readLimited(res: Response, url: string, maxBytes: number, timeout
     return Buffer.concat(chunks, total);
 }
 
-/** GETs `url` and returns its bytes if, and only if, they hash to `hash`. */
-async function download(url: string, hash: string, opts: FetchBlobOptions): Promise<Buffer> {
+/** How a download checks what it got: a blob by its sha256, a result by its output hash. */
+const CHECKS: Record<HashKind, (bytes: Uint8Array) => string> = { blob: sha256Hex, result: resultHashOf };
+
+/** GETs `url` and returns its bytes if, and only if, they hash to `hash` (as `kind` is hashed). */
+async function download(url: string, hash: string, opts: FetchBlobOptions, kind: HashKind = 'blob'): Promise<Buffer> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     let res = await send({ url, method: 'GET', timeoutMs, redirect: opts.beforeRedirect ? 'manual' : 'follow' });
     for (let hops = 0; opts.beforeRedirect && res.status >= 300 && res.status < 400 && res.headers.has('location'); hops++) {
@@ -130,12 +137,14 @@ async function download(url: string, hash: string, opts: FetchBlobOptions): Prom
     }
     if (res.status === 404) {
         await res.body?.cancel();
-        throw new BlobNotFoundError(hash, url);
+        throw new BlobNotFoundError(hash, url, kind);
     }
     if (!res.ok) throw new StorageHttpError(url, res.status, (await reasonOf(res)).reason);
-    const bytes = await readLimited(res, url, opts.maxBytes ?? DEFAULT_MAX_BLOB_BYTES, timeoutMs);
-    const actual = sha256Hex(bytes);
-    if (actual !== hash) throw new BlobHashMismatchError(hash, url, actual);
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BLOB_BYTES;
+    // no output over the cap has an output hash: a longer body is refused as too large
+    const bytes = await readLimited(res, url, kind === 'result' ? Math.min(maxBytes, MAX_OUTPUT_BYTES) : maxBytes, timeoutMs);
+    const actual = CHECKS[kind](bytes);
+    if (actual !== hash) throw new BlobHashMismatchError(hash, url, actual, kind);
     return bytes;
 }
 
@@ -182,21 +191,27 @@ export class StorageClient {
         return `${this.baseUrl}/blobs/${normalizeHash(hash)}`;
     }
 
+    /** Where the result of output hash `hash` lives on this node: what a requester holding the on-chain result asks for. */
+    resultUrlOf(hash: string): string {
+        return `${this.baseUrl}/results/${normalizeHash(hash)}`;
+    }
+
     /** Uploads `bytes` under their sha256 and returns it (hex). Uploading a stored blob again is a no-op. */
     async put(bytes: Uint8Array): Promise<string> {
         const hash = sha256Hex(bytes);
-        const url = this.urlOf(hash);
-        const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
-        if (this.opts.token !== undefined) headers.Authorization = `Bearer ${this.opts.token}`;
-        const res = await send({ url, method: 'PUT', headers, body: bytes, timeoutMs: this.timeoutMs });
-        if (res.status === 200 || res.status === 201) {
-            await res.body?.cancel();
-            return hash;
-        }
-        const { reason, body } = await reasonOf(res);
-        if (res.status === 401) throw new StorageAuthError(url, this.opts.token !== undefined);
-        if (res.status === 413 && typeof body.limit === 'number') throw new BlobTooLargeError('upload', bytes.length, body.limit, url);
-        throw new StorageHttpError(url, res.status, reason);
+        await this.upload(this.urlOf(hash), bytes);
+        return hash;
+    }
+
+    /**
+     * Uploads a program's output as a result: stored as a blob under its sha256 and indexed by its
+     * output hash, which it returns (hex): the result a worker commits. Uploading it again is a
+     * no-op. Throws a RangeError for an output over MAX_OUTPUT_BYTES, which has no output hash.
+     */
+    async putResult(output: Uint8Array): Promise<string> {
+        const hash = resultHashOf(output);
+        await this.upload(this.resultUrlOf(hash), output);
+        return hash;
     }
 
     /** Downloads blob `hash` and checks it against the hash (`BlobHashMismatchError` if it differs); `opts` overrides the client's limits. */
@@ -205,14 +220,47 @@ export class StorageClient {
         return download(this.urlOf(canonical), canonical, { ...this.opts, ...opts });
     }
 
+    /**
+     * Downloads the result of output hash `hash` (a job's on-chain result) and checks the bytes
+     * against it (`BlobHashMismatchError` of kind 'result' if they differ; `BlobNotFoundError` of
+     * kind 'result' if the node has none); `opts` overrides the client's limits.
+     */
+    async getResult(hash: string, opts: FetchBlobOptions = {}): Promise<Buffer> {
+        const canonical = normalizeHash(hash);
+        return download(this.resultUrlOf(canonical), canonical, { ...this.opts, ...opts }, 'result');
+    }
+
     /** True if the node holds blob `hash` and it passes the node's integrity check. */
     async has(hash: string): Promise<boolean> {
-        const url = this.urlOf(hash);
+        return this.exists(this.urlOf(hash));
+    }
+
+    /** True if the node holds the result of output hash `hash` and it passes the node's integrity check. */
+    async hasResult(hash: string): Promise<boolean> {
+        return this.exists(this.resultUrlOf(hash));
+    }
+
+    private async exists(url: string): Promise<boolean> {
         const res = await send({ url, method: 'HEAD', timeoutMs: this.timeoutMs });
         if (res.status === 200) return true;
         if (res.status === 404) return false;
         // HEAD answers carry no body, so the status is all there is to report.
         throw new StorageHttpError(url, res.status, res.statusText || 'no reason given');
+    }
+
+    /** PUTs `bytes` to `url` with the write token, if any. */
+    private async upload(url: string, bytes: Uint8Array): Promise<void> {
+        const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+        if (this.opts.token !== undefined) headers.Authorization = `Bearer ${this.opts.token}`;
+        const res = await send({ url, method: 'PUT', headers, body: bytes, timeoutMs: this.timeoutMs });
+        if (res.status === 200 || res.status === 201) {
+            await res.body?.cancel();
+            return;
+        }
+        const { reason, body } = await reasonOf(res);
+        if (res.status === 401) throw new StorageAuthError(url, this.opts.token !== undefined);
+        if (res.status === 413 && typeof body.limit === 'number') throw new BlobTooLargeError('upload', bytes.length, body.limit, url);
+        throw new StorageHttpError(url, res.status, reason);
     }
 
     private get timeoutMs(): number {

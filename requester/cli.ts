@@ -81,7 +81,7 @@ async function fetchResult(ctx: NetworkContext, id: bigint, state: JobState, out
     const hash = uint256ToHash(state.result);
     const failed = failureOf(hash); // a failure every worker agreed on, or undefined for an output
     if (failed) throw new Error(`job ${id}: the program failed on every worker (${failed}); no output`);
-    const bytes = await storageOf(ctx.file, storageUrl).get(hash); // checks the sha256 against the on-chain result
+    const bytes = await storageOf(ctx.file, storageUrl).getResult(hash); // checks the output hash against the on-chain result
     writeFileSync(outPath, bytes);
     return { hash, bytes: bytes.length, data: bytes };
 }

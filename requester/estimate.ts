@@ -9,8 +9,7 @@
 import { ComputePool } from '../client/compute/pool';
 import { formatFuel, fuelForJob, MAX_JOB_MFUEL, MFUEL, mfuelFor, priceFor } from '../client/compute/fuel';
 import { isVerdict } from '../client/compute/types';
-import { failureHash } from '../client/results';
-import { sha256Hex } from '../client/hash';
+import { failureHash, resultHashOf, underOutputCap } from '../client/results';
 import { formatAmount } from '../wrappers/units';
 
 export interface EstimateRequest {
@@ -31,7 +30,7 @@ export interface EstimateRequest {
 export interface Estimate {
     /** 'ok', or the failure every worker would commit. */
     verdict: string;
-    /** The result hash a worker would commit: the output's sha256, or the failure's marker. */
+    /** The result hash a worker would commit (client/results.ts): the output's output hash, or the failure's marker. */
     result: string;
     /** Output bytes (0 for a failure). */
     bytes: number;
@@ -49,21 +48,22 @@ export async function estimate(r: EstimateRequest): Promise<Estimate> {
     const limitMfuel = r.mfuel ?? MAX_JOB_MFUEL;
     const pool = new ComputePool({ threads: 1, wallSeconds: r.wallSeconds });
     try {
-        const run = await pool.run({
+        const raw = await pool.run({
             program: r.program,
             input: r.input,
             fuel: fuelForJob({ maxMfuel: limitMfuel }),
             maxMemoryMb: r.memoryMb,
         });
-        if (!isVerdict(run))
-            throw new Error(`the program ran longer than ${r.wallSeconds} s here and was stopped (${run.reason}): it gives no estimate`);
+        if (!isVerdict(raw))
+            throw new Error(`the program ran longer than ${r.wallSeconds} s here and was stopped (${raw.reason}): it gives no estimate`);
+        const run = underOutputCap(raw);
         const ok = run.status === 'ok';
         const mfuel = Math.min(MAX_JOB_MFUEL, mfuelFor(run.fuel));
         const byFuel = priceFor(r.pricePerMfuel, mfuel, r.k);
         const price = r.minJobPrice !== undefined && r.minJobPrice > byFuel ? r.minJobPrice : byFuel;
         return {
             verdict: ok ? 'ok' : run.reason,
-            result: ok ? sha256Hex(run.output) : failureHash(run.reason),
+            result: ok ? resultHashOf(run.output) : failureHash(run.reason),
             bytes: ok ? run.output.length : 0,
             fuel: run.fuel,
             limitMfuel,

@@ -16,6 +16,7 @@ import { Watcher } from '../client/watcher';
 import { NetworkIndex } from '../client/network-index';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { hashToUint256, sha256Hex, StorageClient } from '../client/storage';
+import { resultHashOf } from '../client/results';
 import { runExample } from '../examples/catalog';
 import { decodeTransferLink } from '../client/deeplink';
 import { connect } from '../client/chain';
@@ -275,9 +276,9 @@ describe('the Telegram bot', () => {
         const text = Buffer.from('HELLO <FROM> FOG');
         const jobs: bigint[] = [];
         for (const output of [png, text]) {
-            await store.put(output);
+            // as a worker uploads its output: indexed by its output hash, the result it reveals
+            const result = hashToUint256(await store.putResult(output));
             const id = await post(d, requester, { k: 3n, quorum: 2n });
-            const result = hashToUint256(sha256Hex(output));
             for (const w of workers) await claim(d, w, id);
             for (const w of workers) await commit(d, w, id, result);
             for (const w of workers) await reveal(d, w, id, result);
@@ -290,9 +291,9 @@ describe('the Telegram bot', () => {
         const photo = photoOf(sent[0])!;
         expect(photo.bytes.equals(png)).toBe(true);
         expect(photo.filename).toBe(`fog-job-${jobs[0]}.png`);
-        expect(photo.caption).toBe(`Job ${jobs[0]}: quorum of 2 of 3 workers, sha256 ${sha256Hex(png).slice(0, 16)}…`);
+        expect(photo.caption).toBe(`Job ${jobs[0]}: quorum of 2 of 3 workers, output hash ${resultHashOf(png).slice(0, 16)}…`);
         expect((await one(`/result ${jobs[1]}`)).text).toBe(
-            `Job ${jobs[1]} (quorum of 2 of 3 workers, sha256 ${sha256Hex(text).slice(0, 16)}…):\nHELLO <FROM> FOG`,
+            `Job ${jobs[1]} (quorum of 2 of 3 workers, output hash ${resultHashOf(text).slice(0, 16)}…):\nHELLO <FROM> FOG`,
         );
         // the first job's result was never uploaded here; a job still open; no such job; not a number
         expect((await one(`/result ${done}`)).text).toMatch(

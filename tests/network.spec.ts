@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST, entry, runNode, startNode } from '../client/processes';
 import { LocalNetwork, startLocalNetwork } from '../devnet/local-network';
-import { failureHash, JobPhase } from '../client/results';
+import { failureHash, JobPhase, resultHashOf } from '../client/results';
 import { exampleNamed, runExample } from '../examples/catalog';
 import { readNetworkFile } from '../client/addresses';
 import { connect } from '../client/chain';
@@ -193,8 +193,10 @@ describe('a local network', () => {
         const r = await submitted;
         expect(r.stderr).toEqual([]);
         expect(r.code).toBe(0);
-        const { id } = JSON.parse(r.stdout.pop()!) as { id: string };
+        const { id, result } = JSON.parse(r.stdout.pop()!) as { id: string; result: string };
         expect(readFileSync(join(dir, 'kill.out'), 'utf8')).toBe('KILL -9 AT ANY MOMENT IS SAFE');
+        // the job settled on the output's output hash, which is what the result was fetched and checked by
+        expect(result).toBe(resultHashOf(Buffer.from('KILL -9 AT ANY MOMENT IS SAFE')));
 
         const events = (name: string, life?: number) =>
             of(name, life)

@@ -12,7 +12,7 @@ import { writeNetworkFile } from '../client/addresses';
 import { writeKeyFile } from '../client/wallet';
 import { open } from '../client/chain';
 import { WalletSender } from '../client/sender';
-import { failureHash, JobPhase } from '../client/results';
+import { failureHash, JobPhase, resultHashOf } from '../client/results';
 import { runHere } from '../client/compute/programs';
 import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { exampleNamed } from '../examples/catalog';
@@ -322,7 +322,9 @@ describe('fog (the requester CLI) without a keeper', () => {
             64 << 20,
         );
         if (here.status !== 'ok') throw new Error(here.message);
-        expect(e).toMatchObject({ verdict: 'ok', result: sha256Hex(here.output), fuel: here.fuel.toString() });
+        // the output cell's hash (client/results.ts), not the output's sha256
+        expect(e).toMatchObject({ verdict: 'ok', result: resultHashOf(here.output), fuel: here.fuel.toString() });
+        expect(e.result).not.toBe(sha256Hex(here.output));
         const mfuel = Number((here.fuel + 999_999n) / 1_000_000n);
         expect(e.suggested.mfuel).toBe(mfuel);
         // 0.001 FOG per Mfuel for each of 3 seats, or the hub's minimum job price (1 FOG) if more
@@ -336,7 +338,7 @@ describe('fog (the requester CLI) without a keeper', () => {
             fog(['job', 'submit', ...common(requesterHome), '--example', 'matmul', '--estimate', '--mfuel', String(limit)], 60_000);
         const enough = await at(mfuel);
         expect(enough.code).toBe(0);
-        expect(enough.stdout[0]).toBe(`ok: ${here.output.length} bytes out, result ${sha256Hex(here.output)}`);
+        expect(enough.stdout[0]).toBe(`ok: ${here.output.length} bytes out, result ${resultHashOf(here.output)}`);
         expect(enough.stdout[2]).toMatch(
             new RegExp(
                 `^post with: --mfuel ${mfuel} --price [0-9.]+ +\\(0\\.001 FOG per Mfuel for each of 3 seats, the hub’s minimum is 1 FOG\\)$`,

@@ -1,6 +1,7 @@
 /**
- * The content-addressed storage node over real HTTP: a node on a temp directory, the client, a
- * fake server for the client's own hash check, and `main.ts` as a real process.
+ * The content-addressed storage node over real HTTP: a node on a temp directory, its results index
+ * (by output hash), the client, a fake server for the client's own hash checks, and `main.ts` as a
+ * real process.
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +22,7 @@ import {
     StorageUnreachableError,
 } from '../client/storage-errors';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
+import { MAX_OUTPUT_BYTES, resultHashOf } from '../client/results';
 
 const LIMIT = 64 * 1024;
 const root = join(__dirname, '..');
@@ -31,6 +33,10 @@ async function tempDir(): Promise<string> {
 
 function blobPath(dir: string, hash: string): string {
     return join(dir, hash.slice(0, 2), hash.slice(2, 4), hash);
+}
+
+function resultPath(dir: string, outputHash: string): string {
+    return join(dir, 'results', outputHash.slice(0, 2), outputHash.slice(2, 4), outputHash);
 }
 
 /** A throwaway server on a free port; `handler` decides what it answers. */
@@ -251,6 +257,186 @@ describe('storage node', () => {
     });
 });
 
+describe('storage node: results by output hash', () => {
+    let dir: string;
+    let node: StorageNode;
+    let client: StorageClient;
+    const events: Array<Record<string, unknown>> = [];
+
+    beforeAll(async () => {
+        dir = await tempDir();
+        node = await startStorageNode({ dir, maxBlobBytes: LIMIT, log: (e) => events.push(e as Record<string, unknown>) });
+        client = new StorageClient(node.url);
+    });
+    afterAll(async () => {
+        await node.close();
+        await fs.rm(dir, { recursive: true, force: true });
+    });
+
+    const tempFiles = () => fs.readdir(join(dir, 'tmp'));
+
+    it('stores a result as a blob under its sha256 and indexes it by its output hash, which is what the client gets it by', async () => {
+        const output = randomBytes(5_000);
+        const hash = await client.putResult(output);
+        expect(hash).toBe(resultHashOf(output));
+        expect(hash).not.toBe(sha256Hex(output));
+        expect(await client.getResult(hash)).toEqual(output);
+        expect(await client.hasResult(hash)).toBe(true);
+        // the blob is an ordinary blob, and the index entry names it
+        expect(await client.get(sha256Hex(output))).toEqual(output);
+        expect(await fs.readFile(resultPath(dir, hash), 'utf-8')).toBe(sha256Hex(output));
+
+        const res = await fetch(client.resultUrlOf(hash));
+        expect([res.status, res.headers.get('content-length'), res.headers.get('etag')]).toEqual([200, '5000', `"${hash}"`]);
+        expect(res.headers.get('cache-control')).toContain('immutable');
+        expect(Buffer.from(await res.arrayBuffer())).toEqual(output);
+        const head = await fetch(client.resultUrlOf(hash), { method: 'HEAD' });
+        expect([head.status, head.headers.get('content-length')]).toEqual([200, '5000']);
+        expect(events).toContainEqual(
+            expect.objectContaining({ event: 'request', method: 'PUT', status: 201, hash, blob: sha256Hex(output), created: true }),
+        );
+    });
+
+    it('answers 201 for a new entry and 200 for one already held, with the blob it names', async () => {
+        const output = Buffer.from('HELLO FROM FOG');
+        const hash = resultHashOf(output);
+        const blob = sha256Hex(output);
+        const first = await fetch(client.resultUrlOf(hash), { method: 'PUT', body: output });
+        expect([first.status, first.headers.get('location'), await first.json()]).toEqual([
+            201,
+            `/results/${hash}`,
+            { hash, blob, bytes: output.length, created: true },
+        ]);
+        const again = await fetch(client.resultUrlOf(hash), { method: 'PUT', body: output });
+        expect([again.status, await again.json()]).toEqual([200, { hash, blob, bytes: output.length, created: false }]);
+        expect(await client.putResult(output)).toBe(hash);
+        expect(await tempFiles()).toEqual([]);
+    });
+
+    it('refuses a body whose output hash is not the URL’s (400), storing neither blob nor entry', async () => {
+        const claimed = resultHashOf(Buffer.from('what I said'));
+        const sent = Buffer.from('what I sent');
+        // its sha256 is no excuse: only the output hash names a result
+        for (const url of [client.resultUrlOf(claimed), client.resultUrlOf(sha256Hex(sent))]) {
+            const expected = url.slice(url.lastIndexOf('/') + 1);
+            const res = await fetch(url, { method: 'PUT', body: sent });
+            expect([res.status, await res.json()]).toEqual([
+                400,
+                { error: `body's output hash is ${resultHashOf(sent)}, not ${expected}`, expected, actual: resultHashOf(sent) },
+            ]);
+            expect(existsSync(resultPath(dir, expected))).toBe(false);
+        }
+        expect(existsSync(blobPath(dir, sha256Hex(sent)))).toBe(false);
+        expect(await tempFiles()).toEqual([]);
+        expect(await client.hasResult(claimed)).toBe(false);
+    });
+
+    it('answers 400 for a malformed output hash, 404 for an unknown one, 405 for a wrong method', async () => {
+        for (const bad of ['xyz', 'ab'.repeat(31), 'AB'.repeat(32), `${'ab'.repeat(32)}/x`]) {
+            for (const method of ['GET', 'PUT']) {
+                const res = await fetch(`${node.url}/results/${bad}`, { method, body: method === 'PUT' ? 'x' : undefined });
+                expect([bad, method, res.status, await res.json()]).toEqual([
+                    bad,
+                    method,
+                    400,
+                    { error: 'not an output hash (64 lower-case hex characters)' },
+                ]);
+            }
+        }
+        await expect(client.getResult('xyz')).rejects.toThrow(InvalidHashError);
+
+        const unknown = resultHashOf(Buffer.from('never uploaded'));
+        const url = client.resultUrlOf(unknown);
+        const missing = await fetch(url);
+        expect([missing.status, await missing.json()]).toEqual([404, { error: `result ${unknown} not found` }]);
+        const error = await client.getResult(unknown).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(BlobNotFoundError);
+        expect(error).toMatchObject({ hash: unknown, url, kind: 'result' });
+        expect((error as Error).message).toBe(`result ${unknown} not found at ${url}`);
+        expect(await client.hasResult(unknown)).toBe(false);
+        // a blob's sha256 is not an output hash
+        const blob = await client.put(Buffer.from('a blob, not a result'));
+        expect(await client.hasResult(blob)).toBe(false);
+
+        const del = await fetch(url, { method: 'DELETE' });
+        expect([del.status, del.headers.get('allow')]).toEqual([405, 'GET, HEAD, PUT']);
+        await del.arrayBuffer();
+    });
+
+    it('takes no result over the output cap or the node’s limit (413)', async () => {
+        const big = randomBytes(LIMIT + 1);
+        const res = await fetch(client.resultUrlOf(resultHashOf(big)), { method: 'PUT', body: big });
+        expect([res.status, ((await res.json()) as { limit: number }).limit]).toEqual([413, LIMIT]);
+        // an output over the cap has no output hash: the client refuses it before sending anything
+        expect(() => resultHashOf(Buffer.alloc(MAX_OUTPUT_BYTES + 1))).toThrow(RangeError);
+        await expect(client.putResult(Buffer.alloc(MAX_OUTPUT_BYTES + 1))).rejects.toThrow(RangeError);
+
+        // a node taking blobs up to 64 MiB still takes no result over the cap, from its Content-Length alone
+        const roomy = await startStorageNode({ dir, log: () => undefined });
+        try {
+            const answer = await new Promise<{ status: number; body: string } | 'no answer'>((resolve) => {
+                const url = `${roomy.url}/results/${'ab'.repeat(32)}`;
+                const req = request(url, { method: 'PUT', headers: { 'Content-Length': MAX_OUTPUT_BYTES + 1 } }, (res) => {
+                    let body = '';
+                    res.setEncoding('utf-8');
+                    res.on('data', (c: string) => (body += c));
+                    res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+                });
+                req.on('error', () => undefined);
+                req.flushHeaders();
+                setTimeout(() => resolve('no answer'), 2_000).unref();
+            });
+            expect(answer).not.toBe('no answer');
+            const { status, body } = answer as { status: number; body: string };
+            expect([status, JSON.parse(body)]).toEqual([
+                413,
+                expect.objectContaining({ limit: MAX_OUTPUT_BYTES, bytes: MAX_OUTPUT_BYTES + 1 }),
+            ]);
+        } finally {
+            await roomy.close();
+        }
+    });
+
+    it('never serves a result whose blob rotted (500, set aside) or whose entry names other bytes (500, dropped); a fresh upload heals both', async () => {
+        const output = randomBytes(3_000);
+        const hash = await client.putResult(output);
+        const blob = sha256Hex(output);
+        await fs.writeFile(blobPath(dir, blob), Buffer.concat([output.subarray(0, 2_999), Buffer.from([output[2_999] ^ 1])]));
+        const rotten = await fetch(client.resultUrlOf(hash));
+        expect(rotten.status).toBe(500);
+        expect(((await rotten.json()) as { error: string }).error).toMatch(new RegExp(`^blob ${blob} is corrupted on this node`));
+        expect(events).toContainEqual(expect.objectContaining({ event: 'blob_corrupt', hash: blob }));
+        // the blob is set aside; its entry names nothing the node holds now
+        await expect(client.getResult(hash)).rejects.toThrow(BlobNotFoundError);
+        expect(await client.putResult(output)).toBe(hash);
+        expect(await client.getResult(hash)).toEqual(output);
+
+        // an entry naming another stored blob, as a bad disk could leave it
+        const other = await client.put(randomBytes(100));
+        await fs.writeFile(resultPath(dir, hash), other);
+        const misnamed = await fetch(client.resultUrlOf(hash));
+        expect([misnamed.status, ((await misnamed.json()) as { error: string }).error]).toEqual([
+            500,
+            `result ${hash} was indexed on this node as bytes of another output hash; the entry has been dropped, upload it again`,
+        ]);
+        expect(events).toContainEqual({ event: 'result_index_corrupt', hash, blob: other });
+        expect(existsSync(resultPath(dir, hash))).toBe(false);
+        expect(await client.putResult(output)).toBe(hash);
+        expect(await client.getResult(hash)).toEqual(output);
+    });
+
+    it('keeps the index across a restart: a node started on the same directory serves what was indexed', async () => {
+        const output = randomBytes(2_000);
+        const hash = await client.putResult(output);
+        const restarted = await startStorageNode({ dir, log: () => undefined });
+        try {
+            expect(await new StorageClient(restarted.url).getResult(hash)).toEqual(output);
+        } finally {
+            await restarted.close();
+        }
+    });
+});
+
 describe('storage node with a write token', () => {
     let dir: string;
     let node: StorageNode;
@@ -285,6 +471,26 @@ describe('storage node with a write token', () => {
 
         const hash = await new StorageClient(node.url, { token: 's3cret' }).put(bytes);
         expect(await new StorageClient(node.url).get(hash)).toEqual(bytes);
+    });
+
+    it('refuses a result without the token (401), storing nothing, and accepts it with it; reads stay public', async () => {
+        const output = randomBytes(700);
+        const url = new StorageClient(node.url).resultUrlOf(resultHashOf(output));
+        const bare = await fetch(url, { method: 'PUT', body: output });
+        expect([bare.status, bare.headers.get('www-authenticate'), await bare.json()]).toEqual([
+            401,
+            'Bearer',
+            { error: 'writes to this node need Authorization: Bearer <token>' },
+        ]);
+        await expect(new StorageClient(node.url).putResult(output)).rejects.toThrow(new StorageAuthError(url, false));
+        await expect(new StorageClient(node.url, { token: 'guess' }).putResult(output)).rejects.toThrow(
+            `storage node refused the write to ${url}: wrong token`,
+        );
+        expect(existsSync(join(dir, 'results'))).toBe(false);
+        expect(existsSync(blobPath(dir, sha256Hex(output)))).toBe(false);
+
+        const hash = await new StorageClient(node.url, { token: 's3cret' }).putResult(output);
+        expect(await new StorageClient(node.url).getResult(hash)).toEqual(output);
     });
 });
 
@@ -519,6 +725,18 @@ describe('storage client', () => {
             expect(error).toBeInstanceOf(BlobHashMismatchError);
             expect(error).toMatchObject({ hash, url, actual: sha256Hex(lie) });
             expect((error as Error).message).toBe(`blob ${hash} from ${url} does not match its hash (got ${sha256Hex(lie)})`);
+        });
+
+        it('StorageClient.getResult checks the output hash: a tampered body is BlobHashMismatchError of kind result', async () => {
+            const hash = resultHashOf(wanted);
+            const url = `${fake.url}/results/${hash}`;
+            const error = await new StorageClient(fake.url).getResult(hash).catch((e: unknown) => e);
+            expect(error).toBeInstanceOf(BlobHashMismatchError);
+            expect(error).toMatchObject({ hash, url, actual: resultHashOf(lie), kind: 'result' });
+            expect((error as Error).message).toBe(`result ${hash} from ${url} does not match its output hash (got ${resultHashOf(lie)})`);
+            // the bytes' sha256 is not what a result is checked against
+            const bySha256 = sha256Hex(lie);
+            await expect(new StorageClient(fake.url).getResult(bySha256)).rejects.toThrow(BlobHashMismatchError);
         });
 
         it('fetchBlob does the same for any http(s) URI, and enforces a size cap', async () => {

@@ -16,11 +16,11 @@ import { startDevnet, Devnet, FOG } from './helpers/devnet';
 import { staker } from './helpers/flow';
 import { Fog, jobSpec } from '../client/actions';
 import { SendError, WalletSender } from '../client/sender';
-import { JobPhase } from '../client/results';
+import { failureHash, JobPhase, MAX_OUTPUT_BYTES, resultHashOf } from '../client/results';
 import { StageClaimed } from '../wrappers/Hub';
 import { DIST } from '../client/paths';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
-import { StorageClient } from '../client/storage';
+import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import { ComputePool } from '../client/compute/pool';
 import { Journal, Stage } from '../worker/journal';
 import { DAEMON_DEFAULTS, DaemonOptions, WorkerDaemon } from '../worker/daemon';
@@ -261,6 +261,36 @@ describe('worker daemon under faults', () => {
         await tickUntil(restarted, () => w.journal, id, 'settled');
         expect(events).toContainEqual(expect.objectContaining({ event: 'commit_resending', job: id.toString() }));
         await expectWon(id, w.address, w.journal);
+        await w.close();
+    });
+
+    it('commits and reveals the output hash of its output, and uploads the output where a requester finds it by that hash', async () => {
+        const w = await worker('output-hash');
+        const id = await post('reveal me');
+        await tickUntil(w.daemon(), () => w.journal, id, 'settled');
+        await expectWon(id, w.address, w.journal);
+        const output = Buffer.from('REVEAL ME');
+        const result = uint256ToHash((await (await d.fog.job(id)).getJobState()).result);
+        expect(result).toBe(resultHashOf(output));
+        expect(result).not.toBe(sha256Hex(output));
+        expect(w.journal.get(id)).toMatchObject({ resultHash: result, committedHash: result, outcome: 'ok' });
+        expect(events).toContainEqual(expect.objectContaining({ event: 'computed', job: id.toString(), result }));
+        expect(await store.getResult(result)).toEqual(output);
+        await w.close();
+    });
+
+    it('commits an output over the 16 MiB cap (from a pool allowing more) as the failure output-limit, and the job settles on it', async () => {
+        const over = { status: 'ok', output: Buffer.alloc(MAX_OUTPUT_BYTES + 1, 1), ms: 1, fuel: 1_000n } as const;
+        const roomy = { run: async () => over, options: { threads: 1, wallSeconds: 600 } } as unknown as ComputePool;
+        const w = await worker('over-cap', roomy);
+        const id = await post('more output than a result may have');
+        await tickUntil(w.daemon({ fuelRate: 1e10 }), () => w.journal, id, 'settled');
+        await expectWon(id, w.address, w.journal);
+        expect(uint256ToHash((await (await d.fog.job(id)).getJobState()).result)).toBe(failureHash('output-limit'));
+        expect(w.journal.get(id)).toMatchObject({ outcome: 'failed:output-limit', resultHash: failureHash('output-limit') });
+        expect(events).toContainEqual(
+            expect.objectContaining({ event: 'program_failed', job: id.toString(), reason: 'output-limit', fuel: '1000' }),
+        );
         await w.close();
     });
 

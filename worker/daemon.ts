@@ -20,7 +20,7 @@ import { fuelForJob, priceFor } from '../client/compute/fuel';
 import { measureFuelRate } from '../client/compute/calibrate';
 import { isVerdict, RunResult } from '../client/compute/types';
 import { JobEntry, Journal, KEEP_JOBS } from './journal';
-import { failureHash, JobPhase, PhaseName, phaseName } from '../client/results';
+import { failureHash, JobPhase, PhaseName, phaseName, underOutputCap } from '../client/results';
 import { formatAmount, parseAmount } from '../wrappers/units';
 import { workerDefaults } from './config';
 
@@ -397,21 +397,23 @@ export class WorkerDaemon {
         const run = (async () => {
             const { program, input } = this.fetched.take(entry.id) ?? (await this.blobs(state));
             const fuel = fuelForJob(state.spec);
-            const result: RunResult = await this.pool.run({ program, input, fuel, maxMemoryMb: Number(state.spec.maxMemoryMb) });
+            const ran: RunResult = await this.pool.run({ program, input, fuel, maxMemoryMb: Number(state.spec.maxMemoryMb) });
             if (this.stopped) return;
-            if (!isVerdict(result)) {
-                if (result.reason === 'cancelled') return;
+            if (!isVerdict(ran)) {
+                if (ran.reason === 'cancelled') return;
                 // this machine's own wall-clock limit, not the program's: another worker may finish
                 // it within the same fuel, so a timeout is never committed (it would be outvoted)
-                this.journal.update(entry.id, 'missed', { note: `abandoned: ${result.message}; not committed` });
-                this.log({ event: 'compute_abandoned', job: entry.id, why: result.message });
+                this.journal.update(entry.id, 'missed', { note: `abandoned: ${ran.message}; not committed` });
+                this.log({ event: 'compute_abandoned', job: entry.id, why: ran.message });
                 return;
             }
+            // an output over the protocol's cap has no output hash: it is the failure every honest worker commits
+            const result = underOutputCap(ran);
             let resultHash: string;
             let outcome: string;
             if (result.status === 'ok') {
                 if (!this.storage) throw new Error('no storage node configured to upload the result to');
-                resultHash = await this.storage.put(result.output);
+                resultHash = await this.storage.putResult(result.output);
                 outcome = 'ok';
                 this.log({
                     event: 'computed',

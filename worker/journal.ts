@@ -23,7 +23,7 @@ export interface JobEntry {
     claimUntil: number;
     commitUntil: number;
     revealUntil: number;
-    /** sha256 of the output (hex), or of the failure marker when the program failed. */
+    /** The result hash (hex, client/results.ts): the output's output hash, or the failure marker's sha256 when the program failed. */
     resultHash?: string;
     /** What this worker committed (hex): its result hash, or a lie when demonstrating slashing. */
     committedHash?: string;

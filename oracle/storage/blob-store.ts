@@ -1,6 +1,9 @@
 /**
  * The node's disk: blobs sharded as `<dir>/ab/cd/<hash>`, uploads staged in `<dir>/tmp/`, corrupted
- * blobs moved to `<dir>/quarantine/`. Knows nothing about HTTP.
+ * blobs moved to `<dir>/quarantine/`, and the results index: one small file a result,
+ * `<dir>/results/ab/cd/<output hash>`, holding the sha256 of the blob that is the output (written
+ * to `tmp/`, synced, then renamed into place, so a crash leaves the old entry or the new one,
+ * never a torn one; nothing of it is kept in memory). Knows nothing about HTTP.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs, ReadStream } from 'node:fs';
@@ -115,6 +118,55 @@ export class BlobStore {
         return join(this.dir, hash.slice(0, 2), hash.slice(2, 4), hash);
     }
 
+    /** The index file of the result of output hash `hash` (a canonical 64-character hex digest). */
+    resultPathOf(hash: string): string {
+        return join(this.dir, 'results', hash.slice(0, 2), hash.slice(2, 4), hash);
+    }
+
+    /**
+     * Records that the result of output hash `outputHash` is blob `blob` (the caller has checked
+     * both). Returns false if the index already said so (left untouched); an entry that said
+     * anything else is replaced.
+     */
+    async indexResult(outputHash: string, blob: string): Promise<boolean> {
+        if ((await this.resultOf(outputHash)) === blob) return false;
+        const target = this.resultPathOf(outputHash);
+        const shard = join(target, '..');
+        await fs.mkdir(shard, { recursive: true });
+        const tempPath = join(this.dir, 'tmp', `${process.pid}-${randomBytes(8).toString('hex')}`);
+        try {
+            const file = await fs.open(tempPath, 'wx');
+            try {
+                await file.writeFile(blob);
+                await file.sync();
+            } finally {
+                await file.close();
+            }
+            await fs.rename(tempPath, target);
+        } finally {
+            await fs.rm(tempPath, { force: true });
+        }
+        await fsyncDir(shard);
+        return true;
+    }
+
+    /** The blob (sha256) the results index holds for output hash `outputHash`, or undefined if none, or an unreadable entry. */
+    async resultOf(outputHash: string): Promise<string | undefined> {
+        let text: string;
+        try {
+            text = await fs.readFile(this.resultPathOf(outputHash), 'utf-8');
+        } catch (e) {
+            if (errorCode(e) === 'ENOENT') return undefined;
+            throw e;
+        }
+        return isSha256Hex(text) ? text : undefined;
+    }
+
+    /** Drops the index entry of output hash `outputHash` (one that names the wrong bytes); safe if there is none. */
+    async dropResult(outputHash: string): Promise<void> {
+        await fs.rm(this.resultPathOf(outputHash), { force: true });
+    }
+
     /** Starts an upload into a fresh temp file. */
     async beginWrite(): Promise<BlobWriter> {
         const tempPath = join(this.dir, 'tmp', `${process.pid}-${randomBytes(8).toString('hex')}`);
@@ -157,6 +209,25 @@ export class BlobStore {
         for await (const chunk of createReadStream(this.pathOf(hash))) hasher.update(chunk as Buffer);
         const actual = hasher.digest('hex');
         return actual === hash ? { kind: 'ok', size } : { kind: 'corrupt', size, actual };
+    }
+
+    /**
+     * Blob `hash`'s bytes, read whole, if it holds at most `maxBytes`; undefined if it is missing;
+     * 'too large' if it is longer (nothing is read). Does not verify: the caller hashes the bytes.
+     */
+    async load(hash: string, maxBytes: number): Promise<Buffer | 'too large' | undefined> {
+        try {
+            const file = await fs.open(this.pathOf(hash), 'r');
+            try {
+                if ((await file.stat()).size > maxBytes) return 'too large';
+                return await file.readFile();
+            } finally {
+                await file.close();
+            }
+        } catch (e) {
+            if (errorCode(e) === 'ENOENT') return undefined;
+            throw e;
+        }
     }
 
     /** A stream of blob `hash`'s bytes (call `check` first: this does not verify). */

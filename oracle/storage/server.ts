@@ -1,20 +1,27 @@
 /**
  * The storage node's HTTP face. Blobs are content-addressed (sha256), so any node can hold any
- * blob and every reader can check what it got; see `client.ts` for the other side.
+ * blob and every reader can check what it got; see `client/storage.ts` for the other side. Job
+ * results are blobs too, also indexed by their output hash (client/results.ts), the hash a job
+ * settles on, so a requester holding only the on-chain result can fetch the bytes.
  *
- *   PUT  /blobs/<sha256>   store the body under its hash (201 new, 200 already stored)
- *   POST /blobs            store the body, the node computes and returns the hash
- *   GET  /blobs/<sha256>   the bytes, re-verified against the hash on every read (HEAD: headers only)
- *   GET  /health           { ok, blobs, maxBlobBytes }
+ *   PUT  /blobs/<sha256>          store the body under its hash (201 new, 200 already stored)
+ *   POST /blobs                   store the body, the node computes and returns the hash
+ *   GET  /blobs/<sha256>          the bytes, re-verified against the hash on every read (HEAD: headers only)
+ *   PUT  /results/<output hash>   store the body as a blob and index it by its output hash (201 newly
+ *                                 indexed, 200 already); 400 if the body's output hash differs
+ *   GET  /results/<output hash>   the bytes, re-verified against both hashes on every read (HEAD: headers only)
+ *   GET  /health                  { ok, blobs, maxBlobBytes }
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { BlobStore, BlobWriter } from './blob-store';
 import { resolveStorageOptions, ResolvedStorageOptions, StorageNodeOptions } from './config';
 import { BlobTooLargeError, StorageConfigError } from '../../client/storage-errors';
-import { isSha256Hex } from '../../client/hash';
+import { isSha256Hex, sha256Hex } from '../../client/hash';
+import { MAX_OUTPUT_BYTES, resultHashOf } from '../../client/results';
 
 export type { StorageNodeOptions } from './config';
 
@@ -167,19 +174,43 @@ function createHandler(
         return timingSafeEqual(sha256(match[1]), tokenDigest) ? undefined : 'wrong token';
     };
 
-    const tooLarge = (req: IncomingMessage, res: ServerResponse, bytes: number | undefined, facts: Facts): void => {
-        const error = new BlobTooLargeError('upload', bytes, limit, req.url ?? '').message;
+    const tooLarge = (req: IncomingMessage, res: ServerResponse, bytes: number | undefined, max: number, facts: Facts): void => {
+        const error = new BlobTooLargeError('upload', bytes, max, req.url ?? '').message;
         facts.error = error;
-        refuse(req, res, 413, { error, limit, bytes });
+        refuse(req, res, 413, { error, limit: max, bytes });
+    };
+
+    /**
+     * Streams the body into a temp file and finishes it (returns the writer and the body's
+     * sha256); undefined once the request is answered instead: over `max` bytes (413), or the
+     * client gone.
+     */
+    const receiveBody = async (
+        req: IncomingMessage,
+        res: ServerResponse,
+        max: number,
+        facts: Facts,
+    ): Promise<{ writer: BlobWriter; hash: string } | undefined> => {
+        const declared = declaredLength(req);
+        if (declared !== undefined && declared > max) return void tooLarge(req, res, declared, max, facts);
+        const writer = await store.beginWrite();
+        try {
+            await receive(req, writer, max);
+            return { writer, hash: await writer.finish() };
+        } catch (e) {
+            await writer.abort();
+            if (e instanceof Overflow) return void tooLarge(req, res, undefined, max, facts);
+            // Nobody is left to answer; the request's log line says `aborted`.
+            if (e instanceof ClientGone) return undefined;
+            throw e;
+        }
     };
 
     const upload = async (req: IncomingMessage, res: ServerResponse, expected: string | undefined, facts: Facts): Promise<void> => {
-        const declared = declaredLength(req);
-        if (declared !== undefined && declared > limit) return tooLarge(req, res, declared, facts);
-        const writer = await store.beginWrite();
+        const body = await receiveBody(req, res, limit, facts);
+        if (!body) return;
+        const { writer, hash } = body;
         try {
-            await receive(req, writer, limit);
-            const hash = await writer.finish();
             Object.assign(facts, { hash, bytes: writer.bytes });
             if (expected !== undefined && hash !== expected) {
                 await writer.abort();
@@ -192,30 +223,57 @@ function createHandler(
             sendJson(res, created ? 201 : 200, { hash, bytes: writer.bytes, created }, headers);
         } catch (e) {
             await writer.abort();
-            if (e instanceof Overflow) return tooLarge(req, res, undefined, facts);
-            // Nobody is left to answer; the request's log line says `aborted`.
-            if (e instanceof ClientGone) return;
             throw e;
         }
     };
 
+    /** PUT /results/<expected>: the body must have output hash `expected`; stored as a blob, then indexed (a crash between leaves an unindexed blob). */
+    const uploadResult = async (req: IncomingMessage, res: ServerResponse, expected: string, facts: Facts): Promise<void> => {
+        // no longer output has an output hash
+        const body = await receiveBody(req, res, Math.min(limit, MAX_OUTPUT_BYTES), facts);
+        if (!body) return;
+        const { writer, hash: blob } = body;
+        try {
+            Object.assign(facts, { hash: expected, blob, bytes: writer.bytes });
+            const actual = resultHashOf(await fs.readFile(writer.tempPath));
+            if (actual !== expected) {
+                await writer.abort();
+                facts.error = 'output hash mismatch';
+                return sendJson(res, 400, { error: `body's output hash is ${actual}, not ${expected}`, expected, actual });
+            }
+            await writer.commit(blob);
+            const created = await store.indexResult(expected, blob);
+            facts.created = created;
+            const headers = { Location: `/results/${expected}`, ETag: `"${expected}"` };
+            sendJson(res, created ? 201 : 200, { hash: expected, blob, bytes: writer.bytes, created }, headers);
+        } catch (e) {
+            await writer.abort();
+            throw e;
+        }
+    };
+
+    /** Sets aside blob `hash`, whose bytes hash to `actual`, and answers 500. */
+    const corrupt = async (res: ServerResponse, hash: string, actual: string, size: number, facts: Facts): Promise<void> => {
+        const quarantined = await store.quarantine(hash);
+        o.log({ event: 'blob_corrupt', hash, actual, size, quarantined });
+        facts.error = 'corrupt';
+        const error = `blob ${hash} is corrupted on this node (its bytes hash to ${actual}); it has been set aside, upload it again`;
+        sendJson(res, 500, { error });
+    };
+
+    const immutable = (hash: string, size: number) => ({
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': size,
+        ETag: `"${hash}"`,
+        'Cache-Control': 'public, max-age=31536000, immutable',
+    });
+
     const serve = async (req: IncomingMessage, res: ServerResponse, hash: string, facts: Facts): Promise<void> => {
         const found = await store.check(hash);
         if (found.kind === 'missing') return sendJson(res, 404, { error: `blob ${hash} not found` });
-        if (found.kind === 'corrupt') {
-            const quarantined = await store.quarantine(hash);
-            o.log({ event: 'blob_corrupt', hash, actual: found.actual, size: found.size, quarantined });
-            facts.error = 'corrupt';
-            const error = `blob ${hash} is corrupted on this node (its bytes hash to ${found.actual}); it has been set aside, upload it again`;
-            return sendJson(res, 500, { error });
-        }
+        if (found.kind === 'corrupt') return corrupt(res, hash, found.actual, found.size, facts);
         facts.bytes = found.size;
-        res.writeHead(200, {
-            'Content-Type': 'application/octet-stream',
-            'Content-Length': found.size,
-            ETag: `"${hash}"`,
-            'Cache-Control': 'public, max-age=31536000, immutable',
-        });
+        res.writeHead(200, immutable(hash, found.size));
         if (req.method === 'HEAD') return void res.end();
         try {
             await pipeline(store.read(hash), res);
@@ -225,6 +283,35 @@ function createHandler(
         }
     };
 
+    /**
+     * GET /results/<hash>: the indexed blob, read whole (at most MAX_OUTPUT_BYTES) and checked
+     * against its sha256 and against the output hash before a byte is sent. An unknown hash, or an
+     * entry whose blob is gone, is 404 (a fresh PUT stores both again); an entry that names other
+     * bytes is dropped (500).
+     */
+    const serveResult = async (req: IncomingMessage, res: ServerResponse, hash: string, facts: Facts): Promise<void> => {
+        const notFound = () => sendJson(res, 404, { error: `result ${hash} not found` });
+        const blob = await store.resultOf(hash);
+        if (blob === undefined) return notFound();
+        facts.blob = blob;
+        const bytes = await store.load(blob, MAX_OUTPUT_BYTES);
+        if (bytes === undefined) return notFound();
+        if (bytes !== 'too large') {
+            const actual = sha256Hex(bytes);
+            if (actual !== blob) return corrupt(res, blob, actual, bytes.length, facts);
+        }
+        if (bytes === 'too large' || resultHashOf(bytes) !== hash) {
+            await store.dropResult(hash);
+            o.log({ event: 'result_index_corrupt', hash, blob });
+            facts.error = 'index corrupt';
+            const error = `result ${hash} was indexed on this node as bytes of another output hash; the entry has been dropped, upload it again`;
+            return sendJson(res, 500, { error });
+        }
+        facts.bytes = bytes.length;
+        res.writeHead(200, immutable(hash, bytes.length));
+        res.end(req.method === 'HEAD' ? undefined : bytes);
+    };
+
     const route = async (req: IncomingMessage, res: ServerResponse, path: string, facts: Facts): Promise<void> => {
         const method = req.method ?? '';
         const read = method === 'GET' || method === 'HEAD';
@@ -232,6 +319,7 @@ function createHandler(
             refuse(req, res, 405, { error: `${method} is not allowed on ${path} (allowed: ${allow})` }, { Allow: allow });
         const unauthorized = (error: string) => refuse(req, res, 401, { error }, { 'WWW-Authenticate': 'Bearer' });
         const badHash = () => refuse(req, res, 400, { error: 'not a sha256 hex digest (64 lower-case hex characters)' });
+        const badOutputHash = () => refuse(req, res, 400, { error: 'not an output hash (64 lower-case hex characters)' });
 
         if (path === '/health') {
             if (!read) return notAllowed('GET, HEAD');
@@ -251,6 +339,17 @@ function createHandler(
             }
             if (!read) return notAllowed('GET, HEAD, PUT');
             return isSha256Hex(hash) ? serve(req, res, hash, facts) : badHash();
+        }
+        if (path.startsWith('/results/')) {
+            // an output hash is a cell's representation hash: 256 bits, written as a sha256 is
+            const hash = path.slice('/results/'.length);
+            if (method === 'PUT') {
+                const problem = authProblem(req);
+                if (problem) return unauthorized(problem);
+                return isSha256Hex(hash) ? uploadResult(req, res, hash, facts) : badOutputHash();
+            }
+            if (!read) return notAllowed('GET, HEAD, PUT');
+            return isSha256Hex(hash) ? serveResult(req, res, hash, facts) : badOutputHash();
         }
         refuse(req, res, 404, { error: `no route ${method} ${path}` });
     };
