@@ -5,6 +5,8 @@
  */
 import { Address } from '@ton/core';
 import { closableAt, Fog, jobSpec } from '../client/actions';
+import { JobSpec } from '../wrappers/Hub';
+
 import { NetworkFile } from '../client/addresses';
 import { failureOf, JobPhase, PhaseName, phaseName } from '../client/results';
 import { open } from '../client/chain';
@@ -45,6 +47,7 @@ const PHASE_WORDS: Record<PhaseName, string> = {
     failed: 'failed: no quorum (refunded)',
     expired: 'expired (refunded)',
     rejected: rejection(),
+    disputing: 'results differ: a dispute match is deciding ⚖️',
 };
 
 /** A job's phase in the bot's words, or undefined for a phase this version does not know. */
@@ -353,8 +356,17 @@ export class Reader {
             if (!(await storage.has(h))) throw new Answer(`The storage node has no blob <code>${h}</code>: upload it first.`);
         }
         // the text as typed after the program's name, its spacing kept
-        const input = named[1] ?? (await storage.put(Buffer.from((text ?? '').trim().replace(/^(\S+\s+){3}/, ''))));
-        const spec = jobSpec({ program, input, urlOf: (h) => storage.urlOf(h) });
+        const typed = Buffer.from((text ?? '').trim().replace(/^(\S+\s+){3}/, ''));
+        const input = named[1] === undefined ? typed : await storage.get(named[1]);
+        if (named[1] === undefined) await storage.put(typed);
+        let spec: JobSpec;
+        try {
+            // the spec commits to the state the run starts from, so the bot reads the program
+            spec = jobSpec({ program: await storage.get(program), input, urlOf: (h) => storage.urlOf(h) });
+        } catch (e) {
+            if (!(e instanceof Error) || !/refused before it runs/.test(e.message)) throw e;
+            throw new Answer(`That program cannot run (${esc(e.message)}), so no worker would take the job. Nothing was posted.`);
+        }
         const next = (await this.fog.hub.getHubState()).nextJobId;
         const message = await this.fog.post(requester, price, spec);
         const links = transferLinks(message, this.file.network);

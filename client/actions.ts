@@ -11,6 +11,10 @@ import { TonClient } from '@ton/ton';
 import { FogToken } from '../wrappers/FogToken';
 import { FogWallet, storeJettonTransfer } from '../wrappers/FogWallet';
 import {
+    GasDisputeBisect,
+    GasDisputeOpen,
+    GasDisputeProve,
+    GasDisputeTimeout,
     Hub,
     JobSpec,
     MaxUriCells,
@@ -32,11 +36,13 @@ import { Epoch } from '../wrappers/Epoch';
 import { PassCollection } from '../wrappers/PassCollection';
 import { PassItem } from '../wrappers/PassItem';
 import { cellShape } from '../wrappers/gas';
-import { DEFAULT_JOB_MFUEL } from './compute/fuel';
+import { DEFAULT_JOB_MFUEL, fuelForJob } from './compute/fuel';
+import { initialRoot } from './dispute/state';
 import { open } from './chain';
-import { hashToUint256 } from './hash';
+import { hashToUint256, sha256Hex } from './hash';
 import { Outgoing } from './sender';
-import { forwardFeeOf, MARGIN } from './fees';
+import { forwardFeeOf, gasFee, MARGIN } from './fees';
+import { Dispute, storeDisputeBisect, storeDisputeOpen, storeDisputeProve, storeDisputeTimeout } from '../wrappers/Dispute';
 
 export { MARGIN };
 
@@ -46,10 +52,45 @@ const body = (store: (b: ReturnType<typeof beginCell>) => void): Cell => {
     return b.endCell();
 };
 
-/** What a job asks for; blobs are named by sha256 (hex) and fetched from `urlOf(hash)`. */
+/** A message to a Dispute: a party's move, or anyone's timeout of a party out of time. */
+export type DisputeMoveBody =
+    | { kind: 'open'; proof: Cell }
+    | { kind: 'bisect'; choice: number; roots: Cell }
+    | { kind: 'prove'; choice: number; proof: Cell }
+    | { kind: 'timeout' };
+
+/** A Dispute message's body and the gas bound its TON must cover. */
+function disputeBody(move: DisputeMoveBody): [bigint, Cell] {
+    const queryId = 0n;
+    switch (move.kind) {
+        case 'open':
+            return [GasDisputeOpen, body((b) => b.store(storeDisputeOpen({ $$type: 'DisputeOpen', queryId, proof: move.proof })))];
+        case 'bisect':
+            return [
+                GasDisputeBisect,
+                body((b) =>
+                    b.store(storeDisputeBisect({ $$type: 'DisputeBisect', queryId, choice: BigInt(move.choice), roots: move.roots })),
+                ),
+            ];
+        case 'prove':
+            return [
+                GasDisputeProve,
+                body((b) =>
+                    b.store(storeDisputeProve({ $$type: 'DisputeProve', queryId, choice: BigInt(move.choice), proof: move.proof })),
+                ),
+            ];
+        case 'timeout':
+            return [GasDisputeTimeout, body((b) => b.store(storeDisputeTimeout({ $$type: 'DisputeTimeout', queryId })))];
+    }
+}
+
+/**
+ * What a job asks for: the program's and the input's bytes, fetched by workers from
+ * `urlOf(sha256 hex)` (upload them there first).
+ */
 export interface JobRequest {
-    program: string;
-    input: string;
+    program: Uint8Array;
+    input: Uint8Array;
     urlOf: (hash: string) => string;
     /** Replication, 1..7 (default 3). */
     k?: number;
@@ -64,14 +105,19 @@ export interface JobRequest {
 export const MAX_URI_CELLS = Number(MaxUriCells);
 
 /**
- * The on-chain spec of a job (windows 0: the hub's defaults). Throws if the program's and input's
- * URIs are longer than a job allows, which the hub would refuse (returning the FOG).
+ * The on-chain spec of a job (windows 0: the hub's defaults), with the initial root of its state
+ * (docs/disputes.md, "The initial root"). Throws if the program's and input's URIs are longer than
+ * a job allows, which the hub would refuse (returning the FOG), and for a program refused before
+ * it runs, which no worker would claim.
  */
 export function jobSpec(r: JobRequest): JobSpec {
     const k = r.k ?? 3;
+    const maxMfuel = r.maxMfuel ?? DEFAULT_JOB_MFUEL;
+    const maxMemoryMb = r.maxMemoryMb ?? 256;
+    const [program, input] = [sha256Hex(r.program), sha256Hex(r.input)];
     const uris = beginCell()
-        .storeRef(beginCell().storeStringTail(r.urlOf(r.program)))
-        .storeRef(beginCell().storeStringTail(r.urlOf(r.input)))
+        .storeRef(beginCell().storeStringTail(r.urlOf(program)))
+        .storeRef(beginCell().storeStringTail(r.urlOf(input)))
         .endCell();
     const { cells } = cellShape(uris);
     if (cells > MAX_URI_CELLS) {
@@ -81,12 +127,13 @@ export function jobSpec(r: JobRequest): JobSpec {
     }
     return {
         $$type: 'JobSpec',
-        programHash: hashToUint256(r.program),
-        inputHash: hashToUint256(r.input),
+        programHash: hashToUint256(program),
+        inputHash: hashToUint256(input),
+        initialRoot: BigInt('0x' + initialRoot({ program: r.program, input: r.input, fuel: fuelForJob({ maxMfuel }), maxMemoryMb })),
         k: BigInt(k),
         quorum: BigInt(r.quorum ?? Math.floor(k / 2) + 1),
-        maxMfuel: BigInt(r.maxMfuel ?? DEFAULT_JOB_MFUEL),
-        maxMemoryMb: BigInt(r.maxMemoryMb ?? 256),
+        maxMfuel: BigInt(maxMfuel),
+        maxMemoryMb: BigInt(maxMemoryMb),
         claimWindow: 0n,
         commitWindow: 0n,
         revealWindow: 0n,
@@ -156,6 +203,12 @@ export class Fog {
 
     async job(id: bigint) {
         return open(this.client, Job.fromAddress(await this.address(`job:${id}`, () => this.hub.getJobAddress(id))));
+    }
+
+    /** The Dispute where job `id`'s matches are played (deployed only once its revealed results differ). */
+    async dispute(id: bigint) {
+        const job = await this.job(id);
+        return open(this.client, Dispute.fromAddress(await this.address(`dispute:${id}`, () => job.getDisputeAddress())));
     }
 
     async epoch(n: bigint) {
@@ -313,6 +366,16 @@ export class Fog {
     }
 
     /** Anyone may finalize a job that can no longer progress; the job's budget pays, the value returns. */
+    /**
+     * A message to job `jobId`'s dispute match (docs/disputes.md, "The game"): its gas at the
+     * contract's bound, its forward fee and the margin; the Dispute returns the surplus.
+     */
+    async disputeMove(jobId: bigint, move: DisputeMoveBody): Promise<Outgoing> {
+        const dispute = await this.dispute(jobId);
+        const [gas, msg] = disputeBody(move);
+        return { to: dispute.address, value: gasFee(gas) + forwardFeeOf(msg) + MARGIN, body: msg };
+    }
+
     async finalize(jobId: bigint): Promise<Outgoing> {
         return {
             to: (await this.job(jobId)).address,

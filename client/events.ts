@@ -12,6 +12,9 @@ import {
     loadJobPostedEvent,
     loadJobRejectedEvent,
     loadCommittedEvent,
+    loadDisputeMoveEvent,
+    loadDisputeResolvedEvent,
+    loadJobDisputedEvent,
     loadParamsEvent,
     loadRefusedEvent,
     loadRevealedEvent,
@@ -41,6 +44,9 @@ export const EVENT_LOADERS = {
     RefusedEvent: loadRefusedEvent,
     EpochClosedEvent: loadEpochClosedEvent,
     RewardClaimedEvent: loadRewardClaimedEvent,
+    JobDisputedEvent: loadJobDisputedEvent,
+    DisputeMoveEvent: loadDisputeMoveEvent,
+    DisputeResolvedEvent: loadDisputeResolvedEvent,
 } as const;
 const loaders = EVENT_LOADERS;
 

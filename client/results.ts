@@ -12,6 +12,7 @@ import { sha256Hex } from './hash';
 import { capacityOf, OUTPUT_DEPTH, outputHash } from './dispute/cells';
 import type { ProgramResult } from './compute/types';
 import {
+    PhaseDisputing,
     PhaseDone,
     PhaseExpired,
     PhaseFailed,
@@ -31,10 +32,11 @@ export const JobPhase = {
     Failed: Number(PhaseFailed),
     Expired: Number(PhaseExpired),
     Rejected: Number(PhaseRejected),
+    Disputing: Number(PhaseDisputing),
 } as const;
 
 /** A job phase's name: the word the CLIs print and match, and the key of any table of phase words. */
-export type PhaseName = 'verifying' | 'open' | 'done' | 'failed' | 'expired' | 'rejected';
+export type PhaseName = 'verifying' | 'open' | 'done' | 'failed' | 'expired' | 'rejected' | 'disputing';
 
 const PHASE_NAMES = new Map<number, PhaseName>([
     [JobPhase.Verifying, 'verifying'],
@@ -43,6 +45,7 @@ const PHASE_NAMES = new Map<number, PhaseName>([
     [JobPhase.Failed, 'failed'],
     [JobPhase.Expired, 'expired'],
     [JobPhase.Rejected, 'rejected'],
+    [JobPhase.Disputing, 'disputing'],
 ]);
 
 /** The name of a job's phase, or undefined for a number the contracts do not define. */

@@ -1,7 +1,8 @@
 /**
  * The keeper: pokes what the protocol leaves to "anyone". It finalizes jobs that can no longer
  * progress (unverified past the claim window, short of claims past it, or past the reveal
- * deadline) and closes epochs once they ended and their close delay passed.
+ * deadline), times out dispute matches whose party to move ran out of time (docs/disputes.md,
+ * "Clocks"), and closes epochs once they ended and their close delay passed.
  *
  * It learns the live jobs and known epochs from the watcher: its handler keeps two small LMDB
  * tables (jobs leave when finalized or rejected; closed epochs are pruned after two epochs), in
@@ -53,6 +54,8 @@ export interface TickReport {
     /** Chain time the tick used. */
     now: number;
     finalized: bigint[];
+    /** Jobs whose dispute match this tick timed out. */
+    timedOut: bigint[];
     closed: bigint[];
     /** Pokes the chain or the endpoint refused (logged). */
     refused: number;
@@ -101,6 +104,25 @@ interface Poke {
 const EPOCH_IS_CLOSED = (Epoch.errors as Record<string, number>)['Epoch is closed'];
 
 const jobKey = (id: bigint) => id.toString().padStart(20, '0');
+
+/** A Dispute's clocks, as its `dispute_state` shows them. */
+export interface MatchClocks {
+    phase: bigint;
+    turn: bigint;
+    since: bigint;
+    clockA: bigint;
+    clockB: bigint;
+    finalA: bigint;
+    finalB: bigint;
+}
+
+/** True if anyone may time out the match at chain time `now` (Dispute's DisputeTimeout rules): a party that has not opened, or the party to move, is past its clock. */
+export function timeoutDue(s: MatchClocks, now: number): boolean {
+    const late = now - Number(s.since);
+    if (s.phase === 1n) return (s.finalA === 0n && late > Number(s.clockA)) || (s.finalB === 0n && late > Number(s.clockB));
+    if (s.phase === 2n) return late > Number(s.turn === 1n ? s.clockA : s.clockB);
+    return false;
+}
 
 /** True if anyone may finalize `job` at chain time `now` (Job's Finalize rules). */
 export function finalizable(job: LiveJob, now: number, params: Params): boolean {
@@ -177,13 +199,22 @@ export class Keeper {
         const { fog } = this.opts;
         const now = await fog.now();
         const params = await fog.hub.getParams();
-        const report: TickReport = { now, finalized: [], closed: [], refused: 0, skipped: 0 };
+        const report: TickReport = { now, finalized: [], timedOut: [], closed: [], refused: 0, skipped: 0 };
         this.prune(now, params);
         for (const job of this.liveJobs()) {
+            if (job.phase === JobPhase.Disputing) {
+                await this.poke(`dispute:${job.id}`, report, () => this.timeoutMessage(job.id, now), {
+                    sent: () => report.timedOut.push(job.id),
+                    context: { job: job.id.toString() },
+                    events: ['dispute_timeout_sent', 'dispute_timeout_refused'],
+                });
+                continue;
+            }
             if (!finalizable(job, now, params)) continue;
             await this.poke(`job:${job.id}`, report, () => this.finalizeMessage(job.id), {
                 sent: () => report.finalized.push(job.id),
                 context: { job: job.id.toString(), phase: job.phase },
+                events: ['finalize_sent', 'finalize_refused'],
             });
         }
         for (const epoch of this.knownEpochs()) {
@@ -191,6 +222,7 @@ export class Keeper {
             await this.poke(`epoch:${epoch.n}`, report, () => this.closeMessage(epoch.n), {
                 sent: () => report.closed.push(epoch.n),
                 context: { epoch: epoch.n.toString() },
+                events: ['close_epoch_sent', 'close_epoch_refused'],
                 refused: (e) => {
                     if (e instanceof SendError && e.data.exitCode === EPOCH_IS_CLOSED) this.markClosed(epoch.n);
                 },
@@ -235,12 +267,26 @@ export class Keeper {
         return fog.finalize(id);
     }
 
+    /**
+     * The timeout of job `id`'s dispute match, if its party to move (or a party that has not
+     * opened) is out of time at chain time `now`, read from the Dispute itself: the match is over
+     * or its clocks still run otherwise, and a timeout then is only refused, for a fee.
+     */
+    private async timeoutMessage(id: bigint, now: number): Promise<Outgoing | undefined> {
+        const { fog } = this.opts;
+        const job = await fog.job(id);
+        if (Number((await job.getJobState()).phase) !== JobPhase.Disputing) return undefined;
+        const dispute = await fog.dispute(id);
+        if (!timeoutDue(await dispute.getDisputeState(), now)) return undefined;
+        return fog.disputeMove(id, { kind: 'timeout' });
+    }
+
     /** Sends one poke unless one is in flight or recent; logs the outcome. */
     private async poke(
         key: string,
         report: TickReport,
         build: () => Promise<Outgoing | undefined>,
-        on: { sent: () => void; context: object; refused?: (e: unknown) => void },
+        on: { sent: () => void; context: object; events: [sent: string, refused: string]; refused?: (e: unknown) => void },
     ): Promise<void> {
         const last = this.pokes.get(key);
         if (last && (last.inFlight || this.clock() - last.at < this.retryMs)) {
@@ -259,7 +305,7 @@ export class Keeper {
             const sent = await this.opts.sender.send([message], true);
             on.sent();
             this.log({
-                event: key.startsWith('job:') ? 'finalize_sent' : 'close_epoch_sent',
+                event: on.events[0],
                 ...on.context,
                 tx: sent.tx.hash().toString('hex'),
             });
@@ -268,7 +314,7 @@ export class Keeper {
             on.refused?.(e);
             const data = e instanceof SendError ? e.data : {};
             this.log({
-                event: key.startsWith('job:') ? 'finalize_refused' : 'close_epoch_refused',
+                event: on.events[1],
                 ...on.context,
                 error: describeError(e),
                 ...data,
@@ -282,7 +328,7 @@ export class Keeper {
     private prune(now: number, params: Params): void {
         for (const key of this.pokes.keys()) {
             const [kind, id] = key.split(':');
-            const live = kind === 'job' ? this.jobs.get(jobKey(BigInt(id))) !== undefined : this.epochs.get(Number(id))?.closed === false;
+            const live = kind === 'epoch' ? this.epochs.get(Number(id))?.closed === false : this.jobs.get(jobKey(BigInt(id))) !== undefined;
             if (!live && !this.pokes.get(key)!.inFlight) this.pokes.delete(key);
         }
         const horizon = 2 * Number(params.epochLength);
@@ -325,6 +371,11 @@ export class Keeper {
             case 'JobClaimedEvent': {
                 const row = this.jobs.get(jobKey(e.id));
                 if (row) this.jobs.putSync(jobKey(e.id), { ...row, claims: Number(e.claims) });
+                return;
+            }
+            case 'JobDisputedEvent': {
+                const row = this.jobs.get(jobKey(e.id));
+                if (row) this.jobs.putSync(jobKey(e.id), { ...row, phase: JobPhase.Disputing });
                 return;
             }
             case 'JobFinalizedEvent':

@@ -22,7 +22,7 @@ import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { JobState } from '../wrappers/Job';
 import { RefusedPost } from '../wrappers/Hub';
 import { refusalReason } from '../wrappers/refusal';
-import { uint256ToHash } from '../client/storage';
+import { sha256Hex, uint256ToHash } from '../client/storage';
 import { eventsOf, FogEvent } from '../client/events';
 import { failureOf, JobPhase, stageName } from '../client/results';
 import { describeOutcome, finalizable, missedDeadline, outcomeOf } from '../client/jobs';
@@ -262,23 +262,24 @@ export function program(): Command {
                 }
                 if (!check.ok && check.reason === 'balance')
                     throw new Error(`this wallet holds ${formatAmount(check.balance)}, the job costs ${formatAmount(price)}`);
-                const [programHash, inputHash] = [await storage.put(programBytes), await storage.put(inputBytes)];
                 const spec = jobSpec({
-                    program: programHash,
-                    input: inputHash,
+                    program: programBytes,
+                    input: inputBytes,
                     urlOf: (h) => storage.urlOf(h),
                     k,
                     quorum,
                     maxMfuel: mfuel ?? requesterDefaults.maxMfuel,
                     maxMemoryMb: memory,
                 });
+                await storage.put(programBytes);
+                await storage.put(inputBytes);
                 const message = await ctx.fog.post(requester, price, spec);
                 const since = await hubMark(ctx);
                 await who.send(message, `post the job (${formatAmount(price)})`);
                 const id = await findPostedId(ctx, requester, price, since, Math.max(who.waitMs, 60_000));
                 if (!o.json)
                     process.stderr.write(
-                        `posted job ${id} (program ${programHash.slice(0, 12)}…, input ${inputHash.slice(0, 12)}…, k=${k}, quorum ${quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(price)})\n`,
+                        `posted job ${id} (program ${sha256Hex(programBytes).slice(0, 12)}…, input ${sha256Hex(inputBytes).slice(0, 12)}…, k=${k}, quorum ${quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(price)})\n`,
                     );
                 if (!o.wait) return out(o, `job ${id}`, { id });
                 const state = await follow(ctx, id, !o.json, who);

@@ -23,16 +23,13 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const requester = await walletOf(provider);
     const balance = await fog.balanceOf(requester);
     if (balance < price) throw new Error(`this wallet holds ${formatAmount(balance)}, the job costs ${formatAmount(price)}`);
-    const [programHash, inputHash] = [await storage.put(program), await storage.put(input)];
+    await storage.put(program);
+    await storage.put(input);
     const id = (await fog.hub.getHubState()).nextJobId;
     await send(
         provider,
         fog.client,
-        await fog.post(
-            requester,
-            price,
-            jobSpec({ program: programHash, input: inputHash, urlOf: (h) => storage.urlOf(h), k, maxMfuel: mfuel }),
-        ),
+        await fog.post(requester, price, jobSpec({ program, input, urlOf: (h) => storage.urlOf(h), k, maxMfuel: mfuel })),
     );
     await waitUntil(
         provider,

@@ -175,6 +175,7 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
             storage: undefined,
             allowPrivateUris: false,
             liar: false,
+            colluding: false,
         });
         const cli = workerProgram();
         expect(defaultOf(cli, ['stake'], '--memory')).toBe('4096');

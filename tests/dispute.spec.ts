@@ -18,28 +18,12 @@ import { exampleNamed } from '../examples/catalog';
 import { Dispute } from '../wrappers/Dispute';
 import { BULK_INPUT, BULK_PROGRAM, INTEGER_INPUT, INTEGER_PROGRAM } from './helpers/programs';
 import { wat } from './helpers/wat';
+import { liarOf } from '../client/dispute/liar';
 
 const ALLOWANCE = 3600;
 
 function job(program: Uint8Array, input: Uint8Array): ComputeJob {
     return { program, input, fuel: 10n ** 12n, maxMemoryMb: 4 };
-}
-
-/** A liar: the honest run with one bit of the top stack value flipped at the first step from `from` where that changes the result. */
-function liarOf(j: ComputeJob, from: number): Party {
-    const honest = resultOfParty(new Party(j));
-    for (let atStep = from; atStep < from + 500; atStep++) {
-        const liar = new Party(j, {
-            fault: {
-                atStep,
-                apply: (m: Machine) => {
-                    if (m.sp > 0) m.st[2 * (m.sp - 1)] ^= 1;
-                },
-            },
-        });
-        if (resultOfParty(liar) !== honest) return liar;
-    }
-    throw new Error('no flipped bit changed the result');
 }
 
 describe('the dispute game', () => {
@@ -61,13 +45,14 @@ describe('the dispute game', () => {
     afterAll(() => console.log(`most gas a move took:\n${[...gas].map(([k, g]) => `  ${k}: ${g}`).join('\n')}`));
 
     async function start(resultA: bigint, resultB: bigint, initialRoot: bigint) {
-        const dispute = blockchain.openContract(await Dispute.fromInit(judge.address, nextId++));
+        const dispute = blockchain.openContract(await Dispute.fromInit(judge.address, judge.address, nextId++));
         const r = await dispute.send(
             judge.getSender(),
             { value: toNano('0.2') },
             {
                 $$type: 'DisputeStart',
                 queryId: 0n,
+                match: 0n,
                 a: alice.address,
                 b: bob.address,
                 resultA,
@@ -163,8 +148,8 @@ describe('the dispute game', () => {
     it('lets a party that stops answering lose on its clock, even the honest one', async () => {
         const j = job(await wat(INTEGER_PROGRAM), INTEGER_INPUT);
         const liar = liarOf(j, 20_000);
-        // the honest party makes one move, then goes offline
-        expect((await play(new Party(j), liar, { stopA: 1 })).winner).toBe(2);
+        // the honest party opens and makes one move, then goes offline
+        expect((await play(new Party(j), liar, { stopA: 2 })).winner).toBe(2);
     });
 
     it('gives the match to the party that opened when the other never does, and to neither when none does', async () => {
@@ -199,6 +184,7 @@ describe('the dispute game', () => {
                 {
                     $$type: 'DisputeStart',
                     queryId: 0n,
+                    match: 0n,
                     a: alice.address,
                     b: bob.address,
                     resultA: 1n,

@@ -39,6 +39,9 @@ import { deliverBounce, NOW } from '../client/sandbox/fixture';
 import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf, urisOf } from '../client/sandbox/protocol';
 import { jobSpec, MAX_URI_CELLS } from '../client/actions';
 import { cellShape } from '../wrappers/gas';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DIST } from '../client/paths';
 
 const HUB = Hub.errors;
 const OP = Hub.opcodes;
@@ -365,7 +368,8 @@ describe('Hub', () => {
 
         it('has the client refuse URIs the hub would refuse, before anything is sent', () => {
             expect(MAX_URI_CELLS).toBe(Number(MaxUriCells));
-            const request = (url: string) => ({ program: 'ab'.repeat(32), input: 'cd'.repeat(32), urlOf: (h: string) => `${url}/${h}` });
+            const program = readFileSync(join(DIST, 'examples', 'upper.wasm'));
+            const request = (url: string) => ({ program, input: Buffer.from('input'), urlOf: (h: string) => `${url}/${h}` });
             // URLs of 7 full cells each and the root: 15 cells, accepted; one byte more in each: 17, refused
             expect(() => jobSpec(request('h'.repeat(127 * 7 - 65)))).not.toThrow();
             expect(() => jobSpec(request('h'.repeat(127 * 7 - 64)))).toThrow(/URIs take 17 cells; a job allows 16/);

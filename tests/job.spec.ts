@@ -131,6 +131,9 @@ const createOf = (requesterAddress: Address): JobCreate => ({
                 commitWindow: p.params.commitWindow,
                 revealWindow: p.params.revealWindow,
                 posting: beginCell().endCell(),
+                dispute: { $$type: 'CodeId', hash: 0n, depth: 0n },
+                initialRoot: 0n,
+                allowance: 0n,
             }),
         )
         .endCell(),

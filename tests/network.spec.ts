@@ -333,6 +333,7 @@ describe('a local network', () => {
             $$type: 'JobSpec',
             programHash: BigInt('0x' + sha256Hex(Buffer.from('a program nobody can get'))),
             inputHash: BigInt('0x' + sha256Hex(Buffer.from('its input'))),
+            initialRoot: 0n,
             k: 3n,
             quorum: 2n,
             maxMfuel: 5_000n,

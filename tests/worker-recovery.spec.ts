@@ -51,7 +51,7 @@ describe('worker daemon under faults', () => {
     let store: StorageClient;
     let pool: ComputePool;
     let requester: WalletSender;
-    let program: string;
+    let program: Buffer;
     const events: { event: string; error?: string }[] = [];
 
     beforeAll(async () => {
@@ -61,7 +61,8 @@ describe('worker daemon under faults', () => {
         store = new StorageClient(storage.url);
         pool = new ComputePool({ threads: 1 });
         requester = await staker(d);
-        program = await store.put(readFileSync(join(DIST, 'examples', 'upper.wasm')));
+        program = readFileSync(join(DIST, 'examples', 'upper.wasm'));
+        await store.put(program);
     });
     afterAll(async () => {
         await pool.close();
@@ -105,16 +106,18 @@ describe('worker daemon under faults', () => {
     }
 
     /** Posts a k = 1 job of the upper-case program over a fresh input (5 FOG and 10,000 Mfuel unless given). */
-    async function post(input: string, terms: { price?: bigint; maxMfuel?: number } = {}): Promise<bigint> {
+    async function post(input: string, terms: { price?: bigint; maxMfuel?: number; initialRoot?: bigint } = {}): Promise<bigint> {
         const id = (await d.fog.hub.getHubState()).nextJobId;
+        await store.put(Buffer.from(input));
         const spec = jobSpec({
             program,
-            input: await store.put(Buffer.from(input)),
+            input: Buffer.from(input),
             urlOf: (h) => store.urlOf(h),
             k: 1,
             quorum: 1,
             maxMfuel: terms.maxMfuel,
         });
+        if (terms.initialRoot !== undefined) spec.initialRoot = terms.initialRoot;
         await requester.send([await d.fog.post(requester.address, terms.price ?? 5n * FOG, spec)], true);
         return id;
     }
@@ -295,7 +298,7 @@ describe('worker daemon under faults', () => {
     });
 
     // last: the jobs it leaves open would be claimed by the workers of later tests
-    it('claims only jobs within its fuel limit, that pay its price per Mfuel, and that its fuel rate finishes inside the commit window and its wall-clock limit', async () => {
+    it('claims only jobs within its fuel limit, that pay its price per Mfuel, that its fuel rate finishes inside the commit window and its wall-clock limit, and whose initial root is their start', async () => {
         const w = await worker('choosy');
         // 0.001 FOG per Mfuel; 1,000,000 fuel/s, so a job of 10 Mfuel may take (at half that rate) 20 s here
         const options = { maxMfuel: 50_000, minPricePerMfuel: FOG / 1000n, fuelRate: 1_000_000 };
@@ -304,6 +307,7 @@ describe('worker daemon under faults', () => {
             tooCheap: await post('pays below its price per Mfuel', { maxMfuel: 2_000, price: (3n * FOG) / 2n }),
             tooLong: await post('longer than the wall-clock limit here', { maxMfuel: 1_000, price: FOG }),
             tooSlow: await post('longer than the commit window here', { maxMfuel: 150, price: FOG }),
+            wrongRoot: await post('a spec whose initial root is another run', { maxMfuel: 10, price: FOG, initialRoot: 1n }),
             fits: await post('fits', { maxMfuel: 10, price: FOG }),
         };
         const skipped = (id: bigint) => events.find((e) => e.event === 'job_skipped' && (e as { job?: string }).job === id.toString());
@@ -319,7 +323,11 @@ describe('worker daemon under faults', () => {
                 /^its fuel limit may take 300 s here \(after the jobs in hand\), and the commit window closes in \d+ s$/,
             ),
         });
-        for (const id of [jobs.tooBig, jobs.tooCheap, jobs.tooLong, jobs.tooSlow]) expect(w.journal.get(id)).toBeUndefined();
+        expect(skipped(jobs.wrongRoot)).toMatchObject({
+            why: expect.stringMatching(/^its initial root is not the state its program and input start from \([0-9a-f]{16}… here\)$/),
+        });
+        for (const id of [jobs.tooBig, jobs.tooCheap, jobs.tooLong, jobs.tooSlow, jobs.wrongRoot])
+            expect(w.journal.get(id)).toBeUndefined();
         await expectWon(jobs.fits, w.address, w.journal);
         // the journal keeps the limit and the fuel the run used
         expect(w.journal.get(jobs.fits)).toMatchObject({ fuelLimit: '10000000', fuel: expect.stringMatching(/^[1-9]\d*$/) });

@@ -90,7 +90,8 @@ export function program(): Command {
         .option('--poll-ms <ms>', 'how often to look at the chain', String(workerDefaults.pollMs))
         .option('--keep-jobs <n>', 'jobs the journal remembers; older finished ones are forgotten', String(workerDefaults.keepJobs))
         .option('--allow-private-uris', 'fetch job blobs from private and loopback addresses too (a LAN deployment)')
-        .addOption(new Option('--liar', 'commit wrong results (only to demonstrate slashing)').hideHelp())
+        .addOption(new Option('--liar', 'commit wrong results and defend them in disputes (only to demonstrate slashing)').hideHelp())
+        .addOption(new Option('--colluding', 'with --liar: reveal the same wrong result as every other colluding liar').hideHelp())
         .action(async (o: Common & StartFlags) => {
             // everything but the pool's threads and wall clock, and the storage node, is the daemon's
             const { threads, wallSeconds, storage: storageUrl, ...options } = resolveWorkerStart(o);
@@ -110,6 +111,7 @@ export function program(): Command {
                 maxMfuel: options.maxMfuel,
                 minPricePerMfuel: formatAmount(options.minPricePerMfuel),
                 liar: options.liar,
+                colluding: options.colluding,
             });
             daemon.start();
             await new Promise<void>((resolve) => {

@@ -64,6 +64,7 @@ export interface StartFlags {
     storage?: string;
     allowPrivateUris?: boolean;
     liar?: boolean;
+    colluding?: boolean;
 }
 
 /** `fog-worker start`'s options, checked. */
@@ -83,6 +84,8 @@ export interface WorkerStartOptions {
     storage: string | undefined;
     allowPrivateUris: boolean;
     liar: boolean;
+    /** With `liar`: flip the same bit as every other colluding liar, so they reveal the same wrong result. */
+    colluding: boolean;
 }
 
 /** Checks `start`'s flags; throws with the flag, its range and the value given. */
@@ -100,6 +103,7 @@ export function resolveWorkerStart(o: StartFlags): WorkerStartOptions {
         storage: o.storage,
         allowPrivateUris: !!o.allowPrivateUris,
         liar: !!o.liar,
+        colluding: !!o.colluding,
     };
 }
 

@@ -14,11 +14,14 @@ import { JobState } from '../wrappers/Job';
 import { StageCommitted, StageRevealed } from '../wrappers/Hub';
 import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import { FetchedBlobs, jobBlob, JobBlobs } from './fetch';
+import { initialRoot } from '../client/dispute/state';
+import { Party } from '../client/dispute/game';
+import { moveFor, Parties, sideOf } from './dispute';
 import { jsonLine } from '../client/cli-kit';
 import { ComputePool } from '../client/compute/pool';
 import { fuelForJob, priceFor } from '../client/compute/fuel';
 import { measureFuelRate } from '../client/compute/calibrate';
-import { isVerdict, RunResult } from '../client/compute/types';
+import { ComputeJob, isVerdict, RunResult } from '../client/compute/types';
 import { JobEntry, Journal, KEEP_JOBS } from './journal';
 import { failureHash, JobPhase, PhaseName, phaseName, underOutputCap } from '../client/results';
 import { formatAmount, parseAmount } from '../wrappers/units';
@@ -48,8 +51,14 @@ export interface DaemonOptions {
     keepJobs?: number;
     /** Fetch job blobs from private and loopback addresses too (see worker/fetch.ts). */
     allowPrivateUris?: boolean;
-    /** A worker that lies (commits a wrong result): only for demonstrating slashing. */
+    /**
+     * A worker that lies, only for demonstrating disputes and slashing: it commits the result of
+     * its run with one bit flipped halfway (client/dispute/liar.ts) and defends it in disputes.
+     * Colluding liars flip the same bit, so they reveal the same wrong result; others flip one of
+     * their own.
+     */
     liar?: boolean;
+    colluding?: boolean;
     log?: (event: object) => void;
 }
 
@@ -103,6 +112,8 @@ export class WorkerDaemon {
     private readonly claimsSent = new Set<string>();
     /** What `consider` fetched, for `compute` (after a restart, fetched again). */
     private readonly fetched = new FetchedBlobs();
+    /** The parties this worker plays in disputes, with their interpreter checkpoints. */
+    private readonly parties = new Parties();
     private timer?: NodeJS.Timeout;
     private rate?: number;
     private stopped = false;
@@ -207,11 +218,23 @@ export class WorkerDaemon {
         const p = await provider.getProviderState();
         if (p.free < state.terms.collateral) return skip(`free stake ${p.free} below the collateral ${state.terms.collateral}`);
         // fetched before claiming: a job whose program or input cannot be had is not worth a collateral
+        let blobs: JobBlobs;
         try {
-            this.fetched.put(id.toString(), await this.blobs(state));
+            blobs = await this.blobs(state);
         } catch (e) {
             return skip(`cannot get its program or input: ${describeError(e)}`);
         }
+        // nor one whose run does not start where the spec says: a dispute starts from that root
+        // (docs/disputes.md, "The initial root"), so no honest worker could win one
+        let root: string;
+        try {
+            root = initialRoot({ program: blobs.program, input: blobs.input, fuel, maxMemoryMb: Number(state.spec.maxMemoryMb) });
+        } catch (e) {
+            return skip(`its program cannot run: ${describeError(e)}`);
+        }
+        if (BigInt('0x' + root) !== state.spec.initialRoot)
+            return skip(`its initial root is not the state its program and input start from (${root.slice(0, 16)}… here)`);
+        this.fetched.put(id.toString(), blobs);
         this.journal.put({
             id: id.toString(),
             address: address.toString(),
@@ -279,9 +302,24 @@ export class WorkerDaemon {
         const state = await job.getJobState();
         const phase = Number(state.phase);
         const slot = mySlot(state, this.me);
+        if (phase === JobPhase.Disputing) {
+            // the reveals are in: a revealed slot plays its match, if it is one of its parties
+            if (slot && slot.stage >= StageRevealed) {
+                if (entry.stage !== 'revealed') this.journal.update(id, 'revealed');
+                await this.playDispute(id, this.journal.get(id)!, state);
+            }
+            return;
+        }
         if (phase !== JobPhase.Open && phase !== JobPhase.Verifying) {
-            const won = phase === JobPhase.Done && entry.committedHash !== undefined && uint256ToHash(state.result) === entry.committedHash;
-            const note = phase === JobPhase.Done ? (won ? 'won' : slot ? 'slashed or outvoted' : 'not ours') : settledNote(phase);
+            this.parties.forget(entry.id);
+            // a holder of the winning result that lost a match is slashed all the same
+            const won =
+                phase === JobPhase.Done &&
+                entry.committedHash !== undefined &&
+                uint256ToHash(state.result) === entry.committedHash &&
+                !slot?.lost;
+            const note =
+                phase === JobPhase.Done ? (won ? 'won' : slot ? 'slashed, outvoted or out in a dispute' : 'not ours') : settledNote(phase);
             this.journal.update(id, slot ? 'settled' : 'lost', { note });
             if (slot) this.journal.bump(won ? 'won' : 'not_won');
             this.log({ event: 'job_settled', job: entry.id, phase, note });
@@ -319,9 +357,10 @@ export class WorkerDaemon {
                     this.journal.update(id, 'missed', { note: 'commit deadline passed' });
                     return;
                 }
-                const committedHash = this.opts.liar ? sha256Hex(Buffer.from(`a lie about job ${entry.id}`)) : entry.resultHash!;
+                const lie = this.opts.liar ? await this.lie(entry, state) : undefined;
+                const committedHash = lie?.hash ?? entry.resultHash!;
                 // journaled first: a restart reveals exactly what was committed
-                this.journal.update(id, 'computed', { committedHash });
+                this.journal.update(id, 'computed', { committedHash, liarFrom: lie?.from });
                 await this.sender.send(
                     [await this.fog.commit(id, commitOf(BigInt('0x' + committedHash), this.me, BigInt('0x' + entry.salt!)))],
                     true,
@@ -377,6 +416,59 @@ export class WorkerDaemon {
                 return; // else waiting for the settlement
             default:
                 return;
+        }
+    }
+
+    /**
+     * Sends the move this worker owes job `id`'s dispute match, if any (worker/dispute.ts): the
+     * Dispute's state says which, so after a restart the daemon finds the same move again.
+     */
+    private async playDispute(id: bigint, entry: JobEntry, state: JobState): Promise<void> {
+        const dispute = await this.fog.dispute(id);
+        const s = await dispute.getDisputeState();
+        // not a party; or a liar whose made-up result no run proves, which has no move
+        if (sideOf(s, this.me) === 0 || (this.opts.liar && entry.liarFrom === undefined)) return;
+        const party = await this.parties.of(entry.id, () => this.computeJob(entry.id, state), entry.liarFrom);
+        const move = moveFor(party, this.me, s);
+        if (move === undefined) return;
+        const detail = { job: entry.id, match: Number(s.match), move: move.kind, ...(move.kind === 'open' ? {} : { choice: move.choice }) };
+        try {
+            await this.sender.send([await this.fog.disputeMove(id, move)], true);
+        } catch (e) {
+            if (!refusedOnChain(e, this.me)) throw e;
+            // another tick's move landed first, or the clock ran out: the next tick reads the state again
+            this.log({ event: 'dispute_move_refused', ...detail, error: describeError(e) });
+            return;
+        }
+        this.journal.update(id, 'revealed', { disputeMoves: (entry.disputeMoves ?? 0) + 1 });
+        this.log({ event: 'dispute_move', ...detail });
+    }
+
+    /** The job as the reference interpreter runs it, from the blobs fetched for it (again after a restart). */
+    private async computeJob(id: string, state: JobState): Promise<ComputeJob> {
+        const { program, input } = this.fetched.take(id) ?? (await this.blobs(state));
+        return { program, input, fuel: fuelForJob(state.spec), maxMemoryMb: Number(state.spec.maxMemoryMb) };
+    }
+
+    /**
+     * A demonstration liar's wrong result: its run on the reference interpreter with one bit
+     * flipped from halfway (colluding liars all from the same step, others from one of their own),
+     * which it can defend step by step in a dispute; a made-up hash when no flip changes the result.
+     */
+    private async lie(entry: JobEntry, state: JobState): Promise<{ hash: string; from?: number }> {
+        const job = await this.computeJob(entry.id, state);
+        try {
+            const steps = new Party(job).final().steps;
+            // a liar of its own flips a bit a little later, somewhere in the run's third quarter
+            const own = this.opts.colluding
+                ? 0
+                : Number(BigInt('0x' + this.me.hash.toString('hex')) % BigInt(Math.max(1, Math.floor(steps / 4))));
+            const from = Math.floor(steps / 2) + own;
+            const liar = await this.parties.of(entry.id, async () => job, from);
+            return { hash: liar.result().toString(16).padStart(64, '0'), from };
+        } catch (e) {
+            this.log({ event: 'lie_undefended', job: entry.id, why: describeError(e) });
+            return { hash: sha256Hex(Buffer.from(`a lie about job ${entry.id}`)) };
         }
     }
 

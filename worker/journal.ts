@@ -35,6 +35,10 @@ export interface JobEntry {
     fuelLimit?: string;
     /** The fuel the run used (decimal). */
     fuel?: string;
+    /** A demonstration liar's fault: the step its flipped bit strikes from (client/dispute/liar.ts), so it defends the result it committed. */
+    liarFrom?: number;
+    /** Dispute moves this worker sent for the job (docs/disputes.md). */
+    disputeMoves?: number;
     note?: string;
     updatedAt: number;
 }

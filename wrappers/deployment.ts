@@ -17,7 +17,7 @@
 import { Address, beginCell, Cell, Dictionary, StateInit, toNano } from '@ton/core';
 import { storeGenesisMint, storeSetMintAuthority } from './FogToken';
 import { storeSetPassAuthority } from './PassCollection';
-import { Bps, MaxGenesisRecipients, MaxReplication, Params } from './Hub';
+import { Bps, MaxDisputeAllowance, MaxGenesisRecipients, MaxReplication, Params } from './Hub';
 import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from './protocol';
 import { parseAmount } from './units';
 
@@ -84,7 +84,12 @@ function whole(v: unknown, where: string, max: number): bigint {
     return BigInt(v);
 }
 
-const LIMITS: Record<string, number> = { slashBps: Number(Bps), maxK: Number(MaxReplication), emissionRatioPpm: 100_000_000 };
+const LIMITS: Record<string, number> = {
+    slashBps: Number(Bps),
+    maxK: Number(MaxReplication),
+    emissionRatioPpm: 100_000_000,
+    disputeAllowance: Number(MaxDisputeAllowance),
+};
 
 /**
  * `base` with the parameters of `given` (the "params" object of a configuration file) applied,

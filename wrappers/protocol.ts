@@ -2,6 +2,7 @@ import { Address, beginCell } from '@ton/core';
 import { FogToken } from './FogToken';
 import { PassCollection } from './PassCollection';
 import { Hub, Params, storeParams } from './Hub';
+import { Dispute } from './Dispute';
 import { buildOnchainContent, jettonContent, JettonMetadata, FOG_METADATA, PASS_COLLECTION_METADATA, PASS_ITEM_METADATA } from './metadata';
 
 /**
@@ -56,10 +57,27 @@ export function defaultParams(epochStart: number): Params {
         emissionBase: 10_000n * FOG,
         emissionRatioPpm: 500_000n,
         emissionCap: 100_000n * FOG,
+        // 0 until the worker daemon plays matches (issue 17, stage 4): revealed results that differ go to a majority vote
+        disputeAllowance: 0n,
     };
 }
 
 /** A fresh hub: no jobs, no stakes. Its admin must then hand it the mint and pass authorities. */
-export function hubInit(admin: Address, token: Address, collection: Address, params: Params): Promise<Hub> {
-    return Hub.fromInit(admin, null, token, collection, beginCell().store(storeParams(params)).endCell(), 0n, 0n, 0n, 0n, null, 0n);
+export async function hubInit(admin: Address, token: Address, collection: Address, params: Params): Promise<Hub> {
+    // the Dispute contract's code, which the hub deploys for a job whose results differ
+    const dispute = (await Dispute.fromInit(admin, admin, 0n)).init!.code;
+    return Hub.fromInit(
+        admin,
+        null,
+        token,
+        collection,
+        beginCell().store(storeParams(params)).endCell(),
+        0n,
+        0n,
+        0n,
+        0n,
+        null,
+        0n,
+        dispute,
+    );
 }

@@ -8,9 +8,10 @@
  */
 import { beginCell, Cell, convertToMerkleProof } from '@ton/core';
 import { ComputeJob } from '../compute/types';
-import { InterpretOptions, load, Machine } from './interpreter';
+import { InterpretOptions, load, Machine, STATUS } from './interpreter';
 import { prune, proveStep } from './proof';
-import { StateCells } from './state';
+import { readRoot, StateCells, stateOutputCell } from './state';
+import { failureHash } from '../results';
 
 /** The degree of a bisection: a segment is split into at most this many parts. */
 export const DISPUTE_DEGREE = 16;
@@ -117,6 +118,14 @@ export class Party {
         const { machine, cells } = this.machineAt(Number.MAX_SAFE_INTEGER);
         const state = cells.cell();
         return { steps: machine.steps, root: hashOf(state), proof: convertToMerkleProof(prune(state, [[0], [3]])) };
+    }
+
+    /** The result this party's run reveals: its output cell's hash, or its failure's (client/results.ts). */
+    result(): bigint {
+        const { machine, cells } = this.machineAt(Number.MAX_SAFE_INTEGER);
+        const root = cells.cell();
+        if (machine.status === STATUS.failed) return BigInt(`0x${failureHash(readRoot(root).reason)}`);
+        return hashOf(stateOutputCell(root));
     }
 
     /**

@@ -367,13 +367,28 @@ export function stateRoot(machine: Machine): string {
 }
 
 /**
+ * The root of a job's state before its first step, hex: the job spec's `initialRoot`, which a
+ * worker checks before it claims and a dispute match starts from. Throws for a program refused
+ * before it runs (not valid WebAssembly, other imports, memory above the cap): it has no state,
+ * and no worker claims a job for it.
+ */
+export function initialRoot(job: ComputeJob): string {
+    return stateRoot(loaded(job));
+}
+
+function loaded(job: ComputeJob, options: InterpretOptions = {}): Machine {
+    const machine = load(job, options);
+    if (!(machine instanceof Machine)) throw new Error(`the program is refused before it runs (${machine.reason}): it has no state`);
+    return machine;
+}
+
+/**
  * The state roots of a job's run at the given steps (ascending), in one pass; a step past the
  * halt gives the halted state's root (a halted machine steps no further). Throws for a program
  * refused before it runs: it has no state.
  */
 export function rootsAt(job: ComputeJob, steps: readonly number[], options: InterpretOptions = {}): string[] {
-    const machine = load(job, options);
-    if (!(machine instanceof Machine)) throw new Error(`the program is refused before it runs (${machine.reason}): it has no state`);
+    const machine = loaded(job, options);
     const cells = new StateCells(machine);
     let last = -1;
     return steps.map((step) => {

@@ -8,17 +8,12 @@
 import { Address, toNano } from '@ton/core';
 import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { Dispute } from '../../wrappers/Dispute';
+import { EvDisputeResolved } from '../../wrappers/Hub';
 import { Move, Party, rootsOf } from '../dispute/game';
-import { STATUS } from '../dispute/interpreter';
-import { readRoot, stateOutputCell } from '../dispute/state';
-import { failureHash } from '../results';
 
 /** The result a party's run reveals: its output cell's hash, or its failure's. */
 export function resultOfParty(p: Party): bigint {
-    const { machine, cells } = p.machineAt(Number.MAX_SAFE_INTEGER);
-    const root = cells.cell();
-    if (machine.status === STATUS.failed) return BigInt(`0x${failureHash(readRoot(root).reason)}`);
-    return BigInt(`0x${stateOutputCell(root).hash().toString('hex')}`);
+    return p.result();
 }
 
 /** One message a party or the driver sent, with its compute gas; `taken` false when refused. */
@@ -40,13 +35,16 @@ export interface MatchOutcome {
 
 export interface MatchSetup {
     blockchain: Blockchain;
+    /** Starts the match (as its judge and hub) and calls the timeouts; only the timeouts when `dispute` is given. */
     judge: SandboxContract<TreasuryContract>;
+    /** A match already started (by a job): it is played from its opening. */
+    dispute?: Address;
     a: { party: Party; wallet: SandboxContract<TreasuryContract> };
     b: { party: Party; wallet: SandboxContract<TreasuryContract> };
     id: bigint;
     /** Each party's time to move, seconds (default one hour). */
     allowance?: number;
-    /** Moves after which a party stops answering (default: it never stops). */
+    /** Moves after which a party stops answering, its opening counted (0: it never opens; default: it never stops). */
     stopA?: number;
     stopB?: number;
     /** TON sent with each move (default 0.1, the most a proof's gas costs at mainnet prices with room to spare). */
@@ -70,34 +68,51 @@ export async function playMatch(setup: MatchSetup): Promise<MatchOutcome> {
     clockTo(blockchain, Math.floor(Date.now() / 1000));
     const value = setup.value ?? toNano('0.1');
     const moves: MatchMove[] = [];
-    const dispute = blockchain.openContract(await Dispute.fromInit(judge.address, setup.id));
+    const dispute = blockchain.openContract(
+        setup.dispute ? Dispute.fromAddress(setup.dispute) : await Dispute.fromInit(judge.address, judge.address, setup.id),
+    );
+    let winner = 0;
     const send = async (side: MatchMove['side'], kind: MatchMove['kind'], body: Parameters<SandboxContract<Dispute>['send']>[2]) => {
         const wallet = side === 'a' ? a.wallet : side === 'b' ? b.wallet : judge;
-        const c = computeAt(await dispute.send(wallet.getSender(), { value }, body), dispute.address);
+        const r = await dispute.send(wallet.getSender(), { value }, body);
+        const c = computeAt(r, dispute.address);
         const taken = c?.exitCode === 0;
         moves.push({ side, kind, gas: c?.gasUsed ?? 0n, taken });
+        // the resolution's event: id, match, winner, how
+        for (const e of r.externals) {
+            const body = e.body.beginParse();
+            if (e.info.src.equals(dispute.address) && body.remainingBits >= 32 && body.loadUint(32) === Number(EvDisputeResolved)) {
+                body.skip(64 + 8);
+                winner = body.loadUint(8);
+            }
+        }
         return taken;
     };
     const resultA = resultOfParty(a.party);
     const resultB = resultOfParty(b.party);
-    const started = await send('judge', 'start', {
-        $$type: 'DisputeStart',
-        queryId: 0n,
-        a: a.wallet.address,
-        b: b.wallet.address,
-        resultA,
-        resultB,
-        // the job's initial state, computed without either party's fault
-        initialRoot: new Party(a.party.job, { ...a.party.options, fault: undefined }).rootAt(0),
-        allowance: BigInt(setup.allowance ?? 3600),
-    });
+    const started =
+        setup.dispute !== undefined ||
+        (await send('judge', 'start', {
+            $$type: 'DisputeStart',
+            match: 0n,
+            queryId: 0n,
+            a: a.wallet.address,
+            b: b.wallet.address,
+            resultA,
+            resultB,
+            // the job's initial state, computed without either party's fault
+            initialRoot: new Party(a.party.job, { ...a.party.options, fault: undefined }).rootAt(0),
+            allowance: BigInt(setup.allowance ?? 3600),
+        }));
     if (!started) throw new Error('the match did not start');
-    await send('a', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: a.party.final().proof });
-    await send('b', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: b.party.final().proof });
-    const made = { 1: 0, 2: 0 };
-    for (;;) {
+    const match = (await dispute.getDisputeState()).match;
+    if (setup.stopA !== 0) await send('a', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: a.party.final().proof });
+    if (setup.stopB !== 0) await send('b', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: b.party.final().proof });
+    const made = { 1: 1, 2: 1 };
+    while (winner === 0) {
         const s = await dispute.getDisputeState();
-        if (s.phase === 3n) break;
+        // a judge (a job) may start its next match as soon as this one resolves
+        if (s.phase === 3n || s.match !== match) throw new Error('the match resolved without its event');
         if (s.phase === 1n) {
             // a party never opened: its clock runs out
             clockTo(blockchain, Number(s.since) + Math.max(Number(s.clockA), Number(s.clockB)) + 1);
@@ -137,6 +152,5 @@ export async function playMatch(setup: MatchSetup): Promise<MatchOutcome> {
             if (!(await send('judge', 'timeout', { $$type: 'DisputeTimeout', queryId: 0n }))) throw new Error('the timeout was refused');
         }
     }
-    const s = await dispute.getDisputeState();
-    return { winner: Number(s.winner), moves, dispute, left: (await blockchain.getContract(dispute.address)).balance };
+    return { winner, moves, dispute, left: (await blockchain.getContract(dispute.address)).balance };
 }

@@ -55,6 +55,7 @@ export function specOf(overrides: Partial<JobSpec> = {}): JobSpec {
         $$type: 'JobSpec',
         programHash: hashOf('program'),
         inputHash: hashOf('input'),
+        initialRoot: hashOf('initial root'),
         k: 3n,
         quorum: 2n,
         maxMfuel: 10_000n,

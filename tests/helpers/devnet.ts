@@ -7,6 +7,7 @@ import { Identity, newIdentity } from '../../client/wallet';
 import { WalletSender } from '../../client/sender';
 import { Fog } from '../../client/actions';
 import { TonClient } from '@ton/ton';
+import { Params } from '../../wrappers/Hub';
 
 export const FOG = 1_000_000_000n;
 
@@ -26,11 +27,11 @@ export interface Devnet {
 
 /** A devnet in this process (chain + HTTP server), reached by the test only over HTTP. */
 export async function startDevnet(
-    opts: { dataDir?: string; speed?: number; allowTimeTravel?: boolean; startAt?: number } = {},
+    opts: { dataDir?: string; speed?: number; allowTimeTravel?: boolean; startAt?: number; params?: Partial<Params> } = {},
 ): Promise<Devnet> {
     const chain = await DevnetChain.open({ dataDir: opts.dataDir, speed: opts.speed, startAt: opts.startAt });
     const admin = await newIdentity('devnet');
-    const protocol = await deployProtocol(chain, admin, devnetParams(chain.now()), 100_000_000n * FOG);
+    const protocol = await deployProtocol(chain, admin, { ...devnetParams(chain.now()), ...opts.params }, 100_000_000n * FOG);
     const server = await startDevnetServer(
         chain,
         { fogFaucet: (to, amount) => fogFaucet(chain, admin, protocol.token, to, amount) },

@@ -1,0 +1,173 @@
+/**
+ * Worker daemons play a job's dispute matches on the HTTP devnet (docs/disputes.md): a liar that
+ * defends a run with one flipped bit, alone or colluding with another, meets the honest worker
+ * match by match; every move is a real wallet transaction, and the honest worker wins, whatever a
+ * restart in the middle of a match forgets. The keeper times out a party that stops answering.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open as openLmdb } from 'lmdb';
+import { startDevnet, Devnet, FOG } from './helpers/devnet';
+import { staker, wallet } from './helpers/flow';
+import { jobSpec } from '../client/actions';
+import { WalletSender } from '../client/sender';
+import { JobPhase, resultHashOf } from '../client/results';
+import { DIST } from '../client/paths';
+import { startStorageNode, StorageNode } from '../oracle/storage/server';
+import { StorageClient, uint256ToHash } from '../client/storage';
+import { ComputePool } from '../client/compute/pool';
+import { Journal } from '../worker/journal';
+import { DAEMON_DEFAULTS, DaemonOptions, WorkerDaemon } from '../worker/daemon';
+import { Keeper, timeoutDue } from '../oracle/keeper';
+import { Watcher } from '../client/watcher';
+
+const ALLOWANCE = 600;
+
+describe('worker daemons in a dispute', () => {
+    let d: Devnet;
+    let dir: string;
+    let storage: StorageNode;
+    let store: StorageClient;
+    let pool: ComputePool;
+    let requester: WalletSender;
+    let program: Buffer;
+    const events: { event: string; job?: string; move?: string; worker?: string }[] = [];
+
+    beforeAll(async () => {
+        d = await startDevnet({ params: { disputeAllowance: BigInt(ALLOWANCE) } });
+        dir = mkdtempSync(join(tmpdir(), 'fog-worker-dispute-'));
+        storage = await startStorageNode({ dir: join(dir, 'blobs'), port: 0, log: () => undefined });
+        store = new StorageClient(storage.url);
+        pool = new ComputePool({ threads: 1 });
+        requester = await staker(d);
+        program = readFileSync(join(DIST, 'examples', 'upper.wasm'));
+        await store.put(program);
+    }, 120_000);
+    afterAll(async () => {
+        await pool.close();
+        await storage.close();
+        await d.close();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** A staked worker with a journal of its own; `daemon()` makes a new process's daemon over the same journal. */
+    async function worker(name: string, options: Partial<DaemonOptions> = {}) {
+        const sender = await staker(d);
+        const journal = Journal.open(join(dir, `journal-${name}`));
+        const daemon = () =>
+            new WorkerDaemon(d.fog, sender, pool, journal, store, {
+                ...DAEMON_DEFAULTS,
+                ...options,
+                memoryMb: 1024,
+                allowPrivateUris: true,
+                safetySeconds: 0,
+                log: (e) => events.push({ ...(e as { event: string }), worker: name }),
+            });
+        return { name, address: sender.address, journal, daemon };
+    }
+
+    /** Posts a job of the upper-case program over `input` for k workers. */
+    async function post(input: string, k: number): Promise<bigint> {
+        const id = (await d.fog.hub.getHubState()).nextJobId;
+        await store.put(Buffer.from(input));
+        const spec = jobSpec({
+            program,
+            input: Buffer.from(input),
+            urlOf: (h) => store.urlOf(h),
+            k,
+            quorum: Math.floor(k / 2) + 1,
+            maxMfuel: 10,
+        });
+        await requester.send([await d.fog.post(requester.address, 10n * FOG, spec)], true);
+        return id;
+    }
+
+    /** Ticks the daemons (one after another, as separate processes would) until job `id` is final. */
+    async function tickUntilFinal(id: bigint, daemons: WorkerDaemon[], between?: (round: number) => Promise<void>, rounds = 200) {
+        for (let round = 0; round < rounds; round++) {
+            for (const daemon of daemons) await daemon.tick();
+            const phase = Number((await (await d.fog.job(id)).getJobState()).phase);
+            if (phase !== JobPhase.Open && phase !== JobPhase.Verifying && phase !== JobPhase.Disputing) return phase;
+            await between?.(round);
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        const last = events.filter((e) => e.job === id.toString()).slice(-12);
+        throw new Error(`job ${id} is not final after ${rounds} rounds; its last events: ${JSON.stringify(last)}`);
+    }
+
+    const movesOf = (name: string, id: bigint) =>
+        events.filter((e) => e.worker === name && e.job === id.toString() && e.event === 'dispute_move');
+
+    it('k = 2, one liar: the match is played move by move from the two wallets, and the honest result wins', async () => {
+        const honest = await worker('honest-1');
+        const liar = await worker('liar-1', { liar: true });
+        const id = await post('one liar, one match', 2);
+        const before = await Promise.all([honest, liar].map(async (w) => (await d.fog.stakedProviderOf(w.address)).getProviderState()));
+        const honestDaemon = honest.daemon();
+        expect(await tickUntilFinal(id, [honestDaemon, liar.daemon()])).toBe(JobPhase.Done);
+        await honestDaemon.tick();
+        const state = await (await d.fog.job(id)).getJobState();
+        expect(uint256ToHash(state.result)).toBe(resultHashOf(Buffer.from('ONE LIAR, ONE MATCH')));
+        expect(state.matches).toBe(1n);
+        // both opened, and the game went down to one step: more than the openings were played
+        expect(movesOf('honest-1', id).length + movesOf('liar-1', id).length).toBeGreaterThan(2);
+        const after = await Promise.all([honest, liar].map(async (w) => (await d.fog.stakedProviderOf(w.address)).getProviderState()));
+        expect(after[0].stake).toBe(before[0].stake);
+        expect(after[1].stake).toBeLessThan(before[1].stake);
+        expect(honest.journal.get(id)).toMatchObject({ stage: 'settled', note: 'won', disputeMoves: expect.any(Number) });
+    }, 240_000);
+
+    it('k = 3, two colluding liars: two matches, and a restart of the honest daemon in the middle of each changes nothing', async () => {
+        const honest = await worker('honest-2');
+        const liars = [await worker('liar-2a', { liar: true, colluding: true }), await worker('liar-2b', { liar: true, colluding: true })];
+        const id = await post('two colluding liars', 3);
+        let honestDaemon = honest.daemon();
+        const phase = await tickUntilFinal(id, [honestDaemon, ...liars.map((l) => l.daemon())], async (round) => {
+            // a new process every few rounds: its party and checkpoints are gone, the chain says what to do
+            if (round % 3 === 2) honestDaemon = honest.daemon();
+        });
+        expect(phase).toBe(JobPhase.Done);
+        const state = await (await d.fog.job(id)).getJobState();
+        expect(uint256ToHash(state.result)).toBe(resultHashOf(Buffer.from('TWO COLLUDING LIARS')));
+        // the liars revealed the same wrong result, and both lost a match
+        const reveals = [...state.slots.values()].filter((s) => !s.worker.equals(honest.address));
+        expect(reveals[0].hash).toBe(reveals[1].hash);
+        expect(reveals.every((s) => s.lost)).toBe(true);
+        expect(state.matches).toBe(2n);
+    }, 300_000);
+
+    it('the keeper times out a party that stops answering: an honest worker that goes offline loses, exactly as documented', async () => {
+        const honest = await worker('honest-3');
+        const liar = await worker('liar-3', { liar: true });
+        const id = await post('an honest worker goes offline', 2);
+        const honestDaemon = honest.daemon();
+        const liarDaemon = liar.daemon();
+        // both reveal, and each opens: then the honest worker's process stops for good
+        for (let i = 0; i < 200 && movesOf('honest-3', id).length === 0; i++) {
+            await honestDaemon.tick();
+            await liarDaemon.tick();
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(movesOf('honest-3', id)).toHaveLength(1);
+        const db = openLmdb({ path: join(dir, 'keeper-db') });
+        const keeperWallet = await wallet(d);
+        const watcher = new Watcher({ client: d.client, db, hub: d.protocol.hub, log: () => undefined });
+        const keeper = new Keeper({ watcher, fog: d.fog, db, sender: keeperWallet, retryMs: 0, log: () => undefined });
+        while ((await watcher.pollOnce()) > 0);
+        const dispute = await d.fog.dispute(id);
+        expect(timeoutDue(await dispute.getDisputeState(), await d.fog.now())).toBe(false);
+        // the liar plays on until it waits for the honest worker; its clock passes
+        for (let i = 0; i < 20; i++) await liarDaemon.tick();
+        await fetch(`${d.url}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: ALLOWANCE + 1 }) });
+        expect(timeoutDue(await dispute.getDisputeState(), await d.fog.now())).toBe(true);
+        const report = await keeper.tickOnce();
+        expect(report.timedOut).toEqual([id]);
+        const state = await (await d.fog.job(id)).getJobState();
+        expect(Number(state.phase)).toBe(JobPhase.Done);
+        expect(uint256ToHash(state.result)).not.toBe(resultHashOf(Buffer.from('AN HONEST WORKER GOES OFFLINE')));
+        await keeper.stop();
+        await watcher.stop();
+        await db.close();
+    }, 240_000);
+});
