@@ -365,7 +365,6 @@ export class Fog {
         };
     }
 
-    /** Anyone may finalize a job that can no longer progress; the job's budget pays, the value returns. */
     /**
      * A message to job `jobId`'s dispute match (docs/disputes.md, "The game"): its gas at the
      * contract's bound, its forward fee and the margin; the Dispute returns the surplus.
@@ -376,6 +375,7 @@ export class Fog {
         return { to: dispute.address, value: gasFee(gas) + forwardFeeOf(msg) + MARGIN, body: msg };
     }
 
+    /** Anyone may finalize a job that can no longer progress; the job's budget pays, the value returns. */
     async finalize(jobId: bigint): Promise<Outgoing> {
         return {
             to: (await this.job(jobId)).address,

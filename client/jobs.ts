@@ -60,7 +60,9 @@ const REASON_OF: Partial<Record<Outcome, Reason>> = { failed: 'no-quorum', expir
 export function outcomeOf(s: JobView): { outcome: Outcome; final: boolean; reason?: Reason } {
     const outcome = phaseName(s.phase);
     if (outcome === undefined) throw new Error(`unknown job phase ${s.phase}`);
-    return { outcome, final: Number(s.phase) >= JobPhase.Done, reason: REASON_OF[outcome] };
+    // done, failed, expired, rejected: a job in a dispute (phase 6) is not final yet
+    const phase = Number(s.phase);
+    return { outcome, final: phase >= JobPhase.Done && phase <= JobPhase.Rejected, reason: REASON_OF[outcome] };
 }
 
 /** The outcome in words: `rejected: the requester holds no valid Contributor Pass (refunded)`. */

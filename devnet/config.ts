@@ -21,6 +21,8 @@ export const devnetDefaults = {
     saveEvery: 30,
     /** Seconds the chain's clock starts behind wall time. */
     startBehind: 0,
+    /** Each party's time in a dispute match, seconds (0: revealed results that differ go to a majority vote). */
+    disputeAllowance: 0,
 } as const;
 
 /** The range of each numeric option of `main.ts`. */
@@ -29,6 +31,7 @@ export const devnetLimits = {
     /** --speed lies in (0, max]. */
     speed: { max: 100_000 },
     startBehind: { min: 0, max: 10 * 365 * 86_400 },
+    disputeAllowance: { min: 0, max: 604_800 },
 } as const;
 
 /** Defaults of `npm start` (`start.ts`). */
@@ -40,6 +43,10 @@ export const startDefaults = {
     networkFile: DEFAULT_ADDRESSES_FILE,
     /** Replicas of each demo job (fewer when there are fewer workers). */
     k: 3,
+    /** Each party's time in a dispute match with --disputes or --colluding, seconds. */
+    disputeAllowance: 300,
+    /** The demo jobs, in turn: train a model, read digits with it, make a meme, multiply matrices, then the small ones. */
+    examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
 } as const;
 
 /** The range of each whole-number option of `start.ts` (the most liars is the number of workers). */
@@ -54,6 +61,8 @@ export const devnetUsage = `usage: node dist/devnet/main.js [options]
   --speed ${String(devnetDefaults.speed).padEnd(18)}chain seconds per wall-clock second
   --allow-time-travel       enable POST /devnet/advance (tests and demos)
   --storage <url>           a storage node to name in the network file
+  --dispute-allowance ${String(devnetDefaults.disputeAllowance).padEnd(6)}each party's seconds in a dispute match, set at deployment
+                            (0: revealed results that differ go to a majority vote)
   --fresh                   forget the saved chain and deploy anew
   --save-every ${String(devnetDefaults.saveEvery).padEnd(13)}seconds between state saves (0: only on exit)
   --start-behind ${String(devnetDefaults.startBehind).padEnd(11)}start the chain's clock this many seconds behind wall time, so it can
@@ -72,6 +81,7 @@ export interface DevnetOptions {
     fresh: boolean;
     saveEvery: number;
     startBehind: number;
+    disputeAllowance: number;
 }
 
 /** Parses `main.ts`'s arguments (without `node` and the script); throws an OptionError. */
@@ -91,6 +101,7 @@ export function parseDevnetArgs(argv: string[]): { help: true } | { help: false;
                 fresh: { type: 'boolean', default: false },
                 'save-every': { type: 'string', default: String(devnetDefaults.saveEvery) },
                 'start-behind': { type: 'string', default: String(devnetDefaults.startBehind) },
+                'dispute-allowance': { type: 'string', default: String(devnetDefaults.disputeAllowance) },
                 help: { type: 'boolean', short: 'h', default: false },
             },
             strict: true,
@@ -110,6 +121,12 @@ export function parseDevnetArgs(argv: string[]): { help: true } | { help: false;
     if (!Number.isInteger(startBehind) || startBehind < behindRange.min || startBehind > behindRange.max) {
         throw new OptionError(`--start-behind must be a whole number of seconds ≥ 0, got ${args['start-behind']}`);
     }
+    const disputeAllowance = Number(args['dispute-allowance']);
+    const allowanceRange = devnetLimits.disputeAllowance;
+    if (!Number.isInteger(disputeAllowance) || disputeAllowance < allowanceRange.min || disputeAllowance > allowanceRange.max)
+        throw new OptionError(
+            `--dispute-allowance must be a whole number of seconds from ${allowanceRange.min} to ${allowanceRange.max}, got ${args['dispute-allowance']}`,
+        );
     const saveEvery = Number(args['save-every']);
     if (!(saveEvery >= 0)) throw new OptionError(`--save-every must be a number of seconds ≥ 0, got ${args['save-every']}`);
     if (args.storage) {
@@ -132,6 +149,7 @@ export function parseDevnetArgs(argv: string[]): { help: true } | { help: false;
             fresh: args.fresh!,
             saveEvery,
             startBehind,
+            disputeAllowance,
         },
     };
 }
@@ -141,6 +159,12 @@ export interface StartOptions {
     workers: number;
     jobs: number;
     liars: number;
+    /** Revealed results that differ play dispute matches (docs/disputes.md) instead of a majority vote. */
+    disputes: boolean;
+    /** The liars reveal the same wrong result (implies disputes). */
+    colluding: boolean;
+    /** The examples the demo jobs run, in turn. */
+    examples: string[];
     once: boolean;
     json: boolean;
     data: string;
@@ -155,6 +179,9 @@ export function parseStartArgs(argv: string[]): StartOptions {
             workers: { type: 'string', default: String(startDefaults.workers) },
             jobs: { type: 'string', default: String(startDefaults.jobs) },
             liars: { type: 'string', default: String(startDefaults.liars) },
+            disputes: { type: 'boolean', default: false },
+            colluding: { type: 'boolean', default: false },
+            examples: { type: 'string', default: startDefaults.examples.join(',') },
             once: { type: 'boolean', default: false },
             json: { type: 'boolean', default: false },
             data: { type: 'string', default: startDefaults.data },
@@ -171,13 +198,26 @@ export function parseStartArgs(argv: string[]): StartOptions {
     const workers = count('workers', values.workers!, startLimits.workers.min, startLimits.workers.max);
     const liars = count('liars', values.liars!, startLimits.liars.min, workers);
     const k = Math.min(startDefaults.k, workers);
-    if (liars * 2 >= k && liars > 0)
-        throw new OptionError(`--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k`);
+    const disputes = values.disputes! || values.colluding!;
+    // with disputes one honest worker is enough; by majority the liars must be fewer than half
+    if (disputes && liars >= k && liars > 0)
+        throw new OptionError(`--liars ${liars} would hold every seat of a k=${k} job: leave at least one honest worker`);
+    if (!disputes && liars * 2 >= k && liars > 0)
+        throw new OptionError(
+            `--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k, or --disputes`,
+        );
     const jobs = count('jobs', values.jobs!, startLimits.jobs.min, startLimits.jobs.max);
+    const examples = values.examples!.split(',').map((e) => e.trim());
+    const unknown = examples.filter((e) => !(startDefaults.examples as readonly string[]).includes(e));
+    if (unknown.length > 0 || examples.length === 0)
+        throw new OptionError(`--examples takes a comma-separated list of ${startDefaults.examples.join(', ')}; got ${values.examples}`);
     return {
         workers,
         jobs,
         liars,
+        disputes,
+        colluding: values.colluding!,
+        examples,
         once: values.once!,
         json: values.json!,
         data: resolve(values.data!),

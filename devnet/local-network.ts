@@ -13,6 +13,10 @@ export interface LocalNetworkOptions {
     workers: number;
     /** The first `liars` workers commit wrong results. */
     liars?: number;
+    /** The liars reveal the same wrong result. */
+    colluding?: boolean;
+    /** Each party's seconds in a dispute match (0 or absent: differing results go to a majority vote). */
+    disputeAllowance?: number;
     /** Start the keeper (finalizes late jobs, closes epochs). */
     keeper?: boolean;
     /** Extra arguments for every `fog-worker start`. */
@@ -83,6 +87,8 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
                     '--fresh',
                     '--start-behind',
                     '3600',
+                    '--dispute-allowance',
+                    String(o.disputeAllowance ?? 0),
                 ],
                 onLine,
             ),
@@ -133,7 +139,7 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
                         '1',
                         '--poll-ms',
                         '500',
-                        ...(liar ? ['--liar'] : []),
+                        ...(liar ? ['--liar', ...(o.colluding ? ['--colluding'] : [])] : []),
                         ...(o.workerArgs ?? []),
                     ],
                     onLine,

@@ -68,7 +68,8 @@ async function main() {
     } else {
         admin = await newIdentity('devnet');
         writeKeyFile(keyPath, admin);
-        protocol = await deployProtocol(chain, admin, devnetParams(chain.now()), 100_000_000n * FOG);
+        const params = { ...devnetParams(chain.now()), disputeAllowance: BigInt(o.disputeAllowance) };
+        protocol = await deployProtocol(chain, admin, params, 100_000_000n * FOG);
         writeFileSync(
             protocolPath,
             JSON.stringify(Object.fromEntries(Object.entries(protocol).map(([k, v]) => [k, (v as Address).toString()])), null, 2),

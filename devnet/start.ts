@@ -4,7 +4,7 @@
  * (each with its own wallet, stake and pass, some of them lying if asked), and a requester who
  * submits demo jobs. Shows live progress and ends with a summary.
  *
- *   --workers N  --jobs N  --liars N  --once  --json  --data <dir>  --network-file <path>
+ *   --workers N  --jobs N  --liars N  --disputes  --colluding  --examples a,b  --once  --json  --data <dir>  --network-file <path>
  *   (defaults and ranges: devnet/config.ts)
  */
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,19 +12,20 @@ import { join } from 'node:path';
 import { entry, Managed, runNode } from '../client/processes';
 import { formatFuel, MFUEL } from '../client/compute/fuel';
 import { startLocalNetwork } from './local-network';
-import { parseStartArgs } from './config';
+import { parseStartArgs, startDefaults } from './config';
 import { exampleNamed, heldOutDigits, mlpInferInput, mlpTrainInput, runExample } from '../examples/catalog';
-
-/** The demo jobs, in turn: train a model, read digits with it, make a meme, multiply matrices, then the small ones. */
-const DEMO = ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'];
 
 /**
  * Demo job `i`'s example and input. mlp-infer reads held-out digits with the model the network
  * trained in an earlier job (`model`), or with one trained here if there was none.
  */
-async function demoJob(i: number, model: Buffer | undefined): Promise<{ example: string; input: Buffer; what: string }> {
-    const example = DEMO[i % DEMO.length];
-    const round = Math.floor(i / DEMO.length);
+async function demoJob(
+    i: number,
+    model: Buffer | undefined,
+    examples: readonly string[],
+): Promise<{ example: string; input: Buffer; what: string }> {
+    const example = examples[i % examples.length];
+    const round = Math.floor(i / examples.length);
     switch (example) {
         case 'mlp-train':
             return {
@@ -102,9 +103,15 @@ async function main() {
                 'reward_claim_failed',
                 'step_failed',
                 'tick_failed',
+                'dispute_move',
+                'dispute_poke_sent',
             ];
             if (interesting.includes(String(e.event))) {
-                const detail = e.job !== undefined ? `job ${e.job}` : e.epoch !== undefined ? `epoch ${e.epoch}` : '';
+                const detail =
+                    (e.job !== undefined ? `job ${e.job}` : e.epoch !== undefined ? `epoch ${e.epoch}` : '') +
+                    (e.event === 'dispute_move'
+                        ? ` match ${e.match}: ${e.move}${e.choice !== undefined ? ` segment ${e.choice}` : ''}`
+                        : '');
                 say(
                     `  [${name}] ${String(e.event).replace(/_/g, ' ')} ${detail}${e.note ? ` (${e.note})` : ''}${e.reason ? ` (${e.reason})` : ''}${e.error ? `: ${e.error}` : ''}`,
                 );
@@ -116,13 +123,15 @@ async function main() {
 
     try {
         say(
-            `Starting the storage node, the devnet, the keeper and ${o.workers} workers (${o.liars} lying), each with its own wallet, stake and pass…`,
+            `Starting the storage node, the devnet, the keeper and ${o.workers} workers (${o.liars} lying${o.colluding ? ', colluding' : ''}), each with its own wallet, stake and pass${o.disputes ? '; revealed results that differ are settled by dispute matches' : ''}…`,
         );
         const net = await startLocalNetwork({
             data: o.data,
             networkFile: nf,
             workers: o.workers,
             liars: o.liars,
+            colluding: o.colluding,
+            disputeAllowance: o.disputes ? startDefaults.disputeAllowance : 0,
             onLine: show,
             onProcess: (m) => running.push(m),
         });
@@ -138,12 +147,12 @@ async function main() {
         let model: Buffer | undefined;
         for (let i = 0; i < o.jobs; i++) {
             let job: Awaited<ReturnType<typeof demoJob>> = {
-                example: DEMO[i % DEMO.length],
+                example: o.examples[i % o.examples.length],
                 input: Buffer.alloc(0),
-                what: DEMO[i % DEMO.length],
+                what: o.examples[i % o.examples.length],
             };
             try {
-                job = await demoJob(i, model);
+                job = await demoJob(i, model, o.examples);
                 const inputFile = join(o.data, `input-${i}`);
                 const outFile = join(o.data, `output-${i}${job.example === 'meme' ? '.png' : ''}`);
                 writeFileSync(inputFile, job.input);

@@ -105,6 +105,9 @@ const EPOCH_IS_CLOSED = (Epoch.errors as Record<string, number>)['Epoch is close
 
 const jobKey = (id: bigint) => id.toString().padStart(20, '0');
 
+/** How long after a match's last move the keeper waits for its resolution to reach the job before asking for it again. */
+export const RESOLUTION_GRACE_SECONDS = 60;
+
 /** A Dispute's clocks, as its `dispute_state` shows them. */
 export interface MatchClocks {
     phase: bigint;
@@ -203,10 +206,10 @@ export class Keeper {
         this.prune(now, params);
         for (const job of this.liveJobs()) {
             if (job.phase === JobPhase.Disputing) {
-                await this.poke(`dispute:${job.id}`, report, () => this.timeoutMessage(job.id, now), {
+                await this.poke(`dispute:${job.id}`, report, () => this.disputeMessage(job.id, now), {
                     sent: () => report.timedOut.push(job.id),
                     context: { job: job.id.toString() },
-                    events: ['dispute_timeout_sent', 'dispute_timeout_refused'],
+                    events: ['dispute_poke_sent', 'dispute_poke_refused'],
                 });
                 continue;
             }
@@ -268,17 +271,20 @@ export class Keeper {
     }
 
     /**
-     * The timeout of job `id`'s dispute match, if its party to move (or a party that has not
-     * opened) is out of time at chain time `now`, read from the Dispute itself: the match is over
-     * or its clocks still run otherwise, and a timeout then is only refused, for a fee.
+     * What job `id`'s dispute needs from anyone at chain time `now`, read from the job and the
+     * Dispute themselves: the timeout of a party out of time; or, when the Dispute is over with
+     * the match the job still waits for (its resolution reached the job and failed there) and a
+     * grace period has passed, a finalize, which has the job ask the Dispute for the outcome again.
+     * Otherwise nothing: a timeout or finalize then is only refused, for a fee.
      */
-    private async timeoutMessage(id: bigint, now: number): Promise<Outgoing | undefined> {
+    private async disputeMessage(id: bigint, now: number): Promise<Outgoing | undefined> {
         const { fog } = this.opts;
-        const job = await fog.job(id);
-        if (Number((await job.getJobState()).phase) !== JobPhase.Disputing) return undefined;
-        const dispute = await fog.dispute(id);
-        if (!timeoutDue(await dispute.getDisputeState(), now)) return undefined;
-        return fog.disputeMove(id, { kind: 'timeout' });
+        const job = await (await fog.job(id)).getJobState();
+        if (Number(job.phase) !== JobPhase.Disputing) return undefined;
+        const s = await (await fog.dispute(id)).getDisputeState();
+        if (timeoutDue(s, now)) return fog.disputeMove(id, { kind: 'timeout' });
+        if (s.phase === 3n && s.match === job.matches && now > Number(s.since) + RESOLUTION_GRACE_SECONDS) return fog.finalize(id);
+        return undefined;
     }
 
     /** Sends one poke unless one is in flight or recent; logs the outcome. */
@@ -374,8 +380,9 @@ export class Keeper {
                 return;
             }
             case 'JobDisputedEvent': {
-                const row = this.jobs.get(jobKey(e.id));
-                if (row) this.jobs.putSync(jobKey(e.id), { ...row, phase: JobPhase.Disputing });
+                // a job first seen in its dispute (the keeper subscribed late) is tracked from here
+                const row = this.jobs.get(jobKey(e.id)) ?? this.unknownJob(e.id, e.origin.address, e.origin.time);
+                this.jobs.putSync(jobKey(e.id), { ...row, phase: JobPhase.Disputing });
                 return;
             }
             case 'JobFinalizedEvent':

@@ -298,6 +298,7 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
                 fresh: false,
                 saveEvery: 30,
                 startBehind: 0,
+                disputeAllowance: 0,
             },
         });
         expect(devnetUsage).toContain('  --port 8081               HTTP port');
@@ -311,6 +312,10 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         expect(() => parseDevnetArgs(['--start-behind=-1'])).toThrow('--start-behind must be a whole number of seconds ≥ 0, got -1');
         expect(() => parseDevnetArgs(['--save-every', 'x'])).toThrow('--save-every must be a number of seconds ≥ 0, got x');
         expect(() => parseDevnetArgs(['--storage', 'nowhere'])).toThrow('--storage is not a URL: nowhere');
+        expect(() => parseDevnetArgs(['--dispute-allowance', '604801'])).toThrow(
+            '--dispute-allowance must be a whole number of seconds from 0 to 604800, got 604801',
+        );
+        expect(parseDevnetArgs(['--dispute-allowance', '300'])).toMatchObject({ options: { disputeAllowance: 300 } });
     });
 
     it('npm start: 3 workers, 4 jobs, 1 liar; too many liars are refused', () => {
@@ -318,6 +323,9 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
             workers: 3,
             jobs: 4,
             liars: 1,
+            disputes: false,
+            colluding: false,
+            examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
             once: false,
             json: false,
             data: join(process.cwd(), '.fog/local'),
@@ -328,7 +336,17 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         expect(() => parseStartArgs(['--jobs', '101'])).toThrow('--jobs must be a whole number from 0 to 100, got 101');
         expect(() => parseStartArgs(['--workers', '2', '--liars', '3'])).toThrow('--liars must be a whole number from 0 to 2, got 3');
         expect(() => parseStartArgs(['--liars', '2'])).toThrow(
-            '--liars 2 would outvote the honest workers of a k=3 job: use fewer liars than half of k',
+            '--liars 2 would outvote the honest workers of a k=3 job: use fewer liars than half of k, or --disputes',
+        );
+        // with disputes one honest worker is enough, and --colluding implies them
+        expect(parseStartArgs(['--liars', '2', '--colluding'])).toMatchObject({ liars: 2, disputes: true, colluding: true });
+        expect(parseStartArgs(['--liars', '2', '--disputes'])).toMatchObject({ liars: 2, disputes: true, colluding: false });
+        expect(() => parseStartArgs(['--liars', '3', '--colluding'])).toThrow(
+            '--liars 3 would hold every seat of a k=3 job: leave at least one honest worker',
+        );
+        expect(parseStartArgs(['--examples', 'upper, fnv-rounds'])).toMatchObject({ examples: ['upper', 'fnv-rounds'] });
+        expect(() => parseStartArgs(['--examples', 'upper,nope'])).toThrow(
+            '--examples takes a comma-separated list of mlp-train, mlp-infer, meme, matmul, upper, fnv-rounds; got upper,nope',
         );
         expect(parseDemoArgs([])).toEqual({ json: false });
         expect(parseDemoArgs(['--json'])).toEqual({ json: true });

@@ -263,11 +263,11 @@ describe('a job whose revealed results differ', () => {
                 .store(storeDisputeResolved({ $$type: 'DisputeResolved', id, match: 0n, winner: 2n, how: 1n }))
                 .endCell(),
         });
-        expect(computeAt(forged, job.address)?.exitCode).not.toBe(0);
+        expect(computeAt(forged, job.address)?.exitCode).toBe(Job.errors["Only the job's dispute"]);
         const poke = await p.finalize(keeper, id);
         const dispute = await job.getDisputeAddress();
         expect(computeAt(poke, job.address)?.exitCode).toBe(0);
-        expect(computeAt(poke, dispute)?.exitCode).not.toBe(0);
+        expect(computeAt(poke, dispute)?.exitCode).toBe(Dispute.errors['The match is not over']);
         expect((await job.getJobState()).phase).toBe(PhaseDisputing);
         expect(await playAll(id, job, holders)).toEqual([1]);
         expect((await job.getJobState()).phase).toBe(PhaseDone);

@@ -122,11 +122,16 @@ describe('worker daemons in a dispute', () => {
         const honest = await worker('honest-2');
         const liars = [await worker('liar-2a', { liar: true, colluding: true }), await worker('liar-2b', { liar: true, colluding: true })];
         const id = await post('two colluding liars', 3);
-        let honestDaemon = honest.daemon();
-        const phase = await tickUntilFinal(id, [honestDaemon, ...liars.map((l) => l.daemon())], async (round) => {
+        const daemons = [honest.daemon(), ...liars.map((l) => l.daemon())];
+        let restarts = 0;
+        const phase = await tickUntilFinal(id, daemons, async (round) => {
             // a new process every few rounds: its party and checkpoints are gone, the chain says what to do
-            if (round % 3 === 2) honestDaemon = honest.daemon();
+            if (round % 3 === 2) {
+                daemons[0] = honest.daemon();
+                restarts++;
+            }
         });
+        expect(restarts).toBeGreaterThan(0);
         expect(phase).toBe(JobPhase.Done);
         const state = await (await d.fog.job(id)).getJobState();
         expect(uint256ToHash(state.result)).toBe(resultHashOf(Buffer.from('TWO COLLUDING LIARS')));

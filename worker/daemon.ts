@@ -85,6 +85,11 @@ export const DAEMON_DEFAULTS: Omit<DaemonOptions, 'memoryMb'> = {
  */
 export const RATE_MARGIN = 2;
 
+/** How long the daemon waits before sending a dispute move the contract refused in the same position again, ms. */
+const REFUSED_MOVE_WAIT_MS = 60_000;
+/** Refused positions remembered at most (the oldest forgotten first). */
+const REFUSED_MOVES_KEPT = 256;
+
 /** The program and input URIs of a job spec (two references holding string tails). */
 export function urisOf(uris: Cell): { program: string; input: string } {
     const s = uris.beginParse();
@@ -114,6 +119,8 @@ export class WorkerDaemon {
     private readonly fetched = new FetchedBlobs();
     /** The parties this worker plays in disputes, with their interpreter checkpoints. */
     private readonly parties = new Parties();
+    /** Dispute moves the contract refused, by job, match and position, with when: not sent again for a while. */
+    private readonly refusedMoves = new Map<string, number>();
     private timer?: NodeJS.Timeout;
     private rate?: number;
     private stopped = false;
@@ -357,7 +364,12 @@ export class WorkerDaemon {
                     this.journal.update(id, 'missed', { note: 'commit deadline passed' });
                     return;
                 }
-                const lie = this.opts.liar ? await this.lie(entry, state) : undefined;
+                // a job settled by majority needs no defensible lie: a made-up hash, without an interpreter run
+                const lie = !this.opts.liar
+                    ? undefined
+                    : state.terms.allowance > 0n
+                      ? await this.lie(entry, state)
+                      : { hash: sha256Hex(Buffer.from(`a lie about job ${entry.id}`)), from: undefined };
                 const committedHash = lie?.hash ?? entry.resultHash!;
                 // journaled first: a restart reveals exactly what was committed
                 this.journal.update(id, 'computed', { committedHash, liarFrom: lie?.from });
@@ -429,6 +441,11 @@ export class WorkerDaemon {
         // not a party; or a liar whose made-up result no run proves, which has no move
         if (sideOf(s, this.me) === 0 || (this.opts.liar && entry.liarFrom === undefined)) return;
         const party = await this.parties.of(entry.id, () => this.computeJob(entry.id, state), entry.liarFrom);
+        // the same position refused a moment ago (out of time, or a proof the contract does not
+        // accept) would be refused again: wait before paying for it once more
+        const position = `${entry.id}:${s.match}:${s.phase}:${s.start}:${s.length}`;
+        const refused = this.refusedMoves.get(position);
+        if (refused !== undefined && Date.now() - refused < REFUSED_MOVE_WAIT_MS) return;
         const move = moveFor(party, this.me, s);
         if (move === undefined) return;
         const detail = { job: entry.id, match: Number(s.match), move: move.kind, ...(move.kind === 'open' ? {} : { choice: move.choice }) };
@@ -436,7 +453,9 @@ export class WorkerDaemon {
             await this.sender.send([await this.fog.disputeMove(id, move)], true);
         } catch (e) {
             if (!refusedOnChain(e, this.me)) throw e;
-            // another tick's move landed first, or the clock ran out: the next tick reads the state again
+            // another tick's move landed first, or the clock ran out: the state is read again later
+            if (this.refusedMoves.size >= REFUSED_MOVES_KEPT) this.refusedMoves.delete(this.refusedMoves.keys().next().value!);
+            this.refusedMoves.set(position, Date.now());
             this.log({ event: 'dispute_move_refused', ...detail, error: describeError(e) });
             return;
         }
@@ -451,9 +470,10 @@ export class WorkerDaemon {
     }
 
     /**
-     * A demonstration liar's wrong result: its run on the reference interpreter with one bit
-     * flipped from halfway (colluding liars all from the same step, others from one of their own),
-     * which it can defend step by step in a dispute; a made-up hash when no flip changes the result.
+     * A demonstration liar's wrong result in a job that can be disputed: its run on the reference
+     * interpreter with one bit flipped from halfway (colluding liars all from the same step, others
+     * from one of their own), which it can defend step by step; a made-up hash when no flip changes
+     * the result.
      */
     private async lie(entry: JobEntry, state: JobState): Promise<{ hash: string; from?: number }> {
         const job = await this.computeJob(entry.id, state);

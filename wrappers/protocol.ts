@@ -57,7 +57,8 @@ export function defaultParams(epochStart: number): Params {
         emissionBase: 10_000n * FOG,
         emissionRatioPpm: 500_000n,
         emissionCap: 100_000n * FOG,
-        // 0 until the worker daemon plays matches (issue 17, stage 4): revealed results that differ go to a majority vote
+        // 0: revealed results that differ go to a majority vote; the simulation with disputes (issue 17,
+        // stage 5) decides the default allowance and k, until then a network opts in
         disputeAllowance: 0n,
     };
 }
