@@ -70,21 +70,30 @@ function putChunked(url: string, chunks: Buffer[]): Promise<{ status: number; bo
     });
 }
 
+/**
+ * A storage node over a fresh directory (blobs up to LIMIT, its log into `events`) for the tests
+ * of one describe block: started before them and handed to `use`, closed and removed after.
+ */
+function nodeFixture(events: Array<Record<string, unknown>>, use: (dir: string, node: StorageNode, client: StorageClient) => void): void {
+    let dir = '';
+    let node: StorageNode | undefined;
+    beforeAll(async () => {
+        dir = await tempDir();
+        node = await startStorageNode({ dir, maxBlobBytes: LIMIT, log: (e) => events.push(e as Record<string, unknown>) });
+        use(dir, node, new StorageClient(node.url));
+    });
+    afterAll(async () => {
+        await node?.close();
+        await fs.rm(dir, { recursive: true, force: true });
+    });
+}
+
 describe('storage node', () => {
     let dir: string;
     let node: StorageNode;
     let client: StorageClient;
     const events: Array<Record<string, unknown>> = [];
-
-    beforeAll(async () => {
-        dir = await tempDir();
-        node = await startStorageNode({ dir, maxBlobBytes: LIMIT, log: (e) => events.push(e as Record<string, unknown>) });
-        client = new StorageClient(node.url);
-    });
-    afterAll(async () => {
-        await node.close();
-        await fs.rm(dir, { recursive: true, force: true });
-    });
+    nodeFixture(events, (d, n, c) => ([dir, node, client] = [d, n, c]));
 
     const tempFiles = () => fs.readdir(join(dir, 'tmp'));
 
@@ -262,16 +271,7 @@ describe('storage node: results by output hash', () => {
     let node: StorageNode;
     let client: StorageClient;
     const events: Array<Record<string, unknown>> = [];
-
-    beforeAll(async () => {
-        dir = await tempDir();
-        node = await startStorageNode({ dir, maxBlobBytes: LIMIT, log: (e) => events.push(e as Record<string, unknown>) });
-        client = new StorageClient(node.url);
-    });
-    afterAll(async () => {
-        await node.close();
-        await fs.rm(dir, { recursive: true, force: true });
-    });
+    nodeFixture(events, (d, n, c) => ([dir, node, client] = [d, n, c]));
 
     const tempFiles = () => fs.readdir(join(dir, 'tmp'));
 

@@ -4,17 +4,14 @@
  * match by match; every move is a real wallet transaction, and the honest worker wins, whatever a
  * restart in the middle of a match forgets. The keeper times out a party that stops answering.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
-import { startDevnet, Devnet, FOG } from './helpers/devnet';
+import { Devnet, FOG } from './helpers/devnet';
+import { workerWorld } from './helpers/worker-world';
 import { staker, wallet } from './helpers/flow';
 import { jobSpec } from '../client/actions';
 import { WalletSender } from '../client/sender';
 import { JobPhase, resultHashOf } from '../client/results';
-import { DIST } from '../client/paths';
-import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { StorageClient, uint256ToHash } from '../client/storage';
 import { ComputePool } from '../client/compute/pool';
 import { Journal } from '../worker/journal';
@@ -27,28 +24,14 @@ const ALLOWANCE = 600;
 describe('worker daemons in a dispute', () => {
     let d: Devnet;
     let dir: string;
-    let storage: StorageNode;
     let store: StorageClient;
     let pool: ComputePool;
     let requester: WalletSender;
     let program: Buffer;
     const events: { event: string; job?: string; move?: string; worker?: string }[] = [];
 
-    beforeAll(async () => {
-        d = await startDevnet({ params: { disputeAllowance: BigInt(ALLOWANCE) } });
-        dir = mkdtempSync(join(tmpdir(), 'fog-worker-dispute-'));
-        storage = await startStorageNode({ dir: join(dir, 'blobs'), port: 0, log: () => undefined });
-        store = new StorageClient(storage.url);
-        pool = new ComputePool({ threads: 1 });
-        requester = await staker(d);
-        program = readFileSync(join(DIST, 'examples', 'upper.wasm'));
-        await store.put(program);
-    }, 120_000);
-    afterAll(async () => {
-        await pool.close();
-        await storage.close();
-        await d.close();
-        rmSync(dir, { recursive: true, force: true });
+    workerWorld('worker-dispute', (w) => ({ d, dir, store, pool, requester, program } = w), {
+        params: { disputeAllowance: BigInt(ALLOWANCE) },
     });
 
     /** A staked worker with a journal of its own; `daemon()` makes a new process's daemon over the same journal. */

@@ -6,20 +6,17 @@
  * never saw (the daemon re-reads the slot and commits before it reveals). In each the honest
  * worker wins the job and is never slashed.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Address, toNano } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import axios, { AxiosAdapter, InternalAxiosRequestConfig } from 'axios';
-import { startDevnet, Devnet, FOG } from './helpers/devnet';
+import { Devnet, FOG } from './helpers/devnet';
+import { workerWorld } from './helpers/worker-world';
 import { staker } from './helpers/flow';
 import { Fog, jobSpec } from '../client/actions';
 import { SendError, WalletSender } from '../client/sender';
 import { failureHash, JobPhase, MAX_OUTPUT_BYTES, resultHashOf } from '../client/results';
 import { StageClaimed } from '../wrappers/Hub';
-import { DIST } from '../client/paths';
-import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import { ComputePool } from '../client/compute/pool';
 import { Journal, Stage } from '../worker/journal';
@@ -47,29 +44,13 @@ function faultyClient(endpoint: string) {
 describe('worker daemon under faults', () => {
     let d: Devnet;
     let dir: string;
-    let storage: StorageNode;
     let store: StorageClient;
     let pool: ComputePool;
     let requester: WalletSender;
     let program: Buffer;
     const events: { event: string; error?: string }[] = [];
 
-    beforeAll(async () => {
-        d = await startDevnet();
-        dir = mkdtempSync(join(tmpdir(), 'fog-worker-recovery-'));
-        storage = await startStorageNode({ dir: join(dir, 'blobs'), port: 0, log: () => undefined });
-        store = new StorageClient(storage.url);
-        pool = new ComputePool({ threads: 1 });
-        requester = await staker(d);
-        program = readFileSync(join(DIST, 'examples', 'upper.wasm'));
-        await store.put(program);
-    });
-    afterAll(async () => {
-        await pool.close();
-        await storage.close();
-        await d.close();
-        rmSync(dir, { recursive: true, force: true });
-    });
+    workerWorld('worker-recovery', (w) => ({ d, dir, store, pool, requester, program } = w));
 
     /** A staked worker whose wallet speaks through a faulty client, with a journal of its own. */
     async function worker(name: string, computePool: ComputePool = pool) {
