@@ -10,7 +10,11 @@ import { Blockchain } from '@ton/sandbox';
 import { ComputeJob } from '../client/compute/types';
 import { Party } from '../client/dispute/game';
 import { interpret, Machine } from '../client/dispute/interpreter';
-import { gasTon, mainnetConfig } from '../client/fees';
+import { beginCell, fromNano } from '@ton/core';
+import { forwardFee, gasTon, mainnetConfig } from '../client/fees';
+import { protocolFixture } from '../client/sandbox/protocol';
+import { Dispute, storeDisputeStart } from '../wrappers/Dispute';
+import { cellShape } from '../wrappers/gas';
 import { playMatch } from '../client/sandbox/dispute';
 import { exampleJob } from './interpreter';
 
@@ -39,8 +43,17 @@ export interface DisputeExample {
     how: 'proof' | 'timeout';
 }
 
+/** What a disputed job costs beyond its matches' moves, paid from the requester's job budget. */
+export interface DisputeJobCosts {
+    /** The hub's deploy of the job's Dispute (StateInit and start): its shape and forward fee, once per disputed job. */
+    deploy: { cells: number; bits: number; ton: string };
+    /** post_cost(k) at mainnet prices: the TON a post carries, the dispute reserve included for k ≥ 2 (returned when unused). */
+    postCost: { k: number; ton: string }[];
+}
+
 export interface DisputeFigures {
     examples: DisputeExample[];
+    job: DisputeJobCosts;
 }
 
 /** A party that flips the first output byte at the run's last step: a different result by one bit. */
@@ -112,5 +125,30 @@ export async function measureDisputes(sizes: DisputeSizes): Promise<DisputeFigur
             how: outcome.moves.some((m) => m.kind === 'timeout' && m.taken) ? 'timeout' : 'proof',
         });
     }
-    return { examples };
+    return { examples, job: await jobCosts() };
+}
+
+/** The deploy's shape and fee, and post_cost(k), on a protocol in the emulator with disputes on. */
+async function jobCosts(): Promise<DisputeJobCosts> {
+    const p = await protocolFixture({ disputeAllowance: 3600n });
+    const dispute = await Dispute.fromInit(p.hub.address, p.hub.address, 0n);
+    const start = beginCell()
+        .store(
+            storeDisputeStart({
+                $$type: 'DisputeStart',
+                queryId: 0n,
+                match: 0n,
+                a: p.admin.address,
+                b: p.hub.address,
+                resultA: 1n,
+                resultB: 2n,
+                initialRoot: 3n,
+                allowance: 3600n,
+            }),
+        )
+        .endCell();
+    const { cells, bits } = cellShape(dispute.init!.code, dispute.init!.data, start);
+    const postCost = [];
+    for (const k of [1, 2, 3, 7]) postCost.push({ k, ton: fromNano(await p.hub.getPostCost(BigInt(k))) });
+    return { deploy: { cells, bits, ton: fromNano(forwardFee(BigInt(cells), BigInt(bits))) }, postCost };
 }

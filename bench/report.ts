@@ -324,6 +324,17 @@ function disputeSection(f: DisputeFigures): string[] {
             ]),
         ),
         '',
+        'What a disputed job costs beyond its moves, from the requester’s job budget (docs/disputes.md, "Costs and who pays"):',
+        `the hub deploys the job’s Dispute once, ${int(f.job.deploy.cells)} cells and ${int(f.job.deploy.bits)} bits of code and start, ${f.job.deploy.ton} TON of`,
+        'forward fees; each match starts with a 0.02 TON deposit that comes back with its resolution. A post carries that reserve for',
+        'k ≥ 2 and gets it back with the rest of its budget when there is no dispute:',
+        '',
+        ...table(
+            ['k', 'post_cost TON'],
+            ['---:', '---:'],
+            f.job.postCost.map((c) => [String(c.k), c.ton]),
+        ),
+        '',
     ];
 }
 
