@@ -11,7 +11,7 @@ import { beginCell, Cell, toNano } from '@ton/core';
 import { Blockchain, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { mainnetConfig } from '../client/fees';
 import { Machine } from '../client/dispute/interpreter';
-import { clockTo, computeAt, playMatch, resultOfParty } from '../client/sandbox/dispute';
+import { clockTo, computeAt, playMatch } from '../client/sandbox/dispute';
 import { Party, pointOf, rootsCell, rootsOf } from '../client/dispute/game';
 import { ComputeJob } from '../client/compute/types';
 import { exampleNamed } from '../examples/catalog';
@@ -156,13 +156,13 @@ describe('the dispute game', () => {
         const j = job(await wat(INTEGER_PROGRAM), INTEGER_INPUT);
         const honest = new Party(j);
         const liar = liarOf(j, 20_000);
-        const one = await start(resultOfParty(honest), resultOfParty(liar), honest.rootAt(0));
+        const one = await start(honest.result(), liar.result(), honest.rootAt(0));
         expect(await send(one, alice, { $$type: 'DisputeOpen', queryId: 0n, proof: honest.final().proof }, 'open')).toBe(true);
         expect(await send(one, judge, { $$type: 'DisputeTimeout', queryId: 0n }, 'timeout')).toBe(false);
         clockTo(blockchain, blockchain.now! + ALLOWANCE + 10);
         expect(await send(one, judge, { $$type: 'DisputeTimeout', queryId: 0n }, 'timeout')).toBe(true);
         expect((await one.getDisputeState()).winner).toBe(1n);
-        const none = await start(resultOfParty(honest), resultOfParty(liar), honest.rootAt(0));
+        const none = await start(honest.result(), liar.result(), honest.rootAt(0));
         clockTo(blockchain, blockchain.now! + ALLOWANCE + 10);
         expect(await send(none, judge, { $$type: 'DisputeTimeout', queryId: 0n }, 'timeout')).toBe(true);
         expect((await none.getDisputeState()).winner).toBe(3n);
@@ -172,7 +172,7 @@ describe('the dispute game', () => {
         const j = job(await wat(INTEGER_PROGRAM), INTEGER_INPUT);
         const honest = new Party(j);
         const liar = liarOf(j, 20_000);
-        const dispute = await start(resultOfParty(honest), resultOfParty(liar), honest.rootAt(0));
+        const dispute = await start(honest.result(), liar.result(), honest.rootAt(0));
         const stranger = await blockchain.treasury('stranger');
         const open = (who: SandboxContract<TreasuryContract>, proof: Cell) =>
             send(dispute, who, { $$type: 'DisputeOpen', queryId: 0n, proof }, 'open');

@@ -9,7 +9,7 @@ import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { allSucceeded, FOG, payload, Protocol, protocolFixture, specOf } from '../client/sandbox/protocol';
-import { clockTo, computeAt, playMatch, resultOfParty } from '../client/sandbox/dispute';
+import { clockTo, computeAt, playMatch } from '../client/sandbox/dispute';
 import { Party } from '../client/dispute/game';
 import { initialRoot } from '../client/dispute/state';
 import { ComputeJob } from '../client/compute/types';
@@ -60,7 +60,7 @@ describe('a job whose revealed results differ', () => {
         honest = new Party(compute);
         liar = liarOf(compute, 20_000);
         otherLiar = liarOf(compute, 5_000);
-        expect(new Set([resultOfParty(honest), resultOfParty(liar), resultOfParty(otherLiar)]).size).toBe(3);
+        expect(new Set([honest.result(), liar.result(), otherLiar.result()]).size).toBe(3);
     });
 
     beforeEach(async () => {
@@ -103,9 +103,9 @@ describe('a job whose revealed results differ', () => {
         const party = (seat: Seat) =>
             seat === 'honest' || seat === 'silent' || seat === 'offline' ? honest : seat === 'liar' ? liar : otherLiar;
         for (const w of workers) expect(allSucceeded(await p.claim(w, id))).toBe(true);
-        for (const [i, w] of workers.entries()) expect(allSucceeded(await p.commit(w, id, resultOfParty(party(seats[i]))))).toBe(true);
+        for (const [i, w] of workers.entries()) expect(allSucceeded(await p.commit(w, id, party(seats[i]).result()))).toBe(true);
         for (const [i, w] of workers.entries()) {
-            const r = await p.reveal(w, id, resultOfParty(party(seats[i])));
+            const r = await p.reveal(w, id, party(seats[i]).result());
             if (!allSucceeded(r))
                 console.log(
                     r.transactions.map((t) => [
@@ -190,7 +190,7 @@ describe('a job whose revealed results differ', () => {
         const winners = await playAll(id, job, holders);
         expect(winners).toEqual([2, 1]);
         const end = await job.getJobState();
-        expect([end.phase, end.result, end.matches]).toEqual([PhaseDone, resultOfParty(honest), 2n]);
+        expect([end.phase, end.result, end.matches]).toEqual([PhaseDone, honest.result(), 2n]);
         const [l1, h, l2] = await providers(workers);
         expect([l1.stake, h.stake, l2.stake]).toEqual([p.params.minStake - slash(), p.params.minStake, p.params.minStake - slash()]);
         expect([l1.locked, h.locked, l2.locked]).toEqual([0n, 0n, 0n]);
@@ -205,7 +205,7 @@ describe('a job whose revealed results differ', () => {
         const { id, job, workers, holders } = await reveal(['honest', 'liar']);
         expect(await playAll(id, job, holders)).toEqual([1]);
         const end = await job.getJobState();
-        expect([end.phase, end.result]).toEqual([PhaseDone, resultOfParty(honest)]);
+        expect([end.phase, end.result]).toEqual([PhaseDone, honest.result()]);
         const [h, l] = await providers(workers);
         expect([h.stake, l.stake]).toEqual([p.params.minStake, p.params.minStake - slash()]);
         await expectNothingStranded(job);
@@ -218,7 +218,7 @@ describe('a job whose revealed results differ', () => {
         expect(winners).toHaveLength(2);
         expect(winners[1]).toBe(2);
         const end = await job.getJobState();
-        expect([end.phase, end.result]).toEqual([PhaseDone, resultOfParty(honest)]);
+        expect([end.phase, end.result]).toEqual([PhaseDone, honest.result()]);
         const [l1, l2, h] = await providers(workers);
         expect([l1.stake, l2.stake, h.stake]).toEqual([p.params.minStake - slash(), p.params.minStake - slash(), p.params.minStake]);
         await expectNothingStranded(job);
@@ -228,7 +228,7 @@ describe('a job whose revealed results differ', () => {
         const { id, job, workers, holders } = await reveal(['offline', 'liar']);
         expect(await playAll(id, job, holders)).toEqual([2]);
         const end = await job.getJobState();
-        expect([end.phase, end.result]).toEqual([PhaseDone, resultOfParty(liar)]);
+        expect([end.phase, end.result]).toEqual([PhaseDone, liar.result()]);
         const [h, l] = await providers(workers);
         expect([h.stake, l.stake]).toEqual([p.params.minStake - slash(), p.params.minStake]);
         await expectNothingStranded(job);

@@ -478,13 +478,14 @@ export class WorkerDaemon {
     private async lie(entry: JobEntry, state: JobState): Promise<{ hash: string; from?: number }> {
         const job = await this.computeJob(entry.id, state);
         try {
-            const steps = new Party(job).final().steps;
+            const honest = new Party(job);
+            const steps = honest.final().steps;
             // a liar of its own flips a bit a little later, somewhere in the run's third quarter
             const own = this.opts.colluding
                 ? 0
                 : Number(BigInt('0x' + this.me.hash.toString('hex')) % BigInt(Math.max(1, Math.floor(steps / 4))));
             const from = Math.floor(steps / 2) + own;
-            const liar = await this.parties.of(entry.id, async () => job, from);
+            const liar = await this.parties.of(entry.id, async () => job, from, honest.result());
             return { hash: liar.result().toString(16).padStart(64, '0'), from };
         } catch (e) {
             this.log({ event: 'lie_undefended', job: entry.id, why: describeError(e) });
@@ -507,9 +508,9 @@ export class WorkerDaemon {
     private compute(entry: JobEntry, state: JobState): void {
         if (this.running.has(entry.id)) return;
         const run = (async () => {
-            const { program, input } = this.fetched.take(entry.id) ?? (await this.blobs(state));
-            const fuel = fuelForJob(state.spec);
-            const ran: RunResult = await this.pool.run({ program, input, fuel, maxMemoryMb: Number(state.spec.maxMemoryMb) });
+            const job = await this.computeJob(entry.id, state);
+            const fuel = job.fuel;
+            const ran: RunResult = await this.pool.run(job);
             if (this.stopped) return;
             if (!isVerdict(ran)) {
                 if (ran.reason === 'cancelled') return;

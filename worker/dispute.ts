@@ -8,10 +8,9 @@
  * its fees.
  */
 import { Address, Cell } from '@ton/core';
-import { Party } from '../client/dispute/game';
+import { Party, rootsOf } from '../client/dispute/game';
 import { liarOf } from '../client/dispute/liar';
 import { ComputeJob } from '../client/compute/types';
-import { rootsOf } from '../client/dispute/game';
 
 /** The Dispute's state as its `dispute_state` get-method shows it (the fields a party reads). */
 export interface MatchState {
@@ -69,10 +68,10 @@ export class Parties {
      * its revealed result came from (`liarFrom`: the step its fault strikes from, see
      * client/dispute/liar.ts).
      */
-    async of(id: string, job: () => Promise<ComputeJob>, liarFrom?: number): Promise<Party> {
+    async of(id: string, job: () => Promise<ComputeJob>, liarFrom?: number, honestResult?: bigint): Promise<Party> {
         let party = this.held.get(id);
         if (party === undefined) {
-            party = liarFrom === undefined ? new Party(await job()) : liarOf(await job(), liarFrom);
+            party = liarFrom === undefined ? new Party(await job()) : liarOf(await job(), liarFrom, honestResult);
             if (this.held.size >= this.limit) this.held.delete(this.held.keys().next().value!);
             this.held.set(id, party);
         }

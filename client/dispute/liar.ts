@@ -13,9 +13,11 @@ import { Machine } from './interpreter';
 /** How many steps from `from` a liar tries before giving up (each try is a whole run). */
 const TRIES = 500;
 
-/** The liar for `job` whose fault strikes at the first step from `from` that changes the result; throws if none of the next 500 does. */
-export function liarOf(job: ComputeJob, from: number): Party {
-    const honest = new Party(job).result();
+/**
+ * The liar for `job` whose fault strikes at the first step from `from` that changes the result
+ * (`honest`: the honest run's result, when the caller has it); throws if none of the next 500 does.
+ */
+export function liarOf(job: ComputeJob, from: number, honest = new Party(job).result()): Party {
     for (let atStep = from; atStep < from + TRIES; atStep++) {
         const liar = new Party(job, {
             fault: {

@@ -11,11 +11,6 @@ import { Dispute } from '../../wrappers/Dispute';
 import { EvDisputeResolved } from '../../wrappers/Hub';
 import { Move, Party, rootsOf } from '../dispute/game';
 
-/** The result a party's run reveals: its output cell's hash, or its failure's. */
-export function resultOfParty(p: Party): bigint {
-    return p.result();
-}
-
 /** One message a party or the driver sent, with its compute gas; `taken` false when refused. */
 export interface MatchMove {
     side: 'a' | 'b' | 'judge';
@@ -88,8 +83,8 @@ export async function playMatch(setup: MatchSetup): Promise<MatchOutcome> {
         }
         return taken;
     };
-    const resultA = resultOfParty(a.party);
-    const resultB = resultOfParty(b.party);
+    const resultA = a.party.result();
+    const resultB = b.party.result();
     const started =
         setup.dispute !== undefined ||
         (await send('judge', 'start', {
