@@ -672,6 +672,8 @@ describe('Hub', () => {
             ['commitWindow above maxWindow', { maxWindow: 1_000n }, 'Default windows must be within maxWindow'],
             ['revealWindow above maxWindow', { revealWindow: 86_401n }, 'Default windows must be within maxWindow'],
             ['emissionBase above emissionCap', { emissionBase: 100_000n * FOG + 1n }, 'emissionBase must be at most emissionCap'],
+            // the base of each side's time in a match; a job adds a part that grows with its fuel limit
+            ['disputeAllowance above a day', { disputeAllowance: 86_401n }, 'disputeAllowance must be at most a day'],
         ])('refuses %s', async (_name, overrides, reason) => {
             const r = await setParams(p.admin, overrides);
             expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: HUB[reason] });

@@ -18,6 +18,11 @@ import {
     Bps,
     DisputeInitBits,
     DisputeInitCells,
+    EvRefused,
+    loadRefusedEvent,
+    MaxDisputeAllowance,
+    RefusedPost,
+    RefuseFuelTooLarge,
     GasJobFinalize,
     GasJobFinalizePerSlot,
     GasJobResolved,
@@ -36,6 +41,7 @@ import { cellShape } from '../wrappers/gas';
 import { INTEGER_INPUT, INTEGER_PROGRAM } from './helpers/programs';
 import { wat } from './helpers/wat';
 import { liarOf } from '../client/dispute/liar';
+import { describeRefusal } from '../wrappers/refusal';
 
 const ALLOWANCE = 3600n;
 const PRICE = 20n * FOG;
@@ -201,6 +207,32 @@ describe('a job whose revealed results differ', () => {
         expect((await p.blockchain.getContract(alice.address)).balance).toBeGreaterThan(aliceTon - toNano('1'));
     }, 120_000);
 
+    it("gives each side the network's base allowance and a second per 5 million fuel of the job's limit, and refuses a fuel limit whose allowance passes a week", async () => {
+        const { job } = await reveal(['honest', 'liar']);
+        const dispute = p.blockchain.openContract(Dispute.fromAddress(await job.getDisputeAddress()));
+        const s = await dispute.getDisputeState();
+        // 10,000 million fuel: 2,000 s on top of the base
+        expect([s.clockA, s.clockB]).toEqual([ALLOWANCE + 2_000n, ALLOWANCE + 2_000n]);
+        const post = async (maxMfuel: bigint) => {
+            const before = await p.balanceOf(alice.address);
+            const id = (await p.hub.getHubState()).nextJobId;
+            const body = payload(storePostJobPayload({ $$type: 'PostJobPayload', spec: specOf({ ...spec(2), maxMfuel }) }));
+            const r = await p.toHub(alice, PRICE, body, await p.hub.getPostCost(2n));
+            expect(allSucceeded(r)).toBe(true);
+            const refused = r.externals
+                .filter((e) => e.info.src.equals(p.hub.address) && e.body.beginParse().preloadUint(32) === Number(EvRefused))
+                .map((e) => loadRefusedEvent(e.body.beginParse()));
+            return { refused, spent: before - (await p.balanceOf(alice.address)), posted: (await p.hub.getHubState()).nextJobId > id };
+        };
+        // the largest limit: exactly a week for each side
+        const most = (MaxDisputeAllowance - ALLOWANCE) * 5n;
+        expect(await post(most)).toEqual({ refused: [], spent: PRICE, posted: true });
+        const over = await post(most + 1n);
+        expect(over.refused.map((e) => [e.what, e.reason, e.amount])).toEqual([[RefusedPost, RefuseFuelTooLarge, PRICE]]);
+        expect([over.spent, over.posted]).toEqual([0n, false]);
+        expect(describeRefusal(over.refused[0])).toMatch(/too large to dispute/);
+    }, 120_000);
+
     it('k = 2, one liar: one match, the honest result wins', async () => {
         const { id, job, workers, holders } = await reveal(['honest', 'liar']);
         expect(await playAll(id, job, holders)).toEqual([1]);
@@ -295,7 +327,7 @@ describe('a job whose revealed results differ', () => {
             { $$type: 'DisputeOpen', queryId: 0n, proof: honest.final().proof },
         );
         expect(computeAt(opened, dispute.address)?.exitCode).toBe(0);
-        clockTo(p.blockchain, Number(second.since) + Number(ALLOWANCE) + 1);
+        clockTo(p.blockchain, Number(second.since) + Math.max(Number(second.clockA), Number(second.clockB)) + 1);
         const end = await dispute.send(keeper.getSender(), { value: toNano('0.1') }, { $$type: 'DisputeTimeout', queryId: 0n });
         const resolved = computeAt(end, job.address)!;
         note('dispute_resolved with the settlement (k = 3)', resolved.gasUsed);

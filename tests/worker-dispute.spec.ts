@@ -147,7 +147,12 @@ describe('worker daemons in a dispute', () => {
         expect(timeoutDue(await dispute.getDisputeState(), await d.fog.now())).toBe(false);
         // the liar plays on until it waits for the honest worker; its clock passes
         for (let i = 0; i < 20; i++) await liarDaemon.tick();
-        await fetch(`${d.url}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: ALLOWANCE + 1 }) });
+        // each side's time: the base and a second per 5 million fuel of the job's limit (10 here), less what it spent
+        const clocks = await dispute.getDisputeState();
+        const left = Math.max(Number(clocks.clockA), Number(clocks.clockB));
+        expect(left).toBeLessThanOrEqual(ALLOWANCE + 2);
+        expect(left).toBeGreaterThan(ALLOWANCE - 60);
+        await fetch(`${d.url}/devnet/advance`, { method: 'POST', body: JSON.stringify({ seconds: ALLOWANCE + 2 + 1 }) });
         expect(timeoutDue(await dispute.getDisputeState(), await d.fog.now())).toBe(true);
         const report = await keeper.tickOnce();
         expect(report.timedOut).toEqual([id]);

@@ -17,7 +17,7 @@
 import { Address, beginCell, Cell, Dictionary, StateInit, toNano } from '@ton/core';
 import { storeGenesisMint, storeSetMintAuthority } from './FogToken';
 import { storeSetPassAuthority } from './PassCollection';
-import { Bps, MaxDisputeAllowance, MaxGenesisRecipients, MaxReplication, Params } from './Hub';
+import { Bps, MaxDisputeBase, MaxGenesisRecipients, MaxReplication, Params } from './Hub';
 import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from './protocol';
 import { parseAmount } from './units';
 
@@ -88,7 +88,7 @@ const LIMITS: Record<string, number> = {
     slashBps: Number(Bps),
     maxK: Number(MaxReplication),
     emissionRatioPpm: 100_000_000,
-    disputeAllowance: Number(MaxDisputeAllowance),
+    disputeAllowance: Number(MaxDisputeBase),
 };
 
 /**

@@ -11,6 +11,7 @@ import {
     RefusedOther,
     RefusedPost,
     RefusedStake,
+    RefuseFuelTooLarge,
     RefuseKOutOfRange,
     RefuseLimits,
     RefuseMalformed,
@@ -37,6 +38,7 @@ export const REFUSAL_REASONS: ReadonlyMap<bigint, string> = new Map([
     [RefuseWindowTooLong, 'a claim, commit or reveal window is longer than the hub allows'],
     [RefuseUrisTooLarge, `the program and input URIs take more than ${MaxUriCells} cells (about 2 KB)`],
     [RefusePostTon, 'it carried less TON than the hub’s post cost for its k (get-method post_cost)'],
+    [RefuseFuelTooLarge, 'the fuel limit is too large to dispute: each side’s time in a match would pass a week'],
 ]);
 
 /** What a refused transfer was, by RefusedEvent's `what`. */
