@@ -9,8 +9,12 @@ import { performance } from 'node:perf_hooks';
 import { Blockchain } from '@ton/sandbox';
 import { ComputeJob } from '../client/compute/types';
 import { Party } from '../client/dispute/game';
-import { interpret, Machine } from '../client/dispute/interpreter';
-import { beginCell, fromNano } from '@ton/core';
+import { interpret, load, Machine } from '../client/dispute/interpreter';
+import { proveStep } from '../client/dispute/proof';
+import { StateCells } from '../client/dispute/state';
+import { nextOp, stepClass } from '../client/dispute/step-class';
+import { StepVerifier } from '../wrappers/StepVerifier';
+import { beginCell, Cell, fromNano, toNano } from '@ton/core';
 import { forwardFee, gasTon, mainnetConfig } from '../client/fees';
 import { protocolFixture } from '../client/sandbox/protocol';
 import { Dispute, storeDisputeStart } from '../wrappers/Dispute';
@@ -51,10 +55,26 @@ export interface DisputeJobCosts {
     postCost: { k: number; ton: string }[];
 }
 
+/** The one-step verifier's most gas by class of step, over the steps proved of the examples' runs. */
+export interface StepClassGas {
+    class: string;
+    /** Steps of this class proved and checked. */
+    proved: number;
+    mostGas: number;
+    /** The example whose step took the most. */
+    example: string;
+}
+
 export interface DisputeFigures {
     examples: DisputeExample[];
     job: DisputeJobCosts;
+    steps: StepClassGas[];
 }
+
+/** Steps each example's run is scanned for the first of each class and opcode, one by one. */
+export const SCAN_STEPS = 200_000;
+/** Steps proved, evenly spread, across the rest of each run. */
+export const SPREAD_STEPS = 24;
 
 /** A party that flips the first output byte at the run's last step: a different result by one bit. */
 function liar(job: ComputeJob, steps: number): Party {
@@ -125,7 +145,56 @@ export async function measureDisputes(sizes: DisputeSizes): Promise<DisputeFigur
             how: outcome.moves.some((m) => m.kind === 'timeout' && m.taken) ? 'timeout' : 'proof',
         });
     }
-    return { examples, job: await jobCosts() };
+    return { examples, job: await jobCosts(), steps: await stepGas(blockchain, examples) };
+}
+
+/**
+ * The one-step verifier (contracts/step.tact) on the examples' own steps: in each run, the first
+ * step of every class and opcode among the first SCAN_STEPS, and SPREAD_STEPS steps evenly spread
+ * over the rest, each proved (client/dispute/proof.ts) and run through the verifier's get-method, which
+ * must compute the interpreter's post-state root (the bench fails otherwise). The worst cases
+ * tests/step-verifier.spec.ts builds (a branch or call moving 16 values) are in docs/disputes.md.
+ */
+async function stepGas(blockchain: Blockchain, runs: readonly { name: string; steps: number }[]): Promise<StepClassGas[]> {
+    const deployer = await blockchain.treasury('step verifier');
+    const verifier = blockchain.openContract(await StepVerifier.fromInit());
+    await verifier.send(deployer.getSender(), { value: toNano('1') }, null);
+    const rows = new Map<string, StepClassGas>();
+    const hashOf = (c: Cell) => BigInt(`0x${c.hash().toString('hex')}`);
+    for (const { name, steps: total } of runs) {
+        const job = await exampleJob(name);
+        const m = load(job);
+        if (!(m instanceof Machine)) throw new Error(`${name} was refused: ${m.reason}`);
+        const cells = new StateCells(m);
+        const prove = async () => {
+            const kind = stepClass(m);
+            const p = proveStep(m, cells);
+            const r = await blockchain.runGetMethod(verifier.address, 'step', [
+                { type: 'cell', cell: p.proof },
+                { type: 'int', value: hashOf(p.pre) },
+            ]);
+            if (r.exitCode !== 0 || r.stackReader.readBigNumber() !== hashOf(p.post))
+                throw new Error(`the verifier disagrees with the interpreter on step ${p.step} of ${name} (${kind}, exit ${r.exitCode})`);
+            const row = rows.get(kind) ?? { class: kind, proved: 0, mostGas: 0, example: name };
+            row.proved++;
+            if (Number(r.gasUsed) > row.mostGas) Object.assign(row, { mostGas: Number(r.gasUsed), example: name });
+            rows.set(kind, row);
+        };
+        const seen = new Set<string>();
+        while (!m.halted && m.steps < SCAN_STEPS) {
+            const key = `${stepClass(m)}:${nextOp(m)}`;
+            if (seen.has(key)) m.run(m.steps + 1);
+            else {
+                seen.add(key);
+                await prove();
+            }
+        }
+        for (let i = 1; i <= SPREAD_STEPS && !m.halted; i++) {
+            m.run(Math.max(m.steps, Math.floor(((total - 1) * i) / (SPREAD_STEPS + 1))));
+            if (!m.halted) await prove();
+        }
+    }
+    return [...rows.values()].sort((a, b) => b.mostGas - a.mostGas);
 }
 
 /** The deploy's shape and fee, and post_cost(k), on a protocol in the emulator with disputes on. */

@@ -8,7 +8,7 @@ import { DevnetFigures } from './devnet';
 import { GasFigures } from './gas';
 import { HistoryGas } from './history';
 import { METERING_GOAL_EXAMPLES, MeteringFigures } from './metering';
-import { DisputeFigures } from './dispute';
+import { DisputeFigures, SCAN_STEPS, SPREAD_STEPS } from './dispute';
 import { InterpreterFigures } from './interpreter';
 import { PoolFigures } from './pool';
 import { WatcherFigures } from './watcher';
@@ -333,6 +333,22 @@ function disputeSection(f: DisputeFigures): string[] {
             ['k', 'post_cost TON'],
             ['---:', '---:'],
             f.job.postCost.map((c) => [String(c.k), c.ton]),
+        ),
+        '',
+        'Who pays: each side pays its own moves (the TON columns above), the requester’s job budget pays the Dispute’s deploy',
+        'and each match’s resolution, and the loser’s collateral is slashed. The rounds grow with the logarithm of the run’s',
+        'steps (16-way bisections: 4 moves for 389 steps, 8 for 1.6 × 10⁸).',
+        '',
+        `The one-step verifier (contracts/step.tact) on the examples’ own steps, by class: the first step of each class and opcode`,
+        `in each run’s first ${int(SCAN_STEPS)} steps, and ${SPREAD_STEPS} steps evenly spread over the rest, each proved and checked against the`,
+        'interpreter’s post-state root (the bench fails otherwise), gas of the verifier’s get-method (a move’s message adds',
+        'Tact’s dispatch, under 2,000). The budget is 300,000 gas a step; the worst cases built by tests/step-verifier.spec.ts',
+        '(a branch or a call moving 16 values) are in docs/disputes.md.',
+        '',
+        ...table(
+            ['step class', 'steps proved', 'most gas', 'in'],
+            ['---', '---:', '---:', '---'],
+            f.steps.map((c) => [c.class, int(c.proved), int(c.mostGas), c.example]),
         ),
         '',
     ];

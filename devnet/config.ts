@@ -31,7 +31,7 @@ export const devnetLimits = {
     /** --speed lies in (0, max]. */
     speed: { max: 100_000 },
     startBehind: { min: 0, max: 10 * 365 * 86_400 },
-    disputeAllowance: { min: 0, max: 604_800 },
+    disputeAllowance: { min: 0, max: 86_400 },
 } as const;
 
 /** Defaults of `npm start` (`start.ts`). */
@@ -61,7 +61,8 @@ export const devnetUsage = `usage: node dist/devnet/main.js [options]
   --speed ${String(devnetDefaults.speed).padEnd(18)}chain seconds per wall-clock second
   --allow-time-travel       enable POST /devnet/advance (tests and demos)
   --storage <url>           a storage node to name in the network file
-  --dispute-allowance ${String(devnetDefaults.disputeAllowance).padEnd(6)}each party's seconds in a dispute match, set at deployment
+  --dispute-allowance ${String(devnetDefaults.disputeAllowance).padEnd(6)}the base of each party's seconds in a dispute match (at most a day; a job
+                            adds a second per 5 million fuel of its limit), set at deployment
                             (0: revealed results that differ go to a majority vote)
   --fresh                   forget the saved chain and deploy anew
   --save-every ${String(devnetDefaults.saveEvery).padEnd(13)}seconds between state saves (0: only on exit)

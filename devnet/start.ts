@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { entry, Managed, runNode } from '../client/processes';
 import { formatFuel, MFUEL } from '../client/compute/fuel';
 import { startLocalNetwork } from './local-network';
+import { hurryStalledLiars } from './hurry';
+import { networkContext } from '../client/context';
+import { Address } from '@ton/core';
 import { parseStartArgs, startDefaults } from './config';
 import { exampleNamed, heldOutDigits, mlpInferInput, mlpTrainInput, runExample } from '../examples/catalog';
 
@@ -141,6 +144,15 @@ async function main() {
         const requesterBefore = await status(requesterHome);
         const infoBefore = await net.info();
 
+        // with disputes, a liar left to prove a false step stalls for its whole time: the devnet's clock skips it
+        const hurry = o.disputes
+            ? hurryStalledLiars({
+                  fog: networkContext(nf).fog,
+                  liars: before.slice(0, o.liars).map((s) => Address.parse(s.address)),
+                  advance: (seconds) => net.advance(seconds),
+                  say,
+              })
+            : undefined;
         const k = Math.min(3, o.workers);
         say(`Submitting ${o.jobs} jobs (k=${k})…`);
         const results: { id: number; what: string; verified: boolean; error?: string }[] = [];
@@ -193,6 +205,7 @@ async function main() {
             }
         }
 
+        await hurry?.stop();
         // rewards: move the devnet clock past the epoch and its close delay; the workers claim on their own
         say('Advancing the devnet clock past the epoch so workers can claim rewards…');
         await net.advance(700);

@@ -14,9 +14,11 @@ export const simDefaults = {
     sweepEpochs: 40,
     /** Jobs of the wrong-result acceptance estimate. */
     acceptanceJobs: 70_000,
+    /** Epochs of each run of the cartel study (by vote and with disputes, each share and mode). */
+    cartelEpochs: 200,
     config: join(ROOT, 'deploy', 'config.json'),
     out: join(ROOT, 'sim'),
-    short: { epochs: 60, sweepEpochs: 6, acceptanceJobs: 7_000 },
+    short: { epochs: 60, sweepEpochs: 6, acceptanceJobs: 7_000, cartelEpochs: 8 },
 } as const;
 
 /** The range of `--epochs` and `--sweep-epochs`. */
@@ -27,7 +29,7 @@ export const simUsage = `usage: node dist/sim/main.js [--epochs <n>] [--sweep-ep
   --sweep-epochs <n>   epochs each parameter set of the sweep runs at each demand level (default ${simDefaults.sweepEpochs})
   --config <file>      the deploy configuration whose parameters are judged (default ${relative(ROOT, simDefaults.config)})
   --out <dir>          where REPORT.md, results.json and the charts go (default ${relative(ROOT, simDefaults.out)}/)
-  --short              a small run for the tests: ${simDefaults.short.epochs} epochs, sweep of ${simDefaults.short.sweepEpochs} epochs, fewer acceptance jobs
+  --short              a small run for the tests: ${simDefaults.short.epochs} epochs, sweep of ${simDefaults.short.sweepEpochs} epochs, fewer acceptance jobs and cartel epochs
 `;
 
 /** `main.ts`'s options, checked. */
@@ -35,6 +37,7 @@ export interface SimOptions {
     epochs: number;
     sweepEpochs: number;
     acceptanceJobs: number;
+    cartelEpochs: number;
     /** The deploy configuration file (read by main.ts). */
     config: string;
     out: string;
@@ -66,6 +69,7 @@ export function parseSimArgs(argv: string[]): { help: true } | { help: false; op
             epochs: count(args.epochs, '--epochs', size.epochs),
             sweepEpochs: count(args['sweep-epochs'], '--sweep-epochs', size.sweepEpochs),
             acceptanceJobs: size.acceptanceJobs,
+            cartelEpochs: size.cartelEpochs,
             config: args.config,
             out: args.out,
         },

@@ -17,7 +17,7 @@ runMain('fog-sim', async () => {
         process.stdout.write(simUsage);
         return;
     }
-    const { epochs, sweepEpochs, acceptanceJobs, config, out } = command.options;
+    const { epochs, sweepEpochs, acceptanceJobs, cartelEpochs, config, out } = command.options;
     let json: unknown;
     try {
         json = JSON.parse(readFileSync(config, 'utf8'));
@@ -31,6 +31,7 @@ runMain('fog-sim', async () => {
         epochs,
         sweepEpochs,
         acceptanceJobs,
+        cartelEpochs,
         out,
         progress: (step) => process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${step}\n`),
     });

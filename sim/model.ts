@@ -5,6 +5,7 @@
  * identical balances, so the simulation's conclusions hold for the contracts.
  */
 import { PhaseName } from '../client/results';
+import { Tournament } from '../client/dispute/tournament';
 import { Bps, Ppm, ReputationSlash, ReputationWin } from '../wrappers/Hub';
 
 /** The parameters settlement and emission depend on (a subset of the hub's Params). */
@@ -21,9 +22,27 @@ export interface EconomicParams {
 export interface Claim {
     worker: string;
     revealed?: bigint;
+    /** When it revealed, among the job's reveals (earlier first); by default, claim order. */
+    revealOrder?: number;
 }
 
 export type Outcome = 'won' | 'slashed' | 'released';
+
+/**
+ * How a dispute match between the holders of two different results ends (docs/disputes.md, "The
+ * game"): `a` is the holder of the earlier-revealed result. 'neither' when neither opened.
+ */
+export type MatchRule = (a: Claim, b: Claim) => 'a' | 'b' | 'neither';
+
+/** A job to settle: its claims in claim order (each may say when it revealed). */
+export interface JobToSettle {
+    price: bigint;
+    k: number;
+    quorum: number;
+    claims: Claim[];
+    /** With the network's disputes on: how each match ends. Without: differing results are put to a vote. */
+    match?: MatchRule;
+}
 
 export interface Settlement {
     phase: Extract<PhaseName, 'done' | 'failed' | 'expired'>;
@@ -37,23 +56,48 @@ export interface Settlement {
     burned: bigint;
     refunded: bigint;
     slashed: bigint;
+    /** The dispute matches played, as pairs of indexes into the claims, in order. */
+    matches: [number, number][];
 }
 
 /**
  * Settles a job of replication `k` and `quorum` with `claims` (in claim order), each claim having
- * locked `collateral`: fewer than k claims is an expiry (everything released, price refunded); a
- * result revealed by at least `quorum` claimants wins (they share the price as work units, every
- * other claimant is slashed); without quorum the price is refunded and only non-revealers are
- * slashed. A slash burns `collateral × slashBps / 10 000`.
+ * locked `collateral`: fewer than k claims is an expiry (everything released, price refunded).
+ * By vote (no `match` rule): a result revealed by at least `quorum` claimants wins (they share the
+ * price as work units, every other claimant is slashed); without quorum the price is refunded and
+ * only non-revealers are slashed. With disputes: differing results play the job's tournament
+ * (client/dispute/tournament.ts, as contracts/job.tact does), and the result left standing wins
+ * with its holders that lost no match, whatever their number; an uncontested result still needs
+ * the quorum. Every non-revealer, every holder that lost a match and every holder of another
+ * result is slashed. A slash burns `collateral × slashBps / 10 000`.
  */
-export function settleJob(
-    job: { price: bigint; k: number; quorum: number; claims: Claim[] },
-    p: Pick<EconomicParams, 'collateral' | 'slashBps'>,
-): Settlement {
+export function settleJob(job: JobToSettle, p: Pick<EconomicParams, 'collateral' | 'slashBps'>): Settlement {
     const expired = job.claims.length < job.k;
     let result = 0n;
     let winners = 0;
-    if (!expired) {
+    const matches: [number, number][] = [];
+    const lost = new Set<number>();
+    if (!expired && job.match) {
+        // the tournament pairs holders in reveal order, as the job's `standing` does
+        const holders = job.claims
+            .map((c, slot) => ({ slot, c }))
+            .filter(({ c }) => c.revealed !== undefined)
+            .sort((x, y) => (x.c.revealOrder ?? x.slot) - (y.c.revealOrder ?? y.slot))
+            .map(({ slot, c }) => ({ slot, result: String(c.revealed) }));
+        const t = new Tournament(holders);
+        for (let m = t.next(); m !== undefined; m = t.next()) {
+            matches.push([m.a, m.b]);
+            const w = job.match(job.claims[m.a], job.claims[m.b]);
+            t.record(w === 'a' ? m.a : w === 'b' ? m.b : 'neither');
+        }
+        const standing = t.settle();
+        for (const slot of standing.defeated) lost.add(slot);
+        const kept = job.claims.filter((c, slot) => c.revealed !== undefined && String(c.revealed) === standing.result && !lost.has(slot));
+        if (standing.result !== undefined && (t.matches > 0 || kept.length >= job.quorum)) {
+            result = kept[0].revealed!;
+            winners = kept.length;
+        }
+    } else if (!expired) {
         for (const a of job.claims) {
             if (a.revealed === undefined || winners >= job.quorum) continue;
             const count = job.claims.filter((b) => b.revealed === a.revealed).length;
@@ -64,10 +108,10 @@ export function settleJob(
         }
     }
     const unitsEach = winners > 0 ? job.price / BigInt(winners) : 0n;
-    const outcomes = job.claims.map((c) => {
+    const outcomes = job.claims.map((c, slot) => {
         let outcome: Outcome = 'released';
         if (!expired) {
-            if (c.revealed === undefined) outcome = 'slashed';
+            if (c.revealed === undefined || lost.has(slot)) outcome = 'slashed';
             else if (winners > 0) outcome = c.revealed === result ? 'won' : 'slashed';
         }
         return {
@@ -86,6 +130,7 @@ export function settleJob(
         burned: winners > 0 ? job.price : 0n,
         refunded: winners > 0 ? 0n : job.price,
         slashed: outcomes.reduce((sum, o) => sum + o.slashed, 0n),
+        matches,
     };
 }
 
@@ -157,7 +202,7 @@ export class Economy {
     }
 
     /** Settles a job in `epoch` and books it; returns the settlement. */
-    settle(job: { price: bigint; k: number; quorum: number; claims: Claim[] }, epoch: number): Settlement {
+    settle(job: JobToSettle, epoch: number): Settlement {
         const s = settleJob(job, this.params);
         for (const o of s.outcomes) {
             const b = this.providers.get(o.worker);

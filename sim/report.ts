@@ -14,7 +14,10 @@ import {
     acceptanceStudy,
     AcceptanceRow,
     CARTEL_SHARE,
+    CartelRow,
+    cartelStudy,
     COST_SHARE,
+    DISPUTE_COSTS,
     DEMAND,
     DEMAND_FLOOR,
     DemandLevel,
@@ -25,6 +28,7 @@ import {
     recommend,
     referenceScenario,
     safeQuorum,
+    SHARES,
     supplyBounded,
     supplyRuns,
     sweepGrid,
@@ -46,6 +50,8 @@ export interface StudyOptions {
     sweepEpochs: number;
     /** Jobs per colluding share in the acceptance study. */
     acceptanceJobs: number;
+    /** Epochs of each run of the cartel study. */
+    cartelEpochs: number;
     out: string;
     progress?: (step: string) => void;
 }
@@ -70,15 +76,23 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
     const adaptive = simulate(referenceScenario(o.params, { epochs: o.epochs, cartelMode: 'adaptive' }));
     step('wrong-result acceptance by colluding share, k and quorum');
     const acceptance = acceptanceStudy(o.params, o.acceptanceJobs);
+    step('with disputes: wrong-result acceptance by colluding share and k');
+    const disputed = acceptanceStudy(o.params, o.acceptanceJobs, SHARES, DISPUTE_COSTS[0].costs);
+    step(`the cartel against honest providers, by vote and with disputes, ${o.cartelEpochs} epochs a run`);
+    const cartel = cartelStudy(o.params, o.cartelEpochs);
     step(`parameter sweep, ${o.sweepEpochs} epochs per set and demand level`);
     const rows = await sweepInParallel(o.params, o.sweepEpochs);
     const best = recommend(rows);
     step('the parameters under other assumptions');
     const robustness = VARIANTS.map((v) => ({ what: v.what, row: judge(o.params, o.sweepEpochs, v.assume) }));
 
-    const properties = judgeProperties(runs, peaceful, acceptance);
+    const properties = [...judgeProperties(runs, peaceful, acceptance), ...judgeDisputes(disputed, cartel)];
     mkdirSync(o.out, { recursive: true });
-    writeFileSync(join(o.out, 'REPORT.md'), markdown(o, runs, peaceful, adaptive, acceptance, rows, best, properties, robustness));
+    writeFileSync(
+        join(o.out, 'REPORT.md'),
+        markdown(o, runs, peaceful, adaptive, acceptance, rows, best, properties, robustness) +
+            disputesMarkdown(o, disputed, cartel, acceptance),
+    );
     writeFileSync(
         join(o.out, 'results.json'),
         JSON.stringify(
@@ -90,6 +104,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
                 adaptiveCartelRun: adaptive.groups,
                 supply: Object.fromEntries(Object.entries(peaceful).map(([d, r]) => [d, thin(r.supply, 100)])),
                 acceptance,
+                disputes: { acceptance: disputed, cartel },
                 robustness: robustness.map((r) => ({
                     what: r.what,
                     ok: r.row.ok,
@@ -198,6 +213,40 @@ export function judgeProperties(
                         `k ${a.k} quorum ${a.quorum} at ${pct(a.share, 0)} colluding: ${pct(measured(a))} accepted (binomial ${pct(a.expected)})`,
                 ),
         },
+    ];
+}
+
+/**
+ * The properties with disputes: colluders get a wrong result accepted only where they hold every
+ * seat (the binomial of k seats of k, within sampling noise), and, at each cost of a match, the
+ * colluders who lie against honest seats earn less than honest providers at every share below a
+ * half.
+ */
+export function judgeDisputes(acceptance: AcceptanceRow[], cartel: CartelRow[]): Property[] {
+    const off = acceptance.filter((a) => {
+        const sd = Math.sqrt((a.expected * (1 - a.expected)) / a.jobs);
+        return a.share > 0 && Math.abs(a.wrong / a.jobs - a.expected) > 4 * sd + 1 / a.jobs;
+    });
+    return [
+        {
+            name: 'with disputes, colluders get a wrong result accepted only where they hold every seat (share^k)',
+            ok: acceptance.length > 0 && off.length === 0,
+            why: off.map(
+                (a) => `k ${a.k} at ${pct(a.share, 0)} colluding: ${pct(a.wrong / a.jobs)} accepted, every seat theirs ${pct(a.expected)}`,
+            ),
+        },
+        ...DISPUTE_COSTS.map((d) => {
+            const rows = cartel.filter((r) => r.mode === 'always' && r.costs === d.what);
+            const lose = rows.filter((r) => r.cartel >= r.honest);
+            return {
+                name: `with disputes (${d.what}: ${d.costs.open} and ${d.costs.play} seat computes), colluders lying against honest seats earn less than honest providers at every share below a half`,
+                ok: rows.length > 0 && lose.length === 0,
+                why: lose.map(
+                    (r) =>
+                        `at ${pct(r.share, 0)} colluding honest providers earn ${pct(r.honest, 2)} an epoch, the colluders ${pct(r.cartel, 2)}`,
+                ),
+            };
+        }),
     ];
 }
 
@@ -362,6 +411,62 @@ function markdown(
             `| ${r.what} | ${r.row.ok ? 'hold' : 'fail'} | ${pct(r.row.honestWorst, 3)} | ${[...r.row.honesty.why, ...r.row.supply.why][0] ?? ''} |`,
         );
     L.push('');
+    return L.join('\n');
+}
+
+/** The report's disputes section: acceptance with disputes, and the cartel study. */
+function disputesMarkdown(o: StudyOptions, disputed: AcceptanceRow[], cartel: CartelRow[], byVote: AcceptanceRow[]): string {
+    const L: string[] = ['', '## Disputes', ''];
+    L.push(
+        "With the network's disputes on ([docs/disputes.md](../docs/disputes.md)), revealed results that differ play the job's tournament instead of a vote. The simulation plays it by the contracts' rules (`sim/model.ts`, checked against the contracts by tests/sim-model.spec.ts): the true result beats any other, a run the colluders computed for their wrong result beats a made-up one, two made-up results both lose. Each side that holds a run opens its match; when both do, both play it to its proof.",
+        '',
+    );
+    L.push('### Wrong results accepted, with disputes', '');
+    L.push(
+        'The same colluders and honest owners as above. Measured share of jobs settled on the wrong result, and in brackets the chance that the colluders hold every seat.',
+        '',
+    );
+    const shares = [...new Set(disputed.map((a) => a.share))].filter((s) => s > 0);
+    L.push(`| k | ${shares.map((s) => pct(s, 0)).join(' | ')} |`);
+    L.push(`|---|${shares.map(() => '---:').join('|')}|`);
+    for (const k of [...new Set(disputed.map((a) => a.k))])
+        L.push(
+            `| ${k} | ${shares
+                .map((s) => {
+                    const a = disputed.find((x) => x.k === k && x.share === s);
+                    return a ? `${pct(a.wrong / a.jobs, 1)} (${pct(a.expected, 1)})` : '';
+                })
+                .join(' | ')} |`,
+        );
+    L.push('');
+    const third = shares.reduce((b, s) => (Math.abs(s - 1 / 3) < Math.abs(b - 1 / 3) ? s : b), shares[0]);
+    const at = (rows: AcceptanceRow[], k: number, q: number) => rows.find((a) => a.k === k && a.quorum === q && a.share === third);
+    const rate = (a: AcceptanceRow | undefined) => (a ? pct(a.wrong / a.jobs, 1) : 'n/a');
+    L.push(
+        `At ${pct(third, 0)} colluding: k = 2 with disputes lets ${rate(at(disputed, 2, majority(2)))} through, k = 3 by majority ${rate(at(byVote, 3, majority(3)))}, k = 3 by unanimity ${rate(at(byVote, 3, 3))}, k = 3 with disputes ${rate(at(disputed, 3, majority(3)))}. Two seats with disputes are safer than three by majority and cost a third less; three with disputes are safer still.`,
+        '',
+    );
+    L.push('### The cartel against honest providers', '');
+    L.push(
+        `The reference network (${o.cartelEpochs} epochs a run) with colluders at each share of stake, lying on every seat (always) or only where they win (adaptive: a quorum by vote, every seat with disputes), by vote and with disputes at three costs of a match for each side, in seat computes (a seat's compute costs ${COST_SHARE * 100}% of its price): opening (the final state's proof) and playing (every root and the proof). Net income of all honest providers and of all colluders, per unit of stake per epoch; in brackets honest providers' dispute compute.`,
+        '',
+    );
+    const variants = ['vote', ...DISPUTE_COSTS.map((d) => d.what)];
+    L.push(`| share | colluders | ${variants.map((v) => (v === 'vote' ? 'by vote' : `disputes, ${v}`)).join(' | ')} |`);
+    L.push(`|---:|---|${variants.map(() => '---').join('|')}|`);
+    for (const share of [...new Set(cartel.map((r) => r.share))])
+        for (const mode of ['always', 'adaptive'] as const)
+            L.push(
+                `| ${pct(share, 0)} | ${mode} | ${variants
+                    .map((v) => {
+                        const r = cartel.find((x) => x.share === share && x.mode === mode && (x.costs ?? 'vote') === v)!;
+                        const burden = r.honestDisputeCost > 0 ? ` (${pct(r.honestDisputeCost, 2)})` : '';
+                        return `honest ${pct(r.honest, 2)}${burden}, colluders ${pct(r.cartel, 2)}`;
+                    })
+                    .join(' | ')} |`,
+            );
+    L.push('');
+    L.push(DISPUTE_COSTS.map((d) => `- ${d.what}: opening ${d.costs.open}, playing ${d.costs.play} seat computes`).join('\n'), '');
     return L.join('\n');
 }
 

@@ -16,8 +16,11 @@
  * - A seat's compute cost is a fixed share of what the requester pays per seat (`costShare`).
  * - Every slash is topped up after each claim round, so each population keeps its stake share
  *   for the whole run and its income is what keeping that share costs or earns.
+ * - With disputes (`Scenario.disputes`), honest providers answer every match in time, and a
+ *   match's compute is a fixed multiple of a seat's (`DisputeCosts`). Matches' TON fees are left
+ *   out: each side pays its own moves, at most about 0.011 TON a match (BENCHMARKS section 8).
  */
-import { Claim, EconomicParams, Economy } from './model';
+import { Claim, EconomicParams, Economy, MatchRule } from './model';
 import { Ppm } from '../wrappers/Hub';
 
 export const FOG = 1_000_000_000n;
@@ -33,7 +36,7 @@ export const STRATEGY_NOTES: Record<Strategy, string> = {
     liar: 'reveals a made-up result on every seat, alone (saves the compute)',
     opportunist: 'lies where nobody can check it (k = 1), honest elsewhere',
     cartel: 'colluders holding a share of stake: reveal one shared wrong result on every seat',
-    sybil: 'one stake split into identities of the minimum stake; computes once per job and lies whenever its own identities hold the quorum',
+    sybil: 'one stake split into identities of the minimum stake; computes once per job and lies whenever its own identities hold the quorum (every seat, with disputes)',
 };
 
 /** Strategies that can be caught, so that money can deter them: property 1 is about these. */
@@ -42,6 +45,12 @@ export const DETERRABLE: Strategy[] = ['idle', 'lazy', 'liar', 'cartel'];
 export const UNDETECTABLE: Strategy[] = ['opportunist', 'sybil'];
 
 export type CartelMode = 'always' | 'adaptive';
+
+/** What a dispute match costs a side, in seat computes (a seat's compute cost is `costShare` of its price). */
+export interface DisputeCosts {
+    open: number;
+    play: number;
+}
 
 export interface Population {
     strategy: Strategy;
@@ -76,8 +85,15 @@ export interface Scenario {
     /** A seat's compute cost ÷ its price. */
     costShare: number;
     populations: Population[];
-    /** Colluders' share of all stake (0: none), and whether they lie always or only with a quorum. */
+    /** Colluders' share of all stake (0: none), and whether they lie always or only where they can win. */
     cartel: { share: number; mode: CartelMode; level: bigint };
+    /**
+     * With the network's disputes on (docs/disputes.md): differing results play the job's
+     * tournament instead of a vote. What a match costs each side, in seat computes: `open` for a
+     * side that opens (its final state), `play` more for each side when both opened and the match
+     * is played to its proof. Undefined: by vote.
+     */
+    disputes?: DisputeCosts;
     /** FOG in circulation at the start. */
     genesis: bigint;
     seed: number;
@@ -93,6 +109,8 @@ export interface GroupResult {
     rewards: bigint;
     slashed: bigint;
     cost: bigint;
+    /** The part of `cost` spent in dispute matches. */
+    disputeCost: bigint;
     /** (rewards − slashed − compute cost) ÷ stake ÷ epochs. */
     incomeRate: number;
 }
@@ -125,6 +143,8 @@ export interface SimResult {
     /** The colluders' actual share of stake (rounding of whole identities). */
     cartelShare: number;
     jobs: number;
+    /** Dispute matches played. */
+    matches: number;
 }
 
 /** mulberry32: a small seeded generator, so a run is reproducible from its seed. */
@@ -168,10 +188,28 @@ interface Owner {
     strategy: Strategy;
     level: bigint;
     cost: bigint;
+    /** The part of `cost` spent in dispute matches. */
+    disputeCost: bigint;
 }
 
 const TRUE_RESULT = 1n;
 const CARTEL_RESULT = 2n;
+
+function holdsRun(c: Claim, cartelDefends: boolean): boolean {
+    return c.revealed === TRUE_RESULT || (c.revealed === CARTEL_RESULT && cartelDefends);
+}
+
+/**
+ * How the simulation's matches end: a side holds a run behind its result (it can open and play)
+ * when it revealed the true result, or the colluders' result that the colluders computed a faulty
+ * run for (`cartelDefends`); a made-up result has no run. The true result beats any other; a run
+ * beats a made-up result; two made-up results both lose, neither side opening. The colluders'
+ * run never meets another wrong run: every other wrong result is made up.
+ */
+function matchRule(cartelDefends: boolean): MatchRule {
+    const rank = (c: Claim) => (c.revealed === TRUE_RESULT ? 2 : holdsRun(c, cartelDefends) ? 1 : 0);
+    return (a, b) => (rank(a) === 0 && rank(b) === 0 ? 'neither' : rank(a) >= rank(b) ? 'a' : 'b');
+}
 
 /** Runs `s` and returns what each population earned, the supply and the acceptance tallies. */
 export function simulate(s: Scenario): SimResult {
@@ -181,7 +219,7 @@ export function simulate(s: Scenario): SimResult {
     const owners: Owner[] = [];
     const identities: Identity[] = [];
     const addOwner = (strategy: Strategy, level: bigint, split: bigint[]) => {
-        const owner = owners.push({ strategy, level, cost: 0n }) - 1;
+        const owner = owners.push({ strategy, level, cost: 0n, disputeCost: 0n }) - 1;
         for (const stake of split) {
             const id = `${strategy}:${owner}:${identities.length}`;
             identities.push({ id, owner, strategy, stake, free: 0, lastJob: -1, seats: 0 });
@@ -218,6 +256,7 @@ export function simulate(s: Scenario): SimResult {
     const acceptance = new Map<string, AcceptanceCell>();
     const supply: EpochPoint[] = [];
     let jobs = 0;
+    let matches = 0;
     // made-up results: liars count up from 2^32, each Sybil owner has its own below that
     let wrongId = 1n << 32n;
     const collateral = Number(p.collateral);
@@ -266,18 +305,45 @@ export function simulate(s: Scenario): SimResult {
                             owners[x.owner].cost += computeCost;
                             return claim(TRUE_RESULT);
                         case 'sybil':
-                            if (seats.get(x.owner)! >= job.quorum) return claim(100n + BigInt(x.owner));
+                            // a lie wins where its identities hold the quorum (by vote) or every seat (with disputes)
+                            if (seats.get(x.owner)! >= (s.disputes ? job.k : job.quorum)) return claim(100n + BigInt(x.owner));
                             compute(x.owner);
                             return claim(TRUE_RESULT);
                         case 'cartel':
-                            if (s.cartel.mode === 'always' || cartel.length >= job.quorum) return claim(CARTEL_RESULT);
+                            if (s.cartel.mode === 'always') {
+                                // with disputes, the colluders compute a faulty run once, to defend their result
+                                if (s.disputes) compute(cartel[0].owner);
+                                return claim(CARTEL_RESULT);
+                            }
+                            if (cartel.length >= (s.disputes ? job.k : job.quorum)) return claim(CARTEL_RESULT);
                             compute(cartel[0].owner);
                             return claim(TRUE_RESULT);
                         default:
                             throw new Error(`${x.strategy} does not claim`);
                     }
                 });
-                const settled = economy.settle({ price, k: job.k, quorum: job.quorum, claims }, epoch);
+                const cartelDefends = s.cartel.mode === 'always';
+                const settled = economy.settle(
+                    { price, k: job.k, quorum: job.quorum, claims, match: s.disputes ? matchRule(cartelDefends) : undefined },
+                    epoch,
+                );
+                if (s.disputes) {
+                    // each side that holds a run opens (its final state is proved once, whatever the matches it
+                    // plays); when both did, both play the match to its proof
+                    const opened = new Set<number>();
+                    for (const [a, b] of settled.matches) {
+                        const plays = [a, b].filter((i) => holdsRun(claims[i], cartelDefends));
+                        for (const i of plays) {
+                            const each = (opened.has(i) ? 0 : s.disputes.open) + (plays.length === 2 ? s.disputes.play : 0);
+                            opened.add(i);
+                            const cost = (computeCost * BigInt(Math.round(each * 1e6))) / Ppm;
+                            const owner = job.seated[i].owner;
+                            owners[owner].cost += cost;
+                            owners[owner].disputeCost += cost;
+                        }
+                    }
+                    matches += settled.matches.length;
+                }
                 const key = `${job.k}/${job.quorum}`;
                 const cell = acceptance.get(key) ?? { k: job.k, quorum: job.quorum, jobs: 0, wrong: 0, failed: 0, expired: 0 };
                 cell.jobs++;
@@ -320,6 +386,7 @@ export function simulate(s: Scenario): SimResult {
             rewards: 0n,
             slashed: 0n,
             cost: 0n,
+            disputeCost: 0n,
             incomeRate: 0,
         };
         const b = economy.providers.get(x.id)!;
@@ -334,6 +401,7 @@ export function simulate(s: Scenario): SimResult {
         const g = groups.get(`${o.strategy}:${o.level}`)!;
         g.owners++;
         g.cost += o.cost;
+        g.disputeCost += o.disputeCost;
     }
     for (const g of groups.values()) {
         g.incomeRate = Number(g.rewards - g.slashed - g.cost) / Number(g.stake) / s.epochs;
@@ -345,6 +413,7 @@ export function simulate(s: Scenario): SimResult {
         acceptance: [...acceptance.values()].sort((a, b) => a.k - b.k || a.quorum - b.quorum),
         cartelShare: Number(cartelStake) / Number(total),
         jobs,
+        matches,
     };
 }
 

@@ -8,7 +8,9 @@ import { EconomicParams } from './model';
 import {
     AcceptanceCell,
     captureProbability,
+    CartelMode,
     DETERRABLE,
+    DisputeCosts,
     FOG,
     GroupResult,
     majority,
@@ -74,6 +76,7 @@ export function referenceScenario(
         cartelMode?: 'always' | 'adaptive';
         peaceful?: boolean;
         assume?: Assumptions;
+        disputes?: DisputeCosts;
     },
 ): Scenario {
     const a = o.assume ?? ASSUMED;
@@ -101,6 +104,7 @@ export function referenceScenario(
         costShare: a.costShare,
         populations,
         cartel: { share: o.peaceful ? 0 : a.cartelShare, mode: o.cartelMode ?? 'always', level: 10_000n * FOG },
+        disputes: o.disputes,
         genesis: GENESIS,
         seed: o.seed ?? 1,
     };
@@ -267,9 +271,10 @@ export interface AcceptanceRow extends AcceptanceCell {
  * 7 and every quorum from a majority to all k. Many identities make seats close to independent
  * draws, the colluders' best case.
  */
-export function acceptanceStudy(params: EconomicParams, jobsPerShare: number, shares = SHARES): AcceptanceRow[] {
+export function acceptanceStudy(params: EconomicParams, jobsPerShare: number, shares = SHARES, disputes?: DisputeCosts): AcceptanceRow[] {
+    // with disputes a contested result never wins by count: one quorum (majority) says it all
     const quorums: QuorumRule[] = [];
-    for (let extra = 0; extra <= 3; extra++) quorums.push((k) => Math.min(k, majority(k) + extra));
+    for (let extra = 0; extra <= (disputes ? 0 : 3); extra++) quorums.push((k) => Math.min(k, majority(k) + extra));
     const rows: AcceptanceRow[] = [];
     for (const [i, share] of shares.entries()) {
         const r = simulate({
@@ -281,10 +286,13 @@ export function acceptanceStudy(params: EconomicParams, jobsPerShare: number, sh
             costShare: COST_SHARE,
             populations: [{ strategy: 'honest', level: 2_000n * FOG, owners: 200 }],
             cartel: { share, mode: 'always', level: params.minStake },
+            disputes,
             genesis: GENESIS,
             seed: 100 + i,
         });
-        for (const c of r.acceptance) rows.push({ ...c, share: r.cartelShare, expected: captureProbability(c.k, c.quorum, r.cartelShare) });
+        // with disputes the colluders win only where they hold every seat
+        for (const c of r.acceptance)
+            rows.push({ ...c, share: r.cartelShare, expected: captureProbability(c.k, disputes ? c.k : c.quorum, r.cartelShare) });
     }
     return rows;
 }
@@ -308,3 +316,81 @@ export const VARIANTS: { what: string; assume: Assumptions }[] = [
     { what: 'seats at 1–10 FOG', assume: { ...ASSUMED, seatPrice: [1, 10] } },
     { what: 'seats at 20–200 FOG', assume: { ...ASSUMED, seatPrice: [20, 200] } },
 ];
+
+/**
+ * What a dispute match costs a side, in seat computes, measured (BENCHMARKS sections 7 and 8: the
+ * interpreter runs 185 to 510 times slower than V8 on the long examples, a whole match costs the
+ * honest side 560 to 1,460 V8 runs): the first is Fog today; the second if a side could open from
+ * its V8 run's final state (the bisection still interpreted); the third with a prover 100 times
+ * faster than today's interpreter as well. A side opens once in a job, whatever its matches.
+ */
+export const DISPUTE_COSTS: { what: string; costs: DisputeCosts }[] = [
+    { what: 'today: the interpreter opens and plays', costs: { open: 300, play: 800 } },
+    { what: 'a side opens from its V8 run', costs: { open: 1, play: 800 } },
+    { what: 'and a prover 100× faster', costs: { open: 1, play: 8 } },
+];
+
+/** Colluders' shares of stake the cartel study runs: up to just under a half. */
+export const CARTEL_SHARES = [0.05, 0.1, 0.2, 0.3, 0.4, 0.49];
+
+export interface CartelRow {
+    share: number;
+    mode: CartelMode;
+    /** undefined: by vote. */
+    costs?: string;
+    /** Every honest provider together, and the colluders together: net income ÷ stake ÷ epochs. */
+    honest: number;
+    cartel: number;
+    /** Share of the jobs settled on the colluders' result. */
+    wrong: number;
+    matches: number;
+    /** Honest providers' compute spent in matches ÷ their stake ÷ epochs. */
+    honestDisputeCost: number;
+}
+
+/**
+ * The cartel against honest providers, by vote and with disputes at each cost of a match, for
+ * each share of stake and both modes (always lying; lying only where it can win: a quorum by
+ * vote, every seat with disputes), in the reference network.
+ */
+export function cartelStudy(params: EconomicParams, epochs: number, shares = CARTEL_SHARES): CartelRow[] {
+    const rows: CartelRow[] = [];
+    const variants: { costs?: string; disputes?: DisputeCosts }[] = [
+        {},
+        ...DISPUTE_COSTS.map((d) => ({ costs: d.what, disputes: d.costs })),
+    ];
+    for (const share of shares)
+        for (const mode of ['always', 'adaptive'] as CartelMode[])
+            for (const v of variants) {
+                const r = simulate(
+                    referenceScenario(params, {
+                        epochs,
+                        cartelMode: mode,
+                        disputes: v.disputes,
+                        assume: { ...ASSUMED, cartelShare: share },
+                    }),
+                );
+                const sum = (strategy: Strategy) => {
+                    const gs = r.groups.filter((g) => g.strategy === strategy);
+                    const stake = gs.reduce((a, g) => a + Number(g.stake), 0);
+                    const disputeCost = gs.reduce((a, g) => a + Number(g.disputeCost), 0);
+                    return {
+                        rate: gs.reduce((a, g) => a + g.incomeRate * Number(g.stake), 0) / stake,
+                        disputeRate: disputeCost / stake / epochs,
+                    };
+                };
+                const honest = sum('honest');
+                const wrong = r.acceptance.reduce((a, c) => a + c.wrong, 0) / r.jobs;
+                rows.push({
+                    share: r.cartelShare,
+                    mode,
+                    costs: v.costs,
+                    honest: honest.rate,
+                    cartel: sum('cartel').rate,
+                    wrong,
+                    matches: r.matches,
+                    honestDisputeCost: honest.disputeRate,
+                });
+            }
+    return rows;
+}

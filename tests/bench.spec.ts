@@ -163,6 +163,14 @@ describe('bench (short mode)', () => {
             expect(markdown).toContain(`| ${e.name} | ${e.steps.toLocaleString('en-US')} | ${e.moves} |`);
         }
         expect(markdown).toContain('## 8. Disputes');
+        // the one-step verifier on the example's own steps: every class seen, within the budget
+        const classes = f.steps.map((c) => c.class);
+        for (const c of ['entry call', 'local', 'load', 'store', 'control', 'return']) expect(classes).toContain(c);
+        for (const c of f.steps) {
+            expect(c.proved).toBeGreaterThan(0);
+            expect([c.class, c.mostGas > 10_000 && c.mostGas < 300_000]).toEqual([c.class, true]);
+            expect(markdown).toContain(`| ${c.class} | ${c.proved.toLocaleString('en-US')} | ${c.mostGas.toLocaleString('en-US')} |`);
+        }
     });
 
     it('fails the metering section when the metered output differs from the unmetered one', () => {

@@ -312,8 +312,8 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         expect(() => parseDevnetArgs(['--start-behind=-1'])).toThrow('--start-behind must be a whole number of seconds ≥ 0, got -1');
         expect(() => parseDevnetArgs(['--save-every', 'x'])).toThrow('--save-every must be a number of seconds ≥ 0, got x');
         expect(() => parseDevnetArgs(['--storage', 'nowhere'])).toThrow('--storage is not a URL: nowhere');
-        expect(() => parseDevnetArgs(['--dispute-allowance', '604801'])).toThrow(
-            '--dispute-allowance must be a whole number of seconds from 0 to 604800, got 604801',
+        expect(() => parseDevnetArgs(['--dispute-allowance', '86401'])).toThrow(
+            '--dispute-allowance must be a whole number of seconds from 0 to 86400, got 86401',
         );
         expect(parseDevnetArgs(['--dispute-allowance', '300'])).toMatchObject({ options: { disputeAllowance: 300 } });
     });
@@ -368,11 +368,14 @@ describe('bench and sim', () => {
                 epochs: 1000,
                 sweepEpochs: 40,
                 acceptanceJobs: 70_000,
+                cartelEpochs: 200,
                 config: join(ROOT, 'deploy', 'config.json'),
                 out: join(ROOT, 'sim'),
             },
         });
-        expect(parseSimArgs(['--short'])).toMatchObject({ options: { epochs: 60, sweepEpochs: 6, acceptanceJobs: 7_000 } });
+        expect(parseSimArgs(['--short'])).toMatchObject({
+            options: { epochs: 60, sweepEpochs: 6, acceptanceJobs: 7_000, cartelEpochs: 8 },
+        });
         expect(parseSimArgs(['--short', '--epochs', '7'])).toMatchObject({ options: { epochs: 7, sweepEpochs: 6 } });
         expect(() => parseSimArgs(['--epochs', '0'])).toThrow('--epochs must be a whole number from 1 to 100000, got "0"');
         expect(() => parseSimArgs(['--sweep-epochs', '100001'])).toThrow(

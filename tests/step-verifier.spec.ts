@@ -13,6 +13,7 @@ import { mainnetConfig } from '../client/fees';
 import { evaluateNumeric, load, Machine } from '../client/dispute/interpreter';
 import { prune, proveStep, stepPaths, StepProof } from '../client/dispute/proof';
 import { StateCells } from '../client/dispute/state';
+import { isFloatArithmetic, nextOp, stepClass } from '../client/dispute/step-class';
 import { computeAt } from '../client/sandbox/dispute';
 import { ComputeJob } from '../client/compute/types';
 import { exampleNamed } from '../examples/catalog';
@@ -30,48 +31,6 @@ function machine(program: Uint8Array, input: Uint8Array, fuel = 10n ** 12n): Mac
     const m = load({ program, input, fuel, maxMemoryMb: 4 } as ComputeJob);
     if (!(m instanceof Machine)) throw new Error(`refused: ${m.reason}`);
     return m;
-}
-
-/** What the next step is, for grouping gas: its opcode, or what moves it. */
-function stepClass(m: Machine): string {
-    if (m.halted) return 'halted';
-    if (m.bulk !== 0) return 'bulk chunk';
-    if (m.fp === 0) return 'entry call';
-    const f = m.frames[m.fp - 1];
-    const op = f.code.op[f.pc];
-    if (op === 0x10 || op === 0x11) return op < 0x11 && f.code.a[f.pc] < m.m.hosts.length ? 'host call' : 'call';
-    if (op === 0x0c || op === 0x0d || op === 0x0e || op === 0x0f) return 'branch';
-    if (op === 0x0b && f.code.a[f.pc] === 1) return 'return';
-    if (op <= 0x11) return 'control';
-    if (op >= 0x20 && op <= 0x22) return 'local';
-    if (op === 0x23 || op === 0x24) return 'global';
-    if (op >= 0x28 && op <= 0x35) return 'load';
-    if (op >= 0x36 && op <= 0x3e) return 'store';
-    if (op === 0x3f || op === 0x40) return 'memory.size/grow';
-    if (op >= 0xfc08) return 'bulk start';
-    if ((op >= 0x6d && op <= 0x70) || (op >= 0x7f && op <= 0x82)) return 'division';
-    if (op === 0x69 || op === 0x7b) return 'popcnt';
-    if (isFloatArithmetic(op)) return 'float';
-    return 'other';
-}
-
-/** Float arithmetic, comparisons and conversions (the instructions that do more than move bits). */
-function isFloatArithmetic(op: number): boolean {
-    return (
-        (op >= 0x5b && op <= 0x66) ||
-        (op >= 0x8d && op <= 0x97) ||
-        (op >= 0x9b && op <= 0xa5) ||
-        (op >= 0xa8 && op <= 0xab) ||
-        (op >= 0xae && op <= 0xbb) ||
-        (op >= 0xfc00 && op <= 0xfc07)
-    );
-}
-
-/** The opcode of the next instruction, or -1 for a step that is no instruction. */
-function nextOp(m: Machine): number {
-    if (m.halted || m.bulk !== 0 || m.fp === 0) return -1;
-    const f = m.frames[m.fp - 1];
-    return f.code.op[f.pc];
 }
 
 describe('the one-step verifier contract', () => {

@@ -1,0 +1,80 @@
+/**
+ * The demo's clock for stalled liars (`npm start` with disputes on). A liar left to prove a false
+ * step cannot, and holds its match for the rest of its time: the base allowance and a second per
+ * 5 million fuel of the job's limit, up to half an hour of chain time for mlp-train. On a devnet
+ * that time need not pass in real time: when the side to move in a match is a liar's wallet and its
+ * match has not moved for `stallMs` of real time, this moves the devnet clock just past that
+ * side's time, and the keeper times it out. An honest side is never hurried, so a slow honest
+ * computation never loses a match here.
+ */
+import { Address } from '@ton/core';
+import { Fog } from '../client/actions';
+import { PhaseDisputing, PhaseOpen, PhaseVerifying } from '../wrappers/Hub';
+
+export interface Hurry {
+    stop(): Promise<void>;
+}
+
+/** Jobs looked at each round: the most recent ones. */
+const RECENT_JOBS = 32n;
+
+export function hurryStalledLiars(o: {
+    fog: Fog;
+    liars: Address[];
+    advance: (seconds: number) => Promise<void>;
+    say: (line: string) => void;
+    stallMs?: number;
+    everyMs?: number;
+}): Hurry {
+    const stallMs = o.stallMs ?? 60_000;
+    /** When each position (job, match, since, turn) was first seen waiting on a liar. */
+    const waiting = new Map<string, number>();
+    /** Jobs seen final: never looked at again. */
+    const final = new Set<bigint>();
+    let stopped = false;
+    let warned = false;
+    const round = async () => {
+        const next = (await o.fog.hub.getHubState()).nextJobId;
+        for (let id = next > RECENT_JOBS ? next - RECENT_JOBS : 0n; id < next; id++) {
+            if (final.has(id)) continue;
+            const phase = (await (await o.fog.job(id)).getJobState()).phase;
+            if (phase !== PhaseDisputing && phase !== PhaseOpen && phase !== PhaseVerifying) final.add(id);
+            if (phase !== PhaseDisputing) continue;
+            const s = await (await o.fog.dispute(id)).getDisputeState();
+            // a match under way (phase 2), waiting on the side whose turn it is
+            if (s.phase !== 2n) continue;
+            const mover = s.turn === 1n ? s.a : s.b;
+            if (!mover || !o.liars.some((l) => l.equals(mover))) continue;
+            const key = `${id}:${s.match}:${s.since}:${s.turn}`;
+            const first = waiting.get(key) ?? Date.now();
+            waiting.set(key, first);
+            if (Date.now() - first < stallMs) continue;
+            waiting.delete(key);
+            const left = Number(s.since) + Number(s.turn === 1n ? s.clockA : s.clockB) - (await o.fog.now()) + 1;
+            if (left <= 0) continue;
+            o.say(
+                `  job ${id}, match ${s.match}: the liar has not moved for ${Math.round(stallMs / 1000)} s (it cannot prove its false step); moving the devnet clock ${left} s on, past its time, for the keeper to time it out`,
+            );
+            await o.advance(left);
+        }
+        // positions left behind by a move are forgotten
+        if (waiting.size > 1_000) waiting.clear();
+    };
+    const loop = (async () => {
+        while (!stopped) {
+            try {
+                await round();
+            } catch (e) {
+                if (!warned) o.say(`  (the stalled-liar clock could not read the chain: ${(e as Error).message}; it keeps trying)`);
+                warned = true;
+            }
+            await new Promise((r) => setTimeout(r, o.everyMs ?? 5_000));
+        }
+    })();
+    return {
+        stop: async () => {
+            stopped = true;
+            await loop;
+        },
+    };
+}
