@@ -29,7 +29,7 @@ export interface NetworkTotals {
     jobsRejected: number;
     /** Job prices burned by settled jobs, nano FOG. */
     burned: bigint;
-    /** Stake slashed (and burned), nano FOG. */
+    /** Stake slashed and burned (less the winners' share of match losers' slashes), nano FOG. */
     slashed: bigint;
     /** Emission fixed by closed epochs, nano FOG. */
     emitted: bigint;

@@ -6,7 +6,7 @@
  */
 import { PhaseName } from '../client/results';
 import { Tournament } from '../client/dispute/tournament';
-import { Bps, Ppm, ReputationSlash, ReputationWin } from '../wrappers/Hub';
+import { Bps, DisputeBountyBps, Ppm, ReputationSlash, ReputationWin } from '../wrappers/Hub';
 
 /** The parameters settlement and emission depend on (a subset of the hub's Params). */
 export interface EconomicParams {
@@ -51,10 +51,12 @@ export interface Settlement {
     winners: number;
     /** Work units each winner is credited: price ÷ winners, rounded down. */
     unitsEach: bigint;
-    outcomes: { worker: string; outcome: Outcome; slashed: bigint; units: bigint }[];
+    /** Each claim's outcome; `bonus`: a winner's share of the match losers' slashes, added to its stake. */
+    outcomes: { worker: string; outcome: Outcome; slashed: bigint; units: bigint; bonus: bigint }[];
     /** FOG burned as the price (done), or refunded to the requester (failed, expired). */
     burned: bigint;
     refunded: bigint;
+    /** Stake burned by slashes: every slash, less the winners' bonuses. */
     slashed: bigint;
     /** The dispute matches played, as pairs of indexes into the claims, in order. */
     matches: [number, number][];
@@ -69,7 +71,9 @@ export interface Settlement {
  * (client/dispute/tournament.ts, as contracts/job.tact does), and the result left standing wins
  * with its holders that lost no match, whatever their number; an uncontested result still needs
  * the quorum. Every non-revealer, every holder that lost a match and every holder of another
- * result is slashed. A slash burns `collateral × slashBps / 10 000`.
+ * result is slashed. A slash takes `collateral × slashBps / 10 000` of stake; after matches the
+ * winners share `DisputeBountyBps` of the match losers' slashes (added to their stake), and the
+ * rest is burned.
  */
 export function settleJob(job: JobToSettle, p: Pick<EconomicParams, 'collateral' | 'slashBps'>): Settlement {
     const expired = job.claims.length < job.k;
@@ -108,6 +112,9 @@ export function settleJob(job: JobToSettle, p: Pick<EconomicParams, 'collateral'
         }
     }
     const unitsEach = winners > 0 ? job.price / BigInt(winners) : 0n;
+    const slash = (p.collateral * p.slashBps) / Bps;
+    // after matches, the winners share DisputeBountyBps of every match loser's slash
+    const bonus = winners > 0 && matches.length > 0 ? (slash * BigInt(lost.size) * DisputeBountyBps) / Bps / BigInt(winners) : 0n;
     const outcomes = job.claims.map((c, slot) => {
         let outcome: Outcome = 'released';
         if (!expired) {
@@ -117,8 +124,9 @@ export function settleJob(job: JobToSettle, p: Pick<EconomicParams, 'collateral'
         return {
             worker: c.worker,
             outcome,
-            slashed: outcome === 'slashed' ? (p.collateral * p.slashBps) / Bps : 0n,
+            slashed: outcome === 'slashed' ? slash : 0n,
             units: outcome === 'won' ? unitsEach : 0n,
+            bonus: outcome === 'won' ? bonus : 0n,
         };
     });
     return {
@@ -129,7 +137,7 @@ export function settleJob(job: JobToSettle, p: Pick<EconomicParams, 'collateral'
         outcomes,
         burned: winners > 0 ? job.price : 0n,
         refunded: winners > 0 ? 0n : job.price,
-        slashed: outcomes.reduce((sum, o) => sum + o.slashed, 0n),
+        slashed: outcomes.reduce((sum, o) => sum + o.slashed, 0n) - bonus * BigInt(winners),
         matches,
     };
 }
@@ -161,6 +169,8 @@ export interface ProviderBook {
     slashedTotal: bigint;
     slashCount: bigint;
     passHeld: boolean;
+    /** Stake gained as a winner's share of match losers' slashes. */
+    bonusTotal: bigint;
 }
 
 export interface EpochBook {
@@ -195,6 +205,7 @@ export class Economy {
             slashedTotal: 0n,
             slashCount: 0n,
             passHeld: false,
+            bonusTotal: 0n,
         };
         b.stake += amount;
         if (b.stake >= this.params.minStake) b.passHeld = true;
@@ -210,6 +221,8 @@ export class Economy {
             if (o.outcome === 'won') {
                 b.reputation += ReputationWin;
                 b.unitsTotal += o.units;
+                b.stake += o.bonus;
+                b.bonusTotal += o.bonus;
                 this.credit(b, epoch, o.units);
             } else if (o.outcome === 'slashed') {
                 b.stake -= o.slashed;

@@ -111,7 +111,9 @@ export interface GroupResult {
     cost: bigint;
     /** The part of `cost` spent in dispute matches. */
     disputeCost: bigint;
-    /** (rewards − slashed − compute cost) ÷ stake ÷ epochs. */
+    /** Stake gained as winners' shares of match losers' slashes. */
+    bonus: bigint;
+    /** (rewards + bonus − slashed − compute cost) ÷ stake ÷ epochs. */
     incomeRate: number;
 }
 
@@ -352,10 +354,12 @@ export function simulate(s: Scenario): SimResult {
                 if (settled.phase === 'expired') cell.expired++;
                 acceptance.set(key, cell);
             }
-            // whoever was slashed tops its stake back up, so every population keeps its share
+            // whoever was slashed tops its stake back up, and a winner's bonus is taken out (it is
+            // counted as income), so every population keeps its share
             for (const x of identities) {
                 const b = economy.providers.get(x.id)!;
                 if (b.stake < x.stake) economy.stake(x.id, x.stake - b.stake);
+                if (b.stake > x.stake) b.stake = x.stake;
             }
         }
         // the epoch closes; every provider claims its reward
@@ -387,6 +391,7 @@ export function simulate(s: Scenario): SimResult {
             slashed: 0n,
             cost: 0n,
             disputeCost: 0n,
+            bonus: 0n,
             incomeRate: 0,
         };
         const b = economy.providers.get(x.id)!;
@@ -394,6 +399,7 @@ export function simulate(s: Scenario): SimResult {
         g.seats += x.seats;
         g.stake += x.stake;
         g.rewards += b.rewards;
+        g.bonus += b.bonusTotal;
         g.slashed += b.slashedTotal;
         groups.set(key, g);
     }
@@ -404,7 +410,7 @@ export function simulate(s: Scenario): SimResult {
         g.disputeCost += o.disputeCost;
     }
     for (const g of groups.values()) {
-        g.incomeRate = Number(g.rewards - g.slashed - g.cost) / Number(g.stake) / s.epochs;
+        g.incomeRate = Number(g.rewards + g.bonus - g.slashed - g.cost) / Number(g.stake) / s.epochs;
     }
     return {
         scenario: s,

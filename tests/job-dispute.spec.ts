@@ -17,6 +17,7 @@ import { fuelForJob } from '../client/compute/fuel';
 import {
     Bps,
     DisputeInitBits,
+    DisputeBountyBps,
     DisputeInitCells,
     EvRefused,
     loadRefusedEvent,
@@ -179,6 +180,8 @@ describe('a job whose revealed results differ', () => {
         Promise.all(workers.map(async (w) => (await p.providerOf(w.address)).getProviderState()));
 
     const slash = () => (p.params.collateral * p.params.slashBps) / Bps;
+    /** A winner's share of `lost` match losers' slashes, shared by `winners`. */
+    const bounty = (lost: bigint, winners = 1n) => (slash() * lost * DisputeBountyBps) / Bps / winners;
 
     async function expectNothingStranded(job: SandboxContract<Job>) {
         expect((await p.blockchain.getContract(job.address)).balance).toBe(0n);
@@ -191,6 +194,8 @@ describe('a job whose revealed results differ', () => {
     it('k = 3, two colluding liars and one honest worker: two matches, the honest result wins, both liars slashed, nothing stranded', async () => {
         const aliceTon = (await p.blockchain.getContract(alice.address)).balance;
         const { id, job, workers, holders } = await reveal(['liar', 'honest', 'liar']);
+        // the workers' FOG is minted by reveal(); the settlement burns
+        const supply = (await p.token.getGetJettonData()).totalSupply;
         expect((await job.getJobState()).phase).toBe(PhaseDisputing);
         // the first match is the first liar (earliest result) against the honest worker
         const winners = await playAll(id, job, holders);
@@ -198,7 +203,16 @@ describe('a job whose revealed results differ', () => {
         const end = await job.getJobState();
         expect([end.phase, end.result, end.matches]).toEqual([PhaseDone, honest.result(), 2n]);
         const [l1, h, l2] = await providers(workers);
-        expect([l1.stake, h.stake, l2.stake]).toEqual([p.params.minStake - slash(), p.params.minStake, p.params.minStake - slash()]);
+        // the honest worker's stake grows by half of both liars' slashes; the other halves and the price are burned
+        expect([l1.stake, h.stake, l2.stake]).toEqual([
+            p.params.minStake - slash(),
+            p.params.minStake + bounty(2n),
+            p.params.minStake - slash(),
+        ]);
+        expect(bounty(2n)).toBe(slash());
+        expect(supply - (await p.token.getGetJettonData()).totalSupply).toBe(PRICE + 2n * slash() - bounty(2n));
+        // the hub's stake total is still every provider's stake: alice's and the three workers'
+        expect((await p.hub.getHubState()).totalStaked).toBe(p.params.minStake + l1.stake + h.stake + l2.stake);
         expect([l1.locked, h.locked, l2.locked]).toEqual([0n, 0n, 0n]);
         expect(h.reputation).toBeGreaterThan(0n);
         expect(l1.reputation).toBeLessThan(0n);
@@ -239,7 +253,20 @@ describe('a job whose revealed results differ', () => {
         const end = await job.getJobState();
         expect([end.phase, end.result]).toEqual([PhaseDone, honest.result()]);
         const [h, l] = await providers(workers);
-        expect([h.stake, l.stake]).toEqual([p.params.minStake, p.params.minStake - slash()]);
+        expect([h.stake, l.stake]).toEqual([p.params.minStake + bounty(1n), p.params.minStake - slash()]);
+        await expectNothingStranded(job);
+    }, 120_000);
+
+    it('k = 3, one liar between two honest workers: one match, and the two winners share half the liar’s slash', async () => {
+        const { id, job, workers, holders } = await reveal(['honest', 'liar', 'honest']);
+        expect(await playAll(id, job, holders)).toEqual([1]);
+        expect((await job.getJobState()).phase).toBe(PhaseDone);
+        const [h1, l, h2] = await providers(workers);
+        expect([h1.stake, l.stake, h2.stake]).toEqual([
+            p.params.minStake + bounty(1n, 2n),
+            p.params.minStake - slash(),
+            p.params.minStake + bounty(1n, 2n),
+        ]);
         await expectNothingStranded(job);
     }, 120_000);
 
@@ -252,7 +279,11 @@ describe('a job whose revealed results differ', () => {
         const end = await job.getJobState();
         expect([end.phase, end.result]).toEqual([PhaseDone, honest.result()]);
         const [l1, l2, h] = await providers(workers);
-        expect([l1.stake, l2.stake, h.stake]).toEqual([p.params.minStake - slash(), p.params.minStake - slash(), p.params.minStake]);
+        expect([l1.stake, l2.stake, h.stake]).toEqual([
+            p.params.minStake - slash(),
+            p.params.minStake - slash(),
+            p.params.minStake + bounty(2n),
+        ]);
         await expectNothingStranded(job);
     }, 120_000);
 
@@ -262,7 +293,7 @@ describe('a job whose revealed results differ', () => {
         const end = await job.getJobState();
         expect([end.phase, end.result]).toEqual([PhaseDone, liar.result()]);
         const [h, l] = await providers(workers);
-        expect([h.stake, l.stake]).toEqual([p.params.minStake - slash(), p.params.minStake]);
+        expect([h.stake, l.stake]).toEqual([p.params.minStake - slash(), p.params.minStake + bounty(1n)]);
         await expectNothingStranded(job);
     }, 120_000);
 

@@ -150,6 +150,8 @@ describe("protocol: a job's life", () => {
                 units: 10n * FOG,
                 stake: 2_000n * FOG,
                 reputation: ReputationWin,
+                // no match, no share of anyone's slash
+                bonus: 0n,
             });
         });
     });

@@ -408,6 +408,7 @@ describe('Provider', () => {
         it('refuses a treasury posing as the job', async () => {
             await openJob();
             await p.claim(alice, 0n);
+            const before = await state();
             const r = await send(
                 {
                     $$type: 'Settle',
@@ -417,13 +418,14 @@ describe('Provider', () => {
                     slashed: 0n,
                     units: 1_000_000n * FOG,
                     epoch: 0n,
+                    bonus: 1_000_000n * FOG,
                 },
                 GAS,
                 requester,
             );
             expect(r.transactions).toHaveTransaction({ to: provider.address, success: false, exitCode: PROV['Only the job'] });
             const s = await state();
-            expect([s.locked, s.curUnits]).toEqual([p.params.collateral, 0n]);
+            expect([s.locked, s.curUnits, s.stake]).toEqual([p.params.collateral, 0n, before.stake]);
         });
     });
 

@@ -28,7 +28,7 @@ describe('the simulation', () => {
         );
         const groups = (f: (g: (typeof r.groups)[number]) => bigint) => r.groups.reduce((s, g) => s + f(g), 0n);
         expect(groups((g) => g.rewards)).toBe(sum((e) => e.minted));
-        expect(groups((g) => g.slashed)).toBe(sum((e) => e.slashed));
+        expect(groups((g) => g.slashed - g.bonus)).toBe(sum((e) => e.slashed));
         for (const e of r.supply) expect(e.minted).toBeLessThanOrEqual(e.emission);
         expect(r.jobs).toBe(20 * DEMAND.reference);
         // idle providers never get a seat; everyone else does
@@ -70,6 +70,8 @@ describe('settlement with disputes (sim/model.ts)', () => {
         ]);
         expect([s.phase, s.result, s.winners, s.unitsEach]).toEqual(['done', 1n, 1, 30n * FOG]);
         expect(s.outcomes.map((o) => o.outcome)).toEqual(['slashed', 'slashed', 'won']);
+        // the winner gets half of both colluders' slashes in stake; the other half is burned
+        expect([s.outcomes.map((o) => o.bonus), s.slashed]).toEqual([[0n, 0n, 50n * FOG], 50n * FOG]);
         // by vote the colluders' quorum wins and the honest worker is slashed
         const vote = settleJob({ price: 30n * FOG, k: 3, quorum: 2, claims: claims(2n, 2n, 1n) }, p);
         expect([vote.result, vote.outcomes.map((o) => o.outcome)]).toEqual([2n, ['won', 'won', 'slashed']]);
@@ -106,8 +108,11 @@ describe('the simulation with disputes', () => {
     it('no honest provider is slashed, and colluders lying against honest seats lose more than honest providers earn', () => {
         const [today, , fast] = DISPUTE_COSTS;
         const r = simulate(referenceScenario(shipped, { epochs: 10, disputes: fast.costs }));
-        for (const g of r.groups.filter((g) => g.strategy === 'honest')) expect(g.slashed).toBe(0n);
+        for (const g of r.groups.filter((g) => g.strategy === 'honest')) expect([g.slashed, g.bonus > 0n]).toEqual([0n, true]);
         expect(r.matches).toBeGreaterThan(0);
+        // the books with bonuses: what the groups lost less what the winners gained is what the epochs burned
+        const burned = r.supply.reduce((s, e) => s + e.slashed, 0n);
+        expect(r.groups.reduce((s, g) => s + g.slashed - g.bonus, 0n)).toBe(burned);
         const rows = cartelStudy(shipped, 10, [0.3]);
         const at = (costs: string | undefined, mode: string) => rows.find((x) => x.costs === costs && x.mode === mode)!;
         expect(at(fast.what, 'always').cartel).toBeLessThan(at(fast.what, 'always').honest);
