@@ -608,7 +608,8 @@ describe('storage node and clients that hang up or are refused', () => {
         const elapsed = Date.now() - started;
 
         expect(await settle(async () => (await tempFiles()).length, 0)).toBe(0);
-        expect(await settle(openFds, fdsBefore)).toBe(fdsBefore);
+        // no more descriptors than before (fewer when a connection of an earlier test closed meanwhile)
+        expect(await settle(openFds, fdsBefore)).toBeLessThanOrEqual(fdsBefore);
         // the node is still up and still stores blobs
         const bytes = randomBytes(1_000);
         const client = new StorageClient(node.url, { token: TOKEN });

@@ -96,8 +96,9 @@ describe('worker daemons in a dispute', () => {
         // both opened, and the game went down to one step: more than the openings were played
         expect(movesOf('honest-1', id).length + movesOf('liar-1', id).length).toBeGreaterThan(2);
         const after = await Promise.all([honest, liar].map(async (w) => (await d.fog.stakedProviderOf(w.address)).getProviderState()));
-        expect(after[0].stake).toBe(before[0].stake);
+        // the liar is slashed, and the honest worker's stake grows by half of it (the winners' bounty)
         expect(after[1].stake).toBeLessThan(before[1].stake);
+        expect(after[0].stake - before[0].stake).toBe((before[1].stake - after[1].stake) / 2n);
         expect(honest.journal.get(id)).toMatchObject({ stage: 'settled', note: 'won', disputeMoves: expect.any(Number) });
     }, 240_000);
 
