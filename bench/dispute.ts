@@ -12,9 +12,10 @@ import { Party } from '../client/dispute/game';
 import { interpret, load, Machine } from '../client/dispute/interpreter';
 import { proveStep } from '../client/dispute/proof';
 import { StateCells } from '../client/dispute/state';
+import { cellHashInt } from '../client/dispute/cells';
 import { nextOp, stepClass } from '../client/dispute/step-class';
 import { StepVerifier } from '../wrappers/StepVerifier';
-import { beginCell, Cell, fromNano, toNano } from '@ton/core';
+import { beginCell, fromNano, toNano } from '@ton/core';
 import { forwardFee, gasTon, mainnetConfig } from '../client/fees';
 import { protocolFixture } from '../client/sandbox/protocol';
 import { Dispute, storeDisputeStart } from '../wrappers/Dispute';
@@ -160,7 +161,6 @@ async function stepGas(blockchain: Blockchain, runs: readonly { name: string; st
     const verifier = blockchain.openContract(await StepVerifier.fromInit());
     await verifier.send(deployer.getSender(), { value: toNano('1') }, null);
     const rows = new Map<string, StepClassGas>();
-    const hashOf = (c: Cell) => BigInt(`0x${c.hash().toString('hex')}`);
     for (const { name, steps: total } of runs) {
         const job = await exampleJob(name);
         const m = load(job);
@@ -171,9 +171,9 @@ async function stepGas(blockchain: Blockchain, runs: readonly { name: string; st
             const p = proveStep(m, cells);
             const r = await blockchain.runGetMethod(verifier.address, 'step', [
                 { type: 'cell', cell: p.proof },
-                { type: 'int', value: hashOf(p.pre) },
+                { type: 'int', value: cellHashInt(p.pre) },
             ]);
-            if (r.exitCode !== 0 || r.stackReader.readBigNumber() !== hashOf(p.post))
+            if (r.exitCode !== 0 || r.stackReader.readBigNumber() !== cellHashInt(p.post))
                 throw new Error(`the verifier disagrees with the interpreter on step ${p.step} of ${name} (${kind}, exit ${r.exitCode})`);
             const row = rows.get(kind) ?? { class: kind, proved: 0, mostGas: 0, example: name };
             row.proved++;

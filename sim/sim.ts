@@ -259,6 +259,9 @@ export function simulate(s: Scenario): SimResult {
     const supply: EpochPoint[] = [];
     let jobs = 0;
     let matches = 0;
+    // with disputes, how every match of the run ends
+    const cartelDefends = s.cartel.mode === 'always';
+    const match = s.disputes ? matchRule(cartelDefends) : undefined;
     // made-up results: liars count up from 2^32, each Sybil owner has its own below that
     let wrongId = 1n << 32n;
     const collateral = Number(p.collateral);
@@ -324,11 +327,7 @@ export function simulate(s: Scenario): SimResult {
                             throw new Error(`${x.strategy} does not claim`);
                     }
                 });
-                const cartelDefends = s.cartel.mode === 'always';
-                const settled = economy.settle(
-                    { price, k: job.k, quorum: job.quorum, claims, match: s.disputes ? matchRule(cartelDefends) : undefined },
-                    epoch,
-                );
+                const settled = economy.settle({ price, k: job.k, quorum: job.quorum, claims, match }, epoch);
                 if (s.disputes) {
                     // each side that holds a run opens (its final state is proved once, whatever the matches it
                     // plays); when both did, both play the match to its proof

@@ -13,6 +13,7 @@ import { mainnetConfig } from '../client/fees';
 import { evaluateNumeric, load, Machine } from '../client/dispute/interpreter';
 import { prune, proveStep, stepPaths, StepProof } from '../client/dispute/proof';
 import { StateCells } from '../client/dispute/state';
+import { cellHashInt } from '../client/dispute/cells';
 import { isFloatArithmetic, nextOp, stepClass } from '../client/dispute/step-class';
 import { computeAt } from '../client/sandbox/dispute';
 import { ComputeJob } from '../client/compute/types';
@@ -24,8 +25,6 @@ import { wat } from './helpers/wat';
 
 /** The most gas one step may take (docs/disputes.md, "The one-step proof"). */
 const STEP_GAS_BUDGET = 300_000n;
-
-const hashOf = (c: Cell) => BigInt(`0x${c.hash().toString('hex')}`);
 
 function machine(program: Uint8Array, input: Uint8Array, fuel = 10n ** 12n): Machine {
     const m = load({ program, input, fuel, maxMemoryMb: 4 } as ComputeJob);
@@ -70,8 +69,8 @@ describe('the one-step verifier contract', () => {
     async function check(m: Machine, cells: StateCells, label: string): Promise<StepProof> {
         const kind = stepClass(m);
         const p = proveStep(m, cells);
-        const r = await verify(p.proof, hashOf(p.pre));
-        expect([label, p.step, kind, r.exitCode, r.post]).toEqual([label, p.step, kind, 0, hashOf(p.post)]);
+        const r = await verify(p.proof, cellHashInt(p.pre));
+        expect([label, p.step, kind, r.exitCode, r.post]).toEqual([label, p.step, kind, 0, cellHashInt(p.post)]);
         if (r.gasUsed > (gas.get(kind) ?? 0n)) gas.set(kind, r.gasUsed);
         expect(r.gasUsed).toBeLessThan(STEP_GAS_BUDGET);
         return p;
@@ -269,7 +268,7 @@ describe('the one-step verifier contract', () => {
         const paths = stepPaths(m);
         const proof = convertToMerkleProof(prune(pre, paths));
         // the right proof, checked against another root
-        expect((await verify(proof, hashOf(pre) ^ 1n)).exitCode).toBe(701);
+        expect((await verify(proof, cellHashInt(pre) ^ 1n)).exitCode).toBe(701);
         // for 30 steps of every kind, each path cut short by one cell: a step that needs the cell
         // opens a pruned branch and throws; none computes a wrong root
         let refused = 0;
@@ -277,10 +276,10 @@ describe('the one-step verifier contract', () => {
             const before = cells.cell();
             const touched = stepPaths(m);
             m.run(m.steps + 1);
-            const post = hashOf(cells.cell());
+            const post = cellHashInt(cells.cell());
             for (let i = 0; i < touched.length; i++) {
                 const cut = touched.map((p, k) => (k === i ? p.slice(0, -1) : p));
-                const r = await verify(convertToMerkleProof(prune(before, cut)), hashOf(before));
+                const r = await verify(convertToMerkleProof(prune(before, cut)), cellHashInt(before));
                 expect([step, i, r.exitCode === 0 ? r.post : 'refused']).toEqual([step, i, r.exitCode === 0 ? post : 'refused']);
                 if (r.exitCode !== 0) refused++;
             }
@@ -288,11 +287,12 @@ describe('the one-step verifier contract', () => {
         expect(refused).toBeGreaterThanOrEqual(30);
         // an ordinary cell, and a Merkle proof of a different tree
         expect(
-            (await verify(beginCell().storeUint(3, 8).storeUint(hashOf(pre), 256).storeUint(0, 16).endCell(), hashOf(pre))).exitCode,
+            (await verify(beginCell().storeUint(3, 8).storeUint(cellHashInt(pre), 256).storeUint(0, 16).endCell(), cellHashInt(pre)))
+                .exitCode,
         ).toBe(700);
-        expect((await verify(convertToMerkleProof(beginCell().storeUint(1, 8).endCell()), hashOf(pre))).exitCode).toBe(701);
+        expect((await verify(convertToMerkleProof(beginCell().storeUint(1, 8).endCell()), cellHashInt(pre))).exitCode).toBe(701);
         // the pruned tree without its proof cell does not even deserialize: a root may not have pruned branches
-        await expect(verify(prune(pre, paths), hashOf(pre))).rejects.toThrow(/non-zero level/);
+        await expect(verify(prune(pre, paths), cellHashInt(pre))).rejects.toThrow(/non-zero level/);
     });
 
     it('computes every float instruction bit for bit as the interpreter does: special values, subnormals, rounding ties, random bits', async () => {
@@ -438,12 +438,12 @@ describe('the one-step verifier contract', () => {
             const r = await verifier.send(
                 sender.getSender(),
                 { value: toNano('0.2') },
-                { $$type: 'VerifyStep', queryId: 0n, pre: hashOf(p.pre), proof: p.proof },
+                { $$type: 'VerifyStep', queryId: 0n, pre: cellHashInt(p.pre), proof: p.proof },
             );
             const compute = computeAt(r, verifier.address);
             expect(compute?.exitCode).toBe(0);
             expect(compute!.gasUsed).toBeLessThan(STEP_GAS_BUDGET);
-            expect(await verifier.getPost()).toBe(hashOf(p.post));
+            expect(await verifier.getPost()).toBe(cellHashInt(p.post));
         }
     });
 });

@@ -9,6 +9,11 @@
 import { beginCell, Cell } from '@ton/core';
 
 /** Bytes in a leaf. */
+/** A cell's hash as the unsigned 256-bit integer contracts and messages carry. */
+export function cellHashInt(c: Cell): bigint {
+    return BigInt(`0x${c.hash().toString('hex')}`);
+}
+
 export const LEAF_BYTES = 64;
 /** References of an inner cell. */
 export const FAN_OUT = 4;

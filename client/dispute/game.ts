@@ -11,6 +11,7 @@ import { ComputeJob } from '../compute/types';
 import { InterpretOptions, load, Machine, STATUS } from './interpreter';
 import { prune, proveStep } from './proof';
 import { readRoot, StateCells, stateOutputCell } from './state';
+import { cellHashInt } from './cells';
 import { failureHash } from '../results';
 
 /** The degree of a bisection: a segment is split into at most this many parts. */
@@ -62,8 +63,6 @@ export interface Bisection {
     roots: readonly bigint[];
 }
 
-const hashOf = (c: Cell) => BigInt(`0x${c.hash().toString('hex')}`);
-
 export class Party {
     private machine: Machine | undefined;
     private cells: StateCells | undefined;
@@ -110,14 +109,14 @@ export class Party {
 
     /** The state root at `step`. */
     rootAt(step: number): bigint {
-        return hashOf(this.machineAt(step).cells.cell());
+        return cellHashInt(this.machineAt(step).cells.cell());
     }
 
     /** The run's end: its step count, its root, and the proof that opens the match (the root, static and dynamic cells). */
     final(): { steps: number; root: bigint; proof: Cell } {
         const { machine, cells } = this.machineAt(Number.MAX_SAFE_INTEGER);
         const state = cells.cell();
-        return { steps: machine.steps, root: hashOf(state), proof: convertToMerkleProof(prune(state, [[0], [3]])) };
+        return { steps: machine.steps, root: cellHashInt(state), proof: convertToMerkleProof(prune(state, [[0], [3]])) };
     }
 
     /** The result this party's run reveals: its output cell's hash, or its failure's (client/results.ts). */
@@ -125,7 +124,7 @@ export class Party {
         const { machine, cells } = this.machineAt(Number.MAX_SAFE_INTEGER);
         const root = cells.cell();
         if (machine.status === STATUS.failed) return BigInt(`0x${failureHash(readRoot(root).reason)}`);
-        return hashOf(stateOutputCell(root));
+        return cellHashInt(stateOutputCell(root));
     }
 
     /**
