@@ -364,12 +364,15 @@ export class WorkerDaemon {
                     this.journal.update(id, 'missed', { note: 'commit deadline passed' });
                     return;
                 }
-                // a job settled by majority needs no defensible lie: a made-up hash, without an interpreter run
+                // a job settled by majority needs no defensible lie: a made-up hash, without an interpreter run;
+                // a lie already journaled (its commit's send failed) is sent again, not computed again
                 const lie = !this.opts.liar
                     ? undefined
-                    : state.terms.allowance > 0n
-                      ? await this.lie(entry, state)
-                      : { hash: sha256Hex(Buffer.from(`a lie about job ${entry.id}`)), from: undefined };
+                    : entry.committedHash !== undefined
+                      ? { hash: entry.committedHash, from: entry.liarFrom }
+                      : state.terms.allowance > 0n
+                        ? await this.lie(entry, state)
+                        : { hash: sha256Hex(Buffer.from(`a lie about job ${entry.id}`)), from: undefined };
                 const committedHash = lie?.hash ?? entry.resultHash!;
                 // journaled first: a restart reveals exactly what was committed
                 this.journal.update(id, 'computed', { committedHash, liarFrom: lie?.from });
