@@ -20,6 +20,7 @@ import { measureWatcher } from './watcher';
 /** How much work each mode does. */
 export const SIZES = {
     full: {
+        gas: { shardCounts: [1, 4, 16, 64] },
         pool: { targetMs: 100, runs: 15, jobsPerThread: 8 },
         metering: { runs: 31, warmup: 3 },
         interpreter: { examples: ['upper', 'fnv-rounds', 'matmul', 'mlp-infer', 'meme'], v8Runs: 5 },
@@ -28,6 +29,7 @@ export const SIZES = {
         history: { jobsBetween: 998, providers: 200 },
     },
     short: {
+        gas: { shardCounts: [1, 16] },
         pool: { targetMs: 10, runs: 3, jobsPerThread: 2 },
         metering: { runs: 1, warmup: 0 },
         interpreter: { examples: ['upper', 'mlp-infer'], v8Runs: 1 },
@@ -54,8 +56,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     const start = performance.now();
     const work = mkdtempSync(join(tmpdir(), 'fog-bench-'));
     try {
-        say('gas: a job step by step, lifecycles k=1, 3, 5 and a FOG transfer');
-        const gas = await measureGas();
+        say(`gas: a job step by step, lifecycles k=1, 3, 5, a FOG transfer, sharded posts of ${sizes.gas.shardCounts.join(', ')}`);
+        const gas = await measureGas(sizes.gas.shardCounts);
         say(`compute pool: matmul of about ${sizes.pool.targetMs} ms, in this thread and through the pool; throughput by threads`);
         const pool = await measurePool(sizes.pool);
         say(

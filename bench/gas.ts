@@ -7,7 +7,7 @@ import { toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { GAS_ANCHORS, operationGas } from '../wrappers/gas';
 import { JobPhase } from '../client/results';
-import { FOG, protocolFixture, runJobGas } from '../client/sandbox/protocol';
+import { FOG, jobCost, protocolFixture, runJobGas, shardsCost } from '../client/sandbox/protocol';
 import { emptyPayload } from '../client/sandbox/fixture';
 
 export interface GasFigures {
@@ -19,12 +19,28 @@ export interface GasFigures {
     operations: Record<string, number>;
     /** Whole jobs, post to settlement, by k. */
     lifecycles: Record<string, number>;
+    /** A shard of a sharded post of S against a job posted alone, post to settlement, by k and S. */
+    sharded: ShardedCost[];
 }
+
+/** One shard's whole cost in a sharded post of `shards`, and a single job's at the same k (gas; TON with forward fees, nanoton). */
+export interface ShardedCost {
+    k: number;
+    shards: number;
+    gas: number;
+    ton: number;
+    singleGas: number;
+    singleTon: number;
+}
+
+/** The k of the sharded posts measured. */
+export const SHARDED_KS = [1, 3] as const;
 
 /** The k of the job lifecycles measured. */
 export const LIFECYCLE_KS = [1, 3, 5] as const;
 
-export async function measureGas(): Promise<GasFigures> {
+/** `shardCounts`: the sizes of the sharded posts measured, at each of SHARDED_KS (16 must be one: the goal's). */
+export async function measureGas(shardCounts: readonly number[]): Promise<GasFigures> {
     const p = await protocolFixture();
     const actors: SandboxContract<TreasuryContract>[] = [];
     for (let i = 0; i <= Math.max(...LIFECYCLE_KS); i++) {
@@ -77,5 +93,23 @@ export async function measureGas(): Promise<GasFigures> {
     for (let j = 0n; j < id; j++) {
         if (Number((await (await p.job(j)).getJobState()).phase) !== JobPhase.Done) throw new Error(`gas: job ${j} did not settle`);
     }
-    return { transfer, anchors: { ...GAS_ANCHORS }, operations, lifecycles };
+    // Sharded posts: per shard against a job posted alone, the same k, measured in the same run
+    const sharded: ShardedCost[] = [];
+    for (const n of SHARDED_KS) {
+        const workers = actors.slice(0, n);
+        const single = await jobCost(p, requester, workers, id++);
+        for (const count of shardCounts) {
+            const cost = await shardsCost(p, requester, workers, count, id);
+            id += BigInt(count);
+            sharded.push({
+                k: n,
+                shards: count,
+                gas: Number(cost.gas) / count,
+                ton: Number(cost.fees) / count,
+                singleGas: Number(single.gas),
+                singleTon: Number(single.fees),
+            });
+        }
+    }
+    return { transfer, anchors: { ...GAS_ANCHORS }, operations, lifecycles, sharded };
 }

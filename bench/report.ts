@@ -5,7 +5,7 @@
 import { cpus, availableParallelism, platform, arch } from 'node:os';
 import { GAS_PRICE_NANO, gasTon } from '../client/fees';
 import { DevnetFigures } from './devnet';
-import { GasFigures } from './gas';
+import { GasFigures, ShardedCost } from './gas';
 import { HistoryGas } from './history';
 import { METERING_GOAL_EXAMPLES, MeteringFigures } from './metering';
 import { DisputeFigures, SCAN_STEPS, SPREAD_STEPS } from './dispute';
@@ -73,6 +73,18 @@ export function goalsOf(r: Omit<BenchReport, 'goals' | 'machine' | 'seconds'>, m
             value: metering,
             unit: 'percent',
             met: timed(metering <= 0.1),
+        },
+        {
+            name: 'gas of a shard of 16 (k=1) ≤ 60% of a single job’s',
+            value: shardGoal(r.gas).gas / shardGoal(r.gas).singleGas,
+            unit: 'percent',
+            met: shardGoal(r.gas).gas <= 0.6 * shardGoal(r.gas).singleGas,
+        },
+        {
+            name: 'TON of a shard of 16 (k=1) ≤ 60% of a single job’s',
+            value: shardGoal(r.gas).ton / shardGoal(r.gas).singleTon,
+            unit: 'percent',
+            met: shardGoal(r.gas).ton <= 0.6 * shardGoal(r.gas).singleTon,
         },
     ];
 }
@@ -144,7 +156,39 @@ function gasSection(g: GasFigures): string[] {
         `A FOG transfer costs ${times(g.transfer / jetton)} the Tact reference jetton’s; a whole k=3 job ${times(k3 / g.transfer)} a FOG transfer`,
         `and ${times(k3 / jetton)} the reference jetton transfer.`,
         '',
+        '### Sharded posts',
+        '',
+        'One shard of a sharded post of S shards (docs/protocol.md, "Sharded jobs"), post to settlement, each shard worked by the',
+        'same k workers agreeing, against a job posted alone at the same k in the same run: gas as above, and TON as every',
+        'transaction’s fees plus the forward fees of the messages it sent, the senders’ own wallets excluded, at mainnet prices.',
+        '',
+        ...table(
+            ['k', 'S', 'gas a shard', '× a single job', 'TON a shard', '× a single job'],
+            ['---:', '---:', '---:', '---:', '---:', '---:'],
+            g.sharded.map((x) => [
+                String(x.k),
+                String(x.shards),
+                int(x.gas),
+                percentOf(x.gas / x.singleGas),
+                fixed(x.ton / 1e9, 6),
+                percentOf(x.ton / x.singleTon),
+            ]),
+        ),
+        '',
+        ...g.sharded
+            .filter((x) => x.shards === 1)
+            .map((x) => `A single job at k=${x.k}: ${int(x.singleGas)} gas, ${fixed(x.singleTon / 1e9, 6)} TON.`),
+        '',
     ];
+}
+
+const percentOf = (n: number) => `${fixed(n * 100, 1)}%`;
+
+/** The goal's shard: S = 16 at k = 1. */
+export function shardGoal(g: GasFigures): ShardedCost {
+    const x = g.sharded.find((s) => s.k === 1 && s.shards === 16);
+    if (x === undefined) throw new Error('the gas section has no sharded post of 16 at k = 1');
+    return x;
 }
 
 function poolSection(p: PoolFigures): string[] {

@@ -26,6 +26,7 @@ import {
     storeFinalize,
     storePostJobPayload,
     storeReveal,
+    storeShardsFlush,
     storeStakePayload,
     storeUnstake,
     storeWithdrawStake,
@@ -33,6 +34,8 @@ import {
 import { Provider } from '../wrappers/Provider';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
+import { Shards } from '../wrappers/Shards';
+import { postShardsPayload, Shard, shardList, MAX_SHARDS } from '../wrappers/protocol';
 import { PassCollection } from '../wrappers/PassCollection';
 import { PassItem } from '../wrappers/PassItem';
 import { cellShape } from '../wrappers/gas';
@@ -139,6 +142,23 @@ export function jobSpec(r: JobRequest): JobSpec {
         revealWindow: 0n,
         uris,
     };
+}
+
+/**
+ * A sharded post's spec and shards: `program` over each of `inputs` (docs/protocol.md, "Sharded
+ * jobs"), each shard with its input's hash, initial root and URI. The same checks as jobSpec, for
+ * every shard.
+ */
+export function shardedSpec(r: Omit<JobRequest, 'input'> & { inputs: readonly Buffer[] }): { spec: JobSpec; shards: Shard[] } {
+    if (r.inputs.length < 1 || r.inputs.length > MAX_SHARDS)
+        throw new RangeError(`a sharded post has 1 to ${MAX_SHARDS} inputs; got ${r.inputs.length}`);
+    const specs = r.inputs.map((input) => jobSpec({ ...r, input }));
+    const shards = specs.map((spec) => ({
+        inputHash: spec.inputHash,
+        initialRoot: spec.initialRoot,
+        inputUri: spec.uris.refs[1],
+    }));
+    return { spec: specs[0], shards };
 }
 
 /** Chain time from which anyone may close epoch `n` and its providers claim their rewards. */
@@ -330,6 +350,31 @@ export class Fog {
             body((b) => b.store(storePostJobPayload({ $$type: 'PostJobPayload', spec }))),
             cost,
         );
+    }
+
+    /**
+     * Post `shards` of one program as one sharded post, paying `price` FOG (nano) for each: one
+     * transfer of price × shards (docs/protocol.md, "Sharded jobs").
+     */
+    async postShards(requester: Address, price: bigint, spec: JobSpec, shards: readonly Shard[]): Promise<Outgoing> {
+        if (price <= 0n) throw new RangeError('price must be positive');
+        const { cells, bits } = cellShape(shardList(shards));
+        const cost = (await this.hub.getPostShardsCost(spec.k, BigInt(shards.length), BigInt(cells), BigInt(bits))) + MARGIN;
+        return this.toHub(requester, price * BigInt(shards.length), postShardsPayload(spec, shards), cost);
+    }
+
+    /** The Shards of the sharded post whose first job is `first`. */
+    async shards(first: bigint) {
+        return open(this.client, Shards.fromAddress(await this.address(`shards:${first}`, () => this.hub.getShardsAddress(first))));
+    }
+
+    /** Have the Shards of post `first` report its closes of an epoch that has ended (anyone may). */
+    async flushShards(first: bigint): Promise<Outgoing> {
+        return {
+            to: (await this.shards(first)).address,
+            value: MARGIN,
+            body: body((b) => b.store(storeShardsFlush({ $$type: 'ShardsFlush', queryId: 0n }))),
+        };
     }
 
     /**

@@ -19,6 +19,7 @@ import {
     loadRefusedEvent,
     loadRevealedEvent,
     loadRewardClaimedEvent,
+    loadShardsPostedEvent,
     loadSettledEvent,
     loadStakedEvent,
     loadStrayEvent,
@@ -47,6 +48,7 @@ export const EVENT_LOADERS = {
     JobDisputedEvent: loadJobDisputedEvent,
     DisputeMoveEvent: loadDisputeMoveEvent,
     DisputeResolvedEvent: loadDisputeResolvedEvent,
+    ShardsPostedEvent: loadShardsPostedEvent,
 } as const;
 const loaders = EVENT_LOADERS;
 

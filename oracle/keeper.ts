@@ -2,7 +2,8 @@
  * The keeper: pokes what the protocol leaves to "anyone". It finalizes jobs that can no longer
  * progress (unverified past the claim window, short of claims past it, or past the reveal
  * deadline), times out dispute matches whose party to move ran out of time (docs/disputes.md,
- * "Clocks"), and closes epochs once they ended and their close delay passed.
+ * "Clocks"), has a sharded post's Shards report the closes it holds of an epoch that has ended
+ * (before that epoch closes), and closes epochs once they ended and their close delay passed.
  *
  * It learns the live jobs and known epochs from the watcher: its handler keeps two small LMDB
  * tables (jobs leave when finalized or rejected; closed epochs are pruned after two epochs), in
@@ -57,6 +58,8 @@ export interface TickReport {
     /** Jobs whose dispute match this tick timed out. */
     timedOut: bigint[];
     closed: bigint[];
+    /** Sharded posts (by first job id) whose Shards this tick had report an ended epoch. */
+    flushed: bigint[];
     /** Pokes the chain or the endpoint refused (logged). */
     refused: number;
     /** Pokes due but in flight or sent less than `retryMs` ago. */
@@ -95,6 +98,13 @@ export class KeeperConfigError extends Error {
 /** How the tables store a LiveJob and a KnownEpoch: bigints and addresses as strings. */
 type JobRow = Omit<LiveJob, 'id' | 'address'> & { id: string; address: string };
 type EpochRow = Omit<KnownEpoch, 'n'> & { n: string };
+/** A sharded post whose shards have not all closed: its first job id and its count. */
+interface ShardsRow {
+    first: string;
+    count: number;
+    /** Chain time of the post. */
+    seenAt: number;
+}
 
 interface Poke {
     at: number;
@@ -137,6 +147,7 @@ export function finalizable(job: LiveJob, now: number, params: Params): boolean 
 export class Keeper {
     private readonly jobs: Database<JobRow, string>;
     private readonly epochs: Database<EpochRow, number>;
+    private readonly groups: Database<ShardsRow, string>;
     private readonly pokes = new Map<string, Poke>();
     private readonly retryMs: number;
     private readonly cron: string;
@@ -155,6 +166,7 @@ export class Keeper {
         this.clock = opts.clock ?? Date.now;
         this.jobs = opts.db.openDB<JobRow, string>('keeper-jobs', { encoding: 'json' });
         this.epochs = opts.db.openDB<EpochRow, number>('keeper-epochs', { encoding: 'json' });
+        this.groups = opts.db.openDB<ShardsRow, string>('keeper-shards', { encoding: 'json' });
         opts.watcher.subscribe(opts.name ?? oracleDefaults.keeperName, (event) => this.record(event));
     }
 
@@ -202,7 +214,7 @@ export class Keeper {
         const { fog } = this.opts;
         const now = await fog.now();
         const params = await fog.hub.getParams();
-        const report: TickReport = { now, finalized: [], timedOut: [], closed: [], refused: 0, skipped: 0 };
+        const report: TickReport = { now, finalized: [], timedOut: [], closed: [], flushed: [], refused: 0, skipped: 0 };
         this.prune(now, params);
         for (const job of this.liveJobs()) {
             if (job.phase === JobPhase.Disputing) {
@@ -218,6 +230,15 @@ export class Keeper {
                 sent: () => report.finalized.push(job.id),
                 context: { job: job.id.toString(), phase: job.phase },
                 events: ['finalize_sent', 'finalize_refused'],
+            });
+        }
+        // before the epochs: a report of an ended epoch must reach it before it closes
+        for (const { value } of this.groups.getRange({})) {
+            const first = BigInt(value.first);
+            await this.poke(`shards:${first}`, report, () => this.flushMessage(first, now, params), {
+                sent: () => report.flushed.push(first),
+                context: { shards: first.toString() },
+                events: ['shards_flush_sent', 'shards_flush_refused'],
             });
         }
         for (const epoch of this.knownEpochs()) {
@@ -256,6 +277,29 @@ export class Keeper {
             return undefined;
         }
         return this.opts.fog.closeEpoch(n);
+    }
+
+    /**
+     * The flush of sharded post `first`'s Shards when it holds closes of an epoch that has ended,
+     * read from the Shards itself; a Shards whose shards have all closed (it reports the last and
+     * is emptied) is forgotten.
+     */
+    private async flushMessage(first: bigint, now: number, params: Params): Promise<Outgoing | undefined> {
+        const { fog } = this.opts;
+        const shards = await fog.shards(first);
+        if ((await fog.client.getContractState(shards.address)).state !== 'active') {
+            // its deploy follows the post's event within seconds; a Shards still missing a minute on never comes
+            const row = this.groups.get(first.toString());
+            if (row === undefined || now > row.seenAt + 60) this.groups.removeSync(first.toString());
+            return undefined;
+        }
+        const s = await shards.getShardsState();
+        if (s.closed === s.count) {
+            this.groups.removeSync(first.toString());
+            return undefined;
+        }
+        if (!s.pending || now < Number(params.epochStart + (s.epoch + 1n) * params.epochLength)) return undefined;
+        return fog.flushShards(first);
     }
 
     /**
@@ -334,7 +378,12 @@ export class Keeper {
     private prune(now: number, params: Params): void {
         for (const key of this.pokes.keys()) {
             const [kind, id] = key.split(':');
-            const live = kind === 'epoch' ? this.epochs.get(Number(id))?.closed === false : this.jobs.get(jobKey(BigInt(id))) !== undefined;
+            const live =
+                kind === 'epoch'
+                    ? this.epochs.get(Number(id))?.closed === false
+                    : kind === 'shards'
+                      ? this.groups.get(id) !== undefined
+                      : this.jobs.get(jobKey(BigInt(id))) !== undefined;
             if (!live && !this.pokes.get(key)!.inFlight) this.pokes.delete(key);
         }
         const horizon = 2 * Number(params.epochLength);
@@ -395,6 +444,9 @@ export class Keeper {
                 return;
             case 'EpochClosedEvent':
                 this.markClosed(e.epoch);
+                return;
+            case 'ShardsPostedEvent':
+                this.groups.putSync(e.first.toString(), { first: e.first.toString(), count: Number(e.count), seenAt: e.origin.time });
                 return;
             default:
                 return;

@@ -12,7 +12,7 @@ import * as C from '../wrappers/Hub';
 import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
-import { allSucceeded, FOG, Protocol, protocolFixture, runJobGas } from '../client/sandbox/protocol';
+import { allSucceeded, FOG, Protocol, protocolFixture, runJobGas, shardsCost } from '../client/sandbox/protocol';
 import { passIndexOf } from '../wrappers/protocol';
 import { emptyPayload, fogFixture, FogFixture, gasOf, minimumAccepted, refPayload } from '../client/sandbox/fixture';
 
@@ -383,6 +383,14 @@ describe('gas', () => {
             record('lifecycle k=7', await lifecycle(7n, 4n));
         });
 
+        it('sharded posts of 16: a shard from the post to its settlement, k=1 and k=3 (docs/protocol.md, "Sharded jobs")', async () => {
+            for (const k of [1, 3]) {
+                const first = (await p.hub.getHubState()).nextJobId;
+                const cost = await shardsCost(p, actors[7], actors.slice(0, k), 16, first);
+                record(`sharded post of 16, k=${k}: one shard, post to settlement`, cost.gas / 16n);
+            }
+        });
+
         it('a k=3 job runs 25 transactions, none cheaper than a pass answering request_owner (the floor under the 8× goal)', () => {
             const txs = lifecycleTxGas['k=3'];
             expect(txs).toHaveLength(25);
@@ -511,8 +519,8 @@ describe('gas', () => {
         });
 
         it('finalize after the reveal deadline (k=3, one worker silent)', async () => {
+            const id = (await p.hub.getHubState()).nextJobId;
             await p.post(actors[7], 10n * FOG);
-            const id = 5n;
             const result = hashOf('late');
             for (const w of actors.slice(0, 3)) await p.claim(w, id);
             for (const w of actors.slice(0, 3)) await p.commit(w, id, result);

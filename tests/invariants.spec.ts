@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Address, Cell, toNano } from '@ton/core';
-import { loadEpochState, loadJobHot, loadJobRecord, PhaseOpen, PhaseVerifying } from '../wrappers/Job';
+import { loadEpochState, loadJobCommon, loadJobHot, loadJobRecord, PhaseOpen, PhaseVerifying } from '../wrappers/Job';
 import { BlockchainSnapshot, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { hashOf } from '../wrappers/commit';
 import { NOW } from '../client/sandbox/fixture';
@@ -141,7 +141,7 @@ describe('invariants under random action sequences', () => {
         s.loadAddress();
         s.loadUint(64);
         const hot = loadJobHot(s.loadRef().beginParse());
-        return { phase: hot.phase, price: loadJobRecord(hot.record.beginParse()).price };
+        return { phase: hot.phase, price: loadJobCommon(loadJobRecord(hot.record.beginParse()).common.beginParse()).price };
     };
     const epochState = async (address: Address) => {
         const data = await dataOf(address);

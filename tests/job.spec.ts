@@ -15,7 +15,7 @@ import {
     storeJettonTransfer,
     storePostJobPayload,
 } from '../wrappers/Hub';
-import { Job, JobCreate, JobSpec, storeJobCreate, storeJobRecord, storeJobState } from '../wrappers/Job';
+import { Job, JobCreate, JobSpec, storeJobCommon, storeJobCreate, storeJobRecord, storeJobState } from '../wrappers/Job';
 import { commitOf, hashOf } from '../wrappers/commit';
 import { NOW } from '../client/sandbox/fixture';
 import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf } from '../client/sandbox/protocol';
@@ -121,19 +121,27 @@ const createOf = (requesterAddress: Address): JobCreate => ({
         .store(
             storeJobRecord({
                 $$type: 'JobRecord',
-                requester: requesterAddress,
-                price: PRICE,
-                pass: accountId(requesterAddress),
-                slashBps: p.params.slashBps,
-                epochStart: p.params.epochStart,
-                epochLength: p.params.epochLength,
-                claimWindow: p.params.claimWindow,
-                commitWindow: p.params.commitWindow,
-                revealWindow: p.params.revealWindow,
+                common: beginCell()
+                    .store(
+                        storeJobCommon({
+                            $$type: 'JobCommon',
+                            requester: requesterAddress,
+                            price: PRICE,
+                            slashBps: p.params.slashBps,
+                            epochStart: p.params.epochStart,
+                            epochLength: p.params.epochLength,
+                            claimWindow: p.params.claimWindow,
+                            commitWindow: p.params.commitWindow,
+                            revealWindow: p.params.revealWindow,
+                            dispute: { $$type: 'CodeId', hash: 0n, depth: 0n },
+                            allowance: 0n,
+                        }),
+                    )
+                    .endCell(),
                 posting: beginCell().endCell(),
-                dispute: { $$type: 'CodeId', hash: 0n, depth: 0n },
                 initialRoot: 0n,
-                allowance: 0n,
+                pass: accountId(requesterAddress),
+                group: null,
             }),
         )
         .endCell(),

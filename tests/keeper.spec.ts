@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { open, RootDatabase } from 'lmdb';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
 import { advance, claim, commit, post, reveal, staker, wallet } from './helpers/flow';
+import { shardsOf, specOf } from '../client/sandbox/protocol';
 import { closableAt, JobPhase, Keeper, KeeperConfigError } from '../oracle/keeper';
 import { Watcher } from '../client/watcher';
 import { NetworkIndex } from '../client/network-index';
@@ -201,5 +202,35 @@ describe('keeper', () => {
         }
         await again.pollOnce();
         expect(restarted.liveJobs()).toEqual([]);
+    });
+
+    it("has a sharded post's Shards report an ended epoch's closes before that epoch closes, and forgets the post once its shards have all closed", async () => {
+        await watcher.pollOnce();
+        const first = (await d.fog.hub.getHubState()).nextJobId;
+        const long = { k: 1n, quorum: 1n, claimWindow: 80_000n, commitWindow: 80_000n, revealWindow: 80_000n };
+        await requester.send([await d.fog.postShards(requester.address, 10n * FOG, specOf(long), shardsOf(2))], true);
+        const [w] = workers;
+        for (const id of [first, first + 1n]) {
+            await claim(d, w, id);
+            await commit(d, w, id);
+        }
+        await reveal(d, w, first);
+        await watcher.pollOnce();
+        const shards = await d.fog.shards(first);
+        const epoch = (await shards.getShardsState()).epoch;
+        expect((await shards.getShardsState()).pending).toBe(true);
+        // nothing to do before the epoch ends
+        expect((await keeper.tickOnce()).flushed).toEqual([]);
+        const params = await d.fog.hub.getParams();
+        await advance(d, Number(params.epochStart + (epoch + 1n) * params.epochLength) - (await chainNow()) + 1);
+        expect((await keeper.tickOnce()).flushed).toEqual([first]);
+        expect((await shards.getShardsState()).pending).toBe(false);
+        expect((await (await d.fog.epoch(epoch)).getEpochState()).burned).toBeGreaterThanOrEqual(10n * FOG);
+        // once both shards have closed, the keeper forgets the post
+        await reveal(d, w, first + 1n);
+        await watcher.pollOnce();
+        expect((await shards.getShardsState()).closed).toBe(2n);
+        expect((await keeper.tickOnce()).flushed).toEqual([]);
+        expect(logged.filter((e) => e.event === 'shards_flush_sent')).toHaveLength(1);
     });
 });

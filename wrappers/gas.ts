@@ -38,6 +38,22 @@ export function operationGas(transactions: readonly Transaction[], senderWallet:
 }
 
 /**
+ * The TON an operation costs, over the same transactions as operationGas: each transaction's fees
+ * (compute, storage, actions) and the forward fees of the internal messages it sent (what the
+ * action fees leave to the message's delivery).
+ */
+export function operationFees(transactions: readonly Transaction[], senderWallet: Address): bigint {
+    const excluded = BigInt('0x' + senderWallet.hash.toString('hex'));
+    let total = 0n;
+    for (const tx of transactions) {
+        if (tx.address === excluded) continue;
+        total += tx.totalFees.coins;
+        for (const m of tx.outMessages.values()) if (m.info.type === 'internal') total += m.info.forwardFee;
+    }
+    return total;
+}
+
+/**
  * Figures measured the same way on sandbox 0.41 that Fog's operations are compared with: the Tact
  * reference jetton's transfer and mint, and the Tact NFT item deploy (a pass mint's counterpart).
  */

@@ -1,7 +1,7 @@
-import { Address, beginCell } from '@ton/core';
+import { Address, beginCell, Cell } from '@ton/core';
 import { FogToken } from './FogToken';
 import { PassCollection } from './PassCollection';
-import { Hub, Params, storeParams } from './Hub';
+import { Hub, JobSpec, Params, storeParams, storePostShardsPayload } from './Hub';
 import { Dispute } from './Dispute';
 import { buildOnchainContent, jettonContent, JettonMetadata, FOG_METADATA, PASS_COLLECTION_METADATA, PASS_ITEM_METADATA } from './metadata';
 
@@ -81,4 +81,47 @@ export async function hubInit(admin: Address, token: Address, collection: Addres
         0n,
         dispute,
     );
+}
+
+/** One shard of a sharded post: its input's hash, the machine's initial root over it, its input's URI (a snake string cell). */
+export interface Shard {
+    inputHash: bigint;
+    initialRoot: bigint;
+    inputUri: Cell;
+}
+
+/** Shards in one sharded post (MaxShards in contracts/constants.tact). */
+export const MAX_SHARDS = 64;
+
+/** A sharded post's shard list (its payload's `shards` cell): one cell per shard, each referring to the next. */
+export function shardList(shards: readonly Shard[]): Cell {
+    if (shards.length < 1 || shards.length > MAX_SHARDS)
+        throw new RangeError(`a sharded post has 1 to ${MAX_SHARDS} shards; got ${shards.length}`);
+    let list: Cell | null = null;
+    for (let i = shards.length - 1; i >= 0; i--) {
+        const b = beginCell().storeUint(shards[i].inputHash, 256).storeUint(shards[i].initialRoot, 256).storeRef(shards[i].inputUri);
+        if (list) b.storeRef(list);
+        list = b.endCell();
+    }
+    return list!;
+}
+
+/**
+ * The forward payload of a sharded post (post_shards, contracts/messages.tact): `spec`'s program,
+ * limits, k and windows for every shard, the first of its `uris` references as the program's URI,
+ * and each shard's input. The transfer carrying it pays shards.length × the price of one shard.
+ */
+export function postShardsPayload(spec: JobSpec, shards: readonly Shard[]): Cell {
+    const list = shardList(shards);
+    const programUri = spec.uris.beginParse().loadRef();
+    return beginCell()
+        .store(
+            storePostShardsPayload({
+                $$type: 'PostShardsPayload',
+                count: BigInt(shards.length),
+                spec: { ...spec, inputHash: 0n, initialRoot: 0n, uris: beginCell().storeRef(programUri).endCell() },
+                shards: list,
+            }),
+        )
+        .endCell();
 }

@@ -23,6 +23,8 @@ import {
     RefuseUnknownPayload,
     RefuseUrisTooLarge,
     RefuseWindowTooLong,
+    RefuseShards,
+    MaxShards,
 } from './Hub';
 
 /** Each reason code, as the end of "the hub sent it back because …". */
@@ -37,8 +39,12 @@ export const REFUSAL_REASONS: ReadonlyMap<bigint, string> = new Map([
     [RefuseLimits, 'the fuel or memory limit is 0'],
     [RefuseWindowTooLong, 'a claim, commit or reveal window is longer than the hub allows'],
     [RefuseUrisTooLarge, `the program and input URIs take more than ${MaxUriCells} cells (about 2 KB)`],
-    [RefusePostTon, 'it carried less TON than the hub’s post cost for its k (get-method post_cost)'],
+    [
+        RefusePostTon,
+        'it carried less TON than the hub’s post cost for its k (get-method post_cost, or post_shards_cost for a sharded post)',
+    ],
     [RefuseFuelTooLarge, 'the fuel limit is too large to dispute: each side’s time in a match would pass a week'],
+    [RefuseShards, `a sharded post needs 1 to ${MaxShards} shards and FOG that divides evenly among them`],
 ]);
 
 /** What a refused transfer was, by RefusedEvent's `what`. */

@@ -13,10 +13,11 @@ import { Hub, JobSpec, Params, storeStakePayload, storePostJobPayload } from '..
 import { Provider } from '../../wrappers/Provider';
 import { Job } from '../../wrappers/Job';
 import { Epoch } from '../../wrappers/Epoch';
-import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../../wrappers/protocol';
+import { Shards } from '../../wrappers/Shards';
+import { defaultParams, fogTokenInit, hubInit, passCollectionInit, postShardsPayload, Shard, shardList } from '../../wrappers/protocol';
 import { commitOf, hashOf } from '../../wrappers/commit';
 import { NOW } from './fixture';
-import { operationGas } from '../../wrappers/gas';
+import { cellShape, operationFees, operationGas } from '../../wrappers/gas';
 import { mainnetConfig } from '../fees';
 
 export const FOG = 1_000_000_000n;
@@ -37,12 +38,22 @@ export interface Protocol {
     passOf(owner: Address): Promise<SandboxContract<PassItem>>;
     job(id: bigint): Promise<SandboxContract<Job>>;
     epoch(n: bigint): Promise<SandboxContract<Epoch>>;
+    /** The Shards of the sharded post whose first job is `first`. */
+    shards(first: bigint): Promise<SandboxContract<Shards>>;
     /** Genesis FOG for `to` (genesis stays open in tests). */
     fund(to: Address, amount: bigint): Promise<void>;
     /** Transfers FOG to the hub with `payload` as the forward payload (in a reference). */
     toHub(from: SandboxContract<TreasuryContract>, amount: bigint, payload: Cell, forwardTon?: bigint): Promise<SendMessageResult>;
     stake(from: SandboxContract<TreasuryContract>, amount: bigint, cores?: bigint, memoryMb?: bigint): Promise<SendMessageResult>;
     post(from: SandboxContract<TreasuryContract>, price: bigint, spec?: Partial<JobSpec>): Promise<SendMessageResult>;
+    /** A sharded post of `shards` (by default `count` made-up inputs) at `price` each, with the hub's post_shards_cost unless `forwardTon` is given. */
+    postShards(
+        from: SandboxContract<TreasuryContract>,
+        price: bigint,
+        count: number,
+        spec?: Partial<JobSpec>,
+        options?: { shards?: Shard[]; forwardTon?: bigint; amount?: bigint },
+    ): Promise<SendMessageResult>;
     /** Claims a slot of job `jobId`, locking `collateral` (the parameters' collateral unless given). */
     claim(worker: SandboxContract<TreasuryContract>, jobId: bigint, value?: bigint, collateral?: bigint): Promise<SendMessageResult>;
     commit(worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt?: bigint): Promise<SendMessageResult>;
@@ -69,6 +80,15 @@ export function specOf(overrides: Partial<JobSpec> = {}): JobSpec {
             .endCell(),
         ...overrides,
     };
+}
+
+/** `count` made-up shards: input i's hash, root and URI. */
+export function shardsOf(count: number): Shard[] {
+    return Array.from({ length: count }, (_, i) => ({
+        inputHash: hashOf(`input ${i}`),
+        initialRoot: hashOf(`initial root ${i}`),
+        inputUri: beginCell().storeStringTail(`fog://input-${i}`).endCell(),
+    }));
 }
 
 /** A spec's `uris` cell taking exactly `cells` cells: the root and two snake strings of full cells. */
@@ -138,6 +158,7 @@ export async function protocolFixture(paramOverrides: Partial<Params> = {}): Pro
     const passOf = async (owner: Address) => blockchain.openContract(PassItem.fromAddress(await passAddress(owner)));
     const job = async (id: bigint) => blockchain.openContract(Job.fromAddress(await jobAddress(id)));
     const epoch = async (n: bigint) => blockchain.openContract(Epoch.fromAddress(await epochAddress(n)));
+    const shards = async (first: bigint) => blockchain.openContract(Shards.fromAddress(await hub.getShardsAddress(first)));
     const fund = async (to: Address, amount: bigint) => {
         const recipients = Dictionary.empty(Dictionary.Keys.Address(), Dictionary.Values.BigVarUint(4));
         recipients.set(to, amount);
@@ -164,6 +185,21 @@ export async function protocolFixture(paramOverrides: Partial<Params> = {}): Pro
         toHub(from, amount, payload(storeStakePayload({ $$type: 'StakePayload', cores, memoryMb })));
     const post = (from: SandboxContract<TreasuryContract>, price: bigint, spec: Partial<JobSpec> = {}) =>
         toHub(from, price, payload(storePostJobPayload({ $$type: 'PostJobPayload', spec: specOf(spec) })));
+    const postShards = async (
+        from: SandboxContract<TreasuryContract>,
+        price: bigint,
+        count: number,
+        spec: Partial<JobSpec> = {},
+        options: { shards?: Shard[]; forwardTon?: bigint; amount?: bigint } = {},
+    ) => {
+        const full = specOf(spec);
+        const shards = options.shards ?? shardsOf(count);
+        const size = cellShape(shardList(shards));
+        const forwardTon =
+            options.forwardTon ??
+            (await hub.getPostShardsCost(full.k, BigInt(shards.length), BigInt(size.cells), BigInt(size.bits))) + toNano('0.05');
+        return toHub(from, options.amount ?? price * BigInt(shards.length), postShardsPayload(full, shards), forwardTon);
+    };
     const claim = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, value = GAS, collateral = params.collateral) =>
         (await providerOf(worker.address)).send(worker.getSender(), { value }, { $$type: 'ClaimJob', queryId: 0n, jobId, collateral });
     const commit = async (worker: SandboxContract<TreasuryContract>, jobId: bigint, result: bigint, salt = 7n) =>
@@ -190,10 +226,12 @@ export async function protocolFixture(paramOverrides: Partial<Params> = {}): Pro
         passOf,
         job,
         epoch,
+        shards,
         fund,
         toHub,
         stake,
         post,
+        postShards,
         claim,
         commit,
         reveal,
@@ -227,4 +265,61 @@ export async function runJobGas(
     for (const w of workers) gas += measure(await p.commit(w, id, result), w.address);
     for (const w of workers) gas += measure(await p.reveal(w, id, result), w.address);
     return gas;
+}
+
+/** An operation's compute gas and its TON (wrappers/gas.ts: operationGas, operationFees). */
+export interface Cost {
+    gas: bigint;
+    fees: bigint;
+}
+
+/** The operation's cost; it must have succeeded in every transaction. */
+function costOf(r: SendMessageResult, payer: Address): Cost {
+    if (!allSucceeded(r)) throw new Error('an operation measured for its cost failed in one of its transactions');
+    return { gas: operationGas(r.transactions, payer), fees: operationFees(r.transactions, payer) };
+}
+
+const addCost = (a: Cost, b: Cost): Cost => ({ gas: a.gas + b.gas, fees: a.fees + b.fees });
+
+/** Claims, commits and reveals job `id` with `workers`, all revealing the same result: its settlement's cost is the last reveal's. */
+async function workJob(p: Protocol, workers: SandboxContract<TreasuryContract>[], id: bigint): Promise<Cost> {
+    let cost: Cost = { gas: 0n, fees: 0n };
+    const result = hashOf(`result of job ${id}`);
+    for (const w of workers) cost = addCost(cost, costOf(await p.claim(w, id), w.address));
+    for (const w of workers) cost = addCost(cost, costOf(await p.commit(w, id, result), w.address));
+    for (const w of workers) cost = addCost(cost, costOf(await p.reveal(w, id, result), w.address));
+    const phase = (await (await p.job(id)).getJobState()).phase;
+    if (phase !== PhaseDoneCode) throw new Error(`job ${id} ended in phase ${phase}, not done`);
+    return cost;
+}
+
+const PhaseDoneCode = 2n;
+
+/** A job's whole on-chain cost, from its post to its settlement, with `workers` agreeing (k = their number). */
+export async function jobCost(
+    p: Protocol,
+    requester: SandboxContract<TreasuryContract>,
+    workers: SandboxContract<TreasuryContract>[],
+    id: bigint,
+): Promise<Cost> {
+    const k = BigInt(workers.length);
+    const post = costOf(await p.post(requester, 10n * FOG, { k, quorum: k / 2n + 1n }), requester.address);
+    return addCost(post, await workJob(p, workers, id));
+}
+
+/**
+ * A sharded post's whole on-chain cost, from its post to its last shard's settlement, `count`
+ * shards from job `first` on, each worked by `workers` (k = their number), one shard after another.
+ */
+export async function shardsCost(
+    p: Protocol,
+    requester: SandboxContract<TreasuryContract>,
+    workers: SandboxContract<TreasuryContract>[],
+    count: number,
+    first: bigint,
+): Promise<Cost> {
+    const k = BigInt(workers.length);
+    let cost = costOf(await p.postShards(requester, 10n * FOG, count, { k, quorum: k / 2n + 1n }), requester.address);
+    for (let i = 0n; i < BigInt(count); i++) cost = addCost(cost, await workJob(p, workers, first + i));
+    return cost;
 }
