@@ -242,6 +242,8 @@ export class Keeper {
             });
         }
         for (const epoch of this.knownEpochs()) {
+            // a flush sent this tick is three messages from its epoch, a close one: it waits a tick
+            if (report.flushed.length > 0) break;
             if (epoch.closed || now < closableAt(epoch.n, params)) continue;
             await this.poke(`epoch:${epoch.n}`, report, () => this.closeMessage(epoch.n), {
                 sent: () => report.closed.push(epoch.n),

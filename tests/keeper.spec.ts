@@ -222,10 +222,16 @@ describe('keeper', () => {
         // nothing to do before the epoch ends
         expect((await keeper.tickOnce()).flushed).toEqual([]);
         const params = await d.fog.hub.getParams();
-        await advance(d, Number(params.epochStart + (epoch + 1n) * params.epochLength) - (await chainNow()) + 1);
-        expect((await keeper.tickOnce()).flushed).toEqual([first]);
+        // the epoch ended and its close delay passed: the flush goes first, the close waits a tick
+        await advance(d, closableAt(epoch, params) - (await chainNow()) + 1);
+        const flushing = await keeper.tickOnce();
+        expect([flushing.flushed, flushing.closed]).toEqual([[first], []]);
         expect((await shards.getShardsState()).pending).toBe(false);
-        expect((await (await d.fog.epoch(epoch)).getEpochState()).burned).toBeGreaterThanOrEqual(10n * FOG);
+        const recorded = await (await d.fog.epoch(epoch)).getEpochState();
+        expect([recorded.closed, recorded.burned >= 10n * FOG]).toEqual([false, true]);
+        await watcher.pollOnce();
+        expect((await keeper.tickOnce()).closed).toContain(epoch);
+        expect((await (await d.fog.epoch(epoch)).getEpochState()).closed).toBe(true);
         // once both shards have closed, the keeper forgets the post
         await reveal(d, w, first + 1n);
         await watcher.pollOnce();

@@ -166,6 +166,21 @@ describe('a sharded post', () => {
         expect((await p.hub.getHubState()).totalEscrow).toBe(0n);
     });
 
+    it('reports at once a first close that is a refund, whatever the job spent: a claimed shard nobody revealed', async () => {
+        await p.postShards(alice, PRICE, 3, { k: 1n, quorum: 1n });
+        const fog = await p.balanceOf(alice.address);
+        await p.claim(workers[0], 0n);
+        await p.commit(workers[0], 0n, hashOf('never revealed'));
+        p.blockchain.now = Number((await (await p.job(0n)).getJobState()).revealUntil) + 1;
+        const r = await p.finalize(workers[1], 0n);
+        expect(allSucceeded(r)).toBe(true);
+        expect(txsTo(r, p.hub.address, OP.ShardsClosed)).toHaveLength(1);
+        // the price back at once, the worker's collateral slashed and burned
+        expect(await p.balanceOf(alice.address)).toBe(fog + PRICE);
+        expect((await (await p.shards(0n)).getShardsState()).closed).toBe(1n);
+        expect((await p.hub.getHubState()).totalEscrow).toBe(2n * PRICE);
+    });
+
     it('deploys no job for a requester without a pass and refunds the post in one transfer', async () => {
         const bob = await p.blockchain.treasury('bob');
         await p.fund(bob.address, 100n * FOG);
@@ -359,6 +374,46 @@ describe('a sharded post', () => {
             shards[1] = { ...shards[1], inputUri: snake(Number(MaxUriCells) - 2) };
             expect(allSucceeded(await p.postShards(alice, PRICE, 3, { k: 1n, quorum: 1n }, { shards }))).toBe(true);
             expect((await p.hub.getHubState()).nextJobId).toBe(3n);
+        });
+
+        it('a program URI that leaves no room for an input, and a shard cell with more than its input and next', async () => {
+            const fog = await p.balanceOf(alice.address);
+            const snake = (n: number) =>
+                beginCell()
+                    .storeStringTail('p'.repeat(127 * n - 1))
+                    .endCell();
+            const wide = beginCell()
+                .store(
+                    storePostShardsPayload({
+                        $$type: 'PostShardsPayload',
+                        count: 1n,
+                        spec: {
+                            ...specOf({ k: 1n, quorum: 1n }),
+                            uris: beginCell()
+                                .storeRef(snake(Number(MaxUriCells)))
+                                .endCell(),
+                        },
+                        shards: shardList(shardsOf(1)),
+                    }),
+                )
+                .endCell();
+            await expectRefused(await p.toHub(alice, PRICE, wide, toNano('1')), RefuseUrisTooLarge, fog);
+            // a last shard with a third reference, and a shard with bits past its two hashes
+            const [one] = shardsOf(1);
+            const extra = beginCell()
+                .storeUint(one.inputHash, 256)
+                .storeUint(one.initialRoot, 256)
+                .storeRef(one.inputUri)
+                .storeRef(beginCell().storeUint(7, 8).endCell())
+                .endCell();
+            await expectRefused(await p.toHub(alice, PRICE, raw(1, extra), toNano('1')), RefuseMalformed, fog);
+            const longer = beginCell()
+                .storeUint(one.inputHash, 256)
+                .storeUint(one.initialRoot, 256)
+                .storeUint(1, 1)
+                .storeRef(one.inputUri)
+                .endCell();
+            await expectRefused(await p.toHub(alice, PRICE, raw(1, longer), toNano('1')), RefuseMalformed, fog);
         });
 
         it('less TON than post_shards_cost', async () => {
