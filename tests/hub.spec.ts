@@ -36,7 +36,7 @@ import * as HubConstants from '../wrappers/Hub';
 import { describeRefusal, REFUSAL_REASONS } from '../wrappers/refusal';
 import { hashOf } from '../wrappers/commit';
 import { deliverBounce, NOW } from '../client/sandbox/fixture';
-import { allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf, urisOf } from '../client/sandbox/protocol';
+import { actorsOf, allSucceeded, FOG, GAS, payload, Protocol, protocolFixture, specOf, urisOf } from '../client/sandbox/protocol';
 import { jobSpec, MAX_URI_CELLS } from '../client/actions';
 import { cellShape } from '../wrappers/gas';
 import { readFileSync } from 'node:fs';
@@ -53,12 +53,7 @@ describe('Hub', () => {
 
     beforeEach(async () => {
         p = await protocolFixture();
-        workers = [];
-        for (const name of ['w1', 'w2', 'w3', 'alice']) {
-            const w = await p.blockchain.treasury(name);
-            await p.fund(w.address, 5_000n * FOG);
-            workers.push(w);
-        }
+        workers = await actorsOf(p, ['w1', 'w2', 'w3', 'alice'], 5_000n * FOG);
         alice = workers[3];
     });
 

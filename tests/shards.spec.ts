@@ -40,7 +40,7 @@ import { exampleNamed } from '../examples/catalog';
 import { readFileSync } from 'node:fs';
 import { hashOf } from '../wrappers/commit';
 import { cellShape, computeGas } from '../wrappers/gas';
-import { allSucceeded, FOG, Protocol, protocolFixture, shardsOf, specOf } from '../client/sandbox/protocol';
+import { actorsOf, allSucceeded, FOG, Protocol, protocolFixture, shardsOf, specOf } from '../client/sandbox/protocol';
 
 const OP = Hub.opcodes;
 const PRICE = 10n * FOG;
@@ -52,13 +52,7 @@ describe('a sharded post', () => {
 
     beforeEach(async () => {
         p = await protocolFixture();
-        workers = [];
-        for (const name of ['w1', 'w2', 'w3', 'alice']) {
-            const w = await p.blockchain.treasury(name);
-            await p.fund(w.address, 5_000n * FOG);
-            expect(allSucceeded(await p.stake(w, p.params.minStake))).toBe(true);
-            workers.push(w);
-        }
+        workers = await actorsOf(p, ['w1', 'w2', 'w3', 'alice'], 5_000n * FOG, p.params.minStake);
         alice = workers.pop()!;
     });
 

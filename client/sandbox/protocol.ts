@@ -323,3 +323,20 @@ export async function shardsCost(
     for (let i = 0n; i < BigInt(count); i++) cost = addCost(cost, await workJob(p, workers, first + i));
     return cost;
 }
+
+/** Treasuries named `names`, each funded with `fog` and, when `stake` is given, staking it (which mints their passes). */
+export async function actorsOf(
+    p: Protocol,
+    names: readonly string[],
+    fog: bigint,
+    stake?: bigint,
+): Promise<SandboxContract<TreasuryContract>[]> {
+    const actors: SandboxContract<TreasuryContract>[] = [];
+    for (const name of names) {
+        const a = await p.blockchain.treasury(name);
+        await p.fund(a.address, fog);
+        if (stake !== undefined && !allSucceeded(await p.stake(a, stake))) throw new Error(`${name} could not stake`);
+        actors.push(a);
+    }
+    return actors;
+}
