@@ -5,8 +5,9 @@
  * "Clocks"), has a sharded post's Shards report the closes it holds of an epoch that has ended
  * (before that epoch closes), and closes epochs once they ended and their close delay passed.
  *
- * It learns the live jobs and known epochs from the watcher: its handler keeps two small LMDB
- * tables (jobs leave when finalized or rejected; closed epochs are pruned after two epochs), in
+ * It learns the live jobs, known epochs and open sharded posts from the watcher: its handler keeps
+ * three small LMDB tables (jobs leave when finalized or rejected; closed epochs are pruned after
+ * two epochs; a post leaves once its shards have all closed, read from its Shards), in
  * the watcher's delivery transaction, so the tables never miss or double an event. A tick
  * (node-cron, or `tickOnce()`) reads the chain's clock from the endpoint, never the local one,
  * and sends each poke through one wallet, one at a time, confirmed at the destination. A poke in
