@@ -9,7 +9,7 @@ import { FogToken } from '../../wrappers/FogToken';
 import { FogWallet } from '../../wrappers/FogWallet';
 import { PassCollection } from '../../wrappers/PassCollection';
 import { PassItem } from '../../wrappers/PassItem';
-import { Hub, JobSpec, Params, storeStakePayload, storePostJobPayload } from '../../wrappers/Hub';
+import { Hub, JobSpec, Params, PhaseDone, storeStakePayload, storePostJobPayload } from '../../wrappers/Hub';
 import { Provider } from '../../wrappers/Provider';
 import { Job } from '../../wrappers/Job';
 import { Epoch } from '../../wrappers/Epoch';
@@ -247,6 +247,10 @@ export function allSucceeded(r: SendMessageResult): boolean {
     });
 }
 
+/** The gas of an operation: the operation's gas, payer excluded (wrappers/gas.ts). */
+type Measure = (r: SendMessageResult, payer: Address) => bigint;
+const operationMeasure: Measure = (r, payer) => operationGas(r.transactions, payer);
+
 /**
  * Runs job `id` from post to settlement with `workers` all revealing the same result, and returns
  * the gas of every step as `measure` counts it (by default: the operation's gas, payer excluded).
@@ -256,10 +260,16 @@ export async function runJobGas(
     requester: SandboxContract<TreasuryContract>,
     workers: SandboxContract<TreasuryContract>[],
     id: bigint,
-    measure: (r: SendMessageResult, payer: Address) => bigint = (r, payer) => operationGas(r.transactions, payer),
+    measure: Measure = operationMeasure,
 ): Promise<bigint> {
     const k = BigInt(workers.length);
-    let gas = measure(await p.post(requester, 10n * FOG, { k, quorum: k / 2n + 1n }), requester.address);
+    const gas = measure(await p.post(requester, 10n * FOG, { k, quorum: k / 2n + 1n }), requester.address);
+    return gas + (await workJobGas(p, workers, id, measure));
+}
+
+/** Claims, commits and reveals job `id` with `workers`, all revealing the same result; returns the gas as `measure` counts it. */
+async function workJobGas(p: Protocol, workers: SandboxContract<TreasuryContract>[], id: bigint, measure: Measure): Promise<bigint> {
+    let gas = 0n;
     const result = hashOf(`result of job ${id}`);
     for (const w of workers) gas += measure(await p.claim(w, id), w.address);
     for (const w of workers) gas += measure(await p.commit(w, id, result), w.address);
@@ -273,27 +283,24 @@ export interface Cost {
     fees: bigint;
 }
 
-/** The operation's cost; it must have succeeded in every transaction. */
-function costOf(r: SendMessageResult, payer: Address): Cost {
-    if (!allSucceeded(r)) throw new Error('an operation measured for its cost failed in one of its transactions');
-    return { gas: operationGas(r.transactions, payer), fees: operationFees(r.transactions, payer) };
+/** A measure that also adds up gas and TON into `cost`, and requires every transaction to have succeeded. */
+function costMeter(): { cost: Cost; measure: Measure } {
+    const cost: Cost = { gas: 0n, fees: 0n };
+    const measure: Measure = (r, payer) => {
+        if (!allSucceeded(r)) throw new Error('an operation measured for its cost failed in one of its transactions');
+        const gas = operationGas(r.transactions, payer);
+        cost.gas += gas;
+        cost.fees += operationFees(r.transactions, payer);
+        return gas;
+    };
+    return { cost, measure };
 }
 
-const addCost = (a: Cost, b: Cost): Cost => ({ gas: a.gas + b.gas, fees: a.fees + b.fees });
-
-/** Claims, commits and reveals job `id` with `workers`, all revealing the same result: its settlement's cost is the last reveal's. */
-async function workJob(p: Protocol, workers: SandboxContract<TreasuryContract>[], id: bigint): Promise<Cost> {
-    let cost: Cost = { gas: 0n, fees: 0n };
-    const result = hashOf(`result of job ${id}`);
-    for (const w of workers) cost = addCost(cost, costOf(await p.claim(w, id), w.address));
-    for (const w of workers) cost = addCost(cost, costOf(await p.commit(w, id, result), w.address));
-    for (const w of workers) cost = addCost(cost, costOf(await p.reveal(w, id, result), w.address));
+/** Throws unless job `id` settled on a result. */
+async function requireDone(p: Protocol, id: bigint): Promise<void> {
     const phase = (await (await p.job(id)).getJobState()).phase;
-    if (phase !== PhaseDoneCode) throw new Error(`job ${id} ended in phase ${phase}, not done`);
-    return cost;
+    if (phase !== PhaseDone) throw new Error(`job ${id} ended in phase ${phase}, not done`);
 }
-
-const PhaseDoneCode = 2n;
 
 /** A job's whole on-chain cost, from its post to its settlement, with `workers` agreeing (k = their number). */
 export async function jobCost(
@@ -302,9 +309,10 @@ export async function jobCost(
     workers: SandboxContract<TreasuryContract>[],
     id: bigint,
 ): Promise<Cost> {
-    const k = BigInt(workers.length);
-    const post = costOf(await p.post(requester, 10n * FOG, { k, quorum: k / 2n + 1n }), requester.address);
-    return addCost(post, await workJob(p, workers, id));
+    const meter = costMeter();
+    await runJobGas(p, requester, workers, id, meter.measure);
+    await requireDone(p, id);
+    return meter.cost;
 }
 
 /**
@@ -319,9 +327,13 @@ export async function shardsCost(
     first: bigint,
 ): Promise<Cost> {
     const k = BigInt(workers.length);
-    let cost = costOf(await p.postShards(requester, 10n * FOG, count, { k, quorum: k / 2n + 1n }), requester.address);
-    for (let i = 0n; i < BigInt(count); i++) cost = addCost(cost, await workJob(p, workers, first + i));
-    return cost;
+    const meter = costMeter();
+    meter.measure(await p.postShards(requester, 10n * FOG, count, { k, quorum: k / 2n + 1n }), requester.address);
+    for (let id = first; id < first + BigInt(count); id++) {
+        await workJobGas(p, workers, id, meter.measure);
+        await requireDone(p, id);
+    }
+    return meter.cost;
 }
 
 /** Treasuries named `names`, each funded with `fog` and, when `stake` is given, staking it (which mints their passes). */
