@@ -41,6 +41,7 @@ import { PassItem } from '../wrappers/PassItem';
 import { cellShape } from '../wrappers/gas';
 import { DEFAULT_JOB_MFUEL, fuelForJob } from './compute/fuel';
 import { initialRoot } from './dispute/state';
+import { INPUTS_HEADER, isManifest } from './inputs';
 import { open } from './chain';
 import { hashToUint256, sha256Hex } from './hash';
 import { Outgoing } from './sender';
@@ -94,6 +95,8 @@ function disputeBody(move: DisputeMoveBody): [bigint, Cell] {
 export interface JobRequest {
     program: Uint8Array;
     input: Uint8Array;
+    /** What the program reads when `input` is a composite input's manifest: its parts framed (client/inputs.ts). */
+    programInput?: Uint8Array;
     urlOf: (hash: string) => string;
     /** Replication, 1..7 (default 3). */
     k?: number;
@@ -110,13 +113,23 @@ export const MAX_URI_CELLS = Number(MaxUriCells);
 /**
  * The on-chain spec of a job (windows 0: the hub's defaults), with the initial root of its state
  * (docs/disputes.md, "The initial root"). Throws if the program's and input's URIs are longer than
- * a job allows, which the hub would refuse (returning the FOG), and for a program refused before
- * it runs, which no worker would claim.
+ * a job allows, which the hub would refuse (returning the FOG), for a program refused before it
+ * runs, which no worker would claim, and for an input that begins like a composite input's
+ * manifest without `programInput` (or `programInput` with one that does not), which no worker
+ * would claim either.
  */
 export function jobSpec(r: JobRequest): JobSpec {
     const k = r.k ?? 3;
     const maxMfuel = r.maxMfuel ?? DEFAULT_JOB_MFUEL;
     const maxMemoryMb = r.maxMemoryMb ?? 256;
+    // a worker reads an input that begins like a manifest as one (client/inputs.ts): the initial
+    // root must be over what it will read, or no worker claims the job
+    if (isManifest(r.input) !== (r.programInput !== undefined))
+        throw new RangeError(
+            r.programInput === undefined
+                ? `the input begins with "${INPUTS_HEADER.trim()}" and a newline, which workers read as a composite input's manifest (docs/map-reduce.md): change its first line`
+                : 'a program input goes with a composite input, and this input is not a manifest',
+        );
     const [program, input] = [sha256Hex(r.program), sha256Hex(r.input)];
     const uris = beginCell()
         .storeRef(beginCell().storeStringTail(r.urlOf(program)))
@@ -132,7 +145,9 @@ export function jobSpec(r: JobRequest): JobSpec {
         $$type: 'JobSpec',
         programHash: hashToUint256(program),
         inputHash: hashToUint256(input),
-        initialRoot: BigInt('0x' + initialRoot({ program: r.program, input: r.input, fuel: fuelForJob({ maxMfuel }), maxMemoryMb })),
+        initialRoot: BigInt(
+            '0x' + initialRoot({ program: r.program, input: r.programInput ?? r.input, fuel: fuelForJob({ maxMfuel }), maxMemoryMb }),
+        ),
         k: BigInt(k),
         quorum: BigInt(r.quorum ?? Math.floor(k / 2) + 1),
         maxMfuel: BigInt(maxMfuel),
@@ -146,13 +161,16 @@ export function jobSpec(r: JobRequest): JobSpec {
 
 /**
  * A sharded post's spec and shards: `program` over each of `inputs` (docs/protocol.md, "Sharded
- * jobs"), each shard with its input's hash, initial root and URI. The same checks as jobSpec, for
+ * jobs"), each shard with its input's hash, initial root and URI (`programInputs[i]`: what the
+ * program reads when `inputs[i]` is a composite input's manifest). The same checks as jobSpec, for
  * every shard.
  */
-export function shardedSpec(r: Omit<JobRequest, 'input'> & { inputs: readonly Buffer[] }): { spec: JobSpec; shards: Shard[] } {
+export function shardedSpec(
+    r: Omit<JobRequest, 'input' | 'programInput'> & { inputs: readonly Buffer[]; programInputs?: readonly Buffer[] },
+): { spec: JobSpec; shards: Shard[] } {
     if (r.inputs.length < 1 || r.inputs.length > MAX_SHARDS)
         throw new RangeError(`a sharded post has 1 to ${MAX_SHARDS} inputs; got ${r.inputs.length}`);
-    const specs = r.inputs.map((input) => jobSpec({ ...r, input }));
+    const specs = r.inputs.map((input, i) => jobSpec({ ...r, input, programInput: r.programInputs?.[i] }));
     const shards = specs.map((spec) => ({
         inputHash: spec.inputHash,
         initialRoot: spec.initialRoot,

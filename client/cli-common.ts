@@ -67,11 +67,14 @@ export interface Signing {
     from?: string;
 }
 
-/** Adds --deeplink and --from to a command that sends a message. */
-export function signingOptions(cmd: Command): Command {
+/**
+ * Adds --deeplink and --from to a command that sends a message (`flag` names --from otherwise, for
+ * a command whose --from means something else; `actor` is then given it as `from`).
+ */
+export function signingOptions(cmd: Command, flag = '--from'): Command {
     return cmd
         .option('--deeplink', 'sign in your own wallet: print a ton:// and a Tonkeeper link with a QR code instead of signing here')
-        .option('--from <address>', 'with --deeplink: the wallet that signs (default: the one in --home)');
+        .option(`${flag} <address>`, 'with --deeplink: the wallet that signs (default: the one in --home)');
 }
 
 /** How long a command waits for the user to sign a deep link in their wallet. */
@@ -89,9 +92,9 @@ export interface Actor {
     send(message: Outgoing, what: string): Promise<void>;
 }
 
-/** The actor for a command with `signingOptions`. */
-export async function actor(o: Common & Signing): Promise<Actor> {
-    if (o.from !== undefined && !o.deeplink) throw new Error('--from goes with --deeplink (without it, the key in --home signs)');
+/** The actor for a command with `signingOptions` (`flag`: the name its signing wallet's option has there). */
+export async function actor(o: Common & Signing, flag = '--from'): Promise<Actor> {
+    if (o.from !== undefined && !o.deeplink) throw new Error(`${flag} goes with --deeplink (without it, the key in --home signs)`);
     if (!o.deeplink) {
         const { ctx, sender } = await signer(o);
         return {
@@ -108,10 +111,10 @@ export async function actor(o: Common & Signing): Promise<Actor> {
         try {
             address = Address.parse(o.from);
         } catch {
-            throw new Error(`--from is not a TON address: ${o.from}`);
+            throw new Error(`${flag} is not a TON address: ${o.from}`);
         }
     } else {
-        if (!existsSync(keyPath(o))) throw new Error('--deeplink needs the signing wallet: pass --from <your wallet address>');
+        if (!existsSync(keyPath(o))) throw new Error(`--deeplink needs the signing wallet: pass ${flag} <your wallet address>`);
         address = (await readKeyFile(keyPath(o), ctx.file.network)).wallet.address;
     }
     return {

@@ -150,11 +150,11 @@ async function download(url: string, hash: string, opts: FetchBlobOptions, kind:
 
 /**
  * Downloads blob `expectedHash` from any `http://` or `https://` URI (e.g. one stored in a job
- * spec) and checks its sha256. Throws `InvalidBlobUriError`, `InvalidHashError`,
- * `StorageUnreachableError`, `BlobNotFoundError`, `BlobTooLargeError`, `StorageHttpError` or
- * `BlobHashMismatchError`.
+ * spec) and checks its sha256, or for `kind` 'result' its output hash. Throws
+ * `InvalidBlobUriError`, `InvalidHashError`, `StorageUnreachableError`, `BlobNotFoundError`,
+ * `BlobTooLargeError`, `StorageHttpError` or `BlobHashMismatchError`.
  */
-export async function fetchBlob(uri: string, expectedHash: string, opts: FetchBlobOptions = {}): Promise<Buffer> {
+export async function fetchBlob(uri: string, expectedHash: string, opts: FetchBlobOptions = {}, kind: HashKind = 'blob'): Promise<Buffer> {
     let parsed: URL;
     try {
         parsed = new URL(uri);
@@ -162,7 +162,7 @@ export async function fetchBlob(uri: string, expectedHash: string, opts: FetchBl
         throw new InvalidBlobUriError(uri);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InvalidBlobUriError(uri);
-    return download(parsed.href, normalizeHash(expectedHash), opts);
+    return download(parsed.href, normalizeHash(expectedHash), opts, kind);
 }
 
 /** A client of one storage node (see `server.ts` for the HTTP API). */

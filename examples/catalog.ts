@@ -9,6 +9,7 @@ import { DIST } from '../client/paths';
 import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { runHere } from '../client/compute/programs';
 import { decodeDataset, DIGITS_FILE } from './data/digits';
+import { frameParts } from '../client/inputs';
 
 export interface Example {
     name: string;
@@ -97,6 +98,12 @@ export const EXAMPLES: Example[] = [
             const lines = out.toString('utf-8').trim().split('\n');
             return `${lines.length} digits read: ${lines.map((l) => l.split(' ')[0]).join(' ')}`;
         },
+    },
+    {
+        name: 'concat',
+        what: 'a reducer: the parts of a composite input (a map’s outputs, in shard order) joined into one',
+        defaultInput: () => frameParts(['hello ', 'from ', 'fog'].map((t) => Buffer.from(t))),
+        summary: (out) => `${out.length.toLocaleString('en-US')} bytes joined: ${JSON.stringify(out.toString('utf-8', 0, 60))}`,
     },
     {
         name: 'meme',

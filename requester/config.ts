@@ -1,5 +1,5 @@
 /**
- * Options of `fog job submit`: one defaults object, the limits of each option, and one
+ * Options of `fog job submit` (and of map and reduce, which post too): one defaults object, the limits of each option, and one
  * validation step with exact messages. The commander help of requester/cli.ts takes its defaults
  * from here; the common options (--home, --network-file) are client/cli-common.ts's.
  */
@@ -30,7 +30,8 @@ export interface SubmitFlags {
     mfuel?: string;
     memory: string;
     estimate?: boolean;
-    pricePerMfuel: string;
+    /** Only `submit` has it (for --estimate). */
+    pricePerMfuel?: string;
 }
 
 /**
@@ -49,13 +50,15 @@ export interface SubmitNumbers {
 
 /** Checks `submit`'s numeric flags; throws with the flag, its range and the value given. */
 export function resolveSubmit(o: SubmitFlags): SubmitNumbers {
-    if (o.price === undefined && !o.estimate) throw new Error('--price <FOG> is required (or --estimate, which suggests one)');
+    // only submit has --pricePerMfuel (a default), and --estimate with it
+    if (o.price === undefined && !o.estimate)
+        throw new Error(`--price <FOG> is required${o.pricePerMfuel === undefined ? '' : ' (or --estimate, which suggests one)'}`);
     const price = o.price === undefined ? undefined : parseAmount(o.price);
     const k = parseCount(o.replicas, '-k', requesterLimits.replicas);
     const quorum = o.quorum === undefined ? Math.floor(k / 2) + 1 : parseCount(o.quorum, '--quorum', k);
     if (quorum * 2 <= k) throw new Error(`--quorum must be more than half of k (${k}), got ${quorum}`);
     const mfuel = o.mfuel === undefined ? undefined : parseCount(o.mfuel, '--mfuel', requesterLimits.maxMfuel);
     const memory = parseCount(o.memory, '--memory', requesterLimits.memoryMb);
-    const pricePerMfuel = parseAmount(o.pricePerMfuel);
+    const pricePerMfuel = parseAmount(o.pricePerMfuel ?? requesterDefaults.pricePerMfuel);
     return { price, k, quorum, mfuel, memory, pricePerMfuel };
 }

@@ -198,6 +198,13 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         expect(KEEP_JOBS).toBe(workerDefaults.keepJobs);
     });
 
+    it('gives map and reduce the same posting options and defaults as submit', () => {
+        const cli = fogProgram();
+        for (const command of ['map', 'reduce'])
+            for (const flag of ['--replicas', '--memory'])
+                expect(defaultOf(cli, ['job', command], flag)).toBe(defaultOf(cli, ['job', 'submit'], flag));
+    });
+
     it('names the flag, its range and the value given', () => {
         const good = startDefaultsOf();
         const bad = (patch: Partial<StartFlags>) => () => resolveWorkerStart({ ...good, ...patch });
@@ -253,6 +260,9 @@ describe('requester: resolveSubmit', () => {
         expect(() => resolveSubmit({ ...flags(), price: undefined })).toThrow(
             '--price <FOG> is required (or --estimate, which suggests one)',
         );
+        // map and reduce have no --estimate: their message does not offer it
+        const { pricePerMfuel: _, ...mapFlags } = flags();
+        expect(() => resolveSubmit({ ...mapFlags, price: undefined })).toThrow(/^--price <FOG> is required$/);
         expect(() => resolveSubmit({ ...flags(), memory: 'big' })).toThrow(/^--memory must be a whole number from 1 to \d+, got "big"$/);
         expect(() => resolveSubmit({ ...flags(), price: '1.0000000001' })).toThrow(
             'not an amount of FOG: "1.0000000001" (use e.g. 100 or 0.5)',

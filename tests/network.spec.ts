@@ -20,7 +20,8 @@ import { newIdentity, readKeyFile } from '../client/wallet';
 import { FogWallet, loadJettonTransfer } from '../wrappers/FogWallet';
 import { Provider } from '../wrappers/Provider';
 import { JobSpec } from '../wrappers/Hub';
-import { sha256Hex } from '../client/storage';
+import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
+import { parseManifest } from '../client/inputs';
 import { Address, beginCell, external, storeMessage } from '@ton/core';
 
 const EXAMPLES = join(DIST, 'examples');
@@ -266,6 +267,75 @@ describe('a local network', () => {
         expect(r.stdout.join('\n')).toContain(example.summary(readFileSync(out)));
     });
 
+    it('maps a file over 16 shards in one post and reduces their verified outputs, in shard order, to what one run gives', async () => {
+        const book = join(dir, 'book.txt');
+        const text = Array.from({ length: 160 }, (_, i) => `line ${i} of the book\n`).join('');
+        writeFileSync(book, text);
+        const common = net.common(net.requesterHome);
+        const outDir = join(dir, 'map');
+        const mapped = await cli(entry.fog, [
+            'job',
+            'map',
+            ...common,
+            '--example',
+            'upper',
+            '--split',
+            book,
+            '--shards',
+            '16',
+            '--price',
+            '2',
+            '-k',
+            '3',
+            '--out-dir',
+            outDir,
+        ]);
+        expect(mapped.code).toBe(0);
+        const first = /^posted map (\d+): 16 shards of program/.exec(mapped.stderr[0])?.[1];
+        expect(first).toBeDefined();
+        // a line whenever the count changes (stderr is not a terminal), the last with every shard done
+        expect(mapped.stderr.at(-1)).toMatch(new RegExp(`^map ${first}: \\[#{24}\\] 16/16 done$`));
+        expect(mapped.stdout[0]).toMatch(new RegExp(`^map ${first}: 16 of 16 shards done, ${text.length} bytes verified`));
+        const manifest = JSON.parse(readFileSync(join(outDir, 'map.json'), 'utf8')) as {
+            shards: { job: string; out: string; from: string }[];
+        };
+        expect(manifest.shards.map((s) => BigInt(s.job))).toEqual(Array.from({ length: 16 }, (_, i) => BigInt(first!) + BigInt(i)));
+        const outputs = manifest.shards.map((s) => readFileSync(join(outDir, s.out), 'utf8'));
+        expect(outputs.join('')).toBe(text.toUpperCase());
+        expect(outputs.every((o) => o.length > 0 && o.endsWith('\n'))).toBe(true);
+
+        const status = await cli(entry.fog, ['job', 'shards', first!, ...common, '--json']);
+        expect(JSON.parse(status.stdout[0])).toMatchObject({ map: first, done: 16, running: 0, refunded: 0 });
+
+        const out = join(dir, 'reduced.txt');
+        const reduced = await cli(entry.fog, [
+            'job',
+            'reduce',
+            ...common,
+            '--example',
+            'concat',
+            '--from',
+            first!,
+            '--price',
+            '2',
+            '-k',
+            '3',
+            '--out',
+            out,
+            '--json',
+        ]);
+        expect(reduced.stderr).toEqual([]);
+        expect(reduced.code).toBe(0);
+        expect(JSON.parse(reduced.stdout[0])).toMatchObject({ parts: 16, bytes: text.length });
+        expect(readFileSync(out, 'utf8')).toBe(text.toUpperCase());
+        // the reduce job's input on chain is the manifest naming the 16 results, which the workers fetched themselves
+        const file = readNetworkFile(join(dir, 'network.json'));
+        const fog = new Fog(connect(file.endpoint), file);
+        const spec = (await (await fog.job(BigInt(JSON.parse(reduced.stdout[0]).id))).getJobState()).spec;
+        const input = await new StorageClient(net.storageUrl).get(uint256ToHash(spec.inputHash));
+        expect(parseManifest(input)?.map((p) => p.kind)).toEqual(Array(16).fill('result'));
+    });
+
     it('posts through a wallet deep link: the link carries exactly the FOG transfer, and the job runs once a wallet sends it', async () => {
         const input = join(dir, 'link.txt');
         writeFileSync(input, 'signed in my own wallet');
@@ -488,6 +558,8 @@ describe('a local network', () => {
         const before = (await net.status(net.requesterHome)).fog;
         const notWasm = join(dir, 'not.wasm');
         writeFileSync(notWasm, 'plain text');
+        const twoLines = join(dir, 'two-lines.txt');
+        writeFileSync(twoLines, 'one\ntwo\n');
         const nf = ['--network-file', join(dir, 'network.json')];
         const cases: [string, string[], RegExp][] = [
             [
@@ -508,7 +580,7 @@ describe('a local network', () => {
                     '--price',
                     '1000000',
                 ],
-                /this wallet holds .* FOG, the job costs 1000000 FOG/,
+                /this wallet holds .* FOG, the post costs 1000000 FOG; nothing was posted/,
             ],
             [
                 entry.fog,
@@ -577,6 +649,37 @@ describe('a local network', () => {
                 ],
                 /--from is not a TON address/,
             ],
+            ...(
+                [
+                    [['--inputs', join(dir, 'no-such-dir')], /cannot read the directory/],
+                    [
+                        ['--inputs', dir, '--split', notWasm, '--shards', '2'],
+                        /give --inputs <dir> or --split <file> --shards <S> \(one of them\)/,
+                    ],
+                    [['--split', notWasm], /--split needs --shards <S>/],
+                    [['--split', notWasm, '--shards', '65'], /--shards/],
+                    [['--split', notWasm, '--shards', '2'], /the file has 1 lines, fewer than the 2 shards/],
+                    [['--split', notWasm, '--shards', '2', '--record', '3'], /not a whole number of 3-byte records/],
+                    [['--split', twoLines, '--shards', '2', '--price', '1000000'], /the post costs 2000000 FOG; nothing was posted/],
+                ] as [string[], RegExp][]
+            ).map(([args, message]): [string, string[], RegExp] => [
+                entry.fog,
+                ['job', 'map', ...net.common(net.requesterHome), '--example', 'upper', '--price', '1', ...args],
+                message,
+            ]),
+            ...(
+                [
+                    [['--from', '999999'], /no job 999999 on this network/],
+                    [['--from', '1-x'], /--from takes a map's id or job ids and ranges like 12-27,40/],
+                    [['--from', '5-1'], /the range 5-1 is backwards/],
+                    [['--from', '1', '--signer', 'EQnonsense'], /--signer goes with --deeplink/],
+                ] as [string[], RegExp][]
+            ).map(([args, message]): [string, string[], RegExp] => [
+                entry.fog,
+                ['job', 'reduce', ...net.common(net.requesterHome), '--example', 'concat', '--price', '1', ...args],
+                message,
+            ]),
+            [entry.fog, ['job', 'shards', '999999', ...net.common(net.requesterHome)], /no job 999999 on this network/],
             [entry.worker, ['init', ...net.common(net.homes[0])], /already exists: refusing to overwrite it/],
             [entry.worker, ['init', '--home', join(dir, 'fresh-1'), ...nf, '--import', notWasm], /not a valid 24-word TON mnemonic/],
             [

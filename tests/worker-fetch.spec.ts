@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { sha256Hex, StorageClient } from '../client/storage';
 import { BlobHashMismatchError } from '../client/storage-errors';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
-import { FetchedBlobs, isPrivateHost, jobBlob, UnfetchableBlobError } from '../worker/fetch';
+import { FetchedBlobs, isPrivateHost, jobBlob, jobInput, UnfetchableBlobError } from '../worker/fetch';
+import { frameParts, inputsManifest, MalformedInputsError } from '../client/inputs';
 
 describe('isPrivateHost', () => {
     it.each([
@@ -29,6 +30,14 @@ describe('isPrivateHost', () => {
         ['fd00::1', true],
         ['fe80::1', true],
         ['::ffff:127.0.0.1', true],
+        // as a URL writes them: the IPv4 address in hex
+        ['[::ffff:7f00:1]', true],
+        ['::ffff:a00:1', true],
+        ['::ffff:a9fe:a9fe', true],
+        ['::7f00:1', true],
+        ['64:ff9b::a00:1', true],
+        ['::ffff:808:808', false],
+        ['64:ff9b::808:808', false],
         ['2001:4860::8888', false],
         ['localhost', true],
         ['api.localhost', true],
@@ -77,6 +86,12 @@ describe('jobBlob', () => {
 
         expect(await jobBlob(uri, hash, { storage: ownClient, allowPrivate: true })).toEqual(bytes);
         expect(await ownClient.has(hash)).toBe(true);
+    });
+
+    it('refuses a private IPv4 address written inside an IPv6 URL', async () => {
+        const hash = sha256Hex(Buffer.from('x'));
+        for (const host of ['[::ffff:127.0.0.1]', '[::ffff:a9fe:a9fe]', '[::7f00:1]'])
+            await expect(jobBlob(`http://${host}:1/x`, hash, {})).rejects.toThrow(/a private or loopback address/);
     });
 
     it('refuses a host name that resolves to a private address, and one that does not resolve', async () => {
@@ -132,6 +147,84 @@ describe('jobBlob', () => {
             liar.close();
         }
         await expect(jobBlob('not a url', sha256Hex(Buffer.from('x')), {})).rejects.toThrow(/the job's URI is not a URL/);
+    });
+
+    describe('jobInput (a composite input: its parts fetched by hash and framed)', () => {
+        it('hands a plain input over as it is', async () => {
+            const hash = await ownClient.put(Buffer.from('plain'));
+            expect((await jobInput(ownClient.urlOf(hash), hash, { storage: ownClient })).toString()).toBe('plain');
+        });
+
+        it('fetches results and blobs, from its own node or the part’s URI (mirroring those), and frames them in order', async () => {
+            const [a, b, c] = [Buffer.from('first output'), Buffer.from(''), Buffer.from('a data slice')];
+            const [ha, hb] = [await ownClient.putResult(a), await otherClient.putResult(b)];
+            const hc = await otherClient.put(c);
+            const manifest = inputsManifest([
+                { kind: 'result', hash: ha, uri: ownClient.resultUrlOf(ha) },
+                { kind: 'result', hash: hb, uri: otherClient.resultUrlOf(hb) },
+                { kind: 'blob', hash: hc, uri: otherClient.urlOf(hc) },
+            ]);
+            const hm = await ownClient.put(manifest);
+            const source = { storage: ownClient, allowPrivate: true };
+            expect(await jobInput(ownClient.urlOf(hm), hm, source)).toEqual(frameParts([a, b, c]));
+            expect(await ownClient.hasResult(hb)).toBe(true);
+            expect(await ownClient.has(hc)).toBe(true);
+            // a part's URI is a stranger's too: a private one is refused unless allowed
+            const hd = await otherClient.put(Buffer.from('only over there'));
+            const far = inputsManifest([{ kind: 'blob', hash: hd, uri: otherClient.urlOf(hd) }]);
+            const hf = await ownClient.put(far);
+            await expect(jobInput(ownClient.urlOf(hf), hf, { storage: ownClient })).rejects.toThrow(
+                /refusing to fetch .*private or loopback/,
+            );
+        });
+
+        it('gives up on parts that take longer than its budget, all of them together', async () => {
+            const slow = createServer((_, res) => void setTimeout(() => res.end('late'), 3_000));
+            await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+            try {
+                const base = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+                const h = sha256Hex(Buffer.from('late'));
+                const manifest = inputsManifest([{ kind: 'blob', hash: h, uri: `${base}/late` }]);
+                const hm = await ownClient.put(manifest);
+                const started = Date.now();
+                await expect(jobInput(ownClient.urlOf(hm), hm, { storage: ownClient, allowPrivate: true }, 300)).rejects.toThrow(
+                    /timed out after \d+ ms/,
+                );
+                expect(Date.now() - started).toBeLessThan(2_000);
+            } finally {
+                slow.closeAllConnections();
+                slow.close();
+            }
+        });
+
+        it('refuses a part whose bytes are not what the manifest names, one that is missing, and a malformed manifest', async () => {
+            const real = Buffer.from('the real output');
+            const h = await otherClient.putResult(real);
+            // the blob's sha256 is not its output hash: asked as a result by it, the node has none
+            const asBlob = sha256Hex(real);
+            const wrong = inputsManifest([{ kind: 'result', hash: asBlob, uri: otherClient.resultUrlOf(asBlob) }]);
+            const hw = await ownClient.put(wrong);
+            await expect(jobInput(ownClient.urlOf(hw), hw, { storage: ownClient, allowPrivate: true })).rejects.toThrow(
+                /^result [0-9a-f]{64} not found at/,
+            );
+            // a node that serves other bytes under the right name is caught by the hash
+            const liar = createServer((_, res) => res.end('other bytes'));
+            await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
+            try {
+                const uri = `http://127.0.0.1:${(liar.address() as AddressInfo).port}/results/${h}`;
+                const lying = inputsManifest([{ kind: 'result', hash: h, uri }]);
+                const hl = await ownClient.put(lying);
+                await expect(jobInput(ownClient.urlOf(hl), hl, { storage: ownClient, allowPrivate: true })).rejects.toBeInstanceOf(
+                    BlobHashMismatchError,
+                );
+                expect(await ownClient.hasResult(h)).toBe(false);
+            } finally {
+                liar.close();
+            }
+            const bad = Buffer.from(`fog-inputs 1\nblob ${'ab'.repeat(32)} ftp://x/y\n`);
+            const hb = await ownClient.put(bad);
+            await expect(jobInput(ownClient.urlOf(hb), hb, { storage: ownClient })).rejects.toBeInstanceOf(MalformedInputsError);
+        });
     });
 });
 

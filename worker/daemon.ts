@@ -13,7 +13,7 @@ import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
 import { StageCommitted, StageRevealed } from '../wrappers/Hub';
 import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
-import { FetchedBlobs, jobBlob, JobBlobs } from './fetch';
+import { FetchedBlobs, jobBlob, JobBlobs, jobInput } from './fetch';
 import { initialRoot } from '../client/dispute/state';
 import { Party } from '../client/dispute/game';
 import { moveFor, Parties, sideOf } from './dispute';
@@ -496,13 +496,16 @@ export class WorkerDaemon {
         }
     }
 
-    /** The job's program and input, hash-checked (from this worker's storage node when it has them). */
+    /**
+     * The job's program and input as the program reads it (a composite input's parts fetched and
+     * framed), hash-checked (from this worker's storage node when it has them).
+     */
     private async blobs(state: JobState): Promise<JobBlobs> {
         const uris = urisOf(state.spec.uris);
         const source = { storage: this.storage, allowPrivate: this.opts.allowPrivateUris };
         const [program, input] = await Promise.all([
             jobBlob(uris.program, uint256ToHash(state.spec.programHash), source),
-            jobBlob(uris.input, uint256ToHash(state.spec.inputHash), source),
+            jobInput(uris.input, uint256ToHash(state.spec.inputHash), source),
         ]);
         return { program, input };
     }

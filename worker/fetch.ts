@@ -14,6 +14,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { fetchBlob, StorageClient } from '../client/storage';
+import type { HashKind } from '../client/storage-errors';
+import { frameParts, MAX_FRAMED_BYTES, parseManifest } from '../client/inputs';
 
 /** A job's blob the worker will not or could not fetch; the worker then does not claim the job. */
 export class UnfetchableBlobError extends Error {
@@ -42,8 +44,14 @@ export function isPrivateHost(hostname: string): boolean {
     }
     if (v === 6) {
         if (host === '::' || host === '::1') return true;
-        const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
-        if (mapped) return isPrivateHost(mapped[1]);
+        // an IPv4 address inside an IPv6 one (mapped ::ffff:, compatible ::, NAT64 64:ff9b::), in
+        // either notation (a URL writes ::ffff:127.0.0.1 as ::ffff:7f00:1): the IPv4 address decides
+        const inner = /^(?:::ffff:|::|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/.exec(host);
+        if (inner) {
+            if (inner[1]) return isPrivateHost(inner[1]);
+            const [hi, lo] = [parseInt(inner[2], 16), parseInt(inner[3], 16)];
+            return isPrivateHost(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+        }
         const first = parseInt(host.split(':')[0] || '0', 16);
         return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
     }
@@ -83,10 +91,21 @@ async function refusePrivate(url: URL, source: BlobSource): Promise<void> {
     if (inside !== undefined) throw refuse(`${host} resolves to ${inside}, a private or loopback address`);
 }
 
-/** The blob `hash` (hex sha256), from the worker's storage node or from `uri`, hash-checked either way. */
-export async function jobBlob(uri: string, hash: string, source: BlobSource): Promise<Buffer> {
+/**
+ * The blob `hash` (hex sha256), or for `kind` 'result' the result of output hash `hash`, from the
+ * worker's storage node or from `uri`, hash-checked either way; `limits` narrow the download's
+ * time and size.
+ */
+export async function jobBlob(
+    uri: string,
+    hash: string,
+    source: BlobSource,
+    kind: HashKind = 'blob',
+    limits: { timeoutMs?: number; maxBytes?: number } = {},
+): Promise<Buffer> {
     const { storage } = source;
-    if (storage && (await storage.has(hash).catch(() => false))) return storage.get(hash);
+    const own = kind === 'blob' ? storage?.has(hash) : storage?.hasResult(hash);
+    if (storage && (await own?.catch(() => false))) return kind === 'blob' ? storage.get(hash, limits) : storage.getResult(hash, limits);
     let url: URL;
     try {
         url = new URL(uri);
@@ -94,10 +113,55 @@ export async function jobBlob(uri: string, hash: string, source: BlobSource): Pr
         throw new UnfetchableBlobError(`the job's URI is not a URL: ${JSON.stringify(uri.slice(0, 200))}`);
     }
     await refusePrivate(url, source);
-    const bytes = await fetchBlob(uri, hash, { beforeRedirect: (next) => refusePrivate(next, source) });
+    const bytes = await fetchBlob(uri, hash, { ...limits, beforeRedirect: (next) => refusePrivate(next, source) }, kind);
     // mirrored, so the compute step (and other workers sharing the node) read it by hash
-    if (storage && !isOwn(url, storage)) await storage.put(bytes).catch(() => undefined);
+    if (storage && !isOwn(url, storage)) await (kind === 'blob' ? storage.put(bytes) : storage.putResult(bytes)).catch(() => undefined);
     return bytes;
+}
+
+/** Parts of a composite input fetched at once. */
+const PART_FETCHES = 8;
+
+/**
+ * The longest a composite input's parts may take to fetch, all of them together, ms: a stranger's
+ * slow parts cannot hold the worker longer than this.
+ */
+export const COMPOSITE_FETCH_MS = 120_000;
+
+/**
+ * A job's input as its program reads it: the blob `hash` itself, or, for a composite input's
+ * manifest (client/inputs.ts), its parts fetched by hash and framed, within COMPOSITE_FETCH_MS
+ * and MAX_FRAMED_BYTES for all of them. Throws MalformedInputsError for an input that begins like
+ * a manifest but is not one.
+ */
+export async function jobInput(uri: string, hash: string, source: BlobSource, budgetMs = COMPOSITE_FETCH_MS): Promise<Buffer> {
+    const input = await jobBlob(uri, hash, source);
+    const parts = parseManifest(input);
+    if (parts === undefined) return input;
+    const deadline = Date.now() + budgetMs;
+    const got: Buffer[] = new Array<Buffer>(parts.length);
+    let next = 0;
+    let bytes = 4 + 4 * parts.length; // the framing
+    let failed = false;
+    const fetcher = async () => {
+        while (next < parts.length && !failed) {
+            const i = next++;
+            const [timeoutMs, maxBytes] = [deadline - Date.now(), MAX_FRAMED_BYTES - bytes];
+            try {
+                if (timeoutMs <= 0)
+                    throw new UnfetchableBlobError(`its composite input's parts took more than ${budgetMs / 1000} s to fetch`);
+                if (maxBytes < 0)
+                    throw new UnfetchableBlobError(`its composite input's parts come to more than ${MAX_FRAMED_BYTES} bytes framed`);
+                got[i] = await jobBlob(parts[i].uri, parts[i].hash, source, parts[i].kind, { timeoutMs, maxBytes });
+            } catch (e) {
+                failed = true; // the other fetchers take no new part
+                throw e;
+            }
+            bytes += got[i].length;
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(PART_FETCHES, parts.length) }, fetcher));
+    return frameParts(got);
 }
 
 /** A job's program and input. */

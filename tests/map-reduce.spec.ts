@@ -1,0 +1,156 @@
+/**
+ * The pieces of map and reduce that need no chain: a composite input's manifest and framing
+ * (client/inputs.ts), how `fog job map --split` cuts a file, and how a map's progress reads.
+ * The whole flow on a devnet with workers is in network.spec.ts.
+ */
+import {
+    frameParts,
+    InputPart,
+    inputsManifest,
+    INPUTS_HEADER,
+    isManifest,
+    MalformedInputsError,
+    MAX_INPUT_PARTS,
+    parseManifest,
+    unframeParts,
+} from '../client/inputs';
+import { resultHashOf } from '../client/results';
+import { sha256Hex } from '../client/storage';
+import { readFileSync } from 'node:fs';
+import { exampleNamed, runExample } from '../examples/catalog';
+import { jobSpec } from '../client/actions';
+import { mapProgress, splitRecords } from '../requester/map';
+import { JobState } from '../wrappers/Job';
+import { PhaseDisputing, PhaseDone, PhaseExpired, PhaseOpen } from '../wrappers/Hub';
+import { failureHash } from '../client/results';
+
+const part = (kind: 'blob' | 'result', text: string): InputPart => {
+    const hash = kind === 'blob' ? sha256Hex(Buffer.from(text)) : resultHashOf(Buffer.from(text));
+    return { kind, hash, uri: `https://storage.example/${kind}s/${hash}` };
+};
+
+describe('a composite input', () => {
+    it('writes a manifest that reads back part for part, in order', () => {
+        const parts = [part('result', 'a'), part('blob', 'b'), part('result', 'c')];
+        const manifest = inputsManifest(parts);
+        expect(manifest.toString('latin1').startsWith(INPUTS_HEADER)).toBe(true);
+        expect(manifest.toString('latin1').split('\n')).toHaveLength(parts.length + 2);
+        expect(parseManifest(manifest)).toEqual(parts);
+        expect(isManifest(manifest)).toBe(true);
+    });
+
+    it('is not a manifest unless it begins with the header: any other input is the program’s as it is', () => {
+        for (const plain of ['', 'fog-inputs 1', 'fog-inputs 2\nblob', ' fog-inputs 1\n', 'hello'])
+            expect(parseManifest(Buffer.from(plain))).toBeUndefined();
+    });
+
+    it('refuses, the same way on every worker, an input that begins with the header but is not a manifest as written', () => {
+        const good = inputsManifest([part('blob', 'x')]).toString('latin1');
+        const h = '0'.repeat(64);
+        const bad = [
+            INPUTS_HEADER, // no parts
+            good.slice(0, -1), // no final newline
+            good + '\n', // an empty line
+            good.replace('blob', 'Blob'),
+            good.replace(/[0-9a-f]{64}/, 'A'.repeat(64)), // upper-case hex
+            good.replace(/[0-9a-f]{64}/, h.slice(1)), // 63 digits
+            good.replace('https://', 'ftp://'),
+            good.replace('https://storage.example/', 'https://storage example/'),
+            good.replace(' https', '  https'),
+            good.slice(0, -1) + '\r\n',
+            INPUTS_HEADER + `blob ${h} https://x/y\n`.repeat(MAX_INPUT_PARTS + 1),
+        ];
+        for (const text of bad) expect(() => parseManifest(Buffer.from(text, 'latin1'))).toThrow(MalformedInputsError);
+    });
+
+    it('will not write a manifest of no parts, too many, or a part it could not read back', () => {
+        expect(() => inputsManifest([])).toThrow(/1 to 1024 parts/);
+        expect(() => inputsManifest(Array.from({ length: MAX_INPUT_PARTS + 1 }, () => part('blob', 'x')))).toThrow(/1 to 1024 parts/);
+        expect(() => inputsManifest([{ ...part('blob', 'x'), uri: 'https://x/a b' }])).toThrow(/part 0 cannot be written/);
+        expect(() => inputsManifest([{ ...part('blob', 'x'), hash: 'AB'.repeat(32) }])).toThrow(/part 0 cannot be written/);
+    });
+
+    it('is what jobSpec computes the initial root over: a manifest needs the framed parts, and only a manifest takes them', () => {
+        const program = readFileSync(exampleNamed('concat').program);
+        const urlOf = (h: string) => `https://storage.example/blobs/${h}`;
+        const manifest = inputsManifest([part('blob', 'x')]);
+        expect(() => jobSpec({ program, input: manifest, urlOf })).toThrow(/workers read as a composite input's manifest/);
+        expect(() => jobSpec({ program, input: Buffer.from('plain'), programInput: frameParts([]), urlOf })).toThrow(
+            /a program input goes with a composite input/,
+        );
+        const framed = frameParts([Buffer.from('x')]);
+        const spec = jobSpec({ program, input: manifest, programInput: framed, urlOf });
+        expect(spec.inputHash).toBe(BigInt('0x' + sha256Hex(manifest)));
+        const plain = jobSpec({ program, input: framed, urlOf });
+        expect(spec.initialRoot).toBe(plain.initialRoot);
+    });
+
+    it('frames parts as count, then length and bytes each, and unframes them back; refuses what is not framed', () => {
+        const parts = [Buffer.from('one'), Buffer.alloc(0), Buffer.alloc(70_000, 9)];
+        const framed = frameParts(parts);
+        expect(framed.readUInt32LE(0)).toBe(3);
+        expect(framed.readUInt32LE(4)).toBe(3);
+        expect(framed.length).toBe(4 + 3 * 4 + 3 + 70_000);
+        expect(unframeParts(framed)).toEqual(parts);
+        expect(() => unframeParts(framed.subarray(0, framed.length - 1))).toThrow(/runs past the end/);
+        expect(() => unframeParts(Buffer.concat([framed, Buffer.from([0])]))).toThrow(/1 bytes after the last part/);
+        expect(() => unframeParts(Buffer.alloc(2))).toThrow(/start with their count/);
+    });
+
+    it('is read by the concat reducer as the parts joined, and a frame that lies about a length fails the run', async () => {
+        const parts = ['map ', 'and ', 'reduce'].map((t) => Buffer.from(t));
+        expect((await runExample('concat', frameParts(parts))).toString()).toBe('map and reduce');
+        const framed = frameParts(parts);
+        framed.writeUInt32LE(99, 4);
+        await expect(runExample('concat', framed)).rejects.toThrow(/trap/);
+    });
+});
+
+describe('fog job map --split', () => {
+    const text = Buffer.from(Array.from({ length: 10 }, (_, i) => `line ${i}\n`).join(''));
+
+    it('cuts at line ends into pieces as even as the lines allow, losing and reordering nothing', () => {
+        for (const count of [1, 2, 3, 4, 10]) {
+            const pieces = splitRecords(text, count, 'line');
+            expect(pieces).toHaveLength(count);
+            expect(Buffer.concat(pieces)).toEqual(text);
+            for (const p of pieces) expect(p.at(-1)).toBe(10);
+            const sizes = pieces.map((p) => p.length);
+            expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(7 * Math.ceil(10 / count));
+        }
+        // a last line without its newline is a line too
+        expect(splitRecords(Buffer.from('a\nb'), 2, 'line').map(String)).toEqual(['a\n', 'b']);
+        // one long line and many short ones: every piece still gets a line
+        const skewed = Buffer.from('x'.repeat(1000) + '\n' + 'y\n'.repeat(5));
+        const pieces = splitRecords(skewed, 4, 'line');
+        expect(pieces.every((p) => p.length > 0)).toBe(true);
+        expect(Buffer.concat(pieces)).toEqual(skewed);
+    });
+
+    it('cuts at whole records of a size, and refuses a file of fewer records than shards or of a part record', () => {
+        const records = Buffer.alloc(64 * 10, 1);
+        const pieces = splitRecords(records, 3, 64);
+        expect(pieces.map((p) => p.length)).toEqual([256, 192, 192]);
+        expect(() => splitRecords(records, 11, 64)).toThrow(/10 records, fewer than the 11 shards/);
+        expect(() => splitRecords(Buffer.alloc(100), 2, 64)).toThrow(/not a whole number of 64-byte records/);
+        expect(() => splitRecords(Buffer.from('a\nb\n'), 3, 'line')).toThrow(/2 lines, fewer than the 3 shards/);
+        expect(() => splitRecords(Buffer.alloc(0), 1, 'line')).toThrow(/0 lines/);
+    });
+});
+
+describe('a map’s progress', () => {
+    const job = (phase: bigint, result = 0n) => ({ phase, result }) as unknown as JobState;
+    it('counts shards done, running (and disputing), whose program failed, and refunded, with a bar of the final ones', () => {
+        const states = [
+            job(PhaseDone, BigInt('0x' + resultHashOf(Buffer.from('out')))),
+            job(PhaseDone, BigInt('0x' + failureHash('trap'))),
+            job(PhaseExpired),
+            job(PhaseOpen),
+            job(PhaseDisputing),
+            job(PhaseDone, 1n),
+        ];
+        const { line, counts } = mapProgress(7n, states, 12);
+        expect(counts).toEqual({ done: 2, running: 2, 'program-failed': 1, refunded: 1 });
+        expect(line).toBe('map 7: [########....] 2/6 done · 2 running (1 disputing) · 1 program failed · 1 refunded');
+    });
+});
