@@ -47,10 +47,21 @@ export const startDefaults = {
     disputeAllowance: 300,
     /** The demo jobs, in turn: train a model, read digits with it, make a meme, multiply matrices, then the small ones. */
     examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
+    /**
+     * Rounds of the demo's training run (`fog train`, 4 shards a round) after the demo jobs; none
+     * with --disputes unless asked (a demo liar builds its lie about a shard with minutes of
+     * interpreter runs, docs/disputes.md "Stages").
+     */
+    train: 3,
 } as const;
 
 /** The range of each whole-number option of `start.ts` (the most liars is the number of workers). */
-export const startLimits = { workers: { min: 1, max: 32 }, jobs: { min: 0, max: 100 }, liars: { min: 0 } } as const;
+export const startLimits = {
+    workers: { min: 1, max: 32 },
+    jobs: { min: 0, max: 100 },
+    liars: { min: 0 },
+    train: { min: 0, max: 20 },
+} as const;
 
 export const devnetUsage = `usage: node dist/devnet/main.js [options]
   --port ${String(devnetDefaults.port).padEnd(19)}HTTP port (0: any free port; the "ready" log line names it)
@@ -166,6 +177,8 @@ export interface StartOptions {
     colluding: boolean;
     /** The examples the demo jobs run, in turn. */
     examples: string[];
+    /** Rounds of the training run after the demo jobs (0: none). */
+    train: number;
     once: boolean;
     json: boolean;
     data: string;
@@ -183,6 +196,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
             disputes: { type: 'boolean', default: false },
             colluding: { type: 'boolean', default: false },
             examples: { type: 'string', default: startDefaults.examples.join(',') },
+            train: { type: 'string' },
             once: { type: 'boolean', default: false },
             json: { type: 'boolean', default: false },
             data: { type: 'string', default: startDefaults.data },
@@ -212,6 +226,12 @@ export function parseStartArgs(argv: string[]): StartOptions {
     const unknown = examples.filter((e) => !(startDefaults.examples as readonly string[]).includes(e));
     if (unknown.length > 0 || examples.length === 0)
         throw new OptionError(`--examples takes a comma-separated list of ${startDefaults.examples.join(', ')}; got ${values.examples}`);
+    const train =
+        values.train === undefined
+            ? disputes
+                ? 0
+                : startDefaults.train
+            : count('train', values.train, startLimits.train.min, startLimits.train.max);
     return {
         workers,
         jobs,
@@ -219,6 +239,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
         disputes,
         colluding: values.colluding!,
         examples,
+        train,
         once: values.once!,
         json: values.json!,
         data: resolve(values.data!),

@@ -4,7 +4,7 @@
  * (each with its own wallet, stake and pass, some of them lying if asked), and a requester who
  * submits demo jobs. Shows live progress and ends with a summary.
  *
- *   --workers N  --jobs N  --liars N  --disputes  --colluding  --examples a,b  --once  --json  --data <dir>  --network-file <path>
+ *   --workers N  --jobs N  --liars N  --disputes  --colluding  --examples a,b  --train R  --once  --json  --data <dir>  --network-file <path>
  *   (defaults and ranges: devnet/config.ts)
  */
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -17,6 +17,63 @@ import { networkContext } from '../client/context';
 import { Address } from '@ton/core';
 import { parseStartArgs, startDefaults } from './config';
 import { exampleNamed, heldOutDigits, mlpInferInput, mlpTrainInput, runExample } from '../examples/catalog';
+
+/** Shards of each round of the demo's training run. */
+const TRAIN_SHARDS = 4;
+
+/**
+ * The demo's training run: `fog train` over the network, R rounds of TRAIN_SHARDS shard jobs and a
+ * reduce, checked against the same schedule trained here. Reports each round as it was verified.
+ */
+async function trainingRun(
+    o: { train: number; data: string },
+    k: number,
+    common: string[],
+    say: (line: string) => void,
+): Promise<{ ok: boolean; rounds: number; accuracy?: string; model?: string; local?: boolean; error?: string }> {
+    say(`Training a digit classifier on the network: ${o.train} rounds of ${TRAIN_SHARDS} shards and a reduce (k=${k})…`);
+    const out = join(o.data, 'model.bin');
+    try {
+        const line = await runNode(entry.fog, [
+            'train',
+            ...common,
+            '--rounds',
+            String(o.train),
+            '--shards',
+            String(TRAIN_SHARDS),
+            '--price',
+            '2',
+            '-k',
+            String(k),
+            '--out',
+            out,
+            '--check',
+            '--json',
+        ]);
+        const r = JSON.parse(line.split('\n').pop()!) as {
+            model: string;
+            local: boolean;
+            rounds: { round: number; map: string; reduce: string; model: string; heldOutRight: number; heldOut: number; seconds: number }[];
+        };
+        for (const x of r.rounds)
+            say(
+                `✔ round ${x.round}: shard jobs ${x.map}–${BigInt(x.map) + BigInt(TRAIN_SHARDS - 1)} and reduce job ${x.reduce} verified, model ${x.model.slice(0, 16)}…, ${((100 * x.heldOutRight) / x.heldOut).toFixed(1)}% right on ${x.heldOut} held-out digits (${x.seconds.toFixed(0)} s)`,
+            );
+        const last = r.rounds.at(-1)!;
+        const accuracy = `${((100 * last.heldOutRight) / last.heldOut).toFixed(1)}%`;
+        return { ok: r.local && r.rounds.length === o.train, rounds: r.rounds.length, accuracy, model: r.model, local: r.local };
+    } catch (e) {
+        say(`✘ training: ${(e as Error).message}`);
+        // the rounds done before it stopped, as fog train recorded them
+        let rounds = 0;
+        try {
+            rounds = (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as { rounds: unknown[] }).rounds.length;
+        } catch {
+            // no record: it stopped before posting anything
+        }
+        return { ok: false, rounds, error: (e as Error).message };
+    }
+}
 
 /**
  * Demo job `i`'s example and input. mlp-infer reads held-out digits with the model the network
@@ -205,6 +262,8 @@ async function main() {
             }
         }
 
+        const training = o.train > 0 ? await trainingRun(o, k, common(requesterHome), say) : undefined;
+
         await hurry?.stop();
         // rewards: move the devnet clock past the epoch and its close delay; the workers claim on their own
         say('Advancing the devnet clock past the epoch so workers can claim rewards…');
@@ -243,14 +302,24 @@ async function main() {
                 transactions: infoAfter.transactions - infoBefore.transactions,
                 gas: Number(BigInt(infoAfter.gas) - BigInt(infoBefore.gas)),
             },
+            ...(training ? { training } : {}),
             workers,
         };
-        const ok = summary.verified === summary.jobs && workers.every((w) => !w.liar || o.jobs === 0 || w.slashes > 0);
+        const ok =
+            summary.verified === summary.jobs &&
+            (training === undefined || training.ok) &&
+            workers.every((w) => !w.liar || (o.jobs === 0 && !training) || w.slashes > 0);
         if (o.json) process.stdout.write(JSON.stringify({ ok, ...summary }) + '\n');
         else {
             say(
                 `\nSummary: ${summary.verified}/${summary.jobs} results verified; ${summary.network.transactions} transactions, ${summary.network.gas.toLocaleString('en-US')} gas.`,
             );
+            if (training)
+                say(
+                    training.ok
+                        ? `  training: ${training.rounds} rounds of ${TRAIN_SHARDS} shards and a reduce, every model verified on chain and bitwise a local run's; ${training.accuracy} on held-out digits`
+                        : `  training: failed (${training.error})`,
+                );
             say(
                 `  requester spent ${summary.requester.fogSpent} FOG (burned as job prices) and ${summary.requester.tonSpent.toFixed(3)} TON in fees`,
             );

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DIST } from '../client/paths';
 import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { runHere } from '../client/compute/programs';
-import { decodeDataset, DIGITS_FILE } from './data/digits';
+import { decodeDataset, DIGITS_FILE, encodeDataset } from './data/digits';
 import { frameParts } from '../client/inputs';
 
 export interface Example {
@@ -54,6 +54,22 @@ export function modelAccuracy(model: Buffer): { trainRight: number; trained: num
     };
 }
 
+/**
+ * A small first-round mlp-shard input (docs/map-reduce.md, "Training"): settings (hidden units,
+ * epochs, learning rate ×10⁴, seed, round, shard), no model yet, and the first `samples` shipped
+ * digits as the shard's slice.
+ */
+export function mlpShardInput(samples = 300, hidden = 32, model: Buffer = Buffer.alloc(0)): Buffer {
+    const digits = decodeDataset(readFileSync(DIGITS_FILE));
+    return frameParts([u32(hidden, 2, 500, 1, 0, 0), model, encodeDataset({ ...digits, samples: digits.samples.slice(0, samples) })]);
+}
+
+/** An mlp-average input: `heldOut` of the shipped digits' last ones, then the shards' models. */
+export function mlpAverageInput(models: readonly Buffer[], heldOut = 100): Buffer {
+    const digits = decodeDataset(readFileSync(DIGITS_FILE));
+    return frameParts([encodeDataset({ ...digits, samples: digits.samples.slice(-heldOut) }), ...models]);
+}
+
 /** The last `count` samples of the shipped digits (held out from training), features only. */
 export function heldOutDigits(count: number): { features: Uint8Array[]; labels: number[] } {
     const tail = decodeDataset(readFileSync(DIGITS_FILE)).samples.slice(-count);
@@ -97,6 +113,24 @@ export const EXAMPLES: Example[] = [
         summary: (out) => {
             const lines = out.toString('utf-8').trim().split('\n');
             return `${lines.length} digits read: ${lines.map((l) => l.split(' ')[0]).join(' ')}`;
+        },
+    },
+    {
+        name: 'mlp-shard',
+        what: 'one shard of a training round: trains the round’s model (or a new one) on its slice of the digits for a few epochs',
+        defaultInput: () => mlpShardInput(),
+        summary: (out) => {
+            const a = modelAccuracy(out);
+            return `model of ${out.length.toLocaleString('en-US')} bytes, ${percent(a.trainRight, a.trained)} right on its ${a.trained} digits`;
+        },
+    },
+    {
+        name: 'mlp-average',
+        what: 'a training round’s reducer: averages the shards’ models, weighted by their samples, and measures it on held-out digits',
+        defaultInput: async () => mlpAverageInput([await runExample('mlp-shard', mlpShardInput())]),
+        summary: (out) => {
+            const a = modelAccuracy(out);
+            return `model of ${out.length.toLocaleString('en-US')} bytes, ${percent(a.heldOutRight, a.heldOut)} right on ${a.heldOut} held-out digits`;
         },
     },
     {

@@ -10,6 +10,7 @@
  *   fog job map --program p.wasm --inputs <dir> | --split <file> --shards S --price 5   (one sharded post; requester/map.ts)
  *   fog job shards <map id> [--wait --out-dir d]
  *   fog job reduce --program r.wasm --from <map id> --price 5
+ *   fog train --price 2 [--shards 4 --rounds 3 …]   (data-parallel training, rounds of map and reduce; requester/train.ts)
  *
  * Posting needs a Contributor Pass: stake first with `fog-worker stake` (same --home).
  */
@@ -38,6 +39,7 @@ import {
     finishJob,
 } from './post';
 import { mapCommands } from './map';
+import { trainCommand } from './train';
 
 /** The longest `--estimate` lets the program run here, seconds. */
 const ESTIMATE_WALL_SECONDS = 600;
@@ -163,6 +165,7 @@ export function program(): Command {
         });
 
     mapCommands(job);
+    trainCommand(cli);
     return cli;
 }
 

@@ -37,6 +37,7 @@ import {
     jobState,
     parseJobId,
     postingOptions,
+    JobPost,
     postJob,
     readFile,
     readJob,
@@ -167,6 +168,70 @@ async function deployed(ctx: NetworkContext, first: bigint, ids: readonly bigint
     }
 }
 
+/** One program over many inputs, as a map posts it. */
+export interface MapPost extends Omit<JobPost, 'input' | 'programInput'> {
+    inputs: readonly Buffer[];
+    /** What the program reads, where an input is a composite input's manifest. */
+    programInputs?: readonly Buffer[];
+}
+
+/**
+ * Uploads the program and the inputs and posts them as one sharded post (one input: a plain job,
+ * which costs less; docs/gas.md, "Sharded posts"); returns the map's id, its first job's.
+ */
+export async function postMap(who: Actor, p: MapPost, print: boolean): Promise<bigint> {
+    const count = p.inputs.length;
+    if (count === 1) return postJob(who, { ...p, input: p.inputs[0], programInput: p.programInputs?.[0] }, print);
+    const { ctx, address: requester } = who;
+    const storage = storageOf(ctx.file, p.storage);
+    const { spec, shards } = shardedSpec({
+        program: p.program,
+        inputs: p.inputs,
+        programInputs: p.programInputs,
+        urlOf: (h) => storage.urlOf(h),
+        k: p.k,
+        quorum: p.quorum,
+        maxMfuel: p.mfuel ?? requesterDefaults.maxMfuel,
+        maxMemoryMb: p.memory,
+    });
+    await storage.put(p.program);
+    for (const input of p.inputs) await storage.put(input);
+    const message = await ctx.fog.postShards(requester, p.price, spec, shards);
+    const since = await hubMark(ctx);
+    await who.send(message, `post ${count} shards (${formatAmount(p.price * BigInt(count))})`);
+    const first = await findPostedId(ctx, requester, p.price, since, Math.max(who.waitMs, 60_000), count);
+    if (print)
+        process.stderr.write(
+            `posted map ${first}: ${count} shards of program ${sha256Hex(p.program).slice(0, 12)}…, jobs ${first}–${first + BigInt(count - 1)}, k=${p.k}, quorum ${p.quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(p.price)} each\n`,
+        );
+    return first;
+}
+
+/**
+ * Follows map `first`'s jobs `ids` to their ends, with a progress bar on a terminal (a line per
+ * change otherwise) when `print`, finalizing any that can no longer progress; their final states.
+ */
+export async function followShards(who: Actor, first: bigint, ids: readonly bigint[], print: boolean): Promise<Map<bigint, JobState>> {
+    await deployed(who.ctx, first, ids);
+    const tty = print && process.stderr.isTTY;
+    let last = '';
+    const states = await followJobs(
+        who.ctx,
+        ids,
+        who,
+        (states) => {
+            if (!print || states.size < ids.length) return;
+            const { line } = mapProgress(first, [...states.values()]);
+            if (line === last) return;
+            last = line;
+            process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+        },
+        (_, line) => print && process.stderr.write(`${tty ? '\n' : ''}${line}\n`),
+    );
+    if (tty) process.stderr.write('\n');
+    return states;
+}
+
 /** One shard of a map as `map.json` records it. */
 interface ShardRecord {
     shard: number;
@@ -194,23 +259,7 @@ async function finishMap(
     from?: readonly string[],
 ): Promise<ShardRecord[]> {
     const { ctx } = who;
-    await deployed(ctx, first, ids);
-    const tty = !o.json && process.stderr.isTTY;
-    let last = '';
-    const states = await followJobs(
-        ctx,
-        ids,
-        who,
-        (states) => {
-            if (o.json || states.size < ids.length) return;
-            const { line } = mapProgress(first, [...states.values()]);
-            if (line === last) return;
-            last = line;
-            process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
-        },
-        (_, line) => !o.json && process.stderr.write(`${tty ? '\n' : ''}${line}\n`),
-    );
-    if (tty) process.stderr.write('\n');
+    const states = await followShards(who, first, ids, !o.json);
     mkdirSync(outDir, { recursive: true });
     const storage = storageOf(ctx.file, o.storage);
     const width = String(ids.length - 1).length;
@@ -337,36 +386,10 @@ export function mapCommands(job: Command): void {
             const { inputs, from } = mapInputs(o);
             if (o.wait) checkOutDir(o.outDir, '; nothing was posted');
             const who = await actor(o);
-            const { ctx, address: requester } = who;
             const count = inputs.length;
             await checkRequester(who, price! * BigInt(count));
             const terms = { k, quorum, mfuel, memory, price: price!, storage: o.storage };
-            let first: bigint;
-            if (count === 1) {
-                // one shard costs less as a plain job (docs/gas.md, "Sharded posts")
-                first = await postJob(who, { ...terms, program, input: inputs[0] }, !o.json);
-            } else {
-                const storage = storageOf(ctx.file, o.storage);
-                const { spec, shards } = shardedSpec({
-                    program,
-                    inputs,
-                    urlOf: (h) => storage.urlOf(h),
-                    k,
-                    quorum,
-                    maxMfuel: mfuel ?? requesterDefaults.maxMfuel,
-                    maxMemoryMb: memory,
-                });
-                await storage.put(program);
-                for (const input of inputs) await storage.put(input);
-                const message = await ctx.fog.postShards(requester, price!, spec, shards);
-                const since = await hubMark(ctx);
-                await who.send(message, `post ${count} shards (${formatAmount(price! * BigInt(count))})`);
-                first = await findPostedId(ctx, requester, price!, since, Math.max(who.waitMs, 60_000), count);
-                if (!o.json)
-                    process.stderr.write(
-                        `posted map ${first}: ${count} shards of program ${sha256Hex(program).slice(0, 12)}…, jobs ${first}–${first + BigInt(count - 1)}, k=${k}, quorum ${quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(price!)} each\n`,
-                    );
-            }
+            const first = await postMap(who, { ...terms, program, inputs }, !o.json);
             if (!o.wait) return out(o, `map ${first}`, { map: first.toString(), shards: count });
             const ids = Array.from({ length: count }, (_, i) => first + BigInt(i));
             const outDir = o.outDir ?? `map-${first}`;

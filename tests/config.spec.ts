@@ -152,6 +152,7 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         return {
             threads: get('--threads'),
             memory: get('--memory'),
+            memoryTotal: get('--memory-total'),
             maxMfuel: get('--max-mfuel'),
             wallSeconds: get('--wall-seconds'),
             minPrice: get('--min-price'),
@@ -165,6 +166,7 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         expect(resolveWorkerStart(startDefaultsOf())).toEqual({
             threads: workerDefaults.threads,
             memoryMb: 1024,
+            memoryTotalMb: workerDefaults.memoryTotalMb,
             maxMfuel: 100_000,
             wallSeconds: 600,
             minPrice: 0n,
@@ -198,18 +200,12 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         expect(KEEP_JOBS).toBe(workerDefaults.keepJobs);
     });
 
-    it('gives map and reduce the same posting options and defaults as submit', () => {
-        const cli = fogProgram();
-        for (const command of ['map', 'reduce'])
-            for (const flag of ['--replicas', '--memory'])
-                expect(defaultOf(cli, ['job', command], flag)).toBe(defaultOf(cli, ['job', 'submit'], flag));
-    });
-
     it('names the flag, its range and the value given', () => {
         const good = startDefaultsOf();
         const bad = (patch: Partial<StartFlags>) => () => resolveWorkerStart({ ...good, ...patch });
         expect(bad({ threads: '0' })).toThrow('--threads must be a whole number from 1 to 256, got "0"');
         expect(bad({ memory: '99999999' })).toThrow(/^--memory must be a whole number from 1 to \d+, got "99999999"$/);
+        expect(bad({ memoryTotal: '0' })).toThrow(/^--memory-total must be a whole number from 1 to \d+, got "0"$/);
         expect(bad({ maxMfuel: '4294967296' })).toThrow('--max-mfuel must be a whole number from 1 to 4294967295, got "4294967296"');
         expect(bad({ fuelRate: 'fast' })).toThrow(/^--fuel-rate must be a whole number from 1 to \d+, got "fast"$/);
         expect(bad({ minPricePerMfuel: '1e-3' })).toThrow('not an amount of FOG: "1e-3" (use e.g. 100 or 0.5)');
@@ -250,6 +246,12 @@ describe('requester: resolveSubmit', () => {
         expect(resolveSubmit({ ...flags(), mfuel: '234' })).toMatchObject({ mfuel: 234 });
         expect(resolveSubmit({ ...flags(), price: undefined, estimate: true })).toMatchObject({ price: undefined });
         expect(resolveSubmit({ ...flags(), replicas: '7', quorum: '6' })).toMatchObject({ k: 7, quorum: 6 });
+    });
+
+    it('gives map, reduce and train the same posting options and defaults as submit', () => {
+        const cli = fogProgram();
+        for (const path of [['job', 'map'], ['job', 'reduce'], ['train']])
+            for (const flag of ['--replicas', '--memory']) expect(defaultOf(cli, path, flag)).toBe(defaultOf(cli, ['job', 'submit'], flag));
     });
 
     it('names the flag, its range and the value given', () => {
@@ -328,7 +330,7 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         expect(parseDevnetArgs(['--dispute-allowance', '300'])).toMatchObject({ options: { disputeAllowance: 300 } });
     });
 
-    it('npm start: 3 workers, 4 jobs, 1 liar; too many liars are refused', () => {
+    it('npm start: 3 workers, 4 jobs, 1 liar, a 3-round training run (none with disputes unless asked); too many liars are refused', () => {
         expect(parseStartArgs([])).toEqual({
             workers: 3,
             jobs: 4,
@@ -336,6 +338,7 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
             disputes: false,
             colluding: false,
             examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
+            train: 3,
             once: false,
             json: false,
             data: join(process.cwd(), '.fog/local'),
@@ -350,7 +353,10 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         );
         // with disputes one honest worker is enough, and --colluding implies them
         expect(parseStartArgs(['--liars', '2', '--colluding'])).toMatchObject({ liars: 2, disputes: true, colluding: true });
-        expect(parseStartArgs(['--liars', '2', '--disputes'])).toMatchObject({ liars: 2, disputes: true, colluding: false });
+        expect(parseStartArgs(['--liars', '2', '--disputes'])).toMatchObject({ liars: 2, disputes: true, colluding: false, train: 0 });
+        expect(parseStartArgs(['--disputes', '--train', '2'])).toMatchObject({ disputes: true, train: 2 });
+        expect(parseStartArgs(['--train', '0'])).toMatchObject({ train: 0 });
+        expect(() => parseStartArgs(['--train', '21'])).toThrow('--train must be a whole number from 0 to 20, got 21');
         expect(() => parseStartArgs(['--liars', '3', '--colluding'])).toThrow(
             '--liars 3 would hold every seat of a k=3 job: leave at least one honest worker',
         );

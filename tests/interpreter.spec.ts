@@ -11,7 +11,8 @@ import { MAX_FUEL } from '../client/compute/meter';
 import { ComputePool } from '../client/compute/pool';
 import { runHere } from '../client/compute/programs';
 import { ComputeJob, ProgramResult, RunResult } from '../client/compute/types';
-import { exampleNamed } from '../examples/catalog';
+import { exampleNamed, mlpAverageInput, mlpShardInput, runExample } from '../examples/catalog';
+import { frameParts } from '../client/inputs';
 import { generateProgram } from './helpers/wasm-gen';
 import { wat } from './helpers/wat';
 import { RECURSE } from './helpers/programs';
@@ -953,6 +954,9 @@ describe('the interpreter against the metered V8 run', () => {
             ['matmul', u32b(8)],
             ['matmul', u32b(16)],
             ['matmul', u32b(1)],
+            ['concat', frameParts([Buffer.from('map '), Buffer.alloc(0), Buffer.from('reduce')])],
+            // a training shard and its reduce, small: 12 digits, 4 hidden units
+            ['mlp-shard', mlpShardInput(12, 4)],
         ];
         it.each(cases)('%s', async (name, input) => {
             const found: Found = [];
@@ -964,6 +968,18 @@ describe('the interpreter against the metered V8 run', () => {
                 await compare(found, `${name} exact`, program, input, { maxMemoryMb: 256, cap: 64 << 20, fuel: v8.fuel });
                 await compare(found, `${name} one less`, program, input, { maxMemoryMb: 256, cap: 64 << 20, fuel: v8.fuel - 1n });
             }
+            expectNone(found);
+        });
+
+        it('mlp-average', async () => {
+            const found: Found = [];
+            const shard = await runExample('mlp-shard', mlpShardInput(12, 4));
+            const program = readFileSync(exampleNamed('mlp-average').program);
+            const { v8 } = await compare(found, 'mlp-average', program, mlpAverageInput([shard, shard], 8), {
+                maxMemoryMb: 256,
+                cap: 64 << 20,
+            });
+            expect(v8.status).toBe('ok');
             expectNone(found);
         });
 

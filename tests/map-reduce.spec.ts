@@ -17,7 +17,18 @@ import {
 import { resultHashOf } from '../client/results';
 import { sha256Hex } from '../client/storage';
 import { readFileSync } from 'node:fs';
-import { exampleNamed, runExample } from '../examples/catalog';
+import { exampleNamed, mlpInferInput, runExample } from '../examples/catalog';
+import {
+    reduceParts,
+    roundAccuracy,
+    roundFuel,
+    shardParts,
+    trainHere,
+    TRAINING_DEFAULTS,
+    TrainingOptions,
+    trainingPlan,
+} from '../examples/train';
+import { decodeDataset } from '../examples/data/digits';
 import { jobSpec } from '../client/actions';
 import { mapProgress, splitRecords } from '../requester/map';
 import { JobState } from '../wrappers/Job';
@@ -152,5 +163,85 @@ describe('a map’s progress', () => {
         const { line, counts } = mapProgress(7n, states, 12);
         expect(counts).toEqual({ done: 2, running: 2, 'program-failed': 1, refunded: 1 });
         expect(line).toBe('map 7: [########....] 2/6 done · 2 running (1 disputing) · 1 program failed · 1 refunded');
+    });
+});
+
+describe('data-parallel training (examples/train.ts, fog train)', () => {
+    const small: TrainingOptions = { ...TRAINING_DEFAULTS, samples: 600, shards: 3, rounds: 2, epochs: 2, hidden: 16 };
+
+    it('cuts the generated digits into held-out ones and one slice per shard, losing none', () => {
+        const plan = trainingPlan(small);
+        const held = decodeDataset(plan.heldOut).samples.length;
+        const slices = plan.slices.map((s) => decodeDataset(s).samples.length);
+        expect(held).toBe(60);
+        expect(slices).toEqual([180, 180, 180]);
+        // the same options give the same bytes: the data is part of the schedule
+        expect(trainingPlan(small).slices).toEqual(plan.slices);
+        expect(trainingPlan({ ...small, seed: 2 }).slices[0]).not.toEqual(plan.slices[0]);
+    });
+
+    it('refuses options that are out of range, naming them', () => {
+        expect(() => trainingPlan({ ...small, shards: 0 })).toThrow('shards must be a whole number from 1 to 64, got 0');
+        expect(() => trainingPlan({ ...small, rate: 0 })).toThrow(
+            /learning rate in ten-thousandths must be a whole number from 1 to 10000/,
+        );
+        expect(() => trainingPlan({ ...small, samples: 25, shards: 30 })).toThrow('23 training samples cannot be cut into 30 shards');
+        expect(() => trainingPlan({ ...small, hidden: 1.5 })).toThrow('hidden units must be a whole number from 1 to 1024, got 1.5');
+        expect(() => trainingPlan({ ...small, seed: 0 })).toThrow('seed must be a whole number from 1 to 4294967295, got 0');
+        // checked before the data is made: a reduce over 64 big models and 450,000 held-out digits does not fit
+        expect(() => trainingPlan({ ...small, samples: 500_000, heldOutPercent: 90, hidden: 1024, shards: 64 })).toThrow(
+            /^a reduce would read \d+ bytes, more than a composite input holds \(67112964\): fewer samples, hidden units or shards$/,
+        );
+    });
+
+    it('measures the fuel a round’s shard and reduce use, as the limit fog train posts from', async () => {
+        const plan = trainingPlan(small);
+        const fuel = await roundFuel(plan, 256);
+        expect(fuel.shard).toBeGreaterThan(fuel.reduce);
+        // twice the epochs, about twice the shard's fuel
+        const longer = await roundFuel(trainingPlan({ ...small, epochs: 4 }), 256);
+        expect(Number(longer.shard) / Number(fuel.shard)).toBeGreaterThan(1.7);
+        expect(longer.reduce).toBe(fuel.reduce);
+    });
+
+    it('trains here to the same bytes every time, each round from the last, and learns', async () => {
+        const plan = trainingPlan(small);
+        const models = await trainHere(plan);
+        expect(models).toHaveLength(2);
+        expect(await trainHere(plan)).toEqual(models);
+        expect(models[1]).not.toEqual(models[0]);
+        const last = roundAccuracy(models[1]);
+        expect(last).toMatchObject({ heldOut: 60, trained: 540 });
+        expect(last.heldOutRight / last.heldOut).toBeGreaterThan(0.7);
+        // the round's model is mlp-shard's next input: a model mlp-infer reads as it is
+        const digits = decodeDataset(plan.heldOut).samples.slice(0, 5);
+        const read = (
+            await runExample(
+                'mlp-infer',
+                mlpInferInput(
+                    models[1],
+                    digits.map((s) => s.x),
+                ),
+            )
+        )
+            .toString()
+            .trim()
+            .split('\n');
+        expect(read).toHaveLength(5);
+    });
+
+    it('fails the same way on every worker on parts that are not a shard’s or a reduce’s', async () => {
+        const plan = trainingPlan(small);
+        const parts = shardParts(plan, 0, 0, Buffer.alloc(0));
+        await expect(runExample('mlp-shard', frameParts(parts.slice(0, 2)))).rejects.toThrow(/expects three parts/);
+        await expect(runExample('mlp-shard', frameParts([Buffer.alloc(20), parts[1], parts[2]]))).rejects.toThrow(/six u32/);
+        const model = await runExample('mlp-shard', frameParts(parts));
+        const wider = await runExample('mlp-shard', frameParts(shardParts(trainingPlan({ ...small, hidden: 8 }), 0, 0, Buffer.alloc(0))));
+        await expect(runExample('mlp-shard', frameParts(shardParts(plan, 1, 0, wider)))).rejects.toThrow(/does not fit/);
+        await expect(runExample('mlp-average', frameParts(reduceParts(plan, [model, wider])))).rejects.toThrow(/different sizes/);
+        await expect(runExample('mlp-average', frameParts(reduceParts(plan, [model.subarray(0, model.length - 16)])))).rejects.toThrow(
+            /without its accuracy counts/,
+        );
+        await expect(runExample('mlp-average', frameParts([plan.heldOut]))).rejects.toThrow(/at least one model/);
     });
 });

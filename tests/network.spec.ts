@@ -44,8 +44,10 @@ async function cli(script: string, args: string[]): Promise<{ code: number | nul
 
 describe('npm start', () => {
     // the demo jobs are the examples (mlp-train, mlp-infer on the network's model, meme, matmul): each
-    // runs through k=3 in three worker processes, and its bytes must equal a run in the start process
-    it('runs a network of three workers, one lying, and verifies every demo job (--once --json)', async () => {
+    // runs through k=3 in three worker processes, and its bytes must equal a run in the start process;
+    // then a 3-round training run (fog train: 4 shard jobs and a reduce a round) whose every round's
+    // model must be bitwise the one the same schedule gives trained in the start process
+    it('runs a network of three workers, one lying, and verifies every demo job and every round of a training run (--once --json)', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
         try {
             const out = await runNode(entry.start, [
@@ -69,12 +71,19 @@ describe('npm start', () => {
                 jobs: number;
                 verified: number;
                 requester: { fogSpent: number };
+                training: { ok: boolean; rounds: number; local: boolean; accuracy: string; model: string };
                 network: { transactions: number; gas: number };
                 workers: { liar: boolean; rewardsFog: number; slashes: number; reputation: number }[];
             };
-            expect(summary).toMatchObject({ ok: true, jobs: 4, verified: 4, requester: { fogSpent: 20 } });
+            // 4 demo jobs at 5 FOG, and 3 rounds of 4 shards and a reduce at 2 FOG
+            expect(summary).toMatchObject({ ok: true, jobs: 4, verified: 4, requester: { fogSpent: 20 + 15 * 2 } });
+            expect(summary.training).toMatchObject({ ok: true, rounds: 3, local: true });
+            expect(parseFloat(summary.training.accuracy)).toBeGreaterThan(90);
+            const model = readFileSync(join(dir, 'local', 'model.bin'));
+            expect(resultHashOf(model)).toBe(summary.training.model);
+            // the liar claimed a seat of every job, lied in each and was slashed for each
             const [liar, ...honest] = summary.workers;
-            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 4 });
+            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 4 + 15 });
             expect(liar.reputation).toBeLessThan(0);
             for (const w of honest) {
                 expect(w).toMatchObject({ liar: false, slashes: 0 });
@@ -84,8 +93,8 @@ describe('npm start', () => {
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
-        // 45 s alone; six processes share the two cores with another test file's worker in a full run
-    }, 300_000);
+        // 95 s alone; six processes share the two cores with another test file's worker in a full run
+    }, 400_000);
 });
 
 describe('npm start without --once', () => {
@@ -680,6 +689,26 @@ describe('a local network', () => {
                 message,
             ]),
             [entry.fog, ['job', 'shards', '999999', ...net.common(net.requesterHome)], /no job 999999 on this network/],
+            [
+                entry.fog,
+                ['train', ...net.common(net.requesterHome), '--price', '1', '--shards', '0'],
+                /shards must be a whole number from 1 to 64, got 0; nothing was posted/,
+            ],
+            [
+                entry.fog,
+                ['train', ...net.common(net.requesterHome), '--price', '1', '--rate', 'fast'],
+                /--rate must be a number, got "fast"/,
+            ],
+            [
+                entry.fog,
+                ['train', ...net.common(net.requesterHome), '--price', '1', '--mfuel', '10'],
+                /a shard uses [\d,.]+ Mfuel and a reduce [\d,.]+ Mfuel here: --mfuel 10 leaves no room for later rounds; give at least \d+; nothing was posted/,
+            ],
+            [
+                entry.fog,
+                ['train', ...net.common(net.requesterHome), '--price', '100000', '--rounds', '2'],
+                /the post costs 1000000 FOG; nothing was posted/,
+            ],
             [entry.worker, ['init', ...net.common(net.homes[0])], /already exists: refusing to overwrite it/],
             [entry.worker, ['init', '--home', join(dir, 'fresh-1'), ...nf, '--import', notWasm], /not a valid 24-word TON mnemonic/],
             [

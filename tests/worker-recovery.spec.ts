@@ -6,7 +6,10 @@
  * never saw (the daemon re-reads the slot and commits before it reveals). In each the honest
  * worker wins the job and is never slashed.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DIST } from '../client/paths';
+import { startStorageNode } from '../oracle/storage/server';
 import { Address, toNano } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import axios, { AxiosAdapter, InternalAxiosRequestConfig } from 'axios';
@@ -86,17 +89,26 @@ describe('worker daemon under faults', () => {
         };
     }
 
-    /** Posts a k = 1 job of the upper-case program over a fresh input (5 FOG and 10,000 Mfuel unless given). */
-    async function post(input: string, terms: { price?: bigint; maxMfuel?: number; initialRoot?: bigint } = {}): Promise<bigint> {
+    /**
+     * Posts a k = 1 job of the upper-case program (or `program`) over a fresh input (5 FOG and
+     * 10,000 Mfuel unless given), its blobs on the world's storage node (or `at`).
+     */
+    async function post(
+        input: string,
+        terms: { price?: bigint; maxMfuel?: number; initialRoot?: bigint; memoryMb?: number; program?: Buffer; at?: StorageClient } = {},
+    ): Promise<bigint> {
         const id = (await d.fog.hub.getHubState()).nextJobId;
-        await store.put(Buffer.from(input));
+        const at = terms.at ?? store;
+        await at.put(Buffer.from(input));
+        await at.put(terms.program ?? program);
         const spec = jobSpec({
-            program,
+            program: terms.program ?? program,
             input: Buffer.from(input),
-            urlOf: (h) => store.urlOf(h),
+            urlOf: (h) => at.urlOf(h),
             k: 1,
             quorum: 1,
             maxMfuel: terms.maxMfuel,
+            maxMemoryMb: terms.memoryMb,
         });
         if (terms.initialRoot !== undefined) spec.initialRoot = terms.initialRoot;
         await requester.send([await d.fog.post(requester.address, terms.price ?? 5n * FOG, spec)], true);
@@ -314,5 +326,56 @@ describe('worker daemon under faults', () => {
         expect(w.journal.get(jobs.fits)).toMatchObject({ fuelLimit: '10000000', fuel: expect.stringMatching(/^[1-9]\d*$/) });
         expect(events).toContainEqual({ event: 'fuel_rate', fuelPerSecond: 1_000_000, measured: false });
         await w.close();
+    });
+
+    it('runs no more jobs at once than its memory bound holds: a claimed job waits for a run to finish', async () => {
+        const two = new ComputePool({ threads: 2 });
+        try {
+            const w = await worker('memory-bound', two);
+            const spin = readFileSync(join(DIST, 'examples', 'spin.wasm'));
+            // a run that takes a while (spin until out of fuel), then a short one: 256 MiB each, 300 MiB in all
+            const long = await post('spin a while', { program: spin, maxMfuel: 1_000, memoryMb: 256 });
+            const short = await post('after it', { memoryMb: 256 });
+            w.journal.nextJobId = long; // only these jobs, not the open ones earlier tests left
+            const daemon = w.daemon({ memoryTotalMb: 300, fuelRate: 3e10 });
+            await tickUntil(daemon, () => w.journal, short, 'settled');
+            await tickUntil(daemon, () => w.journal, long, 'settled');
+            const of = (event: string, id: bigint) =>
+                events.findIndex((e) => e.event === event && (e as { job?: string }).job === id.toString());
+            expect(events[of('compute_waiting', short)]).toMatchObject({ why: '256 MiB of runs in hand, 256 more would pass 300' });
+            // the short job ran only after the long one ended (out of fuel: a verdict like any other)
+            expect(of('program_failed', long)).toBeGreaterThan(-1);
+            expect(of('computed', short)).toBeGreaterThan(of('program_failed', long));
+            expect(w.journal.get(long)).toMatchObject({ memoryMb: 256, outcome: 'failed:fuel' });
+            // a job asking for more than the whole bound is not claimed
+            const big = await post('more than the bound', { memoryMb: 512 });
+            await daemon.tick();
+            expect(events.find((e) => e.event === 'job_skipped' && (e as { job?: string }).job === big.toString())).toMatchObject({
+                why: 'needs 512 MiB, this worker offers 300',
+            });
+            await w.close();
+        } finally {
+            await two.close();
+        }
+    });
+
+    it('considers first the jobs whose program and input its storage node holds, when it can take only one', async () => {
+        const elsewhere = await startStorageNode({ dir: join(dir, 'elsewhere'), port: 0, log: () => undefined });
+        try {
+            const w = await worker('held-first');
+            // each job may take 100 s here (10 Mfuel at half of 200,000 fuel/s): one fits the 180 s to the commit deadline, two do not
+            const cold = await post('its input is on another node', { maxMfuel: 10, price: FOG, at: new StorageClient(elsewhere.url) });
+            const held = await post('its input is on this node', { maxMfuel: 10, price: FOG });
+            w.journal.nextJobId = cold; // only these jobs, not the open ones earlier tests left
+            const daemon = w.daemon({ fuelRate: 200_000 });
+            await tickUntil(daemon, () => w.journal, held, 'settled');
+            expect(w.journal.get(cold)).toBeUndefined();
+            expect(events.find((e) => e.event === 'job_skipped' && (e as { job?: string }).job === cold.toString())).toMatchObject({
+                why: expect.stringMatching(/^its fuel limit may take 200 s here \(after the jobs in hand\)/),
+            });
+            await w.close();
+        } finally {
+            await elsewhere.close();
+        }
     });
 });

@@ -73,6 +73,11 @@ export function program(): Command {
     commonOptions(cli.command('start').description('run the worker daemon'))
         .option('--threads <n>', 'compute threads', String(workerDefaults.threads))
         .option('--memory <MB>', 'largest job memory accepted, MiB', String(workerDefaults.memoryMb))
+        .option(
+            '--memory-total <MB>',
+            'the most memory the runs in hand may ask for at once, MiB (default half this machine’s)',
+            String(workerDefaults.memoryTotalMb),
+        )
         .option('--max-mfuel <n>', 'largest job fuel limit accepted, millions of fuel', String(workerDefaults.maxMfuel))
         .option(
             '--wall-seconds <seconds>',
@@ -108,6 +113,7 @@ export function program(): Command {
                 worker: sender.address.toString(),
                 threads,
                 memoryMb: options.memoryMb,
+                memoryTotalMb: options.memoryTotalMb,
                 maxMfuel: options.maxMfuel,
                 minPricePerMfuel: formatAmount(options.minPricePerMfuel),
                 liar: options.liar,

@@ -3,7 +3,7 @@
  * one validation step per command with exact messages. The commander help of worker/cli.ts takes
  * its defaults from here.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { MAX_MEMORY_MB } from '../client/compute/abi';
 import { MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { parseAmount, parseCount } from '../wrappers/units';
@@ -14,6 +14,8 @@ export const workerDefaults = {
     threads: availableParallelism(),
     /** `start --memory`: largest job memory accepted, MiB. */
     memoryMb: 1024,
+    /** `start --memory-total`: the most memory the runs in hand may ask for at once, MiB: half this machine's. */
+    memoryTotalMb: Math.max(1, Math.floor(totalmem() / 2 ** 20 / 2)),
     /** `stake --memory`: memory offered, MiB. */
     stakeMemoryMb: 4096,
     /** `start --max-mfuel`: largest job fuel limit accepted, millions of fuel (`fuelForJob`, client/compute/fuel.ts). */
@@ -41,6 +43,7 @@ export const workerDefaults = {
 export const workerLimits = {
     threads: 256,
     memoryMb: MAX_MEMORY_MB,
+    memoryTotalMb: 0xffffffff,
     maxMfuel: MAX_JOB_MFUEL,
     wallSeconds: 86_400,
     pollMs: 600_000,
@@ -54,6 +57,7 @@ export const workerLimits = {
 export interface StartFlags {
     threads: string;
     memory: string;
+    memoryTotal: string;
     maxMfuel: string;
     wallSeconds: string;
     minPrice: string;
@@ -71,6 +75,8 @@ export interface StartFlags {
 export interface WorkerStartOptions {
     threads: number;
     memoryMb: number;
+    /** The most memory the runs in hand may ask for at once, MiB. */
+    memoryTotalMb: number;
     maxMfuel: number;
     wallSeconds: number;
     /** nano FOG */
@@ -93,6 +99,7 @@ export function resolveWorkerStart(o: StartFlags): WorkerStartOptions {
     return {
         threads: parseCount(o.threads, '--threads', workerLimits.threads),
         memoryMb: parseCount(o.memory, '--memory', workerLimits.memoryMb),
+        memoryTotalMb: parseCount(o.memoryTotal, '--memory-total', workerLimits.memoryTotalMb),
         maxMfuel: parseCount(o.maxMfuel, '--max-mfuel', workerLimits.maxMfuel),
         wallSeconds: parseCount(o.wallSeconds, '--wall-seconds', workerLimits.wallSeconds),
         minPrice: parseAmount(o.minPrice),

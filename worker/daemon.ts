@@ -30,6 +30,12 @@ import { workerDefaults } from './config';
 export interface DaemonOptions {
     /** Largest memory a job may ask for, MiB. */
     memoryMb: number;
+    /**
+     * The most memory the runs in hand may ask for at once, MiB (each run asks for its job's memory
+     * limit): a claimed job whose run would pass it waits for others to finish. Default: no bound
+     * but the threads.
+     */
+    memoryTotalMb?: number;
     /** Largest fuel limit a job may state, Mfuel. */
     maxMfuel: number;
     /** Smallest job price worth claiming, nano FOG. */
@@ -113,6 +119,10 @@ function mySlot(state: JobState, me: Address) {
 
 export class WorkerDaemon {
     private readonly running = new Map<string, Promise<void>>();
+    /** The memory each run in `running` asked for, MiB. */
+    private readonly runningMemory = new Map<string, number>();
+    /** Claimed jobs whose run waits for memory (logged once each). */
+    private readonly waitingForMemory = new Set<string>();
     /** Jobs whose claim this process sent (a restart forgets them, and claims again what did not land). */
     private readonly claimsSent = new Set<string>();
     /** What `consider` fetched, for `compute` (after a restart, fetched again). */
@@ -184,15 +194,28 @@ export class WorkerDaemon {
         let next = this.journal.nextJobId;
         if (next < 0n) next = hub.nextJobId > BigInt(this.opts.lookback) ? hub.nextJobId - BigInt(this.opts.lookback) : 0n;
         // a bounded number per pass: a worker far behind catches up over several passes
+        const open: { id: bigint; address: Address; state: JobState; held: boolean }[] = [];
         for (let scanned = 0; next < hub.nextJobId && scanned < 20; scanned++) {
             const job = await this.fog.job(next);
             if (!(await this.fog.client.isContractDeployed(job.address))) break; // the post is still in flight
             const state = await job.getJobState();
             if (Number(state.phase) === JobPhase.Verifying) break; // the pass check is still in flight
-            if (Number(state.phase) === JobPhase.Open) await this.consider(next, job.address, state, now);
+            if (Number(state.phase) === JobPhase.Open) open.push({ id: next, address: job.address, state, held: false });
             next += 1n;
-            this.journal.nextJobId = next;
         }
+        // the jobs whose program and input this worker's node already holds first (a map's shards
+        // share their program; a training round's, their model): claims fill up in that order
+        if (open.length > 1) for (const o of open) o.held = await this.holds(o.state);
+        open.sort((a, b) => Number(b.held) - Number(a.held));
+        for (const o of open) await this.consider(o.id, o.address, o.state, now);
+        this.journal.nextJobId = next;
+    }
+
+    /** Whether this worker's storage node holds the job's program and input (for a composite input, its manifest). */
+    private async holds(state: JobState): Promise<boolean> {
+        if (!this.storage) return false;
+        const hashes = [state.spec.programHash, state.spec.inputHash].map(uint256ToHash);
+        return (await Promise.all(hashes.map((h) => this.storage!.has(h).catch(() => false)))).every(Boolean);
     }
 
     /** Claims the job if this worker wants it and can afford it. */
@@ -202,8 +225,8 @@ export class WorkerDaemon {
         if (state.claims >= state.spec.k) return skip('fully claimed');
         if (now + this.opts.safetySeconds > Number(state.claimUntil)) return skip('claim window closing');
         if (state.price < this.opts.minPrice) return skip(`price ${state.price} below the minimum ${this.opts.minPrice}`);
-        if (Number(state.spec.maxMemoryMb) > this.opts.memoryMb)
-            return skip(`needs ${state.spec.maxMemoryMb} MiB, this worker offers ${this.opts.memoryMb}`);
+        const offered = Math.min(this.opts.memoryMb, this.opts.memoryTotalMb ?? Infinity);
+        if (Number(state.spec.maxMemoryMb) > offered) return skip(`needs ${state.spec.maxMemoryMb} MiB, this worker offers ${offered}`);
         const mfuel = state.spec.maxMfuel;
         if (mfuel > BigInt(this.opts.maxMfuel)) return skip(`its fuel limit is ${mfuel} Mfuel, this worker allows ${this.opts.maxMfuel}`);
         const least = priceFor(this.opts.minPricePerMfuel, mfuel, state.spec.k);
@@ -212,7 +235,7 @@ export class WorkerDaemon {
                 `price ${formatAmount(state.price)} is below ${formatAmount(least)}: ${formatAmount(this.opts.minPricePerMfuel)} per Mfuel for each of ${state.spec.k} seats`,
             );
         const fuel = fuelForJob(state.spec);
-        const seconds = await this.secondsFor(fuel);
+        const seconds = await this.secondsFor(fuel, Number(state.spec.maxMemoryMb));
         if (seconds > this.pool.options.wallSeconds)
             return skip(
                 `its fuel limit may take ${Math.ceil(seconds)} s here, more than the wall-clock limit of ${this.pool.options.wallSeconds} s`,
@@ -250,6 +273,7 @@ export class WorkerDaemon {
             commitUntil: Number(state.commitUntil),
             revealUntil: Number(state.revealUntil),
             fuelLimit: fuel.toString(),
+            memoryMb: Number(state.spec.maxMemoryMb),
             updatedAt: Date.now(),
         });
         await this.sendClaim(id, state);
@@ -264,16 +288,26 @@ export class WorkerDaemon {
         return this.rate;
     }
 
+    /** Runs of `memoryMb` each that may go at once: the pool's threads, fewer if the memory bound says so. */
+    private parallelRuns(memoryMb: number): number {
+        const byMemory = this.opts.memoryTotalMb === undefined ? Infinity : Math.floor(this.opts.memoryTotalMb / Math.max(1, memoryMb));
+        return Math.max(1, Math.min(this.pool.options.threads, byMemory));
+    }
+
     /**
-     * Wall-clock seconds, at worst, before a job of `fuel` would have its result here: its own run
-     * and its share of the runs of the jobs in hand not yet computed, spread over the pool's
-     * threads, at the measured rate divided by RATE_MARGIN.
+     * Wall-clock seconds, at worst, before a job of `fuel` asking for `memoryMb` would have its
+     * result here: its own run and its share of the runs of the jobs in hand not yet computed,
+     * spread over the runs that may go at once, at the measured rate divided by RATE_MARGIN.
      */
-    private async secondsFor(fuel: bigint): Promise<number> {
+    private async secondsFor(fuel: bigint, memoryMb: number): Promise<number> {
         let backlog = 0n;
+        let largest = memoryMb;
         for (const e of this.journal.active())
-            if ((e.stage === 'claiming' || e.stage === 'claimed') && e.fuelLimit !== undefined) backlog += BigInt(e.fuelLimit);
-        const ahead = Number(backlog) / this.pool.options.threads;
+            if ((e.stage === 'claiming' || e.stage === 'claimed') && e.fuelLimit !== undefined) {
+                backlog += BigInt(e.fuelLimit);
+                largest = Math.max(largest, e.memoryMb ?? 0);
+            }
+        const ahead = Number(backlog) / this.parallelRuns(largest);
         return ((ahead + Number(fuel)) / (await this.fuelRate())) * RATE_MARGIN;
     }
 
@@ -510,9 +544,30 @@ export class WorkerDaemon {
         return { program, input };
     }
 
-    /** Runs the job's program in the pool (once at a time per job) and journals the result and a fresh salt. */
+    /**
+     * Runs the job's program in the pool (once at a time per job) and journals the result and a
+     * fresh salt. A run whose memory would take the runs in hand past the memory bound waits for a
+     * later tick (the advance of a claimed job calls this again).
+     */
     private compute(entry: JobEntry, state: JobState): void {
         if (this.running.has(entry.id)) return;
+        const memoryMb = Number(state.spec.maxMemoryMb);
+        const inUse = [...this.runningMemory.values()].reduce((a, b) => a + b, 0);
+        if (this.running.size > 0 && inUse + memoryMb > (this.opts.memoryTotalMb ?? Infinity)) {
+            if (!this.waitingForMemory.has(entry.id)) {
+                // only for logging once: forgetting is harmless, so it never grows past a bound
+                if (this.waitingForMemory.size >= REFUSED_MOVES_KEPT) this.waitingForMemory.clear();
+                this.waitingForMemory.add(entry.id);
+                this.log({
+                    event: 'compute_waiting',
+                    job: entry.id,
+                    why: `${inUse} MiB of runs in hand, ${memoryMb} more would pass ${this.opts.memoryTotalMb}`,
+                });
+            }
+            return;
+        }
+        this.waitingForMemory.delete(entry.id);
+        this.runningMemory.set(entry.id, memoryMb);
         const run = (async () => {
             const job = await this.computeJob(entry.id, state);
             const fuel = job.fuel;
@@ -563,7 +618,10 @@ export class WorkerDaemon {
             });
         })()
             .catch((e) => this.log({ event: 'compute_failed', job: entry.id, error: describeError(e) }))
-            .finally(() => this.running.delete(entry.id));
+            .finally(() => {
+                this.running.delete(entry.id);
+                this.runningMemory.delete(entry.id);
+            });
         this.running.set(entry.id, run);
     }
 

@@ -33,6 +33,8 @@ export interface JobEntry {
     outcome?: string;
     /** The job's fuel limit (decimal), journaled with the claim. */
     fuelLimit?: string;
+    /** The job's memory limit, MiB: what its run asks for. */
+    memoryMb?: number;
     /** The fuel the run used (decimal). */
     fuel?: string;
     /** A demonstration liar's fault: the step its flipped bit strikes from (client/dispute/liar.ts), so it defends the result it committed. */

@@ -99,6 +99,116 @@ export class Model {
   }
 }
 
+/** xorshift64: the same sequence on every machine. */
+export class Rng {
+  state: u64;
+  constructor(seed: u64) {
+    this.state = seed * 0x9E3779B97F4A7C15 + 1;
+  }
+  next(): u64 {
+    let s = this.state;
+    s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+    this.state = s;
+    return s;
+  }
+  /** Uniform in [0, 1). */
+  uniform(): f64 {
+    return <f64>(this.next() >> 11) / 9007199254740992.0;
+  }
+}
+
+/** Glorot-uniform initial weights from `rng`, zero biases. */
+export function initWeights(m: Model, rng: Rng): void {
+  const r1 = Math.sqrt(6.0 / <f64>(m.d + m.h)), r2 = Math.sqrt(6.0 / <f64>(m.h + m.c));
+  for (let i = 0; i < m.w1.length; i++) m.w1[i] = (2.0 * rng.uniform() - 1.0) * r1;
+  for (let i = 0; i < m.w2.length; i++) m.w2[i] = (2.0 * rng.uniform() - 1.0) * r2;
+}
+
+/**
+ * Trains `m` by stochastic gradient descent for `epochs` passes over the first `count` samples of
+ * a dataset whose samples start at `data[at..]` (features, then the label byte: rows of d + 1),
+ * in an order `rng` shuffles afresh each epoch, at learning rate `rate`.
+ */
+export function sgd(m: Model, data: Uint8Array, at: i32, count: i32, epochs: i32, rate: f64, rng: Rng): void {
+  const d = m.d, h = m.h, c = m.c, row = d + 1;
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  const dOut = new Float64Array(c);
+  const dHidden = new Float64Array(h);
+  for (let e = 0; e < epochs; e++) {
+    for (let i = count - 1; i > 0; i--) {
+      const j = <i32>(rng.next() % <u64>(i + 1));
+      const t = order[i]; order[i] = order[j]; order[j] = t;
+    }
+    for (let t = 0; t < count; t++) {
+      const s = at + order[t] * row;
+      m.load(data, s);
+      m.forward();
+      const label = <i32>data[s + d];
+      // cross-entropy gradient at the softmax's input
+      for (let k = 0; k < c; k++) dOut[k] = m.out[k] - (k == label ? 1.0 : 0.0);
+      for (let j = 0; j < h; j++) {
+        let g = 0.0;
+        if (m.hidden[j] > 0) for (let k = 0; k < c; k++) g += m.w2[k * h + j] * dOut[k];
+        dHidden[j] = g;
+      }
+      for (let k = 0; k < c; k++) {
+        const g = rate * dOut[k];
+        for (let j = 0; j < h; j++) m.w2[k * h + j] -= g * m.hidden[j];
+        m.b2[k] -= g;
+      }
+      for (let j = 0; j < h; j++) {
+        const g = rate * dHidden[j];
+        if (g == 0) continue;
+        for (let i = 0; i < d; i++) m.w1[j * d + i] -= g * m.x[i];
+        m.b1[j] -= g;
+      }
+    }
+  }
+}
+
+/** How many of `count` samples at `data[at..]` (rows of d + 1) the model classifies right. */
+export function countRight(m: Model, data: Uint8Array, at: i32, count: i32): i32 {
+  let right = 0;
+  for (let s = 0; s < count; s++) {
+    const r = at + s * (m.d + 1);
+    m.load(data, r);
+    if (m.forward() == <i32>data[r + m.d]) right++;
+  }
+  return right;
+}
+
+/** The model and its four accuracy counts, in the model format; `what` names the program in a failure. */
+export function modelBytes(m: Model, trainRight: i32, trained: i32, heldOutRight: i32, heldOut: i32, what: string): Uint8Array {
+  // a diverged network would write NaNs, whose bits differ between CPUs: fail the same way everywhere
+  assert(m.finite(), what + ": weights not finite (training diverged: lower the learning rate)");
+  const out = new Uint8Array(m.byteSize() + 16);
+  const w = new DataView(out.buffer);
+  const at = m.write(w, 0);
+  w.setUint32(at, trainRight, true);
+  w.setUint32(at + 4, trained, true);
+  w.setUint32(at + 8, heldOutRight, true);
+  w.setUint32(at + 12, heldOut, true);
+  return out;
+}
+
+/**
+ * Checks a dataset (the format of examples/data/digits.ts) at `data[at..at + length]`: its header
+ * against a model of `d` features and `c` classes (0 for any), its length, its labels; returns its
+ * sample count, or aborts with `what` in the message.
+ */
+export function checkDataset(data: Uint8Array, at: i32, length: i32, what: string): i32 {
+  assert(length >= 8, what + ": dataset shorter than its header");
+  const view = new DataView(data.buffer, data.byteOffset + at, length);
+  const n = <i32>view.getUint32(0, true);
+  const d = <i32>view.getUint16(4, true);
+  const c = <i32>data[at + 6];
+  assert(d >= 1 && d <= 4096 && c >= 2 && data[at + 7] >= 1, what + ": bad dataset header");
+  assert(<i64>length == 8 + <i64>n * <i64>(d + 1), what + ": dataset length does not match its header");
+  for (let s = 0; s < n; s++) assert(<i32>data[at + 8 + s * (d + 1) + d] < c, what + ": label out of range");
+  return n;
+}
+
 function allFinite(a: Float64Array): bool {
   for (let i = 0; i < a.length; i++) if (!isFinite(a[i])) return false;
   return true;
