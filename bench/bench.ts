@@ -16,6 +16,7 @@ import { measureInterpreter } from './interpreter';
 import { measurePool } from './pool';
 import { BenchMode, BenchReport, goalsOf, machine, renderMarkdown } from './report';
 import { measureWatcher } from './watcher';
+import { measureTraining } from './training';
 
 /** How much work each mode does. */
 export const SIZES = {
@@ -27,6 +28,10 @@ export const SIZES = {
         disputes: { examples: ['upper', 'fnv-rounds', 'matmul', 'mlp-infer', 'meme'] },
         devnet: { teams: 8, jobs: 48, k: 3 },
         history: { jobsBetween: 998, providers: 200 },
+        training: {
+            workers: [1, 2],
+            options: { samples: 48_000, heldOutPercent: 5, shards: 8, rounds: 2, epochs: 8, hidden: 64, rate: 0.02, seed: 1 },
+        },
     },
     short: {
         gas: { shardCounts: [1, 16] },
@@ -36,6 +41,10 @@ export const SIZES = {
         disputes: { examples: ['upper'] },
         devnet: { teams: 2, jobs: 2, k: 3 },
         history: { jobsBetween: 2, providers: 1 },
+        training: {
+            workers: [1],
+            options: { samples: 200, heldOutPercent: 10, shards: 2, rounds: 1, epochs: 1, hidden: 8, rate: 0.05, seed: 1 },
+        },
     },
 } as const;
 
@@ -56,6 +65,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     const start = performance.now();
     const work = mkdtempSync(join(tmpdir(), 'fog-bench-'));
     try {
+        // first, on a quiet machine: its networks' windows are real time, and nothing else may slow their workers
+        const t = sizes.training;
+        say(
+            `training: fog train, ${t.options.rounds} rounds of ${t.options.shards} shards and a reduce, on local networks of ${t.workers.join(' and ')} workers`,
+        );
+        const training = await measureTraining(t, work);
         say(`gas: a job step by step, lifecycles k=1, 3, 5, a FOG transfer, sharded posts of ${sizes.gas.shardCounts.join(', ')}`);
         const gas = await measureGas(sizes.gas.shardCounts);
         say(`compute pool: matmul of about ${sizes.pool.targetMs} ms, in this thread and through the pool; throughput by threads`);
@@ -86,7 +101,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         );
         const history = await historyGas(sizes.history);
 
-        const figures = { gas, pool, devnet, watcher, history, metering, interpreter, disputes };
+        const figures = { gas, pool, devnet, watcher, history, metering, interpreter, disputes, training };
         const report: BenchReport = {
             machine: machine(opts.mode),
             seconds: (performance.now() - start) / 1000,

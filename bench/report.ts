@@ -12,6 +12,7 @@ import { DisputeFigures, SCAN_STEPS, SPREAD_STEPS } from './dispute';
 import { InterpreterFigures } from './interpreter';
 import { PoolFigures } from './pool';
 import { WatcherFigures } from './watcher';
+import { TrainingFigures } from './training';
 
 export type BenchMode = 'full' | 'short';
 
@@ -46,6 +47,7 @@ export interface BenchReport {
     metering: MeteringFigures;
     interpreter: InterpreterFigures;
     disputes: DisputeFigures;
+    training: TrainingFigures;
 }
 
 /** The goals, from the figures: judged in full mode only, except the deterministic gas one. */
@@ -431,6 +433,56 @@ function meteringSection(m: MeteringFigures): string[] {
     ];
 }
 
+function trainingSection(t: TrainingFigures): string[] {
+    const o = t.options;
+    const base = t.runs[0];
+    return [
+        '## 9. Training on the network',
+        '',
+        `\`fog train\` (docs/map-reduce.md) of ${o.rounds} rounds of ${o.shards} shard jobs and a reduce, k = 1, on ${o.samples.toLocaleString('en-US')} generated digits`,
+        `(${o.hidden} hidden units, ${o.epochs} epochs a shard a round), on a fresh local network (\`npm start\`'s processes: devnet, storage`,
+        "node, keeper) of 1 worker and then of more, each worker one compute thread, all on this machine. A run's seconds are",
+        'its rounds added up (each a sharded post followed to its end, the outputs downloaded, a reduce posted and followed).',
+        `The same schedule trained here in one thread, metered, took ${fixed(t.localSeconds, 1)} s; every run's final model was`,
+        `${t.sameModel ? 'bitwise that one' : 'NOT that one'}.`,
+        '',
+        ...table(
+            ['workers', 'seconds', 'speedup', 'ideal', 'held-out accuracy'],
+            ['---:', '---:', '---:', '---:', '---:'],
+            t.runs.map((r, i) =>
+                r.error !== undefined
+                    ? [String(r.workers), 'failed', '–', times(r.workers / base.workers), '–']
+                    : [
+                          String(r.workers),
+                          fixed(r.seconds, 1),
+                          Number.isFinite(t.speedups[i]) ? times(t.speedups[i]) : '–',
+                          times(r.workers / base.workers),
+                          percentOf(r.heldOutAccuracy),
+                      ],
+            ),
+        ),
+        ...t.runs.filter((r) => r.error !== undefined).flatMap((r) => ['', `The run with ${r.workers} worker(s) failed: ${r.error}`]),
+        '',
+        "The chain's share of each round: the round's wall time less the same round computed on as many pool threads as the",
+        "run had workers, without any chain (its shards at once, then its reduce), over the round's wall time:",
+        '',
+        ...table(
+            ['workers', 'round', 'seconds', 'computing alone', "chain's share"],
+            ['---:', '---:', '---:', '---:', '---:'],
+            t.runs.flatMap((r) =>
+                r.rounds.map((x, i) => [
+                    String(r.workers),
+                    String(i + 1),
+                    fixed(x.seconds, 1),
+                    fixed(x.computeSeconds, 2),
+                    percentOf(x.chainShare),
+                ]),
+            ),
+        ),
+        '',
+    ];
+}
+
 export function renderMarkdown(r: BenchReport): string {
     const m = r.machine;
     const goalValue = (g: Goal) => (g.unit === 'ratio' ? fixed(g.value, 2) : percent(g.value, 2));
@@ -455,5 +507,6 @@ export function renderMarkdown(r: BenchReport): string {
         ...meteringSection(r.metering),
         ...interpreterSection(r.interpreter),
         ...disputeSection(r.disputes),
+        ...trainingSection(r.training),
     ].join('\n');
 }

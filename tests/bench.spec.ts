@@ -23,7 +23,7 @@ describe('bench (short mode)', () => {
         dir = mkdtempSync(join(tmpdir(), 'fog-bench-test-'));
         report = await runBench({ mode: 'short', out: dir });
         markdown = readFileSync(join(dir, OUTPUT_FILES.markdown), 'utf-8');
-    }, 120_000);
+    }, 180_000);
     afterAll(() => {
         rmSync(dir, { recursive: true, force: true });
     });
@@ -42,6 +42,7 @@ describe('bench (short mode)', () => {
             'metering',
             'pool',
             'seconds',
+            'training',
             'watcher',
         ]);
         expect(json.machine).toMatchObject({ node: process.version, mode: 'short' });
@@ -62,6 +63,7 @@ describe('bench (short mode)', () => {
             '## 6. Metering',
             '## 7. Reference interpreter',
             '## 8. Disputes',
+            '## 9. Training on the network',
         ]);
         expect(markdown).toContain(report.machine.cpu);
         expect(markdown).toContain(`Node ${process.version}`);
@@ -119,6 +121,27 @@ describe('bench (short mode)', () => {
         expect(pool.throughput[0]).toMatchObject({ threads: 1, ratio: 1 });
         expect(devnet.breakdown.loop).toBeLessThanOrEqual(1);
         expect(devnet.breakdown.getMethods).toBeLessThanOrEqual(devnet.breakdown.busy);
+    });
+
+    it('trained on a local network to the model a local run gives, with each round’s chain share', () => {
+        const t = report.training;
+        expect(t.options).toEqual(SIZES.short.training.options);
+        expect(t.sameModel).toBe(true);
+        expect(t.runs.map((r) => r.workers)).toEqual(SIZES.short.training.workers);
+        expect(t.speedups[0]).toBe(1);
+        for (const r of t.runs) {
+            expect(r.error).toBeUndefined();
+            expect(r.rounds).toHaveLength(SIZES.short.training.options.rounds);
+            expect(r.seconds).toBeCloseTo(
+                r.rounds.reduce((a, x) => a + x.seconds, 0),
+                6,
+            );
+            for (const x of r.rounds) {
+                expect(x.computeSeconds).toBeGreaterThan(0);
+                expect(x.chainShare).toBeCloseTo(1 - x.computeSeconds / x.seconds, 6);
+            }
+        }
+        expect(markdown).toContain("every run's final model was\nbitwise that one");
     });
 
     it('ran every devnet job to settlement, and the watcher caught up with all of it', () => {
