@@ -26,7 +26,7 @@ import { BlobTooLargeError } from '../client/storage-errors';
 import { describeError } from '../client/chain';
 import { formatFuel, fuelForJob } from '../client/compute/fuel';
 import { EXAMPLES, exampleNamed } from '../examples/catalog';
-import { requesterDefaults, resolveSubmit, SubmitFlags } from './config';
+import { resolveSubmit, SubmitFlags } from './config';
 import {
     checkLocally,
     checkRequester,
@@ -40,6 +40,7 @@ import {
     JobPost,
     postJob,
     readFile,
+    requestOf,
     readJob,
     finishJob,
 } from './post';
@@ -184,16 +185,7 @@ export async function postMap(who: Actor, p: MapPost, print: boolean): Promise<b
     if (count === 1) return postJob(who, { ...p, input: p.inputs[0], programInput: p.programInputs?.[0] }, print);
     const { ctx, address: requester } = who;
     const storage = storageOf(ctx.file, p.storage);
-    const { spec, shards } = shardedSpec({
-        program: p.program,
-        inputs: p.inputs,
-        programInputs: p.programInputs,
-        urlOf: (h) => storage.urlOf(h),
-        k: p.k,
-        quorum: p.quorum,
-        maxMfuel: p.mfuel ?? requesterDefaults.maxMfuel,
-        maxMemoryMb: p.memory,
-    });
+    const { spec, shards } = shardedSpec({ ...requestOf(p, storage), inputs: p.inputs, programInputs: p.programInputs });
     await storage.put(p.program);
     for (const input of p.inputs) await storage.put(input);
     const message = await ctx.fog.postShards(requester, p.price, spec, shards);

@@ -17,7 +17,7 @@ import { formatAmount } from '../wrappers/units';
 import { JobState } from '../wrappers/Job';
 import { RefusedPost } from '../wrappers/Hub';
 import { refusalReason } from '../wrappers/refusal';
-import { sha256Hex, uint256ToHash } from '../client/storage';
+import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import { eventsOf, FogEvent } from '../client/events';
 import { failureOf, JobPhase } from '../client/results';
 import { describeOutcome, finalizable, missedDeadline, outcomeOf } from '../client/jobs';
@@ -338,20 +338,23 @@ export interface JobPost {
     storage?: string;
 }
 
-/** Uploads the job's program and input, posts it, and returns its id once the hub opened it (or why it did not, as an error). */
-export async function postJob(who: Actor, p: JobPost, print: boolean): Promise<bigint> {
-    const { ctx, address: requester } = who;
-    const storage = storageOf(ctx.file, p.storage);
-    const spec = jobSpec({
+/** What every job of a post asks, in `jobSpec`'s terms, with its blobs' URIs on `storage`. */
+export function requestOf(p: Omit<JobPost, 'input' | 'programInput'>, storage: StorageClient) {
+    return {
         program: p.program,
-        input: p.input,
-        programInput: p.programInput,
-        urlOf: (h) => storage.urlOf(h),
+        urlOf: (h: string) => storage.urlOf(h),
         k: p.k,
         quorum: p.quorum,
         maxMfuel: p.mfuel ?? requesterDefaults.maxMfuel,
         maxMemoryMb: p.memory,
-    });
+    };
+}
+
+/** Uploads the job's program and input, posts it, and returns its id once the hub opened it (or why it did not, as an error). */
+export async function postJob(who: Actor, p: JobPost, print: boolean): Promise<bigint> {
+    const { ctx, address: requester } = who;
+    const storage = storageOf(ctx.file, p.storage);
+    const spec = jobSpec({ ...requestOf(p, storage), input: p.input, programInput: p.programInput });
     await storage.put(p.program);
     await storage.put(p.input);
     const message = await ctx.fog.post(requester, p.price, spec);
