@@ -14,6 +14,7 @@ export const HELP = [
     '<b>Fog</b>: a compute network on TON. Commands:',
     '/network: providers, stake, jobs, epoch, burned and emitted FOG',
     '/job &lt;id&gt;: a job’s state and result',
+    '/map &lt;id&gt;: a map’s shards: done, running, failed, refunded',
     '/result &lt;id&gt;: a finished job’s output (a meme as a picture), checked against the chain',
     '/provider &lt;address&gt;: stake, collateral, reputation, slashes',
     '/pass &lt;address&gt;: the Contributor Pass of an address',
@@ -129,6 +130,7 @@ export function createFogBot(o: FogBotOptions): Bot {
     command('help', async () => HELP);
     command('network', () => o.reader.network());
     command('job', (_, arg) => o.reader.job(arg));
+    command('map', (_, arg) => o.reader.map(arg));
     command('provider', (_, arg) => o.reader.provider(arg));
     command('pass', (_, arg) => o.reader.pass(arg));
     command('rewards', (_, arg) => o.reader.rewards(arg));

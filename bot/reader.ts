@@ -19,6 +19,7 @@ import { PassCollection } from '../wrappers/PassCollection';
 import { NetworkTotals, Refusal } from '../client/network-index';
 import { BlobNotFoundError, BlobTooLargeError } from '../client/storage-errors';
 import { StorageClient, uint256ToHash, isSha256Hex } from '../client/storage';
+import { jobStates, MapError, mapJobIds, mapOf, mapProgress, pendingMapOf, ShardStatus, shardStatus } from '../client/map';
 
 /** The shipped examples whose input is the text typed after their name in /post. */
 export const TEXT_EXAMPLES = ['meme', 'upper'];
@@ -174,6 +175,54 @@ export class Reader {
             const failed = failureOf(hash);
             lines.push(failed ? `Result: the program failed on every worker (<b>${esc(failed)}</b>)` : `Result <code>${hash}</code>`);
         }
+        return lines.join('\n');
+    }
+
+    /**
+     * `/map <id>`: a map's shards (docs/map-reduce.md), by its first job's id or any of its
+     * jobs': how many are done (settled on a result every worker verified), still running or
+     * disputing, failed on every worker, or refunded, and which ones are not done.
+     */
+    async map(text: string | undefined): Promise<string> {
+        const { id, job, posted } = await this.namedJob(text, 'map');
+        let first: bigint | undefined;
+        if (posted) first = await mapOf(this.fog, id, await job.getJobState());
+        else {
+            const next = (await this.fog.hub.getHubState()).nextJobId;
+            // an id the hub gave but no job holds: a shard of a map still in its pass check, or refunded whole
+            if (id < next) first = await pendingMapOf(this.fog, id);
+            if (first === undefined) throw new Answer(`There is no job ${id} (jobs so far: ${next}).`);
+        }
+        let ids: bigint[];
+        try {
+            ids = await mapJobIds(this.fog, first);
+        } catch (e) {
+            if (e instanceof MapError) throw new Answer(esc(e.message));
+            throw e;
+        }
+        if (ids.length > 1 && (await (await this.fog.shards(first)).getShardsState()).verified === 0n)
+            return `<b>Map ${first}</b>: ${ids.length} shards, jobs ${first}–${ids.at(-1)}, waiting for the requester's pass check; no job is open yet.`;
+        const states = await jobStates(this.fog, ids);
+        const { counts } = mapProgress(first, states);
+        const s0 = states[0];
+        const lines = [
+            ids.length === 1
+                ? `<b>Job ${first}</b> is a map of one input, posted as a plain job: <code>/job ${first}</code>`
+                : `<b>Map ${first}</b>: ${ids.length} shards, jobs ${first}–${ids.at(-1)}, ${fog(s0.price)} each, k=${s0.spec.k}`,
+            `Requester <code>${this.addr(s0.requester)}</code>`,
+            `<b>${counts.done}</b> done, each output verified on chain${counts.running ? `; <b>${counts.running}</b> running` : ''}${counts['program-failed'] ? `; ${counts['program-failed']} where the program failed on every worker` : ''}${counts.refunded ? `; ${counts.refunded} refunded (no quorum, expired or rejected)` : ''}`,
+        ];
+        const not = (status: ShardStatus) => ids.filter((_, i) => shardStatus(states[i]) === status);
+        for (const [status, words] of [
+            ['running', 'Running'],
+            ['program-failed', 'Program failed'],
+            ['refunded', 'Refunded'],
+        ] as const) {
+            const these = not(status);
+            if (these.length) lines.push(`${words}: ${these.join(', ')}`);
+        }
+        if (counts.done === ids.length && ids.length > 1)
+            lines.push(`Every shard is done: <code>fog job shards ${first} --out-dir map-${first}</code> downloads the outputs, checked.`);
         return lines.join('\n');
     }
 

@@ -192,7 +192,8 @@ export class DevnetChain {
         const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fog-devnet-'));
         mkdirSync(dataDir, { recursive: true });
         const txs = open<Buffer, string>({ path: join(dataDir, 'transactions'), encoding: 'binary' });
-        const blockchain = await Blockchain.create({ config: mainnetConfig() });
+        // autoDeployLibs: the masterchain's public libraries are kept as the network keeps them
+        const blockchain = await Blockchain.create({ config: mainnetConfig(), autoDeployLibs: true });
         let chainStart = opts.startAt ?? Math.floor(Date.now() / 1000);
         let seqno = 1;
         const statePath = join(dataDir, STATE_FILE);

@@ -16,7 +16,7 @@ import { commitOf, hashOf } from '../wrappers/commit';
 import { parseOnchainContent, JETTON_FIELDS, PASS_FIELDS } from '../wrappers/metadata';
 import { operationGas } from '../wrappers/gas';
 import { gasTon, mainnetConfig } from '../client/fees';
-import { specOf } from '../client/sandbox/protocol';
+import { publishJobLibrary, specOf } from '../client/sandbox/protocol';
 import { parseDemoArgs } from './config';
 
 const { json } = parseDemoArgs(process.argv.slice(2));
@@ -65,7 +65,7 @@ function report(step: string, r: SendMessageResult, payer: Address, detail: stri
 }
 
 async function main() {
-    const blockchain = await Blockchain.create({ config: mainnetConfig() });
+    const blockchain = await Blockchain.create({ config: mainnetConfig(), autoDeployLibs: true });
     const admin = await blockchain.treasury('admin');
     const alice = await blockchain.treasury('alice (provider)');
     const bob = await blockchain.treasury('bob (requester)');
@@ -288,7 +288,10 @@ async function main() {
     blockchain.now = Math.floor(Date.now() / 1000);
     const start = blockchain.now;
     const params = defaultParams(start);
-    const hub = blockchain.openContract(await hubInit(admin.address, token.address, collection.address, params));
+    // on the masterchain (its own gas price): not in the basechain gas steps
+    await publishJobLibrary(blockchain, admin);
+    if (!json) console.log("✔ Job's code published as a masterchain library: every job's StateInit carries a 264-bit cell naming it\n");
+    const hub = blockchain.openContract(await hubInit(admin.address, token.address, collection.address, params, { jobLibrary: true }));
     report(
         'deploy the hub',
         await hub.send(admin.getSender(), { value: toNano('0.1') }, null),

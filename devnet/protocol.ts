@@ -5,9 +5,9 @@
 import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
 import { SendMessageResult } from '@ton/sandbox';
 import { storeJettonTransfer } from '../wrappers/FogToken';
-import { deploymentPlan, PlannedMessage } from '../wrappers/deployment';
-import { Params } from '../wrappers/Hub';
-import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from '../wrappers/protocol';
+import { deploymentPlan, JOB_LIBRARY_TON, PlannedMessage } from '../wrappers/deployment';
+import { Hub, Params } from '../wrappers/Hub';
+import { defaultParams, fogTokenInit, hubInit, hubJobCode, passCollectionInit } from '../wrappers/protocol';
 import { FogToken } from '../wrappers/FogToken';
 import { Identity } from '../client/wallet';
 import { failed } from '../client/sender';
@@ -75,6 +75,7 @@ export async function deployProtocol(chain: DevnetChain, admin: Identity, params
         params,
         genesis: [{ address: admin.wallet.address, amount: genesis }],
         sealGenesis: false,
+        jobLibraryTon: JOB_LIBRARY_TON,
     });
     for (const step of plan.steps) await adminSend(chain, admin, step.messages);
     return { token: plan.token, collection: plan.collection, hub: plan.hub, admin: admin.wallet.address };
@@ -87,7 +88,7 @@ export async function deployProtocol(chain: DevnetChain, admin: Identity, params
  */
 export async function checkSameBuild(chain: DevnetChain, protocol: ProtocolAddresses): Promise<void> {
     const built = {
-        hub: (await hubInit(protocol.admin, protocol.token, protocol.collection, devnetParams(0))).init!.code,
+        hub: (await hubInit(protocol.admin, protocol.token, protocol.collection, devnetParams(0), { jobLibrary: true })).init!.code,
         token: (await fogTokenInit(protocol.admin)).init!.code,
         collection: (await passCollectionInit(protocol.admin)).init!.code,
     };
@@ -95,6 +96,11 @@ export async function checkSameBuild(chain: DevnetChain, protocol: ProtocolAddre
     for (const [name, code] of Object.entries(built)) {
         const deployed = (await chain.account(protocol[name as keyof typeof built])).code;
         if (!deployed || !deployed.equals(code)) stale.push(name);
+    }
+    // the hub holds the code it deploys jobs with (a library cell naming Job's) in its data, not its code
+    if (!stale.includes('hub')) {
+        const jobCode = await chain.serial(() => chain.blockchain.openContract(Hub.fromAddress(protocol.hub)).getJobCode(), false);
+        if (!jobCode.equals(await hubJobCode({ jobLibrary: true }))) stale.push('job');
     }
     if (stale.length) {
         throw new Error(

@@ -22,6 +22,9 @@ export const oracleDefaults = {
     /** On the devnet: below this balance the keeper's wallet asks the faucet for `topUp`. */
     lowBalance: toNano('1'),
     topUp: toNano('5'),
+    /** The keeper reads the Librarian's balance this often, and warns below `libraryWarnDays` of rent. */
+    libraryCheckMs: 3_600_000,
+    libraryWarnDays: 90,
     /** The LMDB environment of `main.js` inside `--data`. */
     oracleDb: 'oracle.mdb',
     /** The LMDB environment of `watch.js` inside `--data`. */

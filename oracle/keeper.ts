@@ -4,6 +4,8 @@
  * deadline), times out dispute matches whose party to move ran out of time (docs/disputes.md,
  * "Clocks"), has a sharded post's Shards report the closes it holds of an epoch that has ended
  * (before that epoch closes), and closes epochs once they ended and their close delay passed.
+ * Once an hour it also looks at the Librarian that publishes Job's code, and warns when its rent
+ * runs low (client/library.ts).
  *
  * It learns the live jobs, known epochs and open sharded posts from the watcher: its handler keeps
  * three small LMDB tables (jobs leave when finalized or rejected; closed epochs are pruned after
@@ -26,6 +28,7 @@ import { Params } from '../wrappers/Hub';
 import { FogEvent } from '../client/events';
 import { Watcher } from '../client/watcher';
 import { jsonLine } from '../client/cli-kit';
+import { jobLibraryStatus } from '../client/library';
 import { everySchedule, oracleDefaults } from './config';
 
 export { closableAt, JobPhase };
@@ -86,6 +89,8 @@ export interface KeeperOptions {
     log?: (event: object) => void;
     /** Wall clock for the retry interval only (deadlines use the chain's clock). */
     clock?: () => number;
+    /** Below this many days of the Librarian's rent, a tick logs `library_rent_low` (default 90). */
+    libraryWarnDays?: number;
 }
 
 /** Options that make no sense. */
@@ -115,6 +120,9 @@ interface Poke {
 const EPOCH_IS_CLOSED = (Epoch.errors as Record<string, number>)['Epoch is closed'];
 
 const jobKey = (id: bigint) => id.toString().padStart(20, '0');
+
+/** After a failed look at the Librarian, the keeper looks again this much later, ms. */
+const LIBRARY_RETRY_MS = 5 * 60_000;
 
 /** How long after a match's last move the keeper waits for its resolution to reach the job before asking for it again. */
 export const RESOLUTION_GRACE_SECONDS = 60;
@@ -156,6 +164,8 @@ export class Keeper {
     private readonly clock: () => number;
     private task: ScheduledTask | undefined;
     private ticking: Promise<unknown> = Promise.resolve();
+    /** Wall-clock time of the last look at the Librarian (undefined: never). */
+    private libraryCheckedAt: number | undefined;
 
     constructor(private readonly opts: KeeperOptions) {
         this.cron = opts.schedule ?? everySchedule(oracleDefaults.every);
@@ -216,6 +226,7 @@ export class Keeper {
         const now = await fog.now();
         const params = await fog.hub.getParams();
         const report: TickReport = { now, finalized: [], timedOut: [], closed: [], flushed: [], refused: 0, skipped: 0 };
+        await this.checkLibrary();
         this.prune(now, params);
         for (const job of this.liveJobs()) {
             if (job.phase === JobPhase.Disputing) {
@@ -256,6 +267,45 @@ export class Keeper {
             });
         }
         return report;
+    }
+
+    /**
+     * Once an hour: if the hub deploys jobs with a library cell, warns when the Librarian's
+     * balance pays less than `libraryWarnDays` of the library's rent, or when the library is not
+     * published (every job deployed would fail to run). Anyone may top the Librarian up with a
+     * plain transfer (docs/operating.md, "Job's code as a library"). Never fatal.
+     */
+    private async checkLibrary(): Promise<void> {
+        const at = this.clock();
+        if (this.libraryCheckedAt !== undefined && at - this.libraryCheckedAt < oracleDefaults.libraryCheckMs) return;
+        this.libraryCheckedAt = at;
+        try {
+            const s = await jobLibraryStatus(this.opts.fog);
+            // no library, or another build's (whose Librarian this keeper cannot name): nothing to watch
+            if (!s.library || s.state === 'unknown') return;
+            const warnDays = this.opts.libraryWarnDays ?? oracleDefaults.libraryWarnDays;
+            if (s.state !== 'published')
+                this.log({
+                    event: 'library_missing',
+                    state: s.state,
+                    librarian: s.librarian.toString(),
+                    hash: s.hash,
+                    why: "the hub deploys jobs with a library cell naming Job's code, and no published library answers it: jobs cannot run",
+                });
+            else if (s.daysLeft < warnDays)
+                this.log({
+                    event: 'library_rent_low',
+                    librarian: s.librarian.toString(),
+                    balance: s.balance.toString(),
+                    daysLeft: Math.floor(s.daysLeft),
+                    rentPerYear: s.rentPerYear.toString(),
+                    why: `the Librarian's balance pays ${Math.floor(s.daysLeft)} more days of the library's rent: send it TON (a non-bounceable transfer)`,
+                });
+        } catch (e) {
+            // looked at again in a few minutes, not every tick
+            this.libraryCheckedAt = at - oracleDefaults.libraryCheckMs + LIBRARY_RETRY_MS;
+            this.log({ event: 'library_check_failed', error: describeError(e) });
+        }
     }
 
     /**

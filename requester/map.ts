@@ -9,7 +9,7 @@
  *   fog job shards <map id> [--wait] [--out-dir d]
  *   fog job reduce --example concat --from <map id | ids like 12-27,40> --price 5 [--out f]
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Actor, actor, Common, commonOptions, out, Signing, signingOptions } from '../client/cli-common';
@@ -23,6 +23,8 @@ import { failureOf, JobPhase } from '../client/results';
 import { describeOutcome } from '../client/jobs';
 import { frameParts, inputsManifest, MAX_FRAMED_BYTES, MAX_INPUT_PARTS } from '../client/inputs';
 import { BlobTooLargeError } from '../client/storage-errors';
+import { findPostedId, hubMark } from '../client/posted';
+import { dirInputs, mapJobIds, mapProgress, ShardStatus, shardStatus, splitRecords } from '../client/map';
 import { describeError } from '../client/chain';
 import { formatFuel, fuelForJob } from '../client/compute/fuel';
 import { EXAMPLES, exampleNamed } from '../examples/catalog';
@@ -31,10 +33,7 @@ import {
     checkLocally,
     checkRequester,
     checkWritable,
-    findPostedId,
     followJobs,
-    hubMark,
-    jobState,
     parseJobId,
     postingOptions,
     JobPost,
@@ -45,87 +44,13 @@ import {
     finishJob,
 } from './post';
 
-/** Where a shard stands, for a person: running, done (with an output), its program failed, or refunded. */
-export type ShardStatus = 'running' | 'done' | 'program-failed' | 'refunded';
-
-export function shardStatus(s: JobState): ShardStatus {
-    const phase = Number(s.phase);
-    if (phase === JobPhase.Done) return failureOf(uint256ToHash(s.result)) ? 'program-failed' : 'done';
-    if (phase === JobPhase.Failed || phase === JobPhase.Expired || phase === JobPhase.Rejected) return 'refunded';
-    return 'running';
-}
-
-/** How many shards stand where, and a progress line of them. */
-export function mapProgress(id: bigint, states: readonly JobState[], width = 24): { line: string; counts: Record<ShardStatus, number> } {
-    const counts: Record<ShardStatus, number> = { running: 0, done: 0, 'program-failed': 0, refunded: 0 };
-    let disputing = 0;
-    for (const s of states) {
-        counts[shardStatus(s)]++;
-        if (Number(s.phase) === JobPhase.Disputing) disputing++;
-    }
-    const n = states.length;
-    const filled = n === 0 ? 0 : Math.round((width * (n - counts.running)) / n);
-    const parts = [
-        `${counts.done}/${n} done`,
-        ...(counts.running ? [`${counts.running} running${disputing ? ` (${disputing} disputing)` : ''}`] : []),
-        ...(counts['program-failed'] ? [`${counts['program-failed']} program failed`] : []),
-        ...(counts.refunded ? [`${counts.refunded} refunded`] : []),
-    ];
-    return { line: `map ${id}: [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${parts.join(' · ')}`, counts };
-}
-
-/**
- * `bytes` cut into `count` pieces at record boundaries, as even in size as the records allow: a
- * record is a line (up to and including its newline) or `record` bytes. Throws a RangeError when
- * there are fewer records than pieces, or the size is not a whole number of records.
- */
-export function splitRecords(bytes: Buffer, count: number, record: 'line' | number): Buffer[] {
-    const ends: number[] = [];
-    if (record === 'line') {
-        for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) ends.push(at + 1);
-        if (ends.at(-1) !== bytes.length && bytes.length > 0) ends.push(bytes.length);
-    } else {
-        if (bytes.length % record !== 0)
-            throw new RangeError(`the file's ${bytes.length} bytes are not a whole number of ${record}-byte records`);
-        for (let at = record; at <= bytes.length; at += record) ends.push(at);
-    }
-    if (ends.length < count)
-        throw new RangeError(
-            `the file has ${ends.length} ${record === 'line' ? 'lines' : 'records'}, fewer than the ${count} shards asked for`,
-        );
-    const pieces: Buffer[] = [];
-    let from = 0;
-    let last = -1;
-    for (let i = 0; i < count; i++) {
-        // the first record end at or past this piece's share, leaving a record for each piece after it
-        let j = last + 1;
-        const target = ((i + 1) * bytes.length) / count;
-        while (j < ends.length - (count - i) && ends[j] < target) j++;
-        if (i === count - 1) j = ends.length - 1;
-        pieces.push(bytes.subarray(from, ends[j]));
-        from = ends[j];
-        last = j;
-    }
-    return pieces;
-}
-
 /** A map's inputs, in shard order, and where each came from. */
 function mapInputs(o: { inputs?: string; split?: string; shards?: string; record: string }): { inputs: Buffer[]; from: string[] } {
     if ((o.inputs === undefined) === (o.split === undefined))
         throw new Error('give --inputs <dir> or --split <file> --shards <S> (one of them)');
     if (o.inputs !== undefined) {
         if (o.shards !== undefined) throw new Error('--shards goes with --split (with --inputs, each file is a shard)');
-        let names: string[];
-        try {
-            names = readdirSync(o.inputs).filter((f) => !f.startsWith('.') && statSync(join(o.inputs!, f)).isFile());
-        } catch {
-            throw new Error(`cannot read the directory ${o.inputs}`);
-        }
-        // by name, byte for byte: the shard order does not depend on the machine's locale
-        names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-        if (names.length < 1 || names.length > MAX_SHARDS)
-            throw new Error(`a map has 1 to ${MAX_SHARDS} shards: ${o.inputs} holds ${names.length} files`);
-        return { inputs: names.map((f) => readFile(join(o.inputs!, f), 'input')), from: names };
+        return dirInputs(o.inputs);
     }
     if (o.shards === undefined) throw new Error('--split needs --shards <S>, the number of pieces');
     const count = parseCount(o.shards, '--shards', MAX_SHARDS);
@@ -134,21 +59,6 @@ function mapInputs(o: { inputs?: string; split?: string; shards?: string; record
     let at = 0;
     const from = pieces.map((p) => `${o.split}[${at}..${(at += p.length)})`);
     return { inputs: pieces, from };
-}
-
-/** The jobs of map `id` in shard order: its sharded post's, or the one job `id` (a map of one shard is posted as a plain job). */
-async function mapJobs(ctx: NetworkContext, id: bigint): Promise<bigint[]> {
-    const shards = await ctx.fog.shards(id);
-    if (!(await ctx.client.isContractDeployed(shards.address))) {
-        await jobState(ctx, id); // one clear line for an id that is not a job either
-        return [id];
-    }
-    const s = await shards.getShardsState();
-    if (s.verified === 2n)
-        throw new Error(
-            `map ${id} was refunded whole: its requester held no live Contributor Pass (or the hub could not deploy its jobs); no shard ran`,
-        );
-    return Array.from({ length: Number(s.count) }, (_, i) => id + BigInt(i));
 }
 
 /** How long to wait for a map's jobs to be deployed after its post, ms. */
@@ -189,9 +99,9 @@ export async function postMap(who: Actor, p: MapPost, print: boolean): Promise<b
     await storage.put(p.program);
     for (const input of p.inputs) await storage.put(input);
     const message = await ctx.fog.postShards(requester, p.price, spec, shards);
-    const since = await hubMark(ctx);
+    const since = await hubMark(ctx.client, ctx.file.hub);
     await who.send(message, `post ${count} shards (${formatAmount(p.price * BigInt(count))})`);
-    const first = await findPostedId(ctx, requester, p.price, since, Math.max(who.waitMs, 60_000), count);
+    const first = await findPostedId(ctx.client, ctx.file.hub, requester, p.price, since, Math.max(who.waitMs, 60_000), count);
     if (print)
         process.stderr.write(
             `posted map ${first}: ${count} shards of program ${sha256Hex(p.program).slice(0, 12)}…, jobs ${first}–${first + BigInt(count - 1)}, k=${p.k}, quorum ${p.quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(p.price)} each\n`,
@@ -301,7 +211,7 @@ function reportMap(o: Common, first: bigint, records: ShardRecord[], outDir: str
 /** The jobs `--from` names: a map's id, or job ids and ranges in order (`12-27,40`). */
 async function fromJobs(ctx: NetworkContext, from: string): Promise<bigint[]> {
     from = from.trim();
-    if (/^\d+$/.test(from)) return mapJobs(ctx, parseJobId(from));
+    if (/^\d+$/.test(from)) return mapJobIds(ctx.fog, parseJobId(from));
     const ids: bigint[] = [];
     for (const item of from.split(',')) {
         const m = /^(\d+)(?:-(\d+))?$/.exec(item.trim());
@@ -405,12 +315,12 @@ export function mapCommands(job: Command): void {
             if (o.wait) {
                 checkOutDir(o.outDir);
                 const who = await actor(o);
-                const ids = await mapJobs(who.ctx, first);
+                const ids = await mapJobIds(who.ctx.fog, first);
                 const outDir = o.outDir ?? `map-${first}`;
                 return reportMap(o, first, await finishMap(who, first, ids, o, outDir), outDir);
             }
             const ctx = networkContext(o.networkFile, o.endpoint);
-            const ids = await mapJobs(ctx, first);
+            const ids = await mapJobIds(ctx.fog, first);
             await deployed(ctx, first, ids);
             const states = await Promise.all(ids.map((id) => readJob(ctx, id)));
             const { line, counts } = mapProgress(first, states);

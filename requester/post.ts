@@ -5,7 +5,6 @@
  */
 import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Address } from '@ton/core';
 import { Command } from 'commander';
 import { Actor, Common, out } from '../client/cli-common';
 import type { Example } from '../examples/catalog';
@@ -15,13 +14,11 @@ import { formatFuel, fuelForJob } from '../client/compute/fuel';
 import { requesterDefaults, requesterLimits } from './config';
 import { formatAmount } from '../wrappers/units';
 import { JobState } from '../wrappers/Job';
-import { RefusedPost } from '../wrappers/Hub';
-import { refusalReason } from '../wrappers/refusal';
 import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
-import { eventsOf, FogEvent } from '../client/events';
 import { failureOf, JobPhase } from '../client/results';
 import { describeOutcome, finalizable, missedDeadline, outcomeOf } from '../client/jobs';
 import { SendError } from '../client/sender';
+import { findPostedId, hubMark } from '../client/posted';
 import { describeError } from '../client/chain';
 import { checkProgram, memoryCapPages, ProgramRefused, wasm } from '../client/compute/abi';
 
@@ -76,87 +73,6 @@ export async function fetchResult(ctx: NetworkContext, id: bigint, state: JobSta
 }
 
 /** Why the hub kept a post it could not refund (no job exists; the FOG stays with the hub as a stray). */
-const STRAY = 'the hub did not accept the job: the FOG was kept as a stray (too little TON forwarded)';
-
-/**
- * What a hub event says about `requester`'s post of `count` jobs at `price` each (more than one:
- * a sharded post), if it is about it: the (first) job it opened, or why it did not (the hub's
- * refusal event names the reason; a stray has none to send).
- */
-export function postAnswerOf(
-    e: FogEvent,
-    requester: Address,
-    price: bigint,
-    count = 1,
-): { posted: bigint } | { refused: string } | undefined {
-    const amount = price * BigInt(count);
-    if (count === 1 && e.$$type === 'JobPostedEvent' && e.requester.equals(requester) && e.price === price) return { posted: e.id };
-    if (count > 1 && e.$$type === 'ShardsPostedEvent' && e.requester.equals(requester) && e.price === price && Number(e.count) === count)
-        return { posted: e.first };
-    if (e.$$type === 'RefusedEvent' && e.to.equals(requester) && e.amount === amount && e.what === RefusedPost) {
-        return {
-            refused: `the hub refused the ${count > 1 ? 'post' : 'job'} and sent the ${formatAmount(amount)} back: ${refusalReason(e.reason)}`,
-        };
-    }
-    if (e.$$type === 'StrayEvent' && e.from.equals(requester) && e.amount === amount) return { refused: STRAY };
-    return undefined;
-}
-
-/** The hub's last transaction (its logical time), so that only what follows it answers a post. */
-export async function hubMark(ctx: NetworkContext): Promise<bigint> {
-    return BigInt((await ctx.client.getContractState(ctx.file.hub)).lastTransaction?.lt ?? '0');
-}
-
-/** The hub's events after logical time `since`, oldest first, paging back as far as needed. */
-export async function hubEventsSince(ctx: NetworkContext, since: bigint): Promise<FogEvent[]> {
-    const hub = ctx.file.hub;
-    const newestFirst: FogEvent[][] = [];
-    let page = await ctx.client.getTransactions(hub, { limit: 30, archival: true });
-    for (;;) {
-        for (const tx of page) {
-            if (tx.lt <= since) return newestFirst.reverse().flat();
-            newestFirst.push(eventsOf(tx, hub));
-        }
-        if (page.length === 0) return newestFirst.reverse().flat();
-        const last = page[page.length - 1];
-        // a page asked from (lt, hash) starts with that transaction itself
-        page = (
-            await ctx.client.getTransactions(hub, {
-                limit: 30,
-                lt: last.lt.toString(),
-                hash: last.hash().toString('base64'),
-                archival: true,
-            })
-        ).filter((t) => t.lt < last.lt);
-    }
-}
-
-/**
- * The id of the job (the first job of the `count` shards) `requester` posted after the hub's mark
- * `since`, or the hub's refusal as an error.
- */
-export async function findPostedId(
-    ctx: NetworkContext,
-    requester: Address,
-    price: bigint,
-    since: bigint,
-    timeoutMs: number,
-    count = 1,
-): Promise<bigint> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        for (const e of await hubEventsSince(ctx, since)) {
-            const answer = postAnswerOf(e, requester, price, count);
-            if (answer && 'posted' in answer) return answer.posted;
-            if (answer) throw new Error(answer.refused);
-        }
-        await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(
-        `the ${count > 1 ? 'post' : 'job'} did not appear on the hub within ${timeoutMs / 1000} s (the post may not have been signed, or was refunded: check your FOG balance)`,
-    );
-}
-
 /**
  * Refuses, before anything is paid, an output path the result could not be written to (the
  * default, job-<id>.out, goes to the current directory).
@@ -358,9 +274,9 @@ export async function postJob(who: Actor, p: JobPost, print: boolean): Promise<b
     await storage.put(p.program);
     await storage.put(p.input);
     const message = await ctx.fog.post(requester, p.price, spec);
-    const since = await hubMark(ctx);
+    const since = await hubMark(ctx.client, ctx.file.hub);
     await who.send(message, `post the job (${formatAmount(p.price)})`);
-    const id = await findPostedId(ctx, requester, p.price, since, Math.max(who.waitMs, 60_000));
+    const id = await findPostedId(ctx.client, ctx.file.hub, requester, p.price, since, Math.max(who.waitMs, 60_000));
     if (print)
         process.stderr.write(
             `posted job ${id} (program ${sha256Hex(p.program).slice(0, 12)}…, input ${sha256Hex(p.input).slice(0, 12)}…, k=${p.k}, quorum ${p.quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(p.price)})\n`,

@@ -30,7 +30,8 @@ import {
 import { resolveSubmit, SubmitFlags } from './config';
 import { formatFuel, MFUEL } from '../client/compute/fuel';
 import { checkRequester, checkWritable, follow, postingOptions, postJob } from './post';
-import { followShards, postMap, shardStatus } from './map';
+import { followShards, postMap } from './map';
+import { shardStatus } from '../client/map';
 
 /** One round as `fog train` reports it and `<out>.json` records it. */
 interface RoundRecord {

@@ -106,10 +106,24 @@ describe('blueprint scripts', () => {
                     { address: worker.address.toString(), amount: '1000' },
                 ],
                 sealGenesis: true,
+                jobLibraryTon: '100',
             }),
         );
+        // a wallet that cannot pay for the whole deployment sends nothing
+        const poor = await d.funded(toNano('1'));
+        await expect(blueprint(poor, 'deployFog', [config])).rejects.toThrow(
+            /the deployment sends [\d.]+ TON in all \([\d.]+ of it to the Librarian of Job's code: .*\), and .* holds 1\b/,
+        );
+        expect((await d.client.getContractState(poor.address)).balance).toBe(toNano('1'));
+
         const out = await blueprint(deployer, 'deployFog', [config]);
-        expect(out).toContain('3/3 genesis allocation 1/1 (2 recipients, sealing genesis)');
+        // the devnet's own deployment published this build's Job code already: it is topped up to
+        // the configuration's 100 TON (it paid some rent and fees), not published again
+        expect(out).toMatch(
+            /Job's code is already published as a library \(Librarian .*, \d{3} days of rent\): topping it up with 0\.0\d+ TON/,
+        );
+        expect(out).toContain("1/4 top up the Librarian of Job's code");
+        expect(out).toContain('4/4 genesis allocation 1/1 (2 recipients, sealing genesis)');
         expect(out).toContain('Fog is deployed.');
 
         const file = readNetworkFile(networkFile);
@@ -125,6 +139,9 @@ describe('blueprint scripts', () => {
         const state = await blueprint(deployer, 'readState');
         expect(state).toContain('jobs posted 0; total stake 0 FOG');
         expect(state).toContain('FOG supply 6000 FOG; genesis sealed; mint authority the hub');
+        expect(state).toMatch(
+            /jobs run Job's code from a masterchain library; its Librarian .* holds (99\.9\d|100\.00) TON, \d{3} days of rent at \d\d\.\d\d TON a year/,
+        );
     });
 
     it('stake, setParams and postJob act for the signing wallet', async () => {
@@ -150,6 +167,24 @@ describe('blueprint scripts', () => {
         const state = await (await fog.job(0n)).getJobState();
         expect(state).toMatchObject({ phase: PhaseOpen, price: 5n * FOG });
         expect(state.spec.maxMfuel).toBe(20n);
+    });
+
+    it('postMap posts a map of a file cut at line ends, and refuses more shards than lines before paying', async () => {
+        const text = join(dir, 'lines.txt');
+        writeFileSync(text, 'one\ntwo\nthree\n');
+        await expect(blueprint(deployer, 'postMap', ['2', join(DIST, 'examples', 'upper.wasm'), text, '4', '1', '20'])).rejects.toThrow(
+            /the file has 3 lines, fewer than the 4 shards asked for/,
+        );
+        expect((await fog.hub.getHubState()).nextJobId).toBe(1n);
+        expect(await blueprint(deployer, 'postMap', ['2', join(DIST, 'examples', 'upper.wasm'), text, '3', '1', '20'])).toContain(
+            'Posted map 1: 3 shards, jobs 1–3, 2 FOG each, k=1, up to 20 Mfuel.',
+        );
+        const group = (await fog.shards(1n)).address;
+        for (const id of [1n, 2n, 3n]) {
+            const s = await (await fog.job(id)).getJobState();
+            expect(s).toMatchObject({ phase: PhaseOpen, price: 2n * FOG });
+            expect(s.group!.equals(group)).toBe(true);
+        }
     });
 
     it('claimRewards mints a worker’s share once its epoch is over', async () => {

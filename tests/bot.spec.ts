@@ -25,7 +25,8 @@ import { NetworkFile } from '../client/addresses';
 import { WalletSender } from '../client/sender';
 import { DIST } from '../client/processes';
 import { formatAmount } from '../wrappers/units';
-import { Address } from '@ton/core';
+import { Address, toNano } from '@ton/core';
+import { shardsOf, specOf } from '../client/sandbox/protocol';
 
 describe('the Telegram bot', () => {
     let d: Devnet;
@@ -106,7 +107,7 @@ describe('the Telegram bot', () => {
 
     it('greets with the list of commands', async () => {
         const r = await one('/start');
-        for (const c of ['/network', '/job', '/result', '/provider', '/pass', '/rewards', '/epoch', '/post', '/refused'])
+        for (const c of ['/network', '/job', '/map', '/result', '/provider', '/pass', '/rewards', '/epoch', '/post', '/refused'])
             expect(r.text).toContain(c);
         expect(calls.at(-1)!.payload).toMatchObject({ chat_id: 42, parse_mode: 'HTML' });
     });
@@ -387,5 +388,31 @@ describe('the Telegram bot', () => {
         await broken.init();
         const [r] = await say('/job 0', 42, broken);
         expect(r.text).toMatch(/^Could not read the chain just now \(.*unreachable.*\)\. Try again in a moment\.$/);
+    });
+    it('/map: a map’s shards, done, running and refunded, asked by any of its jobs', async () => {
+        const first = (await d.fog.hub.getHubState()).nextJobId;
+        await requester.send([await d.fog.postShards(requester.address, 2n * FOG, specOf({ k: 1n, quorum: 1n }), shardsOf(3))], true);
+        const [w] = workers;
+        await claim(d, w, first);
+        await commit(d, w, first);
+        await reveal(d, w, first);
+        for (const asked of [first, first + 2n]) {
+            const r = await one(`/map ${asked}`);
+            expect(r.text).toContain(`Map ${first}: 3 shards, jobs ${first}–${first + 2n}, 2 FOG each, k=1`);
+            expect(r.text).toContain('1 done, each output verified on chain; 2 running');
+            expect(r.text).toContain(`Running: ${first + 1n}, ${first + 2n}`);
+        }
+        // a plain job is a map of one input
+        expect((await one(`/map ${done}`)).text).toContain(`Job ${done} is a map of one input, posted as a plain job`);
+        // a map whose requester holds no pass is refunded whole: its jobs never exist
+        const stranger = await wallet(d, toNano('10'), 100n * FOG);
+        const refunded = (await d.fog.hub.getHubState()).nextJobId;
+        await stranger.send([await d.fog.postShards(stranger.address, 2n * FOG, specOf({ k: 1n, quorum: 1n }), shardsOf(2))], true);
+        for (const asked of [refunded, refunded + 1n])
+            expect((await one(`/map ${asked}`)).text).toBe(
+                `map ${refunded} was refunded whole: its requester held no live Contributor Pass (or the hub could not deploy its jobs); no shard ran`,
+            );
+        expect((await one('/map 9999')).text).toMatch(/^There is no job 9999/);
+        expect((await one('/map')).text).toBe('Give a job id: /map 12');
     });
 });

@@ -2,9 +2,9 @@
  * The deploy configuration and plan: what the blueprint deploy script and the devnet both follow.
  */
 import { Address } from '@ton/core';
-import { applyParams, DeployConfigError, deploymentPlan, GENESIS_CHUNK, parseDeployConfig } from '../wrappers/deployment';
+import { applyParams, DeployConfigError, deploymentPlan, GENESIS_CHUNK, JOB_LIBRARY_TON, parseDeployConfig } from '../wrappers/deployment';
 import { loadGenesisMint } from '../wrappers/FogToken';
-import { defaultParams } from '../wrappers/protocol';
+import { defaultParams, jobCodeCell, libraryCellOf } from '../wrappers/protocol';
 
 const FOG = 1_000_000_000n;
 const NOW = 1_800_000_000;
@@ -23,7 +23,10 @@ describe('deploy configuration', () => {
         expect(c.params).toEqual({ ...defaultParams(NOW), minStake: 250_500_000_000n, epochLength: 3600n, closeDelay: 60n });
         expect(c.genesis.map((g) => [g.address.toRawString(), g.amount])).toEqual([[admin.toRawString(), 1_000_000n * FOG]]);
         expect(c.sealGenesis).toBe(false);
+        expect(c.jobLibraryTon).toBe(JOB_LIBRARY_TON);
         expect(parseDeployConfig({}, NOW).params.epochStart).toBe(BigInt(NOW));
+        expect(parseDeployConfig({ jobLibraryTon: '12.5' }, NOW).jobLibraryTon).toBe(12_500_000_000n);
+        expect(parseDeployConfig({ jobLibraryTon: '0' }, NOW).jobLibraryTon).toBe(0n);
     });
 
     it.each([
@@ -50,6 +53,9 @@ describe('deploy configuration', () => {
         ],
         [{ genesis: [{ address: '-1:' + '11'.repeat(32), amount: '1' }] }, /must be on the basechain/],
         [{ sealGenesis: 'yes' }, /"sealGenesis" must be true or false/],
+        [{ jobLibraryTon: 100 }, /"jobLibraryTon" must be an amount of TON as a string/],
+        [{ jobLibraryTon: '-1' }, /"jobLibraryTon" must be an amount of TON as a string/],
+        [{ jobLibraryTon: '1' }, /would not keep the library a month; give at least 4 TON, or "0"/],
         [[], /must be a JSON object/],
     ])('refuses %j', (json, message) => {
         expect(() => parseDeployConfig(json, NOW, 'config.json')).toThrow(DeployConfigError);
@@ -68,7 +74,8 @@ describe('deploy configuration', () => {
 describe('deployment plan', () => {
     it('deploys, hands over both authorities, and mints genesis 32 recipients a message, sealing with the last', async () => {
         const genesis = Array.from({ length: GENESIS_CHUNK + 1 }, (_, i) => ({ address: someone(i), amount: BigInt(i + 1) * FOG }));
-        const plan = await deploymentPlan(admin, { params: defaultParams(NOW), genesis, sealGenesis: true });
+        const plan = await deploymentPlan(admin, { params: defaultParams(NOW), genesis, sealGenesis: true, jobLibraryTon: 0n });
+        expect(plan.librarian).toBeUndefined();
         expect(plan.steps.map((s) => s.what)).toEqual([
             'deploy the FOG token, the pass collection and the hub',
             'hand minting and passes to the hub, for good',
@@ -84,8 +91,33 @@ describe('deployment plan', () => {
         ]);
         expect(mints[1].recipients.get(someone(GENESIS_CHUNK))).toBe(BigInt(GENESIS_CHUNK + 1) * FOG);
         // the same admin and parameters give the same addresses: the plan is deterministic
-        const again = await deploymentPlan(admin, { params: defaultParams(NOW), genesis: [], sealGenesis: false });
+        const again = await deploymentPlan(admin, { params: defaultParams(NOW), genesis: [], sealGenesis: false, jobLibraryTon: 0n });
         expect(again.hub.equals(plan.hub) && again.token.equals(plan.token)).toBe(true);
         expect(again.steps).toHaveLength(2);
+    });
+
+    it("publishes Job's code as a masterchain library first, and the hub deploys jobs with a cell naming it", async () => {
+        const plan = await deploymentPlan(admin, {
+            params: defaultParams(NOW),
+            genesis: [],
+            sealGenesis: false,
+            jobLibraryTon: JOB_LIBRARY_TON,
+        });
+        expect(plan.steps.map((s) => s.kind)).toEqual(['library', 'contracts', 'authorities']);
+        const [publish] = plan.steps[0].messages;
+        expect(publish.to.equals(plan.librarian!)).toBe(true);
+        expect(publish.to.workChain).toBe(-1);
+        expect(publish.value).toBe(JOB_LIBRARY_TON);
+        // the Librarian's data is the code it publishes
+        const code = await jobCodeCell();
+        expect(publish.init!.data!.beginParse().loadMaybeRef()!.equals(code)).toBe(true);
+        // a hub of its own: its jobs' code is a library cell, which changes its address
+        const plain = await deploymentPlan(admin, { params: defaultParams(NOW), genesis: [], sealGenesis: false, jobLibraryTon: 0n });
+        expect(plan.hub.equals(plain.hub)).toBe(false);
+        expect(plan.token.equals(plain.token)).toBe(true);
+        const lib = libraryCellOf(code);
+        expect(lib.isExotic).toBe(true);
+        expect(lib.bits.length).toBe(8 + 256);
+        expect(lib.beginParse(true).skip(8).loadBuffer(32).equals(code.hash())).toBe(true);
     });
 });

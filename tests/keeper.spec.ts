@@ -15,6 +15,7 @@ import { closableAt, JobPhase, Keeper, KeeperConfigError } from '../oracle/keepe
 import { Watcher } from '../client/watcher';
 import { NetworkIndex } from '../client/network-index';
 import { WalletSender } from '../client/sender';
+import { jobLibraryStatus } from '../client/library';
 import { beginCell } from '@ton/core';
 import { storeFinalize } from '../wrappers/Hub';
 
@@ -238,5 +239,40 @@ describe('keeper', () => {
         expect((await shards.getShardsState()).closed).toBe(2n);
         expect((await keeper.tickOnce()).flushed).toEqual([]);
         expect(logged.filter((e) => e.event === 'shards_flush_sent')).toHaveLength(1);
+    });
+    it("warns when the Librarian publishing Job's code has less rent than it should, and not otherwise", async () => {
+        const status = await jobLibraryStatus(d.fog);
+        if (!status.library || status.state === 'unknown')
+            throw new Error("the devnet deploys jobs with a library cell of this build's Job code");
+        expect(status.state).toBe('published');
+        // 100 TON at about 47 TON a year of masterchain rent
+        expect(status.daysLeft).toBeGreaterThan(700);
+        expect(status.daysLeft).toBeLessThan(800);
+        expect(logged.filter((e) => e.event.startsWith('library_'))).toEqual([]);
+        const watchful = new Keeper({ watcher, fog: d.fog, db, sender: await wallet(d), libraryWarnDays: 1000, name: 'watchful', log });
+        await watchful.tickOnce();
+        await watchful.tickOnce(); // once an hour, not every tick
+        const warned = logged.filter((e) => e.event === 'library_rent_low') as unknown as { daysLeft: number; librarian: string }[];
+        expect(warned).toHaveLength(1);
+        expect(warned[0].daysLeft).toBe(Math.floor(status.daysLeft));
+        expect(warned[0].librarian).toBe(status.librarian.toString());
+
+        // the masterchain takes the rent at the account's next transaction: the days left count it already
+        await advance(d, 365 * 86_400);
+        const later = await jobLibraryStatus(d.fog);
+        if (!later.library || later.state === 'unknown') throw new Error('unreachable');
+        expect(later.daysLeft).toBeGreaterThan(status.daysLeft - 366);
+        expect(later.daysLeft).toBeLessThan(status.daysLeft - 364);
+        const due = new Keeper({
+            watcher,
+            fog: d.fog,
+            db,
+            sender: await wallet(d),
+            libraryWarnDays: status.daysLeft - 300,
+            name: 'due',
+            log,
+        });
+        await due.tickOnce();
+        expect(logged.filter((e) => e.event === 'library_rent_low')).toHaveLength(2);
     });
 });

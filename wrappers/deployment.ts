@@ -7,18 +7,22 @@
  *   {
  *     "params": { "minStake": "1000", "collateral": "100", "epochLength": 86400, … },
  *     "genesis": [{ "address": "EQ…", "amount": "1000000" }, …],
- *     "sealGenesis": false
+ *     "sealGenesis": false,
+ *     "jobLibraryTon": "100"
  *   }
  *
  * Amounts of FOG (minStake, collateral, minJobPrice, emissionBase, emissionCap, genesis amounts)
  * are decimal strings in FOG; the others are whole numbers (seconds, basis points, ppm). Params
- * left out keep `defaultParams`; `epochStart` is the deployment time unless given.
+ * left out keep `defaultParams`; `epochStart` is the deployment time unless given. `jobLibraryTon`
+ * (TON, a decimal string, default JOB_LIBRARY_TON) is what the Librarian that publishes Job's code
+ * as a masterchain library gets for its storage rent; "0" deploys every job with Job's code in its
+ * StateInit instead (docs/operating.md, "Job's code as a library").
  */
-import { Address, beginCell, Cell, Dictionary, StateInit, toNano } from '@ton/core';
+import { Address, beginCell, Cell, Dictionary, fromNano, StateInit, toNano } from '@ton/core';
 import { storeGenesisMint, storeSetMintAuthority } from './FogToken';
 import { storeSetPassAuthority } from './PassCollection';
 import { Bps, MaxDisputeBase, MaxGenesisRecipients, MaxReplication, Params } from './Hub';
-import { defaultParams, fogTokenInit, hubInit, passCollectionInit } from './protocol';
+import { defaultParams, fogTokenInit, hubInit, jobCodeCell, librarianInit, passCollectionInit } from './protocol';
 import { parseAmount } from './units';
 
 /** Recipients per genesis message (the token's limit, MaxGenesisRecipients). */
@@ -35,7 +39,18 @@ export interface DeployConfig {
     genesis: GenesisAllocation[];
     /** Close genesis for good with the last allocation. */
     sealGenesis: boolean;
+    /** TON for the Librarian publishing Job's code as a masterchain library; 0: no library, jobs carry the code. */
+    jobLibraryTon: bigint;
 }
+
+/**
+ * The Librarian's TON when a configuration does not say: about two years of the masterchain's
+ * storage rent for Job's code at today's prices (docs/operating.md, "Job's code as a library").
+ */
+export const JOB_LIBRARY_TON = toNano('100');
+
+/** The least TON a Librarian may get: about a month of its rent. */
+export const MIN_JOB_LIBRARY_TON = toNano('4');
 
 /** A message the admin's wallet sends. */
 export interface PlannedMessage {
@@ -47,6 +62,8 @@ export interface PlannedMessage {
 }
 
 export interface DeployStep {
+    /** What the step does, for the wait that follows it: a deploy script waits for each kind's own effect. */
+    kind: 'library' | 'contracts' | 'authorities' | 'genesis';
     what: string;
     messages: PlannedMessage[];
 }
@@ -55,6 +72,8 @@ export interface DeploymentPlan {
     token: Address;
     collection: Address;
     hub: Address;
+    /** The masterchain Librarian publishing Job's code, when the jobs are deployed with a library cell. */
+    librarian?: Address;
     params: Params;
     steps: DeployStep[];
 }
@@ -133,7 +152,8 @@ export function parseDeployConfig(json: unknown, now: number, source = 'the depl
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new DeployConfigError(`${source} must be a JSON object`);
     const o = json as Record<string, unknown>;
     for (const k of Object.keys(o))
-        if (!['params', 'genesis', 'sealGenesis'].includes(k)) throw new DeployConfigError(`${source}: unknown field "${k}"`);
+        if (!['params', 'genesis', 'sealGenesis', 'jobLibraryTon'].includes(k))
+            throw new DeployConfigError(`${source}: unknown field "${k}"`);
     const params = applyParams(defaultParams(now), o.params ?? {}, source);
     if (!Array.isArray(o.genesis ?? [])) throw new DeployConfigError(`${source}: "genesis" must be a list of { "address", "amount" }`);
     const genesis = ((o.genesis ?? []) as unknown[]).map((g, i) => {
@@ -156,7 +176,22 @@ export function parseDeployConfig(json: unknown, now: number, source = 'the depl
     }
     if (o.sealGenesis !== undefined && typeof o.sealGenesis !== 'boolean')
         throw new DeployConfigError(`${source}: "sealGenesis" must be true or false`);
-    return { params, genesis, sealGenesis: o.sealGenesis === true };
+    let jobLibraryTon = JOB_LIBRARY_TON;
+    if (o.jobLibraryTon !== undefined) {
+        try {
+            if (typeof o.jobLibraryTon !== 'string') throw new TypeError();
+            jobLibraryTon = parseAmount(o.jobLibraryTon);
+        } catch {
+            throw new DeployConfigError(
+                `${source}: "jobLibraryTon" must be an amount of TON as a string, like "100", or "0" for no library; got ${JSON.stringify(o.jobLibraryTon)}`,
+            );
+        }
+        if (jobLibraryTon > 0n && jobLibraryTon < MIN_JOB_LIBRARY_TON)
+            throw new DeployConfigError(
+                `${source}: "jobLibraryTon" of ${o.jobLibraryTon} would not keep the library a month; give at least ${fromNano(MIN_JOB_LIBRARY_TON)} TON, or "0" for no library`,
+            );
+    }
+    return { params, genesis, sealGenesis: o.sealGenesis === true, jobLibraryTon };
 }
 
 /**
@@ -166,9 +201,20 @@ export function parseDeployConfig(json: unknown, now: number, source = 'the depl
 export async function deploymentPlan(admin: Address, config: DeployConfig): Promise<DeploymentPlan> {
     const token = await fogTokenInit(admin);
     const collection = await passCollectionInit(admin);
-    const hub = await hubInit(admin, token.address, collection.address, config.params);
-    const steps: DeployStep[] = [
+    const jobLibrary = config.jobLibraryTon > 0n;
+    const hub = await hubInit(admin, token.address, collection.address, config.params, { jobLibrary });
+    const librarian = jobLibrary ? await librarianInit(await jobCodeCell()) : undefined;
+    const steps: DeployStep[] = [];
+    // before the hub: no job may be deployed with a library cell the network cannot resolve
+    if (librarian)
+        steps.push({
+            kind: 'library',
+            what: "publish Job's code as a masterchain library",
+            messages: [{ to: librarian.address, value: config.jobLibraryTon, init: librarian.init!, bounce: false }],
+        });
+    steps.push(
         {
+            kind: 'contracts',
             what: 'deploy the FOG token, the pass collection and the hub',
             messages: [
                 { to: token.address, value: toNano('0.1'), init: token.init!, bounce: false },
@@ -178,6 +224,7 @@ export async function deploymentPlan(admin: Address, config: DeployConfig): Prom
             ],
         },
         {
+            kind: 'authorities',
             what: 'hand minting and passes to the hub, for good',
             messages: [
                 {
@@ -196,7 +243,7 @@ export async function deploymentPlan(admin: Address, config: DeployConfig): Prom
                 },
             ],
         },
-    ];
+    );
     const chunks = Math.ceil(config.genesis.length / GENESIS_CHUNK);
     for (let c = 0; c < chunks; c++) {
         const part = config.genesis.slice(c * GENESIS_CHUNK, (c + 1) * GENESIS_CHUNK);
@@ -204,6 +251,7 @@ export async function deploymentPlan(admin: Address, config: DeployConfig): Prom
         for (const g of part) recipients.set(g.address, g.amount);
         const close = config.sealGenesis && c === chunks - 1;
         steps.push({
+            kind: 'genesis',
             what: `genesis allocation ${c + 1}/${chunks} (${part.length} recipients${close ? ', sealing genesis' : ''})`,
             messages: [
                 {
@@ -216,5 +264,12 @@ export async function deploymentPlan(admin: Address, config: DeployConfig): Prom
             ],
         });
     }
-    return { token: token.address, collection: collection.address, hub: hub.address, params: config.params, steps };
+    return {
+        token: token.address,
+        collection: collection.address,
+        hub: hub.address,
+        librarian: librarian?.address,
+        params: config.params,
+        steps,
+    };
 }

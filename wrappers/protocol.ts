@@ -1,8 +1,10 @@
-import { Address, beginCell, Cell } from '@ton/core';
+import { Address, beginCell, Cell, contractAddress } from '@ton/core';
 import { FogToken } from './FogToken';
 import { PassCollection } from './PassCollection';
 import { Hub, JobSpec, Params, storeParams, storePostShardsPayload } from './Hub';
 import { Dispute } from './Dispute';
+import { Job } from './Job';
+import { Librarian } from './Librarian';
 import { buildOnchainContent, jettonContent, JettonMetadata, FOG_METADATA, PASS_COLLECTION_METADATA, PASS_ITEM_METADATA } from './metadata';
 
 /**
@@ -63,8 +65,43 @@ export function defaultParams(epochStart: number): Params {
     };
 }
 
+/** Job's compiled code. */
+export async function jobCodeCell(): Promise<Cell> {
+    return (await Job.fromInit(new Address(0, Buffer.alloc(32)), 0n, null)).init!.code;
+}
+
+/**
+ * A library cell naming `code`: an exotic cell of type 2 holding the code's hash. An account
+ * whose code is this cell runs `code`, found in the masterchain's public libraries, and its
+ * deploy message and storage carry 264 bits instead of the code's cells.
+ */
+export function libraryCellOf(code: Cell): Cell {
+    return beginCell().storeUint(2, 8).storeBuffer(code.hash()).endCell({ exotic: true });
+}
+
+/**
+ * The Librarian that publishes `code` as a public masterchain library (contracts/librarian.tact):
+ * on the masterchain, with the code as its data until its first message publishes it.
+ */
+export async function librarianInit(code: Cell): Promise<Librarian> {
+    const init = (await Librarian.fromInit(code)).init!;
+    return new Librarian(contractAddress(-1, init), init);
+}
+
+/** How a hub deploys jobs: with Job's code in every StateInit, or with a library cell naming it. */
+export interface HubOptions {
+    /** Job's code published as a masterchain library (a Librarian must publish it before the first job). */
+    jobLibrary: boolean;
+}
+
+/** The code a hub deploys every job with: a library cell naming Job's code, or the code itself. */
+export async function hubJobCode(options: HubOptions): Promise<Cell> {
+    const code = await jobCodeCell();
+    return options.jobLibrary ? libraryCellOf(code) : code;
+}
+
 /** A fresh hub: no jobs, no stakes. Its admin must then hand it the mint and pass authorities. */
-export async function hubInit(admin: Address, token: Address, collection: Address, params: Params): Promise<Hub> {
+export async function hubInit(admin: Address, token: Address, collection: Address, params: Params, options: HubOptions): Promise<Hub> {
     // the Dispute contract's code, which the hub deploys for a job whose results differ
     const dispute = (await Dispute.fromInit(admin, admin, 0n)).init!.code;
     return Hub.fromInit(
@@ -80,6 +117,7 @@ export async function hubInit(admin: Address, token: Address, collection: Addres
         null,
         0n,
         dispute,
+        await hubJobCode(options),
     );
 }
 

@@ -24,6 +24,7 @@ import {
     RefuseUrisTooLarge,
     RefuseWindowTooLong,
     RefuseShards,
+    RefuseJobCode,
     MaxShards,
 } from './Hub';
 
@@ -45,6 +46,7 @@ export const REFUSAL_REASONS: ReadonlyMap<bigint, string> = new Map([
     ],
     [RefuseFuelTooLarge, 'the fuel limit is too large to dispute: each side’s time in a match would pass a week'],
     [RefuseShards, `a sharded post needs 1 to ${MaxShards} shards and FOG that divides evenly among them`],
+    [RefuseJobCode, 'the masterchain library holding the jobs’ code is not published (its Librarian ran out of rent?): no job could run'],
 ]);
 
 /** What a refused transfer was, by RefusedEvent's `what`. */

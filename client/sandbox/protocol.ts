@@ -14,7 +14,18 @@ import { Provider } from '../../wrappers/Provider';
 import { Job } from '../../wrappers/Job';
 import { Epoch } from '../../wrappers/Epoch';
 import { Shards } from '../../wrappers/Shards';
-import { defaultParams, fogTokenInit, hubInit, passCollectionInit, postShardsPayload, Shard, shardList } from '../../wrappers/protocol';
+import {
+    defaultParams,
+    fogTokenInit,
+    hubInit,
+    HubOptions,
+    jobCodeCell,
+    librarianInit,
+    passCollectionInit,
+    postShardsPayload,
+    Shard,
+    shardList,
+} from '../../wrappers/protocol';
 import { commitOf, hashOf } from '../../wrappers/commit';
 import { NOW } from './fixture';
 import { cellShape, operationFees, operationGas } from '../../wrappers/gas';
@@ -110,17 +121,36 @@ export function payload(store: (b: Builder) => void): Cell {
     return b.endCell();
 }
 
-/** The whole protocol on the emulator: FOG, the pass collection and the hub holding both authorities. */
-export async function protocolFixture(paramOverrides: Partial<Params> = {}): Promise<Protocol> {
-    const blockchain = await Blockchain.create({ config: mainnetConfig() });
+/**
+ * Publishes Job's code as a public masterchain library from `from`, through its Librarian
+ * (contracts/librarian.tact), on an emulator created with `autoDeployLibs` (which keeps the
+ * masterchain's public libraries as the network does). Throws unless the library is there after.
+ */
+export async function publishJobLibrary(blockchain: Blockchain, from: SandboxContract<TreasuryContract>): Promise<SendMessageResult> {
+    const code = await jobCodeCell();
+    const librarian = blockchain.openContract(await librarianInit(code));
+    const r = await librarian.send(from.getSender(), { value: toNano('50') }, null);
+    const libs = blockchain.libs?.beginParse().loadDictDirect(Dictionary.Keys.Buffer(32), Dictionary.Values.Cell());
+    if (!allSucceeded(r) || !libs?.get(code.hash())?.equals(code)) throw new Error("Job's code could not be published as a library");
+    return r;
+}
+
+/**
+ * The whole protocol on the emulator: FOG, the pass collection and the hub holding both
+ * authorities; jobs deployed with a library cell naming Job's code, published first, unless
+ * `options.jobLibrary` is false.
+ */
+export async function protocolFixture(paramOverrides: Partial<Params> = {}, options: HubOptions = { jobLibrary: true }): Promise<Protocol> {
+    const blockchain = await Blockchain.create({ config: mainnetConfig(), autoDeployLibs: true });
     blockchain.now = NOW;
     const admin = await blockchain.treasury('admin');
+    if (options.jobLibrary) await publishJobLibrary(blockchain, admin);
     const token = blockchain.openContract(await fogTokenInit(admin.address));
     await token.send(admin.getSender(), { value: toNano('0.05') }, null);
     const collection = blockchain.openContract(await passCollectionInit(admin.address));
     await collection.send(admin.getSender(), { value: toNano('0.05') }, null);
     const params = { ...defaultParams(NOW), ...paramOverrides };
-    const hub = blockchain.openContract(await hubInit(admin.address, token.address, collection.address, params));
+    const hub = blockchain.openContract(await hubInit(admin.address, token.address, collection.address, params, options));
     await hub.send(admin.getSender(), { value: toNano('0.1') }, null);
     await token.send(
         admin.getSender(),

@@ -1,0 +1,172 @@
+/**
+ * Maps (docs/map-reduce.md): what the requester's `fog job map`, the blueprint `postMap` script
+ * and the bot's `/map` share. A map is one sharded post of one program over many inputs; its id
+ * is its first job's, and its shards are jobs `id` to `id + count − 1` (a map of one input is a
+ * plain job).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Fog } from './actions';
+import { open } from './chain';
+import { failureOf, JobPhase } from './results';
+import { uint256ToHash } from './storage';
+import { JobState } from '../wrappers/Job';
+import { MAX_SHARDS } from '../wrappers/protocol';
+import { Shards } from '../wrappers/Shards';
+
+/** Where a shard stands, for a person: running, done (with an output), its program failed, or refunded. */
+export type ShardStatus = 'running' | 'done' | 'program-failed' | 'refunded';
+
+export function shardStatus(s: JobState): ShardStatus {
+    const phase = Number(s.phase);
+    if (phase === JobPhase.Done) return failureOf(uint256ToHash(s.result)) ? 'program-failed' : 'done';
+    if (phase === JobPhase.Failed || phase === JobPhase.Expired || phase === JobPhase.Rejected) return 'refunded';
+    return 'running';
+}
+
+/** How many shards stand where, and a progress line of them. */
+export function mapProgress(id: bigint, states: readonly JobState[], width = 24): { line: string; counts: Record<ShardStatus, number> } {
+    const counts: Record<ShardStatus, number> = { running: 0, done: 0, 'program-failed': 0, refunded: 0 };
+    let disputing = 0;
+    for (const s of states) {
+        counts[shardStatus(s)]++;
+        if (Number(s.phase) === JobPhase.Disputing) disputing++;
+    }
+    const n = states.length;
+    const filled = n === 0 ? 0 : Math.round((width * (n - counts.running)) / n);
+    const parts = [
+        `${counts.done}/${n} done`,
+        ...(counts.running ? [`${counts.running} running${disputing ? ` (${disputing} disputing)` : ''}`] : []),
+        ...(counts['program-failed'] ? [`${counts['program-failed']} program failed`] : []),
+        ...(counts.refunded ? [`${counts.refunded} refunded`] : []),
+    ];
+    return { line: `map ${id}: [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${parts.join(' · ')}`, counts };
+}
+
+/**
+ * `bytes` cut into `count` pieces at record boundaries, as even in size as the records allow: a
+ * record is a line (up to and including its newline) or `record` bytes. Throws a RangeError when
+ * there are fewer records than pieces, or the size is not a whole number of records.
+ */
+export function splitRecords(bytes: Buffer, count: number, record: 'line' | number): Buffer[] {
+    const ends: number[] = [];
+    if (record === 'line') {
+        for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) ends.push(at + 1);
+        if (ends.at(-1) !== bytes.length && bytes.length > 0) ends.push(bytes.length);
+    } else {
+        if (bytes.length % record !== 0)
+            throw new RangeError(`the file's ${bytes.length} bytes are not a whole number of ${record}-byte records`);
+        for (let at = record; at <= bytes.length; at += record) ends.push(at);
+    }
+    if (ends.length < count)
+        throw new RangeError(
+            `the file has ${ends.length} ${record === 'line' ? 'lines' : 'records'}, fewer than the ${count} shards asked for`,
+        );
+    const pieces: Buffer[] = [];
+    let from = 0;
+    let last = -1;
+    for (let i = 0; i < count; i++) {
+        // the first record end at or past this piece's share, leaving a record for each piece after it
+        let j = last + 1;
+        const target = ((i + 1) * bytes.length) / count;
+        while (j < ends.length - (count - i) && ends[j] < target) j++;
+        if (i === count - 1) j = ends.length - 1;
+        pieces.push(bytes.subarray(from, ends[j]));
+        from = ends[j];
+        last = j;
+    }
+    return pieces;
+}
+
+/** A map's inputs from a directory, one shard per file, in byte order of the names (not the locale's); and the names. */
+export function dirInputs(dir: string): { inputs: Buffer[]; from: string[] } {
+    let names: string[];
+    try {
+        names = readdirSync(dir).filter((f) => !f.startsWith('.') && statSync(join(dir, f)).isFile());
+    } catch {
+        throw new Error(`cannot read the directory ${dir}`);
+    }
+    names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    if (names.length < 1 || names.length > MAX_SHARDS)
+        throw new Error(`a map has 1 to ${MAX_SHARDS} shards: ${dir} holds ${names.length} files`);
+    return {
+        inputs: names.map((f) => {
+            try {
+                return readFileSync(join(dir, f));
+            } catch {
+                throw new Error(`cannot read the input file ${join(dir, f)}`);
+            }
+        }),
+        from: names,
+    };
+}
+
+/** A map id that names no map a user can follow (no such job, or refunded whole): the message says which. */
+export class MapError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'MapError';
+    }
+}
+
+/**
+ * The jobs of map `id` in shard order: its sharded post's, or the one job `id` (a map of one
+ * shard is posted as a plain job). Throws, saying why, for an id that is no job, or a map
+ * refunded whole.
+ */
+export async function mapJobIds(fog: Fog, id: bigint): Promise<bigint[]> {
+    const shards = await fog.shards(id);
+    if (!(await fog.client.isContractDeployed(shards.address))) {
+        const next = (await fog.hub.getHubState()).nextJobId;
+        if (id >= next)
+            throw new MapError(
+                `no job ${id} on this network: ${next === 0n ? 'the hub has posted no jobs yet' : `the hub has posted jobs 0 to ${next - 1n}`}`,
+            );
+        if (!(await fog.client.isContractDeployed((await fog.job(id)).address))) throw new MapError(`no job ${id} on this network`);
+        return [id];
+    }
+    const s = await shards.getShardsState();
+    if (s.verified === 2n)
+        throw new MapError(
+            `map ${id} was refunded whole: its requester held no live Contributor Pass (or the hub could not deploy its jobs); no shard ran`,
+        );
+    return Array.from({ length: Number(s.count) }, (_, i) => id + BigInt(i));
+}
+
+/**
+ * The map job `id` belongs to: `id` itself when it is a map's first job or a plain job, else the
+ * first job of the sharded post whose Shards the job names (found among the 63 ids before it, by
+ * address, computed here).
+ */
+export async function mapOf(fog: Fog, id: bigint, state: JobState): Promise<bigint> {
+    if (state.group === null) return id;
+    for (let first = id; first >= 0n && first > id - BigInt(MAX_SHARDS); first--) {
+        const shards = await Shards.fromInit(fog.addresses.hub, first, null, null);
+        if (shards.address.equals(state.group)) return first;
+    }
+    throw new Error(`job ${id} names a sharded post (${state.group.toString()}) that is not one of the ${MAX_SHARDS} before it`);
+}
+
+/**
+ * The map a job id that was never deployed belongs to: a sharded post's jobs are deployed only
+ * once its pass check passed, so such an id is a shard of a map still in its check, or refunded
+ * whole. Its first job is one of the 63 ids before it (or itself) whose Shards exists and counts
+ * this id; undefined when none does.
+ */
+export async function pendingMapOf(fog: Fog, id: bigint): Promise<bigint | undefined> {
+    for (let first = id; first >= 0n && first > id - BigInt(MAX_SHARDS); first--) {
+        const shards = await Shards.fromInit(fog.addresses.hub, first, null, null);
+        if (!(await fog.client.isContractDeployed(shards.address))) continue;
+        const s = await open(fog.client, Shards.fromAddress(shards.address)).getShardsState();
+        return first + s.count > id ? first : undefined;
+    }
+    return undefined;
+}
+
+/** The states of jobs `ids`, read `atOnce` at a time. */
+export async function jobStates(fog: Fog, ids: readonly bigint[], atOnce = 8): Promise<JobState[]> {
+    const states: JobState[] = [];
+    for (let i = 0; i < ids.length; i += atOnce)
+        states.push(...(await Promise.all(ids.slice(i, i + atOnce).map(async (id) => (await fog.job(id)).getJobState()))));
+    return states;
+}
