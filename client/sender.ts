@@ -153,12 +153,33 @@ export class WalletSender {
      * transaction at its destination and fails if a destination refused it.
      */
     send(messages: Outgoing[], follow = false): Promise<Sent> {
-        const run = this.queue.then(() => this.sendNow(messages, follow));
+        return this.queued(() => this.sendNow(messages, follow ? 'throw' : 'none'));
+    }
+
+    /**
+     * Sends `messages` in one wallet transaction and follows each to its destination, as `send`
+     * with `follow`; but a destination that refuses its message, or whose transaction does not
+     * show up in time, fails that message alone: `outcomes[i]` is undefined for a message that
+     * landed and the SendError of one that did not. Throws only when the wallet's transaction
+     * itself failed (then no message left).
+     */
+    async sendEach(messages: Outgoing[]): Promise<{ sent: Sent; outcomes: (SendError | undefined)[] }> {
+        const outcomes: (SendError | undefined)[] = [];
+        const sent = await this.queued(() => this.sendNow(messages, 'each', outcomes));
+        return { sent, outcomes };
+    }
+
+    private queued<T>(fn: () => Promise<T>): Promise<T> {
+        const run = this.queue.then(fn);
         this.queue = run.catch(() => undefined);
         return run;
     }
 
-    private async sendNow(messages: Outgoing[], follow: boolean): Promise<Sent> {
+    private async sendNow(
+        messages: Outgoing[],
+        follow: 'none' | 'throw' | 'each',
+        outcomes: (SendError | undefined)[] = [],
+    ): Promise<Sent> {
         if (messages.length === 0 || messages.length > 255)
             throw new SendError(`a wallet sends 1 to 255 messages at once, got ${messages.length}`);
         // the seqno from the wallet's data rather than its get-method: one request instead of two
@@ -208,7 +229,9 @@ export class WalletSender {
                 txHash: tx.hash().toString('hex'),
             });
         const hops: Hop[] = [];
-        if (follow) {
+        if (follow !== 'none') {
+            // the wallet sends its messages in order, each as one out message (unsent checked it)
+            const deadline = Date.now() + this.opts.confirmTimeoutMs;
             for (const out of tx.outMessages.values()) {
                 if (out.info.type !== 'internal') continue;
                 const to = out.info.dest;
@@ -216,25 +239,32 @@ export class WalletSender {
                 const hop = await this.findTx(
                     to,
                     (t) => !!t.inMessage && cellOf(t.inMessage).hash().equals(outHash),
-                    this.opts.confirmTimeoutMs,
+                    // one deadline for all of them: their transactions come at about the same time
+                    follow === 'each' ? Math.max(0, deadline - Date.now()) : this.opts.confirmTimeoutMs,
+                    // several messages to one contract, each with its replies: look far enough back
+                    Math.min(100, 20 + 3 * messages.length),
                 );
+                let error: SendError | undefined;
                 if (!hop)
-                    throw new SendError(
+                    error = new SendError(
                         `no transaction at ${to.toString()} for the message within ${this.opts.confirmTimeoutMs / 1000} s`,
                         { address: to.toString() },
                     );
-                const h = failed(hop);
-                if (h.failed) {
-                    throw new SendError(
-                        `${to.toString({ testOnly: true })} refused the message: exit code ${h.exitCode}${exitCodeName(h.exitCode) ? ` (${exitCodeName(h.exitCode)})` : ''}`,
-                        {
-                            address: to.toString(),
-                            exitCode: h.exitCode,
-                            txHash: hop.hash().toString('hex'),
-                        },
-                    );
+                else {
+                    const h = failed(hop);
+                    if (h.failed)
+                        error = new SendError(
+                            `${to.toString({ testOnly: true })} refused the message: exit code ${h.exitCode}${exitCodeName(h.exitCode) ? ` (${exitCodeName(h.exitCode)})` : ''}`,
+                            {
+                                address: to.toString(),
+                                exitCode: h.exitCode,
+                                txHash: hop.hash().toString('hex'),
+                            },
+                        );
+                    else hops.push({ to, tx: hop, success: true, exitCode: h.exitCode });
                 }
-                hops.push({ to, tx: hop, success: true, exitCode: h.exitCode });
+                if (error && follow === 'throw') throw error;
+                outcomes.push(error);
             }
         }
         return { seqno, tx, hops };
@@ -249,12 +279,10 @@ export class WalletSender {
     }
 
     /** Polls `address`'s newest transactions until one matches, or the timeout passes. */
-    async findTx(address: Address, match: (t: Transaction) => boolean, timeoutMs: number): Promise<Transaction | null> {
+    async findTx(address: Address, match: (t: Transaction) => boolean, timeoutMs: number, limit = 20): Promise<Transaction | null> {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-            const txs = await this.retrying('reading transactions', () =>
-                this.client.getTransactions(address, { limit: 20, archival: true }),
-            );
+            const txs = await this.retrying('reading transactions', () => this.client.getTransactions(address, { limit, archival: true }));
             const found = txs.find(match);
             if (found) return found;
             if (Date.now() >= deadline) return null;

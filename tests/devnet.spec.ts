@@ -187,6 +187,16 @@ describe('devnet', () => {
         expect((refused as SendError).data.exitCode).toBeGreaterThan(0);
         // a claim reads the job's collateral first, so a job that was never posted is named
         await expect(d.fog.claim(staker.address, 4242n)).rejects.toThrow(/job 4242 does not exist/);
+        // several messages in one transaction, each followed alone: the refused one fails by itself
+        const { outcomes, sent } = await staker.sendEach([
+            await d.fog.unstake(staker.address, 1n * FOG),
+            await d.fog.unstake(staker.address, 1_000n * FOG),
+            await d.fog.unstake(staker.address, 2n * FOG),
+        ]);
+        expect(outcomes.map((o) => o?.data.exitCode)).toEqual([undefined, expect.any(Number), undefined]);
+        expect(outcomes[1]!.message).toMatch(/refused the message: exit code \d+ \(Not enough free stake\)/);
+        expect(sent.hops).toHaveLength(2);
+        expect((await (await d.fog.providerOf(staker.address)).getProviderState()).unbonding).toBe(3n * FOG);
     });
 
     it('answers malformed requests with a clear error', async () => {

@@ -378,4 +378,21 @@ describe('worker daemon under faults', () => {
             await elsewhere.close();
         }
     });
+    it("sends a poll's claims in one wallet transaction, and the commits and reveals due in a poll together", async () => {
+        const w = await worker('batched');
+        const ids = [await post('batch one'), await post('batch two'), await post('batch three')];
+        w.journal.nextJobId = ids[0]; // only these jobs, not the open ones earlier tests left
+        const before = (await d.client.getTransactions(w.address, { limit: 100 })).length;
+        const daemon = w.daemon({ fuelRate: 3e10 });
+        for (const id of ids) await tickUntil(daemon, () => w.journal, id, 'settled');
+        for (const id of ids) await expectWon(id, w.address, w.journal);
+        // oldest first: the three claims went in one transaction; the commits and reveals, nine
+        // messages in all, in as many as the polls their computations ended in (here one each)
+        const sent = (await d.client.getTransactions(w.address, { limit: 100 })).slice(0, -before || undefined).reverse();
+        const outs = sent.filter((t) => t.outMessages.size > 0).map((t) => t.outMessages.size);
+        expect(outs[0]).toBe(3);
+        expect(outs.reduce((a, b) => a + b, 0)).toBe(9);
+        expect(outs.length).toBeLessThanOrEqual(7);
+        await w.close();
+    });
 });

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Address, Cell } from '@ton/core';
 import { closableAt, Fog } from '../client/actions';
-import { SendError, WalletSender } from '../client/sender';
+import { Outgoing, SendError, WalletSender } from '../client/sender';
 import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
 import { JobState } from '../wrappers/Job';
@@ -96,6 +96,25 @@ const REFUSED_MOVE_WAIT_MS = 60_000;
 /** Refused positions remembered at most (the oldest forgotten first). */
 const REFUSED_MOVES_KEPT = 256;
 
+/**
+ * Messages in one wallet transaction at most: a tick's claims, commits and reveals go out
+ * together (a W5 wallet takes up to 255), each followed to its job on its own.
+ */
+export const BATCH_MAX = 64;
+
+/** A message a tick queued, and what its outcome does. */
+interface Pending {
+    job: string;
+    stage: string;
+    message: Outgoing;
+    /** Its destination took it. */
+    landed: () => void;
+    /** Its destination refused it: sending it again would be refused again. */
+    refused: (e: SendError) => void;
+    /** It may not have landed (the endpoint, the wallet, or no transaction seen in time): the next tick looks again. */
+    failed?: () => void;
+}
+
 /** The program and input URIs of a job spec (two references holding string tails). */
 export function urisOf(uris: Cell): { program: string; input: string } {
     const s = uris.beginParse();
@@ -131,6 +150,10 @@ export class WorkerDaemon {
     private readonly parties = new Parties();
     /** Dispute moves the contract refused, by job, match and position, with when: not sent again for a while. */
     private readonly refusedMoves = new Map<string, number>();
+    /** The messages this tick has queued, sent together by `flush`. */
+    private batch: Pending[] = [];
+    /** Collateral the claims in `batch` will lock, nano FOG: what the provider's free stake must cover besides. */
+    private batchCollateral = 0n;
     private timer?: NodeJS.Timeout;
     private rate?: number;
     private stopped = false;
@@ -175,18 +198,57 @@ export class WorkerDaemon {
     /** One pass: new jobs, every job in hand, rewards. */
     async tick(): Promise<void> {
         const now = await this.chainNow();
-        await this.discover(now);
+        try {
+            await this.discover(now);
+        } finally {
+            // the claims queued so far go out even when the scan stopped on an error
+            await this.flush();
+        }
         for (const entry of this.journal.active()) {
-            if (this.stopped) return;
+            if (this.stopped) break;
             try {
                 await this.advance(entry, now);
             } catch (e) {
                 this.log({ event: 'step_failed', job: entry.id, stage: entry.stage, error: describeError(e) });
             }
         }
+        await this.flush();
+        if (this.stopped) return;
         await this.claimRewards(now);
         const pruned = this.journal.prune(this.opts.keepJobs ?? KEEP_JOBS);
         if (pruned > 0) this.log({ event: 'journal_pruned', jobs: pruned });
+    }
+
+    /**
+     * Sends the queued messages, BATCH_MAX to a wallet transaction, and hands each its outcome:
+     * one transaction and one confirmation for a tick's claims, commits and reveals instead of one
+     * each (on a chain with seconds to finality, eight shards' commits would otherwise take eight
+     * round trips in a row).
+     */
+    private async flush(): Promise<void> {
+        while (this.batch.length > 0) {
+            const chunk = this.batch.splice(0, BATCH_MAX);
+            let outcomes: (SendError | undefined)[];
+            try {
+                ({ outcomes } = await this.sender.sendEach(chunk.map((p) => p.message)));
+            } catch (e) {
+                for (const p of chunk) {
+                    p.failed?.();
+                    this.log({ event: 'step_failed', job: p.job, stage: p.stage, error: describeError(e) });
+                }
+                continue;
+            }
+            chunk.forEach((p, i) => {
+                const e = outcomes[i];
+                if (e === undefined) p.landed();
+                else if (refusedOnChain(e, this.me)) p.refused(e);
+                else {
+                    p.failed?.();
+                    this.log({ event: 'step_failed', job: p.job, stage: p.stage, error: describeError(e) });
+                }
+            });
+        }
+        this.batchCollateral = 0n;
     }
 
     private async discover(now: number): Promise<void> {
@@ -246,7 +308,10 @@ export class WorkerDaemon {
             );
         const provider = await this.fog.stakedProviderOf(this.me);
         const p = await provider.getProviderState();
-        if (p.free < state.terms.collateral) return skip(`free stake ${p.free} below the collateral ${state.terms.collateral}`);
+        if (p.free - this.batchCollateral < state.terms.collateral)
+            return skip(
+                `free stake ${p.free}${this.batchCollateral > 0n ? ` (less ${this.batchCollateral} for the claims being sent)` : ''} below the collateral ${state.terms.collateral}`,
+            );
         // fetched before claiming: a job whose program or input cannot be had is not worth a collateral
         let blobs: JobBlobs;
         try {
@@ -312,28 +377,29 @@ export class WorkerDaemon {
     }
 
     /**
-     * Sends the claim of a journaled job. A claim this process has not sent (it was killed
-     * between the journal and the send, or the send failed) is sent from `advance` while the
-     * window is open and seats are free: the job refuses a second claim of one provider, and the
-     * provider unlocks the collateral of a refused one, so a duplicate costs only its fees.
+     * Queues the claim of a journaled job (sent with the tick's batch). A claim this process has
+     * not sent (it was killed between the journal and the send, or the send failed) is sent from
+     * `advance` while the window is open and seats are free: the job refuses a second claim of
+     * one provider, and the provider unlocks the collateral of a refused one, so a duplicate costs
+     * only its fees.
      */
     private async sendClaim(id: bigint, state: JobState): Promise<void> {
         const key = id.toString();
         this.claimsSent.add(key);
-        try {
-            await this.sender.send([await this.fog.claim(this.me, id, state.terms.collateral)], true);
-        } catch (e) {
+        this.batchCollateral += state.terms.collateral;
+        this.batch.push({
+            job: key,
+            stage: 'claiming',
+            message: await this.fog.claim(this.me, id, state.terms.collateral),
+            landed: () => this.log({ event: 'claim_sent', job: key, price: state.price.toString(), k: Number(state.spec.k) }),
             // a contract's refusal (no free stake after a slash or an unstake, say) would only be
             // refused again, for a fee each tick: the job is lost. Anything else is tried again.
-            if (refusedOnChain(e, this.me)) {
+            refused: (e) => {
                 this.journal.update(id, 'lost', { note: `the claim was refused: ${describeError(e)}` });
                 this.log({ event: 'claim_refused', job: key, error: describeError(e) });
-                return;
-            }
-            this.claimsSent.delete(key);
-            throw e;
-        }
-        this.log({ event: 'claim_sent', job: key, price: state.price.toString(), k: Number(state.spec.k) });
+            },
+            failed: () => this.claimsSent.delete(key),
+        });
     }
 
     /** Moves one journaled job a step forward, reconciling with the chain first. */
@@ -410,12 +476,18 @@ export class WorkerDaemon {
                 const committedHash = lie?.hash ?? entry.resultHash!;
                 // journaled first: a restart reveals exactly what was committed
                 this.journal.update(id, 'computed', { committedHash, liarFrom: lie?.from });
-                await this.sender.send(
-                    [await this.fog.commit(id, commitOf(BigInt('0x' + committedHash), this.me, BigInt('0x' + entry.salt!)))],
-                    true,
-                );
-                this.journal.update(id, 'committed');
-                this.log({ event: 'committed', job: entry.id });
+                // refused (the window closed, say) or not seen: the next tick reads the chain again
+                const notCommitted = (e: SendError) => this.log({ event: 'commit_refused', job: entry.id, error: describeError(e) });
+                this.batch.push({
+                    job: entry.id,
+                    stage: 'computed',
+                    message: await this.fog.commit(id, commitOf(BigInt('0x' + committedHash), this.me, BigInt('0x' + entry.salt!))),
+                    landed: () => {
+                        this.journal.update(id, 'committed');
+                        this.log({ event: 'committed', job: entry.id });
+                    },
+                    refused: notCommitted,
+                });
                 return;
             }
             case 'committed': {
@@ -442,19 +514,23 @@ export class WorkerDaemon {
                     this.journal.update(id, 'missed', { note: 'reveal deadline passed' });
                     return;
                 }
-                try {
-                    await this.sender.send(
-                        [await this.fog.reveal(id, BigInt('0x' + (entry.committedHash ?? entry.resultHash!)), BigInt('0x' + entry.salt!))],
-                        true,
-                    );
-                } catch (e) {
-                    if (!refusedOnChain(e, this.me)) throw e;
-                    this.journal.update(id, 'missed', { note: `the reveal was refused: ${describeError(e)}` });
-                    this.log({ event: 'missed', job: entry.id, step: 'reveal', error: describeError(e) });
-                    return;
-                }
-                this.journal.update(id, 'revealed');
-                this.log({ event: 'revealed', job: entry.id });
+                this.batch.push({
+                    job: entry.id,
+                    stage: 'committed',
+                    message: await this.fog.reveal(
+                        id,
+                        BigInt('0x' + (entry.committedHash ?? entry.resultHash!)),
+                        BigInt('0x' + entry.salt!),
+                    ),
+                    landed: () => {
+                        this.journal.update(id, 'revealed');
+                        this.log({ event: 'revealed', job: entry.id });
+                    },
+                    refused: (e) => {
+                        this.journal.update(id, 'missed', { note: `the reveal was refused: ${describeError(e)}` });
+                        this.log({ event: 'missed', job: entry.id, step: 'reveal', error: describeError(e) });
+                    },
+                });
                 return;
             }
             case 'revealed':
