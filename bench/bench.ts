@@ -70,7 +70,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         say(
             `training: fog train, ${t.options.rounds} rounds of ${t.options.shards} shards and a reduce, on local networks of ${t.workers.join(' and ')} workers`,
         );
-        const training = await measureTraining(t, work);
+        const training = await measureTraining(t);
         say(`gas: a job step by step, lifecycles k=1, 3, 5, a FOG transfer, sharded posts of ${sizes.gas.shardCounts.join(', ')}`);
         const gas = await measureGas(sizes.gas.shardCounts);
         say(`compute pool: matmul of about ${sizes.pool.targetMs} ms, in this thread and through the pool; throughput by threads`);

@@ -7,6 +7,7 @@
  * claim, commit, reveal and settlement, and the uploads and downloads between them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { entry, runNode, startNode } from '../client/processes';
@@ -59,9 +60,9 @@ export interface TrainingFigures {
 async function runOnNetwork(
     workers: number,
     o: TrainingOptions,
-    work: string,
 ): Promise<{ rounds: number[]; model: string; heldOutAccuracy: number }> {
-    const data = mkdtempSync(join(work, `train-${workers}-`));
+    // outside `work`, which the bench removes: a failed run's folder stays for a look (its error names it)
+    const data = mkdtempSync(join(tmpdir(), `fog-bench-train-${workers}-`));
     const networkFile = join(data, 'network.json');
     const start = startNode('start', entry.start, [
         ...['--jobs', '0', '--train', '0', '--liars', '0', '--workers', String(workers)],
@@ -119,7 +120,7 @@ async function computeRounds(plan: TrainingPlan, models: readonly Buffer[], thre
 }
 
 /** Trains the schedule on each worker count's network and without the chain; see the module's comment. */
-export async function measureTraining(sizes: TrainingSizes, work: string): Promise<TrainingFigures> {
+export async function measureTraining(sizes: TrainingSizes): Promise<TrainingFigures> {
     const plan = trainingPlan(sizes.options);
     const began = performance.now();
     const models = await trainHere(plan);
@@ -128,7 +129,7 @@ export async function measureTraining(sizes: TrainingSizes, work: string): Promi
     for (const workers of sizes.workers) {
         let network;
         try {
-            network = await runOnNetwork(workers, sizes.options, work);
+            network = await runOnNetwork(workers, sizes.options);
         } catch (e) {
             runs.push({ workers, error: (e as Error).message, seconds: NaN, rounds: [], model: '', heldOutAccuracy: NaN });
             continue;

@@ -42,6 +42,9 @@ export interface Sent {
     hops: Hop[];
 }
 
+/** How many of an account's newest transactions to look through for one that `messages` messages of a send caused. */
+const lookBack = (messages: number) => Math.min(100, 20 + 3 * messages);
+
 /** A send that failed: refused by the endpoint, by the wallet, or by a destination contract. */
 export class SendError extends Error {
     constructor(
@@ -207,10 +210,10 @@ export class WalletSender {
             await this.retrying('sending', () => this.client.sendFile(boc));
         } catch (e) {
             // a retry after a lost reply may be refused because the first attempt landed: look for it
-            const landed = await this.findWalletTx(body.hash(), 1);
+            const landed = await this.findWalletTx(body.hash(), 1, messages.length);
             if (!landed) throw e;
         }
-        const tx = await this.findWalletTx(body.hash(), this.opts.confirmTimeoutMs);
+        const tx = await this.findWalletTx(body.hash(), this.opts.confirmTimeoutMs, messages.length);
         if (!tx)
             throw new SendError(`transaction with seqno ${seqno} not confirmed within ${this.opts.confirmTimeoutMs / 1000} s`, {
                 address: this.address.toString(),
@@ -236,14 +239,22 @@ export class WalletSender {
                 if (out.info.type !== 'internal') continue;
                 const to = out.info.dest;
                 const outHash = cellOf(out).hash();
-                const hop = await this.findTx(
-                    to,
-                    (t) => !!t.inMessage && cellOf(t.inMessage).hash().equals(outHash),
-                    // one deadline for all of them: their transactions come at about the same time
-                    follow === 'each' ? Math.max(0, deadline - Date.now()) : this.opts.confirmTimeoutMs,
-                    // several messages to one contract, each with its replies: look far enough back
-                    Math.min(100, 20 + 3 * messages.length),
-                );
+                let hop: Transaction | null;
+                try {
+                    hop = await this.findTx(
+                        to,
+                        (t) => !!t.inMessage && cellOf(t.inMessage).hash().equals(outHash),
+                        // one deadline for all of them: their transactions come at about the same time
+                        follow === 'each' ? Math.max(0, deadline - Date.now()) : this.opts.confirmTimeoutMs,
+                        // several messages to one contract, each with its replies: look far enough back
+                        lookBack(messages.length),
+                    );
+                } catch (e) {
+                    // the endpoint failed while looking: this message's fate is unknown, not the others'
+                    if (follow === 'throw' || !(e instanceof SendError)) throw e;
+                    outcomes.push(e);
+                    continue;
+                }
                 let error: SendError | undefined;
                 if (!hop)
                     error = new SendError(
@@ -270,11 +281,17 @@ export class WalletSender {
         return { seqno, tx, hops };
     }
 
-    private findWalletTx(bodyHash: Buffer, timeoutMs: number): Promise<Transaction | null> {
+    /**
+     * The wallet's transaction of the external message whose body is `bodyHash`. Each message it
+     * sent may bring a reply (an excess, a refund) that lands on the wallet after it: with
+     * `messages` of them, look that much further back.
+     */
+    private findWalletTx(bodyHash: Buffer, timeoutMs: number, messages = 1): Promise<Transaction | null> {
         return this.findTx(
             this.address,
             (t) => t.inMessage?.info.type === 'external-in' && t.inMessage.body.hash().equals(bodyHash),
             timeoutMs,
+            lookBack(messages),
         );
     }
 

@@ -197,6 +197,9 @@ describe('devnet', () => {
         expect(outcomes[1]!.message).toMatch(/refused the message: exit code \d+ \(Not enough free stake\)/);
         expect(sent.hops).toHaveLength(2);
         expect((await (await d.fog.providerOf(staker.address)).getProviderState()).unbonding).toBe(3n * FOG);
+        // a batch whose messages each bring a reply to the wallet: it still finds its own transaction
+        const many = await staker.sendEach(await Promise.all(Array.from({ length: 30 }, () => d.fog.unstake(staker.address, 1n))));
+        expect(many.outcomes.filter((o) => o !== undefined)).toEqual([]);
     });
 
     it('answers malformed requests with a clear error', async () => {

@@ -113,6 +113,8 @@ interface Pending {
     refused: (e: SendError) => void;
     /** It may not have landed (the endpoint, the wallet, or no transaction seen in time): the next tick looks again. */
     failed?: () => void;
+    /** Chain time after which it would be refused (its window's end): not sent past it. */
+    until: number;
 }
 
 /** The program and input URIs of a job spec (two references holding string tails). */
@@ -152,6 +154,8 @@ export class WorkerDaemon {
     private readonly refusedMoves = new Map<string, number>();
     /** The messages this tick has queued, sent together by `flush`. */
     private batch: Pending[] = [];
+    /** Claims whose send failed this tick: sent again from the next one. */
+    private readonly claimsToResend = new Set<string>();
     /** Collateral the claims in `batch` will lock, nano FOG: what the provider's free stake must cover besides. */
     private batchCollateral = 0n;
     private timer?: NodeJS.Timeout;
@@ -197,6 +201,11 @@ export class WorkerDaemon {
 
     /** One pass: new jobs, every job in hand, rewards. */
     async tick(): Promise<void> {
+        for (const key of this.claimsToResend) this.claimsSent.delete(key);
+        this.claimsToResend.clear();
+        // what a tick that failed midway queued is not sent late: this tick queues what is still due
+        this.batch = [];
+        this.batchCollateral = 0n;
         const now = await this.chainNow();
         try {
             await this.discover(now);
@@ -226,6 +235,23 @@ export class WorkerDaemon {
      * round trips in a row).
      */
     private async flush(): Promise<void> {
+        try {
+            await this.flushChunks();
+        } finally {
+            this.batchCollateral = 0n;
+        }
+    }
+
+    private async flushChunks(): Promise<void> {
+        if (this.batch.length === 0) return;
+        // the tick's reads and sends took time since it read the clock: what is now past its window stays
+        const now = await this.chainNow();
+        const late = this.batch.filter((p) => now + this.opts.safetySeconds > p.until);
+        this.batch = this.batch.filter((p) => !late.includes(p));
+        for (const p of late) {
+            p.failed?.();
+            this.log({ event: 'send_skipped', job: p.job, stage: p.stage, why: 'its window closed before the batch went out' });
+        }
         while (this.batch.length > 0) {
             const chunk = this.batch.splice(0, BATCH_MAX);
             let outcomes: (SendError | undefined)[];
@@ -248,7 +274,6 @@ export class WorkerDaemon {
                 }
             });
         }
-        this.batchCollateral = 0n;
     }
 
     private async discover(now: number): Promise<void> {
@@ -385,12 +410,15 @@ export class WorkerDaemon {
      */
     private async sendClaim(id: bigint, state: JobState): Promise<void> {
         const key = id.toString();
+        // built first: a read that fails here leaves the claim to be sent again
+        const message = await this.fog.claim(this.me, id, state.terms.collateral);
         this.claimsSent.add(key);
         this.batchCollateral += state.terms.collateral;
         this.batch.push({
             job: key,
             stage: 'claiming',
-            message: await this.fog.claim(this.me, id, state.terms.collateral),
+            until: Number(state.claimUntil),
+            message,
             landed: () => this.log({ event: 'claim_sent', job: key, price: state.price.toString(), k: Number(state.spec.k) }),
             // a contract's refusal (no free stake after a slash or an unstake, say) would only be
             // refused again, for a fee each tick: the job is lost. Anything else is tried again.
@@ -398,7 +426,9 @@ export class WorkerDaemon {
                 this.journal.update(id, 'lost', { note: `the claim was refused: ${describeError(e)}` });
                 this.log({ event: 'claim_refused', job: key, error: describeError(e) });
             },
-            failed: () => this.claimsSent.delete(key),
+            // sent again from the next tick on, not this one's advance: the claim may yet land, and
+            // the chain a moment behind would not show it
+            failed: () => this.claimsToResend.add(key),
         });
     }
 
@@ -481,6 +511,7 @@ export class WorkerDaemon {
                 this.batch.push({
                     job: entry.id,
                     stage: 'computed',
+                    until: entry.commitUntil,
                     message: await this.fog.commit(id, commitOf(BigInt('0x' + committedHash), this.me, BigInt('0x' + entry.salt!))),
                     landed: () => {
                         this.journal.update(id, 'committed');
@@ -517,6 +548,7 @@ export class WorkerDaemon {
                 this.batch.push({
                     job: entry.id,
                     stage: 'committed',
+                    until: entry.revealUntil,
                     message: await this.fog.reveal(
                         id,
                         BigInt('0x' + (entry.committedHash ?? entry.resultHash!)),
