@@ -49,7 +49,8 @@ const lookBack = (messages: number) => Math.min(100, 20 + 3 * messages);
 export class SendError extends Error {
     constructor(
         message: string,
-        readonly data: { address?: string; exitCode?: number; txHash?: string } = {},
+        /** `shortBy`: the wallet held this much less than the messages and their fees need (nothing was sent). */
+        readonly data: { address?: string; exitCode?: number; txHash?: string; shortBy?: bigint } = {},
     ) {
         super(message);
         this.name = 'SendError';
@@ -202,7 +203,7 @@ export class WalletSender {
         if (state.balance < needed) {
             throw new SendError(
                 `wallet ${this.address.toString({ testOnly: true })} holds ${state.balance} nanoton, the messages and their fees need ${needed}`,
-                { address: this.address.toString() },
+                { address: this.address.toString(), shortBy: needed - state.balance },
             );
         }
         const boc = cellOf(ext).toBoc();

@@ -17,7 +17,7 @@ import { Devnet, FOG } from './helpers/devnet';
 import { workerWorld } from './helpers/worker-world';
 import { staker } from './helpers/flow';
 import { Fog, jobSpec } from '../client/actions';
-import { SendError, WalletSender } from '../client/sender';
+import { Outgoing, SendError, WalletSender } from '../client/sender';
 import { failureHash, JobPhase, MAX_OUTPUT_BYTES, resultHashOf } from '../client/results';
 import { StageClaimed } from '../wrappers/Hub';
 import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
@@ -56,11 +56,11 @@ describe('worker daemon under faults', () => {
     workerWorld('worker-recovery', (w) => ({ d, dir, store, pool, requester, program } = w));
 
     /** A staked worker whose wallet speaks through a faulty client, with a journal of its own. */
-    async function worker(name: string, computePool: ComputePool = pool) {
+    async function worker(name: string, computePool: ComputePool = pool, Sender: typeof WalletSender = WalletSender) {
         const staked = await staker(d);
         const { client, hooks } = faultyClient(d.endpoint);
         const fog = new Fog(client, d.protocol);
-        const sender = new WalletSender(client, staked.identity, { pollMs: 20, backoffMs: 20 }, d.endpoint);
+        const sender = new Sender(client, staked.identity, { pollMs: 20, backoffMs: 20 }, d.endpoint);
         const journalPath = join(dir, `journal-${name}`);
         let journal = Journal.open(journalPath);
         const daemon = (options: Partial<DaemonOptions> = {}) =>
@@ -401,6 +401,24 @@ describe('worker daemon under faults', () => {
         expect(toJobs.flat()).toHaveLength(6);
         // unbatched, they would take six transactions
         expect(toJobs.length).toBeLessThanOrEqual(4);
+        await w.close();
+    });
+    it('sends a batch its wallet cannot pay for whole in parts, as far as the wallet pays', async () => {
+        // a wallet that can pay for one message at a time, as the sender's own check would find it
+        class OneAtATime extends WalletSender {
+            override async sendEach(messages: Outgoing[]) {
+                if (messages.length > 1)
+                    throw new SendError('short of TON for the batch', { address: this.address.toString(), shortBy: 1n });
+                return super.sendEach(messages);
+            }
+        }
+        const w = await worker('one-at-a-time', pool, OneAtATime);
+        const ids = [await post('part one'), await post('part two'), await post('part three')];
+        w.journal.nextJobId = ids[0];
+        const daemon = w.daemon({ fuelRate: 3e10 });
+        for (const id of ids) await tickUntil(daemon, () => w.journal, id, 'settled');
+        for (const id of ids) await expectWon(id, w.address, w.journal);
+        expect(events.filter((e) => e.event === 'step_failed' && ids.map(String).includes((e as { job?: string }).job!))).toEqual([]);
         await w.close();
     });
 });

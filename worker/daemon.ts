@@ -252,28 +252,40 @@ export class WorkerDaemon {
             p.failed?.();
             this.log({ event: 'send_skipped', job: p.job, stage: p.stage, why: 'its window closed before the batch went out' });
         }
-        while (this.batch.length > 0) {
-            const chunk = this.batch.splice(0, BATCH_MAX);
-            let outcomes: (SendError | undefined)[];
-            try {
-                ({ outcomes } = await this.sender.sendEach(chunk.map((p) => p.message)));
-            } catch (e) {
-                for (const p of chunk) {
-                    p.failed?.();
-                    this.log({ event: 'step_failed', job: p.job, stage: p.stage, error: describeError(e) });
-                }
-                continue;
+        // commits and reveals first: their jobs already hold this worker's collateral, and a wallet
+        // short of TON for the whole batch sends them before any new claim (sendChunk)
+        const urgency = (p: Pending) => (p.stage === 'claiming' ? 1 : 0);
+        this.batch.sort((a, b) => urgency(a) - urgency(b));
+        while (this.batch.length > 0) await this.sendChunk(this.batch.splice(0, BATCH_MAX));
+    }
+
+    /** Sends one chunk and hands each message its outcome; a chunk the wallet cannot pay for is sent in halves, as far as it can pay. */
+    private async sendChunk(chunk: Pending[]): Promise<void> {
+        let outcomes: (SendError | undefined)[];
+        try {
+            ({ outcomes } = await this.sender.sendEach(chunk.map((p) => p.message)));
+        } catch (e) {
+            if (e instanceof SendError && e.data.shortBy !== undefined && chunk.length > 1) {
+                const half = Math.ceil(chunk.length / 2);
+                await this.sendChunk(chunk.slice(0, half));
+                await this.sendChunk(chunk.slice(half));
+                return;
             }
-            chunk.forEach((p, i) => {
-                const e = outcomes[i];
-                if (e === undefined) p.landed();
-                else if (refusedOnChain(e, this.me)) p.refused(e);
-                else {
-                    p.failed?.();
-                    this.log({ event: 'step_failed', job: p.job, stage: p.stage, error: describeError(e) });
-                }
-            });
+            for (const p of chunk) {
+                p.failed?.();
+                this.log({ event: 'step_failed', job: p.job, stage: p.stage, error: describeError(e) });
+            }
+            return;
         }
+        chunk.forEach((p, i) => {
+            const e = outcomes[i];
+            if (e === undefined) p.landed();
+            else if (refusedOnChain(e, this.me)) p.refused(e);
+            else {
+                p.failed?.();
+                this.log({ event: 'step_failed', job: p.job, stage: p.stage, error: describeError(e) });
+            }
+        });
     }
 
     private async discover(now: number): Promise<void> {
