@@ -57,10 +57,7 @@ export interface TrainingFigures {
 }
 
 /** `fog train` on a fresh local network of `workers` workers; its per-round figures and final model. */
-async function runOnNetwork(
-    workers: number,
-    o: TrainingOptions,
-): Promise<{ rounds: number[]; model: string; heldOutAccuracy: number }> {
+async function runOnNetwork(workers: number, o: TrainingOptions): Promise<{ rounds: number[]; model: string; heldOutAccuracy: number }> {
     // outside `work`, which the bench removes: a failed run's folder stays for a look (its error names it)
     const data = mkdtempSync(join(tmpdir(), `fog-bench-train-${workers}-`));
     const networkFile = join(data, 'network.json');
