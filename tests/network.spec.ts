@@ -105,6 +105,9 @@ describe('npm start without --once', () => {
             const start = startNode('start', entry.start, [
                 '--jobs',
                 '0',
+                // no training run either: this is about Ctrl-C, and the run is the npm start test's
+                '--train',
+                '0',
                 '--workers',
                 '1',
                 '--liars',

@@ -5,12 +5,14 @@
  * restart in the middle of a match forgets. The keeper times out a party that stops answering.
  */
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { open as openLmdb } from 'lmdb';
 import { Devnet, FOG } from './helpers/devnet';
 import { workerWorld } from './helpers/worker-world';
 import { staker, wallet } from './helpers/flow';
 import { jobSpec } from '../client/actions';
 import { WalletSender } from '../client/sender';
+import { DIST } from '../client/processes';
 import { JobPhase, resultHashOf } from '../client/results';
 import { StorageClient, uint256ToHash } from '../client/storage';
 import { ComputePool } from '../client/compute/pool';
@@ -50,17 +52,18 @@ describe('worker daemons in a dispute', () => {
         return { name, address: sender.address, journal, daemon };
     }
 
-    /** Posts a job of the upper-case program over `input` for k workers. */
-    async function post(input: string, k: number): Promise<bigint> {
+    /** Posts a job of the upper-case program (or `other`) over `input` for k workers. */
+    async function post(input: string | Buffer, k: number, other?: { program: Buffer; maxMfuel: number }): Promise<bigint> {
         const id = (await d.fog.hub.getHubState()).nextJobId;
         await store.put(Buffer.from(input));
+        if (other) await store.put(other.program);
         const spec = jobSpec({
-            program,
+            program: other?.program ?? program,
             input: Buffer.from(input),
             urlOf: (h) => store.urlOf(h),
             k,
             quorum: Math.floor(k / 2) + 1,
-            maxMfuel: 10,
+            maxMfuel: other?.maxMfuel ?? 10,
         });
         await requester.send([await d.fog.post(requester.address, 10n * FOG, spec)], true);
         return id;
@@ -111,6 +114,7 @@ describe('worker daemons in a dispute', () => {
         const phase = await tickUntilFinal(id, daemons, async (round) => {
             // a new process every few rounds: its party and checkpoints are gone, the chain says what to do
             if (round % 3 === 2) {
+                await daemons[0].stop();
                 daemons[0] = honest.daemon();
                 restarts++;
             }
@@ -164,4 +168,36 @@ describe('worker daemons in a dispute', () => {
         await watcher.stop();
         await db.close();
     }, 240_000);
+    it('works a move out in a thread of its own: the daemon goes on polling while the interpreter replays a long run', async () => {
+        const honest = await worker('honest-4');
+        const liar = await worker('liar-4', { liar: true });
+        // about 100 million steps: seconds of the reference interpreter for each side's opening (and the liar's lie)
+        const rounds = Buffer.alloc(4);
+        rounds.writeUInt32LE(6_000);
+        const fnv = { program: readFileSync(join(DIST, 'examples', 'fnv-rounds.wasm')), maxMfuel: 200 };
+        const id = await post(Buffer.concat([rounds, Buffer.alloc(1020, 7)]), 2, fnv);
+        const daemons = [honest.daemon(), liar.daemon()];
+        // the longest the event loop went without running a 10 ms timer
+        let last = performance.now();
+        let gap = 0;
+        const timer = setInterval(() => {
+            const now = performance.now();
+            gap = Math.max(gap, now - last);
+            last = now;
+        }, 10);
+        const began = performance.now();
+        try {
+            for (let i = 0; i < 600 && movesOf('honest-4', id).length === 0; i++) {
+                for (const daemon of daemons) await daemon.tick();
+                await new Promise((r) => setTimeout(r, 20));
+            }
+        } finally {
+            clearInterval(timer);
+            for (const daemon of daemons) await daemon.stop();
+        }
+        expect(movesOf('honest-4', id).map((m) => m.move)).toEqual(['open']);
+        // the runs took seconds, and no poll waited for them
+        expect(performance.now() - began).toBeGreaterThan(2_000);
+        expect(gap).toBeLessThan(500);
+    }, 120_000);
 });

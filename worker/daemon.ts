@@ -15,8 +15,7 @@ import { StageCommitted, StageRevealed } from '../wrappers/Hub';
 import { sha256Hex, StorageClient, uint256ToHash } from '../client/storage';
 import { FetchedBlobs, jobBlob, JobBlobs, jobInput } from './fetch';
 import { initialRoot } from '../client/dispute/state';
-import { Party } from '../client/dispute/game';
-import { moveFor, Parties, sideOf } from './dispute';
+import { MatchMove, PartyThread, sideOf } from './dispute';
 import { jsonLine } from '../client/cli-kit';
 import { ComputePool } from '../client/compute/pool';
 import { fuelForJob, priceFor } from '../client/compute/fuel';
@@ -148,8 +147,15 @@ export class WorkerDaemon {
     private readonly claimsSent = new Set<string>();
     /** What `consider` fetched, for `compute` (after a restart, fetched again). */
     private readonly fetched = new FetchedBlobs();
-    /** The parties this worker plays in disputes, with their interpreter checkpoints. */
-    private readonly parties = new Parties();
+    /** The parties this worker plays in disputes, with their interpreter checkpoints, in a thread of their own. */
+    private readonly parties = new PartyThread();
+    /**
+     * Work of the party thread under way or done, by job: the dispute move for a match's position
+     * (null: none owed), or a demonstration liar's lie. A tick starts it and goes on; a later tick
+     * sends what it gave. One entry per job in hand, dropped when the job settles.
+     */
+    private readonly moves = new Map<string, { position: string; move?: MatchMove | null; error?: string }>();
+    private readonly lies = new Map<string, { lie?: { hash: string; from?: number }; error?: string }>();
     /** Dispute moves the contract refused, by job, match and position, with when: not sent again for a while. */
     private readonly refusedMoves = new Map<string, number>();
     /** The messages this tick has queued, sent together by `flush`. */
@@ -197,6 +203,7 @@ export class WorkerDaemon {
         this.stopped = true;
         if (this.timer) clearTimeout(this.timer);
         await this.ticking;
+        await this.parties.close();
     }
 
     /** One pass: new jobs, every job in hand, rewards. */
@@ -461,6 +468,8 @@ export class WorkerDaemon {
         }
         if (phase !== JobPhase.Open && phase !== JobPhase.Verifying) {
             this.parties.forget(entry.id);
+            this.moves.delete(entry.id);
+            this.lies.delete(entry.id);
             // a holder of the winning result that lost a match is slashed all the same
             const won =
                 phase === JobPhase.Done &&
@@ -513,8 +522,9 @@ export class WorkerDaemon {
                     : entry.committedHash !== undefined
                       ? { hash: entry.committedHash, from: entry.liarFrom }
                       : state.terms.allowance > 0n
-                        ? await this.lie(entry, state)
+                        ? this.lie(entry, state)
                         : { hash: sha256Hex(Buffer.from(`a lie about job ${entry.id}`)), from: undefined };
+                if (this.opts.liar && lie === undefined) return; // the thread is still working it out
                 const committedHash = lie?.hash ?? entry.resultHash!;
                 // journaled first: a restart reveals exactly what was committed
                 this.journal.update(id, 'computed', { committedHash, liarFrom: lie?.from });
@@ -597,19 +607,52 @@ export class WorkerDaemon {
         const s = await dispute.getDisputeState();
         // not a party; or a liar whose made-up result no run proves, which has no move
         if (sideOf(s, this.me) === 0 || (this.opts.liar && entry.liarFrom === undefined)) return;
-        const party = await this.parties.of(entry.id, () => this.computeJob(entry.id, state), entry.liarFrom);
         // the same position refused a moment ago (out of time, or a proof the contract does not
         // accept) would be refused again: wait before paying for it once more
-        const position = `${entry.id}:${s.match}:${s.phase}:${s.start}:${s.length}`;
+        // (everything a move depends on: whose turn, who opened, the roots on the table)
+        const position = [
+            entry.id,
+            s.match,
+            s.phase,
+            s.turn,
+            s.start,
+            s.length,
+            s.finalA !== 0n,
+            s.finalB !== 0n,
+            s.roots?.hash().toString('hex'),
+        ].join(':');
         const refused = this.refusedMoves.get(position);
         if (refused !== undefined && Date.now() - refused < REFUSED_MOVE_WAIT_MS) return;
-        const move = moveFor(party, this.me, s);
-        if (move === undefined) return;
+        const work = this.moves.get(entry.id);
+        if (work?.position !== position) {
+            // a new position: the party thread works out the move while this thread goes on
+            const started: { position: string; move?: MatchMove | null; error?: string } = { position };
+            this.moves.set(entry.id, started);
+            this.parties
+                .move(entry.id, () => this.computeJob(entry.id, state), entry.liarFrom, this.me, s)
+                .then(
+                    (move) => (started.move = move ?? null),
+                    (e) => (started.error = describeError(e)),
+                );
+            return;
+        }
+        if (work.error !== undefined) {
+            // worked out again at the next tick
+            this.moves.delete(entry.id);
+            this.log({ event: 'dispute_move_failed', job: entry.id, match: Number(s.match), error: work.error });
+            return;
+        }
+        const move = work.move;
+        if (!move) return; // still being worked out, or none owed (or sent already) at this position
+        work.move = null;
         const detail = { job: entry.id, match: Number(s.match), move: move.kind, ...(move.kind === 'open' ? {} : { choice: move.choice }) };
         try {
             await this.sender.send([await this.fog.disputeMove(id, move)], true);
         } catch (e) {
-            if (!refusedOnChain(e, this.me)) throw e;
+            if (!refusedOnChain(e, this.me)) {
+                work.move = move; // not seen landing: sent again while the position stands
+                throw e;
+            }
             // another tick's move landed first, or the clock ran out: the state is read again later
             if (this.refusedMoves.size >= REFUSED_MOVES_KEPT) this.refusedMoves.delete(this.refusedMoves.keys().next().value!);
             this.refusedMoves.set(position, Date.now());
@@ -630,24 +673,30 @@ export class WorkerDaemon {
      * A demonstration liar's wrong result in a job that can be disputed: its run on the reference
      * interpreter with one bit flipped from halfway (colluding liars all from the same step, others
      * from one of their own), which it can defend step by step; a made-up hash when no flip changes
-     * the result.
+     * the result. Worked out in the party thread: undefined until it is.
      */
-    private async lie(entry: JobEntry, state: JobState): Promise<{ hash: string; from?: number }> {
-        const job = await this.computeJob(entry.id, state);
-        try {
-            const honest = new Party(job);
-            const steps = honest.final().steps;
-            // a liar of its own flips a bit a little later, somewhere in the run's third quarter
-            const own = this.opts.colluding
-                ? 0
-                : Number(BigInt('0x' + this.me.hash.toString('hex')) % BigInt(Math.max(1, Math.floor(steps / 4))));
-            const from = Math.floor(steps / 2) + own;
-            const liar = await this.parties.of(entry.id, async () => job, from, honest.result());
-            return { hash: liar.result().toString(16).padStart(64, '0'), from };
-        } catch (e) {
-            this.log({ event: 'lie_undefended', job: entry.id, why: describeError(e) });
-            return { hash: sha256Hex(Buffer.from(`a lie about job ${entry.id}`)) };
+    private lie(entry: JobEntry, state: JobState): { hash: string; from?: number } | undefined {
+        const work = this.lies.get(entry.id);
+        if (work === undefined) {
+            const started: { lie?: { hash: string; from?: number }; error?: string } = {};
+            this.lies.set(entry.id, started);
+            this.computeJob(entry.id, state).then(
+                (job) =>
+                    this.parties.lie(entry.id, job, !!this.opts.colluding, this.me).then(
+                        (lie) => (started.lie = lie),
+                        (e) => (started.error = describeError(e)),
+                    ),
+                // its program or input could not be had just now: tried again at the next tick
+                () => this.lies.delete(entry.id),
+            );
+            return undefined;
         }
+        if (work.error !== undefined) {
+            this.log({ event: 'lie_undefended', job: entry.id, why: work.error });
+            work.lie = { hash: sha256Hex(Buffer.from(`a lie about job ${entry.id}`)) };
+            work.error = undefined;
+        }
+        return work.lie;
     }
 
     /**

@@ -7,10 +7,14 @@
  * a move sent twice is refused by the contract ("Not your turn", "Already opened") and costs only
  * its fees.
  */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Address, Cell } from '@ton/core';
 import { Party, rootsOf } from '../client/dispute/game';
 import { liarOf } from '../client/dispute/liar';
 import { ComputeJob } from '../client/compute/types';
+import { DIST } from '../client/processes';
 
 /** The Dispute's state as its `dispute_state` get-method shows it (the fields a party reads). */
 export interface MatchState {
@@ -80,5 +84,149 @@ export class Parties {
 
     forget(id: string): void {
         this.held.delete(id);
+    }
+
+    holds(id: string): boolean {
+        return this.held.has(id);
+    }
+}
+
+// ─── the party thread (worker/party-host.ts) and what crosses to it ─────────────────────────────
+
+/** A match's state as plain data: addresses as strings, the roots cell as a BOC. */
+export type WireState = Omit<MatchState, 'a' | 'b' | 'roots'> & { a: string | null; b: string | null; roots: Uint8Array | null };
+/** A move as plain data: its proof or roots cell as a BOC. */
+export type WireMove = { kind: MatchMove['kind']; choice?: number; cell: Uint8Array };
+
+export type HostRequest =
+    | { seq: number; op: 'move'; id: string; job?: ComputeJob; liarFrom?: number; me: string; state: WireState }
+    | { seq: number; op: 'lie'; id: string; job: ComputeJob; colluding: boolean; meHash: string }
+    | { seq: number; op: 'forget'; id: string };
+
+export type HostReply = {
+    seq: number;
+    error?: string;
+    /** The thread does not hold the party and no job came with the request: send it again with the job. */
+    needJob?: boolean;
+    move?: WireMove;
+    lie?: { hash: string; from: number };
+};
+
+export function encodeState(s: MatchState): WireState {
+    return { ...s, a: s.a?.toRawString() ?? null, b: s.b?.toRawString() ?? null, roots: s.roots?.toBoc() ?? null };
+}
+
+export function decodeState(s: WireState): MatchState {
+    return {
+        ...s,
+        a: s.a === null ? null : Address.parse(s.a),
+        b: s.b === null ? null : Address.parse(s.b),
+        roots: s.roots === null ? null : Cell.fromBoc(Buffer.from(s.roots))[0],
+    };
+}
+
+export function encodeMove(m: MatchMove): WireMove {
+    return m.kind === 'open'
+        ? { kind: 'open', cell: m.proof.toBoc() }
+        : { kind: m.kind, choice: m.choice, cell: (m.kind === 'bisect' ? m.roots : m.proof).toBoc() };
+}
+
+export function decodeMove(m: WireMove): MatchMove {
+    const cell = Cell.fromBoc(Buffer.from(m.cell))[0];
+    if (m.kind === 'open') return { kind: 'open', proof: cell };
+    return m.kind === 'bisect' ? { kind: 'bisect', choice: m.choice!, roots: cell } : { kind: 'prove', choice: m.choice!, proof: cell };
+}
+
+/** A job as it arrives in the thread (structured clone keeps its bytes and its bigint). */
+export function jobOf(job: ComputeJob): ComputeJob {
+    return { ...job, program: new Uint8Array(job.program), input: new Uint8Array(job.input) };
+}
+
+/** How long the party thread waits for work before it ends, ms. */
+export const PARTY_THREAD_IDLE_MS = 60_000;
+
+/**
+ * The daemon's parties, played in a thread of their own (worker/party-host.ts): each move is
+ * the reference interpreter's work, seconds to minutes on a long job, which would otherwise stop
+ * the daemon's polls, commits and reveals for as long. The thread starts with the first dispute
+ * and again after it failed; a request in flight when it fails is refused with the reason.
+ */
+export class PartyThread {
+    private worker?: Worker;
+    private seq = 0;
+    private readonly waiting = new Map<number, { resolve: (r: HostReply) => void; reject: (e: Error) => void }>();
+    private idle?: NodeJS.Timeout;
+
+    /** `idleMs`: a thread with nothing to do this long ends (its parties are rebuilt from the blobs when needed again). */
+    constructor(private readonly idleMs = PARTY_THREAD_IDLE_MS) {}
+
+    private thread(): Worker {
+        if (this.worker) return this.worker;
+        const host = join(DIST, 'worker', 'party-host.js');
+        if (!existsSync(host)) throw new Error(`compiled party thread not found at ${host}: run npm run build`);
+        const worker = new Worker(host);
+        const fail = (e: Error) => {
+            if (this.worker === worker) this.worker = undefined;
+            for (const w of this.waiting.values()) w.reject(e);
+            this.waiting.clear();
+        };
+        worker.on('message', (r: HostReply) => {
+            const w = this.waiting.get(r.seq);
+            this.waiting.delete(r.seq);
+            if (this.waiting.size === 0) this.idle = setTimeout(() => void this.close(), this.idleMs).unref();
+            if (!w) return;
+            if (r.error !== undefined) w.reject(new Error(r.error));
+            else w.resolve(r);
+        });
+        worker.on('error', fail);
+        worker.on('exit', (code) => fail(new Error(`the dispute thread exited (code ${code})`)));
+        // the daemon's process may end while the thread waits for work
+        worker.unref();
+        this.worker = worker;
+        return worker;
+    }
+
+    private ask(request: HostRequest extends infer R ? (R extends unknown ? Omit<R, 'seq'> : never) : never): Promise<HostReply> {
+        const seq = ++this.seq;
+        clearTimeout(this.idle);
+        return new Promise((resolve, reject) => {
+            this.waiting.set(seq, { resolve, reject });
+            try {
+                this.thread().postMessage({ ...request, seq });
+            } catch (e) {
+                this.waiting.delete(seq);
+                reject(e as Error);
+            }
+        });
+    }
+
+    /** The move `me` owes the match in state `s` of job `id` (its party built from `job()` when the thread does not hold it). */
+    async move(
+        id: string,
+        job: () => Promise<ComputeJob>,
+        liarFrom: number | undefined,
+        me: Address,
+        s: MatchState,
+    ): Promise<MatchMove | undefined> {
+        const base = { op: 'move' as const, id, liarFrom, me: me.toRawString(), state: encodeState(s) };
+        let reply = await this.ask(base);
+        if (reply.needJob) reply = await this.ask({ ...base, job: await job() });
+        return reply.move && decodeMove(reply.move);
+    }
+
+    /** A demonstration liar's result for job `id` and the step its fault strikes from (the thread keeps the liar's party). */
+    async lie(id: string, job: ComputeJob, colluding: boolean, me: Address): Promise<{ hash: string; from: number }> {
+        return (await this.ask({ op: 'lie', id, job, colluding, meHash: me.hash.toString('hex') })).lie!;
+    }
+
+    forget(id: string): void {
+        if (this.worker) void this.ask({ op: 'forget', id }).catch(() => undefined);
+    }
+
+    async close(): Promise<void> {
+        clearTimeout(this.idle);
+        const worker = this.worker;
+        this.worker = undefined;
+        if (worker) await worker.terminate();
     }
 }
