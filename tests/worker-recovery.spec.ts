@@ -124,7 +124,11 @@ describe('worker daemon under faults', () => {
             if (journal().get(id)?.stage === stage) return;
             await new Promise((r) => setTimeout(r, 100));
         }
-        throw new Error(`job ${id} never reached ${stage}; it is ${journal().get(id)?.stage}`);
+        // the journal's note and the job's events say why (a rare failure of the memory-bound test is still unexplained)
+        const seen = events.filter((e) => (e as { job?: string }).job === id.toString()).slice(-12);
+        throw new Error(
+            `job ${id} never reached ${stage}; it is ${JSON.stringify(journal().get(id))}; its events: ${JSON.stringify(seen)}`,
+        );
     }
 
     /** Journals job `id` as `consider` does just before it sends the claim, and nothing after. */
