@@ -49,8 +49,12 @@ const lookBack = (messages: number) => Math.min(100, 20 + 3 * messages);
 export class SendError extends Error {
     constructor(
         message: string,
-        /** `shortBy`: the wallet held this much less than the messages and their fees need (nothing was sent). */
-        readonly data: { address?: string; exitCode?: number; txHash?: string; shortBy?: bigint } = {},
+        /**
+         * `shortBy`: the wallet held this much less than the messages and their fees need, nanoton
+         * as a decimal string (nothing was sent). Plain data only: errors cross threads and test
+         * runners, which cannot serialize a bigint.
+         */
+        readonly data: { address?: string; exitCode?: number; txHash?: string; shortBy?: string } = {},
     ) {
         super(message);
         this.name = 'SendError';
@@ -203,7 +207,7 @@ export class WalletSender {
         if (state.balance < needed) {
             throw new SendError(
                 `wallet ${this.address.toString({ testOnly: true })} holds ${state.balance} nanoton, the messages and their fees need ${needed}`,
-                { address: this.address.toString(), shortBy: needed - state.balance },
+                { address: this.address.toString(), shortBy: (needed - state.balance).toString() },
             );
         }
         const boc = cellOf(ext).toBoc();

@@ -412,7 +412,7 @@ describe('worker daemon under faults', () => {
         class OneAtATime extends WalletSender {
             override async sendEach(messages: Outgoing[]) {
                 if (messages.length > 1)
-                    throw new SendError('short of TON for the batch', { address: this.address.toString(), shortBy: 1n });
+                    throw new SendError('short of TON for the batch', { address: this.address.toString(), shortBy: '1' });
                 return super.sendEach(messages);
             }
         }
