@@ -2,7 +2,8 @@ import type { Config } from 'jest';
 
 const config: Config = {
     preset: 'ts-jest',
-    testEnvironment: 'node',
+    // The Node environment, with failed tests' errors made reportable (see the file).
+    testEnvironment: '<rootDir>/tests/environment.js',
     testMatch: ['<rootDir>/tests/**/*.spec.ts'],
     // Type checking is done once for the whole tree by `tsc` in `npm test`; per-file transpiling
     // keeps the suite fast.
