@@ -165,6 +165,8 @@ export class WorkerDaemon {
     /** Collateral the claims in `batch` will lock, nano FOG: what the provider's free stake must cover besides. */
     private batchCollateral = 0n;
     private timer?: NodeJS.Timeout;
+    /** The poll loop `start` runs (undefined when the daemon is ticked by hand, as tests do). */
+    private loop?: () => Promise<void>;
     private rate?: number;
     private stopped = false;
     private ticking?: Promise<void>;
@@ -190,12 +192,25 @@ export class WorkerDaemon {
 
     start(): void {
         const loop = async () => {
+            this.timer = undefined;
             if (this.stopped) return;
             this.ticking = this.tick().catch((e) => this.log({ event: 'tick_failed', error: describeError(e) }));
             await this.ticking;
             if (!this.stopped) this.timer = setTimeout(() => void loop(), this.opts.pollMs);
         };
+        this.loop = loop;
         void loop();
+    }
+
+    /**
+     * Runs the next tick now rather than at the end of the poll interval, when it waits for one:
+     * a dispute move (or a lie) just worked out is sent without waiting out `pollMs` on the
+     * match's clock.
+     */
+    private wake(): void {
+        if (this.timer === undefined || this.stopped || !this.loop) return;
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => void this.loop!(), 0);
     }
 
     /** Stops looking for work and waits for the current step; computations in flight are abandoned (they rerun after a restart). */
@@ -633,7 +648,8 @@ export class WorkerDaemon {
                 .then(
                     (move) => (started.move = move ?? null),
                     (e) => (started.error = describeError(e)),
-                );
+                )
+                .finally(() => this.wake());
             return;
         }
         if (work.error !== undefined) {
@@ -653,7 +669,9 @@ export class WorkerDaemon {
                 work.move = move; // not seen landing: sent again while the position stands
                 throw e;
             }
-            // another tick's move landed first, or the clock ran out: the state is read again later
+            // another tick's move landed first, or the clock ran out: the state is read again later,
+            // and the move sent again once the wait for a refused position has passed
+            work.move = move;
             if (this.refusedMoves.size >= REFUSED_MOVES_KEPT) this.refusedMoves.delete(this.refusedMoves.keys().next().value!);
             this.refusedMoves.set(position, Date.now());
             this.log({ event: 'dispute_move_refused', ...detail, error: describeError(e) });
@@ -682,12 +700,18 @@ export class WorkerDaemon {
             this.lies.set(entry.id, started);
             this.computeJob(entry.id, state).then(
                 (job) =>
-                    this.parties.lie(entry.id, job, !!this.opts.colluding, this.me).then(
-                        (lie) => (started.lie = lie),
-                        (e) => (started.error = describeError(e)),
-                    ),
+                    this.parties
+                        .lie(entry.id, job, !!this.opts.colluding, this.me)
+                        .then(
+                            (lie) => (started.lie = lie),
+                            (e) => (started.error = describeError(e)),
+                        )
+                        .finally(() => this.wake()),
                 // its program or input could not be had just now: tried again at the next tick
-                () => this.lies.delete(entry.id),
+                (e) => {
+                    this.lies.delete(entry.id);
+                    this.log({ event: 'step_failed', job: entry.id, stage: 'computed', error: describeError(e) });
+                },
             );
             return undefined;
         }

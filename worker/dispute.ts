@@ -14,7 +14,7 @@ import { Address, Cell } from '@ton/core';
 import { Party, rootsOf } from '../client/dispute/game';
 import { liarOf } from '../client/dispute/liar';
 import { ComputeJob } from '../client/compute/types';
-import { DIST } from '../client/processes';
+import { DIST } from '../client/paths';
 
 /** The Dispute's state as its `dispute_state` get-method shows it (the fields a party reads). */
 export interface MatchState {
@@ -89,6 +89,10 @@ export class Parties {
     holds(id: string): boolean {
         return this.held.has(id);
     }
+
+    get size(): number {
+        return this.held.size;
+    }
 }
 
 // ─── the party thread (worker/party-host.ts) and what crosses to it ─────────────────────────────
@@ -108,6 +112,8 @@ export type HostReply = {
     error?: string;
     /** The thread does not hold the party and no job came with the request: send it again with the job. */
     needJob?: boolean;
+    /** The parties the thread holds after this request. */
+    held: number;
     move?: WireMove;
     lie?: { hash: string; from: number };
 };
@@ -154,10 +160,16 @@ export const PARTY_THREAD_IDLE_MS = 60_000;
 export class PartyThread {
     private worker?: Worker;
     private seq = 0;
-    private readonly waiting = new Map<number, { resolve: (r: HostReply) => void; reject: (e: Error) => void }>();
+    /** The requests of the thread now running, by sequence number (a thread that fails rejects its own). */
+    private waiting = new Map<number, { resolve: (r: HostReply) => void; reject: (e: Error) => void }>();
     private idle?: NodeJS.Timeout;
+    private closed = false;
 
-    /** `idleMs`: a thread with nothing to do this long ends (its parties are rebuilt from the blobs when needed again). */
+    /**
+     * `idleMs`: a thread that holds no party (every match it played is over) and has nothing to
+     * do this long ends; one that holds a party stays, whatever the opponent's pace, since its
+     * checkpoints are what keeps each move a replay of the segment in dispute.
+     */
     constructor(private readonly idleMs = PARTY_THREAD_IDLE_MS) {}
 
     private thread(): Worker {
@@ -165,15 +177,18 @@ export class PartyThread {
         const host = join(DIST, 'worker', 'party-host.js');
         if (!existsSync(host)) throw new Error(`compiled party thread not found at ${host}: run npm run build`);
         const worker = new Worker(host);
+        const waiting = new Map<number, { resolve: (r: HostReply) => void; reject: (e: Error) => void }>();
         const fail = (e: Error) => {
             if (this.worker === worker) this.worker = undefined;
-            for (const w of this.waiting.values()) w.reject(e);
-            this.waiting.clear();
+            for (const w of waiting.values()) w.reject(e);
+            waiting.clear();
         };
         worker.on('message', (r: HostReply) => {
-            const w = this.waiting.get(r.seq);
-            this.waiting.delete(r.seq);
-            if (this.waiting.size === 0) this.idle = setTimeout(() => void this.close(), this.idleMs).unref();
+            const w = waiting.get(r.seq);
+            waiting.delete(r.seq);
+            clearTimeout(this.idle);
+            if (waiting.size === 0 && r.held === 0 && worker === this.worker)
+                this.idle = setTimeout(() => void this.end(worker), this.idleMs).unref();
             if (!w) return;
             if (r.error !== undefined) w.reject(new Error(r.error));
             else w.resolve(r);
@@ -183,16 +198,19 @@ export class PartyThread {
         // the daemon's process may end while the thread waits for work
         worker.unref();
         this.worker = worker;
+        this.waiting = waiting;
         return worker;
     }
 
     private ask(request: HostRequest extends infer R ? (R extends unknown ? Omit<R, 'seq'> : never) : never): Promise<HostReply> {
+        if (this.closed) return Promise.reject(new Error('the daemon stopped: its dispute thread is closed'));
         const seq = ++this.seq;
         clearTimeout(this.idle);
         return new Promise((resolve, reject) => {
-            this.waiting.set(seq, { resolve, reject });
             try {
-                this.thread().postMessage({ ...request, seq });
+                const worker = this.thread();
+                this.waiting.set(seq, { resolve, reject });
+                worker.postMessage({ ...request, seq });
             } catch (e) {
                 this.waiting.delete(seq);
                 reject(e as Error);
@@ -223,10 +241,17 @@ export class PartyThread {
         if (this.worker) void this.ask({ op: 'forget', id }).catch(() => undefined);
     }
 
+    /** Ends the thread for good (the daemon stops): work asked for after this is refused. */
     async close(): Promise<void> {
+        this.closed = true;
+        if (this.worker) await this.end(this.worker);
+    }
+
+    /** Ends `worker` if it is still the running thread. */
+    private async end(worker: Worker): Promise<void> {
+        if (this.worker !== worker) return;
         clearTimeout(this.idle);
-        const worker = this.worker;
         this.worker = undefined;
-        if (worker) await worker.terminate();
+        await worker.terminate();
     }
 }

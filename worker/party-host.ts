@@ -16,7 +16,7 @@ if (!port) throw new Error('worker/party-host.ts runs as a worker thread (PartyT
 
 const parties = new Parties();
 
-async function handle(m: HostRequest): Promise<HostReply> {
+async function handle(m: HostRequest): Promise<Omit<HostReply, 'held'>> {
     switch (m.op) {
         case 'forget':
             parties.forget(m.id);
@@ -42,7 +42,7 @@ async function handle(m: HostRequest): Promise<HostReply> {
 
 port.on('message', (m: HostRequest) => {
     handle(m).then(
-        (reply) => port.postMessage(reply),
-        (e) => port.postMessage({ seq: m.seq, error: describeError(e) } satisfies HostReply),
+        (reply) => port.postMessage({ ...reply, held: parties.size } satisfies HostReply),
+        (e) => port.postMessage({ seq: m.seq, error: describeError(e), held: parties.size } satisfies HostReply),
     );
 });
