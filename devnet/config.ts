@@ -23,6 +23,8 @@ export const devnetDefaults = {
     startBehind: 0,
     /** Each party's time in a dispute match, seconds (0: revealed results that differ go to a majority vote). */
     disputeAllowance: 0,
+    /** Seconds a claimant has to commit its result (devnetParams' window). */
+    commitWindow: 120,
 } as const;
 
 /** The range of each numeric option of `main.ts`. */
@@ -32,6 +34,7 @@ export const devnetLimits = {
     speed: { max: 100_000 },
     startBehind: { min: 0, max: 10 * 365 * 86_400 },
     disputeAllowance: { min: 0, max: 86_400 },
+    commitWindow: { min: 10, max: 86_400 },
 } as const;
 
 /** Defaults of `npm start` (`start.ts`). */
@@ -45,6 +48,12 @@ export const startDefaults = {
     k: 3,
     /** Each party's time in a dispute match with --disputes or --colluding, seconds. */
     disputeAllowance: 300,
+    /**
+     * The commit window, seconds, when liars play disputes: a demonstration liar builds the lie it
+     * will defend with two reference-interpreter runs of the job before it can commit (mlp-train's
+     * take minutes on a loaded 2-core machine), and the devnet's 120 s would shut it out.
+     */
+    liarCommitWindow: 900,
     /** The demo jobs, in turn: train a model, read digits with it, make a meme, multiply matrices, then the small ones. */
     examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
     /**
@@ -75,6 +84,7 @@ export const devnetUsage = `usage: node dist/devnet/main.js [options]
   --dispute-allowance ${String(devnetDefaults.disputeAllowance).padEnd(6)}the base of each party's seconds in a dispute match (at most a day; a job
                             adds a second per 5 million fuel of its limit), set at deployment
                             (0: revealed results that differ go to a majority vote)
+  --commit-window ${String(devnetDefaults.commitWindow).padEnd(10)}seconds a claimant has to commit its result, set at deployment
   --fresh                   forget the saved chain and deploy anew
   --save-every ${String(devnetDefaults.saveEvery).padEnd(13)}seconds between state saves (0: only on exit)
   --start-behind ${String(devnetDefaults.startBehind).padEnd(11)}start the chain's clock this many seconds behind wall time, so it can
@@ -94,6 +104,7 @@ export interface DevnetOptions {
     saveEvery: number;
     startBehind: number;
     disputeAllowance: number;
+    commitWindow: number;
 }
 
 /** Parses `main.ts`'s arguments (without `node` and the script); throws an OptionError. */
@@ -114,6 +125,7 @@ export function parseDevnetArgs(argv: string[]): { help: true } | { help: false;
                 'save-every': { type: 'string', default: String(devnetDefaults.saveEvery) },
                 'start-behind': { type: 'string', default: String(devnetDefaults.startBehind) },
                 'dispute-allowance': { type: 'string', default: String(devnetDefaults.disputeAllowance) },
+                'commit-window': { type: 'string', default: String(devnetDefaults.commitWindow) },
                 help: { type: 'boolean', short: 'h', default: false },
             },
             strict: true,
@@ -139,6 +151,12 @@ export function parseDevnetArgs(argv: string[]): { help: true } | { help: false;
         throw new OptionError(
             `--dispute-allowance must be a whole number of seconds from ${allowanceRange.min} to ${allowanceRange.max}, got ${args['dispute-allowance']}`,
         );
+    const commitWindow = Number(args['commit-window']);
+    const windowRange = devnetLimits.commitWindow;
+    if (!Number.isInteger(commitWindow) || commitWindow < windowRange.min || commitWindow > windowRange.max)
+        throw new OptionError(
+            `--commit-window must be a whole number of seconds from ${windowRange.min} to ${windowRange.max}, got ${args['commit-window']}`,
+        );
     const saveEvery = Number(args['save-every']);
     if (!(saveEvery >= 0)) throw new OptionError(`--save-every must be a number of seconds ≥ 0, got ${args['save-every']}`);
     if (args.storage) {
@@ -162,6 +180,7 @@ export function parseDevnetArgs(argv: string[]): { help: true } | { help: false;
             saveEvery,
             startBehind,
             disputeAllowance,
+            commitWindow,
         },
     };
 }

@@ -17,6 +17,8 @@ export interface LocalNetworkOptions {
     colluding?: boolean;
     /** Each party's seconds in a dispute match (0 or absent: differing results go to a majority vote). */
     disputeAllowance?: number;
+    /** Seconds a claimant has to commit (absent: the devnet's default). */
+    commitWindow?: number;
     /** Start the keeper (finalizes late jobs, closes epochs). */
     keeper?: boolean;
     /** Extra arguments for every `fog-worker start`. */
@@ -89,6 +91,7 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
                     '3600',
                     '--dispute-allowance',
                     String(o.disputeAllowance ?? 0),
+                    ...(o.commitWindow === undefined ? [] : ['--commit-window', String(o.commitWindow)]),
                 ],
                 onLine,
             ),

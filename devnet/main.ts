@@ -68,7 +68,7 @@ async function main() {
     } else {
         admin = await newIdentity('devnet');
         writeKeyFile(keyPath, admin);
-        const params = { ...devnetParams(chain.now()), disputeAllowance: BigInt(o.disputeAllowance) };
+        const params = { ...devnetParams(chain.now()), disputeAllowance: BigInt(o.disputeAllowance), commitWindow: BigInt(o.commitWindow) };
         protocol = await deployProtocol(chain, admin, params, 100_000_000n * FOG);
         writeFileSync(
             protocolPath,

@@ -192,6 +192,7 @@ async function main() {
             liars: o.liars,
             colluding: o.colluding,
             disputeAllowance: o.disputes ? startDefaults.disputeAllowance : 0,
+            commitWindow: o.disputes && o.liars > 0 ? startDefaults.liarCommitWindow : undefined,
             onLine: show,
             onProcess: (m) => running.push(m),
         });

@@ -121,6 +121,27 @@ describe('the dispute game', () => {
         expect((await play(liar, new Party(j))).winner).toBe(2);
     });
 
+    it.each(programs)(
+        'a liar on %s flips the first bit from its step that changes the result, as trying every step with a whole run would',
+        async (_label, make, from) => {
+            const j = await make();
+            const honest = new Party(j).result();
+            const flip = (m: Machine) => {
+                if (m.sp > 0) m.st[2 * (m.sp - 1)] ^= 1;
+            };
+            let first = from;
+            while (new Party(j, { fault: { atStep: first, apply: flip } }).result() === honest) first++;
+            const liar = liarOf(j, from, honest);
+            expect(liar.options.fault!.atStep).toBe(first);
+            expect(liar.result()).toBe(new Party(j, { fault: { atStep: first, apply: flip } }).result());
+            // its replays from step 0 reach the same states as from the checkpoint it starts with
+            const fresh = new Party(j, { fault: { atStep: first, apply: flip } });
+            const end = fresh.final().steps;
+            for (const step of [0, first, first + 1, Math.floor((first + end) / 2), end])
+                expect(liar.rootAt(step)).toBe(fresh.rootAt(step));
+        },
+    );
+
     it('settles a run that fails at instantiation (no step taken) against a made-up halted state, whoever revealed first', async () => {
         const j = job(
             await wat(`(module (import "fog" "memory" (memory 1)) (data (i32.const 65530) "0123456789") (func (export "run")))`),

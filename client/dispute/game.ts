@@ -70,10 +70,16 @@ export class Party {
     /** A copy of the machine at the start of the segment in dispute, to replay from. */
     private checkpoint: { machine: Machine; faulted: boolean } | undefined;
 
+    /**
+     * `start`: a machine this party's run reaches (with whether the fault already struck), kept as
+     * the first checkpoint so that a replay from there or later does not start from step 0.
+     */
     constructor(
         readonly job: ComputeJob,
-        readonly options: InterpretOptions & { fault?: Fault } = {},
-    ) {}
+        readonly options: InterpretOptions & { fault?: Fault; start?: { machine: Machine; faulted: boolean } } = {},
+    ) {
+        this.checkpoint = options.start;
+    }
 
     /**
      * A machine at step `step` of this party's run (the fault applied on the way): the current
