@@ -2,6 +2,7 @@
  * The devnet's bootstrap: deploys and wires Fog (FOG, the pass collection, the hub holding both
  * authorities) from a real W5 admin wallet, and serves FOG from that admin's genesis allocation.
  */
+import { devnetDefaults } from './config';
 import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
 import { SendMessageResult } from '@ton/sandbox';
 import { storeJettonTransfer } from '../wrappers/FogToken';
@@ -34,7 +35,7 @@ export function devnetParams(now: number): Params {
         collateral: 10n * FOG,
         unbondingPeriod: 600n,
         claimWindow: 60n,
-        commitWindow: 120n,
+        commitWindow: BigInt(devnetDefaults.commitWindow),
         revealWindow: 60n,
         epochLength: 600n,
         closeDelay: 30n,

@@ -328,6 +328,14 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
             '--dispute-allowance must be a whole number of seconds from 0 to 86400, got 86401',
         );
         expect(parseDevnetArgs(['--dispute-allowance', '300'])).toMatchObject({ options: { disputeAllowance: 300 } });
+        expect(() => parseDevnetArgs(['--commit-window', '9'])).toThrow(
+            '--commit-window must be a whole number of seconds from 10 to 86400, got 9',
+        );
+        expect(() => parseDevnetArgs(['--commit-window', '1.5'])).toThrow(
+            '--commit-window must be a whole number of seconds from 10 to 86400, got 1.5',
+        );
+        expect(parseDevnetArgs([])).toMatchObject({ options: { commitWindow: 120 } });
+        expect(parseDevnetArgs(['--commit-window', '900'])).toMatchObject({ options: { commitWindow: 900 } });
     });
 
     it('npm start: 3 workers, 4 jobs, 1 liar, a 3-round training run (none with disputes unless asked); too many liars are refused', () => {
