@@ -4,10 +4,10 @@
  *   contracts → wrappers → client → examples → roles
  *
  * Each layer imports only the layers before it (and itself). Roles (oracle, worker, requester,
- * bot, devnet, bench, sim, scripts) never import each other: what two roles share lives in
+ * bot, devnet, app, bench, sim, scripts) never import each other: what two roles share lives in
  * `client/`. Tests may import anything; nothing imports tests.
  */
-const ROLES = '(oracle|worker|requester|bot|devnet|bench|sim|scripts)';
+const ROLES = '(oracle|worker|requester|bot|devnet|app|bench|sim|scripts)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -30,6 +30,14 @@ export default tseslint.config(
         },
     },
     {
+        // the web page's code is type-checked with the DOM's types, by its own tsconfig
+        files: ['app/web/**/*.ts'],
+        languageOptions: {
+            globals: { ...globals.browser },
+            parserOptions: { project: './app/web/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+        },
+    },
+    {
         files: ['**/*.js', '**/*.cjs'],
         rules: { '@typescript-eslint/no-require-imports': 'off' },
     },

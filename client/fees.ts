@@ -5,11 +5,9 @@
  * The values are those of the network configuration since the May 2026 fee cut (config parameters
  * 18, 21 and 25; parameters 20 and 24, the masterchain's, did not change). @ton/sandbox 0.41 ships
  * the config of before the cut (400 nanoton per gas, a 400,000-nanoton message lump): `mainnetConfig`
- * is its config with these three parameters replaced.
+ * is its config with these three parameters replaced (client/sandbox/config.ts).
  */
-import { beginCell, Builder, Cell, Dictionary, DictionaryValue } from '@ton/core';
-// the config module alone: the package's index loads the whole emulator, which a CLI does not need
-import { defaultConfig } from '@ton/sandbox/dist/config/defaultConfig';
+import { Cell } from '@ton/core';
 import { cellShape } from '../wrappers/gas';
 
 /** Prices in units of 2^-16 nanoton, as the config stores them. */
@@ -80,61 +78,3 @@ export function forwardFeeOf(...cells: Cell[]): bigint {
  * 100,000 gas, several times the largest handler's bound, plus the excess's forward fee.
  */
 export const MARGIN = gasFee(100_000n) + forwardFee(1n, 1023n);
-
-const storeGasPrices = (b: Builder) =>
-    b
-        .storeUint(0xd1, 8)
-        .storeUint(GAS.flatGasLimit, 64)
-        .storeUint(GAS.flatGasPrice, 64)
-        .storeUint(0xde, 8)
-        .storeUint(GAS.gasPrice, 64)
-        .storeUint(GAS.gasLimit, 64)
-        .storeUint(GAS.specialGasLimit, 64)
-        .storeUint(GAS.gasCredit, 64)
-        .storeUint(GAS.blockGasLimit, 64)
-        .storeUint(GAS.freezeDueLimit, 64)
-        .storeUint(GAS.deleteDueLimit, 64);
-
-const storeForwardPrices = (b: Builder) =>
-    b
-        .storeUint(0xea, 8)
-        .storeUint(FORWARD.lumpPrice, 64)
-        .storeUint(FORWARD.bitPrice, 64)
-        .storeUint(FORWARD.cellPrice, 64)
-        .storeUint(FORWARD.ihrPriceFactor, 32)
-        .storeUint(FORWARD.firstFrac, 16)
-        .storeUint(FORWARD.nextFrac, 16);
-
-/** `storage_prices#cc utime_since:uint32 bit_price_ps:uint64 cell_price_ps:uint64 mc_bit_price_ps:uint64 mc_cell_price_ps:uint64` */
-const StoragePricesValue: DictionaryValue<typeof STORAGE> = {
-    serialize: (v, b) =>
-        b
-            .storeUint(0xcc, 8)
-            .storeUint(0, 32)
-            .storeUint(v.bitPricePs, 64)
-            .storeUint(v.cellPricePs, 64)
-            .storeUint(v.mcBitPricePs, 64)
-            .storeUint(v.mcCellPricePs, 64),
-    parse: () => {
-        throw new Error('not needed');
-    },
-};
-
-let cached: Cell | undefined;
-
-/**
- * The sandbox's network configuration with mainnet's current basechain prices. The storage
- * prices hold from time 0 (mainnet keeps the old ones before the cut's date): a test clock set
- * in the past still pays today's prices.
- */
-export function mainnetConfig(): Cell {
-    if (cached) return cached;
-    const params = Dictionary.loadDirect(Dictionary.Keys.Int(32), Dictionary.Values.Cell(), Cell.fromBase64(defaultConfig));
-    const storage = Dictionary.empty(Dictionary.Keys.Uint(32), StoragePricesValue);
-    storage.set(0, STORAGE);
-    params.set(18, beginCell().storeDictDirect(storage).endCell());
-    params.set(21, beginCell().store(storeGasPrices).endCell());
-    params.set(25, beginCell().store(storeForwardPrices).endCell());
-    cached = beginCell().storeDictDirect(params).endCell();
-    return cached;
-}

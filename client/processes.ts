@@ -16,6 +16,7 @@ export const entry = {
     worker: resolve(DIST, 'worker', 'cli.js'),
     fog: resolve(DIST, 'requester', 'cli.js'),
     start: resolve(DIST, 'devnet', 'start.js'),
+    app: resolve(DIST, 'app', 'server.js'),
 };
 
 export interface Managed {

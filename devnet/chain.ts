@@ -29,7 +29,7 @@ import {
     snapshotToSerializable,
 } from '@ton/sandbox';
 import { open, RootDatabase } from 'lmdb';
-import { mainnetConfig } from '../client/fees';
+import { mainnetConfig } from '../client/sandbox/config';
 
 export interface DevnetChainOptions {
     /** Where the state and the transactions live; a temporary directory (removed on close) if absent. */

@@ -15,7 +15,8 @@ import { Provider } from '../wrappers/Provider';
 import { commitOf, hashOf } from '../wrappers/commit';
 import { parseOnchainContent, JETTON_FIELDS, PASS_FIELDS } from '../wrappers/metadata';
 import { operationGas } from '../wrappers/gas';
-import { gasTon, mainnetConfig } from '../client/fees';
+import { gasTon } from '../client/fees';
+import { mainnetConfig } from '../client/sandbox/config';
 import { publishJobLibrary, specOf } from '../client/sandbox/protocol';
 import { parseDemoArgs } from './config';
 

@@ -19,6 +19,8 @@ export interface LocalNetworkOptions {
     disputeAllowance?: number;
     /** Seconds a claimant has to commit (absent: the devnet's default). */
     commitWindow?: number;
+    /** Serve the web app (app/server.ts) on this port (0: any free one); absent: not served. */
+    appPort?: number;
     /** Start the keeper (finalizes late jobs, closes epochs). */
     keeper?: boolean;
     /** Extra arguments for every `fog-worker start`. */
@@ -38,6 +40,8 @@ export interface WorkerStatus {
 export interface LocalNetwork {
     storageUrl: string;
     devnetUrl: string;
+    /** The web app's URL, when it is served (`appPort`). */
+    appUrl?: string;
     endpoint: string;
     homes: string[];
     requesterHome: string;
@@ -172,6 +176,10 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
             stop,
         };
         if (o.keeper !== false) startKeeper();
+        if (o.appPort !== undefined) {
+            const app = track(startNode('app', entry.app, ['--network-file', o.networkFile, '--port', String(o.appPort)], onLine));
+            network.appUrl = (JSON.parse(await app.waitForLine((l) => l.includes('"ready"'))) as { url: string }).url;
+        }
         return network;
     } catch (e) {
         await stop();

@@ -238,9 +238,21 @@ function status(e: unknown): number {
     return 503;
 }
 
-function reply(res: ServerResponse, status: number, body: unknown) {
+/**
+ * Headers that let a web page on another origin call the JSON-RPC endpoint, as toncenter lets it
+ * (the web app, docs/app.md, reads the chain from the browser). Only the toncenter routes carry
+ * them: the devnet's own routes (faucet, clock) stay same-origin.
+ */
+const CORS = {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'POST, OPTIONS',
+    'access-control-allow-headers': 'content-type, x-api-key',
+    'access-control-max-age': '600',
+};
+
+function reply(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...extra });
     res.end(text);
 }
 
@@ -330,9 +342,13 @@ export async function startDevnetServer(
         const path = (req.url ?? '/').split('?')[0];
         readBody(req, limit)
             .then(async (body) => {
-                if (req.method === 'POST' && (path === '/jsonRPC' || path === '/api/v2/jsonRPC')) {
+                const toncenter = path === '/jsonRPC' || path === '/api/v2/jsonRPC';
+                if (req.method === 'POST' && toncenter) {
                     const r = await rpc(body);
-                    reply(res, r.status, r.body);
+                    reply(res, r.status, r.body, CORS);
+                } else if (req.method === 'OPTIONS' && toncenter) {
+                    res.writeHead(204, CORS);
+                    res.end();
                 } else if (path.startsWith('/devnet/') && (req.method === 'POST' || req.method === 'GET')) {
                     const r = await devnet(path, body);
                     reply(res, r.status, r.body);
@@ -344,7 +360,8 @@ export async function startDevnetServer(
                 if (e instanceof EmulatorFailure)
                     log({ event: 'emulator_failed', method: req.method, path, error: e.reason.message, recovered: true });
                 else if (status(e) === 503) log({ event: 'http_error', method: req.method, path, error: e.message });
-                if (!res.headersSent) reply(res, status(e), { ok: false, error: e.message });
+                const toncenter = path === '/jsonRPC' || path === '/api/v2/jsonRPC';
+                if (!res.headersSent) reply(res, status(e), { ok: false, error: e.message }, toncenter ? CORS : {});
             });
     });
     await new Promise<void>((resolve, reject) => {

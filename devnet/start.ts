@@ -193,10 +193,13 @@ async function main() {
             colluding: o.colluding,
             disputeAllowance: o.disputes ? startDefaults.disputeAllowance : 0,
             commitWindow: o.disputes && o.liars > 0 ? startDefaults.liarCommitWindow : undefined,
+            appPort: 0,
             onLine: show,
             onProcess: (m) => running.push(m),
         });
-        say(`  devnet  ${net.endpoint}\n  storage ${net.storageUrl}\n  network file ${nf}`);
+        say(
+            `  devnet  ${net.endpoint}\n  storage ${net.storageUrl}\n  app     ${net.appUrl} (the explorer: open it in a browser)\n  network file ${nf}`,
+        );
         const { homes, requesterHome, common, status } = net;
         const before = await Promise.all(homes.map(status));
         const requesterBefore = await status(requesterHome);

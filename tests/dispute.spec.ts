@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { beginCell, Cell, toNano } from '@ton/core';
 import { Blockchain, SandboxContract, TreasuryContract } from '@ton/sandbox';
-import { mainnetConfig } from '../client/fees';
+import { mainnetConfig } from '../client/sandbox/config';
 import { Machine } from '../client/dispute/interpreter';
 import { clockTo, computeAt, playMatch } from '../client/sandbox/dispute';
 import { Party, pointOf, rootsCell, rootsOf } from '../client/dispute/game';

@@ -10,7 +10,7 @@ import { Hub, loadRefusedEvent, PhaseDone, RefuseJobCode } from '../wrappers/Hub
 import { refusalReason } from '../wrappers/refusal';
 import { jobCodeCell, librarianInit, libraryCellOf } from '../wrappers/protocol';
 import { cellShape } from '../wrappers/gas';
-import { mainnetConfig } from '../client/fees';
+import { mainnetConfig } from '../client/sandbox/config';
 import { actorsOf, allSucceeded, FOG, jobCost, protocolFixture } from '../client/sandbox/protocol';
 
 const libsOf = (b: Blockchain) => b.libs?.beginParse().loadDictDirect(Dictionary.Keys.Buffer(32), Dictionary.Values.Cell());

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { beginCell, Cell, convertToMerkleProof, toNano, TupleItem } from '@ton/core';
 import { Blockchain, GetMethodError, SandboxContract } from '@ton/sandbox';
-import { mainnetConfig } from '../client/fees';
+import { mainnetConfig } from '../client/sandbox/config';
 import { evaluateNumeric, load, Machine } from '../client/dispute/interpreter';
 import { prune, proveStep, stepPaths, StepProof } from '../client/dispute/proof';
 import { StateCells } from '../client/dispute/state';

@@ -7,7 +7,7 @@
  * honest worker runs a job under the same limit whatever its machine, and the verdict, the output
  * and the fuel used are a function of (program, input, fuel limit, memory limit).
  */
-import { MAX_FUEL } from './meter';
+import { MAX_FUEL } from './meter-costs';
 
 /** Fuel in one Mfuel, the unit of a job's limit and of prices (`--min-price-per-mfuel`). */
 export const MFUEL = 1_000_000n;

@@ -12,34 +12,24 @@ import { constants as vmConstants, Script } from 'node:vm';
 import { pathToFileURL } from 'node:url';
 import type BinaryenApi from 'binaryen';
 import { ProgramRefused, wasm } from './abi';
-import { FUEL_PER_BYTE, FUEL_PER_GROW, FUEL_PER_HOST_CALL, FUEL_PER_PAGE, functionCosts, FunctionCosts } from './meter-costs';
+import {
+    DEPTH_EXPORT,
+    FUEL_EXPORT,
+    FUEL_PER_BYTE,
+    FUEL_PER_GROW,
+    FUEL_PER_HOST_CALL,
+    FUEL_PER_PAGE,
+    functionCosts,
+    FunctionCosts,
+    MAX_FUEL,
+    STACK_BUDGET,
+    START_EXPORT,
+    TRAP_EXPORT,
+    TRAP_FUEL,
+    TRAP_STACK,
+} from './meter-costs';
 
 export * from './meter-costs';
-
-/** The exported mutable i64 global the host fills with the fuel limit. */
-export const FUEL_EXPORT = 'fog_fuel';
-/** The exported mutable i32 global that says why the meter trapped (0: it did not). */
-export const TRAP_EXPORT = 'fog_trap';
-/** The exported mutable i32 global holding the current call depth, in frame-weight units. */
-export const DEPTH_EXPORT = 'fog_depth';
-/**
- * The program's start function, if it has one, exported under this name instead of running at
- * instantiation (before the host could set the fuel): the host calls it after setting the fuel and
- * before `run`.
- */
-export const START_EXPORT = 'fog_start';
-/** `fog_trap` after the fuel ran out. */
-export const TRAP_FUEL = 1;
-/** `fog_trap` after the call depth passed the budget. */
-export const TRAP_STACK = 2;
-/**
- * The call-depth budget, in frame-weight units (see FunctionCosts.weight). On a 4 MiB thread stack
- * (the pool's) V8 overflows natively at 332 000 units at the earliest (a 1 000-param recursion
- * under --liftoff-only): this leaves a factor of 3.3 (docs/metering.md, "Call depth").
- */
-export const STACK_BUDGET = 100_000;
-/** The most fuel a job may state: charges never wrap a signed 64-bit counter below this. */
-export const MAX_FUEL = 2n ** 62n;
 
 export interface InstrumentOptions {
     /** The call-depth budget; default STACK_BUDGET. Tests lower it; jobs never do. */

@@ -22,7 +22,7 @@ import {
     FunctionCosts,
     MAX_FUEL,
     STACK_BUDGET,
-} from '../compute/meter';
+} from '../compute/meter-costs';
 import { ComputeJob, ProgramFailed, ProgramFailureReason, ProgramResult } from '../compute/types';
 import { Branch, Code, emptyModule, Module, readModule } from './module';
 

@@ -7,7 +7,7 @@
  * GC), never guessed at.
  */
 import { ProgramRefused, WasmReader } from '../compute/abi';
-import { DEPTH_EXPORT, FUEL_EXPORT, START_EXPORT, TRAP_EXPORT } from '../compute/meter';
+import { DEPTH_EXPORT, FUEL_EXPORT, START_EXPORT, TRAP_EXPORT } from '../compute/meter-costs';
 
 /** Export names the meter reserves (docs/metering.md): a program exporting one is refused, here as there. */
 const RESERVED_EXPORTS = new Set([FUEL_EXPORT, TRAP_EXPORT, DEPTH_EXPORT, START_EXPORT]);

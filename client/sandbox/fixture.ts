@@ -11,7 +11,7 @@ import { PassCollection } from '../../wrappers/PassCollection';
 import { PassItem } from '../../wrappers/PassItem';
 import { fogTokenInit, passCollectionInit } from '../../wrappers/protocol';
 import { computeGas } from '../../wrappers/gas';
-import { mainnetConfig } from '../fees';
+import { mainnetConfig } from './config';
 
 /** A fixed clock, so no test depends on when it runs. */
 export const NOW = 1_800_000_000;

@@ -29,7 +29,7 @@ import {
 import { commitOf, hashOf } from '../../wrappers/commit';
 import { NOW } from './fixture';
 import { cellShape, operationFees, operationGas } from '../../wrappers/gas';
-import { mainnetConfig } from '../fees';
+import { mainnetConfig } from './config';
 
 export const FOG = 1_000_000_000n;
 

@@ -1,0 +1,225 @@
+/**
+ * Fog's web app (docs/app.md): a Telegram Mini App that also works in any browser. This stage is
+ * the explorer: the network's totals, the recent jobs with their phase, a job's seats and result,
+ * a provider's record. It reads the chain itself, through the same client code as the CLIs
+ * (client/actions.ts over a toncenter v2 endpoint), from the addresses in `network.json` beside
+ * the page; the server that serves it (app/server.ts) holds no state of its own.
+ *
+ * Routes live in the fragment, so a static folder serves every page: `#/`, `#/job/<id>`,
+ * `#/provider/<address>`. The page re-reads what it shows every few seconds: a job is followed
+ * live through claims, commits, reveals and settlement.
+ */
+import { Address } from '@ton/core';
+import { Fog } from '../../client/actions';
+import { connect } from '../../client/chain';
+import { describeOutcome } from '../../client/jobs';
+import { phaseName } from '../../client/results';
+import { uint256ToHash } from '../../client/hash';
+import { formatAmount } from '../../wrappers/units';
+import type { JobState } from '../../wrappers/Job';
+import type { PublicNetwork } from '../network';
+
+/** How often the page reads the chain again, milliseconds. */
+const REFRESH_MS = 3_000;
+/** Jobs listed on the first page, newest first. */
+const RECENT_JOBS = 10;
+/** Seat stages, as the Job contract numbers them. */
+const STAGES = ['claimed', 'committed', 'revealed'];
+
+const root = document.getElementById('app')!;
+const banner = document.getElementById('status')!;
+
+/** Text made safe to put inside HTML. */
+function esc(value: unknown): string {
+    return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const friendly = (a: Address, network: PublicNetwork['network']) => a.toString({ testOnly: network !== 'mainnet', bounceable: true });
+
+const when = (seconds: bigint) =>
+    seconds === 0n ? '—' : new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+
+/** An address, linked to its provider page when it is a worker's. */
+function addressLink(a: Address, net: PublicNetwork, asProvider = false): string {
+    const text = friendly(a, net.network);
+    return asProvider ? `<a class="mono" href="#/provider/${esc(text)}">${esc(text)}</a>` : `<span class="mono">${esc(text)}</span>`;
+}
+
+interface View {
+    title: string;
+    render(fog: Fog, net: PublicNetwork): Promise<string>;
+}
+
+function home(): View {
+    return {
+        title: 'Explorer',
+        async render(fog, net) {
+            const hub = await fog.hub.getHubState();
+            const now = await fog.now();
+            const ids: bigint[] = [];
+            for (let id = hub.nextJobId - 1n; id >= 0n && ids.length < RECENT_JOBS; id--) ids.push(id);
+            const jobs = await Promise.all(ids.map(async (id) => ({ id, state: await (await fog.job(id)).getJobState() })));
+            const rows = jobs
+                .map(
+                    ({ id, state }) =>
+                        `<tr><td><a href="#/job/${id}">${id}</a></td><td><span class="phase phase-${esc(phaseName(state.phase) ?? state.phase)}">${esc(
+                            phaseName(state.phase) ?? state.phase,
+                        )}</span></td><td>${state.reveals}/${state.spec.k}</td><td>${esc(formatAmount(state.price))}</td></tr>`,
+                )
+                .join('');
+            return `
+<section aria-labelledby="totals"><h2 id="totals">Network</h2>
+<dl class="totals">
+  <div><dt>Jobs posted</dt><dd data-total="jobs">${hub.nextJobId}</dd></div>
+  <div><dt>Staked</dt><dd data-total="staked">${esc(formatAmount(hub.totalStaked))}</dd></div>
+  <div><dt>In escrow</dt><dd data-total="escrow">${esc(formatAmount(hub.totalEscrow))}</dd></div>
+  <div><dt>Chain time</dt><dd>${esc(when(BigInt(now)))}</dd></div>
+</dl></section>
+<section aria-labelledby="recent"><h2 id="recent">Recent jobs</h2>
+${
+    jobs.length === 0
+        ? '<p>No job has been posted yet.</p>'
+        : `<table class="jobs"><thead><tr><th scope="col">Job</th><th scope="col">Phase</th><th scope="col">Reveals</th><th scope="col">Price</th></tr></thead><tbody>${rows}</tbody></table>`
+}
+</section>
+<p class="muted">Hub ${addressLink(fog.addresses.hub, net)}</p>`;
+        },
+    };
+}
+
+function seatsOf(state: JobState, net: PublicNetwork): string {
+    const seats = [...state.slots.values()].sort((a, b) => Number(a.order - b.order));
+    if (seats.length === 0) return '<p>No worker has claimed it yet.</p>';
+    const rows = seats
+        .map(
+            (s) =>
+                `<tr><td>${addressLink(s.worker, net, true)}</td><td>${esc(STAGES[Number(s.stage)] ?? s.stage)}${s.lost ? ' · <strong>lost</strong>' : ''}</td><td class="mono">${
+                    s.stage >= 2n ? esc(uint256ToHash(s.hash)) : '—'
+                }</td></tr>`,
+        )
+        .join('');
+    return `<table class="seats"><thead><tr><th scope="col">Worker</th><th scope="col">Stage</th><th scope="col">Revealed result</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function job(id: bigint): View {
+    return {
+        title: `Job ${id}`,
+        async render(fog, net) {
+            const hub = await fog.hub.getHubState();
+            if (id >= hub.nextJobId) return `<p role="alert">No job ${id} yet: ${hub.nextJobId} have been posted.</p>`;
+            const state = await (await fog.job(id)).getJobState();
+            const spec = state.spec;
+            return `
+<h2>Job ${id}</h2>
+<p class="outcome" data-phase="${esc(phaseName(state.phase) ?? state.phase)}">${esc(describeOutcome(state))}</p>
+<dl class="fields">
+  <div><dt>Requester</dt><dd>${addressLink(state.requester, net)}</dd></div>
+  <div><dt>Price</dt><dd>${esc(formatAmount(state.price))}</dd></div>
+  <div><dt>Seats</dt><dd>k = ${spec.k}, quorum ${spec.quorum}</dd></div>
+  <div><dt>Fuel limit</dt><dd>${spec.maxMfuel} Mfuel, ${spec.maxMemoryMb} MiB</dd></div>
+  <div><dt>Program</dt><dd class="mono">${esc(uint256ToHash(spec.programHash))}</dd></div>
+  <div><dt>Input</dt><dd class="mono">${esc(uint256ToHash(spec.inputHash))}</dd></div>
+  <div><dt>Claims until</dt><dd>${esc(when(state.claimUntil))}</dd></div>
+  <div><dt>Reveals until</dt><dd>${esc(when(state.revealUntil))}</dd></div>
+  <div><dt>Claims · commits · reveals</dt><dd>${state.claims} · ${state.commits} · ${state.reveals}</dd></div>
+  ${state.matches > 0n ? `<div><dt>Dispute matches</dt><dd>${state.matches}</dd></div>` : ''}
+  ${state.result !== 0n ? `<div><dt>Result</dt><dd class="mono" data-result>${esc(uint256ToHash(state.result))}</dd></div>` : ''}
+</dl>
+<h3>Seats</h3>
+${seatsOf(state, net)}`;
+        },
+    };
+}
+
+function provider(owner: Address): View {
+    return {
+        title: 'Provider',
+        async render(fog, net) {
+            const p = await fog.providerOf(owner);
+            if (!(await fog.client.isContractDeployed(p.address)))
+                return `<p role="alert">${addressLink(owner, net)} has never staked.</p>`;
+            const s = await p.getProviderState();
+            return `
+<h2>Provider</h2>
+<dl class="fields">
+  <div><dt>Owner</dt><dd>${addressLink(s.owner, net)}</dd></div>
+  <div><dt>Stake</dt><dd data-stake>${esc(formatAmount(s.stake))}</dd></div>
+  <div><dt>Locked as collateral</dt><dd>${esc(formatAmount(s.locked))}</dd></div>
+  <div><dt>Unbonding</dt><dd>${esc(formatAmount(s.unbonding))}${s.unbonding > 0n ? ` until ${esc(when(s.unbondingUntil))}` : ''}</dd></div>
+  <div><dt>Open claims</dt><dd>${s.openClaims}</dd></div>
+  <div><dt>Reputation</dt><dd>${s.reputation}</dd></div>
+  <div><dt>Slashed</dt><dd>${s.slashCount}× (${esc(formatAmount(s.slashedTotal))})</dd></div>
+  <div><dt>Offers</dt><dd>${s.cores} cores, ${s.memoryMb} MiB</dd></div>
+  <div><dt>Units of work</dt><dd>${s.unitsTotal}</dd></div>
+  <div><dt>Contributor Pass</dt><dd>${s.passHeld ? 'held' : 'not held'}</dd></div>
+</dl>`;
+        },
+    };
+}
+
+/** The view the fragment names, or a message saying why there is none. */
+export function route(hash: string): View | string {
+    const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+    if (parts.length === 0) return home();
+    if (parts[0] === 'job' && parts.length === 2) {
+        if (!/^\d{1,20}$/.test(parts[1])) return `“${parts[1]}” is not a job number.`;
+        return job(BigInt(parts[1]));
+    }
+    if (parts[0] === 'provider' && parts.length === 2) {
+        try {
+            return provider(Address.parse(decodeURIComponent(parts[1])));
+        } catch {
+            return `“${decodeURIComponent(parts[1])}” is not a TON address.`;
+        }
+    }
+    return `There is no page “${hash}”.`;
+}
+
+async function main() {
+    const response = await fetch('network.json', { cache: 'no-store' });
+    if (!response.ok) throw new Error(`network.json: HTTP ${response.status}`);
+    const net = (await response.json()) as PublicNetwork;
+    const fog = new Fog(connect(new URL(net.endpoint, location.href).toString()), {
+        hub: Address.parse(net.hub),
+        token: Address.parse(net.token),
+    });
+    document.body.dataset.network = net.network;
+    let current = location.hash;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const show = async () => {
+        clearTimeout(timer);
+        const hash = location.hash;
+        const view = route(hash);
+        if (typeof view === 'string') {
+            root.innerHTML = `<p role="alert">${esc(view)}</p><p><a href="#/">Back to the explorer</a></p>`;
+            document.title = 'Fog';
+            return;
+        }
+        try {
+            const html = await view.render(fog, net);
+            if (location.hash !== hash) return; // the user moved on while it loaded
+            root.innerHTML = html;
+            document.title = `${view.title} · Fog`;
+            banner.textContent = '';
+            banner.hidden = true;
+            root.setAttribute('aria-busy', 'false');
+        } catch (e) {
+            banner.textContent = `Could not read the chain: ${(e as Error).message}. Trying again…`;
+            banner.hidden = false;
+        }
+        timer = setTimeout(() => void show(), REFRESH_MS);
+    };
+    window.addEventListener('hashchange', () => {
+        if (location.hash === current) return;
+        current = location.hash;
+        root.setAttribute('aria-busy', 'true');
+        void show().then(() => root.focus({ preventScroll: true }));
+    });
+    await show();
+}
+
+main().catch((e: Error) => {
+    banner.textContent = `The app could not start: ${e.message}`;
+    banner.hidden = false;
+});

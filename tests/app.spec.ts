@@ -1,0 +1,265 @@
+/**
+ * The web app (docs/app.md) in a real headless Chromium (@sparticuz/chromium's binary, driven by
+ * puppeteer-core) against an HTTP devnet: the explorer shows what the chain holds and follows a
+ * job live, every page works from the keyboard and fits a phone's width, and the server answers
+ * malformed requests with a 4xx and stays up. With FOG_SCREENSHOTS=<folder> the run writes each
+ * screen there (docs/app/ holds the ones the docs show).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import chromium from '@sparticuz/chromium';
+import puppeteer, { Browser, Page } from 'puppeteer-core';
+import { build } from 'esbuild';
+import { Devnet, startDevnet } from './helpers/devnet';
+import { claim, commit, post, resultOf, reveal, staker } from './helpers/flow';
+import { writeNetworkFile } from '../client/addresses';
+import { uint256ToHash, sha256Hex } from '../client/hash';
+import { formatAmount } from '../wrappers/units';
+import { WalletSender } from '../client/sender';
+import { AppServer, startAppServer } from '../app/server';
+import { APP_DIST } from '../app/paths';
+
+const SHOTS = process.env.FOG_SCREENSHOTS;
+
+/** The page's globals as the functions run in it use them (this file is type-checked for Node, without the DOM's types). */
+interface PageElement {
+    textContent: string | null;
+    getAttribute(name: string): string | null;
+}
+declare const document: {
+    querySelector(selector: string): PageElement | null;
+    documentElement: { scrollWidth: number; clientWidth: number };
+    activeElement: PageElement | null;
+};
+
+/** A raw request, so that paths reach the server exactly as written (fetch would normalize `..`). */
+function raw(url: string, method: string, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+        const req = request({ hostname, port, method, path }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+        });
+        req.on('error', reject);
+        req.end();
+    });
+}
+
+describe('the web app', () => {
+    let d: Devnet;
+    let dir: string;
+    let networkFile: string;
+    let app: AppServer;
+    let browser: Browser;
+    let page: Page;
+    let requester: WalletSender;
+    let worker: WalletSender;
+
+    beforeAll(async () => {
+        dir = mkdtempSync(join(tmpdir(), 'fog-app-'));
+        d = await startDevnet();
+        networkFile = join(dir, 'network.json');
+        writeNetworkFile(networkFile, {
+            network: 'devnet',
+            endpoint: d.endpoint,
+            hub: d.protocol.hub,
+            token: d.protocol.token,
+            collection: d.protocol.collection,
+            devnet: d.url,
+        });
+        app = await startAppServer({ networkFile, port: 0 });
+        [requester, worker] = [await staker(d), await staker(d)];
+        browser = await puppeteer.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true });
+        page = await browser.newPage();
+        await page.setViewport({ width: 1024, height: 800 });
+    }, 120_000);
+
+    afterAll(async () => {
+        await browser?.close();
+        await app?.close();
+        await d?.close();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** Writes the page as `name`.png when FOG_SCREENSHOTS names a folder. */
+    async function shot(name: string) {
+        if (!SHOTS) return;
+        mkdirSync(SHOTS, { recursive: true });
+        await page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
+    }
+
+    /** Whether the page is wider than its viewport (it must never be: no sideways scrolling). */
+    const overflows = () => page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+
+    const text = (selector: string) => page.$eval(selector, (e) => e.textContent ?? '');
+
+    it('serves the page, its script and the network’s public addresses; refuses what it does not serve and stays up', async () => {
+        const net = (await (await fetch(`${app.url}network.json`)).json()) as Record<string, string>;
+        expect(net).toEqual({
+            network: 'devnet',
+            endpoint: d.endpoint,
+            hub: d.protocol.hub.toString({ testOnly: true }),
+            token: d.protocol.token.toString({ testOnly: true }),
+            collection: d.protocol.collection.toString({ testOnly: true }),
+        });
+        const index = await fetch(app.url);
+        expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+        expect(await index.text()).toContain('<script type="module" src="app.js">');
+        expect((await fetch(`${app.url}app.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+        expect((await raw(app.url, 'HEAD', '/style.css')).status).toBe(200);
+
+        expect(await raw(app.url, 'POST', '/')).toMatchObject({ status: 405, headers: { allow: 'GET, HEAD' } });
+        expect((await raw(app.url, 'DELETE', '/network.json')).status).toBe(405);
+        expect((await raw(app.url, 'GET', '/%zz')).status).toBe(400);
+        expect((await raw(app.url, 'GET', '/..%2f..%2fpackage.json')).status).toBe(400);
+        expect((await raw(app.url, 'GET', '/../../package.json')).status).toBe(400);
+        expect((await raw(app.url, 'GET', '/a%00b')).status).toBe(400);
+        expect((await raw(app.url, 'GET', '/nothing-here.js')).status).toBe(404);
+        // a network file that is gone is the server's problem, said as such, not a crash
+        const other = await startAppServer({ networkFile: join(dir, 'missing.json'), port: 0 });
+        try {
+            const r = await raw(other.url, 'GET', '/network.json');
+            expect(r.status).toBe(503);
+            expect(r.body).toContain('no network file');
+        } finally {
+            await other.close();
+        }
+        expect((await fetch(`${app.url}network.json`)).status).toBe(200);
+    });
+
+    it('the devnet answers browsers on its toncenter endpoint as toncenter does, and only there', async () => {
+        const pre = await fetch(d.endpoint, { method: 'OPTIONS' });
+        expect(pre.status).toBe(204);
+        expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+        expect(pre.headers.get('access-control-allow-headers')).toContain('content-type');
+        const rpc = await fetch(d.endpoint, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ id: 1, jsonrpc: '2.0', method: 'getMasterchainInfo', params: {} }),
+        });
+        expect(rpc.headers.get('access-control-allow-origin')).toBe('*');
+        expect((await fetch(`${d.url}/devnet/info`)).headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('the explorer shows the network’s totals and recent jobs as the chain holds them, and follows a job live', async () => {
+        const first = await post(d, requester);
+        const second = await post(d, requester, { k: 1n, quorum: 1n });
+        await claim(d, worker, second);
+        await page.goto(app.url, { waitUntil: 'load' });
+        await page.waitForFunction(() => document.querySelector('[data-total="jobs"]')?.textContent === '2', { timeout: 30_000 });
+        const hub = await d.fog.hub.getHubState();
+        expect(await text('[data-total="staked"]')).toBe(formatAmount(hub.totalStaked));
+        expect(await text('[data-total="escrow"]')).toBe(formatAmount(hub.totalEscrow));
+        const rows = await page.$$eval('table.jobs tbody tr', (trs) =>
+            trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+        expect(rows).toEqual([
+            [String(second), 'open', '0/1', '10 FOG'],
+            [String(first), 'open', '0/3', '10 FOG'],
+        ]);
+        expect(await overflows()).toBe(false);
+        await shot('explorer');
+
+        // to the job with the keyboard alone: Tab to its link, Enter
+        let focused = '';
+        for (let i = 0; i < 20 && focused !== `#/job/${second}`; i++) {
+            await page.keyboard.press('Tab');
+            focused = await page.evaluate(() => document.activeElement?.getAttribute('href') ?? '');
+        }
+        expect(focused).toBe(`#/job/${second}`);
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((id) => document.querySelector('h2')?.textContent === `Job ${id}`, { timeout: 30_000 }, String(second));
+        expect(await page.$$eval('table.seats tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent))).toEqual(['claimed']);
+        expect(await page.title()).toBe(`Job ${second} · Fog`);
+
+        // the worker commits and reveals: the page follows without a reload
+        await commit(d, worker, second);
+        await page.waitForFunction(() => document.querySelector('table.seats tbody td:nth-child(2)')?.textContent === 'committed', {
+            timeout: 30_000,
+        });
+        await reveal(d, worker, second);
+        await page.waitForFunction(() => document.querySelector('table.seats tbody td:nth-child(2)')?.textContent === 'revealed', {
+            timeout: 30_000,
+        });
+        expect(await text('table.seats tbody td:nth-child(3)')).toBe(uint256ToHash(resultOf(second)));
+        // its one seat revealed: the job settled on that result
+        await page.waitForFunction(() => document.querySelector('.outcome')?.textContent === 'done', { timeout: 30_000 });
+        expect(await text('[data-result]')).toBe(uint256ToHash(resultOf(second)));
+        await shot('job');
+
+        // and on to the worker's record
+        await page.click('table.seats tbody td:first-child a');
+        await page.waitForSelector('[data-stake]', { timeout: 30_000 });
+        const provider = await (await d.fog.providerOf(worker.address)).getProviderState();
+        expect(await text('[data-stake]')).toBe(formatAmount(provider.stake));
+        await shot('provider');
+    }, 120_000);
+
+    it('says what is wrong with an address it cannot show, and offers the way back', async () => {
+        for (const [hash, words] of [
+            ['#/job/12345', 'No job 12345 yet'],
+            ['#/job/abc', '“abc” is not a job number.'],
+            ['#/provider/not-an-address', '“not-an-address” is not a TON address.'],
+            ['#/nowhere', 'There is no page “#/nowhere”.'],
+        ]) {
+            await page.goto(`${app.url}${hash}`, { waitUntil: 'load' });
+            await page.waitForFunction(
+                (w) => document.querySelector('[role="alert"]')?.textContent?.includes(w),
+                { timeout: 30_000 },
+                words,
+            );
+        }
+        // a wallet that never staked has no record
+        const stranger = (await d.funded()).address.toString({ testOnly: true });
+        await page.goto(`${app.url}#/provider/${stranger}`, { waitUntil: 'load' });
+        await page.waitForFunction(() => document.querySelector('[role="alert"]')?.textContent?.includes('has never staked'), {
+            timeout: 30_000,
+        });
+    }, 60_000);
+
+    it('fits a phone: no screen scrolls sideways at 360 px', async () => {
+        await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+        const id = (await d.fog.hub.getHubState()).nextJobId - 1n;
+        for (const hash of ['#/', `#/job/${id}`, `#/provider/${worker.address.toString({ testOnly: true })}`]) {
+            await page.goto(`${app.url}${hash}`, { waitUntil: 'load' });
+            await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false', { timeout: 30_000 });
+            expect(await overflows()).toBe(false);
+        }
+        await shot('job-mobile');
+    }, 60_000);
+
+    it('hashes in the page exactly as Node does (the bundle’s sha256 stands in for node:crypto)', async () => {
+        const bundle = await build({
+            stdin: {
+                contents: "import { sha256Hex } from './client/hash'; (globalThis as any).sha256Hex = sha256Hex;",
+                resolveDir: join(__dirname, '..'),
+                loader: 'ts',
+            },
+            bundle: true,
+            write: false,
+            format: 'iife',
+            platform: 'browser',
+            inject: [join(__dirname, '..', 'app', 'web', 'globals.ts')],
+            alias: { 'node:crypto': join(__dirname, '..', 'app', 'web', 'node-crypto.ts') },
+            logLevel: 'silent',
+        });
+        await page.goto(app.url, { waitUntil: 'load' });
+        await page.addScriptTag({ content: bundle.outputFiles[0].text });
+        const samples = [
+            new Uint8Array(0),
+            new TextEncoder().encode('fog'),
+            Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 255),
+        ];
+        for (const bytes of samples) {
+            const inPage = await page.evaluate(
+                (b) => (globalThis as unknown as { sha256Hex(x: Uint8Array): string }).sha256Hex(new Uint8Array(b)),
+                [...bytes],
+            );
+            expect(inPage).toBe(sha256Hex(bytes));
+        }
+        expect(APP_DIST).toContain(join('dist', 'app', 'web'));
+    }, 60_000);
+});
