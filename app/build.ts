@@ -31,7 +31,7 @@ export async function buildApp(out = APP_DIST): Promise<{ js: number; gzipped: n
         // the `buffer` package and a sha256 of its own (app/web/node-crypto.ts)
         inject: [join(SOURCE, 'globals.ts')],
         alias: { 'node:crypto': join(SOURCE, 'node-crypto.ts') },
-        define: { global: 'globalThis', 'process.env.NODE_DEBUG': 'false' },
+        define: { global: 'globalThis' },
         legalComments: 'none',
         logLevel: 'warning',
     });

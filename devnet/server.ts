@@ -241,7 +241,7 @@ function status(e: unknown): number {
 /**
  * Headers that let a web page on another origin call the JSON-RPC endpoint, as toncenter lets it
  * (the web app, docs/app.md, reads the chain from the browser). Only the toncenter routes carry
- * them: the devnet's own routes (faucet, clock) stay same-origin.
+ * them; the devnet's own routes (faucet, clock) refuse any request that names an origin.
  */
 const CORS = {
     'access-control-allow-origin': '*',
@@ -349,6 +349,10 @@ export async function startDevnetServer(
                 } else if (req.method === 'OPTIONS' && toncenter) {
                     res.writeHead(204, CORS);
                     res.end();
+                } else if (path.startsWith('/devnet/') && req.headers.origin !== undefined) {
+                    // a web page's request (browsers name their origin): the faucet and the clock
+                    // answer programs only, or any site open in a browser could drain or move them
+                    reply(res, 403, { ok: false, error: 'the devnet routes do not answer web pages' });
                 } else if (path.startsWith('/devnet/') && (req.method === 'POST' || req.method === 'GET')) {
                     const r = await devnet(path, body);
                     reply(res, r.status, r.body);

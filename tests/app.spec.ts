@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { Browser, Page } from 'puppeteer-core';
 import { build } from 'esbuild';
-import { Devnet, startDevnet } from './helpers/devnet';
-import { claim, commit, post, resultOf, reveal, staker } from './helpers/flow';
+import { Devnet, FOG, startDevnet } from './helpers/devnet';
+import { claim, commit, post, resultOf, reveal, staker, wallet } from './helpers/flow';
+import { shardsOf, specOf } from '../client/sandbox/protocol';
+import { toNano } from '@ton/core';
 import { writeNetworkFile } from '../client/addresses';
 import { uint256ToHash, sha256Hex } from '../client/hash';
 import { formatAmount } from '../wrappers/units';
@@ -57,6 +59,8 @@ describe('the web app', () => {
     let page: Page;
     let requester: WalletSender;
     let worker: WalletSender;
+    /** The job the explorer test follows to its result. */
+    let followed: bigint;
 
     beforeAll(async () => {
         dir = mkdtempSync(join(tmpdir(), 'fog-app-'));
@@ -142,11 +146,21 @@ describe('the web app', () => {
         });
         expect(rpc.headers.get('access-control-allow-origin')).toBe('*');
         expect((await fetch(`${d.url}/devnet/info`)).headers.get('access-control-allow-origin')).toBeNull();
+        // a page on any site could post to the faucet or the clock without a preflight: refused
+        const before = await d.fog.now();
+        const forged = await fetch(`${d.url}/devnet/advance`, {
+            method: 'POST',
+            headers: { origin: 'https://example.com', 'content-type': 'text/plain' },
+            body: JSON.stringify({ seconds: 86_400 }),
+        });
+        expect(forged.status).toBe(403);
+        expect(await d.fog.now()).toBeLessThan(before + 3_600);
     });
 
     it('the explorer shows the network’s totals and recent jobs as the chain holds them, and follows a job live', async () => {
         const first = await post(d, requester);
         const second = await post(d, requester, { k: 1n, quorum: 1n });
+        followed = second;
         await claim(d, worker, second);
         await page.goto(app.url, { waitUntil: 'load' });
         await page.waitForFunction(() => document.querySelector('[data-total="jobs"]')?.textContent === '2', { timeout: 30_000 });
@@ -203,6 +217,7 @@ describe('the web app', () => {
             ['#/job/12345', 'No job 12345 yet'],
             ['#/job/abc', '“abc” is not a job number.'],
             ['#/provider/not-an-address', '“not-an-address” is not a TON address.'],
+            ['#/provider/%E0%A4%A', '“%E0%A4%A” is not a TON address.'],
             ['#/nowhere', 'There is no page “#/nowhere”.'],
         ]) {
             await page.goto(`${app.url}${hash}`, { waitUntil: 'load' });
@@ -220,10 +235,32 @@ describe('the web app', () => {
         });
     }, 60_000);
 
+    it('lists a job number whose contract never came (a refunded sharded post) as such, and the rest of the list with it', async () => {
+        const stranger = await wallet(d, toNano('10'), 100n * FOG);
+        const refunded = (await d.fog.hub.getHubState()).nextJobId;
+        await stranger.send([await d.fog.postShards(stranger.address, 2n * FOG, specOf({ k: 1n, quorum: 1n }), shardsOf(2))], true);
+        expect((await d.fog.hub.getHubState()).nextJobId).toBe(refunded + 2n);
+        await page.goto(app.url, { waitUntil: 'load' });
+        await page.waitForFunction(
+            (n) => document.querySelector('[data-total="jobs"]')?.textContent === n,
+            { timeout: 30_000 },
+            String(refunded + 2n),
+        );
+        const rows = await page.$$eval('table.jobs tbody tr', (trs) =>
+            trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+        expect(rows.slice(0, 2)).toEqual([
+            [String(refunded + 1n), 'not deployed: being posted, or its post was refused and refunded'],
+            [String(refunded), 'not deployed: being posted, or its post was refused and refunded'],
+        ]);
+        expect(rows.slice(2).map((r) => r[1])).toEqual(['done', 'open']);
+        await page.goto(`${app.url}#/job/${refunded}`, { waitUntil: 'load' });
+        await page.waitForFunction(() => document.querySelector('[role="alert"]')?.textContent?.includes('refunded'), { timeout: 30_000 });
+    }, 60_000);
+
     it('fits a phone: no screen scrolls sideways at 360 px', async () => {
         await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-        const id = (await d.fog.hub.getHubState()).nextJobId - 1n;
-        for (const hash of ['#/', `#/job/${id}`, `#/provider/${worker.address.toString({ testOnly: true })}`]) {
+        for (const hash of ['#/', `#/job/${followed}`, `#/provider/${worker.address.toString({ testOnly: true })}`]) {
             await page.goto(`${app.url}${hash}`, { waitUntil: 'load' });
             await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false', { timeout: 30_000 });
             expect(await overflows()).toBe(false);

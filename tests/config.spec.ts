@@ -311,6 +311,7 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
                 saveEvery: 30,
                 startBehind: 0,
                 disputeAllowance: 0,
+                commitWindow: 120,
             },
         });
         expect(devnetUsage).toContain('  --port 8081               HTTP port');

@@ -167,6 +167,8 @@ export class WorkerDaemon {
     private timer?: NodeJS.Timeout;
     /** The poll loop `start` runs (undefined when the daemon is ticked by hand, as tests do). */
     private loop?: () => Promise<void>;
+    /** A move became ready while a tick ran: the next tick starts without waiting `pollMs`. */
+    private wakeAsked = false;
     private rate?: number;
     private stopped = false;
     private ticking?: Promise<void>;
@@ -196,7 +198,10 @@ export class WorkerDaemon {
             if (this.stopped) return;
             this.ticking = this.tick().catch((e) => this.log({ event: 'tick_failed', error: describeError(e) }));
             await this.ticking;
-            if (!this.stopped) this.timer = setTimeout(() => void loop(), this.opts.pollMs);
+            // a move that became ready during the tick is sent by the next one, at once
+            const soon = this.wakeAsked;
+            this.wakeAsked = false;
+            if (!this.stopped) this.timer = setTimeout(() => void loop(), soon ? 0 : this.opts.pollMs);
         };
         this.loop = loop;
         void loop();
@@ -208,7 +213,11 @@ export class WorkerDaemon {
      * match's clock.
      */
     private wake(): void {
-        if (this.timer === undefined || this.stopped || !this.loop) return;
+        if (this.stopped || !this.loop) return;
+        if (this.timer === undefined) {
+            this.wakeAsked = true; // a tick is running: the loop starts the next one at once
+            return;
+        }
         clearTimeout(this.timer);
         this.timer = setTimeout(() => void this.loop!(), 0);
     }
@@ -457,7 +466,7 @@ export class WorkerDaemon {
             // a contract's refusal (no free stake after a slash or an unstake, say) would only be
             // refused again, for a fee each tick: the job is lost. Anything else is tried again.
             refused: (e) => {
-                this.journal.update(id, 'lost', { note: `the claim was refused: ${describeError(e)}` });
+                this.end(id, 'lost', { note: `the claim was refused: ${describeError(e)}` });
                 this.log({ event: 'claim_refused', job: key, error: describeError(e) });
             },
             // sent again from the next tick on, not this one's advance: the claim may yet land, and
@@ -467,6 +476,20 @@ export class WorkerDaemon {
     }
 
     /** Moves one journaled job a step forward, reconciling with the chain first. */
+    /**
+     * Records a final stage for job `id` and lets go of what the daemon holds for its dispute: its
+     * party in the thread (with the interpreter's checkpoints), a move or a lie worked out. A job
+     * that ends missed or lost (a liar that missed its commit window) would otherwise keep them
+     * for the daemon's whole life.
+     */
+    private end(id: bigint | string, stage: 'missed' | 'lost' | 'settled', changes: Partial<JobEntry>): void {
+        const key = id.toString();
+        this.parties.forget(key);
+        this.moves.delete(key);
+        this.lies.delete(key);
+        this.journal.update(id, stage, changes);
+    }
+
     private async advance(entry: JobEntry, now: number): Promise<void> {
         const id = BigInt(entry.id);
         const job = await this.fog.job(id);
@@ -482,9 +505,6 @@ export class WorkerDaemon {
             return;
         }
         if (phase !== JobPhase.Open && phase !== JobPhase.Verifying) {
-            this.parties.forget(entry.id);
-            this.moves.delete(entry.id);
-            this.lies.delete(entry.id);
             // a holder of the winning result that lost a match is slashed all the same
             const won =
                 phase === JobPhase.Done &&
@@ -493,7 +513,7 @@ export class WorkerDaemon {
                 !slot?.lost;
             const note =
                 phase === JobPhase.Done ? (won ? 'won' : slot ? 'slashed, outvoted or out in a dispute' : 'not ours') : settledNote(phase);
-            this.journal.update(id, slot ? 'settled' : 'lost', { note });
+            this.end(id, slot ? 'settled' : 'lost', { note });
             if (slot) this.journal.bump(won ? 'won' : 'not_won');
             this.log({ event: 'job_settled', job: entry.id, phase, note });
             return;
@@ -505,7 +525,7 @@ export class WorkerDaemon {
                     this.log({ event: 'claimed', job: entry.id });
                     this.compute(entry, state);
                 } else if (state.claims >= state.spec.k || now > entry.claimUntil) {
-                    this.journal.update(id, 'lost', { note: 'the claim did not land' });
+                    this.end(id, 'lost', { note: 'the claim did not land' });
                     this.log({ event: 'claim_lost', job: entry.id });
                 } else if (!this.claimsSent.has(entry.id) && now + this.opts.safetySeconds <= entry.claimUntil) {
                     this.log({ event: 'claim_resent', job: entry.id });
@@ -514,7 +534,7 @@ export class WorkerDaemon {
                 return;
             case 'claimed':
                 if (now + this.opts.safetySeconds > entry.commitUntil) {
-                    this.journal.update(id, 'missed', { note: 'no result before the commit deadline' });
+                    this.end(id, 'missed', { note: 'no result before the commit deadline' });
                     this.log({ event: 'missed', job: entry.id, step: 'commit' });
                     return;
                 }
@@ -527,7 +547,7 @@ export class WorkerDaemon {
                     return;
                 }
                 if (now + this.opts.safetySeconds > entry.commitUntil) {
-                    this.journal.update(id, 'missed', { note: 'commit deadline passed' });
+                    this.end(id, 'missed', { note: 'commit deadline passed' });
                     return;
                 }
                 // a job settled by majority needs no defensible lie: a made-up hash, without an interpreter run;
@@ -579,7 +599,7 @@ export class WorkerDaemon {
                 const revealOpen = state.commits === state.spec.k || now > entry.commitUntil;
                 if (!revealOpen) return;
                 if (now + this.opts.safetySeconds > entry.revealUntil) {
-                    this.journal.update(id, 'missed', { note: 'reveal deadline passed' });
+                    this.end(id, 'missed', { note: 'reveal deadline passed' });
                     return;
                 }
                 this.batch.push({
@@ -596,7 +616,7 @@ export class WorkerDaemon {
                         this.log({ event: 'revealed', job: entry.id });
                     },
                     refused: (e) => {
-                        this.journal.update(id, 'missed', { note: `the reveal was refused: ${describeError(e)}` });
+                        this.end(id, 'missed', { note: `the reveal was refused: ${describeError(e)}` });
                         this.log({ event: 'missed', job: entry.id, step: 'reveal', error: describeError(e) });
                     },
                 });
@@ -770,7 +790,7 @@ export class WorkerDaemon {
                 if (ran.reason === 'cancelled') return;
                 // this machine's own wall-clock limit, not the program's: another worker may finish
                 // it within the same fuel, so a timeout is never committed (it would be outvoted)
-                this.journal.update(entry.id, 'missed', { note: `abandoned: ${ran.message}; not committed` });
+                this.end(entry.id, 'missed', { note: `abandoned: ${ran.message}; not committed` });
                 this.log({ event: 'compute_abandoned', job: entry.id, why: ran.message });
                 return;
             }

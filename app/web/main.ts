@@ -19,8 +19,12 @@ import { formatAmount } from '../../wrappers/units';
 import type { JobState } from '../../wrappers/Job';
 import type { PublicNetwork } from '../network';
 
-/** How often the page reads the chain again, milliseconds. */
-const REFRESH_MS = 3_000;
+/**
+ * How often the page reads the chain again, milliseconds: every 3 s on the devnet, every 15 s on a
+ * public endpoint (toncenter without an API key answers about one request a second, and the first
+ * page makes a dozen).
+ */
+const REFRESH_MS = { devnet: 3_000, testnet: 15_000, mainnet: 15_000 } as const;
 /** Jobs listed on the first page, newest first. */
 const RECENT_JOBS = 10;
 /** Seat stages, as the Job contract numbers them. */
@@ -58,13 +62,14 @@ function home(): View {
             const now = await fog.now();
             const ids: bigint[] = [];
             for (let id = hub.nextJobId - 1n; id >= 0n && ids.length < RECENT_JOBS; id--) ids.push(id);
-            const jobs = await Promise.all(ids.map(async (id) => ({ id, state: await (await fog.job(id)).getJobState() })));
+            const jobs = await Promise.all(ids.map(async (id) => ({ id, state: await jobState(fog, id) })));
             const rows = jobs
-                .map(
-                    ({ id, state }) =>
-                        `<tr><td><a href="#/job/${id}">${id}</a></td><td><span class="phase phase-${esc(phaseName(state.phase) ?? state.phase)}">${esc(
-                            phaseName(state.phase) ?? state.phase,
-                        )}</span></td><td>${state.reveals}/${state.spec.k}</td><td>${esc(formatAmount(state.price))}</td></tr>`,
+                .map(({ id, state }) =>
+                    state === undefined
+                        ? `<tr><td><a href="#/job/${id}">${id}</a></td><td colspan="3" class="muted">${esc(NOT_DEPLOYED)}</td></tr>`
+                        : `<tr><td><a href="#/job/${id}">${id}</a></td><td><span class="phase phase-${esc(phaseName(state.phase) ?? state.phase)}">${esc(
+                              phaseName(state.phase) ?? state.phase,
+                          )}</span></td><td>${state.reveals}/${state.spec.k}</td><td>${esc(formatAmount(state.price))}</td></tr>`,
                 )
                 .join('');
             return `
@@ -87,6 +92,21 @@ ${
     };
 }
 
+/** Why a job number the hub gave out has no contract: it is deployed a transaction after the post, and a refused sharded post never deploys. */
+const NOT_DEPLOYED = 'not deployed: being posted, or its post was refused and refunded';
+
+/** Job `id`'s state, or undefined when its contract does not exist. */
+async function jobState(fog: Fog, id: bigint): Promise<JobState | undefined> {
+    const contract = await fog.job(id);
+    try {
+        return await contract.getJobState();
+    } catch (e) {
+        // asked only when the get-method failed: the common case costs one request
+        if (!(await fog.client.isContractDeployed(contract.address))) return undefined;
+        throw e;
+    }
+}
+
 function seatsOf(state: JobState, net: PublicNetwork): string {
     const seats = [...state.slots.values()].sort((a, b) => Number(a.order - b.order));
     if (seats.length === 0) return '<p>No worker has claimed it yet.</p>';
@@ -107,7 +127,8 @@ function job(id: bigint): View {
         async render(fog, net) {
             const hub = await fog.hub.getHubState();
             if (id >= hub.nextJobId) return `<p role="alert">No job ${id} yet: ${hub.nextJobId} have been posted.</p>`;
-            const state = await (await fog.job(id)).getJobState();
+            const state = await jobState(fog, id);
+            if (state === undefined) return `<h2>Job ${id}</h2><p role="alert">Job ${id} is ${esc(NOT_DEPLOYED)}.</p>`;
             const spec = state.spec;
             return `
 <h2>Job ${id}</h2>
@@ -166,57 +187,82 @@ export function route(hash: string): View | string {
         return job(BigInt(parts[1]));
     }
     if (parts[0] === 'provider' && parts.length === 2) {
+        let text = parts[1];
         try {
-            return provider(Address.parse(decodeURIComponent(parts[1])));
+            text = decodeURIComponent(text);
         } catch {
-            return `“${decodeURIComponent(parts[1])}” is not a TON address.`;
+            return `“${text}” is not a TON address.`;
+        }
+        try {
+            return provider(Address.parse(text));
+        } catch {
+            return `“${text}” is not a TON address.`;
         }
     }
     return `There is no page “${hash}”.`;
 }
 
 async function main() {
-    const response = await fetch('network.json', { cache: 'no-store' });
-    if (!response.ok) throw new Error(`network.json: HTTP ${response.status}`);
-    const net = (await response.json()) as PublicNetwork;
+    const net = await network();
     const fog = new Fog(connect(new URL(net.endpoint, location.href).toString()), {
         hub: Address.parse(net.hub),
         token: Address.parse(net.token),
     });
     document.body.dataset.network = net.network;
-    let current = location.hash;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    /** The HTML last shown: a refresh that reads the same leaves the page (focus, selection) alone. */
+    let shown = '';
+    const showHtml = (html: string, title: string) => {
+        if (html !== shown) root.innerHTML = shown = html;
+        document.title = title;
+        root.setAttribute('aria-busy', 'false');
+    };
 
     const show = async () => {
         clearTimeout(timer);
         const hash = location.hash;
         const view = route(hash);
         if (typeof view === 'string') {
-            root.innerHTML = `<p role="alert">${esc(view)}</p><p><a href="#/">Back to the explorer</a></p>`;
-            document.title = 'Fog';
+            showHtml(`<p role="alert">${esc(view)}</p><p><a href="#/">Back to the explorer</a></p>`, 'Fog');
+            banner.hidden = true;
             return;
         }
         try {
             const html = await view.render(fog, net);
-            if (location.hash !== hash) return; // the user moved on while it loaded
-            root.innerHTML = html;
-            document.title = `${view.title} · Fog`;
+            if (location.hash !== hash) return; // the user moved on while it loaded: that route's show runs
+            showHtml(html, `${view.title} · Fog`);
             banner.textContent = '';
             banner.hidden = true;
-            root.setAttribute('aria-busy', 'false');
         } catch (e) {
+            if (location.hash !== hash) return;
             banner.textContent = `Could not read the chain: ${(e as Error).message}. Trying again…`;
             banner.hidden = false;
         }
-        timer = setTimeout(() => void show(), REFRESH_MS);
+        timer = setTimeout(() => void show(), REFRESH_MS[net.network]);
     };
     window.addEventListener('hashchange', () => {
-        if (location.hash === current) return;
-        current = location.hash;
+        clearTimeout(timer);
+        // the old page goes at once: if the new one cannot be read, its URL does not show the old one
+        root.innerHTML = shown = '<p>Reading the chain…</p>';
         root.setAttribute('aria-busy', 'true');
         void show().then(() => root.focus({ preventScroll: true }));
     });
     await show();
+}
+
+/** Reads `network.json`, trying again every few seconds while the server cannot answer. */
+async function network(): Promise<PublicNetwork> {
+    for (;;) {
+        try {
+            const response = await fetch('network.json', { cache: 'no-store' });
+            if (response.ok) return (await response.json()) as PublicNetwork;
+            banner.textContent = `The server has no network to show (HTTP ${response.status}): ${await response.text()} Trying again…`;
+        } catch (e) {
+            banner.textContent = `Could not reach the server: ${(e as Error).message}. Trying again…`;
+        }
+        banner.hidden = false;
+        await new Promise((r) => setTimeout(r, 5_000));
+    }
 }
 
 main().catch((e: Error) => {

@@ -72,13 +72,15 @@ export class Party {
 
     /**
      * `start`: a machine this party's run reaches (with whether the fault already struck), kept as
-     * the first checkpoint so that a replay from there or later does not start from step 0.
+     * the first checkpoint so that a replay from there or later does not start from step 0 (not
+     * kept past the next checkpoint: a machine holds a copy of the memory).
      */
     constructor(
         readonly job: ComputeJob,
-        readonly options: InterpretOptions & { fault?: Fault; start?: { machine: Machine; faulted: boolean } } = {},
+        readonly options: InterpretOptions & { fault?: Fault } = {},
+        start?: { machine: Machine; faulted: boolean },
     ) {
-        this.checkpoint = options.start;
+        this.checkpoint = start;
     }
 
     /**

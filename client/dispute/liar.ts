@@ -48,7 +48,7 @@ export function liarOf(job: ComputeJob, from: number, honest = new Party(job).re
         faulty.run(atStep + HEAL_STEPS);
         ahead.run(atStep + HEAL_STEPS);
         if (faulty.steps === ahead.steps && rootOf(faulty) === rootOf(ahead)) continue; // healed: the same result
-        const liar = new Party(job, { fault: { atStep, apply: flipTop }, start: { machine: faulty, faulted: true } });
+        const liar = new Party(job, { fault: { atStep, apply: flipTop } }, { machine: faulty, faulted: true });
         if (liar.result() !== honest) return liar;
     }
     throw new Error(`no flipped bit from step ${from} to ${from + TRIES - 1} changes the result`);
