@@ -127,7 +127,12 @@ export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
     return {
         url: `http://${o.host ?? '127.0.0.1'}:${port}/`,
         server,
-        close: () => new Promise((done) => server.close(() => done())),
+        close: () =>
+            new Promise((done) => {
+                server.close(() => done());
+                // keep-alive connections would hold the process (and the client's pool) open
+                server.closeAllConnections();
+            }),
     };
 }
 
