@@ -475,7 +475,6 @@ export class WorkerDaemon {
         });
     }
 
-    /** Moves one journaled job a step forward, reconciling with the chain first. */
     /**
      * Records a final stage for job `id` and lets go of what the daemon holds for its dispute: its
      * party in the thread (with the interpreter's checkpoints), a move or a lie worked out. A job
@@ -490,6 +489,7 @@ export class WorkerDaemon {
         this.journal.update(id, stage, changes);
     }
 
+    /** Moves one journaled job a step forward, reconciling with the chain first. */
     private async advance(entry: JobEntry, now: number): Promise<void> {
         const id = BigInt(entry.id);
         const job = await this.fog.job(id);
