@@ -5,6 +5,7 @@
  */
 import type { NetworkFile } from '../client/addresses';
 import type { Network } from '../client/wallet';
+import type { Address } from '@ton/core';
 
 export interface PublicNetwork {
     network: Network;
@@ -16,9 +17,13 @@ export interface PublicNetwork {
     storage?: string;
 }
 
+/** An address as users of `network` write it: bounceable, test-only off mainnet. */
+export function friendlyAddress(a: Address, network: Network): string {
+    return a.toString({ testOnly: network !== 'mainnet', bounceable: true });
+}
+
 export function publicNetwork(file: NetworkFile): PublicNetwork {
-    const testOnly = file.network !== 'mainnet';
-    const text = (a: NetworkFile['hub']) => a.toString({ testOnly, bounceable: true });
+    const text = (a: Address) => friendlyAddress(a, file.network);
     return {
         network: file.network,
         endpoint: file.endpoint,

@@ -17,7 +17,7 @@ import { phaseName } from '../../client/results';
 import { uint256ToHash } from '../../client/hash';
 import { formatAmount } from '../../wrappers/units';
 import type { JobState } from '../../wrappers/Job';
-import type { PublicNetwork } from '../network';
+import { friendlyAddress, type PublicNetwork } from '../network';
 
 /**
  * How often the page reads the chain again, milliseconds: every 3 s on the devnet, every 15 s on a
@@ -38,14 +38,12 @@ function esc(value: unknown): string {
     return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const friendly = (a: Address, network: PublicNetwork['network']) => a.toString({ testOnly: network !== 'mainnet', bounceable: true });
-
 const when = (seconds: bigint) =>
     seconds === 0n ? '—' : new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 
 /** An address, linked to its provider page when it is a worker's. */
 function addressLink(a: Address, net: PublicNetwork, asProvider = false): string {
-    const text = friendly(a, net.network);
+    const text = friendlyAddress(a, net.network);
     return asProvider ? `<a class="mono" href="#/provider/${esc(text)}">${esc(text)}</a>` : `<span class="mono">${esc(text)}</span>`;
 }
 
@@ -179,7 +177,7 @@ function provider(owner: Address): View {
 }
 
 /** The view the fragment names, or a message saying why there is none. */
-export function route(hash: string): View | string {
+function route(hash: string): View | string {
     const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
     if (parts.length === 0) return home();
     if (parts[0] === 'job' && parts.length === 2) {

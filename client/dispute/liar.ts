@@ -37,9 +37,8 @@ const rootOf = (m: Machine) => cellHashInt(new StateCells(m).cell());
  * Trying each step with a whole run instead took mlp-train 8 runs, 8 minutes here, for its lie.
  */
 export function liarOf(job: ComputeJob, from: number, honest = new Party(job).result()): Party {
-    const loaded = load(job);
-    if (!(loaded instanceof Machine)) throw new Error(`the program is refused before it runs (${loaded.reason}): nothing to lie about`);
-    const run = loaded;
+    const run = load(job);
+    if (!(run instanceof Machine)) throw new Error(`the program is refused before it runs (${run.reason}): nothing to lie about`);
     for (let atStep = from; atStep < from + TRIES; atStep++) {
         run.run(atStep);
         const faulty = run.clone();
