@@ -41,8 +41,9 @@ export interface DisputeExample {
     liarTon: string;
     /** The most gas one move took (the last step's proof, or a bisection). */
     mostGas: number;
-    /** The honest party's compute time for the whole match, ms, and a plain interpreter run's. */
+    /** The honest party's compute time for the whole match, ms (its opening, from the metered V8 run, in `openMs`), and a plain interpreter run's. */
     honestMs: number;
+    openMs: number;
     runMs: number;
     /** honestMs / runMs */
     ratio: number;
@@ -91,16 +92,34 @@ function liar(job: ComputeJob, steps: number): Party {
     });
 }
 
-/** Wraps a party so the time it spends computing is counted. */
-function timed(p: Party, clock: { ms: number }): Party {
+/**
+ * Wraps a party so the time it spends computing is counted once (`respond` calls `rootAt`: only
+ * the outermost call counts), `open`'s, its V8 run, also on its own.
+ */
+function timed(p: Party, clock: { ms: number; openMs: number }): Party {
+    let depth = 0;
     for (const name of ['final', 'respond', 'rootAt'] as const) {
         const method = p[name].bind(p) as (...args: unknown[]) => unknown;
         (p as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
             const t = performance.now();
+            depth++;
             try {
                 return method(...args);
             } finally {
+                depth--;
+                if (depth === 0) clock.ms += performance.now() - t;
+            }
+        };
+    }
+    for (const name of ['open', 'openResult'] as const) {
+        const method = p[name].bind(p) as () => Promise<unknown>;
+        (p as unknown as Record<string, unknown>)[name] = async () => {
+            const t = performance.now();
+            try {
+                return await method();
+            } finally {
                 clock.ms += performance.now() - t;
+                clock.openMs += performance.now() - t;
             }
         };
     }
@@ -115,36 +134,52 @@ export async function measureDisputes(sizes: DisputeSizes): Promise<DisputeFigur
     const examples: DisputeExample[] = [];
     let id = 1n;
     for (const name of sizes.examples) {
-        const job = await exampleJob(name);
+        const example = await exampleJob(name);
         const t = performance.now();
-        const run = interpret(job);
+        const run = interpret(example);
         const runMs = performance.now() - t;
         const steps = Number(run.steps);
-        const clock = { ms: 0 };
-        const honest = timed(new Party(job), clock);
-        const outcome = await playMatch({
-            blockchain,
-            judge,
-            a: { party: honest, wallet: honestWallet },
-            b: { party: liar(job, steps), wallet: liarWallet },
-            id: id++,
-        });
-        if (outcome.winner !== 1) throw new Error(`the honest party lost the dispute on ${name}`);
+        // posted as `fog job submit --estimate` would post it: its fuel and half again, in whole
+        // millions (a match bisects the steps the limit bounds, client/dispute/game.ts stepBound)
+        const job = { ...example, fuel: ((run.fuel * 3n) / 2n / 1_000_000n + 1n) * 1_000_000n };
+        // who proves the last step depends on which side revealed first: the honest party as a, and
+        // if the liar was left to prove (it cannot, and loses on its clock), again as b, so that
+        // the figures include the proof
+        const play = async (honestSide: 'a' | 'b') => {
+            const clock = { ms: 0, openMs: 0 };
+            const honest = { party: timed(new Party(job), clock), wallet: honestWallet };
+            const lying = { party: liar(job, steps), wallet: liarWallet };
+            const outcome = await playMatch({
+                blockchain,
+                judge,
+                a: honestSide === 'a' ? honest : lying,
+                b: honestSide === 'a' ? lying : honest,
+                id: id++,
+            });
+            if (outcome.winner !== (honestSide === 'a' ? 1 : 2)) throw new Error(`the honest party lost the dispute on ${name}`);
+            const how: DisputeExample['how'] = outcome.moves.some((m) => m.kind === 'timeout' && m.taken) ? 'timeout' : 'proof';
+            return { outcome, clock, how, honestSide };
+        };
+        let match = await play('a');
+        if (match.how === 'timeout') match = await play('b');
+        const { outcome, clock, how, honestSide } = match;
+        const liarSide = honestSide === 'a' ? 'b' : 'a';
         const gasOf = (side: 'a' | 'b') => outcome.moves.filter((m) => m.side === side).reduce((sum, m) => sum + m.gas, 0n);
         const played = outcome.moves.filter((m) => m.taken && (m.kind === 'bisect' || m.kind === 'prove'));
         examples.push({
             name,
             steps,
             moves: played.length,
-            honestGas: Number(gasOf('a')),
-            liarGas: Number(gasOf('b')),
-            honestTon: gasTon(gasOf('a')),
-            liarTon: gasTon(gasOf('b')),
+            honestGas: Number(gasOf(honestSide)),
+            liarGas: Number(gasOf(liarSide)),
+            honestTon: gasTon(gasOf(honestSide)),
+            liarTon: gasTon(gasOf(liarSide)),
             mostGas: Number(played.reduce((most, m) => (m.gas > most ? m.gas : most), 0n)),
             honestMs: clock.ms,
+            openMs: clock.openMs,
             runMs,
             ratio: clock.ms / runMs,
-            how: outcome.moves.some((m) => m.kind === 'timeout' && m.taken) ? 'timeout' : 'proof',
+            how,
         });
     }
     return { examples, job: await jobCosts(), steps: await stepGas(blockchain, examples) };
@@ -214,6 +249,7 @@ async function jobCosts(): Promise<DisputeJobCosts> {
                 resultB: 2n,
                 initialRoot: 3n,
                 allowance: 3600n,
+                maxMfuel: 4_000_000n,
             }),
         )
         .endCell();

@@ -318,16 +318,17 @@ export const VARIANTS: { what: string; assume: Assumptions }[] = [
 ];
 
 /**
- * What a dispute match costs a side, in seat computes, measured (BENCHMARKS sections 7 and 8: the
- * interpreter runs 185 to 510 times slower than V8 on the long examples, a whole match costs the
- * honest side 560 to 1,460 V8 runs): the first is Fog today; the second if a side could open from
- * its V8 run's final state (the bisection still interpreted); the third with a prover 100 times
- * faster than today's interpreter as well. A side opens once in a job, whatever its matches.
+ * What a dispute match costs a side, in seat computes (V8 runs of the job), measured in BENCHMARKS
+ * section 8 on the long examples: a side opens from its metered V8 run, 2 to 41 runs' worth with
+ * the final state's cells (25 here); the interpreter plays the bisection, 200 to 850 runs' worth in
+ * all (450 here). The first row is Fog today; the others are the same game with a prover 10 and
+ * 100 times faster than today's interpreter (the opening unchanged). A side opens once in a job,
+ * whatever its matches.
  */
 export const DISPUTE_COSTS: { what: string; costs: DisputeCosts }[] = [
-    { what: 'today: the interpreter opens and plays', costs: { open: 300, play: 800 } },
-    { what: 'a side opens from its V8 run', costs: { open: 1, play: 800 } },
-    { what: 'and a prover 100× faster', costs: { open: 1, play: 8 } },
+    { what: 'today: a side opens from its V8 run, the interpreter plays', costs: { open: 25, play: 450 } },
+    { what: 'a prover 10× faster', costs: { open: 25, play: 45 } },
+    { what: 'a prover 100× faster', costs: { open: 25, play: 5 } },
 ];
 
 /** Colluders' shares of stake the cartel study runs: up to just under a half. */

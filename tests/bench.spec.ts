@@ -195,7 +195,7 @@ describe('bench (short mode)', () => {
         for (const e of f.examples) {
             expect(e.how).toBe('proof');
             expect(e.moves).toBeGreaterThanOrEqual(Math.ceil(Math.log(e.steps) / Math.log(16)));
-            for (const x of [e.steps, e.honestGas, e.liarGas, e.mostGas, e.honestMs, e.runMs])
+            for (const x of [e.steps, e.honestGas, e.liarGas, e.mostGas, e.honestMs, e.openMs, e.runMs])
                 expect([e.name, x > 0]).toEqual([e.name, true]);
             expect(e.mostGas).toBeLessThan(330_000);
             expect(markdown).toContain(`| ${e.name} | ${e.steps.toLocaleString('en-US')} | ${e.moves} |`);

@@ -4,13 +4,18 @@
  * same verdict, failure reason, output bytes and fuel on hand-written programs for every class of
  * instruction and their edge cases, on seeded random programs (helpers/wasm-gen.ts) and on the
  * shipped examples with small inputs. A difference is reported with its program's label and input.
+ * Each comparison also checks the halted state a dispute party opens with from the V8 run
+ * (client/dispute/opening.ts, haltedCell) against the interpreter's, and the steps against the bound
+ * a match bisects up to (docs/disputes.md, "Steps bounded by fuel").
  */
 import { readFileSync } from 'node:fs';
-import { interpret, Interpreted } from '../client/dispute/interpreter';
+import { interpret, Interpreted, load, Machine } from '../client/dispute/interpreter';
+import { readRoot, stateCell } from '../client/dispute/state';
+import { haltedCell } from '../client/dispute/opening';
 import { MAX_FUEL } from '../client/compute/meter';
 import { ComputePool } from '../client/compute/pool';
 import { runHere } from '../client/compute/programs';
-import { ComputeJob, ProgramResult, RunResult } from '../client/compute/types';
+import { ComputeJob, ProgramFailed, ProgramResult, RunResult } from '../client/compute/types';
 import { exampleNamed, mlpAverageInput, mlpShardInput, runExample } from '../examples/catalog';
 import { frameParts } from '../client/inputs';
 import { generateProgram } from './helpers/wasm-gen';
@@ -36,6 +41,8 @@ interface Options {
     fuel?: bigint;
     cap?: number;
     maxMemoryMb?: number;
+    /** Whether to compare the halted states too (default true; compareCases's halves do not: the whole batch did). */
+    halted?: boolean;
 }
 
 /** Differences found by a test, each a readable line; the test expects none. */
@@ -51,7 +58,21 @@ function job(program: Uint8Array, input: Uint8Array, o: Options): ComputeJob {
 
 /** Checks the interpreter against an expected V8 result; records a difference in `found`. */
 function check(found: Found, label: string, j: ComputeJob, expected: ProgramResult | RunResult, cap: number): Interpreted {
-    const got = interpret(j, { maxOutputBytes: cap });
+    return checkMachine(found, label, j, expected, cap).got;
+}
+
+/** `check`, also giving the interpreter's halted machine (undefined for a program refused before it runs). */
+function checkMachine(
+    found: Found,
+    label: string,
+    j: ComputeJob,
+    expected: ProgramResult | RunResult,
+    cap: number,
+): { got: Interpreted; machine?: Machine } {
+    const loaded = load(j, { maxOutputBytes: cap });
+    const machine = loaded instanceof Machine ? loaded : undefined;
+    machine?.run();
+    const got: Interpreted = machine?.result() ?? { ...(loaded as ProgramFailed), steps: 0n };
     const [a, b] = [verdict(expected), verdict(got)];
     if (show(a) !== show(b)) {
         if (a.output !== undefined && b.output !== undefined && a.output !== b.output) {
@@ -64,14 +85,32 @@ function check(found: Found, label: string, j: ComputeJob, expected: ProgramResu
         found.push(`${label} (input ${hex(j.input)}, fuel ${j.fuel}): v8 ${show(a).slice(0, 300)} / interpreter ${show(b).slice(0, 300)}`);
     }
     if (typeof got.steps !== 'bigint' || got.steps < 0n) found.push(`${label}: steps ${String(got.steps)}`);
-    return got;
+    // the bound a dispute match bisects up to (docs/disputes.md, "Steps bounded by fuel"), checked
+    // against the fuel the run used: a run that returned, or the fuel charged before a failure
+    if (machine !== undefined && BigInt(machine.steps) > 2n * machine.fuelUsed() + 16n)
+        found.push(`${label}: ${machine.steps} steps on ${machine.fuelUsed()} fuel, past the bound`);
+    return { got, machine };
 }
 
-/** Runs a job both ways and compares. */
+/**
+ * Runs a job both ways and compares: the verdicts, and the halted state the V8 run gives (a
+ * party's opening, client/dispute/opening.ts haltedCell) against the interpreter's.
+ */
 async function compare(found: Found, label: string, program: Uint8Array, input: Uint8Array, o: Options = {}) {
     const j = job(program, input, o);
     const v8 = await runHere(j, o.cap ?? CAP);
-    const interpreted = check(found, label, j, v8, o.cap ?? CAP);
+    const { got: interpreted, machine } = checkMachine(found, label, j, v8, o.cap ?? CAP);
+    if (machine !== undefined && o.halted !== false) {
+        const opened = await haltedCell(j, { maxOutputBytes: o.cap ?? CAP });
+        const root = stateCell(machine).hash().toString('hex');
+        // it gives every one but a program's with data.drop (which the run does not expose)
+        if (opened === undefined) {
+            if (!machine.m.codes.some((c) => c.op.includes(0xfc09))) found.push(`${label}: no halted state from the V8 run`);
+        } else if (opened.hash().toString('hex') !== root)
+            found.push(
+                `${label}: the halted state from V8 ${show(readRoot(opened) as never)} / interpreter ${show(readRoot(stateCell(machine)) as never)}`,
+            );
+    }
     return { v8, interpreted };
 }
 
@@ -80,8 +119,8 @@ async function compareCases(found: Found, label: string, program: Uint8Array, ca
     const { v8 } = await compare(found, `${label} ×${cases.length}`, program, Buffer.concat(cases), o);
     if (v8.status === 'failed' && cases.length > 1) {
         const half = cases.length >> 1;
-        await compareCases(found, label, program, cases.slice(0, half), o);
-        await compareCases(found, label, program, cases.slice(half), o);
+        await compareCases(found, label, program, cases.slice(0, half), { ...o, halted: false });
+        await compareCases(found, label, program, cases.slice(half), { ...o, halted: false });
     }
 }
 
@@ -797,12 +836,17 @@ describe('the interpreter against the metered V8 run', () => {
                         },
                     ),
                 ],
-                [
-                    'reserved export',
-                    await wat(
-                        `(module (import "fog" "memory" (memory 1)) (global (export "fog_fuel") i32 (i32.const 0)) (func (export "run")))`,
+                ...(await Promise.all(
+                    ['fog_fuel', 'fog_trap', 'fog_depth', 'fog_start', 'fog_global'].map(
+                        async (name) =>
+                            [
+                                `reserved export ${name}`,
+                                await wat(
+                                    `(module (import "fog" "memory" (memory 1)) (global (export "${name}") i32 (i32.const 0)) (func (export "run")))`,
+                                ),
+                            ] as [string, Uint8Array],
                     ),
-                ],
+                )),
                 ['not wasm', Buffer.from('\0asm\x01\0\0\0garbage')],
             ];
             for (const [label, program] of refused) await compare(found, label, program, new Uint8Array(0));
@@ -932,12 +976,14 @@ describe('the interpreter against the metered V8 run', () => {
             for (let seed = from; seed <= to; seed++) {
                 const g = generateProgram(seed);
                 const program = await wat(g.wat);
-                const { v8 } = await compare(found, `seed ${seed}`, program, g.input, { fuel: 10_000_000n });
+                // the halted states on every other seed and on the runs one fuel short (each comparison costs tens of ms)
+                const { v8 } = await compare(found, `seed ${seed}`, program, g.input, { fuel: 10_000_000n, halted: seed % 2 === 1 });
                 if (v8.status === 'ok' && seed % 4 === 0) {
-                    await compare(found, `seed ${seed} exact fuel`, program, g.input, { fuel: v8.fuel });
+                    await compare(found, `seed ${seed} exact fuel`, program, g.input, { fuel: v8.fuel, halted: false });
                     await compare(found, `seed ${seed} one less`, program, g.input, { fuel: v8.fuel - 1n });
                 }
-                if (seed % 10 === 0) await compare(found, `seed ${seed} small fuel`, program, g.input, { fuel: BigInt(seed * 37) });
+                if (seed % 10 === 0)
+                    await compare(found, `seed ${seed} small fuel`, program, g.input, { fuel: BigInt(seed * 37), halted: false });
             }
             expectNone(found);
         });

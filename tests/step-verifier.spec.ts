@@ -12,7 +12,7 @@ import { Blockchain, GetMethodError, SandboxContract } from '@ton/sandbox';
 import { mainnetConfig } from '../client/sandbox/config';
 import { evaluateNumeric, load, Machine } from '../client/dispute/interpreter';
 import { prune, proveStep, stepPaths, StepProof } from '../client/dispute/proof';
-import { StateCells } from '../client/dispute/state';
+import { readRoot, StateCells, stateCell } from '../client/dispute/state';
 import { cellHashInt } from '../client/dispute/cells';
 import { isFloatArithmetic, nextOp, stepClass } from '../client/dispute/step-class';
 import { computeAt } from '../client/sandbox/dispute';
@@ -26,7 +26,10 @@ import { wat } from './helpers/wat';
 /** The most gas one step may take (docs/disputes.md, "The one-step proof"). */
 const STEP_GAS_BUDGET = 300_000n;
 
-function machine(program: Uint8Array, input: Uint8Array, fuel = 10n ** 12n): Machine {
+/** The fuel limit of the tests' machines unless given. */
+const LIMIT = 10n ** 12n;
+
+function machine(program: Uint8Array, input: Uint8Array, fuel = LIMIT): Machine {
     const m = load({ program, input, fuel, maxMemoryMb: 4 } as ComputeJob);
     if (!(m instanceof Machine)) throw new Error(`refused: ${m.reason}`);
     return m;
@@ -76,9 +79,12 @@ describe('the one-step verifier contract', () => {
         return p;
     }
 
+    /** Whether the machine's next step may be its last: a return, or a branch, in the entry's own frame (the halting step writes the canonical halted state). */
+    const mayHalt = (m: Machine) => m.fp === 1 && [0x0b, 0x0c, 0x0d, 0x0e, 0x0f].includes(nextOp(m));
+
     /**
      * Checks sampled steps of a run: the first step of each opcode and of each class, every `every`-th
-     * step, and every step while `all` holds.
+     * step, every step that may halt the run, and every step while `all` holds.
      */
     async function checkRun(label: string, m: Machine, every: number, all = (_m: Machine) => false): Promise<number> {
         const cells = new StateCells(m);
@@ -86,7 +92,7 @@ describe('the one-step verifier contract', () => {
         let checked = 0;
         while (!m.halted) {
             const key = `${stepClass(m)}:${nextOp(m)}`;
-            if (!seen.has(key) || m.steps % every === 0 || all(m)) {
+            if (!seen.has(key) || m.steps % every === 0 || all(m) || mayHalt(m)) {
                 seen.add(key);
                 await check(m, cells, label);
                 checked++;
@@ -217,7 +223,7 @@ describe('the one-step verifier contract', () => {
         expect(most).toBeLessThan(STEP_GAS_BUDGET);
     });
 
-    it('proves traps: each fails the run with its reason and changes nothing else but the step count', async () => {
+    it('proves traps: each fails the run with its reason, into the canonical halted state (no steps, stack or frames; the whole fuel limit)', async () => {
         const traps: [string, string, bigint?][] = [
             ['division by zero', '(drop (i32.div_s (i32.const 1) (i32.const 0)))'],
             ['overflowing division', '(drop (i64.div_s (i64.const 0x8000000000000000) (i64.const -1)))'],
@@ -256,7 +262,20 @@ describe('the one-step verifier contract', () => {
             expect([label, whole.status]).toEqual([label, 5]);
             m.run(whole.steps - 1);
             const p = await check(m, new StateCells(m), label);
-            expect(p.post.beginParse().loadUint(8)).toBe(5);
+            const post = readRoot(p.post);
+            expect([label, post.status, post.steps, post.fuel, post.sp, post.fp, post.func, post.pc, post.depth]).toEqual([
+                label,
+                5,
+                0n,
+                fuel ?? LIMIT,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ]);
+            expect(p.post.refs[1].hash()).toEqual(stateCell(whole).refs[1].hash());
+            expect(p.post.refs[2].hash()).toEqual(stateCell(whole).refs[2].hash());
         }
     });
 

@@ -122,7 +122,10 @@ describe('worker daemons in a dispute', () => {
                 if (phase === JobPhase.Disputing) {
                     const s = await (await d.fog.dispute(id)).getDisputeState();
                     const mover = s.turn === 1n ? s.a : s.b;
-                    if (s.phase === MATCH_PHASE.playing && s.length <= s.parts && mover && liars.some((l) => l.equals(mover))) {
+                    // the liar to move with nothing but one-step segments left, or whose proof of one was refused
+                    const last = events.filter((e) => e.job === id.toString()).at(-1);
+                    const stuck = s.length <= s.parts || (last?.event === 'dispute_move_refused' && last.move === 'prove');
+                    if (s.phase === MATCH_PHASE.playing && stuck && mover && liars.some((l) => l.equals(mover))) {
                         await passAllowance();
                         while ((await k.watcher.pollOnce()) > 0);
                         const report = await k.keeper.tickOnce();

@@ -1,8 +1,9 @@
 /**
  * The worker's side of a job's dispute matches (docs/disputes.md, "The game"): when a job it
  * revealed for enters `disputing` and this worker is a party of the match under way, it opens with
- * its final state and answers every bisection, each move computed by the reference interpreter
- * (client/dispute/game.ts) from the job's program and input. The move owed follows from the
+ * its final state (from the metered V8 run where that can give it) and answers every bisection,
+ * each move computed by the reference interpreter (client/dispute/game.ts) from the job's program
+ * and input. The move owed follows from the
  * Dispute's on-chain state alone, so a daemon killed at any point finds it again after a restart;
  * a move sent twice is refused by the contract ("Not your turn", "Already opened") and costs only
  * its fees.
@@ -46,12 +47,12 @@ export function sideOf(s: MatchState, me: Address): 0 | 1 | 2 {
 }
 
 /** The move `party` owes the match in state `s` as `me`, or undefined when it owes none (not a party, opened already, not its turn, over). */
-export function moveFor(party: Party, me: Address, s: MatchState): MatchMove | undefined {
+export async function moveFor(party: Party, me: Address, s: MatchState): Promise<MatchMove | undefined> {
     const side = sideOf(s, me);
     if (side === 0) return undefined;
     if (s.phase === MATCH_PHASE.opening) {
         if ((side === 1 ? s.finalA : s.finalB) !== 0n) return undefined;
-        return { kind: 'open', proof: party.final().proof };
+        return { kind: 'open', proof: (await party.open()).proof };
     }
     if (s.phase !== MATCH_PHASE.playing || Number(s.turn) !== side || s.roots === null) return undefined;
     return party.respond({ start: Number(s.start), length: Number(s.length), parts: Number(s.parts), roots: rootsOf(s.roots) });

@@ -24,7 +24,7 @@ async function handle(m: HostRequest): Promise<Omit<HostReply, 'held'>> {
         case 'move': {
             if (!parties.holds(m.id) && m.job === undefined) return { seq: m.seq, needJob: true };
             const party = await parties.of(m.id, async () => jobOf(m.job!), m.liarFrom);
-            const move = moveFor(party, Address.parse(m.me), decodeState(m.state));
+            const move = await moveFor(party, Address.parse(m.me), decodeState(m.state));
             return { seq: m.seq, move: move && encodeMove(move) };
         }
         case 'lie': {

@@ -57,7 +57,7 @@
 /// that can make a NaN gives the canonical one. Refused before any code runs, as 'invalid' (or
 /// 'imports' for a shared memory): atomics, relaxed SIMD, GC instructions, tail calls and the
 /// other features the meter cannot make deterministic; and the export names `fog_fuel`,
-/// `fog_trap`, `fog_depth` and `fog_start`, which the meter reserves.
+/// `fog_trap`, `fog_depth`, `fog_start` and `fog_global`, which the meter reserves.
 ///
 /// ## Failures
 /// 'invalid' (not WebAssembly, no `run`, or refused by the meter), 'imports', 'memory' (over the

@@ -19,6 +19,13 @@ export const DEPTH_EXPORT = 'fog_depth';
  * before `run`.
  */
 export const START_EXPORT = 'fog_start';
+/**
+ * The exported function `(index: i32) → i64` that reads the program's global `index` as its bits
+ * (i32 and f32 zero-extended, 0 for an index past the globals): the host reads the globals a run
+ * ended with through it (client/compute/task.ts, `runToEnd`), floats included, whose NaN bits a
+ * JavaScript number would not keep.
+ */
+export const GLOBAL_EXPORT = 'fog_global';
 /** `fog_trap` after the fuel ran out. */
 export const TRAP_FUEL = 1;
 /** `fog_trap` after the call depth passed the budget. */

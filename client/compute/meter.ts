@@ -15,6 +15,7 @@ import { ProgramRefused, wasm } from './abi';
 import {
     DEPTH_EXPORT,
     FUEL_EXPORT,
+    GLOBAL_EXPORT,
     FUEL_PER_BYTE,
     FUEL_PER_GROW,
     FUEL_PER_HOST_CALL,
@@ -215,9 +216,10 @@ class Meter {
         const { b, m } = this;
         if (m.hasMemory() && m.getMemoryInfo().shared)
             throw new ProgramRefused('imports', 'shared memory (threads) is refused: it cannot be made deterministic');
-        for (const name of [FUEL_EXPORT, TRAP_EXPORT, DEPTH_EXPORT, START_EXPORT]) {
+        for (const name of [FUEL_EXPORT, TRAP_EXPORT, DEPTH_EXPORT, START_EXPORT, GLOBAL_EXPORT]) {
             if (m.getExport(name) !== 0) throw new ProgramRefused('invalid', `the export name ${name} is reserved for the meter`);
         }
+        const globals = Array.from({ length: m.getNumGlobals() }, (_, i) => b.getGlobalInfo(m.getGlobalByIndex(i)));
         m.addGlobal(FUEL, b.i64, true, m.i64.const(0n));
         m.addGlobal(TRAP, b.i32, true, m.i32.const(0));
         m.addGlobal(DEPTH, b.i32, true, m.i32.const(0));
@@ -254,6 +256,7 @@ class Meter {
         m.addGlobalExport(FUEL, FUEL_EXPORT);
         m.addGlobalExport(TRAP, TRAP_EXPORT);
         m.addGlobalExport(DEPTH, DEPTH_EXPORT);
+        this.globalReader(globals);
         if (!m.validate()) throw new Error('meter: the instrumented module does not validate');
         return {
             bytes: m.emitBinary(),
@@ -262,6 +265,33 @@ class Meter {
             maxWeight: this.costs.reduce((max, c) => Math.max(max, c.weight), 0),
             canonicalized: this.canonicalized,
         };
+    }
+
+    /**
+     * GLOBAL_EXPORT: the program's globals by index, as bits, through a binary search on the index
+     * (as deep as log2 of their count). Only the host calls it, after a run; it charges nothing.
+     */
+    private globalReader(globals: BinaryenApi.GlobalInfo[]): void {
+        const { b, m } = this;
+        const bits = (g: BinaryenApi.GlobalInfo): Ref => {
+            const get = m.global.get(g.name, g.type);
+            if (g.type === b.i64) return get;
+            if (g.type === b.i32) return m.i64.extend_u(get);
+            if (g.type === b.f32) return m.i64.extend_u(m.i32.reinterpret(get));
+            if (g.type === b.f64) return m.i64.reinterpret(get);
+            return m.i64.const(0n);
+        };
+        const search = (lo: number, hi: number): Ref => {
+            if (hi - lo === 1) return bits(globals[lo]);
+            const mid = (lo + hi) >> 1;
+            return m.if(m.i32.lt_u(m.local.get(0, b.i32), m.i32.const(mid)), search(lo, mid), search(mid, hi));
+        };
+        const body =
+            globals.length === 0
+                ? m.i64.const(0n)
+                : m.if(m.i32.lt_u(m.local.get(0, b.i32), m.i32.const(globals.length)), search(0, globals.length), m.i64.const(0n));
+        m.addFunction('fog$global', b.i32, b.i64, [], body);
+        m.addFunctionExport('fog$global', GLOBAL_EXPORT);
     }
 
     /** `fuel -= cost; if (fuel < 0) trap` as statements, on the function's fuel local or the global; `cost` is an i64 expression. */

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { checkProgram, Host, memoryCapPages, PAGE_BYTES, ProgramRefused, wasm, WasmMemory } from './abi';
-import { FUEL_EXPORT, meterState, setFuel, START_EXPORT, TRAP_FUEL, TRAP_STACK } from './meter';
+import { FUEL_EXPORT, GLOBAL_EXPORT, meterState, setFuel, START_EXPORT, TRAP_FUEL, TRAP_STACK } from './meter';
 import { ProgramFailed, ProgramFailureReason, ProgramResult, ProgramTask } from './types';
 
 /**
@@ -55,11 +55,52 @@ export function runUnmetered(task: Omit<ProgramTask, 'fuel'>): ProgramResult {
     return execute({ ...task, fuel: 0n }, false);
 }
 
-function execute(task: ProgramTask, metered: boolean): ProgramResult {
+/** How a metered run ended, beyond its verdict: what the dispute game's halted state is made of (client/dispute/opening.ts, `haltedCell`). */
+export interface RunEnd {
+    result: ProgramResult;
+    /**
+     * The memory, the program's globals as bits (GLOBAL_EXPORT, by index) and everything written
+     * to the output (also for a failure) as the run left them; absent when the run failed before
+     * its instance existed (instantiation, or a refusal).
+     */
+    state?: { memory: Uint8Array; globals: bigint[]; output: Uint8Array };
+}
+
+/**
+ * `runProgramDirect`'s run, which also reads what it ended with: a copy of the memory, the first
+ * `globals` globals and the output. For a dispute party that opens its match from the metered run
+ * instead of the reference interpreter (client/dispute/game.ts); the same checks and verdicts.
+ */
+export function runToEnd(task: ProgramTask, globals: number): RunEnd {
+    let ended: { memory: WasmMemory; exports: Record<string, unknown>; host: Host } | undefined;
+    const result = execute(task, true, (memory, exports, host) => (ended = { memory, exports, host }));
+    if (ended === undefined) return { result };
+    // read after the run's verdict, so that nothing here can be taken for the program's failure
+    try {
+        const read = ended.exports[GLOBAL_EXPORT];
+        if (typeof read !== 'function') throw new Error(`the task's program was metered without ${GLOBAL_EXPORT}`);
+        const state = {
+            memory: new Uint8Array(ended.memory.buffer.slice(0)),
+            globals: Array.from({ length: globals }, (_, i) => BigInt.asUintN(64, (read as (i: number) => bigint)(i))),
+            output: ended.host.result(),
+        };
+        return { result, state };
+    } catch (e) {
+        throw new WorkerFault(`could not read how the run ended: ${(e as Error).message}`);
+    }
+}
+
+function execute(
+    task: ProgramTask,
+    metered: boolean,
+    /** Given the run's memory, exports and host once it ended (returned or failed after instantiation); must not throw. */
+    onEnd?: (memory: WasmMemory, exports: Record<string, unknown>, host: Host) => void,
+): ProgramResult {
     const capPages = memoryCapPages(task.maxMemoryMb);
     const start = performance.now();
     let memory: WasmMemory | undefined;
     let exports: Record<string, unknown> | undefined;
+    let host: Host | undefined;
     let maximum = 0;
     try {
         if (!wasm.validate(task.program)) throw new ProgramRefused('invalid', 'not a valid WebAssembly module');
@@ -67,7 +108,7 @@ function execute(task: ProgramTask, metered: boolean): ProgramResult {
         const module = new wasm.Module(task.program);
         maximum = shape.memory.maximum;
         memory = new wasm.Memory(shape.memory);
-        const host = new Host(memory, task.input, task.maxOutputBytes);
+        host = new Host(memory, task.input, task.maxOutputBytes);
         const instance = new wasm.Instance(module, host.imports);
         if (metered) {
             if (!(FUEL_EXPORT in instance.exports)) throw new WorkerFault('the task carries a program that is not metered');
@@ -78,10 +119,12 @@ function execute(task: ProgramTask, metered: boolean): ProgramResult {
         (instance.exports.run as () => unknown)();
         if (host.fault !== undefined) throw host.fault;
         const fuel = exports === undefined ? 0n : task.fuel - meterState(exports).fuel;
+        if (exports !== undefined) onEnd?.(memory, exports, host);
         return { status: 'ok', output: host.result(), ms: performance.now() - start, fuel };
     } catch (err) {
         if (err instanceof WorkerFault) throw err;
         const meter = exports === undefined ? undefined : meterState(exports);
+        if (exports !== undefined && memory !== undefined && host !== undefined) onEnd?.(memory, exports, host);
         const pages = memory === undefined ? 0 : memory.buffer.byteLength / PAGE_BYTES;
         const failed = classifyFailure(err, meter?.trap ?? 0, pages, maximum);
         // a run that failed after it started used its whole limit (docs/metering.md): the counter lives in

@@ -11,11 +11,29 @@ import { ComputeJob } from '../compute/types';
 import { InterpretOptions, load, Machine, STATUS } from './interpreter';
 import { prune, proveStep } from './proof';
 import { readRoot, StateCells, stateOutputCell } from './state';
+import { haltedCell } from './opening';
 import { cellHashInt } from './cells';
 import { failureHash } from '../results';
 
 /** The degree of a bisection: a segment is split into at most this many parts. */
 export const DISPUTE_DEGREE = 16;
+
+/** A copy of a party's machine at some step, with whether its fault had struck by then. */
+export interface Checkpoint {
+    machine: Machine;
+    faulted: boolean;
+}
+
+/**
+ * The memory a party's checkpoints may hold together (copies of the machine's memory): 256 MiB,
+ * 16 copies of a 16 MiB memory. A job with more memory keeps fewer, and replays further.
+ */
+export const CHECKPOINT_BYTES = 256 * 1024 * 1024;
+
+/** What a copy of the machine holds: its memory, output and value stack, and its frames' locals. */
+function copySize(m: Machine): number {
+    return m.bytes.length + m.out.length + m.st.byteLength + m.frames.reduce((sum, f) => sum + f.locals.byteLength, 0);
+}
 
 /** A change to the machine's state at one step, which makes a party a liar (tests). */
 export interface Fault {
@@ -24,9 +42,22 @@ export interface Fault {
     apply(machine: Machine): void;
 }
 
-/** Point `j` of a bisection of `length` steps from `start` into `parts` (the contract's pointOf). */
+/** Point `j` of a bisection of `length` steps from `start` into `parts` (the contract's pointOf), exact past 2^53 / 16. */
 export function pointOf(start: number, length: number, parts: number, j: number): number {
-    return start + Math.floor((j * length) / parts);
+    return start + Number((BigInt(j) * BigInt(length)) / BigInt(parts));
+}
+
+/**
+ * The most steps a run with `maxMfuel` million fuel takes (the Dispute's stepBound; docs/disputes.md,
+ * "Steps bounded by fuel"): a match bisects the steps up to it, where both runs have halted.
+ */
+export function stepBound(maxMfuel: number): number {
+    return 2 * maxMfuel * 1_000_000 + 16;
+}
+
+/** A job's fuel limit in whole millions, rounded up (a job spec's maxMfuel; the Dispute's bound for a match of the job). */
+export function maxMfuelOf(job: ComputeJob): bigint {
+    return (job.fuel + 999_999n) / 1_000_000n;
 }
 
 /** A list of roots as the contract takes it: three a cell, each cell's reference the next. */
@@ -52,6 +83,18 @@ export function rootsOf(list: Cell): bigint[] {
     return roots;
 }
 
+/** The result a halted state proves: its output cell's hash, or its failure's. */
+function resultOf(state: Cell): bigint {
+    const root = readRoot(state);
+    if (root.status === STATUS.failed) return BigInt(`0x${failureHash(root.reason)}`);
+    return cellHashInt(stateOutputCell(state));
+}
+
+/** A halted state's root, and its proof for the Dispute's open: the root with its static and dynamic cells. */
+function opening(state: Cell): { root: bigint; proof: Cell } {
+    return { root: cellHashInt(state), proof: convertToMerkleProof(prune(state, [[0], [3]])) };
+}
+
 /** What a party sends next. */
 export type Move = { kind: 'bisect'; choice: number; roots: Cell } | { kind: 'prove'; choice: number; proof: Cell };
 
@@ -67,33 +110,46 @@ export class Party {
     private machine: Machine | undefined;
     private cells: StateCells | undefined;
     private faulted = false;
-    /** A copy of the machine at the start of the segment in dispute, to replay from. */
-    private checkpoint: { machine: Machine; faulted: boolean } | undefined;
+    /**
+     * Copies of the machine to replay from, by ascending step: the start of the segment in dispute
+     * and, within CHECKPOINT_BYTES, the points of this party's own last bisection (the opponent's
+     * next one starts at one of them).
+     */
+    private checkpoints: Checkpoint[] = [];
+    private haltedState: Promise<Cell> | undefined;
+    /** The final state's root, once `open` built it. */
+    private finalRoot: bigint | undefined;
 
     /**
      * `start`: a machine this party's run reaches (with whether the fault already struck), kept as
      * the first checkpoint so that a replay from there or later does not start from step 0 (not
-     * kept past the next checkpoint: a machine holds a copy of the memory).
+     * kept past the first move: a machine holds a copy of the memory).
      */
     constructor(
         readonly job: ComputeJob,
         readonly options: InterpretOptions & { fault?: Fault } = {},
-        start?: { machine: Machine; faulted: boolean },
+        start?: Checkpoint,
     ) {
-        this.checkpoint = start;
+        if (start !== undefined) this.checkpoints = [start];
     }
 
     /**
      * A machine at step `step` of this party's run (the fault applied on the way): the current
-     * one when it is not past the step, else a copy of the checkpoint when that is not, else a
-     * fresh one.
+     * one, or a copy of the latest checkpoint not past the step when that is nearer, else a fresh
+     * one.
      */
     machineAt(step: number): { machine: Machine; cells: StateCells } {
-        if (this.machine === undefined || this.machine.steps > step) {
+        let checkpoint: Checkpoint | undefined;
+        for (const c of this.checkpoints) if (c.machine.steps <= step) checkpoint = c;
+        if (
+            this.machine === undefined ||
+            this.machine.steps > step ||
+            (checkpoint !== undefined && checkpoint.machine.steps > this.machine.steps)
+        ) {
             let m: Machine;
-            if (this.checkpoint !== undefined && this.checkpoint.machine.steps <= step) {
-                m = this.checkpoint.machine.clone();
-                this.faulted = this.checkpoint.faulted;
+            if (checkpoint !== undefined) {
+                m = checkpoint.machine.clone();
+                this.faulted = checkpoint.faulted;
             } else {
                 const loaded = load(this.job, this.options);
                 if (!(loaded instanceof Machine))
@@ -115,31 +171,63 @@ export class Party {
         return { machine: this.machine, cells: this.cells! };
     }
 
-    /** The state root at `step`. */
+    /**
+     * The state root at `step`: the final state's once `open` has built it and the step is past
+     * the bound every run of the job halts within (no replay needed), else the run's.
+     */
     rootAt(step: number): bigint {
+        if (this.finalRoot !== undefined && step >= stepBound(Number(maxMfuelOf(this.job)))) return this.finalRoot;
         return cellHashInt(this.machineAt(step).cells.cell());
     }
 
-    /** The run's end: its step count, its root, and the proof that opens the match (the root, static and dynamic cells). */
+    /**
+     * The run's end on the reference interpreter: its step count, its (halted) root, and the proof
+     * that opens the match (the root, static and dynamic cells). `open` gives the same root and
+     * proof faster.
+     */
     final(): { steps: number; root: bigint; proof: Cell } {
         const { machine, cells } = this.machineAt(Number.MAX_SAFE_INTEGER);
-        const state = cells.cell();
-        return { steps: machine.steps, root: cellHashInt(state), proof: convertToMerkleProof(prune(state, [[0], [3]])) };
+        return { steps: machine.steps, ...opening(cells.cell()) };
     }
 
-    /** The result this party's run reveals: its output cell's hash, or its failure's (client/results.ts). */
+    /**
+     * What opens this party's match: its final state's root and proof, from the metered V8 run
+     * (haltedCell) where that can give it, else from the interpreter (`final`). A party with a
+     * fault (a liar) always interprets: the fault is the interpreter's.
+     */
+    async open(): Promise<{ root: bigint; proof: Cell }> {
+        return opening(await this.halted());
+    }
+
+    /** The result `open`'s state proves (the same as `result`, from the metered V8 run where it can). */
+    async openResult(): Promise<bigint> {
+        return resultOf(await this.halted());
+    }
+
+    /** The result this party's run reveals, on the interpreter: its output cell's hash, or its failure's (client/results.ts). */
     result(): bigint {
-        const { machine, cells } = this.machineAt(Number.MAX_SAFE_INTEGER);
-        const root = cells.cell();
-        if (machine.status === STATUS.failed) return BigInt(`0x${failureHash(readRoot(root).reason)}`);
-        return cellHashInt(stateOutputCell(root));
+        return resultOf(this.machineAt(Number.MAX_SAFE_INTEGER).cells.cell());
+    }
+
+    /** The final state `open` proves, built once. */
+    private halted(): Promise<Cell> {
+        this.haltedState ??= (async () => {
+            let cell = this.options.fault === undefined ? await haltedCell(this.job, this.options) : undefined;
+            cell ??= this.machineAt(Number.MAX_SAFE_INTEGER).cells.cell();
+            this.finalRoot = cellHashInt(cell);
+            return cell;
+        })();
+        // a failure is not kept: the next move tries again
+        this.haltedState.catch(() => (this.haltedState = undefined));
+        return this.haltedState;
     }
 
     /**
      * The answer to the opponent's bisection: the first of its segments whose start this party
      * accepts and whose end it does not, split by this party's roots, or proved when one step
-     * long. The run is replayed once across the segment, from a checkpoint at its start, and the
-     * machine at the start of the segment chosen becomes the next checkpoint.
+     * long. The run is replayed once across the segment, from the latest checkpoint not past its
+     * start; the machine at the start of the segment chosen, and at each point of this party's
+     * bisection of it (within CHECKPOINT_BYTES), become the next checkpoints.
      */
     respond(last: Bisection): Move {
         if (this.rootAt(last.start) !== last.roots[0]) {
@@ -148,7 +236,7 @@ export class Party {
             );
         }
         let choice = 0;
-        let before: { machine: Machine; faulted: boolean } | undefined;
+        let before: Checkpoint | undefined;
         for (let j = 1; j <= last.parts; j++) {
             const at = this.machineAt(pointOf(last.start, last.length, last.parts, j - 1));
             before = { machine: at.machine.clone(), faulted: this.faulted };
@@ -158,15 +246,33 @@ export class Party {
             }
         }
         if (choice === 0) throw new Error('this party agrees with every root of the bisection: nothing to dispute');
-        this.checkpoint = before;
+        this.checkpoints = [before!];
         const from = pointOf(last.start, last.length, last.parts, choice - 1);
         const to = pointOf(last.start, last.length, last.parts, choice);
         if (to - from === 1) {
             const { machine, cells } = this.machineAt(from);
-            return { kind: 'prove', choice, proof: proveStep(machine, cells).proof };
+            const proof = proveStep(machine, cells).proof;
+            // proving took the step without the fault's schedule (a fault due at `from` was not
+            // applied): this machine is no longer this party's run, so the next use starts again
+            // from the checkpoint
+            this.machine = undefined;
+            return { kind: 'prove', choice, proof };
         }
         const parts = Math.min(DISPUTE_DEGREE, to - from);
-        const roots = Array.from({ length: parts + 1 }, (_, j) => this.rootAt(pointOf(from, to - from, parts, j)));
+        let kept = copySize(before!.machine);
+        const roots = Array.from({ length: parts + 1 }, (_, j) => {
+            const root = this.rootAt(pointOf(from, to - from, parts, j));
+            // a copy at each inner point that fits the budget (a halted machine once): the opponent
+            // answers by choosing one of these segments, and the next move replays only that one
+            const m = this.machine;
+            if (j > 0 && j < parts && m !== undefined && m.steps > before!.machine.steps && !this.checkpoints.at(-1)!.machine.halted) {
+                if (kept + copySize(m) <= CHECKPOINT_BYTES) {
+                    kept += copySize(m);
+                    this.checkpoints.push({ machine: m.clone(), faulted: this.faulted });
+                }
+            }
+            return root;
+        });
         return { kind: 'bisect', choice, roots: rootsCell(roots) };
     }
 }

@@ -331,6 +331,40 @@ export class Machine {
         }
     }
 
+    /**
+     * Halts this machine, loaded and not yet run, as a metered V8 run of its job ended (its halted
+     * state, client/dispute/state.ts): that run's verdict, memory, globals (as bits) and output.
+     * The data segments are left as instantiation left them, which is right for a program that
+     * has no `data.drop` (the caller's to check); the step count stays 0 (a halted state has none).
+     * The machine takes `end.memory` as its own (the caller's copy of the run's memory).
+     */
+    endAs(result: ProgramResult, end: { memory: Uint8Array; globals: readonly bigint[]; output: Uint8Array }): void {
+        if (this.steps !== 0 || this.halted) throw new Error("only a machine that has not started can take a run's end");
+        if (end.globals.length !== this.globals.length / 2) throw new RangeError('the run ended with another number of globals');
+        if (end.memory.length % PAGE !== 0 || end.memory.length > this.maxBytes)
+            throw new RangeError('the run ended with a memory of another shape');
+        this.bytes = end.memory;
+        this.view = new DataView(this.bytes.buffer);
+        this.size = end.memory.length;
+        end.globals.forEach((g, i) => {
+            this.globals[2 * i] = Number(BigInt.asIntN(32, g));
+            this.globals[2 * i + 1] = Number(BigInt.asIntN(32, g >> 32n));
+        });
+        this.out = end.output.slice();
+        this.outLength = end.output.length;
+        if (result.status === 'ok') {
+            this.status = STATUS.returned;
+            this.usedBig = undefined;
+            this.used = 0;
+            if (result.fuel <= BigInt(Number.MAX_SAFE_INTEGER)) this.used = Number(result.fuel);
+            else this.usedBig = result.fuel;
+        } else {
+            this.status = STATUS.failed;
+            this.reason = result.reason;
+            this.message = result.message;
+        }
+    }
+
     /** Halts the machine as failed by `e`. */
     private fail(e: Trap): void {
         this.status = STATUS.failed;

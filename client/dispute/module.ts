@@ -7,10 +7,10 @@
  * GC), never guessed at.
  */
 import { ProgramRefused, WasmReader } from '../compute/abi';
-import { DEPTH_EXPORT, FUEL_EXPORT, START_EXPORT, TRAP_EXPORT } from '../compute/meter-costs';
+import { DEPTH_EXPORT, FUEL_EXPORT, GLOBAL_EXPORT, START_EXPORT, TRAP_EXPORT } from '../compute/meter-costs';
 
 /** Export names the meter reserves (docs/metering.md): a program exporting one is refused, here as there. */
-const RESERVED_EXPORTS = new Set([FUEL_EXPORT, TRAP_EXPORT, DEPTH_EXPORT, START_EXPORT]);
+const RESERVED_EXPORTS = new Set([FUEL_EXPORT, TRAP_EXPORT, DEPTH_EXPORT, START_EXPORT, GLOBAL_EXPORT]);
 
 /** A value type's byte: i32 0x7f, i64 0x7e, f32 0x7d, f64 0x7c, funcref 0x70, externref 0x6f. */
 export type ValType = number;

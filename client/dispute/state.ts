@@ -35,6 +35,9 @@
  * for its locals), so an index names one path. Values are 64-bit leaves, i32 and f32 in the low
  * half. Stack slots at `sp` and above, and frames at `fp` and above, hold what was last written
  * there: the machine never clears them, so neither does a step, and they are part of the state.
+ * A halted state is the exception: it is canonical (rootFields), with an all-zero stack, no
+ * frames, and 0 for its step count, position, depth, heights and bulk fields, so that the metered
+ * V8 run's end gives it (client/dispute/opening.ts, haltedCell).
  */
 import { beginCell, Builder, Cell } from '@ton/core';
 import { ByteTreeBuilder, byteTree, depthFor, MEMORY_DEPTH, OUTPUT_DEPTH, tree, TreeBuilder } from './cells';
@@ -263,10 +266,12 @@ export class StateCells {
             .storeRef(listTree(data))
             .storeRef(this.output.build(machine.out.subarray(0, machine.outLength)))
             .endCell();
+        // a halted state keeps neither stack nor frames (rootFields)
+        const halted = machine.halted;
         return rootFields(beginCell(), machine)
             .storeRef(this.staticPart)
-            .storeRef(this.stack.build(machine.st, highestWritten(machine.st)))
-            .storeRef(this.frames.build(machine.frames.map((f) => this.frame(f))))
+            .storeRef(this.stack.build(machine.st, halted ? 0 : highestWritten(machine.st)))
+            .storeRef(this.frames.build(halted ? [] : machine.frames.map((f) => this.frame(f))))
             .storeRef(dynamic)
             .endCell();
     }
@@ -285,11 +290,29 @@ export class StateCells {
     }
 }
 
-/** The root's fields, in the layout's order. */
+/**
+ * The root's fields, in the layout's order. A halted state (returned or failed) is canonical: its
+ * step count, position, call depth, stack and frame heights and bulk fields are 0 and its fuel is
+ * the verdict's (the whole limit for a failure), so that it is a function of what the metered V8
+ * run exposes (memory, globals, data segments, output, status and fuel) and a party can open a
+ * match from that run (client/dispute/opening.ts, haltedCell). The one-step verifier writes a
+ * halting step's post-state so.
+ */
 function rootFields(b: Builder, machine: Machine): Builder {
     const top = machine.fp > 0 ? machine.frames[machine.fp - 1] : undefined;
     const reason = machine.status === STATUS.failed ? REASONS.indexOf(machine.reason as (typeof REASONS)[number]) : 0;
     if (reason < 0) throw new Error(`no state for a run failed as ${machine.reason}`);
+    if (machine.halted) {
+        return b
+            .storeUint(machine.status, 8)
+            .storeUint(reason, 8)
+            .storeUint(0, 32 + 32 + 64)
+            .storeUint(machine.status === STATUS.failed ? machine.limit : machine.fuelUsed(), 64)
+            .storeUint(0, 32 + 32 + 32)
+            .storeUint(machine.size / 65_536, 32)
+            .storeUint(machine.outLength, 32)
+            .storeUint(0, 8 + 4 * 32);
+    }
     return b
         .storeUint(machine.status, 8)
         .storeUint(reason, 8)
@@ -376,7 +399,8 @@ export function initialRoot(job: ComputeJob): string {
     return stateRoot(loaded(job));
 }
 
-function loaded(job: ComputeJob, options: InterpretOptions = {}): Machine {
+/** The job's machine before its first step; throws for a program refused before it runs (it has no state). */
+export function loaded(job: ComputeJob, options: InterpretOptions = {}): Machine {
     const machine = load(job, options);
     if (!(machine instanceof Machine)) throw new Error(`the program is refused before it runs (${machine.reason}): it has no state`);
     return machine;

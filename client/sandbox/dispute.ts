@@ -9,7 +9,7 @@ import { Address, toNano } from '@ton/core';
 import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { Dispute } from '../../wrappers/Dispute';
 import { EvDisputeResolved } from '../../wrappers/Hub';
-import { Move, Party, rootsOf } from '../dispute/game';
+import { maxMfuelOf, Move, Party, rootsOf } from '../dispute/game';
 
 /** One message a party or the driver sent, with its compute gas; `taken` false when refused. */
 export interface MatchMove {
@@ -67,11 +67,13 @@ export async function playMatch(setup: MatchSetup): Promise<MatchOutcome> {
         setup.dispute ? Dispute.fromAddress(setup.dispute) : await Dispute.fromInit(judge.address, judge.address, setup.id),
     );
     let winner = 0;
+    let lastExit: number | undefined;
     const send = async (side: MatchMove['side'], kind: MatchMove['kind'], body: Parameters<SandboxContract<Dispute>['send']>[2]) => {
         const wallet = side === 'a' ? a.wallet : side === 'b' ? b.wallet : judge;
         const r = await dispute.send(wallet.getSender(), { value }, body);
         const c = computeAt(r, dispute.address);
         const taken = c?.exitCode === 0;
+        lastExit = c?.exitCode;
         moves.push({ side, kind, gas: c?.gasUsed ?? 0n, taken });
         // the resolution's event: id, match, winner, how
         for (const e of r.externals) {
@@ -83,8 +85,8 @@ export async function playMatch(setup: MatchSetup): Promise<MatchOutcome> {
         }
         return taken;
     };
-    const resultA = a.party.result();
-    const resultB = b.party.result();
+    const resultA = await a.party.openResult();
+    const resultB = await b.party.openResult();
     const started =
         setup.dispute !== undefined ||
         (await send('judge', 'start', {
@@ -98,11 +100,12 @@ export async function playMatch(setup: MatchSetup): Promise<MatchOutcome> {
             // the job's initial state, computed without either party's fault
             initialRoot: new Party(a.party.job, { ...a.party.options, fault: undefined }).rootAt(0),
             allowance: BigInt(setup.allowance ?? 3600),
+            maxMfuel: maxMfuelOf(a.party.job),
         }));
-    if (!started) throw new Error('the match did not start');
+    if (!started) throw new Error(`the match did not start (exit code ${lastExit})`);
     const match = (await dispute.getDisputeState()).match;
-    if (setup.stopA !== 0) await send('a', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: a.party.final().proof });
-    if (setup.stopB !== 0) await send('b', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: b.party.final().proof });
+    if (setup.stopA !== 0) await send('a', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: (await a.party.open()).proof });
+    if (setup.stopB !== 0) await send('b', 'open', { $$type: 'DisputeOpen', queryId: 0n, proof: (await b.party.open()).proof });
     const made = { 1: 1, 2: 1 };
     while (winner === 0) {
         const s = await dispute.getDisputeState();
