@@ -319,8 +319,8 @@ export const VARIANTS: { what: string; assume: Assumptions }[] = [
 
 /**
  * What a dispute match costs a side, in seat computes (V8 runs of the job), measured in BENCHMARKS
- * section 8 on the long examples: a side opens from its metered V8 run, 2 to 41 runs' worth with
- * the final state's cells (25 here); the interpreter plays the bisection, 200 to 850 runs' worth in
+ * section 8 on the long examples: a side opens from its metered V8 run, 2 to 45 runs' worth with
+ * the final state's cells (25 here); the interpreter plays the bisection, 190 to 890 runs' worth in
  * all (450 here). The first row is Fog today; the others are the same game with a prover 10 and
  * 100 times faster than today's interpreter (the opening unchanged). A side opens once in a job,
  * whatever its matches.

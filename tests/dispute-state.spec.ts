@@ -127,6 +127,31 @@ describe('the step machine and its state as cells', () => {
         expect(rootsAt(j, [steps, steps + 1, steps + 1000])).toEqual([root, root, root]);
     });
 
+    it('holds only the live machine: what the run popped or returned from is not part of the state', async () => {
+        // a call that leaves a frame and stack values behind it, then a step that pops a value
+        const program = await wat(`(module
+            (import "fog" "memory" (memory 1))
+            (func $f (param i64) (result i64) (i64.add (local.get 0) (i64.const 1)))
+            (func (export "run") (drop (call $f (i64.const 41))) (nop) (nop)))`);
+        const m = machine(job(program, Buffer.alloc(0)));
+        // past the call, its return and the drop: the frame of $f and its values lie above fp and sp
+        while (!m.halted && !(m.fp === 1 && m.sp === 0 && m.frames.length > 1 && m.steps > 4)) m.run(m.steps + 1);
+        expect(m.halted).toBe(false);
+        const root = stateRoot(m);
+        m.st[2 * m.sp] ^= 0x5a5a;
+        m.st[2 * m.sp + 3] ^= 1;
+        m.frames[m.fp].locals[0] ^= 1;
+        expect(stateRoot(m)).toBe(root);
+        // a live value is part of it: the same height, the slot scribbled or not
+        const live = (scribble: boolean) => {
+            const c = m.clone();
+            if (scribble) c.st[2 * c.sp] ^= 1;
+            c.sp += 1;
+            return stateRoot(c);
+        };
+        expect(live(true)).not.toBe(live(false));
+    });
+
     it('commits the initial root to the program, every input byte and the limits', async () => {
         const other = await wat(BULK_PROGRAM.replace('0x41', '0x42'));
         const [root] = rootsAt(job(bulk, INPUT), [0]);

@@ -182,7 +182,26 @@ describe('the one-step verifier contract', () => {
         expect(m.result().status).toBe('ok');
     });
 
-    it('keeps the heaviest steps within the budget: 16 values moved by a call, a return and a branch, a 64-byte chunk, popcnt of all ones, a store across leaves, float square roots and divisions at the ends of the range', async () => {
+    it('agrees on every step of a start function that leaves values and a frame behind it, then run', async () => {
+        // the start function's return empties the call stack without halting: its frame and the
+        // values it dropped are cleared, and run starts from a clean stack
+        const program = await wat(`(module
+            (import "fog" "memory" (memory 1))
+            (global $g (mut i64) (i64.const 0))
+            (func $helper (param i64 i64) (result i64) (i64.mul (local.get 0) (local.get 1)))
+            (func $start
+                (i64.const 5) (i64.const 6) (i64.const 7)
+                (global.set $g (call $helper (i64.const 3) (i64.const 4)))
+                (drop) (drop) (drop))
+            (start $start)
+            (func (export "run") (i64.store (i32.const 0) (i64.add (global.get $g) (i64.const 1)))))`);
+        const m = machine(program, Buffer.alloc(0));
+        const checked = await checkRun('start', m, 1);
+        expect(checked).toBe(m.steps);
+        expect(m.result().status).toBe('ok');
+    });
+
+    it('keeps the heaviest steps within the budget: 16 values moved by a call, a return and a branch (one over 300 values it drops, cleared as a range), a 64-byte chunk, popcnt of all ones, a store across leaves, float square roots and divisions at the ends of the range', async () => {
         const sixteen = (x: string) => Array.from({ length: 16 }, () => x).join(' ');
         const program = await wat(`(module
             (import "fog" "memory" (memory 1))
@@ -198,6 +217,11 @@ describe('the one-step verifier contract', () => {
                     (i64.const 7) (i64.const 8)
                     ${sixteen('(i64.const -2)')}
                     (br $b))
+                ${sixteen('(drop)')}
+                (block $deep (result ${sixteen('i64')})
+                    ${Array.from({ length: 300 }, () => '(i64.const 5)').join(' ')}
+                    ${sixteen('(i64.const -3)')}
+                    (br $deep))
                 ${sixteen('(drop)')}
                 (drop (i64.popcnt (i64.const -1)))
                 (i64.store (i32.const 60) (i64.const -1))
@@ -221,6 +245,25 @@ describe('the one-step verifier contract', () => {
         }
         expect(m.result().status).toBe('ok');
         expect(most).toBeLessThan(STEP_GAS_BUDGET);
+    });
+
+    it('keeps within the budget a branch that moves 16 values down across the top level of the stack tree, clearing 65,600 slots', async () => {
+        const sixteen = (x: string) => Array.from({ length: 16 }, () => x).join(' ');
+        const program = await wat(`(module
+            (import "fog" "memory" (memory 1))
+            (func (export "run")
+                (block $deep (result ${sixteen('i64')})
+                    ${Array.from({ length: 65_600 }, () => '(i64.const 5)').join(' ')}
+                    ${sixteen('(i64.const -3)')}
+                    (br $deep))
+                ${sixteen('(drop)')}))`);
+        const m = machine(program, Buffer.alloc(0));
+        // to the branch: the entry, the block, and every constant
+        m.run(2 + 65_600 + 16);
+        expect(nextOp(m)).toBe(0x0c);
+        expect(m.sp).toBe(65_616);
+        const p = await check(m, new StateCells(m), 'deep branch');
+        expect(readRoot(p.post).sp).toBe(16);
     });
 
     it('proves traps: each fails the run with its reason, into the canonical halted state (no steps, stack or frames; the whole fuel limit)', async () => {

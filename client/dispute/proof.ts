@@ -2,7 +2,8 @@
  * One-step proofs (docs/disputes.md, "The one-step proof"): the pre-state of a step as a TON
  * Merkle proof that keeps exactly the cells the step reads or writes (the root, the paths to the
  * instruction, the stack slots, locals, globals, memory, input, output and data leaves it
- * touches) and replaces every other subtree by a pruned branch carrying its hash. The proof's
+ * touches, the ends of the slots it pops and the frame it leaves, which it clears) and replaces
+ * every other subtree by a pruned branch carrying its hash. The proof's
  * level-0 hash is the pre-state root; the verifier executes the step on it, rebuilds the touched
  * paths around the pruned siblings, and the rebuilt root's level-0 hash is the post-state root.
  */
@@ -107,7 +108,8 @@ function accessSize(op: number): number {
 
 /**
  * The paths the machine's next step reads or writes (its pre-state: the machine as it is). A
- * path ends at the cell the step reads or replaces; everything on it is read.
+ * path ends at the cell the step reads or replaces; everything on it is read. A copy of the
+ * machine takes the step first, to learn what it pops (the slots and frames it clears).
  */
 export function stepPaths(machine: Machine): Path[] {
     const p = new StatePaths(machine);
@@ -138,6 +140,14 @@ export function stepPaths(machine: Machine): Path[] {
     }
     const sp = machine.sp;
     const fp = machine.fp;
+    // what the step leaves behind is cleared (the verifier's clearAbove): the two ends of the
+    // stack slots it popped (the subtrees between them are replaced whole) and the frames it left
+    const after = machine.clone();
+    after.run(machine.steps + 1);
+    if (!after.halted) {
+        if (after.sp < sp) paths.push(p.slot(after.sp), p.slot(sp - 1));
+        for (let f = after.fp; f < fp; f++) paths.push(p.frame(f));
+    }
     if (fp === 0) {
         // an entry call: its function, and the frame it opens (entries take no params)
         const entry = machine.status === STATUS.callStart ? machine.m.start! : machine.m.runIndex;

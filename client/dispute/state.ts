@@ -33,11 +33,13 @@
  * frames, memory and output of the fixed depths above, the rest as deep as their count needs (the
  * counts are in the static cell, a function's cell, a table's, a segment's, and a frame's function
  * for its locals), so an index names one path. Values are 64-bit leaves, i32 and f32 in the low
- * half. Stack slots at `sp` and above, and frames at `fp` and above, hold what was last written
- * there: the machine never clears them, so neither does a step, and they are part of the state.
- * A halted state is the exception: it is canonical (rootFields), with an all-zero stack, no
- * frames, and 0 for its step count, position, depth, heights and bulk fields, so that the metered
- * V8 run's end gives it (client/dispute/opening.ts, haltedCell).
+ * half. The state holds only the live machine: stack slots at `sp` and above are zero values and
+ * frames at `fp` and above empty cells (the interpreter leaves what it popped as it was, and the
+ * tree is built from the first `sp` slots and `fp` frames; the one-step verifier clears what a
+ * step popped), so that a run that keeps its state elsewhere (a compiled prover) gives the same
+ * roots. A halted state is canonical (rootFields), with an all-zero stack, no frames, and 0 for
+ * its step count, position, depth, heights and bulk fields, so that the metered V8 run's end gives
+ * it (client/dispute/opening.ts, haltedCell).
  */
 import { beginCell, Builder, Cell } from '@ton/core';
 import { ByteTreeBuilder, byteTree, depthFor, MEMORY_DEPTH, OUTPUT_DEPTH, tree, TreeBuilder } from './cells';
@@ -266,12 +268,13 @@ export class StateCells {
             .storeRef(listTree(data))
             .storeRef(this.output.build(machine.out.subarray(0, machine.outLength)))
             .endCell();
-        // a halted state keeps neither stack nor frames (rootFields)
+        // only the live stack and frames (the machine leaves what it popped as it was); a halted
+        // state keeps neither (rootFields)
         const halted = machine.halted;
         return rootFields(beginCell(), machine)
             .storeRef(this.staticPart)
-            .storeRef(this.stack.build(machine.st, halted ? 0 : highestWritten(machine.st)))
-            .storeRef(this.frames.build(halted ? [] : machine.frames.map((f) => this.frame(f))))
+            .storeRef(this.stack.build(machine.st, halted ? 0 : machine.sp))
+            .storeRef(this.frames.build(halted ? [] : machine.frames.slice(0, machine.fp).map((f) => this.frame(f))))
             .storeRef(dynamic)
             .endCell();
     }
@@ -376,12 +379,6 @@ export function readRoot(root: Cell): RootFields {
 export function stateOutputCell(root: Cell): Cell {
     const dynamic = root.refs[3];
     return beginCell().storeUint(readRoot(root).outLength, 32).storeRef(dynamic.refs[3]).endCell();
-}
-
-/** One past the highest value slot holding a non-zero half (the rest of the tree is zero leaves). */
-function highestWritten(st: Int32Array): number {
-    for (let i = st.length - 1; i >= 0; i--) if (st[i] !== 0) return (i >> 1) + 1;
-    return 0;
 }
 
 /** The state root at the machine's current step, hex. */
