@@ -6,7 +6,7 @@ import { historyGas } from '../bench/history';
  * history keeps `npm test` within its time; `FOG_SCALE_JOBS=998` runs the 1,000 jobs and 200
  * providers that `npm run bench` measures.
  */
-const JOBS = Number(process.env.FOG_SCALE_JOBS ?? 150);
+const JOBS = Number(process.env.FOG_SCALE_JOBS ?? 100);
 const PROVIDERS = Math.max(1, Math.floor(JOBS / 5));
 
 describe('scale', () => {
