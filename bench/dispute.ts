@@ -12,7 +12,6 @@ import { Party } from '../client/dispute/game';
 import { interpret, load, Machine } from '../client/dispute/interpreter';
 import { proveStep } from '../client/dispute/proof';
 import { StateCells } from '../client/dispute/state';
-import { cellHashInt } from '../client/dispute/cells';
 import { nextOp, stepClass } from '../client/dispute/step-class';
 import { StepVerifier } from '../wrappers/StepVerifier';
 import { beginCell, fromNano, toNano } from '@ton/core';
@@ -207,9 +206,9 @@ async function stepGas(blockchain: Blockchain, runs: readonly { name: string; st
             const p = proveStep(m, cells);
             const r = await blockchain.runGetMethod(verifier.address, 'step', [
                 { type: 'cell', cell: p.proof },
-                { type: 'int', value: cellHashInt(p.pre) },
+                { type: 'int', value: p.preRoot },
             ]);
-            if (r.exitCode !== 0 || r.stackReader.readBigNumber() !== cellHashInt(p.post))
+            if (r.exitCode !== 0 || r.stackReader.readBigNumber() !== p.postRoot)
                 throw new Error(`the verifier disagrees with the interpreter on step ${p.step} of ${name} (${kind}, exit ${r.exitCode})`);
             const row = rows.get(kind) ?? { class: kind, proved: 0, mostGas: 0, example: name };
             row.proved++;

@@ -340,7 +340,9 @@ function disputeSection(f: DisputeFigures): string[] {
         'its fuel and half again as its limit. Moves are the bisections and the proof, openings not counted; gas is each side’s',
         `messages in the match’s contract, the opening included, in TON at ${GAS_PRICE_NANO} nanoton per gas. The honest party’s time`,
         'is all its computing for the match (its opening from the metered V8 run, every root, the proof; the opening alone in',
-        '“open ms”) against one plain run of the interpreter; the honest party won every match (the bench fails otherwise).',
+        '“open ms”), the states reached by the compiled prover (client/dispute/compiled.ts) or, over short stretches, the',
+        'interpreter from a checkpoint; “against the run” divides it by one plain run of the interpreter (the liar, a test’s',
+        'fault, interprets). The honest party won every match (the bench fails otherwise).',
         '',
         ...table(
             [

@@ -4,7 +4,19 @@
  * subtrees, commits to every byte, and the output cell commits to the length too.
  */
 import { beginCell, Cell } from '@ton/core';
-import { byteTree, capacityOf, LEAF_BYTES, MEMORY_DEPTH, OUTPUT_DEPTH, outputCell, outputHash, zeroTree } from '../client/dispute/cells';
+import {
+    ByteTreeHasher,
+    byteTree,
+    capacityOf,
+    LEAF_BYTES,
+    MEMORY_DEPTH,
+    OUTPUT_DEPTH,
+    outputCell,
+    outputHash,
+    trieOf,
+    zeroTree,
+} from '../client/dispute/cells';
+import { prune } from '../client/dispute/proof';
 
 /** The tree built the long way: every leaf, every inner cell, nothing shared. */
 function naive(bytes: Uint8Array, depth: number): Cell {
@@ -108,5 +120,33 @@ describe('byte arrays as cell trees', () => {
         expect(cell.beginParse().loadUint(32)).toBe(text.length);
         expect(outputHash(text)).toBe(cell.hash().toString('hex'));
         expect(outputHash(new Uint8Array(0))).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('hashes the tree without its cells, as the bytes change, grow and shrink, and builds it along given paths only', () => {
+        const hasher = new ByteTreeHasher(4);
+        let seed = 7;
+        const byte = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+        let bytes = new Uint8Array(0);
+        for (const length of [0, 1, 63, 64, 65, 700, 700, 700, 4096, 300, 3000, 0, capacityOf(4)]) {
+            const next = new Uint8Array(length);
+            next.set(bytes.subarray(0, length));
+            // a few bytes changed, a stretch of zeros, the rest as it was
+            for (let k = 0; k < 3 && length > 0; k++) next[byte() % length] = byte();
+            if (length > 200) next.fill(0, 100, 200);
+            bytes = next;
+            const tree = byteTree(bytes, 4);
+            const h = hasher.build(bytes);
+            expect([length, h.hash.toString('hex'), h.depth]).toEqual([length, tree.hash().toString('hex'), tree.depth()]);
+            // cells along two leaves' paths: the same level-0 hash, and the same proof of those paths
+            const paths = [
+                [0, 1, 2, 3],
+                [3, 3, 0, 1],
+            ];
+            const partial = hasher.partial(trieOf(paths));
+            expect(partial.hash(0).toString('hex')).toBe(tree.hash().toString('hex'));
+            expect(prune(partial, paths).hash(0).toString('hex')).toBe(prune(tree, paths).hash(0).toString('hex'));
+            expect(prune(partial, paths).equals(prune(tree, paths))).toBe(true);
+        }
+        expect(() => hasher.build(new Uint8Array(capacityOf(4) + 1))).toThrow(RangeError);
     });
 });

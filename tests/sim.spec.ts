@@ -119,8 +119,11 @@ describe('the simulation with disputes', () => {
         // by vote the adaptive cartel's quorum beats honest providers; with disputes its only edge is where it holds every seat
         const edge = (costs: string | undefined) => at(costs, 'adaptive').cartel - at(costs, 'adaptive').honest;
         expect(edge(fast.what)).toBeLessThan(edge(undefined) / 2);
-        // today a match costs an honest side hundreds of seat computes: the report's griefing figures
-        expect(at(today.what, 'always').honestDisputeCost).toBeGreaterThan(1);
+        // today (the compiled prover) the always-lying cartel loses more than honest providers too,
+        // but a match still costs an honest side tens of seat computes: the report's griefing figures
+        expect(at(today.what, 'always').cartel).toBeLessThan(at(today.what, 'always').honest);
+        expect(at(today.what, 'always').honestDisputeCost).toBeGreaterThan(0.2);
+        expect(at(today.what, 'always').honestDisputeCost).toBeGreaterThan(2 * at(fast.what, 'always').honestDisputeCost);
     });
 });
 
@@ -163,13 +166,13 @@ describe('npm run sim', () => {
         const { stdout } = await run('node', [join(ROOT, 'dist', 'sim', 'main.js'), '--short', '--out', out]);
         // the properties, as judged and as the report shows them: k = 3 and 4 are out of any parameter's reach by
         // vote; with disputes the colluders' wrong results fall to share^k, and a griefing cartel costs honest
-        // providers more than itself on today's interpreter, not with a prover 10 or 100 times faster
+        // providers more than itself on the interpreter alone, not with today's compiled prover or a faster one
         expect(
             stdout
                 .split('\n')
                 .filter((l) => /^[✓✗] /.test(l))
                 .map((l) => l.slice(0, 1)),
-        ).toEqual(['✓', '✓', '✓', '✗', '✓', '✗', '✓', '✓']);
+        ).toEqual(['✓', '✓', '✓', '✗', '✓', '✓', '✗', '✓']);
         expect(stdout).toMatch(/✗ colluders under a third of stake get under 1% wrong results accepted for k = 3 and 4 \(unreachable/);
         const report = readFileSync(join(out, 'REPORT.md'), 'utf8');
         for (const heading of [

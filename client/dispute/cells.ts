@@ -6,6 +6,7 @@
  * that hold a non-zero byte cost anything to build. The tree's hash is its root cell's
  * representation hash: TON's own Merkle root, which a contract checks a proof against.
  */
+import { createHash, hash as cryptoHash } from 'node:crypto';
 import { beginCell, Cell } from '@ton/core';
 
 /** Bytes in a leaf. */
@@ -187,4 +188,163 @@ export function outputCell(output: Uint8Array): Cell {
 /** The output cell's hash, hex. */
 export function outputHash(output: Uint8Array): string {
     return outputCell(output).hash().toString('hex');
+}
+
+/** A subtree's hash (its root cell's representation hash) and depth, without its cells. */
+export interface SubtreeHash {
+    hash: Buffer;
+    depth: number;
+}
+
+/** A leaf's descriptor bytes (no references, 512 bits of data): d1 = 0, d2 = 2 × 64. */
+const LEAF_D2 = 2 * LEAF_BYTES;
+/** An inner cell's descriptor bytes: four references, no data. */
+const INNER_D1 = FAN_OUT;
+
+/** The representation hash of an ordinary cell with 64 bytes of data and no references. */
+function leafHash(scratch: Buffer, bytes: Buffer, at: number, end: number): Buffer {
+    scratch[0] = 0;
+    scratch[1] = LEAF_D2;
+    scratch.fill(0, 2);
+    bytes.copy(scratch, 2, at, Math.min(end, at + LEAF_BYTES));
+    return sha256(scratch);
+}
+
+/** SHA-256 in one call (crypto.hash, a quarter faster than createHash on small inputs, where the platform has it). */
+const sha256: (data: Buffer) => Buffer =
+    typeof (cryptoHash as unknown) === 'function'
+        ? (data) => cryptoHash('sha256', data, 'buffer')
+        : (data) => createHash('sha256').update(data).digest();
+
+/** The representation hash of an inner cell whose four children, all of depth `d - 1`, have these hashes. */
+function innerHash(scratch: Buffer, d: number, children: readonly Buffer[]): Buffer {
+    scratch[0] = INNER_D1;
+    scratch[1] = 0;
+    for (let k = 0; k < FAN_OUT; k++) scratch.writeUInt16BE(d - 1, 2 + 2 * k);
+    for (let k = 0; k < FAN_OUT; k++) children[k].copy(scratch, 2 + 2 * FAN_OUT + 32 * k);
+    return sha256(scratch);
+}
+
+const ZERO_BYTES = Buffer.alloc(LEAF_BYTES);
+
+/** Hashes of the all-zero trees by depth: [0] the zero leaf's (each one Buffer, compared by identity). */
+const zeroHashes: Buffer[] = [];
+
+function zeroHash(d: number): Buffer {
+    const inner = Buffer.alloc(2 + 2 * FAN_OUT + 32 * FAN_OUT);
+    if (zeroHashes.length === 0) zeroHashes.push(leafHash(Buffer.alloc(2 + LEAF_BYTES), Buffer.alloc(LEAF_BYTES), 0, LEAF_BYTES));
+    while (zeroHashes.length <= d) {
+        const below = zeroHashes[zeroHashes.length - 1];
+        zeroHashes.push(innerHash(inner, zeroHashes.length, [below, below, below, below]));
+    }
+    return zeroHashes[d];
+}
+
+/**
+ * A byte array's tree (byteTree) as its hash alone, computed with the platform's SHA-256 rather than
+ * by building cells, and again as the bytes change: only leaves whose 64 bytes changed and the
+ * paths above them are hashed again. For roots, where no proof needs the cells: a pruned branch
+ * (client/dispute/proof.ts) with this hash stands in for the tree, and the level-0 hash of a cell
+ * holding it is the hash of the cell holding the tree.
+ */
+export class ByteTreeHasher {
+    private copy = Buffer.alloc(0);
+    /** The hashes of the last build, by level ([0] the leaves), for the nodes over the bytes given. */
+    private levels: Buffer[][] = [];
+    private readonly leafScratch = Buffer.alloc(2 + LEAF_BYTES);
+    private readonly innerScratch = Buffer.alloc(2 + 2 * FAN_OUT + 32 * FAN_OUT);
+
+    constructor(readonly depth: number) {}
+
+    build(bytes: Uint8Array): SubtreeHash {
+        if (bytes.length > capacityOf(this.depth))
+            throw new RangeError(`${bytes.length} bytes do not fit a tree of ${capacityOf(this.depth)}`);
+        const now = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+        const count = Math.ceil(bytes.length / LEAF_BYTES);
+        const old = this.copy;
+        // which nodes changed, by level
+        let changed: number[] = [];
+        const leaves = (this.levels[0] ??= []);
+        leaves.length = Math.min(leaves.length, count);
+        for (let i = 0; i < count; i++) {
+            const at = i * LEAF_BYTES;
+            const end = Math.min(bytes.length, at + LEAF_BYTES);
+            const full = end - at === LEAF_BYTES;
+            if (leaves[i] !== undefined && full && end <= old.length && now.compare(old, at, end, at, end) === 0) continue;
+            leaves[i] = now.compare(ZERO_BYTES, 0, end - at, at, end) === 0 ? zeroHash(0) : leafHash(this.leafScratch, now, at, end);
+            changed.push(i);
+        }
+        if (old.length < bytes.length || this.copy.length !== bytes.length) {
+            this.copy = Buffer.alloc(bytes.length);
+            now.copy(this.copy);
+        } else for (const i of changed) now.copy(this.copy, i * LEAF_BYTES, i * LEAF_BYTES, Math.min(bytes.length, (i + 1) * LEAF_BYTES));
+        let width = count;
+        for (let d = 1; d <= this.depth; d++) {
+            const below = this.levels[d - 1];
+            const level = (this.levels[d] ??= []);
+            width = Math.ceil(width / FAN_OUT);
+            // the parents of what changed, the nodes not built before (the bytes grew) and the last
+            // node, whose children past the end are zero trees (the bytes may have shrunk)
+            const dirty = new Uint8Array(width);
+            for (const i of changed) dirty[Math.floor(i / FAN_OUT)] = 1;
+            for (let p = level.length; p < width; p++) dirty[p] = 1;
+            if (width > 0) dirty[width - 1] = 1;
+            level.length = width;
+            const filler = zeroHash(d - 1);
+            changed = [];
+            for (let p = 0; p < width; p++) {
+                if (dirty[p] === 0) continue;
+                const children = [0, 1, 2, 3].map((k) => below[FAN_OUT * p + k] ?? filler);
+                level[p] = children.every((c) => c === filler) ? zeroHash(d) : innerHash(this.innerScratch, d, children);
+                changed.push(p);
+            }
+        }
+        return { hash: this.levels[this.depth]?.[0] ?? zeroHash(this.depth), depth: this.depth };
+    }
+
+    /**
+     * The last build's tree as cells only along `paths` (a trie of child indexes from the tree's
+     * root): the cells on a path are real, each subtree off them a pruned branch with its hash. Its
+     * level-0 hash is the tree's, and a proof of those paths (client/dispute/proof.ts, prune) is the
+     * same as from the whole tree's cells, for a few cells instead of all of them.
+     */
+    partial(paths: PathTrie): Cell {
+        const node = (d: number, p: number, trie: PathTrie | undefined): Cell => {
+            if (trie === undefined) return standIn({ hash: this.levels[d]?.[p] ?? zeroHash(d), depth: d });
+            if (d === 0) {
+                const leaf = Buffer.alloc(LEAF_BYTES);
+                const from = Math.min(this.copy.length, p * LEAF_BYTES);
+                this.copy.copy(leaf, 0, from, Math.min(this.copy.length, from + LEAF_BYTES));
+                return beginCell().storeBuffer(leaf).endCell();
+            }
+            const b = beginCell();
+            for (let k = 0; k < FAN_OUT; k++) b.storeRef(node(d - 1, FAN_OUT * p + k, trie.children.get(k)));
+            return b.endCell();
+        };
+        return node(this.depth, 0, paths);
+    }
+}
+
+/** Paths as a trie of child indexes. */
+export interface PathTrie {
+    children: Map<number, PathTrie>;
+}
+
+/** The trie of `paths` (each a list of child indexes from one cell down). */
+export function trieOf(paths: readonly (readonly number[])[]): PathTrie {
+    const trie: PathTrie = { children: new Map() };
+    for (const path of paths) {
+        let node = trie;
+        for (const step of path) {
+            let next = node.children.get(step);
+            if (next === undefined) node.children.set(step, (next = { children: new Map() }));
+            node = next;
+        }
+    }
+    return trie;
+}
+
+/** A pruned branch standing for a subtree known by its hash and depth (client/dispute/proof.ts, prunedBranch). */
+export function standIn(t: SubtreeHash): Cell {
+    return beginCell().storeUint(1, 8).storeUint(1, 8).storeBuffer(t.hash).storeUint(t.depth, 16).endCell({ exotic: true });
 }

@@ -12,6 +12,7 @@ import { InterpretOptions, load, Machine, STATUS } from './interpreter';
 import { prune, proveStep } from './proof';
 import { readRoot, StateCells, stateOutputCell } from './state';
 import { haltedCell } from './opening';
+import { CompiledProgram, Unsupported } from './compiled';
 import { cellHashInt } from './cells';
 import { failureHash } from '../results';
 
@@ -34,6 +35,14 @@ export const CHECKPOINT_BYTES = 256 * 1024 * 1024;
 function copySize(m: Machine): number {
     return m.bytes.length + m.out.length + m.st.byteLength + m.frames.reduce((sum, f) => sum + f.locals.byteLength, 0);
 }
+
+/**
+ * How much faster the compiled prover (compiled.ts) reaches a step from step 0 than the
+ * interpreter replays the same number of steps, at the least (BENCHMARKS.md, section 8, measures
+ * it): a party replays on the interpreter from its latest checkpoint when that is fewer steps than
+ * this fraction of the way from step 0, else runs the compiled prover.
+ */
+export const COMPILED_ADVANTAGE = 16;
 
 /** A change to the machine's state at one step, which makes a party a liar (tests). */
 export interface Fault {
@@ -119,6 +128,10 @@ export class Party {
     private haltedState: Promise<Cell> | undefined;
     /** The final state's root, once `open` built it. */
     private finalRoot: bigint | undefined;
+    /** The compiled prover: not built yet (undefined), or not available (null: a liar, or a program it does not cover). */
+    private prover: CompiledProgram | null | undefined;
+    /** Roots the compiled prover gave for the move being made, by step. */
+    private known = new Map<number, bigint>();
 
     /**
      * `start`: a machine this party's run reaches (with whether the fault already struck), kept as
@@ -177,7 +190,65 @@ export class Party {
      */
     rootAt(step: number): bigint {
         if (this.finalRoot !== undefined && step >= stepBound(Number(maxMfuelOf(this.job)))) return this.finalRoot;
-        return cellHashInt(this.machineAt(step).cells.cell());
+        const known = this.known.get(step);
+        if (known !== undefined) return known;
+        return this.machineAt(step).cells.rootHash();
+    }
+
+    /**
+     * Brings this party's run to `points` with one run of the compiled prover, where that is quicker
+     * than replaying from the latest checkpoint (COMPILED_ADVANTAGE): a copy of the machine at each
+     * point becomes a checkpoint while they fit CHECKPOINT_BYTES (with `kept` bytes held already),
+     * the root of each point past that is computed at once, and the points the run halted before
+     * take the final state's root when `open` has built it. A program the prover does not cover,
+     * or a run the engine cannot finish, is left to the replay. Returns the bytes held.
+     */
+    private prefetch(points: readonly number[], kept: number): number {
+        const bound = stepBound(Number(maxMfuelOf(this.job)));
+        const held = new Set(this.checkpoints.map((c) => c.machine.steps));
+        const wanted = [...new Set(points)].filter((p) => p < bound && !this.known.has(p) && !held.has(p)).sort((a, b) => a - b);
+        if (wanted.length === 0) return kept;
+        const last = wanted[wanted.length - 1];
+        let from = 0;
+        for (const c of this.checkpoints) if (c.machine.steps <= wanted[0]) from = c.machine.steps;
+        if (this.machine !== undefined && this.machine.steps <= wanted[0]) from = Math.max(from, this.machine.steps);
+        if ((last - from) * COMPILED_ADVANTAGE <= last) return kept;
+        const prover = this.compiled();
+        if (prover === undefined) return kept;
+        try {
+            const halted = prover.run(wanted, (step, machine) => {
+                if (machine.halted) return;
+                if (kept + copySize(machine) <= CHECKPOINT_BYTES) {
+                    kept += copySize(machine);
+                    this.checkpoints.push({ machine: machine.clone(), faulted: false });
+                    return;
+                }
+                this.cells ??= new StateCells(machine);
+                this.cells.use(machine);
+                this.known.set(step, this.cells.rootHash());
+                // the StateCells follows another machine now: the current one is rebuilt on next use
+                this.machine = undefined;
+            });
+            if (this.finalRoot !== undefined) for (const p of halted) this.known.set(p, this.finalRoot);
+        } catch (e) {
+            if (!(e instanceof Unsupported)) throw e;
+            this.prover = null;
+        } finally {
+            this.checkpoints.sort((a, b) => a.machine.steps - b.machine.steps);
+        }
+        return kept;
+    }
+
+    /** The compiled prover for this party's run, built once; undefined for a liar or where it does not apply. */
+    private compiled(): CompiledProgram | undefined {
+        if (this.prover === undefined) {
+            this.prover = null;
+            if (this.options.fault === undefined) {
+                const m = load(this.job, this.options);
+                if (m instanceof Machine) this.prover = CompiledProgram.of(m) ?? null;
+            }
+        }
+        return this.prover ?? undefined;
     }
 
     /**
@@ -235,20 +306,37 @@ export class Party {
                 `the bisection starts from a state this party does not hold at step ${last.start}: another job, or other limits`,
             );
         }
-        let choice = 0;
-        let before: Checkpoint | undefined;
-        for (let j = 1; j <= last.parts; j++) {
-            const at = this.machineAt(pointOf(last.start, last.length, last.parts, j - 1));
-            before = { machine: at.machine.clone(), faulted: this.faulted };
-            if (this.rootAt(pointOf(last.start, last.length, last.parts, j)) !== last.roots[j]) {
-                choice = j;
-                break;
+        this.known.clear();
+        const point = (j: number) => pointOf(last.start, last.length, last.parts, j);
+        let kept = this.checkpoints.reduce((sum, c) => sum + copySize(c.machine), 0);
+        kept = this.prefetch(
+            Array.from({ length: last.parts + 1 }, (_, j) => point(j)),
+            kept,
+        );
+        // a segment whose start this party holds and whose end it does not, by halving: the
+        // bisection's end is the opponent's claim, which an honest party never holds (any such
+        // segment will do: a wrong root is somewhere in it)
+        if (this.rootAt(point(last.parts)) === last.roots[last.parts])
+            throw new Error('this party agrees with every root of the bisection: nothing to dispute');
+        let [lo, hi] = [0, last.parts];
+        while (hi - lo > 1) {
+            const mid = (lo + hi) >> 1;
+            if (this.rootAt(point(mid)) === last.roots[mid]) lo = mid;
+            else hi = mid;
+            // a copy of the machine there, for the halving's next replay (a point before this one)
+            const m = this.machine;
+            if (m !== undefined && !m.halted && m.steps === point(mid) && kept + copySize(m) <= CHECKPOINT_BYTES) {
+                kept += copySize(m);
+                this.checkpoints.push({ machine: m.clone(), faulted: this.faulted });
+                this.checkpoints.sort((a, b) => a.machine.steps - b.machine.steps);
             }
         }
-        if (choice === 0) throw new Error('this party agrees with every root of the bisection: nothing to dispute');
-        this.checkpoints = [before!];
-        const from = pointOf(last.start, last.length, last.parts, choice - 1);
-        const to = pointOf(last.start, last.length, last.parts, choice);
+        const choice = hi;
+        const at = this.machineAt(point(lo));
+        const before: Checkpoint = { machine: at.machine.clone(), faulted: this.faulted };
+        this.checkpoints = [before];
+        const from = point(lo);
+        const to = point(hi);
         if (to - from === 1) {
             const { machine, cells } = this.machineAt(from);
             const proof = proveStep(machine, cells).proof;
@@ -259,13 +347,25 @@ export class Party {
             return { kind: 'prove', choice, proof };
         }
         const parts = Math.min(DISPUTE_DEGREE, to - from);
-        let kept = copySize(before!.machine);
+        kept = copySize(before.machine);
+        const points = Array.from({ length: parts - 1 }, (_, j) => pointOf(from, to - from, parts, j + 1));
+        // the inner points by the compiled prover where that is quicker, each kept as a checkpoint
+        const prefetched = this.checkpoints.length;
+        kept = this.prefetch(points, kept);
+        const compiled = this.checkpoints.length > prefetched || points.every((p) => this.known.has(p));
         const roots = Array.from({ length: parts + 1 }, (_, j) => {
             const root = this.rootAt(pointOf(from, to - from, parts, j));
             // a copy at each inner point that fits the budget (a halted machine once): the opponent
             // answers by choosing one of these segments, and the next move replays only that one
             const m = this.machine;
-            if (j > 0 && j < parts && m !== undefined && m.steps > before!.machine.steps && !this.checkpoints.at(-1)!.machine.halted) {
+            if (
+                !compiled &&
+                j > 0 &&
+                j < parts &&
+                m !== undefined &&
+                m.steps > before.machine.steps &&
+                !this.checkpoints.at(-1)!.machine.halted
+            ) {
                 if (kept + copySize(m) <= CHECKPOINT_BYTES) {
                     kept += copySize(m);
                     this.checkpoints.push({ machine: m.clone(), faulted: this.faulted });

@@ -201,6 +201,23 @@ export function evaluateNumeric(op: number, operands: readonly bigint[]): bigint
 
 let evaluator: Machine | undefined;
 
+/** A running state another implementation reached, for Machine.assume. */
+export interface Assumed {
+    status: number;
+    steps: number;
+    fuel: bigint;
+    depth: number;
+    memory: Uint8Array;
+    /** Each global's bits. */
+    globals: readonly bigint[];
+    dropped: readonly boolean[];
+    output: Uint8Array;
+    /** Every frame's operands, bottom first: value i is (stack[2i], stack[2i + 1]). */
+    stack: Int32Array;
+    /** Bottom first: the function, its next instruction, its locals, and how many operands it has on the stack. */
+    frames: { func: number; pc: number; locals: Int32Array; height: number }[];
+}
+
 /** A frame of the call stack. Frames above the top stay as they were left: they are part of the state. */
 export interface Frame {
     func: number;
@@ -363,6 +380,52 @@ export class Machine {
             this.reason = result.reason;
             this.message = result.message;
         }
+    }
+
+    /**
+     * Puts this machine, loaded and not yet run, in a running state that another implementation of
+     * the same semantics reached (client/dispute/compiled.ts): no bulk operation under way, the
+     * value stack made of each frame's operands in turn. The machine takes `s.memory` as its own.
+     */
+    assume(s: Assumed): void {
+        if (this.steps !== 0 || this.halted) throw new Error('only a machine that has not started can take a state');
+        if (s.memory.length % PAGE !== 0 || s.memory.length > this.maxBytes) throw new RangeError('a memory of another shape');
+        if (s.globals.length !== this.globals.length / 2 || s.dropped.length !== this.dropped.length)
+            throw new RangeError('another number of globals or data segments');
+        this.status = s.status;
+        this.steps = s.steps;
+        this.usedBig = undefined;
+        this.used = 0;
+        if (s.fuel <= BigInt(Number.MAX_SAFE_INTEGER)) this.used = Number(s.fuel);
+        else this.usedBig = s.fuel;
+        this.depth = s.depth;
+        this.bytes = s.memory;
+        this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+        this.size = s.memory.length;
+        s.globals.forEach((g, i) => {
+            this.globals[2 * i] = Number(BigInt.asIntN(32, g));
+            this.globals[2 * i + 1] = Number(BigInt.asIntN(32, g >> 32n));
+        });
+        s.dropped.forEach((d, i) => (this.dropped[i] = d));
+        this.out = s.output.length > 0 ? s.output.slice() : new Uint8Array(1024);
+        this.outLength = s.output.length;
+        const imported = this.m.hosts.length;
+        let sp = 0;
+        this.fp = 0;
+        s.frames.forEach((f, k) => {
+            const i = f.func - imported;
+            const code = this.m.codes[i];
+            if (code === undefined) throw new RangeError(`no function ${f.func}`);
+            const weight = this.costs[i].simple ? 0 : this.costs[i].weight;
+            const caller = s.frames[k - 1];
+            const results = this.m.types[this.m.funcTypes[f.func]].results.length;
+            this.frames[this.fp++] = frameOf(f.func, code, f.pc, f.locals, sp, results, weight, caller?.func ?? -1, caller?.pc ?? 0);
+            sp += f.height;
+        });
+        if (s.stack.length !== 2 * sp) throw new RangeError('the value stack does not match the frames');
+        while (this.st.length < s.stack.length) this.grow();
+        this.st.set(s.stack);
+        this.sp = sp;
     }
 
     /** Halts the machine as failed by `e`. */

@@ -56,6 +56,11 @@ export interface Code {
     a: Int32Array;
     b: Int32Array;
     branches: Branch[];
+    /**
+     * The operand stack's height before each instruction, relative to the frame's base (meaningless
+     * in code no path reaches: after an unconditional branch, until its block's `else` or `end`).
+     */
+    heights: Int32Array;
     /** Declared locals after the params, by type. */
     locals: ValType[];
 }
@@ -345,6 +350,7 @@ function decodeBody(r: Reader, end: number, m: Module, locals: ValType[], func: 
     const op: number[] = [];
     const a: number[] = [];
     const b: number[] = [];
+    const heights: number[] = [];
     const branches: Branch[] = [];
     const type = m.types[m.funcTypes[func]];
     const open: Open[] = [];
@@ -352,7 +358,10 @@ function decodeBody(r: Reader, end: number, m: Module, locals: ValType[], func: 
     // the operand stack's height before the next instruction, relative to the frame's base; after
     // an unconditional branch it is meaningless until the block's `else` or `end` (that code never runs)
     let height = 0;
+    // the height before the instruction being read
+    let before = 0;
     const push = (o: number, x = 0, y = 0) => {
+        heights.push(before);
         op.push(o);
         a.push(x);
         b.push(y);
@@ -381,6 +390,7 @@ function decodeBody(r: Reader, end: number, m: Module, locals: ValType[], func: 
     };
     while (r.pos < end) {
         const code = r.byte();
+        before = height;
         switch (code) {
             case 0x02:
             case 0x03:
@@ -507,5 +517,5 @@ function decodeBody(r: Reader, end: number, m: Module, locals: ValType[], func: 
                 if (code !== 0x00) height += stackEffect(code);
         }
     }
-    return { op: Uint16Array.from(op), a: Int32Array.from(a), b: Int32Array.from(b), branches, locals };
+    return { op: Uint16Array.from(op), a: Int32Array.from(a), b: Int32Array.from(b), branches, heights: Int32Array.from(heights), locals };
 }

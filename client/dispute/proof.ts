@@ -7,8 +7,8 @@
  * level-0 hash is the pre-state root; the verifier executes the step on it, rebuilds the touched
  * paths around the pruned siblings, and the rebuilt root's level-0 hash is the post-state root.
  */
-import { beginCell, Cell, convertToMerkleProof } from '@ton/core';
-import { depthFor, LEAF_BYTES, MEMORY_DEPTH, OUTPUT_DEPTH } from './cells';
+import { beginCell, Cell, CellType, convertToMerkleProof } from '@ton/core';
+import { depthFor, LEAF_BYTES, MEMORY_DEPTH, OUTPUT_DEPTH, PathTrie, trieOf } from './cells';
 import { BULK, CHUNK_BYTES, Machine, STATUS } from './interpreter';
 import { CHUNK_INSTRUCTIONS, FRAMES_DEPTH, STACK_DEPTH, StateCells } from './state';
 
@@ -292,25 +292,13 @@ export function stepPaths(machine: Machine): Path[] {
 
 /** A cell's pruned branch: what stands in a proof for a subtree the step does not touch. */
 export function prunedBranch(cell: Cell): Cell {
+    if (cell.type === CellType.PrunedBranch) return cell;
     return beginCell().storeUint(1, 8).storeUint(1, 8).storeBuffer(cell.hash(0)).storeUint(cell.depth(0), 16).endCell({ exotic: true });
 }
 
-interface Trie {
-    children: Map<number, Trie>;
-}
-
-/** `cell` with every subtree off the paths replaced by its pruned branch. */
+/** `cell` with every subtree off the paths replaced by its pruned branch (a pruned branch already there stays as it is). */
 export function prune(cell: Cell, paths: readonly Path[]): Cell {
-    const trie: Trie = { children: new Map() };
-    for (const path of paths) {
-        let node = trie;
-        for (const step of path) {
-            let next = node.children.get(step);
-            if (next === undefined) node.children.set(step, (next = { children: new Map() }));
-            node = next;
-        }
-    }
-    const walk = (c: Cell, node: Trie): Cell => {
+    const walk = (c: Cell, node: PathTrie): Cell => {
         const b = beginCell().storeBits(c.bits);
         c.refs.forEach((ref, i) => {
             const below = node.children.get(i);
@@ -318,27 +306,30 @@ export function prune(cell: Cell, paths: readonly Path[]): Cell {
         });
         return b.endCell();
     };
-    return walk(cell, trie);
+    return walk(cell, trieOf(paths));
 }
 
 /** A step's proof: the pre-state as a Merkle proof of what the step touches, and the roots either side. */
 export interface StepProof {
     /** The step's number: the pre-state has taken `step` steps. */
     step: number;
-    pre: Cell;
-    post: Cell;
+    preRoot: bigint;
+    postRoot: bigint;
     proof: Cell;
 }
 
 /**
  * Proves the machine's next step and takes it: `cells` builds its states (one StateCells per
- * machine, so that only what changed is built again).
+ * machine, so that only what changed is built again). The memory and the output are built as
+ * cells only along the step's paths (StateCells.partialCell), the roots hashed.
  */
 export function proveStep(machine: Machine, cells: StateCells): StepProof {
     if (cells.machine !== machine) throw new Error('the state cells are of another machine');
     const step = machine.steps;
-    const pre = cells.cell();
-    const proof = convertToMerkleProof(prune(pre, stepPaths(machine)));
+    const paths = stepPaths(machine);
+    const pre = cells.partialCell(trieOf(paths));
+    const proof = convertToMerkleProof(prune(pre, paths));
+    const preRoot = BigInt(`0x${pre.hash(0).toString('hex')}`);
     machine.run(step + 1);
-    return { step, pre, post: cells.cell(), proof };
+    return { step, preRoot, postRoot: cells.rootHash(), proof };
 }

@@ -42,7 +42,18 @@
  * it (client/dispute/opening.ts, haltedCell).
  */
 import { beginCell, Builder, Cell } from '@ton/core';
-import { ByteTreeBuilder, byteTree, depthFor, MEMORY_DEPTH, OUTPUT_DEPTH, tree, TreeBuilder } from './cells';
+import {
+    ByteTreeBuilder,
+    ByteTreeHasher,
+    byteTree,
+    depthFor,
+    MEMORY_DEPTH,
+    OUTPUT_DEPTH,
+    PathTrie,
+    standIn,
+    tree,
+    TreeBuilder,
+} from './cells';
 import { ComputeJob } from '../compute/types';
 import { Frame, InterpretOptions, load, Machine, STATUS } from './interpreter';
 import { Code, FuncType, HostFunction } from './module';
@@ -53,6 +64,11 @@ export const STACK_DEPTH = 9;
 export const FRAMES_DEPTH = 8;
 /** Instructions in a chunk of code: 8 of 80 bits (opcode:uint16 a:int32 b:int32). */
 export const CHUNK_INSTRUCTIONS = 8;
+
+/** The root's references: static, stack, frames, dynamic; the dynamic cell's: memory, globals, data, output. */
+const DYNAMIC_REF = 3;
+const MEMORY_REF = 0;
+const OUTPUT_REF = 3;
 
 /** Failure reasons by their code in the root's `reason` (0: none). */
 export const REASONS = ['', 'trap', 'fuel', 'stack', 'output-limit'] as const;
@@ -233,6 +249,8 @@ export class StateCells {
     private staticPart: Cell | undefined;
     private readonly memory = new ByteTreeBuilder(MEMORY_DEPTH);
     private readonly output = new ByteTreeBuilder(OUTPUT_DEPTH);
+    private readonly memoryHashes = new ByteTreeHasher(MEMORY_DEPTH);
+    private readonly outputHashes = new ByteTreeHasher(OUTPUT_DEPTH);
     private readonly stack = new ValueTreeBuilder(STACK_DEPTH);
     private readonly globals: ValueTreeBuilder;
     private readonly frames = new TreeBuilder(FRAMES_DEPTH, EMPTY);
@@ -255,6 +273,30 @@ export class StateCells {
 
     /** The state now. */
     cell(): Cell {
+        return this.build(false);
+    }
+
+    /**
+     * The state root now, as an integer: cell()'s hash, with the memory and the output hashed by the
+     * platform's SHA-256 (ByteTreeHasher) and standing in the tree as pruned branches, which is
+     * several times faster than building their cells.
+     */
+    rootHash(): bigint {
+        return BigInt(`0x${this.build(true).hash(0).toString('hex')}`);
+    }
+
+    /**
+     * The state now with the memory and the output as cells only along `paths` (a trie of child
+     * indexes from the root: those under the dynamic cell's memory and output), pruned branches
+     * elsewhere (ByteTreeHasher.partial): what a step's proof needs of them (client/dispute/proof.ts).
+     * Its level-0 hash is the state root.
+     */
+    partialCell(paths: PathTrie): Cell {
+        const dynamic = paths.children.get(DYNAMIC_REF)?.children;
+        return this.build(true, dynamic?.get(MEMORY_REF), dynamic?.get(OUTPUT_REF));
+    }
+
+    private build(standIns: boolean, memoryPaths?: PathTrie, outputPaths?: PathTrie): Cell {
         const machine = this.machine;
         if (machine.st.length / 2 > 4 ** STACK_DEPTH) throw new RangeError('the value stack outgrew its tree');
         if (machine.frames.length > 4 ** FRAMES_DEPTH) throw new RangeError('the call stack outgrew its tree');
@@ -262,11 +304,13 @@ export class StateCells {
         const data = machine.m.data.map((d, i) =>
             beginCell().storeBit(machine.dropped[i]).storeUint(d.bytes.length, 32).storeRef(this.segments[i]).endCell(),
         );
+        const memory = machine.bytes.subarray(0, machine.size);
+        const output = machine.out.subarray(0, machine.outLength);
         const dynamic = beginCell()
-            .storeRef(this.memory.build(machine.bytes.subarray(0, machine.size)))
+            .storeRef(standIns ? this.hashed(this.memoryHashes, memory, memoryPaths) : this.memory.build(memory))
             .storeRef(this.globals.build(machine.globals, machine.globals.length / 2))
             .storeRef(listTree(data))
-            .storeRef(this.output.build(machine.out.subarray(0, machine.outLength)))
+            .storeRef(standIns ? this.hashed(this.outputHashes, output, outputPaths) : this.output.build(output))
             .endCell();
         // only the live stack and frames (the machine leaves what it popped as it was); a halted
         // state keeps neither (rootFields)
@@ -282,6 +326,12 @@ export class StateCells {
     /** The state root now, hex. */
     root(): string {
         return this.cell().hash().toString('hex');
+    }
+
+    /** A byte tree by its hash: a pruned branch, or cells along `paths`. */
+    private hashed(hasher: ByteTreeHasher, bytes: Uint8Array, paths: PathTrie | undefined): Cell {
+        const t = hasher.build(bytes);
+        return paths === undefined ? standIn(t) : hasher.partial(paths);
     }
 
     private frame(f: Frame): Cell {
