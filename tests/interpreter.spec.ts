@@ -969,7 +969,8 @@ describe('the interpreter against the metered V8 run', () => {
     });
 
     describe('random programs (tests/helpers/wasm-gen.ts)', () => {
-        const SEEDS = 480;
+        // FOG_INTERPRETER_SEEDS seeds, in chunks of 60 (240 by default)
+        const SEEDS = Math.max(60, Math.ceil(Number(process.env.FOG_INTERPRETER_SEEDS ?? 240) / 60) * 60);
         const chunk = 60;
         it.each(Array.from({ length: SEEDS / chunk }, (_, k) => [k * chunk + 1, (k + 1) * chunk]))('seeds %d to %d', async (from, to) => {
             const found: Found = [];

@@ -13,10 +13,10 @@ import { FOG, Protocol, protocolFixture } from '../client/sandbox/protocol';
  * - the hub's FOG = all stakes (staked and unbonding) + open escrow + recorded strays;
  * - every job is terminal once its last deadline has passed and anyone has poked it;
  * - a finished job holds no TON.
- * FOG_PROPERTY_RUNS sets the number of runs (60 by default).
+ * FOG_PROPERTY_RUNS sets the number of runs (40 by default).
  */
 
-const RUNS = Number(process.env.FOG_PROPERTY_RUNS ?? 60);
+const RUNS = Number(process.env.FOG_PROPERTY_RUNS ?? 40);
 const ACTORS = 5;
 const GENESIS = 5_000n * FOG;
 const OPEN_PHASES = [PhaseVerifying, PhaseOpen];
