@@ -4,7 +4,11 @@
 // compiles on its own. The tests use no jest.mock, which this transform would not hoist.
 'use strict';
 const { createHash } = require('node:crypto');
+const { readFileSync } = require('node:fs');
 const { transformSync, version } = require('esbuild');
+
+/** What else decides the output: esbuild's version and this file (its options). */
+const SELF = `esbuild ${version}\0${readFileSync(__filename, 'utf8')}`;
 
 module.exports = {
     process(source, filename) {
@@ -12,12 +16,14 @@ module.exports = {
             loader: 'ts',
             format: 'cjs',
             target: 'es2022',
+            // import() becomes a require(), as tsc's CommonJS output makes it
+            supported: { 'dynamic-import': false },
             sourcefile: filename,
             sourcemap: 'inline',
         });
         return { code: out.code };
     },
     getCacheKey(source, filename) {
-        return createHash('sha256').update(`esbuild ${version}\0${filename}\0`).update(source).digest('hex');
+        return createHash('sha256').update(`${SELF}\0${filename}\0`).update(source).digest('hex');
     },
 };

@@ -15,6 +15,8 @@ exports.create = function create() {
                 loader: fileName.endsWith('.tsx') ? 'tsx' : 'ts',
                 format: 'cjs',
                 target: 'es2022',
+                // import() becomes a require(), as tsc's CommonJS output makes it
+                supported: { 'dynamic-import': false },
                 sourcefile: fileName,
                 sourcemap: 'external',
             });

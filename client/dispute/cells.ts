@@ -6,7 +6,7 @@
  * that hold a non-zero byte cost anything to build. The tree's hash is its root cell's
  * representation hash: TON's own Merkle root, which a contract checks a proof against.
  */
-import { createHash, hash as cryptoHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { beginCell, Cell } from '@ton/core';
 
 /** Bytes in a leaf. */
@@ -210,11 +210,8 @@ function leafHash(scratch: Buffer, bytes: Buffer, at: number, end: number): Buff
     return sha256(scratch);
 }
 
-/** SHA-256 in one call (crypto.hash, a quarter faster than createHash on small inputs, where the platform has it). */
-const sha256: (data: Buffer) => Buffer =
-    typeof (cryptoHash as unknown) === 'function'
-        ? (data) => cryptoHash('sha256', data, 'buffer')
-        : (data) => createHash('sha256').update(data).digest();
+/** SHA-256 (the web app's page bundles a shim of node:crypto with createHash alone). */
+const sha256 = (data: Buffer): Buffer => createHash('sha256').update(data).digest();
 
 /** The representation hash of an inner cell whose four children, all of depth `d - 1`, have these hashes. */
 function innerHash(scratch: Buffer, d: number, children: readonly Buffer[]): Buffer {

@@ -1306,7 +1306,7 @@ export class CompiledProgram {
                 k += v.length;
             }
             const outLength = global(G + 5).value as number;
-            const m = m0.clone();
+            const m = m0.clone(false);
             m.assume({
                 status,
                 steps: steps(),

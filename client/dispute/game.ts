@@ -171,9 +171,10 @@ export class Party {
                 this.faulted = false;
             }
             this.machine = m;
-            if (this.cells === undefined) this.cells = new StateCells(m);
-            else this.cells.use(m);
         }
+        // the state cells follow this machine (the compiled prover's handovers move them elsewhere)
+        if (this.cells === undefined) this.cells = new StateCells(this.machine);
+        else if (this.cells.machine !== this.machine) this.cells.use(this.machine);
         const fault = this.options.fault;
         if (fault !== undefined && !this.faulted && step > fault.atStep) {
             this.machine.run(fault.atStep);
@@ -192,7 +193,10 @@ export class Party {
         if (this.finalRoot !== undefined && step >= stepBound(Number(maxMfuelOf(this.job)))) return this.finalRoot;
         const known = this.known.get(step);
         if (known !== undefined) return known;
-        return this.machineAt(step).cells.rootHash();
+        const root = this.machineAt(step).cells.rootHash();
+        // kept for the move under way (a halving's end point is a root of the next bisection)
+        this.known.set(step, root);
+        return root;
     }
 
     /**
@@ -217,17 +221,21 @@ export class Party {
         if (prover === undefined) return kept;
         try {
             const halted = prover.run(wanted, (step, machine) => {
-                if (machine.halted) return;
-                if (kept + copySize(machine) <= CHECKPOINT_BYTES) {
+                if (!machine.halted && kept + copySize(machine) <= CHECKPOINT_BYTES) {
                     kept += copySize(machine);
                     this.checkpoints.push({ machine: machine.clone(), faulted: false });
                     return;
                 }
+                // a halted state is canonical: its root is the final one, which `open` may have built
+                if (machine.halted && this.finalRoot !== undefined) {
+                    this.known.set(step, this.finalRoot);
+                    return;
+                }
+                // the state cells follow another machine from here (machineAt puts them back)
+                this.machine = undefined;
                 this.cells ??= new StateCells(machine);
                 this.cells.use(machine);
                 this.known.set(step, this.cells.rootHash());
-                // the StateCells follows another machine now: the current one is rebuilt on next use
-                this.machine = undefined;
             });
             if (this.finalRoot !== undefined) for (const p of halted) this.known.set(p, this.finalRoot);
         } catch (e) {
@@ -308,32 +316,40 @@ export class Party {
         }
         this.known.clear();
         const point = (j: number) => pointOf(last.start, last.length, last.parts, j);
-        let kept = this.checkpoints.reduce((sum, c) => sum + copySize(c.machine), 0);
-        kept = this.prefetch(
-            Array.from({ length: last.parts + 1 }, (_, j) => point(j)),
-            kept,
+        // only checkpoints inside the segment can serve this move (the last move's own points)
+        this.checkpoints = this.checkpoints.filter((c) => c.machine.steps >= last.start && c.machine.steps <= last.start + last.length);
+        const theirs = Array.from({ length: last.parts + 1 }, (_, j) => point(j));
+        this.prefetch(
+            theirs,
+            this.checkpoints.reduce((sum, c) => sum + copySize(c.machine), 0),
         );
-        // a segment whose start this party holds and whose end it does not, by halving: the
-        // bisection's end is the opponent's claim, which an honest party never holds (any such
-        // segment will do: a wrong root is somewhere in it)
-        if (this.rootAt(point(last.parts)) === last.roots[last.parts])
-            throw new Error('this party agrees with every root of the bisection: nothing to dispute');
+        const held = new Set(this.checkpoints.map((c) => c.machine.steps));
+        const atHand = theirs.every((p) => held.has(p) || this.known.has(p) || p >= stepBound(Number(maxMfuelOf(this.job))));
+        // a segment whose start this party holds and whose end it does not: the bisection's end is
+        // the opponent's claim, which an honest party never holds, and any such segment will do (a
+        // wrong root is somewhere in it). By halving when the compiled prover put every point at
+        // hand (four roots), else by one pass forward on the interpreter to the first such segment.
         let [lo, hi] = [0, last.parts];
-        while (hi - lo > 1) {
-            const mid = (lo + hi) >> 1;
-            if (this.rootAt(point(mid)) === last.roots[mid]) lo = mid;
-            else hi = mid;
-            // a copy of the machine there, for the halving's next replay (a point before this one)
-            const m = this.machine;
-            if (m !== undefined && !m.halted && m.steps === point(mid) && kept + copySize(m) <= CHECKPOINT_BYTES) {
-                kept += copySize(m);
-                this.checkpoints.push({ machine: m.clone(), faulted: this.faulted });
-                this.checkpoints.sort((a, b) => a.machine.steps - b.machine.steps);
+        let before: Checkpoint | undefined;
+        if (atHand) {
+            if (this.rootAt(point(last.parts)) === last.roots[last.parts])
+                throw new Error('this party agrees with every root of the bisection: nothing to dispute');
+            while (hi - lo > 1) {
+                const mid = (lo + hi) >> 1;
+                if (this.rootAt(point(mid)) === last.roots[mid]) lo = mid;
+                else hi = mid;
             }
+        } else {
+            for (hi = 1; hi <= last.parts; hi++) {
+                // a copy at each segment's start as the pass goes, so the one chosen needs no replay
+                before = { machine: this.machineAt(point(hi - 1)).machine.clone(), faulted: this.faulted };
+                if (this.rootAt(point(hi)) !== last.roots[hi]) break;
+            }
+            if (hi > last.parts) throw new Error('this party agrees with every root of the bisection: nothing to dispute');
+            lo = hi - 1;
         }
         const choice = hi;
-        const at = this.machineAt(point(lo));
-        const before: Checkpoint = { machine: at.machine.clone(), faulted: this.faulted };
+        before ??= { machine: this.machineAt(point(lo)).machine.clone(), faulted: this.faulted };
         this.checkpoints = [before];
         const from = point(lo);
         const to = point(hi);
@@ -347,7 +363,7 @@ export class Party {
             return { kind: 'prove', choice, proof };
         }
         const parts = Math.min(DISPUTE_DEGREE, to - from);
-        kept = copySize(before.machine);
+        let kept = copySize(before.machine);
         const points = Array.from({ length: parts - 1 }, (_, j) => pointOf(from, to - from, parts, j + 1));
         // the inner points by the compiled prover where that is quicker, each kept as a checkpoint
         const prefetched = this.checkpoints.length;

@@ -310,6 +310,7 @@ export class Machine {
         readonly budget: number,
         readonly maxOutput: number,
         source?: Machine,
+        copyMemory = true,
     ) {
         this.limitN = limit > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(limit);
         this.size = memory.initial * PAGE;
@@ -329,7 +330,7 @@ export class Machine {
             // by this constructor so that copies and originals share one shape, which keeps the
             // interpreter's loop fast
             Object.assign(this, source);
-            this.bytes = source.bytes.slice();
+            this.bytes = copyMemory ? source.bytes.slice() : new Uint8Array(0);
             this.view = new DataView(this.bytes.buffer);
             this.globals = source.globals.slice();
             this.dropped = source.dropped.slice();
@@ -438,8 +439,9 @@ export class Machine {
     /**
      * An independent copy of the machine at this step (a checkpoint): what a step writes is
      * copied, what no step changes (the module, the costs, the input, the tables) is shared.
+     * Without `memory`, the copy has none yet: for a machine about to `assume` a state.
      */
-    clone(): Machine {
+    clone(memory = true): Machine {
         return new Machine(
             this.m,
             this.costs,
@@ -449,6 +451,7 @@ export class Machine {
             this.budget,
             this.maxOutput,
             this,
+            memory,
         );
     }
 
