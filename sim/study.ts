@@ -319,10 +319,10 @@ export const VARIANTS: { what: string; assume: Assumptions }[] = [
 
 /**
  * What a dispute match costs a side, in seat computes (V8 runs of the job), measured in BENCHMARKS
- * section 8 on the long examples: a side opens from its metered V8 run, 2 to 48 runs' worth with
- * the final state's cells (25 here); the compiled prover (client/dispute/compiled.ts) plays the
- * bisection, its roots hashed from the machine's memory, 14 to 71 runs' worth in all (fnv-rounds,
- * meme, matmul; 75 here, the dearest rounded up). The first row is Fog today; the second the same
+ * section 8 on the long examples: a side opens from its metered V8 run, 1 to 26 runs' worth with
+ * the final memory hashed (25 here); the compiled prover (client/dispute/compiled.ts) plays the
+ * bisection, its roots hashed from the machine's memory, 11 to 71 runs' worth in all across the
+ * bench's runs (fnv-rounds, meme, matmul; 75 here, the dearest rounded up). The first row is Fog today; the second the same
  * game played by the reference interpreter alone, as before the compiled prover (190 to 890 runs'
  * worth: 450); the third a prover 10 times faster than today's. A side opens once in a job,
  * whatever its matches.

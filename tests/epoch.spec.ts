@@ -1,7 +1,7 @@
 import '@ton/test-utils';
 import { Provider } from '../wrappers/Provider';
 import { beginCell, toNano } from '@ton/core';
-import { BlockchainTransaction, internal, SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { BlockchainSnapshot, BlockchainTransaction, internal, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { Epoch, loadEpochClosedEvent, Params, PhaseDone, Ppm, storeEpochAdd, storeReveal } from '../wrappers/Epoch';
 import { hashOf } from '../wrappers/commit';
 import { NOW } from '../client/sandbox/fixture';
@@ -15,15 +15,24 @@ describe('Epoch', () => {
     let workers: SandboxContract<TreasuryContract>[];
     let requester: SandboxContract<TreasuryContract>;
 
+    /** Each setup deployed, funded and staked once, by its overrides; later uses start from its snapshot. */
+    const setups = new Map<string, { p: Protocol; workers: SandboxContract<TreasuryContract>[]; start: BlockchainSnapshot }>();
     const setup = async (overrides: Partial<Params> = {}) => {
-        p = await protocolFixture(overrides);
-        workers = [];
-        for (const name of ['w1', 'w2', 'w3', 'requester']) {
-            const w = await p.blockchain.treasury(name);
-            await p.fund(w.address, 5_000n * FOG);
-            expect(allSucceeded(await p.stake(w, p.params.minStake))).toBe(true);
-            workers.push(w);
-        }
+        const key = JSON.stringify(overrides, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+        let kept = setups.get(key);
+        if (kept === undefined) {
+            const fresh = await protocolFixture(overrides);
+            const ws: SandboxContract<TreasuryContract>[] = [];
+            for (const name of ['w1', 'w2', 'w3', 'requester']) {
+                const w = await fresh.blockchain.treasury(name);
+                await fresh.fund(w.address, 5_000n * FOG);
+                expect(allSucceeded(await fresh.stake(w, fresh.params.minStake))).toBe(true);
+                ws.push(w);
+            }
+            setups.set(key, (kept = { p: fresh, workers: ws, start: fresh.blockchain.snapshot() }));
+        } else await kept.p.blockchain.loadFrom(kept.start);
+        p = kept.p;
+        workers = kept.workers;
         requester = workers[3];
     };
 

@@ -1,6 +1,6 @@
 import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
-import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import { BlockchainSnapshot, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import {
     Bps,
     Hub,
@@ -51,11 +51,16 @@ describe('Hub', () => {
     let alice: SandboxContract<TreasuryContract>;
     let workers: SandboxContract<TreasuryContract>[];
 
-    beforeEach(async () => {
+    let start: BlockchainSnapshot;
+
+    // deployed and funded once; each test starts from that state (the emulator's snapshot)
+    beforeAll(async () => {
         p = await protocolFixture();
         workers = await actorsOf(p, ['w1', 'w2', 'w3', 'alice'], 5_000n * FOG);
         alice = workers[3];
+        start = p.blockchain.snapshot();
     });
+    beforeEach(() => p.blockchain.loadFrom(start));
 
     const stakePayload = () => payload(storeStakePayload({ $$type: 'StakePayload', cores: 8n, memoryMb: 1024n }));
     const postPayload = (spec: Partial<JobSpec> = {}) => payload(storePostJobPayload({ $$type: 'PostJobPayload', spec: specOf(spec) }));

@@ -1,6 +1,6 @@
 import '@ton/test-utils';
 import { Address, Cell, Slice } from '@ton/core';
-import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import { BlockchainSnapshot, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import { Hub, JobPostedEvent, OutcomeWon, PhaseDone, PhaseExpired, PhaseOpen, PhaseRejected, Ppm, ReputationWin } from '../wrappers/Hub';
 import { EVENT_LOADERS } from '../client/events';
 import { Job } from '../wrappers/Job';
@@ -19,7 +19,10 @@ describe("protocol: a job's life", () => {
     let workers: SandboxContract<TreasuryContract>[];
     let requester: SandboxContract<TreasuryContract>;
 
-    beforeEach(async () => {
+    let start: BlockchainSnapshot;
+
+    // deployed and funded once; each test starts from that state (the emulator's snapshot)
+    beforeAll(async () => {
         p = await protocolFixture();
         workers = [];
         for (const name of ['w1', 'w2', 'w3', 'w4']) {
@@ -28,7 +31,9 @@ describe("protocol: a job's life", () => {
             workers.push(w);
         }
         requester = workers[3];
+        start = p.blockchain.snapshot();
     });
+    beforeEach(() => p.blockchain.loadFrom(start));
 
     /** Stakes enough for a pass for each of the first `n` workers and the requester. */
     const stakeAll = async (n = 3) => {

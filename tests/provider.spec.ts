@@ -1,6 +1,6 @@
 import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
-import { SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { BlockchainSnapshot, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { OutcomeWon, Provider, storeProviderPassMint, storeProviderPayout } from '../wrappers/Provider';
 import { Job } from '../wrappers/Job';
 import { Epoch } from '../wrappers/Epoch';
@@ -18,7 +18,10 @@ describe('Provider', () => {
     let requester: SandboxContract<TreasuryContract>;
     let provider: SandboxContract<Provider>;
 
-    beforeEach(async () => {
+    let start: BlockchainSnapshot;
+
+    // deployed and funded once; each test starts from that state (the emulator's snapshot)
+    beforeAll(async () => {
         p = await protocolFixture();
         workers = [];
         for (const name of ['alice', 'w2', 'w3', 'requester']) {
@@ -28,7 +31,9 @@ describe('Provider', () => {
         }
         [alice, , , requester] = workers;
         provider = await p.providerOf(alice.address);
+        start = p.blockchain.snapshot();
     });
+    beforeEach(() => p.blockchain.loadFrom(start));
 
     const state = () => provider.getProviderState();
     const send = (msg: Parameters<SandboxContract<Provider>['send']>[2], value = GAS, from = alice) =>

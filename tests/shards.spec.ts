@@ -6,7 +6,7 @@
  */
 import '@ton/test-utils';
 import { Address, beginCell, Cell, ShardAccount, toNano, Transaction } from '@ton/core';
-import { internal, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import { BlockchainSnapshot, internal, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import {
     GasHubNotify,
     GasHubShard,
@@ -50,11 +50,16 @@ describe('a sharded post', () => {
     let alice: SandboxContract<TreasuryContract>;
     let workers: SandboxContract<TreasuryContract>[];
 
-    beforeEach(async () => {
+    let start: BlockchainSnapshot;
+
+    // deployed, funded and staked once; each test starts from that state (the emulator's snapshot)
+    beforeAll(async () => {
         p = await protocolFixture();
         workers = await actorsOf(p, ['w1', 'w2', 'w3', 'alice'], 5_000n * FOG, p.params.minStake);
         alice = workers.pop()!;
+        start = p.blockchain.snapshot();
     });
+    beforeEach(() => p.blockchain.loadFrom(start));
 
     const eventsOf = <T>(r: SendMessageResult, op: number, load: (s: ReturnType<Cell['beginParse']>) => T): T[] =>
         r.externals.filter((e) => e.body.beginParse().preloadUint(32) === op).map((e) => load(e.body.beginParse()));

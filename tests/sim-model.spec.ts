@@ -14,7 +14,7 @@ import { EvJobDisputed, loadJobDisputedEvent, PhaseDisputing, storeDisputeResolv
  * computes honestly, lies, stays silent or never commits), settled on the emulator and by the
  * model, must leave identical books: every provider's stake, reputation, units and slashes, every
  * epoch's burned, slashed and units and, once closed, its emission, the FOG supply and the
- * requester's balance. FOG_MODEL_JOBS sets the number of jobs (24 by default, two thirds as many
+ * requester's balance. FOG_MODEL_JOBS sets the number of jobs (30 by default, two thirds as many
  * with disputes).
  *
  * With disputes on, each match the job starts (its JobDisputedEvent names the pair, which must be
@@ -24,7 +24,7 @@ import { EvJobDisputed, loadJobDisputedEvent, PhaseDisputing, storeDisputeResolv
  * tests/dispute.spec.ts and tests/job-dispute.spec.ts; here only what the job settles counts.
  */
 
-const JOBS = Number(process.env.FOG_MODEL_JOBS ?? 24);
+const JOBS = Number(process.env.FOG_MODEL_JOBS ?? 30);
 const WORKERS = 6;
 const STAKE = 20_000n * FOG;
 

@@ -204,7 +204,7 @@ async function whenStarted(flag: Int32Array): Promise<void> {
 
 /**
  * The compiled task handler. piscina threads load plain JavaScript, so whether this file runs from
- * source (ts-jest) or from dist, the handler is <project root>/dist/client/compute/task.js.
+ * source (under Jest) or from dist, the handler is <project root>/dist/client/compute/task.js.
  */
 function compiledTask(): string {
     const task = join(DIST, 'client', 'compute', 'task.js');

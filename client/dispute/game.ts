@@ -11,7 +11,7 @@ import { ComputeJob } from '../compute/types';
 import { InterpretOptions, load, Machine, STATUS } from './interpreter';
 import { prune, proveStep } from './proof';
 import { readRoot, StateCells, stateOutputCell } from './state';
-import { haltedCell } from './opening';
+import { haltedMachine } from './opening';
 import { CompiledProgram, Unsupported } from './compiled';
 import { cellHashInt } from './cells';
 import { failureHash } from '../results';
@@ -99,9 +99,9 @@ function resultOf(state: Cell): bigint {
     return cellHashInt(stateOutputCell(state));
 }
 
-/** A halted state's root, and its proof for the Dispute's open: the root with its static and dynamic cells. */
+/** A halted state's root, and its proof for the Dispute's open: the root with its static and dynamic cells (the state may hold pruned branches: its level-0 hash is the root). */
 function opening(state: Cell): { root: bigint; proof: Cell } {
-    return { root: cellHashInt(state), proof: convertToMerkleProof(prune(state, [[0], [3]])) };
+    return { root: BigInt(`0x${state.hash(0).toString('hex')}`), proof: convertToMerkleProof(prune(state, [[0], [3]])) };
 }
 
 /** What a party sends next. */
@@ -271,7 +271,7 @@ export class Party {
 
     /**
      * What opens this party's match: its final state's root and proof, from the metered V8 run
-     * (haltedCell) where that can give it, else from the interpreter (`final`). A party with a
+     * (haltedMachine) where that can give it, else from the interpreter (`final`). A party with a
      * fault (a liar) always interprets: the fault is the interpreter's.
      */
     async open(): Promise<{ root: bigint; proof: Cell }> {
@@ -291,9 +291,11 @@ export class Party {
     /** The final state `open` proves, built once. */
     private halted(): Promise<Cell> {
         this.haltedState ??= (async () => {
-            let cell = this.options.fault === undefined ? await haltedCell(this.job, this.options) : undefined;
-            cell ??= this.machineAt(Number.MAX_SAFE_INTEGER).cells.cell();
-            this.finalRoot = cellHashInt(cell);
+            // the memory hashed, not built (StateCells.openingCell): the opening prunes it
+            const opened = this.options.fault === undefined ? await haltedMachine(this.job, this.options) : undefined;
+            const cell =
+                opened !== undefined ? new StateCells(opened).openingCell() : this.machineAt(Number.MAX_SAFE_INTEGER).cells.openingCell();
+            this.finalRoot = BigInt(`0x${cell.hash(0).toString('hex')}`);
             return cell;
         })();
         // a failure is not kept: the next move tries again

@@ -9,7 +9,7 @@ import { ComputeJob } from '../compute/types';
 import { STACK_BUDGET } from '../compute/meter-costs';
 import { prepareTask } from '../compute/programs';
 import { RunEnd, runToEnd, WorkerFault } from '../compute/task';
-import { InterpretOptions } from './interpreter';
+import { InterpretOptions, Machine } from './interpreter';
 import { loaded, StateCells } from './state';
 
 /** Value types whose globals the meter's GLOBAL_EXPORT reads as bits: i32, i64, f32, f64. */
@@ -30,9 +30,15 @@ const NUMERIC = new Set([0x7f, 0x7e, 0x7d, 0x7c]);
  * Throws for a program refused before it runs, as the interpreter does: it has no state.
  */
 export async function haltedCell(job: ComputeJob, options: InterpretOptions = {}): Promise<Cell | undefined> {
+    const machine = await haltedMachine(job, options);
+    return machine && new StateCells(machine).cell();
+}
+
+/** haltedCell's machine: the interpreter's machine, halted as the metered V8 run ended (or undefined, as there). */
+export async function haltedMachine(job: ComputeJob, options: InterpretOptions = {}): Promise<Machine | undefined> {
     if (options.stackBudget !== undefined && options.stackBudget !== STACK_BUDGET) return undefined;
     const machine = loaded(job, options);
-    if (machine.halted) return new StateCells(machine).cell();
+    if (machine.halted) return machine;
     if (machine.m.codes.some((c) => c.op.includes(0xfc09))) return undefined;
     if (machine.m.globals.some((g) => !NUMERIC.has(g.type))) return undefined;
     const task = await prepareTask(job, machine.maxOutput);
@@ -46,5 +52,5 @@ export async function haltedCell(job: ComputeJob, options: InterpretOptions = {}
     }
     if (end.state === undefined) return undefined;
     machine.endAs(end.result, end.state);
-    return new StateCells(machine).cell();
+    return machine;
 }

@@ -273,7 +273,7 @@ export class StateCells {
 
     /** The state now. */
     cell(): Cell {
-        return this.build(false);
+        return this.build(false, false);
     }
 
     /**
@@ -282,7 +282,7 @@ export class StateCells {
      * several times faster than building their cells.
      */
     rootHash(): bigint {
-        return BigInt(`0x${this.build(true).hash(0).toString('hex')}`);
+        return BigInt(`0x${this.build(true, true).hash(0).toString('hex')}`);
     }
 
     /**
@@ -293,10 +293,19 @@ export class StateCells {
      */
     partialCell(paths: PathTrie): Cell {
         const dynamic = paths.children.get(DYNAMIC_REF)?.children;
-        return this.build(true, dynamic?.get(MEMORY_REF), dynamic?.get(OUTPUT_REF));
+        return this.build(true, true, dynamic?.get(MEMORY_REF), dynamic?.get(OUTPUT_REF));
     }
 
-    private build(standIns: boolean, memoryPaths?: PathTrie, outputPaths?: PathTrie): Cell {
+    /**
+     * The state now with the memory as a pruned branch (hashed, not built) and the output as cells:
+     * what a match's opening needs (its proof prunes the memory, and the result is the output
+     * cell's hash). Its level-0 hash is the state root.
+     */
+    openingCell(): Cell {
+        return this.build(true, false);
+    }
+
+    private build(memoryByHash: boolean, outputByHash: boolean, memoryPaths?: PathTrie, outputPaths?: PathTrie): Cell {
         const machine = this.machine;
         if (machine.st.length / 2 > 4 ** STACK_DEPTH) throw new RangeError('the value stack outgrew its tree');
         if (machine.frames.length > 4 ** FRAMES_DEPTH) throw new RangeError('the call stack outgrew its tree');
@@ -307,10 +316,10 @@ export class StateCells {
         const memory = machine.bytes.subarray(0, machine.size);
         const output = machine.out.subarray(0, machine.outLength);
         const dynamic = beginCell()
-            .storeRef(standIns ? this.hashed(this.memoryHashes, memory, memoryPaths) : this.memory.build(memory))
+            .storeRef(memoryByHash ? this.hashed(this.memoryHashes, memory, memoryPaths) : this.memory.build(memory))
             .storeRef(this.globals.build(machine.globals, machine.globals.length / 2))
             .storeRef(listTree(data))
-            .storeRef(standIns ? this.hashed(this.outputHashes, output, outputPaths) : this.output.build(output))
+            .storeRef(outputByHash ? this.hashed(this.outputHashes, output, outputPaths) : this.output.build(output))
             .endCell();
         // only the live stack and frames (the machine leaves what it popped as it was); a halted
         // state keeps neither (rootFields)
