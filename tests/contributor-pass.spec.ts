@@ -1,6 +1,6 @@
 import '@ton/test-utils';
 import { Address, beginCell, toNano } from '@ton/core';
-import { BlockchainTransaction, SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { BlockchainSnapshot, BlockchainTransaction, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { PassCollection, loadOwnerInfo, loadOwnershipProof, loadReportStaticData } from '../wrappers/PassCollection';
 import { PassItem } from '../wrappers/PassItem';
 import { parseOnchainContent, PASS_FIELDS, PASS_ITEM_METADATA, PASS_COLLECTION_METADATA } from '../wrappers/metadata';
@@ -18,12 +18,17 @@ describe('PassCollection and PassItem', () => {
     let mallory: SandboxContract<TreasuryContract>;
     let pass: SandboxContract<PassItem>;
 
+    let start: BlockchainSnapshot | undefined;
+
+    // deployed once; each test starts from that state (the emulator's snapshot)
     beforeEach(async () => {
+        if (start !== undefined) return f.blockchain.loadFrom(start);
         f = await fogFixture();
         alice = await f.blockchain.treasury('alice');
         bob = await f.blockchain.treasury('bob');
         mallory = await f.blockchain.treasury('mallory');
         pass = await f.passOf(alice.address);
+        start = f.blockchain.snapshot();
     });
 
     const mintPass = (owner: Address, value = toNano('0.1'), via = f.admin) =>

@@ -1,7 +1,7 @@
 import '@ton/test-utils';
 import { Address, beginCell, Cell, Dictionary, toNano } from '@ton/core';
 import { JettonMaster, JettonWallet } from '@ton/ton';
-import { SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { BlockchainSnapshot, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import {
     FogToken,
     storeJettonBurnNotification,
@@ -24,11 +24,16 @@ describe('FogToken', () => {
     let bob: SandboxContract<TreasuryContract>;
     let mallory: SandboxContract<TreasuryContract>;
 
+    let start: BlockchainSnapshot | undefined;
+
+    // deployed once; each test starts from that state (the emulator's snapshot)
     beforeEach(async () => {
+        if (start !== undefined) return f.blockchain.loadFrom(start);
         f = await fogFixture();
         alice = await f.blockchain.treasury('alice');
         bob = await f.blockchain.treasury('bob');
         mallory = await f.blockchain.treasury('mallory');
+        start = f.blockchain.snapshot();
     });
 
     const mintMsg = (receiver: Address, amount: bigint, forwardTonAmount = 0n, response: Address | null = null) => ({
@@ -433,13 +438,18 @@ describe('FogWallet', () => {
     let mallory: SandboxContract<TreasuryContract>;
     let aliceWallet: SandboxContract<FogWallet>;
 
+    let start: BlockchainSnapshot | undefined;
+
+    // deployed and minted once; each test starts from that state (the emulator's snapshot)
     beforeEach(async () => {
+        if (start !== undefined) return f.blockchain.loadFrom(start);
         f = await fogFixture();
         alice = await f.blockchain.treasury('alice');
         bob = await f.blockchain.treasury('bob');
         mallory = await f.blockchain.treasury('mallory');
         await f.mint(alice.address, toNano('10'));
         aliceWallet = await f.walletOf(alice.address);
+        start = f.blockchain.snapshot();
     });
 
     const transferMsg = (

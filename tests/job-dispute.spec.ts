@@ -7,7 +7,7 @@
  */
 import '@ton/test-utils';
 import { beginCell, toNano } from '@ton/core';
-import { SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { BlockchainSnapshot, SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { allSucceeded, FOG, payload, Protocol, protocolFixture, specOf } from '../client/sandbox/protocol';
 import { clockTo, computeAt, playMatch } from '../client/sandbox/dispute';
 import { Party } from '../client/dispute/game';
@@ -70,12 +70,17 @@ describe('a job whose revealed results differ', () => {
         expect(new Set([honest.result(), liar.result(), otherLiar.result()]).size).toBe(3);
     });
 
+    let start: BlockchainSnapshot | undefined;
+
+    // deployed, funded and staked once; each test starts from that state (the emulator's snapshot)
     beforeEach(async () => {
+        if (start !== undefined) return p.blockchain.loadFrom(start);
         p = await protocolFixture({ disputeAllowance: ALLOWANCE });
         alice = await p.blockchain.treasury('alice');
         keeper = await p.blockchain.treasury('keeper');
         await p.fund(alice.address, 5_000n * FOG);
         expect(allSucceeded(await p.stake(alice, p.params.minStake))).toBe(true);
+        start = p.blockchain.snapshot();
     });
 
     afterAll(() =>

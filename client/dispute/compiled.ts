@@ -69,7 +69,13 @@ function vec(out: number[], items: number[][]): void {
     for (const i of items) out.push(...i);
 }
 
-function section(out: number[], id: number, body: number[]): void {
+/** A name (of an import or export): its length, then its bytes (the names here are short ASCII). */
+const nameBytes = (s: string): number[] => [s.length, ...Buffer.from(s)];
+
+/** A section: its id, then what `fill` writes, sized. */
+function section(out: number[], id: number, fill: (body: number[]) => void): void {
+    const body: number[] = [];
+    fill(body);
     out.push(id);
     uleb(out, body.length);
     for (const b of body) out.push(b);
@@ -196,150 +202,96 @@ export function compileProgram(m0: Machine): { bytes: Uint8Array; layout: Layout
     const BAIL = G + 6;
 
     const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    section(
-        out,
-        1,
-        (() => {
-            const b: number[] = [];
-            vec(b, types);
-            return b;
-        })(),
-    );
+    section(out, 1, (b) => {
+        vec(b, types);
+    });
     // imports: fog.snap
-    section(
-        out,
-        2,
-        (() => {
-            const b: number[] = [1];
-            const name = (s: string) => [s.length, ...Buffer.from(s)];
-            b.push(...name('fog'), ...name('snap'), 0x00);
-            uleb(b, SNAP_TYPE);
-            return b;
-        })(),
-    );
+    section(out, 2, (b) => {
+        b.push(1);
+        b.push(...nameBytes('fog'), ...nameBytes('snap'), 0x00);
+        uleb(b, SNAP_TYPE);
+    });
     // functions: compiled bodies, wrappers, init
-    section(
-        out,
-        3,
-        (() => {
-            const b: number[] = [];
-            uleb(b, 2 * defined + 1);
-            for (let pass = 0; pass < 2; pass++) for (let i = 0; i < defined; i++) uleb(b, m.funcTypes[imported + i]);
-            uleb(b, VOID_TYPE);
-            return b;
-        })(),
-    );
+    section(out, 3, (b) => {
+        uleb(b, 2 * defined + 1);
+        for (let pass = 0; pass < 2; pass++) for (let i = 0; i < defined; i++) uleb(b, m.funcTypes[imported + i]);
+        uleb(b, VOID_TYPE);
+    });
     // tables, as instantiation left them
-    section(
-        out,
-        4,
-        (() => {
-            const b: number[] = [];
-            uleb(b, m0.tables.length);
-            m0.tables.forEach((t, i) => {
-                const max = m.tables[i].max;
-                b.push(0x70, max === undefined ? 0 : 1);
-                uleb(b, t.length);
-                if (max !== undefined) uleb(b, max);
-            });
-            return b;
-        })(),
-    );
+    section(out, 4, (b) => {
+        uleb(b, m0.tables.length);
+        m0.tables.forEach((t, i) => {
+            const max = m.tables[i].max;
+            b.push(0x70, max === undefined ? 0 : 1);
+            uleb(b, t.length);
+            if (max !== undefined) uleb(b, max);
+        });
+    });
     // memories: the program's, then the host's
-    section(
-        out,
-        5,
-        (() => {
-            const b: number[] = [2, 1];
-            uleb(b, m0.size / PAGE);
-            uleb(b, m0.maxBytes / PAGE);
-            b.push(0);
-            uleb(b, layout.pages);
-            return b;
-        })(),
-    );
+    section(out, 5, (b) => {
+        b.push(2, 1);
+        uleb(b, m0.size / PAGE);
+        uleb(b, m0.maxBytes / PAGE);
+        b.push(0);
+        uleb(b, layout.pages);
+    });
     // globals
-    section(
-        out,
-        6,
-        (() => {
-            const b: number[] = [];
-            uleb(b, G + 7);
-            for (let i = 0; i < G; i++) {
-                b.push(I64, 1, 0x42);
-                sleb(b, (BigInt(m0.globals[2 * i + 1]) << 32n) | BigInt(m0.globals[2 * i] >>> 0));
-                b.push(0x0b);
-            }
-            for (let i = 0; i < 7; i++) {
-                b.push(i === SFP - G || i === OUTLEN - G || i === BAIL - G ? I32 : I64, 1);
-                if (i === SFP - G) {
-                    b.push(0x41);
-                    sleb(b, BigInt(layout.shadow));
-                } else if (i === OUTLEN - G || i === BAIL - G) b.push(0x41, 0);
-                else b.push(0x42, 0);
-                b.push(0x0b);
-            }
-            return b;
-        })(),
-    );
+    section(out, 6, (b) => {
+        uleb(b, G + 7);
+        for (let i = 0; i < G; i++) {
+            b.push(I64, 1, 0x42);
+            sleb(b, (BigInt(m0.globals[2 * i + 1]) << 32n) | BigInt(m0.globals[2 * i] >>> 0));
+            b.push(0x0b);
+        }
+        for (let i = 0; i < 7; i++) {
+            b.push(i === SFP - G || i === OUTLEN - G || i === BAIL - G ? I32 : I64, 1);
+            if (i === SFP - G) {
+                b.push(0x41);
+                sleb(b, BigInt(layout.shadow));
+            } else if (i === OUTLEN - G || i === BAIL - G) b.push(0x41, 0);
+            else b.push(0x42, 0);
+            b.push(0x0b);
+        }
+    });
     // exports
-    section(
-        out,
-        7,
-        (() => {
-            const items: number[][] = [];
-            const name = (s: string) => [s.length, ...Buffer.from(s)];
-            const add = (s: string, kind: number, index: number) => {
-                const e = [...name(s), kind];
-                uleb(e, index);
-                items.push(e);
-            };
-            add('mem', 2, 0);
-            add('aux', 2, 1);
-            add('run', 0, wrapper(m.runIndex));
-            if (m.start !== undefined) add('start', 0, wrapper(m.start));
-            add('init', 0, INIT);
-            for (let i = 0; i < G + 7; i++) add(`g${i}`, 3, i);
-            const b: number[] = [];
-            vec(b, items);
-            return b;
-        })(),
-    );
+    section(out, 7, (b) => {
+        const items: number[][] = [];
+        const add = (s: string, kind: number, index: number) => {
+            const e = [...nameBytes(s), kind];
+            uleb(e, index);
+            items.push(e);
+        };
+        add('mem', 2, 0);
+        add('aux', 2, 1);
+        add('run', 0, wrapper(m.runIndex));
+        if (m.start !== undefined) add('start', 0, wrapper(m.start));
+        add('init', 0, INIT);
+        for (let i = 0; i < G + 7; i++) add(`g${i}`, 3, i);
+        vec(b, items);
+    });
     // elements: each table's entries, as the wrappers that charge a call's entry
     if (m0.tables.length > 0)
-        section(
-            out,
-            9,
-            (() => {
-                const b: number[] = [];
-                uleb(b, m0.tables.length);
-                m0.tables.forEach((t, i) => {
-                    b.push(0x06);
-                    uleb(b, i);
-                    b.push(0x41, 0, 0x0b, 0x70);
-                    uleb(b, t.length);
-                    for (const f of t) {
-                        if (f === null) b.push(0xd0, 0x70, 0x0b);
-                        else {
-                            b.push(0xd2);
-                            uleb(b, wrapper(f));
-                            b.push(0x0b);
-                        }
+        section(out, 9, (b) => {
+            uleb(b, m0.tables.length);
+            m0.tables.forEach((t, i) => {
+                b.push(0x06);
+                uleb(b, i);
+                b.push(0x41, 0, 0x0b, 0x70);
+                uleb(b, t.length);
+                for (const f of t) {
+                    if (f === null) b.push(0xd0, 0x70, 0x0b);
+                    else {
+                        b.push(0xd2);
+                        uleb(b, wrapper(f));
+                        b.push(0x0b);
                     }
-                });
-                return b;
-            })(),
-        );
+                }
+            });
+        });
     // data count
-    section(
-        out,
-        12,
-        (() => {
-            const b: number[] = [];
-            uleb(b, m.data.length);
-            return b;
-        })(),
-    );
+    section(out, 12, (b) => {
+        uleb(b, m.data.length);
+    });
     // code
     const shapes: Shape[] = [];
     const bodies: number[][] = [];
@@ -373,34 +325,22 @@ export function compileProgram(m0: Machine): { bytes: Uint8Array; layout: Layout
         body.push(0x0b);
         bodies.push(body);
     }
-    section(
-        out,
-        10,
-        (() => {
-            const b: number[] = [];
-            uleb(b, bodies.length);
-            for (const body of bodies) {
-                uleb(b, body.length);
-                for (const x of body) b.push(x);
-            }
-            return b;
-        })(),
-    );
+    section(out, 10, (b) => {
+        uleb(b, bodies.length);
+        for (const body of bodies) {
+            uleb(b, body.length);
+            for (const x of body) b.push(x);
+        }
+    });
     // data: every segment passive (the program's memory is copied in as instantiation left it)
-    section(
-        out,
-        11,
-        (() => {
-            const b: number[] = [];
-            uleb(b, m.data.length);
-            for (const d of m.data) {
-                b.push(0x01);
-                uleb(b, d.bytes.length);
-                for (const x of d.bytes) b.push(x);
-            }
-            return b;
-        })(),
-    );
+    section(out, 11, (b) => {
+        uleb(b, m.data.length);
+        for (const d of m.data) {
+            b.push(0x01);
+            uleb(b, d.bytes.length);
+            for (const x of d.bytes) b.push(x);
+        }
+    });
     return { bytes: Uint8Array.from(out), layout, shapes };
 }
 
