@@ -117,8 +117,9 @@ function timed(p: Party, clock: { ms: number; openMs: number }): Party {
             try {
                 return await method();
             } finally {
-                clock.ms += performance.now() - t;
-                clock.openMs += performance.now() - t;
+                const ms = performance.now() - t;
+                clock.ms += ms;
+                clock.openMs += ms;
             }
         };
     }

@@ -494,21 +494,22 @@ class FunctionCompiler {
 
     // ─── small emitters ───
 
+    /** An instruction with one index immediate (local.get/set/tee, global.get/set). */
+    private indexed(opcode: number, index: number): void {
+        this.out.push(opcode);
+        uleb(this.out, index);
+    }
     private get(local: number): void {
-        this.out.push(0x20);
-        uleb(this.out, local);
+        this.indexed(0x20, local);
     }
     private set(local: number): void {
-        this.out.push(0x21);
-        uleb(this.out, local);
+        this.indexed(0x21, local);
     }
     private getGlobal(g: number): void {
-        this.out.push(0x23);
-        uleb(this.out, g);
+        this.indexed(0x23, g);
     }
     private setGlobal(g: number): void {
-        this.out.push(0x24);
-        uleb(this.out, g);
+        this.indexed(0x24, g);
     }
     private i32(v: number): void {
         this.out.push(0x41);
@@ -567,8 +568,7 @@ class FunctionCompiler {
         const o = this.out;
         // fb = sfp; sfp += record; bail past the shadow stack's end
         this.getGlobal(this.g.SFP);
-        o.push(0x22);
-        uleb(o, this.fb);
+        this.indexed(0x22, this.fb);
         this.i32(this.recordSize);
         o.push(0x6a);
         this.setGlobal(this.g.SFP);
@@ -1062,8 +1062,7 @@ class FunctionCompiler {
         this.set(before);
         this.get(pages);
         o.push(0xa7, 0x40, 0x00);
-        o.push(0x22);
-        uleb(o, this.ti);
+        this.indexed(0x22, this.ti);
         // refused by the engine where the interpreter grows: unsupported
         this.i32(-1);
         o.push(0x46);

@@ -130,6 +130,8 @@ export class Party {
     private finalRoot: bigint | undefined;
     /** The compiled prover: not built yet (undefined), or not available (null: a liar, or a program it does not cover). */
     private prover: CompiledProgram | null | undefined;
+    /** The steps every run of the job halts within (stepBound): the state there is the final one. */
+    private readonly bound: number;
     /** Roots the compiled prover gave for the move being made, by step. */
     private known = new Map<number, bigint>();
 
@@ -144,6 +146,7 @@ export class Party {
         start?: Checkpoint,
     ) {
         if (start !== undefined) this.checkpoints = [start];
+        this.bound = stepBound(Number(maxMfuelOf(job)));
     }
 
     /**
@@ -190,7 +193,7 @@ export class Party {
      * the bound every run of the job halts within (no replay needed), else the run's.
      */
     rootAt(step: number): bigint {
-        if (this.finalRoot !== undefined && step >= stepBound(Number(maxMfuelOf(this.job)))) return this.finalRoot;
+        if (this.finalRoot !== undefined && step >= this.bound) return this.finalRoot;
         const known = this.known.get(step);
         if (known !== undefined) return known;
         const root = this.machineAt(step).cells.rootHash();
@@ -208,9 +211,8 @@ export class Party {
      * or a run the engine cannot finish, is left to the replay. Returns the bytes held.
      */
     private prefetch(points: readonly number[], kept: number): number {
-        const bound = stepBound(Number(maxMfuelOf(this.job)));
         const held = new Set(this.checkpoints.map((c) => c.machine.steps));
-        const wanted = [...new Set(points)].filter((p) => p < bound && !this.known.has(p) && !held.has(p)).sort((a, b) => a - b);
+        const wanted = [...new Set(points)].filter((p) => p < this.bound && !this.known.has(p) && !held.has(p)).sort((a, b) => a - b);
         if (wanted.length === 0) return kept;
         const last = wanted[wanted.length - 1];
         let from = 0;
@@ -326,7 +328,7 @@ export class Party {
             this.checkpoints.reduce((sum, c) => sum + copySize(c.machine), 0),
         );
         const held = new Set(this.checkpoints.map((c) => c.machine.steps));
-        const atHand = theirs.every((p) => held.has(p) || this.known.has(p) || p >= stepBound(Number(maxMfuelOf(this.job))));
+        const atHand = theirs.every((p) => held.has(p) || this.known.has(p) || p >= this.bound);
         // a segment whose start this party holds and whose end it does not: the bisection's end is
         // the opponent's claim, which an honest party never holds, and any such segment will do (a
         // wrong root is somewhere in it). By halving when the compiled prover put every point at

@@ -372,10 +372,7 @@ export class Machine {
         this.outLength = end.output.length;
         if (result.status === 'ok') {
             this.status = STATUS.returned;
-            this.usedBig = undefined;
-            this.used = 0;
-            if (result.fuel <= BigInt(Number.MAX_SAFE_INTEGER)) this.used = Number(result.fuel);
-            else this.usedBig = result.fuel;
+            this.setFuel(result.fuel);
         } else {
             this.status = STATUS.failed;
             this.reason = result.reason;
@@ -395,10 +392,7 @@ export class Machine {
             throw new RangeError('another number of globals or data segments');
         this.status = s.status;
         this.steps = s.steps;
-        this.usedBig = undefined;
-        this.used = 0;
-        if (s.fuel <= BigInt(Number.MAX_SAFE_INTEGER)) this.used = Number(s.fuel);
-        else this.usedBig = s.fuel;
+        this.setFuel(s.fuel);
         this.depth = s.depth;
         this.bytes = s.memory;
         this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
@@ -427,6 +421,12 @@ export class Machine {
         while (this.st.length < s.stack.length) this.grow();
         this.st.set(s.stack);
         this.sp = sp;
+    }
+
+    /** Sets the fuel used: a number while it is a safe integer, else a bigint (as `charge` keeps it). */
+    private setFuel(fuel: bigint): void {
+        this.usedBig = fuel <= BigInt(Number.MAX_SAFE_INTEGER) ? undefined : fuel;
+        this.used = this.usedBig === undefined ? Number(fuel) : 0;
     }
 
     /** Halts the machine as failed by `e`. */
