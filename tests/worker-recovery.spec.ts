@@ -3,7 +3,9 @@
  * a wallet transaction whose action phase skipped the commit (the sender must not call that a
  * success, and the daemon commits again), a kill between journaling a claim and sending it (a
  * restarted daemon claims again), and a journal that says "committed" for a commit the chain
- * never saw (the daemon re-reads the slot and commits before it reveals). In each the honest
+ * never saw (the daemon re-reads the slot and commits before it reveals), and a run that ends
+ * while a tick reads the chain (the daemon acts on the journal as it is then, not as the tick
+ * first read it, and never runs the job a second time with a new salt). In each the honest
  * worker wins the job and is never slashed.
  */
 import { readFileSync } from 'node:fs';
@@ -31,13 +33,28 @@ import { DAEMON_DEFAULTS, DaemonOptions, WorkerDaemon } from '../worker/daemon';
  */
 function faultyClient(endpoint: string) {
     const plain = axios.getAdapter(axios.defaults.adapter);
-    const hooks = { beforeSend: undefined as undefined | (() => Promise<void>) };
+    const hooks = {
+        beforeSend: undefined as undefined | (() => Promise<void>),
+        /** Runs before the next get-method call on `address`, when armed. */
+        beforeRead: undefined as undefined | { address: string; hook: () => Promise<void> },
+    };
     const adapter: AxiosAdapter = async (config: InternalAxiosRequestConfig) => {
-        const body = typeof config.data === 'string' ? (JSON.parse(config.data) as { method?: string }) : undefined;
+        const body =
+            typeof config.data === 'string' ? (JSON.parse(config.data) as { method?: string; params?: { address?: string } }) : undefined;
         if (body?.method === 'sendBoc' && hooks.beforeSend) {
             const hook = hooks.beforeSend;
             hooks.beforeSend = undefined;
             await hook();
+        }
+        const read = hooks.beforeRead;
+        if (
+            body?.method === 'runGetMethod' &&
+            read &&
+            body.params?.address &&
+            Address.parse(body.params.address).toString() === read.address
+        ) {
+            hooks.beforeRead = undefined;
+            await read.hook();
         }
         return plain(config);
     };
@@ -124,7 +141,7 @@ describe('worker daemon under faults', () => {
             if (journal().get(id)?.stage === stage) return;
             await new Promise((r) => setTimeout(r, 100));
         }
-        // the journal's note and the job's events say why (a rare failure of the memory-bound test is still unexplained)
+        // the journal's note and the job's events say why
         const seen = events.filter((e) => (e as { job?: string }).job === id.toString()).slice(-12);
         throw new Error(
             `job ${id} never reached ${stage}; it is ${JSON.stringify(journal().get(id))}; its events: ${JSON.stringify(seen)}`,
@@ -198,6 +215,32 @@ describe('worker daemon under faults', () => {
         await d.faucet(w.address, { ton: toNano('5') });
         await tickUntil(daemon, () => w.journal, id, 'settled');
         await expectWon(id, w.address, w.journal);
+        await w.close();
+    });
+
+    it('does not run a job again when its run ends while the tick reads the chain: the commit and the reveal carry one salt', async () => {
+        const w = await worker('run-ends-mid-tick');
+        const spin = readFileSync(join(DIST, 'examples', 'spin.wasm'));
+        const id = await post('a run that ends mid-tick', { program: spin, maxMfuel: 200 });
+        w.journal.nextJobId = id; // only this job, not the open ones earlier tests left
+        const address = (await d.fog.job(id)).address.toString();
+        const daemon = w.daemon({ fuelRate: 3e10 });
+        await tickUntil(daemon, () => w.journal, id, 'claimed');
+        // the next tick read the journal ("claimed") before the run ended, and the chain after
+        w.hooks.beforeRead = {
+            address,
+            hook: async () => {
+                for (let i = 0; i < 600 && w.journal.get(id)?.stage === 'claimed'; i++) await new Promise((r) => setTimeout(r, 50));
+            },
+        };
+        const claimed = w.journal.get(id)?.stage;
+        await daemon.tick();
+        expect(claimed).toBe('claimed');
+        expect(w.hooks.beforeRead).toBeUndefined();
+        await tickUntil(daemon, () => w.journal, id, 'settled');
+        const ran = events.filter((e) => ['computed', 'program_failed'].includes(e.event) && (e as { job?: string }).job === id.toString());
+        expect(ran).toHaveLength(1);
+        expect(w.journal.get(id)).toMatchObject({ outcome: 'failed:fuel', note: 'won' });
         await w.close();
     });
 

@@ -21,7 +21,7 @@ import { ComputePool } from '../client/compute/pool';
 import { fuelForJob, priceFor } from '../client/compute/fuel';
 import { measureFuelRate } from '../client/compute/calibrate';
 import { ComputeJob, isVerdict, RunResult } from '../client/compute/types';
-import { JobEntry, Journal, KEEP_JOBS } from './journal';
+import { FINAL_STAGES, JobEntry, Journal, KEEP_JOBS } from './journal';
 import { failureHash, JobPhase, PhaseName, phaseName, underOutputCap } from '../client/results';
 import { formatAmount, parseAmount } from '../wrappers/units';
 import { workerDefaults } from './config';
@@ -490,10 +490,14 @@ export class WorkerDaemon {
     }
 
     /** Moves one journaled job a step forward, reconciling with the chain first. */
-    private async advance(entry: JobEntry, now: number): Promise<void> {
-        const id = BigInt(entry.id);
+    private async advance(read: JobEntry, now: number): Promise<void> {
+        const id = BigInt(read.id);
         const job = await this.fog.job(id);
         const state = await job.getJobState();
+        // a run that ended while the chain was read journaled its result: the entry read before is stale
+        // (acting on it would run the job again, and its fresh salt would no longer match the commit)
+        const entry = this.journal.get(id);
+        if (!entry || FINAL_STAGES.includes(entry.stage)) return;
         const phase = Number(state.phase);
         const slot = mySlot(state, this.me);
         if (phase === JobPhase.Disputing) {
@@ -763,7 +767,7 @@ export class WorkerDaemon {
      * later tick (the advance of a claimed job calls this again).
      */
     private compute(entry: JobEntry, state: JobState): void {
-        if (this.running.has(entry.id)) return;
+        if (this.running.has(entry.id) || this.journal.get(entry.id)?.stage !== 'claimed') return;
         const memoryMb = Number(state.spec.maxMemoryMb);
         const inUse = [...this.runningMemory.values()].reduce((a, b) => a + b, 0);
         if (this.running.size > 0 && inUse + memoryMb > (this.opts.memoryTotalMb ?? Infinity)) {
@@ -822,6 +826,8 @@ export class WorkerDaemon {
                     fuel: result.fuel.toString(),
                 });
             }
+            // a job that ended while it ran (its commit deadline passed) stays ended
+            if (this.journal.get(entry.id)?.stage !== 'claimed') return;
             // the salt is durable before any commit can be sent with it
             this.journal.update(entry.id, 'computed', {
                 resultHash,
