@@ -19,7 +19,7 @@ import { PassCollection } from '../wrappers/PassCollection';
 import { NetworkTotals, Refusal } from '../client/network-index';
 import { BlobNotFoundError, BlobTooLargeError } from '../client/storage-errors';
 import { StorageClient, uint256ToHash, isSha256Hex } from '../client/storage';
-import { jobStates, MapError, mapJobIds, mapOf, mapProgress, pendingMapOf, ShardStatus, shardStatus } from '../client/map';
+import { MapError, MapStatus, mapStatus } from '../client/map';
 
 /** The shipped examples whose input is the text typed after their name in /post. */
 export const TEXT_EXAMPLES = ['meme', 'upper'];
@@ -184,27 +184,20 @@ export class Reader {
      * disputing, failed on every worker, or refunded, and which ones are not done.
      */
     async map(text: string | undefined): Promise<string> {
-        const { id, job, posted } = await this.namedJob(text, 'map');
-        let first: bigint | undefined;
-        if (posted) first = await mapOf(this.fog, id, await job.getJobState());
-        else {
-            const next = (await this.fog.hub.getHubState()).nextJobId;
-            // an id the hub gave but no job holds: a shard of a map still in its pass check, or refunded whole
-            if (id < next) first = await pendingMapOf(this.fog, id);
-            if (first === undefined) throw new Answer(`There is no job ${id} (jobs so far: ${next}).`);
-        }
-        let ids: bigint[];
+        const t = (text ?? '').trim();
+        if (t === '') throw new Answer('Give a job id: <code>/map 12</code>');
+        let m: MapStatus;
         try {
-            ids = await mapJobIds(this.fog, first);
+            m = await mapStatus(this.fog, this.number(t, JOB_ID));
         } catch (e) {
-            if (e instanceof MapError) throw new Answer(esc(e.message));
+            if (e instanceof MapError) throw new Answer(esc(e.message.charAt(0).toUpperCase() + e.message.slice(1)));
             throw e;
         }
-        if (ids.length > 1 && (await (await this.fog.shards(first)).getShardsState()).verified === 0n)
+        const { first, ids } = m;
+        if (m.pending)
             return `<b>Map ${first}</b>: ${ids.length} shards, jobs ${first}–${ids.at(-1)}, waiting for the requester's pass check; no job is open yet.`;
-        const states = await jobStates(this.fog, ids);
-        const { counts } = mapProgress(first, states);
-        const s0 = states[0];
+        const { counts, not } = m;
+        const s0 = m.states[0];
         const lines = [
             ids.length === 1
                 ? `<b>Job ${first}</b> is a map of one input, posted as a plain job: <code>/job ${first}</code>`
@@ -212,15 +205,9 @@ export class Reader {
             `Requester <code>${this.addr(s0.requester)}</code>`,
             `<b>${counts.done}</b> done, each output verified on chain${counts.running ? `; <b>${counts.running}</b> running` : ''}${counts['program-failed'] ? `; ${counts['program-failed']} where the program failed on every worker` : ''}${counts.refunded ? `; ${counts.refunded} refunded (no quorum, expired or rejected)` : ''}`,
         ];
-        const not = (status: ShardStatus) => ids.filter((_, i) => shardStatus(states[i]) === status);
-        for (const [status, words] of [
-            ['running', 'Running'],
-            ['program-failed', 'Program failed'],
-            ['refunded', 'Refunded'],
-        ] as const) {
-            const these = not(status);
-            if (these.length) lines.push(`${words}: ${these.join(', ')}`);
-        }
+        if (not.running.length) lines.push(`Running: ${not.running.join(', ')}`);
+        if (not['program-failed'].length) lines.push(`Program failed: ${not['program-failed'].join(', ')}`);
+        if (not.refunded.length) lines.push(`Refunded: ${not.refunded.join(', ')}`);
         if (counts.done === ids.length && ids.length > 1)
             lines.push(`Every shard is done: <code>fog job shards ${first} --out-dir map-${first}</code> downloads the outputs, checked.`);
         return lines.join('\n');

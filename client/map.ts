@@ -170,3 +170,46 @@ export async function jobStates(fog: Fog, ids: readonly bigint[], atOnce = 8): P
         states.push(...(await Promise.all(ids.slice(i, i + atOnce).map(async (id) => (await fog.job(id)).getJobState()))));
     return states;
 }
+
+/** Where map `first` stands: waiting for its requester's pass check, or open with its shards' states. */
+export type MapStatus =
+    | { first: bigint; ids: bigint[]; pending: true }
+    | {
+          first: bigint;
+          ids: bigint[];
+          pending: false;
+          states: JobState[];
+          counts: Record<ShardStatus, number>;
+          /** The shards not done, by where they stand. */
+          not: Record<Exclude<ShardStatus, 'done'>, bigint[]>;
+      };
+
+/**
+ * The status of the map job `id` belongs to (its first job's id or any of its shards'), as the
+ * bot's `/map` and the blueprint `readMap` script show it. Throws a MapError, saying why, for an
+ * id that is no job and no shard of a map in its pass check, or a map refunded whole.
+ */
+export async function mapStatus(fog: Fog, id: bigint): Promise<MapStatus> {
+    const job = await fog.job(id);
+    let first: bigint | undefined;
+    if (await fog.client.isContractDeployed(job.address)) first = await mapOf(fog, id, await job.getJobState());
+    else {
+        const next = (await fog.hub.getHubState()).nextJobId;
+        // an id the hub gave but no job holds: a shard of a map still in its pass check, or refunded whole
+        if (id < next) first = await pendingMapOf(fog, id);
+        if (first === undefined) throw new MapError(`there is no job ${id} (jobs so far: ${next})`);
+    }
+    const ids = await mapJobIds(fog, first);
+    if (ids.length > 1 && (await (await fog.shards(first)).getShardsState()).verified === 0n) return { first, ids, pending: true };
+    const states = await jobStates(fog, ids);
+    const { counts } = mapProgress(first, states);
+    const these = (status: ShardStatus) => ids.filter((_, i) => shardStatus(states[i]) === status);
+    return {
+        first,
+        ids,
+        pending: false,
+        states,
+        counts,
+        not: { running: these('running'), 'program-failed': these('program-failed'), refunded: these('refunded') },
+    };
+}

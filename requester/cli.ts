@@ -24,14 +24,13 @@ import { describeOutcome, outcomeOf } from '../client/jobs';
 import { requesterDefaults, resolveSubmit } from './config';
 import { describeEstimate, estimate } from './estimate';
 import { formatFuel, fuelForJob } from '../client/compute/fuel';
-import { formatAmount } from '../wrappers/units';
+import { formatAmount, parseJobId } from '../wrappers/units';
 import {
     checkLocally,
     checkRequester,
     checkWritable,
     fetchResult,
     jobState,
-    parseJobId,
     postingOptions,
     postJob,
     progress,

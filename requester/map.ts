@@ -17,7 +17,7 @@ import { NetworkContext, networkContext, storageOf } from '../client/context';
 import { shardedSpec } from '../client/actions';
 import { MAX_SHARDS } from '../wrappers/protocol';
 import { JobState } from '../wrappers/Job';
-import { formatAmount, parseCount } from '../wrappers/units';
+import { formatAmount, parseCount, parseJobId } from '../wrappers/units';
 import { sha256Hex, uint256ToHash } from '../client/storage';
 import { failureOf, JobPhase } from '../client/results';
 import { describeOutcome } from '../client/jobs';
@@ -34,7 +34,6 @@ import {
     checkRequester,
     checkWritable,
     followJobs,
-    parseJobId,
     postingOptions,
     JobPost,
     postJob,

@@ -23,7 +23,6 @@ import { describeError } from '../client/chain';
 import { checkProgram, memoryCapPages, ProgramRefused, wasm } from '../client/compute/abi';
 
 /** The largest job id the hub gives (ids are uint64). */
-export const MAX_JOB_ID = 2n ** 64n - 1n;
 
 export function readFile(path: string, what: string): Buffer {
     try {
@@ -101,14 +100,6 @@ export function checkWritable(path: string | undefined, after = ''): void {
     } catch {
         throw new Error(`cannot write ${what}: the directory ${dir} is not writable${after}`);
     }
-}
-
-export function parseJobId(text: string): bigint {
-    if (!/^\d+$/.test(text)) throw new Error(`not a job id: ${JSON.stringify(text)} (a job id is a whole number from 0)`);
-    const id = BigInt(text);
-    // the hub's get-methods take a uint64: a larger id would fail there with a bare exit code
-    if (id > MAX_JOB_ID) throw new Error(`job id ${text} is out of range: job ids are 0 to ${MAX_JOB_ID}`);
-    return id;
 }
 
 /** The state of job `id` as a user named it: one clear line for an id the hub never gave. */

@@ -410,7 +410,7 @@ describe('the Telegram bot', () => {
         await stranger.send([await d.fog.postShards(stranger.address, 2n * FOG, specOf({ k: 1n, quorum: 1n }), shardsOf(2))], true);
         for (const asked of [refunded, refunded + 1n])
             expect((await one(`/map ${asked}`)).text).toBe(
-                `map ${refunded} was refunded whole: its requester held no live Contributor Pass (or the hub could not deploy its jobs); no shard ran`,
+                `Map ${refunded} was refunded whole: its requester held no live Contributor Pass (or the hub could not deploy its jobs); no shard ran`,
             );
         expect((await one('/map 9999')).text).toMatch(/^There is no job 9999/);
         expect((await one('/map')).text).toBe('Give a job id: /map 12');

@@ -26,3 +26,15 @@ export function parseCount(text: string, name: string, max = Number.MAX_SAFE_INT
         throw new Error(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`);
     return n;
 }
+
+/** The largest job id: the hub's get-methods take a uint64. */
+export const MAX_JOB_ID = 2n ** 64n - 1n;
+
+/** Parses a job id as a user typed it; throws one clear line for anything else. */
+export function parseJobId(text: string): bigint {
+    if (!/^\d+$/.test(text)) throw new Error(`not a job id: ${JSON.stringify(text)} (a job id is a whole number from 0)`);
+    const id = BigInt(text);
+    // a larger id would fail at the hub's get-methods with a bare exit code
+    if (id > MAX_JOB_ID) throw new Error(`job id ${text} is out of range: job ids are 0 to ${MAX_JOB_ID}`);
+    return id;
+}
