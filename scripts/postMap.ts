@@ -18,7 +18,7 @@ import { findPostedId, hubMark } from '../client/posted';
 import { formatAmount, parseAmount, parseCount } from '../wrappers/units';
 import { storageOf } from '../client/context';
 import { jobSpec, shardedSpec } from '../client/actions';
-import { dirInputs, splitRecords } from '../client/map';
+import { dirInputs, splitRecords } from '../client/map-inputs';
 import { MAX_SHARDS } from '../wrappers/protocol';
 import { DEFAULT_JOB_MFUEL, formatFuel, fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 

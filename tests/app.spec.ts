@@ -61,6 +61,8 @@ describe('the web app', () => {
     let worker: WalletSender;
     /** The job the explorer test follows to its result. */
     let followed: bigint;
+    /** The map the map test shows. */
+    let mapped: bigint;
 
     beforeAll(async () => {
         dir = mkdtempSync(join(tmpdir(), 'fog-app-'));
@@ -258,9 +260,48 @@ describe('the web app', () => {
         await page.waitForFunction(() => document.querySelector('[role="alert"]')?.textContent?.includes('refunded'), { timeout: 30_000 });
     }, 60_000);
 
+    it('shows a map’s shards, reached from any of its jobs, and says why a map refunded whole has none', async () => {
+        const first = (await d.fog.hub.getHubState()).nextJobId;
+        mapped = first;
+        await requester.send([await d.fog.postShards(requester.address, 2n * FOG, specOf({ k: 1n, quorum: 1n }), shardsOf(3))], true);
+        await claim(d, worker, first + 1n);
+        await commit(d, worker, first + 1n);
+        await reveal(d, worker, first + 1n);
+        // a shard's page names its map; the link leads there
+        await page.goto(`${app.url}#/job/${first + 2n}`, { waitUntil: 'load' });
+        await page.waitForFunction((w) => document.querySelector('main p a')?.textContent === w, { timeout: 30_000 }, `map ${first}`);
+        expect(await text('main h2 + p')).toBe(`Shard 3 of map ${first}`);
+        await page.click('main h2 + p a');
+        await page.waitForFunction((w) => document.querySelector('h2')?.textContent === w, { timeout: 30_000 }, `Map ${first}`);
+        expect(await page.title()).toBe(`Map ${first} · Fog`);
+        expect(await text('[data-count="done"]')).toBe('1');
+        expect(await text('[data-count="running"]')).toBe('2');
+        const rows = await page.$$eval('table.jobs tbody tr', (trs) =>
+            trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+        expect(rows).toEqual([
+            [String(first), 'running', 'open', '0/1'],
+            [String(first + 1n), 'done', 'done', '1/1'],
+            [String(first + 2n), 'running', 'open', '0/1'],
+        ]);
+        expect(await overflows()).toBe(false);
+        await shot('map');
+        // the sharded post the last test saw refunded whole (no pass), asked by its second job
+        await page.goto(`${app.url}#/map/${first - 1n}`, { waitUntil: 'load' });
+        await page.waitForFunction(
+            (w) => document.querySelector('[role="alert"]')?.textContent?.startsWith(w),
+            { timeout: 30_000 },
+            `Map ${first - 2n} was refunded whole`,
+        );
+        await page.goto(`${app.url}#/map/x1`, { waitUntil: 'load' });
+        await page.waitForFunction(() => document.querySelector('[role="alert"]')?.textContent === '“x1” is not a job number.', {
+            timeout: 30_000,
+        });
+    }, 60_000);
+
     it('fits a phone: no screen scrolls sideways at 360 px', async () => {
         await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-        for (const hash of ['#/', `#/job/${followed}`, `#/provider/${worker.address.toString({ testOnly: true })}`]) {
+        for (const hash of ['#/', `#/job/${followed}`, `#/map/${mapped}`, `#/provider/${worker.address.toString({ testOnly: true })}`]) {
             await page.goto(`${app.url}${hash}`, { waitUntil: 'load' });
             await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false', { timeout: 30_000 });
             expect(await overflows()).toBe(false);

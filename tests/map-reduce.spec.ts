@@ -30,7 +30,8 @@ import {
 } from '../examples/train';
 import { decodeDataset } from '../examples/data/digits';
 import { jobSpec } from '../client/actions';
-import { mapProgress, splitRecords } from '../client/map';
+import { mapProgress } from '../client/map';
+import { splitRecords } from '../client/map-inputs';
 import { JobState } from '../wrappers/Job';
 import { PhaseDisputing, PhaseDone, PhaseExpired, PhaseOpen } from '../wrappers/Hub';
 import { failureHash } from '../client/results';

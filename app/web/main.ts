@@ -6,13 +6,14 @@
  * the page; the server that serves it (app/server.ts) holds no state of its own.
  *
  * Routes live in the fragment, so a static folder serves every page: `#/`, `#/job/<id>`,
- * `#/provider/<address>`. The page re-reads what it shows every few seconds: a job is followed
+ * `#/map/<id>` (a sharded post's shards, from any of its job ids), `#/provider/<address>`. The page re-reads what it shows every few seconds: a job is followed
  * live through claims, commits, reveals and settlement.
  */
 import { Address } from '@ton/core';
 import { Fog } from '../../client/actions';
 import { connect } from '../../client/chain';
 import { describeOutcome } from '../../client/jobs';
+import { MapError, mapOf, mapStatus, shardStatus } from '../../client/map';
 import { phaseName } from '../../client/results';
 import { uint256ToHash } from '../../client/hash';
 import { formatAmount } from '../../wrappers/units';
@@ -128,8 +129,10 @@ function job(id: bigint): View {
             const state = await jobState(fog, id);
             if (state === undefined) return `<h2>Job ${id}</h2><p role="alert">Job ${id} is ${esc(NOT_DEPLOYED)}.</p>`;
             const spec = state.spec;
+            const map = state.group === null ? undefined : await mapOf(fog, id, state);
             return `
 <h2>Job ${id}</h2>
+${map === undefined ? '' : `<p>Shard ${id - map + 1n} of <a href="#/map/${map}">map ${map}</a></p>`}
 <p class="outcome" data-phase="${esc(phaseName(state.phase) ?? state.phase)}">${esc(describeOutcome(state))}</p>
 <dl class="fields">
   <div><dt>Requester</dt><dd>${addressLink(state.requester, net)}</dd></div>
@@ -146,6 +149,47 @@ function job(id: bigint): View {
 </dl>
 <h3>Seats</h3>
 ${seatsOf(state, net)}`;
+        },
+    };
+}
+
+/** Shard statuses in words, and their order in a map's table. */
+const SHARD_WORDS = { done: 'done', running: 'running', 'program-failed': 'program failed', refunded: 'refunded' } as const;
+
+function map(id: bigint): View {
+    return {
+        title: `Map ${id}`,
+        async render(fog) {
+            let m;
+            try {
+                m = await mapStatus(fog, id);
+            } catch (e) {
+                if (e instanceof MapError) return `<p role="alert">${esc(e.message.charAt(0).toUpperCase() + e.message.slice(1))}.</p>`;
+                throw e;
+            }
+            const { first, ids } = m;
+            const span = ids.length === 1 ? `job ${first}` : `jobs ${first}–${ids.at(-1)}`;
+            if (m.pending)
+                return `<h2>Map ${first}</h2><p>${ids.length} shards, ${span}: waiting for its requester's pass check; no job is open yet.</p>`;
+            const s0 = m.states[0];
+            const rows = m.states
+                .map((s, i) => {
+                    const status = shardStatus(s);
+                    return `<tr><td><a href="#/job/${ids[i]}">${ids[i]}</a></td><td><span class="shard shard-${status}">${SHARD_WORDS[status]}</span></td><td>${esc(phaseName(s.phase) ?? s.phase)}</td><td>${s.reveals}/${s.spec.k}</td></tr>`;
+                })
+                .join('');
+            const counts = (Object.keys(SHARD_WORDS) as (keyof typeof SHARD_WORDS)[])
+                .filter((k) => m.counts[k] > 0)
+                .map(
+                    (k) =>
+                        `<div><dt>${SHARD_WORDS[k][0].toUpperCase() + SHARD_WORDS[k].slice(1)}</dt><dd data-count="${k}">${m.counts[k]}</dd></div>`,
+                )
+                .join('');
+            return `
+<h2>Map ${first}</h2>
+<p>${ids.length === 1 ? 'A map of one input, posted as a plain job' : `${ids.length} shards, ${span}`}: ${esc(formatAmount(s0.price))} a shard, k = ${s0.spec.k}. A shard is done when its output is verified on chain.</p>
+<dl class="totals">${counts}</dl>
+<table class="jobs"><thead><tr><th scope="col">Job</th><th scope="col">Shard</th><th scope="col">Phase</th><th scope="col">Reveals</th></tr></thead><tbody>${rows}</tbody></table>`;
         },
     };
 }
@@ -183,6 +227,10 @@ function route(hash: string): View | string {
     if (parts[0] === 'job' && parts.length === 2) {
         if (!/^\d{1,20}$/.test(parts[1])) return `“${parts[1]}” is not a job number.`;
         return job(BigInt(parts[1]));
+    }
+    if (parts[0] === 'map' && parts.length === 2) {
+        if (!/^\d{1,20}$/.test(parts[1])) return `“${parts[1]}” is not a job number.`;
+        return map(BigInt(parts[1]));
     }
     if (parts[0] === 'provider' && parts.length === 2) {
         let text = parts[1];
