@@ -21,8 +21,8 @@ export const devnetDefaults = {
     saveEvery: 30,
     /** Seconds the chain's clock starts behind wall time. */
     startBehind: 0,
-    /** Each party's time in a dispute match, seconds (0: revealed results that differ go to a majority vote). */
-    disputeAllowance: 0,
+    /** The base of each party's time in a dispute match, seconds (0: revealed results that differ go to a majority vote). */
+    disputeAllowance: 300,
     /** Seconds a claimant has to commit its result (devnetParams' window). */
     commitWindow: 120,
 } as const;

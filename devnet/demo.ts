@@ -288,7 +288,10 @@ async function main() {
     // ── Part 2: the protocol. The hub takes over minting and passes; three workers, one lying.
     blockchain.now = Math.floor(Date.now() / 1000);
     const start = blockchain.now;
-    const params = defaultParams(start);
+    // a network that settles differing reveals by majority vote (disputeAllowance 0): the liar is
+    // outvoted in the job's own transaction. The default network plays a dispute match instead
+    // (docs/disputes.md), which `npm start -- --liars 2 --colluding` shows on the devnet
+    const params = { ...defaultParams(start), disputeAllowance: 0n };
     // on the masterchain (its own gas price): not in the basechain gas steps
     await publishJobLibrary(blockchain, admin);
     if (!json) console.log("✔ Job's code published as a masterchain library: every job's StateInit carries a 264-bit cell naming it\n");
@@ -297,7 +300,7 @@ async function main() {
         'deploy the hub',
         await hub.send(admin.getSender(), { value: toNano('0.1') }, null),
         admin.address,
-        `hub at ${short(hub.address)}; min stake ${fog(params.minStake)}, collateral ${fog(params.collateral)} per claim`,
+        `hub at ${short(hub.address)}; min stake ${fog(params.minStake)}, collateral ${fog(params.collateral)} per claim; differing reveals settled by majority vote`,
     );
     report(
         'hand minting to the hub (locked)',

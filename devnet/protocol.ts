@@ -39,6 +39,8 @@ export function devnetParams(now: number): Params {
         revealWindow: 60n,
         epochLength: 600n,
         closeDelay: 30n,
+        // a devnet's moves take seconds, not minutes
+        disputeAllowance: BigInt(devnetDefaults.disputeAllowance),
     };
 }
 

@@ -310,7 +310,7 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
                 fresh: false,
                 saveEvery: 30,
                 startBehind: 0,
-                disputeAllowance: 0,
+                disputeAllowance: 300,
                 commitWindow: 120,
             },
         });
@@ -328,7 +328,7 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         expect(() => parseDevnetArgs(['--dispute-allowance', '86401'])).toThrow(
             '--dispute-allowance must be a whole number of seconds from 0 to 86400, got 86401',
         );
-        expect(parseDevnetArgs(['--dispute-allowance', '300'])).toMatchObject({ options: { disputeAllowance: 300 } });
+        expect(parseDevnetArgs(['--dispute-allowance', '0'])).toMatchObject({ options: { disputeAllowance: 0 } });
         expect(() => parseDevnetArgs(['--commit-window', '9'])).toThrow(
             '--commit-window must be a whole number of seconds from 10 to 86400, got 9',
         );

@@ -21,7 +21,9 @@ describe('Epoch', () => {
         const key = JSON.stringify(overrides, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
         let kept = setups.get(key);
         if (kept === undefined) {
-            const fresh = await protocolFixture(overrides);
+            // a network that settles differing reveals by majority vote (disputeAllowance 0): the
+            // liars' slashes here are by vote; tests/job-dispute.spec.ts settles them by dispute
+            const fresh = await protocolFixture({ disputeAllowance: 0n, ...overrides });
             const ws: SandboxContract<TreasuryContract>[] = [];
             for (const name of ['w1', 'w2', 'w3', 'requester']) {
                 const w = await fresh.blockchain.treasury(name);

@@ -441,6 +441,16 @@ describe('gas', () => {
         const settlements: Record<string, Record<string, bigint>> = {};
 
         it('settles every shape of every k within the bounds its fees are derived from', async () => {
+            const before = p.blockchain.snapshot();
+            // on a network that votes (disputeAllowance 0), where every shape settles in the job's own
+            // transaction; with disputes a disagreement starts a match instead (tests/job-dispute.spec.ts
+            // measures those handlers against their bounds)
+            const set = await p.hub.send(
+                p.admin.getSender(),
+                { value: toNano('0.2') },
+                { $$type: 'SetParams', queryId: 0n, params: { ...p.params, disputeAllowance: 0n } },
+            );
+            expect(allSucceeded(set)).toBe(true);
             const start = p.blockchain.snapshot();
             for (let k = 1; k <= Number(MaxReplication); k++) {
                 for (const [shape, plan] of shapesOf(k)) {
@@ -495,7 +505,7 @@ describe('gas', () => {
                     (settlements[`k=${k}`] ??= {})[shape] = gasOf(last, job.address);
                 }
             }
-            await p.blockchain.loadFrom(start);
+            await p.blockchain.loadFrom(before);
             if (UPDATE || process.env.FOG_GAS_SHAPES === '1')
                 console.log(
                     "settlement gas (the job's transaction):\n" +

@@ -55,7 +55,9 @@ describe('Hub', () => {
 
     // deployed and funded once; each test starts from that state (the emulator's snapshot)
     beforeAll(async () => {
-        p = await protocolFixture();
+        // a network that settles differing reveals by majority vote (disputeAllowance 0): these tests
+        // make their slashes by vote; tests/job-dispute.spec.ts settles the same by dispute
+        p = await protocolFixture({ disputeAllowance: 0n });
         workers = await actorsOf(p, ['w1', 'w2', 'w3', 'alice'], 5_000n * FOG);
         alice = workers[3];
         start = p.blockchain.snapshot();

@@ -32,7 +32,9 @@ let requester: SandboxContract<TreasuryContract>, stranger: SandboxContract<Trea
 let start: BlockchainSnapshot;
 
 beforeAll(async () => {
-    p = await protocolFixture();
+    // a network that settles differing reveals by majority vote (disputeAllowance 0): these tests
+    // make their slashes by vote; tests/job-dispute.spec.ts settles the same by dispute
+    p = await protocolFixture({ disputeAllowance: 0n });
     w = [];
     for (const name of ['w1', 'w2', 'w3', 'w4']) w.push(await p.blockchain.treasury(name));
     requester = await p.blockchain.treasury('requester');

@@ -23,7 +23,9 @@ describe("protocol: a job's life", () => {
 
     // deployed and funded once; each test starts from that state (the emulator's snapshot)
     beforeAll(async () => {
-        p = await protocolFixture();
+        // a network that settles differing reveals by majority vote (disputeAllowance 0): these tests
+        // make their slashes by vote; tests/job-dispute.spec.ts settles the same by dispute
+        p = await protocolFixture({ disputeAllowance: 0n });
         workers = [];
         for (const name of ['w1', 'w2', 'w3', 'w4']) {
             const w = await p.blockchain.treasury(name);

@@ -22,7 +22,9 @@ describe('Provider', () => {
 
     // deployed and funded once; each test starts from that state (the emulator's snapshot)
     beforeAll(async () => {
-        p = await protocolFixture();
+        // a network that settles differing reveals by majority vote (disputeAllowance 0): these tests
+        // make their slashes by vote; tests/job-dispute.spec.ts settles the same by dispute
+        p = await protocolFixture({ disputeAllowance: 0n });
         workers = [];
         for (const name of ['alice', 'w2', 'w3', 'requester']) {
             const w = await p.blockchain.treasury(name);

@@ -85,7 +85,7 @@ describe.each([
     let requester: SandboxContract<TreasuryContract>;
 
     beforeAll(async () => {
-        p = await protocolFixture(disputes ? { disputeAllowance: 3_600n } : {});
+        p = await protocolFixture({ disputeAllowance: disputes ? 3_600n : 0n });
         workers = [];
         for (let i = 0; i < WORKERS; i++) {
             const w = await p.blockchain.treasury(`model worker ${i}`);

@@ -59,9 +59,10 @@ export function defaultParams(epochStart: number): Params {
         emissionBase: 10_000n * FOG,
         emissionRatioPpm: 500_000n,
         emissionCap: 100_000n * FOG,
-        // 0: revealed results that differ go to a majority vote; the simulation with disputes (issue 17,
-        // stage 5) decides the default allowance and k, until then a network opts in
-        disputeAllowance: 0n,
+        // revealed results that differ play dispute matches (docs/disputes.md): each party's clock
+        // starts at this many seconds plus its share of the job's fuel limit. 0 sends them to a
+        // majority vote instead (docs/economics.md, "Disputes", says why that is not the default)
+        disputeAllowance: 1_800n,
     };
 }
 
