@@ -76,7 +76,9 @@ export class Parties {
     async of(id: string, job: () => Promise<ComputeJob>, liarFrom?: number, honestResult?: bigint): Promise<Party> {
         let party = this.held.get(id);
         if (party === undefined) {
-            party = liarFrom === undefined ? new Party(await job()) : liarOf(await job(), liarFrom, honestResult);
+            const j = await job();
+            // a liar rebuilt after a restart learns the honest result from the metered V8 run, not the interpreter
+            party = liarFrom === undefined ? new Party(j) : liarOf(j, liarFrom, honestResult ?? (await new Party(j).openResult()));
             if (this.held.size >= this.limit) this.held.delete(this.held.keys().next().value!);
             this.held.set(id, party);
         }

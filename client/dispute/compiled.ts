@@ -1157,6 +1157,8 @@ export class Unsupported extends Error {}
 /** A job's program compiled for one machine's run (its input and limits); each `run` starts again from step 0. */
 export class CompiledProgram {
     private readonly module: object;
+    /** The step count where the last run ended (halted, or stopped past its last point). */
+    private lastSteps = 0;
 
     private constructor(
         private readonly m0: Machine,
@@ -1179,6 +1181,16 @@ export class CompiledProgram {
             if (e instanceof engine.CompileError) return undefined;
             throw e;
         }
+    }
+
+    /**
+     * The step at which the run halts, as the interpreter counts it, from one compiled run to the
+     * end: exact for a run that returns; for one that traps (or runs out of fuel), the end of the
+     * straight-line segment it trapped in, since a segment's steps are counted before they run.
+     */
+    haltingStep(): number {
+        this.run([Number.MAX_SAFE_INTEGER], () => undefined);
+        return this.lastSteps;
     }
 
     /**
@@ -1293,10 +1305,14 @@ export class CompiledProgram {
                 (exports[name] as () => void)();
             }
         } catch (e) {
-            if (e instanceof engine.RuntimeError && global(G + 6).value === 0) return points.slice(pending);
+            if (e instanceof engine.RuntimeError && global(G + 6).value === 0) {
+                this.lastSteps = steps();
+                return points.slice(pending);
+            }
             if (e instanceof engine.RuntimeError) throw new Unsupported(`the compiled run cannot go on: ${e.message}`);
             throw e;
         }
+        this.lastSteps = steps();
         return points.slice(pending);
     }
 }

@@ -212,7 +212,9 @@ export class Party {
      */
     private prefetch(points: readonly number[], kept: number): number {
         const held = new Set(this.checkpoints.map((c) => c.machine.steps));
-        const wanted = [...new Set(points)].filter((p) => p < this.bound && !this.known.has(p) && !held.has(p)).sort((a, b) => a - b);
+        // a liar's run is the honest one up to its fault's step: the prover serves it that far
+        const end = Math.min(this.bound - 1, this.options.fault?.atStep ?? Infinity);
+        const wanted = [...new Set(points)].filter((p) => p <= end && !this.known.has(p) && !held.has(p)).sort((a, b) => a - b);
         if (wanted.length === 0) return kept;
         const last = wanted[wanted.length - 1];
         let from = 0;
@@ -249,16 +251,36 @@ export class Party {
         return kept;
     }
 
-    /** The compiled prover for this party's run, built once; undefined for a liar or where it does not apply. */
+    /** The compiled prover for this party's program, built once (for a liar, of the run before its fault); undefined where it does not apply. */
     private compiled(): CompiledProgram | undefined {
         if (this.prover === undefined) {
             this.prover = null;
-            if (this.options.fault === undefined) {
-                const m = load(this.job, this.options);
-                if (m instanceof Machine) this.prover = CompiledProgram.of(m) ?? null;
-            }
+            const m = load(this.job, this.options);
+            if (m instanceof Machine) this.prover = CompiledProgram.of(m) ?? null;
         }
         return this.prover ?? undefined;
+    }
+
+    /**
+     * The step at which the honest run of this party's job halts: one run of the compiled prover,
+     * or of the interpreter where the prover does not apply.
+     */
+    haltingStep(): number {
+        if (this.options.fault === undefined) {
+            const prover = this.compiled();
+            if (prover !== undefined) {
+                try {
+                    return prover.haltingStep();
+                } catch (e) {
+                    if (!(e instanceof Unsupported)) throw e;
+                    this.prover = null;
+                }
+            }
+        }
+        const m = load(this.job, this.options);
+        if (!(m instanceof Machine)) return 0;
+        m.run();
+        return m.steps;
     }
 
     /**
