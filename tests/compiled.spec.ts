@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DIST } from '../client/paths';
-import { CompiledProgram, Unsupported } from '../client/dispute/compiled';
+import { CompiledProgram } from '../client/dispute/compiled';
 import { load, Machine, STATUS } from '../client/dispute/interpreter';
 import { StateCells } from '../client/dispute/state';
 import { ComputeJob } from '../client/compute/types';
