@@ -46,21 +46,18 @@ export const startDefaults = {
     networkFile: DEFAULT_ADDRESSES_FILE,
     /** Replicas of each demo job (fewer when there are fewer workers). */
     k: 3,
-    /** Each party's time in a dispute match with --disputes or --colluding, seconds. */
+    /** The base of each party's time in a dispute match (not with --majority), seconds. */
     disputeAllowance: 300,
     /**
-     * The commit window, seconds, when liars play disputes: a demonstration liar builds the lie it
-     * will defend with two reference-interpreter runs of the job before it can commit (mlp-train's
-     * take minutes on a loaded 2-core machine), and the devnet's 120 s would shut it out.
+     * The commit window, seconds, when liars play disputes: a demonstration liar works out the lie
+     * it will defend before it can commit (the run to its fault on the compiled prover, then the
+     * rest on the reference interpreter: tens of seconds for mlp-train, more on a loaded 2-core
+     * machine running every worker), which the devnet's 120 s would cut short.
      */
     liarCommitWindow: 900,
     /** The demo jobs, in turn: train a model, read digits with it, make a meme, multiply matrices, then the small ones. */
     examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
-    /**
-     * Rounds of the demo's training run (`fog train`, 4 shards a round) after the demo jobs; none
-     * with --disputes unless asked (a demo liar builds its lie about a shard with minutes of
-     * interpreter runs, docs/disputes.md "Stages").
-     */
+    /** Rounds of the demo's training run (`fog train`, 4 shards a round) after the demo jobs. */
     train: 3,
 } as const;
 
@@ -190,9 +187,9 @@ export interface StartOptions {
     workers: number;
     jobs: number;
     liars: number;
-    /** Revealed results that differ play dispute matches (docs/disputes.md) instead of a majority vote. */
+    /** Revealed results that differ play dispute matches (docs/disputes.md), as on the default network; false with --majority (a vote). */
     disputes: boolean;
-    /** The liars reveal the same wrong result (implies disputes). */
+    /** The liars reveal the same wrong result (not with --majority). */
     colluding: boolean;
     /** The examples the demo jobs run, in turn. */
     examples: string[];
@@ -213,6 +210,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
             jobs: { type: 'string', default: String(startDefaults.jobs) },
             liars: { type: 'string', default: String(startDefaults.liars) },
             disputes: { type: 'boolean', default: false },
+            majority: { type: 'boolean', default: false },
             colluding: { type: 'boolean', default: false },
             examples: { type: 'string', default: startDefaults.examples.join(',') },
             train: { type: 'string' },
@@ -232,13 +230,18 @@ export function parseStartArgs(argv: string[]): StartOptions {
     const workers = count('workers', values.workers!, startLimits.workers.min, startLimits.workers.max);
     const liars = count('liars', values.liars!, startLimits.liars.min, workers);
     const k = Math.min(startDefaults.k, workers);
-    const disputes = values.disputes! || values.colluding!;
+    // disputes are the network's default (--disputes says so explicitly); --majority votes instead
+    if (values.majority && (values.disputes || values.colluding))
+        throw new OptionError(
+            `--majority settles differing results by vote: it cannot go with --${values.disputes ? 'disputes' : 'colluding'}`,
+        );
+    const disputes = !values.majority;
     // with disputes one honest worker is enough; by majority the liars must be fewer than half
     if (disputes && liars >= k && liars > 0)
         throw new OptionError(`--liars ${liars} would hold every seat of a k=${k} job: leave at least one honest worker`);
     if (!disputes && liars * 2 >= k && liars > 0)
         throw new OptionError(
-            `--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k, or --disputes`,
+            `--liars ${liars} would outvote the honest workers of a k=${k} job: use fewer liars than half of k, or leave out --majority`,
         );
     const jobs = count('jobs', values.jobs!, startLimits.jobs.min, startLimits.jobs.max);
     const examples = values.examples!.split(',').map((e) => e.trim());
@@ -246,11 +249,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
     if (unknown.length > 0 || examples.length === 0)
         throw new OptionError(`--examples takes a comma-separated list of ${startDefaults.examples.join(', ')}; got ${values.examples}`);
     const train =
-        values.train === undefined
-            ? disputes
-                ? 0
-                : startDefaults.train
-            : count('train', values.train, startLimits.train.min, startLimits.train.max);
+        values.train === undefined ? startDefaults.train : count('train', values.train, startLimits.train.min, startLimits.train.max);
     return {
         workers,
         jobs,

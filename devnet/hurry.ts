@@ -3,9 +3,10 @@
  * step cannot, and holds its match for the rest of its time: the base allowance and a second per
  * 5 million fuel of the job's limit, up to half an hour of chain time for mlp-train. On a devnet
  * that time need not pass in real time: when the side to move in a match is a liar's wallet and its
- * match has not moved for `stallMs` of real time, this moves the devnet clock just past that
- * side's time, and the keeper times it out. An honest side is never hurried, so a slow honest
- * computation never loses a match here.
+ * match has not moved for `stallMs` of real time (`proveMs` once the bisection is down to single
+ * steps, where the mover's only move is a proof, which a liar's false step never has), this moves
+ * the devnet clock just past that side's time, and the keeper times it out. An honest side is
+ * never hurried, so a slow honest computation never loses a match here.
  */
 import { Address } from '@ton/core';
 import { Fog } from '../client/actions';
@@ -24,9 +25,11 @@ export function hurryStalledLiars(o: {
     advance: (seconds: number) => Promise<void>;
     say: (line: string) => void;
     stallMs?: number;
+    proveMs?: number;
     everyMs?: number;
 }): Hurry {
     const stallMs = o.stallMs ?? 60_000;
+    const proveMs = o.proveMs ?? 10_000;
     /** When each position (job, match, since, turn) was first seen waiting on a liar. */
     const waiting = new Map<string, number>();
     /** Jobs seen final: never looked at again. */
@@ -48,12 +51,15 @@ export function hurryStalledLiars(o: {
             const key = `${id}:${s.match}:${s.since}:${s.turn}`;
             const first = waiting.get(key) ?? Date.now();
             waiting.set(key, first);
-            if (Date.now() - first < stallMs) continue;
+            // every segment one step long: the mover's only move is a proof
+            const proving = s.length <= s.parts;
+            const wait = proving ? proveMs : stallMs;
+            if (Date.now() - first < wait) continue;
             waiting.delete(key);
             const left = Number(s.since) + Number(s.turn === 1n ? s.clockA : s.clockB) - (await o.fog.now()) + 1;
             if (left <= 0) continue;
             o.say(
-                `  job ${id}, match ${s.match}: the liar has not moved for ${Math.round(stallMs / 1000)} s (it cannot prove its false step); moving the devnet clock ${left} s on, past its time, for the keeper to time it out`,
+                `  job ${id}, match ${s.match}: the liar has not moved for ${Math.round(wait / 1000)} s (${proving ? 'it cannot prove its false step' : 'it may not be able to go on'}); moving the devnet clock ${left} s on, past its time, for the keeper to time it out`,
             );
             await o.advance(left);
         }

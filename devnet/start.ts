@@ -4,7 +4,7 @@
  * (each with its own wallet, stake and pass, some of them lying if asked), and a requester who
  * submits demo jobs. Shows live progress and ends with a summary.
  *
- *   --workers N  --jobs N  --liars N  --disputes  --colluding  --examples a,b  --train R  --once  --json  --data <dir>  --network-file <path>
+ *   --workers N  --jobs N  --liars N  --majority  --colluding  --examples a,b  --train R  --once  --json  --data <dir>  --network-file <path>
  *   (defaults and ranges: devnet/config.ts)
  */
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -183,7 +183,7 @@ async function main() {
 
     try {
         say(
-            `Starting the storage node, the devnet, the keeper and ${o.workers} workers (${o.liars} lying${o.colluding ? ', colluding' : ''}), each with its own wallet, stake and pass${o.disputes ? '; revealed results that differ are settled by dispute matches' : ''}…`,
+            `Starting the storage node, the devnet, the keeper and ${o.workers} workers (${o.liars} lying${o.colluding ? ', colluding' : ''}), each with its own wallet, stake and pass; revealed results that differ are settled by ${o.disputes ? 'dispute matches' : 'majority vote (--majority)'}…`,
         );
         const net = await startLocalNetwork({
             data: o.data,
@@ -285,6 +285,14 @@ async function main() {
         }
         const requesterAfter = await status(requesterHome);
         const infoAfter = await net.info();
+        // the dispute matches the jobs played (each job's count), in this run's jobs
+        const { fog } = networkContext(nf);
+        const posted = (await fog.hub.getHubState()).nextJobId;
+        let matches = 0;
+        for (let id = 0n; id < posted; id++) {
+            const job = await fog.job(id);
+            if (await fog.client.isContractDeployed(job.address)) matches += Number((await job.getJobState()).matches);
+        }
 
         const workers = homes.map((_, i) => ({
             worker: i + 1,
@@ -305,6 +313,7 @@ async function main() {
             network: {
                 transactions: infoAfter.transactions - infoBefore.transactions,
                 gas: Number(BigInt(infoAfter.gas) - BigInt(infoBefore.gas)),
+                matches,
             },
             ...(training ? { training } : {}),
             workers,
@@ -316,7 +325,7 @@ async function main() {
         if (o.json) process.stdout.write(JSON.stringify({ ok, ...summary }) + '\n');
         else {
             say(
-                `\nSummary: ${summary.verified}/${summary.jobs} results verified; ${summary.network.transactions} transactions, ${summary.network.gas.toLocaleString('en-US')} gas.`,
+                `\nSummary: ${summary.verified}/${summary.jobs} results verified; ${summary.network.transactions} transactions, ${summary.network.gas.toLocaleString('en-US')} gas; ${matches} dispute match${matches === 1 ? '' : 'es'} played.`,
             );
             if (training)
                 say(

@@ -339,12 +339,12 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         expect(parseDevnetArgs(['--commit-window', '900'])).toMatchObject({ options: { commitWindow: 900 } });
     });
 
-    it('npm start: 3 workers, 4 jobs, 1 liar, a 3-round training run (none with disputes unless asked); too many liars are refused', () => {
+    it('npm start: 3 workers, 4 jobs, 1 liar, disputes, a 3-round training run; too many liars are refused', () => {
         expect(parseStartArgs([])).toEqual({
             workers: 3,
             jobs: 4,
             liars: 1,
-            disputes: false,
+            disputes: true,
             colluding: false,
             examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
             train: 3,
@@ -357,13 +357,19 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         expect(() => parseStartArgs(['--workers', '33'])).toThrow('--workers must be a whole number from 1 to 32, got 33');
         expect(() => parseStartArgs(['--jobs', '101'])).toThrow('--jobs must be a whole number from 0 to 100, got 101');
         expect(() => parseStartArgs(['--workers', '2', '--liars', '3'])).toThrow('--liars must be a whole number from 0 to 2, got 3');
-        expect(() => parseStartArgs(['--liars', '2'])).toThrow(
-            '--liars 2 would outvote the honest workers of a k=3 job: use fewer liars than half of k, or --disputes',
+        // by majority vote the liars must be fewer than half of k; with disputes (the default) one honest worker is enough
+        expect(() => parseStartArgs(['--liars', '2', '--majority'])).toThrow(
+            '--liars 2 would outvote the honest workers of a k=3 job: use fewer liars than half of k, or leave out --majority',
         );
-        // with disputes one honest worker is enough, and --colluding implies them
+        expect(parseStartArgs(['--liars', '1', '--majority'])).toMatchObject({ liars: 1, disputes: false });
         expect(parseStartArgs(['--liars', '2', '--colluding'])).toMatchObject({ liars: 2, disputes: true, colluding: true });
-        expect(parseStartArgs(['--liars', '2', '--disputes'])).toMatchObject({ liars: 2, disputes: true, colluding: false, train: 0 });
-        expect(parseStartArgs(['--disputes', '--train', '2'])).toMatchObject({ disputes: true, train: 2 });
+        expect(parseStartArgs(['--liars', '2', '--disputes'])).toMatchObject({ liars: 2, disputes: true, colluding: false, train: 3 });
+        expect(() => parseStartArgs(['--majority', '--colluding'])).toThrow(
+            '--majority settles differing results by vote: it cannot go with --colluding',
+        );
+        expect(() => parseStartArgs(['--majority', '--disputes'])).toThrow(
+            '--majority settles differing results by vote: it cannot go with --disputes',
+        );
         expect(parseStartArgs(['--train', '0'])).toMatchObject({ train: 0 });
         expect(() => parseStartArgs(['--train', '21'])).toThrow('--train must be a whole number from 0 to 20, got 21');
         expect(() => parseStartArgs(['--liars', '3', '--colluding'])).toThrow(

@@ -45,10 +45,11 @@ async function cli(script: string, args: string[]): Promise<{ code: number | nul
 describe('npm start', () => {
     // the demo jobs are the first two examples (mlp-train, then mlp-infer on the network's model): each
     // runs through k=3 in three worker processes, and its bytes must equal a run in the start process;
-    // then a 2-round training run (fog train: 4 shard jobs and a reduce a round) whose every round's
-    // model must be bitwise the one the same schedule gives trained by fog train --check (meme's and
-    // matmul's bytes across runs and pool sizes are examples.spec's; the default demo runs them too)
-    it('runs a network of three workers, one lying, and verifies every demo job and every round of a training run (--once --json)', async () => {
+    // then a 1-round training run (fog train: 4 shard jobs and a reduce) whose model must be bitwise
+    // the one the same schedule gives trained by fog train --check (meme's and matmul's bytes across
+    // runs and pool sizes are examples.spec's; the default demo runs them too). Disputes are on, as
+    // by default: the liar defends every lie in a match, and the honest worker proves it wrong
+    it('runs a network of three workers, one lying, and verifies every demo job and a training round, the liar beaten in a dispute match each time (--once --json)', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
         try {
             const out = await runNode(entry.start, [
@@ -60,9 +61,9 @@ describe('npm start', () => {
                 '3',
                 '--liars',
                 '1',
-                // two rounds show one round's model feeding the next; the default demo runs three
+                // one round (five matches with the liar); the default demo runs three
                 '--train',
-                '2',
+                '1',
                 '--data',
                 join(dir, 'local'),
                 '--network-file',
@@ -76,28 +77,30 @@ describe('npm start', () => {
                 verified: number;
                 requester: { fogSpent: number };
                 training: { ok: boolean; rounds: number; local: boolean; accuracy: string; model: string };
-                network: { transactions: number; gas: number };
+                network: { transactions: number; gas: number; matches: number };
                 workers: { liar: boolean; rewardsFog: number; slashes: number; reputation: number }[];
             };
-            // 2 demo jobs at 5 FOG, and 2 rounds of 4 shards and a reduce at 2 FOG
-            expect(summary).toMatchObject({ ok: true, jobs: 2, verified: 2, requester: { fogSpent: 10 + 10 * 2 } });
-            expect(summary.training).toMatchObject({ ok: true, rounds: 2, local: true });
+            // 2 demo jobs at 5 FOG, and 1 round of 4 shards and a reduce at 2 FOG
+            expect(summary).toMatchObject({ ok: true, jobs: 2, verified: 2, requester: { fogSpent: 10 + 10 } });
+            expect(summary.training).toMatchObject({ ok: true, rounds: 1, local: true });
             expect(parseFloat(summary.training.accuracy)).toBeGreaterThan(90);
             const model = readFileSync(join(dir, 'local', 'model.bin'));
             expect(resultHashOf(model)).toBe(summary.training.model);
             // the liar claimed a seat of every job, lied in each and was slashed for each
             const [liar, ...honest] = summary.workers;
-            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 2 + 10 });
+            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 2 + 5 });
             expect(liar.reputation).toBeLessThan(0);
             for (const w of honest) {
                 expect(w).toMatchObject({ liar: false, slashes: 0 });
                 expect(w.rewardsFog).toBeGreaterThan(0);
             }
             expect(summary.network.transactions).toBeGreaterThan(50);
+            // every lie was settled by a match, not a vote (with k = 3 by vote the liar would be outvoted in none)
+            expect(summary.network.matches).toBe(2 + 5);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
-        // 95 s alone; six processes share the two cores with another test file's worker in a full run
+        // 157 s alone (95 s by vote: the matches are most of the rest); six processes share the two cores with another test file's worker in a full run
     }, 400_000);
 });
 
