@@ -15,7 +15,7 @@ export interface LocalNetworkOptions {
     liars?: number;
     /** The liars reveal the same wrong result. */
     colluding?: boolean;
-    /** Each party's seconds in a dispute match (0 or absent: differing results go to a majority vote). */
+    /** The base of each party's seconds in a dispute match (absent: the devnet's default, 300; 0: differing results go to a majority vote). */
     disputeAllowance?: number;
     /** Seconds a claimant has to commit (absent: the devnet's default). */
     commitWindow?: number;
@@ -93,8 +93,7 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
                     '--fresh',
                     '--start-behind',
                     '3600',
-                    '--dispute-allowance',
-                    String(o.disputeAllowance ?? 0),
+                    ...(o.disputeAllowance === undefined ? [] : ['--dispute-allowance', String(o.disputeAllowance)]),
                     ...(o.commitWindow === undefined ? [] : ['--commit-window', String(o.commitWindow)]),
                 ],
                 onLine,

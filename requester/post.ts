@@ -22,8 +22,6 @@ import { findPostedId, hubMark } from '../client/posted';
 import { describeError } from '../client/chain';
 import { checkProgram, memoryCapPages, ProgramRefused, wasm } from '../client/compute/abi';
 
-/** The largest job id the hub gives (ids are uint64). */
-
 export function readFile(path: string, what: string): Buffer {
     try {
         return readFileSync(path);

@@ -43,9 +43,8 @@ async function cli(script: string, args: string[]): Promise<{ code: number | nul
 }
 
 describe('npm start', () => {
-    // the demo jobs are the first two examples (mlp-train, then mlp-infer on the network's model): each
-    // runs through k=3 in three worker processes, and its bytes must equal a run in the start process;
-    // then a 1-round training run (fog train: 4 shard jobs and a reduce) whose model must be bitwise
+    // two demo jobs (upper and fnv-rounds): each runs through k=3 in three worker processes, and its
+    // bytes must equal a run in the start process; then a 1-round training run (fog train: 4 shard jobs and a reduce) whose model must be bitwise
     // the one the same schedule gives trained by fog train --check (meme's and matmul's bytes across
     // runs and pool sizes are examples.spec's; the default demo runs them too). Disputes are on, as
     // by default: the liar defends every lie in a match, and the honest worker proves it wrong
@@ -57,6 +56,10 @@ describe('npm start', () => {
                 '--json',
                 '--jobs',
                 '2',
+                // the two quickest examples: every job here is a match with the liar (mlp-train runs
+                // through k=3 in this file's own test of a shipped example)
+                '--examples',
+                'upper,fnv-rounds',
                 '--workers',
                 '3',
                 '--liars',
@@ -100,7 +103,7 @@ describe('npm start', () => {
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
-        // 157 s alone (95 s by vote: the matches are most of the rest); six processes share the two cores with another test file's worker in a full run
+        // 122 s alone (seven matches); six processes share the two cores with another test file's worker in a full run
     }, 400_000);
 });
 

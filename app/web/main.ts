@@ -129,7 +129,8 @@ function job(id: bigint): View {
             const state = await jobState(fog, id);
             if (state === undefined) return `<h2>Job ${id}</h2><p role="alert">Job ${id} is ${esc(NOT_DEPLOYED)}.</p>`;
             const spec = state.spec;
-            const map = state.group === null ? undefined : await mapOf(fog, id, state);
+            // a group the page cannot place (not among the 63 ids before) leaves the link out, not the page
+            const map = state.group === null ? undefined : await mapOf(fog, id, state).catch(() => undefined);
             return `
 <h2>Job ${id}</h2>
 ${map === undefined ? '' : `<p>Shard ${id - map + 1n} of <a href="#/map/${map}">map ${map}</a></p>`}
