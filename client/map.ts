@@ -121,6 +121,8 @@ export type MapStatus =
           pending: false;
           states: JobState[];
           counts: Record<ShardStatus, number>;
+          /** mapProgress's line: a bar of the final shards and the counts. */
+          line: string;
           /** The shards not done, by where they stand. */
           not: Record<Exclude<ShardStatus, 'done'>, bigint[]>;
       };
@@ -143,7 +145,7 @@ export async function mapStatus(fog: Fog, id: bigint): Promise<MapStatus> {
     const ids = await mapJobIds(fog, first);
     if (ids.length > 1 && (await (await fog.shards(first)).getShardsState()).verified === 0n) return { first, ids, pending: true };
     const states = await jobStates(fog, ids);
-    const { counts } = mapProgress(first, states);
+    const { counts, line } = mapProgress(first, states);
     const these = (status: ShardStatus) => ids.filter((_, i) => shardStatus(states[i]) === status);
     return {
         first,
@@ -151,6 +153,7 @@ export async function mapStatus(fog: Fog, id: bigint): Promise<MapStatus> {
         pending: false,
         states,
         counts,
+        line,
         not: { running: these('running'), 'program-failed': these('program-failed'), refunded: these('refunded') },
     };
 }

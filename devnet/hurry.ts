@@ -14,6 +14,7 @@
 import { Address } from '@ton/core';
 import { Fog } from '../client/actions';
 import { PhaseDisputing, PhaseOpen, PhaseVerifying } from '../wrappers/Hub';
+import type { DisputeState } from '../wrappers/Dispute';
 
 export interface Hurry {
     stop(): Promise<void>;
@@ -41,11 +42,12 @@ export function hurryStalledLiars(o: {
     const missing = new Map<bigint, number>();
     let stopped = false;
     let warned = false;
+    const liar = (side: Address | null) => side !== null && o.liars.some((l) => l.equals(side));
     const round = async () => {
         const next = (await o.fog.hub.getHubState()).nextJobId;
         /** Whether some job could lose time to a jump of the clock (see above). */
         let busy = false;
-        const stalled: { id: bigint; s: Awaited<ReturnType<Awaited<ReturnType<Fog['dispute']>>['getDisputeState']>> }[] = [];
+        const stalled: { id: bigint; s: DisputeState }[] = [];
         for (let id = next > RECENT_JOBS ? next - RECENT_JOBS : 0n; id < next; id++) {
             if (final.has(id)) continue;
             const job = await o.fog.job(id);
@@ -65,7 +67,6 @@ export function hurryStalledLiars(o: {
             const s = await (await o.fog.dispute(id)).getDisputeState();
             // a match under way (phase 2) waits on the side whose turn it is; one opening (phase 1) on
             // each side that has not opened; one between matches (0, 3) on its job's next step
-            const liar = (side: Address | null) => side !== null && o.liars.some((l) => l.equals(side));
             if (s.phase === 1n) {
                 if ((s.finalA === 0n && !liar(s.a)) || (s.finalB === 0n && !liar(s.b))) busy = true;
                 continue;

@@ -7,7 +7,7 @@
  */
 import type { NetworkProvider } from '@ton/blueprint';
 import { arg, fogOf } from '../client/blueprint';
-import { mapStatus, mapProgress } from '../client/map';
+import { mapStatus } from '../client/map';
 import { formatAmount, parseJobId } from '../wrappers/units';
 
 export async function run(provider: NetworkProvider, args: string[]) {
@@ -23,7 +23,7 @@ export async function run(provider: NetworkProvider, args: string[]) {
     const s0 = m.states[0];
     const lines = [
         `Map ${first}: ${ids.length} ${ids.length === 1 ? 'shard (a plain job)' : 'shards'}, ${span}, ${formatAmount(s0.price)} each, k=${s0.spec.k}, requester ${s0.requester.toString()}`,
-        mapProgress(first, m.states).line,
+        m.line,
     ];
     const { not } = m;
     if (not.running.length) lines.push(`running: ${not.running.join(', ')}`);
