@@ -59,6 +59,8 @@ export const startDefaults = {
     examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
     /** Rounds of the demo's training run (`fog train`, 4 shards a round) after the demo jobs. */
     train: 3,
+    /** Digits generated for the training run (training and held out), as `fog train --samples`. */
+    samples: 6000,
 } as const;
 
 /** The range of each whole-number option of `start.ts` (the most liars is the number of workers). */
@@ -67,6 +69,7 @@ export const startLimits = {
     jobs: { min: 0, max: 100 },
     liars: { min: 0 },
     train: { min: 0, max: 20 },
+    samples: { min: 100, max: 500_000 },
 } as const;
 
 export const devnetUsage = `usage: node dist/devnet/main.js [options]
@@ -195,6 +198,8 @@ export interface StartOptions {
     examples: string[];
     /** Rounds of the training run after the demo jobs (0: none). */
     train: number;
+    /** Digits generated for the training run. */
+    samples: number;
     once: boolean;
     json: boolean;
     data: string;
@@ -214,6 +219,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
             colluding: { type: 'boolean', default: false },
             examples: { type: 'string', default: startDefaults.examples.join(',') },
             train: { type: 'string' },
+            samples: { type: 'string', default: String(startDefaults.samples) },
             once: { type: 'boolean', default: false },
             json: { type: 'boolean', default: false },
             data: { type: 'string', default: startDefaults.data },
@@ -258,6 +264,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
         colluding: values.colluding!,
         examples,
         train,
+        samples: count('samples', values.samples!, startLimits.samples.min, startLimits.samples.max),
         once: values.once!,
         json: values.json!,
         data: resolve(values.data!),

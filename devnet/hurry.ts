@@ -33,7 +33,7 @@ export function hurryStalledLiars(o: {
     everyMs?: number;
 }): Hurry {
     const stallMs = o.stallMs ?? 60_000;
-    const proveMs = o.proveMs ?? 2_000;
+    const proveMs = o.proveMs ?? 1_000;
     /** When each position (job, match, since, turn) was first seen waiting on a liar. */
     const waiting = new Map<string, number>();
     /** Jobs seen final: never looked at again. */
@@ -110,7 +110,7 @@ export function hurryStalledLiars(o: {
                 if (!warned) o.say(`  (the stalled-liar clock could not read the chain: ${(e as Error).message}; it keeps trying)`);
                 warned = true;
             }
-            await new Promise((r) => setTimeout(r, o.everyMs ?? 2_000));
+            await new Promise((r) => setTimeout(r, o.everyMs ?? 1_000));
         }
     })();
     return {

@@ -4,7 +4,7 @@
  * (each with its own wallet, stake and pass, some of them lying if asked), and a requester who
  * submits demo jobs. Shows live progress and ends with a summary.
  *
- *   --workers N  --jobs N  --liars N  --majority  --colluding  --examples a,b  --train R  --once  --json  --data <dir>  --network-file <path>
+ *   --workers N  --jobs N  --liars N  --majority  --colluding  --examples a,b  --train R  --samples N  --once  --json  --data <dir>  --network-file <path>
  *   (defaults and ranges: devnet/config.ts)
  */
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -26,12 +26,14 @@ const TRAIN_SHARDS = 4;
  * reduce, checked against the same schedule trained here. Reports each round as it was verified.
  */
 async function trainingRun(
-    o: { train: number; data: string },
+    o: { train: number; samples: number; data: string },
     k: number,
     common: string[],
     say: (line: string) => void,
 ): Promise<{ ok: boolean; rounds: number; accuracy?: string; model?: string; local?: boolean; error?: string }> {
-    say(`Training a digit classifier on the network: ${o.train} rounds of ${TRAIN_SHARDS} shards and a reduce (k=${k})…`);
+    say(
+        `Training a digit classifier on the network: ${o.train} rounds of ${TRAIN_SHARDS} shards and a reduce (k=${k}), ${o.samples} digits…`,
+    );
     const out = join(o.data, 'model.bin');
     try {
         const line = await runNode(entry.fog, [
@@ -39,6 +41,8 @@ async function trainingRun(
             ...common,
             '--rounds',
             String(o.train),
+            '--samples',
+            String(o.samples),
             '--shards',
             String(TRAIN_SHARDS),
             '--price',

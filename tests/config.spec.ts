@@ -348,6 +348,7 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
             colluding: false,
             examples: ['mlp-train', 'mlp-infer', 'meme', 'matmul', 'upper', 'fnv-rounds'],
             train: 3,
+            samples: 6000,
             once: false,
             json: false,
             data: join(process.cwd(), '.fog/local'),
@@ -372,6 +373,8 @@ describe('devnet: parseDevnetArgs, parseStartArgs, parseDemoArgs', () => {
         );
         expect(parseStartArgs(['--train', '0'])).toMatchObject({ train: 0 });
         expect(() => parseStartArgs(['--train', '21'])).toThrow('--train must be a whole number from 0 to 20, got 21');
+        expect(parseStartArgs(['--samples', '1500'])).toMatchObject({ samples: 1500 });
+        expect(() => parseStartArgs(['--samples', '99'])).toThrow('--samples must be a whole number from 100 to 500000, got 99');
         expect(() => parseStartArgs(['--liars', '3', '--colluding'])).toThrow(
             '--liars 3 would hold every seat of a k=3 job: leave at least one honest worker',
         );

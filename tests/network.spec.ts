@@ -43,30 +43,31 @@ async function cli(script: string, args: string[]): Promise<{ code: number | nul
 }
 
 describe('npm start', () => {
-    // two demo jobs (upper and fnv-rounds): each runs through k=3 in three worker processes, and its
-    // bytes must equal a run in the start process; then a 1-round training run (fog train: 4 shard jobs and a reduce) whose model must be bitwise
-    // the one the same schedule gives trained by fog train --check (meme's and matmul's bytes across
-    // runs and pool sizes are examples.spec's; the default demo runs them too). Disputes are on, as
-    // by default: the liar defends every lie in a match, and the honest worker proves it wrong
-    it('runs a network of three workers, one lying, and verifies every demo job and a training round, the liar beaten in a dispute match each time (--once --json)', async () => {
+    // issue 18's done-when over the network: a demo job (upper, through k=3 in three worker
+    // processes, its bytes equal to a run in the start process), then a 3-round training run (fog
+    // train: each round 4 shard jobs and a reduce, every round's model verified on chain) whose final
+    // model must be bitwise the one the same schedule gives trained by fog train --check. Disputes are
+    // on, as by default: the liar lies in every job and defends every lie in a match, and the honest
+    // worker proves it wrong. 1,500 digits keep each shard's run short (the demo trains on 6,000);
+    // the other examples' bytes across runs and pool sizes are examples.spec's
+    it('runs a network of three workers, one lying, and verifies a demo job and a 3-round training run, the liar beaten in a dispute match each time (--once --json)', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'fog-start-'));
         try {
             const out = await runNode(entry.start, [
                 '--once',
                 '--json',
                 '--jobs',
-                '2',
-                // the two quickest examples: every job here is a match with the liar (mlp-train runs
-                // through k=3 in this file's own test of a shipped example)
+                '1',
                 '--examples',
-                'upper,fnv-rounds',
+                'upper',
                 '--workers',
                 '3',
                 '--liars',
                 '1',
-                // one round (five matches with the liar); the default demo runs three
                 '--train',
-                '1',
+                '3',
+                '--samples',
+                '1500',
                 '--data',
                 join(dir, 'local'),
                 '--network-file',
@@ -83,15 +84,25 @@ describe('npm start', () => {
                 network: { transactions: number; gas: number; matches: number };
                 workers: { liar: boolean; rewardsFog: number; slashes: number; reputation: number }[];
             };
-            // 2 demo jobs at 5 FOG, and 1 round of 4 shards and a reduce at 2 FOG
-            expect(summary).toMatchObject({ ok: true, jobs: 2, verified: 2, requester: { fogSpent: 10 + 10 } });
-            expect(summary.training).toMatchObject({ ok: true, rounds: 1, local: true });
-            expect(parseFloat(summary.training.accuracy)).toBeGreaterThan(90);
+            // 1 demo job at 5 FOG, and 3 rounds of 4 shards and a reduce at 2 FOG
+            expect(summary).toMatchObject({ ok: true, jobs: 1, verified: 1, requester: { fogSpent: 5 + 3 * 10 } });
+            expect(summary.training).toMatchObject({ ok: true, rounds: 3, local: true });
+            expect(parseFloat(summary.training.accuracy)).toBeGreaterThan(85);
             const model = readFileSync(join(dir, 'local', 'model.bin'));
             expect(resultHashOf(model)).toBe(summary.training.model);
+            // every round's record: its shard jobs, its reduce and its model, each a verified job result
+            const record = JSON.parse(readFileSync(join(dir, 'local', 'model.bin.json'), 'utf8')) as {
+                rounds: { round: number; shards: string[]; reduce: string; model: string }[];
+            };
+            expect(record.rounds.map((r) => [r.round, r.shards.length])).toEqual([
+                [1, 4],
+                [2, 4],
+                [3, 4],
+            ]);
+            expect(record.rounds[2].model).toBe(summary.training.model);
             // the liar claimed a seat of every job, lied in each and was slashed for each
             const [liar, ...honest] = summary.workers;
-            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 2 + 5 });
+            expect(liar).toMatchObject({ liar: true, rewardsFog: 0, slashes: 1 + 3 * 5 });
             expect(liar.reputation).toBeLessThan(0);
             for (const w of honest) {
                 expect(w).toMatchObject({ liar: false, slashes: 0 });
@@ -99,12 +110,12 @@ describe('npm start', () => {
             }
             expect(summary.network.transactions).toBeGreaterThan(50);
             // every lie was settled by a match, not a vote (with k = 3 by vote the liar would be outvoted in none)
-            expect(summary.network.matches).toBe(2 + 5);
+            expect(summary.network.matches).toBe(1 + 3 * 5);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
-        // 122 s alone (seven matches); six processes share the two cores with another test file's worker in a full run
-    }, 400_000);
+        // 144 s alone (sixteen matches); six processes share the two cores with another test file's worker in a full run
+    }, 500_000);
 });
 
 describe('npm start without --once', () => {

@@ -725,7 +725,7 @@ export class WorkerDaemon {
             this.computeJob(entry.id, state).then(
                 (job) =>
                     this.parties
-                        .lie(entry.id, job, !!this.opts.colluding, this.me)
+                        .lie(entry.id, job, !!this.opts.colluding, this.me, entry.resultHash)
                         .then(
                             (lie) => (started.lie = lie),
                             (e) => (started.error = describeError(e)),

@@ -107,7 +107,7 @@ export type WireMove = { kind: MatchMove['kind']; choice?: number; cell: Uint8Ar
 
 export type HostRequest =
     | { seq: number; op: 'move'; id: string; job?: ComputeJob; liarFrom?: number; me: string; state: WireState }
-    | { seq: number; op: 'lie'; id: string; job: ComputeJob; colluding: boolean; meHash: string }
+    | { seq: number; op: 'lie'; id: string; job: ComputeJob; colluding: boolean; meHash: string; honest?: string }
     | { seq: number; op: 'forget'; id: string };
 
 export type HostReply = {
@@ -236,8 +236,9 @@ export class PartyThread {
     }
 
     /** A demonstration liar's result for job `id` and the step its fault strikes from (the thread keeps the liar's party). */
-    async lie(id: string, job: ComputeJob, colluding: boolean, me: Address): Promise<{ hash: string; from: number }> {
-        return (await this.ask({ op: 'lie', id, job, colluding, meHash: me.hash.toString('hex') })).lie!;
+    /** `honest`: the result hash (hex) the worker's own run gave, if it has one, which spares the thread a run. */
+    async lie(id: string, job: ComputeJob, colluding: boolean, me: Address, honest?: string): Promise<{ hash: string; from: number }> {
+        return (await this.ask({ op: 'lie', id, job, colluding, meHash: me.hash.toString('hex'), honest })).lie!;
     }
 
     forget(id: string): void {

@@ -30,15 +30,20 @@ async function handle(m: HostRequest): Promise<Omit<HostReply, 'held'>> {
         case 'lie': {
             const job = jobOf(m.job);
             const honest = new Party(job);
-            // the honest run's length and result from the compiled prover and the metered V8 run
+            // the honest run's length from the compiled prover; its result from the worker's own
+            // run, else from the metered V8 run
             const steps = honest.haltingStep();
-            const result = await honest.openResult();
+            const result = m.honest !== undefined ? BigInt('0x' + m.honest) : await honest.openResult();
             // deep in the run, where the liar's run is the honest one up to its fault (the compiled
-            // prover's, cheap) and the interpreter's share is short: in the last sixteenth, else
-            // (a run whose last steps change nothing a flip reaches) from the middle. Colluders
-            // flip at the same step; a liar of its own a little later, by its address
+            // prover's, cheap) and the interpreter's share is short: in the last 256th, else the
+            // last sixteenth, else (a run whose last steps change nothing a flip reaches) from the
+            // middle. Colluders flip at the same step; a liar of its own a little later, by its address
             const mine = (span: number) => (m.colluding ? 0 : Number(BigInt('0x' + m.meHash) % BigInt(Math.max(1, Math.floor(span)))));
-            const starts = [steps - Math.floor(steps / 16) + mine(steps / 32), Math.floor(steps / 2) + mine(steps / 4)];
+            const starts = [
+                steps - Math.floor(steps / 256) + mine(steps / 512),
+                steps - Math.floor(steps / 16) + mine(steps / 32),
+                Math.floor(steps / 2) + mine(steps / 4),
+            ];
             for (const [i, from] of starts.entries()) {
                 try {
                     const liar = await parties.of(m.id, async () => job, from, result);
