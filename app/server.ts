@@ -1,12 +1,16 @@
 /**
  * Serves the web app (docs/app.md): the built page (`dist/app/web`, app/build.ts) and
  * `network.json`, the public part of the network file, read again on every request so that a
- * devnet deployed anew is picked up. Reads only: the page talks to the chain itself. `npm start`
- * runs it next to the devnet and prints its URL.
+ * devnet deployed anew is picked up; the TON Connect manifest and wallets list the page's
+ * `@tonconnect/ui` reads (served here, so nothing is fetched from elsewhere); the API that puts a
+ * created job's blobs on the storage node (app/api.ts); and, on a devnet (`--bridge`), a TON
+ * Connect bridge (app/bridge.ts) for wallets that sign for the devnet. The page talks to the chain
+ * itself. `npm start` runs it next to the devnet and prints its URL.
  *
  *   node dist/app/server.js [--network-file .fog/network.json] [--port 8090] [--host 127.0.0.1] [--dir dist/app/web]
+ *                           [--public-url <url>] [--bridge]     (BOT_TOKEN and FOG_STORAGE_TOKEN from the environment)
  *
- * Anything but GET or HEAD is refused (405), a path that is not a file of the app 404, a path
+ * Pages are GET or HEAD only (405 otherwise), a path that is not a file of the app 404, a path
  * that tries to leave the folder or is not valid percent-encoding 400; the server stays up.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -18,6 +22,8 @@ import { DEFAULT_ADDRESSES_FILE, readNetworkFile } from '../client/addresses';
 import { OptionError } from '../client/cli-kit';
 import { publicNetwork } from './network';
 import { APP_DIST } from './paths';
+import { ApiError, createApi } from './api';
+import { createBridge } from './bridge';
 
 const TYPES: Record<string, string> = {
     '.html': 'text/html; charset=utf-8',
@@ -35,11 +41,21 @@ export interface AppServerOptions {
     host?: string;
     /** The built app (default dist/app/web). */
     dir?: string;
+    /** Where users reach the page (default this server's own URL): the TON Connect manifest's URL and the domain a ton_proof must name. */
+    publicUrl?: string;
+    /** Serve a TON Connect bridge at /bridge/ and list the devnet's wallet (a devnet: nothing signs for it but wallets pointed here). */
+    bridge?: boolean;
+    /** The Telegram bot's token, to check a Mini App's initData (BOT_TOKEN). */
+    botToken?: string;
+    /** The storage node's write token (FOG_STORAGE_TOKEN). */
+    storageToken?: string;
     log?: (event: Record<string, unknown>) => void;
 }
 
 export interface AppServer {
     url: string;
+    /** Where users reach the page: `publicUrl`, or `url`. */
+    publicUrl: string;
     server: Server;
     close(): Promise<void>;
 }
@@ -81,18 +97,107 @@ function send(res: ServerResponse, status: number, type: string, body: Buffer | 
     res.end(head ? undefined : bytes);
 }
 
+/**
+ * The wallets `@tonconnect/ui` offers (the wallets-list format, github.com/ton-blockchain/wallets-list):
+ * on a devnet only the devnet's own wallet, whose bridge is this server's; elsewhere the wallets
+ * people use, each with its own bridge.
+ */
+function walletsList(origin: string, devnet: boolean) {
+    const platforms = ['ios', 'android', 'macos', 'windows', 'linux', 'chrome', 'firefox', 'safari'];
+    const features = [{ name: 'SendTransaction', maxMessages: 4 }];
+    if (devnet)
+        return [
+            {
+                app_name: 'fog-devnet',
+                name: 'Fog devnet wallet',
+                image: `${origin}/icon.png`,
+                about_url: `${origin}/`,
+                universal_url: `${origin}/wallet`,
+                bridge: [{ type: 'sse', url: `${origin}/bridge` }],
+                platforms,
+                features,
+            },
+        ];
+    // as @tonconnect/sdk's own fallback list names them, so the page needs no list from elsewhere
+    return [
+        {
+            app_name: 'telegram-wallet',
+            name: 'Wallet',
+            image: 'https://wallet.tg/images/logo-288.png',
+            about_url: 'https://wallet.tg/',
+            universal_url: 'https://t.me/wallet?attach=wallet',
+            bridge: [{ type: 'sse', url: 'https://walletbot.me/tonconnect-bridge/bridge' }],
+            platforms,
+            features,
+        },
+        {
+            app_name: 'tonkeeper',
+            name: 'Tonkeeper',
+            image: 'https://tonkeeper.com/assets/tonconnect-icon.png',
+            about_url: 'https://tonkeeper.com',
+            universal_url: 'https://app.tonkeeper.com/ton-connect',
+            deepLink: 'tonkeeper-tc://',
+            bridge: [
+                { type: 'sse', url: 'https://bridge.tonapi.io/bridge' },
+                { type: 'js', key: 'tonkeeper' },
+            ],
+            platforms,
+            features,
+        },
+        {
+            app_name: 'mytonwallet',
+            name: 'MyTonWallet',
+            image: 'https://static.mytonwallet.io/icon-256.png',
+            about_url: 'https://mytonwallet.io',
+            universal_url: 'https://connect.mytonwallet.org',
+            bridge: [
+                { type: 'js', key: 'mytonwallet' },
+                { type: 'sse', url: 'https://tonconnectbridge.mytonwallet.org/bridge/' },
+            ],
+            platforms,
+            features,
+        },
+    ];
+}
+
 export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
     const dir = resolve(o.dir ?? APP_DIST);
     const log = o.log ?? (() => undefined);
+    let publicUrl = o.publicUrl ?? '';
+    const origin = () => publicUrl.replace(/\/+$/, '');
+    const api = createApi({
+        networkFile: o.networkFile,
+        botToken: o.botToken,
+        storageToken: o.storageToken,
+        domain: () => new URL(publicUrl).host,
+    });
+    const bridge = o.bridge ? createBridge() : undefined;
     const handle = async (req: IncomingMessage, res: ServerResponse) => {
         const head = req.method === 'HEAD';
+        const [path, search] = (req.url ?? '/').split('?') as [string, string | undefined];
+        if (bridge && (path === '/bridge' || path.startsWith('/bridge/'))) {
+            bridge.handle(req, res, path.slice('/bridge'.length) || '/', new URLSearchParams(search ?? ''));
+            return;
+        }
+        if (path.startsWith('/api/')) {
+            await api.handle(req, res, path);
+            return;
+        }
         if (req.method !== 'GET' && !head) {
             send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not served: the app is read-only here\n`, false, {
                 allow: 'GET, HEAD',
             });
             return;
         }
-        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/tonconnect-manifest.json') {
+            const manifest = { url: origin(), name: 'Fog', iconUrl: `${origin()}/icon.png` };
+            send(res, 200, TYPES['.json'], JSON.stringify(manifest), head, { 'access-control-allow-origin': '*' });
+            return;
+        }
+        if (path === '/wallets.json') {
+            send(res, 200, TYPES['.json'], JSON.stringify(walletsList(origin(), !!bridge)), head);
+            return;
+        }
         if (path === '/network.json') {
             let body: string;
             try {
@@ -114,6 +219,12 @@ export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
     };
     const server = createServer((req, res) => {
         handle(req, res).catch((e: Error) => {
+            if (e instanceof ApiError) {
+                if (e.status >= 500) log({ event: 'api_error', path: req.url, error: e.message });
+                if (!res.headersSent)
+                    send(res, e.status, TYPES['.json'], JSON.stringify({ error: e.message }), req.method === 'HEAD', e.headers);
+                return;
+            }
             const status = e instanceof HttpError ? e.status : 500;
             if (status >= 500) log({ event: 'http_error', path: req.url, error: e.message });
             if (!res.headersSent) send(res, status, 'text/plain; charset=utf-8', `${e.message}\n`, req.method === 'HEAD');
@@ -124,11 +235,15 @@ export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
         server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => done());
     });
     const { port } = server.address() as AddressInfo;
+    const url = `http://${o.host ?? '127.0.0.1'}:${port}/`;
+    publicUrl ||= url;
     return {
-        url: `http://${o.host ?? '127.0.0.1'}:${port}/`,
+        url,
+        publicUrl,
         server,
         close: () =>
             new Promise((done) => {
+                bridge?.close();
                 server.close(() => done());
                 // keep-alive connections would hold the process (and the client's pool) open
                 server.closeAllConnections();
@@ -141,6 +256,12 @@ export const appServerUsage = `usage: node dist/app/server.js [options]
   --port 8090                          HTTP port (0: any free port; the "ready" line names it)
   --host 127.0.0.1                     interface to listen on
   --dir dist/app/web                   the built app (npm run build)
+  --public-url <url>                   where users reach the page (default this server's URL): the
+                                       TON Connect manifest's URL, the domain a wallet's proof names
+  --bridge                             serve a TON Connect bridge at /bridge/ and offer the devnet's
+                                       wallet (a devnet)
+  BOT_TOKEN                            the Telegram bot's token: Mini App users' initData is checked with it
+  FOG_STORAGE_TOKEN                    the storage node's write token, if it has one
 `;
 
 export function parseAppServerArgs(argv: string[]): AppServerOptions | 'help' {
@@ -153,6 +274,8 @@ export function parseAppServerArgs(argv: string[]): AppServerOptions | 'help' {
                 port: { type: 'string', default: '8090' },
                 host: { type: 'string', default: '127.0.0.1' },
                 dir: { type: 'string' },
+                'public-url': { type: 'string' },
+                bridge: { type: 'boolean', default: false },
                 help: { type: 'boolean', short: 'h', default: false },
             },
             strict: true,
@@ -163,7 +286,26 @@ export function parseAppServerArgs(argv: string[]): AppServerOptions | 'help' {
     if (v.help) return 'help';
     const port = Number(v.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new OptionError(`--port must be 0..65535, got ${v.port}`);
-    return { networkFile: v['network-file']!, port, host: v.host!, dir: v.dir };
+    if (v['public-url'] !== undefined) {
+        let u: URL | undefined;
+        try {
+            u = new URL(v['public-url']);
+        } catch {
+            u = undefined;
+        }
+        if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+            throw new OptionError(`--public-url must be an http(s) URL, got ${v['public-url']}`);
+    }
+    return {
+        networkFile: v['network-file']!,
+        port,
+        host: v.host!,
+        dir: v.dir,
+        publicUrl: v['public-url'],
+        bridge: v.bridge!,
+        botToken: process.env.BOT_TOKEN || undefined,
+        storageToken: process.env.FOG_STORAGE_TOKEN || undefined,
+    };
 }
 
 if (require.main === module) {

@@ -176,7 +176,10 @@ export async function startLocalNetwork(o: LocalNetworkOptions): Promise<LocalNe
         };
         if (o.keeper !== false) startKeeper();
         if (o.appPort !== undefined) {
-            const app = track(startNode('app', entry.app, ['--network-file', o.networkFile, '--port', String(o.appPort)], onLine));
+            // the devnet's app serves a TON Connect bridge too: no public wallet signs for a devnet
+            const app = track(
+                startNode('app', entry.app, ['--network-file', o.networkFile, '--port', String(o.appPort), '--bridge'], onLine),
+            );
             network.appUrl = (JSON.parse(await app.waitForLine((l) => l.includes('"ready"'))) as { url: string }).url;
         }
         return network;

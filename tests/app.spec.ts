@@ -5,7 +5,7 @@
  * malformed requests with a 4xx and stays up. With FOG_SCREENSHOTS=<folder> the run writes each
  * screen there (docs/app/ holds the ones the docs show).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,15 @@ import { formatAmount } from '../wrappers/units';
 import { WalletSender } from '../client/sender';
 import { AppServer, startAppServer } from '../app/server';
 import { APP_DIST } from '../app/paths';
+import { signInitData } from '../app/auth';
+import { startStorageNode, StorageNode } from '../oracle/storage/server';
+import { StorageClient } from '../client/storage';
+import { resultHashOf } from '../client/results';
+import { runExample, exampleNamed } from '../examples/catalog';
+import { TonConnectWallet } from './helpers/tonconnect-wallet';
+
+/** The bot token the app server checks Mini App initData with here. */
+const BOT_TOKEN = '123456:fog-test-bot-token';
 
 const SHOTS = process.env.FOG_SCREENSHOTS;
 
@@ -35,6 +44,8 @@ declare const document: {
     documentElement: { scrollWidth: number; clientWidth: number };
     activeElement: PageElement | null;
 };
+declare const navigator: { clipboard: { readText(): Promise<string> } };
+declare const location: { hash: string };
 
 /** A raw request, so that paths reach the server exactly as written (fetch would normalize `..`). */
 function raw(url: string, method: string, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
@@ -55,7 +66,10 @@ describe('the web app', () => {
     let dir: string;
     let networkFile: string;
     let app: AppServer;
+    let storage: StorageNode;
     let browser: Browser;
+    /** Every request the page made to anywhere but this machine (there must be none). */
+    const outside: string[] = [];
     let page: Page;
     let requester: WalletSender;
     let worker: WalletSender;
@@ -68,6 +82,7 @@ describe('the web app', () => {
         dir = mkdtempSync(join(tmpdir(), 'fog-app-'));
         d = await startDevnet();
         networkFile = join(dir, 'network.json');
+        storage = await startStorageNode({ dir: join(dir, 'blobs'), port: 0, log: () => undefined });
         writeNetworkFile(networkFile, {
             network: 'devnet',
             endpoint: d.endpoint,
@@ -75,17 +90,23 @@ describe('the web app', () => {
             token: d.protocol.token,
             collection: d.protocol.collection,
             devnet: d.url,
+            storage: storage.url,
         });
-        app = await startAppServer({ networkFile, port: 0 });
+        app = await startAppServer({ networkFile, port: 0, bridge: true, botToken: BOT_TOKEN });
         [requester, worker] = [await staker(d), await staker(d)];
         browser = await puppeteer.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true });
         page = await browser.newPage();
+        page.on('request', (r) => {
+            const url = new URL(r.url());
+            if (url.protocol !== 'data:' && url.protocol !== 'blob:' && url.hostname !== '127.0.0.1') outside.push(r.url());
+        });
         await page.setViewport({ width: 1024, height: 800 });
     }, 120_000);
 
     afterAll(async () => {
         await browser?.close();
         await app?.close();
+        await storage?.close();
         await d?.close();
         rmSync(dir, { recursive: true, force: true });
     });
@@ -110,6 +131,7 @@ describe('the web app', () => {
             hub: d.protocol.hub.toString({ testOnly: true }),
             token: d.protocol.token.toString({ testOnly: true }),
             collection: d.protocol.collection.toString({ testOnly: true }),
+            storage: storage.url,
         });
         const index = await fetch(app.url);
         expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -299,9 +321,135 @@ describe('the web app', () => {
         });
     }, 60_000);
 
+    /** The job the create test posted through the wallet, and its verified output. */
+    let created: bigint;
+
+    it('creates a meme job: a wallet connected through TON Connect (a local bridge) proves its address, signs the post, the job lands, and the page follows it to the verified picture', async () => {
+        const tonWallet = new TonConnectWallet(`${app.publicUrl}bridge`, requester);
+        const context = browser.defaultBrowserContext();
+        await context.overridePermissions(app.url.replace(/\/$/, ''), ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
+        try {
+            await page.setViewport({ width: 1024, height: 800 });
+            await page.goto(`${app.url}#/create`, { waitUntil: 'load' });
+            await page.waitForSelector('form#create');
+            const prompt = 'when the wallet signs | in the browser';
+            await page.$eval('#text', (e, v) => ((e as unknown as { value: string }).value = v), prompt);
+            await page.select('#k', '1');
+            await shot('create');
+            await page.click('#post');
+            // TON Connect's own modal: the devnet's wallet is the one on offer; its QR code copies the connect link,
+            // which the wallet takes as a user's wallet would from the code
+            const [choice] = await page
+                .waitForSelector('xpath/.//*[contains(text(), "Fog devnet wallet")]')
+                .then(async () => page.$$('xpath/.//button[@data-tc-wallet-item][contains(., "Fog devnet")]'));
+            await shot('connect');
+            await choice.click();
+            const qr = await page.waitForSelector('#tc-widget-root button:not([data-tc-icon-button]):not([data-tc-button])');
+            await qr!.click();
+            const link = await page.waitForFunction(() => navigator.clipboard.readText().then((t) => (t.includes('v=2') ? t : false)), {
+                timeout: 10_000,
+            });
+            await tonWallet.connect((await link.jsonValue()) as string);
+            // the page asks the server for the spec with the wallet's proof, builds the post, the wallet signs it, the hub opens the job
+            await page.waitForFunction(() => /^#\/job\/\d+$/.test(location.hash), { timeout: 60_000 });
+            created = BigInt((await page.evaluate(() => location.hash)).split('/')[2]);
+            expect(tonWallet.refused).toEqual([]);
+            expect(tonWallet.signed).toHaveLength(1);
+            const state = await (await d.fog.job(created)).getJobState();
+            expect(state.requester.equals(requester.address)).toBe(true);
+            expect(state.price).toBe(5n * FOG);
+            expect(state.spec.k).toBe(1n);
+            const program = readFileSync(exampleNamed('meme').program);
+            expect(uint256ToHash(state.spec.programHash)).toBe(sha256Hex(program));
+            expect(uint256ToHash(state.spec.inputHash)).toBe(sha256Hex(Buffer.from(prompt)));
+            // the blobs are on the storage node, where workers fetch them from
+            const store = new StorageClient(storage.url);
+            expect((await store.get(sha256Hex(Buffer.from(prompt)))).toString()).toBe(prompt);
+            // a worker draws it, stores the output and reveals: the page shows the picture once the chain settles
+            const output = await runExample('meme', Buffer.from(prompt));
+            const result = BigInt('0x' + resultHashOf(output));
+            await store.putResult(output);
+            await claim(d, worker, created);
+            await commit(d, worker, created, result);
+            await reveal(d, worker, created, result);
+            await page.waitForSelector('img[data-output]', { timeout: 30_000 });
+            await page.waitForFunction(
+                () => (document.querySelector('img[data-output]') as unknown as { naturalWidth: number })?.naturalWidth > 0,
+            );
+            const shown = await page.$eval('img[data-output]', (e) => e.getAttribute('src')!);
+            expect(Buffer.from(await (await fetch(new URL(shown, app.url))).arrayBuffer()).equals(output)).toBe(true);
+            expect(await page.$('button[data-share]')).not.toBeNull();
+            await shot('meme');
+            expect(outside).toEqual([]);
+        } finally {
+            tonWallet.close();
+        }
+    }, 120_000);
+
+    it('stores nothing for a caller it cannot name: forged or stale Telegram initData, a proof of nothing; and rate-limits a caller it can', async () => {
+        const jobs = (authorization: string | undefined, body: unknown = { example: 'upper', text: 'hello', k: 1 }) =>
+            fetch(`${app.url}api/jobs`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+                body: JSON.stringify(body),
+            }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string; spec?: string } }));
+        const now = Math.floor(Date.now() / 1000);
+        const user = JSON.stringify({ id: 4242, first_name: 'Ada' });
+        const valid = signInitData({ auth_date: String(now), query_id: 'AAH', user }, BOT_TOKEN);
+        expect(await jobs(undefined)).toMatchObject({ status: 401, body: { error: expect.stringContaining('Authorization') } });
+        // initData signed with another bot's token, and a valid one with its user changed: both forged
+        const forged = signInitData({ auth_date: String(now), user }, '999:another-bot');
+        expect(await jobs(`tma ${forged}`)).toMatchObject({
+            status: 401,
+            body: { error: 'Telegram initData refused: hash does not match' },
+        });
+        const tampered = valid.replace(encodeURIComponent('Ada'), encodeURIComponent('Eve'));
+        expect(tampered).not.toBe(valid);
+        expect((await jobs(`tma ${tampered}`)).status).toBe(401);
+        const stale = signInitData({ auth_date: String(now - 2 * 86_400), user }, BOT_TOKEN);
+        expect(await jobs(`tma ${stale}`)).toMatchObject({ status: 401, body: { error: expect.stringContaining('too old') } });
+        expect((await jobs('ton-proof bm90IGEgcHJvb2Y')).status).toBe(401);
+        expect((await jobs('basic x')).status).toBe(401);
+        // a known caller with a bad request is told what is wrong, and nothing is stored
+        expect(await jobs(`tma ${valid}`, { example: 'rm -rf', text: 'x', k: 1 })).toMatchObject({ status: 400 });
+        expect(await jobs(`tma ${valid}`, { example: 'upper', text: '', k: 1 })).toMatchObject({ status: 400 });
+        expect(await jobs(`tma ${valid}`, { example: 'upper', text: 'x', k: 9 })).toMatchObject({ status: 400 });
+        expect((await fetch(`${app.url}api/jobs`, { method: 'POST', headers: { authorization: `tma ${valid}` }, body: '{' })).status).toBe(
+            400,
+        );
+        expect(
+            (await fetch(`${app.url}api/jobs`, { method: 'POST', headers: { authorization: `tma ${valid}` }, body: 'x'.repeat(10_000) }))
+                .status,
+        ).toBe(413);
+        expect((await fetch(`${app.url}api/jobs`)).status).toBe(405);
+        expect((await fetch(`${app.url}api/results/nothex`)).status).toBe(400);
+        expect((await fetch(`${app.url}api/results/${'0'.repeat(64)}`)).status).toBe(404);
+        expect((await fetch(`${app.url}api/nothing`)).status).toBe(404);
+        // a valid caller gets a spec, a few times; then is asked to wait
+        const first = await jobs(`tma ${valid}`);
+        expect(first.status).toBe(200);
+        expect(first.body.spec).toMatch(/^[A-Za-z0-9+/=]+$/);
+        let limited;
+        for (let i = 0; i < 5 && !limited; i++) {
+            const r = await jobs(`tma ${valid}`);
+            if (r.status === 429) limited = r;
+            else expect(r.status).toBe(200);
+        }
+        expect(limited).toMatchObject({ status: 429, body: { error: expect.stringMatching(/too many jobs: try again in \d+ s/) } });
+        // and the server is still up
+        expect((await fetch(`${app.url}network.json`)).status).toBe(200);
+    });
+
     it('fits a phone: no screen scrolls sideways at 360 px', async () => {
         await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-        for (const hash of ['#/', `#/job/${followed}`, `#/map/${mapped}`, `#/provider/${worker.address.toString({ testOnly: true })}`]) {
+        for (const hash of [
+            '#/',
+            `#/job/${followed}`,
+            `#/map/${mapped}`,
+            `#/provider/${worker.address.toString({ testOnly: true })}`,
+            '#/create',
+            `#/job/${created}`,
+        ]) {
             await page.goto(`${app.url}${hash}`, { waitUntil: 'load' });
             await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false', { timeout: 30_000 });
             expect(await overflows()).toBe(false);

@@ -1,13 +1,16 @@
 /**
- * Fog's web app (docs/app.md): a Telegram Mini App that also works in any browser. This stage is
- * the explorer: the network's totals, the recent jobs with their phase, a job's seats and result,
- * a provider's record. It reads the chain itself, through the same client code as the CLIs
- * (client/actions.ts over a toncenter v2 endpoint), from the addresses in `network.json` beside
- * the page; the server that serves it (app/server.ts) holds no state of its own.
+ * Fog's web app (docs/app.md): a Telegram Mini App that also works in any browser. The explorer
+ * shows the network's totals, the recent jobs with their phase, a job's seats and result (a meme's
+ * picture when it is verified), a map's shards, a provider's record; the create screen
+ * (create.ts, loaded when first opened) posts a job signed in the user's wallet through TON
+ * Connect. It reads the chain itself, through the same client code as the CLIs (client/actions.ts
+ * over a toncenter v2 endpoint), from the addresses in `network.json` beside the page; the server
+ * that serves it (app/server.ts) holds no state of its own beyond what it stores for a new job.
  *
  * Routes live in the fragment, so a static folder serves every page: `#/`, `#/job/<id>`,
- * `#/map/<id>` (a sharded post's shards, from any of its job ids), `#/provider/<address>`. The page re-reads what it shows every few seconds: a job is followed
- * live through claims, commits, reveals and settlement.
+ * `#/map/<id>` (a sharded post's shards, from any of its job ids), `#/provider/<address>`,
+ * `#/create`. The explorer's pages are read again every few seconds: a job is followed live
+ * through claims, commits, reveals and settlement.
  */
 import { Address } from '@ton/core';
 import { Fog } from '../../client/actions';
@@ -19,6 +22,7 @@ import { uint256ToHash } from '../../client/hash';
 import { formatAmount } from '../../wrappers/units';
 import type { JobState } from '../../wrappers/Job';
 import { friendlyAddress, type PublicNetwork } from '../network';
+import { inTelegram, telegram } from './telegram';
 
 /**
  * How often the page reads the chain again, milliseconds: every 3 s on the devnet, every 15 s on a
@@ -48,10 +52,10 @@ function addressLink(a: Address, net: PublicNetwork, asProvider = false): string
     return asProvider ? `<a class="mono" href="#/provider/${esc(text)}">${esc(text)}</a>` : `<span class="mono">${esc(text)}</span>`;
 }
 
-interface View {
-    title: string;
-    render(fog: Fog, net: PublicNetwork): Promise<string>;
-}
+/** A page the app re-reads every few seconds (the explorer's), or one it mounts once (a form's), which returns how to unmount it. */
+type View =
+    | { title: string; render(fog: Fog, net: PublicNetwork): Promise<string> }
+    | { title: string; mount(root: HTMLElement, fog: Fog, net: PublicNetwork): Promise<(() => void) | undefined> };
 
 function home(): View {
     return {
@@ -120,6 +124,40 @@ function seatsOf(state: JobState, net: PublicNetwork): string {
     return `<table class="seats"><thead><tr><th scope="col">Worker</th><th scope="col">Stage</th><th scope="col">Revealed result</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** What each result's output is, as this server serves it (`api/results/<hash>`): an image, other bytes, or not there (yet). */
+const outputs = new Map<string, 'image' | 'bytes'>();
+
+/** Whether the output of result `hash` is an image this page can show (asked once a result is known). */
+async function outputOf(hash: string): Promise<'image' | 'bytes' | undefined> {
+    const known = outputs.get(hash);
+    if (known) return known;
+    try {
+        const r = await fetch(`api/results/${hash}`, { method: 'HEAD' });
+        if (!r.ok) return undefined; // a static host has no API, or no worker stored it yet
+        const kind = r.headers.get('content-type') === 'image/png' ? 'image' : 'bytes';
+        outputs.set(hash, kind);
+        return kind;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The verified output, shown when it is a picture (a meme's), with a button to share it. */
+async function outputFigure(id: bigint, state: JobState): Promise<string> {
+    if (state.result === 0n || phaseName(state.phase) !== 'done') return '';
+    const hash = uint256ToHash(state.result);
+    const kind = await outputOf(hash);
+    if (kind === undefined) return '';
+    const link = `api/results/${hash}`;
+    if (kind === 'bytes') return `<p><a href="${link}" download="job-${id}.bin">Download the verified output</a></p>`;
+    return `
+<figure class="output">
+  <img src="${link}" alt="The verified output of job ${id}: the picture its workers drew and agreed on" data-output>
+  <figcaption>Verified on chain: every worker that counted drew exactly these bytes.</figcaption>
+</figure>
+<p><button type="button" data-share="${esc(new URL(link, location.href).href)}">Share</button> <a href="${link}" download="fog-job-${id}.png">Download</a></p>`;
+}
+
 function job(id: bigint): View {
     return {
         title: `Job ${id}`,
@@ -148,6 +186,7 @@ ${map === undefined ? '' : `<p>Shard ${id - map + 1n} of <a href="#/map/${map}">
   ${state.matches > 0n ? `<div><dt>Dispute matches</dt><dd>${state.matches}</dd></div>` : ''}
   ${state.result !== 0n ? `<div><dt>Result</dt><dd class="mono" data-result>${esc(uint256ToHash(state.result))}</dd></div>` : ''}
 </dl>
+${await outputFigure(id, state)}
 <h3>Seats</h3>
 ${seatsOf(state, net)}`;
         },
@@ -221,10 +260,11 @@ function provider(owner: Address): View {
     };
 }
 
-/** The view the fragment names, or a message saying why there is none. */
-function route(hash: string): View | string {
+/** The view the fragment names, 'create' for the create screen (loaded when first opened), or a message saying why there is none. */
+function route(hash: string): View | 'create' | string {
     const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
     if (parts.length === 0) return home();
+    if (parts[0] === 'create' && parts.length === 1) return 'create';
     if (parts[0] === 'job' && parts.length === 2) {
         if (!/^\d{1,20}$/.test(parts[1])) return `“${parts[1]}” is not a job number.`;
         return job(BigInt(parts[1]));
@@ -265,16 +305,41 @@ async function main() {
         root.setAttribute('aria-busy', 'false');
     };
 
+    /** Undoes what the mounted page set up (Telegram's main button), when one is mounted. */
+    let unmount: (() => void) | undefined;
+    const tg = telegram();
+    const back = () => history.back();
+    if (inTelegram()) {
+        tg.ready();
+        tg.expand();
+        tg.BackButton.onClick(back);
+    }
     const show = async () => {
         clearTimeout(timer);
         const hash = location.hash;
-        const view = route(hash);
-        if (typeof view === 'string') {
-            showHtml(`<p role="alert">${esc(view)}</p><p><a href="#/">Back to the explorer</a></p>`, 'Fog');
+        const named = route(hash);
+        // inside Telegram its own back button leaves any page but the explorer's first
+        if (inTelegram()) {
+            if (hash.replace(/^#\/?/, '') === '') tg.BackButton.hide();
+            else tg.BackButton.show();
+        }
+        if (typeof named === 'string' && named !== 'create') {
+            showHtml(`<p role="alert">${esc(named)}</p><p><a href="#/">Back to the explorer</a></p>`, 'Fog');
             banner.hidden = true;
             return;
         }
         try {
+            // the create screen (and the TON Connect UI in it) loads the first time it is opened
+            const view = named === 'create' ? (await import('./create')).createView() : named;
+            if (location.hash !== hash) return;
+            if ('mount' in view) {
+                unmount = await view.mount(root, fog, net);
+                shown = '';
+                document.title = `${view.title} · Fog`;
+                root.setAttribute('aria-busy', 'false');
+                banner.hidden = true;
+                return;
+            }
             const html = await view.render(fog, net);
             if (location.hash !== hash) return; // the user moved on while it loaded: that route's show runs
             showHtml(html, `${view.title} · Fog`);
@@ -287,8 +352,20 @@ async function main() {
         }
         timer = setTimeout(() => void show(), REFRESH_MS[net.network]);
     };
+    // a share button shares its picture: through Telegram inside it, the system's sheet where there is one, else its link is copied
+    root.addEventListener('click', (e) => {
+        const button = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-share]');
+        if (!button) return;
+        const url = button.dataset.share!;
+        if (inTelegram())
+            tg.openTelegramLink(`https://t.me/share/url?url=${encodeURIComponent(url)}&text=${encodeURIComponent('Drawn on Fog')}`);
+        else if (navigator.share) void navigator.share({ title: 'Drawn on Fog', url }).catch(() => undefined);
+        else void navigator.clipboard?.writeText(url).then(() => (button.textContent = 'Link copied'));
+    });
     window.addEventListener('hashchange', () => {
         clearTimeout(timer);
+        unmount?.();
+        unmount = undefined;
         // the old page goes at once: if the new one cannot be read, its URL does not show the old one
         root.innerHTML = shown = '<p>Reading the chain…</p>';
         root.setAttribute('aria-busy', 'true');
