@@ -43,6 +43,8 @@ export interface FogBotOptions {
     rateLimit?: RateLimit;
     clock?: () => number;
     log?: (event: object) => void;
+    /** The web app's https address: /start offers it as a Mini App button. */
+    appUrl?: string;
 }
 
 /** Sliding-window counter per user, in a Map kept at most `maxUsers` long (insertion order = age). */
@@ -126,7 +128,14 @@ export function createFogBot(o: FogBotOptions): Bot {
             }
         });
 
-    command('start', async () => HELP);
+    // /start opens the Mini App when the bot knows where it is served; the commands work either way
+    bot.command('start', async (ctx) => {
+        if (!o.appUrl) return void (await ctx.reply(HELP, html));
+        await ctx.reply(`${HELP}\n\nOr open the app: explore the network and make a meme, signed in your wallet.`, {
+            ...html,
+            reply_markup: new InlineKeyboard().webApp('Open Fog', o.appUrl),
+        });
+    });
     command('help', async () => HELP);
     command('network', () => o.reader.network());
     command('job', (_, arg) => o.reader.job(arg));

@@ -24,8 +24,9 @@ export const botDefaults = {
 /** The range of `--poll-ms`. */
 export const botLimits = { pollMs: { min: 10, max: 600_000 } } as const;
 
-export const botUsage = `usage: BOT_TOKEN=… npm run bot [-- --network-file <path> --data <dir> --poll-ms ${botDefaults.pollMs}]
-       npm run bot -- --console`;
+export const botUsage = `usage: BOT_TOKEN=… npm run bot [-- --network-file <path> --data <dir> --poll-ms ${botDefaults.pollMs} --app-url <https url>]
+       npm run bot -- --console
+  --app-url (or FOG_APP_URL): the web app's public https address; /start offers it as a Mini App`;
 
 /** The bot's options, checked. */
 export interface BotOptions {
@@ -38,6 +39,8 @@ export interface BotOptions {
     token: string | undefined;
     /** TONCENTER_API_KEY, if set. */
     apiKey: string | undefined;
+    /** The web app's public address (`--app-url`, FOG_APP_URL): /start offers it as a Mini App. */
+    appUrl: string | undefined;
 }
 
 /** Parses the bot's arguments (without `node` and the script) and environment; throws an OptionError. */
@@ -47,11 +50,16 @@ export function parseBotArgs(argv: string[], env: Env): { help: true } | { help:
         data: { type: 'string' },
         console: { type: 'boolean', default: false },
         'poll-ms': { type: 'string' },
+        'app-url': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) return { help: true };
     const token = env.BOT_TOKEN || undefined;
     if (!values.console && !token) throw new OptionError('set BOT_TOKEN (from @BotFather), or try it with --console');
+    const appUrl = values['app-url'] ?? (env.FOG_APP_URL || undefined);
+    // Telegram opens a Mini App only from an https address
+    if (appUrl !== undefined && !/^https:\/\/[^\s/]+/.test(appUrl))
+        throw new OptionError(`--app-url must be the web app's https address (Telegram opens Mini Apps only over https), got ${appUrl}`);
     return {
         help: false,
         options: {
@@ -61,6 +69,7 @@ export function parseBotArgs(argv: string[], env: Env): { help: true } | { help:
             console: values.console,
             token,
             apiKey: env.TONCENTER_API_KEY,
+            appUrl,
         },
     };
 }

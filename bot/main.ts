@@ -64,7 +64,14 @@ async function main(): Promise<void> {
 
     // one person at a terminal is not a crowd to protect the endpoint from
     const rateLimit = values.console ? { ...DEFAULT_RATE_LIMIT, commands: botDefaults.consoleCommands } : DEFAULT_RATE_LIMIT;
-    const bot = createFogBot({ token: token || 'console', reader, botInfo: values.console ? CONSOLE_BOT : undefined, rateLimit, log });
+    const bot = createFogBot({
+        token: token || 'console',
+        reader,
+        botInfo: values.console ? CONSOLE_BOT : undefined,
+        rateLimit,
+        log,
+        appUrl: values.appUrl,
+    });
     const stop = async () => {
         if (!values.console) await bot.stop();
         await watcher.stop();

@@ -10,6 +10,7 @@ import type { Bot } from 'grammy';
 import { startDevnet, Devnet, FOG } from './helpers/devnet';
 import { advance, claim, commit, post, reveal, staker, wallet } from './helpers/flow';
 import { createFogBot, DEFAULT_RATE_LIMIT } from '../bot/bot';
+import { parseBotArgs } from '../bot/config';
 import { ApiCall, captureApi, channelPostUpdate, CONSOLE_BOT, photoOf, Reply, replyOf, textUpdate } from '../bot/console';
 import { Reader } from '../bot/reader';
 import { Watcher } from '../client/watcher';
@@ -110,6 +111,29 @@ describe('the Telegram bot', () => {
         for (const c of ['/network', '/job', '/map', '/result', '/provider', '/pass', '/rewards', '/epoch', '/post', '/refused'])
             expect(r.text).toContain(c);
         expect(calls.at(-1)!.payload).toMatchObject({ chat_id: 42, parse_mode: 'HTML' });
+        expect(calls.at(-1)!.payload.reply_markup).toBeUndefined();
+    });
+
+    it('offers the web app as a Mini App button on /start when it knows the app’s https address', async () => {
+        const withApp = createFogBot({ token: 'test', reader, botInfo: CONSOLE_BOT, appUrl: 'https://fog.example/app/' });
+        const seen: typeof calls = [];
+        captureApi(withApp, (c) => seen.push(c));
+        await withApp.init();
+        await withApp.handleUpdate(textUpdate('/start'));
+        expect(seen.at(-1)!.payload).toMatchObject({
+            chat_id: 42,
+            reply_markup: { inline_keyboard: [[{ text: 'Open Fog', web_app: { url: 'https://fog.example/app/' } }]] },
+        });
+        expect(String(seen.at(-1)!.payload.text)).toContain('/network');
+        expect(parseBotArgs(['--console', '--app-url', 'https://fog.example/'], {})).toMatchObject({
+            options: { appUrl: 'https://fog.example/' },
+        });
+        expect(parseBotArgs(['--console'], { FOG_APP_URL: 'https://fog.example/x' })).toMatchObject({
+            options: { appUrl: 'https://fog.example/x' },
+        });
+        expect(() => parseBotArgs(['--console', '--app-url', 'http://127.0.0.1:8090/'], {})).toThrow(
+            "--app-url must be the web app's https address (Telegram opens Mini Apps only over https), got http://127.0.0.1:8090/",
+        );
     });
 
     it('/network: providers, stake, jobs, epoch, burned and emitted FOG', async () => {
