@@ -1,10 +1,13 @@
 /**
  * The app server's API (docs/app.md, "Creating a job"): the one thing the page cannot do alone is
  * put a job's program and input on the storage node and work out the job's spec (its initial root
- * needs the interpreter, which stays out of the page). Reads are public; a write needs a user the
- * server can name, and each user is rate-limited:
+ * needs the interpreter, which stays out of the page). Reads are public; a write needs a caller the
+ * server can name: a Telegram user (initData), or a wallet that proves its address and holds a
+ * live Contributor Pass (a key pair alone costs nothing; a pass costs a stake). Each caller, each
+ * address it calls from, and the server as a whole are rate-limited:
  *
- *   GET  /api/challenge        { payload }: what a wallet signs in its ton_proof (stateless, expires)
+ *   GET  /api/challenge        { payload, tma }: what a wallet signs in its ton_proof (stateless,
+ *                              expires), and whether this server checks Telegram initData
  *   POST /api/jobs             { example, text, k } → { spec (JobSpec BoC, base64), program, input, mfuel, memoryMb }
  *                              Authorization: `tma <initData>` (inside Telegram, checked with the bot token)
  *                                          or `ton-proof <base64url JSON>` (a wallet's ton_proof, any browser)
@@ -17,7 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { beginCell } from '@ton/core';
-import { jobSpec } from '../client/actions';
+import { Fog, jobSpec } from '../client/actions';
+import { connect } from '../client/chain';
+import { BlobNotFoundError, StorageUnreachableError } from '../client/storage-errors';
 import { readNetworkFile } from '../client/addresses';
 import { DEFAULT_JOB_MFUEL } from '../client/compute/fuel';
 import { isSha256Hex, sha256Hex } from '../client/hash';
@@ -42,8 +47,13 @@ export interface ApiOptions {
     botToken?: string;
     /** The host (and port) the page is served from, as a wallet's ton_proof names it. */
     domain: () => string;
-    /** Writes per user per minute, and the burst (default 6 and 3). */
+    /** Writes per caller per minute, and the burst (default 6 and 3); per address they come from (60, 30); for the whole server (120, 60). */
     rate?: { perMinute: number; burst: number };
+    rateFromAddress?: { perMinute: number; burst: number };
+    rateTotal?: { perMinute: number; burst: number };
+    /** Whether a wallet holds a live Contributor Pass (default: asks the chain the network file names). */
+    hasPass?: (address: import('@ton/core').Address) => Promise<boolean>;
+    log?: (event: Record<string, unknown>) => void;
     /** Bearer token for the storage node's writes (FOG_STORAGE_TOKEN). */
     storageToken?: string;
     /** Seconds from the Unix epoch (tests move it). */
@@ -61,7 +71,7 @@ export class ApiError extends Error {
 }
 
 export interface Api {
-    /** Handles a request whose path starts with `/api/`; throws ApiError for a refusal. */
+    /** Handles a request whose path starts with `/api/`; throws ApiError for a refusal (an unexpected failure is logged and becomes a 500 that names nothing inside). */
     handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
 }
 
@@ -113,10 +123,26 @@ interface ProofHeader {
 export function createApi(o: ApiOptions): Api {
     const secret = randomBytes(32);
     const now = o.now ?? (() => Math.floor(Date.now() / 1000));
+    const log = o.log ?? (() => undefined);
     const limiter = new RateLimiter({ ...(o.rate ?? { perMinute: 6, burst: 3 }), now });
+    const fromAddress = new RateLimiter({ ...(o.rateFromAddress ?? { perMinute: 60, burst: 30 }), now });
+    const total = new RateLimiter({ ...(o.rateTotal ?? { perMinute: 120, burst: 60 }), now });
+    const hasPass =
+        o.hasPass ??
+        (async (address) => {
+            const file = readNetworkFile(o.networkFile);
+            return new Fog(connect(file.endpoint), file).hasLivePass(address);
+        });
+    const take = (r: RateLimiter, key: string, what: string) => {
+        const taken = r.take(key);
+        if (!taken.ok)
+            throw new ApiError(429, `too many jobs ${what}: try again in ${taken.retryAfterSeconds} s`, {
+                'retry-after': String(taken.retryAfterSeconds),
+            });
+    };
 
     /** Who is asking, as a rate-limit key, or a 401 saying why not. */
-    const caller = (req: IncomingMessage): string => {
+    const caller = async (req: IncomingMessage): Promise<string> => {
         const header = req.headers.authorization ?? '';
         const [scheme, value] = [header.slice(0, header.indexOf(' ')).toLowerCase(), header.slice(header.indexOf(' ') + 1).trim()];
         if (header === '' || header.indexOf(' ') < 0)
@@ -137,12 +163,21 @@ export function createApi(o: ApiOptions): Api {
             } catch {
                 throw new ApiError(401, 'ton_proof refused: not base64url JSON');
             }
-            if (typeof p !== 'object' || p === null || typeof p.proof !== 'object' || p.proof === null)
+            if (
+                typeof p !== 'object' ||
+                p === null ||
+                typeof p.proof !== 'object' ||
+                p.proof === null ||
+                typeof p.proof.payload !== 'string'
+            )
                 throw new ApiError(401, 'ton_proof refused: no proof');
-            if (!checkChallenge(String(p.proof.payload), secret, { now: now() }))
+            if (!checkChallenge(p.proof.payload, secret, { now: now() }))
                 throw new ApiError(401, 'ton_proof refused: its payload is not a live challenge of this server (GET /api/challenge)');
-            const r = verifyTonProof(p, { domain: o.domain(), payload: String(p.proof.payload), now: now() });
+            const r = verifyTonProof(p, { domain: o.domain(), payload: p.proof.payload, now: now() });
             if (!r.ok) throw new ApiError(401, `ton_proof refused: ${r.reason}`);
+            // anyone can make a key pair and sign; a pass is what costs: only its holders may store
+            if (!(await hasPass(r.address)))
+                throw new ApiError(403, 'this wallet holds no Contributor Pass: posting needs one (stake to get it)');
             return `wallet:${r.address.toRawString()}`;
         }
         throw new ApiError(401, `unknown authorization scheme "${scheme}": use tma or ton-proof`);
@@ -155,13 +190,12 @@ export function createApi(o: ApiOptions): Api {
     };
 
     const createJob = async (req: IncomingMessage, res: ServerResponse) => {
-        const who = caller(req);
+        // the address a request comes from is limited before anything is checked, the server as a whole too
+        take(fromAddress, req.socket.remoteAddress ?? '?', 'from this address');
+        take(total, '*', 'on this server just now');
+        const who = await caller(req);
         const request = parseJobRequest(await bodyOf(req, MAX_BODY_BYTES));
-        const taken = limiter.take(who);
-        if (!taken.ok)
-            throw new ApiError(429, `too many jobs: try again in ${taken.retryAfterSeconds} s`, {
-                'retry-after': String(taken.retryAfterSeconds),
-            });
+        take(limiter, who, 'from you');
         const program = await readFile(exampleNamed(request.example).program);
         const input = Buffer.from(request.text, 'utf8');
         const store = storage();
@@ -176,7 +210,9 @@ export function createApi(o: ApiOptions): Api {
                 maxMemoryMb: CREATE_MEMORY_MB,
             });
         } catch (e) {
-            throw new ApiError(400, (e as Error).message);
+            // an input that reads as a composite input's manifest is the caller's to change; the rest is this server's
+            if (e instanceof RangeError && /manifest/.test(e.message)) throw new ApiError(400, e.message);
+            throw e;
         }
         try {
             await store.put(program);
@@ -202,7 +238,9 @@ export function createApi(o: ApiOptions): Api {
             bytes = await storage().getResult(hash, { maxBytes: MAX_OUTPUT_BYTES });
         } catch (e) {
             if (e instanceof ApiError) throw e;
-            throw new ApiError(404, `no verified output ${hash} on the storage node: ${(e as Error).message}`);
+            if (e instanceof BlobNotFoundError) throw new ApiError(404, `no output ${hash} on the storage node (yet)`);
+            if (e instanceof StorageUnreachableError) throw new ApiError(502, `the storage node did not answer: ${e.message}`);
+            throw new ApiError(502, `the storage node's output ${hash} could not be checked: ${(e as Error).message}`);
         }
         const png = bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
         res.writeHead(200, {
@@ -215,23 +253,33 @@ export function createApi(o: ApiOptions): Api {
         res.end(head ? undefined : bytes);
     };
 
+    const route = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+        const method = req.method ?? 'GET';
+        if (path === '/api/challenge') {
+            if (method !== 'GET') throw new ApiError(405, `${method} /api/challenge: use GET`, { allow: 'GET' });
+            return json(res, 200, { payload: challenge(secret, { now: now() }), tma: !!o.botToken });
+        }
+        if (path === '/api/jobs') {
+            if (method !== 'POST') throw new ApiError(405, `${method} /api/jobs: use POST`, { allow: 'POST' });
+            return createJob(req, res);
+        }
+        const m = /^\/api\/results\/([^/]*)$/.exec(path);
+        if (m) {
+            if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, `${method} ${path}: use GET`, { allow: 'GET, HEAD' });
+            return result(res, m[1].toLowerCase(), method === 'HEAD');
+        }
+        throw new ApiError(404, `no API ${path}`);
+    };
     return {
         async handle(req, res, path) {
-            const method = req.method ?? 'GET';
-            if (path === '/api/challenge') {
-                if (method !== 'GET') throw new ApiError(405, `${method} /api/challenge: use GET`, { allow: 'GET' });
-                return json(res, 200, { payload: challenge(secret, { now: now() }) });
+            try {
+                await route(req, res, path);
+            } catch (e) {
+                if (e instanceof ApiError) throw e;
+                // a failure of this server's own (a missing build, an unreadable network file) is logged, not shown
+                log({ event: 'api_failed', path, error: (e as Error).message });
+                throw new ApiError(500, 'internal error: the server could not do this just now');
             }
-            if (path === '/api/jobs') {
-                if (method !== 'POST') throw new ApiError(405, `${method} /api/jobs: use POST`, { allow: 'POST' });
-                return createJob(req, res);
-            }
-            const m = /^\/api\/results\/([^/]*)$/.exec(path);
-            if (m) {
-                if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, `${method} ${path}: use GET`, { allow: 'GET, HEAD' });
-                return result(res, m[1].toLowerCase(), method === 'HEAD');
-            }
-            throw new ApiError(404, `no API ${path}`);
         },
     };
 }

@@ -30,13 +30,19 @@ const SOURCE = resolve(ROOT, 'app', 'web');
 const LOCAL_ICONS: Plugin = {
     name: 'local-icons',
     setup(b) {
-        b.onLoad({ filter: /[\\/]@tonconnect[\\/]ui[\\/]lib[\\/]index\.mjs$/ }, (args) => ({
-            contents: readFileSync(args.path, 'utf8').replace(
+        b.onLoad({ filter: /[\\/]@tonconnect[\\/]ui[\\/]lib[\\/]index\.mjs$/ }, (args) => {
+            let replaced = 0;
+            const contents = readFileSync(args.path, 'utf8').replace(
                 /https:\/\/raw\.githubusercontent\.com\/ton-connect\/sdk\/main\/assets\/[\w.-]+\.png/g,
-                'icon.png',
-            ),
-            loader: 'js',
-        }));
+                () => {
+                    replaced++;
+                    return 'icon.png';
+                },
+            );
+            // a new @tonconnect/ui that draws its icons from elsewhere must not pass unseen
+            if (replaced === 0) throw new Error(`no remote icon found in ${args.path}: check what it loads from outside`);
+            return { contents, loader: 'js' };
+        });
     },
 };
 
@@ -45,6 +51,7 @@ export async function buildApp(out = APP_DIST): Promise<{ js: number; gzipped: n
     mkdirSync(out, { recursive: true });
     const { metafile } = await build({
         entryPoints: { app: join(SOURCE, 'main.ts') },
+        absWorkingDir: ROOT,
         outdir: out,
         splitting: true,
         chunkNames: 'chunk-[hash]',
@@ -66,7 +73,7 @@ export async function buildApp(out = APP_DIST): Promise<{ js: number; gzipped: n
     for (const file of ['index.html', 'style.css', 'icon.png']) copyFileSync(join(SOURCE, file), join(out, file));
     // the first load: app.js and, transitively, what it imports statically (shared chunks)
     const outputs = metafile.outputs;
-    const key = (file: string) => relative(process.cwd(), file).split('\\').join('/');
+    const key = (file: string) => relative(ROOT, file).split('\\').join('/');
     const first = new Set<string>();
     const visit = (file: string) => {
         if (first.has(file)) return;
@@ -77,7 +84,7 @@ export async function buildApp(out = APP_DIST): Promise<{ js: number; gzipped: n
     const sizes = (files: string[]) =>
         files.reduce(
             (t, f) => {
-                const bytes = readFileSync(f);
+                const bytes = readFileSync(join(ROOT, f));
                 return { js: t.js + bytes.length, gzipped: t.gzipped + gzipSync(bytes, { level: 9 }).length };
             },
             { js: 0, gzipped: 0 },

@@ -160,8 +160,16 @@ function walletsList(origin: string, devnet: boolean) {
     ];
 }
 
+/** Whether `host` is this machine only: then the server's own URL is where users reach it. */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
 export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
     const dir = resolve(o.dir ?? APP_DIST);
+    const host = o.host ?? '127.0.0.1';
+    // listening beyond this machine, the server cannot know the address users reach it by (a proxy, a
+    // domain): the TON Connect manifest names it and every wallet proof is checked against it
+    if (!o.publicUrl && !LOOPBACK.has(host))
+        throw new Error(`listening on ${host}, the server needs --public-url: the address users reach the page by`);
     const log = o.log ?? (() => undefined);
     let publicUrl = o.publicUrl ?? '';
     const origin = () => publicUrl.replace(/\/+$/, '');
@@ -170,13 +178,16 @@ export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
         botToken: o.botToken,
         storageToken: o.storageToken,
         domain: () => new URL(publicUrl).host,
+        log,
     });
     const bridge = o.bridge ? createBridge() : undefined;
     const handle = async (req: IncomingMessage, res: ServerResponse) => {
         const head = req.method === 'HEAD';
-        const [path, search] = (req.url ?? '/').split('?') as [string, string | undefined];
+        const url = req.url ?? '/';
+        const q = url.indexOf('?');
+        const [path, search] = q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q + 1)];
         if (bridge && (path === '/bridge' || path.startsWith('/bridge/'))) {
-            bridge.handle(req, res, path.slice('/bridge'.length) || '/', new URLSearchParams(search ?? ''));
+            bridge.handle(req, res, path.slice('/bridge'.length) || '/', new URLSearchParams(search));
             return;
         }
         if (path.startsWith('/api/')) {
@@ -235,7 +246,7 @@ export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
         server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => done());
     });
     const { port } = server.address() as AddressInfo;
-    const url = `http://${o.host ?? '127.0.0.1'}:${port}/`;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     publicUrl ||= url;
     return {
         url,
@@ -323,7 +334,7 @@ if (require.main === module) {
     const line = (e: Record<string, unknown>) => console.log(JSON.stringify({ t: new Date().toISOString(), ...e }));
     startAppServer({ ...options, log: line }).then(
         (s) => {
-            line({ event: 'ready', url: s.url });
+            line({ event: 'ready', url: s.url, publicUrl: s.publicUrl });
             const stop = () => void s.close().then(() => process.exit(0));
             process.once('SIGTERM', stop);
             process.once('SIGINT', stop);

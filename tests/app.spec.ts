@@ -13,7 +13,8 @@ import chromium from '@sparticuz/chromium';
 import puppeteer, { Browser, Page } from 'puppeteer-core';
 import { build } from 'esbuild';
 import { Devnet, FOG, startDevnet } from './helpers/devnet';
-import { claim, commit, post, resultOf, reveal, staker, wallet } from './helpers/flow';
+import { advance, claim, commit, post, resultOf, reveal, staker, wallet } from './helpers/flow';
+import { closableAt } from '../client/actions';
 import { shardsOf, specOf } from '../client/sandbox/protocol';
 import { toNano } from '@ton/core';
 import { writeNetworkFile } from '../client/addresses';
@@ -46,6 +47,8 @@ declare const document: {
 };
 declare const navigator: { clipboard: { readText(): Promise<string> } };
 declare const location: { hash: string };
+declare const localStorage: { clear(): void };
+declare const sessionStorage: { clear(): void };
 
 /** A raw request, so that paths reach the server exactly as written (fetch would normalize `..`). */
 function raw(url: string, method: string, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
@@ -95,6 +98,10 @@ describe('the web app', () => {
         app = await startAppServer({ networkFile, port: 0, bridge: true, botToken: BOT_TOKEN });
         [requester, worker] = [await staker(d), await staker(d)];
         browser = await puppeteer.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true });
+        // TON Connect's QR code copies its link: the tests read it as a user's wallet app would take it
+        await browser
+            .defaultBrowserContext()
+            .overridePermissions(app.url.replace(/\/$/, ''), ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
         page = await browser.newPage();
         page.on('request', (r) => {
             const url = new URL(r.url());
@@ -112,10 +119,10 @@ describe('the web app', () => {
     });
 
     /** Writes the page as `name`.png when FOG_SCREENSHOTS names a folder. */
-    async function shot(name: string) {
+    async function shot(name: string, on: Page = page) {
         if (!SHOTS) return;
         mkdirSync(SHOTS, { recursive: true });
-        await page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
+        await on.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
     }
 
     /** Whether the page is wider than its viewport (it must never be: no sideways scrolling). */
@@ -324,10 +331,26 @@ describe('the web app', () => {
     /** The job the create test posted through the wallet, and its verified output. */
     let created: bigint;
 
+    /**
+     * Connects `wallet` in TON Connect's modal, open on `on`: the devnet's wallet is the one on
+     * offer; its QR code copies the connect link, which the wallet takes as a user's wallet would
+     * from the code.
+     */
+    async function connectInModal(on: Page, wallet: TonConnectWallet, screenshot?: string) {
+        await on.waitForSelector('xpath/.//button[@data-tc-wallet-item][contains(., "Fog devnet")]');
+        if (screenshot) await shot(screenshot, on);
+        const [choice] = await on.$$('xpath/.//button[@data-tc-wallet-item][contains(., "Fog devnet")]');
+        await choice.click();
+        const qr = await on.waitForSelector('#tc-widget-root button:not([data-tc-icon-button]):not([data-tc-button])');
+        await qr!.click();
+        const link = await on.waitForFunction(() => navigator.clipboard.readText().then((t) => (t.includes('v=2') ? t : false)), {
+            timeout: 10_000,
+        });
+        await wallet.connect((await link.jsonValue()) as string);
+    }
+
     it('creates a meme job: a wallet connected through TON Connect (a local bridge) proves its address, signs the post, the job lands, and the page follows it to the verified picture', async () => {
         const tonWallet = new TonConnectWallet(`${app.publicUrl}bridge`, requester);
-        const context = browser.defaultBrowserContext();
-        await context.overridePermissions(app.url.replace(/\/$/, ''), ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
         try {
             await page.setViewport({ width: 1024, height: 800 });
             await page.goto(`${app.url}#/create`, { waitUntil: 'load' });
@@ -337,19 +360,7 @@ describe('the web app', () => {
             await page.select('#k', '1');
             await shot('create');
             await page.click('#post');
-            // TON Connect's own modal: the devnet's wallet is the one on offer; its QR code copies the connect link,
-            // which the wallet takes as a user's wallet would from the code
-            const [choice] = await page
-                .waitForSelector('xpath/.//*[contains(text(), "Fog devnet wallet")]')
-                .then(async () => page.$$('xpath/.//button[@data-tc-wallet-item][contains(., "Fog devnet")]'));
-            await shot('connect');
-            await choice.click();
-            const qr = await page.waitForSelector('#tc-widget-root button:not([data-tc-icon-button]):not([data-tc-button])');
-            await qr!.click();
-            const link = await page.waitForFunction(() => navigator.clipboard.readText().then((t) => (t.includes('v=2') ? t : false)), {
-                timeout: 10_000,
-            });
-            await tonWallet.connect((await link.jsonValue()) as string);
+            await connectInModal(page, tonWallet, 'connect');
             // the page asks the server for the spec with the wallet's proof, builds the post, the wallet signs it, the hub opens the job
             await page.waitForFunction(() => /^#\/job\/\d+$/.test(location.hash), { timeout: 60_000 });
             created = BigInt((await page.evaluate(() => location.hash)).split('/')[2]);
@@ -386,6 +397,73 @@ describe('the web app', () => {
         }
     }, 120_000);
 
+    it('shows a connected wallet’s account, and claims its rewards, unstakes and withdraws, each signed in the wallet', async () => {
+        // the worker's wallet this time: the requester's session (its wallet gone) is forgotten, as a
+        // user's "Disconnect" would (a second browser profile would do too, but this Chromium runs as one process)
+        const tonWallet = new TonConnectWallet(`${app.publicUrl}bridge`, worker);
+        const mine = page;
+        try {
+            await mine.setViewport({ width: 1024, height: 800 });
+            await mine.goto(`${app.url}#/`, { waitUntil: 'load' });
+            await mine.evaluate(() => {
+                localStorage.clear();
+                sessionStorage.clear();
+            });
+            await mine.goto(`${app.url}#/account`, { waitUntil: 'load' });
+            // a new fragment alone does not load the page again: the page's TON Connect starts afresh only on a reload
+            await mine.reload({ waitUntil: 'load' });
+            await mine.waitForSelector('#account-connect');
+            await mine.click('#account-connect');
+            await connectInModal(mine, tonWallet);
+            const provider = await d.fog.providerOf(worker.address);
+            const before = await provider.getProviderState();
+            const field = (selector: string) => mine.$eval(selector, (e) => e.textContent ?? '');
+            await mine.waitForSelector('[data-stake]');
+            expect(await field('[data-stake]')).toBe(formatAmount(before.stake));
+            expect(await field('[data-pass]')).toContain('held');
+            expect(await field('[data-balance]')).toBe(formatAmount(await d.fog.balanceOf(worker.address)));
+            // the worker settled jobs in this epoch: once it is over, its rewards are claimable
+            expect(before.curUnits).toBeGreaterThan(0n);
+            const params = await d.fog.hub.getParams();
+            await advance(d, closableAt(before.curEpoch, params) - (await d.fog.now()) + 1);
+            const claimButton = await mine.waitForSelector(`button[data-claim="${before.curEpoch}"]`, { timeout: 15_000 });
+            await shot('account', mine);
+            const fogBefore = await d.fog.balanceOf(worker.address);
+            await claimButton!.click();
+            await mine.waitForFunction(
+                (n: string) => !document.querySelector(`li[data-epoch="${n}"]`),
+                { timeout: 30_000 },
+                String(before.curEpoch),
+            );
+            expect(await d.fog.balanceOf(worker.address)).toBeGreaterThan(fogBefore);
+            // unstake 10 FOG: it unbonds, then is withdrawn once the period has passed
+            await mine.type('#unstake-amount', '10');
+            await mine.click('#unstake button[type=submit]');
+            await mine.waitForFunction(() => document.querySelector('[data-unbonding]')?.textContent?.startsWith('10 FOG'), {
+                timeout: 30_000,
+            });
+            const unbonding = await provider.getProviderState();
+            expect(unbonding.unbonding).toBe(10n * FOG);
+            await advance(d, Number(unbonding.unbondingUntil) - (await d.fog.now()) + 1);
+            const withdraw = await mine.waitForSelector('button[data-withdraw]', { timeout: 15_000 });
+            const fogUnbonded = await d.fog.balanceOf(worker.address);
+            await withdraw!.click();
+            await mine.waitForFunction(() => document.querySelector('[data-unbonding]')?.textContent === '0 FOG', { timeout: 30_000 });
+            expect(await d.fog.balanceOf(worker.address)).toBe(fogUnbonded + 10n * FOG);
+            expect(tonWallet.refused).toEqual([]);
+            expect(tonWallet.signed).toHaveLength(3);
+            // a bad amount is said, and nothing is signed
+            await mine.type('#stake-amount', 'lots');
+            await mine.click('#stake button[type=submit]');
+            await mine.waitForFunction(() => (document.querySelector('#account-status')?.textContent ?? '') !== '');
+            expect(await field('#account-status')).not.toBe('');
+            expect(tonWallet.signed).toHaveLength(3);
+            expect(outside).toEqual([]);
+        } finally {
+            tonWallet.close();
+        }
+    }, 120_000);
+
     it('stores nothing for a caller it cannot name: forged or stale Telegram initData, a proof of nothing; and rate-limits a caller it can', async () => {
         const jobs = (authorization: string | undefined, body: unknown = { example: 'upper', text: 'hello', k: 1 }) =>
             fetch(`${app.url}api/jobs`, {
@@ -409,6 +487,19 @@ describe('the web app', () => {
         const stale = signInitData({ auth_date: String(now - 2 * 86_400), user }, BOT_TOKEN);
         expect(await jobs(`tma ${stale}`)).toMatchObject({ status: 401, body: { error: expect.stringContaining('too old') } });
         expect((await jobs('ton-proof bm90IGEgcHJvb2Y')).status).toBe(401);
+        // a wallet that proves its address but holds no pass: a key pair costs nothing, a pass costs a stake
+        const challenge = (await (await fetch(`${app.url}api/challenge`)).json()) as { payload: string; tma: boolean };
+        expect(challenge.tma).toBe(true);
+        const passless = new TonConnectWallet(`${app.publicUrl}bridge`, await wallet(d));
+        const domain = new URL(app.publicUrl).host;
+        expect(await jobs(`ton-proof ${passless.proofHeader(domain, challenge.payload)}`)).toMatchObject({
+            status: 403,
+            body: { error: 'this wallet holds no Contributor Pass: posting needs one (stake to get it)' },
+        });
+        // the same proof made for another site is not this server's
+        expect(await jobs(`ton-proof ${passless.proofHeader('evil.example', challenge.payload)}`)).toMatchObject({ status: 401 });
+        // and one made with a challenge this server never gave
+        expect(await jobs(`ton-proof ${passless.proofHeader(domain, 'f'.repeat(112))}`)).toMatchObject({ status: 401 });
         expect((await jobs('basic x')).status).toBe(401);
         // a known caller with a bad request is told what is wrong, and nothing is stored
         expect(await jobs(`tma ${valid}`, { example: 'rm -rf', text: 'x', k: 1 })).toMatchObject({ status: 400 });
@@ -435,7 +526,10 @@ describe('the web app', () => {
             if (r.status === 429) limited = r;
             else expect(r.status).toBe(200);
         }
-        expect(limited).toMatchObject({ status: 429, body: { error: expect.stringMatching(/too many jobs: try again in \d+ s/) } });
+        expect(limited).toMatchObject({
+            status: 429,
+            body: { error: expect.stringMatching(/too many jobs from you: try again in \d+ s/) },
+        });
         // and the server is still up
         expect((await fetch(`${app.url}network.json`)).status).toBe(200);
     });
@@ -449,6 +543,7 @@ describe('the web app', () => {
             `#/provider/${worker.address.toString({ testOnly: true })}`,
             '#/create',
             `#/job/${created}`,
+            '#/account',
         ]) {
             await page.goto(`${app.url}${hash}`, { waitUntil: 'load' });
             await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false', { timeout: 30_000 });

@@ -11,21 +11,19 @@
  * initData says so; in a browser the wallet's ton_proof of the server's challenge does (asked for
  * when the wallet connects, kept for the tab's session).
  */
-import { Address, Cell, beginCell, storeStateInit } from '@ton/core';
-import { TonConnect, TonConnectUI, type Wallet } from '@tonconnect/ui';
+import { Address, Cell } from '@ton/core';
 import { findPostedId, hubMark } from '../../client/posted';
 import { loadJobSpec } from '../../wrappers/Hub';
-import { parseAmount } from '../../wrappers/units';
+import { formatAmount, parseAmount } from '../../wrappers/units';
 import type { Fog } from '../../client/actions';
 import type { PublicNetwork } from '../network';
+import { esc } from './html';
 import { telegram } from './telegram';
+import type { TonConnectUI } from '@tonconnect/ui';
+import { authorization, checkNetwork, connected, forgetProof, proofNeeded, releaseButton, signAndSend, tonConnect } from './wallet';
 
 /** A created job's text, as the server takes it (app/api.ts MAX_TEXT_BYTES). */
 const MAX_TEXT_BYTES = 280;
-/** How long the wallet may take to send the post, seconds (the message's valid_until). */
-const SIGN_SECONDS = 300;
-/** Where the ton_proof of this tab's connection is kept: it is asked for once, when the wallet connects. */
-const PROOF_KEY = 'fog-ton-proof';
 
 const EXAMPLES = {
     meme: {
@@ -35,92 +33,19 @@ const EXAMPLES = {
     upper: { label: 'Upper: your text in capitals, as k workers agree', text: 'fog computes, the chain verifies' },
 } as const;
 
-let ui: TonConnectUI | undefined;
+/** The created job's spec, from the server, which stored its blobs (app/api.ts). */
+class Unauthorized extends Error {}
 
-/** The page's one TON Connect UI: the manifest and the wallets list come from this server, analytics off. */
-function tonConnect(): TonConnectUI {
-    if (ui) return ui;
-    const here = (file: string) => new URL(file, location.href).href;
-    const connector = new TonConnect({
-        manifestUrl: here('tonconnect-manifest.json'),
-        walletsListSource: here('wallets.json'),
-        analytics: { mode: 'off' },
-    });
-    ui = new TonConnectUI({ connector, analytics: { mode: 'off' }, enableAndroidBackHandler: true });
-    // keep the proof this connection was made with; a connection restored without one has none
-    ui.onStatusChange((w) => {
-        if (!w) sessionStorage.removeItem(PROOF_KEY);
-        else if (w.connectItems?.tonProof && 'proof' in w.connectItems.tonProof)
-            sessionStorage.setItem(PROOF_KEY, proofHeader(w, w.connectItems.tonProof.proof));
-    });
-    return ui;
-}
-
-/** The `ton-proof` authorization the server checks (app/api.ts): the wallet's account and its signed proof. */
-function proofHeader(
-    w: Wallet,
-    proof: { timestamp: number; domain: { lengthBytes: number; value: string }; payload: string; signature: string },
-): string {
-    const json = JSON.stringify({
-        address: w.account.address,
-        network: w.account.chain,
-        publicKey: w.account.publicKey,
-        walletStateInit: w.account.walletStateInit,
-        proof,
-    });
-    return btoa(String.fromCharCode(...new TextEncoder().encode(json)))
-        .replace(/\+/g, '-')
-        .replace(/\//g, '_')
-        .replace(/=+$/, '');
-}
-
-/** Text made safe to put inside HTML. */
-const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** Connects a wallet (asking it for a ton_proof of the server's challenge), resolving once one is connected with a proof or initData will do. */
-async function connected(t: TonConnectUI, say: (line: string) => void): Promise<Wallet> {
-    const proofNeeded = telegram().initData === '';
-    if (t.wallet && (!proofNeeded || sessionStorage.getItem(PROOF_KEY))) return t.wallet;
-    // a connection restored from an earlier visit carries no proof: the wallet is asked again
-    if (t.wallet) await t.disconnect();
-    if (proofNeeded) {
-        t.setConnectRequestParameters({ state: 'loading' });
-        const r = await fetch('api/challenge', { cache: 'no-store' });
-        if (!r.ok) throw new Error(`the server gave no challenge to sign (HTTP ${r.status})`);
-        t.setConnectRequestParameters({ state: 'ready', value: { tonProof: ((await r.json()) as { payload: string }).payload } });
-    }
-    say('Connect a wallet to sign the post…');
-    const wallet = new Promise<Wallet>((resolve, reject) => {
-        const stop = t.onStatusChange(
-            (w) => {
-                if (!w) return;
-                stop();
-                resolve(w);
-            },
-            (e) => {
-                stop();
-                reject(e);
-            },
-        );
-    });
-    await t.openModal();
-    const w = await wallet;
-    if (proofNeeded && !sessionStorage.getItem(PROOF_KEY))
-        throw new Error('the wallet connected without proving its address: connect again');
-    return w;
-}
-
-/** The created job's spec and blobs, from the server (app/api.ts). */
-async function specFor(body: { example: string; text: string; k: number }): Promise<Cell> {
-    const init = telegram().initData;
-    const authorization = init !== '' ? `tma ${init}` : `ton-proof ${sessionStorage.getItem(PROOF_KEY) ?? ''}`;
+async function specFor(t: TonConnectUI, body: { example: string; text: string; k: number }): Promise<Cell> {
     const r = await fetch('api/jobs', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization },
+        headers: { 'content-type': 'application/json', authorization: await authorization(t) },
         body: JSON.stringify(body),
     });
     const answer = (await r.json().catch(() => ({}))) as { spec?: string; error?: string };
-    if (!r.ok || !answer.spec) throw new Error(answer.error ?? `the server refused the job (HTTP ${r.status})`);
+    const why = answer.error ?? `the server refused the job (HTTP ${r.status})`;
+    if (r.status === 401) throw new Unauthorized(why);
+    if (!r.ok || !answer.spec) throw new Error(why);
     return Cell.fromBase64(answer.spec);
 }
 
@@ -149,8 +74,7 @@ export function createView() {
   <button type="submit" id="post">Sign and post</button>
 </form>
 <p id="create-status" role="status" aria-live="polite"></p>`;
-            const t = tonConnect();
-            t.uiOptions = { buttonRootId: 'tc-button' };
+            const t = tonConnect('tc-button');
             const form = root.querySelector<HTMLFormElement>('#create')!;
             const text = form.querySelector<HTMLTextAreaElement>('#text')!;
             const status = root.querySelector<HTMLElement>('#create-status')!;
@@ -163,6 +87,8 @@ export function createView() {
                     text.value = EXAMPLES[target.value as keyof typeof EXAMPLES].text;
             });
             let busy = false;
+            /** Set when the user leaves the screen: a post under way stops before it signs, and does not take the user anywhere. */
+            let stopped = false;
             const submit = async () => {
                 if (busy) return;
                 const data = new FormData(form);
@@ -184,34 +110,53 @@ export function createView() {
                 }
                 busy = true;
                 form.querySelector<HTMLButtonElement>('#post')!.disabled = true;
+                let sent = false;
                 try {
-                    const wallet = await connected(t, say);
-                    const requester = Address.parse(wallet.account.address);
+                    // outside Telegram (or when the server cannot check initData) it learns who asks from the wallet's proof of its address
+                    const proof = await proofNeeded();
+                    let wallet = await connected(t, say, proof);
+                    if (stopped) return;
+                    checkNetwork(wallet, net);
+                    let requester = Address.parse(wallet.account.address);
+                    // what `fog job submit` checks before paying: a live pass (else the hub refuses the post) and the FOG
+                    const poster = await fog.checkPoster(requester, price);
+                    if (!poster.ok)
+                        throw new Error(
+                            poster.reason === 'no-pass'
+                                ? 'this wallet holds no Contributor Pass: posting needs one (stake on the Account page)'
+                                : `this wallet holds ${formatAmount(poster.balance)}, less than the price`,
+                        );
                     say('Storing the program and its input…');
-                    const spec = loadJobSpec((await specFor(body)).beginParse());
-                    const message = await fog.post(requester, price, spec);
+                    let cell: Cell;
+                    try {
+                        cell = await specFor(t, body);
+                    } catch (e) {
+                        // a proof the server no longer takes (it expired, or the server restarted): prove again, once
+                        if (!(e instanceof Unauthorized) || !proof) throw e;
+                        forgetProof();
+                        wallet = await connected(t, say, true);
+                        requester = Address.parse(wallet.account.address);
+                        cell = await specFor(t, body);
+                    }
+                    if (stopped) return;
+                    const message = await fog.post(requester, price, loadJobSpec(cell.beginParse()));
                     const since = await hubMark(fog.client, fog.addresses.hub);
                     say('Sign the post in your wallet…');
-                    await t.sendTransaction({
-                        validUntil: Math.floor(Date.now() / 1000) + SIGN_SECONDS,
-                        messages: [
-                            {
-                                address: message.to.toString({ bounceable: message.bounce ?? true, testOnly: net.network !== 'mainnet' }),
-                                amount: message.value.toString(),
-                                payload: message.body?.toBoc().toString('base64'),
-                                stateInit: message.init
-                                    ? beginCell().store(storeStateInit(message.init)).endCell().toBoc().toString('base64')
-                                    : undefined,
-                            },
-                        ],
-                    });
+                    await signAndSend(t, message, net);
+                    sent = true;
                     say('Sent: waiting for the hub to open the job…');
                     const id = await findPostedId(fog.client, fog.addresses.hub, requester, price, since, 120_000);
                     telegram().HapticFeedback?.notificationOccurred('success');
-                    location.hash = `#/job/${id}`;
+                    // the user may have moved on meanwhile: the job is theirs to find from the explorer
+                    if (!stopped) location.hash = `#/job/${id}`;
                 } catch (e) {
                     telegram().HapticFeedback?.notificationOccurred('error');
-                    say(`Not posted: ${(e as Error).message}`);
+                    // once the wallet sent it, the post is on its way whatever happens to the page's reading of the hub
+                    say(
+                        sent
+                            ? `Sent, but the job has not shown up on the hub yet (${(e as Error).message}): see the explorer's recent jobs.`
+                            : `Not posted: ${(e as Error).message}`,
+                    );
                 } finally {
                     busy = false;
                     form.querySelector<HTMLButtonElement>('#post')!.disabled = false;
@@ -223,17 +168,21 @@ export function createView() {
             });
             // inside Telegram the Main Button posts too
             const main = telegram().MainButton;
-            if (telegram().initData !== '' && main) {
-                const onMain = () => void submit();
+            const onMain = () => void submit();
+            const inside = telegram().initData !== '' && !!main;
+            if (inside) {
                 main.setText('Sign and post');
                 main.onClick(onMain);
                 main.show();
-                return () => {
+            }
+            return () => {
+                stopped = true;
+                releaseButton(t);
+                if (inside) {
                     main.offClick(onMain);
                     main.hide();
-                };
-            }
-            return undefined;
+                }
+            };
         },
     };
 }

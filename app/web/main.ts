@@ -23,6 +23,7 @@ import { formatAmount } from '../../wrappers/units';
 import type { JobState } from '../../wrappers/Job';
 import { friendlyAddress, type PublicNetwork } from '../network';
 import { inTelegram, telegram } from './telegram';
+import { esc } from './html';
 
 /**
  * How often the page reads the chain again, milliseconds: every 3 s on the devnet, every 15 s on a
@@ -37,11 +38,6 @@ const STAGES = ['claimed', 'committed', 'revealed'];
 
 const root = document.getElementById('app')!;
 const banner = document.getElementById('status')!;
-
-/** Text made safe to put inside HTML. */
-function esc(value: unknown): string {
-    return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 const when = (seconds: bigint) =>
     seconds === 0n ? '—' : new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
@@ -124,16 +120,24 @@ function seatsOf(state: JobState, net: PublicNetwork): string {
     return `<table class="seats"><thead><tr><th scope="col">Worker</th><th scope="col">Stage</th><th scope="col">Revealed result</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-/** What each result's output is, as this server serves it (`api/results/<hash>`): an image, other bytes, or not there (yet). */
-const outputs = new Map<string, 'image' | 'bytes'>();
+/** What each result's output is, as this server serves it (`api/results/<hash>`): an image, other bytes, or not there when last asked. */
+const outputs = new Map<string, 'image' | 'bytes' | { missingSince: number }>();
+/** How long a missing output is not asked for again, ms. */
+const MISSING_MS = 15_000;
 
 /** Whether the output of result `hash` is an image this page can show (asked once a result is known). */
 async function outputOf(hash: string): Promise<'image' | 'bytes' | undefined> {
     const known = outputs.get(hash);
-    if (known) return known;
+    if (known === 'image' || known === 'bytes') return known;
+    if (known && Date.now() - known.missingSince < MISSING_MS) return undefined;
     try {
         const r = await fetch(`api/results/${hash}`, { method: 'HEAD' });
-        if (!r.ok) return undefined; // a static host has no API, or no worker stored it yet
+        // a static host has no API, or no worker stored it yet: asked again later
+        if (!r.ok) {
+            if (outputs.size > 1_000) outputs.clear();
+            outputs.set(hash, { missingSince: Date.now() });
+            return undefined;
+        }
         const kind = r.headers.get('content-type') === 'image/png' ? 'image' : 'bytes';
         outputs.set(hash, kind);
         return kind;
@@ -260,11 +264,12 @@ function provider(owner: Address): View {
     };
 }
 
-/** The view the fragment names, 'create' for the create screen (loaded when first opened), or a message saying why there is none. */
-function route(hash: string): View | 'create' | string {
+/** The view the fragment names, 'create' or 'account' for the screens that sign (loaded when first opened), or a message saying why there is none. */
+function route(hash: string): View | 'create' | 'account' | string {
     const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
     if (parts.length === 0) return home();
     if (parts[0] === 'create' && parts.length === 1) return 'create';
+    if (parts[0] === 'account' && parts.length === 1) return 'account';
     if (parts[0] === 'job' && parts.length === 2) {
         if (!/^\d{1,20}$/.test(parts[1])) return `“${parts[1]}” is not a job number.`;
         return job(BigInt(parts[1]));
@@ -308,7 +313,8 @@ async function main() {
     /** Undoes what the mounted page set up (Telegram's main button), when one is mounted. */
     let unmount: (() => void) | undefined;
     const tg = telegram();
-    const back = () => history.back();
+    // opened on a deep link there is no page to go back to: the explorer then
+    const back = () => (history.length > 1 ? history.back() : (location.hash = '#/'));
     if (inTelegram()) {
         tg.ready();
         tg.expand();
@@ -323,14 +329,19 @@ async function main() {
             if (hash.replace(/^#\/?/, '') === '') tg.BackButton.hide();
             else tg.BackButton.show();
         }
-        if (typeof named === 'string' && named !== 'create') {
+        if (typeof named === 'string' && named !== 'create' && named !== 'account') {
             showHtml(`<p role="alert">${esc(named)}</p><p><a href="#/">Back to the explorer</a></p>`, 'Fog');
             banner.hidden = true;
             return;
         }
         try {
             // the create screen (and the TON Connect UI in it) loads the first time it is opened
-            const view = named === 'create' ? (await import('./create')).createView() : named;
+            const view =
+                named === 'create'
+                    ? (await import('./create')).createView()
+                    : named === 'account'
+                      ? (await import('./account')).accountView()
+                      : named;
             if (location.hash !== hash) return;
             if ('mount' in view) {
                 unmount = await view.mount(root, fog, net);

@@ -83,7 +83,22 @@ export class TonConnectWallet {
                 },
             },
         });
-        void this.listen();
+        // a stream that fails is the wallet gone: recorded, never an unhandled rejection
+        void this.listen().catch((e: Error) => this.refused.push({ method: 'listen', why: e.message }));
+    }
+
+    /** The `ton-proof` authorization a page would send for this wallet (app/web/wallet.ts): its ton_addr item and a proof of `payload` for `domain`. */
+    proofHeader(domain: string, payload: string): string {
+        const w = this.wallet.identity.wallet;
+        return Buffer.from(
+            JSON.stringify({
+                address: w.address.toRawString(),
+                network: this.chain,
+                publicKey: this.wallet.identity.keys.publicKey.toString('hex'),
+                walletStateInit: beginCell().store(storeStateInit(w.init)).endCell().toBoc().toString('base64'),
+                proof: this.proof(domain, payload),
+            }),
+        ).toString('base64url');
     }
 
     /** The ton_proof of this wallet's address for `domain` and the app's `payload` (requests-responses.md, "Address proof signature"). */
