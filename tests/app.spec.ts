@@ -464,6 +464,25 @@ describe('the web app', () => {
         }
     }, 120_000);
 
+    it('shows the epochs: burned, work units and minted FOG as each epoch’s contract holds them', async () => {
+        await page.goto(`${app.url}#/`, { waitUntil: 'load' });
+        await page.waitForSelector('#epochs');
+        expect(await page.$$eval('#epochs ~ table tbody tr td:first-child', (tds) => tds.map((t) => t.textContent))).toContain('0');
+        await page.click('a[href="#/epoch/0"]');
+        await page.waitForSelector('[data-units]');
+        // epoch 0 holds this file's jobs and was closed by the account test's claim
+        const e = await (await d.fog.epoch(0n)).getEpochState();
+        expect(e.closed).toBe(true);
+        expect(await text('[data-burned]')).toBe(formatAmount(e.burned));
+        expect(await text('[data-units]')).toBe(formatAmount(e.units).replace(' FOG', ''));
+        expect(await text('[data-emission]')).toBe(formatAmount(e.emission));
+        expect(await text('[data-minted]')).toContain(formatAmount(e.minted));
+        expect(await text('[data-epoch-state]')).toMatch(/^Closed: /);
+        await shot('epoch');
+        await page.goto(`${app.url}#/epoch/x`, { waitUntil: 'load' });
+        await page.waitForFunction(() => document.querySelector('[role=alert]')?.textContent === '“x” is not an epoch number.');
+    });
+
     it('stores nothing for a caller it cannot name: forged or stale Telegram initData, a proof of nothing; and rate-limits a caller it can', async () => {
         const jobs = (authorization: string | undefined, body: unknown = { example: 'upper', text: 'hello', k: 1 }) =>
             fetch(`${app.url}api/jobs`, {
@@ -544,6 +563,7 @@ describe('the web app', () => {
             '#/create',
             `#/job/${created}`,
             '#/account',
+            '#/epoch/0',
         ]) {
             await page.goto(`${app.url}${hash}`, { waitUntil: 'load' });
             await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false', { timeout: 30_000 });

@@ -62,6 +62,21 @@ function home(): View {
             const ids: bigint[] = [];
             for (let id = hub.nextJobId - 1n; id >= 0n && ids.length < RECENT_JOBS; id--) ids.push(id);
             const jobs = await Promise.all(ids.map(async (id) => ({ id, state: await jobState(fog, id) })));
+            const params = await fog.hub.getParams();
+            const current = BigInt(now) < params.epochStart ? 0n : (BigInt(now) - params.epochStart) / params.epochLength;
+            const numbers: bigint[] = [];
+            for (let n = current; n >= 0n && numbers.length < RECENT_EPOCHS; n--) numbers.push(n);
+            const epochRows = (
+                await Promise.all(
+                    numbers.map(async (n) => {
+                        const end = Number(params.epochStart + (n + 1n) * params.epochLength);
+                        const { state, e } = await epochFigures(fog, n, now, end);
+                        return `<tr><td><a href="#/epoch/${n}">${n}</a></td><td>${esc(state)}</td><td>${e ? esc(formatAmount(e.burned)) : '—'}</td><td>${
+                            e ? esc(formatAmount(e.units).replace(' FOG', '')) : '—'
+                        }</td><td>${e?.closed ? esc(formatAmount(e.minted)) : '—'}</td></tr>`;
+                    }),
+                )
+            ).join('');
             const rows = jobs
                 .map(({ id, state }) =>
                     state === undefined
@@ -86,7 +101,51 @@ ${
         : `<table class="jobs"><thead><tr><th scope="col">Job</th><th scope="col">Phase</th><th scope="col">Reveals</th><th scope="col">Price</th></tr></thead><tbody>${rows}</tbody></table>`
 }
 </section>
+<section aria-labelledby="epochs"><h2 id="epochs">Epochs</h2>
+<table class="epochs"><thead><tr><th scope="col">Epoch</th><th scope="col">State</th><th scope="col">Burned</th><th scope="col">Units</th><th scope="col">Minted</th></tr></thead><tbody>${epochRows}</tbody></table>
+</section>
 <p class="muted">Hub ${addressLink(fog.addresses.hub, net)}</p>`;
+        },
+    };
+}
+
+/** Epochs listed on the first page: the current one and those before it. */
+const RECENT_EPOCHS = 4;
+
+/** Epoch `n` as the explorer shows it: its state in words and its figures, or undefined before any job settled in it (no contract yet). */
+async function epochFigures(fog: Fog, n: bigint, now: number, end: number) {
+    const epoch = await fog.epoch(n);
+    if (!(await fog.client.isContractDeployed(epoch.address))) return { state: end > now ? 'running' : 'ended', e: undefined };
+    const e = await epoch.getEpochState();
+    return { state: end > now ? 'running' : e.closed ? 'closed' : 'ended, not closed yet', e };
+}
+
+function epochView(n: bigint): View {
+    return {
+        title: `Epoch ${n}`,
+        async render(fog) {
+            const [params, now] = await Promise.all([fog.hub.getParams(), fog.now()]);
+            const start = params.epochStart + n * params.epochLength;
+            const end = Number(start + params.epochLength);
+            const { state, e } = await epochFigures(fog, n, now, end);
+            const fields = e
+                ? `
+  <div><dt>Burned</dt><dd data-burned>${esc(formatAmount(e.burned))}</dd></div>
+  <div><dt>Slashed</dt><dd>${esc(formatAmount(e.slashed))}</dd></div>
+  <div><dt>Work units</dt><dd data-units>${esc(formatAmount(e.units).replace(' FOG', ''))}</dd></div>
+  ${
+      e.closed
+          ? `<div><dt>Emission</dt><dd data-emission>${esc(formatAmount(e.emission))}</dd></div>
+  <div><dt>Minted (claimed)</dt><dd data-minted>${esc(formatAmount(e.minted))} for ${esc(formatAmount(e.claimedUnits).replace(' FOG', ''))} units</dd></div>`
+          : `<div><dt>Emission when closed</dt><dd>${esc(formatAmount(e.terms.emissionBase))} + burned × ${Number(e.terms.emissionRatioPpm) / 1e6}, at most ${esc(formatAmount(e.terms.emissionCap))}</dd></div>`
+  }`
+                : `\n  <div><dt>Jobs settled</dt><dd>none yet</dd></div>`;
+            return `
+<h2>Epoch ${n}</h2>
+<p data-epoch-state>${esc(state[0].toUpperCase() + state.slice(1))}: ${esc(when(start))} to ${esc(when(BigInt(end)))}.</p>
+<dl class="fields">${fields}
+</dl>
+<p>${n > 0n ? `<a href="#/epoch/${n - 1n}">Epoch ${n - 1n}</a> · ` : ''}<a href="#/epoch/${n + 1n}">Epoch ${n + 1n}</a></p>`;
         },
     };
 }
@@ -270,6 +329,10 @@ function route(hash: string): View | 'create' | 'account' | string {
     if (parts.length === 0) return home();
     if (parts[0] === 'create' && parts.length === 1) return 'create';
     if (parts[0] === 'account' && parts.length === 1) return 'account';
+    if (parts[0] === 'epoch' && parts.length === 2) {
+        if (!/^\d{1,10}$/.test(parts[1])) return `“${parts[1]}” is not an epoch number.`;
+        return epochView(BigInt(parts[1]));
+    }
     if (parts[0] === 'job' && parts.length === 2) {
         if (!/^\d{1,20}$/.test(parts[1])) return `“${parts[1]}” is not a job number.`;
         return job(BigInt(parts[1]));
