@@ -356,10 +356,23 @@ describe('the web app', () => {
             await page.goto(`${app.url}#/create`, { waitUntil: 'load' });
             await page.waitForSelector('form#create');
             const prompt = 'when the wallet signs | in the browser';
-            await page.$eval('#text', (e, v) => ((e as unknown as { value: string }).value = v), prompt);
-            await page.select('#k', '1');
+            // the form from the keyboard alone: Tab to the text and write it, to k and pick 1, to the button and press Enter
+            const tabTo = async (id: string) => {
+                for (let i = 0; i < 30 && (await page.evaluate(() => document.activeElement?.getAttribute('id'))) !== id; i++)
+                    await page.keyboard.press('Tab');
+                expect(await page.evaluate(() => document.activeElement?.getAttribute('id'))).toBe(id);
+            };
+            await tabTo('text');
+            await page.keyboard.down('Control');
+            await page.keyboard.press('KeyA');
+            await page.keyboard.up('Control');
+            await page.keyboard.type(prompt);
+            await tabTo('k');
+            await page.keyboard.press('Home');
+            expect(await page.$eval('#k', (e) => (e as unknown as { value: string }).value)).toBe('1');
             await shot('create');
-            await page.click('#post');
+            await tabTo('post');
+            await page.keyboard.press('Enter');
             await connectInModal(page, tonWallet, 'connect');
             // the page asks the server for the spec with the wallet's proof, builds the post, the wallet signs it, the hub opens the job
             await page.waitForFunction(() => /^#\/job\/\d+$/.test(location.hash), { timeout: 60_000 });
