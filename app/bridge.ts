@@ -14,10 +14,29 @@
  *
  * Delivery follows the spec: a message goes at once to every open stream of its recipient and is
  * then gone; with none open it waits in the recipient's queue until a stream opens or its TTL
- * passes. Queues are bounded (`maxQueuedPerClient` each, oldest dropped; `maxClients` of them,
- * the least recently written dropped) and swept of expired messages on every heartbeat, so memory
- * follows the live traffic, never the history. The optional request-source verification
- * (`request_source`, `/verify`, `/myip`) is not served: both parties run on the developer's machine.
+ * passes. A stream that opens onto queued messages is paced: they are written only while its unsent
+ * buffer has room for them, the rest staying queued until the connection drains, and while it
+ * catches up a new message for it waits in the queue behind the older ones.
+ *
+ * Memory follows the live traffic, never the history; every bound is an option:
+ * - a message body is at most `maxMessageBytes` (a larger one gets 413);
+ * - a recipient's queue holds at most `maxQueuedPerClient` messages (its oldest is dropped for a new
+ *   one), and at most `maxClients` recipients have one (the least recently written queue is dropped);
+ * - the bodies of all queued messages together take at most `maxQueuedBytes` (counted exactly, as
+ *   bytes of base64): a new message evicts the oldest queued ones, whoever they are for, until it
+ *   fits, and one larger than the whole budget that no stream takes at once is refused with 503;
+ *   a message leaves the budget as soon as it leaves its queue (written to a stream, expired,
+ *   dropped, evicted). Each queued message also carries some hundreds of bytes beside its body that
+ *   the budget does not count (its ids, sender, trace id, bookkeeping), for at most
+ *   `maxClients` × `maxQueuedPerClient` messages;
+ * - a client id has at most `maxStreamsPerClient` open streams (a new one cuts the oldest off), and
+ *   the bridge at most `maxStreams` (a new one beyond that gets 503), each listening on at most 10 ids;
+ * - a stream found with more than `maxStreamBacklogBytes` unsent (its `writableLength`) when a
+ *   message or heartbeat is due is closed, the message staying queued; so the bridge holds at most
+ *   that plus one event (or heartbeat) unsent for each stream.
+ * Expired messages are swept from the queues on every heartbeat. The optional request-source
+ * verification (`request_source`, `/verify`, `/myip`) is not served: both parties run on the
+ * developer's machine.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -30,6 +49,11 @@ export const bridgeDefaults = {
     maxMessageBytes: 64 * 1024,
     maxQueuedPerClient: 100,
     maxClients: 10_000,
+    maxQueuedBytes: 64 * 1024 * 1024,
+    /** A few tabs of one app, or a reconnect before the old stream is noticed gone. */
+    maxStreamsPerClient: 4,
+    maxStreams: 1000,
+    maxStreamBacklogBytes: 256 * 1024,
 } as const;
 
 export interface BridgeOptions {
@@ -43,9 +67,24 @@ export interface BridgeOptions {
     maxQueuedPerClient?: number;
     /** Recipients with a queue (default 10000); the least recently written queue goes first. */
     maxClients?: number;
+    /**
+     * Bytes of the bodies of all queued messages together (default 64 MiB); the oldest queued
+     * messages, whoever they are for, go first, and a message larger than this that no stream takes
+     * at once gets 503.
+     */
+    maxQueuedBytes?: number;
+    /** Open streams that listen on one client id (default 4); a new one closes the oldest. */
+    maxStreamsPerClient?: number;
+    /** Open streams in all (default 1000); a new one beyond them gets 503. */
+    maxStreams?: number;
+    /**
+     * Bytes a stream may have unsent (default 256 KiB): one found past this when a message or
+     * heartbeat is due is closed, and queued messages are written to it only while they fit.
+     */
+    maxStreamBacklogBytes?: number;
     /** The clock, in ms (default Date.now): tests move it to expire messages. */
     now?: () => number;
-    /** Receives one object per dropped message or queue (default: nowhere). */
+    /** Receives one object per dropped message, queue or stream (default: nowhere). */
     log?: (event: Record<string, unknown>) => void;
 }
 
@@ -56,6 +95,8 @@ export interface BridgeStats {
     queues: number;
     /** Messages waiting in all queues (expired ones included until the next sweep). */
     queued: number;
+    /** Bytes of the bodies of those messages: what `maxQueuedBytes` bounds. */
+    queuedBytes: number;
 }
 
 export interface Bridge {
@@ -100,8 +141,12 @@ interface Message {
     /** The event id: the SSE `id:` line, and what a reconnecting client sends as `last_event_id`. */
     id: number;
     from: string;
+    /** The recipient: whose queue it waits in. */
+    to: string;
     /** The base64 body as the sender posted it. */
     message: string;
+    /** `Buffer.byteLength(message)`: what it takes of `maxQueuedBytes` while queued. */
+    bytes: number;
     traceId: string | undefined;
     expiresAt: number;
 }
@@ -109,6 +154,10 @@ interface Message {
 interface Stream {
     res: ServerResponse;
     ids: string[];
+    /** The `last_event_id` it opened with (-1 for none): queued messages up to it are not for it. */
+    after: number;
+    /** Still writing out what was queued for it: a new message waits in the queue behind that. */
+    behind: boolean;
 }
 
 function wholeOption(name: string, value: number, min: number): number {
@@ -177,15 +226,20 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
     const maxMessageBytes = wholeOption('maxMessageBytes', o.maxMessageBytes ?? bridgeDefaults.maxMessageBytes, 1);
     const maxQueuedPerClient = wholeOption('maxQueuedPerClient', o.maxQueuedPerClient ?? bridgeDefaults.maxQueuedPerClient, 1);
     const maxClients = wholeOption('maxClients', o.maxClients ?? bridgeDefaults.maxClients, 1);
+    const maxQueuedBytes = wholeOption('maxQueuedBytes', o.maxQueuedBytes ?? bridgeDefaults.maxQueuedBytes, 1);
+    const maxStreamsPerClient = wholeOption('maxStreamsPerClient', o.maxStreamsPerClient ?? bridgeDefaults.maxStreamsPerClient, 1);
+    const maxStreams = wholeOption('maxStreams', o.maxStreams ?? bridgeDefaults.maxStreams, 1);
+    const maxStreamBacklogBytes = wholeOption('maxStreamBacklogBytes', o.maxStreamBacklogBytes ?? bridgeDefaults.maxStreamBacklogBytes, 1);
     const now = o.now ?? Date.now;
     const log = o.log ?? (() => undefined);
-    // A stream this far behind its reader holds a full queue's worth in memory: it is stalled, and
-    // it is closed rather than left to grow (its client reconnects; what comes meanwhile is queued).
-    const maxStreamBacklog = maxQueuedPerClient * maxMessageBytes;
 
     // Insertion order is recency: a queue is moved to the end whenever a message joins it, so the
-    // first one is the one to drop when there are too many.
+    // first one is the one to drop when there are too many. Each queue is in event-id order.
     const queues = new Map<string, Message[]>();
+    // Every queued message, oldest first (insertion order is event-id order), and their bytes: what
+    // the byte budget evicts from and what it bounds.
+    const queued = new Set<Message>();
+    let queuedBytes = 0;
     const subscribers = new Map<string, Set<Stream>>();
     const streams = new Set<Stream>();
     // Event ids start from the clock rather than 0: the SDK keeps the last id it saw across page
@@ -209,55 +263,136 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
         }
     };
 
-    /** Writes to a live stream; false (and the stream closed) if it has stopped reading. */
-    const writeLive = (s: Stream, chunk: string): boolean => {
+    /** Cuts a stream off, dropping whatever it has not sent yet. */
+    const cut = (s: Stream): void => {
+        drop(s);
+        s.res.destroy();
+    };
+
+    /** Whether a stream can be written to now; one that has stopped reading or fallen behind is closed. */
+    const writable = (s: Stream): boolean => {
         if (s.res.destroyed || s.res.writableEnded) {
             drop(s);
             return false;
         }
-        if (s.res.writableLength > maxStreamBacklog) {
-            log({ event: 'bridge_stream_stalled', clients: s.ids, backlog: s.res.writableLength });
-            drop(s);
-            s.res.destroy();
+        if (s.res.writableLength > maxStreamBacklogBytes) {
+            // Its client reconnects; what comes meanwhile is queued.
+            log({ event: 'bridge_stream_stalled', clients: s.ids, backlog: s.res.writableLength, maxStreamBacklogBytes });
+            cut(s);
             return false;
         }
-        s.res.write(chunk);
         return true;
+    };
+
+    /** Takes a message out of the budget (it has left its queue). */
+    const forget = (m: Message): void => {
+        if (queued.delete(m)) queuedBytes -= m.bytes;
+    };
+
+    /** Takes a message out of its queue, and the queue out of the map once it is empty. */
+    const unqueue = (m: Message): void => {
+        const queue = queues.get(m.to);
+        if (queue) {
+            const at = queue.indexOf(m);
+            if (at >= 0) queue.splice(at, 1);
+            if (queue.length === 0) queues.delete(m.to);
+        }
+        forget(m);
+    };
+
+    /** Drops the expired messages of one recipient's queue. */
+    const expire = (id: string, t: number): void => {
+        const queue = queues.get(id);
+        if (!queue || queue.every((m) => m.expiresAt > t)) return;
+        const live: Message[] = [];
+        for (const m of queue) {
+            if (m.expiresAt > t) live.push(m);
+            else forget(m);
+        }
+        // Set on an existing key keeps the queue's place in the recency order.
+        if (live.length === 0) queues.delete(id);
+        else queues.set(id, live);
     };
 
     const sweep = (): void => {
         const t = now();
-        for (const [id, queue] of queues) {
-            const live = queue.filter((m) => m.expiresAt > t);
-            if (live.length === 0) queues.delete(id);
-            else if (live.length !== queue.length) queues.set(id, live);
-        }
+        for (const id of [...queues.keys()]) expire(id, t);
     };
 
-    const enqueue = (to: string, m: Message): void => {
-        let queue = queues.get(to);
+    /** Queues a message that fits the budget: its recipient's oldest, then the oldest of anyone's, make room. */
+    const enqueue = (m: Message): void => {
+        const own = queues.get(m.to);
+        while (own && own.length >= maxQueuedPerClient) {
+            const gone = own[0];
+            unqueue(gone);
+            log({ event: 'bridge_message_dropped', client: m.to, id: gone.id, maxQueuedPerClient });
+        }
+        for (const oldest of queued) {
+            if (queuedBytes + m.bytes <= maxQueuedBytes) break;
+            unqueue(oldest);
+            log({ event: 'bridge_message_evicted', client: oldest.to, id: oldest.id, bytes: oldest.bytes, maxQueuedBytes });
+        }
+        let queue = queues.get(m.to);
         if (queue) {
-            queues.delete(to);
+            queues.delete(m.to);
         } else {
             if (queues.size >= maxClients) sweep();
             if (queues.size >= maxClients) {
                 const [oldest, dropped] = queues.entries().next().value as [string, Message[]];
                 queues.delete(oldest);
+                for (const gone of dropped) forget(gone);
                 log({ event: 'bridge_queue_evicted', client: oldest, messages: dropped.length, maxClients });
             }
             queue = [];
         }
         queue.push(m);
-        while (queue.length > maxQueuedPerClient) {
-            const gone = queue.shift()!;
-            log({ event: 'bridge_message_dropped', client: to, id: gone.id, maxQueuedPerClient });
+        queues.set(m.to, queue);
+        queued.add(m);
+        queuedBytes += m.bytes;
+    };
+
+    /** The oldest unexpired message queued for a stream that it has not seen, across its ids. */
+    const nextFor = (s: Stream): Message | undefined => {
+        let next: Message | undefined;
+        for (const id of s.ids) {
+            const m = queues.get(id)?.find((q) => q.id > s.after);
+            if (m && (next === undefined || m.id < next.id)) next = m;
         }
-        queues.set(to, queue);
+        return next;
+    };
+
+    /**
+     * Writes what is queued for a stream that is catching up, oldest first, while its unsent buffer
+     * has room (an event goes to an empty buffer whatever its size); each message leaves its queue
+     * as it is written. Runs when the stream opens, whenever its connection drains, and on every
+     * heartbeat (a buffer under the socket's high-water mark drains without a 'drain' event).
+     */
+    const catchUp = (s: Stream): void => {
+        if (!s.behind || !streams.has(s)) return;
+        const t = now();
+        for (const id of s.ids) expire(id, t);
+        for (;;) {
+            if (s.res.destroyed || s.res.writableEnded) {
+                drop(s);
+                return;
+            }
+            const m = nextFor(s);
+            if (m === undefined) {
+                s.behind = false;
+                return;
+            }
+            const event = eventOf(m);
+            const backlog = s.res.writableLength;
+            if (backlog > 0 && backlog + Buffer.byteLength(event) > maxStreamBacklogBytes) return;
+            s.res.write(event);
+            unqueue(m);
+        }
     };
 
     const tick = (): void => {
-        for (const s of [...streams]) writeLive(s, 'data: heartbeat\n\n');
+        for (const s of [...streams]) if (writable(s)) s.res.write('data: heartbeat\n\n');
         sweep();
+        for (const s of [...streams]) catchUp(s);
     };
     const timer = setInterval(tick, heartbeatMs);
     // The bridge lives inside the app server: its heartbeat must not keep a finished process alive.
@@ -282,6 +417,22 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
         }
         const after = last === undefined ? -1 : Number(last);
 
+        // The oldest streams of each id that already has maxStreamsPerClient make way for this one,
+        // and do not count against maxStreams.
+        const replaced = new Set<Stream>();
+        for (const id of lowered) {
+            const open = [...(subscribers.get(id) ?? [])].filter((s) => !replaced.has(s));
+            for (let i = 0; i <= open.length - maxStreamsPerClient; i++) replaced.add(open[i]);
+        }
+        if (streams.size - replaced.size >= maxStreams) {
+            log({ event: 'bridge_streams_full', clients: lowered, maxStreams });
+            throw new HttpError(503, `too many event streams open: this bridge serves at most ${maxStreams}`);
+        }
+        for (const s of replaced) {
+            log({ event: 'bridge_stream_replaced', clients: s.ids, maxStreamsPerClient });
+            cut(s);
+        }
+
         res.writeHead(200, { ...CORS, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
         // The SDK's EventSource counts as open only once the headers arrive; with nothing queued
         // they would otherwise wait for the first event.
@@ -289,7 +440,7 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
         req.socket.setNoDelay(true);
         // An event stream is long-lived by design: no idle timeout may cut it.
         req.socket.setTimeout(0);
-        const stream: Stream = { res, ids: lowered };
+        const stream: Stream = { res, ids: lowered, after, behind: true };
         streams.add(stream);
         for (const id of lowered) {
             let set = subscribers.get(id);
@@ -298,21 +449,12 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
         }
         res.on('close', () => drop(stream));
         res.on('error', () => drop(stream));
+        res.on('drain', () => catchUp(stream));
 
-        // Queued messages go out now, in event-id order across the ids, and leave their queues.
-        // Those at or below `last_event_id` the client says it has: they are not sent again.
-        const t = now();
-        const backlog: Message[] = [];
-        for (const id of lowered) {
-            const queue = queues.get(id);
-            if (!queue) continue;
-            const kept = queue.filter((m) => m.expiresAt > t && m.id <= after);
-            backlog.push(...queue.filter((m) => m.expiresAt > t && m.id > after));
-            if (kept.length === 0) queues.delete(id);
-            else queues.set(id, kept);
-        }
-        backlog.sort((a, b) => a.id - b.id);
-        for (const m of backlog) res.write(eventOf(m));
+        // Queued messages go out now, in event-id order across the ids, as far as the stream's buffer
+        // takes them, and leave their queues. Those at or below `last_event_id` the client says it
+        // has: they are not sent again.
+        catchUp(stream);
     };
 
     const postMessage = async (req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> => {
@@ -334,14 +476,41 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
         if (body === '') throw new HttpError(400, 'empty message: the body must be the base64 of the encrypted message');
         if (!BASE64.test(body)) throw new HttpError(400, 'message body is not base64 (standard alphabet, with padding)');
 
-        const m: Message = { id: ++lastEventId, from, message: body, traceId, expiresAt: now() + ttl * 1000 };
-        const open = subscribers.get(to);
+        const m: Message = {
+            id: ++lastEventId,
+            from,
+            to,
+            message: body,
+            bytes: Buffer.byteLength(body),
+            traceId,
+            expiresAt: now() + ttl * 1000,
+        };
+        // Written at once to every stream of the recipient that keeps up; queued if none took it, or
+        // if one is still catching up on older messages (it gets this one after them).
         let delivered = false;
+        let waiting = false;
+        const open = subscribers.get(to);
         if (open) {
             const event = eventOf(m);
-            for (const s of [...open]) if (writeLive(s, event)) delivered = true;
+            for (const s of [...open]) {
+                if (!writable(s)) continue;
+                if (s.behind) {
+                    waiting = true;
+                } else {
+                    s.res.write(event);
+                    delivered = true;
+                }
+            }
         }
-        if (!delivered) enqueue(to, m);
+        if (!delivered || waiting) {
+            if (m.bytes <= maxQueuedBytes) enqueue(m);
+            else if (!delivered) {
+                throw new HttpError(
+                    503,
+                    `no stream of the recipient takes it now and the message (${m.bytes} bytes) is larger than this bridge's whole queue (${maxQueuedBytes} bytes)`,
+                );
+            }
+        }
         sendJson(res, 200, { message: 'OK', statusCode: 200 });
     };
 
@@ -383,7 +552,7 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
 
     return {
         handle,
-        stats: () => ({ streams: streams.size, queues: queues.size, queued: [...queues.values()].reduce((n, q) => n + q.length, 0) }),
+        stats: () => ({ streams: streams.size, queues: queues.size, queued: queued.size, queuedBytes }),
         close: () => {
             closed = true;
             clearInterval(timer);
@@ -392,6 +561,8 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
                 s.res.end();
             }
             queues.clear();
+            queued.clear();
+            queuedBytes = 0;
         },
     };
 }

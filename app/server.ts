@@ -160,6 +160,9 @@ function walletsList(origin: string, devnet: boolean) {
     ];
 }
 
+/** Text made safe to put inside HTML. */
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 /** Whether `host` is this machine only: then the server's own URL is where users reach it. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -203,6 +206,18 @@ export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
         if (path === '/tonconnect-manifest.json') {
             const manifest = { url: origin(), name: 'Fog', iconUrl: `${origin()}/icon.png` };
             send(res, 200, TYPES['.json'], JSON.stringify(manifest), head, { 'access-control-allow-origin': '*' });
+            return;
+        }
+        // the devnet wallet's link (its wallets-list entry): no wallet app reaches a devnet, so the
+        // page says how to answer it from the terminal with a key of the network's
+        if (bridge && path === '/wallet') {
+            const link = `${origin()}${url}`;
+            const quoted = `'${link.replace(/'/g, `'\\''`)}'`;
+            const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Fog devnet wallet</title><link rel="stylesheet" href="style.css"></head><body><main><h1>Fog devnet wallet</h1>
+<p>No wallet app reaches a devnet. Answer this connection from a terminal, with a key of this network (under <code>npm start</code>, the demo's requester is staked and funded: <code>--home .fog/local/requester</code>):</p>
+<pre class="mono">npx fog connect ${escapeHtml(quoted)} --home .fog/local/requester</pre>
+<p>It asks before signing each transaction the app sends (<code>--yes</code> signs them all).</p></main></body></html>`;
+            send(res, 200, TYPES['.html'], html, head);
             return;
         }
         if (path === '/wallets.json') {

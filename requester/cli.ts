@@ -11,11 +11,15 @@
  *   fog job shards <map id> [--wait --out-dir d]
  *   fog job reduce --program r.wasm --from <map id> --price 5
  *   fog train --price 2 [--shards 4 --rounds 3 …]   (data-parallel training, rounds of map and reduce; requester/train.ts)
+ *   fog connect '<TON Connect link>' [--yes]   (be the web app's wallet with this key: the devnet has no wallet app)
  *
  * Posting needs a Contributor Pass: stake first with `fog-worker stake` (same --home).
  */
 import { Command } from 'commander';
-import { actor, Common, commonOptions, out, runCli, Signing, signingOptions } from '../client/cli-common';
+import { fromNano } from '@ton/core';
+import { createInterface } from 'node:readline/promises';
+import { actor, Common, commonOptions, out, runCli, signer, Signing, signingOptions } from '../client/cli-common';
+import { TonConnectWallet, type TransactionRequest } from '../client/tonconnect-wallet';
 import { networkContext } from '../client/context';
 import { EXAMPLES, exampleNamed } from '../examples/catalog';
 import { uint256ToHash } from '../client/storage';
@@ -165,6 +169,53 @@ export function program(): Command {
 
     mapCommands(job);
     trainCommand(cli);
+
+    commonOptions(
+        cli
+            .command('connect')
+            .argument('<link>', "the web app's TON Connect link (its QR code copies it; the devnet's wallet page shows it)")
+            .description(
+                'be a TON Connect wallet for the web app with the key in --home, until Ctrl-C: no wallet app reaches a devnet. Asks before signing each transaction',
+            ),
+    )
+        .option('--yes', 'sign every transaction the app asks for without asking')
+        .option('--bridge <url>', "the TON Connect bridge (default: the link's server's /bridge)")
+        .action(async (link: string, o: Common & { yes?: boolean; bridge?: string }) => {
+            let url: URL;
+            try {
+                url = new URL(link);
+            } catch {
+                throw new Error(`not a link: ${link}`);
+            }
+            const { ctx, sender } = await signer(o);
+            const ask = createInterface({ input: process.stdin, output: process.stderr });
+            const approve = async (tx: TransactionRequest) => {
+                const lines = tx.messages.map(
+                    (m) => `  ${fromNano(BigInt(m.amount))} TON to ${m.address}${m.payload ? ' with a payload' : ''}`,
+                );
+                process.stderr.write(`the app asks to send:\n${lines.join('\n')}\n`);
+                if (o.yes) return true;
+                return /^y(es)?$/i.test((await ask.question('sign and send it? [y/N] ')).trim());
+            };
+            const wallet = new TonConnectWallet(
+                o.bridge ?? new URL('/bridge', url.origin).href,
+                sender,
+                ctx.file.network === 'mainnet' ? '-239' : '-3',
+                approve,
+            );
+            await wallet.connect(link);
+            out(
+                o,
+                `connected to ${wallet.app?.name} (${wallet.app?.url}) as ${sender.address.toString({ testOnly: ctx.file.network !== 'mainnet' })}: Ctrl-C to disconnect`,
+                {
+                    app: wallet.app,
+                    address: sender.address.toString({ testOnly: ctx.file.network !== 'mainnet' }),
+                },
+            );
+            await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+            wallet.close();
+            ask.close();
+        });
     return cli;
 }
 

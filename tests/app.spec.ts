@@ -28,7 +28,7 @@ import { startStorageNode, StorageNode } from '../oracle/storage/server';
 import { StorageClient } from '../client/storage';
 import { resultHashOf } from '../client/results';
 import { runExample, exampleNamed } from '../examples/catalog';
-import { TonConnectWallet } from './helpers/tonconnect-wallet';
+import { TonConnectWallet } from '../client/tonconnect-wallet';
 
 /** The bot token the app server checks Mini App initData with here. */
 const BOT_TOKEN = '123456:fog-test-bot-token';
@@ -153,6 +153,11 @@ describe('the web app', () => {
         expect((await raw(app.url, 'GET', '/../../package.json')).status).toBe(400);
         expect((await raw(app.url, 'GET', '/a%00b')).status).toBe(400);
         expect((await raw(app.url, 'GET', '/nothing-here.js')).status).toBe(404);
+        // the devnet wallet's link says how to answer it from a terminal, the link quoted and escaped
+        const walletPage = await raw(app.url, 'GET', `/wallet?v=2&id=${'ab'.repeat(32)}&r=%7B%22x%22%3A%22%3Cb%3E'%22%7D`);
+        expect(walletPage.status).toBe(200);
+        expect(walletPage.body).toContain(`npx fog connect &#39;${app.publicUrl.replace(/\/$/, '')}/wallet?v=2&#38;id=${'ab'.repeat(32)}`);
+        expect(walletPage.body).not.toContain('<b>');
         // a network file that is gone is the server's problem, said as such, not a crash
         const other = await startAppServer({ networkFile: join(dir, 'missing.json'), port: 0 });
         try {

@@ -5,7 +5,8 @@
  * @tonconnect/ui) against it, with a wallet built from @tonconnect/protocol's SessionCrypto.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, request } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { ClientRequest, createServer, IncomingMessage, request, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Address, beginCell } from '@ton/core';
 import { Base64, hexToByteArray, SessionCrypto } from '@tonconnect/protocol';
@@ -334,6 +335,8 @@ describe('TTL', () => {
         clock += 2000;
         const stream = await EventStream.open(b().url, [app]);
         expect((await stream.message()).message).toBe(payload('long'));
+        // the expired one left its queue, and the byte budget, with the delivered one
+        expect(b().bridge.stats()).toMatchObject({ queues: 0, queued: 0, queuedBytes: 0 });
         await expectNothingBefore(b().url, stream, app);
         stream.close();
     });
@@ -453,6 +456,286 @@ describe('refused requests', () => {
     });
 });
 
+/** A base64 body of exactly `bytes` bytes (a multiple of 4), all `letter`. */
+const sized = (bytes: number, letter: string): string => letter.repeat(bytes);
+
+describe('the byte budget of all queues', () => {
+    const b = useBridge({ maxQueuedBytes: 1000, maxMessageBytes: 2000, maxQueuedPerClient: 2, maxClients: 3 });
+
+    it('evicts the oldest queued messages, whoever they are for, to make room for a new one', async () => {
+        const [wallet, app1, app2, app3] = [clientId(), clientId(), clientId(), clientId()];
+        await send(b().url, wallet, app1, sized(400, 'A'));
+        await send(b().url, wallet, app2, sized(200, 'B'));
+        await send(b().url, wallet, app1, sized(200, 'C'));
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 2, queued: 3, queuedBytes: 800 });
+        // 800 + 500 would pass 1000: the oldest (app1's A) goes, not app1's newer C
+        await send(b().url, wallet, app3, sized(500, 'D'));
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 3, queued: 3, queuedBytes: 900 });
+        // 900 + 100 is exactly the budget: nothing goes
+        await send(b().url, wallet, app3, sized(100, 'E'));
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 3, queued: 4, queuedBytes: 1000 });
+        // 1000 + 300: B and then C go, the oldest first, and app1's and app2's queues with them
+        await send(b().url, wallet, app2, sized(300, 'F'));
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 2, queued: 3, queuedBytes: 900 });
+
+        const s1 = await EventStream.open(b().url, [app1]);
+        await expectNothingBefore(b().url, s1, app1);
+        const s23 = await EventStream.open(b().url, [app2, app3]);
+        expect((await s23.message()).message).toBe(sized(500, 'D'));
+        expect((await s23.message()).message).toBe(sized(100, 'E'));
+        expect((await s23.message()).message).toBe(sized(300, 'F'));
+        // delivered: the budget is all free again
+        expect(b().bridge.stats()).toEqual({ streams: 2, queues: 0, queued: 0, queuedBytes: 0 });
+        s1.close();
+        s23.close();
+        await until(() => b().bridge.stats().streams === 0, 'the closed streams to be dropped');
+    });
+
+    it("counts off a recipient's dropped messages and a dropped queue", async () => {
+        const [wallet, app, x, y, z] = [clientId(), clientId(), clientId(), clientId(), clientId()];
+        for (const letter of ['A', 'B', 'C']) await send(b().url, wallet, app, sized(100, letter));
+        // maxQueuedPerClient 2: A is gone
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 1, queued: 2, queuedBytes: 200 });
+        for (const to of [x, y, z]) await send(b().url, wallet, to, sized(40, 'X'));
+        // maxClients 3: app's queue, the least recently written, is gone with both its messages
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 3, queued: 3, queuedBytes: 120 });
+        const stream = await EventStream.open(b().url, [app, x, y, z]);
+        for (let i = 0; i < 3; i++) expect((await stream.message()).message).toBe(sized(40, 'X'));
+        expect(b().bridge.stats()).toMatchObject({ queues: 0, queued: 0, queuedBytes: 0 });
+        stream.close();
+        await until(() => b().bridge.stats().streams === 0, 'the closed stream to be dropped');
+    });
+
+    it('refuses (503) a message larger than the whole budget that no stream takes, evicting nothing', async () => {
+        const [wallet, app, listening] = [clientId(), clientId(), clientId()];
+        await send(b().url, wallet, app, sized(100, 'A'));
+        const big = sized(1200, 'B');
+        const res = await post(b().url, { client_id: wallet, to: app, ttl: '300' }, big);
+        expect(res).toEqual({
+            status: 503,
+            json: {
+                error: expect.stringMatching(/message \(1200 bytes\) is larger than this bridge's whole queue \(1000 bytes\)/),
+                statusCode: 503,
+            },
+            cors: '*',
+        });
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 1, queued: 1, queuedBytes: 100 });
+        // a recipient listening now takes it all the same: it is never queued
+        const stream = await EventStream.open(b().url, [listening]);
+        await send(b().url, wallet, listening, big);
+        expect((await stream.message()).message).toBe(big);
+        stream.close();
+        const later = await EventStream.open(b().url, [app]);
+        expect((await later.message()).message).toBe(sized(100, 'A'));
+        expect(b().bridge.stats()).toMatchObject({ queued: 0, queuedBytes: 0 });
+        later.close();
+    });
+});
+
+describe('the byte budget and expiry', () => {
+    let clock = 1_700_000_000_000;
+    const b = useBridge({ now: () => clock, heartbeatMs: 20 });
+
+    it('gets back the bytes of messages whose TTL passed when the queues are swept', async () => {
+        const [wallet, app1, app2] = [clientId(), clientId(), clientId()];
+        await send(b().url, wallet, app1, sized(300, 'A'), { ttl: '1' });
+        await send(b().url, wallet, app2, sized(200, 'B'), { ttl: '5' });
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 2, queued: 2, queuedBytes: 500 });
+        clock += 1000;
+        await until(() => b().bridge.stats().queuedBytes === 200, "the sweep to drop app1's message");
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 1, queued: 1, queuedBytes: 200 });
+        clock += 4000;
+        await until(() => b().bridge.stats().queuedBytes === 0, "the sweep to drop app2's message");
+        expect(b().bridge.stats()).toEqual({ streams: 0, queues: 0, queued: 0, queuedBytes: 0 });
+    });
+});
+
+describe('the number of streams', () => {
+    it('closes the oldest stream of a client id that already has maxStreamsPerClient', async () => {
+        const events: Record<string, unknown>[] = [];
+        const m = await mount({ maxStreamsPerClient: 2, log: (e) => events.push(e) });
+        try {
+            const [wallet, app, other] = [clientId(), clientId(), clientId()];
+            const onOther = await EventStream.open(m.url, [other]);
+            const s1 = await EventStream.open(m.url, [app]);
+            const s2 = await EventStream.open(m.url, [app]);
+            const s3 = await EventStream.open(m.url, [other, app]);
+            await s1.end();
+            expect(events).toEqual([{ event: 'bridge_stream_replaced', clients: [app], maxStreamsPerClient: 2 }]);
+            // `other` has two now, which is allowed: onOther stays
+            expect(m.bridge.stats().streams).toBe(3);
+            await send(m.url, wallet, app, payload('to app'));
+            expect(await s2.message()).toMatchObject({ message: payload('to app') });
+            expect(await s3.message()).toMatchObject({ message: payload('to app') });
+            await send(m.url, wallet, other, payload('to other'));
+            expect(await onOther.message()).toMatchObject({ message: payload('to other') });
+            expect(await s3.message()).toMatchObject({ message: payload('to other') });
+            for (const s of [onOther, s2, s3]) s.close();
+        } finally {
+            await m.close();
+        }
+    });
+
+    it('answers 503 beyond maxStreams, and opens streams again once one closes', async () => {
+        const m = await mount({ maxStreams: 2, maxStreamsPerClient: 1 });
+        try {
+            const [x, y, z] = [clientId(), clientId(), clientId()];
+            const onX = await EventStream.open(m.url, [x]);
+            const onY = await EventStream.open(m.url, [y]);
+            const refused = await fetch(`${m.url}/events?client_id=${z}`);
+            expect(refused.status).toBe(503);
+            expect(refused.headers.get('content-type')).toBe('application/json');
+            expect(await refused.json()).toEqual({
+                error: 'too many event streams open: this bridge serves at most 2',
+                statusCode: 503,
+            });
+            // one more on x takes the place of x's older one rather than being refused
+            const onX2 = await EventStream.open(m.url, [x]);
+            await onX.end();
+            expect(m.bridge.stats().streams).toBe(2);
+            onY.close();
+            await until(() => m.bridge.stats().streams === 1, 'the closed stream to be dropped');
+            const onZ = await EventStream.open(m.url, [z]);
+            await expectNothingBefore(m.url, onZ, z);
+            onX2.close();
+            onZ.close();
+        } finally {
+            await m.close();
+        }
+    });
+});
+
+/** Opens an event stream whose reader never reads: its response is paused as soon as it starts. */
+function openStuck(base: string, id: string): Promise<ClientRequest> {
+    return new Promise((resolve, reject) => {
+        const req = request(`${base}/events?client_id=${id}`, (res) => {
+            res.pause();
+            res.on('error', () => undefined);
+            resolve(req);
+        });
+        req.on('error', reject);
+        req.end();
+    });
+}
+
+/**
+ * The response of an event stream whose connection sends nothing until the test says so: every
+ * write stays counted in `writableLength`, as when the reader has stopped and the kernel's buffers
+ * are full. It stands in for the ServerResponse of `bridge.handle`, so that the test decides when
+ * the socket drains.
+ */
+class HeldResponse extends EventEmitter {
+    readonly written: string[] = [];
+    writableLength = 0;
+    destroyed = false;
+    writableEnded = false;
+    headersSent = false;
+
+    writeHead(): this {
+        this.headersSent = true;
+        return this;
+    }
+    flushHeaders = (): void => undefined;
+    setHeader = (): void => undefined;
+    write(chunk: string): boolean {
+        this.written.push(chunk);
+        this.writableLength += Buffer.byteLength(chunk);
+        return this.writableLength < 16 * 1024;
+    }
+    end(): void {
+        this.writableEnded = true;
+    }
+    destroy(): void {
+        this.destroyed = true;
+        this.emit('close');
+    }
+    /** The socket sends everything it holds, and says so. */
+    drain(): void {
+        this.writableLength = 0;
+        this.emit('drain');
+    }
+    /** The bodies of the messages written since the last call, in order (heartbeats left out). */
+    take(): string[] {
+        const events = this.written.splice(0).filter((e) => e.startsWith('id: '));
+        return events.map((e) => (JSON.parse(/^data: (.*)$/m.exec(e)![1]) as { message: string }).message);
+    }
+}
+
+function openHeld(bridge: Bridge, ids: string[]): HeldResponse {
+    const res = new HeldResponse();
+    const req = Object.assign(new EventEmitter(), {
+        method: 'GET',
+        headers: {},
+        socket: { setNoDelay: () => undefined, setTimeout: () => undefined },
+    });
+    bridge.handle(
+        req as unknown as IncomingMessage,
+        res as unknown as ServerResponse,
+        '/events',
+        new URLSearchParams({ client_id: ids.join(',') }),
+    );
+    return res;
+}
+
+describe('a stream that does not keep up', () => {
+    it('is closed once its unsent buffer passes maxStreamBacklogBytes, the message that found it so staying queued', async () => {
+        const events: Record<string, unknown>[] = [];
+        const m = await mount({ maxStreamBacklogBytes: 64 * 1024, log: (e) => events.push(e) });
+        try {
+            const [wallet, app] = [clientId(), clientId()];
+            const stuck = await openStuck(m.url, app);
+            expect(m.bridge.stats().streams).toBe(1);
+            // The kernel's socket buffers take the first few MB; past them the bridge's own buffer grows.
+            const big = sized(60_000, 'A');
+            for (let sent = 0; m.bridge.stats().streams > 0 && sent < 2000; sent++) await send(m.url, wallet, app, big);
+            expect(m.bridge.stats()).toEqual({ streams: 0, queues: 1, queued: 1, queuedBytes: 60_000 });
+            expect(events).toContainEqual(
+                expect.objectContaining({ event: 'bridge_stream_stalled', clients: [app], maxStreamBacklogBytes: 65536 }),
+            );
+            const fresh = await EventStream.open(m.url, [app]);
+            expect((await fresh.message()).message).toBe(big);
+            expect(m.bridge.stats()).toMatchObject({ queued: 0, queuedBytes: 0 });
+            fresh.close();
+            stuck.destroy();
+        } finally {
+            await m.close();
+        }
+    });
+
+    it('gets its queued messages only as its buffer drains, and new ones behind them', async () => {
+        // Each event of a 400-byte body is 517 bytes: two fit under 1200.
+        const m = await mount({ maxStreamBacklogBytes: 1200 });
+        try {
+            const [wallet, app] = [clientId(), clientId()];
+            const bodies = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'].map((letter) => sized(400, letter));
+            for (const body of bodies.slice(0, 5)) await send(m.url, wallet, app, body);
+            const held = openHeld(m.bridge, [app]);
+            expect(held.take()).toEqual(bodies.slice(0, 2));
+            expect(m.bridge.stats()).toEqual({ streams: 1, queues: 1, queued: 3, queuedBytes: 1200 });
+            // a message posted now waits behind the three rather than overtaking them
+            await send(m.url, wallet, app, bodies[5]);
+            expect(held.take()).toEqual([]);
+            expect(m.bridge.stats()).toMatchObject({ queued: 4, queuedBytes: 1600 });
+            held.drain();
+            expect(held.take()).toEqual(bodies.slice(2, 4));
+            held.drain();
+            expect(held.take()).toEqual(bodies.slice(4, 6));
+            expect(m.bridge.stats()).toEqual({ streams: 1, queues: 0, queued: 0, queuedBytes: 0 });
+            // nothing pending: a message goes straight out, though it takes the buffer past the limit ...
+            await send(m.url, wallet, app, bodies[6]);
+            expect(held.take()).toEqual([bodies[6]]);
+            expect(held.writableLength).toBeGreaterThan(1200);
+            // ... and the next finds the stream behind: it is closed and the message queued
+            await send(m.url, wallet, app, bodies[7]);
+            expect(held.destroyed).toBe(true);
+            expect(held.take()).toEqual([]);
+            expect(m.bridge.stats()).toEqual({ streams: 0, queues: 1, queued: 1, queuedBytes: 400 });
+        } finally {
+            await m.close();
+        }
+    });
+});
+
 describe('heartbeats and shutdown', () => {
     let mounted: Mounted;
     beforeAll(async () => {
@@ -465,7 +748,7 @@ describe('heartbeats and shutdown', () => {
         for (let i = 0; i < 2; i++) expect(await stream.next()).toEqual({ id: '', data: 'heartbeat' });
         mounted.bridge.close();
         await stream.end();
-        expect(mounted.bridge.stats()).toEqual({ streams: 0, queues: 0, queued: 0 });
+        expect(mounted.bridge.stats()).toEqual({ streams: 0, queues: 0, queued: 0, queuedBytes: 0 });
         const res = await post(mounted.url, { client_id: clientId(), to: clientId(), ttl: '300' }, payload('late'));
         expect(res).toMatchObject({ status: 503, json: { error: 'the bridge is closed', statusCode: 503 } });
     });
@@ -476,6 +759,10 @@ describe('options', () => {
         [{ heartbeatMs: 0 }, 'heartbeatMs must be a whole number ≥ 1, got 0'],
         [{ maxTtlSeconds: 1.5 }, 'maxTtlSeconds must be a whole number ≥ 1, got 1.5'],
         [{ maxQueuedPerClient: -1 }, 'maxQueuedPerClient must be a whole number ≥ 1, got -1'],
+        [{ maxQueuedBytes: 0 }, 'maxQueuedBytes must be a whole number ≥ 1, got 0'],
+        [{ maxStreamsPerClient: 0 }, 'maxStreamsPerClient must be a whole number ≥ 1, got 0'],
+        [{ maxStreams: 2.5 }, 'maxStreams must be a whole number ≥ 1, got 2.5'],
+        [{ maxStreamBacklogBytes: 0 }, 'maxStreamBacklogBytes must be a whole number ≥ 1, got 0'],
     ])('refuses %p', (options, message) => {
         expect(() => createBridge(options)).toThrow(new BridgeOptionError(message));
     });

@@ -595,6 +595,8 @@ describe('a local network', () => {
         writeFileSync(twoLines, 'one\ntwo\n');
         const nf = ['--network-file', join(dir, 'network.json')];
         const cases: [string, string[], RegExp][] = [
+            // the devnet's TON Connect wallet in the terminal takes the web app's connect link only
+            [entry.fog, ['connect', 'not a link', ...net.common(net.requesterHome)], /^fog: not a link: not a link$/],
             [
                 entry.fog,
                 ['job', 'submit', ...net.common(net.requesterHome), '--program', notWasm, '--input', notWasm, '--price', '5'],

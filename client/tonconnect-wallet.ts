@@ -1,24 +1,26 @@
 /**
  * A wallet that speaks TON Connect 2 over an HTTP bridge (github.com/ton-blockchain/ton-connect:
- * bridge.md, session.md, requests-responses.md), as Tonkeeper does, signing with a W5 wallet on
- * the devnet: it takes a connect link (`<universal url>?v=2&id=<app's client id>&r=<ConnectRequest>`),
- * answers with its address and, when asked, a ton_proof of it; then it listens on the bridge and
- * signs and sends every `sendTransaction` the app asks for, answering with the external message's
- * BoC. Every message both ways is end-to-end encrypted (NaCl box, `@tonconnect/protocol`'s
- * SessionCrypto), so the bridge sees none of it.
+ * bridge.md, session.md, requests-responses.md), as Tonkeeper does, signing with this client's W5
+ * key: no wallet app reaches a devnet, so `fog connect <link>` is the devnet's wallet for the web
+ * app (and the tests' too). It takes a connect link (`<universal url>?v=2&id=<app's client
+ * id>&r=<ConnectRequest>`), answers with its address and, when asked, a ton_proof of it; then it
+ * listens on the bridge and signs and sends every `sendTransaction` the app asks for (once
+ * `approve` says yes), answering with the external message's BoC. Every message both ways is
+ * end-to-end encrypted (NaCl box, `@tonconnect/protocol`'s SessionCrypto), so the bridge sees none
+ * of it.
  */
 import { createHash } from 'node:crypto';
 import { Address, beginCell, Cell, loadStateInit, storeMessage, storeStateInit } from '@ton/core';
 import { sign } from '@ton/crypto';
 import { Base64, hexToByteArray, SessionCrypto } from '@tonconnect/protocol';
-import type { WalletSender } from '../../client/sender';
+import type { WalletSender } from './sender';
 
 interface ConnectRequest {
     manifestUrl: string;
     items: ({ name: 'ton_addr' } | { name: 'ton_proof'; payload: string })[];
 }
 
-interface TransactionRequest {
+export interface TransactionRequest {
     valid_until?: number;
     network?: string;
     from?: string;
@@ -33,7 +35,7 @@ export interface SignedTransaction {
 
 export class TonConnectWallet {
     private readonly session = new SessionCrypto();
-    private app?: string;
+    private appId?: string;
     private nextEventId = 1;
     private abort = new AbortController();
     /** Every transaction signed, in order. */
@@ -41,21 +43,27 @@ export class TonConnectWallet {
     /** Requests it refused, with why. */
     readonly refused: { method: string; why: string }[] = [];
 
+    /** The app's manifest once connected: its name and address. */
+    app?: { name: string; url: string };
+
     constructor(
         private readonly bridgeUrl: string,
         private readonly wallet: WalletSender,
         private readonly chain = '-3',
+        /** Asked before each transaction is signed; a no is answered to the app as the user's refusal. Default: yes. */
+        private readonly approve: (tx: TransactionRequest) => Promise<boolean> = async () => true,
     ) {}
 
     /** Answers the connect link: its address, and a ton_proof when the request asks for one. Then listens for the app's requests. */
     async connect(link: string): Promise<void> {
         const url = new URL(link);
         if (url.searchParams.get('v') !== '2') throw new Error(`not a TON Connect 2 link: ${link}`);
-        this.app = url.searchParams.get('id') ?? undefined;
-        if (!this.app || !/^[0-9a-f]{64}$/.test(this.app)) throw new Error(`the link names no app client id: ${link}`);
+        this.appId = url.searchParams.get('id') ?? undefined;
+        if (!this.appId || !/^[0-9a-f]{64}$/.test(this.appId)) throw new Error(`the link names no app client id: ${link}`);
         const request = JSON.parse(url.searchParams.get('r') ?? 'null') as ConnectRequest | null;
         if (!request) throw new Error(`the link carries no connect request: ${link}`);
         const manifest = (await (await fetch(request.manifestUrl)).json()) as { url: string; name: string };
+        this.app = { name: String(manifest.name), url: String(manifest.url) };
         const w = this.wallet.identity.wallet;
         const items: unknown[] = [];
         for (const item of request.items) {
@@ -131,8 +139,8 @@ export class TonConnectWallet {
     }
 
     private async send(message: object): Promise<void> {
-        const encrypted = this.session.encrypt(JSON.stringify(message), hexToByteArray(this.app!));
-        const url = `${this.bridgeUrl}/message?client_id=${this.session.sessionId}&to=${this.app}&ttl=300`;
+        const encrypted = this.session.encrypt(JSON.stringify(message), hexToByteArray(this.appId!));
+        const url = `${this.bridgeUrl}/message?client_id=${this.session.sessionId}&to=${this.appId}&ttl=300`;
         const r = await fetch(url, { method: 'POST', body: Base64.encode(encrypted) });
         if (!r.ok) throw new Error(`the bridge refused the wallet's message: HTTP ${r.status} ${await r.text()}`);
     }
@@ -180,6 +188,12 @@ export class TonConnectWallet {
             if (tx.valid_until !== undefined && tx.valid_until < Date.now() / 1000) throw new Error('the request expired');
             if (tx.from !== undefined && !Address.parse(tx.from).equals(this.wallet.address))
                 throw new Error('the request is for another wallet');
+            if (tx.network !== undefined && tx.network !== this.chain)
+                throw new Error(`the request is for network ${tx.network}; this wallet is on ${this.chain}`);
+            if (!(await this.approve(tx))) {
+                this.refused.push({ method: request.method, why: 'declined' });
+                return this.send({ error: { code: 300, message: 'the user declined the transaction' }, id: request.id });
+            }
             const sent = await this.wallet.send(
                 tx.messages.map((x) => {
                     const to = Address.parseFriendly(x.address);
