@@ -127,12 +127,34 @@ export function createApi(o: ApiOptions): Api {
     const limiter = new RateLimiter({ ...(o.rate ?? { perMinute: 6, burst: 3 }), now });
     const fromAddress = new RateLimiter({ ...(o.rateFromAddress ?? { perMinute: 60, burst: 30 }), now });
     const total = new RateLimiter({ ...(o.rateTotal ?? { perMinute: 120, burst: 60 }), now });
+    /** One client of the chain while the network file names the same endpoint and hub (a devnet deployed anew gets a new one). */
+    let chain: { key: string; fog: Fog } | undefined;
+    /** Pass answers, briefly: a yes for 5 minutes, a no for 30 s (a stake lands, a pass is minted). */
+    const passes = new Map<string, { held: boolean; until: number }>();
     const hasPass =
         o.hasPass ??
         (async (address) => {
             const file = readNetworkFile(o.networkFile);
-            return new Fog(connect(file.endpoint), file).hasLivePass(address);
+            const key = `${file.endpoint} ${file.hub.toRawString()}`;
+            if (chain?.key !== key) chain = { key, fog: new Fog(connect(file.endpoint), file) };
+            return chain.fog.hasLivePass(address);
         });
+    const passHeld = async (address: import('@ton/core').Address): Promise<boolean> => {
+        const known = passes.get(address.toRawString());
+        if (known && known.until > now()) return known.held;
+        let held: boolean;
+        try {
+            held = await hasPass(address);
+        } catch (e) {
+            log({ event: 'pass_check_failed', error: (e as Error).message });
+            throw new ApiError(503, 'could not check the Contributor Pass: the chain did not answer; try again shortly', {
+                'retry-after': '10',
+            });
+        }
+        if (passes.size >= 10_000) passes.clear();
+        passes.set(address.toRawString(), { held, until: now() + (held ? 300 : 30) });
+        return held;
+    };
     const take = (r: RateLimiter, key: string, what: string) => {
         const taken = r.take(key);
         if (!taken.ok)
@@ -176,7 +198,7 @@ export function createApi(o: ApiOptions): Api {
             const r = verifyTonProof(p, { domain: o.domain(), payload: p.proof.payload, now: now() });
             if (!r.ok) throw new ApiError(401, `ton_proof refused: ${r.reason}`);
             // anyone can make a key pair and sign; a pass is what costs: only its holders may store
-            if (!(await hasPass(r.address)))
+            if (!(await passHeld(r.address)))
                 throw new ApiError(403, 'this wallet holds no Contributor Pass: posting needs one (stake to get it)');
             return `wallet:${r.address.toRawString()}`;
         }
@@ -190,12 +212,14 @@ export function createApi(o: ApiOptions): Api {
     };
 
     const createJob = async (req: IncomingMessage, res: ServerResponse) => {
-        // the address a request comes from is limited before anything is checked, the server as a whole too
+        // the address a request comes from is limited before anything is checked; the caller, once
+        // known; and the server as a whole only for callers it knows, so that no flood of strangers
+        // locks out its users (behind a proxy every request has the proxy's address: see docs/app.md)
         take(fromAddress, req.socket.remoteAddress ?? '?', 'from this address');
-        take(total, '*', 'on this server just now');
         const who = await caller(req);
         const request = parseJobRequest(await bodyOf(req, MAX_BODY_BYTES));
         take(limiter, who, 'from you');
+        take(total, '*', 'on this server just now');
         const program = await readFile(exampleNamed(request.example).program);
         const input = Buffer.from(request.text, 'utf8');
         const store = storage();

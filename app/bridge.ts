@@ -390,7 +390,9 @@ export function createBridge(o: BridgeOptions = {}): Bridge {
     };
 
     const tick = (): void => {
-        for (const s of [...streams]) if (writable(s)) s.res.write('data: heartbeat\n\n');
+        // a stream catching up gets its messages instead: a heartbeat could push its buffer past the
+        // limit and close it with messages already written to it, and so taken off their queues
+        for (const s of [...streams]) if (!s.behind && writable(s)) s.res.write('data: heartbeat\n\n');
         sweep();
         for (const s of [...streams]) catchUp(s);
     };

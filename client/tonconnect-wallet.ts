@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { Address, beginCell, Cell, loadStateInit, storeMessage, storeStateInit } from '@ton/core';
 import { sign } from '@ton/crypto';
 import { Base64, hexToByteArray, SessionCrypto } from '@tonconnect/protocol';
-import type { WalletSender } from './sender';
+import type { Outgoing, WalletSender } from './sender';
 
 interface ConnectRequest {
     manifestUrl: string;
@@ -91,8 +91,7 @@ export class TonConnectWallet {
                 },
             },
         });
-        // a stream that fails is the wallet gone: recorded, never an unhandled rejection
-        void this.listen().catch((e: Error) => this.refused.push({ method: 'listen', why: e.message }));
+        void this.listen();
     }
 
     /** The `ton-proof` authorization a page would send for this wallet (app/web/wallet.ts): its ton_addr item and a proof of `payload` for `domain`. */
@@ -145,68 +144,107 @@ export class TonConnectWallet {
         if (!r.ok) throw new Error(`the bridge refused the wallet's message: HTTP ${r.status} ${await r.text()}`);
     }
 
-    /** Reads the bridge's event stream for this wallet's client id until `close()`. */
+    /** The last event id the bridge gave this wallet: a stream opened again asks only for what came after it. */
+    private lastEventId?: string;
+
+    /**
+     * Reads the bridge's event stream for this wallet's client id until `close()` or the app
+     * disconnects, opening it again (from the last event it saw) whenever it ends or fails.
+     */
     private async listen(): Promise<void> {
-        const r = await fetch(`${this.bridgeUrl}/events?client_id=${this.session.sessionId}`, {
-            headers: { accept: 'text/event-stream' },
-            signal: this.abort.signal,
-        }).catch(() => undefined);
-        if (!r?.body) return;
+        for (let wait = 500; !this.abort.signal.aborted; wait = Math.min(wait * 2, 10_000)) {
+            const from = this.lastEventId === undefined ? '' : `&last_event_id=${encodeURIComponent(this.lastEventId)}`;
+            const r = await fetch(`${this.bridgeUrl}/events?client_id=${this.session.sessionId}${from}`, {
+                headers: { accept: 'text/event-stream' },
+                signal: this.abort.signal,
+            }).catch(() => undefined);
+            if (r?.ok && r.body) {
+                wait = 500;
+                await this.read(r.body as unknown as AsyncIterable<Uint8Array>).catch(() => undefined);
+            }
+            if (this.abort.signal.aborted) return;
+            await new Promise((done) => setTimeout(done, wait));
+        }
+    }
+
+    /** One stream's events, each handled on its own: a bad one is answered or dropped, never the end of the stream. */
+    private async read(body: AsyncIterable<Uint8Array>): Promise<void> {
         const decoder = new TextDecoder();
         let buffered = '';
-        try {
-            for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
-                buffered += decoder.decode(chunk, { stream: true });
-                let end: number;
-                while ((end = buffered.indexOf('\n\n')) >= 0) {
-                    const event = buffered.slice(0, end);
-                    buffered = buffered.slice(end + 2);
-                    const data = event
-                        .split('\n')
-                        .filter((l) => l.startsWith('data:'))
-                        .map((l) => l.slice(5).trimStart())
-                        .join('\n');
-                    if (data === '' || data === 'heartbeat') continue;
-                    await this.handle(JSON.parse(data) as { from: string; message: string });
+        for await (const chunk of body) {
+            buffered += decoder.decode(chunk, { stream: true });
+            let end: number;
+            while ((end = buffered.indexOf('\n\n')) >= 0) {
+                const event = buffered.slice(0, end).split('\n');
+                buffered = buffered.slice(end + 2);
+                const id = event.find((l) => l.startsWith('id:'));
+                if (id) this.lastEventId = id.slice(3).trim();
+                const data = event
+                    .filter((l) => l.startsWith('data:'))
+                    .map((l) => l.slice(5).trimStart())
+                    .join('\n');
+                if (data === '' || data === 'heartbeat') continue;
+                try {
+                    const m = JSON.parse(data) as { from: string; message: string };
+                    // anyone may post to this client id: only the app it connected to is heard
+                    if (m.from !== this.appId) continue;
+                    await this.handle(m);
+                } catch (e) {
+                    this.refused.push({ method: 'event', why: (e as Error).message });
                 }
             }
-        } catch (e) {
-            if (!this.abort.signal.aborted) throw e;
         }
     }
 
     private async handle(m: { from: string; message: string }): Promise<void> {
         const text = this.session.decrypt(Base64.decode(m.message).toUint8Array(), hexToByteArray(m.from));
         const request = JSON.parse(text) as { method: string; params: string[]; id: string };
-        if (request.method === 'disconnect') return this.send({ result: {}, id: request.id });
+        if (request.method === 'disconnect') {
+            await this.send({ result: {}, id: request.id });
+            this.disconnected = true;
+            this.close();
+            return;
+        }
         if (request.method !== 'sendTransaction') {
             this.refused.push({ method: request.method, why: 'not supported' });
             return this.send({ error: { code: 400, message: `${request.method} is not supported` }, id: request.id });
         }
-        const tx = JSON.parse(request.params[0]) as TransactionRequest;
+        /** A request that cannot be signed as it is (TON Connect's BAD_REQUEST, code 1). */
+        const bad = (why: string) => {
+            this.refused.push({ method: request.method, why });
+            return this.send({ error: { code: 1, message: why }, id: request.id });
+        };
+        let tx: TransactionRequest;
+        let messages: Outgoing[];
         try {
-            if (tx.valid_until !== undefined && tx.valid_until < Date.now() / 1000) throw new Error('the request expired');
-            if (tx.from !== undefined && !Address.parse(tx.from).equals(this.wallet.address))
-                throw new Error('the request is for another wallet');
-            if (tx.network !== undefined && tx.network !== this.chain)
-                throw new Error(`the request is for network ${tx.network}; this wallet is on ${this.chain}`);
-            if (!(await this.approve(tx))) {
-                this.refused.push({ method: request.method, why: 'declined' });
-                return this.send({ error: { code: 300, message: 'the user declined the transaction' }, id: request.id });
-            }
-            const sent = await this.wallet.send(
-                tx.messages.map((x) => {
-                    const to = Address.parseFriendly(x.address);
-                    return {
-                        to: to.address,
-                        bounce: to.isBounceable,
-                        value: BigInt(x.amount),
-                        body: x.payload ? Cell.fromBase64(x.payload) : undefined,
-                        init: x.stateInit ? loadStateInit(Cell.fromBase64(x.stateInit).beginParse()) : undefined,
-                    };
-                }),
-                true,
-            );
+            tx = JSON.parse(request.params[0]) as TransactionRequest;
+            messages = tx.messages.map((x) => {
+                const to = Address.parseFriendly(x.address);
+                return {
+                    to: to.address,
+                    bounce: to.isBounceable,
+                    value: BigInt(x.amount),
+                    body: x.payload ? Cell.fromBase64(x.payload) : undefined,
+                    init: x.stateInit ? loadStateInit(Cell.fromBase64(x.stateInit).beginParse()) : undefined,
+                };
+            });
+        } catch (e) {
+            return bad(`not a transaction this wallet can read: ${(e as Error).message}`);
+        }
+        if (tx.from !== undefined && !Address.parse(tx.from).equals(this.wallet.address)) return bad('the request is for another wallet');
+        if (tx.network !== undefined && tx.network !== this.chain)
+            return bad(`the request is for network ${tx.network}; this wallet is on ${this.chain}`);
+        const expired = () => tx.valid_until !== undefined && tx.valid_until < Date.now() / 1000;
+        if (expired()) return bad('the request expired');
+        if (!(await this.approve(tx))) {
+            this.refused.push({ method: request.method, why: 'declined' });
+            return this.send({ error: { code: 300, message: 'the user declined the transaction' }, id: request.id });
+        }
+        // approved after the app stopped waiting: not signed
+        if (expired()) return bad('the request expired while it waited for approval');
+        try {
+            // answered once the wallet's own transaction is in: where its messages land is the app's to follow
+            const sent = await this.wallet.send(messages);
             const boc = beginCell().store(storeMessage(sent.tx.inMessage!)).endCell().toBoc().toString('base64');
             this.signed.push({ request: tx, boc });
             await this.send({ result: boc, id: request.id });
@@ -214,6 +252,17 @@ export class TonConnectWallet {
             this.refused.push({ method: request.method, why: (e as Error).message });
             await this.send({ error: { code: 0, message: (e as Error).message }, id: request.id });
         }
+    }
+
+    /** Whether the app ended the session (its `disconnect`). */
+    disconnected = false;
+
+    /** Tells the app the wallet is gone (its `disconnect` event), then stops listening. */
+    async disconnect(): Promise<void> {
+        if (!this.disconnected && this.appId)
+            await this.send({ event: 'disconnect', id: this.nextEventId++, payload: {} }).catch(() => undefined);
+        this.disconnected = true;
+        this.close();
     }
 
     close(): void {

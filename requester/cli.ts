@@ -188,33 +188,39 @@ export function program(): Command {
                 throw new Error(`not a link: ${link}`);
             }
             const { ctx, sender } = await signer(o);
-            const ask = createInterface({ input: process.stdin, output: process.stderr });
+            // a prompt only when it asks: a terminal's Ctrl-C then reaches the prompt, which stops too
+            let stop = () => undefined as void;
+            const stopped = new Promise<void>((resolve) => (stop = resolve));
+            const ask = o.yes ? undefined : createInterface({ input: process.stdin, output: process.stderr });
+            ask?.on('SIGINT', stop);
+            process.once('SIGINT', stop);
             const approve = async (tx: TransactionRequest) => {
                 const lines = tx.messages.map(
                     (m) => `  ${fromNano(BigInt(m.amount))} TON to ${m.address}${m.payload ? ' with a payload' : ''}`,
                 );
                 process.stderr.write(`the app asks to send:\n${lines.join('\n')}\n`);
-                if (o.yes) return true;
+                if (!ask) return true;
                 return /^y(es)?$/i.test((await ask.question('sign and send it? [y/N] ')).trim());
             };
             const wallet = new TonConnectWallet(
-                o.bridge ?? new URL('/bridge', url.origin).href,
+                // the bridge beside the page that made the link (a --public-url's path kept)
+                o.bridge ?? new URL('bridge', url).href,
                 sender,
                 ctx.file.network === 'mainnet' ? '-239' : '-3',
                 approve,
             );
             await wallet.connect(link);
-            out(
-                o,
-                `connected to ${wallet.app?.name} (${wallet.app?.url}) as ${sender.address.toString({ testOnly: ctx.file.network !== 'mainnet' })}: Ctrl-C to disconnect`,
-                {
-                    app: wallet.app,
-                    address: sender.address.toString({ testOnly: ctx.file.network !== 'mainnet' }),
-                },
-            );
-            await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-            wallet.close();
-            ask.close();
+            const me = sender.address.toString({ testOnly: ctx.file.network !== 'mainnet' });
+            out(o, `connected to ${wallet.app?.name} (${wallet.app?.url}) as ${me}: Ctrl-C to disconnect`, {
+                app: wallet.app,
+                address: me,
+            });
+            // until Ctrl-C, or until the app disconnects
+            const ended = setInterval(() => wallet.disconnected && stop(), 500);
+            await stopped;
+            clearInterval(ended);
+            await wallet.disconnect();
+            ask?.close();
         });
     return cli;
 }

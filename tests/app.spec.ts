@@ -391,9 +391,13 @@ describe('the web app', () => {
             const program = readFileSync(exampleNamed('meme').program);
             expect(uint256ToHash(state.spec.programHash)).toBe(sha256Hex(program));
             expect(uint256ToHash(state.spec.inputHash)).toBe(sha256Hex(Buffer.from(prompt)));
-            // the blobs are on the storage node, where workers fetch them from
+            // the blobs are on the storage node, where workers fetch them from, and the job's page links each hash to its bytes
             const store = new StorageClient(storage.url);
             expect((await store.get(sha256Hex(Buffer.from(prompt)))).toString()).toBe(prompt);
+            await page.waitForSelector(`a[href$="/blobs/${sha256Hex(program)}"]`);
+            const href = await page.$eval(`a[href$="/blobs/${sha256Hex(program)}"]`, (a) => a.getAttribute('href')!);
+            expect(Buffer.from(await (await fetch(href)).arrayBuffer()).equals(program)).toBe(true);
+            expect(await page.$(`a[href="#/provider/${requester.address.toString({ testOnly: true })}"]`)).not.toBeNull();
             // a worker draws it, stores the output and reveals: the page shows the picture once the chain settles
             const output = await runExample('meme', Buffer.from(prompt));
             const result = BigInt('0x' + resultHashOf(output));

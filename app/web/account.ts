@@ -64,6 +64,7 @@ async function accountHtml(fog: Fog, net: PublicNetwork, owner: Address): Promis
               : `, withdrawable from ${esc(when(s.unbondingUntil))}`
           : ''
   }</dd></div>
+  <div><dt>Offers</dt><dd data-offers="${s.cores},${s.memoryMb}">${s.cores} cores, ${s.memoryMb} MiB</dd></div>
   <div><dt>Reputation</dt><dd>${s.reputation}${s.slashCount > 0n ? `, slashed ${s.slashCount}× (${esc(formatAmount(s.slashedTotal))})` : ''}</dd></div>
 </dl>
 <h3>Rewards</h3>
@@ -104,15 +105,27 @@ export function accountView() {
             let timer: ReturnType<typeof setTimeout> | undefined;
             let shown = '';
             let stopped = false;
+            // the screen's listeners are on the page's main element, which outlives it: they go with it
+            const listening = new AbortController();
+            // a stake adds to what is staked and sets what is offered: the form offers what the provider offers until the user changes it
+            let offersEdited = false;
+            for (const id of ['stake-cores', 'stake-memory'])
+                root.querySelector(`#${id}`)!.addEventListener('input', () => (offersEdited = true), { signal: listening.signal });
             const refresh = async () => {
                 clearTimeout(timer);
                 const w = t.wallet;
                 if (stopped || !w) return;
                 try {
                     const html = await accountHtml(fog, net, Address.parse(w.account.address));
-                    if (stopped) return;
+                    // gone, or another wallet connected meanwhile: that one's refresh shows it
+                    if (stopped || t.wallet?.account.address !== w.account.address) return;
                     if (html !== shown) account.innerHTML = shown = html;
                     forms.hidden = false;
+                    const offers = account.querySelector<HTMLElement>('[data-offers]')?.dataset.offers?.split(',');
+                    if (offers && !offersEdited) {
+                        root.querySelector<HTMLInputElement>('#stake-cores')!.value = offers[0];
+                        root.querySelector<HTMLInputElement>('#stake-memory')!.value = offers[1];
+                    }
                 } catch (e) {
                     say(`Could not read the chain: ${(e as Error).message}. Trying again…`);
                 }
@@ -130,7 +143,7 @@ export function accountView() {
             /** Signs and sends what `build` makes for the connected wallet, saying so at each step. */
             let busy = false;
             const act = async (what: string, build: (owner: Address) => Promise<Outgoing>) => {
-                if (busy) return;
+                if (busy || stopped) return;
                 busy = true;
                 try {
                     const w = await connected(t, say);
@@ -158,39 +171,48 @@ export function accountView() {
                 if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`${label} must be a whole number from 1 to ${max}`);
                 return v;
             };
-            root.addEventListener('click', (e) => {
-                const target = e.target as HTMLElement;
-                if (target.id === 'account-connect') void connected(t, say).catch((err: Error) => say(err.message));
-                const claim = target.closest<HTMLButtonElement>('button[data-claim]');
-                if (claim) {
-                    const epoch = BigInt(claim.dataset.claim!);
-                    void act(`claim the rewards of epoch ${epoch}`, (owner) => fog.claimRewards(owner, epoch));
-                }
-                if (target.closest('button[data-withdraw]')) void act('withdraw what has unbonded', (owner) => fog.withdraw(owner));
-            });
-            root.addEventListener('submit', (e) => {
-                e.preventDefault();
-                const form = e.target as HTMLFormElement;
-                try {
-                    if (form.id === 'stake') {
-                        const [amount, cores, memory] = [
-                            amountOf(form),
-                            whole(form, 'cores', 'Cores', 1024),
-                            whole(form, 'memory', 'Memory', 1 << 20),
-                        ];
-                        void act(`stake ${formatAmount(amount)}`, (owner) => fog.stake(owner, amount, cores, memory));
+            root.addEventListener(
+                'click',
+                (e) => {
+                    const target = e.target as HTMLElement;
+                    if (target.id === 'account-connect') void connected(t, say).catch((err: Error) => say(err.message));
+                    const claim = target.closest<HTMLButtonElement>('button[data-claim]');
+                    if (claim) {
+                        const epoch = BigInt(claim.dataset.claim!);
+                        void act(`claim the rewards of epoch ${epoch}`, (owner) => fog.claimRewards(owner, epoch));
                     }
-                    if (form.id === 'unstake') {
-                        const amount = amountOf(form);
-                        void act(`unstake ${formatAmount(amount)}`, (owner) => fog.unstake(owner, amount));
+                    if (target.closest('button[data-withdraw]')) void act('withdraw what has unbonded', (owner) => fog.withdraw(owner));
+                },
+                { signal: listening.signal },
+            );
+            root.addEventListener(
+                'submit',
+                (e) => {
+                    e.preventDefault();
+                    const form = e.target as HTMLFormElement;
+                    try {
+                        if (form.id === 'stake') {
+                            const [amount, cores, memory] = [
+                                amountOf(form),
+                                whole(form, 'cores', 'Cores', 1024),
+                                whole(form, 'memory', 'Memory', 1 << 20),
+                            ];
+                            void act(`stake ${formatAmount(amount)}`, (owner) => fog.stake(owner, amount, cores, memory));
+                        }
+                        if (form.id === 'unstake') {
+                            const amount = amountOf(form);
+                            void act(`unstake ${formatAmount(amount)}`, (owner) => fog.unstake(owner, amount));
+                        }
+                    } catch (err) {
+                        say((err as Error).message);
                     }
-                } catch (err) {
-                    say((err as Error).message);
-                }
-            });
+                },
+                { signal: listening.signal },
+            );
             void refresh();
             return () => {
                 stopped = true;
+                listening.abort();
                 clearTimeout(timer);
                 stopStatus();
                 releaseButton(t);

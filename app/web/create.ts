@@ -117,7 +117,7 @@ export function createView() {
                     let wallet = await connected(t, say, proof);
                     if (stopped) return;
                     checkNetwork(wallet, net);
-                    let requester = Address.parse(wallet.account.address);
+                    const requester = Address.parse(wallet.account.address);
                     // what `fog job submit` checks before paying: a live pass (else the hub refuses the post) and the FOG
                     const poster = await fog.checkPoster(requester, price);
                     if (!poster.ok)
@@ -135,12 +135,15 @@ export function createView() {
                         if (!(e instanceof Unauthorized) || !proof) throw e;
                         forgetProof();
                         wallet = await connected(t, say, true);
-                        requester = Address.parse(wallet.account.address);
+                        // the checks above were for the wallet connected then
+                        if (!Address.parse(wallet.account.address).equals(requester))
+                            throw new Error('another wallet connected: press Sign and post again', { cause: e });
                         cell = await specFor(t, body);
                     }
                     if (stopped) return;
                     const message = await fog.post(requester, price, loadJobSpec(cell.beginParse()));
                     const since = await hubMark(fog.client, fog.addresses.hub);
+                    if (stopped) return;
                     say('Sign the post in your wallet…');
                     await signAndSend(t, message, net);
                     sent = true;

@@ -48,6 +48,11 @@ function addressLink(a: Address, net: PublicNetwork, asProvider = false): string
     return asProvider ? `<a class="mono" href="#/provider/${esc(text)}">${esc(text)}</a>` : `<span class="mono">${esc(text)}</span>`;
 }
 
+/** A blob's hash, linked to its bytes on the network's storage node when the page knows one (a composite input's manifest names its parts). */
+function blobLink(hash: string, net: PublicNetwork): string {
+    return net.storage ? `<a href="${esc(`${net.storage.replace(/\/+$/, '')}/blobs/${hash}`)}">${esc(hash)}</a>` : esc(hash);
+}
+
 /** A page the app re-reads every few seconds (the explorer's), or one it mounts once (a form's), which returns how to unmount it. */
 type View =
     | { title: string; render(fog: Fog, net: PublicNetwork): Promise<string> }
@@ -125,6 +130,8 @@ function epochView(n: bigint): View {
         title: `Epoch ${n}`,
         async render(fog) {
             const [params, now] = await Promise.all([fog.hub.getParams(), fog.now()]);
+            const current = BigInt(now) < params.epochStart ? 0n : (BigInt(now) - params.epochStart) / params.epochLength;
+            if (n > current + 1000n) return `<p role="alert">Epoch ${n} is far in the future: this is epoch ${current}.</p>`;
             const start = params.epochStart + n * params.epochLength;
             const end = Number(start + params.epochLength);
             const { state, e } = await epochFigures(fog, n, now, end);
@@ -237,17 +244,21 @@ function job(id: bigint): View {
 ${map === undefined ? '' : `<p>Shard ${id - map + 1n} of <a href="#/map/${map}">map ${map}</a></p>`}
 <p class="outcome" data-phase="${esc(phaseName(state.phase) ?? state.phase)}">${esc(describeOutcome(state))}</p>
 <dl class="fields">
-  <div><dt>Requester</dt><dd>${addressLink(state.requester, net)}</dd></div>
+  <div><dt>Requester</dt><dd>${addressLink(state.requester, net, true)}</dd></div>
   <div><dt>Price</dt><dd>${esc(formatAmount(state.price))}</dd></div>
   <div><dt>Seats</dt><dd>k = ${spec.k}, quorum ${spec.quorum}</dd></div>
   <div><dt>Fuel limit</dt><dd>${spec.maxMfuel} Mfuel, ${spec.maxMemoryMb} MiB</dd></div>
-  <div><dt>Program</dt><dd class="mono">${esc(uint256ToHash(spec.programHash))}</dd></div>
-  <div><dt>Input</dt><dd class="mono">${esc(uint256ToHash(spec.inputHash))}</dd></div>
+  <div><dt>Program</dt><dd class="mono">${blobLink(uint256ToHash(spec.programHash), net)}</dd></div>
+  <div><dt>Input</dt><dd class="mono">${blobLink(uint256ToHash(spec.inputHash), net)}</dd></div>
   <div><dt>Claims until</dt><dd>${esc(when(state.claimUntil))}</dd></div>
   <div><dt>Reveals until</dt><dd>${esc(when(state.revealUntil))}</dd></div>
   <div><dt>Claims · commits · reveals</dt><dd>${state.claims} · ${state.commits} · ${state.reveals}</dd></div>
   ${state.matches > 0n ? `<div><dt>Dispute matches</dt><dd>${state.matches}</dd></div>` : ''}
-  ${state.result !== 0n ? `<div><dt>Result</dt><dd class="mono" data-result>${esc(uint256ToHash(state.result))}</dd></div>` : ''}
+  ${
+      state.result !== 0n
+          ? `<div><dt>Result</dt><dd class="mono" data-result><a href="api/results/${esc(uint256ToHash(state.result))}">${esc(uint256ToHash(state.result))}</a></dd></div>`
+          : ''
+  }
 </dl>
 ${await outputFigure(id, state)}
 <h3>Seats</h3>

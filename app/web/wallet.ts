@@ -87,9 +87,14 @@ export async function proofNeeded(): Promise<boolean> {
     if (telegram().initData === '') return true;
     serverTakesTma ??= fetch('api/challenge', { cache: 'no-store' })
         .then((r) => r.json() as Promise<{ tma?: boolean }>)
-        .then((r) => r.tma === true)
-        .catch(() => false);
-    return !(await serverTakesTma);
+        .then((r) => r.tma === true);
+    try {
+        return !(await serverTakesTma);
+    } catch {
+        // asked again next time: one failed answer does not decide it for the page's life
+        serverTakesTma = undefined;
+        return true;
+    }
 }
 
 /** The chain id TON Connect names `net` by: mainnet's, or testnet's (the devnet signs as testnet does). */
@@ -147,6 +152,7 @@ export async function connected(t: TonConnectUI, say: (line: string) => void, pr
         t.setConnectRequestParameters({ state: 'ready', value: { tonProof: ((await r.json()) as { payload: string }).payload } });
     } else t.setConnectRequestParameters(null);
     say('Connect a wallet…');
+    let stop = () => undefined as void;
     const wallet = new Promise<Wallet>((resolve, reject) => {
         const stopStatus = t.onStatusChange(
             (w) => {
@@ -165,17 +171,18 @@ export async function connected(t: TonConnectUI, say: (line: string) => void, pr
             stop();
             reject(new Error('no wallet was connected'));
         });
-        const stop = () => {
+        stop = () => {
             stopStatus();
             stopModal();
         };
     });
-    await t.openModal();
     try {
+        await t.openModal();
         const w = await wallet;
         if (proof && !proofOf(w)) throw new Error('the wallet connected without proving its address: connect again');
         return w;
     } finally {
+        stop();
         // the challenge was for this connection only
         t.setConnectRequestParameters(null);
     }
