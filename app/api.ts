@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { beginCell } from '@ton/core';
+import { Address, beginCell } from '@ton/core';
 import { Fog, jobSpec } from '../client/actions';
 import { connect } from '../client/chain';
 import { BlobNotFoundError, StorageUnreachableError } from '../client/storage-errors';
@@ -52,7 +52,7 @@ export interface ApiOptions {
     rateFromAddress?: { perMinute: number; burst: number };
     rateTotal?: { perMinute: number; burst: number };
     /** Whether a wallet holds a live Contributor Pass (default: asks the chain the network file names). */
-    hasPass?: (address: import('@ton/core').Address) => Promise<boolean>;
+    hasPass?: (address: Address) => Promise<boolean>;
     log?: (event: Record<string, unknown>) => void;
     /** Bearer token for the storage node's writes (FOG_STORAGE_TOKEN). */
     storageToken?: string;
@@ -139,7 +139,7 @@ export function createApi(o: ApiOptions): Api {
             if (chain?.key !== key) chain = { key, fog: new Fog(connect(file.endpoint), file) };
             return chain.fog.hasLivePass(address);
         });
-    const passHeld = async (address: import('@ton/core').Address): Promise<boolean> => {
+    const passHeld = async (address: Address): Promise<boolean> => {
         const known = passes.get(address.toRawString());
         if (known && known.until > now()) return known.held;
         let held: boolean;

@@ -10,14 +10,12 @@ import { closableAt, type Fog } from '../../client/actions';
 import { formatAmount, parseAmount } from '../../wrappers/units';
 import type { Outgoing } from '../../client/sender';
 import { friendlyAddress, type PublicNetwork } from '../network';
-import { esc } from './html';
+import { esc, utc as when } from './html';
 import { telegram } from './telegram';
 import { checkNetwork, connected, releaseButton, signAndSend, tonConnect } from './wallet';
 
 /** How often the account is read again, ms (every few seconds on the devnet, as the explorer). */
 const REFRESH_MS = { devnet: 3_000, testnet: 15_000, mainnet: 15_000 } as const;
-
-const when = (seconds: bigint | number) => new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 
 /** The account of `owner` as HTML: what it holds, and a button for each action that is due. */
 async function accountHtml(fog: Fog, net: PublicNetwork, owner: Address): Promise<string> {

@@ -23,7 +23,7 @@ import { formatAmount } from '../../wrappers/units';
 import type { JobState } from '../../wrappers/Job';
 import { friendlyAddress, type PublicNetwork } from '../network';
 import { inTelegram, telegram } from './telegram';
-import { esc } from './html';
+import { esc, utc } from './html';
 
 /**
  * How often the page reads the chain again, milliseconds: every 3 s on the devnet, every 15 s on a
@@ -39,8 +39,8 @@ const STAGES = ['claimed', 'committed', 'revealed'];
 const root = document.getElementById('app')!;
 const banner = document.getElementById('status')!;
 
-const when = (seconds: bigint) =>
-    seconds === 0n ? '—' : new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+/** A deadline or span end, '—' when the chain holds none. */
+const when = (seconds: bigint) => (seconds === 0n ? '—' : utc(seconds));
 
 /** An address, linked to its provider page when it is a worker's. */
 function addressLink(a: Address, net: PublicNetwork, asProvider = false): string {
