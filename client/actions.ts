@@ -184,6 +184,15 @@ export function closableAt(n: bigint, params: Params): number {
     return Number(params.epochStart + (n + 1n) * params.epochLength + params.closeDelay);
 }
 
+/**
+ * An epoch's holds in words, '' when it has none: the reports that sharded posts still owe it
+ * (docs/protocol.md, "Sharded jobs"). It does not close, and its rewards cannot be claimed, before
+ * they arrive.
+ */
+export function holdsWords(holds: bigint): string {
+    return holds > 0n ? `waiting for ${holds} sharded report${holds === 1n ? '' : 's'}` : '';
+}
+
 /** Whether a wallet may post a job now, and if not, why: checked before anything is paid. */
 export type PosterCheck = { ok: true } | { ok: false; reason: 'no-pass' } | { ok: false; reason: 'balance'; balance: bigint };
 
@@ -272,14 +281,27 @@ export class Fog {
         if (earned.length === 0)
             throw new Error(only === undefined ? 'no unclaimed units in any epoch' : `no unclaimed units in epoch ${only}`);
         const from = (n: bigint) => closableAt(n, params);
-        const due = earned.filter(([e]) => now >= from(e)).map(([e]) => e);
-        if (due.length === 0) {
+        const over = earned.filter(([e]) => now >= from(e)).map(([e]) => e);
+        if (over.length === 0) {
             const [e] = earned[0];
             throw new Error(
                 `epoch ${e} is not over: its rewards can be claimed from ${new Date(from(e) * 1000).toISOString()} (chain time; ${from(e) - now} s from now)`,
             );
         }
+        // an epoch a sharded post still owes a report cannot close: a claim would bounce, its fees spent
+        const holds = await Promise.all(over.map((e) => this.epochHolds(e)));
+        const due = over.filter((_, i) => holds[i] === 0n);
+        if (due.length === 0)
+            throw new Error(`epoch ${over[0]} is ${holdsWords(holds[0])} (the keeper sends them once the epoch has ended): try again shortly`);
         return due;
+    }
+
+    /** The sharded reports epoch `n` still waits for before it can close (0 when it has none, is closed, or was never recorded). */
+    async epochHolds(n: bigint): Promise<bigint> {
+        const epoch = await this.epoch(n);
+        if (!(await this.client.isContractDeployed(epoch.address))) return 0n;
+        const s = await epoch.getEpochState();
+        return s.closed ? 0n : s.holds;
     }
 
     /** Whether `owner` holds a live Contributor Pass of the collection the hub trusts (what a job's pass check asks). */

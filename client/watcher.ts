@@ -30,7 +30,7 @@
 import { Address, Cell, Transaction } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import type { Database, RootDatabase } from 'lmdb';
-import { Hub, loadJettonTransferNotification, loadJobClosed } from '../wrappers/Hub';
+import { Hub, loadJettonTransferNotification, loadJobClosed, loadShardsClosed, loadShardsHold } from '../wrappers/Hub';
 import { eventsOf, FogEvent } from './events';
 import { decodeEvent, encodeEvent } from './event-codec';
 import { jsonLine } from './cli-kit';
@@ -483,10 +483,14 @@ function ownerOf(tx: Transaction): string | undefined {
     }
 }
 
-/** The epoch number of the job closure the hub was handling. */
+/** The epoch number of the job closure, sharded report or sharded hold the hub was handling. */
 function epochOf(tx: Transaction): string | undefined {
     try {
-        return tx.inMessage ? loadJobClosed(tx.inMessage.body.beginParse()).epoch.toString() : undefined;
+        if (!tx.inMessage) return undefined;
+        const body = tx.inMessage.body.beginParse();
+        const op = opOf(tx.inMessage.body);
+        const load = op === Hub.opcodes.ShardsClosed ? loadShardsClosed : op === Hub.opcodes.ShardsHold ? loadShardsHold : loadJobClosed;
+        return load(body).epoch.toString();
     } catch {
         return undefined;
     }

@@ -3,7 +3,8 @@
  * progress (unverified past the claim window, short of claims past it, or past the reveal
  * deadline), times out dispute matches whose party to move ran out of time (docs/disputes.md,
  * "Clocks"), has a sharded post's Shards report the closes it holds of an epoch that has ended
- * (before that epoch closes), and closes epochs once they ended and their close delay passed.
+ * (before that epoch closes), and closes epochs once they ended, their close delay passed and no
+ * sharded post still owes them a report (the epoch's holds, docs/protocol.md, "Sharded jobs").
  * Once an hour it also looks at the Librarian that publishes Job's code, and warns when its rent
  * runs low (client/library.ts).
  *
@@ -19,7 +20,7 @@
 import { Address } from '@ton/core';
 import type { Database, RootDatabase } from 'lmdb';
 import { schedule, ScheduledTask, validate } from 'node-cron';
-import { closableAt, Fog } from '../client/actions';
+import { closableAt, Fog, holdsWords } from '../client/actions';
 import { describeError } from '../client/chain';
 import { JobPhase } from '../client/results';
 import { Outgoing, SendError, WalletSender } from '../client/sender';
@@ -66,7 +67,7 @@ export interface TickReport {
     flushed: bigint[];
     /** Pokes the chain or the endpoint refused (logged). */
     refused: number;
-    /** Pokes due but in flight or sent less than `retryMs` ago. */
+    /** Pokes due but in flight, or sent or held back (an epoch still held) less than `retryMs` ago. */
     skipped: number;
 }
 
@@ -311,9 +312,11 @@ export class Keeper {
     /**
      * The CloseEpoch message, or undefined if there is nothing to close: the epoch contract is
      * deployed by a job's settlement, and one that never was by the time the epoch ended never
-     * will be (later settlements go to later epochs), so it is forgotten.
+     * will be (later settlements go to later epochs), so it is forgotten. Null while a sharded post
+     * still owes the epoch a report (its holds): the epoch would refuse the close, so none is sent
+     * until the Shards has reported (this keeper's flush, or anyone's); asked again after `retryMs`.
      */
-    private async closeMessage(n: bigint): Promise<Outgoing | undefined> {
+    private async closeMessage(n: bigint): Promise<Outgoing | undefined | null> {
         const epoch = await this.opts.fog.epoch(n);
         const state = await this.opts.fog.client.getContractState(epoch.address);
         if (state.state !== 'active') {
@@ -325,9 +328,19 @@ export class Keeper {
             });
             return undefined;
         }
-        if ((await epoch.getEpochState()).closed) {
+        const s = await epoch.getEpochState();
+        if (s.closed) {
             this.markClosed(n);
             return undefined;
+        }
+        if (s.holds > 0n) {
+            this.log({
+                event: 'close_epoch_held',
+                epoch: n.toString(),
+                holds: Number(s.holds),
+                reason: `${holdsWords(s.holds)}: the epoch closes once every Shards holding it has reported (shards_flush)`,
+            });
+            return null;
         }
         return this.opts.fog.closeEpoch(n);
     }
@@ -384,11 +397,15 @@ export class Keeper {
         return undefined;
     }
 
-    /** Sends one poke unless one is in flight or recent; logs the outcome. */
+    /**
+     * Sends one poke unless one is in flight or recent; logs the outcome. `build` gives the message,
+     * undefined when there is nothing to send, or null when it is not time yet (it logs why): then
+     * the poke counts as recent and is built again after `retryMs`.
+     */
     private async poke(
         key: string,
         report: TickReport,
-        build: () => Promise<Outgoing | undefined>,
+        build: () => Promise<Outgoing | undefined | null>,
         on: { sent: () => void; context: object; events: [sent: string, refused: string]; refused?: (e: unknown) => void },
     ): Promise<void> {
         const last = this.pokes.get(key);
@@ -400,6 +417,8 @@ export class Keeper {
         this.pokes.set(key, { at: this.clock(), inFlight: true });
         try {
             const message = await build();
+            // null: not yet, kept as recent (below); undefined: nothing to do, forgotten
+            if (message === null) return;
             if (!message) {
                 this.pokes.delete(key);
                 return;

@@ -448,6 +448,20 @@ describe('the web app', () => {
             expect(before.curUnits).toBeGreaterThan(0n);
             const params = await d.fog.hub.getParams();
             await advance(d, closableAt(before.curEpoch, params) - (await d.fog.now()) + 1);
+            // the map's post closed a shard in this epoch and has not reported it: the epoch waits
+            // for that report, and the page offers no claim (it would bounce) until it arrives
+            await mine.waitForFunction(
+                (n: string) => document.querySelector(`li[data-epoch="${n}"]`)?.textContent?.includes('waiting for 1 sharded report'),
+                { timeout: 15_000 },
+                String(before.curEpoch),
+            );
+            expect(await mine.$(`button[data-claim="${before.curEpoch}"]`)).toBeNull();
+            // and the client (fog-worker rewards, the daemon) says so instead of sending a claim that would bounce
+            await expect(d.fog.claimableEpochs(worker.address)).rejects.toThrow(
+                `epoch ${before.curEpoch} is waiting for 1 sharded report (the keeper sends them once the epoch has ended): try again shortly`,
+            );
+            // the keeper's flush, sent here by hand
+            await worker.send([await d.fog.flushShards(mapped)], true);
             const claimButton = await mine.waitForSelector(`button[data-claim="${before.curEpoch}"]`, { timeout: 15_000 });
             await shot('account', mine);
             const fogBefore = await d.fog.balanceOf(worker.address);

@@ -141,6 +141,7 @@ describe('Epoch', () => {
                     burned: 1_000_000n * FOG,
                     slashed: 0n,
                     units: 1n,
+                    holds: 0n,
                     excessTo: requester.address,
                     terms: before.terms,
                 },
@@ -154,6 +155,7 @@ describe('Epoch', () => {
                     burned: 1_000_000n * FOG,
                     slashed: 0n,
                     units: 1n,
+                    holds: 0n,
                     excessTo: requester.address,
                 },
             );
@@ -170,7 +172,16 @@ describe('Epoch', () => {
                     value: toNano('0.1'),
                     stateInit: bare.init!,
                     body: beginCell()
-                        .store(storeEpochAdd({ $$type: 'EpochAdd', burned: 1n, slashed: 0n, units: 1n, excessTo: requester.address }))
+                        .store(
+                            storeEpochAdd({
+                                $$type: 'EpochAdd',
+                                burned: 1n,
+                                slashed: 0n,
+                                units: 1n,
+                                holds: 0n,
+                                excessTo: requester.address,
+                            }),
+                        )
                         .endCell(),
                 }),
             );
@@ -231,6 +242,81 @@ describe('Epoch', () => {
             const r = await close(workers[0]);
             expect(r.transactions).toHaveTransaction({ to: (await p.epoch(0n)).address, success: false, exitCode: EP['Epoch is closed'] });
             expect(await (await p.epoch(0n)).getEpochState()).toEqual(before);
+        });
+    });
+
+    describe('holds (a sharded post owes the epoch a report)', () => {
+        /** What the hub sends for a sharded post's hold (+1) or the report that releases it (−1). */
+        const hold = async (holds: bigint) =>
+            p.blockchain.sendMessage(
+                internal({
+                    from: p.hub.address,
+                    to: (await p.epoch(0n)).address,
+                    value: toNano('0.05'),
+                    body: beginCell()
+                        .store(
+                            storeEpochAdd({ $$type: 'EpochAdd', burned: 0n, slashed: 0n, units: 0n, holds, excessTo: requester.address }),
+                        )
+                        .endCell(),
+                }),
+            );
+
+        it('refuses to close while held, and bounces a claim back to its provider with its units; closes once released', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            const epoch = await p.epoch(0n);
+            expect(allSucceeded(await hold(1n))).toBe(true);
+            expect(allSucceeded(await hold(1n))).toBe(true);
+            expect((await epoch.getEpochState()).holds).toBe(2n);
+            p.blockchain.now = closeAt();
+            const before = await epoch.getEpochState();
+            const r = await close();
+            expect(r.transactions).toHaveTransaction({
+                to: epoch.address,
+                success: false,
+                exitCode: EP['Sharded reports are outstanding'],
+            });
+            const provider = await p.providerOf(workers[0].address);
+            const units = (await provider.getProviderState()).curUnits;
+            const claim = await claimRewards(workers[0]);
+            expect(claim.transactions).toHaveTransaction({
+                to: epoch.address,
+                success: false,
+                exitCode: EP['Sharded reports are outstanding'],
+            });
+            expect(claim.transactions).toHaveTransaction({
+                from: epoch.address,
+                to: provider.address,
+                inMessageBounced: true,
+                success: true,
+            });
+            expect((await provider.getProviderState()).curUnits).toBe(units);
+            expect(await epoch.getEpochState()).toEqual(before);
+            expect(allSucceeded(await hold(-1n))).toBe(true);
+            expect((await close()).transactions).toHaveTransaction({
+                to: epoch.address,
+                success: false,
+                exitCode: EP['Sharded reports are outstanding'],
+            });
+            expect(allSucceeded(await hold(-1n))).toBe(true);
+            expect(allSucceeded(await close())).toBe(true);
+            const e = await epoch.getEpochState();
+            expect([e.holds, e.closed]).toEqual([0n, true]);
+            expect(allSucceeded(await claimRewards(workers[0]))).toBe(true);
+            expect((await provider.getProviderState()).curUnits).toBe(0n);
+        });
+
+        it('counts a hold that reaches a closed epoch and its release: it holds nothing there', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            p.blockchain.now = closeAt();
+            expect(allSucceeded(await close())).toBe(true);
+            const epoch = await p.epoch(0n);
+            expect(allSucceeded(await hold(1n))).toBe(true);
+            expect(await epoch.getEpochState()).toMatchObject({ holds: 1n, closed: true });
+            expect(allSucceeded(await claimRewards(workers[0]))).toBe(true);
+            expect(allSucceeded(await hold(-1n))).toBe(true);
+            expect((await epoch.getEpochState()).holds).toBe(0n);
         });
     });
 

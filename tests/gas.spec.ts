@@ -9,6 +9,7 @@ import { cellShape, computeGas, GAS_ANCHORS, operationGas } from '../wrappers/ga
 import { GAS_PRICE_NANO, gasTon } from '../client/fees';
 import { Bps, Hub, MaxReplication, PhaseDone, PhaseExpired, PhaseFailed } from '../wrappers/Hub';
 import * as C from '../wrappers/Hub';
+import { Epoch, storeEpochRecord } from '../wrappers/Epoch';
 import { Job } from '../wrappers/Job';
 import { Provider } from '../wrappers/Provider';
 import { hashOf } from '../wrappers/commit';
@@ -610,6 +611,68 @@ describe('gas', () => {
                 p.params.minStake - (p.params.collateral * p.params.slashBps) / Bps,
             ]);
         });
+
+        it("sharded closes: a hold, a report that releases it and holds the next epoch, two reports in one close, a flush (docs/protocol.md, 'Sharded jobs')", async () => {
+            const before = p.blockchain.snapshot();
+            // a worker with no units yet (no automatic reward claim in these closes), in an epoch no job has settled in
+            const w = await p.blockchain.treasury('gas: shards worker');
+            await p.fund(w.address, p.params.minStake);
+            await p.stake(w, p.params.minStake);
+            const start = Number(p.params.epochStart);
+            const length = Number(p.params.epochLength);
+            const e = Math.floor(((p.blockchain.now ?? start) - start) / length) + 1;
+            p.blockchain.now = start + e * length + 60;
+            const long = { k: 1n, quorum: 1n, claimWindow: 80_000n, commitWindow: 80_000n, revealWindow: 80_000n };
+            const posts: bigint[] = [];
+            for (const count of [4, 3, 2]) {
+                posts.push((await p.hub.getHubState()).nextJobId);
+                expect(allSucceeded(await p.postShards(actors[7], 10n * FOG, count, long))).toBe(true);
+            }
+            const groups = new Set<bigint>();
+            for (const first of posts) groups.add(BigInt('0x' + (await p.shards(first)).address.hash.toString('hex')));
+            const hub = BigInt('0x' + p.hub.address.hash.toString('hex'));
+            /** The Shards's and the hub's sharded handlers by where they ran; the rest as `measure` sorts them. */
+            const sharded = (r: SendMessageResult) => {
+                expect(allSucceeded(r)).toBe(true);
+                for (const tx of r.transactions) {
+                    const body =
+                        tx.inMessage?.info.type === 'internal' && !tx.inMessage.info.bounced ? tx.inMessage.body.beginParse() : null;
+                    if (!body || body.remainingBits < 32) continue;
+                    const op = body.preloadUint(32);
+                    if (groups.has(tx.address) && (op === Hub.opcodes.JobClosed || op === Hub.opcodes.ShardsFlush))
+                        handler('GasShardsClosed', computeGas(tx));
+                    else if (tx.address === hub && op === Hub.opcodes.ShardsClosed) handler('GasHubClosed', computeGas(tx));
+                    else if (tx.address === hub && op === Hub.opcodes.ShardsHold) handler('GasHubHold', computeGas(tx));
+                }
+                const others = { ...r, transactions: r.transactions.filter((t) => !groups.has(t.address)) };
+                measure(others, w.address, 1n);
+                return operationGas(r.transactions, w.address);
+            };
+            const result = hashOf('sharded');
+            const [x, y, z] = posts;
+            for (const id of [x, x + 1n, x + 2n, y, z, z + 1n]) {
+                await p.claim(w, id);
+                await p.commit(w, id, result);
+            }
+            // x: its first close holds the epoch (deploying it), its second adds to the held sum
+            record('shard close that holds its epoch (k=1: settles, shards_hold deploys the epoch)', sharded(await p.reveal(w, x, result)));
+            sharded(await p.reveal(w, x + 1n, result));
+            // y and z: a held sum each
+            sharded(await p.reveal(w, y, result));
+            sharded(await p.reveal(w, z, result));
+            p.blockchain.now = start + (e + 1) * length + 60;
+            // x: a close of the next epoch reports the held sum and holds the next epoch
+            sharded(await p.reveal(w, x + 2n, result));
+            // y: a refund in the next epoch, its second shard unclaimed past its claim window (two reports);
+            // z: its last close in the next epoch (two reports)
+            sharded(await p.finalize(w, y + 1n));
+            sharded(await p.reveal(w, z + 1n, result));
+            p.blockchain.now = start + (e + 2) * length + 60;
+            const flush = await (await p.shards(x)).send(w.getSender(), { value: toNano('0.05') }, { $$type: 'ShardsFlush', queryId: 0n });
+            record('shards_flush (reports a held sum, releases its hold)', sharded(flush));
+            for (const n of [e, e + 1]) expect((await (await p.epoch(BigInt(n))).getEpochState()).holds).toBe(0n);
+            await p.blockchain.loadFrom(before);
+        });
     });
 
     // Declared last: jest runs these after every measurement above.
@@ -652,6 +715,34 @@ describe('gas', () => {
             const jobInit = size(job.code, job.data);
             expect(jobInit.cells).toBeLessThanOrEqual(Number(C.JobInitCells));
             expect(jobInit.bits).toBeLessThanOrEqual(Number(C.JobInitBits));
+            // the hub's deploy of an epoch (a hold's or a settlement's), its fields at their widest
+            const epochInit = (await Epoch.fromInit(hub, 2n ** 32n - 1n, null)).init!;
+            const most = 2n ** 120n - 1n;
+            const record = beginCell()
+                .store(
+                    storeEpochRecord({
+                        $$type: 'EpochRecord',
+                        burned: most,
+                        slashed: most,
+                        units: most,
+                        holds: -1n,
+                        excessTo: hub,
+                        terms: {
+                            $$type: 'EpochTerms',
+                            provider: { $$type: 'CodeId', hash: 2n ** 256n - 1n, depth: 65_535n },
+                            end: 2n ** 32n - 1n,
+                            closeDelay: 2n ** 32n - 1n,
+                            emissionBase: most,
+                            emissionRatioPpm: 2n ** 32n - 1n,
+                            emissionCap: most,
+                        },
+                    }),
+                )
+                .endCell();
+            const epochMsg = size(epochInit.code, epochInit.data, record);
+            // and the StateInit cell over code and data
+            expect(epochMsg.cells + 1).toBeLessThanOrEqual(Number(C.EpochInitCells));
+            expect(epochMsg.bits).toBeLessThanOrEqual(Number(C.EpochInitBits));
             const itemInit = (await PassItem.fromInit(f.collection.address, passIndexOf(alice.address), null, 0n, 0n, 0n, 0n)).init!;
             const item = size(itemInit.code, itemInit.data);
             expect(item.cells).toBeLessThanOrEqual(Number(C.PassInitCells));

@@ -240,6 +240,38 @@ describe('keeper', () => {
         expect((await keeper.tickOnce()).flushed).toEqual([]);
         expect(logged.filter((e) => e.event === 'shards_flush_sent')).toHaveLength(1);
     });
+    it('sends no close to an epoch a sharded post still holds, logging why, and closes it once the Shards has reported', async () => {
+        await watcher.pollOnce();
+        const first = (await d.fog.hub.getHubState()).nextJobId;
+        const long = { k: 1n, quorum: 1n, claimWindow: 80_000n, commitWindow: 80_000n, revealWindow: 80_000n };
+        await requester.send([await d.fog.postShards(requester.address, 10n * FOG, specOf(long), shardsOf(2))], true);
+        const [w] = workers;
+        for (const id of [first, first + 1n]) {
+            await claim(d, w, id);
+            await commit(d, w, id);
+        }
+        await reveal(d, w, first);
+        await watcher.pollOnce();
+        const epoch = (await (await d.fog.shards(first)).getShardsState()).epoch;
+        const state = async () => (await d.fog.epoch(epoch)).getEpochState();
+        expect((await state()).holds).toBe(1n);
+        // a keeper whose tables never had the post (it started after the post): it cannot flush it
+        db.openDB('keeper-shards', { encoding: 'json' }).removeSync(first.toString());
+        const params = await d.fog.hub.getParams();
+        await advance(d, closableAt(epoch, params) - (await chainNow()) + 1);
+        const held = await keeper.tickOnce();
+        expect([held.flushed, held.closed.includes(epoch), held.refused]).toEqual([[], false, 0]);
+        expect(logged).toContainEqual(expect.objectContaining({ event: 'close_epoch_held', epoch: epoch.toString(), holds: 1 }));
+        expect(logged).not.toContainEqual(expect.objectContaining({ event: 'close_epoch_refused', epoch: epoch.toString() }));
+        expect((await state()).closed).toBe(false);
+        // anyone's flush reports the sum and releases the hold: the next tick closes the epoch
+        await requester.send([await d.fog.flushShards(first)], true);
+        expect((await state()).holds).toBe(0n);
+        expect((await keeper.tickOnce()).closed).toContain(epoch);
+        expect((await state()).closed).toBe(true);
+        await reveal(d, w, first + 1n);
+    });
+
     it("warns when the Librarian publishing Job's code has less rent than it should, and not otherwise", async () => {
         const status = await jobLibraryStatus(d.fog);
         if (!status.library || status.state === 'unknown')

@@ -19,9 +19,12 @@ import {
     Hub,
     loadJobPostedEvent,
     loadRefusedEvent,
+    loadShardsClosed,
+    loadShardsHold,
     loadShardsPostedEvent,
     MaxShards,
     MaxUriCells,
+    MinTonsForStorage,
     PhaseDone,
     PhaseExpired,
     PhaseOpen,
@@ -32,7 +35,11 @@ import {
     RefuseUrisTooLarge,
     storeJettonTransfer,
     storePostShardsPayload,
+    storeShardsClosed,
+    storeShardsHold,
 } from '../wrappers/Hub';
+import { Epoch } from '../wrappers/Epoch';
+import { minimumAccepted } from '../client/sandbox/fixture';
 import { postShardsPayload, shardList } from '../wrappers/protocol';
 import { jobSpec, shardedSpec } from '../client/actions';
 import { sha256Hex } from '../client/hash';
@@ -40,7 +47,7 @@ import { exampleNamed } from '../examples/catalog';
 import { readFileSync } from 'node:fs';
 import { hashOf } from '../wrappers/commit';
 import { cellShape, computeGas } from '../wrappers/gas';
-import { actorsOf, allSucceeded, FOG, Protocol, protocolFixture, shardsOf, specOf } from '../client/sandbox/protocol';
+import { actorsOf, allSucceeded, FOG, GAS, Protocol, protocolFixture, shardsOf, specOf } from '../client/sandbox/protocol';
 
 const OP = Hub.opcodes;
 const PRICE = 10n * FOG;
@@ -193,6 +200,8 @@ describe('a sharded post', () => {
             expect((await p.blockchain.getContract((await p.job(id)).address)).accountState?.type).not.toBe('active');
         expect(txsTo(r, p.hub.address, OP.ShardsDeploy)).toHaveLength(0);
         expect(txsTo(r, p.hub.address, OP.ShardsClosed)).toHaveLength(1);
+        // a sum reported at once is never held
+        expect(txsTo(r, p.hub.address, OP.ShardsHold)).toHaveLength(0);
         // one transfer back from the hub for the three prices, and the post's TON back but its fees
         const back = r.transactions.filter(
             (t) => t.inMessage?.info.src?.toString() === p.hub.address.toString() && opOf(t) === OP.JettonTransfer,
@@ -304,6 +313,210 @@ describe('a sharded post', () => {
         expect((await (await p.epoch(2n)).getEpochState()).units).toBe(2n * PRICE);
         for (let id = 0n; id < 4n; id++) expect((await (await p.job(id)).getJobState()).phase).toBe(PhaseDone);
         expect((await p.hub.getHubState()).totalEscrow).toBe(0n);
+    });
+
+    describe('holds: an epoch does not close while a sharded post owes it a report', () => {
+        const LONG = { k: 1n, quorum: 1n, claimWindow: 80_000n, commitWindow: 80_000n, revealWindow: 80_000n };
+        /** Chain time from which epoch `n` may close. */
+        const closeAt = (n: bigint) => Number(p.params.epochStart + (n + 1n) * p.params.epochLength + p.params.closeDelay);
+        const inEpoch = (n: bigint) => Number(p.params.epochStart + n * p.params.epochLength) + 1;
+        const bodies = <T>(r: SendMessageResult, op: number, load: (s: ReturnType<Cell['beginParse']>) => T) =>
+            txsTo(r, p.hub.address, op).map((t) => load(t.inMessage!.body.beginParse()));
+        const holds = (r: SendMessageResult) => bodies(r, OP.ShardsHold, loadShardsHold).map((h) => [h.first, h.epoch]);
+        const reports = (r: SendMessageResult) => bodies(r, OP.ShardsClosed, loadShardsClosed).map((c) => [c.epoch, c.units, c.held]);
+        const epochState = async (n: bigint) => (await p.epoch(n)).getEpochState();
+        const claimRewards = async (w: SandboxContract<TreasuryContract>, epoch: bigint) =>
+            (await p.providerOf(w.address)).send(w.getSender(), { value: GAS }, { $$type: 'ClaimRewards', queryId: 0n, epoch });
+        const flush = async (first: bigint) =>
+            (await p.shards(first)).send(workers[2].getSender(), { value: toNano('0.05') }, { $$type: 'ShardsFlush', queryId: 0n });
+        /** Claims, commits and reveals job `id` as its one worker (k = 1): the reveal settles it. */
+        const win = async (w: SandboxContract<TreasuryContract>, id: bigint) => {
+            expect(allSucceeded(await p.claim(w, id))).toBe(true);
+            expect(allSucceeded(await p.commit(w, id, hashOf(`result ${id}`)))).toBe(true);
+            const r = await p.reveal(w, id, hashOf(`result ${id}`));
+            expect(allSucceeded(r)).toBe(true);
+            return r;
+        };
+
+        it('refuses to close an epoch owed a held sum, bounces a claim back to its provider, and pays each provider its fair share once the sum is reported', async () => {
+            const [a, b] = workers;
+            // b earns 60 units in epoch 0 from a job posted alone: its units reach the epoch at once
+            expect(allSucceeded(await p.post(alice, 60n * FOG, { k: 1n, quorum: 1n }))).toBe(true);
+            await win(b, 0n);
+            // a earns 10 units in epoch 0 from shard 1 of 2: not the last, so only added up, and held
+            await p.postShards(alice, PRICE, 2, LONG);
+            const r = await win(a, 1n);
+            expect(holds(r)).toEqual([[1n, 0n]]);
+            expect(reports(r)).toEqual([]);
+            expect(await (await p.shards(1n)).getShardsState()).toMatchObject({ pending: true, held: true, epoch: 0n, units: PRICE });
+            const epoch = await p.epoch(0n);
+            const held = await epoch.getEpochState();
+            expect([held.holds, held.units, held.closed]).toEqual([1n, 60n * FOG, false]);
+            const provider = await p.providerOf(a.address);
+            expect((await provider.getProviderState()).curUnits).toBe(PRICE);
+
+            // past the close delay: the close and a claim (which would close it) are refused while held
+            p.blockchain.now = closeAt(0n);
+            const close = () => epoch.send(b.getSender(), { value: toNano('0.05') }, { $$type: 'CloseEpoch', queryId: 0n });
+            expect((await close()).transactions).toHaveTransaction({
+                to: epoch.address,
+                success: false,
+                exitCode: Epoch.errors['Sharded reports are outstanding'],
+            });
+            const fog = await p.balanceOf(a.address);
+            const early = await claimRewards(a, 0n);
+            expect(early.transactions).toHaveTransaction({
+                from: provider.address,
+                to: epoch.address,
+                success: false,
+                exitCode: Epoch.errors['Sharded reports are outstanding'],
+            });
+            expect(early.transactions).toHaveTransaction({
+                from: epoch.address,
+                to: provider.address,
+                inMessageBounced: true,
+                success: true,
+            });
+            expect((await provider.getProviderState()).curUnits).toBe(PRICE);
+            expect(await p.balanceOf(a.address)).toBe(fog);
+            expect(await epoch.getEpochState()).toEqual(held);
+
+            // the flush (the keeper's) reports the sum and releases the hold; then the epoch closes
+            const flushed = await flush(1n);
+            expect(reports(flushed)).toEqual([[0n, PRICE, true]]);
+            let e = await epoch.getEpochState();
+            expect([e.holds, e.units, e.burned]).toEqual([0n, 60n * FOG + PRICE, 60n * FOG + PRICE]);
+            expect(allSucceeded(await close())).toBe(true);
+            e = await epoch.getEpochState();
+            expect(e.closed).toBe(true);
+            const paid: bigint[] = [];
+            for (const [w, units] of [
+                [a, PRICE],
+                [b, 60n * FOG],
+            ] as const) {
+                const before = await p.balanceOf(w.address);
+                expect(allSucceeded(await claimRewards(w, 0n))).toBe(true);
+                paid.push((await p.balanceOf(w.address)) - before);
+                expect(paid.at(-1)).toBe((e.emission * units) / e.units);
+            }
+            e = await epoch.getEpochState();
+            expect(e.minted).toBe(paid[0] + paid[1]);
+            expect(e.minted).toBeLessThanOrEqual(e.emission);
+            expect(e.claimedUnits).toBe(e.units);
+        });
+
+        it('sends no hold for a sum reported at once: a refund, and the last close', async () => {
+            await p.postShards(alice, PRICE, 2, { k: 1n, quorum: 1n });
+            await p.claim(workers[0], 1n);
+            await p.commit(workers[0], 1n, hashOf('a result'));
+            p.blockchain.now! += Number(p.params.claimWindow) + 1;
+            const expired = await p.finalize(workers[1], 0n);
+            expect(allSucceeded(expired)).toBe(true);
+            expect([holds(expired), reports(expired)]).toEqual([[], [[0n, 0n, false]]]);
+            // nothing burned and nothing held: no epoch record at all
+            expect((await p.blockchain.getContract((await p.epoch(0n)).address)).accountState?.type).not.toBe('active');
+            const last = await p.reveal(workers[0], 1n, hashOf('a result'));
+            expect(allSucceeded(last)).toBe(true);
+            expect([holds(last), reports(last)]).toEqual([[], [[0n, PRICE, false]]]);
+            expect([(await epochState(0n)).holds, (await epochState(0n)).units]).toEqual([0n, PRICE]);
+        });
+
+        it("releases a held sum's epoch when a close of the next epoch reports it, and holds the next epoch", async () => {
+            await p.postShards(alice, PRICE, 4, LONG);
+            for (let id = 0n; id < 4n; id++) {
+                await p.claim(workers[0], id);
+                await p.commit(workers[0], id, hashOf('r'));
+            }
+            expect(holds(await p.reveal(workers[0], 0n, hashOf('r')))).toEqual([[0n, 0n]]);
+            // a second close of the same epoch adds to the held sum: no second hold
+            const added = await p.reveal(workers[0], 1n, hashOf('r'));
+            expect([holds(added), reports(added)]).toEqual([[], []]);
+            expect((await epochState(0n)).holds).toBe(1n);
+            p.blockchain.now = inEpoch(1n);
+            const changed = await p.reveal(workers[0], 2n, hashOf('r'));
+            expect(allSucceeded(changed)).toBe(true);
+            expect([reports(changed), holds(changed)]).toEqual([[[0n, 2n * PRICE, true]], [[0n, 1n]]]);
+            // the report of epoch 0 leaves the Shards before the hold of epoch 1
+            const group = await p.shards(0n);
+            const [close] = changed.transactions.filter((t) => addressOf(t).equals(group.address) && opOf(t) === OP.JobClosed);
+            expect(close.outMessages.values().map((m) => m.body.beginParse().preloadUint(32))).toEqual([OP.ShardsClosed, OP.ShardsHold]);
+            expect([(await epochState(0n)).holds, (await epochState(0n)).units]).toEqual([0n, 2n * PRICE]);
+            expect([(await epochState(1n)).holds, (await epochState(1n)).units]).toEqual([1n, 0n]);
+            expect(await group.getShardsState()).toMatchObject({ pending: true, held: true, epoch: 1n });
+            const last = await p.reveal(workers[0], 3n, hashOf('r'));
+            expect([reports(last), holds(last)]).toEqual([[[1n, 2n * PRICE, true]], []]);
+            expect([(await epochState(1n)).holds, (await epochState(1n)).units]).toEqual([0n, 2n * PRICE]);
+            expect((await p.blockchain.getContract(group.address)).balance).toBe(0n);
+        });
+
+        it('takes shards_hold only from Shards(first), with at least hold_value, whose whole chain it pays; a release reaches the epoch with nothing burned', async () => {
+            await p.postShards(alice, PRICE, 2, LONG);
+            const group = await p.shards(0n);
+            const epoch = await p.epoch(0n);
+            const value = await p.hub.getHoldValue();
+            const hold = (from: Address, v: bigint) =>
+                p.blockchain.sendMessage(
+                    internal({
+                        from,
+                        to: p.hub.address,
+                        value: v,
+                        body: beginCell()
+                            .store(storeShardsHold({ $$type: 'ShardsHold', first: 0n, epoch: 0n, requester: alice.address }))
+                            .endCell(),
+                    }),
+                );
+            const unrecorded = async () => expect((await p.blockchain.getContract(epoch.address)).accountState?.type).not.toBe('active');
+            for (const from of [workers[2].address, await p.hub.getShardsAddress(5n)]) {
+                const r = await hold(from, toNano('1'));
+                expect(r.transactions).toHaveTransaction({ to: p.hub.address, success: false, exitCode: Hub.errors['Only the shards'] });
+                await unrecorded();
+            }
+            const low = await hold(group.address, value - 1n);
+            expect(low.transactions).toHaveTransaction({
+                to: p.hub.address,
+                success: false,
+                exitCode: Hub.errors['Insufficient TON for a hold'],
+            });
+            await unrecorded();
+            expect(await minimumAccepted(p.blockchain, p.hub.address, (v) => hold(group.address, v), 1n, toNano('1'))).toBe(value);
+            // at exactly hold_value: the hub's record deploys the epoch, which keeps its storage reserve
+            const r = await hold(group.address, value);
+            expect(allSucceeded(r)).toBe(true);
+            expect(r.transactions).toHaveTransaction({
+                from: p.hub.address,
+                to: epoch.address,
+                op: OP.EpochRecord,
+                deploy: true,
+                success: true,
+            });
+            expect((await epoch.getEpochState()).holds).toBe(1n);
+            expect((await p.blockchain.getContract(epoch.address)).balance).toBeGreaterThanOrEqual(MinTonsForStorage);
+            // a held report reaches the epoch even with nothing to burn
+            const release = await p.blockchain.sendMessage(
+                internal({
+                    from: group.address,
+                    to: p.hub.address,
+                    value: toNano('0.1'),
+                    body: beginCell()
+                        .store(
+                            storeShardsClosed({
+                                $$type: 'ShardsClosed',
+                                first: 0n,
+                                epoch: 0n,
+                                burned: 0n,
+                                refund: 0n,
+                                slashed: 0n,
+                                units: 0n,
+                                held: true,
+                                requester: alice.address,
+                            }),
+                        )
+                        .endCell(),
+                }),
+            );
+            expect(release.transactions).toHaveTransaction({ from: p.hub.address, to: epoch.address, op: OP.EpochAdd, success: true });
+            expect((await epoch.getEpochState()).holds).toBe(0n);
+        });
     });
 
     describe('refuses a post and sends its FOG back, saying why', () => {
@@ -455,6 +668,7 @@ describe('a sharded post', () => {
                 refund: PRICE,
                 slashed: 0n,
                 units: 0n,
+                held: false,
                 requester: stranger.address,
             },
         );

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Address, Cell } from '@ton/core';
-import { closableAt, Fog } from '../client/actions';
+import { closableAt, Fog, holdsWords } from '../client/actions';
 import { Outgoing, SendError, WalletSender } from '../client/sender';
 import { describeError } from '../client/chain';
 import { commitOf } from '../wrappers/commit';
@@ -162,6 +162,8 @@ export class WorkerDaemon {
     private batch: Pending[] = [];
     /** Claims whose send failed this tick: sent again from the next one. */
     private readonly claimsToResend = new Set<string>();
+    /** Epochs whose reward claim waits for a sharded report, logged once each (a provider keeps two epochs: at most two held). */
+    private readonly heldEpochs = new Set<bigint>();
     /** Collateral the claims in `batch` will lock, nano FOG: what the provider's free stake must cover besides. */
     private batchCollateral = 0n;
     private timer?: NodeJS.Timeout;
@@ -856,6 +858,14 @@ export class WorkerDaemon {
         ] as const) {
             if (units === 0n) continue;
             if (now <= closableAt(epoch, params)) continue;
+            // a claim on an epoch a sharded post still owes a report would bounce (fees spent): wait for the keeper's flush
+            const holds = await this.fog.epochHolds(epoch);
+            if (holds > 0n) {
+                if (!this.heldEpochs.has(epoch)) this.log({ event: 'reward_claim_waiting', epoch: Number(epoch), reason: holdsWords(holds) });
+                this.heldEpochs.add(epoch);
+                continue;
+            }
+            this.heldEpochs.delete(epoch);
             try {
                 await this.sender.send([await this.fog.claimRewards(this.me, epoch)], true);
                 this.journal.bump('reward_claims');

@@ -6,7 +6,7 @@
  * in the wallet. Reads are public, so nothing here needs the server: the wallet's address is enough.
  */
 import { Address } from '@ton/core';
-import { closableAt, type Fog } from '../../client/actions';
+import { closableAt, holdsWords, type Fog } from '../../client/actions';
 import { formatAmount, parseAmount } from '../../wrappers/units';
 import type { Outgoing } from '../../client/sender';
 import { friendlyAddress, type PublicNetwork } from '../network';
@@ -44,9 +44,15 @@ async function accountHtml(fog: Fog, net: PublicNetwork, owner: Address): Promis
         const e = await (await fog.epoch(n)).getEpochState();
         const due = now >= closableAt(n, params);
         const share = e.closed && e.units > 0n ? ` (${esc(formatAmount((e.emission * units) / e.units))})` : '';
+        // a claim of an epoch still owed sharded reports would bounce: no button until they arrive
+        const held = !e.closed && e.holds > 0n;
         rewards.push(
             `<li data-epoch="${n}">Epoch ${n}: ${esc(formatAmount(units).replace(' FOG', ''))} units${share}${
-                due ? ` <button type="button" data-claim="${n}">Claim</button>` : `, claimable from ${esc(when(closableAt(n, params)))}`
+                due && !held
+                    ? ` <button type="button" data-claim="${n}">Claim</button>`
+                    : due
+                      ? `, ${esc(holdsWords(e.holds))}`
+                      : `, claimable from ${esc(when(closableAt(n, params)))}`
             }</li>`,
         );
     }

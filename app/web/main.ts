@@ -13,7 +13,7 @@
  * through claims, commits, reveals and settlement.
  */
 import { Address } from '@ton/core';
-import { Fog } from '../../client/actions';
+import { Fog, holdsWords } from '../../client/actions';
 import { connect } from '../../client/chain';
 import { describeOutcome } from '../../client/jobs';
 import { MapError, mapOf, mapStatus, shardStatus } from '../../client/map';
@@ -122,7 +122,8 @@ async function epochFigures(fog: Fog, n: bigint, now: number, end: number) {
     const epoch = await fog.epoch(n);
     if (!(await fog.client.isContractDeployed(epoch.address))) return { state: end > now ? 'running' : 'ended', e: undefined };
     const e = await epoch.getEpochState();
-    return { state: end > now ? 'running' : e.closed ? 'closed' : 'ended, not closed yet', e };
+    const held = e.holds > 0n ? `, ${holdsWords(e.holds)}` : '';
+    return { state: (end > now ? 'running' : e.closed ? 'closed' : 'ended, not closed yet') + held, e };
 }
 
 function epochView(n: bigint): View {
