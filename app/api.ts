@@ -58,6 +58,34 @@ export interface ApiOptions {
     storageToken?: string;
     /** Seconds from the Unix epoch (tests move it). */
     now?: () => number;
+    /**
+     * The key that MACs the challenges wallets sign (FOG_APP_SECRET, at least 16 bytes): servers
+     * sharing it accept each other's challenges, and a restart keeps them valid. Default: random
+     * per process (a restart asks connected wallets for a new proof).
+     */
+    secret?: Buffer;
+    /**
+     * Reverse proxies in front of this server (--trust-proxy): the address a request comes from
+     * is the one that many hops from the right of X-Forwarded-For (each proxy appends its
+     * client's). 0 (default): the socket's peer, and the header is ignored (anyone can write it).
+     */
+    trustProxy?: number;
+}
+
+/**
+ * The address a request comes from: the socket's peer, or with `hops` proxies in front, the entry
+ * the outermost of them appended to X-Forwarded-For (entries further left are the client's own
+ * words). A request that came around the proxies (too few entries) is keyed by its peer.
+ */
+export function clientAddress(req: IncomingMessage, hops = 0): string {
+    const peer = req.socket.remoteAddress ?? '?';
+    if (hops === 0) return peer;
+    const header = req.headers['x-forwarded-for'];
+    const entries = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+        .split(',')
+        .map((e) => e.trim())
+        .filter((e) => e !== '');
+    return entries.length >= hops ? entries[entries.length - hops] : peer;
 }
 
 export class ApiError extends Error {
@@ -121,7 +149,7 @@ interface ProofHeader {
 }
 
 export function createApi(o: ApiOptions): Api {
-    const secret = randomBytes(32);
+    const secret = o.secret ?? randomBytes(32);
     const now = o.now ?? (() => Math.floor(Date.now() / 1000));
     const log = o.log ?? (() => undefined);
     const limiter = new RateLimiter({ ...(o.rate ?? { perMinute: 6, burst: 3 }), now });
@@ -214,8 +242,8 @@ export function createApi(o: ApiOptions): Api {
     const createJob = async (req: IncomingMessage, res: ServerResponse) => {
         // the address a request comes from is limited before anything is checked; the caller, once
         // known; and the server as a whole only for callers it knows, so that no flood of strangers
-        // locks out its users (behind a proxy every request has the proxy's address: see docs/app.md)
-        take(fromAddress, req.socket.remoteAddress ?? '?', 'from this address');
+        // locks out its users (behind a proxy, --trust-proxy names the client's address: docs/app.md)
+        take(fromAddress, clientAddress(req, o.trustProxy), 'from this address');
         const who = await caller(req);
         const request = parseJobRequest(await bodyOf(req, MAX_BODY_BYTES));
         take(limiter, who, 'from you');

@@ -8,7 +8,8 @@
  * itself. `npm start` runs it next to the devnet and prints its URL.
  *
  *   node dist/app/server.js [--network-file .fog/network.json] [--port 8090] [--host 127.0.0.1] [--dir dist/app/web]
- *                           [--public-url <url>] [--bridge]     (BOT_TOKEN and FOG_STORAGE_TOKEN from the environment)
+ *                           [--public-url <url>] [--bridge] [--trust-proxy <hops>]
+ *                           (BOT_TOKEN, FOG_STORAGE_TOKEN and FOG_APP_SECRET from the environment)
  *
  * Pages are GET or HEAD only (405 otherwise), a path that is not a file of the app 404, a path
  * that tries to leave the folder or is not valid percent-encoding 400; the server stays up.
@@ -49,6 +50,10 @@ export interface AppServerOptions {
     botToken?: string;
     /** The storage node's write token (FOG_STORAGE_TOKEN). */
     storageToken?: string;
+    /** The key of the wallets' challenges (FOG_APP_SECRET; app/api.ts). */
+    secret?: Buffer;
+    /** Reverse proxies in front of the server, whose X-Forwarded-For names the client (app/api.ts). */
+    trustProxy?: number;
     log?: (event: Record<string, unknown>) => void;
 }
 
@@ -180,6 +185,8 @@ export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
         networkFile: o.networkFile,
         botToken: o.botToken,
         storageToken: o.storageToken,
+        secret: o.secret,
+        trustProxy: o.trustProxy,
         domain: () => new URL(publicUrl).host,
         log,
     });
@@ -286,8 +293,13 @@ export const appServerUsage = `usage: node dist/app/server.js [options]
                                        TON Connect manifest's URL, the domain a wallet's proof names
   --bridge                             serve a TON Connect bridge at /bridge/ and offer the devnet's
                                        wallet (a devnet)
+  --trust-proxy 0                      reverse proxies in front of this server: the API's per-address
+                                       rate limit keys on the client X-Forwarded-For names that many
+                                       hops from the right (0: the connection's peer; the header is ignored)
   BOT_TOKEN                            the Telegram bot's token: Mini App users' initData is checked with it
   FOG_STORAGE_TOKEN                    the storage node's write token, if it has one
+  FOG_APP_SECRET                       hex, 16 bytes or more: the key of the challenges wallets sign, so
+                                       that a restart or a second server accepts the proofs already given
 `;
 
 export function parseAppServerArgs(argv: string[]): AppServerOptions | 'help' {
@@ -302,6 +314,7 @@ export function parseAppServerArgs(argv: string[]): AppServerOptions | 'help' {
                 dir: { type: 'string' },
                 'public-url': { type: 'string' },
                 bridge: { type: 'boolean', default: false },
+                'trust-proxy': { type: 'string', default: '0' },
                 help: { type: 'boolean', short: 'h', default: false },
             },
             strict: true,
@@ -322,6 +335,12 @@ export function parseAppServerArgs(argv: string[]): AppServerOptions | 'help' {
         if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
             throw new OptionError(`--public-url must be an http(s) URL, got ${v['public-url']}`);
     }
+    const trustProxy = Number(v['trust-proxy']);
+    if (!Number.isInteger(trustProxy) || trustProxy < 0 || trustProxy > 16)
+        throw new OptionError(`--trust-proxy must be a whole number of proxies 0..16, got ${v['trust-proxy']}`);
+    const secretHex = process.env.FOG_APP_SECRET || undefined;
+    if (secretHex !== undefined && !/^([0-9a-fA-F]{2}){16,}$/.test(secretHex))
+        throw new OptionError('FOG_APP_SECRET must be hex, 16 bytes (32 digits) or more');
     return {
         networkFile: v['network-file']!,
         port,
@@ -331,6 +350,8 @@ export function parseAppServerArgs(argv: string[]): AppServerOptions | 'help' {
         bridge: v.bridge!,
         botToken: process.env.BOT_TOKEN || undefined,
         storageToken: process.env.FOG_STORAGE_TOKEN || undefined,
+        secret: secretHex === undefined ? undefined : Buffer.from(secretHex, 'hex'),
+        trustProxy,
     };
 }
 

@@ -21,7 +21,7 @@ import { writeNetworkFile } from '../client/addresses';
 import { uint256ToHash, sha256Hex } from '../client/hash';
 import { formatAmount } from '../wrappers/units';
 import { WalletSender } from '../client/sender';
-import { AppServer, startAppServer } from '../app/server';
+import { AppServer, parseAppServerArgs, startAppServer } from '../app/server';
 import { APP_DIST } from '../app/paths';
 import { signInitData } from '../app/auth';
 import { startStorageNode, StorageNode } from '../oracle/storage/server';
@@ -29,6 +29,13 @@ import { StorageClient } from '../client/storage';
 import { resultHashOf } from '../client/results';
 import { runExample, exampleNamed } from '../examples/catalog';
 import { TonConnectWallet } from '../client/tonconnect-wallet';
+import { jobSpec } from '../client/actions';
+import { fuelForJob } from '../client/compute/fuel';
+import type { ComputeJob } from '../client/compute/types';
+import { Party } from '../client/dispute/game';
+import { liarOf } from '../client/dispute/liar';
+import { disputeHistory } from '../client/dispute/history';
+import { MATCH_PHASE, moveFor } from '../worker/dispute';
 
 /** The bot token the app server checks Mini App initData with here. */
 const BOT_TOKEN = '123456:fog-test-bot-token';
@@ -500,6 +507,80 @@ describe('the web app', () => {
         }
     }, 120_000);
 
+    it('shows a job’s dispute move by move: the two parties, each open, split and proof with its time, and the outcome', async () => {
+        // a job of the upper-case program for two workers, one of them lying: their results differ
+        const program = readFileSync(exampleNamed('upper').program);
+        const input = Buffer.from('one honest worker is enough');
+        const store = new StorageClient(storage.url);
+        await store.put(program);
+        await store.put(input);
+        const spec = jobSpec({ program, input, urlOf: (h) => store.urlOf(h), k: 2, quorum: 2, maxMfuel: 1 });
+        const id = (await d.fog.hub.getHubState()).nextJobId;
+        await requester.send([await d.fog.post(requester.address, 10n * FOG, spec)], true);
+        const job: ComputeJob = { program, input, fuel: fuelForJob(spec), maxMemoryMb: Number(spec.maxMemoryMb) };
+        const honest = new Party(job);
+        const liar = liarOf(job, 100, honest.result());
+        const liarWallet = await staker(d);
+        const sides = [
+            { wallet: worker, party: honest },
+            { wallet: liarWallet, party: liar },
+        ];
+        for (const { wallet: w } of sides) await claim(d, w, id);
+        for (const { wallet: w, party } of sides) await commit(d, w, id, await party.openResult());
+        for (const { wallet: w, party } of sides) await reveal(d, w, id, await party.openResult());
+
+        // the page shows the match as soon as it starts, and follows it
+        await page.goto(`${app.url}#/job/${id}`, { waitUntil: 'load' });
+        await page.waitForSelector('section.match[data-match="0"]', { timeout: 30_000 });
+        expect(await text('section.match .outcome')).toMatch(
+            /^Under way: (A to open \(\d+ s left\), B to open \(\d+ s left\)|A to open|B to open)/,
+        );
+        const dispute = await d.fog.dispute(id);
+        for (let turn = 0; turn < 40; turn++) {
+            const state = await dispute.getDisputeState();
+            if (state.phase === MATCH_PHASE.over) break;
+            let moved = false;
+            for (const { wallet: w, party } of sides) {
+                try {
+                    const move = await moveFor(party, w.address, state);
+                    if (move === undefined) continue;
+                    await w.send([await d.fog.disputeMove(id, move)], true);
+                    moved = true;
+                } catch (e) {
+                    // the liar's proof of its last step is refused (its step does end where the honest party said)
+                    if (party !== liar) throw e;
+                }
+            }
+            if (!moved) {
+                // nobody can move: the silent party's clock runs out
+                await advance(d, Number(state.clockA > state.clockB ? state.clockA : state.clockB) + 2);
+                await worker.send([await d.fog.disputeMove(id, { kind: 'timeout' })], true);
+            }
+        }
+        const played = await dispute.getDisputeState();
+        expect(played.phase).toBe(MATCH_PHASE.over);
+        const honestSide = played.a!.equals(worker.address) ? 'a' : 'b';
+        expect(Number(played.winner)).toBe(honestSide === 'a' ? 1 : 2);
+
+        // the page: both parties with their revealed results, every move in order, the honest side's win
+        await page.waitForSelector('section.match .outcome[data-winner="a"], section.match .outcome[data-winner="b"]', { timeout: 30_000 });
+        expect(await page.$eval('section.match .outcome', (e) => e.getAttribute('data-winner'))).toBe(honestSide);
+        const moves = await page.$$eval('section.match ol.moves li', (lis) => lis.map((li) => li.getAttribute('data-move')));
+        expect(moves.slice(0, 2)).toEqual(['open', 'open']);
+        expect(moves.filter((m) => m === 'bisect').length).toBeGreaterThanOrEqual(5);
+        const history = await disputeHistory(d.client, dispute.address);
+        expect(moves).toEqual(history.matches[0].moves.map((m) => m.kind));
+        const texts = await page.$$eval('section.match ol.moves li', (lis) => lis.map((li) => li.textContent ?? ''));
+        const last = history.matches[0].moves.at(-1)!;
+        if (last.kind === 'prove') expect(texts.at(-1)).toContain(`proved step ${last.from.toLocaleString('en-US')}`);
+        const shownParties = await page.$$eval('section.match dl.fields dd a', (as) => as.map((a) => a.getAttribute('href')));
+        expect(shownParties).toEqual([played.a!, played.b!].map((a) => `#/provider/${a.toString({ testOnly: true })}`));
+        expect(await text('section.match dl.fields')).toContain(`revealed ${uint256ToHash(await honest.openResult())}`);
+        expect(await text('section.match dl.fields')).toContain(`revealed ${uint256ToHash(await liar.openResult())}`);
+        expect(await overflows()).toBe(false);
+        await shot('dispute');
+    }, 120_000);
+
     it('shows the epochs: burned, work units and minted FOG as each epoch’s contract holds them', async () => {
         await page.goto(`${app.url}#/`, { waitUntil: 'load' });
         await page.waitForSelector('#epochs');
@@ -587,6 +668,57 @@ describe('the web app', () => {
         });
         // and the server is still up
         expect((await fetch(`${app.url}network.json`)).status).toBe(200);
+    });
+
+    it('behind proxies and replicas: servers sharing FOG_APP_SECRET accept each other’s challenges, and --trust-proxy limits by the address X-Forwarded-For names', async () => {
+        const secret = Buffer.alloc(32, 7);
+        const servers = await Promise.all([
+            startAppServer({ networkFile, port: 0, botToken: BOT_TOKEN, secret, trustProxy: 1 }),
+            startAppServer({ networkFile, port: 0, botToken: BOT_TOKEN, secret }),
+            startAppServer({ networkFile, port: 0, botToken: BOT_TOKEN }),
+        ]);
+        try {
+            const [proxied, twin, stranger] = servers;
+            const jobs = (s: AppServer, authorization: string, headers: Record<string, string> = {}) =>
+                fetch(`${s.url}api/jobs`, {
+                    method: 'POST',
+                    headers: { 'content-type': 'application/json', authorization, ...headers },
+                    body: JSON.stringify({ example: 'upper', text: 'hello', k: 1 }),
+                }).then(async (r) => ({ status: r.status, error: ((await r.json()) as { error?: string }).error }));
+            // a challenge from one server, proved by a (passless) wallet: its twin knows the challenge
+            // (and refuses only for want of a pass); a server with its own secret does not know it
+            const payload = ((await (await fetch(`${proxied.url}api/challenge`)).json()) as { payload: string }).payload;
+            const w = new TonConnectWallet(`${app.publicUrl}bridge`, await wallet(d));
+            const proof = (s: AppServer) => `ton-proof ${w.proofHeader(new URL(s.publicUrl).host, payload)}`;
+            expect(await jobs(twin, proof(twin))).toMatchObject({ status: 403, error: expect.stringContaining('no Contributor Pass') });
+            expect(await jobs(stranger, proof(stranger))).toMatchObject({ status: 401 });
+
+            // one proxy in front: the client is the last X-Forwarded-For entry, whatever the client wrote before it
+            const from = (ip: string) => ({ 'x-forwarded-for': `10.9.9.9, ${ip}` });
+            let limited;
+            for (let i = 0; i < 40 && !limited; i++) {
+                const r = await jobs(proxied, 'basic x', from('203.0.113.7'));
+                if (r.status === 429) limited = { ...r, after: i };
+            }
+            expect(limited).toMatchObject({ status: 429, error: expect.stringContaining('from this address'), after: 30 });
+            expect((await jobs(proxied, 'basic x', from('203.0.113.8'))).status).toBe(401);
+            // without --trust-proxy the header is anybody's words: every request is its peer's
+            for (let i = 0; i < 30; i++) await jobs(stranger, 'basic x', from(`198.51.100.${i}`));
+            expect(await jobs(stranger, 'basic x', from('198.51.100.99'))).toMatchObject({ status: 429 });
+        } finally {
+            await Promise.all(servers.map((s) => s.close()));
+        }
+        expect(() => parseAppServerArgs(['--trust-proxy', '1.5'])).toThrow(
+            '--trust-proxy must be a whole number of proxies 0..16, got 1.5',
+        );
+        process.env.FOG_APP_SECRET = 'abc';
+        try {
+            expect(() => parseAppServerArgs([])).toThrow('FOG_APP_SECRET must be hex, 16 bytes (32 digits) or more');
+            process.env.FOG_APP_SECRET = '07'.repeat(32);
+            expect(parseAppServerArgs(['--trust-proxy', '2'])).toMatchObject({ secret: Buffer.alloc(32, 7), trustProxy: 2 });
+        } finally {
+            delete process.env.FOG_APP_SECRET;
+        }
     });
 
     it('fits a phone: no screen scrolls sideways at 360 px', async () => {

@@ -21,9 +21,9 @@ import { phaseName } from '../../client/results';
 import { uint256ToHash } from '../../client/hash';
 import { formatAmount } from '../../wrappers/units';
 import type { JobState } from '../../wrappers/Job';
-import { friendlyAddress, type PublicNetwork } from '../network';
+import { type PublicNetwork } from '../network';
 import { inTelegram, telegram } from './telegram';
-import { esc, utc } from './html';
+import { addressLink, esc, utc } from './html';
 
 /**
  * How often the page reads the chain again, milliseconds: every 3 s on the devnet, every 15 s on a
@@ -41,12 +41,6 @@ const banner = document.getElementById('status')!;
 
 /** A deadline or span end, '—' when the chain holds none. */
 const when = (seconds: bigint) => (seconds === 0n ? '—' : utc(seconds));
-
-/** An address, linked to its provider page when it is a worker's. */
-function addressLink(a: Address, net: PublicNetwork, asProvider = false): string {
-    const text = friendlyAddress(a, net.network);
-    return asProvider ? `<a class="mono" href="#/provider/${esc(text)}">${esc(text)}</a>` : `<span class="mono">${esc(text)}</span>`;
-}
 
 /** A blob's hash, linked to its bytes on the network's storage node when the page knows one (a composite input's manifest names its parts). */
 function blobLink(hash: string, net: PublicNetwork): string {
@@ -254,7 +248,7 @@ ${map === undefined ? '' : `<p>Shard ${id - map + 1n} of <a href="#/map/${map}">
   <div><dt>Claims until</dt><dd>${esc(when(state.claimUntil))}</dd></div>
   <div><dt>Reveals until</dt><dd>${esc(when(state.revealUntil))}</dd></div>
   <div><dt>Claims · commits · reveals</dt><dd>${state.claims} · ${state.commits} · ${state.reveals}</dd></div>
-  ${state.matches > 0n ? `<div><dt>Dispute matches</dt><dd>${state.matches}</dd></div>` : ''}
+  ${state.matches > 0n ? `<div><dt>Dispute matches played</dt><dd>${state.matches}</dd></div>` : ''}
   ${
       state.result !== 0n
           ? `<div><dt>Result</dt><dd class="mono" data-result><a href="api/results/${esc(uint256ToHash(state.result))}">${esc(uint256ToHash(state.result))}</a></dd></div>`
@@ -263,7 +257,8 @@ ${map === undefined ? '' : `<p>Shard ${id - map + 1n} of <a href="#/map/${map}">
 </dl>
 ${await outputFigure(id, state)}
 <h3>Seats</h3>
-${seatsOf(state, net)}`;
+${seatsOf(state, net)}
+${state.matches > 0n || phaseName(state.phase) === 'disputing' ? await (await import('./dispute')).disputeSection(fog, id, net) : ''}`;
         },
     };
 }

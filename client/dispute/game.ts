@@ -15,9 +15,9 @@ import { haltedMachine } from './opening';
 import { CompiledProgram, Unsupported } from './compiled';
 import { cellHashInt } from './cells';
 import { failureHash } from '../results';
+import { DISPUTE_DEGREE, pointOf, stepBound } from './points';
 
-/** The degree of a bisection: a segment is split into at most this many parts. */
-export const DISPUTE_DEGREE = 16;
+export { DISPUTE_DEGREE, pointOf, stepBound };
 
 /** A copy of a party's machine at some step, with whether its fault had struck by then. */
 export interface Checkpoint {
@@ -49,19 +49,6 @@ export interface Fault {
     /** The step after which the fault strikes. */
     atStep: number;
     apply(machine: Machine): void;
-}
-
-/** Point `j` of a bisection of `length` steps from `start` into `parts` (the contract's pointOf), exact past 2^53 / 16. */
-export function pointOf(start: number, length: number, parts: number, j: number): number {
-    return start + Number((BigInt(j) * BigInt(length)) / BigInt(parts));
-}
-
-/**
- * The most steps a run with `maxMfuel` million fuel takes (the Dispute's stepBound; docs/disputes.md,
- * "Steps bounded by fuel"): a match bisects the steps up to it, where both runs have halted.
- */
-export function stepBound(maxMfuel: number): number {
-    return 2 * maxMfuel * 1_000_000 + 16;
 }
 
 /** A job's fuel limit in whole millions, rounded up (a job spec's maxMfuel; the Dispute's bound for a match of the job). */
