@@ -335,8 +335,8 @@ export function parseAppServerArgs(argv: string[]): AppServerOptions | 'help' {
         if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
             throw new OptionError(`--public-url must be an http(s) URL, got ${v['public-url']}`);
     }
-    const trustProxy = Number(v['trust-proxy']);
-    if (!Number.isInteger(trustProxy) || trustProxy < 0 || trustProxy > 16)
+    const trustProxy = /^\d{1,2}$/.test(v['trust-proxy']!) ? Number(v['trust-proxy']) : NaN;
+    if (!(trustProxy >= 0 && trustProxy <= 16))
         throw new OptionError(`--trust-proxy must be a whole number of proxies 0..16, got ${v['trust-proxy']}`);
     const secretHex = process.env.FOG_APP_SECRET || undefined;
     if (secretHex !== undefined && !/^([0-9a-fA-F]{2}){16,}$/.test(secretHex))

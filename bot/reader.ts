@@ -299,7 +299,7 @@ export class Reader {
         }
         const e = await epoch.getEpochState();
         return [
-            `<b>Epoch ${n}</b> ${end > now ? `ends ${when(end, now)}` : e.closed ? 'closed' : 'ended, not closed yet'}${e.holds > 0n ? `; ${holdsWords(e.holds)}` : ''}`,
+            `<b>Epoch ${n}</b> ${end > now ? `ends ${when(end, now)}` : e.closed ? 'closed' : 'ended, not closed yet'}${e.holds > 0n && !e.closed ? `; ${holdsWords(e.holds)}` : ''}`,
             `Burned ${fog(e.burned)}, slashed ${fog(e.slashed)}, work units ${fog(e.units).replace(' FOG', '')}`,
             e.closed
                 ? `Emission <b>${fog(e.emission)}</b>, ${fog(e.minted)} claimed`

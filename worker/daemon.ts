@@ -162,7 +162,7 @@ export class WorkerDaemon {
     private batch: Pending[] = [];
     /** Claims whose send failed this tick: sent again from the next one. */
     private readonly claimsToResend = new Set<string>();
-    /** Epochs whose reward claim waits for a sharded report, logged once each (a provider keeps two epochs: at most two held). */
+    /** Epochs whose reward claim waits for a sharded report, logged once each; only the provider's two epochs are kept. */
     private readonly heldEpochs = new Set<bigint>();
     /** Collateral the claims in `batch` will lock, nano FOG: what the provider's free stake must cover besides. */
     private batchCollateral = 0n;
@@ -852,6 +852,7 @@ export class WorkerDaemon {
         if (!(await this.fog.client.isContractDeployed(provider.address))) return;
         const s = await provider.getProviderState();
         const params = await this.fog.hub.getParams();
+        for (const held of this.heldEpochs) if (held !== s.prevEpoch && held !== s.curEpoch) this.heldEpochs.delete(held);
         for (const [epoch, units] of [
             [s.prevEpoch, s.prevUnits],
             [s.curEpoch, s.curUnits],
@@ -861,7 +862,8 @@ export class WorkerDaemon {
             // a claim on an epoch a sharded post still owes a report would bounce (fees spent): wait for the keeper's flush
             const holds = await this.fog.epochHolds(epoch);
             if (holds > 0n) {
-                if (!this.heldEpochs.has(epoch)) this.log({ event: 'reward_claim_waiting', epoch: Number(epoch), reason: holdsWords(holds) });
+                if (!this.heldEpochs.has(epoch))
+                    this.log({ event: 'reward_claim_waiting', epoch: Number(epoch), reason: holdsWords(holds) });
                 this.heldEpochs.add(epoch);
                 continue;
             }

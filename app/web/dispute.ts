@@ -5,7 +5,8 @@
  * its clock. It reads the Dispute contract's transactions through client/dispute/history.ts.
  */
 import type { Fog } from '../../client/actions';
-import { disputeHistory, type MatchMoveRecord, type MatchRecord } from '../../client/dispute/history';
+import type { Address } from '@ton/core';
+import { disputeHistory, type DisputeHistory, type MatchMoveRecord, type MatchRecord } from '../../client/dispute/history';
 import { uint256ToHash } from '../../client/hash';
 import type { PublicNetwork } from '../network';
 import { addressLink, esc, utc } from './html';
@@ -33,11 +34,10 @@ function matchHtml(m: MatchRecord, live: string, net: PublicNetwork): string {
             result === undefined ? '' : `<br><span class="mono">revealed ${esc(uint256ToHash(result))}</span>`
         }</dd></div>`;
     };
-    let bisected = false;
     const moves = m.moves
         .map((move) => {
-            const text = moveText(move, move.kind === 'bisect' && !bisected);
-            if (move.kind === 'bisect') bisected = true;
+            // the match's first split is of the whole run, [0, bound): told apart from the others by its span
+            const text = moveText(move, move.kind === 'bisect' && move.from === 0n && move.to === m.bound);
             return `<li data-move="${move.kind}"><time>${esc(utc(move.time))}</time> ${esc(text)}</li>`;
         })
         .join('');
@@ -57,10 +57,26 @@ ${outcome}
 </section>`;
 }
 
+/** Histories read, by Dispute address, with the last transaction they include: read again only when it changes. */
+const histories = new Map<string, { lt: string; history: DisputeHistory }>();
+/** Disputes whose history the page keeps (it shows one at a time). */
+const KEPT_HISTORIES = 16;
+
+async function historyOf(fog: Fog, address: Address): Promise<DisputeHistory> {
+    const key = address.toRawString();
+    const lt = (await fog.client.getContractState(address)).lastTransaction?.lt ?? '0';
+    const known = histories.get(key);
+    if (known?.lt === lt) return known.history;
+    const history = await disputeHistory(fog.client, address);
+    if (histories.size >= KEPT_HISTORIES) histories.clear();
+    histories.set(key, { lt, history });
+    return history;
+}
+
 /** The dispute section of job `id`'s page. */
 export async function disputeSection(fog: Fog, id: bigint, net: PublicNetwork): Promise<string> {
     const dispute = await fog.dispute(id);
-    const [history, state, now] = await Promise.all([disputeHistory(fog.client, dispute.address), dispute.getDisputeState(), fog.now()]);
+    const [history, state, now] = await Promise.all([historyOf(fog, dispute.address), dispute.getDisputeState(), fog.now()]);
     // the match under way: who is to move, and the time its clock has left
     let live = '';
     if (state.phase === 1n || state.phase === 2n) {

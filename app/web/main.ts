@@ -116,7 +116,8 @@ async function epochFigures(fog: Fog, n: bigint, now: number, end: number) {
     const epoch = await fog.epoch(n);
     if (!(await fog.client.isContractDeployed(epoch.address))) return { state: end > now ? 'running' : 'ended', e: undefined };
     const e = await epoch.getEpochState();
-    const held = e.holds > 0n ? `, ${holdsWords(e.holds)}` : '';
+    // a hold that reached the epoch after its close holds nothing: it is not shown
+    const held = e.holds > 0n && !e.closed ? `, ${holdsWords(e.holds)}` : '';
     return { state: (end > now ? 'running' : e.closed ? 'closed' : 'ended, not closed yet') + held, e };
 }
 

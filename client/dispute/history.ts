@@ -10,7 +10,7 @@ import type { TonClient } from '@ton/ton';
 import { loadDisputeStart } from '../../wrappers/Dispute';
 import { OpDisputeStart } from '../../wrappers/Hub';
 import { eventsOf } from '../events';
-import { DISPUTE_DEGREE, pointOf } from './points';
+import { DISPUTE_DEGREE, pointOf, stepBound } from './points';
 
 /** One move, as the contract took it. */
 export interface MatchMoveRecord {
@@ -35,6 +35,8 @@ export interface MatchRecord {
     resultB?: bigint;
     /** Each party's time to move, seconds. */
     allowance?: number;
+    /** The steps the match bisects (stepBound of the job's fuel limit): its first split is of [0, bound). */
+    bound?: bigint;
     started?: number;
     moves: MatchMoveRecord[];
     /** 'a', 'b' or 'neither' (no party opened in time); by proof or by a clock running out. */
@@ -68,7 +70,7 @@ export async function disputeHistory(client: TonClient, address: Address, most =
             break;
         }
         const last = page[page.length - 1];
-        // a page asked from (lt, hash) starts with that transaction itself
+        // (the client asks from (lt, hash) and drops that transaction itself; the filter only makes sure)
         page = (
             await client.getTransactions(address, {
                 limit: PAGE,
@@ -102,6 +104,7 @@ export function matchesOf(txs: readonly Transaction[], address: Address): MatchR
                     resultA: s.resultA,
                     resultB: s.resultB,
                     allowance: Number(s.allowance),
+                    bound: BigInt(stepBound(Number(s.maxMfuel))),
                     started: tx.now,
                 });
             } catch {
