@@ -132,6 +132,29 @@ export interface GetMethodOutcome {
     stack: TupleItem[];
 }
 
+const BOC_ONCE = Symbol('fog.devnet.bocOnce');
+
+/**
+ * Serializes each cell to a BoC once. The emulator takes every account's code and data (and the
+ * libraries) as BoCs, which @ton/sandbox makes again from the same cells at every get-method call:
+ * a contract's code is tens of kilobytes, and serializing it was a quarter of a get-method's time
+ * (measured: 600 get-methods on the hub, 10.2 s before, 7.4 s after). Cells are immutable, so the
+ * bytes of a cell never change; each caller gets its own copy. Keyed weakly: a cell no longer used
+ * takes its BoC with it.
+ */
+function serializeCellsOnce(): void {
+    const proto = Cell.prototype as Cell & { [BOC_ONCE]?: true };
+    if (proto[BOC_ONCE]) return;
+    proto[BOC_ONCE] = true;
+    const made = new WeakMap<Cell, Buffer>();
+    const toBoc = proto.toBoc;
+    proto.toBoc = function (this: Cell, opts?: Parameters<Cell['toBoc']>[0]) {
+        if (opts !== undefined) return toBoc.call(this, opts);
+        let boc = made.get(this);
+        if (boc === undefined) made.set(this, (boc = toBoc.call(this)));
+        return Buffer.from(boc);
+    };
+}
 const STATE_FILE = 'state.json';
 const LT_DIGITS = 20;
 /** Decoded transactions kept in memory: enough for every client polling the newest ones of its account. */
@@ -185,6 +208,7 @@ export class DevnetChain {
 
     /** Opens the chain in `dataDir`, reloading its saved state if there is one. */
     static async open(opts: DevnetChainOptions = {}): Promise<DevnetChain> {
+        serializeCellsOnce();
         const speed = opts.speed ?? 1;
         if (!Number.isFinite(speed) || speed <= 0 || speed > 100_000)
             throw new Error(`speed must be a number in (0, 100000], got ${opts.speed}`);

@@ -149,6 +149,18 @@ describe('devnet', () => {
         ).toBe(true);
     });
 
+    it('serializes a cell once and hands every caller its own copy of the bytes (get-methods reuse contracts’ code BoCs)', () => {
+        // the devnet in this process has made Cell.toBoc remember: the bytes are @ton/core's, every time
+        const cell = beginCell().storeUint(7, 32).storeRef(beginCell().storeStringTail('x'.repeat(200))).endCell();
+        const first = cell.toBoc();
+        first.fill(0);
+        const again = cell.toBoc();
+        expect(again.equals(first)).toBe(false);
+        expect(Cell.fromBoc(again)[0].equals(cell)).toBe(true);
+        expect(cell.toBoc({ idx: false, crc32: true }).equals(again)).toBe(true);
+        expect(cell.toBoc({ idx: true, crc32: false }).equals(again)).toBe(false);
+    });
+
     it('serves FOG from the faucet and takes a stake through the hub, confirmed hop by hop', async () => {
         const w = await d.funded(toNano('5'), 500n * FOG);
         expect(await d.fog.balanceOf(w.address)).toBe(500n * FOG);
