@@ -4,7 +4,7 @@
  * an Answer: a reply for the user (unknown job, malformed address), not a failure.
  */
 import { Address } from '@ton/core';
-import { closableAt, Fog, holdsWords, jobSpec } from '../client/actions';
+import { blockingHolds, closableAt, Fog, holdsWords, jobSpec } from '../client/actions';
 import { JobSpec } from '../wrappers/Hub';
 
 import { NetworkFile } from '../client/addresses';
@@ -274,7 +274,8 @@ export class Reader {
                 lines.push(
                     `Epoch ${n}: <b>${fog((e.emission * units) / e.units)}</b> to claim (${fog(units).replace(' FOG', '')} of ${fog(e.units).replace(' FOG', '')} units): <code>fog-worker rewards</code>`,
                 );
-            else if (now >= closable && e.holds > 0n) lines.push(`Epoch ${n}: ended, ${holdsWords(e.holds)}; claimable once they arrive`);
+            else if (now >= closable && blockingHolds(e, now) > 0n)
+                lines.push(`Epoch ${n}: ended, ${holdsWords(e.holds)}; claimable once they arrive`);
             else if (now >= closable)
                 lines.push(
                     `Epoch ${n}: ended; claiming closes it and mints your share of ${fog(units).replace(' FOG', '')} units: <code>fog-worker rewards</code>`,
@@ -299,7 +300,7 @@ export class Reader {
         }
         const e = await epoch.getEpochState();
         return [
-            `<b>Epoch ${n}</b> ${end > now ? `ends ${when(end, now)}` : e.closed ? 'closed' : 'ended, not closed yet'}${e.holds > 0n && !e.closed ? `; ${holdsWords(e.holds)}` : ''}`,
+            `<b>Epoch ${n}</b> ${end > now ? `ends ${when(end, now)}` : e.closed ? 'closed' : 'ended, not closed yet'}${blockingHolds(e, now) > 0n ? `; ${holdsWords(e.holds)}` : ''}`,
             `Burned ${fog(e.burned)}, slashed ${fog(e.slashed)}, work units ${fog(e.units).replace(' FOG', '')}`,
             e.closed
                 ? `Emission <b>${fog(e.emission)}</b>, ${fog(e.minted)} claimed`

@@ -33,7 +33,7 @@ import {
 } from '../wrappers/Hub';
 import { Provider } from '../wrappers/Provider';
 import { Job } from '../wrappers/Job';
-import { Epoch } from '../wrappers/Epoch';
+import { Epoch, type EpochState } from '../wrappers/Epoch';
 import { Shards } from '../wrappers/Shards';
 import { postShardsPayload, Shard, shardList, MAX_SHARDS } from '../wrappers/protocol';
 import { PassCollection } from '../wrappers/PassCollection';
@@ -193,6 +193,14 @@ export function holdsWords(holds: bigint): string {
     return holds > 0n ? `waiting for ${holds} sharded report${holds === 1n ? '' : 's'}` : '';
 }
 
+/**
+ * The holds that keep an epoch from closing at chain time `now`: none once it is closed, or once
+ * a whole epoch has passed since its end (it then closes with what it has; contracts/epoch.tact).
+ */
+export function blockingHolds(e: EpochState, now: number): bigint {
+    return e.closed || now >= Number(e.terms.end + e.terms.length) ? 0n : e.holds;
+}
+
 /** Whether a wallet may post a job now, and if not, why: checked before anything is paid. */
 export type PosterCheck = { ok: true } | { ok: false; reason: 'no-pass' } | { ok: false; reason: 'balance'; balance: bigint };
 
@@ -292,16 +300,18 @@ export class Fog {
         const holds = await Promise.all(over.map((e) => this.epochHolds(e)));
         const due = over.filter((_, i) => holds[i] === 0n);
         if (due.length === 0)
-            throw new Error(`epoch ${over[0]} is ${holdsWords(holds[0])} (the keeper sends them once the epoch has ended): try again shortly`);
+            throw new Error(
+                `epoch ${over[0]} is ${holdsWords(holds[0])} (the keeper sends them once the epoch has ended): try again shortly`,
+            );
         return due;
     }
 
-    /** The sharded reports epoch `n` still waits for before it can close (0 when it has none, is closed, or was never recorded). */
+    /** The sharded reports epoch `n` still waits for before it can close (0 when it has none, is closed, waited long enough, or was never recorded). */
     async epochHolds(n: bigint): Promise<bigint> {
         const epoch = await this.epoch(n);
         if (!(await this.client.isContractDeployed(epoch.address))) return 0n;
-        const s = await epoch.getEpochState();
-        return s.closed ? 0n : s.holds;
+        const [s, now] = await Promise.all([epoch.getEpochState(), this.now()]);
+        return blockingHolds(s, now);
     }
 
     /** Whether `owner` holds a live Contributor Pass of the collection the hub trusts (what a job's pass check asks). */

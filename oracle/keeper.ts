@@ -20,7 +20,7 @@
 import { Address } from '@ton/core';
 import type { Database, RootDatabase } from 'lmdb';
 import { schedule, ScheduledTask, validate } from 'node-cron';
-import { closableAt, Fog, holdsWords } from '../client/actions';
+import { blockingHolds, closableAt, Fog, holdsWords } from '../client/actions';
 import { describeError } from '../client/chain';
 import { JobPhase } from '../client/results';
 import { Outgoing, SendError, WalletSender } from '../client/sender';
@@ -333,12 +333,13 @@ export class Keeper {
             this.markClosed(n);
             return undefined;
         }
-        if (s.holds > 0n) {
+        const holds = blockingHolds(s, await this.opts.fog.now());
+        if (holds > 0n) {
             this.log({
                 event: 'close_epoch_held',
                 epoch: n.toString(),
-                holds: Number(s.holds),
-                reason: `${holdsWords(s.holds)}: the epoch closes once every Shards holding it has reported (shards_flush)`,
+                holds: Number(holds),
+                reason: `${holdsWords(holds)}: the epoch closes once every Shards holding it has reported (shards_flush), or an epoch after its end`,
             });
             return null;
         }

@@ -151,7 +151,10 @@ describe('devnet', () => {
 
     it('serializes a cell once and hands every caller its own copy of the bytes (get-methods reuse contracts’ code BoCs)', () => {
         // the devnet in this process has made Cell.toBoc remember: the bytes are @ton/core's, every time
-        const cell = beginCell().storeUint(7, 32).storeRef(beginCell().storeStringTail('x'.repeat(200))).endCell();
+        const cell = beginCell()
+            .storeUint(7, 32)
+            .storeRef(beginCell().storeStringTail('x'.repeat(200)))
+            .endCell();
         const first = cell.toBoc();
         first.fill(0);
         const again = cell.toBoc();

@@ -79,6 +79,7 @@ describe('Epoch', () => {
                 },
                 end: BigInt(end()),
                 closeDelay: p.params.closeDelay,
+                length: p.params.epochLength,
                 emissionBase: p.params.emissionBase,
                 emissionRatioPpm: p.params.emissionRatioPpm,
                 emissionCap: p.params.emissionCap,
@@ -317,6 +318,55 @@ describe('Epoch', () => {
             expect(allSucceeded(await claimRewards(workers[0]))).toBe(true);
             expect(allSucceeded(await hold(-1n))).toBe(true);
             expect((await epoch.getEpochState()).holds).toBe(0n);
+        });
+
+        it('waits for holds one epoch at most: from its end plus its length it closes with what it has', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            const epoch = await p.epoch(0n);
+            expect(allSucceeded(await hold(1n))).toBe(true);
+            const terms = (await epoch.getEpochState()).terms;
+            p.blockchain.now = Number(terms.end + terms.length) - 1;
+            expect((await close()).transactions).toHaveTransaction({
+                to: epoch.address,
+                success: false,
+                exitCode: EP['Sharded reports are outstanding'],
+            });
+            p.blockchain.now = Number(terms.end + terms.length);
+            expect(allSucceeded(await close())).toBe(true);
+            expect(await epoch.getEpochState()).toMatchObject({ holds: 1n, closed: true });
+        });
+
+        it('takes a release without its hold as 0 and keeps the report it came with (records are not bounceable)', async () => {
+            await setup();
+            await runJob(0n, 60n * FOG);
+            const epoch = await p.epoch(0n);
+            const before = await epoch.getEpochState();
+            const r = await p.blockchain.sendMessage(
+                internal({
+                    from: p.hub.address,
+                    to: epoch.address,
+                    value: toNano('0.05'),
+                    body: beginCell()
+                        .store(
+                            storeEpochAdd({
+                                $$type: 'EpochAdd',
+                                burned: 5n * FOG,
+                                slashed: 0n,
+                                units: 5n * FOG,
+                                holds: -1n,
+                                excessTo: requester.address,
+                            }),
+                        )
+                        .endCell(),
+                }),
+            );
+            expect(allSucceeded(r)).toBe(true);
+            expect(await epoch.getEpochState()).toMatchObject({
+                holds: 0n,
+                burned: before.burned + 5n * FOG,
+                units: before.units + 5n * FOG,
+            });
         });
     });
 

@@ -732,6 +732,7 @@ describe('gas', () => {
                             provider: { $$type: 'CodeId', hash: 2n ** 256n - 1n, depth: 65_535n },
                             end: 2n ** 32n - 1n,
                             closeDelay: 2n ** 32n - 1n,
+                            length: 2n ** 32n - 1n,
                             emissionBase: most,
                             emissionRatioPpm: 2n ** 32n - 1n,
                             emissionCap: most,

@@ -272,6 +272,33 @@ describe('keeper', () => {
         await reveal(d, w, first + 1n);
     });
 
+    it('closes an epoch held by a post nobody flushed once a whole epoch has passed since its end: it waits one epoch at most', async () => {
+        await watcher.pollOnce();
+        const first = (await d.fog.hub.getHubState()).nextJobId;
+        const long = { k: 1n, quorum: 1n, claimWindow: 80_000n, commitWindow: 80_000n, revealWindow: 80_000n };
+        await requester.send([await d.fog.postShards(requester.address, 10n * FOG, specOf(long), shardsOf(2))], true);
+        const [w] = workers;
+        for (const id of [first, first + 1n]) {
+            await claim(d, w, id);
+            await commit(d, w, id);
+        }
+        await reveal(d, w, first);
+        await watcher.pollOnce();
+        const epoch = (await (await d.fog.shards(first)).getShardsState()).epoch;
+        const state = async () => (await d.fog.epoch(epoch)).getEpochState();
+        db.openDB('keeper-shards', { encoding: 'json' }).removeSync(first.toString());
+        const { terms } = await state();
+        await advance(d, Number(terms.end + terms.length) - (await chainNow()) - 5);
+        expect((await keeper.tickOnce()).closed.includes(epoch)).toBe(false);
+        await advance(d, 6);
+        expect((await keeper.tickOnce()).closed).toContain(epoch);
+        expect(await state()).toMatchObject({ holds: 1n, closed: true });
+        // the late report still lands (and releases what no longer holds anything)
+        await requester.send([await d.fog.flushShards(first)], true);
+        expect((await state()).holds).toBe(0n);
+        await reveal(d, w, first + 1n);
+    });
+
     it("warns when the Librarian publishing Job's code has less rent than it should, and not otherwise", async () => {
         const status = await jobLibraryStatus(d.fog);
         if (!status.library || status.state === 'unknown')

@@ -6,7 +6,7 @@
  * in the wallet. Reads are public, so nothing here needs the server: the wallet's address is enough.
  */
 import { Address } from '@ton/core';
-import { closableAt, holdsWords, type Fog } from '../../client/actions';
+import { blockingHolds, closableAt, holdsWords, type Fog } from '../../client/actions';
 import { formatAmount, parseAmount } from '../../wrappers/units';
 import type { Outgoing } from '../../client/sender';
 import { friendlyAddress, type PublicNetwork } from '../network';
@@ -45,13 +45,14 @@ async function accountHtml(fog: Fog, net: PublicNetwork, owner: Address): Promis
         const due = now >= closableAt(n, params);
         const share = e.closed && e.units > 0n ? ` (${esc(formatAmount((e.emission * units) / e.units))})` : '';
         // a claim of an epoch still owed sharded reports would bounce: no button until they arrive
-        const held = !e.closed && e.holds > 0n;
+        const holds = blockingHolds(e, now);
+        const held = holds > 0n;
         rewards.push(
             `<li data-epoch="${n}">Epoch ${n}: ${esc(formatAmount(units).replace(' FOG', ''))} units${share}${
                 due && !held
                     ? ` <button type="button" data-claim="${n}">Claim</button>`
                     : due
-                      ? `, ${esc(holdsWords(e.holds))}`
+                      ? `, ${esc(holdsWords(holds))}`
                       : `, claimable from ${esc(when(closableAt(n, params)))}`
             }</li>`,
         );

@@ -13,7 +13,7 @@
  * through claims, commits, reveals and settlement.
  */
 import { Address } from '@ton/core';
-import { Fog, holdsWords } from '../../client/actions';
+import { blockingHolds, Fog, holdsWords } from '../../client/actions';
 import { connect } from '../../client/chain';
 import { describeOutcome } from '../../client/jobs';
 import { MapError, mapOf, mapStatus, shardStatus } from '../../client/map';
@@ -116,8 +116,9 @@ async function epochFigures(fog: Fog, n: bigint, now: number, end: number) {
     const epoch = await fog.epoch(n);
     if (!(await fog.client.isContractDeployed(epoch.address))) return { state: end > now ? 'running' : 'ended', e: undefined };
     const e = await epoch.getEpochState();
-    // a hold that reached the epoch after its close holds nothing: it is not shown
-    const held = e.holds > 0n && !e.closed ? `, ${holdsWords(e.holds)}` : '';
+    // a hold that reached the epoch after its close, or one waited for a whole epoch, holds nothing: it is not shown
+    const holds = blockingHolds(e, now);
+    const held = holds > 0n ? `, ${holdsWords(holds)}` : '';
     return { state: (end > now ? 'running' : e.closed ? 'closed' : 'ended, not closed yet') + held, e };
 }
 
