@@ -206,17 +206,7 @@ describe('keeper', () => {
     });
 
     it("has a sharded post's Shards report an ended epoch's closes before that epoch closes, and forgets the post once its shards have all closed", async () => {
-        await watcher.pollOnce();
-        const first = (await d.fog.hub.getHubState()).nextJobId;
-        const long = { k: 1n, quorum: 1n, claimWindow: 80_000n, commitWindow: 80_000n, revealWindow: 80_000n };
-        await requester.send([await d.fog.postShards(requester.address, 10n * FOG, specOf(long), shardsOf(2))], true);
-        const [w] = workers;
-        for (const id of [first, first + 1n]) {
-            await claim(d, w, id);
-            await commit(d, w, id);
-        }
-        await reveal(d, w, first);
-        await watcher.pollOnce();
+        const { first, w } = await heldPost();
         const shards = await d.fog.shards(first);
         const epoch = (await shards.getShardsState()).epoch;
         expect((await shards.getShardsState()).pending).toBe(true);
@@ -240,7 +230,7 @@ describe('keeper', () => {
         expect((await keeper.tickOnce()).flushed).toEqual([]);
         expect(logged.filter((e) => e.event === 'shards_flush_sent')).toHaveLength(1);
     });
-    /** A sharded post of two long shards, the first settled: its Shards holds the epoch, which the keeper's tables forget. */
+    /** A sharded post of two long shards, the first settled: its Shards holds the epoch. */
     async function heldPost() {
         await watcher.pollOnce();
         const first = (await d.fog.hub.getHubState()).nextJobId;
@@ -256,13 +246,15 @@ describe('keeper', () => {
         const epoch = (await (await d.fog.shards(first)).getShardsState()).epoch;
         const state = async () => (await d.fog.epoch(epoch)).getEpochState();
         expect((await state()).holds).toBe(1n);
-        // a keeper whose tables never had the post (it started after the post): it cannot flush it
-        db.openDB('keeper-shards', { encoding: 'json' }).removeSync(first.toString());
         return { first, epoch, state, w };
     }
 
+    /** A keeper whose tables never had post `first` (it started after the post): it cannot flush it. */
+    const forget = (first: bigint) => db.openDB('keeper-shards', { encoding: 'json' }).removeSync(first.toString());
+
     it('sends no close to an epoch a sharded post still holds, logging why, and closes it once the Shards has reported', async () => {
         const { first, epoch, state, w } = await heldPost();
+        forget(first);
         const params = await d.fog.hub.getParams();
         await advance(d, closableAt(epoch, params) - (await chainNow()) + 1);
         const held = await keeper.tickOnce();
@@ -280,6 +272,7 @@ describe('keeper', () => {
 
     it('closes an epoch held by a post nobody flushed once a whole epoch has passed since its end: it waits one epoch at most', async () => {
         const { first, epoch, state, w } = await heldPost();
+        forget(first);
         const { terms } = await state();
         await advance(d, Number(terms.end + terms.length) - (await chainNow()) - 5);
         expect((await keeper.tickOnce()).closed.includes(epoch)).toBe(false);
