@@ -297,7 +297,7 @@ export class Fog {
             );
         }
         // an epoch a sharded post still owes a report cannot close: a claim would bounce, its fees spent
-        const holds = await Promise.all(over.map((e) => this.epochHolds(e)));
+        const holds = await Promise.all(over.map((e) => this.epochHolds(e, now)));
         const due = over.filter((_, i) => holds[i] === 0n);
         if (due.length === 0)
             throw new Error(
@@ -306,12 +306,12 @@ export class Fog {
         return due;
     }
 
-    /** The sharded reports epoch `n` still waits for before it can close (0 when it has none, is closed, waited long enough, or was never recorded). */
-    async epochHolds(n: bigint): Promise<bigint> {
+    /** The sharded reports epoch `n` still waits for at chain time `now` (read if not given) before it can close (0 when it has none, is closed, waited long enough, or was never recorded). */
+    async epochHolds(n: bigint, now?: number): Promise<bigint> {
         const epoch = await this.epoch(n);
         if (!(await this.client.isContractDeployed(epoch.address))) return 0n;
-        const [s, now] = await Promise.all([epoch.getEpochState(), this.now()]);
-        return blockingHolds(s, now);
+        const [s, at] = await Promise.all([epoch.getEpochState(), now ?? this.now()]);
+        return blockingHolds(s, at);
     }
 
     /** Whether `owner` holds a live Contributor Pass of the collection the hub trusts (what a job's pass check asks). */

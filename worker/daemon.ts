@@ -860,7 +860,7 @@ export class WorkerDaemon {
             if (units === 0n) continue;
             if (now <= closableAt(epoch, params)) continue;
             // a claim on an epoch a sharded post still owes a report would bounce (fees spent): wait for the keeper's flush
-            const holds = await this.fog.epochHolds(epoch);
+            const holds = await this.fog.epochHolds(epoch, now);
             if (holds > 0n) {
                 if (!this.heldEpochs.has(epoch))
                     this.log({ event: 'reward_claim_waiting', epoch: Number(epoch), reason: holdsWords(holds) });
