@@ -17,6 +17,8 @@ import { measurePool } from './pool';
 import { BenchMode, BenchReport, goalsOf, machine, renderMarkdown } from './report';
 import { measureWatcher } from './watcher';
 import { measureTraining } from './training';
+import { measureMemes } from './memes';
+import { SKETCH_DEFAULTS } from '../examples/train';
 
 /** How much work each mode does. */
 export const SIZES = {
@@ -32,6 +34,8 @@ export const SIZES = {
             workers: [1, 2],
             options: { samples: 48_000, heldOutPercent: 5, shards: 8, rounds: 2, epochs: 8, hidden: 64, rate: 0.02, seed: 1 },
         },
+        // the meme model: its shipped schedule, two of its rounds, on networks of 1 and 2 workers
+        memes: { images: 16, training: { workers: [1, 2], options: { ...SKETCH_DEFAULTS, rounds: 2 } } },
     },
     short: {
         gas: { shardCounts: [1, 16] },
@@ -44,6 +48,11 @@ export const SIZES = {
         training: {
             workers: [1],
             options: { samples: 200, heldOutPercent: 10, shards: 2, rounds: 1, epochs: 1, hidden: 8, rate: 0.05, seed: 1 },
+        },
+        // no network run: the digits' training above covers fog train's path on a network
+        memes: {
+            images: 2,
+            training: { workers: [], options: { ...SKETCH_DEFAULTS, samples: 96, shards: 2, rounds: 1, epochs: 1, hidden: 8 } },
         },
     },
 } as const;
@@ -71,6 +80,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
             `training: fog train, ${t.options.rounds} rounds of ${t.options.shards} shards and a reduce, on local networks of ${t.workers.join(' and ')} workers`,
         );
         const training = await measureTraining(t);
+        const mt = sizes.memes.training;
+        say(
+            `memes: the model's size, ${sizes.memes.images} memes through the pool${mt.workers.length > 0 ? `, fog train --task sketches (${mt.options.rounds} rounds) on networks of ${mt.workers.join(' and ')} workers` : ''}`,
+        );
+        const memes = await measureMemes(sizes.memes);
         say(`gas: a job step by step, lifecycles k=1, 3, 5, a FOG transfer, sharded posts of ${sizes.gas.shardCounts.join(', ')}`);
         const gas = await measureGas(sizes.gas.shardCounts);
         say(`compute pool: matmul of about ${sizes.pool.targetMs} ms, in this thread and through the pool; throughput by threads`);
@@ -101,7 +115,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         );
         const history = await historyGas(sizes.history);
 
-        const figures = { gas, pool, devnet, watcher, history, metering, interpreter, disputes, training };
+        const figures = { gas, pool, devnet, watcher, history, metering, interpreter, disputes, training, memes };
         const report: BenchReport = {
             machine: machine(opts.mode),
             seconds: (performance.now() - start) / 1000,

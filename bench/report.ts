@@ -13,6 +13,7 @@ import { InterpreterFigures } from './interpreter';
 import { PoolFigures } from './pool';
 import { WatcherFigures } from './watcher';
 import { TrainingFigures } from './training';
+import { MemeFigures } from './memes';
 
 export type BenchMode = 'full' | 'short';
 
@@ -48,6 +49,7 @@ export interface BenchReport {
     interpreter: InterpreterFigures;
     disputes: DisputeFigures;
     training: TrainingFigures;
+    memes: MemeFigures;
 }
 
 /** The goals, from the figures: judged in full mode only, except the deterministic gas one. */
@@ -488,6 +490,58 @@ function trainingSection(t: TrainingFigures): string[] {
     ];
 }
 
+function memesSection(m: MemeFigures): string[] {
+    const t = m.training;
+    const o = t.options;
+    const base = t.runs[0];
+    const mb = (n: number) => `${fixed(n / 2 ** 20, 2)} MiB`;
+    return [
+        '## 10. The meme model',
+        '',
+        `The conditional VAE memes are drawn with (docs/memes.md): ${int(m.weights)} weights, ${mb(m.modelBytes)} as f64`,
+        `(examples/data/meme-model.bin); its decoder, ${int(m.decoderWeights)} weights, is built into meme.wasm, ${mb(m.programBytes)}.`,
+        '',
+        `A meme through a one-thread metered pool, as a worker runs it: ${fixed(m.inference.msPerImage, 1)} ms and ${sci(m.inference.fuelPerImage)} fuel an image`,
+        `(the mean of ${m.inference.images}, subjects in turn); the first, which instruments and compiles the program, took ${fixed(m.inference.firstMs, 0)} ms.`,
+        '',
+        ...(t.runs.length === 0
+            ? [
+                  `Training on the network: not measured in this mode (the ${o.rounds}-round schedule trained here in one thread took ${fixed(t.localSeconds, 1)} s).`,
+                  '',
+              ]
+            : [
+                  `Training: \`fog train --task sketches\`, ${o.rounds} rounds of the shipped schedule's (${o.shards} shard jobs of ${int(Math.floor((o.samples * (100 - o.heldOutPercent)) / 100 / o.shards))} sketches`,
+                  `and a reduce a round, ${o.epochs} epochs a shard a round, k = 1) on fresh local networks of 1 worker and more, each one compute thread,`,
+                  `all on this machine; the same rounds trained here in one thread, metered, took ${fixed(t.localSeconds, 1)} s, and every run's model was`,
+                  `${t.sameModel ? 'bitwise that one' : 'NOT that one'}. The shipped model is ${SKETCH_ROUNDS_NOTE}.`,
+                  '',
+                  ...table(
+                      ['workers', 'seconds', 'speedup', 'ideal', 'held-out loss (nats)', "chain's share of the rounds"],
+                      ['---:', '---:', '---:', '---:', '---:', '---:'],
+                      t.runs.map((r, i) =>
+                          r.error !== undefined
+                              ? [String(r.workers), 'failed', '–', times(r.workers / base.workers), '–', '–']
+                              : [
+                                    String(r.workers),
+                                    fixed(r.seconds, 1),
+                                    Number.isFinite(t.speedups[i]) ? times(t.speedups[i]) : '–',
+                                    times(r.workers / base.workers),
+                                    fixed(r.heldOutAccuracy, 2),
+                                    r.rounds.map((x) => percentOf(x.chainShare)).join(', '),
+                                ],
+                      ),
+                  ),
+                  ...t.runs
+                      .filter((r) => r.error !== undefined)
+                      .flatMap((r) => ['', `The run with ${r.workers} worker(s) failed: ${r.error}`]),
+                  '',
+              ]),
+    ];
+}
+
+/** How the bench's rounds relate to the shipped model's schedule. */
+const SKETCH_ROUNDS_NOTE = "the same schedule run for all its rounds (examples/data/meme-model.bin.json records that run's every round)";
+
 export function renderMarkdown(r: BenchReport): string {
     const m = r.machine;
     const goalValue = (g: Goal) => (g.unit === 'ratio' ? fixed(g.value, 2) : percent(g.value, 2));
@@ -513,5 +567,6 @@ export function renderMarkdown(r: BenchReport): string {
         ...interpreterSection(r.interpreter),
         ...disputeSection(r.disputes),
         ...trainingSection(r.training),
+        ...memesSection(r.memes),
     ].join('\n');
 }

@@ -42,6 +42,7 @@ export interface TrainingRun {
     rounds: TrainingRound[];
     /** The final model's output hash: the same for every run. */
     model: string;
+    /** digits: the share of held-out digits right; sketches: the mean held-out loss, nats (lower is better). */
     heldOutAccuracy: number;
 }
 
@@ -58,6 +59,7 @@ export interface TrainingFigures {
 
 /** `fog train` on a fresh local network of `workers` workers; its per-round figures and final model. */
 async function runOnNetwork(workers: number, o: TrainingOptions): Promise<{ rounds: number[]; model: string; heldOutAccuracy: number }> {
+    const sketches = o.task === 'sketches';
     // outside `work`, which the bench removes: a failed run's folder stays for a look (its error names it)
     const data = mkdtempSync(join(tmpdir(), `fog-bench-train-${workers}-`));
     const networkFile = join(data, 'network.json');
@@ -74,14 +76,19 @@ async function runOnNetwork(workers: number, o: TrainingOptions): Promise<{ roun
             ...['--samples', String(o.samples), '--held-out', String(o.heldOutPercent), '--shards', String(o.shards)],
             ...['--rounds', String(o.rounds), '--epochs', String(o.epochs), '--hidden', String(o.hidden)],
             ...['--rate', String(o.rate), '--seed', String(o.seed)],
+            ...(sketches ? ['--task', 'sketches', '--latent', String(o.latent), '--batch', String(o.batch)] : []),
         ]);
         const r = JSON.parse(line.split('\n').pop()!) as {
             model: string;
-            rounds: { seconds: number; heldOutRight: number; heldOut: number }[];
+            rounds: { seconds: number; heldOutRight: number; heldOut: number; heldOutLoss: number }[];
         };
         const last = r.rounds.at(-1)!;
         ok = true;
-        return { rounds: r.rounds.map((x) => x.seconds), model: r.model, heldOutAccuracy: last.heldOutRight / last.heldOut };
+        return {
+            rounds: r.rounds.map((x) => x.seconds),
+            model: r.model,
+            heldOutAccuracy: sketches ? last.heldOutLoss : last.heldOutRight / last.heldOut,
+        };
     } finally {
         start.proc.kill('SIGINT');
         await start.exited;
@@ -92,7 +99,7 @@ async function runOnNetwork(workers: number, o: TrainingOptions): Promise<{ roun
 
 /** Each round of `plan` computed on a pool of `threads`: its shards at once, then its reduce; seconds per round. */
 async function computeRounds(plan: TrainingPlan, models: readonly Buffer[], threads: number): Promise<number[]> {
-    const programs = trainingPrograms();
+    const programs = trainingPrograms(plan.options.task);
     const pool = new ComputePool({ threads });
     const run = async (program: Buffer, parts: Buffer[]) => {
         const r = await pool.run({ program, input: frameParts(parts), fuel: fuelForJob({ maxMfuel: 2 ** 32 - 1 }), maxMemoryMb: 256 });

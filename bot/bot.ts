@@ -20,7 +20,7 @@ export const HELP = [
     '/pass &lt;address&gt;: the Contributor Pass of an address',
     '/rewards &lt;address&gt;: unclaimed epoch rewards',
     '/epoch [n]: an epoch’s totals (the current one by default)',
-    '/post &lt;your address&gt; &lt;price&gt; meme &lt;top | bottom&gt;: a link to post a meme job from your wallet (or upper &lt;text&gt;)',
+    '/post &lt;your address&gt; &lt;price&gt; meme &lt;top | bottom&gt;: a link to post a meme job from your wallet, its picture drawn by the model the network trained (name a cat, ghost, heart, star, sun, moon, house or tree; seed:7 for another; style:art for abstract art) (or upper &lt;text&gt;)',
     '/refused &lt;address&gt;: why the hub last sent a stake or job post of this address back',
 ].join('\n');
 

@@ -28,7 +28,7 @@ export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024;
 
 /** Options of a download. */
 export interface FetchBlobOptions {
-    /** Gives up (with `StorageUnreachableError`) after this long, body included. Default 30 s. */
+    /** Gives up (with `StorageUnreachableError`) after this long, body included. Default 30 s. Each try: a request whose connection was dropped is tried up to three times. */
     timeoutMs?: number;
     /** Refuses blobs larger than this, before reading them whole. Default 64 MiB. */
     maxBytes?: number;
@@ -64,17 +64,32 @@ function unreachable(url: string, e: unknown, timeoutMs: number): StorageUnreach
     return new StorageUnreachableError(new URL(url).origin, reason);
 }
 
+/** A connection the other side closed or reset: on a reused keep-alive socket the server may have just timed it out. */
+const RETRIABLE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
 async function send(r: Request): Promise<Response> {
-    try {
-        return await fetch(r.url, {
-            method: r.method,
-            headers: r.headers,
-            body: r.body,
-            redirect: r.redirect,
-            signal: AbortSignal.timeout(r.timeoutMs),
-        });
-    } catch (e) {
-        throw unreachable(r.url, e, r.timeoutMs);
+    // a request whose connection was dropped is sent again, twice at most. Every request here is
+    // idempotent: reads change nothing, and a PUT stores bytes under their own hash (again: a no-op).
+    // The usual cause is a keep-alive socket the server closed while this process's event loop was
+    // busy (hashing a large output, say), so that the client's own idle timer could not retire it first.
+    const tries = 3;
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await fetch(r.url, {
+                method: r.method,
+                headers: r.headers,
+                body: r.body,
+                redirect: r.redirect,
+                signal: AbortSignal.timeout(r.timeoutMs),
+            });
+        } catch (e) {
+            const code = (e as { cause?: { code?: string } }).cause?.code;
+            if (attempt < tries && code !== undefined && RETRIABLE.has(code)) {
+                await new Promise((done) => setTimeout(done, 100 * attempt));
+                continue;
+            }
+            throw unreachable(r.url, e, r.timeoutMs);
+        }
     }
 }
 

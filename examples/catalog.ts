@@ -9,6 +9,7 @@ import { DIST } from '../client/paths';
 import { fuelForJob, MAX_JOB_MFUEL } from '../client/compute/fuel';
 import { runHere } from '../client/compute/programs';
 import { decodeDataset, DIGITS_FILE, encodeDataset } from './data/digits';
+import { generateSketches, MEME_MODEL_FILE } from './data/sketches';
 import { frameParts } from '../client/inputs';
 
 export interface Example {
@@ -52,6 +53,42 @@ export function modelAccuracy(model: Buffer): { trainRight: number; trained: num
         heldOutRight: model.readUInt32LE(at + 8),
         heldOut: model.readUInt32LE(at + 12),
     };
+}
+
+/** The measures at the end of a sketch model (examples/as/lib/vae.ts): mean losses and sample counts. */
+export function vaeMeasures(model: Buffer): { trainLoss: number; trained: number; heldOutLoss: number; heldOut: number } {
+    if (model.length < 48 || model.toString('latin1', 0, 4) !== 'FOGV') throw new Error('not a sketch model from vae-shard or vae-average');
+    const at = model.length - 24;
+    return {
+        trainLoss: model.readDoubleLE(at),
+        trained: model.readUInt32LE(at + 8),
+        heldOutLoss: model.readDoubleLE(at + 12),
+        heldOut: model.readUInt32LE(at + 20),
+    };
+}
+
+/**
+ * A small first-round vae-shard input (docs/memes.md): settings (hidden units, latent dimensions,
+ * epochs, batch, learning rate ×10⁴, seed, round, shard), no model yet, and `samples` sketches.
+ */
+export function vaeShardInput(samples = 80, hidden = 16, model: Buffer = Buffer.alloc(0)): Buffer {
+    const sketches = generateSketches(Math.ceil(samples / 8), 3);
+    return frameParts([
+        u32(hidden, 4, 1, 16, 15, 1, 0, 0),
+        model,
+        encodeDataset({ ...sketches, samples: sketches.samples.slice(0, samples) }),
+    ]);
+}
+
+/** A vae-average input: `heldOut` sketches (of another seed than vaeShardInput's), then the shards' models. */
+export function vaeAverageInput(models: readonly Buffer[], heldOut = 40): Buffer {
+    const sketches = generateSketches(Math.ceil(heldOut / 8), 4);
+    return frameParts([encodeDataset({ ...sketches, samples: sketches.samples.slice(0, heldOut) }), ...models]);
+}
+
+/** A vae-sample input: the subject (its index in SUBJECTS), how many, the seed, temperature ×1000, the model. */
+export function vaeSampleInput(model: Buffer, subject: number, count: number, seed: number, temperature = 0.6): Buffer {
+    return Buffer.concat([u32(subject, count, seed, Math.round(temperature * 1000)), model]);
 }
 
 /**
@@ -134,6 +171,30 @@ export const EXAMPLES: Example[] = [
         },
     },
     {
+        name: 'vae-shard',
+        what: 'one shard of a round training the meme model (a conditional VAE on 32×32 sketches) on its slice',
+        defaultInput: () => vaeShardInput(),
+        summary: (out) => {
+            const m = vaeMeasures(out);
+            return `sketch model of ${out.length.toLocaleString('en-US')} bytes, mean loss ${m.trainLoss.toFixed(1)} nats on its ${m.trained} sketches`;
+        },
+    },
+    {
+        name: 'vae-average',
+        what: 'the reducer of a round training the meme model: averages the shards’ models and measures it on held-out sketches',
+        defaultInput: async () => vaeAverageInput([await runExample('vae-shard', vaeShardInput())]),
+        summary: (out) => {
+            const m = vaeMeasures(out);
+            return `sketch model of ${out.length.toLocaleString('en-US')} bytes, mean loss ${m.heldOutLoss.toFixed(1)} nats on ${m.heldOut} held-out sketches`;
+        },
+    },
+    {
+        name: 'vae-sample',
+        what: 'draws 32×32 sketches of a subject with a meme model (default: the shipped model, four cats)',
+        defaultInput: () => vaeSampleInput(readFileSync(MEME_MODEL_FILE), 0, 4, 1),
+        summary: (out) => `${out.length / 1024} sketches of 32×32`,
+    },
+    {
         name: 'concat',
         what: 'a reducer: the parts of a composite input (a map’s outputs, in shard order) joined into one',
         defaultInput: () => frameParts(['hello ', 'from ', 'fog'].map((t) => Buffer.from(t))),
@@ -141,8 +202,8 @@ export const EXAMPLES: Example[] = [
     },
     {
         name: 'meme',
-        what: 'a PNG meme from a prompt: art drawn from the prompt, its text on top ("top | bottom" splits it)',
-        defaultInput: () => Buffer.from('when the job verifies | on the first try'),
+        what: 'a PNG meme from a prompt: a sketch drawn by the model the network trained (a subject word, seed:<n>, style:art steer it), its text on top ("top | bottom" splits it)',
+        defaultInput: () => Buffer.from('when the cat verifies | on the first try'),
         summary: (out) => `PNG ${out.readUInt32BE(16)}×${out.readUInt32BE(20)}, ${out.length.toLocaleString('en-US')} bytes`,
     },
 ];

@@ -1,12 +1,15 @@
 /**
  * `fog train`: data-parallel training on the network (docs/map-reduce.md, "Training"). Each round
  * is a map and a reduce: S shard jobs train the round's model on their slices of the data
- * (mlp-shard), posted as one sharded post, and a reduce job averages their models into the next
- * one and measures it on held-out data (mlp-average). Every shard and every round's model is a
- * verified job result; the final model is bitwise the one `--check` computes here.
+ * (mlp-shard, or vae-shard for the sketch model), posted as one sharded post, and a reduce job
+ * averages their models into the next one and measures it on held-out data (mlp-average or
+ * vae-average). Every shard and every round's model is a verified job result; the final model is
+ * bitwise the one `--check` computes here.
  *
- *   fog train --price 2 [--samples 6000] [--shards 4] [--rounds 3] [--epochs 2] [--hidden 32]
- *             [--rate 0.05] [--seed 1] [--held-out 10] [-k 3] [--out model.bin] [--check]
+ *   fog train --price 2 [--task digits|sketches] [--samples 6000] [--shards 4] [--rounds 3]
+ *             [--epochs 2] [--hidden 32] [--rate 0.05] [--seed 1] [--held-out 10]
+ *             [--latent 8] [--batch 16] [-k 3] [--out model.bin] [--check]
+ *   (the defaults are digits'; --task sketches has its own: examples/train.ts, SKETCH_DEFAULTS)
  */
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -17,13 +20,15 @@ import { uint256ToHash } from '../client/storage';
 import { describeOutcome } from '../client/jobs';
 import { JobPhase, resultHashOf } from '../client/results';
 import {
+    defaultsOf,
     reduceParts,
-    roundAccuracy,
+    roundMeasures,
     shardParts,
     roundFuel,
+    TASKS,
     trainHere,
-    TRAINING_DEFAULTS,
     TrainingOptions,
+    TrainingTask,
     trainingPlan,
     trainingPrograms,
 } from '../examples/train';
@@ -40,31 +45,32 @@ interface RoundRecord {
     shards: string[];
     reduce: string;
     model: string;
-    heldOutRight: number;
-    heldOut: number;
-    trainRight: number;
-    trained: number;
+    /** digits: heldOutRight, heldOut, trainRight, trained; sketches: heldOutLoss, heldOut, trainLoss, trained. */
+    [measure: string]: string | string[] | number;
     seconds: number;
 }
-
-const percent = (right: number, of: number) => `${((100 * right) / of).toFixed(1)}%`;
 
 /** How much more fuel than the first round's runs used the jobs are posted with (later rounds differ a little). */
 const FUEL_MARGIN = 1.5;
 
 export function trainCommand(cli: Command): void {
-    const d = TRAINING_DEFAULTS;
+    const d = defaultsOf('digits');
+    const s = defaultsOf('sketches');
+    const both = (name: keyof TrainingOptions) => ` (default ${String(d[name])}; sketches ${String(s[name])})`;
     type TrainFlags = Common &
         Signing &
         SubmitFlags & {
-            samples: string;
-            heldOut: string;
-            shards: string;
-            rounds: string;
-            epochs: string;
-            hidden: string;
-            rate: string;
-            seed: string;
+            task: string;
+            samples?: string;
+            heldOut?: string;
+            shards?: string;
+            rounds?: string;
+            epochs?: string;
+            hidden?: string;
+            rate?: string;
+            seed?: string;
+            latent?: string;
+            batch?: string;
             storage?: string;
             out: string;
             check?: boolean;
@@ -75,39 +81,52 @@ export function trainCommand(cli: Command): void {
                 cli
                     .command('train')
                     .description(
-                        'train a digit classifier on the network: each round a map of shard jobs trains on slices of the data and a reduce job averages them',
+                        'train a model on the network (a digit classifier, or the sketch model memes are drawn with): each round a map of shard jobs trains on slices of the data and a reduce job averages them',
                     ),
             ),
         ),
         'what each job pays (each round posts --shards jobs and one reduce)',
     )
-        .option('--samples <n>', 'digits generated for the run (training and held out)', String(d.samples))
-        .option('--held-out <percent>', 'held out from training: the accuracy each round reports', String(d.heldOutPercent))
-        .option('--shards <S>', 'shard jobs per round, each on its own slice (1 to 64)', String(d.shards))
-        .option('--rounds <R>', 'rounds of shards and reduce', String(d.rounds))
-        .option('--epochs <n>', 'passes over its slice each shard makes per round', String(d.epochs))
-        .option('--hidden <n>', 'hidden units of the network', String(d.hidden))
-        .option('--rate <r>', 'learning rate', String(d.rate))
-        .option('--seed <n>', 'fixes the data, the initial weights and every shuffle', String(d.seed))
+        .option('--task <task>', `what to train: ${TASKS.join(' or ')} (the meme model, docs/memes.md)`, 'digits')
+        .option('--samples <n>', 'samples generated for the run (training and held out)' + both('samples'))
+        .option('--held-out <percent>', 'held out from training: what each round is measured on' + both('heldOutPercent'))
+        .option('--shards <S>', 'shard jobs per round, each on its own slice (1 to 64)' + both('shards'))
+        .option('--rounds <R>', 'rounds of shards and reduce' + both('rounds'))
+        .option('--epochs <n>', 'passes over its slice each shard makes per round' + both('epochs'))
+        .option('--hidden <n>', 'hidden units of the network' + both('hidden'))
+        .option('--rate <r>', 'learning rate' + both('rate'))
+        .option('--seed <n>', 'fixes the data, the initial weights and every shuffle' + both('seed'))
+        .option('--latent <n>', `sketches: latent dimensions (default ${String(s.latent)})`)
+        .option('--batch <n>', `sketches: samples per Adam step (default ${String(s.batch)})`)
         .option('--out <file>', 'where to write the final model (its rounds, jobs and hashes go to <file>.json)', 'model.bin')
         .option('--check', 'also train here on the same schedule and check that the models are bitwise the same')
         .action(async (o: TrainFlags) => {
             const { price, k, quorum, mfuel, memory } = resolveSubmit(o);
-            const number = (v: string, flag: string) => {
+            if (!(TASKS as readonly string[]).includes(o.task))
+                throw new Error(`--task must be ${TASKS.join(' or ')}, got ${JSON.stringify(o.task)}`);
+            const task = o.task as TrainingTask;
+            const defaults = defaultsOf(task);
+            const number = (v: string | undefined, flag: string, fallback: number | undefined) => {
+                if (v === undefined) return fallback!;
                 const n = Number(v);
                 if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n))
                     throw new Error(`${flag} must be a number, got ${JSON.stringify(v)}`);
                 return n;
             };
+            if (task === 'digits' && (o.latent !== undefined || o.batch !== undefined))
+                throw new Error('--latent and --batch are for --task sketches');
             const options: TrainingOptions = {
-                samples: number(o.samples, '--samples'),
-                heldOutPercent: number(o.heldOut, '--held-out'),
-                shards: number(o.shards, '--shards'),
-                rounds: number(o.rounds, '--rounds'),
-                epochs: number(o.epochs, '--epochs'),
-                hidden: number(o.hidden, '--hidden'),
-                rate: number(o.rate, '--rate'),
-                seed: number(o.seed, '--seed'),
+                ...(task === 'sketches'
+                    ? { task, latent: number(o.latent, '--latent', defaults.latent), batch: number(o.batch, '--batch', defaults.batch) }
+                    : {}),
+                samples: number(o.samples, '--samples', defaults.samples),
+                heldOutPercent: number(o.heldOut, '--held-out', defaults.heldOutPercent),
+                shards: number(o.shards, '--shards', defaults.shards),
+                rounds: number(o.rounds, '--rounds', defaults.rounds),
+                epochs: number(o.epochs, '--epochs', defaults.epochs),
+                hidden: number(o.hidden, '--hidden', defaults.hidden),
+                rate: number(o.rate, '--rate', defaults.rate),
+                seed: number(o.seed, '--seed', defaults.seed),
             };
             let plan;
             try {
@@ -132,7 +151,7 @@ export function trainCommand(cli: Command): void {
                 `a shard uses ${formatFuel(fuel.shard)} and a reduce ${formatFuel(fuel.reduce)}: posting with up to ${formatFuel(BigInt(mfuel ?? needed) * MFUEL)}`,
             );
             const storage = storageOf(who.ctx.file, o.storage);
-            const programs = trainingPrograms();
+            const programs = trainingPrograms(task);
             const terms = { price: price!, k, quorum, mfuel: mfuel ?? needed, memory, storage: o.storage };
             // the data once: every round's parts name it by hash
             const blob = async (bytes: Buffer): Promise<InputPart> => {
@@ -183,20 +202,19 @@ export function trainCommand(cli: Command): void {
                 const hash = uint256ToHash(state.result);
                 const bytes = await storage.getResult(hash);
                 model = { bytes, part: { kind: 'result', hash, uri: storage.resultUrlOf(hash) } };
-                const a = roundAccuracy(bytes);
+                const measured = roundMeasures(task, bytes);
                 rounds.push({
                     round: round + 1,
                     map: first.toString(),
                     shards: ids.map(String),
+                    shardResults: results.map((r) => r.hash),
                     reduce: reduce.toString(),
                     model: hash,
-                    ...a,
+                    ...measured.measures,
                     seconds: (Date.now() - started) / 1000,
                 });
                 record();
-                say(
-                    `round ${round + 1}/${options.rounds}: model ${hash.slice(0, 16)}… (job ${reduce}), ${percent(a.heldOutRight, a.heldOut)} right on ${a.heldOut} held-out digits (the shards' own models: ${percent(a.trainRight, a.trained)} on their ${a.trained})`,
-                );
+                say(`round ${round + 1}/${options.rounds}: model ${hash.slice(0, 16)}… (job ${reduce}), ${measured.text}`);
             }
             writeFileSync(o.out, model.bytes);
             let local: boolean | undefined;
@@ -212,7 +230,7 @@ export function trainCommand(cli: Command): void {
             const last = rounds.at(-1)!;
             out(
                 o,
-                `trained in ${options.rounds} rounds: ${percent(last.heldOutRight, last.heldOut)} right on ${last.heldOut} held-out digits; model ${last.model.slice(0, 16)}… → ${o.out} (rounds, jobs and hashes in ${o.out}.json)${local ? '\nbitwise the model a local run of the same schedule gives' : ''}`,
+                `trained in ${options.rounds} rounds: ${roundMeasures(task, model.bytes).text.replace(/ \(the shards.*$/, '')}; model ${last.model.slice(0, 16)}… → ${o.out} (rounds, jobs and hashes in ${o.out}.json)${local ? '\nbitwise the model a local run of the same schedule gives' : ''}`,
                 { model: last.model, out: o.out, rounds, ...(local === undefined ? {} : { local }) },
             );
         });

@@ -39,6 +39,7 @@ describe('bench (short mode)', () => {
             'history',
             'interpreter',
             'machine',
+            'memes',
             'metering',
             'pool',
             'seconds',
@@ -64,6 +65,7 @@ describe('bench (short mode)', () => {
             '## 7. Reference interpreter',
             '## 8. Disputes',
             '## 9. Training on the network',
+            '## 10. The meme model',
         ]);
         expect(markdown).toContain(report.machine.cpu);
         expect(markdown).toContain(`Node ${process.version}`);
@@ -142,6 +144,19 @@ describe('bench (short mode)', () => {
             }
         }
         expect(markdown).toContain("every run's final model was\nbitwise that one");
+    });
+
+    it('measures the meme model: its size, memes through the pool, its training here (no network in short mode)', () => {
+        const m = report.memes;
+        expect(m.weights).toBe(268_560);
+        expect(m.decoderWeights).toBe(134_272);
+        expect(m.modelBytes).toBe(24 + 8 * m.weights + 24);
+        expect(m.programBytes).toBeGreaterThan(8 * m.decoderWeights);
+        expect(m.inference.ms).toHaveLength(SIZES.short.memes.images);
+        expect(m.inference.fuelPerImage).toBeGreaterThan(0);
+        expect(m.training.runs).toEqual([]);
+        expect(m.training.localSeconds).toBeGreaterThan(0);
+        expect(markdown).toContain('Training on the network: not measured in this mode');
     });
 
     it('ran every devnet job to settlement, and the watcher caught up with all of it', () => {

@@ -167,7 +167,7 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
             threads: workerDefaults.threads,
             memoryMb: 1024,
             memoryTotalMb: workerDefaults.memoryTotalMb,
-            maxMfuel: 100_000,
+            maxMfuel: 1_000_000,
             wallSeconds: 600,
             minPrice: 0n,
             minPricePerMfuel: 0n,
@@ -186,7 +186,7 @@ describe('worker: resolveWorkerStart and resolveStake', () => {
         expect(defaultOf(cli, ['faucet'], '--fog')).toBe('1000');
         expect(defaultOf(cli, ['start'], '--home')).toBe(commonDefaults.home);
         expect(DAEMON_DEFAULTS).toEqual({
-            maxMfuel: 100_000,
+            maxMfuel: 1_000_000,
             minPrice: 0n,
             minPricePerMfuel: 0n,
             pollMs: 1000,

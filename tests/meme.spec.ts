@@ -1,7 +1,9 @@
 /**
  * The meme example (examples/as/meme.ts): a prompt in, a PNG out. The PNG is parsed here with a
  * CRC-32 of our own and Node's zlib, its filters undone, and the picture checked: white text with a
- * black outline at the top and bottom, colourful art in between, the same bytes on every run.
+ * black outline at the top and bottom, a picture in between (the model's sketch, or with style:art
+ * the procedural art), the settings words taken out of the caption, the same bytes on every run.
+ * That the sketch is the model's is checked in memes.spec.ts.
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -171,10 +173,35 @@ describe('meme (AssemblyScript): a PNG for a prompt', () => {
         expect(new Set(outputs).size).toBe(outputs.length);
     });
 
+    it('takes seed:<n> and style:art out of the caption: the seed picks the picture, style:art the old art', () => {
+        const mask = textMask(decodePng(Buffer.from(run('such cat | very seed').output)));
+        const one = decodePng(Buffer.from(run('such cat seed:1 | very seed').output));
+        const again = decodePng(Buffer.from(run('SEED:1 such cat | very seed').output));
+        const two = decodePng(Buffer.from(run('such cat seed:2 | very seed').output));
+        for (const p of [one, again, two]) expect(textMask(p)).toBe(mask);
+        // the seed (in any case, anywhere) picks the picture; the colours come from the caption, the same here
+        expect(sha(again.pixels)).toBe(sha(one.pixels));
+        expect(sha(two.pixels)).not.toBe(sha(one.pixels));
+        expect(one.palette).toEqual(two.palette);
+        // a subject word, in any case, picks the subject: the same seed draws the same sketch for cat and CAT
+        const ink = (p: Picture) => sha(Uint8Array.from(p.pixels.subarray(140 * SIZE, 240 * SIZE), (v) => (v - 2) % 16));
+        expect(ink(decodePng(Buffer.from(run('CAT seed:9').output)))).toBe(ink(decodePng(Buffer.from(run('a cat! seed:9').output))));
+        expect(ink(decodePng(Buffer.from(run('moon seed:9').output)))).not.toBe(ink(decodePng(Buffer.from(run('cat seed:9').output))));
+        // not settings: out of range, or not whole words; they stay in the caption
+        for (const p of ['cat seed:4294967296', 'cat seed:12x', 'cat seed:', 'cat style:artsy'])
+            expect(textMask(decodePng(Buffer.from(run(p).output)))).not.toBe(textMask(decodePng(Buffer.from(run('cat').output))));
+        // style:art draws the procedural art: its own palette, the same text
+        const art = decodePng(Buffer.from(run('such cat style:art | very seed').output));
+        expect(textMask(art)).toBe(mask);
+        expect(art.palette).not.toEqual(one.palette);
+        expect(sha(art.pixels)).not.toBe(sha(one.pixels));
+    });
+
     it('uses only the first 200 bytes of a long prompt, within a small memory', () => {
         const long = Buffer.from('all work and no play makes jack a dull boy 🐸 '.repeat(110)); // ~5 KB
         expect(long.length).toBeGreaterThan(5000);
-        const r = run(long, 2);
+        // 4 MiB: the decoder's weights (1 MiB built in, 1 MiB as arrays) and the picture's buffers
+        const r = run(long, 4);
         decodePng(Buffer.from(r.output));
         expect(sha(r.output)).toBe(sha(run(long.subarray(0, 200)).output));
     });

@@ -690,6 +690,36 @@ describe('storage client', () => {
         await expect(new StorageClient(url).put(Buffer.from('x'))).rejects.toThrow(`storage node at ${url} is unreachable (ECONNREFUSED)`);
     });
 
+    it('sends a request again when its connection is dropped, three tries in all, then says so', async () => {
+        const blob = Buffer.from('a blob worth the wait');
+        let requests = 0;
+        let drops = 1;
+        // drops the first `drops` requests' connections, as a server closing a keep-alive socket does
+        const { url, server } = await fakeServer((req, res) => {
+            requests++;
+            if (drops > 0) {
+                drops--;
+                req.socket.destroy();
+                return;
+            }
+            req.resume();
+            req.on('end', () => res.end(req.method === 'PUT' ? '{}' : blob));
+        });
+        try {
+            const client = new StorageClient(url);
+            expect(await client.get(sha256Hex(blob))).toEqual(blob);
+            expect(requests).toBe(2);
+            drops = 2;
+            expect(await client.put(blob)).toBe(sha256Hex(blob));
+            expect(requests).toBe(5);
+            drops = 3;
+            await expect(client.has(sha256Hex(blob))).rejects.toThrow(`storage node at ${url} is unreachable`);
+            expect(requests).toBe(8);
+        } finally {
+            await closeServer(server);
+        }
+    });
+
     it('gives up after timeoutMs', async () => {
         const { url, server } = await fakeServer(() => undefined); // never answers
         try {

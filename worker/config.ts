@@ -18,8 +18,13 @@ export const workerDefaults = {
     memoryTotalMb: Math.max(1, Math.floor(totalmem() / 2 ** 20 / 2)),
     /** `stake --memory`: memory offered, MiB. */
     stakeMemoryMb: 4096,
-    /** `start --max-mfuel`: largest job fuel limit accepted, millions of fuel (`fuelForJob`, client/compute/fuel.ts). */
-    maxMfuel: 100_000,
+    /**
+     * `start --max-mfuel`: largest job fuel limit accepted, millions of fuel (`fuelForJob`,
+     * client/compute/fuel.ts). About a minute of one thread on a 2-core laptop; whether a job fits
+     * its commit window at this worker's own fuel rate is checked besides. A shard of the meme
+     * model's training (docs/memes.md) is posted with about 108,000.
+     */
+    maxMfuel: 1_000_000,
     /** `start --wall-seconds`: how long one run may take on this machine before the worker abandons the job (never a verdict). */
     wallSeconds: 600,
     /** `start --min-price`: smallest job price worth claiming, FOG. */

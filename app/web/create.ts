@@ -27,8 +27,8 @@ const MAX_TEXT_BYTES = 280;
 
 const EXAMPLES = {
     meme: {
-        label: 'Meme: a picture drawn from your prompt, its text on top ("top | bottom" splits it)',
-        text: 'when the job verifies | on the first try',
+        label: 'Meme: a picture the network’s own model draws for your prompt (name a cat, ghost, heart, star, sun, moon, house or tree; seed:7 for another one; style:art for abstract art), its text on top ("top | bottom" splits it)',
+        text: 'when the cat verifies | on the first try',
     },
     upper: { label: 'Upper: your text in capitals, as k workers agree', text: 'fog computes, the chain verifies' },
 } as const;

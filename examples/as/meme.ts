@@ -1,9 +1,25 @@
 // meme: draws a meme picture for a prompt and outputs it as a PNG file, a function of the prompt
-// only (integer arithmetic throughout, so every worker produces the same bytes).
+// only, so every worker produces the same bytes (integer arithmetic, and the model's f64 IEEE
+// arithmetic with AssemblyScript's software Math.exp).
 //
 // Input: the prompt, UTF-8 text (may be empty); only its first 200 bytes are used, the rest is
-// ignored. The text is upper-cased and split into top and bottom text at the first '|'; without a
-// '|', a prompt of two or more words is split at the word boundary nearest the middle (by
+// ignored. Two kinds of word are settings, not caption, and are taken out of it (any case):
+//   seed:<n>   (n = 0..4294967295) which picture of the subject the model draws; without it, one
+//              that comes from the prompt's hash;
+//   style:art  the procedural art instead of the model (style:model, the default, is the model).
+// The picture (docs/memes.md): with the model, a 32×32 sketch of a subject drawn by the conditional
+// VAE the network trained (lib/vae.ts; its decoder's weights are built into this program from
+// examples/data/meme-model.bin), on a latent point drawn from the seed at temperature 0.6, scaled up
+// 12 times (bilinear), its contrast doubled (ink from a quarter to three quarters of the pixel's
+// probability) and coloured: ink over a two-colour sky, in 16 levels. The subject is the
+// first caption word that names one (cat/cats/kitty/kitten, ghost/ghosts/boo/spooky, heart/hearts/
+// love, star/stars, sun/sunny/summer, moon/night, house/home, tree/trees/forest); with none, the
+// prompt's hash picks it. The colours come from the prompt's hash. With style:art, procedural art
+// (plasma, sunburst, ripples or waves, with translucent bubbles) whose palette and shapes come from
+// the hash.
+//
+// The caption: the text is upper-cased and split into top and bottom text at the first '|';
+// without a '|', a prompt of two or more words is split at the word boundary nearest the middle (by
 // characters) and a single word goes on top. Runs of spaces, tabs and line breaks count as one
 // space. ASCII 32..126 have glyphs (a 5×7 bitmap font, drawn for this program); every other
 // character (a non-ASCII code point, a control character) is drawn as '?'. Each text block is
@@ -12,12 +28,14 @@
 // with a black outline (palette index 0).
 //
 // Output: a 384×384 PNG, 8-bit palette (colour type 3; signature, IHDR, PLTE with 256 entries,
-// one IDAT, IEND). Palette index 0 is black and 1 white, both used by the text only; the rest is
-// procedural art (plasma, sunburst, ripples or waves, with translucent bubbles) whose palette and
-// shapes come from a 64-bit FNV-1a hash of the prompt bytes used. The zlib stream is one fixed-
+// one IDAT, IEND). Palette index 0 is black and 1 white, both used by the text only. The hash is a
+// 64-bit FNV-1a of the prompt bytes used, settings taken out. The zlib stream is one fixed-
 // Huffman deflate block from a greedy LZ77 (hash chains over a 32 KiB window); rows use filter
 // type 0 (none) or 1 (sub), whichever has the smaller sum of absolute byte values.
 import { read_input, write_output } from "./fog";
+import { Rng } from "./lib/mlp";
+import { draw, Vae } from "./lib/vae";
+import { MODEL_C, MODEL_D, MODEL_H, MODEL_MAX, MODEL_Z, DECODER } from "./lib/meme-weights";
 
 const W = 384;
 const H = 384;
@@ -728,6 +746,176 @@ function encodePng(): void {
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// Settings in the prompt, and the subject.
+
+/** The prompt with its setting words taken out, and what they said. */
+const CLEAN = new Uint8Array(MAX_PROMPT);
+let cleanLen = 0;
+let seedGiven = false;
+let seedValue: u64 = 0;
+let artStyle = false;
+
+function lower(c: i32): i32 {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+/** Whether prompt[a..b) starts with the lower-case ASCII `word`, in any case. */
+function startsWith(prompt: Uint8Array, a: i32, b: i32, word: string): bool {
+  if (b - a < word.length) return false;
+  for (let i = 0; i < word.length; i++) if (lower(<i32>prompt[a + i]) != word.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Reads one word, prompt[a..b); returns true if it was a setting (and takes it in). */
+function setting(prompt: Uint8Array, a: i32, b: i32): bool {
+  if (startsWith(prompt, a, b, "seed:") && b - a > 5 && b - a <= 15) {
+    let v: u64 = 0;
+    for (let i = a + 5; i < b; i++) {
+      const c = <i32>prompt[i];
+      if (c < 48 || c > 57) return false;
+      v = v * 10 + <u64>(c - 48);
+    }
+    if (v > 0xFFFFFFFF) return false;
+    seedGiven = true;
+    seedValue = v;
+    return true;
+  }
+  if (b - a == 9 && startsWith(prompt, a, b, "style:art")) { artStyle = true; return true; }
+  if (b - a == 11 && startsWith(prompt, a, b, "style:model")) { artStyle = false; return true; }
+  return false;
+}
+
+function isSpace(c: i32): bool {
+  return c == 32 || c == 9 || c == 10 || c == 13;
+}
+
+/** Copies the prompt into CLEAN without its setting words (the spaces around them stay). */
+function takeSettings(prompt: Uint8Array, n: i32): void {
+  cleanLen = 0;
+  let i = 0;
+  while (i < n) {
+    if (isSpace(<i32>prompt[i])) { CLEAN[cleanLen++] = prompt[i++]; continue; }
+    let j = i;
+    while (j < n && !isSpace(<i32>prompt[j])) j++;
+    if (!setting(prompt, i, j)) for (let k = i; k < j; k++) CLEAN[cleanLen++] = prompt[k];
+    i = j;
+  }
+}
+
+// The words that name each subject, in the order of SUBJECTS in examples/data/sketches.ts.
+const SUBJECT_WORDS: StaticArray<string> = [
+  "CAT", "CATS", "KITTY", "KITTEN", "|",
+  "GHOST", "GHOSTS", "BOO", "SPOOKY", "|",
+  "HEART", "HEARTS", "LOVE", "|",
+  "STAR", "STARS", "|",
+  "SUN", "SUNNY", "SUMMER", "|",
+  "MOON", "NIGHT", "|",
+  "HOUSE", "HOME", "|",
+  "TREE", "TREES", "FOREST", "|",
+];
+
+/** The subject the word TEXT[a..b) names, or -1. */
+function subjectOf(a: i32, b: i32): i32 {
+  let subject = 0;
+  for (let w = 0; w < SUBJECT_WORDS.length; w++) {
+    const word = SUBJECT_WORDS[w];
+    if (word == "|") { subject++; continue; }
+    if (word.length != b - a) continue;
+    let same = true;
+    for (let i = 0; i < word.length; i++) if (<i32>TEXT[a + i] != word.charCodeAt(i)) { same = false; break; }
+    if (same) return subject;
+  }
+  return -1;
+}
+
+/** The first word of the normalized caption that names a subject (letters only count), or -1. */
+function findSubject(): i32 {
+  let i = 0;
+  while (i < textLen) {
+    const c = <i32>TEXT[i];
+    if (c < 65 || c > 90) { i++; continue; }
+    let j = i;
+    while (j < textLen && <i32>TEXT[j] >= 65 && <i32>TEXT[j] <= 90) j++;
+    const s = subjectOf(i, j);
+    if (s >= 0) return s;
+    i = j;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model's picture: the sketch scaled up and coloured.
+
+const SIDE = 32;
+const SCALE = 12; // 32 × 12 = 384
+const INK_LEVELS = 16;
+const SKY_BANDS = 15;
+const SKETCH = new Uint8Array(SIDE * SIDE);
+
+/** Palette: 0 black, 1 white, then SKY_BANDS bands of INK_LEVELS: sky colour (by height) blended towards the ink. */
+function modelPalette(): void {
+  PLTE[3] = 255; PLTE[4] = 255; PLTE[5] = 255;
+  const hue = rnd(1536);
+  const dark = rnd(2) == 0; // a dark sky under bright ink, or the other way round
+  hsv(hue, 120 + rnd(100), dark ? 70 + rnd(50) : 215 + rnd(40), 765);
+  const t0 = PLTE[765], t1 = PLTE[766], t2 = PLTE[767];
+  hsv(hue + 96 + rnd(160), 100 + rnd(120), dark ? 30 + rnd(40) : 160 + rnd(60), 765);
+  const b0 = PLTE[765], b1 = PLTE[766], b2 = PLTE[767];
+  hsv(hue + 512 + rnd(512), 170 + rnd(86), dark ? 230 + rnd(26) : 40 + rnd(50), 765);
+  const i0 = <i32>PLTE[765], i1 = <i32>PLTE[766], i2 = <i32>PLTE[767];
+  for (let g = 0; g < SKY_BANDS; g++) {
+    const s0 = <i32>t0 + (<i32>b0 - <i32>t0) * g / (SKY_BANDS - 1);
+    const s1 = <i32>t1 + (<i32>b1 - <i32>t1) * g / (SKY_BANDS - 1);
+    const s2 = <i32>t2 + (<i32>b2 - <i32>t2) * g / (SKY_BANDS - 1);
+    for (let l = 0; l < INK_LEVELS; l++) {
+      const at = 3 * (2 + g * INK_LEVELS + l);
+      PLTE[at] = <u8>(s0 + (i0 - s0) * l / (INK_LEVELS - 1));
+      PLTE[at + 1] = <u8>(s1 + (i1 - s1) * l / (INK_LEVELS - 1));
+      PLTE[at + 2] = <u8>(s2 + (i2 - s2) * l / (INK_LEVELS - 1));
+    }
+  }
+  for (let i = 2 + SKY_BANDS * INK_LEVELS; i < 256; i++) { PLTE[3 * i] = 0; PLTE[3 * i + 1] = 0; PLTE[3 * i + 2] = 0; }
+}
+
+/** The decoder built into this program (the encoder is not needed to draw). */
+function decoder(): Vae {
+  const m = new Vae(MODEL_D, MODEL_C, MODEL_H, MODEL_Z, MODEL_MAX, false);
+  let at = 0;
+  for (let i = 0; i < m.wd.length; i++) unchecked(m.wd[i] = DECODER[at++]);
+  for (let i = 0; i < m.bd.length; i++) unchecked(m.bd[i] = DECODER[at++]);
+  for (let i = 0; i < m.wo.length; i++) unchecked(m.wo[i] = DECODER[at++]);
+  for (let i = 0; i < m.bo.length; i++) unchecked(m.bo[i] = DECODER[at++]);
+  assert(at == DECODER.length, "meme: the built-in decoder does not match its sizes");
+  return m;
+}
+
+/** Source coordinate of output pixel p along an axis, in 1/256 of a sketch pixel (centres aligned). */
+function source(p: i32): i32 {
+  return ((2 * p + 1) * 128) / SCALE - 128;
+}
+
+function makeModelArt(subject: i32, seed: u64): void {
+  draw(decoder(), subject, new Rng(seed), 0.6, SKETCH, 0);
+  for (let y = 0; y < H; y++) {
+    const sy = source(y);
+    const y0 = max(0, min(SIDE - 1, sy >> 8)), y1 = max(0, min(SIDE - 1, (sy >> 8) + 1)), fy = sy & 255;
+    const band = y * SKY_BANDS / H;
+    for (let x = 0; x < W; x++) {
+      const sx = source(x);
+      const x0 = max(0, min(SIDE - 1, sx >> 8)), x1 = max(0, min(SIDE - 1, (sx >> 8) + 1)), fx = sx & 255;
+      const top = <i32>SKETCH[y0 * SIDE + x0] * (256 - fx) + <i32>SKETCH[y0 * SIDE + x1] * fx;
+      const bottom = <i32>SKETCH[y1 * SIDE + x0] * (256 - fx) + <i32>SKETCH[y1 * SIDE + x1] * fx;
+      const v = (top * (256 - fy) + bottom * fy) >> 16; // 0..255
+      // more contrast: the ink rises from none to full between probabilities 1/4 and 3/4
+      const ink = min(255, max(0, (v - 64) * 2));
+      PIX[y * W + x] = <u8>(2 + band * INK_LEVELS + ink * INK_LEVELS / 256);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 export function run(): void {
   const prompt = new Uint8Array(MAX_PROMPT);
   let n: u32 = 0;
@@ -736,16 +924,25 @@ export function run(): void {
     if (got == 0) break;
     n += got;
   }
+  takeSettings(prompt, <i32>n);
   let h: u64 = 0xCBF29CE484222325;
-  for (let i: u32 = 0; i < n; i++) h = (h ^ <u64>prompt[i]) * 0x100000001B3;
+  for (let i = 0; i < cleanLen; i++) h = (h ^ <u64>CLEAN[i]) * 0x100000001B3;
   rng = h;
   initSin();
   initFont();
   initCrc();
   initHuffman();
-  makePalette();
-  makeArt();
-  drawText(prompt, <i32>n);
+  normalize(CLEAN, cleanLen);
+  if (artStyle) {
+    makePalette();
+    makeArt();
+  } else {
+    let subject = findSubject();
+    if (subject < 0) subject = <i32>(h % <u64>MODEL_C);
+    modelPalette();
+    makeModelArt(subject, seedGiven ? seedValue : h >> 32);
+  }
+  drawText(CLEAN, cleanLen);
   encodePng();
   write_output(OUT.dataStart, <u32>outPos);
 }

@@ -37,8 +37,8 @@ const STROKES: [number, number][][][] = [
     [[[8, 4], [5, 6], [2, 5], [1, 2], [4, 0], [7, 0], [9, 2], [8, 6], [5, 10], [2, 10]]],
 ];
 
-/** xorshift32: the same sequence everywhere. */
-function rng(seed: number): () => number {
+/** xorshift32: the same sequence everywhere (the sketches use it too). */
+export function rng(seed: number): () => number {
     let s = seed >>> 0 || 1;
     return () => {
         s ^= s << 13;
