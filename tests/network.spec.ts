@@ -734,6 +734,21 @@ describe('a local network', () => {
             ],
             [
                 entry.fog,
+                ['train', ...net.common(net.requesterHome), '--price', '1', '--task', 'poems'],
+                /--task must be digits or sketches, got "poems"/,
+            ],
+            [
+                entry.fog,
+                ['train', ...net.common(net.requesterHome), '--price', '1', '--latent', '4'],
+                /--latent and --batch are for --task sketches/,
+            ],
+            [
+                entry.fog,
+                ['train', ...net.common(net.requesterHome), '--price', '1', '--task', 'sketches', '--latent', '0'],
+                /latent dimensions must be a whole number from 1 to 256, got 0; nothing was posted/,
+            ],
+            [
+                entry.fog,
                 ['train', ...net.common(net.requesterHome), '--price', '1', '--mfuel', '10'],
                 /a shard uses [\d,.]+ Mfuel and a reduce [\d,.]+ Mfuel here: --mfuel 10 leaves no room for later rounds; give at least \d+; nothing was posted/,
             ],
