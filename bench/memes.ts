@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { ComputePool } from '../client/compute/pool';
 import { fuelForJob } from '../client/compute/fuel';
 import { isVerdict } from '../client/compute/types';
-import { exampleNamed } from '../examples/catalog';
+import { exampleNamed, vaeHeader, vaeWeights } from '../examples/catalog';
 import { MEME_MODEL_FILE, SUBJECTS } from '../examples/data/sketches';
 import { gridPrompt } from '../examples/memes';
 import { measureTraining, TrainingFigures, TrainingSizes } from './training';
@@ -41,9 +41,9 @@ export interface MemeFigures {
 /** Sizes, a meme's time through a one-thread pool, and the training runs. */
 export async function measureMemes(sizes: MemeSizes): Promise<MemeFigures> {
     const model = readFileSync(MEME_MODEL_FILE);
-    const [d, c, h, z] = [4, 8, 12, 16].map((at) => model.readUInt32LE(at));
-    const decoderWeights = h * (z + c) + h + d * h + d;
-    const weights = h * (d + c) + h + 2 * (z * h + z) + decoderWeights;
+    const { d, c, h, z } = vaeHeader(model);
+    const { encoder, decoder: decoderWeights } = vaeWeights(d, c, h, z);
+    const weights = encoder + decoderWeights;
     const program = readFileSync(exampleNamed('meme').program);
     const pool = new ComputePool({ threads: 1 });
     const run = async (prompt: string) => {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import wabtFactory from 'wabt';
 import { DIST } from '../client/paths';
 import { MEME_MODEL_FILE } from './data/sketches';
+import { VAE_HEADER_BYTES, vaeHeader, vaeWeights } from './catalog';
 
 export const EXAMPLES_DIR = join(DIST, 'examples');
 
@@ -17,15 +18,19 @@ export const EXAMPLES_DIR = join(DIST, 'examples');
  * written as JavaScript prints it, the shortest text that reads back as the same bits.
  */
 export function writeMemeWeights(model: Buffer, file: string): void {
-    if (model.length < 24 || model.toString('latin1', 0, 4) !== 'FOGV')
-        throw new Error(`${MEME_MODEL_FILE} is not a sketch model (no FOGV header): retrain it with npm run train:meme`);
-    const [d, c, h, z, maxValue] = [4, 8, 12, 16, 20].map((at) => model.readUInt32LE(at));
-    const encoder = h * (d + c) + h + 2 * (z * h + z);
-    const decoder = h * (z + c) + h + d * h + d;
-    if (model.length < 24 + 8 * (encoder + decoder)) throw new Error(`${MEME_MODEL_FILE} is truncated: retrain it with npm run train:meme`);
+    let header;
+    try {
+        header = vaeHeader(model);
+    } catch (e) {
+        throw new Error(`${MEME_MODEL_FILE} is not a sketch model (no FOGV header): retrain it with npm run train:meme`, { cause: e });
+    }
+    const { d, c, h, z, maxValue } = header;
+    const { encoder, decoder } = vaeWeights(d, c, h, z);
+    if (model.length < VAE_HEADER_BYTES + 8 * (encoder + decoder))
+        throw new Error(`${MEME_MODEL_FILE} is truncated: retrain it with npm run train:meme`);
     const values: string[] = [];
     for (let i = 0; i < decoder; i++) {
-        const v = model.readDoubleLE(24 + 8 * (encoder + i));
+        const v = model.readDoubleLE(VAE_HEADER_BYTES + 8 * (encoder + i));
         values.push(Object.is(v, -0) ? '-0.0' : String(v));
     }
     writeFileSync(

@@ -55,10 +55,28 @@ export function modelAccuracy(model: Buffer): { trainRight: number; trained: num
     };
 }
 
+/** Bytes of a sketch model's header (examples/as/lib/vae.ts): "FOGV" and five u32. */
+export const VAE_HEADER_BYTES = 24;
+/** Bytes of the measures after a sketch model's weights. */
+export const VAE_MEASURE_BYTES = 24;
+
+/** The weights of a sketch model's encoder and of its decoder (lib/vae.ts's arrays, encoder first). */
+export function vaeWeights(d: number, c: number, h: number, z: number): { encoder: number; decoder: number } {
+    return { encoder: h * (d + c) + h + 2 * (z * h + z), decoder: h * (z + c) + h + d * h + d };
+}
+
+/** A sketch model's sizes from its header: pixels, subjects, hidden units, latent dimensions, largest pixel value. */
+export function vaeHeader(model: Buffer): { d: number; c: number; h: number; z: number; maxValue: number } {
+    if (model.length < VAE_HEADER_BYTES || model.toString('latin1', 0, 4) !== 'FOGV') throw new Error('not a sketch model: no FOGV header');
+    const [d, c, h, z, maxValue] = [4, 8, 12, 16, 20].map((at) => model.readUInt32LE(at));
+    return { d, c, h, z, maxValue };
+}
+
 /** The measures at the end of a sketch model (examples/as/lib/vae.ts): mean losses and sample counts. */
 export function vaeMeasures(model: Buffer): { trainLoss: number; trained: number; heldOutLoss: number; heldOut: number } {
-    if (model.length < 48 || model.toString('latin1', 0, 4) !== 'FOGV') throw new Error('not a sketch model from vae-shard or vae-average');
-    const at = model.length - 24;
+    if (model.length < VAE_HEADER_BYTES + VAE_MEASURE_BYTES || model.toString('latin1', 0, 4) !== 'FOGV')
+        throw new Error('not a sketch model from vae-shard or vae-average');
+    const at = model.length - VAE_MEASURE_BYTES;
     return {
         trainLoss: model.readDoubleLE(at),
         trained: model.readUInt32LE(at + 8),

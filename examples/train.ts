@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { encodeDataset, generateDigits } from './data/digits';
 import { generateSketches, SUBJECTS } from './data/sketches';
-import { exampleNamed, modelAccuracy, vaeMeasures } from './catalog';
+import { exampleNamed, modelAccuracy, VAE_HEADER_BYTES, VAE_MEASURE_BYTES, vaeMeasures, vaeWeights } from './catalog';
 import { frameParts, MAX_FRAMED_BYTES } from '../client/inputs';
 import { runHere } from '../client/compute/programs';
 import { fuelForJob } from '../client/compute/fuel';
@@ -142,7 +142,8 @@ const MODEL_HEADER = 20;
 
 /** Bytes of a sketch model with its measures (examples/as/lib/vae.ts). */
 function vaeSize(d: number, c: number, h: number, z: number): number {
-    return 24 + 8 * (h * (d + c) + h + 2 * (z * h + z) + h * (z + c) + h + d * h + d) + 24;
+    const w = vaeWeights(d, c, h, z);
+    return VAE_HEADER_BYTES + 8 * (w.encoder + w.decoder) + VAE_MEASURE_BYTES;
 }
 
 /** Shard `shard`'s settings in round `round` (mlp-shard's or vae-shard's first part). */

@@ -517,8 +517,8 @@ function fillCell(x: i32, y: i32, s: i32, r: i32): void {
   }
 }
 
-function drawText(prompt: Uint8Array, n: i32): void {
-  normalize(prompt, n);
+/** Draws the caption: TEXT[0..textLen), as normalize() left it. */
+function drawText(): void {
   let bar = -1;
   for (let i = 0; i < textLen; i++) if (TEXT[i] == 124) { bar = i; break; }
   if (bar >= 0) {
@@ -942,7 +942,7 @@ export function run(): void {
     modelPalette();
     makeModelArt(subject, seedGiven ? seedValue : h >> 32);
   }
-  drawText(CLEAN, cleanLen);
+  drawText();
   encodePng();
   write_output(OUT.dataStart, <u32>outPos);
 }
