@@ -10,7 +10,7 @@ import { open } from './chain';
 import { failureOf, JobPhase } from './results';
 import { uint256ToHash } from './hash';
 import { JobState } from '../wrappers/Job';
-import { MAX_SHARDS } from '../wrappers/protocol';
+import { MAX_SHARDS, shardsInitOf } from '../wrappers/protocol';
 import { Shards } from '../wrappers/Shards';
 
 /** Where a shard stands, for a person: running, done (with an output), its program failed, or refunded. */
@@ -82,7 +82,7 @@ export async function mapJobIds(fog: Fog, id: bigint): Promise<bigint[]> {
 export async function mapOf(fog: Fog, id: bigint, state: JobState): Promise<bigint> {
     if (state.group === null) return id;
     for (let first = id; first >= 0n && first > id - BigInt(MAX_SHARDS); first--) {
-        const shards = await Shards.fromInit(fog.addresses.hub, first, null, null);
+        const shards = await shardsInitOf(fog.addresses.hub, first);
         if (shards.address.equals(state.group)) return first;
     }
     throw new Error(`job ${id} names a sharded post (${state.group.toString()}) that is not one of the ${MAX_SHARDS} before it`);
@@ -96,7 +96,7 @@ export async function mapOf(fog: Fog, id: bigint, state: JobState): Promise<bigi
  */
 export async function pendingMapOf(fog: Fog, id: bigint): Promise<bigint | undefined> {
     for (let first = id; first >= 0n && first > id - BigInt(MAX_SHARDS); first--) {
-        const shards = await Shards.fromInit(fog.addresses.hub, first, null, null);
+        const shards = await shardsInitOf(fog.addresses.hub, first);
         if (!(await fog.client.isContractDeployed(shards.address))) continue;
         const s = await open(fog.client, Shards.fromAddress(shards.address)).getShardsState();
         return first + s.count > id ? first : undefined;

@@ -144,6 +144,7 @@ const createOf = (requesterAddress: Address): JobCreate => ({
                 initialRoot: 0n,
                 pass: accountId(requesterAddress),
                 group: null,
+                input: null,
             }),
         )
         .endCell(),

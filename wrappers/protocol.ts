@@ -5,6 +5,7 @@ import { Hub, JobSpec, Params, storeParams, storePostShardsPayload } from './Hub
 import { Dispute } from './Dispute';
 import { Job } from './Job';
 import { Librarian } from './Librarian';
+import { Shards } from './Shards';
 import { buildOnchainContent, jettonContent, JettonMetadata, FOG_METADATA, PASS_COLLECTION_METADATA, PASS_ITEM_METADATA } from './metadata';
 
 /**
@@ -127,6 +128,11 @@ export interface Shard {
     inputHash: bigint;
     initialRoot: bigint;
     inputUri: Cell;
+}
+
+/** Shards(hub, first) as every address derivation names it (shardsInit in contracts/shards.tact): the sum at zero, no state, no list. */
+export function shardsInitOf(hub: Address, first: bigint): Promise<Shards> {
+    return Shards.fromInit(hub, first, 0n, false, false, 0n, 0n, 0n, 0n, 0n, null, null);
 }
 
 /** Shards in one sharded post (MaxShards in contracts/constants.tact). */
