@@ -122,6 +122,16 @@ describe('byte arrays as cell trees', () => {
         expect(outputHash(new Uint8Array(0))).toMatch(/^[0-9a-f]{64}$/);
     });
 
+    it('hashes an output without building its cells to the output cell’s hash, at every length and for zeros', () => {
+        for (const length of [0, 1, 63, 64, 65, 4 * LEAF_BYTES + 3, 100_003]) {
+            const bytes = bytesOf(length, length);
+            expect([length, outputHash(bytes)]).toEqual([length, outputCell(bytes).hash().toString('hex')]);
+            const zeros = new Uint8Array(length);
+            expect([length, outputHash(zeros)]).toEqual([length, outputCell(zeros).hash().toString('hex')]);
+        }
+        expect(() => outputHash(new Uint8Array(capacityOf(OUTPUT_DEPTH) + 1))).toThrow(RangeError);
+    });
+
     it('hashes the tree without its cells, as the bytes change, grow and shrink, and builds it along given paths only', () => {
         const hasher = new ByteTreeHasher(4);
         let seed = 7;

@@ -185,11 +185,6 @@ export function outputCell(output: Uint8Array): Cell {
     return beginCell().storeUint(output.length, 32).storeRef(byteTree(output, OUTPUT_DEPTH)).endCell();
 }
 
-/** The output cell's hash, hex. */
-export function outputHash(output: Uint8Array): string {
-    return outputCell(output).hash().toString('hex');
-}
-
 /** A subtree's hash (its root cell's representation hash) and depth, without its cells. */
 export interface SubtreeHash {
     hash: Buffer;
@@ -320,6 +315,25 @@ export class ByteTreeHasher {
         };
         return node(this.depth, 0, paths);
     }
+}
+
+/**
+ * The output cell's hash, hex: outputCell(output).hash(), computed with the platform's SHA-256 over
+ * the tree's hashes (ByteTreeHasher) instead of by building the tree's cells, six times faster (a
+ * 2 MB output: about 150 ms against 1 s here). Workers, requesters and storage nodes hash every
+ * output they commit, fetch or serve with it.
+ */
+export function outputHash(output: Uint8Array): string {
+    const tree = new ByteTreeHasher(OUTPUT_DEPTH).build(output);
+    // the output cell's representation: d1 = one reference, d2 = 2 × 4 data bytes (32 bits), the
+    // length, then the tree's depth and hash
+    const repr = Buffer.alloc(2 + 4 + 2 + 32);
+    repr[0] = 1;
+    repr[1] = 2 * 4;
+    repr.writeUInt32BE(output.length, 2);
+    repr.writeUInt16BE(tree.depth, 6);
+    tree.hash.copy(repr, 8);
+    return sha256(repr).toString('hex');
 }
 
 /** Paths as a trie of child indexes. */
