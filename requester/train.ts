@@ -9,16 +9,25 @@
  *   fog train --price 2 [--task digits|sketches] [--samples 6000] [--shards 4] [--rounds 3]
  *             [--epochs 2] [--hidden 32] [--rate 0.05] [--seed 1] [--held-out 10]
  *             [--latent 8] [--batch 16] [-k 3] [--out model.bin] [--check]
+ *   fog train --resume [--out model.bin] [--check]
  *   (the defaults are digits'; --task sketches has its own: examples/train.ts, SKETCH_DEFAULTS)
+ *
+ * `<out>.json` records the run as it goes: the schedule and terms, every round done, and for the
+ * round under way the hub's mark before its map and its reduce are sent and their ids once they
+ * landed. `--resume` goes on with a run that stopped (killed, a network error, the machine off)
+ * from that record: the rounds done are not posted again (the last one's model must be its
+ * reduce's on-chain result), and a map or reduce the record names, or that the hub shows since its
+ * mark, is followed, not posted again (docs/map-reduce.md, "Resumable").
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
 import { actor, Common, commonOptions, out, Signing, signingOptions } from '../client/cli-common';
 import { storageOf } from '../client/context';
 import { frameParts, InputPart, inputsManifest } from '../client/inputs';
 import { uint256ToHash } from '../client/storage';
+import { hashToUint256, sha256Hex } from '../client/hash';
 import { describeOutcome } from '../client/jobs';
-import { JobPhase, resultHashOf } from '../client/results';
+import { JobPhase, MAX_OUTPUT_BYTES, resultHashOf } from '../client/results';
 import {
     defaultsOf,
     reduceParts,
@@ -35,6 +44,7 @@ import {
 import { resolveSubmit, SubmitFlags } from './config';
 import { formatFuel, MFUEL } from '../client/compute/fuel';
 import { checkRequester, checkWritable, follow, postingOptions, postJob } from './post';
+import { findPostedId, hubMark } from '../client/posted';
 import { followShards, postMap } from './map';
 import { shardStatus } from '../client/map';
 
@@ -48,6 +58,115 @@ interface RoundRecord {
     /** digits: heldOutRight, heldOut, trainRight, trained; sketches: heldOutLoss, heldOut, trainLoss, trained. */
     [measure: string]: string | string[] | number;
     seconds: number;
+}
+
+/** `<out>.json`: the run's schedule and terms, its rounds done, and what the round under way has posted. */
+interface TrainingRecord {
+    options: TrainingOptions;
+    jobPrice: string;
+    k: number;
+    quorum: number;
+    mfuel: number;
+    memory: number;
+    /** The storage node the run's inputs name (--storage; null: the network file's). */
+    storage: string | null;
+    rounds: RoundRecord[];
+    /**
+     * The round under way (1-based): the hub's mark taken before its map and before its reduce were
+     * sent (`mapSince`, `reduceSince`: logical times), and the map's first job and the reduce once
+     * they landed.
+     */
+    pending?: Pending;
+}
+
+interface Pending {
+    round: number;
+    mapSince?: string;
+    map?: string;
+    reduceSince?: string;
+    reduce?: string;
+}
+
+/** The flags a resumed run takes from its record instead, by their commander names. */
+const SCHEDULE_FLAGS = ['task', 'samples', 'heldOut', 'shards', 'rounds', 'epochs', 'hidden', 'rate', 'seed', 'latent', 'batch'];
+const TERMS_FLAGS = ['price', 'replicas', 'quorum', 'mfuel', 'memory', 'storage'];
+
+/** The record at `path`, checked enough to go on from; a clear error otherwise. */
+export function readTrainingRecord(path: string): TrainingRecord {
+    if (!existsSync(path)) throw new Error(`--resume: there is no ${path} (the record fog train writes beside --out)`);
+    let r: TrainingRecord;
+    try {
+        r = JSON.parse(readFileSync(path, 'utf-8')) as TrainingRecord;
+    } catch (e) {
+        throw new Error(`--resume: ${path} is not a training record: ${(e as Error).message}`, { cause: e });
+    }
+    const whole = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
+    const ids = (v: unknown) => v === undefined || (typeof v === 'string' && /^\d+$/.test(v));
+    if (
+        typeof r !== 'object' ||
+        r === null ||
+        typeof r.options !== 'object' ||
+        typeof r.jobPrice !== 'string' ||
+        !/^\d+$/.test(r.jobPrice) ||
+        ![r.k, r.quorum, r.mfuel, r.memory].every(whole) ||
+        !(r.storage === null || typeof r.storage === 'string') ||
+        !Array.isArray(r.rounds) ||
+        !r.rounds.every(
+            (x, i) =>
+                x?.round === i + 1 &&
+                typeof x.model === 'string' &&
+                /^[0-9a-f]{64}$/.test(x.model) &&
+                typeof x.reduce === 'string' &&
+                ids(x.reduce),
+        ) ||
+        (r.pending !== undefined &&
+            (r.pending.round !== r.rounds.length + 1 ||
+                ![r.pending.mapSince, r.pending.map, r.pending.reduceSince, r.pending.reduce].every(ids)))
+    )
+        throw new Error(`--resume: ${path} is not a record of a fog train run this version can go on with`);
+    try {
+        trainingPlan(r.options);
+    } catch (e) {
+        throw new Error(`--resume: ${path} holds a schedule that is not valid: ${(e as Error).message}`, { cause: e });
+    }
+    if (r.rounds.length > r.options.rounds || (r.rounds.length === r.options.rounds && r.pending !== undefined))
+        throw new Error(`--resume: ${path} is not a record of a fog train run this version can go on with`);
+    return r;
+}
+
+/** Whether `<out>.json` records a run that has rounds left (or a round under way), and how far it got. */
+function unfinishedRun(path: string): string | undefined {
+    if (!existsSync(path)) return undefined;
+    try {
+        const r = JSON.parse(readFileSync(path, 'utf-8')) as Partial<TrainingRecord>;
+        const done = Array.isArray(r.rounds) ? r.rounds.length : 0;
+        const of = r.options?.rounds;
+        if (typeof of === 'number' && (done < of || r.pending !== undefined)) return `${done} of ${of} rounds done`;
+    } catch {
+        // not a record: nothing to lose by writing one
+    }
+    return undefined;
+}
+
+/** Writes `text` to `path` whole or not at all: a temporary file, flushed to disk, renamed over it. */
+function writeWhole(path: string, text: string): void {
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+        writeSync(fd, text);
+        fsyncSync(fd);
+    } finally {
+        closeSync(fd);
+    }
+    renameSync(tmp, path);
+}
+
+/** Throws unless job `id` (recorded as `what`) was posted with input `input`: a record that names another run's job. */
+function requireInput(what: string, id: bigint, inputHash: bigint, input: Buffer): void {
+    if (inputHash !== hashToUint256(sha256Hex(input)))
+        throw new Error(
+            `--resume: job ${id}, recorded as ${what}, was not posted with this run's input for it; the record is not this run's`,
+        );
 }
 
 /** How much more fuel than the first round's runs used the jobs are posted with (later rounds differ a little). */
@@ -74,6 +193,7 @@ export function trainCommand(cli: Command): void {
             storage?: string;
             out: string;
             check?: boolean;
+            resume?: boolean;
         };
     postingOptions(
         signingOptions(
@@ -100,8 +220,33 @@ export function trainCommand(cli: Command): void {
         .option('--batch <n>', `sketches: samples per Adam step (default ${String(s.batch)})`)
         .option('--out <file>', 'where to write the final model (its rounds, jobs and hashes go to <file>.json)', 'model.bin')
         .option('--check', 'also train here on the same schedule and check that the models are bitwise the same')
-        .action(async (o: TrainFlags) => {
-            const { price, k, quorum, mfuel, memory } = resolveSubmit(o);
+        .option(
+            '--resume',
+            'go on with the run recorded in <out>.json that stopped: its schedule and terms, from the round it was in (a map or reduce it had posted is followed, not posted again)',
+        )
+        .action(async (o: TrainFlags, cmd: Command) => {
+            const given = (flags: string[]) => flags.filter((f) => cmd.getOptionValueSource(f) === 'cli');
+            const resumed = o.resume ? readTrainingRecord(`${o.out}.json`) : undefined;
+            if (resumed !== undefined && given([...SCHEDULE_FLAGS, ...TERMS_FLAGS]).length > 0)
+                throw new Error(
+                    `--resume takes the schedule and the terms from ${o.out}.json: drop ${given([...SCHEDULE_FLAGS, ...TERMS_FLAGS])
+                        .map((f) => '--' + f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()))
+                        .join(', ')}`,
+                );
+            const { price, k, quorum, mfuel, memory } =
+                resumed === undefined
+                    ? resolveSubmit(o)
+                    : {
+                          price: BigInt(resumed.jobPrice),
+                          k: resumed.k,
+                          quorum: resumed.quorum,
+                          mfuel: resumed.mfuel,
+                          memory: resumed.memory,
+                      };
+            if (resumed !== undefined) {
+                o.task = resumed.options.task ?? 'digits';
+                o.storage = resumed.storage ?? undefined;
+            }
             if (!(TASKS as readonly string[]).includes(o.task))
                 throw new Error(`--task must be ${TASKS.join(' or ')}, got ${JSON.stringify(o.task)}`);
             const task = o.task as TrainingTask;
@@ -115,7 +260,7 @@ export function trainCommand(cli: Command): void {
             };
             if (task === 'digits' && (o.latent !== undefined || o.batch !== undefined))
                 throw new Error('--latent and --batch are for --task sketches');
-            const options: TrainingOptions = {
+            const options: TrainingOptions = resumed?.options ?? {
                 ...(task === 'sketches'
                     ? { task, latent: number(o.latent, '--latent', defaults.latent), batch: number(o.batch, '--batch', defaults.batch) }
                     : {}),
@@ -135,17 +280,34 @@ export function trainCommand(cli: Command): void {
                 throw new Error(`${(e as Error).message}; nothing was posted`, { cause: e });
             }
             checkWritable(o.out, '; nothing was posted');
+            const unfinished = resumed === undefined ? unfinishedRun(`${o.out}.json`) : undefined;
+            if (unfinished !== undefined)
+                throw new Error(
+                    `${o.out}.json records a run that did not finish (${unfinished}): go on with it with --resume, or give another --out (or remove ${o.out}.json) to start a new one; nothing was posted`,
+                );
+            if (resumed !== undefined && resumed.rounds.length === options.rounds && existsSync(o.out)) {
+                const there = readFileSync(o.out);
+                if (there.length <= MAX_OUTPUT_BYTES && resultHashOf(there) === resumed.rounds.at(-1)!.model)
+                    throw new Error(
+                        `--resume: the run recorded in ${o.out}.json is finished (${options.rounds} of ${options.rounds} rounds) and ${o.out} holds its model; nothing to do`,
+                    );
+            }
             const print = !o.json;
             const say = (line: string) => print && process.stderr.write(line + '\n');
             // the fuel limit: measured here on the first round, with room for the rounds after it
             const fuel = await roundFuel(plan, memory);
             const needed = Math.ceil((Number(fuel.shard > fuel.reduce ? fuel.shard : fuel.reduce) * FUEL_MARGIN) / Number(MFUEL));
-            if (mfuel !== undefined && mfuel < needed)
+            if (mfuel !== undefined && mfuel < needed) {
+                const room =
+                    resumed === undefined
+                        ? `--mfuel ${mfuel} leaves no room for later rounds; give at least ${needed}`
+                        : `the record's limit, ${mfuel} Mfuel, leaves no room for the rounds left; start the run again`;
                 throw new Error(
-                    `a shard uses ${formatFuel(fuel.shard)} and a reduce ${formatFuel(fuel.reduce)} here: --mfuel ${mfuel} leaves no room for later rounds; give at least ${needed}; nothing was posted`,
+                    `a shard uses ${formatFuel(fuel.shard)} and a reduce ${formatFuel(fuel.reduce)} here: ${room}; nothing was posted`,
                 );
+            }
             const who = await actor(o);
-            const jobs = BigInt(options.rounds * (options.shards + 1));
+            const jobs = BigInt((options.rounds - (resumed?.rounds.length ?? 0)) * (options.shards + 1));
             await checkRequester(who, price! * jobs);
             say(
                 `a shard uses ${formatFuel(fuel.shard)} and a reduce ${formatFuel(fuel.reduce)}: posting with up to ${formatFuel(BigInt(mfuel ?? needed) * MFUEL)}`,
@@ -162,12 +324,85 @@ export function trainCommand(cli: Command): void {
             for (const slice of plan.slices) slices.push(await blob(slice));
             const heldOut = await blob(plan.heldOut);
             let model: { bytes: Buffer; part: InputPart } = { bytes: Buffer.alloc(0), part: await blob(Buffer.alloc(0)) };
-            const rounds: RoundRecord[] = [];
+            const rounds: RoundRecord[] = resumed?.rounds ?? [];
+            let pending = resumed?.pending;
+            if (rounds.length > 0) {
+                // the last round's model: the record's hash must be its reduce's on-chain result, and the bytes must hash to it
+                const last = rounds.at(-1)!;
+                const settled = await (await who.ctx.fog.job(BigInt(last.reduce))).getJobState();
+                if (Number(settled.phase) !== JobPhase.Done || uint256ToHash(settled.result) !== last.model)
+                    throw new Error(
+                        `--resume: round ${last.round}'s model in ${o.out}.json is not the result its reduce (job ${last.reduce}) settled on; the record is not this network's`,
+                    );
+                const hash = last.model;
+                model = { bytes: await storage.getResult(hash), part: { kind: 'result', hash, uri: storage.resultUrlOf(hash) } };
+                say(`resuming from round ${rounds.length + 1}/${options.rounds}: ${rounds.length} done, model ${hash.slice(0, 16)}…`);
+            }
             const record = () =>
-                writeFileSync(`${o.out}.json`, JSON.stringify({ options, jobPrice: price!.toString(), k, rounds }, null, 2) + '\n');
+                // whole or not at all: a kill, or the machine going off, never leaves half of one
+                writeWhole(
+                    `${o.out}.json`,
+                    JSON.stringify(
+                        {
+                            options,
+                            jobPrice: price!.toString(),
+                            k,
+                            quorum,
+                            mfuel: terms.mfuel,
+                            memory,
+                            storage: o.storage ?? null,
+                            rounds,
+                            pending,
+                        },
+                        null,
+                        2,
+                    ) + '\n',
+                );
+            // a post the record may name already: followed if so (its inputs checked to be this run's),
+            // posted again if the hub refunded it; else posted, with the hub's mark recorded before it is
+            // sent and its id once it landed, so that a stop in between finds it from the mark
+            const { client, file } = who.ctx;
+            const postOrFollow = async <T>(p: {
+                what: string;
+                id?: string;
+                since?: string;
+                count: number;
+                mark: (since: bigint) => void;
+                landed: (id: bigint) => void;
+                post: () => Promise<bigint>;
+                follow: (id: bigint) => Promise<T>;
+                check: (id: bigint, result: T) => void;
+                refunded: (result: T) => string | undefined;
+            }): Promise<{ id: bigint; result: T }> => {
+                let id = p.id === undefined ? undefined : BigInt(p.id);
+                if (id === undefined && p.since !== undefined) {
+                    try {
+                        id = await findPostedId(client, file.hub, who.address, price!, BigInt(p.since), 20_000, p.count);
+                        p.landed(id);
+                        record();
+                    } catch {
+                        say(`${p.what}: none on the hub since the run stopped`);
+                    }
+                }
+                if (id !== undefined) {
+                    say(`${p.what}: following job ${id}, posted before the run stopped`);
+                    const result = await p.follow(id);
+                    p.check(id, result);
+                    const why = p.refunded(result);
+                    if (why === undefined) return { id, result };
+                    say(`${p.what}: ${why}; posting it again`);
+                }
+                p.mark(await hubMark(client, file.hub));
+                record();
+                id = await p.post();
+                p.landed(id);
+                record();
+                return { id, result: await p.follow(id) };
+            };
             record(); // before anything is paid: the record can be written, and a failed round finds it
-            for (let round = 0; round < options.rounds; round++) {
+            for (let round = rounds.length; round < options.rounds; round++) {
                 const started = Date.now();
+                const posted = pending?.round === round + 1 ? pending : undefined;
                 say(`round ${round + 1}/${options.rounds}: ${options.shards} shards`);
                 const inputs: Buffer[] = [];
                 const programInputs: Buffer[] = [];
@@ -176,9 +411,28 @@ export function trainCommand(cli: Command): void {
                     inputs.push(inputsManifest([await blob(parts[0]), model.part, slices[shard]]));
                     programInputs.push(frameParts(parts));
                 }
-                const first = await postMap(who, { ...terms, program: programs.shard, inputs, programInputs }, print);
-                const ids = Array.from({ length: options.shards }, (_, i) => first + BigInt(i));
-                const states = await followShards(who, first, ids, print);
+                const idsOf = (first: bigint) => Array.from({ length: options.shards }, (_, i) => first + BigInt(i));
+                const mapped = await postOrFollow({
+                    what: `round ${round + 1}'s map`,
+                    id: posted?.map,
+                    since: posted?.mapSince,
+                    count: options.shards,
+                    mark: (since) => (pending = { round: round + 1, mapSince: since.toString() }),
+                    landed: (first) => (pending = { ...pending!, round: round + 1, map: first.toString() }),
+                    post: () => postMap(who, { ...terms, program: programs.shard, inputs, programInputs }, print),
+                    follow: (first) => followShards(who, first, idsOf(first), print),
+                    check: (first, states) => {
+                        for (const [i, id] of idsOf(first).entries())
+                            requireInput(`round ${round + 1}'s shard ${i}`, id, states.get(id)!.spec.inputHash, inputs[i]);
+                    },
+                    refunded: (states) => {
+                        const id = [...states.keys()].find((id) => shardStatus(states.get(id)!) === 'refunded');
+                        return id === undefined ? undefined : `job ${id} ended ${describeOutcome(states.get(id)!)}`;
+                    },
+                });
+                const first = mapped.id;
+                const states = mapped.result;
+                const ids = idsOf(first);
                 const outputs: Buffer[] = [];
                 const results: InputPart[] = [];
                 for (const [i, id] of ids.entries()) {
@@ -193,8 +447,21 @@ export function trainCommand(cli: Command): void {
                 }
                 const input = inputsManifest([heldOut, ...results]);
                 const programInput = frameParts(reduceParts(plan, outputs));
-                const reduce = await postJob(who, { ...terms, program: programs.reduce, input, programInput }, print);
-                const state = await follow(who.ctx, reduce, print, who);
+                const reduced = await postOrFollow({
+                    what: `round ${round + 1}'s reduce`,
+                    // a reduce recorded for another map (reposted) is not this one's
+                    id: posted?.map === first.toString() ? posted.reduce : undefined,
+                    since: posted?.map === first.toString() ? posted.reduceSince : undefined,
+                    count: 1,
+                    mark: (since) => (pending = { round: round + 1, map: first.toString(), reduceSince: since.toString() }),
+                    landed: (id) => (pending = { ...pending!, round: round + 1, map: first.toString(), reduce: id.toString() }),
+                    post: () => postJob(who, { ...terms, program: programs.reduce, input, programInput }, print),
+                    follow: (id) => follow(who.ctx, id, print, who),
+                    check: (id, state) => requireInput(`round ${round + 1}'s reduce`, id, state.spec.inputHash, input),
+                    refunded: (state) => (shardStatus(state) === 'refunded' ? `it ended ${describeOutcome(state)}` : undefined),
+                });
+                const reduce = reduced.id;
+                const state = reduced.result;
                 if (Number(state.phase) !== JobPhase.Done || shardStatus(state) !== 'done')
                     throw new Error(
                         `round ${round + 1}: the reduce (job ${reduce}) ended ${describeOutcome(state)}; the training stops here (${o.out}.json has the rounds done)`,
@@ -213,6 +480,7 @@ export function trainCommand(cli: Command): void {
                     ...measured.measures,
                     seconds: (Date.now() - started) / 1000,
                 });
+                pending = undefined;
                 record();
                 say(`round ${round + 1}/${options.rounds}: model ${hash.slice(0, 16)}… (job ${reduce}), ${measured.text}`);
             }

@@ -376,6 +376,83 @@ describe('a local network', () => {
         expect(parseManifest(input)?.map((p) => p.kind)).toEqual(Array(16).fill('result'));
     });
 
+    it('resumes a training run killed with -9 in its second round: the map it had posted is followed, not posted again, and the model is bitwise the local run’s', async () => {
+        const common = net.common(net.requesterHome);
+        const out = join(dir, 'resumed.bin');
+        const schedule = ['--samples', '600', '--shards', '2', '--rounds', '2', '--epochs', '1', '--hidden', '8'];
+        const said: string[] = [];
+        const train = startNode(
+            'fog train',
+            entry.fog,
+            ['train', ...common, ...schedule, '--price', '1', '-k', '1', '--out', out],
+            (_, line) => said.push(line),
+        );
+        type Record = {
+            rounds: { map: string; reduce: string; model: string }[];
+            pending?: { round: number; mapSince?: string; map?: string; reduce?: string };
+        };
+        const recorded = (): Record | undefined => {
+            try {
+                return JSON.parse(readFileSync(`${out}.json`, 'utf8')) as Record;
+            } catch {
+                return undefined; // not written yet
+            }
+        };
+        let killed: Record | undefined;
+        try {
+            const deadline = Date.now() + 150_000;
+            while (Date.now() < deadline && train.proc.exitCode === null) {
+                const r = recorded();
+                if (r?.pending?.round === 2 && r.pending.map !== undefined) {
+                    train.proc.kill('SIGKILL');
+                    killed = r;
+                    break;
+                }
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+        } finally {
+            train.proc.kill('SIGKILL');
+        }
+        expect(await train.exited).toBeNull();
+        if (killed === undefined) throw new Error(`fog train never recorded round 2's map: ${said.slice(-12).join('\n')}`);
+        expect(killed.rounds).toHaveLength(1);
+        // the hub's mark was recorded before the map was sent, and the map once it landed
+        expect(killed.pending?.mapSince).toMatch(/^\d+$/);
+        // the record written whole before the kill, as every time (flushed, then renamed over the last)
+        expect(recorded()?.pending?.map).toBe(killed.pending!.map);
+
+        // a plain run does not write over it, and a resumed one takes the schedule and terms from it
+        const over = await cli(entry.fog, ['train', ...common, ...schedule, '--price', '1', '--out', out]);
+        expect(over.code).not.toBe(0);
+        expect(over.stderr.join('\n')).toMatch(
+            /resumed\.bin\.json records a run that did not finish \(1 of 2 rounds done\): go on with it with --resume/,
+        );
+        const flags = await cli(entry.fog, ['train', ...common, '--resume', '--out', out, '--shards', '3', '--price', '2']);
+        expect(flags.code).not.toBe(0);
+        expect(flags.stderr.join('\n')).toMatch(
+            /--resume takes the schedule and the terms from .*resumed\.bin\.json: drop --shards, --price/,
+        );
+
+        const resumed = await cli(entry.fog, ['train', ...common, '--resume', '--out', out, '--check', '--json']);
+        expect(resumed.code).toBe(0);
+        const summary = JSON.parse(resumed.stdout.join('\n')) as { model: string; local: boolean; rounds: Record['rounds'] };
+        expect(summary.local).toBe(true);
+        expect(summary.rounds).toHaveLength(2);
+        expect(summary.rounds[0]).toEqual(killed.rounds[0]);
+        expect(summary.rounds[1].map).toBe(killed.pending!.map);
+        if (killed.pending!.reduce !== undefined) expect(summary.rounds[1].reduce).toBe(killed.pending!.reduce);
+        expect(resultHashOf(readFileSync(out))).toBe(summary.model);
+        expect(recorded()?.pending).toBeUndefined();
+
+        const again = await cli(entry.fog, ['train', ...common, '--resume', '--out', out]);
+        expect(again.code).not.toBe(0);
+        expect(again.stderr.join('\n')).toMatch(
+            /the run recorded in .*resumed\.bin\.json is finished \(2 of 2 rounds\) and .*resumed\.bin holds its model; nothing to do/,
+        );
+        const none = await cli(entry.fog, ['train', ...common, '--resume', '--out', join(dir, 'never.bin')]);
+        expect(none.stderr.join('\n')).toMatch(/--resume: there is no .*never\.bin\.json/);
+    }, 300_000);
+
     it('posts through a wallet deep link: the link carries exactly the FOG transfer, and the job runs once a wallet sends it', async () => {
         const input = join(dir, 'link.txt');
         writeFileSync(input, 'signed in my own wallet');
