@@ -19,7 +19,9 @@
  * reduce's on-chain result), and a map or reduce the record names, or that the hub shows since its
  * mark, is followed, not posted again (docs/map-reduce.md, "Resumable").
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Address } from '@ton/core';
 import { Command } from 'commander';
 import { actor, Common, commonOptions, out, Signing, signingOptions } from '../client/cli-common';
 import { storageOf } from '../client/context';
@@ -44,7 +46,8 @@ import {
 import { resolveSubmit, SubmitFlags } from './config';
 import { formatFuel, MFUEL } from '../client/compute/fuel';
 import { checkRequester, checkWritable, follow, postingOptions, postJob } from './post';
-import { findPostedId, hubMark } from '../client/posted';
+import { hubEventsSince, hubMark, postAnswerOf } from '../client/posted';
+import { JobState } from '../wrappers/Job';
 import { followShards, postMap } from './map';
 import { shardStatus } from '../client/map';
 
@@ -68,8 +71,11 @@ interface TrainingRecord {
     quorum: number;
     mfuel: number;
     memory: number;
-    /** The storage node the run's inputs name (--storage; null: the network file's). */
-    storage: string | null;
+    /** The network's hub and the requester's wallet: a run resumes on the same, with the same. */
+    hub: string;
+    requester: string;
+    /** The storage node the run's inputs name (their URIs are in the inputs, and so in their hashes). */
+    storage: string;
     rounds: RoundRecord[];
     /**
      * The round under way (1-based): the hub's mark taken before its map and before its reduce were
@@ -91,6 +97,15 @@ interface Pending {
 const SCHEDULE_FLAGS = ['task', 'samples', 'heldOut', 'shards', 'rounds', 'epochs', 'hidden', 'rate', 'seed', 'latent', 'batch'];
 const TERMS_FLAGS = ['price', 'replicas', 'quorum', 'mfuel', 'memory', 'storage'];
 
+/** Whether `x` is an address as a record writes one. */
+function isAddress(x: unknown): boolean {
+    try {
+        return typeof x === 'string' && Address.parse(x) instanceof Address;
+    } catch {
+        return false;
+    }
+}
+
 /** The record at `path`, checked enough to go on from; a clear error otherwise. */
 export function readTrainingRecord(path: string): TrainingRecord {
     if (!existsSync(path)) throw new Error(`--resume: there is no ${path} (the record fog train writes beside --out)`);
@@ -109,7 +124,8 @@ export function readTrainingRecord(path: string): TrainingRecord {
         typeof r.jobPrice !== 'string' ||
         !/^\d+$/.test(r.jobPrice) ||
         ![r.k, r.quorum, r.mfuel, r.memory].every(whole) ||
-        !(r.storage === null || typeof r.storage === 'string') ||
+        ![r.hub, r.requester].every(isAddress) ||
+        typeof r.storage !== 'string' ||
         !Array.isArray(r.rounds) ||
         !r.rounds.every(
             (x, i) =>
@@ -134,31 +150,46 @@ export function readTrainingRecord(path: string): TrainingRecord {
     return r;
 }
 
-/** Whether `<out>.json` records a run that has rounds left (or a round under way), and how far it got. */
+/**
+ * Whether `<out>.json` records a run that --resume can go on with and that has paid for something
+ * (a round done, or a post under way) without finishing; how far it got.
+ */
 function unfinishedRun(path: string): string | undefined {
     if (!existsSync(path)) return undefined;
+    let r: TrainingRecord;
     try {
-        const r = JSON.parse(readFileSync(path, 'utf-8')) as Partial<TrainingRecord>;
-        const done = Array.isArray(r.rounds) ? r.rounds.length : 0;
-        const of = r.options?.rounds;
-        if (typeof of === 'number' && (done < of || r.pending !== undefined)) return `${done} of ${of} rounds done`;
+        r = readTrainingRecord(path);
     } catch {
-        // not a record: nothing to lose by writing one
+        // not a record this version can resume (none, an earlier version's, or damaged): nothing it could go on with
+        return undefined;
     }
-    return undefined;
+    const paid = r.rounds.length > 0 || r.pending?.mapSince !== undefined || r.pending?.map !== undefined;
+    return paid && r.rounds.length < r.options.rounds ? `${r.rounds.length} of ${r.options.rounds} rounds done` : undefined;
 }
 
-/** Writes `text` to `path` whole or not at all: a temporary file, flushed to disk, renamed over it. */
+/**
+ * Writes `text` to `path` whole or not at all: a temporary file written and flushed to disk, renamed
+ * over it, and the rename flushed too (its folder), so that neither a kill nor a power cut leaves
+ * half of one or loses one that was written.
+ */
 function writeWhole(path: string, text: string): void {
     const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-        writeSync(fd, text);
-        fsyncSync(fd);
-    } finally {
-        closeSync(fd);
-    }
+    const flush = (file: string, flags: string, data?: string) => {
+        const fd = openSync(file, flags);
+        try {
+            if (data !== undefined) writeFileSync(fd, data);
+            fsyncSync(fd);
+        } finally {
+            closeSync(fd);
+        }
+    };
+    flush(tmp, 'w', text);
     renameSync(tmp, path);
+    try {
+        flush(dirname(resolve(path)), 'r');
+    } catch {
+        // a platform that cannot open a folder to flush it (Windows): the rename is as durable as it makes it
+    }
 }
 
 /** Throws unless job `id` (recorded as `what`) was posted with input `input`: a record that names another run's job. */
@@ -245,7 +276,7 @@ export function trainCommand(cli: Command): void {
                       };
             if (resumed !== undefined) {
                 o.task = resumed.options.task ?? 'digits';
-                o.storage = resumed.storage ?? undefined;
+                o.storage = resumed.storage;
             }
             if (!(TASKS as readonly string[]).includes(o.task))
                 throw new Error(`--task must be ${TASKS.join(' or ')}, got ${JSON.stringify(o.task)}`);
@@ -301,12 +332,22 @@ export function trainCommand(cli: Command): void {
                 const room =
                     resumed === undefined
                         ? `--mfuel ${mfuel} leaves no room for later rounds; give at least ${needed}`
-                        : `the record's limit, ${mfuel} Mfuel, leaves no room for the rounds left; start the run again`;
+                        : `the record's limit, ${mfuel} Mfuel, leaves no room for the rounds left; start a new run with another --out (or with ${o.out}.json removed)`;
                 throw new Error(
                     `a shard uses ${formatFuel(fuel.shard)} and a reduce ${formatFuel(fuel.reduce)} here: ${room}; nothing was posted`,
                 );
             }
             const who = await actor(o);
+            if (resumed !== undefined) {
+                if (!Address.parse(resumed.hub).equals(who.ctx.file.hub))
+                    throw new Error(
+                        `--resume: ${o.out}.json is a run on the network whose hub is ${resumed.hub}, not on this one (${who.ctx.file.hub.toString()}): give that network's --network-file`,
+                    );
+                if (!Address.parse(resumed.requester).equals(who.address))
+                    throw new Error(
+                        `--resume: ${o.out}.json is a run of wallet ${resumed.requester}, not of ${who.address.toString()}: resume it with the wallet that posted it`,
+                    );
+            }
             const jobs = BigInt((options.rounds - (resumed?.rounds.length ?? 0)) * (options.shards + 1));
             await checkRequester(who, price! * jobs);
             say(
@@ -326,17 +367,27 @@ export function trainCommand(cli: Command): void {
             let model: { bytes: Buffer; part: InputPart } = { bytes: Buffer.alloc(0), part: await blob(Buffer.alloc(0)) };
             const rounds: RoundRecord[] = resumed?.rounds ?? [];
             let pending = resumed?.pending;
+            const { client, file } = who.ctx;
+            /** Job `id`'s state, or undefined while it is not deployed (or not on this network). */
+            const jobState = async (id: bigint): Promise<JobState | undefined> => {
+                const job = await who.ctx.fog.job(id);
+                return (await client.isContractDeployed(job.address)) ? job.getJobState() : undefined;
+            };
             if (rounds.length > 0) {
                 // the last round's model: the record's hash must be its reduce's on-chain result, and the bytes must hash to it
                 const last = rounds.at(-1)!;
-                const settled = await (await who.ctx.fog.job(BigInt(last.reduce))).getJobState();
-                if (Number(settled.phase) !== JobPhase.Done || uint256ToHash(settled.result) !== last.model)
+                const settled = await jobState(BigInt(last.reduce));
+                if (settled === undefined || Number(settled.phase) !== JobPhase.Done || uint256ToHash(settled.result) !== last.model)
                     throw new Error(
                         `--resume: round ${last.round}'s model in ${o.out}.json is not the result its reduce (job ${last.reduce}) settled on; the record is not this network's`,
                     );
                 const hash = last.model;
                 model = { bytes: await storage.getResult(hash), part: { kind: 'result', hash, uri: storage.resultUrlOf(hash) } };
-                say(`resuming from round ${rounds.length + 1}/${options.rounds}: ${rounds.length} done, model ${hash.slice(0, 16)}…`);
+                say(
+                    rounds.length < options.rounds
+                        ? `resuming from round ${rounds.length + 1}/${options.rounds}: ${rounds.length} done, model ${hash.slice(0, 16)}…`
+                        : `the run's ${rounds.length} rounds are done: writing its model ${hash.slice(0, 16)}…`,
+                );
             }
             const record = () =>
                 // whole or not at all: a kill, or the machine going off, never leaves half of one
@@ -350,7 +401,9 @@ export function trainCommand(cli: Command): void {
                             quorum,
                             mfuel: terms.mfuel,
                             memory,
-                            storage: o.storage ?? null,
+                            hub: who.ctx.file.hub.toString(),
+                            requester: who.address.toString(),
+                            storage: storage.baseUrl,
                             rounds,
                             pending,
                         },
@@ -358,15 +411,16 @@ export function trainCommand(cli: Command): void {
                         2,
                     ) + '\n',
                 );
-            // a post the record may name already: followed if so (its inputs checked to be this run's),
-            // posted again if the hub refunded it; else posted, with the hub's mark recorded before it is
-            // sent and its id once it landed, so that a stop in between finds it from the mark
-            const { client, file } = who.ctx;
+            // A post the record may name already: followed if so, posted again only if the hub refunded
+            // it. Otherwise posted, with the hub's mark recorded before it is sent and its id once it
+            // landed, so that a run stopped in between finds it among the hub's answers since the mark
+            // by its input (the first job's, for a map).
             const postOrFollow = async <T>(p: {
                 what: string;
                 id?: string;
                 since?: string;
                 count: number;
+                firstInput: Buffer;
                 mark: (since: bigint) => void;
                 landed: (id: bigint) => void;
                 post: () => Promise<bigint>;
@@ -374,15 +428,29 @@ export function trainCommand(cli: Command): void {
                 check: (id: bigint, result: T) => void;
                 refunded: (result: T) => string | undefined;
             }): Promise<{ id: bigint; result: T }> => {
+                const want = hashToUint256(sha256Hex(p.firstInput));
                 let id = p.id === undefined ? undefined : BigInt(p.id);
-                if (id === undefined && p.since !== undefined) {
-                    try {
-                        id = await findPostedId(client, file.hub, who.address, price!, BigInt(p.since), 20_000, p.count);
-                        p.landed(id);
-                        record();
-                    } catch {
-                        say(`${p.what}: none on the hub since the run stopped`);
+                if (id !== undefined) {
+                    // a job already there is checked before it is followed
+                    const state = await jobState(id);
+                    if (state !== undefined) requireInput(p.what, id, state.spec.inputHash, p.firstInput);
+                } else if (p.since !== undefined) {
+                    const deadline = Date.now() + Math.max(who.waitMs, 60_000);
+                    say(`${p.what}: looking on the hub for one sent before the run stopped…`);
+                    search: for (;;) {
+                        for (const e of await hubEventsSince(client, file.hub, BigInt(p.since))) {
+                            const answer = postAnswerOf(e, who.address, price!, p.count);
+                            if (answer === undefined || !('posted' in answer)) continue;
+                            if ((await jobState(answer.posted))?.spec.inputHash !== want) continue;
+                            id = answer.posted;
+                            p.landed(id);
+                            record();
+                            break search;
+                        }
+                        if (Date.now() >= deadline) break;
+                        await new Promise((r) => setTimeout(r, 1000));
                     }
+                    if (id === undefined) say(`${p.what}: none landed since the run stopped`);
                 }
                 if (id !== undefined) {
                     say(`${p.what}: following job ${id}, posted before the run stopped`);
@@ -399,6 +467,11 @@ export function trainCommand(cli: Command): void {
                 record();
                 return { id, result: await p.follow(id) };
             };
+            // what a stop leaves: --resume posts a refunded job again, and stops again on a program that failed
+            const stopped = (status: string) =>
+                status === 'program-failed'
+                    ? `${o.out}.json has the rounds done; the program fails on this input, so --resume would stop here again: start a new run with another --out, or with ${o.out}.json removed`
+                    : `${o.out}.json has the rounds done: --resume goes on from here`;
             record(); // before anything is paid: the record can be written, and a failed round finds it
             for (let round = rounds.length; round < options.rounds; round++) {
                 const started = Date.now();
@@ -417,6 +490,7 @@ export function trainCommand(cli: Command): void {
                     id: posted?.map,
                     since: posted?.mapSince,
                     count: options.shards,
+                    firstInput: inputs[0],
                     mark: (since) => (pending = { round: round + 1, mapSince: since.toString() }),
                     landed: (first) => (pending = { ...pending!, round: round + 1, map: first.toString() }),
                     post: () => postMap(who, { ...terms, program: programs.shard, inputs, programInputs }, print),
@@ -426,6 +500,9 @@ export function trainCommand(cli: Command): void {
                             requireInput(`round ${round + 1}'s shard ${i}`, id, states.get(id)!.spec.inputHash, inputs[i]);
                     },
                     refunded: (states) => {
+                        const statuses = [...states.values()].map(shardStatus);
+                        // a program that failed would fail again: the run stops on it below
+                        if (statuses.includes('program-failed')) return undefined;
                         const id = [...states.keys()].find((id) => shardStatus(states.get(id)!) === 'refunded');
                         return id === undefined ? undefined : `job ${id} ended ${describeOutcome(states.get(id)!)}`;
                     },
@@ -439,7 +516,7 @@ export function trainCommand(cli: Command): void {
                     const s = states.get(id)!;
                     if (shardStatus(s) !== 'done')
                         throw new Error(
-                            `round ${round + 1}: shard ${i} (job ${id}) ended ${describeOutcome(s)}; the training stops here (${o.out}.json has the rounds done)`,
+                            `round ${round + 1}: shard ${i} (job ${id}) ended ${describeOutcome(s)}; the training stops here (${stopped(shardStatus(s))})`,
                         );
                     const hash = uint256ToHash(s.result);
                     outputs.push(await storage.getResult(hash)); // checked against the on-chain result
@@ -453,6 +530,7 @@ export function trainCommand(cli: Command): void {
                     id: posted?.map === first.toString() ? posted.reduce : undefined,
                     since: posted?.map === first.toString() ? posted.reduceSince : undefined,
                     count: 1,
+                    firstInput: input,
                     mark: (since) => (pending = { round: round + 1, map: first.toString(), reduceSince: since.toString() }),
                     landed: (id) => (pending = { ...pending!, round: round + 1, map: first.toString(), reduce: id.toString() }),
                     post: () => postJob(who, { ...terms, program: programs.reduce, input, programInput }, print),
@@ -464,7 +542,7 @@ export function trainCommand(cli: Command): void {
                 const state = reduced.result;
                 if (Number(state.phase) !== JobPhase.Done || shardStatus(state) !== 'done')
                     throw new Error(
-                        `round ${round + 1}: the reduce (job ${reduce}) ended ${describeOutcome(state)}; the training stops here (${o.out}.json has the rounds done)`,
+                        `round ${round + 1}: the reduce (job ${reduce}) ended ${describeOutcome(state)}; the training stops here (${stopped(shardStatus(state))})`,
                     );
                 const hash = uint256ToHash(state.result);
                 const bytes = await storage.getResult(hash);
