@@ -42,6 +42,7 @@ import {
     requestOf,
     readJob,
     finishJob,
+    noteWorkerLimit,
 } from './post';
 
 /** A map's inputs, in shard order, and where each came from. */
@@ -102,6 +103,7 @@ export async function postMap(who: Actor, p: MapPost, print: boolean): Promise<b
     const since = await hubMark(ctx.client, ctx.file.hub);
     await who.send(message, `post ${count} shards (${formatAmount(p.price * BigInt(count))})`);
     const first = await findPostedId(ctx.client, ctx.file.hub, requester, p.price, since, Math.max(who.waitMs, 60_000), count);
+    noteWorkerLimit(Number(spec.maxMfuel), print);
     if (print)
         process.stderr.write(
             `posted map ${first}: ${count} shards of program ${sha256Hex(p.program).slice(0, 12)}…, jobs ${first}–${first + BigInt(count - 1)}, k=${p.k}, quorum ${p.quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(p.price)} each\n`,

@@ -10,7 +10,7 @@ import { Actor, Common, out } from '../client/cli-common';
 import type { Example } from '../examples/catalog';
 import { NetworkContext, storageOf } from '../client/context';
 import { jobSpec } from '../client/actions';
-import { formatFuel, fuelForJob } from '../client/compute/fuel';
+import { formatFuel, fuelForJob, workerLimitNote } from '../client/compute/fuel';
 import { requesterDefaults, requesterLimits } from './config';
 import { formatAmount } from '../wrappers/units';
 import { JobState } from '../wrappers/Job';
@@ -256,6 +256,16 @@ export function requestOf(p: Omit<JobPost, 'input' | 'programInput'>, storage: S
 }
 
 /** Uploads the job's program and input, posts it, and returns its id once the hub opened it (or why it did not, as an error). */
+let workerLimitNoted = false;
+
+/** Says once a process, when `print`, that workers with their default limit skip a job posted with `mfuel` (workerLimitNote). */
+export function noteWorkerLimit(mfuel: number, print: boolean): void {
+    const note = workerLimitNote(mfuel);
+    if (!print || note === undefined || workerLimitNoted) return;
+    workerLimitNoted = true;
+    process.stderr.write(note + '\n');
+}
+
 export async function postJob(who: Actor, p: JobPost, print: boolean): Promise<bigint> {
     const { ctx, address: requester } = who;
     const storage = storageOf(ctx.file, p.storage);
@@ -266,6 +276,7 @@ export async function postJob(who: Actor, p: JobPost, print: boolean): Promise<b
     const since = await hubMark(ctx.client, ctx.file.hub);
     await who.send(message, `post the job (${formatAmount(p.price)})`);
     const id = await findPostedId(ctx.client, ctx.file.hub, requester, p.price, since, Math.max(who.waitMs, 60_000));
+    noteWorkerLimit(Number(spec.maxMfuel), print);
     if (print)
         process.stderr.write(
             `posted job ${id} (program ${sha256Hex(p.program).slice(0, 12)}…, input ${sha256Hex(p.input).slice(0, 12)}…, k=${p.k}, quorum ${p.quorum}, up to ${formatFuel(fuelForJob(spec))}, ${formatAmount(p.price)})\n`,

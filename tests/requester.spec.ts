@@ -116,7 +116,8 @@ describe('fog (the requester CLI) without a keeper', () => {
         const before = await d.fog.balanceOf(requester.address);
         let posted: (id: string) => void = () => undefined;
         const postedId = new Promise<string>((r) => (posted = r));
-        const run = fog(submitArgs(requesterHome), 60_000, (line) => {
+        // a limit above a worker's default: no worker here would take it, and the CLI says so
+        const run = fog(submitArgs(requesterHome, ['--mfuel', '2000000']), 60_000, (line) => {
             const m = /^posted job (\d+)/.exec(line);
             if (m) posted(m[1]);
         });
@@ -125,6 +126,9 @@ describe('fog (the requester CLI) without a keeper', () => {
         await advance(d, 61);
         const r = await run;
         expect(r.code).toBe(1);
+        expect(r.stderr).toContain(
+            'note: a worker skips jobs above its --max-mfuel, 1,000,000 Mfuel unless it sets another: at 2,000,000 Mfuel, only workers started with a higher one take this',
+        );
         expect(r.stderr).toContain(`job ${id}: the claim window passed with 0 of 1 claims; finalizing it`);
         expect(r.stderr[r.stderr.length - 1]).toBe(`fog: job ${id} ended expired: only 0 of 1 workers claimed it in time (refunded)`);
         expect(Number((await (await d.fog.job(BigInt(id))).getJobState()).phase)).toBe(JobPhase.Expired);

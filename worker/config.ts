@@ -5,7 +5,7 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 import { MAX_MEMORY_MB } from '../client/compute/abi';
-import { MAX_JOB_MFUEL } from '../client/compute/fuel';
+import { MAX_JOB_MFUEL, WORKER_DEFAULT_MAX_MFUEL } from '../client/compute/fuel';
 import { parseAmount, parseCount } from '../wrappers/units';
 
 /** Defaults of `fog-worker` and the daemon (amounts as typed on the command line, in FOG or TON). */
@@ -24,7 +24,7 @@ export const workerDefaults = {
      * its commit window at this worker's own fuel rate is checked besides. A shard of the meme
      * model's training (docs/memes.md) is posted with about 108,000.
      */
-    maxMfuel: 1_000_000,
+    maxMfuel: WORKER_DEFAULT_MAX_MFUEL,
     /** `start --wall-seconds`: how long one run may take on this machine before the worker abandons the job (never a verdict). */
     wallSeconds: 600,
     /** `start --min-price`: smallest job price worth claiming, FOG. */

@@ -15,6 +15,19 @@ export const MFUEL = 1_000_000n;
 /** A job's fuel limit when its poster names none, Mfuel: 10¹⁰ fuel (`fog job submit --mfuel`, `jobSpec`, postJob). */
 export const DEFAULT_JOB_MFUEL = 10_000;
 
+/**
+ * A worker's default `--max-mfuel` (worker/config.ts): a worker skips jobs whose limit is above its
+ * own, so a job posted above this one is taken only by workers started with a higher limit.
+ */
+export const WORKER_DEFAULT_MAX_MFUEL = 1_000_000;
+
+/** What a requester posting with a limit of `mfuel` should know, if it is above a worker's default limit. */
+export function workerLimitNote(mfuel: number): string | undefined {
+    if (mfuel <= WORKER_DEFAULT_MAX_MFUEL) return undefined;
+    const n = (x: number) => x.toLocaleString('en-US');
+    return `note: a worker skips jobs above its --max-mfuel, ${n(WORKER_DEFAULT_MAX_MFUEL)} Mfuel unless it sets another: at ${n(mfuel)} Mfuel, only workers started with a higher one take this`;
+}
+
 /** The largest limit a job spec can state, Mfuel (a uint32). */
 export const MAX_JOB_MFUEL = 0xffff_ffff;
 
