@@ -16,7 +16,11 @@ import {
 } from '../client/inputs';
 import { resultHashOf } from '../client/results';
 import { sha256Hex } from '../client/storage';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Address } from '@ton/core';
+import { readTrainingRecord } from '../requester/train';
 import { exampleNamed, mlpInferInput, runExample } from '../examples/catalog';
 import {
     reduceParts,
@@ -193,6 +197,58 @@ describe('data-parallel training (examples/train.ts, fog train)', () => {
         expect(() => trainingPlan({ ...small, samples: 500_000, heldOutPercent: 90, hidden: 1024, shards: 64 })).toThrow(
             /^a reduce would read \d+ bytes, more than a composite input holds \(67112964\): fewer samples, hidden units or shards$/,
         );
+    });
+
+    it('reads a record to resume from, and refuses one it cannot go on with, saying why (fog train --resume)', () => {
+        const dir = mkdtempSync(join(tmpdir(), 'fog-record-'));
+        try {
+            const path = join(dir, 'model.bin.json');
+            const hub = new Address(0, Buffer.alloc(32, 1)).toString();
+            const requester = new Address(0, Buffer.alloc(32, 2)).toString();
+            const model = 'ab'.repeat(32);
+            const good = {
+                options: small,
+                jobPrice: '1000000000',
+                k: 1,
+                quorum: 1,
+                mfuel: 63,
+                memory: 256,
+                hub,
+                requester,
+                storage: 'http://127.0.0.1:7070',
+                rounds: [{ round: 1, map: '0', shards: ['0', '1', '2'], reduce: '3', model, seconds: 1 }],
+                pending: { round: 2, mapSince: '12345', map: '4' },
+            };
+            const write = (r: unknown) => writeFileSync(path, typeof r === 'string' ? r : JSON.stringify(r));
+            write(good);
+            expect(readTrainingRecord(path)).toEqual(good);
+            // a finished run reads too (its model may still have to be written)
+            write({ ...good, rounds: [...good.rounds, { ...good.rounds[0], round: 2 }], pending: undefined });
+            expect(readTrainingRecord(path).rounds).toHaveLength(2);
+            expect(() => readTrainingRecord(join(dir, 'none.json'))).toThrow(/^--resume: there is no .*none\.json/);
+            write('{ "options": ');
+            expect(() => readTrainingRecord(path)).toThrow(/is not a training record: /);
+            const refused = /is not a record of a fog train run this version can go on with$/;
+            // an earlier version's record (no terms, network or wallet), a round out of order, an id
+            // that is no id, a pending round that is not the next, a bad address, a finished run with a round under way
+            for (const bad of [
+                { options: small, jobPrice: '1', k: 1, rounds: [] },
+                { ...good, rounds: [{ ...good.rounds[0], round: 2 }] },
+                { ...good, pending: { round: 2, map: 'four' } },
+                { ...good, pending: { round: 3 } },
+                { ...good, hub: 'not an address' },
+                { ...good, rounds: [...good.rounds, { ...good.rounds[0], round: 2 }] },
+            ]) {
+                write(bad);
+                expect(() => readTrainingRecord(path)).toThrow(refused);
+            }
+            write({ ...good, options: { ...small, shards: 0 } });
+            expect(() => readTrainingRecord(path)).toThrow(
+                /holds a schedule that is not valid: shards must be a whole number from 1 to 64, got 0/,
+            );
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it('measures the fuel a round’s shard and reduce use, as the limit fog train posts from', async () => {
