@@ -255,7 +255,6 @@ export function requestOf(p: Omit<JobPost, 'input' | 'programInput'>, storage: S
     };
 }
 
-/** Uploads the job's program and input, posts it, and returns its id once the hub opened it (or why it did not, as an error). */
 let workerLimitNoted = false;
 
 /** Says once a process, when `print`, that workers with their default limit skip a job posted with `mfuel` (workerLimitNote). */
@@ -266,6 +265,7 @@ export function noteWorkerLimit(mfuel: number, print: boolean): void {
     process.stderr.write(note + '\n');
 }
 
+/** Uploads the job's program and input, posts it, and returns its id once the hub opened it (or why it did not, as an error). */
 export async function postJob(who: Actor, p: JobPost, print: boolean): Promise<bigint> {
     const { ctx, address: requester } = who;
     const storage = storageOf(ctx.file, p.storage);

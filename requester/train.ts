@@ -256,11 +256,11 @@ export function trainCommand(cli: Command): void {
             'go on with the run recorded in <out>.json that stopped: its schedule and terms, from the round it was in (a map or reduce it had posted is followed, not posted again)',
         )
         .action(async (o: TrainFlags, cmd: Command) => {
-            const given = (flags: string[]) => flags.filter((f) => cmd.getOptionValueSource(f) === 'cli');
             const resumed = o.resume ? readTrainingRecord(`${o.out}.json`) : undefined;
-            if (resumed !== undefined && given([...SCHEDULE_FLAGS, ...TERMS_FLAGS]).length > 0)
+            const given = [...SCHEDULE_FLAGS, ...TERMS_FLAGS].filter((f) => cmd.getOptionValueSource(f) === 'cli');
+            if (resumed !== undefined && given.length > 0)
                 throw new Error(
-                    `--resume takes the schedule and the terms from ${o.out}.json: drop ${given([...SCHEDULE_FLAGS, ...TERMS_FLAGS])
+                    `--resume takes the schedule and the terms from ${o.out}.json: drop ${given
                         .map((f) => '--' + f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()))
                         .join(', ')}`,
                 );
